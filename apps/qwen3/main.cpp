@@ -1,0 +1,42 @@
+// The `qwen3` command: dispatches to the registered subcommands.
+#include "command.h"
+
+#include <algorithm>
+#include <exception>
+#include <iostream>
+#include <memory>
+
+namespace qwen3::cli {
+std::vector<Command>& registry() {
+  static std::vector<Command> commands;
+  return commands;
+}
+}  // namespace qwen3::cli
+
+int main(int argc, char** argv) {
+  using namespace qwen3::cli;
+  CLI::App app{"qwen3: run Qwen3 language models locally"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "qwen3-runtime 0.1.0");
+  auto& cmds = registry();
+  std::sort(cmds.begin(), cmds.end(),
+            [](const Command& a, const Command& b) { return a.name < b.name; });
+  std::function<int()> run;
+  for (auto& c : cmds) {
+    CLI::App* sub = app.add_subcommand(c.name, c.help);
+    auto fn = std::make_shared<std::function<int()>>(c.setup(*sub));
+    sub->callback([fn, &run] { run = *fn; });
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : kExitBadInput;
+  }
+  try {
+    return run ? run() : kExitBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << "qwen3: error: " << e.what() << "\n";
+    return kExitBadInput;
+  }
+}

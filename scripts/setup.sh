@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs everything the project needs (Debian packages by name, pinned npm test assets),
+# then configures and builds. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  build-essential cmake pkg-config git ca-certificates
+  nlohmann-json3-dev libcli11-dev libutf8proc-dev libpcre2-dev
+  libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev libedit-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  nodejs npm tmux clang
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# nodejs/npm may come from elsewhere than Debian (the machine image ships its own).
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  tmp=(); for p in "${missing[@]}"; do [[ "$p" == nodejs || "$p" == npm ]] || tmp+=("$p"); done
+  missing=("${tmp[@]}")
+fi
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Pinned reference packages; npm ci checks each against the integrity in package-lock.json.
+if ! cmp -s tools/package-lock.json tools/node_modules/.qwen3-installed-lock 2>/dev/null; then
+  (cd tools && npm ci --no-audit --no-fund --loglevel=error)
+  cp tools/package-lock.json tools/node_modules/.qwen3-installed-lock
+fi
+
+BUILD_DIR=${BUILD_DIR:-build}
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release
+cmake --build "$BUILD_DIR" -j"$(nproc)"
+echo "setup: done; run the tests with: ctest --test-dir $BUILD_DIR --output-on-failure"
