@@ -1,0 +1,96 @@
+// `qwen3 detokenize --ids 1,2,3`: token ids -> the text, written as is (no newline added).
+#include <cstdint>
+#include <iostream>
+#include <memory>
+
+#include "command.h"
+#include "text/tokenizer.h"
+
+namespace qwen3::cli {
+namespace {
+
+struct Opts {
+  std::string model;
+  std::string ids;
+  bool skip_special = false;
+};
+
+int bad_input(const std::string& msg) {
+  std::cerr << "qwen3 detokenize: " << msg << "\n";
+  return kExitBadInput;
+}
+
+// "1,2,3" (spaces and surrounding [] allowed) -> ids; false on anything else.
+bool parse_ids(std::string s, std::vector<int32_t>& ids, std::string& err) {
+  for (char& c : s) {
+    if (c == '[' || c == ']') c = ' ';
+  }
+  std::string item;
+  auto flush = [&]() -> bool {
+    const size_t b = item.find_first_not_of(" \t\n");
+    if (b == std::string::npos) {
+      err = "empty id in list";
+      return false;
+    }
+    const std::string t = item.substr(b, item.find_last_not_of(" \t\n") - b + 1);
+    size_t used = 0;
+    long long v = 0;
+    try {
+      v = std::stoll(t, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != t.size() || v < INT32_MIN || v > INT32_MAX) {
+      err = "'" + t + "' is not a token id";
+      return false;
+    }
+    ids.push_back(static_cast<int32_t>(v));
+    item.clear();
+    return true;
+  };
+  if (s.find_first_not_of(" \t\n") == std::string::npos) return true;  // no ids: empty text
+  for (char c : s) {
+    if (c == ',') {
+      if (!flush()) return false;
+    } else {
+      item.push_back(c);
+    }
+  }
+  return flush();
+}
+
+int run(const Opts& o) {
+  std::vector<int32_t> ids;
+  std::string err;
+  if (!parse_ids(o.ids, ids, err)) return bad_input("--ids: " + err);
+  Tokenizer tok;
+  try {
+    tok = Tokenizer::from_file(o.model);
+  } catch (const std::exception& e) {
+    return bad_input(e.what());
+  }
+  std::string text;
+  try {
+    text = tok.decode(ids, o.skip_special);
+  } catch (const std::exception& e) {
+    return bad_input(e.what());
+  }
+  std::cout << text;
+  std::cout.flush();
+  return kExitOk;
+}
+
+Registrar reg({"detokenize", "Token ids -> text", [](CLI::App& app) {
+                 auto opts = std::make_shared<Opts>();
+                 app.add_option("-m,--model", opts->model,
+                                "GGUF file, model folder, or tokenizer.json")
+                     ->required();
+                 app.add_option("--ids", opts->ids, "Comma-separated token ids, e.g. 9707,1879")
+                     ->required();
+                 app.add_flag("--skip-special", opts->skip_special,
+                              "Leave out control tokens such as <|im_end|>");
+                 return [opts]() { return run(*opts); };
+               }});
+
+}  // namespace
+}  // namespace qwen3::cli

@@ -1,0 +1,78 @@
+// `qwen3 logits`: float32 logits of every input position (n_ids x n_vocab, row-major).
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+#include "command.h"
+#include "model/qwen3_model.h"
+
+namespace qwen3::cli {
+namespace {
+
+struct LogitsArgs {
+  std::string model;
+  std::string ids;
+  std::string out;
+  int threads = 0;
+  bool kv_f32 = false;
+};
+
+std::vector<int32_t> parse_ids(const std::string& s) {
+  std::vector<int32_t> ids;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    size_t used = 0;
+    long long v = 0;
+    try {
+      v = std::stoll(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != item.size() || v < 0 || v > INT32_MAX)
+      throw std::invalid_argument("--ids: '" + item + "' is not a token id");
+    ids.push_back(static_cast<int32_t>(v));
+  }
+  if (ids.empty()) throw std::invalid_argument("--ids: no token ids given");
+  return ids;
+}
+
+Registrar reg({"logits", "Float32 logits of every position of a token sequence",
+               [](CLI::App& app) {
+  auto a = std::make_shared<LogitsArgs>();
+  app.add_option("-m,--model", a->model, "Model (.gguf)")->required();
+  app.add_option("--ids", a->ids, "Comma-separated token ids, e.g. 1,2,3")->required();
+  app.add_option("-o,--output", a->out, "Output file: n_ids x n_vocab float32, row-major")
+      ->required();
+  app.add_option("-t,--threads", a->threads, "Threads (0 = physical cores)")
+      ->check(CLI::Range(0, 1024));
+  app.add_flag("--kv-f32", a->kv_f32, "Keep the KV cache in F32 (default F16)");
+  return [a]() -> int {
+    const std::vector<int32_t> ids = parse_ids(a->ids);
+    ModelLoadOptions lo;
+    lo.n_threads = a->threads;
+    auto model = Qwen3Model::load(a->model, lo);
+    const int max_ctx = model->config().n_ctx_train;
+    if (static_cast<int64_t>(ids.size()) > max_ctx)
+      throw std::length_error(std::to_string(ids.size()) + " ids exceed the model's context of " +
+                              std::to_string(max_ctx));
+    InferenceContext ctx(model, static_cast<int>(ids.size()),
+                         a->kv_f32 ? KvType::F32 : KvType::F16, a->threads);
+    const size_t V = static_cast<size_t>(model->config().n_vocab);
+    std::vector<float> logits(ids.size() * V);
+    ctx.eval(ids.data(), static_cast<int>(ids.size()), logits.data(), /*all_logits=*/true);
+    FILE* f = std::fopen(a->out.c_str(), "wb");
+    if (!f) throw std::runtime_error("cannot create " + a->out + ": " + std::strerror(errno));
+    const size_t n = std::fwrite(logits.data(), sizeof(float), logits.size(), f);
+    if (std::fclose(f) != 0 || n != logits.size())
+      throw std::runtime_error("cannot write " + a->out);
+    return kExitOk;
+  };
+}});
+
+}  // namespace
+}  // namespace qwen3::cli

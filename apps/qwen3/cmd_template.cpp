@@ -1,0 +1,109 @@
+// `qwen3 template`: renders a conversation with the Qwen3 chat template, byte-exact, to
+// stdout (no newline added); --batch FILE renders many cases into a JSON array.
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "command.h"
+#include "text/chat_template.h"
+#include "text/tokenizer.h"
+
+namespace qwen3::cli {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+struct Opts {
+  std::string model;
+  std::string messages;
+  std::string tools;
+  std::string batch;
+  bool no_think = false;
+  bool no_generation_prompt = false;
+};
+
+// ordered_json keeps the key order of tool schemas, which the prompt reproduces.
+ojson read_json(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::invalid_argument("cannot open " + path);
+  try {
+    return ojson::parse(in);
+  } catch (const ojson::exception& e) {
+    throw std::invalid_argument(path + " is not valid JSON: " + e.what());
+  }
+}
+
+std::string render_case(const ojson& c, const std::string& where) {
+  if (!c.is_object() || !c.contains("messages")) {
+    throw std::invalid_argument(where + " must be an object with \"messages\"");
+  }
+  text::TemplateOptions o;
+  if (auto it = c.find("add_generation_prompt"); it != c.end()) {
+    if (!it->is_boolean()) throw std::invalid_argument(where + ".add_generation_prompt must be a boolean");
+    o.add_generation_prompt = it->get<bool>();
+  }
+  if (auto it = c.find("enable_thinking"); it != c.end() && !it->is_null()) {
+    if (!it->is_boolean()) throw std::invalid_argument(where + ".enable_thinking must be a boolean");
+    o.enable_thinking = it->get<bool>();
+  }
+  ojson tools = c.contains("tools") ? c["tools"] : ojson();
+  try {
+    return text::render_chat(text::messages_from_json(c["messages"]), tools, o);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(where + ": " + e.what());
+  }
+}
+
+int run(const Opts& o) {
+  if (o.batch.empty() == o.messages.empty()) {
+    throw std::invalid_argument("give exactly one of --messages and --batch");
+  }
+  Tokenizer tok = Tokenizer::from_file(o.model);
+  if (!tok.chat_template().empty() && !text::is_official_qwen3_template(tok.chat_template())) {
+    std::cerr << "qwen3 template: warning: the chat template of " << o.model
+              << " is not the official Qwen3 template; rendering with the built-in one\n";
+  }
+  if (!o.batch.empty()) {
+    ojson cases = read_json(o.batch);
+    if (!cases.is_array()) throw std::invalid_argument(o.batch + " must hold a JSON array of cases");
+    ojson out = ojson::array();
+    for (size_t i = 0; i < cases.size(); ++i) {
+      out.push_back(render_case(cases[i], o.batch + ": case " + std::to_string(i)));
+    }
+    std::cout << out.dump() << "\n";
+    return kExitOk;
+  }
+  // --messages holds an array of messages, or a case object {"messages", "tools"?, ...}.
+  ojson msgs = read_json(o.messages);
+  ojson c = msgs.is_object() ? msgs : ojson{{"messages", msgs}};
+  if (!o.tools.empty()) c["tools"] = read_json(o.tools);
+  if (o.no_think) c["enable_thinking"] = false;
+  if (o.no_generation_prompt) c["add_generation_prompt"] = false;
+  std::cout << render_case(c, o.messages);
+  std::cout.flush();
+  return kExitOk;
+}
+
+Registrar reg({"template", "Render a conversation with the Qwen3 chat template",
+               [](CLI::App& app) {
+                 auto opts = std::make_shared<Opts>();
+                 app.add_option("-m,--model", opts->model,
+                                "GGUF file, model folder, or tokenizer.json")
+                     ->required();
+                 app.add_option("--messages", opts->messages,
+                                "JSON file: an array of OpenAI-style messages");
+                 app.add_option("--tools", opts->tools, "JSON file: an array of tool definitions");
+                 app.add_option("--batch", opts->batch,
+                                "JSON file: an array of {messages, tools?, enable_thinking?, "
+                                "add_generation_prompt?}; prints a JSON array of prompts");
+                 app.add_flag("--no-think", opts->no_think,
+                              "enable_thinking=false: append an empty think block");
+                 app.add_flag("--no-generation-prompt", opts->no_generation_prompt,
+                              "Do not open an assistant turn at the end");
+                 return [opts]() { return run(*opts); };
+               }});
+
+}  // namespace
+}  // namespace qwen3::cli

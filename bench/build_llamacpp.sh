@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds llama.cpp's llama-bench natively (AVX2, OpenMP) from the release source that
+# node-llama-cpp@3.21.1 ships as a git bundle, in a scratch folder outside the repo.
+# Idempotent: reuses an existing build. Prints the path of llama-bench on stdout.
+# Usage: bench/build_llamacpp.sh [--jobs N]
+set -euo pipefail
+
+JOBS=2
+if [[ "${1:-}" == "--jobs" ]]; then JOBS="$2"; fi
+ROOT="${QWEN3_BENCH_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/qwen3-bench}"
+PKG="node-llama-cpp@3.21.1"
+BIN="$ROOT/llama.cpp/build/bin/llama-bench"
+
+if [[ -x "$BIN" ]]; then
+  echo "$BIN"
+  exit 0
+fi
+
+mkdir -p "$ROOT"
+cd "$ROOT"
+if [[ ! -f node_modules/node-llama-cpp/llama/gitRelease.bundle ]]; then
+  echo "installing $PKG (source bundle only, no prebuilt binaries)..." >&2
+  [[ -f package.json ]] || echo '{"name":"qwen3-bench","private":true}' > package.json
+  npm install --no-save --ignore-scripts --no-audit --no-fund "$PKG" >&2
+fi
+if [[ ! -d llama.cpp/.git ]]; then
+  rm -rf llama.cpp
+  git clone --quiet node_modules/node-llama-cpp/llama/gitRelease.bundle llama.cpp >&2
+fi
+cmake -S llama.cpp -B llama.cpp/build -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON \
+  -DGGML_OPENMP=ON -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_TESTS=OFF \
+  -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_CURL=OFF >&2
+cmake --build llama.cpp/build -j"$JOBS" --target llama-bench >&2
+echo "$BIN"

@@ -1,0 +1,82 @@
+// matmul throughput per weight type on the Qwen3-0.6B shapes: decode (1 token,
+// memory-bound: weight GB/s) and prefill (128 tokens, compute-bound: GFLOP/s).
+// Run: build/kernels_bench --benchmark_filter='Q4_0' (args: rows, cols, n_tok, threads)
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <vector>
+
+#include "kernels/matmul.h"
+#include "kernels/quant.h"
+
+namespace {
+
+using qwen3::GgmlType;
+
+struct Weights {
+  std::vector<uint8_t> data;
+};
+
+// Quantized random weights, built once per (type, shape) and shared across runs.
+const std::vector<uint8_t>& weights(GgmlType t, int64_t rows, int64_t cols) {
+  static std::vector<std::pair<std::tuple<int, int64_t, int64_t>, std::vector<uint8_t>>> cache;
+  const auto key = std::make_tuple(static_cast<int>(t), rows, cols);
+  for (auto& [k, v] : cache)
+    if (k == key) return v;
+  std::mt19937 rng(1);
+  std::normal_distribution<float> dist(0.f, 0.05f);
+  std::vector<float> row(static_cast<size_t>(cols));
+  const size_t rs = qwen3::ggml_row_size(t, cols);
+  std::vector<uint8_t> w(rs * rows);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (auto& v : row) v = dist(rng);
+    qwen3::quantize_row(t, row.data(), w.data() + r * rs, cols);
+  }
+  cache.emplace_back(key, std::move(w));
+  return cache.back().second;
+}
+
+void BM_Matmul(benchmark::State& state, GgmlType t) {
+  const int64_t rows = state.range(0), cols = state.range(1), n_tok = state.range(2);
+  const int threads = static_cast<int>(state.range(3));
+  const auto& w = weights(t, rows, cols);
+  std::vector<float> x(static_cast<size_t>(n_tok * cols)), y(static_cast<size_t>(n_tok * rows));
+  std::mt19937 rng(2);
+  std::normal_distribution<float> dist(0.f, 1.f);
+  for (auto& v : x) v = dist(rng);
+  qwen3::ThreadPool pool(threads);
+  const qwen3::WeightMatrix W{t, rows, cols, w.data()};
+  for (auto _ : state) {
+    qwen3::matmul(W, x.data(), n_tok, y.data(), pool);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  const double it = static_cast<double>(state.iterations());
+  state.counters["GB/s"] = benchmark::Counter(static_cast<double>(w.size()) * it / 1e9,
+                                              benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * rows * cols * n_tok * it / 1e9,
+                                                 benchmark::Counter::kIsRate);
+}
+
+void shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"rows", "cols", "tok", "thr"});
+  for (int thr : {1, 2}) {
+    for (auto [r, c] : {std::pair<int64_t, int64_t>{1024, 1024}, {3072, 1024}, {1024, 3072}}) {
+      b->Args({r, c, 1, thr});
+      b->Args({r, c, 128, thr});
+    }
+    b->Args({151936, 1024, 1, thr});  // lm_head: decode only (prefill needs the last row)
+  }
+  b->Unit(benchmark::kMicrosecond)->UseRealTime();
+}
+
+}  // namespace
+
+BENCHMARK_CAPTURE(BM_Matmul, Q4_0, GgmlType::Q4_0)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_Matmul, Q8_0, GgmlType::Q8_0)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_Matmul, Q4_K, GgmlType::Q4_K)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_Matmul, Q5_K, GgmlType::Q5_K)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_Matmul, Q6_K, GgmlType::Q6_K)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_Matmul, F16, GgmlType::F16)->Apply(shapes);
+
+BENCHMARK_MAIN();

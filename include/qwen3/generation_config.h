@@ -1,0 +1,68 @@
+// Options for one generate() call: length, sampling, penalties, stops, thinking.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace qwen3 {
+
+struct GenerationConfig {
+  // Upper bound on generated tokens (reasoning + content + tool calls).
+  std::size_t max_new_tokens = 1024;
+
+  // Sampling. Unset fields take the Qwen3 model-card defaults for the request's thinking
+  // mode (see qwen3_defaults), so enable_thinking switches them. temperature 0 or top_k 1
+  // means greedy. top_k 0 = off, top_p 1 = off, min_p 0 = off.
+  std::optional<float> temperature;
+  std::optional<int> top_k;
+  std::optional<float> top_p;
+  std::optional<float> min_p;
+
+  // Penalties with llama.cpp semantics over the last `penalty_last_n` tokens of the
+  // prompt + reply (-1 = the whole context, 0 = off): a logit l of a token seen c > 0
+  // times becomes (l > 0 ? l / repetition : l * repetition) - c * frequency - presence.
+  float repetition_penalty = 1.0f;  // 1 = off; > 1 discourages repeats
+  float presence_penalty = 0.0f;    // model card: 0..2 against endless repetition
+  float frequency_penalty = 0.0f;
+  int penalty_last_n = 64;
+
+  // Seed of the sampler's std::mt19937_64; unset = a fresh random seed per call.
+  std::optional<std::uint64_t> seed;
+
+  // Generation ends (finish reason "stop") when the visible content contains one of these;
+  // the stop string itself is not returned.
+  std::vector<std::string> stop;
+
+  // Thinking mode of this request; unset = the model default (on for Qwen3). Off appends
+  // the template's empty <think></think> block and switches sampling defaults.
+  std::optional<bool> enable_thinking;
+
+  // false: the prompt string is fed to the model as is (no chat template).
+  bool apply_chat_template = true;
+
+  // Keep generating through <|im_end|> / <|endoftext|> (benchmarks only).
+  bool ignore_eos = false;
+
+  // Context budget: a turn only starts when at least this many tokens (or max_new_tokens
+  // if smaller) are left for the reply; older turns are dropped to make room.
+  std::size_t min_reply_tokens = 256;
+
+  // Throws std::invalid_argument naming the first bad field.
+  void validate() const;
+
+  // A copy with every unset sampling field filled from qwen3_defaults(thinking).
+  GenerationConfig resolved(bool thinking) const;
+
+  bool is_greedy() const {
+    return (temperature && *temperature <= 0.0f) || (top_k && *top_k == 1);
+  }
+
+  // The Qwen3 model card: thinking T=0.6 top_p=0.95 top_k=20 min_p=0 (never greedy);
+  // non-thinking T=0.7 top_p=0.8 top_k=20 min_p=0.
+  static GenerationConfig qwen3_defaults(bool thinking);
+};
+
+}  // namespace qwen3

@@ -1,0 +1,95 @@
+// qwen3::Pipeline: load a model once, generate replies, hold a chat session.
+//
+//   qwen3::Pipeline pipe("Qwen3-0.6B-Q4_K_M.gguf");
+//   pipe.start_chat("You are terse.");
+//   auto r = pipe.generate("Hi!", qwen3::GenerationConfig{}, &my_streamer);
+//   std::cout << r.text;
+//   pipe.finish_chat();
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "qwen3/chat.h"
+#include "qwen3/generation_config.h"
+#include "qwen3/perf_metrics.h"
+#include "qwen3/streamer.h"
+
+namespace qwen3 {
+
+// Construction options, all optional, as strings:
+//   "n_ctx"     context length in tokens (default min(4096, model maximum); above the
+//               model maximum is an error)
+//   "n_threads" CPU threads (default: physical cores)
+//   "kv_type"   "f16" (default) or "f32"
+//   "backend"   a registered backend name (default "native"; tests register "replay")
+using Properties = std::map<std::string, std::string>;
+
+struct DecodedResult {
+  std::string text;       // the visible answer (content)
+  std::string reasoning;  // the <think> part, without the tags
+  std::vector<ToolCall> tool_calls;
+  FinishReason finish_reason = FinishReason::kStop;
+  std::vector<std::int32_t> tokens;  // generated ids
+  std::size_t prompt_tokens = 0;     // tokens of the whole prompt
+  std::size_t cached_tokens = 0;     // of which reused from the KV cache
+  std::size_t dropped_turns = 0;     // oldest turns left out to fit the context
+  PerfMetrics perf_metrics;          // this call only (see Pipeline::session_metrics)
+};
+
+// What the loaded backend is and can do.
+struct PipelineInfo {
+  std::string backend;  // "native", "openvino", "replay", ...
+  std::string device;   // "CPU", "NPU", ...
+  std::size_t n_ctx = 0;
+  bool kv_reuse = false;  // a new turn reuses the cached prefix
+};
+
+class Pipeline {
+ public:
+  // model_path: a GGUF file or a Hugging Face folder. device: "CPU", "NPU", "GPU" or
+  // "AUTO". Throws std::runtime_error / std::invalid_argument with a clear message.
+  explicit Pipeline(const std::string& model_path, const std::string& device = "CPU",
+                    const Properties& properties = {});
+  ~Pipeline();
+  Pipeline(Pipeline&&) noexcept;
+  Pipeline& operator=(Pipeline&&) noexcept;
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Outside a chat: one user message (or, with apply_chat_template false, the raw prompt).
+  // Inside a chat (start_chat): appends the user message and the reply to the history.
+  DecodedResult generate(const std::string& prompt, const GenerationConfig& config = {},
+                         StreamerBase* streamer = nullptr);
+  // A whole conversation (stateless: the session history is not touched, but the KV cache
+  // is reused for the common prefix with the previous call).
+  DecodedResult generate(const ChatHistory& history, const GenerationConfig& config = {},
+                         StreamerBase* streamer = nullptr);
+
+  void start_chat(const std::string& system_message = "");
+  void finish_chat();
+  bool in_chat() const;
+  const ChatHistory& history() const;
+
+  // Tokenizer access. `special`: special-token text (<|im_end|>, ...) becomes its id.
+  std::vector<std::int32_t> encode(const std::string& text, bool special = true) const;
+  std::string decode(const std::vector<std::int32_t>& ids) const;
+  // The prompt the chat template makes of `history` (byte-exact with the official one).
+  std::string apply_chat_template(const ChatHistory& history, bool add_generation_prompt = true,
+                                  std::optional<bool> enable_thinking = std::nullopt) const;
+
+  PipelineInfo info() const;
+  // All generate() calls since construction (or the last start_chat), with load time.
+  const PerfMetrics& session_metrics() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace qwen3

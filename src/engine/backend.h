@@ -1,0 +1,83 @@
+// The interface Pipeline drives, and a registry of backends by name.
+//
+// Two kinds: token-level backends (the native CPU engine; the test "replay" backend) give
+// logits for a token batch and let the Pipeline sample, keep the KV cache and reuse it;
+// whole-generation backends (OpenVINO GenAI) take prompt ids and stream generated ids.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "qwen3/generation_config.h"
+#include "qwen3/pipeline.h"
+
+namespace qwen3 {
+
+class Tokenizer;
+
+namespace engine {
+
+struct BackendCapabilities {
+  std::string name;        // registry name: "native", "replay", "openvino"
+  std::string device;      // "CPU", "NPU", ...
+  bool kv_reuse = false;   // truncate() + eval() continue a cached prefix
+  std::size_t max_context = 0;  // tokens the backend can hold (prompt + reply)
+};
+
+struct BackendOptions {
+  std::string model_path;
+  std::string device = "CPU";
+  Properties properties;  // the Pipeline's properties, unparsed extras included
+  int n_ctx = 0;          // 0 = backend default
+  int n_threads = 0;      // 0 = physical cores
+  bool kv_f32 = false;    // KV cache in F32 instead of F16
+};
+
+class TokenBackend;
+class GenerationBackend;
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual BackendCapabilities capabilities() const = 0;
+  virtual const Tokenizer& tokenizer() const = 0;
+  virtual double load_ms() const { return 0.0; }
+  // Exactly one of these is non-null.
+  virtual TokenBackend* token_level() { return nullptr; }
+  virtual GenerationBackend* whole_generation() { return nullptr; }
+};
+
+class TokenBackend : public Backend {
+ public:
+  TokenBackend* token_level() override { return this; }
+  virtual int n_ctx() const = 0;
+  virtual int n_past() const = 0;  // tokens in the KV cache
+  virtual int n_vocab() const = 0;
+  virtual void truncate(int n_past) = 0;  // keep the first n_past cached tokens
+  // Appends ids[0..n) after the cache and returns the logits of the last one (n_vocab
+  // floats, valid until the next call). Throws std::length_error past n_ctx.
+  virtual const float* eval(const std::int32_t* ids, int n) = 0;
+};
+
+class GenerationBackend : public Backend {
+ public:
+  GenerationBackend* whole_generation() override { return this; }
+  // Generates after `prompt`; on_token returns false to stop. Sampling fields of `config`
+  // are resolved (no unset optionals).
+  virtual void generate(const std::vector<std::int32_t>& prompt, const GenerationConfig& config,
+                        const std::function<bool(std::int32_t)>& on_token) = 0;
+};
+
+using BackendFactory = std::function<std::unique_ptr<Backend>(const BackendOptions&)>;
+
+// Registers (or replaces) a backend under `name`. "native" is built in.
+void register_backend(const std::string& name, BackendFactory factory);
+// Throws std::invalid_argument listing the known names if `name` is not registered.
+std::unique_ptr<Backend> create_backend(const std::string& name, const BackendOptions& opts);
+std::vector<std::string> backend_names();
+
+}  // namespace engine
+}  // namespace qwen3

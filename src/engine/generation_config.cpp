@@ -1,0 +1,55 @@
+#include "qwen3/generation_config.h"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace qwen3 {
+namespace {
+
+void check(bool ok, const std::string& what) {
+  if (!ok) throw std::invalid_argument("invalid generation config: " + what);
+}
+
+bool finite(float v) { return std::isfinite(v); }
+
+}  // namespace
+
+void GenerationConfig::validate() const {
+  check(max_new_tokens > 0, "max_new_tokens must be at least 1");
+  if (temperature) check(finite(*temperature) && *temperature >= 0.0f, "temperature must be >= 0");
+  if (top_k) check(*top_k >= 0, "top_k must be >= 0 (0 = off)");
+  if (top_p) check(finite(*top_p) && *top_p > 0.0f && *top_p <= 1.0f, "top_p must be in (0, 1]");
+  if (min_p) check(finite(*min_p) && *min_p >= 0.0f && *min_p <= 1.0f, "min_p must be in [0, 1]");
+  check(finite(repetition_penalty) && repetition_penalty > 0.0f,
+        "repetition_penalty must be > 0 (1 = off)");
+  check(finite(presence_penalty) && std::fabs(presence_penalty) <= 2.0f,
+        "presence_penalty must be in [-2, 2]");
+  check(finite(frequency_penalty) && std::fabs(frequency_penalty) <= 2.0f,
+        "frequency_penalty must be in [-2, 2]");
+  check(penalty_last_n >= -1, "penalty_last_n must be >= -1 (-1 = whole context)");
+  for (const auto& s : stop) check(!s.empty(), "stop strings must not be empty");
+}
+
+GenerationConfig GenerationConfig::qwen3_defaults(bool thinking) {
+  GenerationConfig c;
+  c.temperature = thinking ? 0.6f : 0.7f;
+  c.top_p = thinking ? 0.95f : 0.8f;
+  c.top_k = 20;
+  c.min_p = 0.0f;
+  c.enable_thinking = thinking;
+  return c;
+}
+
+GenerationConfig GenerationConfig::resolved(bool thinking) const {
+  const GenerationConfig d = qwen3_defaults(thinking);
+  GenerationConfig r = *this;
+  if (!r.temperature) r.temperature = d.temperature;
+  if (!r.top_p) r.top_p = d.top_p;
+  if (!r.top_k) r.top_k = d.top_k;
+  if (!r.min_p) r.min_p = d.min_p;
+  r.enable_thinking = thinking;
+  return r;
+}
+
+}  // namespace qwen3

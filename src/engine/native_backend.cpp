@@ -1,0 +1,48 @@
+#include "engine/native_backend.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "text/tokenizer.h"
+
+namespace qwen3::engine {
+namespace {
+
+std::shared_ptr<const Qwen3Model> load(const BackendOptions& opts) {
+  ModelLoadOptions lo;
+  lo.n_threads = opts.n_threads;
+  return Qwen3Model::load(opts.model_path, lo);
+}
+
+}  // namespace
+
+NativeBackend::NativeBackend(const BackendOptions& opts)
+    : NativeBackend(opts, std::chrono::steady_clock::now()) {}
+
+// t0 is taken before the delegated constructor loads the model and allocates the cache.
+NativeBackend::NativeBackend(const BackendOptions& opts, std::chrono::steady_clock::time_point t0)
+    : NativeBackend(load(opts), opts) {
+  load_ms_ =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+NativeBackend::NativeBackend(std::shared_ptr<const Qwen3Model> model, const BackendOptions& opts)
+    : model_(std::move(model)),
+      ctx_(model_, opts.n_ctx, opts.kv_f32 ? KvType::F32 : KvType::F16, opts.n_threads),
+      logits_(static_cast<std::size_t>(model_->config().n_vocab)),
+      n_vocab_(std::min(model_->config().n_vocab, model_->tokenizer().n_vocab())) {}
+
+BackendCapabilities NativeBackend::capabilities() const {
+  return {"native", "CPU", true, static_cast<std::size_t>(ctx_.n_ctx())};
+}
+
+const float* NativeBackend::eval(const std::int32_t* ids, int n) {
+  ctx_.eval(ids, n, logits_.data(), false);
+  return logits_.data();
+}
+
+std::unique_ptr<Backend> make_native_backend(const BackendOptions& opts) {
+  return std::make_unique<NativeBackend>(opts);
+}
+
+}  // namespace qwen3::engine

@@ -1,0 +1,45 @@
+// The built-in token-level backend: a Qwen3Model and one InferenceContext on the CPU.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "engine/backend.h"
+#include "model/qwen3_model.h"
+
+namespace qwen3::engine {
+
+class NativeBackend : public TokenBackend {
+ public:
+  // Loads opts.model_path. Known properties: n_ctx, n_threads, kv_type (the Pipeline
+  // parses them into opts); anything else is rejected by the Pipeline.
+  explicit NativeBackend(const BackendOptions& opts);
+  // Shares an already loaded model (tests, several sequences over one set of weights).
+  NativeBackend(std::shared_ptr<const Qwen3Model> model, const BackendOptions& opts);
+
+  BackendCapabilities capabilities() const override;
+  const Tokenizer& tokenizer() const override { return model_->tokenizer(); }
+  double load_ms() const override { return load_ms_; }
+  int n_ctx() const override { return ctx_.n_ctx(); }
+  int n_past() const override { return ctx_.n_past(); }
+  // The tokenizer's id space: the model's padded rows past it are never sampled.
+  int n_vocab() const override { return n_vocab_; }
+  void truncate(int n_past) override { ctx_.truncate(n_past); }
+  const float* eval(const std::int32_t* ids, int n) override;
+
+  const Qwen3Model& model() const { return *model_; }
+
+ private:
+  NativeBackend(const BackendOptions& opts, std::chrono::steady_clock::time_point t0);
+
+  std::shared_ptr<const Qwen3Model> model_;
+  InferenceContext ctx_;
+  std::vector<float> logits_;  // the model's full row
+  int n_vocab_ = 0;
+  double load_ms_ = 0;
+};
+
+std::unique_ptr<Backend> make_native_backend(const BackendOptions& opts);
+
+}  // namespace qwen3::engine

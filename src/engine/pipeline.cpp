@@ -1,0 +1,302 @@
+// qwen3::Pipeline: backend selection, prompt building, the generation loop and metrics.
+#include "qwen3/pipeline.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <stdexcept>
+
+#include "engine/backend.h"
+#include "engine/chat_session.h"
+#include "engine/generator.h"
+#include "engine/prompt_builder.h"
+#include "engine/reply_assembler.h"
+#include "engine/sampler.h"
+#include "text/chat_template.h"
+#include "text/tokenizer.h"
+
+namespace qwen3 {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+int positive_int(const Properties& props, const char* key) {
+  auto it = props.find(key);
+  if (it == props.end()) return 0;
+  std::size_t used = 0;
+  int v = 0;
+  try {
+    v = std::stoi(it->second, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != it->second.size() || v <= 0)
+    throw std::invalid_argument(std::string("property ") + key +
+                                " must be a positive integer, got '" + it->second + "'");
+  return v;
+}
+
+std::string upper(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+engine::BackendOptions backend_options(const std::string& model_path, const std::string& device,
+                                       const Properties& props) {
+  engine::BackendOptions o;
+  o.model_path = model_path;
+  o.device = device;
+  o.properties = props;
+  o.n_ctx = positive_int(props, "n_ctx");
+  o.n_threads = positive_int(props, "n_threads");
+  if (auto it = props.find("kv_type"); it != props.end()) {
+    if (it->second != "f16" && it->second != "f32")
+      throw std::invalid_argument("property kv_type must be f16 or f32, got '" + it->second + "'");
+    o.kv_f32 = it->second == "f32";
+  }
+  return o;
+}
+
+// enable_thinking of a request: the config, else the history's extra template context,
+// else on (the Qwen3 default).
+bool thinking_of(const GenerationConfig& cfg, const ChatHistory* history) {
+  if (cfg.enable_thinking) return *cfg.enable_thinking;
+  if (history && !history->extra_context_json.empty()) {
+    nlohmann::json extra;
+    try {
+      extra = nlohmann::json::parse(history->extra_context_json);
+    } catch (const std::exception& e) {
+      throw std::invalid_argument(std::string("extra_context_json is not valid JSON: ") +
+                                  e.what());
+    }
+    if (!extra.is_object()) throw std::invalid_argument("extra_context_json must be a JSON object");
+    if (auto it = extra.find("enable_thinking"); it != extra.end()) {
+      if (!it->is_boolean())
+        throw std::invalid_argument("extra_context_json: enable_thinking must be a boolean");
+      return it->get<bool>();
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+struct Pipeline::Impl {
+  std::unique_ptr<engine::Backend> backend;
+  engine::TokenBackend* token = nullptr;
+  engine::GenerationBackend* whole = nullptr;
+  std::unique_ptr<engine::Generator> generator;
+  std::string device;
+  engine::ChatSession session;
+  PerfMetrics session_metrics;
+  double load_ms = 0;
+
+  const Tokenizer& tok() const { return backend->tokenizer(); }
+
+  engine::PromptBudget budget(const GenerationConfig& cfg) const {
+    return {backend->capabilities().max_context,
+            std::min(cfg.min_reply_tokens, cfg.max_new_tokens)};
+  }
+
+  DecodedResult run(const engine::BuiltPrompt& prompt, const GenerationConfig& resolved,
+                    StreamerBase* streamer, Clock::time_point call_start);
+};
+
+Pipeline::Pipeline(const std::string& model_path, const std::string& device_in,
+                   const Properties& properties)
+    : impl_(std::make_unique<Impl>()) {
+  const auto t0 = Clock::now();
+  const std::string device = upper(device_in);
+  if (device != "CPU" && device != "GPU" && device != "NPU" && device != "AUTO")
+    throw std::invalid_argument("unknown device '" + device_in + "' (CPU, GPU, NPU or AUTO)");
+  std::string name = device == "CPU" || device == "AUTO" ? "native" : "openvino";
+  if (auto it = properties.find("backend"); it != properties.end()) name = it->second;
+  if (name == "native") {
+    if (device == "GPU" || device == "NPU")
+      throw std::invalid_argument("the native backend runs on the CPU only, not " + device);
+    for (const auto& kv : properties)
+      if (kv.first != "n_ctx" && kv.first != "n_threads" && kv.first != "kv_type" &&
+          kv.first != "backend")
+        throw std::invalid_argument("unknown property '" + kv.first +
+                                    "' for the native backend (n_ctx, n_threads, kv_type)");
+  }
+  const auto names = engine::backend_names();
+  if (std::find(names.begin(), names.end(), name) == names.end() && name == "openvino")
+    throw std::invalid_argument("device " + device +
+                                " needs the OpenVINO GenAI backend, which this build does not "
+                                "include; use device CPU");
+  auto opts = backend_options(model_path, device == "AUTO" ? "CPU" : device, properties);
+  impl_->backend = engine::create_backend(name, opts);
+  impl_->token = impl_->backend->token_level();
+  impl_->whole = impl_->backend->whole_generation();
+  if (!impl_->token && !impl_->whole)
+    throw std::logic_error("backend '" + name + "' is neither token-level nor whole-generation");
+  if (impl_->token) impl_->generator = std::make_unique<engine::Generator>(*impl_->token);
+  impl_->device = impl_->backend->capabilities().device;
+  impl_->load_ms = ms_since(t0);
+  impl_->session_metrics.load_time_ms = impl_->load_ms;
+}
+
+Pipeline::~Pipeline() = default;
+Pipeline::Pipeline(Pipeline&&) noexcept = default;
+Pipeline& Pipeline::operator=(Pipeline&&) noexcept = default;
+
+DecodedResult Pipeline::Impl::run(const engine::BuiltPrompt& prompt,
+                                  const GenerationConfig& resolved, StreamerBase* streamer,
+                                  Clock::time_point call_start) {
+  engine::ReplyAssembler reply(tok(), prompt.starts_in_reasoning, resolved.stop, streamer);
+  DecodedResult r;
+  r.prompt_tokens = prompt.ids.size();
+  r.dropped_turns = prompt.dropped_turns;
+  engine::GenerationTimings t;
+  FinishReason reason = FinishReason::kStop;
+  if (token) {
+    engine::Sampler sampler(engine::SamplerParams::from(resolved));
+    engine::GeneratorOptions go;
+    go.max_new_tokens = resolved.max_new_tokens;
+    go.ignore_eos = resolved.ignore_eos;
+    go.end_tokens = {tok().im_end_id(), tok().eos_id()};
+    auto out = generator->run(prompt.ids, sampler, go, [&](std::int32_t id) {
+      return reply.push(id) ? engine::TokenAction::kContinue : engine::TokenAction::kStop;
+    });
+    reply.finish();
+    r.tokens = std::move(out.tokens);
+    t = out.timings;
+    switch (out.cause) {
+      case engine::StopCause::kEndToken: reason = FinishReason::kStop; break;
+      case engine::StopCause::kLength:
+      case engine::StopCause::kContextFull: reason = FinishReason::kLength; break;
+      case engine::StopCause::kCallback:
+        reason = reply.cancelled() ? FinishReason::kCancelled : FinishReason::kStop;
+        break;
+    }
+  } else {
+    const auto start = Clock::now();
+    auto last = start;
+    bool stopped = false;
+    whole->generate(prompt.ids, resolved, [&](std::int32_t id) {
+      const auto now = Clock::now();
+      if (r.tokens.empty())
+        t.ttft_ms = std::chrono::duration<double, std::milli>(now - start).count();
+      else
+        t.token_intervals_ms.push_back(
+            std::chrono::duration<double, std::milli>(now - last).count());
+      last = now;
+      r.tokens.push_back(id);
+      stopped = !reply.push(id);
+      return !stopped;
+    });
+    reply.finish();
+    t.prompt_tokens = prompt.ids.size();
+    t.generated_tokens = r.tokens.size();
+    if (stopped)
+      reason = reply.cancelled() ? FinishReason::kCancelled : FinishReason::kStop;
+    else if (r.tokens.size() >= resolved.max_new_tokens)
+      reason = FinishReason::kLength;
+  }
+  if (reason == FinishReason::kStop && !reply.tool_calls().empty())
+    reason = FinishReason::kToolCalls;
+  r.text = reply.content();
+  r.reasoning = reply.reasoning();
+  r.tool_calls = reply.tool_calls();
+  r.finish_reason = reason;
+  r.cached_tokens = t.cached_tokens;
+
+  PerfMetrics& m = r.perf_metrics;
+  m.load_time_ms = load_ms;
+  m.num_input_tokens = r.prompt_tokens;
+  m.num_cached_tokens = r.cached_tokens;
+  m.num_generated_tokens = r.tokens.size();
+  const double before_loop = prompt.template_ms + prompt.tokenize_ms;
+  if (!r.tokens.empty()) m.raw.ttft_ms.push_back(before_loop + t.ttft_ms);
+  m.raw.token_intervals_ms = t.token_intervals_ms;
+  m.raw.generate_ms.push_back(ms_since(call_start));
+  m.raw.tokenization_ms.push_back(prompt.tokenize_ms);
+  m.raw.template_ms.push_back(prompt.template_ms);
+  if (t.prefill_ms > 0)
+    m.raw.prefill_tps.push_back(1000.0 * static_cast<double>(t.prompt_tokens - t.cached_tokens) /
+                                t.prefill_ms);
+  double decode_ms = 0;
+  for (double d : t.token_intervals_ms) decode_ms += d;
+  if (decode_ms > 0)
+    m.raw.decode_tps.push_back(1000.0 * static_cast<double>(t.token_intervals_ms.size()) /
+                               decode_ms);
+  m.evaluate();
+  session_metrics += m;
+  if (streamer) streamer->on_end(reason);
+  return r;
+}
+
+DecodedResult Pipeline::generate(const std::string& prompt, const GenerationConfig& config,
+                                 StreamerBase* streamer) {
+  const auto start = Clock::now();
+  config.validate();
+  if (!config.apply_chat_template) {
+    const bool thinking = thinking_of(config, nullptr);
+    auto built = engine::build_raw_prompt(prompt, impl_->tok(), impl_->budget(config));
+    return impl_->run(built, config.resolved(thinking), streamer, start);
+  }
+  if (!impl_->session.active()) {
+    ChatHistory h;
+    h.push_back(ChatMessage::user(prompt));
+    return generate(h, config, streamer);
+  }
+  const ChatHistory h = impl_->session.with_user(prompt);
+  const bool thinking = thinking_of(config, &h);
+  auto built =
+      engine::build_chat_prompt(h, config.enable_thinking, impl_->tok(), impl_->budget(config));
+  DecodedResult r = impl_->run(built, config.resolved(thinking), streamer, start);
+  impl_->session.record_turn(prompt, r);
+  return r;
+}
+
+DecodedResult Pipeline::generate(const ChatHistory& history, const GenerationConfig& config,
+                                 StreamerBase* streamer) {
+  const auto start = Clock::now();
+  config.validate();
+  const bool thinking = thinking_of(config, &history);
+  auto built = engine::build_chat_prompt(history, config.enable_thinking, impl_->tok(),
+                                         impl_->budget(config));
+  return impl_->run(built, config.resolved(thinking), streamer, start);
+}
+
+void Pipeline::start_chat(const std::string& system_message) {
+  impl_->session.start(system_message);
+  impl_->session_metrics = PerfMetrics{};
+  impl_->session_metrics.load_time_ms = impl_->load_ms;
+}
+
+void Pipeline::finish_chat() { impl_->session.finish(); }
+bool Pipeline::in_chat() const { return impl_->session.active(); }
+const ChatHistory& Pipeline::history() const { return impl_->session.history(); }
+
+std::vector<std::int32_t> Pipeline::encode(const std::string& text, bool special) const {
+  return impl_->tok().encode(text, special);
+}
+
+std::string Pipeline::decode(const std::vector<std::int32_t>& ids) const {
+  return impl_->tok().decode(ids);
+}
+
+std::string Pipeline::apply_chat_template(const ChatHistory& history, bool add_generation_prompt,
+                                          std::optional<bool> enable_thinking) const {
+  text::TemplateOptions o;
+  o.add_generation_prompt = add_generation_prompt;
+  o.enable_thinking = enable_thinking;
+  return text::render_chat(history, o);
+}
+
+PipelineInfo Pipeline::info() const {
+  const auto c = impl_->backend->capabilities();
+  return {c.name, c.device, c.max_context, c.kv_reuse};
+}
+
+const PerfMetrics& Pipeline::session_metrics() const { return impl_->session_metrics; }
+
+}  // namespace qwen3

@@ -1,0 +1,91 @@
+#include "engine/prompt_builder.h"
+
+#include <chrono>
+#include <stdexcept>
+#include <string>
+
+#include "text/chat_template.h"
+#include "text/tokenizer.h"
+
+namespace qwen3::engine {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+std::string too_long(std::size_t tokens, const PromptBudget& b, const char* what) {
+  return std::string(what) + " needs " + std::to_string(tokens) + " tokens + " +
+         std::to_string(b.reply_reserve) + " reserved for the reply, but the context holds " +
+         std::to_string(b.n_ctx) + " tokens";
+}
+
+}  // namespace
+
+std::vector<std::pair<std::size_t, std::size_t>> droppable_turns(
+    const std::vector<ChatMessage>& messages) {
+  const std::size_t first = !messages.empty() && messages[0].role == "system" ? 1 : 0;
+  std::vector<std::size_t> starts;  // the first turn starts right after the system message
+  for (std::size_t i = first; i < messages.size(); ++i)
+    if (i == first || messages[i].role == "user") starts.push_back(i);
+  std::vector<std::pair<std::size_t, std::size_t>> turns;
+  for (std::size_t t = 0; t + 1 < starts.size(); ++t) turns.emplace_back(starts[t], starts[t + 1]);
+  return turns;
+}
+
+BuiltPrompt build_chat_prompt(const ChatHistory& history, std::optional<bool> enable_thinking,
+                              const Tokenizer& tok, const PromptBudget& budget) {
+  if (history.messages.empty()) throw std::invalid_argument("empty chat history");
+  text::TemplateOptions opts;
+  opts.add_generation_prompt = true;
+  opts.enable_thinking = enable_thinking;
+  const auto turns = droppable_turns(history.messages);
+  BuiltPrompt p;
+  ChatHistory h = history;
+  // Drop the oldest turns one at a time; each try renders and tokenizes the whole prompt
+  // (exactness over speed: the template is not additive across turns).
+  for (std::size_t dropped = 0;; ++dropped) {
+    if (dropped > 0) {
+      const auto& [b, e] = turns[dropped - 1];
+      // Erase by the original positions, shifted by what was erased before.
+      const std::size_t shift = turns[dropped - 1].first - turns[0].first;
+      h.messages.erase(h.messages.begin() + static_cast<long>(b - shift),
+                       h.messages.begin() + static_cast<long>(e - shift));
+    }
+    auto t0 = Clock::now();
+    p.text = text::render_chat(h, opts);
+    p.template_ms += ms_since(t0);
+    t0 = Clock::now();
+    p.ids = tok.encode(p.text, /*parse_special=*/true);
+    p.tokenize_ms += ms_since(t0);
+    p.dropped_turns = dropped;
+    if (p.ids.size() + budget.reply_reserve <= budget.n_ctx) break;
+    if (dropped == turns.size())
+      throw std::length_error(
+          too_long(p.ids.size(), budget, "the last message with the system message"));
+  }
+  p.starts_in_reasoning = ends_with(p.text, "<think>\n") || ends_with(p.text, "<think>");
+  return p;
+}
+
+BuiltPrompt build_raw_prompt(const std::string& prompt, const Tokenizer& tok,
+                             const PromptBudget& budget) {
+  BuiltPrompt p;
+  p.text = prompt;
+  const auto t0 = Clock::now();
+  p.ids = tok.encode(prompt, /*parse_special=*/true);
+  p.tokenize_ms = ms_since(t0);
+  if (p.ids.empty()) throw std::invalid_argument("empty prompt");
+  if (p.ids.size() + budget.reply_reserve > budget.n_ctx)
+    throw std::length_error(too_long(p.ids.size(), budget, "the prompt"));
+  p.starts_in_reasoning = false;
+  return p;
+}
+
+}  // namespace qwen3::engine

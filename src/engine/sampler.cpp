@@ -1,0 +1,153 @@
+#include "engine/sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace qwen3::engine {
+
+SamplerParams SamplerParams::from(const GenerationConfig& c) {
+  SamplerParams p;
+  p.temperature = c.temperature.value_or(0.0f);
+  p.top_k = c.top_k.value_or(0);
+  p.top_p = c.top_p.value_or(1.0f);
+  p.min_p = c.min_p.value_or(0.0f);
+  p.repetition_penalty = c.repetition_penalty;
+  p.presence_penalty = c.presence_penalty;
+  p.frequency_penalty = c.frequency_penalty;
+  p.penalty_last_n = c.penalty_last_n;
+  if (c.seed) {
+    p.seed = *c.seed;
+  } else {
+    std::random_device rd;
+    p.seed = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  }
+  return p;
+}
+
+Sampler::Sampler(const SamplerParams& p) : p_(p), rng_(p.seed) {}
+
+bool Sampler::penalties_on() const {
+  return p_.penalty_last_n != 0 &&
+         (p_.repetition_penalty != 1.0f || p_.presence_penalty != 0.0f ||
+          p_.frequency_penalty != 0.0f);
+}
+
+void Sampler::accept(std::int32_t id) {
+  if (p_.penalty_last_n == 0) return;
+  history_.push_back(id);
+  ++counts_[id];
+  if (p_.penalty_last_n > 0 && history_.size() > static_cast<std::size_t>(p_.penalty_last_n)) {
+    auto it = counts_.find(history_.front());
+    if (--it->second == 0) counts_.erase(it);
+    history_.pop_front();
+  }
+}
+
+void Sampler::accept(const std::vector<std::int32_t>& ids) {
+  for (auto id : ids) accept(id);
+}
+
+void Sampler::clear_history() {
+  history_.clear();
+  counts_.clear();
+}
+
+float Sampler::penalize(std::int32_t id, float l) const {
+  auto it = counts_.find(id);
+  if (it == counts_.end()) return l;
+  const float c = static_cast<float>(it->second);
+  l = l > 0.0f ? l / p_.repetition_penalty : l * p_.repetition_penalty;
+  return l - c * p_.frequency_penalty - p_.presence_penalty;
+}
+
+std::vector<float> Sampler::penalized(const float* logits, int n_vocab) const {
+  std::vector<float> out(logits, logits + n_vocab);
+  if (penalties_on())
+    for (const auto& kv : counts_)
+      if (kv.first >= 0 && kv.first < n_vocab) out[kv.first] = penalize(kv.first, out[kv.first]);
+  return out;
+}
+
+void Sampler::build(const float* logits, int n_vocab) {
+  if (n_vocab <= 0) throw std::invalid_argument("sampler: empty logits");
+  const bool pen = penalties_on();
+  auto value = [&](std::int32_t i) { return pen ? penalize(i, logits[i]) : logits[i]; };
+  cand_.clear();
+
+  if (p_.greedy()) {
+    std::int32_t best = 0;
+    float best_l = value(0);
+    for (std::int32_t i = 1; i < n_vocab; ++i) {
+      const float l = value(i);
+      if (l > best_l) best_l = l, best = i;
+    }
+    cand_.emplace_back(best, 1.0f);
+    return;
+  }
+
+  cand_.reserve(n_vocab);
+  for (std::int32_t i = 0; i < n_vocab; ++i) cand_.emplace_back(i, value(i) / p_.temperature);
+  auto by_logit = [](const std::pair<std::int32_t, float>& a,
+                     const std::pair<std::int32_t, float>& b) {
+    return a.second > b.second || (a.second == b.second && a.first < b.first);
+  };
+  if (p_.top_k > 0 && p_.top_k < n_vocab) {
+    std::nth_element(cand_.begin(), cand_.begin() + p_.top_k, cand_.end(), by_logit);
+    cand_.resize(p_.top_k);
+  }
+  std::sort(cand_.begin(), cand_.end(), by_logit);
+
+  // Softmax in double: 150k terms in float lose the tail mass top_p relies on.
+  const double max_l = cand_.front().second;
+  if (!std::isfinite(max_l)) throw std::runtime_error("sampler: logits are not finite");
+  double sum = 0;
+  std::vector<double> prob(cand_.size());
+  for (std::size_t i = 0; i < cand_.size(); ++i) sum += prob[i] = std::exp(cand_[i].second - max_l);
+  for (auto& p : prob) p /= sum;
+
+  std::size_t keep = cand_.size();
+  if (p_.top_p < 1.0f) {
+    double cum = 0;
+    for (std::size_t i = 0; i < prob.size(); ++i) {
+      cum += prob[i];
+      if (cum >= p_.top_p) {
+        keep = i + 1;
+        break;
+      }
+    }
+  }
+  if (p_.min_p > 0.0f) {
+    const double floor = p_.min_p * prob[0];
+    std::size_t k = 1;
+    while (k < keep && prob[k] >= floor) ++k;
+    keep = k;
+  }
+  double kept = 0;
+  for (std::size_t i = 0; i < keep; ++i) kept += prob[i];
+  cand_.resize(keep);
+  for (std::size_t i = 0; i < keep; ++i) cand_[i].second = static_cast<float>(prob[i] / kept);
+}
+
+std::vector<std::pair<std::int32_t, float>> Sampler::distribution(const float* logits,
+                                                                  int n_vocab) {
+  build(logits, n_vocab);
+  return cand_;
+}
+
+std::int32_t Sampler::sample(const float* logits, int n_vocab) {
+  build(logits, n_vocab);
+  if (cand_.size() == 1) return cand_.front().first;
+  // 53 random bits -> [0, 1), identical on every standard library.
+  const double u = static_cast<double>(rng_() >> 11) * 0x1.0p-53;
+  double cum = 0;
+  for (const auto& c : cand_) {
+    cum += c.second;
+    if (u < cum) return c.first;
+  }
+  return cand_.back().first;  // rounding left u above the last cumulative sum
+}
+
+}  // namespace qwen3::engine

@@ -1,0 +1,76 @@
+// Picks the next token from logits: penalties, temperature, top-k, top-p, min-p, then a
+// seeded draw (or argmax when greedy).
+//
+// Order (as Hugging Face / vLLM, which the Qwen3 model-card values were tuned for):
+//   1. penalties (llama.cpp semantics) on the last `penalty_last_n` accepted tokens:
+//      a token seen c > 0 times: l = (l > 0 ? l / repetition : l * repetition)
+//                                    - c * frequency - presence
+//   2. greedy (temperature 0 or top_k 1): argmax, lowest id on ties; else
+//   3. l / temperature, keep the top_k largest (0 = all), softmax,
+//   4. top_p: keep the smallest most-probable prefix whose mass reaches top_p,
+//   5. min_p: keep tokens with p >= min_p * p_max, renormalize, draw.
+// The draw uses std::mt19937_64 with a 53-bit uniform computed by hand, so a seed gives the
+// same tokens on every platform.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <random>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "qwen3/generation_config.h"
+
+namespace qwen3::engine {
+
+struct SamplerParams {
+  float temperature = 0.0f;  // 0 = greedy
+  int top_k = 0;             // 0 = off
+  float top_p = 1.0f;        // 1 = off
+  float min_p = 0.0f;        // 0 = off
+  float repetition_penalty = 1.0f;
+  float presence_penalty = 0.0f;
+  float frequency_penalty = 0.0f;
+  int penalty_last_n = 64;  // -1 = every accepted token, 0 = no penalties
+  std::uint64_t seed = 0;
+
+  // From a resolved config (every sampling optional set); an unset seed draws one from
+  // std::random_device.
+  static SamplerParams from(const GenerationConfig& resolved);
+  bool greedy() const { return temperature <= 0.0f || top_k == 1; }
+};
+
+class Sampler {
+ public:
+  explicit Sampler(const SamplerParams& p);
+
+  // Records a token of the prompt or the reply for the penalties.
+  void accept(std::int32_t id);
+  void accept(const std::vector<std::int32_t>& ids);
+  void clear_history();
+
+  std::int32_t sample(const float* logits, int n_vocab);
+
+  // The final distribution sample() draws from (ids with probability > 0, sorted by
+  // descending probability; greedy: the argmax with 1). For tests.
+  std::vector<std::pair<std::int32_t, float>> distribution(const float* logits, int n_vocab);
+  // The logits after penalties only (for tests).
+  std::vector<float> penalized(const float* logits, int n_vocab) const;
+
+  const SamplerParams& params() const { return p_; }
+
+ private:
+  bool penalties_on() const;
+  void apply_penalties(std::vector<std::pair<std::int32_t, float>>& cand) const;
+  float penalize(std::int32_t id, float logit) const;
+  void build(const float* logits, int n_vocab);  // fills cand_ with the final distribution
+
+  SamplerParams p_;
+  std::mt19937_64 rng_;
+  std::deque<std::int32_t> history_;
+  std::unordered_map<std::int32_t, int> counts_;  // token -> occurrences in history_
+  std::vector<std::pair<std::int32_t, float>> cand_;  // reused buffer
+};
+
+}  // namespace qwen3::engine

@@ -1,0 +1,55 @@
+// AVX2+FMA+F16C versions of the kernels (defined in *_avx2.cpp, built with those flags).
+// Call only when use_avx2() is true.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/matmul_internal.h"
+#include "kernels/quant.h"
+
+namespace qwen3::avx2 {
+
+void fp16_to_fp32_row(const uint16_t* src, float* dst, int64_t n);
+void fp32_to_fp16_row(const float* src, uint16_t* dst, int64_t n);
+void bf16_to_fp32_row(const uint16_t* src, float* dst, int64_t n);
+
+void quantize_act_q8(const float* x, detail::ActQ8* y, int64_t n);
+void quantize_q8_K(const float* x, BlockQ8_K* y, int64_t n);
+void dequantize_q4_0(const BlockQ4_0* x, float* y, int64_t n);
+void dequantize_q8_0(const BlockQ8_0* x, float* y, int64_t n);
+
+// Matmul tiles, see matmul_internal.h (TileFn).
+void tile_f32(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
+              float* y, int64_t ldy);
+void tile_f16(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
+              float* y, int64_t ldy);
+void tile_bf16(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
+               float* y, int64_t ldy);
+void tile_q4_0(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
+               float* y, int64_t ldy);
+void tile_q4_1(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
+               float* y, int64_t ldy);
+void tile_q5_0(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
+               float* y, int64_t ldy);
+void tile_q5_1(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
+               float* y, int64_t ldy);
+void tile_q8_0(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
+               float* y, int64_t ldy);
+void tile_q4_K(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
+               float* y, int64_t ldy);
+void tile_q5_K(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
+               float* y, int64_t ldy);
+void tile_q6_K(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
+               float* y, int64_t ldy);
+
+// ops.h kernels
+void rmsnorm(const float* x, const float* w, float* y, int64_t n, float eps);
+void softmax(float* x, int64_t n);
+void silu_mul(const float* gate, const float* up, float* out, int64_t n);
+void add(const float* a, const float* b, float* y, int64_t n);
+void scale(float* x, float s, int64_t n);
+float dot_f32(const float* a, const float* b, int64_t n);
+void rope_neox(float* x, int n_heads, int head_dim, const float* cos, const float* sin);
+
+}  // namespace qwen3::avx2

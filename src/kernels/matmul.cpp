@@ -1,0 +1,102 @@
+#include "kernels/matmul.h"
+
+#include <algorithm>
+#include <atomic>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "kernels/cpu_features.h"
+#include "kernels/kernels_avx2.h"
+#include "kernels/matmul_internal.h"
+#include "kernels/quant.h"
+
+namespace qwen3 {
+namespace {
+
+// Rows per work item: small enough for 2 threads to balance a 1024-row matrix, large
+// enough that one item's weights are reused across all tokens from L1/L2.
+constexpr int64_t kRowChunk = 16;
+
+void check(const WeightMatrix& W, const float* X, int64_t n_tok, const float* Y) {
+  if (!kernels_support(W.type))
+    throw std::invalid_argument("matmul: unsupported weight type " +
+                                std::string(ggml_type_info(W.type).name));
+  const int64_t bs = ggml_type_info(W.type).block_size;
+  if (W.rows <= 0 || W.cols <= 0 || W.cols % bs != 0)
+    throw std::invalid_argument("matmul: bad shape " + std::to_string(W.rows) + "x" +
+                                std::to_string(W.cols) + " for " +
+                                std::string(ggml_type_info(W.type).name));
+  if (n_tok < 0) throw std::invalid_argument("matmul: negative token count");
+  if (n_tok > 0 && (W.data == nullptr || X == nullptr || Y == nullptr))
+    throw std::invalid_argument("matmul: null pointer");
+}
+
+// Converts X to the activation format; returns its rows and sets their stride in bytes.
+const void* prepare_activations(detail::ActFormat f, const float* X, int64_t n_tok, int64_t cols,
+                                bool fast, ThreadPool* pool, std::vector<uint8_t>& buf,
+                                size_t* stride) {
+  *stride = detail::act_row_size(f, cols);
+  if (f == detail::ActFormat::F32) return X;
+  const size_t xs = *stride;
+  if (buf.size() < xs * n_tok) buf.resize(xs * n_tok);
+  uint8_t* base = buf.data();
+  auto quant = [&](int64_t b, int64_t e, int) {
+    for (int64_t t = b; t < e; ++t) {
+      const float* src = X + t * cols;
+      void* dst = base + t * xs;
+      if (!fast)
+        detail::quantize_act_ref(f, src, dst, cols);
+      else if (f == detail::ActFormat::Q8)
+        avx2::quantize_act_q8(src, static_cast<detail::ActQ8*>(dst), cols);
+      else
+        avx2::quantize_q8_K(src, static_cast<BlockQ8_K*>(dst), cols);
+    }
+  };
+  if (pool != nullptr && n_tok >= 8)
+    pool->parallel_for(n_tok, quant);
+  else
+    quant(0, n_tok, 0);
+  return base;
+}
+
+}  // namespace
+
+void matmul(const WeightMatrix& W, const float* X, int64_t n_tok, float* Y, ThreadPool& pool) {
+  check(W, X, n_tok, Y);
+  if (n_tok == 0) return;
+  const bool fast = use_avx2();
+  const detail::ActFormat at = detail::act_format(W.type);
+  thread_local std::vector<uint8_t> buf;
+  size_t xs = 0;
+  const void* xq = prepare_activations(at, X, n_tok, W.cols, fast, &pool, buf, &xs);
+  const detail::TileFn tile = fast ? detail::tile_avx2(W.type) : detail::tile_ref(W.type);
+  const size_t ws = ggml_row_size(W.type, W.cols);
+  const int64_t n_chunks = (W.rows + kRowChunk - 1) / kRowChunk;
+  // Work items are handed out dynamically so a thread slowed by other load on the
+  // machine takes fewer; each output is computed by exactly one tile call, so the
+  // result does not depend on the thread count.
+  std::atomic<int64_t> next{0};
+  pool.parallel_for(pool.size(), [&](int64_t, int64_t, int) {
+    for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < n_chunks;) {
+      const int64_t r0 = c * kRowChunk;
+      const int nr = static_cast<int>(std::min(kRowChunk, W.rows - r0));
+      tile(W.cols, static_cast<const uint8_t*>(W.data) + r0 * ws, ws, nr, xq, xs,
+           static_cast<int>(n_tok), Y + r0, W.rows);
+    }
+  });
+}
+
+void matmul_ref(const WeightMatrix& W, const float* X, int64_t n_tok, float* Y) {
+  check(W, X, n_tok, Y);
+  if (n_tok == 0) return;
+  const detail::ActFormat at = detail::act_format(W.type);
+  std::vector<uint8_t> buf;
+  size_t xs = 0;
+  const void* xq = prepare_activations(at, X, n_tok, W.cols, false, nullptr, buf, &xs);
+  const size_t ws = ggml_row_size(W.type, W.cols);
+  detail::tile_ref(W.type)(W.cols, W.data, ws, static_cast<int>(W.rows), xq, xs,
+                           static_cast<int>(n_tok), Y, W.rows);
+}
+
+}  // namespace qwen3

@@ -1,0 +1,42 @@
+// The pieces matmul() is built from: the activation format each weight type pairs with
+// and the tile functions (scalar reference versions here, AVX2 in kernels_avx2.h).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "gguf/ggml_types.h"
+
+namespace qwen3::detail {
+
+// Computes y[t*ldy + r] = dot(weight row r, activation row t) for r < nr, t < nt.
+// w: nr rows, ws bytes apart; x: nt activation rows (in act_type(W) format), xs bytes apart.
+using TileFn = void (*)(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs,
+                        int nt, float* y, int64_t ldy);
+
+// Activations of the 32-element formats: like ggml's Q8_0/Q8_1 but with d kept in
+// float and the integer sum of qs, so the unsigned-nibble kernels can subtract the
+// weight offset exactly (q4_0: 8*sum) and Q4_1/Q5_1 get their min term without the
+// fp16 rounding of Q8_1's s.
+struct ActQ8 {
+  float d;
+  int32_t sum;
+  int8_t qs[32];
+};
+static_assert(sizeof(ActQ8) == 40);
+
+// What X is converted to for a weight type: float rows (F32/F16/BF16 weights),
+// ActQ8 blocks (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) or ggml's Q8_K (K-quants).
+enum class ActFormat { F32, Q8, Q8K };
+ActFormat act_format(GgmlType t);
+size_t act_row_size(ActFormat f, int64_t cols);
+// Scalar reference conversion of one row (round half to even, like the AVX2 version).
+void quantize_act_ref(ActFormat f, const float* x, void* y, int64_t cols);
+void quantize_act_q8_ref(const float* x, ActQ8* y, int64_t n);
+TileFn tile_ref(GgmlType t);
+TileFn tile_avx2(GgmlType t);
+
+// One dot product on the reference path.
+float vec_dot_ref(GgmlType t, int64_t n, const void* w, const void* x);
+
+}  // namespace qwen3::detail

@@ -1,0 +1,113 @@
+#include "kernels/ops.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/cpu_features.h"
+#include "kernels/kernels_avx2.h"
+
+namespace qwen3 {
+
+void rmsnorm_ref(const float* x, const float* w, float* y, int64_t n, float eps) {
+  double ss = 0;  // double: the reference should not lose bits on long rows
+  for (int64_t i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
+  const float s = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(n) + eps));
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * s * w[i];
+}
+
+void softmax_ref(float* x, int64_t n) {
+  if (n <= 0) return;
+  float mx = x[0];
+  for (int64_t i = 1; i < n; ++i) mx = std::max(mx, x[i]);
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - mx);
+    sum += x[i];
+  }
+  const float inv = static_cast<float>(1.0 / sum);
+  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+void silu_mul_ref(const float* gate, const float* up, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    out[i] = g / (1.0f + std::exp(-g)) * up[i];
+  }
+}
+
+void add_ref(const float* a, const float* b, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
+}
+
+void scale_ref(float* x, float s, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] *= s;
+}
+
+float dot_f32_ref(const float* a, const float* b, int64_t n) {
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(a[i]) * b[i];
+  return static_cast<float>(sum);
+}
+
+void rope_neox_ref(float* x, int n_heads, int head_dim, const float* cos, const float* sin) {
+  const int half = head_dim / 2;
+  for (int h = 0; h < n_heads; ++h) {
+    float* v = x + static_cast<int64_t>(h) * head_dim;
+    for (int i = 0; i < half; ++i) {
+      const float a = v[i], b = v[i + half];
+      v[i] = a * cos[i] - b * sin[i];
+      v[i + half] = a * sin[i] + b * cos[i];
+    }
+  }
+}
+
+RopeTable::RopeTable(int hd, float theta) : head_dim(hd), inv_freq(hd / 2) {
+  for (int i = 0; i < hd / 2; ++i)
+    inv_freq[i] = std::pow(static_cast<double>(theta), -2.0 * i / hd);
+}
+
+void RopeTable::at(int64_t pos, float* cos_out, float* sin_out) const {
+  for (size_t i = 0; i < inv_freq.size(); ++i) {
+    // Angle in double: positions reach 10^5 and float would lose the phase.
+    const double a = static_cast<double>(pos) * inv_freq[i];
+    cos_out[i] = static_cast<float>(std::cos(a));
+    sin_out[i] = static_cast<float>(std::sin(a));
+  }
+}
+
+void rmsnorm(const float* x, const float* w, float* y, int64_t n, float eps) {
+  if (use_avx2()) return avx2::rmsnorm(x, w, y, n, eps);
+  rmsnorm_ref(x, w, y, n, eps);
+}
+void softmax(float* x, int64_t n) {
+  if (use_avx2()) return avx2::softmax(x, n);
+  softmax_ref(x, n);
+}
+void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
+  if (use_avx2()) return avx2::silu_mul(gate, up, out, n);
+  silu_mul_ref(gate, up, out, n);
+}
+void add(const float* a, const float* b, float* y, int64_t n) {
+  if (use_avx2()) return avx2::add(a, b, y, n);
+  add_ref(a, b, y, n);
+}
+void scale(float* x, float s, int64_t n) {
+  if (use_avx2()) return avx2::scale(x, s, n);
+  scale_ref(x, s, n);
+}
+float dot_f32(const float* a, const float* b, int64_t n) {
+  if (use_avx2()) return avx2::dot_f32(a, b, n);
+  return dot_f32_ref(a, b, n);
+}
+void rope_neox(float* x, int n_heads, int head_dim, const float* cos, const float* sin) {
+  if (use_avx2()) return avx2::rope_neox(x, n_heads, head_dim, cos, sin);
+  rope_neox_ref(x, n_heads, head_dim, cos, sin);
+}
+void rope_neox(float* x, int n_heads, int head_dim, int64_t pos, float theta) {
+  RopeTable t(head_dim, theta);
+  std::vector<float> c(head_dim / 2), s(head_dim / 2);
+  t.at(pos, c.data(), s.data());
+  rope_neox(x, n_heads, head_dim, c.data(), s.data());
+}
+
+}  // namespace qwen3

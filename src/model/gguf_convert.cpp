@@ -1,0 +1,144 @@
+#include "model/gguf_convert.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+#include "gguf/gguf_writer.h"
+#include "model/convert_tensor.h"
+#include "model/gguf_convert_metadata.h"
+#include "model/hf_config.h"
+#include "model/hf_tensor_names.h"
+#include "model/safetensors_checkpoint.h"
+#include "text/tokenizer.h"
+
+namespace qwen3::hf {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string read_optional(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return {};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// File order: token_embd, the blocks in numeric order, then output_norm and output.
+int order_key(const std::string& gguf_name) {
+  if (gguf_name == "token_embd.weight") return -1;
+  if (gguf_name.rfind("blk.", 0) == 0) return std::stoi(gguf_name.substr(4));
+  return 1 << 30;
+}
+
+struct Planned {
+  std::string gguf_name;
+  const SafetensorsTensor* src;
+  GgmlType type;
+  std::vector<int64_t> dims;
+};
+
+}  // namespace
+
+ConvertResult convert_hf_to_gguf(const std::string& folder, const std::string& out_path,
+                                 const ConvertOptions& opts) {
+  const HfModelConfig cfg = read_hf_config(folder);
+  const HfGenerationDefaults gen = read_generation_config(folder);
+  const Tokenizer tok = Tokenizer::from_file(folder);
+  auto ck = std::make_shared<SafetensorsCheckpoint>(SafetensorsCheckpoint::open(folder));
+  const bool has_output = !cfg.tie_word_embeddings;
+  const int n_layers = static_cast<int>(cfg.num_hidden_layers);
+
+  std::vector<Planned> plan;
+  for (const auto& hf_name : ck->names()) {
+    auto g = gguf_name_for(hf_name);
+    if (!g) {
+      if (hf_name.find("rotary_emb.inv_freq") != std::string::npos) continue;
+      throw std::runtime_error(folder + ": tensor '" + hf_name +
+                               "' is not part of a Qwen3ForCausalLM checkpoint");
+    }
+    if (*g == "output.weight" && !has_output) continue;  // tied: the embedding serves
+    const SafetensorsTensor& t = ck->at(hf_name);
+    std::vector<int64_t> dims = t.gguf_dims();
+    plan.push_back({*g, &t, tensor_type_for(opts.target, *g, dims, n_layers, has_output), dims});
+  }
+  std::stable_sort(plan.begin(), plan.end(), [](const Planned& a, const Planned& b) {
+    return order_key(a.gguf_name) < order_key(b.gguf_name);
+  });
+  // Shapes are checked here so a bad checkpoint fails before anything is written.
+  const int64_t h = cfg.hidden_size, q = cfg.num_attention_heads * cfg.head_dim,
+                kv = cfg.num_key_value_heads * cfg.head_dim, ff = cfg.intermediate_size;
+  auto expect = [&](const std::string& suffix) -> std::vector<int64_t> {
+    if (suffix == "token_embd.weight" || suffix == "output.weight") return {h, cfg.vocab_size};
+    if (suffix == "output_norm.weight" || suffix == "attn_norm.weight" ||
+        suffix == "ffn_norm.weight")
+      return {h};
+    if (suffix == "attn_q_norm.weight" || suffix == "attn_k_norm.weight") return {cfg.head_dim};
+    if (suffix == "attn_q.weight") return {h, q};
+    if (suffix == "attn_k.weight" || suffix == "attn_v.weight") return {h, kv};
+    if (suffix == "attn_output.weight") return {q, h};
+    if (suffix == "ffn_gate.weight" || suffix == "ffn_up.weight") return {h, ff};
+    if (suffix == "ffn_down.weight") return {ff, h};
+    return {};
+  };
+  size_t n_expected = 3 + 11 * static_cast<size_t>(n_layers) - (has_output ? 0 : 1);
+  for (const auto& p : plan) {
+    std::string suffix = p.gguf_name;
+    if (suffix.rfind("blk.", 0) == 0) {
+      if (order_key(p.gguf_name) >= n_layers)
+        throw std::runtime_error(folder + ": " + p.src->name + " is beyond num_hidden_layers " +
+                                 std::to_string(n_layers));
+      suffix = suffix.substr(suffix.find('.', 4) + 1);
+    }
+    if (p.dims != expect(suffix)) {
+      std::string got, want;
+      for (auto d : p.src->shape) got += (got.empty() ? "" : ", ") + std::to_string(d);
+      auto e = expect(suffix);
+      for (auto it = e.rbegin(); it != e.rend(); ++it)
+        want += (want.empty() ? "" : ", ") + std::to_string(*it);
+      throw std::runtime_error(folder + ": tensor " + p.src->name + " has shape [" + got +
+                               "], config.json implies [" + want + "]");
+    }
+  }
+  if (plan.size() != n_expected)
+    throw std::runtime_error(folder + ": expected " + std::to_string(n_expected) +
+                             " Qwen3 tensors, found " + std::to_string(plan.size()) +
+                             " (missing weights?)");
+
+  gguf::GgufWriter w;
+  std::string name = fs::path(folder).lexically_normal().filename().string();
+  if (name.empty()) name = fs::path(folder).lexically_normal().parent_path().filename().string();
+  set_model_metadata(w, cfg, name, llama_file_type(opts.target));
+  set_sampling_metadata(w, gen);
+  set_tokenizer_metadata(w, tok, cfg.vocab_size,
+                         read_optional(fs::path(folder) / "tokenizer_config.json"), cfg);
+
+  ConvertResult res;
+  res.n_tensors = plan.size();
+  for (size_t i = 0; i < plan.size(); ++i) {
+    const Planned p = plan[i];
+    res.bytes_in += p.src->nbytes();
+    res.bytes_out += gguf::GgufWriter::tensor_nbytes(p.type, p.dims);
+    res.type_counts[std::string(ggml_type_info(p.type).name)]++;
+    const size_t count = plan.size();
+    auto progress = opts.progress;
+    const int n_threads = opts.n_threads;
+    w.add_tensor_lazy(p.gguf_name, p.type, p.dims,
+                      [ck, p, i, count, progress, n_threads](void* dst, size_t) {
+                        const int64_t row = p.dims[0];
+                        const int64_t rows = p.src->n_elements() / row;
+                        convert_rows(p.src->type, p.src->data, p.type, dst, row, rows, n_threads);
+                        ck->release(*p.src);  // keep resident memory near one tensor
+                        if (progress) progress(p.gguf_name, p.type, i, count);
+                      });
+  }
+  w.write(out_path);
+  return res;
+}
+
+}  // namespace qwen3::hf

@@ -1,0 +1,216 @@
+#include "model/hf_config.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace qwen3::hf {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+[[noreturn]] void fail(const std::string& src, const std::string& what) {
+  throw HfConfigError(src + ": " + what);
+}
+
+json parse_object(const std::string& text, const std::string& src) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::exception& e) {
+    fail(src, std::string("not valid JSON: ") + e.what());
+  }
+  if (!j.is_object()) fail(src, "must be a JSON object");
+  return j;
+}
+
+bool present(const json& j, const char* key) { return j.contains(key) && !j[key].is_null(); }
+
+int64_t get_int(const json& j, const char* key, const std::string& src, int64_t lo, int64_t hi) {
+  if (!present(j, key)) fail(src, std::string("missing field '") + key + "'");
+  const json& v = j[key];
+  if (!v.is_number_integer()) fail(src, std::string("'") + key + "' must be an integer");
+  const int64_t x = v.get<int64_t>();
+  if (x < lo || x > hi)
+    fail(src, std::string("'") + key + "' = " + std::to_string(x) + " is out of range [" +
+                  std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  return x;
+}
+
+double get_num(const json& j, const char* key, const std::string& src) {
+  const json& v = j[key];
+  if (!v.is_number()) fail(src, std::string("'") + key + "' must be a number");
+  return v.get<double>();
+}
+
+std::optional<double> opt_num(const json& j, const char* key, const std::string& src) {
+  if (!present(j, key)) return std::nullopt;
+  return get_num(j, key, src);
+}
+
+std::optional<int64_t> opt_int(const json& j, const char* key, const std::string& src) {
+  if (!present(j, key)) return std::nullopt;
+  if (!j[key].is_number_integer()) fail(src, std::string("'") + key + "' must be an integer");
+  return j[key].get<int64_t>();
+}
+
+std::optional<int32_t> opt_token(const json& j, const char* key, const std::string& src) {
+  auto v = opt_int(j, key, src);
+  if (!v) return std::nullopt;
+  if (*v < 0 || *v > INT32_MAX) fail(src, std::string("'") + key + "' is not a valid token id");
+  return static_cast<int32_t>(*v);
+}
+
+// eos_token_id is an int or a list of ints.
+std::vector<int32_t> token_list(const json& j, const char* key, const std::string& src) {
+  std::vector<int32_t> out;
+  if (!present(j, key)) return out;
+  const json& v = j[key];
+  auto one = [&](const json& x) {
+    if (!x.is_number_integer() || x.get<int64_t>() < 0 || x.get<int64_t>() > INT32_MAX)
+      fail(src, std::string("'") + key + "' must hold token ids");
+    out.push_back(x.get<int32_t>());
+  };
+  if (v.is_array())
+    for (const auto& x : v) one(x);
+  else
+    one(v);
+  return out;
+}
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw HfConfigError(p.string() + ": cannot open");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+HfModelConfig parse_hf_config(const std::string& text, const std::string& src) {
+  const json j = parse_object(text, src);
+  HfModelConfig c;
+  if (!present(j, "architectures") || !j["architectures"].is_array() ||
+      j["architectures"].empty() || !j["architectures"][0].is_string())
+    fail(src, "missing 'architectures' (expected [\"Qwen3ForCausalLM\"])");
+  c.architecture = j["architectures"][0].get<std::string>();
+  if (c.architecture != "Qwen3ForCausalLM")
+    fail(src, "architecture '" + c.architecture +
+                  "' is not supported (only Qwen3ForCausalLM, the dense Qwen3 models)");
+
+  constexpr int64_t kBig = int64_t(1) << 31;
+  c.vocab_size = get_int(j, "vocab_size", src, 1, kBig);
+  c.hidden_size = get_int(j, "hidden_size", src, 1, 1 << 20);
+  c.intermediate_size = get_int(j, "intermediate_size", src, 1, 1 << 22);
+  c.num_hidden_layers = get_int(j, "num_hidden_layers", src, 1, 4096);
+  c.num_attention_heads = get_int(j, "num_attention_heads", src, 1, 4096);
+  c.num_key_value_heads = present(j, "num_key_value_heads")
+                              ? get_int(j, "num_key_value_heads", src, 1, 4096)
+                              : c.num_attention_heads;
+  if (c.num_attention_heads % c.num_key_value_heads != 0)
+    fail(src, "num_attention_heads must be a multiple of num_key_value_heads");
+  if (present(j, "head_dim")) {
+    c.head_dim = get_int(j, "head_dim", src, 2, 1 << 16);
+  } else {
+    if (c.hidden_size % c.num_attention_heads != 0)
+      fail(src, "no 'head_dim' and hidden_size is not a multiple of num_attention_heads");
+    c.head_dim = c.hidden_size / c.num_attention_heads;
+  }
+  if (c.head_dim % 2 != 0) fail(src, "'head_dim' must be even (rotary pairs)");
+  c.max_position_embeddings = present(j, "max_position_embeddings")
+                                  ? get_int(j, "max_position_embeddings", src, 1, kBig)
+                                  : 32768;
+  if (present(j, "rope_theta")) c.rope_theta = get_num(j, "rope_theta", src);
+  if (!(c.rope_theta > 0)) fail(src, "'rope_theta' must be > 0");
+  if (present(j, "rms_norm_eps")) c.rms_norm_eps = get_num(j, "rms_norm_eps", src);
+  if (!(c.rms_norm_eps > 0 && c.rms_norm_eps < 1)) fail(src, "'rms_norm_eps' must be in (0, 1)");
+  if (present(j, "tie_word_embeddings")) {
+    if (!j["tie_word_embeddings"].is_boolean()) fail(src, "'tie_word_embeddings' must be a boolean");
+    c.tie_word_embeddings = j["tie_word_embeddings"].get<bool>();
+  }
+  if (present(j, "torch_dtype") && j["torch_dtype"].is_string())
+    c.torch_dtype = j["torch_dtype"].get<std::string>();
+  c.bos_token_id = opt_token(j, "bos_token_id", src);
+  c.eos_token_ids = token_list(j, "eos_token_id", src);
+
+  // Variations of the architecture this runtime does not implement.
+  if (present(j, "attention_bias") && j["attention_bias"] == true)
+    fail(src, "'attention_bias': true is not supported (Qwen3 has no attention bias)");
+  if (present(j, "use_sliding_window") && j["use_sliding_window"] == true)
+    fail(src, "'use_sliding_window': true is not supported");
+  if (present(j, "hidden_act") && j["hidden_act"] != "silu")
+    fail(src, "'hidden_act' must be \"silu\"");
+
+  if (present(j, "rope_scaling")) {
+    const json& rs = j["rope_scaling"];
+    if (!rs.is_object()) fail(src, "'rope_scaling' must be an object or null");
+    RopeScaling s;
+    const char* tkey = rs.contains("rope_type") ? "rope_type" : "type";
+    if (!rs.contains(tkey) || !rs[tkey].is_string())
+      fail(src, "'rope_scaling' needs a string 'rope_type'");
+    s.type = rs[tkey].get<std::string>();
+    if (s.type != "default") {
+      if (s.type != "yarn")
+        fail(src, "'rope_scaling' type '" + s.type + "' is not supported (only \"yarn\")");
+      if (!present(rs, "factor") || !rs["factor"].is_number() || !(rs["factor"].get<double>() >= 1))
+        fail(src, "'rope_scaling.factor' must be a number >= 1");
+      s.factor = rs["factor"].get<double>();
+      s.original_max_position_embeddings =
+          present(rs, "original_max_position_embeddings")
+              ? get_int(rs, "original_max_position_embeddings", src + " rope_scaling", 1, kBig)
+              : c.max_position_embeddings;
+      c.rope_scaling = s;
+    }
+  }
+  return c;
+}
+
+HfGenerationDefaults parse_generation_config(const std::string& text, const std::string& src) {
+  const json j = parse_object(text, src);
+  HfGenerationDefaults g;
+  if (present(j, "do_sample")) {
+    if (!j["do_sample"].is_boolean()) fail(src, "'do_sample' must be a boolean");
+    g.do_sample = j["do_sample"].get<bool>();
+  }
+  g.temperature = opt_num(j, "temperature", src);
+  g.top_p = opt_num(j, "top_p", src);
+  g.top_k = opt_int(j, "top_k", src);
+  g.min_p = opt_num(j, "min_p", src);
+  g.repetition_penalty = opt_num(j, "repetition_penalty", src);
+  g.presence_penalty = opt_num(j, "presence_penalty", src);
+  g.max_new_tokens = opt_int(j, "max_new_tokens", src);
+  if (g.temperature && *g.temperature < 0) fail(src, "'temperature' must be >= 0");
+  if (g.top_p && !(*g.top_p > 0 && *g.top_p <= 1)) fail(src, "'top_p' must be in (0, 1]");
+  if (g.top_k && *g.top_k < 0) fail(src, "'top_k' must be >= 0");
+  if (g.min_p && !(*g.min_p >= 0 && *g.min_p <= 1)) fail(src, "'min_p' must be in [0, 1]");
+  if (g.repetition_penalty && !(*g.repetition_penalty > 0))
+    fail(src, "'repetition_penalty' must be > 0");
+  if (g.max_new_tokens && *g.max_new_tokens < 0) fail(src, "'max_new_tokens' must be >= 0");
+  g.bos_token_id = opt_token(j, "bos_token_id", src);
+  g.pad_token_id = opt_token(j, "pad_token_id", src);
+  g.eos_token_ids = token_list(j, "eos_token_id", src);
+  return g;
+}
+
+HfModelConfig read_hf_config(const std::string& folder) {
+  const fs::path p = fs::path(folder) / "config.json";
+  return parse_hf_config(read_text(p), p.string());
+}
+
+HfGenerationDefaults read_generation_config(const std::string& folder) {
+  const fs::path p = fs::path(folder) / "generation_config.json";
+  std::error_code ec;
+  if (!fs::exists(p, ec)) return {};
+  return parse_generation_config(read_text(p), p.string());
+}
+
+bool is_hf_model_folder(const std::string& path) {
+  std::error_code ec;
+  return fs::is_directory(path, ec) && fs::exists(fs::path(path) / "config.json", ec);
+}
+
+}  // namespace qwen3::hf

@@ -1,0 +1,71 @@
+// A Hugging Face model folder's config.json and generation_config.json, read and
+// checked. Only Qwen3ForCausalLM is accepted; fields this runtime cannot honour
+// (attention bias, sliding window, a non-SiLU activation) are clear errors.
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace qwen3::hf {
+
+class HfConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// config.json "rope_scaling" (YaRN for the 131,072-token context).
+struct RopeScaling {
+  std::string type;  // "yarn" ("rope_type" or the older "type")
+  double factor = 1.0;
+  int64_t original_max_position_embeddings = 0;
+};
+
+struct HfModelConfig {
+  std::string architecture;  // "Qwen3ForCausalLM"
+  int64_t vocab_size = 0;
+  int64_t hidden_size = 0;
+  int64_t intermediate_size = 0;
+  int64_t num_hidden_layers = 0;
+  int64_t num_attention_heads = 0;
+  int64_t num_key_value_heads = 0;
+  int64_t head_dim = 0;  // hidden_size / num_attention_heads when absent
+  int64_t max_position_embeddings = 0;
+  double rope_theta = 1e6;
+  double rms_norm_eps = 1e-6;
+  bool tie_word_embeddings = false;
+  std::string torch_dtype;  // "bfloat16", "float16", "float32" or empty
+  std::optional<int32_t> bos_token_id;
+  std::vector<int32_t> eos_token_ids;
+  std::optional<RopeScaling> rope_scaling;
+};
+
+// Sampling defaults the model's authors ship (generation_config.json); absent
+// values stay empty so the engine keeps its own defaults.
+struct HfGenerationDefaults {
+  std::optional<bool> do_sample;
+  std::optional<double> temperature;
+  std::optional<double> top_p;
+  std::optional<int64_t> top_k;
+  std::optional<double> min_p;
+  std::optional<double> repetition_penalty;
+  std::optional<double> presence_penalty;
+  std::optional<int64_t> max_new_tokens;
+  std::optional<int32_t> bos_token_id;
+  std::optional<int32_t> pad_token_id;
+  std::vector<int32_t> eos_token_ids;
+};
+
+HfModelConfig parse_hf_config(const std::string& json_text, const std::string& source = "config.json");
+HfGenerationDefaults parse_generation_config(const std::string& json_text,
+                                             const std::string& source = "generation_config.json");
+
+// From a model folder. generation_config.json is optional (empty defaults if absent).
+HfModelConfig read_hf_config(const std::string& folder);
+HfGenerationDefaults read_generation_config(const std::string& folder);
+
+// True if `path` is a folder holding config.json (a Hugging Face model folder).
+bool is_hf_model_folder(const std::string& path);
+
+}  // namespace qwen3::hf

@@ -1,0 +1,78 @@
+#include "model/hf_model_loader.h"
+
+#include <cctype>
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+#include <stdexcept>
+
+#include "model/hf_tensor_source.h"
+#include "text/tokenizer.h"
+
+namespace qwen3::hf {
+
+Qwen3Config to_qwen3_config(const HfModelConfig& c, const std::string& name) {
+  Qwen3Config q;
+  q.name = name;
+  q.n_layers = static_cast<int>(c.num_hidden_layers);
+  q.n_embd = static_cast<int>(c.hidden_size);
+  q.n_head = static_cast<int>(c.num_attention_heads);
+  q.n_head_kv = static_cast<int>(c.num_key_value_heads);
+  q.head_dim = static_cast<int>(c.head_dim);
+  q.n_ff = static_cast<int>(c.intermediate_size);
+  q.n_vocab = static_cast<int>(c.vocab_size);
+  q.n_ctx_train = static_cast<int>(c.max_position_embeddings);
+  q.rope_theta = static_cast<float>(c.rope_theta);
+  q.rms_eps = static_cast<float>(c.rms_norm_eps);
+  q.tied_embeddings = c.tie_word_embeddings;
+  return q;
+}
+
+void check_runtime_support(const HfModelConfig& c) {
+  if (c.rope_scaling) {
+    std::ostringstream os;
+    os << "config.json: 'rope_scaling' (" << c.rope_scaling->type << ", factor "
+       << c.rope_scaling->factor << ", original_max_position_embeddings "
+       << c.rope_scaling->original_max_position_embeddings
+       << ") is not supported by this runtime's forward pass; remove the 'rope_scaling' "
+          "field from config.json to run at the native "
+       << c.rope_scaling->original_max_position_embeddings << "-token context";
+    throw HfConfigError(os.str());
+  }
+}
+
+std::shared_ptr<Qwen3Model> load_hf_model(const std::string& folder, const ModelLoadOptions& opts) {
+  const HfModelConfig cfg = read_hf_config(folder);
+  check_runtime_support(cfg);
+  std::optional<ConvertTarget> target;
+  if (opts.quantize) {
+    target = convert_target_for(*opts.quantize);
+    if (!target)
+      throw std::invalid_argument("cannot quantize to " +
+                                  std::string(ggml_type_info(*opts.quantize).name) +
+                                  " at load (choose q4_0, q4_k or q8_0)");
+  }
+  const std::string name = std::filesystem::path(folder).lexically_normal().filename().string();
+  Qwen3Config qc = to_qwen3_config(cfg, name.empty() ? folder : name);
+  qc.validate();
+  auto tok = std::make_shared<const Tokenizer>(Tokenizer::from_file(folder));
+  if (tok->n_vocab() > qc.n_vocab)
+    throw std::runtime_error(folder + ": tokenizer has " + std::to_string(tok->n_vocab()) +
+                             " tokens but config.json vocab_size is " + std::to_string(qc.n_vocab));
+  auto src = HfTensorSource::open(folder, cfg, target, opts.n_threads);
+  ModelLoadOptions rest = opts;
+  rest.quantize.reset();  // already applied by the source
+  return Qwen3Model::from_source(qc, tok, src, rest);
+}
+
+std::optional<GgmlType> parse_load_quantize(const std::string& s) {
+  std::string l;
+  for (char ch : s) l += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (l.empty() || l == "none") return std::nullopt;
+  if (l == "q4_0") return GgmlType::Q4_0;
+  if (l == "q4_k" || l == "q4_k_m") return GgmlType::Q4_K;
+  if (l == "q8_0") return GgmlType::Q8_0;
+  throw std::invalid_argument("--quantize must be q4_0, q4_k, q8_0 or none (got '" + s + "')");
+}
+
+}  // namespace qwen3::hf

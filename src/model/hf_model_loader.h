@@ -1,0 +1,30 @@
+// Loads a Hugging Face Qwen3 folder (config.json, tokenizer.json, tokenizer_config.json,
+// *.safetensors) as a Qwen3Model, optionally quantizing the matrices at load
+// (ModelLoadOptions::quantize: Q8_0, Q4_0, or Q4_K for llama.cpp's Q4_K_M mix).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "model/hf_config.h"
+#include "model/qwen3_config.h"
+#include "model/qwen3_model.h"
+
+namespace qwen3::hf {
+
+// The engine-facing shape of a checked config.json.
+Qwen3Config to_qwen3_config(const HfModelConfig& c, const std::string& name = "");
+
+// Throws if the forward pass cannot run this config as written (today: rope_scaling
+// YaRN, which the message names together with the way around it).
+void check_runtime_support(const HfModelConfig& c);
+
+// Throws std::runtime_error (HfConfigError, SafetensorsError) with a clear message.
+std::shared_ptr<Qwen3Model> load_hf_model(const std::string& folder,
+                                          const ModelLoadOptions& opts = {});
+
+// "q4_0", "q4_k", "q8_0" -> the type; "none" (or "") -> nullopt; anything else throws
+// std::invalid_argument. For the --quantize option of the commands taking -m.
+std::optional<GgmlType> parse_load_quantize(const std::string& s);
+
+}  // namespace qwen3::hf

@@ -1,0 +1,139 @@
+#include "model/qwen3_config.h"
+
+#include <limits>
+#include <stdexcept>
+
+#include "gguf/gguf_reader.h"
+
+namespace qwen3 {
+
+namespace {
+
+struct PresetRow {
+  const char* name;
+  int n_layers, n_embd, n_head, n_head_kv, head_dim, n_ff, n_vocab, n_ctx;
+  bool tied;
+};
+
+// Qwen3 shapes (config.json of the Hugging Face releases). `tiny` is for tests: small
+// matrices but the real vocabulary, so the real tokenizer fits.
+constexpr PresetRow kPresets[] = {
+    {"tiny", 2, 64, 4, 2, 16, 128, 151669, 4096, true},
+    {"0.6b", 28, 1024, 16, 8, 128, 3072, 151936, 40960, true},
+    {"1.7b", 28, 2048, 16, 8, 128, 6144, 151936, 40960, true},
+    {"4b", 36, 2560, 32, 8, 128, 9728, 151936, 40960, true},
+    {"8b", 36, 4096, 32, 8, 128, 12288, 151936, 40960, false},
+};
+
+Qwen3Config from_row(const PresetRow& r) {
+  Qwen3Config c;
+  c.name = std::string("qwen3-") + r.name;
+  c.n_layers = r.n_layers;
+  c.n_embd = r.n_embd;
+  c.n_head = r.n_head;
+  c.n_head_kv = r.n_head_kv;
+  c.head_dim = r.head_dim;
+  c.n_ff = r.n_ff;
+  c.n_vocab = r.n_vocab;
+  c.n_ctx_train = r.n_ctx;
+  c.tied_embeddings = r.tied;
+  return c;
+}
+
+void require(bool ok, const std::string& what) {
+  if (!ok) throw std::invalid_argument("invalid Qwen3 config: " + what);
+}
+
+}  // namespace
+
+void Qwen3Config::validate() const {
+  require(n_layers > 0 && n_layers <= 1024, "block_count " + std::to_string(n_layers));
+  require(n_embd > 0 && n_embd <= 65536, "embedding_length " + std::to_string(n_embd));
+  require(n_head > 0 && n_head <= 1024, "attention.head_count " + std::to_string(n_head));
+  require(n_head_kv > 0 && n_head % n_head_kv == 0,
+          "attention.head_count_kv " + std::to_string(n_head_kv) +
+              " must divide attention.head_count " + std::to_string(n_head));
+  require(head_dim > 0 && head_dim % 2 == 0 && head_dim <= 1024,
+          "attention.key_length " + std::to_string(head_dim) + " (must be even)");
+  require(n_ff > 0 && n_ff <= 1 << 20, "feed_forward_length " + std::to_string(n_ff));
+  require(n_vocab > 0 && n_vocab <= 1 << 22, "vocabulary size " + std::to_string(n_vocab));
+  require(n_ctx_train > 0, "context_length " + std::to_string(n_ctx_train));
+  require(rope_theta > 0, "rope.freq_base " + std::to_string(rope_theta));
+  require(rms_eps > 0 && rms_eps < 1, "layer_norm_rms_epsilon " + std::to_string(rms_eps));
+}
+
+Qwen3Config Qwen3Config::preset(std::string_view name) {
+  for (const auto& r : kPresets)
+    if (name == r.name) return from_row(r);
+  std::string known;
+  for (const auto& r : kPresets) known += std::string(known.empty() ? "" : ", ") + r.name;
+  throw std::invalid_argument("unknown model preset '" + std::string(name) + "' (known: " + known +
+                              ")");
+}
+
+std::vector<std::string> Qwen3Config::preset_names() {
+  std::vector<std::string> out;
+  for (const auto& r : kPresets) out.emplace_back(r.name);
+  return out;
+}
+
+Qwen3Config Qwen3Config::tiny() { return preset("tiny"); }
+Qwen3Config Qwen3Config::qwen3_0_6b() { return preset("0.6b"); }
+Qwen3Config Qwen3Config::qwen3_1_7b() { return preset("1.7b"); }
+Qwen3Config Qwen3Config::qwen3_4b() { return preset("4b"); }
+Qwen3Config Qwen3Config::qwen3_8b() { return preset("8b"); }
+
+Qwen3Config Qwen3Config::from_gguf(const gguf::GgufFile& f) {
+  const std::string file = f.path() + ": ";
+  auto arch = f.get_string("general.architecture");
+  if (!arch) throw std::runtime_error(file + "missing general.architecture");
+  if (*arch != "qwen3")
+    throw std::runtime_error(file + "unsupported architecture '" + *arch +
+                             "' (this runtime runs qwen3 models)");
+  const std::string p = *arch + ".";
+  auto need_int = [&](const std::string& key) -> int {
+    auto v = f.get_uint(p + key);
+    if (!v) throw std::runtime_error(file + "missing metadata key " + p + key);
+    if (*v > static_cast<uint64_t>(std::numeric_limits<int>::max()))
+      throw std::runtime_error(file + p + key + " is out of range: " + std::to_string(*v));
+    return static_cast<int>(*v);
+  };
+  Qwen3Config c;
+  c.arch = *arch;
+  c.name = f.get_string("general.name").value_or("qwen3");
+  c.n_layers = need_int("block_count");
+  c.n_ctx_train = need_int("context_length");
+  c.n_embd = need_int("embedding_length");
+  c.n_ff = need_int("feed_forward_length");
+  c.n_head = need_int("attention.head_count");
+  c.n_head_kv = f.has(p + "attention.head_count_kv") ? need_int("attention.head_count_kv") : c.n_head;
+  c.head_dim = f.has(p + "attention.key_length") ? need_int("attention.key_length")
+                                                 : (c.n_head > 0 ? c.n_embd / c.n_head : 0);
+  if (f.has(p + "attention.value_length") && need_int("attention.value_length") != c.head_dim)
+    throw std::runtime_error(file + p + "attention.value_length differs from key_length");
+  // llama.cpp's default when the key is absent.
+  c.rope_theta = static_cast<float>(f.get_float(p + "rope.freq_base").value_or(10000.0));
+  auto eps = f.get_float(p + "attention.layer_norm_rms_epsilon");
+  if (!eps) throw std::runtime_error(file + "missing metadata key " + p + "attention.layer_norm_rms_epsilon");
+  c.rms_eps = static_cast<float>(*eps);
+  if (auto scaling = f.get_string(p + "rope.scaling.type"); scaling && *scaling != "none")
+    throw std::runtime_error(file + "unsupported rope scaling '" + *scaling + "' (" + p +
+                             "rope.scaling.type)");
+  // The vocabulary is the embedding's row count (the tokenizer may hold fewer tokens).
+  if (const auto* emb = f.tensor("token_embd.weight"); emb && emb->dims.size() == 2) {
+    if (emb->dims[1] > std::numeric_limits<int>::max())
+      throw std::runtime_error(file + "token_embd.weight has too many rows");
+    c.n_vocab = static_cast<int>(emb->dims[1]);
+  } else {
+    c.n_vocab = static_cast<int>(f.get_string_array("tokenizer.ggml.tokens").size());
+  }
+  c.tied_embeddings = f.tensor("output.weight") == nullptr;
+  try {
+    c.validate();
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(file + e.what());
+  }
+  return c;
+}
+
+}  // namespace qwen3

@@ -1,0 +1,50 @@
+// Qwen3 model shapes: named presets (a data table, as in gemma.cpp's configs) and the
+// config read from GGUF metadata, checked for consistency.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace qwen3 {
+namespace gguf {
+class GgufFile;
+}
+
+struct Qwen3Config {
+  std::string arch = "qwen3";
+  std::string name;  // general.name or the preset name
+  int n_layers = 0;
+  int n_embd = 0;     // hidden size
+  int n_head = 0;     // query heads
+  int n_head_kv = 0;  // key/value heads (GQA)
+  int head_dim = 0;
+  int n_ff = 0;  // MLP intermediate size
+  int n_vocab = 0;
+  int n_ctx_train = 0;  // the model's maximum context
+  float rope_theta = 1000000.0f;
+  float rms_eps = 1e-6f;
+  bool tied_embeddings = true;  // lm_head shares token_embd (no output.weight)
+
+  int q_dim() const { return n_head * head_dim; }
+  int kv_dim() const { return n_head_kv * head_dim; }
+
+  // Throws std::invalid_argument naming the offending field.
+  void validate() const;
+
+  // Presets: "tiny", "0.6b", "1.7b", "4b", "8b". Throws std::invalid_argument otherwise.
+  static Qwen3Config preset(std::string_view name);
+  static std::vector<std::string> preset_names();
+  static Qwen3Config tiny();
+  static Qwen3Config qwen3_0_6b();
+  static Qwen3Config qwen3_1_7b();
+  static Qwen3Config qwen3_4b();
+  static Qwen3Config qwen3_8b();
+
+  // From the qwen3.* metadata keys. Other architectures -> std::runtime_error
+  // "unsupported architecture". Shapes are checked against the tensors later by the loader;
+  // tied_embeddings is derived from the absence of output.weight.
+  static Qwen3Config from_gguf(const gguf::GgufFile& f);
+};
+
+}  // namespace qwen3

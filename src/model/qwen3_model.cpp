@@ -1,0 +1,171 @@
+#include "model/qwen3_model.h"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <stdexcept>
+
+#include "gguf/gguf_reader.h"
+#include "kernels/quant.h"
+#include "kernels/thread_pool.h"
+#include "model/gguf_tensor_source.h"
+#include "model/model_weights.h"
+#include "text/tokenizer.h"
+
+namespace qwen3 {
+
+namespace {
+
+std::string dims_str(const std::vector<int64_t>& d) {
+  std::string s = "[";
+  for (size_t i = 0; i < d.size(); ++i) s += (i ? ", " : "") + std::to_string(d[i]);
+  return s + "]";
+}
+
+bool is_weight_type(GgmlType t) {
+  switch (t) {
+    case GgmlType::F32:
+    case GgmlType::F16:
+    case GgmlType::BF16:
+    case GgmlType::Q8_0:
+    case GgmlType::Q4_0:
+    case GgmlType::Q4_1:
+    case GgmlType::Q5_0:
+    case GgmlType::Q5_1:
+    case GgmlType::Q4_K:
+    case GgmlType::Q5_K:
+    case GgmlType::Q6_K:
+      return kernels_support(t);
+    default:
+      return false;
+  }
+}
+
+// Looks tensors up in a source and checks them against the expected shapes.
+struct Binder {
+  const TensorSource& src;
+  std::vector<std::vector<float>>& owned;
+
+  TensorView get(const std::string& name, const std::vector<int64_t>& dims) const {
+    TensorView v;
+    if (!src.find(name, &v)) throw std::runtime_error(src.describe() + ": missing tensor " + name);
+    if (v.dims != dims)
+      throw std::runtime_error(src.describe() + ": tensor " + name + " has shape " +
+                               dims_str(v.dims) + ", expected " + dims_str(dims));
+    return v;
+  }
+
+  WeightMatrix matrix(const std::string& name, int64_t rows, int64_t cols) const {
+    TensorView v = get(name, {cols, rows});
+    const auto& ti = ggml_type_info(v.type);
+    if (!is_weight_type(v.type))
+      throw std::runtime_error(src.describe() + ": tensor " + name + " has type " +
+                               std::string(ti.name) + ", which this runtime does not support");
+    if (cols % ti.block_size != 0)
+      throw std::runtime_error(src.describe() + ": tensor " + name + " row length " +
+                               std::to_string(cols) + " is not a multiple of the " +
+                               std::string(ti.name) + " block size");
+    if (v.nbytes != ggml_row_size(v.type, cols) * static_cast<size_t>(rows))
+      throw std::runtime_error(src.describe() + ": tensor " + name + " has " +
+                               std::to_string(v.nbytes) + " bytes, expected " +
+                               std::to_string(ggml_row_size(v.type, cols) * rows));
+    return WeightMatrix{v.type, rows, cols, v.data};
+  }
+
+  // Norm weights: used as F32; F16/BF16 (e.g. from safetensors) are converted once.
+  const float* vector(const std::string& name, int64_t n) const {
+    TensorView v = get(name, {n});
+    if (v.type == GgmlType::F32) return static_cast<const float*>(v.data);
+    if (v.type != GgmlType::F16 && v.type != GgmlType::BF16)
+      throw std::runtime_error(src.describe() + ": norm tensor " + name + " has type " +
+                               std::string(ggml_type_info(v.type).name) +
+                               " (expected F32, F16 or BF16)");
+    owned.emplace_back(static_cast<size_t>(n));
+    dequantize_row(v.type, v.data, owned.back().data(), n);
+    return owned.back().data();
+  }
+};
+
+bool is_directory(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+}  // namespace
+
+Qwen3Model::Qwen3Model() = default;
+
+std::shared_ptr<Qwen3Model> Qwen3Model::load(const std::string& path,
+                                             const ModelLoadOptions& opts) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (is_directory(path))
+    throw std::runtime_error(path + ": is a folder; loading Hugging Face folders is not supported "
+                             "by this build (pass a .gguf file)");
+  auto file = std::make_shared<const gguf::GgufFile>(gguf::GgufFile::open(path));
+  Qwen3Config cfg = Qwen3Config::from_gguf(*file);
+  auto tokenizer = std::make_shared<const Tokenizer>(Tokenizer::from_gguf(*file));
+  auto model = from_source(cfg, tokenizer, std::make_shared<GgufTensorSource>(file), opts);
+  model->load_ms_ =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return model;
+}
+
+std::shared_ptr<Qwen3Model> Qwen3Model::from_source(const Qwen3Config& config,
+                                                    std::shared_ptr<const Tokenizer> tokenizer,
+                                                    std::shared_ptr<const TensorSource> source,
+                                                    const ModelLoadOptions& opts) {
+  const auto t0 = std::chrono::steady_clock::now();
+  config.validate();
+  if (!tokenizer) throw std::invalid_argument("Qwen3Model::from_source: no tokenizer");
+  if (!source) throw std::invalid_argument("Qwen3Model::from_source: no tensor source");
+  std::shared_ptr<Qwen3Model> m(new Qwen3Model());
+  m->config_ = config;
+  m->tokenizer_ = std::move(tokenizer);
+  m->source_ = std::move(source);
+  m->n_threads_ = opts.n_threads > 0 ? opts.n_threads : physical_core_count();
+  m->weights_ = std::make_shared<ModelWeights>();
+
+  const Qwen3Config& c = m->config_;
+  Binder b{*m->source_, m->owned_f32_};
+  m->owned_f32_.reserve(static_cast<size_t>(c.n_layers) * 4 + 2);  // keep pointers stable
+  ModelWeights& w = *m->weights_;
+  w.token_embd = b.matrix("token_embd.weight", c.n_vocab, c.n_embd);
+  w.output_norm = b.vector("output_norm.weight", c.n_embd);
+  TensorView out;
+  if (m->source_->find("output.weight", &out)) {
+    w.output = b.matrix("output.weight", c.n_vocab, c.n_embd);
+    m->config_.tied_embeddings = false;
+  } else if (!c.tied_embeddings) {
+    throw std::runtime_error(m->source_->describe() +
+                             ": missing tensor output.weight (the config says the embedding is "
+                             "not tied)");
+  } else {
+    w.output = w.token_embd;
+  }
+  w.layers.resize(static_cast<size_t>(c.n_layers));
+  for (int i = 0; i < c.n_layers; ++i) {
+    const std::string p = "blk." + std::to_string(i) + ".";
+    LayerWeights& l = w.layers[static_cast<size_t>(i)];
+    l.attn_norm = b.vector(p + "attn_norm.weight", c.n_embd);
+    l.wq = b.matrix(p + "attn_q.weight", c.q_dim(), c.n_embd);
+    l.wk = b.matrix(p + "attn_k.weight", c.kv_dim(), c.n_embd);
+    l.wv = b.matrix(p + "attn_v.weight", c.kv_dim(), c.n_embd);
+    l.q_norm = b.vector(p + "attn_q_norm.weight", c.head_dim);
+    l.k_norm = b.vector(p + "attn_k_norm.weight", c.head_dim);
+    l.wo = b.matrix(p + "attn_output.weight", c.n_embd, c.q_dim());
+    l.ffn_norm = b.vector(p + "ffn_norm.weight", c.n_embd);
+    l.w_gate = b.matrix(p + "ffn_gate.weight", c.n_ff, c.n_embd);
+    l.w_up = b.matrix(p + "ffn_up.weight", c.n_ff, c.n_embd);
+    l.w_down = b.matrix(p + "ffn_down.weight", c.n_embd, c.n_ff);
+  }
+  // Extra blocks mean the metadata and the tensors disagree.
+  TensorView extra;
+  if (m->source_->find("blk." + std::to_string(c.n_layers) + ".attn_norm.weight", &extra))
+    throw std::runtime_error(m->source_->describe() + ": holds more blocks than block_count " +
+                             std::to_string(c.n_layers));
+  m->load_ms_ =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return m;
+}
+
+}  // namespace qwen3

@@ -1,0 +1,172 @@
+// POST /v1/chat/completions body -> ChatRequest. Message validation is the text layer's
+// (text::messages_from_json); this file adds the endpoint's fields and tool_choice.
+#include <stdexcept>
+
+#include "server/api_error.h"
+#include "server/requests.h"
+#include "text/chat_message.h"
+#include "text/tojson.h"
+
+namespace qwen3::server {
+namespace {
+
+ToolCall public_tool_call(const Json& tc) {
+  ToolCall out;
+  if (tc.contains("id") && tc["id"].is_string()) out.id = tc["id"].get<std::string>();
+  const Json& fn = tc.contains("function") ? tc["function"] : tc;
+  if (fn.contains("name") && fn["name"].is_string()) out.name = fn["name"].get<std::string>();
+  if (fn.contains("arguments")) {
+    const Json& a = fn["arguments"];
+    out.arguments = a.is_string() ? a.get<std::string>() : text::tojson(a);
+  }
+  return out;
+}
+
+ChatMessage public_message(const text::ChatMessage& m) {
+  ChatMessage out;
+  out.role = m.role;
+  out.content = m.content.value_or("");
+  out.reasoning_content = m.reasoning_content.value_or("");
+  for (const auto& tc : m.tool_calls) out.tool_calls.push_back(public_tool_call(tc));
+  out.tool_call_id = m.tool_call_id.value_or("");
+  out.name = m.name.value_or("");
+  return out;
+}
+
+std::vector<ChatMessage> parse_messages(const JsonFields& f) {
+  if (!f.has("messages")) throw invalid_request("'messages' is required", "messages", "missing");
+  Json messages = *f.array("messages");
+  if (messages.empty()) {
+    throw invalid_request("'messages' must hold at least one message", "messages");
+  }
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    Json& m = messages[i];
+    if (!m.is_object()) {
+      throw invalid_request("'messages[" + std::to_string(i) + "]' must be an object",
+                            "messages", "invalid_type");
+    }
+    // Newer OpenAI clients say "developer" for the system prompt.
+    if (m.contains("role") && m["role"] == "developer") m["role"] = "system";
+    // "reasoning" is the newer spelling of reasoning_content.
+    if (!m.contains("reasoning_content") && m.contains("reasoning")) {
+      m["reasoning_content"] = m["reasoning"];
+    }
+  }
+  std::vector<text::ChatMessage> parsed;
+  try {
+    parsed = text::messages_from_json(messages);
+  } catch (const std::invalid_argument& e) {
+    throw invalid_request(e.what(), "messages");
+  }
+  std::vector<ChatMessage> out;
+  for (const auto& m : parsed) out.push_back(public_message(m));
+  return out;
+}
+
+Json parse_tools(const JsonFields& f) {
+  const Json* tools = f.array("tools");
+  if (!tools) return Json::array();
+  for (std::size_t i = 0; i < tools->size(); ++i) {
+    const Json& t = (*tools)[i];
+    std::string where = "tools[" + std::to_string(i) + "]";
+    if (!t.is_object()) throw invalid_request("'" + where + "' must be an object", "tools");
+    JsonFields tf(t, where + ".");
+    auto type = tf.string("type");
+    if (type && *type != "function") {
+      throw invalid_request("'" + where + ".type' must be \"function\"", "tools");
+    }
+    const Json* fn = tf.object("function");
+    if (!fn) throw invalid_request("'" + where + ".function' is required", "tools", "missing");
+    JsonFields ff(*fn, where + ".function.");
+    auto name = ff.string("name");
+    if (!name || name->empty()) {
+      throw invalid_request("'" + where + ".function.name' must be a non-empty string", "tools");
+    }
+    ff.string("description");
+    ff.object("parameters");
+  }
+  return *tools;
+}
+
+std::string function_name(const Json& tool) { return tool["function"]["name"].get<std::string>(); }
+
+// tool_choice without constrained decoding (what llama.cpp does when it has no grammar):
+// "none" leaves the tools out of the prompt; a named function leaves only that tool in;
+// "required" keeps the tools. The model is not forced: a reply without a call ends "stop".
+void apply_tool_choice(const JsonFields& f, ChatRequest& r, Json& tools) {
+  if (!f.has("tool_choice")) return;
+  const Json& tc = f.raw("tool_choice");
+  if (tc.is_string()) {
+    std::string s = tc.get<std::string>();
+    if (s == "auto") return;
+    if (s == "none") {
+      r.tool_choice = ToolChoice::kNone;
+      tools = Json::array();
+      return;
+    }
+    if (s == "required") {
+      if (tools.empty()) {
+        throw invalid_request("tool_choice 'required' needs a non-empty 'tools'", "tool_choice");
+      }
+      r.tool_choice = ToolChoice::kRequired;
+      return;
+    }
+    throw invalid_request("'tool_choice' must be \"auto\", \"none\", \"required\" or a function",
+                          "tool_choice");
+  }
+  if (!tc.is_object()) {
+    throw invalid_request("'tool_choice' must be a string or an object", "tool_choice",
+                          "invalid_type");
+  }
+  JsonFields cf(tc, "tool_choice.");
+  const Json* fn = cf.object("function");
+  auto name = fn ? JsonFields(*fn, "tool_choice.function.").string("name") : std::nullopt;
+  if (!name) {
+    throw invalid_request("'tool_choice.function.name' is required", "tool_choice", "missing");
+  }
+  Json kept = Json::array();
+  for (const auto& t : tools) {
+    if (function_name(t) == *name) kept.push_back(t);
+  }
+  if (kept.empty()) {
+    throw invalid_request("tool_choice names '" + *name + "', which is not in 'tools'",
+                          "tool_choice");
+  }
+  tools = kept;
+  r.tool_choice = ToolChoice::kNamed;
+  r.named_tool = *name;
+}
+
+}  // namespace
+
+ChatRequest parse_chat_request(const Json& body, std::size_t max_context) {
+  JsonFields f(body, "");
+  ChatRequest r;
+  r.model = f.string("model").value_or("");
+  r.history.messages = parse_messages(f);
+  r.cache_key = f.raw("messages").dump();
+
+  Json tools = parse_tools(f);
+  apply_tool_choice(f, r, tools);
+  f.boolean("parallel_tool_calls");
+  if (!tools.empty()) r.history.tools_json = tools.dump();
+
+  parse_generation_fields(f, max_context, r.config, r.max_tokens_given);
+  r.stream = f.boolean("stream").value_or(false);
+  if (const Json* so = f.object("stream_options")) {
+    r.include_usage = JsonFields(*so, "stream_options.").boolean("include_usage").value_or(false);
+  }
+
+  // enable_thinking: top level or in chat_template_kwargs (the latter wins, as the
+  // template sees it); the other kwargs go to the template as extra context.
+  std::optional<bool> thinking = f.boolean("enable_thinking");
+  if (const Json* kw = f.object("chat_template_kwargs")) {
+    JsonFields kf(*kw, "chat_template_kwargs.");
+    if (auto t = kf.boolean("enable_thinking")) thinking = t;
+    r.history.extra_context_json = kw->dump();
+  }
+  if (thinking) r.config.enable_thinking = thinking;
+  return r;
+}
+
+}  // namespace qwen3::server

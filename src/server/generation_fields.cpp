@@ -1,0 +1,78 @@
+// The request fields that become a GenerationConfig (both /v1/chat/completions and
+// /v1/completions), with OpenAI's names and llama.cpp's extensions.
+#include <stdexcept>
+
+#include "server/api_error.h"
+#include "server/requests.h"
+
+namespace qwen3::server {
+
+void parse_generation_fields(const JsonFields& f, std::size_t max_context, GenerationConfig& c,
+                             bool& max_tokens_given) {
+  const auto ctx = static_cast<std::int64_t>(max_context);
+  // max_completion_tokens is the newer spelling; it wins when both are sent.
+  for (const char* key : {"max_tokens", "max_completion_tokens", "n_predict"}) {
+    if (auto v = f.integer(key, 1, INT32_MAX)) {
+      if (*v > ctx) {
+        throw invalid_request("'" + f.name(key) + "' is " + std::to_string(*v) +
+                                  " but the context holds only " + std::to_string(ctx) +
+                                  " tokens",
+                              f.name(key));
+      }
+      if (!max_tokens_given || std::string(key) == "max_completion_tokens") {
+        c.max_new_tokens = static_cast<std::size_t>(*v);
+      }
+      max_tokens_given = true;
+    }
+  }
+  if (auto v = f.number("temperature", 0.0, 5.0)) c.temperature = static_cast<float>(*v);
+  if (auto v = f.number("top_p", 0.0, 1.0)) {
+    if (*v <= 0.0) throw invalid_request("'top_p' must be greater than 0", "top_p");
+    c.top_p = static_cast<float>(*v);
+  }
+  if (auto v = f.integer("top_k", 0, 1 << 30)) c.top_k = static_cast<int>(*v);
+  if (auto v = f.number("min_p", 0.0, 1.0)) c.min_p = static_cast<float>(*v);
+  if (auto v = f.number("presence_penalty", -2.0, 2.0)) c.presence_penalty = static_cast<float>(*v);
+  if (auto v = f.number("frequency_penalty", -2.0, 2.0)) {
+    c.frequency_penalty = static_cast<float>(*v);
+  }
+  if (auto v = f.number("repetition_penalty", 0.0, 10.0)) {
+    if (*v <= 0.0) {
+      throw invalid_request("'repetition_penalty' must be greater than 0", "repetition_penalty");
+    }
+    c.repetition_penalty = static_cast<float>(*v);
+  }
+  if (auto v = f.integer("repeat_last_n", -1, 1 << 30)) c.penalty_last_n = static_cast<int>(*v);
+  if (auto v = f.integer("seed", INT64_MIN, INT64_MAX)) c.seed = static_cast<std::uint64_t>(*v);
+  if (auto v = f.strings("stop", 16)) {
+    for (const auto& s : *v) {
+      if (s.empty()) throw invalid_request("'stop' strings must not be empty", "stop");
+    }
+    c.stop = *v;
+  }
+  if (auto v = f.boolean("ignore_eos")) c.ignore_eos = *v;
+
+  if (auto n = f.integer("n", 1, INT32_MAX); n && *n != 1) {
+    throw invalid_request("only n = 1 is supported", "n", "unsupported_value");
+  }
+  if (auto lp = f.boolean("logprobs"); lp && *lp) {
+    throw invalid_request("logprobs are not supported", "logprobs", "unsupported_value");
+  }
+  if (const Json* rf = f.object("response_format")) {
+    JsonFields r(*rf, "response_format.");
+    auto type = r.string("type");
+    if (type && *type != "text") {
+      throw invalid_request("response_format '" + *type +
+                                "' is not supported (no grammar-constrained decoding); use "
+                                "'text' and ask for JSON in the prompt",
+                            "response_format", "unsupported_value");
+    }
+  }
+  try {
+    c.validate();
+  } catch (const std::invalid_argument& e) {
+    throw invalid_request(e.what());
+  }
+}
+
+}  // namespace qwen3::server

@@ -1,0 +1,52 @@
+// Plain structs for the OpenAI-style requests, parsed and validated from JSON bodies.
+// Parsing throws ApiError (400) naming the offending field.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "qwen3/chat.h"
+#include "qwen3/generation_config.h"
+#include "server/json_fields.h"
+
+namespace qwen3::server {
+
+// How tool_choice changed the request (without grammar-constrained decoding the model
+// cannot be forced, so "required" and a named function are steered through the prompt).
+enum class ToolChoice { kAuto, kNone, kRequired, kNamed };
+
+struct ChatRequest {
+  std::string model;
+  ChatHistory history;  // messages, tools (after tool_choice), template kwargs
+  GenerationConfig config;
+  ToolChoice tool_choice = ToolChoice::kAuto;
+  std::string named_tool;  // kNamed: the function the client asked for
+  bool stream = false;
+  bool include_usage = false;  // stream_options.include_usage
+  bool max_tokens_given = false;
+  // The messages as sent, compact; requests that extend the same conversation share a
+  // prefix of it, which picks the slot whose KV cache can be reused.
+  std::string cache_key;
+};
+
+struct CompletionRequest {
+  std::string model;
+  std::string prompt;  // raw text (or the fill-in-the-middle prompt built from suffix)
+  GenerationConfig config;  // apply_chat_template = false
+  bool stream = false;
+  bool include_usage = false;
+  bool echo = false;
+  bool max_tokens_given = false;
+  // A token-id prompt is decoded by the caller: parse leaves ids here and prompt empty.
+  std::vector<std::int32_t> prompt_ids;
+};
+
+// max_context bounds max_tokens (a request can never generate more than the context).
+ChatRequest parse_chat_request(const Json& body, std::size_t max_context);
+CompletionRequest parse_completion_request(const Json& body, std::size_t max_context);
+
+// The sampling / length / stop fields shared by both endpoints.
+void parse_generation_fields(const JsonFields& f, std::size_t max_context, GenerationConfig& c,
+                             bool& max_tokens_given);
+
+}  // namespace qwen3::server

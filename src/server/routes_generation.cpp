@@ -1,0 +1,212 @@
+// POST /v1/chat/completions and /v1/completions (and their llama.cpp aliases): run the
+// request on a slot, then answer with one JSON object or an SSE stream of chunks.
+#include <chrono>
+
+#include "server/generation.h"
+#include "server/requests.h"
+#include "server/responses.h"
+#include "server/server_state.h"
+#include "server/sse.h"
+
+namespace qwen3::server {
+namespace {
+
+using namespace std::chrono_literals;
+constexpr auto kPoll = 50ms;  // how often a waiting handler checks its client
+
+enum class Api { kChat, kText };
+
+struct Call {
+  Api api;
+  ResponseIds ids;
+  bool stream = false;
+  bool include_usage = false;
+  std::string echo;  // text completions with echo: the prompt, sent first
+};
+
+void record(ServerState& st, const DecodedResult& r) {
+  const auto& m = r.perf_metrics;
+  st.metrics.generation(r.prompt_tokens, r.cached_tokens, r.tokens.size(), m.ttft_ms.mean,
+                        std::max(0.0, m.generate_ms.mean - m.ttft_ms.mean));
+}
+
+// A text completion has no reasoning or tool-call channel: everything is text.
+std::string as_text(const GenEvent& e) {
+  if (e.kind != GenEvent::Kind::kToolCall) return e.text;
+  return "<tool_call>\n{\"name\": " + OJson(e.call.name).dump() +
+         ", \"arguments\": " + e.call.arguments + "}\n</tool_call>";
+}
+
+// SSE for the events taken so far (and the closing chunks when `g` has finished).
+std::string render_events(const Call& c, const std::vector<GenEvent>& events) {
+  std::string out;
+  for (const auto& e : events) {
+    if (c.api == Api::kText) {
+      out += sse_event(text_chunk(c.ids, as_text(e)));
+      continue;
+    }
+    switch (e.kind) {
+      case GenEvent::Kind::kReasoning:
+        out += sse_event(chat_chunk(c.ids, reasoning_delta(e.text)));
+        break;
+      case GenEvent::Kind::kContent:
+        out += sse_event(chat_chunk(c.ids, content_delta(e.text)));
+        break;
+      case GenEvent::Kind::kToolCall:
+        out += sse_event(chat_chunk(c.ids, tool_call_header_delta(e.index, e.call)));
+        out += sse_event(chat_chunk(c.ids, tool_call_arguments_delta(e.index, e.call)));
+        break;
+    }
+  }
+  return out;
+}
+
+std::string render_end(const Call& c, const Generation& g) {
+  std::string out;
+  if (g.error()) {
+    // Headers are gone already: the error travels as an event (as llama.cpp does).
+    out += sse_event(g.error()->to_json());
+  } else if (c.api == Api::kChat) {
+    out += sse_event(chat_final_chunk(c.ids, g.result()));
+    if (c.include_usage) out += sse_event(usage_chunk(c.ids, "chat.completion.chunk", g.result()));
+  } else {
+    OJson last = text_chunk(c.ids, "", finish_reason_name(g.result().finish_reason));
+    last["timings"] = timings_json(g.result());
+    out += sse_event(last);
+    if (c.include_usage) out += sse_event(usage_chunk(c.ids, "text_completion", g.result()));
+  }
+  return out + sse_done();
+}
+
+// The whole reply for a non-streaming request.
+OJson final_json(const Call& c, const Generation& g) {
+  if (c.api == Api::kChat) return chat_completion_json(c.ids, g.result());
+  // Rebuild the raw text in generation order from the result's parts.
+  const auto& r = g.result();
+  std::string text = c.echo;
+  if (!r.reasoning.empty()) text += "<think>" + r.reasoning + "</think>";
+  text += r.text;
+  for (std::size_t i = 0; i < r.tool_calls.size(); ++i) {
+    GenEvent e{GenEvent::Kind::kToolCall, {}, static_cast<int>(i), r.tool_calls[i]};
+    text += as_text(e);
+  }
+  return text_completion_json(c.ids, text, r);
+}
+
+// Waits until `g` has something to say; false if the client left first (then cancelled).
+bool wait_first_news(ServerState& st, Generation& g) {
+  while (!g.wait_news(kPoll)) {
+    if (client_gone() || st.stopping) {
+      g.cancel();
+      st.metrics.cancelled();
+      return false;
+    }
+  }
+  return true;
+}
+
+void respond(ServerState& st, httplib::Response& res, Call call, std::string affinity,
+             Generation::Body body) {
+  auto g = Generation::start(st.slots(), std::move(affinity), std::move(body), &st.stopping);
+  if (!g) {
+    st.metrics.rejected();
+    throw unavailable("the server is busy (" + std::to_string(st.opts.parallel) +
+                      " slots and " + std::to_string(st.opts.max_queue) +
+                      " queue places taken); retry later");
+  }
+  if (!wait_first_news(st, *g)) return;
+  // A failure before any output (bad prompt, context overflow) is a plain HTTP error.
+  if (g->finished() && g->error()) throw *g->error();
+
+  if (!call.stream) {
+    while (!g->finished()) {
+      if (!wait_first_news(st, *g)) return;
+      if (!g->finished()) g->take(0ms);  // events are rebuilt from the result
+    }
+    if (g->error()) throw *g->error();
+    record(st, g->result());
+    send_json(res, final_json(call, *g));
+    return;
+  }
+
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("X-Accel-Buffering", "no");
+  auto started = std::make_shared<bool>(false);
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [&st, g, call, started](std::size_t, httplib::DataSink& sink) {
+        std::string out;
+        if (!*started) {
+          *started = true;
+          if (call.api == Api::kChat) out += sse_event(chat_chunk(call.ids, role_delta()));
+          if (!call.echo.empty()) out += sse_event(text_chunk(call.ids, call.echo));
+        }
+        out += render_events(call, g->take(kPoll));
+        const bool finished = g->finished();
+        if (finished) {
+          if (!g->error()) record(st, g->result());
+          out += render_end(call, *g);
+        }
+        if (!out.empty() && !sink.write(out.data(), out.size())) return false;
+        if (finished) sink.done();
+        return true;
+      },
+      [&st, g](bool success) {
+        // The client went away (or the server stops): stop generating at the next token.
+        if (!success && !g->finished()) {
+          g->cancel();
+          st.metrics.cancelled();
+        }
+      });
+}
+
+std::size_t default_max_tokens(const ServerState& st) { return st.n_ctx; }
+
+void chat_completions(ServerState& st, const httplib::Request& req, httplib::Response& res) {
+  Json body = request_json(st, req);
+  st.slots();  // 503 while loading, before any parsing that needs the context size
+  ChatRequest r = parse_chat_request(body, st.n_ctx);
+  if (!r.max_tokens_given) r.config.max_new_tokens = default_max_tokens(st);
+  Call call{Api::kChat, {new_response_id("chatcmpl"), st.opts.model_name, unix_time_now()},
+            r.stream, r.include_usage, {}};
+  respond(st, res, std::move(call), r.cache_key,
+          [history = std::move(r.history), config = r.config](Pipeline& p, StreamerBase& s) {
+            return p.generate(history, config, &s);
+          });
+}
+
+void completions(ServerState& st, const httplib::Request& req, httplib::Response& res) {
+  Json body = request_json(st, req);
+  Scheduler& slots = st.slots();
+  CompletionRequest r = parse_completion_request(body, st.n_ctx);
+  if (!r.prompt_ids.empty()) {
+    try {
+      r.prompt = slots.pipeline().decode(r.prompt_ids);
+    } catch (const std::exception& e) {
+      throw invalid_request(std::string("bad token id in 'prompt': ") + e.what(), "prompt");
+    }
+  }
+  if (!r.max_tokens_given) r.config.max_new_tokens = default_max_tokens(st);
+  Call call{Api::kText, {new_response_id("cmpl"), st.opts.model_name, unix_time_now()},
+            r.stream, r.include_usage, r.echo ? r.prompt : std::string()};
+  std::string affinity = r.prompt;
+  respond(st, res, std::move(call), std::move(affinity),
+          [prompt = std::move(r.prompt), config = r.config](Pipeline& p, StreamerBase& s) {
+            return p.generate(prompt, config, &s);
+          });
+}
+
+}  // namespace
+
+void add_generation_routes(ServerState& st) {
+  auto chat = endpoint(st, "chat_completions", false,
+                       [&st](const auto& req, auto& res) { chat_completions(st, req, res); });
+  st.http.Post("/v1/chat/completions", chat);
+  st.http.Post("/chat/completions", chat);
+  auto text = endpoint(st, "completions", false,
+                       [&st](const auto& req, auto& res) { completions(st, req, res); });
+  st.http.Post("/v1/completions", text);
+  st.http.Post("/completions", text);
+}
+
+}  // namespace qwen3::server

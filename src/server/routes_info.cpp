@@ -1,0 +1,42 @@
+// GET /health, GET /v1/models (and /models), GET /metrics.
+#include "server/responses.h"
+#include "server/server_state.h"
+
+namespace qwen3::server {
+
+void add_info_routes(ServerState& st) {
+  st.http.Get("/health", endpoint(st, "health", true, [&st](const auto&, auto& res) {
+                if (!st.ready) {
+                  send_error(res, unavailable("the model is loading"));
+                  return;
+                }
+                send_json(res, {{"status", "ok"}});
+              }));
+
+  auto models = endpoint(st, "models", false, [&st](const auto&, auto& res) {
+    OJson model = {{"id", st.opts.model_name},
+                   {"object", "model"},
+                   {"created", unix_time_now()},
+                   {"owned_by", "qwen3-runtime"}};
+    if (st.ready) {
+      const auto info = st.scheduler->pipeline().info();
+      model["meta"] = {{"n_ctx", info.n_ctx},
+                       {"backend", info.backend},
+                       {"device", info.device},
+                       {"kv_reuse", info.kv_reuse},
+                       {"parallel", st.opts.parallel}};
+    }
+    send_json(res, {{"object", "list"}, {"data", OJson::array({model})}});
+  });
+  st.http.Get("/v1/models", models);
+  st.http.Get("/models", models);
+
+  st.http.Get("/metrics", endpoint(st, "metrics", false, [&st](const auto&, auto& res) {
+                st.metrics.processing = st.ready ? static_cast<int>(st.scheduler->running()) : 0;
+                st.metrics.queued = st.ready ? static_cast<int>(st.scheduler->queued()) : 0;
+                res.set_content(st.metrics.render(st.opts.parallel),
+                                "text/plain; version=0.0.4; charset=utf-8");
+              }));
+}
+
+}  // namespace qwen3::server

@@ -1,0 +1,55 @@
+// Native renderer of the official Qwen3 chat template: byte-identical to
+// @huggingface/jinja running tokenizer_config.json's `chat_template`, branch for branch
+// (tools block, last_query_index / multi-step tool rule, reasoning kept only after the
+// last real user query, inline <think> splitting, merged tool responses, generation
+// prompt with the empty think block when enable_thinking is false). Not a Jinja engine.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "qwen3/chat.h"
+#include "text/chat_message.h"
+
+namespace qwen3::text {
+
+struct TemplateOptions {
+  bool add_generation_prompt = true;
+  std::optional<bool> enable_thinking;  // nullopt = not defined in the template context
+  // The reference template fails on a null content (except for tool messages, where it
+  // prints nothing), and so does render_chat by default. Set this to render null as ""
+  // instead, as later Qwen3 templates do; OpenAI clients send null content on assistant
+  // messages that only carry tool_calls.
+  bool null_content_as_empty = false;
+  // The template strips reasoning and content with .strip('\n') / .lstrip('\n').
+  // @huggingface/jinja (our reference, the default) ignores the argument and trims all
+  // JavaScript whitespace (spaces, tabs, \r, U+2028, ...); Python's jinja2, as used by
+  // transformers, strips only '\n'. They differ only when such whitespace borders the
+  // reasoning or the content of an assistant turn.
+  bool python_strip = false;
+};
+
+// Throws std::invalid_argument (unknown role, tools not an array, null content where
+// the template cannot take it, a tool call without a string name).
+std::string render_chat(const std::vector<ChatMessage>& messages,
+                        const nlohmann::ordered_json& tools, const TemplateOptions& options);
+
+// Same from the public API types. history.tools_json is parsed keeping key order;
+// history.extra_context_json may set enable_thinking / add_generation_prompt, and
+// options.enable_thinking, when set, wins over it. Null content does not exist there.
+std::string render_chat(const qwen3::ChatHistory& history, const TemplateOptions& options);
+
+// Fill-in-the-middle prompt: <|fim_prefix|>prefix<|fim_suffix|>suffix<|fim_middle|>.
+std::string render_fim(const std::string& prefix, const std::string& suffix);
+
+// The template text we implement (for reference and detection).
+const std::string& official_qwen3_template();
+
+// True if `tmpl` is the official template up to whitespace, i.e. render_chat gives the
+// prompt this model was trained with. Callers warn and still render with ours otherwise.
+bool is_official_qwen3_template(const std::string& tmpl);
+
+}  // namespace qwen3::text

@@ -1,0 +1,195 @@
+#include "text/tojson.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+namespace qwen3::text {
+namespace {
+
+// JavaScript numbers are doubles: integers beyond 2^53 lose precision exactly as
+// JSON.parse would lose it on the reference side.
+constexpr double kMaxSafeInteger = 9007199254740992.0;
+
+// An ECMAScript "array index" key: canonical decimal below 2^32 - 1. JS objects list
+// these first, in numeric order.
+bool is_array_index(const std::string& k, uint64_t* value) {
+  if (k.empty() || k.size() > 10) return false;
+  if (k[0] == '0' && k.size() > 1) return false;
+  uint64_t v = 0;
+  for (char c : k) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (v >= 4294967295ULL) return false;
+  *value = v;
+  return true;
+}
+
+void write(const nlohmann::ordered_json& v, std::string& out);
+
+void write_object(const nlohmann::ordered_json& v, std::string& out) {
+  std::vector<std::pair<uint64_t, const std::string*>> index_keys;
+  std::vector<const std::string*> other_keys;
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    uint64_t idx = 0;
+    if (is_array_index(it.key(), &idx)) {
+      index_keys.emplace_back(idx, &it.key());
+    } else {
+      other_keys.push_back(&it.key());
+    }
+  }
+  std::sort(index_keys.begin(), index_keys.end());
+  out += '{';
+  bool first = true;
+  auto emit = [&](const std::string& key) {
+    if (!first) out += ", ";
+    first = false;
+    out += js_string_literal(key);
+    out += ": ";
+    write(v.at(key), out);
+  };
+  for (const auto& [idx, key] : index_keys) emit(*key);
+  for (const std::string* key : other_keys) emit(*key);
+  out += '}';
+}
+
+void write(const nlohmann::ordered_json& v, std::string& out) {
+  using T = nlohmann::ordered_json::value_t;
+  switch (v.type()) {
+    case T::null:
+      out += "null";
+      return;
+    case T::boolean:
+      out += v.get<bool>() ? "true" : "false";
+      return;
+    case T::number_integer: {
+      int64_t i = v.get<int64_t>();
+      if (std::fabs(static_cast<double>(i)) <= kMaxSafeInteger) {
+        out += std::to_string(i);
+      } else {
+        out += js_number(static_cast<double>(i));
+      }
+      return;
+    }
+    case T::number_unsigned: {
+      uint64_t u = v.get<uint64_t>();
+      if (static_cast<double>(u) <= kMaxSafeInteger) {
+        out += std::to_string(u);
+      } else {
+        out += js_number(static_cast<double>(u));
+      }
+      return;
+    }
+    case T::number_float:
+      out += js_number(v.get<double>());
+      return;
+    case T::string:
+      out += js_string_literal(v.get_ref<const std::string&>());
+      return;
+    case T::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& e : v) {
+        if (!first) out += ", ";
+        first = false;
+        write(e, out);
+      }
+      out += ']';
+      return;
+    }
+    case T::object:
+      write_object(v, out);
+      return;
+    default:
+      throw std::invalid_argument("tojson: value has no JSON form (binary or discarded)");
+  }
+}
+
+}  // namespace
+
+std::string tojson(const nlohmann::ordered_json& value) {
+  std::string out;
+  write(value, out);
+  return out;
+}
+
+std::string js_string_literal(std::string_view s) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '"';
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 15];
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string js_number(double v) {
+  if (!std::isfinite(v)) return "null";
+  if (v == 0) return "0";  // also -0
+  std::string out;
+  if (v < 0) {
+    out += '-';
+    v = -v;
+  }
+  // Shortest round-trip digits, then ECMAScript's Number::toString layout.
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  std::string sci(buf, res.ptr);
+  auto e_pos = sci.find('e');
+  std::string digits;
+  for (size_t i = 0; i < e_pos; ++i) {
+    if (sci[i] != '.') digits += sci[i];
+  }
+  int exp10 = std::atoi(sci.c_str() + e_pos + 1);
+  const int k = static_cast<int>(digits.size());
+  const int n = exp10 + 1;  // value = 0.digits * 10^n
+  if (k <= n && n <= 21) {
+    out += digits;
+    out.append(static_cast<size_t>(n - k), '0');
+  } else if (0 < n && n <= 21) {
+    out += digits.substr(0, static_cast<size_t>(n));
+    out += '.';
+    out += digits.substr(static_cast<size_t>(n));
+  } else if (-6 < n && n <= 0) {
+    out += "0.";
+    out.append(static_cast<size_t>(-n), '0');
+    out += digits;
+  } else {
+    out += digits[0];
+    if (k > 1) {
+      out += '.';
+      out += digits.substr(1);
+    }
+    out += 'e';
+    out += (n - 1 >= 0) ? '+' : '-';
+    out += std::to_string(std::abs(n - 1));
+  }
+  return out;
+}
+
+}  // namespace qwen3::text

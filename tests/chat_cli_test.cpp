@@ -1,0 +1,138 @@
+// `qwen3 chat` driven as a person would: in tmux, typing with send-keys and reading the
+// screen with capture-pane, on a tiny random-weight model.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string run(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  pclose(p);
+  return out;
+}
+
+size_t count(const std::string& hay, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = hay.find(needle); at != std::string::npos; at = hay.find(needle, at + 1)) ++n;
+  return n;
+}
+
+class ChatCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("qwen3_chat_cli_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    model_ = (dir_ / "tiny.gguf").string();
+    const std::string gen = std::string(QWEN3_BIN) +
+                            " gen-model --preset tiny --type f32 --tokenizer " +
+                            QWEN3_TOKENIZER_DIR + "/tokenizer.json --seed 1 -o " + model_;
+    ASSERT_EQ(std::system(gen.c_str()), 0) << gen;
+    sock_ = "qwen3_chat_test_" + std::to_string(::getpid());
+  }
+  void TearDown() override {
+    run("tmux -L " + sock_ + " kill-server 2>/dev/null");
+    fs::remove_all(dir_);
+  }
+
+  void start(const std::string& args) {
+    const std::string cmd = "tmux -L " + sock_ + " new-session -d -s chat -x 160 -y 60 '" +
+                            std::string(QWEN3_BIN) + " chat -m " + model_ + " " + args + "'";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  }
+  void keys(const std::string& k) {
+    run("tmux -L " + sock_ + " send-keys -t chat " + k);
+  }
+  void type_line(const std::string& text) {
+    run("tmux -L " + sock_ + " send-keys -t chat -l '" + text + "'");
+    keys("Enter");
+  }
+  std::string screen() {
+    return run("tmux -L " + sock_ + " capture-pane -p -t chat -S -3000 2>/dev/null");
+  }
+  bool alive() { return std::system(("tmux -L " + sock_ + " has-session -t chat 2>/dev/null").c_str()) == 0; }
+  // Waits until `needle` shows at least `times` times on the screen.
+  bool wait_for(const std::string& needle, size_t times = 1, int timeout_s = 60) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+    while (std::chrono::steady_clock::now() < until) {
+      if (count(screen(), needle) >= times) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+
+  fs::path dir_;
+  std::string model_, sock_;
+};
+
+TEST_F(ChatCli, ConversationCommandsAndSave) {
+  start("-n 24 --seed 3 -t 1 -c 1024");
+  ASSERT_TRUE(wait_for("/help for commands")) << screen();
+  ASSERT_TRUE(wait_for("> ")) << screen();
+  type_line("Hello, who are you?");
+  ASSERT_TRUE(wait_for("generated ", 1)) << screen();  // the stats line after the reply
+  EXPECT_TRUE(wait_for("tok/s")) << screen();
+  EXPECT_TRUE(wait_for("ttft")) << screen();
+
+  type_line("/stats");
+  ASSERT_TRUE(wait_for("replies 1")) << screen();
+
+  type_line("/no_think");
+  ASSERT_TRUE(wait_for("(thinking off)")) << screen();
+  type_line("Second question /think");  // passes through to the model as text
+  ASSERT_TRUE(wait_for("generated ", 2)) << screen();
+
+  const std::string saved = (dir_ / "conv.json").string();
+  type_line("/save " + saved);
+  ASSERT_TRUE(wait_for("saved 4 messages")) << screen();
+  std::ifstream f(saved);
+  const auto j = nlohmann::json::parse(f);
+  ASSERT_EQ(j.size(), 4u);
+  EXPECT_EQ(j[0]["role"], "user");
+  EXPECT_EQ(j[0]["content"], "Hello, who are you?");
+  EXPECT_EQ(j[1]["role"], "assistant");
+  EXPECT_EQ(j[2]["content"], "Second question /think");
+
+  type_line("/system You are a pirate.");
+  ASSERT_TRUE(wait_for("system message set")) << screen();
+  type_line("/save " + saved);
+  ASSERT_TRUE(wait_for("saved 1 messages")) << screen();
+  type_line("/reset");
+  ASSERT_TRUE(wait_for("(conversation cleared)")) << screen();
+
+  type_line("/exit");
+  for (int i = 0; i < 100 && alive(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(alive()) << "chat did not exit on /exit";
+}
+
+TEST_F(ChatCli, CtrlCStopsTheReplyNotTheProgram) {
+  start("-n 100000 --seed 5 -t 1 -c 8192");
+  ASSERT_TRUE(wait_for("/help for commands")) << screen();
+  type_line("Write a very long story.");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  keys("C-c");
+  ASSERT_TRUE(wait_for("(stopped)", 1, 30)) << screen();
+  ASSERT_TRUE(wait_for("cancelled", 1, 10)) << screen();  // stats line with the finish reason
+  EXPECT_TRUE(alive());
+  type_line("/stats");
+  EXPECT_TRUE(wait_for("replies 1")) << screen();
+  keys("C-d");  // end of input quits
+  for (int i = 0; i < 100 && alive(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(alive());
+}
+
+}  // namespace

@@ -1,0 +1,116 @@
+// `qwen3 tokenize` and `qwen3 detokenize` as a user runs them (the binary, via QWEN3_BIN).
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <sys/wait.h>
+
+namespace {
+
+struct Result {
+  int status;
+  std::string out;
+  std::string err;
+};
+
+std::string tmp_path(const std::string& name) {
+  return std::string(QWEN3_BUILD_DIR) + "/tokenize_cli_test_" + name;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+// Runs `qwen3 <args>` with stdin from `input`.
+Result qwen3(const std::string& args, const std::string& input = "") {
+  const std::string in = tmp_path("stdin"), out = tmp_path("stdout"), err = tmp_path("stderr");
+  write(in, input);
+  const std::string cmd = std::string("'") + QWEN3_BIN + "' " + args + " < '" + in + "' > '" +
+                          out + "' 2> '" + err + "'";
+  const int rc = std::system(cmd.c_str());
+  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, slurp(out), slurp(err)};
+}
+
+const std::string kModel = std::string("-m '") + QWEN3_TOKENIZER_DIR + "'";
+
+TEST(TokenizeCli, TextToIds) {
+  const Result r = qwen3("tokenize " + kModel + " --text 'Hello world'");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "[9707,1879]\n");
+}
+
+TEST(TokenizeCli, StdinAndSpecialTokens) {
+  Result r = qwen3("tokenize " + kModel, "<|im_start|>user");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "[151644,872]\n");
+  r = qwen3("tokenize " + kModel + " --no-special", "<|im_start|>");
+  EXPECT_EQ(r.status, 0) << r.err;
+  const auto ids = nlohmann::json::parse(r.out).get<std::vector<int>>();
+  EXPECT_GT(ids.size(), 1u);
+  for (int id : ids) EXPECT_LT(id, 151643);
+}
+
+TEST(TokenizeCli, TokenizerJsonPathWorksToo) {
+  const Result r =
+      qwen3(std::string("tokenize -m '") + QWEN3_TOKENIZER_DIR + "/tokenizer.json' --text hi");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "[6023]\n");
+}
+
+TEST(TokenizeCli, Batch) {
+  const std::string f = tmp_path("batch.json");
+  write(f, R"(["Hello world", "", "<think>"])");
+  const Result r = qwen3("tokenize " + kModel + " --batch '" + f + "'");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "[[9707,1879],[],[151667]]\n");
+}
+
+TEST(TokenizeCli, DetokenizeRoundTrip) {
+  Result r = qwen3("detokenize " + kModel + " --ids 9707,1879,151645");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "Hello world<|im_end|>");
+  r = qwen3("detokenize " + kModel + " --ids '9707, 1879, 151645' --skip-special");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "Hello world");
+}
+
+TEST(TokenizeCli, BadInputIsExitTwoWithOneLineError) {
+  const std::string bad_json = tmp_path("bad.json"), wrong_shape = tmp_path("shape.json");
+  write(bad_json, "[\"unterminated");
+  write(wrong_shape, R"({"texts": ["a"]})");
+  const std::string numbers = tmp_path("numbers.json");
+  write(numbers, R"(["a", 3])");
+  const std::vector<std::string> cases = {
+      "tokenize -m /nonexistent/model --text hi",
+      "tokenize " + kModel + " --batch /nonexistent/batch.json",
+      "tokenize " + kModel + " --batch '" + bad_json + "'",
+      "tokenize " + kModel + " --batch '" + wrong_shape + "'",
+      "tokenize " + kModel + " --batch '" + numbers + "'",
+      "tokenize -m '" + bad_json + "' --text hi",
+      "detokenize " + kModel + " --ids 1,x,3",
+      "detokenize " + kModel + " --ids 1,,3",
+      "detokenize " + kModel + " --ids 99999999",
+      "detokenize " + kModel + " --ids -5",
+      "tokenize --text hi",
+  };
+  for (const auto& c : cases) {
+    const Result r = qwen3(c);
+    EXPECT_EQ(r.status, 2) << c;
+    EXPECT_FALSE(r.err.empty()) << c;
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << c << ": " << r.err;
+    EXPECT_TRUE(r.out.empty()) << c;
+  }
+}
+
+}  // namespace
