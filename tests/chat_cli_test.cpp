@@ -54,9 +54,7 @@ class ChatCli : public ::testing::Test {
                             std::string(QWEN3_BIN) + " chat -m " + model_ + " " + args + "'";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   }
-  void keys(const std::string& k) {
-    run("tmux -L " + sock_ + " send-keys -t chat " + k);
-  }
+  void keys(const std::string& k) { run("tmux -L " + sock_ + " send-keys -t chat " + k); }
   void type_line(const std::string& text) {
     run("tmux -L " + sock_ + " send-keys -t chat -l '" + text + "'");
     keys("Enter");
@@ -64,7 +62,9 @@ class ChatCli : public ::testing::Test {
   std::string screen() {
     return run("tmux -L " + sock_ + " capture-pane -p -t chat -S -3000 2>/dev/null");
   }
-  bool alive() { return std::system(("tmux -L " + sock_ + " has-session -t chat 2>/dev/null").c_str()) == 0; }
+  bool alive() {
+    return std::system(("tmux -L " + sock_ + " has-session -t chat 2>/dev/null").c_str()) == 0;
+  }
   // Waits until `needle` shows at least `times` times on the screen.
   bool wait_for(const std::string& needle, size_t times = 1, int timeout_s = 60) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
@@ -115,7 +115,8 @@ TEST_F(ChatCli, ConversationCommandsAndSave) {
   ASSERT_TRUE(wait_for("(conversation cleared)")) << screen();
 
   type_line("/exit");
-  for (int i = 0; i < 100 && alive(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (int i = 0; i < 100 && alive(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_FALSE(alive()) << "chat did not exit on /exit";
 }
 
@@ -131,7 +132,8 @@ TEST_F(ChatCli, CtrlCStopsTheReplyNotTheProgram) {
   type_line("/stats");
   EXPECT_TRUE(wait_for("replies 1")) << screen();
   keys("C-d");  // end of input quits
-  for (int i = 0; i < 100 && alive(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (int i = 0; i < 100 && alive(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_FALSE(alive());
 }
 

@@ -25,10 +25,37 @@ class Gen {
   bool chance(double p) { return std::bernoulli_distribution(p)(rng_); }
 
   std::string text(int max_pieces = 8) {
-    static const char* kPieces[] = {
-        "hello", " world", "x", " ", "  ", "\n", "\n\n", "\"", "\\", "\t", "é", "日本語",
-        "🎉", "👩‍👧", "Ω", "<think>", "</think>", "<tool_response>", "</tool_response>",
-        "\x01", "\u2028", "{", "}", "'", "/", "<", ">", "<tool_call>", "0", "3.5", "\r\n"};
+    static const char* kPieces[] = {"hello",
+                                    " world",
+                                    "x",
+                                    " ",
+                                    "  ",
+                                    "\n",
+                                    "\n\n",
+                                    "\"",
+                                    "\\",
+                                    "\t",
+                                    "é",
+                                    "日本語",
+                                    "🎉",
+                                    "👩‍👧",
+                                    "Ω",
+                                    "<think>",
+                                    "</think>",
+                                    "<tool_response>",
+                                    "</tool_response>",
+                                    "\x01",
+                                    "\u2028",
+                                    "{",
+                                    "}",
+                                    "'",
+                                    "/",
+                                    "<",
+                                    ">",
+                                    "<tool_call>",
+                                    "0",
+                                    "3.5",
+                                    "\r\n"};
     std::string s;
     int n = pick(max_pieces + 1);
     for (int i = 0; i < n; ++i) s += kPieces[pick(sizeof kPieces / sizeof *kPieces)];
@@ -36,29 +63,40 @@ class Gen {
   }
 
   std::string key() {
-    static const char* kKeys[] = {"type", "name", "a", "b", "z", "0", "1", "10", "2",
-                                  "01", "-1", "é", "key with space", "\"q\"", "4294967295"};
+    static const char* kKeys[] = {
+        "type", "name",           "a",     "b",         "z", "0", "1", "10", "2", "01", "-1",
+        "é",    "key with space", "\"q\"", "4294967295"};
     return kKeys[pick(sizeof kKeys / sizeof *kKeys)];
   }
 
   ojson number() {
     switch (pick(6)) {
-      case 0: return pick(1000) - 500;
-      case 1: return static_cast<double>(pick(100)) + 0.5;
-      case 2: return static_cast<double>(pick(50));  // a float holding an integer
-      case 3: return std::ldexp(static_cast<double>(pick(1 << 20) + 1), pick(140) - 100);
-      case 4: return std::pow(10.0, pick(50) - 25) * (pick(2) ? -1 : 1);
-      default: return static_cast<int64_t>(1) << (40 + pick(20));
+      case 0:
+        return pick(1000) - 500;
+      case 1:
+        return static_cast<double>(pick(100)) + 0.5;
+      case 2:
+        return static_cast<double>(pick(50));  // a float holding an integer
+      case 3:
+        return std::ldexp(static_cast<double>(pick(1 << 20) + 1), pick(140) - 100);
+      case 4:
+        return std::pow(10.0, pick(50) - 25) * (pick(2) ? -1 : 1);
+      default:
+        return static_cast<int64_t>(1) << (40 + pick(20));
     }
   }
 
   ojson value(int depth) {
     int kind = depth > 3 ? pick(4) : pick(6);
     switch (kind) {
-      case 0: return nullptr;
-      case 1: return chance(0.5);
-      case 2: return number();
-      case 3: return text(4);
+      case 0:
+        return nullptr;
+      case 1:
+        return chance(0.5);
+      case 2:
+        return number();
+      case 3:
+        return text(4);
       case 4: {
         ojson a = ojson::array();
         for (int i = pick(4); i > 0; --i) a.push_back(value(depth + 1));
@@ -75,7 +113,8 @@ class Gen {
   ojson tool() {
     ojson params = {{"type", "object"}, {"properties", ojson::object()}};
     for (int i = pick(4); i > 0; --i) params["properties"][key()] = value(1);
-    ojson fn = {{"name", "fn_" + std::to_string(pick(100))}, {"description", text(5)},
+    ojson fn = {{"name", "fn_" + std::to_string(pick(100))},
+                {"description", text(5)},
                 {"parameters", params}};
     if (chance(0.2)) return value(0);  // the template prints any JSON value
     return {{"type", "function"}, {"function", fn}};

@@ -85,7 +85,8 @@ TEST(ChatTemplate, BadMessagesGetClearErrors) {
   EXPECT_EQ(err(R"([{"role":"robot","content":"x"}])"),
             "message 0: role \"robot\" is unknown (expected system, user, assistant or tool)");
   EXPECT_EQ(err(R"([{"content":"x"}])"), "message 0: role is missing or not a string");
-  EXPECT_EQ(err(R"([{"role":"user","content":"x"}, 5])"), "message 1 must be an object, not number");
+  EXPECT_EQ(err(R"([{"role":"user","content":"x"}, 5])"),
+            "message 1 must be an object, not number");
   EXPECT_EQ(err(R"([{"role":"user","content":42}])"),
             "message 0: content must be a string, null or an array of text parts, not number");
   EXPECT_EQ(err(R"([{"role":"user","content":[{"type":"image_url","image_url":{}}]}])"),
@@ -96,8 +97,9 @@ TEST(ChatTemplate, BadMessagesGetClearErrors) {
             "message 0: reasoning_content must be a string, not number");
   EXPECT_EQ(err(R"([{"role":"assistant","content":"","tool_calls":{}}])"),
             "message 0: tool_calls must be an array");
-  EXPECT_EQ(err(R"([{"role":"assistant","content":"","tool_calls":[{"function":{"arguments":{}}}]}])"),
-            "message 0: tool_calls[0] needs a string \"name\"");
+  EXPECT_EQ(
+      err(R"([{"role":"assistant","content":"","tool_calls":[{"function":{"arguments":{}}}]}])"),
+      "message 0: tool_calls[0] needs a string \"name\"");
   EXPECT_EQ(err(R"([{"role":"assistant","content":"","tool_calls":[{"function":"f"}]}])"),
             "message 0: tool_calls[0].function must be an object");
   EXPECT_THROW(render_chat({}, ojson::object(), {}), std::invalid_argument);
@@ -136,6 +138,20 @@ TEST(ChatTemplate, PublicHistoryRendersLikeJson) {
   EXPECT_NE(expected.find(R"({"name": "get", "parameters": {"z": 1, "a": 2}})"), std::string::npos);
 }
 
+TEST(ChatTemplate, StripFollowsJinjaJsOrPython) {
+  auto msgs = messages_from_json(ojson::parse(
+      R"([{"role":"user","content":"q"},{"role":"assistant","content":"<think>\n r \n</think>\n\t answer"}])"));
+  TemplateOptions o;
+  o.add_generation_prompt = false;
+  const std::string head = "<|im_start|>user\nq<|im_end|>\n<|im_start|>assistant\n";
+  // @huggingface/jinja trims all whitespace (the reference, default).
+  EXPECT_EQ(render_chat(msgs, ojson(), o), head + "<think>\nr\n</think>\n\nanswer<|im_end|>\n");
+  // Python's jinja2 strips only '\n'.
+  o.python_strip = true;
+  EXPECT_EQ(render_chat(msgs, ojson(), o),
+            head + "<think>\n r \n</think>\n\n\t answer<|im_end|>\n");
+}
+
 TEST(ChatTemplate, FillInTheMiddle) {
   EXPECT_EQ(render_fim("def f(x):\n    ", "\n    return y\n"),
             "<|fim_prefix|>def f(x):\n    <|fim_suffix|>\n    return y\n<|fim_middle|>");
@@ -146,8 +162,10 @@ TEST(ChatTemplate, RecognisesTheOfficialTemplate) {
   EXPECT_TRUE(is_official_qwen3_template(t));
   std::string reindented;
   for (char c : t) {
-    if (c == '\n') reindented += "\r\n  ";
-    else reindented += c;
+    if (c == '\n')
+      reindented += "\r\n  ";
+    else
+      reindented += c;
   }
   EXPECT_TRUE(is_official_qwen3_template(reindented));
   std::string changed = t;
@@ -178,7 +196,8 @@ TEST(ToJson, NumbersPrintLikeJavaScript) {
 }
 
 TEST(ToJson, KeyOrderSpacingAndEscapes) {
-  ojson j = ojson::parse(R"({"b":1,"10":2,"a":[1.0,"é\u0001\"\\/\u2028"],"2":null,"01":true,"4294967295":0})");
+  ojson j = ojson::parse(
+      R"({"b":1,"10":2,"a":[1.0,"é\u0001\"\\/\u2028"],"2":null,"01":true,"4294967295":0})");
   EXPECT_EQ(tojson(j),
             "{\"2\": null, \"10\": 2, \"b\": 1, \"a\": [1, \"é\\u0001\\\"\\\\/\u2028\"], "
             "\"01\": true, \"4294967295\": 0}");

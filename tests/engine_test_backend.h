@@ -17,7 +17,10 @@ namespace qwen3::engine::testing {
 class HashChainBackend : public TokenBackend {
  public:
   HashChainBackend(int n_vocab, int n_ctx, Tokenizer tok = Tokenizer(), bool kv_reuse = true)
-      : n_vocab_(n_vocab), n_ctx_(n_ctx), tok_(std::move(tok)), kv_reuse_(kv_reuse),
+      : n_vocab_(n_vocab),
+        n_ctx_(n_ctx),
+        tok_(std::move(tok)),
+        kv_reuse_(kv_reuse),
         logits_(n_vocab) {}
 
   BackendCapabilities capabilities() const override {

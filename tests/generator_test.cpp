@@ -13,7 +13,9 @@ namespace {
 
 using testing::HashChainBackend;
 
-SamplerParams greedy() { return SamplerParams{}; }
+SamplerParams greedy() {
+  return SamplerParams{};
+}
 
 SamplerParams sampled(uint64_t seed) {
   SamplerParams p;
@@ -26,8 +28,7 @@ SamplerParams sampled(uint64_t seed) {
 }
 
 GenerationOutcome generate(Generator& g, const std::vector<int32_t>& prompt,
-                           const SamplerParams& sp, size_t max_new,
-                           std::vector<int32_t> end = {}) {
+                           const SamplerParams& sp, size_t max_new, std::vector<int32_t> end = {}) {
   Sampler s(sp);
   GeneratorOptions o;
   o.max_new_tokens = max_new;
@@ -66,7 +67,8 @@ TEST(Generator, WarmTurnsMatchColdStartsAndPrefillOnlyNewTokens) {
       // Next turn: keep the reply, sometimes rewrite the tail (as the template does when it
       // drops reasoning), then add a new message.
       conversation.insert(conversation.end(), w.tokens.begin(), w.tokens.end());
-      if (rng() % 2) conversation.resize(conversation.size() - rng() % (conversation.size() / 2 + 1));
+      if (rng() % 2)
+        conversation.resize(conversation.size() - rng() % (conversation.size() / 2 + 1));
       if (conversation.empty() || rng() % 2) {
         auto more = random_ids(rng, 1 + rng() % 10, 500);
         conversation.insert(conversation.end(), more.begin(), more.end());

@@ -59,8 +59,8 @@ class KvReuse : public ::testing::Test {
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
     model_ = Qwen3Model::load(path_);
     engine::register_backend("native-recorded", [](const engine::BackendOptions& o) {
-      auto b = std::make_unique<RecordingBackend>(
-          std::make_unique<engine::NativeBackend>(model_, o));
+      auto b =
+          std::make_unique<RecordingBackend>(std::make_unique<engine::NativeBackend>(model_, o));
       last_ = b.get();
       return std::unique_ptr<engine::Backend>(std::move(b));
     });

@@ -207,8 +207,7 @@ TEST(Pipeline, BadConstructionAndConfigAreClearErrors) {
   register_hash_backend();
   EXPECT_THROW(Pipeline("m", "TPU", {{"backend", "hash"}}), std::invalid_argument);
   EXPECT_THROW(Pipeline("m", "CPU", {{"backend", "nope"}}), std::invalid_argument);
-  EXPECT_THROW(Pipeline("m", "CPU", {{"backend", "hash"}, {"n_ctx", "-5"}}),
-               std::invalid_argument);
+  EXPECT_THROW(Pipeline("m", "CPU", {{"backend", "hash"}, {"n_ctx", "-5"}}), std::invalid_argument);
   EXPECT_THROW(Pipeline("m", "CPU", {{"backend", "hash"}, {"n_ctx", "12x"}}),
                std::invalid_argument);
   EXPECT_THROW(Pipeline("m", "CPU", {{"backend", "hash"}, {"kv_type", "q4"}}),

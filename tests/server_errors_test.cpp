@@ -100,13 +100,39 @@ TEST_F(ServerErrors, MalformedAndWrongTypes) {
 // Random mutations of a valid request: whatever the field holds, the answer is a success
 // or a clean 4xx with an error object, and the server stays up.
 TEST_F(ServerErrors, GeneratedMutationsNeverCrash) {
-  const json values[] = {nullptr, true, 0, -1, 1e300, 3.5, "", "x", json::array(), json::object(),
-                         json::array({1, "a"}), json({{"a", 1}})};
-  const char* fields[] = {"messages", "temperature", "top_p", "top_k", "min_p", "max_tokens",
-                          "stop", "seed", "stream", "tools", "tool_choice", "presence_penalty",
-                          "frequency_penalty", "repetition_penalty", "stream_options",
-                          "chat_template_kwargs", "enable_thinking", "n", "logprobs",
-                          "response_format", "max_completion_tokens"};
+  const json values[] = {nullptr,
+                         true,
+                         0,
+                         -1,
+                         1e300,
+                         3.5,
+                         "",
+                         "x",
+                         json::array(),
+                         json::object(),
+                         json::array({1, "a"}),
+                         json({{"a", 1}})};
+  const char* fields[] = {"messages",
+                          "temperature",
+                          "top_p",
+                          "top_k",
+                          "min_p",
+                          "max_tokens",
+                          "stop",
+                          "seed",
+                          "stream",
+                          "tools",
+                          "tool_choice",
+                          "presence_penalty",
+                          "frequency_penalty",
+                          "repetition_penalty",
+                          "stream_options",
+                          "chat_template_kwargs",
+                          "enable_thinking",
+                          "n",
+                          "logprobs",
+                          "response_format",
+                          "max_completion_tokens"};
   std::mt19937 rng(7);
   auto cli = server_->client();
   int ok = 0, rejected = 0;
@@ -116,7 +142,9 @@ TEST_F(ServerErrors, GeneratedMutationsNeverCrash) {
     for (int k = 0; k < 1 + static_cast<int>(rng() % 3); ++k) {
       body[fields[rng() % std::size(fields)]] = values[rng() % std::size(values)];
     }
-    if (rng() % 4 == 0) body["messages"] = json::array({{{"role", values[rng() % 12]}, {"content", values[rng() % 12]}}});
+    if (rng() % 4 == 0)
+      body["messages"] =
+          json::array({{{"role", values[rng() % 12]}, {"content", values[rng() % 12]}}});
     auto r = cli.Post("/v1/chat/completions", body.dump(), "application/json");
     ASSERT_TRUE(r) << body.dump();
     ASSERT_LT(r->status, 500) << body.dump() << " -> " << r->body;
@@ -136,10 +164,9 @@ TEST_F(ServerErrors, GeneratedMutationsNeverCrash) {
 
 TEST_F(ServerErrors, OversizeBodyIs413) {
   auto cli = server_->client();
-  std::string big = "{\"messages\": [{\"role\": \"user\", \"content\": \"" +
-                    std::string(9u << 20, 'a') + "\"}]}";
-  expect_error(cli.Post("/v1/chat/completions", big, "application/json"), 413,
-               "request_too_large");
+  std::string big =
+      "{\"messages\": [{\"role\": \"user\", \"content\": \"" + std::string(9u << 20, 'a') + "\"}]}";
+  expect_error(cli.Post("/v1/chat/completions", big, "application/json"), 413, "request_too_large");
   // The server is still fine afterwards.
   auto r = cli.Get("/health");
   ASSERT_TRUE(r);

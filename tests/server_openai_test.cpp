@@ -39,9 +39,10 @@ TEST(ServerOpenAiClient, ReplayedReasoningAndContent) {
 
 TEST(ServerOpenAiClient, ReplayedToolCalls) {
   RunningServer srv(replay_options(kToolReply));
-  json spec = {{"base", "http://127.0.0.1:" + std::to_string(srv.port()) + "/v1"},
-               {"mode", "tools"},
-               {"tool", {{"name", "get_weather"}, {"arguments", {{"city", "Paris"}, {"unit", "celsius"}}}}}};
+  json spec = {
+      {"base", "http://127.0.0.1:" + std::to_string(srv.port()) + "/v1"},
+      {"mode", "tools"},
+      {"tool", {{"name", "get_weather"}, {"arguments", {{"city", "Paris"}, {"unit", "celsius"}}}}}};
   EXPECT_EQ(run_node_client(spec), 0);
 }
 
@@ -70,8 +71,10 @@ class ServeProcess {
       ss << in.rdbuf();
       std::smatch m;
       std::string text = ss.str();
-      if (std::regex_search(text, m, re)) port_ = std::stoi(m[1]);
-      else std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (std::regex_search(text, m, re))
+        port_ = std::stoi(m[1]);
+      else
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }
   ~ServeProcess() {
@@ -106,7 +109,8 @@ std::string tiny_model() {
   std::string path = std::string(QWEN3_BUILD_DIR) + "/server_test_tiny.gguf";
   if (!std::ifstream(path)) {
     std::string cmd = std::string(QWEN3_BIN) + " gen-model --preset tiny --type f32 --tokenizer " +
-                      tokenizer_path() + " --seed 1 -o " + path + ".tmp && mv " + path + ".tmp " + path;
+                      tokenizer_path() + " --seed 1 -o " + path + ".tmp && mv " + path + ".tmp " +
+                      path;
     if (std::system(cmd.c_str()) != 0) return {};
   }
   return path;
@@ -118,7 +122,8 @@ TEST(ServerOpenAiClient, TinyModelThroughTheServeCommand) {
   ServeProcess serve({"serve", "-m", model, "--port", "0", "--parallel", "2", "-t", "1"});
   ASSERT_GT(serve.port(), 0) << "qwen3 serve did not report its port";
   ASSERT_TRUE(serve.wait_ready());
-  json spec = {{"base", "http://127.0.0.1:" + std::to_string(serve.port()) + "/v1"}, {"mode", "model"}};
+  json spec = {{"base", "http://127.0.0.1:" + std::to_string(serve.port()) + "/v1"},
+               {"mode", "model"}};
   EXPECT_EQ(run_node_client(spec), 0);
   EXPECT_EQ(serve.stop(), 0);  // SIGTERM: a clean shutdown
 }

@@ -70,8 +70,12 @@ Folded fold(const SseStream& s) {
         if (tc.contains("id")) f.tool_calls[i]["id"] = tc["id"];
         if (tc.contains("function")) {
           const json& fn = tc["function"];
-          if (fn.contains("name")) f.tool_calls[i]["name"] = f.tool_calls[i]["name"].get<std::string>() + fn["name"].get<std::string>();
-          if (fn.contains("arguments")) f.tool_calls[i]["arguments"] = f.tool_calls[i]["arguments"].get<std::string>() + fn["arguments"].get<std::string>();
+          if (fn.contains("name"))
+            f.tool_calls[i]["name"] =
+                f.tool_calls[i]["name"].get<std::string>() + fn["name"].get<std::string>();
+          if (fn.contains("arguments"))
+            f.tool_calls[i]["arguments"] = f.tool_calls[i]["arguments"].get<std::string>() +
+                                           fn["arguments"].get<std::string>();
         }
       }
     }
@@ -97,8 +101,8 @@ TEST(ServerReplay, ReasoningAndContentNonStreaming) {
   EXPECT_EQ(u["completion_tokens"].get<std::size_t>(), replay_length(kReasoningReply));
   EXPECT_EQ(u["total_tokens"], u["prompt_tokens"].get<int>() + u["completion_tokens"].get<int>());
   EXPECT_TRUE(u["prompt_tokens_details"]["cached_tokens"].is_number());
-  for (const char* k : {"prompt_n", "prompt_ms", "prompt_per_second", "predicted_n",
-                        "predicted_ms", "predicted_per_second", "cache_n"}) {
+  for (const char* k : {"prompt_n", "prompt_ms", "prompt_per_second", "predicted_n", "predicted_ms",
+                        "predicted_per_second", "cache_n"}) {
     EXPECT_TRUE(r["timings"].contains(k)) << k;
   }
   EXPECT_EQ(r["timings"]["predicted_n"], u["completion_tokens"]);
@@ -170,8 +174,10 @@ TEST(ServerReplay, ToolCallsStreamedAndNot) {
   // The client sends the call and the tool's answer back: the conversation continues.
   json next = body;
   next["stream"] = false;
-  next["messages"].push_back({{"role", "assistant"}, {"content", nullptr}, {"tool_calls", msg["tool_calls"]}});
-  next["messages"].push_back({{"role", "tool"}, {"tool_call_id", tc["id"]}, {"content", "18 C, sunny"}});
+  next["messages"].push_back(
+      {{"role", "assistant"}, {"content", nullptr}, {"tool_calls", msg["tool_calls"]}});
+  next["messages"].push_back(
+      {{"role", "tool"}, {"tool_call_id", tc["id"]}, {"content", "18 C, sunny"}});
   json r2 = post_json(srv, "/v1/chat/completions", next);
   EXPECT_EQ(r2["choices"][0]["finish_reason"], "tool_calls");
   EXPECT_GT(r2["usage"]["prompt_tokens_details"]["cached_tokens"].get<int>(), 0);
@@ -214,7 +220,8 @@ TEST(ServerReplay, PromptCacheAcrossRequests) {
   RunningServer srv(replay_options("Sure, here it is.<|im_end|>"));
   json body = chat_body("Tell me a story about a lighthouse keeper.", false);
   json r1 = post_json(srv, "/v1/chat/completions", body);
-  body["messages"].push_back({{"role", "assistant"}, {"content", r1["choices"][0]["message"]["content"]}});
+  body["messages"].push_back(
+      {{"role", "assistant"}, {"content", r1["choices"][0]["message"]["content"]}});
   body["messages"].push_back({{"role", "user"}, {"content", "Shorter, please."}});
   json r2 = post_json(srv, "/v1/chat/completions", body);
   int cached = r2["usage"]["prompt_tokens_details"]["cached_tokens"];
@@ -225,7 +232,8 @@ TEST(ServerReplay, PromptCacheAcrossRequests) {
 
 TEST(ServerReplay, TextCompletionsAndFim) {
   RunningServer srv(replay_options("def add(a, b):<|endoftext|>"));
-  json r = post_json(srv, "/v1/completions", {{"prompt", "# add two numbers\n"}, {"max_tokens", 50}});
+  json r =
+      post_json(srv, "/v1/completions", {{"prompt", "# add two numbers\n"}, {"max_tokens", 50}});
   EXPECT_EQ(r["object"], "text_completion");
   EXPECT_EQ(r["choices"][0]["text"], "def add(a, b):");
   EXPECT_EQ(r["choices"][0]["finish_reason"], "stop");
@@ -241,9 +249,12 @@ TEST(ServerReplay, TextCompletionsAndFim) {
 
   // suffix -> <|fim_prefix|>prompt<|fim_suffix|>suffix<|fim_middle|>
   auto tok = Tokenizer::from_file(tokenizer_path());
-  json fim = post_json(srv, "/v1/completions", {{"prompt", "def f(x):\n    "}, {"suffix", "\n    return y\n"}});
-  EXPECT_EQ(fim["usage"]["prompt_tokens"].get<std::size_t>(),
-            tok.encode("<|fim_prefix|>def f(x):\n    <|fim_suffix|>\n    return y\n<|fim_middle|>", true).size());
+  json fim = post_json(srv, "/v1/completions",
+                       {{"prompt", "def f(x):\n    "}, {"suffix", "\n    return y\n"}});
+  EXPECT_EQ(
+      fim["usage"]["prompt_tokens"].get<std::size_t>(),
+      tok.encode("<|fim_prefix|>def f(x):\n    <|fim_suffix|>\n    return y\n<|fim_middle|>", true)
+          .size());
 
   // Token-id prompts.
   json ids = post_json(srv, "/v1/completions", {{"prompt", tok.encode("hello world", false)}});
@@ -354,8 +365,9 @@ TEST(ServerReplay, DisconnectCancelsWithinAToken) {
       if (processing == 0) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                  std::chrono::steady_clock::now() - t0).count();
+    auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
     EXPECT_EQ(processing, 0);
     // A token takes 40 ms; the generation must end well before the 12 s of the reply.
     EXPECT_LT(ms, 400);
@@ -375,8 +387,9 @@ TEST(ServerReplay, ParallelSlotsServeAtOnce) {
       auto r = cli.Post("/v1/chat/completions", chat_body("q" + std::to_string(i), i % 2).dump(),
                         "application/json");
       if (!r || r->status != 200) return;
-      contents[i] = i % 2 ? fold(parse_sse(r->body)).content
-                          : json::parse(r->body)["choices"][0]["message"]["content"].get<std::string>();
+      contents[i] =
+          i % 2 ? fold(parse_sse(r->body)).content
+                : json::parse(r->body)["choices"][0]["message"]["content"].get<std::string>();
     });
   }
   for (auto& t : clients) t.join();

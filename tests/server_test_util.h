@@ -24,7 +24,9 @@ namespace qwen3::test {
 
 using json = nlohmann::ordered_json;
 
-inline std::string tokenizer_path() { return std::string(QWEN3_TOKENIZER_DIR) + "/tokenizer.json"; }
+inline std::string tokenizer_path() {
+  return std::string(QWEN3_TOKENIZER_DIR) + "/tokenizer.json";
+}
 
 // A reply with reasoning and Markdown content, as Qwen3 writes it.
 inline const char* kReasoningReply =
@@ -135,7 +137,8 @@ class RawConnection {
   ~RawConnection() { close(); }
   bool ok() const { return fd_ >= 0; }
   void send_post(const std::string& path, const std::string& body) {
-    std::string req = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+    std::string req = "POST " + path +
+                      " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
                       "application/json\r\nContent-Length: " +
                       std::to_string(body.size()) + "\r\n\r\n" + body;
     ASSERT_EQ(::send(fd_, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));

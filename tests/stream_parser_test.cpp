@@ -153,7 +153,7 @@ TEST(StreamParser, PartialTagsAreHeldUntilDecided) {
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(ev[0].text, "</tool_");
 
-  EXPECT_EQ(parse("x <thi").content, "x <thi");       // undecided at the end: text
+  EXPECT_EQ(parse("x <thi").content, "x <thi");  // undecided at the end: text
   EXPECT_EQ(parse("a </tool_ b").content, "a </tool_ b");
   EXPECT_EQ(parse("if a<b and c>d").content, "if a<b and c>d");
   EXPECT_EQ(parse("<<think>>").reasoning_content, ">");
@@ -172,7 +172,11 @@ TEST(StreamParser, Utf8IsNeverBroken) {
   }
   EXPECT_EQ(joined, s);
   EXPECT_EQ(ev.size(), 4u);  // three characters + end
-  EXPECT_EQ(parse("a\xff" "b\xe6\x97").content, "a\xEF\xBF\xBD" "b\xEF\xBF\xBD");
+  EXPECT_EQ(parse("a\xff"
+                  "b\xe6\x97")
+                .content,
+            "a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD");
 }
 
 TEST(StreamParser, StopStrings) {
@@ -220,12 +224,39 @@ TEST(StreamParser, EndEventAndJson) {
 // and bad, newlines, multi-byte characters, stop-string fragments.
 std::string random_output(std::mt19937& rng) {
   static const char* kPieces[] = {
-      "<think>", "</think>", "<tool_call>", "</tool_call>", "\n", "\n\n", "hello", " ",
-      "é", "日本語", "🎉", "👩‍👧", "<thi", "</tool_", "<", ">", "</", "<tool", "a<b",
-      "{\"name\": \"f\", \"arguments\": {\"x\": [1, \"é\"]}}", "{\"name\": 1}", "{bad",
-      "\n<tool_call>\n{\"name\": \"g\", \"arguments\": {}}\n</tool_call>\n", "ST", "OP",
-      "STOP", "\\", "\"", "\xff", "\xe6\x97", "<|im_end|>"};
-  std::uniform_int_distribution<int> n_pieces(0, 25), which(0, sizeof kPieces / sizeof *kPieces - 1);
+      "<think>",
+      "</think>",
+      "<tool_call>",
+      "</tool_call>",
+      "\n",
+      "\n\n",
+      "hello",
+      " ",
+      "é",
+      "日本語",
+      "🎉",
+      "👩‍👧",
+      "<thi",
+      "</tool_",
+      "<",
+      ">",
+      "</",
+      "<tool",
+      "a<b",
+      "{\"name\": \"f\", \"arguments\": {\"x\": [1, \"é\"]}}",
+      "{\"name\": 1}",
+      "{bad",
+      "\n<tool_call>\n{\"name\": \"g\", \"arguments\": {}}\n</tool_call>\n",
+      "ST",
+      "OP",
+      "STOP",
+      "\\",
+      "\"",
+      "\xff",
+      "\xe6\x97",
+      "<|im_end|>"};
+  std::uniform_int_distribution<int> n_pieces(0, 25),
+      which(0, sizeof kPieces / sizeof *kPieces - 1);
   std::string s;
   for (int i = n_pieces(rng); i > 0; --i) s += kPieces[which(rng)];
   return s;

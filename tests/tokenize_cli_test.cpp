@@ -1,13 +1,13 @@
 // `qwen3 tokenize` and `qwen3 detokenize` as a user runs them (the binary, via QWEN3_BIN).
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <sys/wait.h>
 
 namespace {
 
@@ -36,8 +36,8 @@ void write(const std::string& path, const std::string& text) {
 Result qwen3(const std::string& args, const std::string& input = "") {
   const std::string in = tmp_path("stdin"), out = tmp_path("stdout"), err = tmp_path("stderr");
   write(in, input);
-  const std::string cmd = std::string("'") + QWEN3_BIN + "' " + args + " < '" + in + "' > '" +
-                          out + "' 2> '" + err + "'";
+  const std::string cmd = std::string("'") + QWEN3_BIN + "' " + args + " < '" + in + "' > '" + out +
+                          "' 2> '" + err + "'";
   const int rc = std::system(cmd.c_str());
   return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, slurp(out), slurp(err)};
 }

@@ -41,7 +41,9 @@ const std::vector<Case>& cases() {
   return all;
 }
 
-TEST(TokenizerGolden, CorpusIsLargeEnough) { EXPECT_GE(cases().size(), 2000u); }
+TEST(TokenizerGolden, CorpusIsLargeEnough) {
+  EXPECT_GE(cases().size(), 2000u);
+}
 
 TEST(TokenizerGolden, IdsMatchReference) {
   const Tokenizer& tok = test::qwen3_tokenizer();

@@ -25,12 +25,11 @@ std::string run(const std::string& cmd) {
 
 TEST(TokenizerLive, MatchesReferenceOnFreshRandomStrings) {
   if (std::system("node --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "node not found";
-  long seed = static_cast<long>(
-      std::chrono::system_clock::now().time_since_epoch().count() % 2147483647);
+  long seed =
+      static_cast<long>(std::chrono::system_clock::now().time_since_epoch().count() % 2147483647);
   if (const char* s = std::getenv("QWEN3_TOKENIZER_SEED")) seed = std::atol(s);
-  const std::string out =
-      run("node " + std::string(QWEN3_TOOLS_DIR) + "/tokenizer_live.mjs " + std::to_string(seed) +
-          " 400");
+  const std::string out = run("node " + std::string(QWEN3_TOOLS_DIR) + "/tokenizer_live.mjs " +
+                              std::to_string(seed) + " 400");
   ASSERT_FALSE(out.empty()) << "the reference script printed nothing";
   const auto j = nlohmann::json::parse(out);
   const Tokenizer& tok = test::qwen3_tokenizer();

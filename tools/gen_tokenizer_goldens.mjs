@@ -18,6 +18,8 @@ const cases = corpus(SEED, COUNT).map((text, i) => {
   return c;
 });
 const out = join(dirname(fileURLToPath(import.meta.url)), "../tests/golden/tokenizer_corpus.json");
-writeFileSync(out, JSON.stringify({ seed: SEED, generator: "tools/gen_tokenizer_goldens.mjs",
-  reference: "@huggingface/tokenizers", cases }, null, 0) + "\n");
+// One case per line keeps diffs of a regenerated file readable.
+const head = JSON.stringify({ seed: SEED, generator: "tools/gen_tokenizer_goldens.mjs",
+  reference: "@huggingface/tokenizers@0.2.0" }).slice(0, -1);
+writeFileSync(out, `${head},"cases":[\n${cases.map((c) => JSON.stringify(c)).join(",\n")}\n]}\n`);
 console.log(`wrote ${cases.length} cases to ${out}`);

@@ -26,7 +26,9 @@ namespace {
 
 std::atomic<bool> g_interrupted{false};
 
-extern "C" void on_sigint(int) { g_interrupted.store(true); }
+extern "C" void on_sigint(int) {
+  g_interrupted.store(true);
+}
 
 struct ChatOpts {
   std::string model, system;
@@ -181,20 +183,21 @@ int chat(const ChatOpts& o) {
   return kExitOk;
 }
 
-Registrar reg({"chat", "Interactive terminal chat", [](CLI::App& app) {
-  auto o = std::make_shared<ChatOpts>();
-  app.add_option("-m,--model", o->model, "GGUF file or Hugging Face model folder")->required();
-  app.add_option("--system", o->system, "System message");
-  app.add_flag("--hide-thinking", o->hide_thinking, "Do not show the reasoning");
-  app.add_option("-t,--threads", o->threads, "CPU threads (default: physical cores)")
-      ->check(CLI::PositiveNumber);
-  app.add_option("-c,--ctx", o->ctx, "Context length (default: min(4096, model maximum))")
-      ->check(CLI::PositiveNumber);
-  app.add_option("-n,--n-predict", o->n_predict, "Maximum tokens per reply")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--seed", o->seed, "Sampling seed (default: random)");
-  return [o]() -> int { return chat(*o); };
-}});
+Registrar reg(
+    {"chat", "Interactive terminal chat", [](CLI::App& app) {
+       auto o = std::make_shared<ChatOpts>();
+       app.add_option("-m,--model", o->model, "GGUF file or Hugging Face model folder")->required();
+       app.add_option("--system", o->system, "System message");
+       app.add_flag("--hide-thinking", o->hide_thinking, "Do not show the reasoning");
+       app.add_option("-t,--threads", o->threads, "CPU threads (default: physical cores)")
+           ->check(CLI::PositiveNumber);
+       app.add_option("-c,--ctx", o->ctx, "Context length (default: min(4096, model maximum))")
+           ->check(CLI::PositiveNumber);
+       app.add_option("-n,--n-predict", o->n_predict, "Maximum tokens per reply")
+           ->check(CLI::PositiveNumber);
+       app.add_option("--seed", o->seed, "Sampling seed (default: random)");
+       return [o]() -> int { return chat(*o); };
+     }});
 
 }  // namespace
 }  // namespace qwen3::cli

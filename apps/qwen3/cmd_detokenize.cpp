@@ -80,17 +80,16 @@ int run(const Opts& o) {
   return kExitOk;
 }
 
-Registrar reg({"detokenize", "Token ids -> text", [](CLI::App& app) {
-                 auto opts = std::make_shared<Opts>();
-                 app.add_option("-m,--model", opts->model,
-                                "GGUF file, model folder, or tokenizer.json")
-                     ->required();
-                 app.add_option("--ids", opts->ids, "Comma-separated token ids, e.g. 9707,1879")
-                     ->required();
-                 app.add_flag("--skip-special", opts->skip_special,
-                              "Leave out control tokens such as <|im_end|>");
-                 return [opts]() { return run(*opts); };
-               }});
+Registrar reg(
+    {"detokenize", "Token ids -> text", [](CLI::App& app) {
+       auto opts = std::make_shared<Opts>();
+       app.add_option("-m,--model", opts->model, "GGUF file, model folder, or tokenizer.json")
+           ->required();
+       app.add_option("--ids", opts->ids, "Comma-separated token ids, e.g. 9707,1879")->required();
+       app.add_flag("--skip-special", opts->skip_special,
+                    "Leave out control tokens such as <|im_end|>");
+       return [opts]() { return run(*opts); };
+     }});
 
 }  // namespace
 }  // namespace qwen3::cli

@@ -41,38 +41,38 @@ std::vector<int32_t> parse_ids(const std::string& s) {
   return ids;
 }
 
-Registrar reg({"logits", "Float32 logits of every position of a token sequence",
-               [](CLI::App& app) {
-  auto a = std::make_shared<LogitsArgs>();
-  app.add_option("-m,--model", a->model, "Model (.gguf)")->required();
-  app.add_option("--ids", a->ids, "Comma-separated token ids, e.g. 1,2,3")->required();
-  app.add_option("-o,--output", a->out, "Output file: n_ids x n_vocab float32, row-major")
-      ->required();
-  app.add_option("-t,--threads", a->threads, "Threads (0 = physical cores)")
-      ->check(CLI::Range(0, 1024));
-  app.add_flag("--kv-f32", a->kv_f32, "Keep the KV cache in F32 (default F16)");
-  return [a]() -> int {
-    const std::vector<int32_t> ids = parse_ids(a->ids);
-    ModelLoadOptions lo;
-    lo.n_threads = a->threads;
-    auto model = Qwen3Model::load(a->model, lo);
-    const int max_ctx = model->config().n_ctx_train;
-    if (static_cast<int64_t>(ids.size()) > max_ctx)
-      throw std::length_error(std::to_string(ids.size()) + " ids exceed the model's context of " +
-                              std::to_string(max_ctx));
-    InferenceContext ctx(model, static_cast<int>(ids.size()),
-                         a->kv_f32 ? KvType::F32 : KvType::F16, a->threads);
-    const size_t V = static_cast<size_t>(model->config().n_vocab);
-    std::vector<float> logits(ids.size() * V);
-    ctx.eval(ids.data(), static_cast<int>(ids.size()), logits.data(), /*all_logits=*/true);
-    FILE* f = std::fopen(a->out.c_str(), "wb");
-    if (!f) throw std::runtime_error("cannot create " + a->out + ": " + std::strerror(errno));
-    const size_t n = std::fwrite(logits.data(), sizeof(float), logits.size(), f);
-    if (std::fclose(f) != 0 || n != logits.size())
-      throw std::runtime_error("cannot write " + a->out);
-    return kExitOk;
-  };
-}});
+Registrar reg(
+    {"logits", "Float32 logits of every position of a token sequence", [](CLI::App& app) {
+       auto a = std::make_shared<LogitsArgs>();
+       app.add_option("-m,--model", a->model, "Model (.gguf)")->required();
+       app.add_option("--ids", a->ids, "Comma-separated token ids, e.g. 1,2,3")->required();
+       app.add_option("-o,--output", a->out, "Output file: n_ids x n_vocab float32, row-major")
+           ->required();
+       app.add_option("-t,--threads", a->threads, "Threads (0 = physical cores)")
+           ->check(CLI::Range(0, 1024));
+       app.add_flag("--kv-f32", a->kv_f32, "Keep the KV cache in F32 (default F16)");
+       return [a]() -> int {
+         const std::vector<int32_t> ids = parse_ids(a->ids);
+         ModelLoadOptions lo;
+         lo.n_threads = a->threads;
+         auto model = Qwen3Model::load(a->model, lo);
+         const int max_ctx = model->config().n_ctx_train;
+         if (static_cast<int64_t>(ids.size()) > max_ctx)
+           throw std::length_error(std::to_string(ids.size()) +
+                                   " ids exceed the model's context of " + std::to_string(max_ctx));
+         InferenceContext ctx(model, static_cast<int>(ids.size()),
+                              a->kv_f32 ? KvType::F32 : KvType::F16, a->threads);
+         const size_t V = static_cast<size_t>(model->config().n_vocab);
+         std::vector<float> logits(ids.size() * V);
+         ctx.eval(ids.data(), static_cast<int>(ids.size()), logits.data(), /*all_logits=*/true);
+         FILE* f = std::fopen(a->out.c_str(), "wb");
+         if (!f) throw std::runtime_error("cannot create " + a->out + ": " + std::strerror(errno));
+         const size_t n = std::fwrite(logits.data(), sizeof(float), logits.size(), f);
+         if (std::fclose(f) != 0 || n != logits.size())
+           throw std::runtime_error("cannot write " + a->out);
+         return kExitOk;
+       };
+     }});
 
 }  // namespace
 }  // namespace qwen3::cli

@@ -24,53 +24,55 @@ struct RunOpts {
   int threads = 0, ctx = 0;
 };
 
-Registrar reg({"run", "Generate one reply to a prompt (streamed)", [](CLI::App& app) {
-  auto o = std::make_shared<RunOpts>();
-  app.add_option("-m,--model", o->model, "GGUF file or Hugging Face model folder")->required();
-  app.add_option("-p,--prompt", o->prompt, "The user message (or raw prompt with --raw)")
-      ->required();
-  app.add_option("-n,--n-predict", o->n_predict, "Maximum tokens to generate")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--temp", o->temp, "Temperature (0 = greedy; default 0.6 thinking, 0.7 not)")
-      ->check(CLI::Range(0.0f, 100.0f));
-  app.add_option("--top-k", o->top_k, "Top-k (0 = off; default 20)")->check(CLI::NonNegativeNumber);
-  app.add_option("--top-p", o->top_p, "Top-p (default 0.95 thinking, 0.8 not)")
-      ->check(CLI::Range(0.0f, 1.0f));
-  app.add_option("--min-p", o->min_p, "Min-p (default 0)")->check(CLI::Range(0.0f, 1.0f));
-  app.add_option("--presence-penalty", o->presence_penalty, "Presence penalty (0..2)");
-  app.add_option("--repeat-penalty", o->repeat_penalty, "Repetition penalty (1 = off)");
-  app.add_option("--seed", o->seed, "Sampling seed (default: random)");
-  app.add_flag("--no-think", o->no_think, "Disable thinking (empty <think></think> block)");
-  app.add_flag("--raw", o->raw, "Feed the prompt as is, without the chat template");
-  app.add_flag("--hide-thinking", o->hide_thinking, "Do not print the reasoning");
-  app.add_option("-t,--threads", o->threads, "CPU threads (default: physical cores)")
-      ->check(CLI::PositiveNumber);
-  app.add_option("-c,--ctx", o->ctx, "Context length (default: min(4096, model maximum))")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--system", o->system, "System message");
-  return [o]() -> int {
-    Properties props;
-    if (o->threads > 0) props["n_threads"] = std::to_string(o->threads);
-    if (o->ctx > 0) props["n_ctx"] = std::to_string(o->ctx);
-    Pipeline pipe(o->model, "CPU", props);
-    GenerationConfig cfg;
-    cfg.max_new_tokens = static_cast<std::size_t>(o->n_predict);
-    cfg.temperature = o->temp;
-    cfg.top_k = o->top_k;
-    cfg.top_p = o->top_p;
-    cfg.min_p = o->min_p;
-    cfg.presence_penalty = o->presence_penalty;
-    cfg.repetition_penalty = o->repeat_penalty;
-    cfg.seed = o->seed;
-    if (o->no_think) cfg.enable_thinking = false;
-    cfg.apply_chat_template = !o->raw;
-    ReplyPrinter printer(stdout, isatty(STDOUT_FILENO) != 0, o->hide_thinking);
-    if (!o->raw && !o->system.empty()) pipe.start_chat(o->system);  // system + user turn
-    const DecodedResult r = pipe.generate(o->prompt, cfg, &printer);
-    std::fprintf(stderr, "%s\n", stats_line(r, pipe.session_metrics().load_time_ms).c_str());
-    return kExitOk;
-  };
-}});
+Registrar reg(
+    {"run", "Generate one reply to a prompt (streamed)", [](CLI::App& app) {
+       auto o = std::make_shared<RunOpts>();
+       app.add_option("-m,--model", o->model, "GGUF file or Hugging Face model folder")->required();
+       app.add_option("-p,--prompt", o->prompt, "The user message (or raw prompt with --raw)")
+           ->required();
+       app.add_option("-n,--n-predict", o->n_predict, "Maximum tokens to generate")
+           ->check(CLI::PositiveNumber);
+       app.add_option("--temp", o->temp, "Temperature (0 = greedy; default 0.6 thinking, 0.7 not)")
+           ->check(CLI::Range(0.0f, 100.0f));
+       app.add_option("--top-k", o->top_k, "Top-k (0 = off; default 20)")
+           ->check(CLI::NonNegativeNumber);
+       app.add_option("--top-p", o->top_p, "Top-p (default 0.95 thinking, 0.8 not)")
+           ->check(CLI::Range(0.0f, 1.0f));
+       app.add_option("--min-p", o->min_p, "Min-p (default 0)")->check(CLI::Range(0.0f, 1.0f));
+       app.add_option("--presence-penalty", o->presence_penalty, "Presence penalty (0..2)");
+       app.add_option("--repeat-penalty", o->repeat_penalty, "Repetition penalty (1 = off)");
+       app.add_option("--seed", o->seed, "Sampling seed (default: random)");
+       app.add_flag("--no-think", o->no_think, "Disable thinking (empty <think></think> block)");
+       app.add_flag("--raw", o->raw, "Feed the prompt as is, without the chat template");
+       app.add_flag("--hide-thinking", o->hide_thinking, "Do not print the reasoning");
+       app.add_option("-t,--threads", o->threads, "CPU threads (default: physical cores)")
+           ->check(CLI::PositiveNumber);
+       app.add_option("-c,--ctx", o->ctx, "Context length (default: min(4096, model maximum))")
+           ->check(CLI::PositiveNumber);
+       app.add_option("--system", o->system, "System message");
+       return [o]() -> int {
+         Properties props;
+         if (o->threads > 0) props["n_threads"] = std::to_string(o->threads);
+         if (o->ctx > 0) props["n_ctx"] = std::to_string(o->ctx);
+         Pipeline pipe(o->model, "CPU", props);
+         GenerationConfig cfg;
+         cfg.max_new_tokens = static_cast<std::size_t>(o->n_predict);
+         cfg.temperature = o->temp;
+         cfg.top_k = o->top_k;
+         cfg.top_p = o->top_p;
+         cfg.min_p = o->min_p;
+         cfg.presence_penalty = o->presence_penalty;
+         cfg.repetition_penalty = o->repeat_penalty;
+         cfg.seed = o->seed;
+         if (o->no_think) cfg.enable_thinking = false;
+         cfg.apply_chat_template = !o->raw;
+         ReplyPrinter printer(stdout, isatty(STDOUT_FILENO) != 0, o->hide_thinking);
+         if (!o->raw && !o->system.empty()) pipe.start_chat(o->system);  // system + user turn
+         const DecodedResult r = pipe.generate(o->prompt, cfg, &printer);
+         std::fprintf(stderr, "%s\n", stats_line(r, pipe.session_metrics().load_time_ms).c_str());
+         return kExitOk;
+       };
+     }});
 
 }  // namespace
 }  // namespace qwen3::cli

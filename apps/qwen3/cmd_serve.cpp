@@ -20,67 +20,70 @@ struct ServeOpts {
   int replay_delay_ms = 0;
 };
 
-Registrar reg({"serve", "OpenAI-compatible HTTP server with a web chat page", [](CLI::App& app) {
-  auto o = std::make_shared<ServeOpts>();
-  app.add_option("-m,--model", o->s.model_path, "GGUF file or Hugging Face model folder")
-      ->required();
-  app.add_option("--host", o->s.host, "Address to bind (default 127.0.0.1: this machine only)");
-  app.add_option("--port", o->s.port, "TCP port (default 8080; 0 = any free port)")
-      ->check(CLI::Range(0, 65535));
-  app.add_option("--api-key", o->s.api_key,
-                 "Require 'Authorization: Bearer KEY' on every endpoint but /health and the page");
-  app.add_option("--parallel", o->s.parallel,
-                 "Sequences generated at once, each with its own KV cache (default 1)")
-      ->check(CLI::Range(1, 64));
-  app.add_option("--queue", o->s.max_queue,
-                 "Requests that may wait for a free sequence; more get 503 (default 64)")
-      ->check(CLI::Range(0, 4096));
-  app.add_option("-c,--ctx", o->s.n_ctx, "Context length per sequence (default 4096)")
-      ->check(CLI::PositiveNumber);
-  app.add_option("-t,--threads", o->s.n_threads, "CPU threads (default: physical cores)")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--alias", o->s.model_name, "Model id shown to clients (default: file name)");
-  app.add_option("--device", o->s.device, "CPU, NPU, GPU or AUTO (default CPU)");
-  // Test-only: replay a fixed reply instead of running a model (-m is then a tokenizer).
-  app.add_option("--backend", o->backend, "Backend name (testing)")->group("");
-  app.add_option("--replay-file", o->replay_file, "Reply to replay (testing)")->group("");
-  app.add_option("--replay-delay-ms", o->replay_delay_ms, "Delay per token (testing)")
-      ->group("");
-  return [o]() -> int {
-    if (!o->backend.empty()) {
-      if (o->backend == "replay") engine::register_replay_backend();
-      o->s.properties["backend"] = o->backend;
-    }
-    if (!o->replay_file.empty()) o->s.properties["replay_file"] = o->replay_file;
-    if (o->replay_delay_ms > 0) {
-      o->s.properties["replay_delay_ms"] = std::to_string(o->replay_delay_ms);
-    }
-    server::Server srv(o->s);
-    srv.bind();
-    // Ctrl-C / SIGTERM: a thread waits for the signal and stops the server cleanly
-    // (blocked here before run() starts any thread, so only that thread receives it).
-    sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-    std::thread waiter([&] {
-      int sig = 0;
-      sigwait(&sigs, &sig);
-      srv.stop();
-    });
-    std::cerr << "qwen3 serve: listening on http://" << o->s.host << ":" << srv.port()
-              << " (web chat at /, OpenAI API at /v1); loading " << o->s.model_path << "\n";
-    bool ok = srv.run();
-    pthread_kill(waiter.native_handle(), SIGTERM);  // wakes the waiter if no signal came
-    waiter.join();
-    if (!ok) {
-      std::cerr << "qwen3: error: " << srv.load_error() << "\n";
-      return kExitBadInput;
-    }
-    return kExitOk;
-  };
-}});
+Registrar reg(
+    {"serve", "OpenAI-compatible HTTP server with a web chat page", [](CLI::App& app) {
+       auto o = std::make_shared<ServeOpts>();
+       app.add_option("-m,--model", o->s.model_path, "GGUF file or Hugging Face model folder")
+           ->required();
+       app.add_option("--host", o->s.host,
+                      "Address to bind (default 127.0.0.1: this machine only)");
+       app.add_option("--port", o->s.port, "TCP port (default 8080; 0 = any free port)")
+           ->check(CLI::Range(0, 65535));
+       app.add_option(
+           "--api-key", o->s.api_key,
+           "Require 'Authorization: Bearer KEY' on every endpoint but /health and the page");
+       app.add_option("--parallel", o->s.parallel,
+                      "Sequences generated at once, each with its own KV cache (default 1)")
+           ->check(CLI::Range(1, 64));
+       app.add_option("--queue", o->s.max_queue,
+                      "Requests that may wait for a free sequence; more get 503 (default 64)")
+           ->check(CLI::Range(0, 4096));
+       app.add_option("-c,--ctx", o->s.n_ctx, "Context length per sequence (default 4096)")
+           ->check(CLI::PositiveNumber);
+       app.add_option("-t,--threads", o->s.n_threads, "CPU threads (default: physical cores)")
+           ->check(CLI::PositiveNumber);
+       app.add_option("--alias", o->s.model_name, "Model id shown to clients (default: file name)");
+       app.add_option("--device", o->s.device, "CPU, NPU, GPU or AUTO (default CPU)");
+       // Test-only: replay a fixed reply instead of running a model (-m is then a tokenizer).
+       app.add_option("--backend", o->backend, "Backend name (testing)")->group("");
+       app.add_option("--replay-file", o->replay_file, "Reply to replay (testing)")->group("");
+       app.add_option("--replay-delay-ms", o->replay_delay_ms, "Delay per token (testing)")
+           ->group("");
+       return [o]() -> int {
+         if (!o->backend.empty()) {
+           if (o->backend == "replay") engine::register_replay_backend();
+           o->s.properties["backend"] = o->backend;
+         }
+         if (!o->replay_file.empty()) o->s.properties["replay_file"] = o->replay_file;
+         if (o->replay_delay_ms > 0) {
+           o->s.properties["replay_delay_ms"] = std::to_string(o->replay_delay_ms);
+         }
+         server::Server srv(o->s);
+         srv.bind();
+         // Ctrl-C / SIGTERM: a thread waits for the signal and stops the server cleanly
+         // (blocked here before run() starts any thread, so only that thread receives it).
+         sigset_t sigs;
+         sigemptyset(&sigs);
+         sigaddset(&sigs, SIGINT);
+         sigaddset(&sigs, SIGTERM);
+         pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+         std::thread waiter([&] {
+           int sig = 0;
+           sigwait(&sigs, &sig);
+           srv.stop();
+         });
+         std::cerr << "qwen3 serve: listening on http://" << o->s.host << ":" << srv.port()
+                   << " (web chat at /, OpenAI API at /v1); loading " << o->s.model_path << "\n";
+         bool ok = srv.run();
+         pthread_kill(waiter.native_handle(), SIGTERM);  // wakes the waiter if no signal came
+         waiter.join();
+         if (!ok) {
+           std::cerr << "qwen3: error: " << srv.load_error() << "\n";
+           return kExitBadInput;
+         }
+         return kExitOk;
+       };
+     }});
 
 }  // namespace
 }  // namespace qwen3::cli

@@ -41,11 +41,13 @@ std::string render_case(const ojson& c, const std::string& where) {
   }
   text::TemplateOptions o;
   if (auto it = c.find("add_generation_prompt"); it != c.end()) {
-    if (!it->is_boolean()) throw std::invalid_argument(where + ".add_generation_prompt must be a boolean");
+    if (!it->is_boolean())
+      throw std::invalid_argument(where + ".add_generation_prompt must be a boolean");
     o.add_generation_prompt = it->get<bool>();
   }
   if (auto it = c.find("enable_thinking"); it != c.end() && !it->is_null()) {
-    if (!it->is_boolean()) throw std::invalid_argument(where + ".enable_thinking must be a boolean");
+    if (!it->is_boolean())
+      throw std::invalid_argument(where + ".enable_thinking must be a boolean");
     o.enable_thinking = it->get<bool>();
   }
   ojson tools = c.contains("tools") ? c["tools"] : ojson();
@@ -67,7 +69,8 @@ int run(const Opts& o) {
   }
   if (!o.batch.empty()) {
     ojson cases = read_json(o.batch);
-    if (!cases.is_array()) throw std::invalid_argument(o.batch + " must hold a JSON array of cases");
+    if (!cases.is_array())
+      throw std::invalid_argument(o.batch + " must hold a JSON array of cases");
     ojson out = ojson::array();
     for (size_t i = 0; i < cases.size(); ++i) {
       out.push_back(render_case(cases[i], o.batch + ": case " + std::to_string(i)));
@@ -86,8 +89,7 @@ int run(const Opts& o) {
   return kExitOk;
 }
 
-Registrar reg({"template", "Render a conversation with the Qwen3 chat template",
-               [](CLI::App& app) {
+Registrar reg({"template", "Render a conversation with the Qwen3 chat template", [](CLI::App& app) {
                  auto opts = std::make_shared<Opts>();
                  app.add_option("-m,--model", opts->model,
                                 "GGUF file, model folder, or tokenizer.json")

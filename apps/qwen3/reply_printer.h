@@ -39,8 +39,9 @@ class ReplyPrinter : public StreamerBase {
 
   StreamingStatus on_tool_call(int, const ToolCall& c) override {
     close_reasoning();
-    std::string line = "<tool_call>{\"name\": \"" + c.name + "\", \"arguments\": " +
-                       (c.arguments.empty() ? "{}" : c.arguments) + "}</tool_call>\n";
+    std::string line = "<tool_call>{\"name\": \"" + c.name +
+                       "\", \"arguments\": " + (c.arguments.empty() ? "{}" : c.arguments) +
+                       "}</tool_call>\n";
     write(line);
     return status();
   }

@@ -17,12 +17,14 @@ struct ToolCall {
 struct ChatMessage {
   std::string role;  // "system", "user", "assistant" or "tool"
   std::string content;
-  std::string reasoning_content;  // assistant only; the template drops it from earlier turns
+  std::string reasoning_content;     // assistant only; the template drops it from earlier turns
   std::vector<ToolCall> tool_calls;  // assistant only
   std::string tool_call_id;          // tool only: the call this result answers
   std::string name;                  // optional author / tool name
 
-  static ChatMessage system(std::string text) { return {"system", std::move(text), {}, {}, {}, {}}; }
+  static ChatMessage system(std::string text) {
+    return {"system", std::move(text), {}, {}, {}, {}};
+  }
   static ChatMessage user(std::string text) { return {"user", std::move(text), {}, {}, {}, {}}; }
   static ChatMessage assistant(std::string text, std::string reasoning = {}) {
     return {"assistant", std::move(text), std::move(reasoning), {}, {}, {}};

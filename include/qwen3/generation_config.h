@@ -56,9 +56,7 @@ struct GenerationConfig {
   // A copy with every unset sampling field filled from qwen3_defaults(thinking).
   GenerationConfig resolved(bool thinking) const;
 
-  bool is_greedy() const {
-    return (temperature && *temperature <= 0.0f) || (top_k && *top_k == 1);
-  }
+  bool is_greedy() const { return (temperature && *temperature <= 0.0f) || (top_k && *top_k == 1); }
 
   // The Qwen3 model card: thinking T=0.6 top_p=0.95 top_k=20 min_p=0 (never greedy);
   // non-thinking T=0.7 top_p=0.8 top_k=20 min_p=0.

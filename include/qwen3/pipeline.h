@@ -53,7 +53,8 @@ struct PipelineInfo {
 class Pipeline {
  public:
   // model_path: a GGUF file or a Hugging Face folder. device: "CPU", "NPU", "GPU" or
-  // "AUTO". Throws std::runtime_error / std::invalid_argument with a clear message.
+  // "AUTO" (NPU, then GPU through OpenVINO GenAI when built, then the CPU). Throws
+  // std::runtime_error / std::invalid_argument with a clear message.
   explicit Pipeline(const std::string& model_path, const std::string& device = "CPU",
                     const Properties& properties = {});
   ~Pipeline();

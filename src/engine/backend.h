@@ -21,9 +21,9 @@ class Tokenizer;
 namespace engine {
 
 struct BackendCapabilities {
-  std::string name;        // registry name: "native", "replay", "openvino"
-  std::string device;      // "CPU", "NPU", ...
-  bool kv_reuse = false;   // truncate() + eval() continue a cached prefix
+  std::string name;             // registry name: "native", "replay", "openvino"
+  std::string device;           // "CPU", "NPU", ...
+  bool kv_reuse = false;        // truncate() + eval() continue a cached prefix
   std::size_t max_context = 0;  // tokens the backend can hold (prompt + reply)
 };
 

@@ -11,7 +11,9 @@ void check(bool ok, const std::string& what) {
   if (!ok) throw std::invalid_argument("invalid generation config: " + what);
 }
 
-bool finite(float v) { return std::isfinite(v); }
+bool finite(float v) {
+  return std::isfinite(v);
+}
 
 }  // namespace
 

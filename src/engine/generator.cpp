@@ -75,8 +75,9 @@ GenerationOutcome Generator::run(const std::vector<std::int32_t>& prompt, Sample
     last = now;
     out.tokens.push_back(id);
     sampler.accept(id);
-    const bool is_end = !opts.ignore_eos && std::find(opts.end_tokens.begin(), opts.end_tokens.end(),
-                                                      id) != opts.end_tokens.end();
+    const bool is_end =
+        !opts.ignore_eos &&
+        std::find(opts.end_tokens.begin(), opts.end_tokens.end(), id) != opts.end_tokens.end();
     if (on_token(id) == TokenAction::kStop) {
       out.cause = is_end ? StopCause::kEndToken : StopCause::kCallback;
       break;

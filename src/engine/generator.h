@@ -22,8 +22,8 @@ struct GenerationTimings {
   std::size_t prompt_tokens = 0;  // whole prompt
   std::size_t cached_tokens = 0;  // reused from the KV cache (not prefilled)
   std::size_t generated_tokens = 0;
-  double prefill_ms = 0;  // evaluating the uncached prompt tokens
-  double ttft_ms = 0;     // run() start -> first token sampled
+  double prefill_ms = 0;                   // evaluating the uncached prompt tokens
+  double ttft_ms = 0;                      // run() start -> first token sampled
   std::vector<double> token_intervals_ms;  // between successive sampled tokens
   double total_ms = 0;
 };

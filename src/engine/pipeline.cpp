@@ -10,6 +10,7 @@
 
 #include "engine/backend.h"
 #include "engine/chat_session.h"
+#include "engine/device_fallback.h"
 #include "engine/generator.h"
 #include "engine/prompt_builder.h"
 #include "engine/reply_assembler.h"
@@ -72,8 +73,7 @@ bool thinking_of(const GenerationConfig& cfg, const ChatHistory* history) {
     try {
       extra = nlohmann::json::parse(history->extra_context_json);
     } catch (const std::exception& e) {
-      throw std::invalid_argument(std::string("extra_context_json is not valid JSON: ") +
-                                  e.what());
+      throw std::invalid_argument(std::string("extra_context_json is not valid JSON: ") + e.what());
     }
     if (!extra.is_object()) throw std::invalid_argument("extra_context_json must be a JSON object");
     if (auto it = extra.find("enable_thinking"); it != extra.end()) {
@@ -127,12 +127,27 @@ Pipeline::Pipeline(const std::string& model_path, const std::string& device_in,
                                     "' for the native backend (n_ctx, n_threads, kv_type)");
   }
   const auto names = engine::backend_names();
-  if (std::find(names.begin(), names.end(), name) == names.end() && name == "openvino")
+  const bool have = std::find(names.begin(), names.end(), name) != names.end();
+  if (!have && name == "openvino" && device != "AUTO")
     throw std::invalid_argument("device " + device +
                                 " needs the OpenVINO GenAI backend, which this build does not "
                                 "include; use device CPU");
-  auto opts = backend_options(model_path, device == "AUTO" ? "CPU" : device, properties);
-  impl_->backend = engine::create_backend(name, opts);
+  if (device == "AUTO" && !properties.count("backend")) {
+    // The fallback chain: NPU and GPU tiers through OpenVINO (when built), then the CPU.
+    auto sel = engine::select_tier<engine::Backend>(
+        engine::default_auto_chain(), [&](const engine::DeploymentTier& tier) {
+          const std::string dev(device::to_string(tier.device));
+          Properties props = properties;
+          if (tier.device != device::Device::CPU)
+            for (const auto& [k, v] : tier.properties.items())
+              props[k] = v.is_string() ? v.get<std::string>() : v.dump();
+          return engine::create_backend(tier.device == device::Device::CPU ? "native" : "openvino",
+                                        backend_options(model_path, dev, props));
+        });
+    impl_->backend = std::move(sel.backend);
+  } else {
+    impl_->backend = engine::create_backend(name, backend_options(model_path, device, properties));
+  }
   impl_->token = impl_->backend->token_level();
   impl_->whole = impl_->backend->whole_generation();
   if (!impl_->token && !impl_->whole)
@@ -169,9 +184,13 @@ DecodedResult Pipeline::Impl::run(const engine::BuiltPrompt& prompt,
     r.tokens = std::move(out.tokens);
     t = out.timings;
     switch (out.cause) {
-      case engine::StopCause::kEndToken: reason = FinishReason::kStop; break;
+      case engine::StopCause::kEndToken:
+        reason = FinishReason::kStop;
+        break;
       case engine::StopCause::kLength:
-      case engine::StopCause::kContextFull: reason = FinishReason::kLength; break;
+      case engine::StopCause::kContextFull:
+        reason = FinishReason::kLength;
+        break;
       case engine::StopCause::kCallback:
         reason = reply.cancelled() ? FinishReason::kCancelled : FinishReason::kStop;
         break;
@@ -272,9 +291,15 @@ void Pipeline::start_chat(const std::string& system_message) {
   impl_->session_metrics.load_time_ms = impl_->load_ms;
 }
 
-void Pipeline::finish_chat() { impl_->session.finish(); }
-bool Pipeline::in_chat() const { return impl_->session.active(); }
-const ChatHistory& Pipeline::history() const { return impl_->session.history(); }
+void Pipeline::finish_chat() {
+  impl_->session.finish();
+}
+bool Pipeline::in_chat() const {
+  return impl_->session.active();
+}
+const ChatHistory& Pipeline::history() const {
+  return impl_->session.history();
+}
 
 std::vector<std::int32_t> Pipeline::encode(const std::string& text, bool special) const {
   return impl_->tok().encode(text, special);
@@ -297,6 +322,8 @@ PipelineInfo Pipeline::info() const {
   return {c.name, c.device, c.max_context, c.kv_reuse};
 }
 
-const PerfMetrics& Pipeline::session_metrics() const { return impl_->session_metrics; }
+const PerfMetrics& Pipeline::session_metrics() const {
+  return impl_->session_metrics;
+}
 
 }  // namespace qwen3

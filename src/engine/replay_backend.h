@@ -27,7 +27,6 @@ namespace qwen3::engine {
 void register_replay_backend();
 
 // The ids a replay of `text` produces with the tokenizer at `tokenizer_path`.
-std::vector<std::int32_t> replay_tokens(const std::string& tokenizer_path,
-                                        const std::string& text);
+std::vector<std::int32_t> replay_tokens(const std::string& tokenizer_path, const std::string& text);
 
 }  // namespace qwen3::engine

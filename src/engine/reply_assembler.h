@@ -1,6 +1,6 @@
-// Turns sampled token ids into a reply: the stream parser splits reasoning, content and
-// tool calls; stop strings cut the content; deltas go to the user's streamer, which may
-// cancel. Collects the final text for DecodedResult.
+// Turns sampled token ids into a reply: the text layer's stream parser splits reasoning,
+// content and tool calls and applies stop strings; deltas go to the user's streamer, which
+// may cancel (it hears nothing more after that). Collects the reply for DecodedResult.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +12,10 @@
 
 namespace qwen3 {
 class Tokenizer;
+namespace text {
+struct StreamEvent;
 }
+}  // namespace qwen3
 
 namespace qwen3::engine {
 
@@ -37,6 +40,8 @@ class ReplyAssembler {
 
  private:
   struct Impl;
+  // Accumulates events and forwards them to the streamer; false to stop generating.
+  bool deliver(const std::vector<text::StreamEvent>& events);
   std::unique_ptr<Impl> impl_;
   std::string content_, reasoning_;
   std::vector<ToolCall> tool_calls_;

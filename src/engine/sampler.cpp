@@ -30,9 +30,8 @@ SamplerParams SamplerParams::from(const GenerationConfig& c) {
 Sampler::Sampler(const SamplerParams& p) : p_(p), rng_(p.seed) {}
 
 bool Sampler::penalties_on() const {
-  return p_.penalty_last_n != 0 &&
-         (p_.repetition_penalty != 1.0f || p_.presence_penalty != 0.0f ||
-          p_.frequency_penalty != 0.0f);
+  return p_.penalty_last_n != 0 && (p_.repetition_penalty != 1.0f || p_.presence_penalty != 0.0f ||
+                                    p_.frequency_penalty != 0.0f);
 }
 
 void Sampler::accept(std::int32_t id) {
@@ -73,8 +72,17 @@ std::vector<float> Sampler::penalized(const float* logits, int n_vocab) const {
 
 void Sampler::build(const float* logits, int n_vocab) {
   if (n_vocab <= 0) throw std::invalid_argument("sampler: empty logits");
-  const bool pen = penalties_on();
-  auto value = [&](std::int32_t i) { return pen ? penalize(i, logits[i]) : logits[i]; };
+  // Penalties touch at most penalty_last_n tokens: patch a copy instead of looking every
+  // token up in the counts.
+  const float* src = logits;
+  if (penalties_on()) {
+    scratch_.assign(logits, logits + n_vocab);
+    for (const auto& kv : counts_)
+      if (kv.first >= 0 && kv.first < n_vocab)
+        scratch_[kv.first] = penalize(kv.first, logits[kv.first]);
+    src = scratch_.data();
+  }
+  auto value = [src](std::int32_t i) { return src[i]; };
   cand_.clear();
 
   if (p_.greedy()) {
@@ -88,15 +96,30 @@ void Sampler::build(const float* logits, int n_vocab) {
     return;
   }
 
-  cand_.reserve(n_vocab);
-  for (std::int32_t i = 0; i < n_vocab; ++i) cand_.emplace_back(i, value(i) / p_.temperature);
   auto by_logit = [](const std::pair<std::int32_t, float>& a,
                      const std::pair<std::int32_t, float>& b) {
     return a.second > b.second || (a.second == b.second && a.first < b.first);
   };
+  const float inv_t = 1.0f / p_.temperature;
   if (p_.top_k > 0 && p_.top_k < n_vocab) {
-    std::nth_element(cand_.begin(), cand_.begin() + p_.top_k, cand_.end(), by_logit);
-    cand_.resize(p_.top_k);
+    // A heap of the k best seen so far (front = the worst of them): one comparison for
+    // most of a 150k vocabulary instead of materializing and partitioning all of it.
+    const std::size_t k = static_cast<std::size_t>(p_.top_k);
+    cand_.reserve(k);
+    for (std::int32_t i = 0; i < n_vocab; ++i) {
+      const std::pair<std::int32_t, float> c(i, value(i) * inv_t);
+      if (cand_.size() < k) {
+        cand_.push_back(c);
+        std::push_heap(cand_.begin(), cand_.end(), by_logit);
+      } else if (by_logit(c, cand_.front())) {
+        std::pop_heap(cand_.begin(), cand_.end(), by_logit);
+        cand_.back() = c;
+        std::push_heap(cand_.begin(), cand_.end(), by_logit);
+      }
+    }
+  } else {
+    cand_.reserve(n_vocab);
+    for (std::int32_t i = 0; i < n_vocab; ++i) cand_.emplace_back(i, value(i) * inv_t);
   }
   std::sort(cand_.begin(), cand_.end(), by_logit);
 

@@ -69,8 +69,9 @@ class Sampler {
   SamplerParams p_;
   std::mt19937_64 rng_;
   std::deque<std::int32_t> history_;
-  std::unordered_map<std::int32_t, int> counts_;  // token -> occurrences in history_
-  std::vector<std::pair<std::int32_t, float>> cand_;  // reused buffer
+  std::unordered_map<std::int32_t, int> counts_;      // token -> occurrences in history_
+  std::vector<std::pair<std::int32_t, float>> cand_;  // reused buffers
+  std::vector<float> scratch_;
 };
 
 }  // namespace qwen3::engine

@@ -40,7 +40,9 @@ size_t scalar_size(ValueType t) {
   }
 }
 
-bool is_valid_type(uint32_t t) { return t <= static_cast<uint32_t>(ValueType::FLOAT64); }
+bool is_valid_type(uint32_t t) {
+  return t <= static_cast<uint32_t>(ValueType::FLOAT64);
+}
 bool is_int_type(ValueType t) {
   switch (t) {
     case ValueType::UINT8:
@@ -69,8 +71,8 @@ struct Cursor {
   }
   void need(size_t n, const std::string& field) const {
     if (n > size - pos)
-      fail("truncated file while reading " + field + " (need " + std::to_string(n) +
-               " bytes, " + std::to_string(size - pos) + " left)",
+      fail("truncated file while reading " + field + " (need " + std::to_string(n) + " bytes, " +
+               std::to_string(size - pos) + " left)",
            pos);
   }
   template <typename T>
@@ -85,8 +87,8 @@ struct Cursor {
     size_t at = pos;
     uint64_t len = read<uint64_t>(field + " length");
     if (len > size - pos)
-      fail(field + " length " + std::to_string(len) + " exceeds the " +
-               std::to_string(size - pos) + " bytes left in the file",
+      fail(field + " length " + std::to_string(len) + " exceeds the " + std::to_string(size - pos) +
+               " bytes left in the file",
            at);
     std::string_view s(reinterpret_cast<const char*>(base + pos), static_cast<size_t>(len));
     pos += static_cast<size_t>(len);
@@ -98,14 +100,16 @@ struct Cursor {
 bool load_int(ValueType t, const uint8_t* p, int64_t* s, uint64_t* u, bool* is_signed) {
   *is_signed = false;
   switch (t) {
-#define QWEN3_INT_CASE(VT, CT, SIGNED)  \
-  case ValueType::VT: {                 \
-    CT v;                               \
-    std::memcpy(&v, p, sizeof v);       \
-    *is_signed = SIGNED;                \
-    if (SIGNED) *s = static_cast<int64_t>(v); \
-    else *u = static_cast<uint64_t>(v);  \
-    return true;                        \
+#define QWEN3_INT_CASE(VT, CT, SIGNED) \
+  case ValueType::VT: {                \
+    CT v;                              \
+    std::memcpy(&v, p, sizeof v);      \
+    *is_signed = SIGNED;               \
+    if (SIGNED)                        \
+      *s = static_cast<int64_t>(v);    \
+    else                               \
+      *u = static_cast<uint64_t>(v);   \
+    return true;                       \
   }
     QWEN3_INT_CASE(UINT8, uint8_t, false)
     QWEN3_INT_CASE(INT8, int8_t, true)
@@ -124,9 +128,9 @@ bool load_int(ValueType t, const uint8_t* p, int64_t* s, uint64_t* u, bool* is_s
 }  // namespace
 
 std::string_view value_type_name(ValueType t) {
-  static constexpr std::string_view kNames[] = {"UINT8",  "INT8",   "UINT16",  "INT16", "UINT32",
+  static constexpr std::string_view kNames[] = {"UINT8",  "INT8",    "UINT16", "INT16",  "UINT32",
                                                 "INT32",  "FLOAT32", "BOOL",   "STRING", "ARRAY",
-                                                "UINT64", "INT64",  "FLOAT64"};
+                                                "UINT64", "INT64",   "FLOAT64"};
   auto i = static_cast<uint32_t>(t);
   return i < std::size(kNames) ? kNames[i] : std::string_view("UNKNOWN");
 }
@@ -234,16 +238,17 @@ void GgufFile::Impl::parse() {
   if (version == 1) fail("GGUF version 1 is not supported (only 2 and 3)", 4);
   if (version != 2 && version != 3) {
     if ((version & 0xffff) == 0)
-      fail("big-endian GGUF files are not supported (version field " + std::to_string(version) +
-               ")",
-           4);
+      fail(
+          "big-endian GGUF files are not supported (version field " + std::to_string(version) + ")",
+          4);
     fail("unsupported GGUF version " + std::to_string(version) + " (only 2 and 3)", 4);
   }
   uint64_t n_tensors = c.read<uint64_t>("tensor count");
   uint64_t n_kv = c.read<uint64_t>("metadata key/value count");
   // The smallest KV takes 13 bytes and the smallest tensor info 28: reject lying counts
   // before reserving anything.
-  if (n_kv > (size - c.pos) / 13) fail("metadata count " + std::to_string(n_kv) + " exceeds the file", 16);
+  if (n_kv > (size - c.pos) / 13)
+    fail("metadata count " + std::to_string(n_kv) + " exceeds the file", 16);
   if (n_tensors > (size - c.pos) / 28)
     fail("tensor count " + std::to_string(n_tensors) + " exceeds the file", 8);
 
@@ -321,8 +326,8 @@ void GgufFile::Impl::parse() {
     at = c.pos;
     ti.offset = c.read<uint64_t>("data offset of " + tn);
     if (ti.offset % alignment != 0)
-      fail(tn + ": data offset " + std::to_string(ti.offset) + " is not a multiple of the alignment " +
-               std::to_string(alignment),
+      fail(tn + ": data offset " + std::to_string(ti.offset) +
+               " is not a multiple of the alignment " + std::to_string(alignment),
            at);
     if (nbytes > size) fail(tn + ": size " + std::to_string(nbytes) + " exceeds the file", at);
     ti.nbytes = static_cast<size_t>(nbytes);
@@ -399,11 +404,21 @@ GgufFile GgufFile::from_bytes(const void* data, size_t size, std::string name) {
   return GgufFile(std::move(impl));
 }
 
-const std::string& GgufFile::path() const { return impl_->path; }
-uint32_t GgufFile::version() const { return impl_->version; }
-uint32_t GgufFile::alignment() const { return impl_->alignment; }
-size_t GgufFile::file_size() const { return impl_->size; }
-bool GgufFile::has(std::string_view key) const { return impl_->find(key) != nullptr; }
+const std::string& GgufFile::path() const {
+  return impl_->path;
+}
+uint32_t GgufFile::version() const {
+  return impl_->version;
+}
+uint32_t GgufFile::alignment() const {
+  return impl_->alignment;
+}
+size_t GgufFile::file_size() const {
+  return impl_->size;
+}
+bool GgufFile::has(std::string_view key) const {
+  return impl_->find(key) != nullptr;
+}
 
 std::optional<ValueType> GgufFile::type_of(std::string_view key) const {
   const auto* kv = impl_->find(key);
@@ -449,9 +464,9 @@ std::optional<uint64_t> GgufFile::get_uint(std::string_view key) const {
     wrong_type(impl_->path, key, kv->type, "an integer", kv->value_pos);
   if (!is_signed) return u;
   if (s < 0)
-    throw GgufError(impl_->path + ": key '" + std::string(key) + "' is negative (" +
-                        std::to_string(s) + ")",
-                    kv->value_pos);
+    throw GgufError(
+        impl_->path + ": key '" + std::string(key) + "' is negative (" + std::to_string(s) + ")",
+        kv->value_pos);
   return static_cast<uint64_t>(s);
 }
 
@@ -566,7 +581,9 @@ std::vector<std::string> GgufFile::keys() const {
   return out;
 }
 
-const std::vector<TensorInfo>& GgufFile::tensors() const { return impl_->tensors; }
+const std::vector<TensorInfo>& GgufFile::tensors() const {
+  return impl_->tensors;
+}
 
 const TensorInfo* GgufFile::tensor(std::string_view name) const {
   auto it = impl_->tensor_index.find(std::string(name));

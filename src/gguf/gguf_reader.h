@@ -82,7 +82,7 @@ class GgufFile {  // mmap, zero-copy, movable
   std::vector<std::string> get_string_array(std::string_view key) const;  // empty if absent
   std::vector<int64_t> get_int_array(std::string_view key) const;         // empty if absent
   std::vector<double> get_float_array(std::string_view key) const;        // empty if absent
-  std::vector<std::string> keys() const;  // in file order
+  std::vector<std::string> keys() const;                                  // in file order
 
   const std::vector<TensorInfo>& tensors() const;
   const TensorInfo* tensor(std::string_view name) const;  // nullptr if absent

@@ -89,8 +89,12 @@ void GgufWriter::set_string(const std::string& key, const std::string& v) {
   b.put_string(v);
   impl_->set(key, std::move(b));
 }
-void GgufWriter::set_u8(const std::string& k, uint8_t v) { impl_->set_scalar(k, ValueType::UINT8, v); }
-void GgufWriter::set_i8(const std::string& k, int8_t v) { impl_->set_scalar(k, ValueType::INT8, v); }
+void GgufWriter::set_u8(const std::string& k, uint8_t v) {
+  impl_->set_scalar(k, ValueType::UINT8, v);
+}
+void GgufWriter::set_i8(const std::string& k, int8_t v) {
+  impl_->set_scalar(k, ValueType::INT8, v);
+}
 void GgufWriter::set_u16(const std::string& k, uint16_t v) {
   impl_->set_scalar(k, ValueType::UINT16, v);
 }

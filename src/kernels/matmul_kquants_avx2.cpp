@@ -131,7 +131,13 @@ struct Q6Kernel {
 
 void tile_q4_K(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
                float* y, int64_t ldy) {
-  drive<AsymKernel<BlockQ4_K, false>>(n, w, ws, nr, x, xs, nt, y, ldy);
+  int r = 0;
+  if (nt >= 4)  // prompts: the interleaved 8-row kernel
+    for (; r + 8 <= nr; r += 8)
+      q4_K_rows8(n, static_cast<const uint8_t*>(w) + r * ws, ws, x, xs, nt, y + r, ldy);
+  if (r < nr)
+    drive<AsymKernel<BlockQ4_K, false>>(n, static_cast<const uint8_t*>(w) + r * ws, ws, nr - r,
+                                        x, xs, nt, y + r, ldy);
 }
 void tile_q5_K(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
                float* y, int64_t ldy) {

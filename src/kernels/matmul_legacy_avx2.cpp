@@ -148,7 +148,13 @@ inline __m256i MinKernel<BlockQ5_1>::unpack(const BlockQ5_1& b) {
 
 void tile_q4_0(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
                float* y, int64_t ldy) {
-  drive<SymKernel<BlockQ4_0, 1>>(n, w, ws, nr, x, xs, nt, y, ldy);
+  int r = 0;
+  if (nt >= 4)
+    for (; r + 8 <= nr; r += 8)
+      q4_0_rows8(n, static_cast<const uint8_t*>(w) + r * ws, ws, x, xs, nt, y + r, ldy);
+  if (r < nr)
+    drive<SymKernel<BlockQ4_0, 1>>(n, static_cast<const uint8_t*>(w) + r * ws, ws, nr - r, x, xs,
+                                   nt, y + r, ldy);
 }
 // Q5_0 values are 0..31 with offset 16: subtract 16*sum = 8 lanes x 2*sum.
 void tile_q5_0(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,

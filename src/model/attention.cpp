@@ -21,15 +21,15 @@ std::vector<AttentionScratch> make_attention_scratch(int n_threads, int n_ctx, i
   return s;
 }
 
-void causal_attention(const KvCache& cache, int layer, const AttentionShape& shape,
-                      const float* q, int n_tok, int pos0, float* out, ThreadPool& pool,
+void causal_attention(const KvCache& cache, int layer, const AttentionShape& shape, const float* q,
+                      int n_tok, int pos0, float* out, ThreadPool& pool,
                       std::vector<AttentionScratch>& scratch) {
   const int hd = shape.head_dim;
   const int q_dim = shape.n_head * hd;
   const int group = shape.n_head / shape.n_head_kv;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  pool.parallel_for(static_cast<int64_t>(n_tok) * shape.n_head,
-                    [&](int64_t begin, int64_t end, int thread) {
+  pool.parallel_for(static_cast<int64_t>(n_tok) * shape.n_head, [&](int64_t begin, int64_t end,
+                                                                    int thread) {
     AttentionScratch& s = scratch[static_cast<size_t>(thread)];
     for (int64_t item = begin; item < end; ++item) {
       const int t = static_cast<int>(item / shape.n_head);

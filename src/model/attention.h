@@ -23,8 +23,8 @@ struct AttentionShape {
 // q: n_tok x (n_head * head_dim) after q_norm and RoPE, token t at position pos0 + t,
 // whose keys/values are already in the cache. out: n_tok x (n_head * head_dim).
 // Token t attends to positions 0..pos0+t with scale 1/sqrt(head_dim).
-void causal_attention(const KvCache& cache, int layer, const AttentionShape& shape,
-                      const float* q, int n_tok, int pos0, float* out, ThreadPool& pool,
+void causal_attention(const KvCache& cache, int layer, const AttentionShape& shape, const float* q,
+                      int n_tok, int pos0, float* out, ThreadPool& pool,
                       std::vector<AttentionScratch>& scratch);
 
 // Makes scratch for `n_threads` threads and a context of n_ctx.

@@ -123,11 +123,21 @@ InferenceContext::~InferenceContext() = default;
 InferenceContext::InferenceContext(InferenceContext&&) noexcept = default;
 InferenceContext& InferenceContext::operator=(InferenceContext&&) noexcept = default;
 
-int InferenceContext::n_ctx() const { return impl_->n_ctx; }
-int InferenceContext::n_past() const { return impl_->n_past; }
-KvType InferenceContext::kv_type() const { return impl_->cache.type(); }
-int InferenceContext::n_threads() const { return impl_->pool.size(); }
-const Qwen3Model& InferenceContext::model() const { return *impl_->model; }
+int InferenceContext::n_ctx() const {
+  return impl_->n_ctx;
+}
+int InferenceContext::n_past() const {
+  return impl_->n_past;
+}
+KvType InferenceContext::kv_type() const {
+  return impl_->cache.type();
+}
+int InferenceContext::n_threads() const {
+  return impl_->pool.size();
+}
+const Qwen3Model& InferenceContext::model() const {
+  return *impl_->model;
+}
 
 void InferenceContext::truncate(int n_past) {
   if (n_past < 0 || n_past > impl_->n_past)

@@ -23,10 +23,10 @@ struct TypeRow {
 };
 
 const TypeRow kTypes[] = {
-    {"f32", GgmlType::F32, 0},    {"f16", GgmlType::F16, 1},     {"bf16", GgmlType::BF16, 32},
-    {"q8_0", GgmlType::Q8_0, 7},  {"q4_0", GgmlType::Q4_0, 2},   {"q4_1", GgmlType::Q4_1, 3},
-    {"q5_0", GgmlType::Q5_0, 8},  {"q5_1", GgmlType::Q5_1, 9},   {"q4_k", GgmlType::Q4_K, 14},
-    {"q5_k", GgmlType::Q5_K, 16}, {"q6_k", GgmlType::Q6_K, 18},  {"q4_k_m", std::nullopt, 15},
+    {"f32", GgmlType::F32, 0},    {"f16", GgmlType::F16, 1},    {"bf16", GgmlType::BF16, 32},
+    {"q8_0", GgmlType::Q8_0, 7},  {"q4_0", GgmlType::Q4_0, 2},  {"q4_1", GgmlType::Q4_1, 3},
+    {"q5_0", GgmlType::Q5_0, 8},  {"q5_1", GgmlType::Q5_1, 9},  {"q4_k", GgmlType::Q4_K, 14},
+    {"q5_k", GgmlType::Q5_K, 16}, {"q6_k", GgmlType::Q6_K, 18}, {"q4_k_m", std::nullopt, 15},
 };
 
 uint64_t splitmix64(uint64_t x) {
@@ -50,9 +50,12 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 GgmlType fit_row(GgmlType t, int64_t row) {
   auto fits = [row](GgmlType x) { return row % ggml_type_info(x).block_size == 0; };
   if (fits(t)) return t;
-  if (t == GgmlType::Q4_K) t = GgmlType::Q5_0;
-  else if (t == GgmlType::Q5_K) t = GgmlType::Q5_1;
-  else if (t == GgmlType::Q6_K) t = GgmlType::Q8_0;
+  if (t == GgmlType::Q4_K)
+    t = GgmlType::Q5_0;
+  else if (t == GgmlType::Q5_K)
+    t = GgmlType::Q5_1;
+  else if (t == GgmlType::Q6_K)
+    t = GgmlType::Q8_0;
   return fits(t) ? t : GgmlType::F16;
 }
 
@@ -182,16 +185,15 @@ void generate_random_model(const GenModelOptions& opts, const Tokenizer& tokeniz
     const int64_t cols = dims[0];
     const int64_t rows = dims.size() > 1 ? dims[1] : 1;
     const uint64_t seed = opts.seed;
-    w.add_tensor_lazy(name, type, dims,
-                      [=, name = name](void* dst, size_t /*nbytes*/) {
+    w.add_tensor_lazy(name, type, dims, [=, name = name](void* dst, size_t /*nbytes*/) {
       const size_t row_bytes = ggml_row_size(type, cols);
       pool->parallel_for(rows, [&](int64_t r0, int64_t r1, int) {
         std::vector<float> row(static_cast<size_t>(cols));
         for (int64_t r = r0; r < r1; ++r) {
           for (int64_t i = 0; i < cols; ++i)
             row[static_cast<size_t>(i)] =
-                init.center + random_weight(seed, name, static_cast<uint64_t>(r * cols + i),
-                                            init.half_width);
+                init.center +
+                random_weight(seed, name, static_cast<uint64_t>(r * cols + i), init.half_width);
           uint8_t* out = static_cast<uint8_t*>(dst) + static_cast<size_t>(r) * row_bytes;
           if (type == GgmlType::F32)
             std::memcpy(out, row.data(), row_bytes);

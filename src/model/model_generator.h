@@ -19,9 +19,9 @@ class Tokenizer;
 
 // A weight type for the matrices: a single ggml type ("pure") or the Q4_K_M mix.
 struct GenModelType {
-  std::string name;            // "f32", "q4_0", "q4_k_m", ...
+  std::string name;              // "f32", "q4_0", "q4_k_m", ...
   std::optional<GgmlType> type;  // nullopt for the q4_k_m mix
-  uint32_t file_type;          // llama.cpp's general.file_type (llama_ftype)
+  uint32_t file_type;            // llama.cpp's general.file_type (llama_ftype)
 };
 
 // "f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1|q4_k|q5_k|q6_k|q4_k_m" (case-insensitive);

@@ -77,11 +77,21 @@ std::vector<std::string> Qwen3Config::preset_names() {
   return out;
 }
 
-Qwen3Config Qwen3Config::tiny() { return preset("tiny"); }
-Qwen3Config Qwen3Config::qwen3_0_6b() { return preset("0.6b"); }
-Qwen3Config Qwen3Config::qwen3_1_7b() { return preset("1.7b"); }
-Qwen3Config Qwen3Config::qwen3_4b() { return preset("4b"); }
-Qwen3Config Qwen3Config::qwen3_8b() { return preset("8b"); }
+Qwen3Config Qwen3Config::tiny() {
+  return preset("tiny");
+}
+Qwen3Config Qwen3Config::qwen3_0_6b() {
+  return preset("0.6b");
+}
+Qwen3Config Qwen3Config::qwen3_1_7b() {
+  return preset("1.7b");
+}
+Qwen3Config Qwen3Config::qwen3_4b() {
+  return preset("4b");
+}
+Qwen3Config Qwen3Config::qwen3_8b() {
+  return preset("8b");
+}
 
 Qwen3Config Qwen3Config::from_gguf(const gguf::GgufFile& f) {
   const std::string file = f.path() + ": ";
@@ -106,7 +116,8 @@ Qwen3Config Qwen3Config::from_gguf(const gguf::GgufFile& f) {
   c.n_embd = need_int("embedding_length");
   c.n_ff = need_int("feed_forward_length");
   c.n_head = need_int("attention.head_count");
-  c.n_head_kv = f.has(p + "attention.head_count_kv") ? need_int("attention.head_count_kv") : c.n_head;
+  c.n_head_kv =
+      f.has(p + "attention.head_count_kv") ? need_int("attention.head_count_kv") : c.n_head;
   c.head_dim = f.has(p + "attention.key_length") ? need_int("attention.key_length")
                                                  : (c.n_head > 0 ? c.n_embd / c.n_head : 0);
   if (f.has(p + "attention.value_length") && need_int("attention.value_length") != c.head_dim)
@@ -114,7 +125,9 @@ Qwen3Config Qwen3Config::from_gguf(const gguf::GgufFile& f) {
   // llama.cpp's default when the key is absent.
   c.rope_theta = static_cast<float>(f.get_float(p + "rope.freq_base").value_or(10000.0));
   auto eps = f.get_float(p + "attention.layer_norm_rms_epsilon");
-  if (!eps) throw std::runtime_error(file + "missing metadata key " + p + "attention.layer_norm_rms_epsilon");
+  if (!eps)
+    throw std::runtime_error(file + "missing metadata key " + p +
+                             "attention.layer_norm_rms_epsilon");
   c.rms_eps = static_cast<float>(*eps);
   if (auto scaling = f.get_string(p + "rope.scaling.type"); scaling && *scaling != "none")
     throw std::runtime_error(file + "unsupported rope scaling '" + *scaling + "' (" + p +

@@ -9,6 +9,7 @@
 #include "kernels/quant.h"
 #include "kernels/thread_pool.h"
 #include "model/gguf_tensor_source.h"
+#include "model/hf_model_loader.h"
 #include "model/model_weights.h"
 #include "text/tokenizer.h"
 
@@ -98,9 +99,15 @@ Qwen3Model::Qwen3Model() = default;
 std::shared_ptr<Qwen3Model> Qwen3Model::load(const std::string& path,
                                              const ModelLoadOptions& opts) {
   const auto t0 = std::chrono::steady_clock::now();
-  if (is_directory(path))
-    throw std::runtime_error(path + ": is a folder; loading Hugging Face folders is not supported "
-                             "by this build (pass a .gguf file)");
+  if (is_directory(path)) {  // a Hugging Face folder (config.json + *.safetensors)
+    auto model = hf::load_hf_model(path, opts);
+    model->load_ms_ =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    return model;
+  }
+  if (opts.quantize)
+    throw std::invalid_argument(path + ": quantizing at load applies to Hugging Face folders only "
+                                "(a GGUF file keeps its stored types)");
   auto file = std::make_shared<const gguf::GgufFile>(gguf::GgufFile::open(path));
   Qwen3Config cfg = Qwen3Config::from_gguf(*file);
   auto tokenizer = std::make_shared<const Tokenizer>(Tokenizer::from_gguf(*file));

@@ -25,7 +25,7 @@ struct ModelLoadOptions {
 
 class Qwen3Model {
  public:
-  // A GGUF file (later also a Hugging Face folder). Throws std::runtime_error (or
+  // A GGUF file or a Hugging Face folder (config.json, tokenizer files, *.safetensors). Throws std::runtime_error (or
   // gguf::GgufError) with a clear message on bad or unsupported files.
   static std::shared_ptr<Qwen3Model> load(const std::string& path,
                                           const ModelLoadOptions& opts = {});
@@ -60,8 +60,8 @@ enum class KvType { F16, F32 };
 class InferenceContext {  // one sequence: KV cache + activation buffers allocated once
  public:
   // n_ctx 0 = min(model max, 4096); n_threads 0 = the model's default (physical cores).
-  InferenceContext(std::shared_ptr<const Qwen3Model> model, int n_ctx = 0,
-                   KvType kv = KvType::F16, int n_threads = 0);
+  InferenceContext(std::shared_ptr<const Qwen3Model> model, int n_ctx = 0, KvType kv = KvType::F16,
+                   int n_threads = 0);
   ~InferenceContext();
   InferenceContext(InferenceContext&&) noexcept;
   InferenceContext& operator=(InferenceContext&&) noexcept;

@@ -2,9 +2,10 @@
 
 namespace qwen3::server {
 
-nlohmann::json ApiError::to_json() const {
-  nlohmann::json err = {{"message", what()}, {"type", type_}, {"code", code_}};
-  err["param"] = param_.empty() ? nlohmann::json(nullptr) : nlohmann::json(param_);
+nlohmann::ordered_json ApiError::to_json() const {
+  nlohmann::ordered_json err = {{"message", what()}, {"type", type_}};
+  err["param"] = param_.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(param_);
+  err["code"] = code_;
   return {{"error", err}};
 }
 
@@ -23,8 +24,7 @@ ApiError unauthorized(const std::string& message) {
 
 ApiError payload_too_large(std::size_t limit) {
   return ApiError(413, "invalid_request_error", "request_too_large",
-                  "request body is larger than the limit of " + std::to_string(limit) +
-                      " bytes");
+                  "request body is larger than the limit of " + std::to_string(limit) + " bytes");
 }
 
 ApiError unavailable(const std::string& message) {

@@ -24,7 +24,7 @@ class ApiError : public std::runtime_error {
   const std::string& code() const { return code_; }
   const std::string& param() const { return param_; }
 
-  nlohmann::json to_json() const;
+  nlohmann::ordered_json to_json() const;
 
  private:
   int status_;

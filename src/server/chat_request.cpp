@@ -42,8 +42,8 @@ std::vector<ChatMessage> parse_messages(const JsonFields& f) {
   for (std::size_t i = 0; i < messages.size(); ++i) {
     Json& m = messages[i];
     if (!m.is_object()) {
-      throw invalid_request("'messages[" + std::to_string(i) + "]' must be an object",
-                            "messages", "invalid_type");
+      throw invalid_request("'messages[" + std::to_string(i) + "]' must be an object", "messages",
+                            "invalid_type");
     }
     // Newer OpenAI clients say "developer" for the system prompt.
     if (m.contains("role") && m["role"] == "developer") m["role"] = "system";
@@ -88,7 +88,9 @@ Json parse_tools(const JsonFields& f) {
   return *tools;
 }
 
-std::string function_name(const Json& tool) { return tool["function"]["name"].get<std::string>(); }
+std::string function_name(const Json& tool) {
+  return tool["function"]["name"].get<std::string>();
+}
 
 // tool_choice without constrained decoding (what llama.cpp does when it has no grammar):
 // "none" leaves the tools out of the prompt; a named function leaves only that tool in;

@@ -55,18 +55,19 @@ void address_of(const sockaddr_storage& addr, std::string& ip, int& port) {
   ip = buf;
 }
 
-int to_ms(time_t sec, time_t usec) { return static_cast<int>(sec * 1000 + usec / 1000); }
+int to_ms(time_t sec, time_t usec) {
+  return static_cast<int>(sec * 1000 + usec / 1000);
+}
 
 // One client connection: buffered reads (httplib reads headers byte by byte), writes
 // that never raise SIGPIPE, and timeouts as httplib's SocketStream has them.
 class ClientStream : public httplib::Stream {
  public:
-  ClientStream(int fd, int read_ms, int write_ms) : fd_(fd), read_ms_(read_ms), write_ms_(write_ms) {}
+  ClientStream(int fd, int read_ms, int write_ms)
+      : fd_(fd), read_ms_(read_ms), write_ms_(write_ms) {}
 
   bool has_buffered() const { return pos_ < len_; }
-  bool is_readable() const override {
-    return pos_ < len_ || poll_fd(fd_, POLLIN, read_ms_) > 0;
-  }
+  bool is_readable() const override { return pos_ < len_ || poll_fd(fd_, POLLIN, read_ms_) > 0; }
   bool is_writable() const override {
     return poll_fd(fd_, POLLOUT, write_ms_) > 0 && !peer_closed(fd_);
   }
@@ -160,6 +161,8 @@ bool HttpServer::process_and_close_socket(socket_t sock) {
   return ret;
 }
 
-bool client_gone() { return tl_client_fd >= 0 && peer_closed(tl_client_fd); }
+bool client_gone() {
+  return tl_client_fd >= 0 && peer_closed(tl_client_fd);
+}
 
 }  // namespace qwen3::server

@@ -31,9 +31,10 @@ void parse_prompt(const JsonFields& f, CompletionRequest& r) {
     return;
   }
   if (p->is_array() && p->empty()) throw invalid_request("'prompt' must not be empty", "prompt");
-  throw invalid_request("'prompt' must be a string or an array of token ids (one prompt per "
-                        "request)",
-                        "prompt", "invalid_type");
+  throw invalid_request(
+      "'prompt' must be a string or an array of token ids (one prompt per "
+      "request)",
+      "prompt", "invalid_type");
 }
 
 }  // namespace

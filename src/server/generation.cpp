@@ -38,8 +38,8 @@ class Generation::Streamer : public StreamerBase {
   Generation& g_;
 };
 
-std::shared_ptr<Generation> Generation::start(Scheduler& scheduler, std::string affinity,
-                                              Body body, const std::atomic<bool>* stop_all) {
+std::shared_ptr<Generation> Generation::start(Scheduler& scheduler, std::string affinity, Body body,
+                                              const std::atomic<bool>* stop_all) {
   auto g = std::make_shared<Generation>();
   g->stop_all_ = stop_all;
   g->job_ = std::make_shared<Job>();
@@ -120,7 +120,9 @@ bool Generation::has_news() const {
   return done_ || !events_.empty();
 }
 
-void Generation::cancel() { job_->cancelled = true; }
+void Generation::cancel() {
+  job_->cancelled = true;
+}
 
 bool Generation::cancelled() const {
   return job_->cancelled.load() || (stop_all_ && stop_all_->load());

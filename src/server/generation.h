@@ -42,9 +42,9 @@ class Generation {
   std::vector<GenEvent> take(std::chrono::milliseconds timeout);
   // True once the job ended (result() or error() is set) and every event was taken.
   bool finished() const;
-  bool has_news() const;  // an event or the end is waiting
+  bool has_news() const;                                    // an event or the end is waiting
   bool wait_news(std::chrono::milliseconds timeout) const;  // has_news(), waiting a while
-  void cancel();          // the client left: stop at the next token, or skip if queued
+  void cancel();  // the client left: stop at the next token, or skip if queued
   bool cancelled() const;
 
   const DecodedResult& result() const { return result_; }

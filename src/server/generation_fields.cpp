@@ -15,8 +15,7 @@ void parse_generation_fields(const JsonFields& f, std::size_t max_context, Gener
     if (auto v = f.integer(key, 1, INT32_MAX)) {
       if (*v > ctx) {
         throw invalid_request("'" + f.name(key) + "' is " + std::to_string(*v) +
-                                  " but the context holds only " + std::to_string(ctx) +
-                                  " tokens",
+                                  " but the context holds only " + std::to_string(ctx) + " tokens",
                               f.name(key));
       }
       if (!max_tokens_given || std::string(key) == "max_completion_tokens") {

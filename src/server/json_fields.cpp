@@ -15,20 +15,21 @@ std::string fmt(double v) {
 }
 }  // namespace
 
-JsonFields::JsonFields(const Json& obj, std::string where)
-    : obj_(obj), where_(std::move(where)) {}
+JsonFields::JsonFields(const Json& obj, std::string where) : obj_(obj), where_(std::move(where)) {}
 
 bool JsonFields::has(const char* key) const {
   auto it = obj_.find(key);
   return it != obj_.end() && !it->is_null();
 }
 
-const Json& JsonFields::raw(const char* key) const { return obj_.at(key); }
+const Json& JsonFields::raw(const char* key) const {
+  return obj_.at(key);
+}
 
 void JsonFields::type_error(const char* key, const char* expected) const {
-  throw invalid_request("'" + name(key) + "' must be " + expected + ", got " +
-                            std::string(obj_.at(key).type_name()),
-                        name(key), "invalid_type");
+  throw invalid_request(
+      "'" + name(key) + "' must be " + expected + ", got " + std::string(obj_.at(key).type_name()),
+      name(key), "invalid_type");
 }
 
 std::optional<double> JsonFields::number(const char* key, double lo, double hi) const {
@@ -37,9 +38,9 @@ std::optional<double> JsonFields::number(const char* key, double lo, double hi) 
   if (!v.is_number()) type_error(key, "a number");
   double d = v.get<double>();
   if (!std::isfinite(d) || d < lo || d > hi) {
-    throw invalid_request("'" + name(key) + "' must be between " + fmt(lo) + " and " + fmt(hi) +
-                              ", got " + v.dump(),
-                          name(key));
+    throw invalid_request(
+        "'" + name(key) + "' must be between " + fmt(lo) + " and " + fmt(hi) + ", got " + v.dump(),
+        name(key));
   }
   return d;
 }
@@ -99,9 +100,8 @@ std::optional<std::vector<std::string>> JsonFields::strings(const char* key,
     type_error(key, "a string or an array of strings");
   }
   if (out.size() > max_items) {
-    throw invalid_request("'" + name(key) + "' may hold at most " + std::to_string(max_items) +
-                              " items",
-                          name(key));
+    throw invalid_request(
+        "'" + name(key) + "' may hold at most " + std::to_string(max_items) + " items", name(key));
   }
   return out;
 }

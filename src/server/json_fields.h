@@ -19,7 +19,7 @@ class JsonFields {
   // `where` prefixes field names in messages, e.g. "messages[2]." ("" at the top level).
   JsonFields(const Json& obj, std::string where);
 
-  bool has(const char* key) const;  // present and not null
+  bool has(const char* key) const;         // present and not null
   const Json& raw(const char* key) const;  // requires has(key)
 
   std::optional<double> number(const char* key, double lo, double hi) const;

@@ -12,9 +12,9 @@ namespace qwen3::server {
 class Metrics {
  public:
   void request(const std::string& endpoint);  // one HTTP request to a known route
-  void http_status(int status);                // every response status >= 400
-  void rejected();                             // queue full -> 503
-  void cancelled();                            // client went away mid-generation
+  void http_status(int status);               // every response status >= 400
+  void rejected();                            // queue full -> 503
+  void cancelled();                           // client went away mid-generation
   void generation(std::uint64_t prompt_tokens, std::uint64_t cached_tokens,
                   std::uint64_t generated_tokens, double prompt_ms, double decode_ms);
 

@@ -31,7 +31,7 @@ struct ChatRequest {
 
 struct CompletionRequest {
   std::string model;
-  std::string prompt;  // raw text (or the fill-in-the-middle prompt built from suffix)
+  std::string prompt;       // raw text (or the fill-in-the-middle prompt built from suffix)
   GenerationConfig config;  // apply_chat_template = false
   bool stream = false;
   bool include_usage = false;

@@ -33,7 +33,9 @@ std::string new_response_id(const std::string& prefix) {
   return prefix + "-" + random_hex(16) + std::to_string(counter++);
 }
 
-std::string new_tool_call_id() { return "call_" + random_hex(24); }
+std::string new_tool_call_id() {
+  return "call_" + random_hex(24);
+}
 
 std::int64_t unix_time_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -132,9 +134,13 @@ OJson chat_chunk(const ResponseIds& ids, OJson delta, const OJson& finish_reason
           {"choices", OJson::array({choice})}};
 }
 
-OJson role_delta() { return {{"role", "assistant"}, {"content", ""}}; }
+OJson role_delta() {
+  return {{"role", "assistant"}, {"content", ""}};
+}
 
-OJson content_delta(const std::string& text) { return {{"content", text}}; }
+OJson content_delta(const std::string& text) {
+  return {{"content", text}};
+}
 
 OJson reasoning_delta(const std::string& text) {
   return {{"reasoning_content", text}, {"reasoning", text}};
@@ -160,12 +166,8 @@ OJson chat_final_chunk(const ResponseIds& ids, const DecodedResult& r) {
 }
 
 OJson usage_chunk(const ResponseIds& ids, const std::string& object, const DecodedResult& r) {
-  return {{"id", ids.id},
-          {"object", object},
-          {"created", ids.created},
-          {"model", ids.model},
-          {"choices", OJson::array()},
-          {"usage", usage_json(r)}};
+  return {{"id", ids.id},       {"object", object},          {"created", ids.created},
+          {"model", ids.model}, {"choices", OJson::array()}, {"usage", usage_json(r)}};
 }
 
 OJson text_chunk(const ResponseIds& ids, const std::string& text, const OJson& finish_reason) {

@@ -37,8 +37,7 @@ OJson timings_json(const DecodedResult& r);
 
 // Non-streaming replies.
 OJson chat_completion_json(const ResponseIds& ids, const DecodedResult& r);
-OJson text_completion_json(const ResponseIds& ids, const std::string& text,
-                           const DecodedResult& r);
+OJson text_completion_json(const ResponseIds& ids, const std::string& text, const DecodedResult& r);
 
 // Streaming chunks of a chat reply.
 OJson chat_chunk(const ResponseIds& ids, OJson delta, const OJson& finish_reason = nullptr);

@@ -110,9 +110,8 @@ void respond(ServerState& st, httplib::Response& res, Call call, std::string aff
   auto g = Generation::start(st.slots(), std::move(affinity), std::move(body), &st.stopping);
   if (!g) {
     st.metrics.rejected();
-    throw unavailable("the server is busy (" + std::to_string(st.opts.parallel) +
-                      " slots and " + std::to_string(st.opts.max_queue) +
-                      " queue places taken); retry later");
+    throw unavailable("the server is busy (" + std::to_string(st.opts.parallel) + " slots and " +
+                      std::to_string(st.opts.max_queue) + " queue places taken); retry later");
   }
   if (!wait_first_news(st, *g)) return;
   // A failure before any output (bad prompt, context overflow) is a plain HTTP error.
@@ -160,15 +159,20 @@ void respond(ServerState& st, httplib::Response& res, Call call, std::string aff
       });
 }
 
-std::size_t default_max_tokens(const ServerState& st) { return st.n_ctx; }
+std::size_t default_max_tokens(const ServerState& st) {
+  return st.n_ctx;
+}
 
 void chat_completions(ServerState& st, const httplib::Request& req, httplib::Response& res) {
   Json body = request_json(st, req);
   st.slots();  // 503 while loading, before any parsing that needs the context size
   ChatRequest r = parse_chat_request(body, st.n_ctx);
   if (!r.max_tokens_given) r.config.max_new_tokens = default_max_tokens(st);
-  Call call{Api::kChat, {new_response_id("chatcmpl"), st.opts.model_name, unix_time_now()},
-            r.stream, r.include_usage, {}};
+  Call call{Api::kChat,
+            {new_response_id("chatcmpl"), st.opts.model_name, unix_time_now()},
+            r.stream,
+            r.include_usage,
+            {}};
   respond(st, res, std::move(call), r.cache_key,
           [history = std::move(r.history), config = r.config](Pipeline& p, StreamerBase& s) {
             return p.generate(history, config, &s);
@@ -187,8 +191,11 @@ void completions(ServerState& st, const httplib::Request& req, httplib::Response
     }
   }
   if (!r.max_tokens_given) r.config.max_new_tokens = default_max_tokens(st);
-  Call call{Api::kText, {new_response_id("cmpl"), st.opts.model_name, unix_time_now()},
-            r.stream, r.include_usage, r.echo ? r.prompt : std::string()};
+  Call call{Api::kText,
+            {new_response_id("cmpl"), st.opts.model_name, unix_time_now()},
+            r.stream,
+            r.include_usage,
+            r.echo ? r.prompt : std::string()};
   std::string affinity = r.prompt;
   respond(st, res, std::move(call), std::move(affinity),
           [prompt = std::move(r.prompt), config = r.config](Pipeline& p, StreamerBase& s) {

@@ -42,8 +42,7 @@ void add_text_routes(ServerState& st) {
                  send_json(res, {{"tokens", tokens}});
                }));
 
-  st.http.Post("/detokenize",
-               endpoint(st, "detokenize", false, [&st](const auto& req, auto& res) {
+  st.http.Post("/detokenize", endpoint(st, "detokenize", false, [&st](const auto& req, auto& res) {
                  Json body = request_json(st, req);
                  JsonFields f(body, "");
                  const Json* tokens = f.array("tokens");
@@ -67,17 +66,16 @@ void add_text_routes(ServerState& st) {
                  send_json(res, {{"content", text}});
                }));
 
-  st.http.Post("/apply-template",
-               endpoint(st, "apply-template", false, [&st](const auto& req, auto& res) {
-                 Json body = request_json(st, req);
-                 const Pipeline& p = st.slots().pipeline();
-                 ChatRequest r = parse_chat_request(body, st.n_ctx);
-                 JsonFields f(body, "");
-                 bool gen_prompt = f.boolean("add_generation_prompt").value_or(true);
-                 std::string prompt =
-                     p.apply_chat_template(r.history, gen_prompt, r.config.enable_thinking);
-                 send_json(res, {{"prompt", prompt}});
-               }));
+  st.http.Post(
+      "/apply-template", endpoint(st, "apply-template", false, [&st](const auto& req, auto& res) {
+        Json body = request_json(st, req);
+        const Pipeline& p = st.slots().pipeline();
+        ChatRequest r = parse_chat_request(body, st.n_ctx);
+        JsonFields f(body, "");
+        bool gen_prompt = f.boolean("add_generation_prompt").value_or(true);
+        std::string prompt = p.apply_chat_template(r.history, gen_prompt, r.config.enable_thinking);
+        send_json(res, {{"prompt", prompt}});
+      }));
 }
 
 }  // namespace qwen3::server

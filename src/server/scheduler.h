@@ -20,7 +20,7 @@
 namespace qwen3::server {
 
 struct Job {
-  std::string affinity;  // compared by common prefix with each slot's last job
+  std::string affinity;                // compared by common prefix with each slot's last job
   std::function<void(Pipeline&)> run;  // must not throw
   std::atomic<bool> cancelled{false};  // set by the HTTP side; a queued job is skipped
   std::function<void()> dropped;       // called instead of run() for a skipped job

@@ -57,8 +57,8 @@ Server::Server(ServerOptions options) : st_(std::make_unique<State>()) {
   st.http.set_write_timeout(30, 0);
   st.http.set_default_headers({{"Access-Control-Allow-Origin", "*"}});
 
-  st.http.set_error_handler(httplib::Server::Handler(
-      [&st](const httplib::Request& req, httplib::Response& res) {
+  st.http.set_error_handler(
+      httplib::Server::Handler([&st](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return;
         int status = res.status;
         if (status == 404) {
@@ -99,7 +99,9 @@ Server::Server(ServerOptions options) : st_(std::make_unique<State>()) {
   add_web_routes(st);
 }
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
 void Server::bind() {
   if (st_->bound) return;
@@ -114,7 +116,9 @@ void Server::bind() {
   st_->bound = true;
 }
 
-int Server::port() const { return st_->opts.port; }
+int Server::port() const {
+  return st_->opts.port;
+}
 
 bool Server::run() {
   bind();
@@ -153,13 +157,16 @@ bool Server::run() {
 void Server::stop() {
   st_->stopping = true;
   // listen may not have started yet; httplib's stop() only acts on a running server.
-  for (int i = 0; i < 500 && st_->run_started && !st_->listen_done && !st_->http.is_running(); ++i) {
+  for (int i = 0; i < 500 && st_->run_started && !st_->listen_done && !st_->http.is_running();
+       ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   st_->http.stop();
 }
 
-bool Server::ready() const { return st_->ready; }
+bool Server::ready() const {
+  return st_->ready;
+}
 
 std::string Server::load_error() const {
   std::lock_guard<std::mutex> lock(st_->mu);

@@ -16,14 +16,14 @@ struct ServerOptions {
   std::string model_name;  // id in /v1/models and responses; default: the file name
   std::string device = "CPU";
   std::string host = "127.0.0.1";
-  int port = 8080;  // 0 = any free port (see Server::port())
-  std::string api_key;  // non-empty: Bearer auth on everything but /health and the page
-  int parallel = 1;     // sequences generated at once, each with its own KV cache
+  int port = 8080;             // 0 = any free port (see Server::port())
+  std::string api_key;         // non-empty: Bearer auth on everything but /health and the page
+  int parallel = 1;            // sequences generated at once, each with its own KV cache
   std::size_t max_queue = 64;  // requests waiting for a slot; beyond: 503 + Retry-After
   int n_ctx = 0;               // 0 = the Pipeline default
   int n_threads = 0;           // 0 = the Pipeline default
   std::size_t max_body_bytes = 8u << 20;
-  int http_threads = 0;  // 0 = parallel + max_queue + 16 (each open connection holds one)
+  int http_threads = 0;   // 0 = parallel + max_queue + 16 (each open connection holds one)
   Properties properties;  // passed to every Pipeline (backend, replay_file, ...)
 };
 

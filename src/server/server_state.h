@@ -40,8 +40,9 @@ void send_error(httplib::Response& res, const ApiError& e);
 void guarded(httplib::Response& res, const std::function<void()>& fn);
 // A route handler: counts the request, checks the API key (unless `open`), turns
 // exceptions into error responses.
-httplib::Server::Handler endpoint(ServerState& st, std::string name, bool open,
-                                  std::function<void(const httplib::Request&, httplib::Response&)> fn);
+httplib::Server::Handler endpoint(
+    ServerState& st, std::string name, bool open,
+    std::function<void(const httplib::Request&, httplib::Response&)> fn);
 // The body as a JSON object (400 if malformed, 413 if over the limit).
 Json request_json(const ServerState& st, const httplib::Request& req);
 

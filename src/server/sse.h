@@ -10,10 +10,11 @@ namespace qwen3::server {
 
 inline std::string sse_event(const nlohmann::ordered_json& payload) {
   // dump() never emits a raw newline (they are escaped), so one data line is enough.
-  return "data: " + payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
-         "\n\n";
+  return "data: " + payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n\n";
 }
 
-inline std::string sse_done() { return "data: [DONE]\n\n"; }
+inline std::string sse_done() {
+  return "data: [DONE]\n\n";
+}
 
 }  // namespace qwen3::server

@@ -32,7 +32,9 @@ const Tables& tables() {
 
 }  // namespace
 
-char32_t byte_to_char(unsigned char b) { return tables().to_char[b]; }
+char32_t byte_to_char(unsigned char b) {
+  return tables().to_char[b];
+}
 
 std::optional<std::string> decode(std::string_view token) {
   if (!utf8::is_valid(token)) return std::nullopt;

@@ -70,7 +70,8 @@ void BpeModel::encode_word(std::string_view bytes, std::vector<int32_t>& out) co
   encode_word_uncached(bytes, out);
   std::lock_guard<std::mutex> lock(cache_mu_);
   if (cache_.size() < kCacheCapacity) {
-    cache_.emplace(k, std::vector<int32_t>(out.begin() + static_cast<std::ptrdiff_t>(first), out.end()));
+    cache_.emplace(
+        k, std::vector<int32_t>(out.begin() + static_cast<std::ptrdiff_t>(first), out.end()));
   }
 }
 
@@ -95,7 +96,8 @@ void BpeModel::encode_word_uncached(std::string_view bytes, std::vector<int32_t>
   auto push = [&](int32_t pos) {
     if (pos < 0 || next[pos] < 0) return;
     auto it = merges_.find(key(id[pos], id[next[pos]]));
-    if (it != merges_.end()) heap.push({it->second.rank, pos, id[pos], id[next[pos]], it->second.result});
+    if (it != merges_.end())
+      heap.push({it->second.rank, pos, id[pos], id[next[pos]], it->second.result});
   };
   for (int32_t i = 0; i + 1 < n; ++i) push(i);
   while (!heap.empty()) {

@@ -11,7 +11,9 @@ std::string where_of(size_t index, const std::string& field) {
   return "message " + std::to_string(index) + ": " + field;
 }
 
-std::string type_name(const ojson& j) { return j.type_name(); }
+std::string type_name(const ojson& j) {
+  return j.type_name();
+}
 
 std::optional<std::string> optional_string(const ojson& j, const char* key, size_t index) {
   auto it = j.find(key);

@@ -24,8 +24,19 @@ constexpr std::string_view kToolsFooter =
 // only '\n'; @huggingface/jinja ignores the argument and trims JavaScript whitespace.
 bool is_js_space(char32_t c) {
   switch (c) {
-    case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0D: case 0x20: case 0xA0:
-    case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
+    case 0x09:
+    case 0x0A:
+    case 0x0B:
+    case 0x0C:
+    case 0x0D:
+    case 0x20:
+    case 0xA0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
+    case 0x3000:
     case 0xFEFF:
       return true;
     default:
@@ -86,7 +97,9 @@ class Stripper {
   bool python_;
 };
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool starts_with(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
 bool ends_with(std::string_view s, std::string_view p) {
   return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
 }
@@ -184,7 +197,8 @@ class Renderer {
     if (m.reasoning_content) {
       reasoning = *m.reasoning_content;
     } else if (body.find("</think>") != std::string::npos) {
-      reasoning = strip_.lstrip(after_last(strip_.rstrip(before_first(body, "</think>")), "<think>"));
+      reasoning =
+          strip_.lstrip(after_last(strip_.rstrip(before_first(body, "</think>")), "<think>"));
       body = strip_.lstrip(after_last(body, "</think>"));
     }
     out_ += "<|im_start|>assistant\n";
@@ -262,8 +276,7 @@ std::string render_chat(const qwen3::ChatHistory& history, const TemplateOptions
     try {
       extra = ojson::parse(history.extra_context_json);
     } catch (const ojson::parse_error& e) {
-      throw std::invalid_argument(std::string("extra_context_json is not valid JSON: ") +
-                                  e.what());
+      throw std::invalid_argument(std::string("extra_context_json is not valid JSON: ") + e.what());
     }
     if (!extra.is_object()) throw std::invalid_argument("extra_context_json must be an object");
     if (auto it = extra.find("enable_thinking"); it != extra.end() && it->is_boolean()) {

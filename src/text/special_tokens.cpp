@@ -51,13 +51,20 @@ const SpecialTokenInfo* find_special_token(int32_t id) {
 
 std::string_view group_name(SpecialTokenGroup g) {
   switch (g) {
-    case SpecialTokenGroup::kEndOfText: return "end-of-text";
-    case SpecialTokenGroup::kChat: return "chat";
-    case SpecialTokenGroup::kReasoning: return "reasoning";
-    case SpecialTokenGroup::kTool: return "tool";
-    case SpecialTokenGroup::kFillInTheMiddle: return "fill-in-the-middle";
-    case SpecialTokenGroup::kVision: return "vision";
-    case SpecialTokenGroup::kOther: return "other";
+    case SpecialTokenGroup::kEndOfText:
+      return "end-of-text";
+    case SpecialTokenGroup::kChat:
+      return "chat";
+    case SpecialTokenGroup::kReasoning:
+      return "reasoning";
+    case SpecialTokenGroup::kTool:
+      return "tool";
+    case SpecialTokenGroup::kFillInTheMiddle:
+      return "fill-in-the-middle";
+    case SpecialTokenGroup::kVision:
+      return "vision";
+    case SpecialTokenGroup::kOther:
+      return "other";
   }
   return "other";
 }

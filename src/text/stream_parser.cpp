@@ -29,10 +29,14 @@ bool is_markup(std::string_view t) {
 
 const char* to_string(StreamEnd e) {
   switch (e) {
-    case StreamEnd::kNone: return "none";
-    case StreamEnd::kEndToken: return "end_token";
-    case StreamEnd::kLength: return "length";
-    case StreamEnd::kStopString: return "stop_string";
+    case StreamEnd::kNone:
+      return "none";
+    case StreamEnd::kEndToken:
+      return "end_token";
+    case StreamEnd::kLength:
+      return "length";
+    case StreamEnd::kStopString:
+      return "stop_string";
   }
   return "none";
 }
@@ -136,9 +140,15 @@ void OutputParser::push_unstopped(std::string text, std::vector<StreamEvent>& ev
       }
     };
     switch (mode_) {
-      case Mode::kContent: check(kContentTags); break;
-      case Mode::kReasoning: check(kReasoningTags); break;
-      case Mode::kToolCall: check(kToolCallTags); break;
+      case Mode::kContent:
+        check(kContentTags);
+        break;
+      case Mode::kReasoning:
+        check(kReasoningTags);
+        break;
+      case Mode::kToolCall:
+        check(kToolCallTags);
+        break;
     }
     if (!matched.empty()) {
       emit_section(std::string_view(buf).substr(pos, lt - pos), ev);

@@ -37,8 +37,8 @@ const char* to_string(StreamEnd e);  // "none", "end_token", "length", "stop_str
 struct StreamEvent {
   enum class Type { kReasoning, kContent, kToolCall, kEnd };
   Type type = Type::kContent;
-  std::string text;           // kReasoning / kContent: the delta (whole UTF-8)
-  qwen3::ToolCall tool_call;  // kToolCall
+  std::string text;                  // kReasoning / kContent: the delta (whole UTF-8)
+  qwen3::ToolCall tool_call;         // kToolCall
   StreamEnd end = StreamEnd::kNone;  // kEnd
   std::string stop_string;           // kEnd by kStopString: the one that matched
 };
@@ -80,7 +80,7 @@ class OutputParser {
  private:
   enum class Mode { kContent, kReasoning, kToolCall };
 
-  void push_valid(std::string text, std::vector<StreamEvent>& ev);  // after UTF-8 repair
+  void push_valid(std::string text, std::vector<StreamEvent>& ev);      // after UTF-8 repair
   void push_unstopped(std::string text, std::vector<StreamEvent>& ev);  // after stop check
   void on_tag(std::string_view tag, std::vector<StreamEvent>& ev);
   void emit_section(std::string_view text, std::vector<StreamEvent>& ev);

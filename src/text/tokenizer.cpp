@@ -26,7 +26,8 @@ struct Tokenizer::Impl {
       }
     }
     for (size_t id = 0; id < vocab.bytes.size(); ++id) {
-      if (vocab.types[id] == kTokenNormal) by_text.emplace(vocab.bytes[id], static_cast<int32_t>(id));
+      if (vocab.types[id] == kTokenNormal)
+        by_text.emplace(vocab.bytes[id], static_cast<int32_t>(id));
     }
     auto find = [&](const char* t) {
       auto it = by_text.find(t);
@@ -170,15 +171,29 @@ std::optional<int32_t> Tokenizer::token_id(std::string_view token_text) const {
   return it->second;
 }
 
-int32_t Tokenizer::n_vocab() const { return static_cast<int32_t>(checked(impl_).vocab.bytes.size()); }
-const std::string& Tokenizer::chat_template() const { return checked(impl_).vocab.chat_template; }
-int32_t Tokenizer::eos_id() const { return checked(impl_).eos; }
-int32_t Tokenizer::im_end_id() const { return checked(impl_).im_end; }
-int32_t Tokenizer::im_start_id() const { return checked(impl_).im_start; }
+int32_t Tokenizer::n_vocab() const {
+  return static_cast<int32_t>(checked(impl_).vocab.bytes.size());
+}
+const std::string& Tokenizer::chat_template() const {
+  return checked(impl_).vocab.chat_template;
+}
+int32_t Tokenizer::eos_id() const {
+  return checked(impl_).eos;
+}
+int32_t Tokenizer::im_end_id() const {
+  return checked(impl_).im_end;
+}
+int32_t Tokenizer::im_start_id() const {
+  return checked(impl_).im_start;
+}
 const std::vector<std::string>& Tokenizer::vocab_strings() const {
   return checked(impl_).vocab.strings;
 }
-const std::vector<std::string>& Tokenizer::merges() const { return checked(impl_).vocab.merges; }
-const std::vector<int32_t>& Tokenizer::token_types() const { return checked(impl_).vocab.types; }
+const std::vector<std::string>& Tokenizer::merges() const {
+  return checked(impl_).vocab.merges;
+}
+const std::vector<int32_t>& Tokenizer::token_types() const {
+  return checked(impl_).vocab.types;
+}
 
 }  // namespace qwen3

@@ -28,8 +28,7 @@ std::optional<qwen3::ToolCall> parse_tool_call(std::string_view body) {
 }
 
 std::string make_tool_call_id(std::mt19937_64& rng) {
-  static const char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   std::uniform_int_distribution<int> pick(0, sizeof kAlphabet - 2);
   std::string id = "call_";
   for (int i = 0; i < 24; ++i) id += kAlphabet[pick(rng)];
