@@ -22,7 +22,7 @@ struct Result {
 
 const fs::path& tmp_dir() {
   static const fs::path d = [] {
-    fs::path p = fs::path(QWEN3_BUILD_DIR) / "chat_template_cli_test";
+    fs::path p = fs::path(QWEN3_BUILD_DIR) / "chat_template_cli_files";
     fs::create_directories(p);
     return p;
   }();

@@ -54,8 +54,8 @@ struct Bytes {
 
 // Offsets of the fields of the hand-built file, for targeted corruption.
 struct Layout {
-  size_t version, n_tensors, n_kv, kv_type, str_len, arr_type, arr_count, align_value,
-      tensor_ndims, tensor_dim0, tensor_type, tensor_offset, bool_value;
+  size_t version, n_tensors, n_kv, kv_type, str_len, arr_type, arr_count, align_value, tensor_ndims,
+      tensor_dim0, tensor_type, tensor_offset, bool_value;
 };
 
 Bytes build_valid(Layout* L) {
@@ -101,7 +101,9 @@ Bytes build_valid(Layout* L) {
   return f;
 }
 
-GgufFile parse(const Bytes& f) { return GgufFile::from_bytes(f.b.data(), f.b.size(), "t.gguf"); }
+GgufFile parse(const Bytes& f) {
+  return GgufFile::from_bytes(f.b.data(), f.b.size(), "t.gguf");
+}
 
 // Expects a GgufError whose message contains `needle`.
 void expect_error(const Bytes& f, const std::string& needle) {
@@ -172,8 +174,7 @@ TEST(GgufReader, NamesEachCorruptedField) {
   expect_error(with([&](Bytes& f) { f.poke<uint32_t>(L.version, 1); }), "version 1");
   expect_error(with([&](Bytes& f) { f.poke<uint32_t>(L.version, 4); }), "version 4");
   expect_error(with([&](Bytes& f) { f.poke<uint32_t>(L.version, 0x03000000); }), "big-endian");
-  expect_error(with([&](Bytes& f) { f.poke<uint64_t>(L.n_tensors, 1ull << 60); }),
-               "tensor count");
+  expect_error(with([&](Bytes& f) { f.poke<uint64_t>(L.n_tensors, 1ull << 60); }), "tensor count");
   expect_error(with([&](Bytes& f) { f.poke<uint64_t>(L.n_kv, ~0ull); }), "metadata count");
   expect_error(with([&](Bytes& f) { f.poke<uint32_t>(L.kv_type, 13); }), "unknown value type 13");
   expect_error(with([&](Bytes& f) { f.poke<uint64_t>(L.str_len, 1ull << 40); }),
@@ -181,8 +182,7 @@ TEST(GgufReader, NamesEachCorruptedField) {
   expect_error(with([&](Bytes& f) { f.poke<uint32_t>(L.arr_type, 9); }), "nested arrays");
   expect_error(with([&](Bytes& f) { f.poke<uint32_t>(L.arr_type, 99); }),
                "unknown array element type 99");
-  expect_error(with([&](Bytes& f) { f.poke<uint64_t>(L.arr_count, 1ull << 62); }),
-               "array length");
+  expect_error(with([&](Bytes& f) { f.poke<uint64_t>(L.arr_count, 1ull << 62); }), "array length");
   expect_error(with([&](Bytes& f) { f.poke<uint8_t>(L.bool_value, 7); }), "bool value 7");
   expect_error(with([&](Bytes& f) { f.poke<uint32_t>(L.align_value, 24); }),
                "general.alignment 24");
@@ -190,8 +190,7 @@ TEST(GgufReader, NamesEachCorruptedField) {
   expect_error(with([&](Bytes& f) { f.poke<uint32_t>(L.tensor_ndims, 5); }), "dimension count 5");
   expect_error(with([&](Bytes& f) { f.poke<uint32_t>(L.tensor_ndims, 0); }), "dimension count 0");
   expect_error(with([&](Bytes& f) { f.poke<int64_t>(L.tensor_dim0, -8); }), "dimension 0 is -8");
-  expect_error(with([&](Bytes& f) { f.poke<int64_t>(L.tensor_dim0, 1ll << 62); }),
-               "tensor 'a'");
+  expect_error(with([&](Bytes& f) { f.poke<int64_t>(L.tensor_dim0, 1ll << 62); }), "tensor 'a'");
   expect_error(with([&](Bytes& f) { f.poke<uint32_t>(L.tensor_type, 77); }),
                "tensor 'a': unknown ggml type id 77");
   expect_error(with([&](Bytes& f) { f.poke<uint32_t>(L.tensor_type, 2); }),

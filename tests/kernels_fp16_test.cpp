@@ -13,7 +13,9 @@
 namespace qwen3 {
 namespace {
 
-__attribute__((target("f16c"))) float hw_h2f(uint16_t h) { return _cvtsh_ss(h); }
+__attribute__((target("f16c"))) float hw_h2f(uint16_t h) {
+  return _cvtsh_ss(h);
+}
 __attribute__((target("f16c"))) uint16_t hw_f2h(float f) {
   return _cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT);
 }
@@ -43,12 +45,26 @@ TEST(Fp16, EveryHalfMatchesHardware) {
 
 TEST(Fp16, FloatToHalfRoundsLikeHardware) {
   if (!cpu_features().f16c) GTEST_SKIP() << "no F16C";
-  std::vector<float> cases = {0.f, -0.f, 1.f, -1.f, 65504.f, 65520.f, 65519.f, 1e6f, -1e6f,
-                              5.96e-8f, 2.98e-8f, 2.99e-8f, 6.1e-5f, 6.097e-5f,
+  std::vector<float> cases = {0.f,
+                              -0.f,
+                              1.f,
+                              -1.f,
+                              65504.f,
+                              65520.f,
+                              65519.f,
+                              1e6f,
+                              -1e6f,
+                              5.96e-8f,
+                              2.98e-8f,
+                              2.99e-8f,
+                              6.1e-5f,
+                              6.097e-5f,
                               std::numeric_limits<float>::infinity(),
                               -std::numeric_limits<float>::infinity(),
-                              std::numeric_limits<float>::denorm_min(), 1.0009765625f,
-                              1.00048828125f /* tie -> even */, 1.00146484375f /* tie -> up */};
+                              std::numeric_limits<float>::denorm_min(),
+                              1.0009765625f,
+                              1.00048828125f /* tie -> even */,
+                              1.00146484375f /* tie -> up */};
   std::mt19937 rng(7);
   for (int i = 0; i < 200000; ++i) cases.push_back(from_bits(rng()));  // every exponent
   for (float f : cases) {
@@ -86,7 +102,7 @@ TEST(Bf16, RoundsToNearestEven) {
   EXPECT_EQ(fp32_to_bf16(from_bits(0x3F818000u)), 0x3F82);  // tie, odd rounds up
   EXPECT_EQ(fp32_to_bf16(from_bits(0x3F808001u)), 0x3F81);  // above the tie
   EXPECT_EQ(fp32_to_bf16(-2.0f), 0xC000);
-  EXPECT_EQ(fp32_to_bf16(from_bits(0x7F7FFFFFu)), 0x7F80);  // overflows to inf
+  EXPECT_EQ(fp32_to_bf16(from_bits(0x7F7FFFFFu)), 0x7F80);    // overflows to inf
   const uint16_t nan = fp32_to_bf16(from_bits(0x7F800001u));  // signalling NaN
   EXPECT_EQ(nan & 0x7F80, 0x7F80);
   EXPECT_NE(nan & 0x0040, 0);  // made quiet

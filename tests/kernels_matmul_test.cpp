@@ -141,7 +141,8 @@ TEST(Matmul, ForcedScalarIsTheReference) {
 
 TEST(Matmul, PrefillShapeMatchesReference) {
   // A prompt-sized product: many tokens, all micro-kernel tails (rows % 2, tokens % 4).
-  for (GgmlType t : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::F16}) {
+  for (GgmlType t :
+       {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::F16}) {
     Problem p = make_problem(t, 67, 512, 37, 11);
     const auto y = run(p, 2), y_ref = run_ref(p);
     const auto scale = abs_dots(p);

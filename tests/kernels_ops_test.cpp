@@ -25,7 +25,8 @@ TEST(Ops, RmsnormMatchesDefinition) {
     std::vector<float> y(n), y_ref(n), def(n);
     double ss = 0;
     for (float v : x) ss += static_cast<double>(v) * v;
-    for (int64_t i = 0; i < n; ++i) def[i] = static_cast<float>(x[i] / std::sqrt(ss / n + 1e-6) * w[i]);
+    for (int64_t i = 0; i < n; ++i)
+      def[i] = static_cast<float>(x[i] / std::sqrt(ss / n + 1e-6) * w[i]);
     rmsnorm_ref(x.data(), w.data(), y_ref.data(), n, 1e-6f);
     rmsnorm(x.data(), w.data(), y.data(), n, 1e-6f);
     expect_close(y_ref, def, 1e-6f, "rmsnorm_ref");
@@ -63,7 +64,8 @@ TEST(Ops, SiluMulMatchesDefinition) {
     auto g = testing::random_floats(n, 4, 6.f), u = testing::random_floats(n, 5);
     g[0] = -100.f;  // exp overflow region
     std::vector<float> a(n), b(n), def(n);
-    for (int64_t i = 0; i < n; ++i) def[i] = static_cast<float>(g[i] / (1 + std::exp(-static_cast<double>(g[i]))) * u[i]);
+    for (int64_t i = 0; i < n; ++i)
+      def[i] = static_cast<float>(g[i] / (1 + std::exp(-static_cast<double>(g[i]))) * u[i]);
     silu_mul_ref(g.data(), u.data(), a.data(), n);
     silu_mul(g.data(), u.data(), b.data(), n);
     expect_close(a, def, 1e-6f, "silu_mul_ref");
@@ -105,7 +107,8 @@ TEST(Ops, RopeNeoxMatchesDefinition) {
         const double ang = pos * std::pow(static_cast<double>(theta), -2.0 * i / head_dim);
         const double x0 = x[h * head_dim + i], x1 = x[h * head_dim + i + head_dim / 2];
         def[h * head_dim + i] = static_cast<float>(x0 * std::cos(ang) - x1 * std::sin(ang));
-        def[h * head_dim + i + head_dim / 2] = static_cast<float>(x0 * std::sin(ang) + x1 * std::cos(ang));
+        def[h * head_dim + i + head_dim / 2] =
+            static_cast<float>(x0 * std::sin(ang) + x1 * std::cos(ang));
       }
     rope_neox_ref(a.data(), heads, head_dim, c.data(), s.data());
     rope_neox(b.data(), heads, head_dim, c.data(), s.data());

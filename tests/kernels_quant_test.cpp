@@ -103,7 +103,8 @@ TEST(Quant, KQuantsRecoverExactGrids) {
   std::vector<float> x(256);
   for (int i = 0; i < 256; ++i) x[i] = static_cast<float>(i % 16);
   auto y = dequantize(GgmlType::Q4_K, quantize(GgmlType::Q4_K, x), 256);
-  for (int i = 0; i < 256; ++i) EXPECT_NEAR(y[i], x[i], 5e-4f * x[i] + 1e-5f) << i;  // fp16 d: 2^-11 relative
+  for (int i = 0; i < 256; ++i)
+    EXPECT_NEAR(y[i], x[i], 5e-4f * x[i] + 1e-5f) << i;  // fp16 d: 2^-11 relative
   for (int i = 0; i < 256; ++i) x[i] = static_cast<float>(i % 32);
   y = dequantize(GgmlType::Q5_K, quantize(GgmlType::Q5_K, x), 256);
   for (int i = 0; i < 256; ++i) EXPECT_NEAR(y[i], x[i], 5e-4f * x[i] + 1e-5f) << i;

@@ -42,7 +42,8 @@ std::string read_text(const std::string& path) {
 const std::string& tiny_q8() {  // made once by the real command
   static const std::string path = [] {
     const std::string p = tmp("tiny_q8_0.gguf");
-    const std::string cmd = std::string(QWEN3_BIN) + " gen-model --preset tiny --type q8_0 --seed 3 --tokenizer " +
+    const std::string cmd = std::string(QWEN3_BIN) +
+                            " gen-model --preset tiny --type q8_0 --seed 3 --tokenizer " +
                             QWEN3_TOKENIZER_DIR + "/tokenizer.json -o " + p;
     EXPECT_EQ(run(cmd), 0) << read_text(tmp("stderr.txt"));
     return p;
@@ -65,7 +66,8 @@ TEST(Qwen3Config, PresetsMatchTheReleasedShapes) {
   EXPECT_EQ(Qwen3Config::preset("4b").n_ff, 9728);
   EXPECT_FALSE(Qwen3Config::preset("8b").tied_embeddings);
   EXPECT_EQ(Qwen3Config::preset("8b").n_ff, 12288);
-  for (const auto& n : Qwen3Config::preset_names()) EXPECT_NO_THROW(Qwen3Config::preset(n).validate());
+  for (const auto& n : Qwen3Config::preset_names())
+    EXPECT_NO_THROW(Qwen3Config::preset(n).validate());
   EXPECT_THROW(Qwen3Config::preset("70b"), std::invalid_argument);
   auto bad = c;
   bad.n_head_kv = 3;
@@ -118,11 +120,16 @@ std::string rewrite_with(const std::string& src, const std::string& out, const s
   gguf::GgufWriter w;
   for (const auto& k : f.keys()) {
     auto t = *f.type_of(k);
-    if (t == gguf::ValueType::STRING) w.set_string(k, *f.get_string(k));
-    else if (t == gguf::ValueType::FLOAT32) w.set_f32(k, static_cast<float>(*f.get_float(k)));
-    else if (t == gguf::ValueType::BOOL) w.set_bool(k, *f.get_bool(k));
-    else if (t == gguf::ValueType::UINT32) w.set_u32(k, static_cast<uint32_t>(*f.get_uint(k)));
-    else if (f.array_type_of(k) == gguf::ValueType::STRING) w.set_string_array(k, f.get_string_array(k));
+    if (t == gguf::ValueType::STRING)
+      w.set_string(k, *f.get_string(k));
+    else if (t == gguf::ValueType::FLOAT32)
+      w.set_f32(k, static_cast<float>(*f.get_float(k)));
+    else if (t == gguf::ValueType::BOOL)
+      w.set_bool(k, *f.get_bool(k));
+    else if (t == gguf::ValueType::UINT32)
+      w.set_u32(k, static_cast<uint32_t>(*f.get_uint(k)));
+    else if (f.array_type_of(k) == gguf::ValueType::STRING)
+      w.set_string_array(k, f.get_string_array(k));
     else if (f.array_type_of(k) == gguf::ValueType::INT32) {
       std::vector<int32_t> v;
       for (auto x : f.get_int_array(k)) v.push_back(static_cast<int32_t>(x));
@@ -131,7 +138,8 @@ std::string rewrite_with(const std::string& src, const std::string& out, const s
   }
   for (const auto& t : f.tensors()) {
     if (t.name == victim) {
-      w.add_tensor(t.name, type, dims, std::vector<uint8_t>(gguf::GgufWriter::tensor_nbytes(type, dims)));
+      w.add_tensor(t.name, type, dims,
+                   std::vector<uint8_t>(gguf::GgufWriter::tensor_nbytes(type, dims)));
     } else {
       w.add_tensor(t.name, t.type, t.dims, t.data, t.nbytes);
     }
@@ -142,7 +150,8 @@ std::string rewrite_with(const std::string& src, const std::string& out, const s
 
 TEST(Qwen3Model, UnsupportedTensorTypeAndShapeAreClearErrors) {
   const std::string& src = tiny_q8();
-  const std::string q81 = rewrite_with(src, "q81.gguf", "blk.1.ffn_up.weight", GgmlType::Q8_1, {64, 128});
+  const std::string q81 =
+      rewrite_with(src, "q81.gguf", "blk.1.ffn_up.weight", GgmlType::Q8_1, {64, 128});
   try {
     Qwen3Model::load(q81);
     FAIL();
@@ -151,13 +160,16 @@ TEST(Qwen3Model, UnsupportedTensorTypeAndShapeAreClearErrors) {
     EXPECT_NE(m.find("blk.1.ffn_up.weight"), std::string::npos) << m;
     EXPECT_NE(m.find("Q8_1"), std::string::npos) << m;
   }
-  const std::string shape = rewrite_with(src, "shape.gguf", "blk.0.attn_k.weight", GgmlType::F32, {64, 16});
+  const std::string shape =
+      rewrite_with(src, "shape.gguf", "blk.0.attn_k.weight", GgmlType::F32, {64, 16});
   try {
     Qwen3Model::load(shape);
     FAIL();
   } catch (const std::runtime_error& e) {
     const std::string m = e.what();
-    EXPECT_NE(m.find("blk.0.attn_k.weight has shape [64, 16], expected [64, 32]"), std::string::npos) << m;
+    EXPECT_NE(m.find("blk.0.attn_k.weight has shape [64, 16], expected [64, 32]"),
+              std::string::npos)
+        << m;
   }
   std::remove(q81.c_str());
   std::remove(shape.c_str());
@@ -170,11 +182,11 @@ TEST(GenModel, WritesLlamaCppMetadataAndTheRealTokenizer) {
   EXPECT_EQ(f.get_uint("general.file_type"), 7u);
   EXPECT_EQ(f.get_uint("general.alignment"), 32u);
   EXPECT_EQ(f.get_uint("general.quantization_version"), 2u);
-  for (const char* k : {"qwen3.block_count", "qwen3.context_length", "qwen3.embedding_length",
-                        "qwen3.feed_forward_length", "qwen3.attention.head_count",
-                        "qwen3.attention.head_count_kv", "qwen3.attention.key_length",
-                        "qwen3.attention.value_length", "qwen3.rope.freq_base",
-                        "qwen3.attention.layer_norm_rms_epsilon"})
+  for (const char* k :
+       {"qwen3.block_count", "qwen3.context_length", "qwen3.embedding_length",
+        "qwen3.feed_forward_length", "qwen3.attention.head_count", "qwen3.attention.head_count_kv",
+        "qwen3.attention.key_length", "qwen3.attention.value_length", "qwen3.rope.freq_base",
+        "qwen3.attention.layer_norm_rms_epsilon"})
     EXPECT_TRUE(f.has(k)) << k;
   EXPECT_EQ(f.type_of("qwen3.block_count"), gguf::ValueType::UINT32);
   EXPECT_EQ(f.type_of("qwen3.rope.freq_base"), gguf::ValueType::FLOAT32);
@@ -214,7 +226,8 @@ TEST(GenModel, KQuantsFallBackOnNarrowRowsLikeLlamaCpp) {
 
 TEST(GenModel, SameSeedSameFileAnyThreadCount) {
   const std::string a = tmp("det_a.gguf"), b = tmp("det_b.gguf"), c = tmp("det_c.gguf");
-  const std::string base = std::string(QWEN3_BIN) + " gen-model --preset tiny --layers 1 --type q4_0 ";
+  const std::string base =
+      std::string(QWEN3_BIN) + " gen-model --preset tiny --layers 1 --type q4_0 ";
   ASSERT_EQ(run(base + "--seed 5 -t 1 -o " + a), 0);
   ASSERT_EQ(run(base + "--seed 5 -t 2 -o " + b), 0);
   ASSERT_EQ(run(base + "--seed 6 -t 2 -o " + c), 0);
@@ -237,7 +250,9 @@ TEST(GenModel, BadArgumentsFailCleanly) {
 
 TEST(LogitsCommand, WritesEveryRowAndMatchesTheLibrary) {
   const std::string out = tmp("logits.f32");
-  ASSERT_EQ(run(std::string(QWEN3_BIN) + " logits -m " + tiny_q8() + " --ids 9707,11,1879,0 -t 2 -o " + out), 0)
+  ASSERT_EQ(run(std::string(QWEN3_BIN) + " logits -m " + tiny_q8() +
+                " --ids 9707,11,1879,0 -t 2 -o " + out),
+            0)
       << read_text(tmp("stderr.txt"));
   const std::string bytes = read_text(out);
   auto model = Qwen3Model::load(tiny_q8());

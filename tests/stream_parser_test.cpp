@@ -309,12 +309,12 @@ TEST(StreamParserProperty, SameMessageHoweverTheBytesAreCut) {
     EXPECT_EQ(calls, fed.msg.tool_calls.size());
     EXPECT_EQ(ends, 1u);
     EXPECT_EQ(fed.events.back().type, Type::kEnd);
-    if (!o.stop_strings.empty()) {
-      EXPECT_EQ(fed.msg.content.find("STOP"), std::string::npos);
+    // Stop strings match the generated text (markup included), before any tag is removed.
+    if (!o.stop_strings.empty() && s.find("STOP") != std::string::npos) {
+      EXPECT_EQ(fed.msg.end, StreamEnd::kStopString);
     }
     EXPECT_EQ(fed.msg.reasoning_content.find("<think>"), std::string::npos);
     EXPECT_EQ(fed.msg.reasoning_content.find("</think>"), std::string::npos);
-    EXPECT_EQ(fed.msg.content.find("</think>"), std::string::npos);
     ++checked;
   }
   EXPECT_EQ(checked, 3000);

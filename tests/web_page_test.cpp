@@ -21,8 +21,8 @@ TEST(WebPage, ChatInHeadlessChromium) {
   if (std::system("test -x /usr/bin/chromium") != 0) GTEST_SKIP() << "/usr/bin/chromium missing";
   const char* reply =
       "<think>\nThinking about **markdown**.\n</think>\n\nHere is code:\n\n```python\n"
-      "print(\"hi\")\n```\n\n<script>window.__pwned=1</script><img src=x "
-      "onerror=\"window.__pwned=2\"> and **bold** text. Some more words so that the reply "
+      "print(\"hi\")\n```\n\n<script>window.xssA=1</script><img src=x "
+      "onerror=\"window.xssB=2\"> and **bold** text. Some more words so that the reply "
       "takes a while to stream in the browser.<|im_end|>";
   RunningServer srv(replay_options(reply, 25));
   std::string shot = std::string(QWEN3_BUILD_DIR) + "/web_page_test.png";

@@ -152,24 +152,24 @@ int run_bench(const BenchArgs& a) {
 }
 
 Registrar reg({"bench", "Prompt-processing and generation speed (tokens/s)", [](CLI::App& app) {
-  auto a = std::make_shared<BenchArgs>();
-  app.add_option("-m,--model", a->model, "Model (.gguf)")->required();
-  app.add_option("-p,--n-prompt", a->n_prompt, "Prompt tokens, evaluated at once")
-      ->check(CLI::Range(0, 1 << 20));
-  app.add_option("-n,--n-gen", a->n_gen, "Generated tokens, one at a time")
-      ->check(CLI::Range(0, 1 << 20));
-  app.add_option("-t,--threads", a->threads, "Threads (0 = physical cores)")
-      ->check(CLI::Range(0, 1024));
-  app.add_option("-r,--repetitions", a->reps, "Repetitions (medians are reported)")
-      ->check(CLI::Range(1, 1000));
-  app.add_option("--seed", a->seed, "Seed of the random prompt");
-  app.add_flag("--json", a->json, "Print one JSON object");
-  return [a]() -> int {
-    if (a->n_prompt == 0 && a->n_gen == 0)
-      throw std::invalid_argument("nothing to measure: -p and -n are both 0");
-    return run_bench(*a);
-  };
-}});
+                 auto a = std::make_shared<BenchArgs>();
+                 app.add_option("-m,--model", a->model, "Model (.gguf)")->required();
+                 app.add_option("-p,--n-prompt", a->n_prompt, "Prompt tokens, evaluated at once")
+                     ->check(CLI::Range(0, 1 << 20));
+                 app.add_option("-n,--n-gen", a->n_gen, "Generated tokens, one at a time")
+                     ->check(CLI::Range(0, 1 << 20));
+                 app.add_option("-t,--threads", a->threads, "Threads (0 = physical cores)")
+                     ->check(CLI::Range(0, 1024));
+                 app.add_option("-r,--repetitions", a->reps, "Repetitions (medians are reported)")
+                     ->check(CLI::Range(1, 1000));
+                 app.add_option("--seed", a->seed, "Seed of the random prompt");
+                 app.add_flag("--json", a->json, "Print one JSON object");
+                 return [a]() -> int {
+                   if (a->n_prompt == 0 && a->n_gen == 0)
+                     throw std::invalid_argument("nothing to measure: -p and -n are both 0");
+                   return run_bench(*a);
+                 };
+               }});
 
 }  // namespace
 }  // namespace qwen3::cli

@@ -44,7 +44,11 @@ bool use_avx2() {
   return f.avx2 && f.fma && f.f16c && !forced().load(std::memory_order_relaxed);
 }
 
-void set_force_scalar(bool force) { forced().store(force); }
-bool force_scalar() { return forced().load(); }
+void set_force_scalar(bool force) {
+  forced().store(force);
+}
+bool force_scalar() {
+  return forced().load();
+}
 
 }  // namespace qwen3

@@ -45,7 +45,9 @@ const Fp16Table& table() {
 
 }  // namespace
 
-float fp16_to_fp32(uint16_t h) { return table().v[h]; }
+float fp16_to_fp32(uint16_t h) {
+  return table().v[h];
+}
 
 uint16_t fp32_to_fp16(float f) {
   float base = (__builtin_fabsf(f) * 0x1.0p+112f) * 0x1.0p-110f;
@@ -62,7 +64,9 @@ uint16_t fp32_to_fp16(float f) {
   return static_cast<uint16_t>((sign >> 16) | (shl1_w > 0xFF000000u ? 0x7E00u : nonsign));
 }
 
-float bf16_to_fp32(uint16_t h) { return from_bits(static_cast<uint32_t>(h) << 16); }
+float bf16_to_fp32(uint16_t h) {
+  return from_bits(static_cast<uint32_t>(h) << 16);
+}
 
 uint16_t fp32_to_bf16(float f) {
   const uint32_t u = to_bits(f);

@@ -51,6 +51,9 @@ void q4_0_rows8(int64_t n, const void* w, size_t ws, const void* x, size_t xs, i
 void q4_K_rows8(int64_t n, const void* w, size_t ws, const void* x, size_t xs, int nt, float* y,
                 int64_t ldy);
 
+void q8_0_rows8(int64_t n, const void* w, size_t ws, const void* x, size_t xs, int nt, float* y,
+                int64_t ldy);
+
 // ops.h kernels
 void rmsnorm(const float* x, const float* w, float* y, int64_t n, float eps);
 void softmax(float* x, int64_t n);

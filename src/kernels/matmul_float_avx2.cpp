@@ -11,7 +11,9 @@ struct LoadF32 {
   static __m256 load8(const uint8_t* row, int64_t i) {
     return _mm256_loadu_ps(reinterpret_cast<const float*>(row) + i);
   }
-  static float load1(const uint8_t* row, int64_t i) { return reinterpret_cast<const float*>(row)[i]; }
+  static float load1(const uint8_t* row, int64_t i) {
+    return reinterpret_cast<const float*>(row)[i];
+  }
 };
 struct LoadF16 {
   static __m256 load8(const uint8_t* row, int64_t i) {
@@ -23,7 +25,8 @@ struct LoadF16 {
 };
 struct LoadBF16 {
   static __m256 load8(const uint8_t* row, int64_t i) {
-    const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * i)));
+    const __m256i v =
+        _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * i)));
     return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
   }
   static float load1(const uint8_t* row, int64_t i) {
@@ -82,18 +85,30 @@ namespace qwen3::detail {
 
 TileFn tile_avx2(GgmlType t) {
   switch (t) {
-    case GgmlType::F32: return avx2::tile_f32;
-    case GgmlType::F16: return avx2::tile_f16;
-    case GgmlType::BF16: return avx2::tile_bf16;
-    case GgmlType::Q4_0: return avx2::tile_q4_0;
-    case GgmlType::Q4_1: return avx2::tile_q4_1;
-    case GgmlType::Q5_0: return avx2::tile_q5_0;
-    case GgmlType::Q5_1: return avx2::tile_q5_1;
-    case GgmlType::Q8_0: return avx2::tile_q8_0;
-    case GgmlType::Q4_K: return avx2::tile_q4_K;
-    case GgmlType::Q5_K: return avx2::tile_q5_K;
-    case GgmlType::Q6_K: return avx2::tile_q6_K;
-    default: return nullptr;
+    case GgmlType::F32:
+      return avx2::tile_f32;
+    case GgmlType::F16:
+      return avx2::tile_f16;
+    case GgmlType::BF16:
+      return avx2::tile_bf16;
+    case GgmlType::Q4_0:
+      return avx2::tile_q4_0;
+    case GgmlType::Q4_1:
+      return avx2::tile_q4_1;
+    case GgmlType::Q5_0:
+      return avx2::tile_q5_0;
+    case GgmlType::Q5_1:
+      return avx2::tile_q5_1;
+    case GgmlType::Q8_0:
+      return avx2::tile_q8_0;
+    case GgmlType::Q4_K:
+      return avx2::tile_q4_K;
+    case GgmlType::Q5_K:
+      return avx2::tile_q5_K;
+    case GgmlType::Q6_K:
+      return avx2::tile_q6_K;
+    default:
+      return nullptr;
   }
 }
 

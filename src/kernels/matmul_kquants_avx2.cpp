@@ -42,8 +42,8 @@ struct AsymKernel {
             _mm256_cvtepu8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(mins2)));
         __m256i sumi[T];
         for (int t = 0; t < T; ++t) sumi[t] = _mm256_setzero_si256();
-        const __m256i hbits = kFive ? load256(reinterpret_cast<const uint8_t*>(&blk) + 16)
-                                    : _mm256_setzero_si256();
+        const __m256i hbits =
+            kFive ? load256(reinterpret_cast<const uint8_t*>(&blk) + 16) : _mm256_setzero_si256();
         for (int j = 0; j < 4; ++j) {
           const __m256i q = load256(blk.qs + 32 * j);
           __m256i ql = _mm256_and_si256(q, m4);
@@ -53,7 +53,8 @@ struct AsymKernel {
             ql = _mm256_or_si256(
                 ql, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j), one), 4));
             qh = _mm256_or_si256(
-                qh, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j + 1), one), 4));
+                qh,
+                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j + 1), one), 4));
           }
           const __m256i sl = _mm256_set1_epi16(sc[2 * j]);
           const __m256i sh = _mm256_set1_epi16(sc[2 * j + 1]);
@@ -68,8 +69,10 @@ struct AsymKernel {
         for (int t = 0; t < T; ++t) {
           const BlockQ8_K& a = act(x, xs, t)[b];
           const __m256i summ = _mm256_madd_epi16(vmins, load256(a.bsums));
-          acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi[t]), _mm256_set1_ps(d * a.d), acc[r][t]);
-          acc[r][t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(summ), _mm256_set1_ps(dmin * a.d), acc[r][t]);
+          acc[r][t] =
+              _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi[t]), _mm256_set1_ps(d * a.d), acc[r][t]);
+          acc[r][t] =
+              _mm256_fnmadd_ps(_mm256_cvtepi32_ps(summ), _mm256_set1_ps(dmin * a.d), acc[r][t]);
         }
       }
     }
@@ -99,17 +102,22 @@ struct Q6Kernel {
           const __m256i qa = load256(blk.ql + 64 * c), qb = load256(blk.ql + 64 * c + 32);
           const __m256i hh = load256(blk.qh + 32 * c);
           __m256i q[4];
-          q[0] = _mm256_or_si256(_mm256_and_si256(qa, m4), _mm256_and_si256(_mm256_slli_epi16(hh, 4), m30));
-          q[1] = _mm256_or_si256(_mm256_and_si256(qb, m4), _mm256_and_si256(_mm256_slli_epi16(hh, 2), m30));
-          q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qa, 4), m4), _mm256_and_si256(hh, m30));
+          q[0] = _mm256_or_si256(_mm256_and_si256(qa, m4),
+                                 _mm256_and_si256(_mm256_slli_epi16(hh, 4), m30));
+          q[1] = _mm256_or_si256(_mm256_and_si256(qb, m4),
+                                 _mm256_and_si256(_mm256_slli_epi16(hh, 2), m30));
+          q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qa, 4), m4),
+                                 _mm256_and_si256(hh, m30));
           q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qb, 4), m4),
                                  _mm256_and_si256(_mm256_srli_epi16(hh, 2), m30));
           for (int k = 0; k < 4; ++k) {
             const int g = 8 * c + 2 * k;  // the two 16-element groups of q[k]
-            const __m256i s = _mm256_set_m128i(_mm_set1_epi16(blk.scales[g + 1]), _mm_set1_epi16(blk.scales[g]));
+            const __m256i s =
+                _mm256_set_m128i(_mm_set1_epi16(blk.scales[g + 1]), _mm_set1_epi16(blk.scales[g]));
             for (int t = 0; t < T; ++t) {
               const int8_t* q8 = act(x, xs, t)[b].qs + 128 * c + 32 * k;
-              sumi[t] = _mm256_add_epi32(sumi[t], _mm256_madd_epi16(s, _mm256_maddubs_epi16(q[k], load256(q8))));
+              sumi[t] = _mm256_add_epi32(
+                  sumi[t], _mm256_madd_epi16(s, _mm256_maddubs_epi16(q[k], load256(q8))));
             }
           }
         }
@@ -136,8 +144,8 @@ void tile_q4_K(int64_t n, const void* w, size_t ws, int nr, const void* x, size_
     for (; r + 8 <= nr; r += 8)
       q4_K_rows8(n, static_cast<const uint8_t*>(w) + r * ws, ws, x, xs, nt, y + r, ldy);
   if (r < nr)
-    drive<AsymKernel<BlockQ4_K, false>>(n, static_cast<const uint8_t*>(w) + r * ws, ws, nr - r,
-                                        x, xs, nt, y + r, ldy);
+    drive<AsymKernel<BlockQ4_K, false>>(n, static_cast<const uint8_t*>(w) + r * ws, ws, nr - r, x,
+                                        xs, nt, y + r, ldy);
 }
 void tile_q5_K(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
                float* y, int64_t ldy) {

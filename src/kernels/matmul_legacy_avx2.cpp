@@ -21,8 +21,8 @@ inline __m256i nibbles(const uint8_t* qs) {
 inline __m256i high_bits(const uint8_t* qh) {
   uint32_t x32;
   std::memcpy(&x32, qh, 4);
-  const __m256i shuf = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
-                                         0x0101010101010101, 0x0000000000000000);
+  const __m256i shuf = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101,
+                                         0x0000000000000000);
   __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(x32)), shuf);
   bytes = _mm256_or_si256(bytes, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe));
   return _mm256_and_si256(_mm256_cmpeq_epi8(bytes, _mm256_set1_epi64x(-1)), _mm256_set1_epi8(0x10));
@@ -74,7 +74,8 @@ struct SymKernel {
             p = _mm256_madd_epi16(_mm256_maddubs_epi16(wq[r], xv), ones);
             p = _mm256_sub_epi32(p, _mm256_set1_epi32(a.sum * kOffsetTimes8));
           }
-          acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw[r] * a.d), acc[r][t]);
+          acc[r][t] =
+              _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw[r] * a.d), acc[r][t]);
         }
       }
     }
@@ -125,7 +126,8 @@ struct MinKernel {
         const float xsum = a.d * static_cast<float>(a.sum);
         for (int r = 0; r < R; ++r) {
           const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(wq[r], xv), ones);
-          acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw[r] * a.d), acc[r][t]);
+          acc[r][t] =
+              _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw[r] * a.d), acc[r][t]);
           accm[r][t] += mw[r] * xsum;
         }
       }
@@ -163,7 +165,13 @@ void tile_q5_0(int64_t n, const void* w, size_t ws, int nr, const void* x, size_
 }
 void tile_q8_0(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
                float* y, int64_t ldy) {
-  drive<SymKernel<BlockQ8_0, -1>>(n, w, ws, nr, x, xs, nt, y, ldy);
+  int r = 0;
+  if (nt >= 4)
+    for (; r + 8 <= nr; r += 8)
+      q8_0_rows8(n, static_cast<const uint8_t*>(w) + r * ws, ws, x, xs, nt, y + r, ldy);
+  if (r < nr)
+    drive<SymKernel<BlockQ8_0, -1>>(n, static_cast<const uint8_t*>(w) + r * ws, ws, nr - r, x,
+                                    xs, nt, y + r, ldy);
 }
 void tile_q4_1(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
                float* y, int64_t ldy) {

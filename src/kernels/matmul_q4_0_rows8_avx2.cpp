@@ -27,17 +27,16 @@ void repack(const uint8_t* w, size_t ws, int64_t nb, Rows8Block* out) {
       out[b].d[r] = h2f(blk.d);
       alignas(32) uint8_t v[32];
       const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.qs));
-      _mm256_store_si256(reinterpret_cast<__m256i*>(v),
-                         _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q),
-                                          _mm256_set1_epi8(0x0F)));
+      _mm256_store_si256(
+          reinterpret_cast<__m256i*>(v),
+          _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0F)));
       for (int k = 0; k < 8; ++k) std::memcpy(&out[b].q[k][4 * r], v + 4 * k, 4);
     }
   }
 }
 
 template <int T>
-void sweep(const Rows8Block* wb, int64_t nb, const uint8_t* x, size_t xs, float* y,
-           int64_t ldy) {
+void sweep(const Rows8Block* wb, int64_t nb, const uint8_t* x, size_t xs, float* y, int64_t ldy) {
   __m256 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
   const __m256i ones = _mm256_set1_epi16(1);
@@ -80,10 +79,17 @@ void q4_0_rows8(int64_t n, const void* w, size_t ws, const void* xv, size_t xs, 
   int t = 0;
   for (; t + 4 <= nt; t += 4) sweep<4>(buf.data(), nb, x + t * xs, xs, y + t * ldy, ldy);
   switch (nt - t) {
-    case 3: sweep<3>(buf.data(), nb, x + t * xs, xs, y + t * ldy, ldy); break;
-    case 2: sweep<2>(buf.data(), nb, x + t * xs, xs, y + t * ldy, ldy); break;
-    case 1: sweep<1>(buf.data(), nb, x + t * xs, xs, y + t * ldy, ldy); break;
-    default: break;
+    case 3:
+      sweep<3>(buf.data(), nb, x + t * xs, xs, y + t * ldy, ldy);
+      break;
+    case 2:
+      sweep<2>(buf.data(), nb, x + t * xs, xs, y + t * ldy, ldy);
+      break;
+    case 1:
+      sweep<1>(buf.data(), nb, x + t * xs, xs, y + t * ldy, ldy);
+      break;
+    default:
+      break;
   }
 }
 

@@ -12,8 +12,8 @@ namespace {
 
 struct alignas(32) Rows8SuperBlock {
   float d[8], dmin[8];
-  int16_t sc[8][16];   // sub-block j: lanes 2r, 2r+1 = scale of row r
-  int16_t mn[4][16];   // sub-blocks 2p, 2p+1: lanes 2r, 2r+1 = their mins in row r
+  int16_t sc[8][16];    // sub-block j: lanes 2r, 2r+1 = scale of row r
+  int16_t mn[4][16];    // sub-blocks 2p, 2p+1: lanes 2r, 2r+1 = their mins in row r
   uint8_t q[8][8][32];  // q[j][k][4r + e] = weight 32j + 4k + e of row r, 0..15
 };
 
@@ -33,7 +33,8 @@ void repack(const uint8_t* w, size_t ws, int64_t nb, Rows8SuperBlock* out) {
       for (int c = 0; c < 4; ++c) {
         const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * c));
         alignas(32) uint8_t lo[32], hi[32];
-        _mm256_store_si256(reinterpret_cast<__m256i*>(lo), _mm256_and_si256(q, _mm256_set1_epi8(0x0F)));
+        _mm256_store_si256(reinterpret_cast<__m256i*>(lo),
+                           _mm256_and_si256(q, _mm256_set1_epi8(0x0F)));
         _mm256_store_si256(reinterpret_cast<__m256i*>(hi),
                            _mm256_and_si256(_mm256_srli_epi16(q, 4), _mm256_set1_epi8(0x0F)));
         for (int k = 0; k < 8; ++k) {
@@ -106,10 +107,17 @@ void q4_K_rows8(int64_t n, const void* w, size_t ws, const void* xv, size_t xs, 
   int t = 0;
   for (; t + 4 <= nt; t += 4) sweep<4>(buf.data(), nb, x + t * xs, xs, y + t * ldy, ldy);
   switch (nt - t) {
-    case 3: sweep<3>(buf.data(), nb, x + t * xs, xs, y + t * ldy, ldy); break;
-    case 2: sweep<2>(buf.data(), nb, x + t * xs, xs, y + t * ldy, ldy); break;
-    case 1: sweep<1>(buf.data(), nb, x + t * xs, xs, y + t * ldy, ldy); break;
-    default: break;
+    case 3:
+      sweep<3>(buf.data(), nb, x + t * xs, xs, y + t * ldy, ldy);
+      break;
+    case 2:
+      sweep<2>(buf.data(), nb, x + t * xs, xs, y + t * ldy, ldy);
+      break;
+    case 1:
+      sweep<1>(buf.data(), nb, x + t * xs, xs, y + t * ldy, ldy);
+      break;
+    default:
+      break;
   }
 }
 

@@ -20,8 +20,8 @@ void rmsnorm(const float* x, const float* w, float* y, int64_t n, float eps) {
   const __m256 vs = _mm256_set1_ps(s);
   i = 0;
   for (; i + 8 <= n; i += 8)
-    _mm256_storeu_ps(y + i,
-                     _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), vs), _mm256_loadu_ps(w + i)));
+    _mm256_storeu_ps(
+        y + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), vs), _mm256_loadu_ps(w + i)));
   for (; i < n; ++i) y[i] = x[i] * s * w[i];
 }
 

@@ -49,24 +49,37 @@ void dequantize_row_ref(GgmlType t, const void* src, float* dst, int64_t n) {
   check_row(t, n, "dequantize_row");
   const auto* u16 = static_cast<const uint16_t*>(src);
   switch (t) {
-    case GgmlType::F32: std::memcpy(dst, src, n * sizeof(float)); return;
+    case GgmlType::F32:
+      std::memcpy(dst, src, n * sizeof(float));
+      return;
     case GgmlType::F16:
       for (int64_t i = 0; i < n; ++i) dst[i] = fp16_to_fp32(u16[i]);
       return;
     case GgmlType::BF16:
       for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_fp32(u16[i]);
       return;
-    case GgmlType::Q4_0: return ref::dequantize_q4_0(static_cast<const BlockQ4_0*>(src), dst, n);
-    case GgmlType::Q4_1: return ref::dequantize_q4_1(static_cast<const BlockQ4_1*>(src), dst, n);
-    case GgmlType::Q5_0: return ref::dequantize_q5_0(static_cast<const BlockQ5_0*>(src), dst, n);
-    case GgmlType::Q5_1: return ref::dequantize_q5_1(static_cast<const BlockQ5_1*>(src), dst, n);
-    case GgmlType::Q8_0: return ref::dequantize_q8_0(static_cast<const BlockQ8_0*>(src), dst, n);
-    case GgmlType::Q8_1: return ref::dequantize_q8_1(static_cast<const BlockQ8_1*>(src), dst, n);
-    case GgmlType::Q4_K: return ref::dequantize_q4_K(static_cast<const BlockQ4_K*>(src), dst, n);
-    case GgmlType::Q5_K: return ref::dequantize_q5_K(static_cast<const BlockQ5_K*>(src), dst, n);
-    case GgmlType::Q6_K: return ref::dequantize_q6_K(static_cast<const BlockQ6_K*>(src), dst, n);
-    case GgmlType::Q8_K: return ref::dequantize_q8_K(static_cast<const BlockQ8_K*>(src), dst, n);
-    default: break;
+    case GgmlType::Q4_0:
+      return ref::dequantize_q4_0(static_cast<const BlockQ4_0*>(src), dst, n);
+    case GgmlType::Q4_1:
+      return ref::dequantize_q4_1(static_cast<const BlockQ4_1*>(src), dst, n);
+    case GgmlType::Q5_0:
+      return ref::dequantize_q5_0(static_cast<const BlockQ5_0*>(src), dst, n);
+    case GgmlType::Q5_1:
+      return ref::dequantize_q5_1(static_cast<const BlockQ5_1*>(src), dst, n);
+    case GgmlType::Q8_0:
+      return ref::dequantize_q8_0(static_cast<const BlockQ8_0*>(src), dst, n);
+    case GgmlType::Q8_1:
+      return ref::dequantize_q8_1(static_cast<const BlockQ8_1*>(src), dst, n);
+    case GgmlType::Q4_K:
+      return ref::dequantize_q4_K(static_cast<const BlockQ4_K*>(src), dst, n);
+    case GgmlType::Q5_K:
+      return ref::dequantize_q5_K(static_cast<const BlockQ5_K*>(src), dst, n);
+    case GgmlType::Q6_K:
+      return ref::dequantize_q6_K(static_cast<const BlockQ6_K*>(src), dst, n);
+    case GgmlType::Q8_K:
+      return ref::dequantize_q8_K(static_cast<const BlockQ8_K*>(src), dst, n);
+    default:
+      break;
   }
 }
 
@@ -74,34 +87,51 @@ void quantize_row_ref(GgmlType t, const float* src, void* dst, int64_t n) {
   check_row(t, n, "quantize_row");
   auto* u16 = static_cast<uint16_t*>(dst);
   switch (t) {
-    case GgmlType::F32: std::memcpy(dst, src, n * sizeof(float)); return;
+    case GgmlType::F32:
+      std::memcpy(dst, src, n * sizeof(float));
+      return;
     case GgmlType::F16:
       for (int64_t i = 0; i < n; ++i) u16[i] = fp32_to_fp16(src[i]);
       return;
     case GgmlType::BF16:
       for (int64_t i = 0; i < n; ++i) u16[i] = fp32_to_bf16(src[i]);
       return;
-    case GgmlType::Q4_0: return ref::quantize_q4_0(src, static_cast<BlockQ4_0*>(dst), n);
-    case GgmlType::Q4_1: return ref::quantize_q4_1(src, static_cast<BlockQ4_1*>(dst), n);
-    case GgmlType::Q5_0: return ref::quantize_q5_0(src, static_cast<BlockQ5_0*>(dst), n);
-    case GgmlType::Q5_1: return ref::quantize_q5_1(src, static_cast<BlockQ5_1*>(dst), n);
-    case GgmlType::Q8_0: return ref::quantize_q8_0(src, static_cast<BlockQ8_0*>(dst), n);
-    case GgmlType::Q8_1: return ref::quantize_q8_1(src, static_cast<BlockQ8_1*>(dst), n);
-    case GgmlType::Q4_K: return ref::quantize_q4_K(src, static_cast<BlockQ4_K*>(dst), n);
-    case GgmlType::Q5_K: return ref::quantize_q5_K(src, static_cast<BlockQ5_K*>(dst), n);
-    case GgmlType::Q6_K: return ref::quantize_q6_K(src, static_cast<BlockQ6_K*>(dst), n);
-    case GgmlType::Q8_K: return ref::quantize_q8_K(src, static_cast<BlockQ8_K*>(dst), n);
-    default: break;
+    case GgmlType::Q4_0:
+      return ref::quantize_q4_0(src, static_cast<BlockQ4_0*>(dst), n);
+    case GgmlType::Q4_1:
+      return ref::quantize_q4_1(src, static_cast<BlockQ4_1*>(dst), n);
+    case GgmlType::Q5_0:
+      return ref::quantize_q5_0(src, static_cast<BlockQ5_0*>(dst), n);
+    case GgmlType::Q5_1:
+      return ref::quantize_q5_1(src, static_cast<BlockQ5_1*>(dst), n);
+    case GgmlType::Q8_0:
+      return ref::quantize_q8_0(src, static_cast<BlockQ8_0*>(dst), n);
+    case GgmlType::Q8_1:
+      return ref::quantize_q8_1(src, static_cast<BlockQ8_1*>(dst), n);
+    case GgmlType::Q4_K:
+      return ref::quantize_q4_K(src, static_cast<BlockQ4_K*>(dst), n);
+    case GgmlType::Q5_K:
+      return ref::quantize_q5_K(src, static_cast<BlockQ5_K*>(dst), n);
+    case GgmlType::Q6_K:
+      return ref::quantize_q6_K(src, static_cast<BlockQ6_K*>(dst), n);
+    case GgmlType::Q8_K:
+      return ref::quantize_q8_K(src, static_cast<BlockQ8_K*>(dst), n);
+    default:
+      break;
   }
 }
 
 void dequantize_row(GgmlType t, const void* src, float* dst, int64_t n) {
   if (use_avx2()) {
     check_row(t, n, "dequantize_row");
-    if (t == GgmlType::F16) return avx2::fp16_to_fp32_row(static_cast<const uint16_t*>(src), dst, n);
-    if (t == GgmlType::BF16) return avx2::bf16_to_fp32_row(static_cast<const uint16_t*>(src), dst, n);
-    if (t == GgmlType::Q4_0) return avx2::dequantize_q4_0(static_cast<const BlockQ4_0*>(src), dst, n);
-    if (t == GgmlType::Q8_0) return avx2::dequantize_q8_0(static_cast<const BlockQ8_0*>(src), dst, n);
+    if (t == GgmlType::F16)
+      return avx2::fp16_to_fp32_row(static_cast<const uint16_t*>(src), dst, n);
+    if (t == GgmlType::BF16)
+      return avx2::bf16_to_fp32_row(static_cast<const uint16_t*>(src), dst, n);
+    if (t == GgmlType::Q4_0)
+      return avx2::dequantize_q4_0(static_cast<const BlockQ4_0*>(src), dst, n);
+    if (t == GgmlType::Q8_0)
+      return avx2::dequantize_q8_0(static_cast<const BlockQ8_0*>(src), dst, n);
   }
   dequantize_row_ref(t, src, dst, n);
 }

@@ -9,7 +9,7 @@
 
 namespace qwen3 {
 
-constexpr int kQK = 32;    // block size of the legacy formats
+constexpr int kQK = 32;     // block size of the legacy formats
 constexpr int kQK_K = 256;  // super-block size of the K-quants
 constexpr int kKScaleSize = 12;
 

@@ -52,7 +52,8 @@ void quantize_q8_K(const float* x, BlockQ8_K* y, int64_t n) {
   const __m256 sign = _mm256_set1_ps(-0.0f);
   for (int64_t i = 0; i < n / kQK_K; ++i, x += kQK_K) {
     __m256 m = _mm256_setzero_ps();
-    for (int j = 0; j < kQK_K; j += 8) m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + j)));
+    for (int j = 0; j < kQK_K; j += 8)
+      m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + j)));
     const float amax = hmax(m);
     if (amax == 0.f) {
       std::memset(&y[i], 0, sizeof(BlockQ8_K));
@@ -78,7 +79,8 @@ void quantize_q8_K(const float* x, BlockQ8_K* y, int64_t n) {
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(y[i].qs + j), q);
     }
     for (int g = 0; g < kQK_K / 16; ++g) {
-      const __m256i v = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(y[i].qs + g * 16)));
+      const __m256i v =
+          _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(y[i].qs + g * 16)));
       y[i].bsums[g] = static_cast<int16_t>(hsum_i32(_mm256_madd_epi16(v, _mm256_set1_epi16(1))));
     }
     y[i].d = 1 / iscale;
@@ -107,7 +109,8 @@ void dequantize_q8_0(const BlockQ8_0* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n / 32; ++i, y += 32) {
     const __m256 d = _mm256_set1_ps(h2f(x[i].d));
     for (int j = 0; j < 32; j += 8) {
-      const __m256i v = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(x[i].qs + j)));
+      const __m256i v =
+          _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(x[i].qs + j)));
       _mm256_storeu_ps(y + j, _mm256_mul_ps(_mm256_cvtepi32_ps(v), d));
     }
   }

@@ -29,7 +29,9 @@ inline float hmax(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
+inline float h2f(uint16_t h) {
+  return _cvtsh_ss(h);
+}
 
 // exp(x) for 8 floats: Cephes-style range reduction and a degree-5 polynomial
 // (relative error ~2e-7); clamps to [-88.4, 88.4] so it never yields inf/NaN for finite x.

@@ -31,8 +31,7 @@ int physical_core_count() {
 ThreadPool::ThreadPool(int n_threads)
     : n_threads_(n_threads > 0 ? n_threads : physical_core_count()) {}
 
-void ThreadPool::parallel_for(int64_t n,
-                              const std::function<void(int64_t, int64_t, int)>& fn) {
+void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn) {
   if (n <= 0) return;
   const int nt = static_cast<int>(std::min<int64_t>(n_threads_, n));
   if (nt <= 1 || omp_in_parallel()) {

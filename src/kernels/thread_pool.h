@@ -18,7 +18,8 @@ class ThreadPool {
   // Calls fn(begin, end, thread) for size() (or fewer, if n is small) contiguous
   // chunks covering [0, n), in parallel; returns once all have finished. Nested calls
   // from inside fn run serially on the calling thread.
-  void parallel_for(int64_t n, const std::function<void(int64_t begin, int64_t end, int thread)>& fn);
+  void parallel_for(int64_t n,
+                    const std::function<void(int64_t begin, int64_t end, int thread)>& fn);
 
  private:
   int n_threads_;

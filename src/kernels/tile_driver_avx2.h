@@ -13,17 +13,24 @@ namespace qwen3::avx2 {
 // K provides: template <int R, int T> static void run(int64_t n, const uint8_t* w,
 // size_t ws, const uint8_t* x, size_t xs, float* y, int64_t ldy);
 template <class K, int R>
-inline void run_tokens(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs,
-                       int nt, float* y, int64_t ldy) {
+inline void run_tokens(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, int nt,
+                       float* y, int64_t ldy) {
   int t = 0;
   for (; t + 4 <= nt; t += 4) K::template run<R, 4>(n, w, ws, x + t * xs, xs, y + t * ldy, ldy);
   const uint8_t* xt = x + t * xs;
   float* yt = y + t * ldy;
   switch (nt - t) {
-    case 3: K::template run<R, 3>(n, w, ws, xt, xs, yt, ldy); break;
-    case 2: K::template run<R, 2>(n, w, ws, xt, xs, yt, ldy); break;
-    case 1: K::template run<R, 1>(n, w, ws, xt, xs, yt, ldy); break;
-    default: break;
+    case 3:
+      K::template run<R, 3>(n, w, ws, xt, xs, yt, ldy);
+      break;
+    case 2:
+      K::template run<R, 2>(n, w, ws, xt, xs, yt, ldy);
+      break;
+    case 1:
+      K::template run<R, 1>(n, w, ws, xt, xs, yt, ldy);
+      break;
+    default:
+      break;
   }
 }
 

@@ -41,8 +41,8 @@ int q5_dot_int(const B& w, const int8_t* xq, int offset) {
   for (int j = 0; j < kQK / 2; ++j) {
     const int h0 = ((qh >> j) << 4) & 0x10;
     const int h1 = (qh >> (j + 12)) & 0x10;
-    sumi += (((w.qs[j] & 0x0F) | h0) - offset) * xq[j] +
-            (((w.qs[j] >> 4) | h1) - offset) * xq[j + 16];
+    sumi +=
+        (((w.qs[j] & 0x0F) | h0) - offset) * xq[j] + (((w.qs[j] >> 4) | h1) - offset) * xq[j + 16];
   }
   return sumi;
 }
@@ -154,19 +154,25 @@ ActFormat act_format(GgmlType t) {
     case GgmlType::Q4_1:
     case GgmlType::Q5_0:
     case GgmlType::Q5_1:
-    case GgmlType::Q8_0: return ActFormat::Q8;
+    case GgmlType::Q8_0:
+      return ActFormat::Q8;
     case GgmlType::Q4_K:
     case GgmlType::Q5_K:
-    case GgmlType::Q6_K: return ActFormat::Q8K;
-    default: return ActFormat::F32;
+    case GgmlType::Q6_K:
+      return ActFormat::Q8K;
+    default:
+      return ActFormat::F32;
   }
 }
 
 size_t act_row_size(ActFormat f, int64_t cols) {
   switch (f) {
-    case ActFormat::Q8: return static_cast<size_t>(cols / kQK) * sizeof(ActQ8);
-    case ActFormat::Q8K: return static_cast<size_t>(cols / kQK_K) * sizeof(BlockQ8_K);
-    default: return static_cast<size_t>(cols) * sizeof(float);
+    case ActFormat::Q8:
+      return static_cast<size_t>(cols / kQK) * sizeof(ActQ8);
+    case ActFormat::Q8K:
+      return static_cast<size_t>(cols / kQK_K) * sizeof(BlockQ8_K);
+    default:
+      return static_cast<size_t>(cols) * sizeof(float);
   }
 }
 
@@ -194,11 +200,14 @@ void quantize_act_ref(ActFormat f, const float* x, void* y, int64_t cols) {
 
 float vec_dot_ref(GgmlType t, int64_t n, const void* w, const void* x) {
   switch (t) {
-    case GgmlType::F32: return dot_f32(n, static_cast<const float*>(w), static_cast<const float*>(x));
+    case GgmlType::F32:
+      return dot_f32(n, static_cast<const float*>(w), static_cast<const float*>(x));
     case GgmlType::F16:
-      return dot_half<fp16_to_fp32>(n, static_cast<const uint16_t*>(w), static_cast<const float*>(x));
+      return dot_half<fp16_to_fp32>(n, static_cast<const uint16_t*>(w),
+                                    static_cast<const float*>(x));
     case GgmlType::BF16:
-      return dot_half<bf16_to_fp32>(n, static_cast<const uint16_t*>(w), static_cast<const float*>(x));
+      return dot_half<bf16_to_fp32>(n, static_cast<const uint16_t*>(w),
+                                    static_cast<const float*>(x));
     case GgmlType::Q4_0:
       return dot_q4_0(n, static_cast<const BlockQ4_0*>(w), static_cast<const ActQ8*>(x));
     case GgmlType::Q4_1:
@@ -210,29 +219,44 @@ float vec_dot_ref(GgmlType t, int64_t n, const void* w, const void* x) {
     case GgmlType::Q8_0:
       return dot_q8_0(n, static_cast<const BlockQ8_0*>(w), static_cast<const ActQ8*>(x));
     case GgmlType::Q4_K:
-      return dot_qk_asym<false>(n, static_cast<const BlockQ4_K*>(w), static_cast<const BlockQ8_K*>(x));
+      return dot_qk_asym<false>(n, static_cast<const BlockQ4_K*>(w),
+                                static_cast<const BlockQ8_K*>(x));
     case GgmlType::Q5_K:
-      return dot_qk_asym<true>(n, static_cast<const BlockQ5_K*>(w), static_cast<const BlockQ8_K*>(x));
+      return dot_qk_asym<true>(n, static_cast<const BlockQ5_K*>(w),
+                               static_cast<const BlockQ8_K*>(x));
     case GgmlType::Q6_K:
       return dot_q6_K(n, static_cast<const BlockQ6_K*>(w), static_cast<const BlockQ8_K*>(x));
-    default: return 0.f;
+    default:
+      return 0.f;
   }
 }
 
 TileFn tile_ref(GgmlType t) {
   switch (t) {
-    case GgmlType::F32: return tile_generic<GgmlType::F32>;
-    case GgmlType::F16: return tile_generic<GgmlType::F16>;
-    case GgmlType::BF16: return tile_generic<GgmlType::BF16>;
-    case GgmlType::Q4_0: return tile_generic<GgmlType::Q4_0>;
-    case GgmlType::Q4_1: return tile_generic<GgmlType::Q4_1>;
-    case GgmlType::Q5_0: return tile_generic<GgmlType::Q5_0>;
-    case GgmlType::Q5_1: return tile_generic<GgmlType::Q5_1>;
-    case GgmlType::Q8_0: return tile_generic<GgmlType::Q8_0>;
-    case GgmlType::Q4_K: return tile_generic<GgmlType::Q4_K>;
-    case GgmlType::Q5_K: return tile_generic<GgmlType::Q5_K>;
-    case GgmlType::Q6_K: return tile_generic<GgmlType::Q6_K>;
-    default: return nullptr;
+    case GgmlType::F32:
+      return tile_generic<GgmlType::F32>;
+    case GgmlType::F16:
+      return tile_generic<GgmlType::F16>;
+    case GgmlType::BF16:
+      return tile_generic<GgmlType::BF16>;
+    case GgmlType::Q4_0:
+      return tile_generic<GgmlType::Q4_0>;
+    case GgmlType::Q4_1:
+      return tile_generic<GgmlType::Q4_1>;
+    case GgmlType::Q5_0:
+      return tile_generic<GgmlType::Q5_0>;
+    case GgmlType::Q5_1:
+      return tile_generic<GgmlType::Q5_1>;
+    case GgmlType::Q8_0:
+      return tile_generic<GgmlType::Q8_0>;
+    case GgmlType::Q4_K:
+      return tile_generic<GgmlType::Q4_K>;
+    case GgmlType::Q5_K:
+      return tile_generic<GgmlType::Q5_K>;
+    case GgmlType::Q6_K:
+      return tile_generic<GgmlType::Q6_K>;
+    default:
+      return nullptr;
   }
 }
 

@@ -106,7 +106,8 @@ std::shared_ptr<Qwen3Model> Qwen3Model::load(const std::string& path,
     return model;
   }
   if (opts.quantize)
-    throw std::invalid_argument(path + ": quantizing at load applies to Hugging Face folders only "
+    throw std::invalid_argument(path +
+                                ": quantizing at load applies to Hugging Face folders only "
                                 "(a GGUF file keeps its stored types)");
   auto file = std::make_shared<const gguf::GgufFile>(gguf::GgufFile::open(path));
   Qwen3Config cfg = Qwen3Config::from_gguf(*file);

@@ -46,6 +46,10 @@ class TokenStreamer : public ov::genai::StreamerBase {
   TokenCallback cb_;
 };
 
+std::shared_ptr<ov::genai::StreamerBase> streamer(const TokenCallback& cb) {
+  return std::make_shared<TokenStreamer>(cb);
+}
+
 ov::genai::GenerationConfig make_config(ov::genai::GenerationConfig c, const GenerateOptions& o) {
   c.max_new_tokens = o.max_new_tokens;
   c.do_sample = o.do_sample;
@@ -62,6 +66,8 @@ ov::genai::GenerationConfig make_config(ov::genai::GenerationConfig c, const Gen
 }  // namespace
 
 struct OpenVinoLlm::Impl {
+  Impl(const std::string& dir, const std::string& device, const ov::AnyMap& props)
+      : pipe(dir, device, props) {}
   ov::genai::LLMPipeline pipe;
 };
 
@@ -72,8 +78,7 @@ OpenVinoLlm::OpenVinoLlm(const std::string& model_dir, Device device,
   const auto findings = validate_config(properties, vo);
   if (has_errors(findings))
     throw std::invalid_argument("OpenVINO properties rejected:\n" + format_findings(findings));
-  impl_ = std::make_unique<Impl>(Impl{
-      ov::genai::LLMPipeline(model_dir, std::string(to_string(device)), to_any_map(properties))});
+  impl_ = std::make_unique<Impl>(model_dir, std::string(to_string(device)), to_any_map(properties));
 }
 
 OpenVinoLlm::~OpenVinoLlm() = default;
@@ -85,7 +90,7 @@ void OpenVinoLlm::generate(const std::vector<ChatMessage>& history, const Genera
   chat.set_extra_context(ov::genai::JsonContainer({{"enable_thinking", o.enable_thinking}}));
   auto config = make_config(impl_->pipe.get_generation_config(), o);
   config.apply_chat_template = true;
-  impl_->pipe.generate(chat, config, std::make_shared<TokenStreamer>(on_token));
+  impl_->pipe.generate(chat, config, streamer(on_token));
 }
 
 void OpenVinoLlm::generate_ids(const std::vector<int64_t>& prompt, const GenerateOptions& o,
@@ -95,8 +100,7 @@ void OpenVinoLlm::generate_ids(const std::vector<int64_t>& prompt, const Generat
   ov::Tensor mask(ov::element::i64, ov::Shape{1, prompt.size()});
   std::fill_n(mask.data<int64_t>(), prompt.size(), int64_t{1});
   auto config = make_config(impl_->pipe.get_generation_config(), o);
-  impl_->pipe.generate(ov::genai::TokenizedInputs{ids, mask}, config,
-                       std::make_shared<TokenStreamer>(on_token));
+  impl_->pipe.generate(ov::genai::TokenizedInputs{ids, mask}, config, streamer(on_token));
 }
 
 }  // namespace qwen3::device::openvino
