@@ -22,7 +22,8 @@ const std::vector<std::string>& texts() {
     std::stringstream ss;
     ss << in.rdbuf();
     std::vector<std::string> v;
-    for (const auto& c : nlohmann::json::parse(ss.str()).at("cases")) {
+    const auto j = nlohmann::json::parse(ss.str());
+    for (const auto& c : j.at("cases")) {
       v.push_back(c.at("text").get<std::string>());
     }
     return v;

@@ -42,7 +42,8 @@ class ChatCli : public ::testing::Test {
                             " gen-model --preset tiny --type f32 --tokenizer " +
                             QWEN3_TOKENIZER_DIR + "/tokenizer.json --seed 1 -o " + model_;
     ASSERT_EQ(std::system(gen.c_str()), 0) << gen;
-    sock_ = "qwen3_chat_test_" + std::to_string(::getpid());
+    static int n = 0;  // a tmux server per test: a killed one may still be shutting down
+    sock_ = "qwen3_chat_test_" + std::to_string(::getpid()) + "_" + std::to_string(++n);
   }
   void TearDown() override {
     run("tmux -L " + sock_ + " kill-server 2>/dev/null");
@@ -66,7 +67,7 @@ class ChatCli : public ::testing::Test {
     return std::system(("tmux -L " + sock_ + " has-session -t chat 2>/dev/null").c_str()) == 0;
   }
   // Waits until `needle` shows at least `times` times on the screen.
-  bool wait_for(const std::string& needle, size_t times = 1, int timeout_s = 60) {
+  bool wait_for(const std::string& needle, size_t times = 1, int timeout_s = 180) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
     while (std::chrono::steady_clock::now() < until) {
       if (count(screen(), needle) >= times) return true;
@@ -82,7 +83,6 @@ class ChatCli : public ::testing::Test {
 TEST_F(ChatCli, ConversationCommandsAndSave) {
   start("-n 24 --seed 3 -t 1 -c 1024");
   ASSERT_TRUE(wait_for("/help for commands")) << screen();
-  ASSERT_TRUE(wait_for("> ")) << screen();
   type_line("Hello, who are you?");
   ASSERT_TRUE(wait_for("generated ", 1)) << screen();  // the stats line after the reply
   EXPECT_TRUE(wait_for("tok/s")) << screen();
@@ -121,7 +121,7 @@ TEST_F(ChatCli, ConversationCommandsAndSave) {
 }
 
 TEST_F(ChatCli, CtrlCStopsTheReplyNotTheProgram) {
-  start("-n 100000 --seed 5 -t 1 -c 8192");
+  start("-n 100000 --seed 5 -t 1 -c 4096");
   ASSERT_TRUE(wait_for("/help for commands")) << screen();
   type_line("Write a very long story.");
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));

@@ -37,7 +37,8 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path temp_dir(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("qwen3_conv_" + name + "_" + std::to_string(::getpid()));
+  fs::path p =
+      fs::temp_directory_path() / ("qwen3_conv_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(p);
   fs::create_directories(p);
   return p;
@@ -59,7 +60,8 @@ HfModelConfig shape(int64_t hidden, int64_t layers, int64_t heads, int64_t kv, i
   return c;
 }
 
-std::vector<float> logits_of(const std::shared_ptr<Qwen3Model>& m, const std::vector<int32_t>& ids) {
+std::vector<float> logits_of(const std::shared_ptr<Qwen3Model>& m,
+                             const std::vector<int32_t>& ids) {
   InferenceContext ctx(m, 64, KvType::F32, 1);
   std::vector<float> out(ids.size() * static_cast<size_t>(m->config().n_vocab));
   ctx.eval(ids.data(), static_cast<int>(ids.size()), out.data(), true);
@@ -175,7 +177,8 @@ TEST_F(ConvertBf16, MetadataAndTokenizerAreLlamaCpps) {
   EXPECT_EQ(f.get_uint("qwen3.attention.key_length"), 64u);
   EXPECT_EQ(f.get_uint("qwen3.attention.value_length"), 64u);
   EXPECT_FLOAT_EQ(static_cast<float>(*f.get_float("qwen3.rope.freq_base")), 1e6f);
-  EXPECT_FLOAT_EQ(static_cast<float>(*f.get_float("qwen3.attention.layer_norm_rms_epsilon")), 1e-6f);
+  EXPECT_FLOAT_EQ(static_cast<float>(*f.get_float("qwen3.attention.layer_norm_rms_epsilon")),
+                  1e-6f);
   EXPECT_FALSE(f.has("qwen3.rope.scaling.type"));
   EXPECT_EQ(f.get_string("tokenizer.ggml.model"), "gpt2");
   EXPECT_EQ(f.get_string("tokenizer.ggml.pre"), "qwen2");
@@ -282,8 +285,8 @@ TEST_F(ConvertBf16, QuantizedLogitsStayClose) {
 
 TEST_F(ConvertBf16, QuantizeAtLoadEqualsTheConvertedFile) {
   const std::pair<GgmlType, ConvertTarget> cases[] = {{GgmlType::Q8_0, ConvertTarget::Q8_0},
-                                                       {GgmlType::Q4_0, ConvertTarget::Q4_0},
-                                                       {GgmlType::Q4_K, ConvertTarget::Q4_K_M}};
+                                                      {GgmlType::Q4_0, ConvertTarget::Q4_0},
+                                                      {GgmlType::Q4_K, ConvertTarget::Q4_K_M}};
   for (const auto& [q, t] : cases) {
     ModelLoadOptions o;
     o.quantize = q;
@@ -379,6 +382,23 @@ TEST(ConvertHf, CommandLine) {
   const gguf::GgufFile f = gguf::GgufFile::open(out);
   EXPECT_EQ(f.tensor("blk.0.attn_q.weight")->type, GgmlType::Q8_0);
   EXPECT_NE(f.tensor("output.weight"), nullptr);
+  // `-m HF_FOLDER` on another command: the folder's logits equal the F32 conversion's
+  // (F32 checkpoint, same kernels: bit-exact).
+  RandomCheckpointOptions f32 = o;
+  f32.dtype = GgmlType::F32;
+  write_random_hf_checkpoint((dir / "hf32").string(), shape(64, 2, 4, 2, 16, 128, true), f32);
+  const std::string g32 = (dir / "f32.gguf").string();
+  ASSERT_EQ(run(bin + " convert " + (dir / "hf32").string() + " -o " + g32 + " --type f32 -q"), 0);
+  const std::string ids = " --ids 151644,872,198,9707,11 --kv-f32 -t 1 -o ";
+  ASSERT_EQ(run(bin + " logits -m " + (dir / "hf32").string() + ids + (dir / "a.f32").string()), 0);
+  ASSERT_EQ(run(bin + " logits -m " + g32 + ids + (dir / "b.f32").string()), 0);
+  auto slurp = [](const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  const std::string a = slurp(dir / "a.f32");
+  EXPECT_EQ(a.size(), 5u * 151936 * 4);
+  EXPECT_TRUE(a == slurp(dir / "b.f32"));
   EXPECT_EQ(run(bin + " convert " + (dir / "hf").string() + " -o " + out + " --type q3_k"), 2);
   EXPECT_EQ(run(bin + " convert " + (dir / "nope").string() + " -o " + out), 2);
   EXPECT_EQ(run(bin + " convert " + (dir / "hf").string()), 2);

@@ -78,7 +78,7 @@ TEST(ConvertTypes, LegacyAndFloatTargets) {
     const GgmlType q4 = tensor_type_for(ConvertTarget::Q4_0, name, dims, n, false);
     EXPECT_EQ(q8, vec ? GgmlType::F32 : GgmlType::Q8_0) << name;
     // llama-quantize gives the (tied) output Q6_K in Q4_0 files too.
-    const GgmlType want4 = vec ? GgmlType::F32
+    const GgmlType want4 = vec                           ? GgmlType::F32
                            : name == "token_embd.weight" ? GgmlType::Q6_K
                                                          : GgmlType::Q4_0;
     EXPECT_EQ(q4, want4) << name;

@@ -135,9 +135,9 @@ constexpr double kPathTolQuant = 2e-2;
 
 const TypeCase kTypes[] = {
     {"f32", 1e-5, 1e-5, false}, {"f16", 2e-3, 1e-3, false}, {"bf16", 2e-3, 1e-3, false},
-    {"q8_0", 4e-2, 1e-2, true}, {"q4_0", 4e-2, 1e-2, true}, {"q4_1", 4e-2, 1e-2, true},
-    {"q5_0", 4e-2, 1e-2, true}, {"q5_1", 4e-2, 1e-2, true}, {"q4_k", 4e-2, 1e-2, true},
-    {"q5_k", 4e-2, 1e-2, true}, {"q6_k", 4e-2, 1e-2, true}, {"q4_k_m", 4e-2, 1e-2, true},
+    {"q8_0", 4e-2, 4e-2, true}, {"q4_0", 4e-2, 4e-2, true}, {"q4_1", 4e-2, 4e-2, true},
+    {"q5_0", 4e-2, 4e-2, true}, {"q5_1", 4e-2, 4e-2, true}, {"q4_k", 4e-2, 4e-2, true},
+    {"q5_k", 4e-2, 4e-2, true}, {"q6_k", 4e-2, 4e-2, true}, {"q4_k_m", 4e-2, 4e-2, true},
 };
 
 class ForwardByType : public ::testing::TestWithParam<TypeCase> {};
@@ -159,8 +159,7 @@ TEST_P(ForwardByType, MatchesReferenceAndCachePaths) {
     const auto step = engine_token_by_token(model, ids, KvType::F32, 2);
     const double step_err = rel_error(step, got);
     // F16 KV cache (the default) stays close to the reference too.
-    const auto f16kv = engine_prefill(model, ids, KvType::F16, 2);
-    const double f16_err = rel_error(f16kv, want);
+    const double f16_err = rel_error(engine_prefill(model, ids, KvType::F16, 2), want);
     std::printf(
         "  %-7s n=%-3d vs reference: max %.2e rms %.2e | decode vs prefill %.1e | "
         "F16 KV vs reference %.2e\n",

@@ -95,7 +95,8 @@ TEST(HfConfig, DefaultsAndVariants) {
 
 TEST(HfConfig, YarnIsReadAndRejectedForRunningWithItsFieldNamed) {
   json j = json::parse(kQwen3_06B);
-  j["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 4.0}, {"original_max_position_embeddings", 32768}};
+  j["rope_scaling"] = {
+      {"rope_type", "yarn"}, {"factor", 4.0}, {"original_max_position_embeddings", 32768}};
   const HfModelConfig c = parse_hf_config(j.dump());
   ASSERT_TRUE(c.rope_scaling);
   EXPECT_EQ(c.rope_scaling->type, "yarn");

@@ -15,11 +15,11 @@ TEST(HfTensorNames, MapsTheQwen3Names) {
   EXPECT_EQ(gguf_name_for("model.norm.weight"), "output_norm.weight");
   EXPECT_EQ(gguf_name_for("lm_head.weight"), "output.weight");
   const std::pair<const char*, const char*> layer[] = {
-      {"self_attn.q_proj", "attn_q"},       {"self_attn.k_proj", "attn_k"},
-      {"self_attn.v_proj", "attn_v"},       {"self_attn.o_proj", "attn_output"},
-      {"self_attn.q_norm", "attn_q_norm"},  {"self_attn.k_norm", "attn_k_norm"},
-      {"input_layernorm", "attn_norm"},     {"post_attention_layernorm", "ffn_norm"},
-      {"mlp.gate_proj", "ffn_gate"},        {"mlp.up_proj", "ffn_up"},
+      {"self_attn.q_proj", "attn_q"},      {"self_attn.k_proj", "attn_k"},
+      {"self_attn.v_proj", "attn_v"},      {"self_attn.o_proj", "attn_output"},
+      {"self_attn.q_norm", "attn_q_norm"}, {"self_attn.k_norm", "attn_k_norm"},
+      {"input_layernorm", "attn_norm"},    {"post_attention_layernorm", "ffn_norm"},
+      {"mlp.gate_proj", "ffn_gate"},       {"mlp.up_proj", "ffn_up"},
       {"mlp.down_proj", "ffn_down"}};
   for (int l : {0, 1, 9, 10, 27, 63, 123456}) {
     for (const auto& [hf, gg] : layer) {

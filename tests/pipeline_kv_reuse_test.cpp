@@ -121,7 +121,9 @@ TEST_F(KvReuse, SecondTurnPrefillsOnlyNewTokensWithColdStartLogits) {
   h.messages.pop_back();  // the turn-2 reply
   const auto prompt2 = model_->tokenizer().encode(warm.apply_chat_template(h));
   ASSERT_EQ(r2.prompt_tokens, prompt2.size());
-  EXPECT_GT(r2.cached_tokens, r1.prompt_tokens);  // turn 1's prompt and reply are reused
+  // At least turn 1's prompt is reused (its reply too when the re-rendered text tokenizes
+  // the same way; a random model's tokens seldom do).
+  EXPECT_GE(r2.cached_tokens, r1.prompt_tokens);
   EXPECT_EQ(prefill.start, static_cast<int>(r2.cached_tokens));
   EXPECT_EQ(prefill.ids, std::vector<int32_t>(prompt2.begin() + r2.cached_tokens, prompt2.end()));
   expect_close(prefill.logits, cold_logits(prompt2));
@@ -162,6 +164,10 @@ TEST_F(KvReuse, NativeBackendLoadsThroughThePublicConstructor) {
   EXPECT_EQ(r.tokens.size() <= 5, true);
   EXPECT_GT(p.session_metrics().load_time_ms, 0.0);
   EXPECT_THROW(Pipeline(path_, "CPU", {{"n_ctx", "100000000"}}), std::exception);
+  // AUTO walks the fallback chain (NPU, GPU need OpenVINO) down to the CPU.
+  Pipeline autop(path_, "AUTO", {{"n_ctx", "128"}});
+  EXPECT_EQ(autop.info().backend, "native");
+  EXPECT_EQ(autop.info().device, "CPU");
 }
 
 }  // namespace

@@ -22,7 +22,8 @@ using nlohmann::json;
 
 std::vector<uint8_t> read_all(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
-  return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
 }
 
 // A safetensors image from a header text and a data section of data_size bytes.
@@ -118,13 +119,15 @@ TEST(Safetensors, RejectsHandMadeCorruptions) {
   expect_error(image(R"({"a":{"dtype":"F32","shape":[2.5],"data_offsets":[0,8]}})", 8), "shape");
   expect_error(image(R"({"a":{"dtype":"F32","shape":[2]}})", 8), "data_offsets");
   expect_error(image(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0]}})", 8), "data_offsets");
-  expect_error(image(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", 8), "begin > end");
+  expect_error(image(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", 8),
+               "begin > end");
   expect_error(image(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,16]}})", 8),
                "past the end");
   expect_error(image(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8),
                "shape x dtype");
-  expect_error(image(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,8]}})", 8),
-               "too large");
+  expect_error(
+      image(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,8]}})", 8),
+      "too large");
   expect_error(image(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
                      R"("b":{"dtype":"F16","shape":[4],"data_offsets":[4,12]}})",
                      16),
@@ -183,9 +186,15 @@ TEST(Safetensors, SurvivesGeneratedCorruptions) {
     for (int f = 0; f < flips; ++f) {
       const size_t at = rng() % header_end;  // mostly the length and the JSON
       switch (rng() % 3) {
-        case 0: b[at] = static_cast<uint8_t>(rng()); break;
-        case 1: b[at] = "{}[]\",:0123456789-.e"[rng() % 21]; break;
-        default: b.erase(b.begin() + at); break;
+        case 0:
+          b[at] = static_cast<uint8_t>(rng());
+          break;
+        case 1:
+          b[at] = "{}[]\",:0123456789-.e"[rng() % 21];
+          break;
+        default:
+          b.erase(b.begin() + at);
+          break;
       }
     }
     check(b);

@@ -19,7 +19,9 @@ void expect_error(const httplib::Result& r, int status, const std::string& code 
   EXPECT_TRUE(e["message"].is_string() && !e["message"].get<std::string>().empty()) << r->body;
   EXPECT_TRUE(e["type"].is_string()) << r->body;
   EXPECT_TRUE(e.contains("code")) << r->body;
-  if (!code.empty()) EXPECT_EQ(e["code"], code) << r->body;
+  if (!code.empty()) {
+    EXPECT_EQ(e["code"], code) << r->body;
+  }
 }
 
 class ServerErrors : public ::testing::Test {

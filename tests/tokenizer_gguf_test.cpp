@@ -43,7 +43,8 @@ std::vector<std::string> corpus_texts() {
   std::stringstream ss;
   ss << in.rdbuf();
   std::vector<std::string> texts;
-  for (const auto& c : nlohmann::json::parse(ss.str()).at("cases")) {
+  const auto j = nlohmann::json::parse(ss.str());
+  for (const auto& c : j.at("cases")) {
     texts.push_back(c.at("text").get<std::string>());
   }
   return texts;

@@ -51,12 +51,12 @@ Registrar reg({"convert", "Hugging Face Qwen3 folder -> GGUF (f32, f16, bf16, q8
                    const auto t0 = std::chrono::steady_clock::now();
                    const auto res = hf::convert_hf_to_gguf(o->folder, o->out, copts);
                    const double s =
-                       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-                           .count();
+                       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
                    std::string types;
                    for (const auto& [k, v] : res.type_counts)
                      types += (types.empty() ? "" : ", ") + std::to_string(v) + " " + k;
-                   std::fprintf(stderr, "wrote %s: %zu tensors (%s), %.1f MiB -> %.1f MiB in %.1f s\n",
+                   std::fprintf(stderr,
+                                "wrote %s: %zu tensors (%s), %.1f MiB -> %.1f MiB in %.1f s\n",
                                 o->out.c_str(), res.n_tensors, types.c_str(),
                                 res.bytes_in / 1048576.0, res.bytes_out / 1048576.0, s);
                    return kExitOk;

@@ -170,8 +170,8 @@ void tile_q8_0(int64_t n, const void* w, size_t ws, int nr, const void* x, size_
     for (; r + 8 <= nr; r += 8)
       q8_0_rows8(n, static_cast<const uint8_t*>(w) + r * ws, ws, x, xs, nt, y + r, ldy);
   if (r < nr)
-    drive<SymKernel<BlockQ8_0, -1>>(n, static_cast<const uint8_t*>(w) + r * ws, ws, nr - r, x,
-                                    xs, nt, y + r, ldy);
+    drive<SymKernel<BlockQ8_0, -1>>(n, static_cast<const uint8_t*>(w) + r * ws, ws, nr - r, x, xs,
+                                    nt, y + r, ldy);
 }
 void tile_q4_1(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
                float* y, int64_t ldy) {

@@ -38,18 +38,22 @@ void repack(const uint8_t* w, size_t ws, int64_t nb, Rows8Block* out) {
 template <int T>
 void sweep(const Rows8Block* wb, int64_t nb, const uint8_t* x, size_t xs, float* y, int64_t ldy) {
   __m256 acc[T];
+#pragma GCC unroll 8
   for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
   const __m256i ones = _mm256_set1_epi16(1);
   for (int64_t b = 0; b < nb; ++b) {
     const ActQ8* a[T];
     __m256i s[T];
+#pragma GCC unroll 8
     for (int t = 0; t < T; ++t) {
       a[t] = reinterpret_cast<const ActQ8*>(x + t * xs) + b;
       s[t] = _mm256_setzero_si256();
     }
-    // 8 maddubs of values <= 15*127*2 each stay within int16.
+// 8 maddubs of values <= 15*127*2 each stay within int16.
+#pragma GCC unroll 8
     for (int k = 0; k < 8; ++k) {
       const __m256i wv = _mm256_load_si256(reinterpret_cast<const __m256i*>(wb[b].q[k]));
+#pragma GCC unroll 8
       for (int t = 0; t < T; ++t) {
         int32_t x4;
         std::memcpy(&x4, a[t]->qs + 4 * k, 4);
@@ -57,6 +61,7 @@ void sweep(const Rows8Block* wb, int64_t nb, const uint8_t* x, size_t xs, float*
       }
     }
     const __m256 dw = _mm256_load_ps(wb[b].d);
+#pragma GCC unroll 8
     for (int t = 0; t < T; ++t) {
       __m256i p = _mm256_madd_epi16(s[t], ones);
       p = _mm256_sub_epi32(p, _mm256_set1_epi32(8 * a[t]->sum));  // nibble offset 8
@@ -64,6 +69,7 @@ void sweep(const Rows8Block* wb, int64_t nb, const uint8_t* x, size_t xs, float*
                                acc[t]);
     }
   }
+#pragma GCC unroll 8
   for (int t = 0; t < T; ++t) _mm256_storeu_ps(y + t * ldy, acc[t]);
 }
 

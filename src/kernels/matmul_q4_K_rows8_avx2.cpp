@@ -37,6 +37,7 @@ void repack(const uint8_t* w, size_t ws, int64_t nb, Rows8SuperBlock* out) {
                            _mm256_and_si256(q, _mm256_set1_epi8(0x0F)));
         _mm256_store_si256(reinterpret_cast<__m256i*>(hi),
                            _mm256_and_si256(_mm256_srli_epi16(q, 4), _mm256_set1_epi8(0x0F)));
+#pragma GCC unroll 8
         for (int k = 0; k < 8; ++k) {
           std::memcpy(&o.q[2 * c][k][4 * r], lo + 4 * k, 4);
           std::memcpy(&o.q[2 * c + 1][k][4 * r], hi + 4 * k, 4);
@@ -50,20 +51,25 @@ template <int T>
 void sweep(const Rows8SuperBlock* wb, int64_t nb, const uint8_t* x, size_t xs, float* y,
            int64_t ldy) {
   __m256 acc[T];
+#pragma GCC unroll 8
   for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
     const Rows8SuperBlock& o = wb[b];
     const BlockQ8_K* a[T];
     __m256i sumi[T];
+#pragma GCC unroll 8
     for (int t = 0; t < T; ++t) {
       a[t] = reinterpret_cast<const BlockQ8_K*>(x + t * xs) + b;
       sumi[t] = _mm256_setzero_si256();
     }
     for (int j = 0; j < 8; ++j) {
       __m256i s[T];
+#pragma GCC unroll 8
       for (int t = 0; t < T; ++t) s[t] = _mm256_setzero_si256();
+#pragma GCC unroll 8
       for (int k = 0; k < 8; ++k) {  // 8 maddubs of <= 15*127*2 fit int16
         const __m256i wv = _mm256_load_si256(reinterpret_cast<const __m256i*>(o.q[j][k]));
+#pragma GCC unroll 8
         for (int t = 0; t < T; ++t) {
           int32_t x4;
           std::memcpy(&x4, a[t]->qs + 32 * j + 4 * k, 4);
@@ -71,9 +77,11 @@ void sweep(const Rows8SuperBlock* wb, int64_t nb, const uint8_t* x, size_t xs, f
         }
       }
       const __m256i sc = _mm256_load_si256(reinterpret_cast<const __m256i*>(o.sc[j]));
+#pragma GCC unroll 8
       for (int t = 0; t < T; ++t) sumi[t] = _mm256_add_epi32(sumi[t], _mm256_madd_epi16(s[t], sc));
     }
     const __m256 d = _mm256_load_ps(o.d), dmin = _mm256_load_ps(o.dmin);
+#pragma GCC unroll 8
     for (int t = 0; t < T; ++t) {
       // Sums of the activations per 32-element sub-block, as int16 pairs per min pair.
       int16_t pair[8];
@@ -92,6 +100,7 @@ void sweep(const Rows8SuperBlock* wb, int64_t nb, const uint8_t* x, size_t xs, f
       acc[t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(summ), _mm256_mul_ps(dmin, xd), acc[t]);
     }
   }
+#pragma GCC unroll 8
   for (int t = 0; t < T; ++t) _mm256_storeu_ps(y + t * ldy, acc[t]);
 }
 

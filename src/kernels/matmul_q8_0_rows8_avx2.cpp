@@ -28,21 +28,24 @@ void repack(const uint8_t* w, size_t ws, int64_t nb, Rows8Block* out) {
 }
 
 template <int T>
-void sweep(const Rows8Block* wb, int64_t nb, const uint8_t* x, size_t xs, float* y,
-           int64_t ldy) {
+void sweep(const Rows8Block* wb, int64_t nb, const uint8_t* x, size_t xs, float* y, int64_t ldy) {
   __m256 acc[T];
+#pragma GCC unroll 8
   for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
   const __m256i ones = _mm256_set1_epi16(1);
   for (int64_t b = 0; b < nb; ++b) {
     const ActQ8* a[T];
     __m256i s[T];
+#pragma GCC unroll 8
     for (int t = 0; t < T; ++t) {
       a[t] = reinterpret_cast<const ActQ8*>(x + t * xs) + b;
       s[t] = _mm256_setzero_si256();
     }
+#pragma GCC unroll 8
     for (int k = 0; k < 8; ++k) {
       const __m256i wv = _mm256_load_si256(reinterpret_cast<const __m256i*>(wb[b].q[k]));
       const __m256i wabs = _mm256_sign_epi8(wv, wv);
+#pragma GCC unroll 8
       for (int t = 0; t < T; ++t) {
         int32_t x4;
         std::memcpy(&x4, a[t]->qs + 4 * k, 4);
@@ -51,10 +54,12 @@ void sweep(const Rows8Block* wb, int64_t nb, const uint8_t* x, size_t xs, float*
       }
     }
     const __m256 dw = _mm256_load_ps(wb[b].d);
+#pragma GCC unroll 8
     for (int t = 0; t < T; ++t)
       acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[t]), _mm256_mul_ps(dw, _mm256_set1_ps(a[t]->d)),
                                acc[t]);
   }
+#pragma GCC unroll 8
   for (int t = 0; t < T; ++t) _mm256_storeu_ps(y + t * ldy, acc[t]);
 }
 
@@ -70,10 +75,17 @@ void q8_0_rows8(int64_t n, const void* w, size_t ws, const void* xv, size_t xs, 
   int t = 0;
   for (; t + 4 <= nt; t += 4) sweep<4>(buf.data(), nb, x + t * xs, xs, y + t * ldy, ldy);
   switch (nt - t) {
-    case 3: sweep<3>(buf.data(), nb, x + t * xs, xs, y + t * ldy, ldy); break;
-    case 2: sweep<2>(buf.data(), nb, x + t * xs, xs, y + t * ldy, ldy); break;
-    case 1: sweep<1>(buf.data(), nb, x + t * xs, xs, y + t * ldy, ldy); break;
-    default: break;
+    case 3:
+      sweep<3>(buf.data(), nb, x + t * xs, xs, y + t * ldy, ldy);
+      break;
+    case 2:
+      sweep<2>(buf.data(), nb, x + t * xs, xs, y + t * ldy, ldy);
+      break;
+    case 1:
+      sweep<1>(buf.data(), nb, x + t * xs, xs, y + t * ldy, ldy);
+      break;
+    default:
+      break;
   }
 }
 

@@ -10,8 +10,8 @@
 
 namespace qwen3::hf {
 
-void convert_rows(GgmlType src_type, const void* src, GgmlType dst_type, void* dst,
-                  int64_t row_len, int64_t n_rows, int n_threads) {
+void convert_rows(GgmlType src_type, const void* src, GgmlType dst_type, void* dst, int64_t row_len,
+                  int64_t n_rows, int n_threads) {
   const auto& si = ggml_type_info(src_type);
   const auto& di = ggml_type_info(dst_type);
   if (row_len <= 0 || n_rows < 0) throw std::invalid_argument("convert_rows: bad shape");

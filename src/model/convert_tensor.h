@@ -11,7 +11,7 @@ namespace qwen3::hf {
 
 // n_threads 0 = physical cores. Throws std::invalid_argument if row_len does not fit
 // the destination block size or a type is not supported.
-void convert_rows(GgmlType src_type, const void* src, GgmlType dst_type, void* dst,
-                  int64_t row_len, int64_t n_rows, int n_threads = 0);
+void convert_rows(GgmlType src_type, const void* src, GgmlType dst_type, void* dst, int64_t row_len,
+                  int64_t n_rows, int n_threads = 0);
 
 }  // namespace qwen3::hf

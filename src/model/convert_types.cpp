@@ -25,9 +25,12 @@ int layer_of(std::string_view name) {
 GgmlType fit_row(GgmlType t, int64_t row) {
   auto fits = [row](GgmlType x) { return row % ggml_type_info(x).block_size == 0; };
   if (fits(t)) return t;
-  if (t == GgmlType::Q4_K) t = GgmlType::Q5_0;
-  else if (t == GgmlType::Q5_K) t = GgmlType::Q5_1;
-  else if (t == GgmlType::Q6_K) t = GgmlType::Q8_0;
+  if (t == GgmlType::Q4_K)
+    t = GgmlType::Q5_0;
+  else if (t == GgmlType::Q5_K)
+    t = GgmlType::Q5_1;
+  else if (t == GgmlType::Q6_K)
+    t = GgmlType::Q8_0;
   return fits(t) ? t : GgmlType::F16;
 }
 
@@ -47,41 +50,62 @@ std::optional<ConvertTarget> parse_convert_target(std::string_view s) {
 
 std::string convert_target_name(ConvertTarget t) {
   switch (t) {
-    case ConvertTarget::F32: return "f32";
-    case ConvertTarget::F16: return "f16";
-    case ConvertTarget::BF16: return "bf16";
-    case ConvertTarget::Q8_0: return "q8_0";
-    case ConvertTarget::Q4_0: return "q4_0";
-    case ConvertTarget::Q4_K_M: return "q4_k_m";
+    case ConvertTarget::F32:
+      return "f32";
+    case ConvertTarget::F16:
+      return "f16";
+    case ConvertTarget::BF16:
+      return "bf16";
+    case ConvertTarget::Q8_0:
+      return "q8_0";
+    case ConvertTarget::Q4_0:
+      return "q4_0";
+    case ConvertTarget::Q4_K_M:
+      return "q4_k_m";
   }
   return "?";
 }
 
 std::optional<ConvertTarget> convert_target_for(GgmlType q) {
   switch (q) {
-    case GgmlType::F32: return ConvertTarget::F32;
-    case GgmlType::F16: return ConvertTarget::F16;
-    case GgmlType::BF16: return ConvertTarget::BF16;
-    case GgmlType::Q8_0: return ConvertTarget::Q8_0;
-    case GgmlType::Q4_0: return ConvertTarget::Q4_0;
-    case GgmlType::Q4_K: return ConvertTarget::Q4_K_M;
-    default: return std::nullopt;
+    case GgmlType::F32:
+      return ConvertTarget::F32;
+    case GgmlType::F16:
+      return ConvertTarget::F16;
+    case GgmlType::BF16:
+      return ConvertTarget::BF16;
+    case GgmlType::Q8_0:
+      return ConvertTarget::Q8_0;
+    case GgmlType::Q4_0:
+      return ConvertTarget::Q4_0;
+    case GgmlType::Q4_K:
+      return ConvertTarget::Q4_K_M;
+    default:
+      return std::nullopt;
   }
 }
 
 uint32_t llama_file_type(ConvertTarget t) {
   switch (t) {
-    case ConvertTarget::F32: return 0;
-    case ConvertTarget::F16: return 1;
-    case ConvertTarget::Q4_0: return 2;
-    case ConvertTarget::Q8_0: return 7;
-    case ConvertTarget::Q4_K_M: return 15;
-    case ConvertTarget::BF16: return 32;
+    case ConvertTarget::F32:
+      return 0;
+    case ConvertTarget::F16:
+      return 1;
+    case ConvertTarget::Q4_0:
+      return 2;
+    case ConvertTarget::Q8_0:
+      return 7;
+    case ConvertTarget::Q4_K_M:
+      return 15;
+    case ConvertTarget::BF16:
+      return 32;
   }
   return 0;
 }
 
-bool use_more_bits(int i, int n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
+bool use_more_bits(int i, int n) {
+  return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2;
+}
 
 GgmlType tensor_type_for(ConvertTarget t, std::string_view name, const std::vector<int64_t>& dims,
                          int n_layers, bool has_output) {
@@ -90,10 +114,14 @@ GgmlType tensor_type_for(ConvertTarget t, std::string_view name, const std::vect
   if (!matrix) return GgmlType::F32;
   const int64_t row = dims[0];
   switch (t) {
-    case ConvertTarget::F32: return GgmlType::F32;
-    case ConvertTarget::F16: return GgmlType::F16;
-    case ConvertTarget::BF16: return GgmlType::BF16;
-    default: break;
+    case ConvertTarget::F32:
+      return GgmlType::F32;
+    case ConvertTarget::F16:
+      return GgmlType::F16;
+    case ConvertTarget::BF16:
+      return GgmlType::BF16;
+    default:
+      break;
   }
   const GgmlType base = t == ConvertTarget::Q8_0   ? GgmlType::Q8_0
                         : t == ConvertTarget::Q4_0 ? GgmlType::Q4_0
@@ -102,8 +130,10 @@ GgmlType tensor_type_for(ConvertTarget t, std::string_view name, const std::vect
   const bool is_output = name == "output.weight" || (!has_output && name == "token_embd.weight");
   if (is_output) {
     // llama.cpp: Q8_0 when the row does not fit the K-quant block, else Q6_K (Q8_0 stays).
-    if (row % ggml_type_info(base).block_size != 0) out = GgmlType::Q8_0;
-    else if (base != GgmlType::Q8_0) out = GgmlType::Q6_K;
+    if (row % ggml_type_info(base).block_size != 0)
+      out = GgmlType::Q8_0;
+    else if (base != GgmlType::Q8_0)
+      out = GgmlType::Q6_K;
   } else if (t == ConvertTarget::Q4_K_M) {
     const int layer = layer_of(name);
     const bool more = layer >= 0 && use_more_bits(layer, n_layers);

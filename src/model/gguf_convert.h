@@ -23,8 +23,8 @@ struct ConvertOptions {
 
 struct ConvertResult {
   size_t n_tensors = 0;
-  uint64_t bytes_in = 0;   // tensor bytes read from the checkpoint
-  uint64_t bytes_out = 0;  // tensor bytes written
+  uint64_t bytes_in = 0;                   // tensor bytes read from the checkpoint
+  uint64_t bytes_out = 0;                  // tensor bytes written
   std::map<std::string, int> type_counts;  // "Q4_K" -> number of tensors
 };
 

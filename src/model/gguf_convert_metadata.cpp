@@ -51,9 +51,9 @@ void set_model_metadata(gguf::GgufWriter& w, const HfModelConfig& c, const std::
   if (c.rope_scaling) {
     w.set_string("qwen3.rope.scaling.type", c.rope_scaling->type);
     w.set_f32("qwen3.rope.scaling.factor", static_cast<float>(c.rope_scaling->factor));
-    w.set_u32("qwen3.rope.scaling.original_context_length",
-              u32(c.rope_scaling->original_max_position_embeddings,
-                  "original_max_position_embeddings"));
+    w.set_u32(
+        "qwen3.rope.scaling.original_context_length",
+        u32(c.rope_scaling->original_max_position_embeddings, "original_max_position_embeddings"));
   }
   w.set_u32("general.file_type", file_type);
   w.set_u32("general.quantization_version", kQuantVersion);
@@ -89,8 +89,9 @@ void set_tokenizer_metadata(gguf::GgufWriter& w, const Tokenizer& tok, int64_t n
     auto text = special_text(cfg, key);
     if (!text) return std::nullopt;
     auto id = tok.token_id(*text);
-    if (!id) throw std::runtime_error(std::string("tokenizer_config.json ") + key + " '" + *text +
-                                      "' is not a token of tokenizer.json");
+    if (!id)
+      throw std::runtime_error(std::string("tokenizer_config.json ") + key + " '" + *text +
+                               "' is not a token of tokenizer.json");
     return id;
   };
   const int32_t eos = id_of("eos_token").value_or(tok.im_end_id());

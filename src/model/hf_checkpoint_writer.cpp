@@ -20,14 +20,20 @@ using nlohmann::json;
 
 const char* dtype_name(GgmlType t) {
   switch (t) {
-    case GgmlType::F32: return "F32";
-    case GgmlType::F16: return "F16";
-    case GgmlType::BF16: return "BF16";
-    default: throw std::invalid_argument("safetensors writer: unsupported type");
+    case GgmlType::F32:
+      return "F32";
+    case GgmlType::F16:
+      return "F16";
+    case GgmlType::BF16:
+      return "BF16";
+    default:
+      throw std::invalid_argument("safetensors writer: unsupported type");
   }
 }
 
-size_t elem_size(GgmlType t) { return t == GgmlType::F32 ? 4 : 2; }
+size_t elem_size(GgmlType t) {
+  return t == GgmlType::F32 ? 4 : 2;
+}
 
 int64_t count(const std::vector<int64_t>& shape) {
   int64_t n = 1;
@@ -78,9 +84,8 @@ void write_safetensors(const std::string& path, const std::vector<SafetensorsSpe
   uint64_t offset = 0;
   for (const auto& t : tensors) {
     const uint64_t n = static_cast<uint64_t>(count(t.shape)) * elem_size(t.type);
-    header[t.name] = {{"dtype", dtype_name(t.type)},
-                      {"shape", t.shape},
-                      {"data_offsets", {offset, offset + n}}};
+    header[t.name] = {
+        {"dtype", dtype_name(t.type)}, {"shape", t.shape}, {"data_offsets", {offset, offset + n}}};
     offset += n;
   }
   std::string text = header.dump();
@@ -130,10 +135,10 @@ std::string qwen3_config_json(const HfModelConfig& c) {
       {"vocab_size", c.vocab_size},
   };
   if (c.rope_scaling)
-    j["rope_scaling"] = {{"rope_type", c.rope_scaling->type},
-                         {"factor", c.rope_scaling->factor},
-                         {"original_max_position_embeddings",
-                          c.rope_scaling->original_max_position_embeddings}};
+    j["rope_scaling"] = {
+        {"rope_type", c.rope_scaling->type},
+        {"factor", c.rope_scaling->factor},
+        {"original_max_position_embeddings", c.rope_scaling->original_max_position_embeddings}};
   return j.dump(2) + "\n";
 }
 
@@ -172,16 +177,15 @@ void write_random_hf_checkpoint(const std::string& folder, const HfModelConfig& 
                                                   : "bfloat16";
   write_file(dir / "config.json", qwen3_config_json(cfg));
   if (opts.generation_config)
-    write_file(dir / "generation_config.json",
-               json({{"bos_token_id", 151643},
-                     {"do_sample", true},
-                     {"eos_token_id", {151645, 151643}},
-                     {"pad_token_id", 151643},
-                     {"temperature", 0.6},
-                     {"top_k", 20},
-                     {"top_p", 0.95},
-                     {"transformers_version", "4.51.0"}})
-                       .dump(2));
+    write_file(dir / "generation_config.json", json({{"bos_token_id", 151643},
+                                                     {"do_sample", true},
+                                                     {"eos_token_id", {151645, 151643}},
+                                                     {"pad_token_id", 151643},
+                                                     {"temperature", 0.6},
+                                                     {"top_k", 20},
+                                                     {"top_p", 0.95},
+                                                     {"transformers_version", "4.51.0"}})
+                                                   .dump(2));
   if (!opts.tokenizer_dir.empty()) {
     copy_into(fs::path(opts.tokenizer_dir) / "tokenizer.json", dir / "tokenizer.json");
     copy_into(fs::path(opts.tokenizer_dir) / "tokenizer_config.json",
@@ -200,9 +204,8 @@ void write_random_hf_checkpoint(const std::string& folder, const HfModelConfig& 
     const uint64_t seed = opts.seed * 1000003ull + k++;
     const GgmlType type = opts.dtype;
     const int64_t n = count(shape);
-    specs.push_back({name, type, shape, [=](void* dst, size_t) {
-                       fill_random(dst, type, n, seed, scale, center);
-                     }});
+    specs.push_back({name, type, shape,
+                     [=](void* dst, size_t) { fill_random(dst, type, n, seed, scale, center); }});
   }
 
   const int n_shards = std::max(1, std::min<int>(opts.n_shards, static_cast<int>(specs.size())));

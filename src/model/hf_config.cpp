@@ -27,7 +27,9 @@ json parse_object(const std::string& text, const std::string& src) {
   return j;
 }
 
-bool present(const json& j, const char* key) { return j.contains(key) && !j[key].is_null(); }
+bool present(const json& j, const char* key) {
+  return j.contains(key) && !j[key].is_null();
+}
 
 int64_t get_int(const json& j, const char* key, const std::string& src, int64_t lo, int64_t hi) {
   if (!present(j, key)) fail(src, std::string("missing field '") + key + "'");
@@ -129,7 +131,8 @@ HfModelConfig parse_hf_config(const std::string& text, const std::string& src) {
   if (present(j, "rms_norm_eps")) c.rms_norm_eps = get_num(j, "rms_norm_eps", src);
   if (!(c.rms_norm_eps > 0 && c.rms_norm_eps < 1)) fail(src, "'rms_norm_eps' must be in (0, 1)");
   if (present(j, "tie_word_embeddings")) {
-    if (!j["tie_word_embeddings"].is_boolean()) fail(src, "'tie_word_embeddings' must be a boolean");
+    if (!j["tie_word_embeddings"].is_boolean())
+      fail(src, "'tie_word_embeddings' must be a boolean");
     c.tie_word_embeddings = j["tie_word_embeddings"].get<bool>();
   }
   if (present(j, "torch_dtype") && j["torch_dtype"].is_string())

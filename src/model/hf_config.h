@@ -57,7 +57,8 @@ struct HfGenerationDefaults {
   std::vector<int32_t> eos_token_ids;
 };
 
-HfModelConfig parse_hf_config(const std::string& json_text, const std::string& source = "config.json");
+HfModelConfig parse_hf_config(const std::string& json_text,
+                              const std::string& source = "config.json");
 HfGenerationDefaults parse_generation_config(const std::string& json_text,
                                              const std::string& source = "generation_config.json");
 

@@ -61,7 +61,11 @@ std::optional<std::string> map(std::string_view name, bool to_gguf) {
 
 }  // namespace
 
-std::optional<std::string> gguf_name_for(std::string_view hf_name) { return map(hf_name, true); }
-std::optional<std::string> hf_name_for(std::string_view gguf_name) { return map(gguf_name, false); }
+std::optional<std::string> gguf_name_for(std::string_view hf_name) {
+  return map(hf_name, true);
+}
+std::optional<std::string> hf_name_for(std::string_view gguf_name) {
+  return map(gguf_name, false);
+}
 
 }  // namespace qwen3::hf

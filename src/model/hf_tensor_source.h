@@ -34,7 +34,7 @@ class HfTensorSource : public TensorSource {
   std::string folder_;
   std::unique_ptr<SafetensorsCheckpoint> ck_;
   std::unordered_map<std::string, TensorView> views_;
-  std::vector<std::string> names_;  // GGUF names in checkpoint order
+  std::vector<std::string> names_;           // GGUF names in checkpoint order
   std::vector<std::vector<uint8_t>> owned_;  // converted tensors
 };
 

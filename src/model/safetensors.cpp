@@ -23,10 +23,14 @@ using nlohmann::json;
 
 // Dtypes the engine can take as they are; others get a clear error naming them.
 bool dtype_from_name(const std::string& s, GgmlType* t) {
-  if (s == "F32") *t = GgmlType::F32;
-  else if (s == "F16") *t = GgmlType::F16;
-  else if (s == "BF16") *t = GgmlType::BF16;
-  else return false;
+  if (s == "F32")
+    *t = GgmlType::F32;
+  else if (s == "F16")
+    *t = GgmlType::F16;
+  else if (s == "BF16")
+    *t = GgmlType::BF16;
+  else
+    return false;
   return true;
 }
 
@@ -89,8 +93,8 @@ SafetensorsTensor parse_entry(const std::string& file, const std::string& name, 
   auto dt = v.find("dtype");
   if (dt == v.end() || !dt->is_string()) fail(file, where + "missing string field 'dtype'");
   if (!dtype_from_name(dt->get<std::string>(), &t.type))
-    fail(file, where + "unsupported dtype '" + dt->get<std::string>() +
-                   "' (supported: F32, F16, BF16)");
+    fail(file,
+         where + "unsupported dtype '" + dt->get<std::string>() + "' (supported: F32, F16, BF16)");
 
   auto sh = v.find("shape");
   if (sh == v.end() || !sh->is_array()) fail(file, where + "missing array field 'shape'");
@@ -114,8 +118,8 @@ SafetensorsTensor parse_entry(const std::string& file, const std::string& name, 
   if (t.begin > t.end) fail(file, where + "data_offsets begin > end");
   if (t.end > data_size)
     fail(file, where + "data_offsets [" + std::to_string(t.begin) + ", " + std::to_string(t.end) +
-                   ") run past the end of the file (data section is " +
-                   std::to_string(data_size) + " bytes)");
+                   ") run past the end of the file (data section is " + std::to_string(data_size) +
+                   " bytes)");
   const uint64_t elem = ggml_type_info(t.type).type_size;
   if (count > kLimit / elem || count * elem != t.end - t.begin)
     fail(file, where + "data_offsets span " + std::to_string(t.end - t.begin) +
@@ -137,7 +141,8 @@ std::vector<int64_t> SafetensorsTensor::gguf_dims() const {
 }
 
 SafetensorsHeader parse_safetensors(const uint8_t* bytes, size_t size, const std::string& name) {
-  if (size < 8) fail(name, "file is too small to be safetensors (" + std::to_string(size) + " bytes)");
+  if (size < 8)
+    fail(name, "file is too small to be safetensors (" + std::to_string(size) + " bytes)");
   const uint64_t n = read_u64_le(bytes);
   if (n < 2) fail(name, "header length " + std::to_string(n) + " is too small");
   if (n > kMaxSafetensorsHeader)
@@ -217,7 +222,9 @@ SafetensorsFile SafetensorsFile::open(const std::string& path) {
   return SafetensorsFile(std::move(impl));
 }
 
-const std::string& SafetensorsFile::path() const { return impl_->path; }
+const std::string& SafetensorsFile::path() const {
+  return impl_->path;
+}
 const std::vector<SafetensorsTensor>& SafetensorsFile::tensors() const {
   return impl_->header.tensors;
 }

@@ -16,7 +16,9 @@ using nlohmann::json;
 
 constexpr const char* kIndexName = "model.safetensors.index.json";
 
-[[noreturn]] void fail(const std::string& what) { throw SafetensorsError(what); }
+[[noreturn]] void fail(const std::string& what) {
+  throw SafetensorsError(what);
+}
 
 std::string read_text(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -45,7 +47,8 @@ std::map<std::string, std::string> read_index(const fs::path& index) {
   std::map<std::string, std::string> map;
   for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
     if (!it->is_string() || !plain_file_name(it->get<std::string>()))
-      fail(index.string() + ": weight_map entry '" + it.key() + "' must name a file beside the index");
+      fail(index.string() + ": weight_map entry '" + it.key() +
+           "' must name a file beside the index");
     map[it.key()] = it->get<std::string>();
   }
   if (map.empty()) fail(index.string() + ": weight_map is empty");
@@ -80,7 +83,8 @@ SafetensorsCheckpoint SafetensorsCheckpoint::open(const std::string& path) {
       // Some exports use other names: take every *.safetensors in the folder.
       std::vector<fs::path> files;
       for (const auto& e : fs::directory_iterator(p, ec))
-        if (e.is_regular_file() && e.path().extension() == ".safetensors") files.push_back(e.path());
+        if (e.is_regular_file() && e.path().extension() == ".safetensors")
+          files.push_back(e.path());
       if (files.empty()) fail(path + ": no *.safetensors files and no " + kIndexName);
       std::sort(files.begin(), files.end());
       for (const auto& f : files) ck.add_shard(SafetensorsFile::open(f.string()));

@@ -18,8 +18,8 @@ class SafetensorsCheckpoint {
   static SafetensorsCheckpoint open(const std::string& path);
 
   const std::vector<std::string>& names() const { return names_; }  // in file order
-  const SafetensorsTensor* find(std::string_view name) const;      // nullptr if absent
-  const SafetensorsTensor& at(std::string_view name) const;        // SafetensorsError if absent
+  const SafetensorsTensor* find(std::string_view name) const;       // nullptr if absent
+  const SafetensorsTensor& at(std::string_view name) const;         // SafetensorsError if absent
   const std::vector<SafetensorsFile>& shards() const { return shards_; }
   void release(const SafetensorsTensor& t) const;  // see SafetensorsFile::release
   uint64_t total_bytes() const;                    // sum of the tensor sizes
