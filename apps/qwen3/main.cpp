@@ -29,9 +29,16 @@ int main(int argc, char** argv) {
   }
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : kExitBadInput;
+    // One line on stderr, as for every other error.
+    std::cerr << "qwen3: error: " << e.what() << " (see --help)\n";
+    return kExitBadInput;
   }
   try {
     return run ? run() : kExitBadInput;

@@ -118,9 +118,15 @@ void respond(ServerState& st, httplib::Response& res, Call call, std::string aff
   if (g->finished() && g->error()) throw *g->error();
 
   if (!call.stream) {
+    // Events keep coming while it generates: check the client at every wake-up.
     while (!g->finished()) {
-      if (!wait_first_news(st, *g)) return;
-      if (!g->finished()) g->take(0ms);  // events are rebuilt from the result
+      g->wait_news(kPoll);
+      if (client_gone() || st.stopping) {
+        g->cancel();
+        st.metrics.cancelled();
+        return;
+      }
+      if (!g->finished()) g->take(std::chrono::milliseconds(0));  // rebuilt from the result
     }
     if (g->error()) throw *g->error();
     record(st, g->result());
