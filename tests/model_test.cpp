@@ -220,7 +220,7 @@ TEST(GenModel, KQuantsFallBackOnNarrowRowsLikeLlamaCpp) {
   o.config = Qwen3Config::qwen3_0_6b();
   EXPECT_EQ(gen_model_tensor_type(o, "token_embd.weight", {1024, 151936}), GgmlType::Q6_K);
   EXPECT_EQ(gen_model_tensor_type(o, "blk.0.ffn_down.weight", {3072, 1024}), GgmlType::Q6_K);
-  EXPECT_EQ(gen_model_tensor_type(o, "blk.5.ffn_down.weight", {3072, 1024}), GgmlType::Q4_K);
+  EXPECT_EQ(gen_model_tensor_type(o, "blk.4.ffn_down.weight", {3072, 1024}), GgmlType::Q4_K);
   EXPECT_THROW(parse_gen_model_type("q3_k"), std::invalid_argument);
 }
 
