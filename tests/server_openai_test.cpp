@@ -51,6 +51,8 @@ class ServeProcess {
  public:
   explicit ServeProcess(const std::vector<std::string>& args) {
     log_ = std::string(QWEN3_BUILD_DIR) + "/server_openai_test.serve.log";
+    // A stale log from an earlier run would name an old port before the child rewrites it.
+    std::remove(log_.c_str());
     pid_ = fork();
     if (pid_ == 0) {
       std::freopen(log_.c_str(), "w", stderr);
