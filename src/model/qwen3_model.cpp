@@ -23,25 +23,6 @@ std::string dims_str(const std::vector<int64_t>& d) {
   return s + "]";
 }
 
-bool is_weight_type(GgmlType t) {
-  switch (t) {
-    case GgmlType::F32:
-    case GgmlType::F16:
-    case GgmlType::BF16:
-    case GgmlType::Q8_0:
-    case GgmlType::Q4_0:
-    case GgmlType::Q4_1:
-    case GgmlType::Q5_0:
-    case GgmlType::Q5_1:
-    case GgmlType::Q4_K:
-    case GgmlType::Q5_K:
-    case GgmlType::Q6_K:
-      return kernels_support(t);
-    default:
-      return false;
-  }
-}
-
 // Looks tensors up in a source and checks them against the expected shapes.
 struct Binder {
   const TensorSource& src;
@@ -59,7 +40,7 @@ struct Binder {
   WeightMatrix matrix(const std::string& name, int64_t rows, int64_t cols) const {
     TensorView v = get(name, {cols, rows});
     const auto& ti = ggml_type_info(v.type);
-    if (!is_weight_type(v.type))
+    if (!kernels_support(v.type))
       throw std::runtime_error(src.describe() + ": tensor " + name + " has type " +
                                std::string(ti.name) + ", which this runtime does not support");
     if (cols % ti.block_size != 0)
