@@ -1,5 +1,6 @@
 // matmul throughput per weight type on the Qwen3-0.6B shapes: decode (1 token,
 // memory-bound: weight GB/s) and prefill (128 tokens, compute-bound: GFLOP/s).
+// BM_MatmulRows8: weights in the rows8 layout (what the model uses on AVX2).
 // Run: build/kernels_bench --benchmark_filter='Q4_0' (args: rows, cols, n_tok, threads)
 #include <benchmark/benchmark.h>
 
@@ -36,7 +37,7 @@ const std::vector<uint8_t>& weights(GgmlType t, int64_t rows, int64_t cols) {
   return cache.back().second;
 }
 
-void BM_Matmul(benchmark::State& state, GgmlType t) {
+void run_matmul(benchmark::State& state, GgmlType t, bool rows8) {
   const int64_t rows = state.range(0), cols = state.range(1), n_tok = state.range(2);
   const int threads = static_cast<int>(state.range(3));
   const auto& w = weights(t, rows, cols);
@@ -45,7 +46,16 @@ void BM_Matmul(benchmark::State& state, GgmlType t) {
   std::normal_distribution<float> dist(0.f, 1.f);
   for (auto& v : x) v = dist(rng);
   qwen3::ThreadPool pool(threads);
-  const qwen3::WeightMatrix W{t, rows, cols, w.data()};
+  qwen3::WeightMatrix W{t, rows, cols, w.data()};
+  std::vector<uint8_t> packed;
+  if (rows8) {
+    if (!qwen3::prefers_rows8(W)) {
+      state.SkipWithError("no rows8 layout here");
+      return;
+    }
+    packed.resize(qwen3::rows8_bytes(W));
+    W = qwen3::to_rows8(W, packed.data(), pool);
+  }
   for (auto _ : state) {
     qwen3::matmul(W, x.data(), n_tok, y.data(), pool);
     benchmark::DoNotOptimize(y.data());
@@ -56,6 +66,14 @@ void BM_Matmul(benchmark::State& state, GgmlType t) {
       benchmark::Counter(static_cast<double>(w.size()) * it / 1e9, benchmark::Counter::kIsRate);
   state.counters["GFLOP/s"] =
       benchmark::Counter(2.0 * rows * cols * n_tok * it / 1e9, benchmark::Counter::kIsRate);
+}
+
+void BM_Matmul(benchmark::State& state, GgmlType t) {
+  run_matmul(state, t, false);
+}
+// The same with the weights in the interleaved rows8 layout the model loader uses.
+void BM_MatmulRows8(benchmark::State& state, GgmlType t) {
+  run_matmul(state, t, true);
 }
 
 void shapes(benchmark::internal::Benchmark* b) {
@@ -77,6 +95,9 @@ BENCHMARK_CAPTURE(BM_Matmul, Q8_0, GgmlType::Q8_0)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_Matmul, Q4_K, GgmlType::Q4_K)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_Matmul, Q5_K, GgmlType::Q5_K)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_Matmul, Q6_K, GgmlType::Q6_K)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_MatmulRows8, Q4_0, GgmlType::Q4_0)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_MatmulRows8, Q8_0, GgmlType::Q8_0)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_MatmulRows8, Q4_K, GgmlType::Q4_K)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_Matmul, F16, GgmlType::F16)->Apply(shapes);
 
 BENCHMARK_MAIN();

@@ -43,16 +43,14 @@ void tile_q5_K(int64_t n, const void* w, size_t ws, int nr, const void* x, size_
 void tile_q6_K(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
                float* y, int64_t ldy);
 
-// Q4_0 x ActQ8 for exactly 8 rows and any number of tokens, via an interleaved copy of
-// the rows (pays off from about 4 tokens on).
-void q4_0_rows8(int64_t n, const void* w, size_t ws, const void* x, size_t xs, int nt, float* y,
-                int64_t ldy);
-
-void q4_K_rows8(int64_t n, const void* w, size_t ws, const void* x, size_t xs, int nt, float* y,
-                int64_t ldy);
-
-void q8_0_rows8(int64_t n, const void* w, size_t ws, const void* x, size_t xs, int nt, float* y,
-                int64_t ldy);
+// Kernels of the rows8 layout (rows8.h), for Q4_0, Q8_0 and Q4_K (nullptr otherwise):
+// one packed group of 8 rows times nt activation rows, y[t*ldy + r] for r < 8.
+using Rows8Fn = void (*)(int64_t n, const void* group, const void* x, size_t xs, int nt, float* y,
+                         int64_t ldy);
+Rows8Fn rows8_kernel(GgmlType t);
+// The same for 8 plain rows, packed on the fly (pays off from about 4 tokens on).
+void rows8_from_plain(GgmlType t, int64_t n, const void* w, size_t ws, const void* x, size_t xs,
+                      int nt, float* y, int64_t ldy);
 
 // ops.h kernels
 void rmsnorm(const float* x, const float* w, float* y, int64_t n, float eps);

@@ -10,6 +10,7 @@
 #include "kernels/kernels_avx2.h"
 #include "kernels/matmul_internal.h"
 #include "kernels/quant.h"
+#include "kernels/rows8.h"
 
 namespace qwen3 {
 namespace {
@@ -27,6 +28,8 @@ void check(const WeightMatrix& W, const float* X, int64_t n_tok, const float* Y)
     throw std::invalid_argument("matmul: bad shape " + std::to_string(W.rows) + "x" +
                                 std::to_string(W.cols) + " for " +
                                 std::string(ggml_type_info(W.type).name));
+  if (W.layout == WeightLayout::Rows8 && (!rows8_type(W.type) || W.rows % 8 != 0))
+    throw std::invalid_argument("matmul: no rows8 layout for this matrix");
   if (n_tok < 0) throw std::invalid_argument("matmul: negative token count");
   if (n_tok > 0 && (W.data == nullptr || X == nullptr || Y == nullptr))
     throw std::invalid_argument("matmul: null pointer");
@@ -60,7 +63,41 @@ const void* prepare_activations(detail::ActFormat f, const float* X, int64_t n_t
   return base;
 }
 
+// Rows8 matrices on the scalar path: each group is unpacked to plain rows first.
+void rows8_tile_ref(const WeightMatrix& W, int64_t g0, int64_t g1, const void* xq, size_t xs,
+                    int n_tok, float* Y) {
+  const size_t ws = ggml_row_size(W.type, W.cols);
+  const size_t gs = rows8_group_size(W.type, W.cols);
+  thread_local std::vector<uint8_t> plain;
+  if (plain.size() < 8 * ws) plain.resize(8 * ws);
+  for (int64_t g = g0; g < g1; ++g) {
+    unpack_rows8(W.type, static_cast<const uint8_t*>(W.data) + g * gs, W.cols, plain.data(), ws);
+    detail::tile_ref(W.type)(W.cols, plain.data(), ws, 8, xq, xs, n_tok, Y + g * 8, W.rows);
+  }
+}
+
 }  // namespace
+
+bool prefers_rows8(const WeightMatrix& W) {
+  return use_avx2() && rows8_type(W.type) && W.rows % 8 == 0 && W.layout == WeightLayout::Plain;
+}
+
+size_t rows8_bytes(const WeightMatrix& W) {
+  return rows8_group_size(W.type, W.cols) * static_cast<size_t>(W.rows / 8);
+}
+
+WeightMatrix to_rows8(const WeightMatrix& W, void* dst, ThreadPool& pool) {
+  if (W.layout != WeightLayout::Plain || !rows8_type(W.type) || W.rows % 8 != 0)
+    throw std::invalid_argument("to_rows8: matrix cannot take the rows8 layout");
+  const size_t ws = ggml_row_size(W.type, W.cols);
+  const size_t gs = rows8_group_size(W.type, W.cols);
+  pool.parallel_for(W.rows / 8, [&](int64_t b, int64_t e, int) {
+    for (int64_t g = b; g < e; ++g)
+      pack_rows8(W.type, static_cast<const uint8_t*>(W.data) + g * 8 * ws, ws, W.cols,
+                 static_cast<uint8_t*>(dst) + g * gs);
+  });
+  return WeightMatrix{W.type, W.rows, W.cols, dst, WeightLayout::Rows8};
+}
 
 void matmul(const WeightMatrix& W, const float* X, int64_t n_tok, float* Y, ThreadPool& pool) {
   check(W, X, n_tok, Y);
@@ -70,13 +107,32 @@ void matmul(const WeightMatrix& W, const float* X, int64_t n_tok, float* Y, Thre
   thread_local std::vector<uint8_t> buf;
   size_t xs = 0;
   const void* xq = prepare_activations(at, X, n_tok, W.cols, fast, &pool, buf, &xs);
+  // Work items are handed out dynamically so a thread slowed by other load on the
+  // machine takes fewer; each output is computed by exactly one kernel call, so the
+  // result does not depend on the thread count.
+  std::atomic<int64_t> next{0};
+  if (W.layout == WeightLayout::Rows8) {
+    const int64_t n_groups = W.rows / 8, per_item = kRowChunk / 8;
+    const int64_t n_items = (n_groups + per_item - 1) / per_item;
+    const size_t gs = rows8_group_size(W.type, W.cols);
+    const avx2::Rows8Fn kernel = fast ? avx2::rows8_kernel(W.type) : nullptr;
+    pool.parallel_for(pool.size(), [&](int64_t, int64_t, int) {
+      for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < n_items;) {
+        const int64_t g0 = c * per_item, g1 = std::min(n_groups, g0 + per_item);
+        if (!kernel) {
+          rows8_tile_ref(W, g0, g1, xq, xs, static_cast<int>(n_tok), Y);
+          continue;
+        }
+        for (int64_t g = g0; g < g1; ++g)
+          kernel(W.cols, static_cast<const uint8_t*>(W.data) + g * gs, xq, xs,
+                 static_cast<int>(n_tok), Y + g * 8, W.rows);
+      }
+    });
+    return;
+  }
   const detail::TileFn tile = fast ? detail::tile_avx2(W.type) : detail::tile_ref(W.type);
   const size_t ws = ggml_row_size(W.type, W.cols);
   const int64_t n_chunks = (W.rows + kRowChunk - 1) / kRowChunk;
-  // Work items are handed out dynamically so a thread slowed by other load on the
-  // machine takes fewer; each output is computed by exactly one tile call, so the
-  // result does not depend on the thread count.
-  std::atomic<int64_t> next{0};
   pool.parallel_for(pool.size(), [&](int64_t, int64_t, int) {
     for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < n_chunks;) {
       const int64_t r0 = c * kRowChunk;
@@ -94,6 +150,10 @@ void matmul_ref(const WeightMatrix& W, const float* X, int64_t n_tok, float* Y) 
   std::vector<uint8_t> buf;
   size_t xs = 0;
   const void* xq = prepare_activations(at, X, n_tok, W.cols, false, nullptr, buf, &xs);
+  if (W.layout == WeightLayout::Rows8) {
+    rows8_tile_ref(W, 0, W.rows / 8, xq, xs, static_cast<int>(n_tok), Y);
+    return;
+  }
   const size_t ws = ggml_row_size(W.type, W.cols);
   detail::tile_ref(W.type)(W.cols, W.data, ws, static_cast<int>(W.rows), xq, xs,
                            static_cast<int>(n_tok), Y, W.rows);

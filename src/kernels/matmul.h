@@ -10,13 +10,27 @@
 
 namespace qwen3 {
 
-// `rows` rows of `cols` elements of type `type`, row-major as GGUF stores it (ne0 = cols).
+// How a matrix's bytes are laid out: Plain = row-major as GGUF stores it; Rows8 = groups
+// of 8 rows interleaved block by block (kernels/rows8.h), the fast layout for decode.
+enum class WeightLayout : uint8_t { Plain, Rows8 };
+
+// `rows` rows of `cols` elements of type `type` (ne0 = cols).
 struct WeightMatrix {
   GgmlType type;
   int64_t rows;
   int64_t cols;
   const void* data;
+  WeightLayout layout = WeightLayout::Plain;
 };
+
+// True if matmul on this CPU is faster with W in the Rows8 layout (AVX2, a type with
+// rows8 kernels, rows a multiple of 8).
+bool prefers_rows8(const WeightMatrix& W);
+// Bytes of W in the Rows8 layout (equal to its plain size for Q4_0 and Q8_0).
+size_t rows8_bytes(const WeightMatrix& W);
+// Writes plain W into dst (rows8_bytes(W) bytes) in the Rows8 layout; returns the matrix
+// over dst. Parallel over row groups.
+WeightMatrix to_rows8(const WeightMatrix& W, void* dst, ThreadPool& pool);
 
 // X: n_tok rows of `cols` floats. Y: n_tok rows of `rows` floats,
 // Y[t*rows + r] = dot(W row r, X row t). Throws std::invalid_argument for an unsupported

@@ -142,7 +142,8 @@ void tile_q4_K(int64_t n, const void* w, size_t ws, int nr, const void* x, size_
   int r = 0;
   if (nt >= 4)  // prompts: the interleaved 8-row kernel
     for (; r + 8 <= nr; r += 8)
-      q4_K_rows8(n, static_cast<const uint8_t*>(w) + r * ws, ws, x, xs, nt, y + r, ldy);
+      rows8_from_plain(GgmlType::Q4_K, n, static_cast<const uint8_t*>(w) + r * ws, ws, x, xs, nt,
+                       y + r, ldy);
   if (r < nr)
     drive<AsymKernel<BlockQ4_K, false>>(n, static_cast<const uint8_t*>(w) + r * ws, ws, nr - r, x,
                                         xs, nt, y + r, ldy);

@@ -153,7 +153,8 @@ void tile_q4_0(int64_t n, const void* w, size_t ws, int nr, const void* x, size_
   int r = 0;
   if (nt >= 4)
     for (; r + 8 <= nr; r += 8)
-      q4_0_rows8(n, static_cast<const uint8_t*>(w) + r * ws, ws, x, xs, nt, y + r, ldy);
+      rows8_from_plain(GgmlType::Q4_0, n, static_cast<const uint8_t*>(w) + r * ws, ws, x, xs, nt,
+                       y + r, ldy);
   if (r < nr)
     drive<SymKernel<BlockQ4_0, 1>>(n, static_cast<const uint8_t*>(w) + r * ws, ws, nr - r, x, xs,
                                    nt, y + r, ldy);
@@ -168,7 +169,8 @@ void tile_q8_0(int64_t n, const void* w, size_t ws, int nr, const void* x, size_
   int r = 0;
   if (nt >= 4)
     for (; r + 8 <= nr; r += 8)
-      q8_0_rows8(n, static_cast<const uint8_t*>(w) + r * ws, ws, x, xs, nt, y + r, ldy);
+      rows8_from_plain(GgmlType::Q8_0, n, static_cast<const uint8_t*>(w) + r * ws, ws, x, xs, nt,
+                       y + r, ldy);
   if (r < nr)
     drive<SymKernel<BlockQ8_0, -1>>(n, static_cast<const uint8_t*>(w) + r * ws, ws, nr - r, x, xs,
                                     nt, y + r, ldy);

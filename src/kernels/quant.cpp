@@ -144,6 +144,11 @@ void quantize_row(GgmlType t, const float* src, void* dst, int64_t n) {
     // activation-only formats and exact conversions go fast.
     if (t == GgmlType::Q8_K) return avx2::quantize_q8_K(src, static_cast<BlockQ8_K*>(dst), n);
     if (t == GgmlType::F16) return avx2::fp32_to_fp16_row(src, static_cast<uint16_t*>(dst), n);
+    // K-quants: the reference's scale searches run 8 sub-blocks per AVX2 register with the
+    // scalar float operations in the scalar order, so the bytes are the reference's.
+    if (t == GgmlType::Q4_K) return ref::quantize_q4_K_avx2(src, static_cast<BlockQ4_K*>(dst), n);
+    if (t == GgmlType::Q5_K) return ref::quantize_q5_K_avx2(src, static_cast<BlockQ5_K*>(dst), n);
+    if (t == GgmlType::Q6_K) return ref::quantize_q6_K_avx2(src, static_cast<BlockQ6_K*>(dst), n);
   }
   quantize_row_ref(t, src, dst, n);
 }

@@ -18,6 +18,13 @@ void quantize_q5_K(const float* x, BlockQ5_K* y, int64_t n);
 void quantize_q6_K(const float* x, BlockQ6_K* y, int64_t n);
 void quantize_q8_K(const float* x, BlockQ8_K* y, int64_t n);
 
+// The same bytes as quantize_q4_K / q5_K / q6_K, with the scale searches of 8 sub-blocks
+// in AVX2 lanes (quant_kquants.cpp explains why the output is identical). Only when
+// use_avx2(); on other targets these are the scalar functions.
+void quantize_q4_K_avx2(const float* x, BlockQ4_K* y, int64_t n);
+void quantize_q5_K_avx2(const float* x, BlockQ5_K* y, int64_t n);
+void quantize_q6_K_avx2(const float* x, BlockQ6_K* y, int64_t n);
+
 void dequantize_q4_0(const BlockQ4_0* x, float* y, int64_t n);
 void dequantize_q4_1(const BlockQ4_1* x, float* y, int64_t n);
 void dequantize_q5_0(const BlockQ5_0* x, float* y, int64_t n);

@@ -14,6 +14,7 @@ class GgufTensorSource : public TensorSource {
   bool find(std::string_view gguf_name, TensorView* out) const override;
   std::vector<std::string> names() const override;
   std::string describe() const override { return file_->path(); }
+  void release(const void* data, size_t nbytes) const override;
   const gguf::GgufFile& file() const { return *file_; }
 
  private:

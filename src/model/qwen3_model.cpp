@@ -2,7 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <stdexcept>
 
 #include "gguf/gguf_reader.h"
@@ -152,9 +154,40 @@ std::shared_ptr<Qwen3Model> Qwen3Model::from_source(const Qwen3Config& config,
   if (m->source_->find("blk." + std::to_string(c.n_layers) + ".attn_norm.weight", &extra))
     throw std::runtime_error(m->source_->describe() + ": holds more blocks than block_count " +
                              std::to_string(c.n_layers));
+  const char* no_repack = std::getenv("QWEN3_NO_REPACK");
+  if (opts.repack && !(no_repack && *no_repack && std::string(no_repack) != "0"))
+    m->repack_matrices();
   m->load_ms_ =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return m;
+}
+
+void Qwen3Model::repack_matrices() {
+  ModelWeights& w = *weights_;
+  ThreadPool pool(n_threads_);
+  // One matrix at a time, dropping the mapped pages of each as it is copied, so peak
+  // memory stays near the model size rather than twice it.
+  auto repack = [&](WeightMatrix& W) {
+    if (!prefers_rows8(W)) return;
+    const size_t ws = ggml_row_size(W.type, W.cols), gs = rows8_bytes({W.type, 8, W.cols, W.data});
+    repacked_.emplace_back(new uint8_t[rows8_bytes(W)]);
+    uint8_t* dst = repacked_.back().get();
+    // Slices of about 4 MiB, each released once copied: even the 600 MB lm_head of an 8B
+    // model never sits in memory twice.
+    const int64_t slice = std::max<int64_t>(8, static_cast<int64_t>((4u << 20) / ws) / 8 * 8);
+    for (int64_t r0 = 0; r0 < W.rows; r0 += slice) {
+      const int64_t n = std::min(slice, W.rows - r0);
+      const WeightMatrix part{W.type, n, W.cols, static_cast<const uint8_t*>(W.data) + r0 * ws};
+      to_rows8(part, dst + r0 / 8 * gs, pool);
+      source_->release(part.data, ws * n);
+    }
+    W = WeightMatrix{W.type, W.rows, W.cols, dst, WeightLayout::Rows8};
+  };
+  for (LayerWeights& l : w.layers)
+    for (WeightMatrix* W : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) repack(*W);
+  // A tied lm_head shares token_embd: the lookup keeps reading the plain rows, paged
+  // back in one row at a time.
+  repack(w.output);
 }
 
 }  // namespace qwen3

@@ -21,12 +21,16 @@ struct ModelLoadOptions {
   int n_threads = 0;  // 0 = physical cores
   // Hugging Face folders: quantize the matrices to this type at load (nullopt = keep).
   std::optional<GgmlType> quantize;
+  // Copy matrices into the interleaved rows8 layout when the CPU has kernels for it
+  // (AVX2; Q4_0, Q8_0, Q4_K): about 2-3x faster decode. The environment variable
+  // QWEN3_NO_REPACK=1 turns it off (zero-copy mmap only).
+  bool repack = true;
 };
 
 class Qwen3Model {
  public:
-  // A GGUF file or a Hugging Face folder (config.json, tokenizer files, *.safetensors). Throws std::runtime_error (or
-  // gguf::GgufError) with a clear message on bad or unsupported files.
+  // A GGUF file or a Hugging Face folder (config.json, tokenizer files, *.safetensors). Throws
+  // std::runtime_error (or gguf::GgufError) with a clear message on bad or unsupported files.
   static std::shared_ptr<Qwen3Model> load(const std::string& path,
                                           const ModelLoadOptions& opts = {});
   // Builds a model from any tensor source (GGUF, safetensors...). Checks every tensor
@@ -51,6 +55,8 @@ class Qwen3Model {
   std::shared_ptr<const TensorSource> source_;
   std::vector<std::vector<float>> owned_f32_;  // norm weights converted to F32
   std::shared_ptr<ModelWeights> weights_;
+  std::vector<std::unique_ptr<uint8_t[]>> repacked_;  // rows8 copies of matrices
+  void repack_matrices();
   double load_ms_ = 0;
   int n_threads_ = 0;
 };

@@ -28,6 +28,9 @@ class TensorSource {
   virtual bool find(std::string_view gguf_name, TensorView* out) const = 0;
   virtual std::vector<std::string> names() const = 0;
   virtual std::string describe() const = 0;  // for error messages (e.g. the file path)
+  // The model no longer reads these bytes (it keeps a repacked copy). A mapped source
+  // may drop the pages from memory; they are read back from the file if touched again.
+  virtual void release(const void* /*data*/, size_t /*nbytes*/) const {}
 };
 
 }  // namespace qwen3

@@ -1,0 +1,233 @@
+// AVX2 kernels for the rows8 layout (rows8.h): one group of 8 weight rows against up to
+// 4 activation rows at a time. Each unpacked weight vector serves all tokens of the
+// sweep; each 32-bit lane accumulates one row, so outputs are stored without reduction.
+// Decode (1 token) streams the group once; prompts reuse every unpacked vector 4 times.
+#include <cstring>
+#include <vector>
+
+#include "kernels/kernels_avx2.h"
+#include "kernels/rows8.h"
+#include "kernels/simd_avx2.h"
+
+namespace qwen3::avx2 {
+namespace {
+
+using detail::ActQ8;
+
+inline __m256i bcast4(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm256_set1_epi32(v);
+}
+
+inline __m256 load_f16x8(const uint16_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+// Q4_0: unsigned nibbles in maddubs, the offset 8 removed via the activation block sum.
+// 8 maddubs of <= 15*128*2 each stay within int16.
+struct Q4_0x8 {
+  using Act = ActQ8;
+  static constexpr int kBlock = 32;
+  template <int T>
+  static void run(int64_t nb, const void* wv, const uint8_t* x, size_t xs, float* y, int64_t ldy) {
+    const auto* w = static_cast<const BlockQ4_0x8*>(wv);
+    const __m256i m4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    __m256 acc[T];
+#pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      const ActQ8* a[T];
+      __m256i s[T];
+#pragma GCC unroll 4
+      for (int t = 0; t < T; ++t) {
+        a[t] = reinterpret_cast<const ActQ8*>(x + t * xs) + b;
+        s[t] = _mm256_setzero_si256();
+      }
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; ++k) {
+        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs[k]));
+        const __m256i lo = _mm256_and_si256(v, m4);
+        const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+#pragma GCC unroll 4
+        for (int t = 0; t < T; ++t) {
+          s[t] = _mm256_add_epi16(s[t], _mm256_maddubs_epi16(lo, bcast4(a[t]->qs + 4 * k)));
+          s[t] = _mm256_add_epi16(s[t], _mm256_maddubs_epi16(hi, bcast4(a[t]->qs + 16 + 4 * k)));
+        }
+      }
+      const __m256 dw = load_f16x8(w[b].d);
+#pragma GCC unroll 4
+      for (int t = 0; t < T; ++t) {
+        __m256i p = _mm256_madd_epi16(s[t], ones);
+        p = _mm256_sub_epi32(p, _mm256_set1_epi32(8 * a[t]->sum));
+        acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(dw, _mm256_set1_ps(a[t]->d)),
+                                 acc[t]);
+      }
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) _mm256_storeu_ps(y + t * ldy, acc[t]);
+  }
+};
+
+// Q8_0: signed weights, llama.cpp's sign trick (|w| times x with w's sign); pair sums of
+// 127*127*2 leave no int16 headroom, so every step widens to int32.
+struct Q8_0x8 {
+  using Act = ActQ8;
+  static constexpr int kBlock = 32;
+  template <int T>
+  static void run(int64_t nb, const void* wv, const uint8_t* x, size_t xs, float* y, int64_t ldy) {
+    const auto* w = static_cast<const BlockQ8_0x8*>(wv);
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc[T];
+#pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      const ActQ8* a[T];
+      __m256i s[T];
+#pragma GCC unroll 4
+      for (int t = 0; t < T; ++t) {
+        a[t] = reinterpret_cast<const ActQ8*>(x + t * xs) + b;
+        s[t] = _mm256_setzero_si256();
+      }
+#pragma GCC unroll 8
+      for (int k = 0; k < 8; ++k) {
+        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs[k]));
+        const __m256i vabs = _mm256_sign_epi8(v, v);
+#pragma GCC unroll 4
+        for (int t = 0; t < T; ++t) {
+          const __m256i xv = _mm256_sign_epi8(bcast4(a[t]->qs + 4 * k), v);
+          s[t] = _mm256_add_epi32(s[t], _mm256_madd_epi16(_mm256_maddubs_epi16(vabs, xv), ones));
+        }
+      }
+      const __m256 dw = load_f16x8(w[b].d);
+#pragma GCC unroll 4
+      for (int t = 0; t < T; ++t)
+        acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[t]),
+                                 _mm256_mul_ps(dw, _mm256_set1_ps(a[t]->d)), acc[t]);
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) _mm256_storeu_ps(y + t * ldy, acc[t]);
+  }
+};
+
+// Q4_K against Q8_K: per 32-weight sub-block an int16 sum per lane pair, scaled by the
+// sub-block scale in madd; the mins term comes from the activation block sums.
+struct Q4_Kx8 {
+  using Act = BlockQ8_K;
+  static constexpr int kBlock = 256;
+  template <int T>
+  static void run(int64_t nb, const void* wv, const uint8_t* x, size_t xs, float* y, int64_t ldy) {
+    const auto* w = static_cast<const BlockQ4_Kx8*>(wv);
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    __m256 acc[T];
+#pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      const BlockQ4_Kx8& g = w[b];
+      const BlockQ8_K* a[T];
+      __m256i isum[T];
+#pragma GCC unroll 4
+      for (int t = 0; t < T; ++t) {
+        a[t] = reinterpret_cast<const BlockQ8_K*>(x + t * xs) + b;
+        isum[t] = _mm256_setzero_si256();
+      }
+      for (int c = 0; c < 4; ++c) {
+        __m256i slo[T], shi[T];
+#pragma GCC unroll 4
+        for (int t = 0; t < T; ++t) slo[t] = shi[t] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; ++k) {  // 8 maddubs of <= 15*128*2 fit int16
+          const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g.qs[c][k]));
+          const __m256i lo = _mm256_and_si256(v, m4);
+          const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+#pragma GCC unroll 4
+          for (int t = 0; t < T; ++t) {
+            slo[t] = _mm256_add_epi16(slo[t],
+                                      _mm256_maddubs_epi16(lo, bcast4(a[t]->qs + 64 * c + 4 * k)));
+            shi[t] = _mm256_add_epi16(
+                shi[t], _mm256_maddubs_epi16(hi, bcast4(a[t]->qs + 64 * c + 32 + 4 * k)));
+          }
+        }
+        // Scales of sub-blocks 2c and 2c+1 as int16 pairs (s_r, s_r) per lane.
+        const __m128i s8lo = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(g.sc[2 * c]));
+        const __m128i s8hi = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(g.sc[2 * c + 1]));
+        const __m256i sclo = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(s8lo, s8lo));
+        const __m256i schi = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(s8hi, s8hi));
+#pragma GCC unroll 4
+        for (int t = 0; t < T; ++t)
+          isum[t] = _mm256_add_epi32(isum[t], _mm256_add_epi32(_mm256_madd_epi16(slo[t], sclo),
+                                                               _mm256_madd_epi16(shi[t], schi)));
+      }
+      const __m256 d = load_f16x8(g.d), dmin = load_f16x8(g.dmin);
+      __m256i mn[4];
+#pragma GCC unroll 4
+      for (int p = 0; p < 4; ++p)
+        mn[p] = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(g.mn[p])));
+#pragma GCC unroll 4
+      for (int t = 0; t < T; ++t) {
+        __m256i summ = _mm256_setzero_si256();
+#pragma GCC unroll 4
+        for (int p = 0; p < 4; ++p) {
+          // Activation sums of sub-blocks 2p, 2p+1 (<= 32*128 each) as one int16 pair.
+          const int16_t* bs = a[t]->bsums + 4 * p;
+          const uint32_t lo = static_cast<uint16_t>(bs[0] + bs[1]);
+          const uint32_t hi = static_cast<uint16_t>(bs[2] + bs[3]);
+          summ = _mm256_add_epi32(
+              summ, _mm256_madd_epi16(mn[p], _mm256_set1_epi32(static_cast<int>(lo | (hi << 16)))));
+        }
+        const __m256 xd = _mm256_set1_ps(a[t]->d);
+        acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_mul_ps(d, xd), acc[t]);
+        acc[t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(summ), _mm256_mul_ps(dmin, xd), acc[t]);
+      }
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) _mm256_storeu_ps(y + t * ldy, acc[t]);
+  }
+};
+
+template <class K>
+void sweep(int64_t n, const void* group, const void* xv, size_t xs, int nt, float* y, int64_t ldy) {
+  const int64_t nb = n / K::kBlock;
+  const auto* x = static_cast<const uint8_t*>(xv);
+  int t = 0;
+  for (; t + 4 <= nt; t += 4) K::template run<4>(nb, group, x + t * xs, xs, y + t * ldy, ldy);
+  switch (nt - t) {
+    case 3:
+      K::template run<3>(nb, group, x + t * xs, xs, y + t * ldy, ldy);
+      break;
+    case 2:
+      K::template run<2>(nb, group, x + t * xs, xs, y + t * ldy, ldy);
+      break;
+    case 1:
+      K::template run<1>(nb, group, x + t * xs, xs, y + t * ldy, ldy);
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace
+
+Rows8Fn rows8_kernel(GgmlType t) {
+  switch (t) {
+    case GgmlType::Q4_0:
+      return sweep<Q4_0x8>;
+    case GgmlType::Q8_0:
+      return sweep<Q8_0x8>;
+    case GgmlType::Q4_K:
+      return sweep<Q4_Kx8>;
+    default:
+      return nullptr;
+  }
+}
+
+void rows8_from_plain(GgmlType type, int64_t n, const void* w, size_t ws, const void* x, size_t xs,
+                      int nt, float* y, int64_t ldy) {
+  thread_local std::vector<uint8_t> buf;
+  const size_t gs = rows8_group_size(type, n);
+  if (buf.size() < gs) buf.resize(gs);
+  pack_rows8(type, w, ws, n, buf.data());
+  rows8_kernel(type)(n, buf.data(), x, xs, nt, y, ldy);
+}
+
+}  // namespace qwen3::avx2
