@@ -15,7 +15,7 @@
 namespace qwen3 {
 namespace {
 
-const GgmlType kRows8Types[] = {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K};
+const GgmlType kRows8Types[] = {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K};
 
 struct Packed {
   std::vector<uint8_t> plain, packed;
@@ -73,7 +73,8 @@ TEST(Rows8, SizesMatchTheFormats) {
   EXPECT_EQ(rows8_group_size(GgmlType::Q4_0, 1024), 8 * ggml_row_size(GgmlType::Q4_0, 1024));
   EXPECT_EQ(rows8_group_size(GgmlType::Q8_0, 1024), 8 * ggml_row_size(GgmlType::Q8_0, 1024));
   EXPECT_EQ(rows8_group_size(GgmlType::Q4_K, 1024), 4u * 1184);
-  EXPECT_THROW(rows8_group_size(GgmlType::Q6_K, 1024), std::invalid_argument);
+  EXPECT_EQ(rows8_group_size(GgmlType::Q6_K, 1024), 8 * ggml_row_size(GgmlType::Q6_K, 1024));
+  EXPECT_THROW(rows8_group_size(GgmlType::Q5_K, 1024), std::invalid_argument);
   EXPECT_THROW(rows8_group_size(GgmlType::Q4_0, 48), std::invalid_argument);
 }
 
@@ -98,7 +99,7 @@ TEST(Rows8, PackedMatmulMatchesPlainReferenceOnRandomShapes) {
       ++cases;
     }
   }
-  EXPECT_EQ(cases, 48);
+  EXPECT_EQ(cases, 64);
 }
 
 TEST(Rows8, PlainPromptPathUsesTheSameKernel) {
@@ -130,15 +131,15 @@ TEST(Rows8, ScalarPathOnPackedWeightsIsTheReference) {
 }
 
 TEST(Rows8, RejectsMatricesWithoutTheLayout) {
-  std::vector<uint8_t> w(ggml_row_size(GgmlType::Q6_K, 256) * 8), out(w.size() * 2);
+  std::vector<uint8_t> w(ggml_row_size(GgmlType::Q5_K, 256) * 8), out(w.size() * 2);
   ThreadPool pool(1);
-  EXPECT_THROW(to_rows8({GgmlType::Q6_K, 8, 256, w.data()}, out.data(), pool),
+  EXPECT_THROW(to_rows8({GgmlType::Q5_K, 8, 256, w.data()}, out.data(), pool),
                std::invalid_argument);
   EXPECT_THROW(to_rows8({GgmlType::Q4_0, 12, 32, w.data()}, out.data(), pool),
                std::invalid_argument);
   EXPECT_FALSE(prefers_rows8({GgmlType::Q4_0, 12, 32, w.data()}));
   float x[32] = {}, y[16];
-  EXPECT_THROW(matmul({GgmlType::Q6_K, 8, 256, w.data(), WeightLayout::Rows8}, x, 1, y, pool),
+  EXPECT_THROW(matmul({GgmlType::Q5_K, 8, 256, w.data(), WeightLayout::Rows8}, x, 1, y, pool),
                std::invalid_argument);
 }
 

@@ -48,7 +48,7 @@ void pack_scales_k4(const uint8_t sc[8], const uint8_t mn[8], uint8_t q[12]) {
 }  // namespace
 
 bool rows8_type(GgmlType t) {
-  return t == GgmlType::Q4_0 || t == GgmlType::Q8_0 || t == GgmlType::Q4_K;
+  return t == GgmlType::Q4_0 || t == GgmlType::Q8_0 || t == GgmlType::Q4_K || t == GgmlType::Q6_K;
 }
 
 size_t rows8_group_size(GgmlType t, int64_t cols) {
@@ -58,6 +58,8 @@ size_t rows8_group_size(GgmlType t, int64_t cols) {
       return sizeof(BlockQ4_0x8) * static_cast<size_t>(cols / kQK);
     case GgmlType::Q8_0:
       return sizeof(BlockQ8_0x8) * static_cast<size_t>(cols / kQK);
+    case GgmlType::Q6_K:
+      return sizeof(BlockQ6_Kx8) * static_cast<size_t>(cols / kQK_K);
     default:
       return sizeof(BlockQ4_Kx8) * static_cast<size_t>(cols / kQK_K);
   }
@@ -81,6 +83,18 @@ void pack_rows8(GgmlType t, const void* rows, size_t ws, int64_t cols, void* gro
         out[b].d[r] = blk.d;
         interleave(reinterpret_cast<uint8_t*>(out[b].qs[0]),
                    reinterpret_cast<const uint8_t*>(blk.qs), r, 8);
+      }
+  } else if (t == GgmlType::Q6_K) {
+    auto* out = static_cast<BlockQ6_Kx8*>(group);
+    for (int64_t b = 0; b < cols / kQK_K; ++b)
+      for (int r = 0; r < 8; ++r) {
+        const auto& blk = plain<BlockQ6_K>(rows, ws, r, b);
+        out[b].d[r] = blk.d;
+        for (int j = 0; j < 16; ++j) out[b].sc[j / 2][r][j & 1] = blk.scales[j];
+        for (int h = 0; h < 2; ++h) {
+          interleave(out[b].ql[h][0], blk.ql + 64 * h, r, 16);
+          interleave(out[b].qh[h][0], blk.qh + 32 * h, r, 8);
+        }
       }
   } else {
     auto* out = static_cast<BlockQ4_Kx8*>(group);
@@ -118,6 +132,18 @@ void unpack_rows8(GgmlType t, const void* group, int64_t cols, void* rows, size_
         blk.d = in[b].d[r];
         deinterleave(reinterpret_cast<uint8_t*>(blk.qs),
                      reinterpret_cast<const uint8_t*>(in[b].qs[0]), r, 8);
+      }
+  } else if (t == GgmlType::Q6_K) {
+    const auto* in = static_cast<const BlockQ6_Kx8*>(group);
+    for (int64_t b = 0; b < cols / kQK_K; ++b)
+      for (int r = 0; r < 8; ++r) {
+        auto& blk = plain<BlockQ6_K>(rows, ws, r, b);
+        blk.d = in[b].d[r];
+        for (int j = 0; j < 16; ++j) blk.scales[j] = in[b].sc[j / 2][r][j & 1];
+        for (int h = 0; h < 2; ++h) {
+          deinterleave(blk.ql + 64 * h, in[b].ql[h][0], r, 16);
+          deinterleave(blk.qh + 32 * h, in[b].qh[h][0], r, 8);
+        }
       }
   } else {
     const auto* in = static_cast<const BlockQ4_Kx8*>(group);

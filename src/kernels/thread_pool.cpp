@@ -1,15 +1,36 @@
 #include "kernels/thread_pool.h"
 
-#include <omp.h>
+#include <sched.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define QWEN3_CPU_RELAX() _mm_pause()
+#else
+#define QWEN3_CPU_RELAX() std::atomic_signal_fence(std::memory_order_seq_cst)
+#endif
 
 namespace qwen3 {
+
+namespace {
+thread_local bool t_inside_pool = false;  // nested parallel_for runs serially
+
+// Idle workers: ~50 us of pause spinning (decode calls come microseconds apart), then
+// yielding for ~2 ms (lets other processes run), then sleeping until woken.
+constexpr int kSpinPauses = 4000;
+constexpr auto kYieldFor = std::chrono::milliseconds(2);
+}  // namespace
 
 int physical_core_count() {
   static const int n = [] {
@@ -28,24 +49,120 @@ int physical_core_count() {
   return n;
 }
 
+struct ThreadPool::Team {
+  // The current job. `claim` packs (generation << 32 | next piece) so a worker that
+  // wakes late cannot take a piece of a newer job by mistake; the caller publishes a
+  // new job only after every piece of the previous one is done.
+  std::atomic<uint64_t> claim{0};
+  std::atomic<int> done{0};
+  std::atomic<uint32_t> generation{0};
+  const std::function<void(int64_t, int64_t, int)>* fn = nullptr;
+  int64_t n = 0;
+  int pieces = 0;
+
+  std::mutex m;
+  std::condition_variable cv;
+  int sleeping = 0;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> workers;
+
+  // Claims and runs pieces of generation g until none are left.
+  void work(uint32_t g) {
+    for (;;) {
+      uint64_t v = claim.load();
+      int c;
+      do {
+        if (static_cast<uint32_t>(v >> 32) != g) return;
+        c = static_cast<int>(v & 0xffffffffu);
+        if (c >= pieces) return;
+      } while (!claim.compare_exchange_weak(v, v + 1));
+      (*fn)(n * c / pieces, n * (c + 1) / pieces, c);
+      done.fetch_add(1);
+    }
+  }
+
+  void worker_loop() {
+    t_inside_pool = true;
+    uint32_t seen = generation.load();
+    for (;;) {
+      uint32_t g;
+      int spins = 0;
+      auto yield_until = std::chrono::steady_clock::time_point::max();
+      while ((g = generation.load()) == seen) {
+        if (spins < kSpinPauses) {
+          ++spins;
+          QWEN3_CPU_RELAX();
+          continue;
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (yield_until == std::chrono::steady_clock::time_point::max())
+          yield_until = now + kYieldFor;
+        if (now < yield_until) {
+          sched_yield();
+          continue;
+        }
+        std::unique_lock<std::mutex> lk(m);
+        if (stop) return;
+        ++sleeping;
+        cv.wait(lk, [&] { return stop || generation.load() != seen; });
+        --sleeping;
+        if (stop) return;
+      }
+      if (stop.load()) return;
+      seen = g;
+      work(g);
+    }
+  }
+};
+
 ThreadPool::ThreadPool(int n_threads)
     : n_threads_(n_threads > 0 ? n_threads : physical_core_count()) {}
+
+ThreadPool::~ThreadPool() {
+  if (!team_) return;
+  {
+    std::lock_guard<std::mutex> lk(team_->m);
+    team_->stop = true;
+    team_->generation.fetch_add(1);  // releases spinning workers too
+  }                                  // releases spinning workers too
+  team_->cv.notify_all();
+  for (auto& t : team_->workers) t.join();
+}
 
 void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn) {
   if (n <= 0) return;
   const int nt = static_cast<int>(std::min<int64_t>(n_threads_, n));
-  if (nt <= 1 || omp_in_parallel()) {
+  if (nt <= 1 || t_inside_pool) {
     fn(0, n, 0);
     return;
   }
-#pragma omp parallel num_threads(nt)
+  if (!team_) {
+    team_ = std::make_unique<Team>();
+    for (int i = 1; i < n_threads_; ++i)
+      team_->workers.emplace_back([t = team_.get()] { t->worker_loop(); });
+  }
+  Team& t = *team_;
+  t.fn = &fn;
+  t.n = n;
+  t.pieces = nt;
+  t.done.store(0);
+  const uint32_t g = t.generation.load() + 1;
+  t.claim.store(static_cast<uint64_t>(g) << 32);
+  t.generation.store(g);
   {
-    const int t = omp_get_thread_num();
-    const int team = omp_get_num_threads();  // may be fewer than asked
-    for (int c = t; c < nt; c += team) {
-      const int64_t b = n * c / nt, e = n * (c + 1) / nt;
-      if (b < e) fn(b, e, c);
-    }
+    std::lock_guard<std::mutex> lk(t.m);
+    if (t.sleeping > 0) t.cv.notify_all();
+  }
+  t_inside_pool = true;
+  t.work(g);
+  t_inside_pool = false;
+  // Wait for pieces other threads still run; yield now and then in case one of them
+  // is waiting for a core.
+  for (int spins = 0; t.done.load() < nt; ++spins) {
+    if (spins < kSpinPauses)
+      QWEN3_CPU_RELAX();
+    else
+      sched_yield();
   }
 }
 

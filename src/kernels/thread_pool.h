@@ -1,9 +1,15 @@
-// A fixed team of worker threads (OpenMP underneath, which keeps its threads warm
-// between calls) that splits a range into contiguous chunks, one per thread.
+// A fixed team of worker threads for the forward pass. Work is split into pieces that
+// any thread (the caller included) claims from a shared counter, and a call returns when
+// all pieces are done, not when all threads have checked in. A worker the OS has
+// descheduled therefore delays nothing unless it holds a piece, which keeps decode fast
+// on a busy machine (an OpenMP barrier per matmul made 2-thread decode ~20x slower
+// while another process used one of the 2 cores). Idle workers spin briefly, then yield,
+// then sleep.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 
 namespace qwen3 {
 
@@ -13,16 +19,22 @@ int physical_core_count();
 class ThreadPool {
  public:
   explicit ThreadPool(int n_threads /*0 = physical cores*/);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
   int size() const { return n_threads_; }
 
-  // Calls fn(begin, end, thread) for size() (or fewer, if n is small) contiguous
-  // chunks covering [0, n), in parallel; returns once all have finished. Nested calls
-  // from inside fn run serially on the calling thread.
+  // Calls fn(begin, end, piece) for size() (or fewer, if n is small) contiguous pieces
+  // covering [0, n), in parallel; returns once all have finished. Each piece index runs
+  // on exactly one thread at a time, so it can index per-thread scratch. Nested calls
+  // from inside fn run serially on the calling thread. fn must not throw.
   void parallel_for(int64_t n,
-                    const std::function<void(int64_t begin, int64_t end, int thread)>& fn);
+                    const std::function<void(int64_t begin, int64_t end, int piece)>& fn);
 
  private:
+  struct Team;
   int n_threads_;
+  std::unique_ptr<Team> team_;  // started on first use
 };
 
 }  // namespace qwen3
