@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "kernels/fp16.h"
 #include "kernels/ops.h"
 #include "kernels_test_util.h"
 
@@ -132,6 +133,32 @@ TEST(Ops, RopeNeoxMatchesDefinition) {
   rope_neox_ref(a.data(), 2, 20, c.data(), s.data());
   rope_neox(b.data(), 2, 20, c.data(), s.data());
   for (size_t i = 0; i < x.size(); ++i) ASSERT_NEAR(a[i], b[i], 1e-6);
+}
+
+TEST(Ops, AttentionRowsMatchReference) {
+  // Keys/values as the KV cache stores them (fp16 or float), all row-count tails of the
+  // 4-row score kernel and head sizes around the 64-column mix passes.
+  for (int dim : {8, 64, 128, 136})
+    for (int64_t n : {1, 3, 4, 7, 64, 301}) {
+      const auto kf = testing::random_floats(static_cast<size_t>(n * dim), 11 + dim, 2.f);
+      const auto q = testing::random_floats(static_cast<size_t>(dim), 12);
+      auto p = testing::random_floats(static_cast<size_t>(n), 13);
+      std::vector<uint16_t> kh(kf.size());
+      fp32_to_fp16_row(kf.data(), kh.data(), static_cast<int64_t>(kf.size()));
+      std::vector<float> s(n), s_ref(n), o(dim, 0.5f), o_ref(dim, 0.5f);
+      attn_scores_f16(kh.data(), n, dim, q.data(), 0.125f, s.data());
+      attn_scores_f16_ref(kh.data(), n, dim, q.data(), 0.125f, s_ref.data());
+      for (int64_t j = 0; j < n; ++j) ASSERT_NEAR(s[j], s_ref[j], 1e-5 * (1 + dim));
+      attn_scores_f32(kf.data(), n, dim, q.data(), 0.125f, s.data());
+      attn_scores_f32_ref(kf.data(), n, dim, q.data(), 0.125f, s_ref.data());
+      for (int64_t j = 0; j < n; ++j) ASSERT_NEAR(s[j], s_ref[j], 1e-5 * (1 + dim));
+      attn_mix_f16(kh.data(), n, dim, p.data(), o.data());
+      attn_mix_f16_ref(kh.data(), n, dim, p.data(), o_ref.data());
+      for (int d = 0; d < dim; ++d) ASSERT_NEAR(o[d], o_ref[d], 1e-5 * (1 + n));
+      attn_mix_f32(kf.data(), n, dim, p.data(), o.data());
+      attn_mix_f32_ref(kf.data(), n, dim, p.data(), o_ref.data());
+      for (int d = 0; d < dim; ++d) ASSERT_NEAR(o[d], o_ref[d], 2e-5 * (1 + n));
+    }
 }
 
 }  // namespace

@@ -60,5 +60,11 @@ void add(const float* a, const float* b, float* y, int64_t n);
 void scale(float* x, float s, int64_t n);
 float dot_f32(const float* a, const float* b, int64_t n);
 void rope_neox(float* x, int n_heads, int head_dim, const float* cos, const float* sin);
+void attn_scores_f16(const uint16_t* k, int64_t n, int dim, const float* q, float scale,
+                     float* scores);
+void attn_scores_f32(const float* k, int64_t n, int dim, const float* q, float scale,
+                     float* scores);
+void attn_mix_f16(const uint16_t* v, int64_t n, int dim, const float* p, float* out);
+void attn_mix_f32(const float* v, int64_t n, int dim, const float* p, float* out);
 
 }  // namespace qwen3::avx2

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "kernels/cpu_features.h"
+#include "kernels/fp16.h"
 #include "kernels/kernels_avx2.h"
 
 namespace qwen3 {
@@ -61,6 +62,27 @@ void rope_neox_ref(float* x, int n_heads, int head_dim, const float* cos, const 
   }
 }
 
+void attn_scores_f16_ref(const uint16_t* k, int64_t n, int dim, const float* q, float scale,
+                         float* scores) {
+  for (int64_t j = 0; j < n; ++j) {
+    double s = 0;
+    for (int d = 0; d < dim; ++d) s += static_cast<double>(fp16_to_fp32(k[j * dim + d])) * q[d];
+    scores[j] = static_cast<float>(s) * scale;
+  }
+}
+void attn_scores_f32_ref(const float* k, int64_t n, int dim, const float* q, float scale,
+                         float* scores) {
+  for (int64_t j = 0; j < n; ++j) scores[j] = dot_f32_ref(k + j * dim, q, dim) * scale;
+}
+void attn_mix_f16_ref(const uint16_t* v, int64_t n, int dim, const float* p, float* out) {
+  for (int64_t j = 0; j < n; ++j)
+    for (int d = 0; d < dim; ++d) out[d] += p[j] * fp16_to_fp32(v[j * dim + d]);
+}
+void attn_mix_f32_ref(const float* v, int64_t n, int dim, const float* p, float* out) {
+  for (int64_t j = 0; j < n; ++j)
+    for (int d = 0; d < dim; ++d) out[d] += p[j] * v[j * dim + d];
+}
+
 RopeTable::RopeTable(int hd, float theta) : head_dim(hd), inv_freq(hd / 2) {
   for (int i = 0; i < hd / 2; ++i)
     inv_freq[i] = std::pow(static_cast<double>(theta), -2.0 * i / hd);
@@ -103,6 +125,26 @@ void rope_neox(float* x, int n_heads, int head_dim, const float* cos, const floa
   if (use_avx2()) return avx2::rope_neox(x, n_heads, head_dim, cos, sin);
   rope_neox_ref(x, n_heads, head_dim, cos, sin);
 }
+// The AVX2 versions need dim to be a multiple of 8 (every Qwen3 head_dim is).
+void attn_scores_f16(const uint16_t* k, int64_t n, int dim, const float* q, float scale,
+                     float* scores) {
+  if (use_avx2() && dim % 8 == 0) return avx2::attn_scores_f16(k, n, dim, q, scale, scores);
+  attn_scores_f16_ref(k, n, dim, q, scale, scores);
+}
+void attn_scores_f32(const float* k, int64_t n, int dim, const float* q, float scale,
+                     float* scores) {
+  if (use_avx2() && dim % 8 == 0) return avx2::attn_scores_f32(k, n, dim, q, scale, scores);
+  attn_scores_f32_ref(k, n, dim, q, scale, scores);
+}
+void attn_mix_f16(const uint16_t* v, int64_t n, int dim, const float* p, float* out) {
+  if (use_avx2() && dim % 8 == 0) return avx2::attn_mix_f16(v, n, dim, p, out);
+  attn_mix_f16_ref(v, n, dim, p, out);
+}
+void attn_mix_f32(const float* v, int64_t n, int dim, const float* p, float* out) {
+  if (use_avx2() && dim % 8 == 0) return avx2::attn_mix_f32(v, n, dim, p, out);
+  attn_mix_f32_ref(v, n, dim, p, out);
+}
+
 void rope_neox(float* x, int n_heads, int head_dim, int64_t pos, float theta) {
   RopeTable t(head_dim, theta);
   std::vector<float> c(head_dim / 2), s(head_dim / 2);

@@ -20,6 +20,15 @@ void scale(float* x, float s, int64_t n);
 // dot(a, b) in float
 float dot_f32(const float* a, const float* b, int64_t n);
 
+// Attention over one KV-cache head: n rows of dim values, fp16 or float.
+// scores[j] = scale * dot(q, row j);  out[d] += sum_j p[j] * row_j[d].
+void attn_scores_f16(const uint16_t* k, int64_t n, int dim, const float* q, float scale,
+                     float* scores);
+void attn_scores_f32(const float* k, int64_t n, int dim, const float* q, float scale,
+                     float* scores);
+void attn_mix_f16(const uint16_t* v, int64_t n, int dim, const float* p, float* out);
+void attn_mix_f32(const float* v, int64_t n, int dim, const float* p, float* out);
+
 // cos/sin of NEOX RoPE for one position: cos[i] = cos(pos * theta^(-2i/head_dim)), i < head_dim/2.
 struct RopeTable {
   int head_dim = 0;
@@ -41,5 +50,11 @@ void add_ref(const float* a, const float* b, float* y, int64_t n);
 void scale_ref(float* x, float s, int64_t n);
 float dot_f32_ref(const float* a, const float* b, int64_t n);
 void rope_neox_ref(float* x, int n_heads, int head_dim, const float* cos, const float* sin);
+void attn_scores_f16_ref(const uint16_t* k, int64_t n, int dim, const float* q, float scale,
+                         float* scores);
+void attn_scores_f32_ref(const float* k, int64_t n, int dim, const float* q, float scale,
+                         float* scores);
+void attn_mix_f16_ref(const uint16_t* v, int64_t n, int dim, const float* p, float* out);
+void attn_mix_f32_ref(const float* v, int64_t n, int dim, const float* p, float* out);
 
 }  // namespace qwen3

@@ -115,4 +115,74 @@ void rope_neox(float* x, int n_heads, int head_dim, const float* cos, const floa
   }
 }
 
+namespace {
+inline __m256 load8(const float* p) {
+  return _mm256_loadu_ps(p);
+}
+inline __m256 load8(const uint16_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+// Four rows at a time so four independent FMA chains hide the latency.
+template <class E>
+void scores(const E* k, int64_t n, int dim, const float* q, float scale, float* out) {
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const E* r = k + j * dim;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (int d = 0; d < dim; d += 8) {
+      const __m256 qv = _mm256_loadu_ps(q + d);
+      a0 = _mm256_fmadd_ps(load8(r + d), qv, a0);
+      a1 = _mm256_fmadd_ps(load8(r + dim + d), qv, a1);
+      a2 = _mm256_fmadd_ps(load8(r + 2 * dim + d), qv, a2);
+      a3 = _mm256_fmadd_ps(load8(r + 3 * dim + d), qv, a3);
+    }
+    out[j] = hsum(a0) * scale;
+    out[j + 1] = hsum(a1) * scale;
+    out[j + 2] = hsum(a2) * scale;
+    out[j + 3] = hsum(a3) * scale;
+  }
+  for (; j < n; ++j) {
+    __m256 a = _mm256_setzero_ps();
+    for (int d = 0; d < dim; d += 8)
+      a = _mm256_fmadd_ps(load8(k + j * dim + d), _mm256_loadu_ps(q + d), a);
+    out[j] = hsum(a) * scale;
+  }
+}
+
+// out += sum_j p[j] * row j, 64 output columns per pass kept in registers.
+template <class E>
+void mix(const E* v, int64_t n, int dim, const float* p, float* out) {
+  for (int d0 = 0; d0 < dim; d0 += 64) {
+    const int w = std::min(64, dim - d0) / 8;
+    __m256 acc[8];
+    for (int i = 0; i < w; ++i) acc[i] = _mm256_loadu_ps(out + d0 + 8 * i);
+    for (int64_t j = 0; j < n; ++j) {
+      const __m256 pj = _mm256_set1_ps(p[j]);
+      const E* r = v + j * dim + d0;
+      if (w == 8) {
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; ++i) acc[i] = _mm256_fmadd_ps(pj, load8(r + 8 * i), acc[i]);
+      } else {
+        for (int i = 0; i < w; ++i) acc[i] = _mm256_fmadd_ps(pj, load8(r + 8 * i), acc[i]);
+      }
+    }
+    for (int i = 0; i < w; ++i) _mm256_storeu_ps(out + d0 + 8 * i, acc[i]);
+  }
+}
+}  // namespace
+
+void attn_scores_f16(const uint16_t* k, int64_t n, int dim, const float* q, float scale, float* s) {
+  scores(k, n, dim, q, scale, s);
+}
+void attn_scores_f32(const float* k, int64_t n, int dim, const float* q, float scale, float* s) {
+  scores(k, n, dim, q, scale, s);
+}
+void attn_mix_f16(const uint16_t* v, int64_t n, int dim, const float* p, float* out) {
+  mix(v, n, dim, p, out);
+}
+void attn_mix_f32(const float* v, int64_t n, int dim, const float* p, float* out) {
+  mix(v, n, dim, p, out);
+}
+
 }  // namespace qwen3::avx2

@@ -11,7 +11,6 @@ namespace qwen3 {
 // Per-thread work space, sized once for the context (the token loop allocates nothing).
 struct AttentionScratch {
   std::vector<float> scores;  // n_ctx
-  std::vector<float> rows;    // kChunk * head_dim: keys or values converted to float
 };
 
 struct AttentionShape {
