@@ -98,6 +98,7 @@ BENCHMARK_CAPTURE(BM_Matmul, Q6_K, GgmlType::Q6_K)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_MatmulRows8, Q4_0, GgmlType::Q4_0)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_MatmulRows8, Q8_0, GgmlType::Q8_0)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_MatmulRows8, Q4_K, GgmlType::Q4_K)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_MatmulRows8, Q5_K, GgmlType::Q5_K)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_MatmulRows8, Q6_K, GgmlType::Q6_K)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_Matmul, F16, GgmlType::F16)->Apply(shapes);
 

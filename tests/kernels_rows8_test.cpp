@@ -15,7 +15,8 @@
 namespace qwen3 {
 namespace {
 
-const GgmlType kRows8Types[] = {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K};
+const GgmlType kRows8Types[] = {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q5_K,
+                                GgmlType::Q6_K};
 
 struct Packed {
   std::vector<uint8_t> plain, packed;
@@ -74,7 +75,8 @@ TEST(Rows8, SizesMatchTheFormats) {
   EXPECT_EQ(rows8_group_size(GgmlType::Q8_0, 1024), 8 * ggml_row_size(GgmlType::Q8_0, 1024));
   EXPECT_EQ(rows8_group_size(GgmlType::Q4_K, 1024), 4u * 1184);
   EXPECT_EQ(rows8_group_size(GgmlType::Q6_K, 1024), 8 * ggml_row_size(GgmlType::Q6_K, 1024));
-  EXPECT_THROW(rows8_group_size(GgmlType::Q5_K, 1024), std::invalid_argument);
+  EXPECT_EQ(rows8_group_size(GgmlType::Q5_K, 1024), 4u * 1440);
+  EXPECT_THROW(rows8_group_size(GgmlType::Q5_1, 1024), std::invalid_argument);
   EXPECT_THROW(rows8_group_size(GgmlType::Q4_0, 48), std::invalid_argument);
 }
 
@@ -99,7 +101,7 @@ TEST(Rows8, PackedMatmulMatchesPlainReferenceOnRandomShapes) {
       ++cases;
     }
   }
-  EXPECT_EQ(cases, 64);
+  EXPECT_EQ(cases, 80);
 }
 
 TEST(Rows8, PlainPromptPathUsesTheSameKernel) {
@@ -131,15 +133,15 @@ TEST(Rows8, ScalarPathOnPackedWeightsIsTheReference) {
 }
 
 TEST(Rows8, RejectsMatricesWithoutTheLayout) {
-  std::vector<uint8_t> w(ggml_row_size(GgmlType::Q5_K, 256) * 8), out(w.size() * 2);
+  std::vector<uint8_t> w(ggml_row_size(GgmlType::Q5_1, 256) * 8), out(w.size() * 2);
   ThreadPool pool(1);
-  EXPECT_THROW(to_rows8({GgmlType::Q5_K, 8, 256, w.data()}, out.data(), pool),
+  EXPECT_THROW(to_rows8({GgmlType::Q5_1, 8, 256, w.data()}, out.data(), pool),
                std::invalid_argument);
   EXPECT_THROW(to_rows8({GgmlType::Q4_0, 12, 32, w.data()}, out.data(), pool),
                std::invalid_argument);
   EXPECT_FALSE(prefers_rows8({GgmlType::Q4_0, 12, 32, w.data()}));
   float x[32] = {}, y[16];
-  EXPECT_THROW(matmul({GgmlType::Q5_K, 8, 256, w.data(), WeightLayout::Rows8}, x, 1, y, pool),
+  EXPECT_THROW(matmul({GgmlType::Q5_1, 8, 256, w.data(), WeightLayout::Rows8}, x, 1, y, pool),
                std::invalid_argument);
 }
 

@@ -150,7 +150,14 @@ void tile_q4_K(int64_t n, const void* w, size_t ws, int nr, const void* x, size_
 }
 void tile_q5_K(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
                float* y, int64_t ldy) {
-  drive<AsymKernel<BlockQ5_K, true>>(n, w, ws, nr, x, xs, nt, y, ldy);
+  int r = 0;
+  if (nt >= 4)
+    for (; r + 8 <= nr; r += 8)
+      rows8_from_plain(GgmlType::Q5_K, n, static_cast<const uint8_t*>(w) + r * ws, ws, x, xs, nt,
+                       y + r, ldy);
+  if (r < nr)
+    drive<AsymKernel<BlockQ5_K, true>>(n, static_cast<const uint8_t*>(w) + r * ws, ws, nr - r, x,
+                                       xs, nt, y + r, ldy);
 }
 void tile_q6_K(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
                float* y, int64_t ldy) {

@@ -121,20 +121,23 @@ struct Q8_0x8 {
   }
 };
 
-// Q4_K against Q8_K: per 32-weight sub-block an int16 sum per lane pair, scaled by the
-// sub-block scale in madd; the mins term comes from the activation block sums.
-struct Q4_Kx8 {
+// Q4_K / Q5_K against Q8_K: per 32-weight sub-block an int16 sum per lane pair, scaled by
+// the sub-block scale in madd; the mins term comes from the activation block sums.
+// Q5_K ORs in the fifth bit; its values reach 31, so int16 sums widen every 4 maddubs.
+template <class G, bool kFive>
+struct QK_x8 {
   using Act = BlockQ8_K;
   static constexpr int kBlock = 256;
+  static constexpr int kSteps = kFive ? 4 : 8;  // maddubs per int16 sum: <= 32767
   template <int T>
   static void run(int64_t nb, const void* wv, const uint8_t* x, size_t xs, float* y, int64_t ldy) {
-    const auto* w = static_cast<const BlockQ4_Kx8*>(wv);
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    const auto* w = static_cast<const G*>(wv);
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m10 = _mm256_set1_epi8(0x10);
     __m256 acc[T];
 #pragma GCC unroll 4
     for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
-      const BlockQ4_Kx8& g = w[b];
+      const G& g = w[b];
       prefetch_ahead(w + b);
       const BlockQ8_K* a[T];
       __m256i isum[T];
@@ -144,31 +147,40 @@ struct Q4_Kx8 {
         isum[t] = _mm256_setzero_si256();
       }
       for (int c = 0; c < 4; ++c) {
-        __m256i slo[T], shi[T];
-#pragma GCC unroll 4
-        for (int t = 0; t < T; ++t) slo[t] = shi[t] = _mm256_setzero_si256();
-#pragma GCC unroll 8
-        for (int k = 0; k < 8; ++k) {  // 8 maddubs of <= 15*128*2 fit int16
-          const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g.qs[c][k]));
-          const __m256i lo = _mm256_and_si256(v, m4);
-          const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-#pragma GCC unroll 4
-          for (int t = 0; t < T; ++t) {
-            slo[t] = _mm256_add_epi16(slo[t],
-                                      _mm256_maddubs_epi16(lo, bcast4(a[t]->qs + 64 * c + 4 * k)));
-            shi[t] = _mm256_add_epi16(
-                shi[t], _mm256_maddubs_epi16(hi, bcast4(a[t]->qs + 64 * c + 32 + 4 * k)));
-          }
-        }
         // Scales of sub-blocks 2c and 2c+1 as int16 pairs (s_r, s_r) per lane.
         const __m128i s8lo = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(g.sc[2 * c]));
         const __m128i s8hi = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(g.sc[2 * c + 1]));
         const __m256i sclo = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(s8lo, s8lo));
         const __m256i schi = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(s8hi, s8hi));
+        const __m128i hshift = _mm_cvtsi32_si128(2 * c);  // Q5_K: bits 2c, 2c+1 of qh
+        for (int k0 = 0; k0 < 8; k0 += kSteps) {
+          __m256i slo[T], shi[T];
 #pragma GCC unroll 4
-        for (int t = 0; t < T; ++t)
-          isum[t] = _mm256_add_epi32(isum[t], _mm256_add_epi32(_mm256_madd_epi16(slo[t], sclo),
-                                                               _mm256_madd_epi16(shi[t], schi)));
+          for (int t = 0; t < T; ++t) slo[t] = shi[t] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+          for (int k = k0; k < k0 + kSteps; ++k) {
+            const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g.qs[c][k]));
+            __m256i lo = _mm256_and_si256(v, m4);
+            __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+            if constexpr (kFive) {
+              const __m256i hb = _mm256_srl_epi16(
+                  _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g.qh[k])), hshift);
+              lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_slli_epi16(hb, 4), m10));
+              hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_slli_epi16(hb, 3), m10));
+            }
+#pragma GCC unroll 4
+            for (int t = 0; t < T; ++t) {
+              slo[t] = _mm256_add_epi16(
+                  slo[t], _mm256_maddubs_epi16(lo, bcast4(a[t]->qs + 64 * c + 4 * k)));
+              shi[t] = _mm256_add_epi16(
+                  shi[t], _mm256_maddubs_epi16(hi, bcast4(a[t]->qs + 64 * c + 32 + 4 * k)));
+            }
+          }
+#pragma GCC unroll 4
+          for (int t = 0; t < T; ++t)
+            isum[t] = _mm256_add_epi32(isum[t], _mm256_add_epi32(_mm256_madd_epi16(slo[t], sclo),
+                                                                 _mm256_madd_epi16(shi[t], schi)));
+        }
       }
       const __m256 d = load_f16x8(g.d), dmin = load_f16x8(g.dmin);
       __m256i mn[4];
@@ -324,7 +336,9 @@ Rows8Fn rows8_kernel(GgmlType t) {
     case GgmlType::Q8_0:
       return sweep<Q8_0x8>;
     case GgmlType::Q4_K:
-      return sweep<Q4_Kx8>;
+      return sweep<QK_x8<BlockQ4_Kx8, false>>;
+    case GgmlType::Q5_K:
+      return sweep<QK_x8<BlockQ5_Kx8, true>>;
     case GgmlType::Q6_K:
       return sweep<Q6_Kx8>;
     default:

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "kernels/quant.h"
 
@@ -45,10 +46,48 @@ void pack_scales_k4(const uint8_t sc[8], const uint8_t mn[8], uint8_t q[12]) {
   }
 }
 
+// Q4_K and Q5_K share scales, mins and nibbles; Q5_K adds the qh bits.
+template <class Block, class Packed>
+void pack_k4(const void* rows, size_t ws, int64_t cols, Packed* out) {
+  for (int64_t b = 0; b < cols / kQK_K; ++b)
+    for (int r = 0; r < 8; ++r) {
+      const auto& blk = plain<Block>(rows, ws, r, b);
+      out[b].d[r] = blk.d;
+      out[b].dmin[r] = blk.dmin;
+      for (int j = 0; j < 8; ++j) {
+        uint8_t s, m;
+        get_scale_min_k4(j, blk.scales, &s, &m);
+        out[b].sc[j][r] = s;
+        out[b].mn[j / 2][r][j & 1] = m;
+      }
+      for (int c = 0; c < 4; ++c) interleave(out[b].qs[c][0], blk.qs + 32 * c, r, 8);
+      if constexpr (std::is_same_v<Block, BlockQ5_K>) interleave(out[b].qh[0], blk.qh, r, 8);
+    }
+}
+
+template <class Block, class Packed>
+void unpack_k4(const Packed* in, int64_t cols, void* rows, size_t ws) {
+  for (int64_t b = 0; b < cols / kQK_K; ++b)
+    for (int r = 0; r < 8; ++r) {
+      auto& blk = plain<Block>(rows, ws, r, b);
+      blk.d = in[b].d[r];
+      blk.dmin = in[b].dmin[r];
+      uint8_t sc[8], mn[8];
+      for (int j = 0; j < 8; ++j) {
+        sc[j] = in[b].sc[j][r];
+        mn[j] = in[b].mn[j / 2][r][j & 1];
+      }
+      pack_scales_k4(sc, mn, blk.scales);
+      for (int c = 0; c < 4; ++c) deinterleave(blk.qs + 32 * c, in[b].qs[c][0], r, 8);
+      if constexpr (std::is_same_v<Block, BlockQ5_K>) deinterleave(blk.qh, in[b].qh[0], r, 8);
+    }
+}
+
 }  // namespace
 
 bool rows8_type(GgmlType t) {
-  return t == GgmlType::Q4_0 || t == GgmlType::Q8_0 || t == GgmlType::Q4_K || t == GgmlType::Q6_K;
+  return t == GgmlType::Q4_0 || t == GgmlType::Q8_0 || t == GgmlType::Q4_K || t == GgmlType::Q5_K ||
+         t == GgmlType::Q6_K;
 }
 
 size_t rows8_group_size(GgmlType t, int64_t cols) {
@@ -58,6 +97,8 @@ size_t rows8_group_size(GgmlType t, int64_t cols) {
       return sizeof(BlockQ4_0x8) * static_cast<size_t>(cols / kQK);
     case GgmlType::Q8_0:
       return sizeof(BlockQ8_0x8) * static_cast<size_t>(cols / kQK);
+    case GgmlType::Q5_K:
+      return sizeof(BlockQ5_Kx8) * static_cast<size_t>(cols / kQK_K);
     case GgmlType::Q6_K:
       return sizeof(BlockQ6_Kx8) * static_cast<size_t>(cols / kQK_K);
     default:
@@ -96,21 +137,10 @@ void pack_rows8(GgmlType t, const void* rows, size_t ws, int64_t cols, void* gro
           interleave(out[b].qh[h][0], blk.qh + 32 * h, r, 8);
         }
       }
+  } else if (t == GgmlType::Q5_K) {
+    pack_k4<BlockQ5_K>(rows, ws, cols, static_cast<BlockQ5_Kx8*>(group));
   } else {
-    auto* out = static_cast<BlockQ4_Kx8*>(group);
-    for (int64_t b = 0; b < cols / kQK_K; ++b)
-      for (int r = 0; r < 8; ++r) {
-        const auto& blk = plain<BlockQ4_K>(rows, ws, r, b);
-        out[b].d[r] = blk.d;
-        out[b].dmin[r] = blk.dmin;
-        for (int j = 0; j < 8; ++j) {
-          uint8_t s, m;
-          get_scale_min_k4(j, blk.scales, &s, &m);
-          out[b].sc[j][r] = s;
-          out[b].mn[j / 2][r][j & 1] = m;
-        }
-        for (int c = 0; c < 4; ++c) interleave(out[b].qs[c][0], blk.qs + 32 * c, r, 8);
-      }
+    pack_k4<BlockQ4_K>(rows, ws, cols, static_cast<BlockQ4_Kx8*>(group));
   }
 }
 
@@ -145,21 +175,10 @@ void unpack_rows8(GgmlType t, const void* group, int64_t cols, void* rows, size_
           deinterleave(blk.qh + 32 * h, in[b].qh[h][0], r, 8);
         }
       }
+  } else if (t == GgmlType::Q5_K) {
+    unpack_k4<BlockQ5_K>(static_cast<const BlockQ5_Kx8*>(group), cols, rows, ws);
   } else {
-    const auto* in = static_cast<const BlockQ4_Kx8*>(group);
-    for (int64_t b = 0; b < cols / kQK_K; ++b)
-      for (int r = 0; r < 8; ++r) {
-        auto& blk = plain<BlockQ4_K>(rows, ws, r, b);
-        blk.d = in[b].d[r];
-        blk.dmin = in[b].dmin[r];
-        uint8_t sc[8], mn[8];
-        for (int j = 0; j < 8; ++j) {
-          sc[j] = in[b].sc[j][r];
-          mn[j] = in[b].mn[j / 2][r][j & 1];
-        }
-        pack_scales_k4(sc, mn, blk.scales);
-        for (int c = 0; c < 4; ++c) deinterleave(blk.qs + 32 * c, in[b].qs[c][0], r, 8);
-      }
+    unpack_k4<BlockQ4_K>(static_cast<const BlockQ4_Kx8*>(group), cols, rows, ws);
   }
 }
 

@@ -29,6 +29,13 @@ struct BlockQ4_Kx8 {
   uint8_t mn[4][8][2];   // [pair p][row r][j & 1] 6-bit min of sub-block 2p + (j & 1)
   uint8_t qs[4][8][32];  // [chunk c][k][4r + e] = byte 32c+4k+e of row r's qs
 };
+struct BlockQ5_Kx8 {  // Q4_Kx8 plus the fifth bits
+  uint16_t d[8], dmin[8];
+  uint8_t sc[8][8];
+  uint8_t mn[4][8][2];
+  uint8_t qh[8][32];  // [k][4r + e] = byte 4k+e of row r's qh (bit j: sub-block j)
+  uint8_t qs[4][8][32];
+};
 struct BlockQ6_Kx8 {
   uint16_t d[8];
   int8_t sc[8][8][2];     // [pair p][row r][j & 1] scale of sub-block 2p + (j & 1)
@@ -36,9 +43,10 @@ struct BlockQ6_Kx8 {
   uint8_t qh[2][8][32];   // [half h][k][4r + e] = byte 32h+4k+e of row r's qh
 };
 static_assert(sizeof(BlockQ4_0x8) == 144 && sizeof(BlockQ8_0x8) == 272 &&
-              sizeof(BlockQ4_Kx8) == 1184 && sizeof(BlockQ6_Kx8) == 1680);
+              sizeof(BlockQ4_Kx8) == 1184 && sizeof(BlockQ5_Kx8) == 1440 &&
+              sizeof(BlockQ6_Kx8) == 1680);
 
-// True if the type has rows8 kernels (Q4_0, Q8_0, Q4_K, Q6_K).
+// True if the type has rows8 kernels (Q4_0, Q8_0, Q4_K, Q5_K, Q6_K).
 bool rows8_type(GgmlType t);
 // Bytes of one packed group of 8 rows of `cols` weights.
 size_t rows8_group_size(GgmlType t, int64_t cols);
