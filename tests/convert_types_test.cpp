@@ -104,6 +104,18 @@ TEST(ConvertTypes, RowsThatDoNotFitFallBackLikeLlamaCpp) {
             GgmlType::F16);
 }
 
+// The one fallback rule, shared with gen-model (model_generator.cpp calls it too).
+TEST(ConvertTypes, FitRowTypeIsTheSharedFallback) {
+  EXPECT_EQ(fit_row_type(GgmlType::Q4_K, 256), GgmlType::Q4_K);
+  EXPECT_EQ(fit_row_type(GgmlType::Q4_K, 64), GgmlType::Q5_0);
+  EXPECT_EQ(fit_row_type(GgmlType::Q5_K, 64), GgmlType::Q5_1);
+  EXPECT_EQ(fit_row_type(GgmlType::Q6_K, 64), GgmlType::Q8_0);
+  EXPECT_EQ(fit_row_type(GgmlType::Q4_K, 48), GgmlType::F16);
+  EXPECT_EQ(fit_row_type(GgmlType::Q8_0, 48), GgmlType::F16);
+  EXPECT_EQ(fit_row_type(GgmlType::Q8_0, 64), GgmlType::Q8_0);
+  EXPECT_EQ(fit_row_type(GgmlType::F32, 7), GgmlType::F32);
+}
+
 TEST(ConvertTypes, NamesAndFileTypes) {
   for (const char* s : {"f32", "F16", "bf16", "q8_0", "Q4_0", "q4_k_m"}) {
     auto t = parse_convert_target(s);

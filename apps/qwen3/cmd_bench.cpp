@@ -16,6 +16,7 @@
 #include "command.h"
 #include "kernels/cpu_features.h"
 #include "model/qwen3_model.h"
+#include "quantize_option.h"
 
 namespace qwen3::cli {
 namespace {
@@ -28,6 +29,7 @@ struct BenchArgs {
   int reps = 3;
   int seed = 1;
   bool json = false;
+  std::string quantize;
 };
 
 using Clock = std::chrono::steady_clock;
@@ -72,6 +74,7 @@ int run_bench(const BenchArgs& a) {
   const auto t_load = Clock::now();
   ModelLoadOptions lo;
   lo.n_threads = a.threads;
+  lo.quantize = hf::parse_load_quantize(a.quantize);
   auto model = Qwen3Model::load(a.model, lo);
   const double load_ms = ms_since(t_load);
   const Qwen3Config& cfg = model->config();
@@ -123,6 +126,7 @@ int run_bench(const BenchArgs& a) {
         {"n_prompt", a.n_prompt},
         {"n_gen", a.n_gen},
         {"threads", ctx.n_threads()},
+        {"quantize", a.quantize.empty() ? "none" : a.quantize},
         {"reps", a.reps},
         {"simd", use_avx2() ? "avx2" : "scalar"},
         {"prefill_tps", spp.median},
@@ -151,25 +155,27 @@ int run_bench(const BenchArgs& a) {
   return kExitOk;
 }
 
-Registrar reg({"bench", "Prompt-processing and generation speed (tokens/s)", [](CLI::App& app) {
-                 auto a = std::make_shared<BenchArgs>();
-                 app.add_option("-m,--model", a->model, "Model (.gguf)")->required();
-                 app.add_option("-p,--n-prompt", a->n_prompt, "Prompt tokens, evaluated at once")
-                     ->check(CLI::Range(0, 1 << 20));
-                 app.add_option("-n,--n-gen", a->n_gen, "Generated tokens, one at a time")
-                     ->check(CLI::Range(0, 1 << 20));
-                 app.add_option("-t,--threads", a->threads, "Threads (0 = physical cores)")
-                     ->check(CLI::Range(0, 1024));
-                 app.add_option("-r,--repetitions", a->reps, "Repetitions (medians are reported)")
-                     ->check(CLI::Range(1, 1000));
-                 app.add_option("--seed", a->seed, "Seed of the random prompt");
-                 app.add_flag("--json", a->json, "Print one JSON object");
-                 return [a]() -> int {
-                   if (a->n_prompt == 0 && a->n_gen == 0)
-                     throw std::invalid_argument("nothing to measure: -p and -n are both 0");
-                   return run_bench(*a);
-                 };
-               }});
+Registrar reg(
+    {"bench", "Prompt-processing and generation speed (tokens/s)", [](CLI::App& app) {
+       auto a = std::make_shared<BenchArgs>();
+       app.add_option("-m,--model", a->model, "GGUF file or Hugging Face model folder")->required();
+       app.add_option("-p,--n-prompt", a->n_prompt, "Prompt tokens, evaluated at once")
+           ->check(CLI::Range(0, 1 << 20));
+       app.add_option("-n,--n-gen", a->n_gen, "Generated tokens, one at a time")
+           ->check(CLI::Range(0, 1 << 20));
+       app.add_option("-t,--threads", a->threads, "Threads (0 = physical cores)")
+           ->check(CLI::Range(0, 1024));
+       app.add_option("-r,--repetitions", a->reps, "Repetitions (medians are reported)")
+           ->check(CLI::Range(1, 1000));
+       app.add_option("--seed", a->seed, "Seed of the random prompt");
+       app.add_flag("--json", a->json, "Print one JSON object");
+       add_quantize_option(app, a->quantize);
+       return [a]() -> int {
+         if (a->n_prompt == 0 && a->n_gen == 0)
+           throw std::invalid_argument("nothing to measure: -p and -n are both 0");
+         return run_bench(*a);
+       };
+     }});
 
 }  // namespace
 }  // namespace qwen3::cli

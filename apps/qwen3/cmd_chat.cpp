@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "quantize_option.h"
 #include "qwen3/pipeline.h"
 #include "reply_printer.h"
 
@@ -35,6 +36,7 @@ struct ChatOpts {
   bool hide_thinking = false;
   int threads = 0, ctx = 0, n_predict = 2048;
   std::optional<std::uint64_t> seed;
+  std::string quantize;
 };
 
 // Reads one line; false at end of input.
@@ -156,6 +158,7 @@ int chat(const ChatOpts& o) {
   Properties props;
   if (o.threads > 0) props["n_threads"] = std::to_string(o.threads);
   if (o.ctx > 0) props["n_ctx"] = std::to_string(o.ctx);
+  if (!o.quantize.empty()) props["quantize"] = o.quantize;
   Pipeline pipe(o.model, "CPU", props);
   const bool tty = isatty(STDOUT_FILENO) != 0;
 
@@ -196,6 +199,7 @@ Registrar reg(
        app.add_option("-n,--n-predict", o->n_predict, "Maximum tokens per reply")
            ->check(CLI::PositiveNumber);
        app.add_option("--seed", o->seed, "Sampling seed (default: random)");
+       add_quantize_option(app, o->quantize);
        return [o]() -> int { return chat(*o); };
      }});
 

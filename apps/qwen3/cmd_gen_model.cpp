@@ -1,10 +1,14 @@
-// `qwen3 gen-model`: writes a random-weight Qwen3 GGUF of a preset shape.
+// `qwen3 gen-model`: writes a random-weight Qwen3 of a preset shape, as a GGUF file or
+// (--format hf) as a Hugging Face folder (config.json, generation_config.json, sharded
+// *.safetensors + index, tokenizer files).
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "command.h"
+#include "model/hf_checkpoint_writer.h"
 #include "model/model_generator.h"
 #include "model/qwen3_config.h"
 #include "text/tokenizer.h"
@@ -15,15 +19,43 @@ namespace {
 struct GenModelArgs {
   std::string preset = "tiny";
   int layers = 0;
-  std::string type = "f32";
+  std::string type;  // default f32 (gguf) or bf16 (hf)
   std::string tokenizer;
   uint64_t seed = 0;
   std::string out;
   int threads = 0;
+  std::string format = "gguf";
+  int shards = 2;
 };
 
+// The Hugging Face config.json shape of a preset.
+hf::HfModelConfig hf_shape(const Qwen3Config& c) {
+  hf::HfModelConfig h;
+  h.architecture = "Qwen3ForCausalLM";
+  h.vocab_size = c.n_vocab;
+  h.hidden_size = c.n_embd;
+  h.intermediate_size = c.n_ff;
+  h.num_hidden_layers = c.n_layers;
+  h.num_attention_heads = c.n_head;
+  h.num_key_value_heads = c.n_head_kv;
+  h.head_dim = c.head_dim;
+  h.max_position_embeddings = c.n_ctx_train;
+  h.rope_theta = c.rope_theta;
+  h.rms_norm_eps = c.rms_eps;
+  h.tie_word_embeddings = c.tied_embeddings;
+  return h;
+}
+
+GgmlType hf_dtype(const std::string& t) {
+  const GenModelType g = parse_gen_model_type(t);
+  if (g.type && (*g.type == GgmlType::F32 || *g.type == GgmlType::F16 || *g.type == GgmlType::BF16))
+    return *g.type;
+  throw std::invalid_argument("--format hf writes f32, f16 or bf16 safetensors, not '" + t + "'");
+}
+
 Registrar reg(
-    {"gen-model", "Write a random-weight Qwen3 GGUF (for tests and benchmarks)", [](CLI::App& app) {
+    {"gen-model", "Write a random-weight Qwen3 GGUF or HF folder (tests, benchmarks)",
+     [](CLI::App& app) {
        auto a = std::make_shared<GenModelArgs>();
        a->tokenizer = std::string(QWEN3_TOKENIZER_DIR) + "/tokenizer.json";
        app.add_option("--preset", a->preset, "Model shape: tiny, 0.6b, 1.7b, 4b, 8b")
@@ -31,14 +63,23 @@ Registrar reg(
        app.add_option("--layers", a->layers, "Override the number of blocks")
            ->check(CLI::Range(1, 1024));
        app.add_option("--type", a->type,
-                      "Weight type: f32 f16 bf16 q8_0 q4_0 q4_1 q5_0 q5_1 q4_k q5_k q6_k q4_k_m")
-           ->capture_default_str();
+                      "Weight type: f32 f16 bf16 q8_0 q4_0 q4_1 q5_0 q5_1 q4_k q5_k q6_k q4_k_m "
+                      "(default f32; --format hf: f32 f16 bf16, default bf16)");
        app.add_option("--tokenizer", a->tokenizer,
                       "tokenizer.json to embed (tokenizer_config.json beside it gives the chat "
                       "template)")
            ->capture_default_str();
        app.add_option("--seed", a->seed, "Random seed")->capture_default_str();
-       app.add_option("-o,--output", a->out, "Output .gguf file")->required();
+       app.add_option("-o,--output", a->out, "Output .gguf file (a folder with --format hf)")
+           ->required();
+       app.add_option("--format", a->format,
+                      "gguf, or hf: a Hugging Face folder (--type f32|f16|bf16, default bf16)")
+           ->check(CLI::IsMember({"gguf", "hf"}))
+           ->capture_default_str();
+       app.add_option("--shards", a->shards,
+                      "--format hf: number of *.safetensors shards (1 = model.safetensors)")
+           ->check(CLI::Range(1, 1000))
+           ->capture_default_str();
        app.add_option("-t,--threads", a->threads, "Threads (0 = physical cores)")
            ->check(CLI::Range(0, 1024));
        return [a]() -> int {
@@ -46,7 +87,27 @@ Registrar reg(
          GenModelOptions opts;
          opts.config = Qwen3Config::preset(a->preset);
          if (a->layers > 0) opts.config.n_layers = a->layers;
-         opts.type = parse_gen_model_type(a->type);
+         if (a->format == "hf") {
+           const Tokenizer tok = Tokenizer::from_file(a->tokenizer);
+           if (tok.n_vocab() > opts.config.n_vocab)
+             throw std::runtime_error("the tokenizer has " + std::to_string(tok.n_vocab()) +
+                                      " tokens, more than the preset's vocabulary of " +
+                                      std::to_string(opts.config.n_vocab));
+           hf::RandomCheckpointOptions ho;
+           ho.dtype = !a->type.empty() ? hf_dtype(a->type) : GgmlType::BF16;
+           ho.n_shards = a->shards;
+           ho.seed = a->seed;
+           ho.tokenizer_dir = std::filesystem::path(a->tokenizer).parent_path().string();
+           if (ho.tokenizer_dir.empty()) ho.tokenizer_dir = ".";
+           hf::write_random_hf_checkpoint(a->out, hf_shape(opts.config), ho);
+           const double s =
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+           std::fprintf(stderr, "wrote %s (Hugging Face folder, %s, %d layers, %s) in %.1f s\n",
+                        a->out.c_str(), a->preset.c_str(), opts.config.n_layers,
+                        std::string(ggml_type_info(ho.dtype).name).c_str(), s);
+           return kExitOk;
+         }
+         opts.type = parse_gen_model_type(a->type.empty() ? "f32" : a->type);
          opts.seed = a->seed;
          opts.n_threads = a->threads;
          const Tokenizer tok = Tokenizer::from_file(a->tokenizer);

@@ -9,6 +9,7 @@
 
 #include "command.h"
 #include "model/qwen3_model.h"
+#include "quantize_option.h"
 
 namespace qwen3::cli {
 namespace {
@@ -19,6 +20,7 @@ struct LogitsArgs {
   std::string out;
   int threads = 0;
   bool kv_f32 = false;
+  std::string quantize;
 };
 
 std::vector<int32_t> parse_ids(const std::string& s) {
@@ -44,17 +46,19 @@ std::vector<int32_t> parse_ids(const std::string& s) {
 Registrar reg(
     {"logits", "Float32 logits of every position of a token sequence", [](CLI::App& app) {
        auto a = std::make_shared<LogitsArgs>();
-       app.add_option("-m,--model", a->model, "Model (.gguf)")->required();
+       app.add_option("-m,--model", a->model, "GGUF file or Hugging Face model folder")->required();
        app.add_option("--ids", a->ids, "Comma-separated token ids, e.g. 1,2,3")->required();
        app.add_option("-o,--output", a->out, "Output file: n_ids x n_vocab float32, row-major")
            ->required();
        app.add_option("-t,--threads", a->threads, "Threads (0 = physical cores)")
            ->check(CLI::Range(0, 1024));
        app.add_flag("--kv-f32", a->kv_f32, "Keep the KV cache in F32 (default F16)");
+       add_quantize_option(app, a->quantize);
        return [a]() -> int {
          const std::vector<int32_t> ids = parse_ids(a->ids);
          ModelLoadOptions lo;
          lo.n_threads = a->threads;
+         lo.quantize = hf::parse_load_quantize(a->quantize);
          auto model = Qwen3Model::load(a->model, lo);
          const int max_ctx = model->config().n_ctx_train;
          if (static_cast<int64_t>(ids.size()) > max_ctx)

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "command.h"
+#include "quantize_option.h"
 #include "qwen3/pipeline.h"
 #include "reply_printer.h"
 
@@ -22,6 +23,7 @@ struct RunOpts {
   std::optional<std::uint64_t> seed;
   bool no_think = false, raw = false, hide_thinking = false;
   int threads = 0, ctx = 0;
+  std::string quantize;
 };
 
 Registrar reg(
@@ -32,15 +34,21 @@ Registrar reg(
            ->required();
        app.add_option("-n,--n-predict", o->n_predict, "Maximum tokens to generate")
            ->check(CLI::PositiveNumber);
-       app.add_option("--temp", o->temp, "Temperature (0 = greedy; default 0.6 thinking, 0.7 not)")
+       app.add_option("--temp", o->temp,
+                      "Temperature (0 = greedy; default: the model's generation_config, else 0.6 "
+                      "thinking, 0.7 not)")
            ->check(CLI::Range(0.0f, 100.0f));
-       app.add_option("--top-k", o->top_k, "Top-k (0 = off; default 20)")
+       app.add_option("--top-k", o->top_k, "Top-k (0 = off; default: the model's, else 20)")
            ->check(CLI::NonNegativeNumber);
-       app.add_option("--top-p", o->top_p, "Top-p (default 0.95 thinking, 0.8 not)")
+       app.add_option("--top-p", o->top_p,
+                      "Top-p (default: the model's, else 0.95 thinking, 0.8 not)")
            ->check(CLI::Range(0.0f, 1.0f));
-       app.add_option("--min-p", o->min_p, "Min-p (default 0)")->check(CLI::Range(0.0f, 1.0f));
-       app.add_option("--presence-penalty", o->presence_penalty, "Presence penalty (0..2)");
-       app.add_option("--repeat-penalty", o->repeat_penalty, "Repetition penalty (1 = off)");
+       app.add_option("--min-p", o->min_p, "Min-p (default: the model's, else 0)")
+           ->check(CLI::Range(0.0f, 1.0f));
+       app.add_option("--presence-penalty", o->presence_penalty,
+                      "Presence penalty (0..2; default: the model's, else 0)");
+       app.add_option("--repeat-penalty", o->repeat_penalty,
+                      "Repetition penalty (1 = off; default: the model's, else 1)");
        app.add_option("--seed", o->seed, "Sampling seed (default: random)");
        app.add_flag("--no-think", o->no_think, "Disable thinking (empty <think></think> block)");
        app.add_flag("--raw", o->raw, "Feed the prompt as is, without the chat template");
@@ -50,10 +58,12 @@ Registrar reg(
        app.add_option("-c,--ctx", o->ctx, "Context length (default: min(4096, model maximum))")
            ->check(CLI::PositiveNumber);
        app.add_option("--system", o->system, "System message");
+       add_quantize_option(app, o->quantize);
        return [o]() -> int {
          Properties props;
          if (o->threads > 0) props["n_threads"] = std::to_string(o->threads);
          if (o->ctx > 0) props["n_ctx"] = std::to_string(o->ctx);
+         if (!o->quantize.empty()) props["quantize"] = o->quantize;
          Pipeline pipe(o->model, "CPU", props);
          GenerationConfig cfg;
          cfg.max_new_tokens = static_cast<std::size_t>(o->n_predict);

@@ -9,6 +9,7 @@
 
 #include "command.h"
 #include "engine/replay_backend.h"
+#include "quantize_option.h"
 #include "server/server.h"
 
 namespace qwen3::cli {
@@ -18,6 +19,7 @@ struct ServeOpts {
   server::ServerOptions s;
   std::string backend, replay_file;
   int replay_delay_ms = 0;
+  std::string quantize;
 };
 
 Registrar reg(
@@ -45,6 +47,7 @@ Registrar reg(
        app.add_option("--alias", o->s.model_name, "Model id shown to clients (default: file name)");
        app.add_option("--device", o->s.device, "CPU, NPU, GPU or AUTO (default CPU)");
        // Test-only: replay a fixed reply instead of running a model (-m is then a tokenizer).
+       add_quantize_option(app, o->quantize);
        app.add_option("--backend", o->backend, "Backend name (testing)")->group("");
        app.add_option("--replay-file", o->replay_file, "Reply to replay (testing)")->group("");
        app.add_option("--replay-delay-ms", o->replay_delay_ms, "Delay per token (testing)")
@@ -54,6 +57,7 @@ Registrar reg(
            if (o->backend == "replay") engine::register_replay_backend();
            o->s.properties["backend"] = o->backend;
          }
+         if (!o->quantize.empty()) o->s.properties["quantize"] = o->quantize;
          if (!o->replay_file.empty()) o->s.properties["replay_file"] = o->replay_file;
          if (o->replay_delay_ms > 0) {
            o->s.properties["replay_delay_ms"] = std::to_string(o->replay_delay_ms);

@@ -9,6 +9,23 @@
 
 namespace qwen3 {
 
+// Sampling defaults a model ships: a Hugging Face folder's generation_config.json
+// (do_sample false reads as temperature 0), or a GGUF's general.sampling.* metadata
+// (temp, top_k, top_p, min_p, penalty_repeat) as `qwen3 convert` and llama.cpp's converter
+// write them. Unset = the model says nothing; Pipeline::model_defaults() returns them.
+struct ModelSamplingDefaults {
+  std::optional<float> temperature;
+  std::optional<int> top_k;
+  std::optional<float> top_p;
+  std::optional<float> min_p;
+  std::optional<float> repetition_penalty;
+  std::optional<float> presence_penalty;
+
+  bool empty() const {
+    return !temperature && !top_k && !top_p && !min_p && !repetition_penalty && !presence_penalty;
+  }
+};
+
 struct GenerationConfig {
   // Upper bound on generated tokens (reasoning + content + tool calls).
   std::size_t max_new_tokens = 1024;
@@ -55,6 +72,14 @@ struct GenerationConfig {
 
   // A copy with every unset sampling field filled from qwen3_defaults(thinking).
   GenerationConfig resolved(bool thinking) const;
+
+  // The same, with the model's own defaults first. Fields set here always win. With
+  // thinking on (the Qwen3 default mode), unset temperature / top_k / top_p / min_p come
+  // from `model`, else from qwen3_defaults(true); the Qwen3 model card ties
+  // generation_config.json to the thinking mode, so with thinking off they come from
+  // qwen3_defaults(false). A model's repetition_penalty / presence_penalty apply in both
+  // modes while this config leaves them neutral (1 and 0); penalty_last_n 0 turns them off.
+  GenerationConfig resolved(bool thinking, const ModelSamplingDefaults& model) const;
 
   bool is_greedy() const { return (temperature && *temperature <= 0.0f) || (top_k && *top_k == 1); }
 

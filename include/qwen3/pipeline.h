@@ -27,6 +27,10 @@ namespace qwen3 {
 //               model maximum is an error)
 //   "n_threads" CPU threads (default: physical cores)
 //   "kv_type"   "f16" (default) or "f32"
+//   "quantize"  Hugging Face folders: quantize the matrices while loading, "q8_0", "q4_0",
+//               "q4_k" (llama.cpp's Q4_K_M mix) or "none" (default: keep the checkpoint's
+//               type). A GGUF file keeps its stored types: any other value is an error
+//               (convert the folder with `qwen3 convert` instead of requantizing a GGUF).
 //   "backend"   a registered backend name (default "native"; tests register "replay")
 using Properties = std::map<std::string, std::string>;
 
@@ -85,6 +89,10 @@ class Pipeline {
                                   std::optional<bool> enable_thinking = std::nullopt) const;
 
   PipelineInfo info() const;
+  // The sampling defaults the model ships (generation_config.json of a Hugging Face folder,
+  // general.sampling.* of a GGUF); generate() fills unset GenerationConfig fields from
+  // them (see GenerationConfig::resolved).
+  const ModelSamplingDefaults& model_defaults() const;
   // All generate() calls since construction (or the last start_chat), with load time.
   const PerfMetrics& session_metrics() const;
 

@@ -34,6 +34,7 @@ struct BackendOptions {
   int n_ctx = 0;          // 0 = backend default
   int n_threads = 0;      // 0 = physical cores
   bool kv_f32 = false;    // KV cache in F32 instead of F16
+  std::string quantize;   // load-time quantization of a HF folder ("" / "none" = keep)
 };
 
 class TokenBackend;

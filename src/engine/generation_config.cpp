@@ -54,4 +54,20 @@ GenerationConfig GenerationConfig::resolved(bool thinking) const {
   return r;
 }
 
+GenerationConfig GenerationConfig::resolved(bool thinking,
+                                            const ModelSamplingDefaults& model) const {
+  GenerationConfig r = *this;
+  if (thinking) {
+    if (!r.temperature) r.temperature = model.temperature;
+    if (!r.top_p) r.top_p = model.top_p;
+    if (!r.top_k) r.top_k = model.top_k;
+    if (!r.min_p) r.min_p = model.min_p;
+  }
+  if (r.repetition_penalty == 1.0f && model.repetition_penalty)
+    r.repetition_penalty = *model.repetition_penalty;
+  if (r.presence_penalty == 0.0f && model.presence_penalty)
+    r.presence_penalty = *model.presence_penalty;
+  return r.resolved(thinking);
+}
+
 }  // namespace qwen3

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "model/hf_model_loader.h"
 #include "text/tokenizer.h"
 
 namespace qwen3::engine {
@@ -11,6 +12,7 @@ namespace {
 std::shared_ptr<const Qwen3Model> load(const BackendOptions& opts) {
   ModelLoadOptions lo;
   lo.n_threads = opts.n_threads;
+  lo.quantize = hf::parse_load_quantize(opts.quantize);
   return Qwen3Model::load(opts.model_path, lo);
 }
 

@@ -12,7 +12,7 @@ namespace qwen3::engine {
 
 class NativeBackend : public TokenBackend {
  public:
-  // Loads opts.model_path. Known properties: n_ctx, n_threads, kv_type (the Pipeline
+  // Loads opts.model_path. Known properties: n_ctx, n_threads, kv_type, quantize (the Pipeline
   // parses them into opts); anything else is rejected by the Pipeline.
   explicit NativeBackend(const BackendOptions& opts);
   // Shares an already loaded model (tests, several sequences over one set of weights).

@@ -12,9 +12,11 @@
 #include "engine/chat_session.h"
 #include "engine/device_fallback.h"
 #include "engine/generator.h"
+#include "engine/model_defaults.h"
 #include "engine/prompt_builder.h"
 #include "engine/reply_assembler.h"
 #include "engine/sampler.h"
+#include "model/hf_model_loader.h"
 #include "text/chat_template.h"
 #include "text/tokenizer.h"
 
@@ -61,6 +63,15 @@ engine::BackendOptions backend_options(const std::string& model_path, const std:
       throw std::invalid_argument("property kv_type must be f16 or f32, got '" + it->second + "'");
     o.kv_f32 = it->second == "f32";
   }
+  if (auto it = props.find("quantize"); it != props.end()) {
+    try {
+      hf::parse_load_quantize(it->second);
+    } catch (const std::invalid_argument&) {
+      throw std::invalid_argument("property quantize must be q4_0, q4_k, q8_0 or none, got '" +
+                                  it->second + "'");
+    }
+    o.quantize = it->second;
+  }
   return o;
 }
 
@@ -95,6 +106,7 @@ struct Pipeline::Impl {
   std::string device;
   engine::ChatSession session;
   PerfMetrics session_metrics;
+  ModelSamplingDefaults model_defaults;
   double load_ms = 0;
 
   const Tokenizer& tok() const { return backend->tokenizer(); }
@@ -122,10 +134,13 @@ Pipeline::Pipeline(const std::string& model_path, const std::string& device_in,
       throw std::invalid_argument("the native backend runs on the CPU only, not " + device);
     for (const auto& kv : properties)
       if (kv.first != "n_ctx" && kv.first != "n_threads" && kv.first != "kv_type" &&
-          kv.first != "backend")
-        throw std::invalid_argument("unknown property '" + kv.first +
-                                    "' for the native backend (n_ctx, n_threads, kv_type)");
+          kv.first != "quantize" && kv.first != "backend")
+        throw std::invalid_argument(
+            "unknown property '" + kv.first +
+            "' for the native backend (n_ctx, n_threads, kv_type, quantize)");
   }
+  // Before the (slow) load, so a malformed generation_config.json fails fast.
+  impl_->model_defaults = engine::read_model_sampling_defaults(model_path);
   const auto names = engine::backend_names();
   const bool have = std::find(names.begin(), names.end(), name) != names.end();
   if (!have && name == "openvino" && device != "AUTO")
@@ -259,7 +274,7 @@ DecodedResult Pipeline::generate(const std::string& prompt, const GenerationConf
   if (!config.apply_chat_template) {
     const bool thinking = thinking_of(config, nullptr);
     auto built = engine::build_raw_prompt(prompt, impl_->tok(), impl_->budget(config));
-    return impl_->run(built, config.resolved(thinking), streamer, start);
+    return impl_->run(built, config.resolved(thinking, impl_->model_defaults), streamer, start);
   }
   if (!impl_->session.active()) {
     ChatHistory h;
@@ -270,7 +285,8 @@ DecodedResult Pipeline::generate(const std::string& prompt, const GenerationConf
   const bool thinking = thinking_of(config, &h);
   auto built =
       engine::build_chat_prompt(h, config.enable_thinking, impl_->tok(), impl_->budget(config));
-  DecodedResult r = impl_->run(built, config.resolved(thinking), streamer, start);
+  DecodedResult r =
+      impl_->run(built, config.resolved(thinking, impl_->model_defaults), streamer, start);
   impl_->session.record_turn(prompt, r);
   return r;
 }
@@ -282,7 +298,7 @@ DecodedResult Pipeline::generate(const ChatHistory& history, const GenerationCon
   const bool thinking = thinking_of(config, &history);
   auto built = engine::build_chat_prompt(history, config.enable_thinking, impl_->tok(),
                                          impl_->budget(config));
-  return impl_->run(built, config.resolved(thinking), streamer, start);
+  return impl_->run(built, config.resolved(thinking, impl_->model_defaults), streamer, start);
 }
 
 void Pipeline::start_chat(const std::string& system_message) {
@@ -320,6 +336,10 @@ std::string Pipeline::apply_chat_template(const ChatHistory& history, bool add_g
 PipelineInfo Pipeline::info() const {
   const auto c = impl_->backend->capabilities();
   return {c.name, c.device, c.max_context, c.kv_reuse};
+}
+
+const ModelSamplingDefaults& Pipeline::model_defaults() const {
+  return impl_->model_defaults;
 }
 
 const PerfMetrics& Pipeline::session_metrics() const {

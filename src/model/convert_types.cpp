@@ -21,19 +21,6 @@ int layer_of(std::string_view name) {
   return n;
 }
 
-// llama.cpp's fallback when the row length does not fit the chosen block size.
-GgmlType fit_row(GgmlType t, int64_t row) {
-  auto fits = [row](GgmlType x) { return row % ggml_type_info(x).block_size == 0; };
-  if (fits(t)) return t;
-  if (t == GgmlType::Q4_K)
-    t = GgmlType::Q5_0;
-  else if (t == GgmlType::Q5_K)
-    t = GgmlType::Q5_1;
-  else if (t == GgmlType::Q6_K)
-    t = GgmlType::Q8_0;
-  return fits(t) ? t : GgmlType::F16;
-}
-
 }  // namespace
 
 std::optional<ConvertTarget> parse_convert_target(std::string_view s) {
@@ -103,6 +90,18 @@ uint32_t llama_file_type(ConvertTarget t) {
   return 0;
 }
 
+GgmlType fit_row_type(GgmlType t, int64_t row) {
+  auto fits = [row](GgmlType x) { return row % ggml_type_info(x).block_size == 0; };
+  if (fits(t)) return t;
+  if (t == GgmlType::Q4_K)
+    t = GgmlType::Q5_0;
+  else if (t == GgmlType::Q5_K)
+    t = GgmlType::Q5_1;
+  else if (t == GgmlType::Q6_K)
+    t = GgmlType::Q8_0;
+  return fits(t) ? t : GgmlType::F16;
+}
+
 bool use_more_bits(int i, int n) {
   return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2;
 }
@@ -140,7 +139,7 @@ GgmlType tensor_type_for(ConvertTarget t, std::string_view name, const std::vect
     if ((ends_with(name, ".attn_v.weight") || ends_with(name, ".ffn_down.weight")) && more)
       out = GgmlType::Q6_K;
   }
-  return fit_row(out, row);
+  return fit_row_type(out, row);
 }
 
 }  // namespace qwen3::hf

@@ -30,6 +30,11 @@ std::optional<ConvertTarget> convert_target_for(GgmlType quantize);
 // llama.cpp's llama_ftype value for general.file_type (ALL_F32 0, MOSTLY_F16 1, ...).
 uint32_t llama_file_type(ConvertTarget t);
 
+// llama.cpp's fallback when a row of `row_len` elements does not fit t's block size:
+// Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0, then F16 (any other type straight to F16).
+// The one copy of this rule: conversion, load-time quantization and gen-model use it.
+GgmlType fit_row_type(GgmlType t, int64_t row_len);
+
 // llama.cpp's use_more_bits(i_layer, n_layers): the layers that get Q6_K in Q4_K_M.
 bool use_more_bits(int i_layer, int n_layers);
 

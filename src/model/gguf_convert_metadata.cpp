@@ -109,7 +109,10 @@ void set_sampling_metadata(gguf::GgufWriter& w, const HfGenerationDefaults& g) {
   if (g.top_k) w.set_i32("general.sampling.top_k", static_cast<int32_t>(*g.top_k));
   if (g.top_p) w.set_f32("general.sampling.top_p", static_cast<float>(*g.top_p));
   if (g.min_p) w.set_f32("general.sampling.min_p", static_cast<float>(*g.min_p));
-  if (g.temperature) w.set_f32("general.sampling.temp", static_cast<float>(*g.temperature));
+  if (g.do_sample && !*g.do_sample)  // transformers decodes greedily: keep that meaning
+    w.set_f32("general.sampling.temp", 0.0f);
+  else if (g.temperature)
+    w.set_f32("general.sampling.temp", static_cast<float>(*g.temperature));
   if (g.repetition_penalty)
     w.set_f32("general.sampling.penalty_repeat", static_cast<float>(*g.repetition_penalty));
 }

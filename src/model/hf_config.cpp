@@ -1,5 +1,6 @@
 #include "model/hf_config.h"
 
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -192,6 +193,8 @@ HfGenerationDefaults parse_generation_config(const std::string& text, const std:
   if (g.min_p && !(*g.min_p >= 0 && *g.min_p <= 1)) fail(src, "'min_p' must be in [0, 1]");
   if (g.repetition_penalty && !(*g.repetition_penalty > 0))
     fail(src, "'repetition_penalty' must be > 0");
+  if (g.presence_penalty && !(std::fabs(*g.presence_penalty) <= 2))
+    fail(src, "'presence_penalty' must be in [-2, 2]");
   if (g.max_new_tokens && *g.max_new_tokens < 0) fail(src, "'max_new_tokens' must be >= 0");
   g.bos_token_id = opt_token(j, "bos_token_id", src);
   g.pad_token_id = opt_token(j, "pad_token_id", src);

@@ -46,19 +46,6 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-// Llama.cpp's fallback when the row length does not fit the block size.
-GgmlType fit_row(GgmlType t, int64_t row) {
-  auto fits = [row](GgmlType x) { return row % ggml_type_info(x).block_size == 0; };
-  if (fits(t)) return t;
-  if (t == GgmlType::Q4_K)
-    t = GgmlType::Q5_0;
-  else if (t == GgmlType::Q5_K)
-    t = GgmlType::Q5_1;
-  else if (t == GgmlType::Q6_K)
-    t = GgmlType::Q8_0;
-  return fits(t) ? t : GgmlType::F16;
-}
-
 // How a tensor's random values are spread: uniform in [center - hw, center + hw].
 struct Init {
   float center;
@@ -132,7 +119,7 @@ GgmlType gen_model_tensor_type(const GenModelOptions& opts, std::string_view nam
   if (!opts.type.type)
     return hf::tensor_type_for(hf::ConvertTarget::Q4_K_M, name, dims, opts.config.n_layers,
                                !opts.config.tied_embeddings);
-  return fit_row(*opts.type.type, dims[0]);
+  return hf::fit_row_type(*opts.type.type, dims[0]);
 }
 
 void generate_random_model(const GenModelOptions& opts, const Tokenizer& tokenizer,
