@@ -15,9 +15,12 @@
 namespace qwen3 {
 namespace {
 
-// Rows per work item: small enough for 2 threads to balance a 1024-row matrix, large
-// enough that one item's weights are reused across all tokens from L1/L2.
+// Work items: at least 16 rows (their weights are reused across all tokens from L1/L2),
+// and about kItemsPerThread per thread: enough for a thread slowed by other load to hand
+// work over, few enough that the shared counter (a cache line bouncing between cores)
+// costs nothing next to the weights streamed per item.
 constexpr int64_t kRowChunk = 16;
+constexpr int64_t kItemsPerThread = 8;
 
 void check(const WeightMatrix& W, const float* X, int64_t n_tok, const float* Y) {
   if (!kernels_support(W.type))
@@ -78,6 +81,21 @@ void rows8_tile_ref(const WeightMatrix& W, int64_t g0, int64_t g1, const void* x
 
 }  // namespace
 
+void dequantize_matrix_row(const WeightMatrix& W, int64_t r, float* out) {
+  if (r < 0 || r >= W.rows) throw std::out_of_range("dequantize_matrix_row: row out of range");
+  const size_t ws = ggml_row_size(W.type, W.cols);
+  if (W.layout == WeightLayout::Plain) {
+    dequantize_row(W.type, static_cast<const uint8_t*>(W.data) + r * ws, out, W.cols);
+    return;
+  }
+  thread_local std::vector<uint8_t> plain;
+  if (plain.size() < 8 * ws) plain.resize(8 * ws);
+  const size_t gs = rows8_group_size(W.type, W.cols);
+  unpack_rows8(W.type, static_cast<const uint8_t*>(W.data) + (r / 8) * gs, W.cols, plain.data(),
+               ws);
+  dequantize_row(W.type, plain.data() + (r % 8) * ws, out, W.cols);
+}
+
 bool prefers_rows8(const WeightMatrix& W) {
   return use_avx2() && rows8_type(W.type) && W.rows % 8 == 0 && W.layout == WeightLayout::Plain;
 }
@@ -112,7 +130,9 @@ void matmul(const WeightMatrix& W, const float* X, int64_t n_tok, float* Y, Thre
   // result does not depend on the thread count.
   std::atomic<int64_t> next{0};
   if (W.layout == WeightLayout::Rows8) {
-    const int64_t n_groups = W.rows / 8, per_item = kRowChunk / 8;
+    const int64_t n_groups = W.rows / 8;
+    const int64_t per_item = (n_groups + kItemsPerThread * pool.size() - 1) /
+                             (kItemsPerThread * static_cast<int64_t>(pool.size()));
     const int64_t n_items = (n_groups + per_item - 1) / per_item;
     const size_t gs = rows8_group_size(W.type, W.cols);
     const avx2::Rows8Fn kernel = fast ? avx2::rows8_kernel(W.type) : nullptr;
@@ -132,11 +152,16 @@ void matmul(const WeightMatrix& W, const float* X, int64_t n_tok, float* Y, Thre
   }
   const detail::TileFn tile = fast ? detail::tile_avx2(W.type) : detail::tile_ref(W.type);
   const size_t ws = ggml_row_size(W.type, W.cols);
-  const int64_t n_chunks = (W.rows + kRowChunk - 1) / kRowChunk;
+  // Rows per item: a multiple of kRowChunk, about kItemsPerThread items per thread.
+  const int64_t per_thread = (W.rows + kItemsPerThread * pool.size() - 1) /
+                             (kItemsPerThread * static_cast<int64_t>(pool.size()));
+  const int64_t chunk =
+      std::max<int64_t>(kRowChunk, (per_thread + kRowChunk - 1) / kRowChunk * kRowChunk);
+  const int64_t n_chunks = (W.rows + chunk - 1) / chunk;
   pool.parallel_for(pool.size(), [&](int64_t, int64_t, int) {
     for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < n_chunks;) {
-      const int64_t r0 = c * kRowChunk;
-      const int nr = static_cast<int>(std::min(kRowChunk, W.rows - r0));
+      const int64_t r0 = c * chunk;
+      const int nr = static_cast<int>(std::min(chunk, W.rows - r0));
       tile(W.cols, static_cast<const uint8_t*>(W.data) + r0 * ws, ws, nr, xq, xs,
            static_cast<int>(n_tok), Y + r0, W.rows);
     }

@@ -32,6 +32,9 @@ size_t rows8_bytes(const WeightMatrix& W);
 // over dst. Parallel over row groups.
 WeightMatrix to_rows8(const WeightMatrix& W, void* dst, ThreadPool& pool);
 
+// Row r of W as cols floats, in either layout (the embedding lookup of a tied lm_head).
+void dequantize_matrix_row(const WeightMatrix& W, int64_t r, float* out);
+
 // X: n_tok rows of `cols` floats. Y: n_tok rows of `rows` floats,
 // Y[t*rows + r] = dot(W row r, X row t). Throws std::invalid_argument for an unsupported
 // type or a cols that is not a multiple of the block size.

@@ -64,11 +64,8 @@ struct InferenceContext::Impl {
   void forward(const int32_t* ids, int n) {
     const int E = c.n_embd, hd = c.head_dim, QD = c.q_dim(), KD = c.kv_dim();
     const float eps = c.rms_eps;
-    const size_t embd_row = ggml_row_size(w.token_embd.type, E);
     for (int t = 0; t < n; ++t)
-      dequantize_row(w.token_embd.type,
-                     static_cast<const uint8_t*>(w.token_embd.data) + embd_row * ids[t],
-                     &x[static_cast<size_t>(t) * E], E);
+      dequantize_matrix_row(w.token_embd, ids[t], &x[static_cast<size_t>(t) * E]);
     const AttentionShape shape{c.n_head, c.n_head_kv, hd};
     for (int l = 0; l < c.n_layers; ++l) {
       const LayerWeights& L = w.layers[static_cast<size_t>(l)];

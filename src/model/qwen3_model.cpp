@@ -185,9 +185,12 @@ void Qwen3Model::repack_matrices() {
   };
   for (LayerWeights& l : w.layers)
     for (WeightMatrix* W : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) repack(*W);
-  // A tied lm_head shares token_embd: the lookup keeps reading the plain rows, paged
-  // back in one row at a time.
+  // A tied lm_head shares token_embd: the lookup then reads the repacked copy too, so
+  // the mapped embedding is never paged back in (a page-cache folio per looked-up row
+  // would otherwise add up to the whole embedding again).
+  const bool tied = w.output.data == w.token_embd.data;
   repack(w.output);
+  if (tied) w.token_embd = w.output;
 }
 
 }  // namespace qwen3
