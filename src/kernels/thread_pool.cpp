@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <exception>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -50,15 +51,17 @@ int physical_core_count() {
 }
 
 struct ThreadPool::Team {
-  // The current job. `claim` packs (generation << 32 | next piece) so a worker that
-  // wakes late cannot take a piece of a newer job by mistake; the caller publishes a
-  // new job only after every piece of the previous one is done.
+  // The current job. `claim` packs generation (32 bits), piece count (16) and next piece
+  // (16) in one word, so a worker that wakes late sees a consistent job or none: it can
+  // never take a piece of a newer job by mistake. The caller publishes a new job only
+  // after every piece of the previous one is done.
   std::atomic<uint64_t> claim{0};
   std::atomic<int> done{0};
   std::atomic<uint32_t> generation{0};
-  const std::function<void(int64_t, int64_t, int)>* fn = nullptr;
-  int64_t n = 0;
-  int pieces = 0;
+  // Read only after a successful claim, which orders them after the caller's writes.
+  std::atomic<const std::function<void(int64_t, int64_t, int)>*> fn{nullptr};
+  std::atomic<int64_t> n{0};
+  std::exception_ptr error;  // the first exception a piece threw (guarded by m)
 
   std::mutex m;
   std::condition_variable cv;
@@ -70,13 +73,20 @@ struct ThreadPool::Team {
   void work(uint32_t g) {
     for (;;) {
       uint64_t v = claim.load();
-      int c;
+      int c, np;
       do {
         if (static_cast<uint32_t>(v >> 32) != g) return;
-        c = static_cast<int>(v & 0xffffffffu);
-        if (c >= pieces) return;
+        np = static_cast<int>((v >> 16) & 0xffff);
+        c = static_cast<int>(v & 0xffff);
+        if (c >= np) return;
       } while (!claim.compare_exchange_weak(v, v + 1));
-      (*fn)(n * c / pieces, n * (c + 1) / pieces, c);
+      try {
+        const int64_t len = n.load();
+        (*fn.load())(len * c / np, len * (c + 1) / np, c);
+      } catch (...) {
+        std::lock_guard<std::mutex> lk(m);
+        if (!error) error = std::current_exception();
+      }
       done.fetch_add(1);
     }
   }
@@ -116,7 +126,7 @@ struct ThreadPool::Team {
 };
 
 ThreadPool::ThreadPool(int n_threads)
-    : n_threads_(n_threads > 0 ? n_threads : physical_core_count()) {}
+    : n_threads_(std::min(n_threads > 0 ? n_threads : physical_core_count(), 4096)) {}
 
 ThreadPool::~ThreadPool() {
   if (!team_) return;
@@ -144,10 +154,9 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
   Team& t = *team_;
   t.fn = &fn;
   t.n = n;
-  t.pieces = nt;
   t.done.store(0);
   const uint32_t g = t.generation.load() + 1;
-  t.claim.store(static_cast<uint64_t>(g) << 32);
+  t.claim.store(static_cast<uint64_t>(g) << 32 | static_cast<uint64_t>(nt) << 16);
   t.generation.store(g);
   {
     std::lock_guard<std::mutex> lk(t.m);
@@ -164,6 +173,7 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
     else
       sched_yield();
   }
+  if (t.error) std::rethrow_exception(std::exchange(t.error, nullptr));
 }
 
 }  // namespace qwen3

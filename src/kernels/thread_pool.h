@@ -27,7 +27,8 @@ class ThreadPool {
   // Calls fn(begin, end, piece) for size() (or fewer, if n is small) contiguous pieces
   // covering [0, n), in parallel; returns once all have finished. Each piece index runs
   // on exactly one thread at a time, so it can index per-thread scratch. Nested calls
-  // from inside fn run serially on the calling thread. fn must not throw.
+  // from inside fn run serially on the calling thread. If pieces throw, the call still
+  // waits for all of them, then rethrows the first exception.
   void parallel_for(int64_t n,
                     const std::function<void(int64_t begin, int64_t end, int piece)>& fn);
 
