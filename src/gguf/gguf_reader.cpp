@@ -590,4 +590,14 @@ const TensorInfo* GgufFile::tensor(std::string_view name) const {
   return it == impl_->tensor_index.end() ? nullptr : &impl_->tensors[it->second];
 }
 
+void GgufFile::release_metadata() const {
+  if (!impl_->map) return;
+  size_t end = impl_->size;
+  for (const TensorInfo& t : impl_->tensors)
+    end = std::min(end, static_cast<size_t>(static_cast<const uint8_t*>(t.data) - impl_->base));
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  end = end / page * page;  // whole pages only: the first tensor stays untouched
+  if (end > 0) madvise(impl_->map, end, MADV_DONTNEED);
+}
+
 }  // namespace qwen3::gguf

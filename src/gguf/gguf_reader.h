@@ -87,6 +87,10 @@ class GgufFile {  // mmap, zero-copy, movable
   const std::vector<TensorInfo>& tensors() const;
   const TensorInfo* tensor(std::string_view name) const;  // nullptr if absent
 
+  // Drops the resident pages of the header and metadata of a mapped file (the tokenizer
+  // arrays are megabytes); reading a key afterwards pages them back in from the file.
+  void release_metadata() const;
+
  private:
   struct Impl;
   explicit GgufFile(std::unique_ptr<Impl> impl);

@@ -48,6 +48,15 @@ BpeModel::BpeModel(const BpeVocab& vocab) {
   }
 }
 
+std::vector<std::pair<int32_t, int32_t>> BpeModel::merge_pairs(size_t n_ranks) const {
+  std::vector<std::pair<int32_t, int32_t>> out(n_ranks, {-1, -1});
+  for (const auto& [k, m] : merges_)
+    if (m.rank >= 0 && static_cast<size_t>(m.rank) < n_ranks)
+      out[static_cast<size_t>(m.rank)] = {static_cast<int32_t>(k >> 32),
+                                          static_cast<int32_t>(k & 0xffffffffu)};
+  return out;
+}
+
 void BpeModel::encode_word(std::string_view bytes, std::vector<int32_t>& out) const {
   if (bytes.size() == 1) {
     out.push_back(byte_ids_[static_cast<unsigned char>(bytes[0])]);

@@ -28,6 +28,10 @@ class BpeModel {
   // The same without the cache (for tests that check the cache changes nothing).
   void encode_word_uncached(std::string_view bytes, std::vector<int32_t>& out) const;
 
+  // (left id, right id) of each merge rank; {-1, -1} for a rank a later duplicate of the
+  // same pair replaced.
+  std::vector<std::pair<int32_t, int32_t>> merge_pairs(size_t n_ranks) const;
+
  private:
   struct Merge {
     int32_t rank;

@@ -3,9 +3,11 @@
 // and pre-tokenized on its own, and each pre-token goes through BPE.
 #include "text/tokenizer.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <unordered_map>
 
+#include "text/bpe_byte_level.h"
 #include "text/bpe_model.h"
 #include "text/bpe_vocab.h"
 #include "text/pretokenizer.h"
@@ -22,20 +24,56 @@ struct Tokenizer::Impl {
         if (vocab.bytes[id].empty()) continue;
         added.emplace_back(vocab.bytes[id], i);
         first_bytes[static_cast<unsigned char>(vocab.bytes[id][0])] = true;
-        by_text.emplace(vocab.bytes[id], i);
+        by_text.push_back(i);
       }
     }
     for (size_t id = 0; id < vocab.bytes.size(); ++id) {
-      if (vocab.types[id] == kTokenNormal)
-        by_text.emplace(vocab.bytes[id], static_cast<int32_t>(id));
+      if (vocab.types[id] == kTokenNormal) by_text.push_back(static_cast<int32_t>(id));
     }
-    auto find = [&](const char* t) {
-      auto it = by_text.find(t);
-      return it == by_text.end() ? -1 : it->second;
+    // Stable: among equal texts the first pushed (added tokens first) is found first.
+    std::stable_sort(by_text.begin(), by_text.end(),
+                     [&](int32_t a, int32_t b) { return vocab.bytes[a] < vocab.bytes[b]; });
+    compact();
+    eos = find_text("<|endoftext|>");
+    im_end = find_text("<|im_end|>");
+    im_start = find_text("<|im_start|>");
+  }
+
+  int32_t find_text(std::string_view t) const {
+    auto it = std::lower_bound(
+        by_text.begin(), by_text.end(), t,
+        [&](int32_t id, std::string_view x) { return std::string_view(vocab.bytes[id]) < x; });
+    return it != by_text.end() && vocab.bytes[*it] == t ? *it : -1;
+  }
+
+  // The byte-level spellings and the merge strings are only needed to write a GGUF
+  // again; keep the ids of each merge and the few spellings that differ from
+  // byte_level::encode(bytes), and rebuild both on demand (saves ~12 MB on Qwen3).
+  void compact() {
+    std::vector<std::pair<int32_t, int32_t>> pairs = model.merge_pairs(vocab.merges.size());
+    std::unordered_map<int32_t, std::string> odd;
+    for (size_t id = 0; id < vocab.strings.size(); ++id)
+      if (byte_level::encode(vocab.bytes[id]) != vocab.strings[id])
+        odd.emplace(static_cast<int32_t>(id), vocab.strings[id]);
+    auto spelled = [&](int32_t id) {
+      auto it = odd.find(id);
+      return it != odd.end() ? it->second : byte_level::encode(vocab.bytes[id]);
     };
-    eos = find("<|endoftext|>");
-    im_end = find("<|im_end|>");
-    im_start = find("<|im_start|>");
+    for (size_t r = 0; r < pairs.size(); ++r) {
+      const auto [l, rt] = pairs[r];
+      if (l < 0 || spelled(l) + " " + spelled(rt) != vocab.merges[r]) return;  // keep as is
+    }
+    merge_pairs = std::move(pairs);
+    odd_strings = std::move(odd);
+    n_strings = vocab.strings.size();
+    std::vector<std::string>().swap(vocab.strings);
+    std::vector<std::string>().swap(vocab.merges);
+    compacted = true;
+  }
+
+  std::string spelling(int32_t id) const {
+    auto it = odd_strings.find(id);
+    return it != odd_strings.end() ? it->second : byte_level::encode(vocab.bytes[id]);
   }
 
   // Leftmost-longest added token starting exactly at text[pos]; length 0 if none.
@@ -71,8 +109,12 @@ struct Tokenizer::Impl {
   BpeModel model;
   std::vector<std::pair<std::string, int32_t>> added;
   bool first_bytes[256] = {};
-  std::unordered_map<std::string, int32_t> by_text;
+  std::vector<int32_t> by_text;  // ids of normal and added tokens, sorted by their text
   int32_t eos = -1, im_end = -1, im_start = -1;
+  bool compacted = false;
+  size_t n_strings = 0;
+  std::vector<std::pair<int32_t, int32_t>> merge_pairs;
+  std::unordered_map<int32_t, std::string> odd_strings;
 };
 
 Tokenizer::Tokenizer() = default;
@@ -166,9 +208,9 @@ bool Tokenizer::is_control(int32_t id) const {
 
 std::optional<int32_t> Tokenizer::token_id(std::string_view token_text) const {
   const Impl& im = checked(impl_);
-  auto it = im.by_text.find(std::string(token_text));
-  if (it == im.by_text.end()) return std::nullopt;
-  return it->second;
+  const int32_t id = im.find_text(token_text);
+  if (id < 0) return std::nullopt;
+  return id;
 }
 
 int32_t Tokenizer::n_vocab() const {
@@ -186,11 +228,20 @@ int32_t Tokenizer::im_end_id() const {
 int32_t Tokenizer::im_start_id() const {
   return checked(impl_).im_start;
 }
-const std::vector<std::string>& Tokenizer::vocab_strings() const {
-  return checked(impl_).vocab.strings;
+std::vector<std::string> Tokenizer::vocab_strings() const {
+  const Impl& im = checked(impl_);
+  if (!im.compacted) return im.vocab.strings;
+  std::vector<std::string> out(im.n_strings);
+  for (size_t id = 0; id < out.size(); ++id) out[id] = im.spelling(static_cast<int32_t>(id));
+  return out;
 }
-const std::vector<std::string>& Tokenizer::merges() const {
-  return checked(impl_).vocab.merges;
+std::vector<std::string> Tokenizer::merges() const {
+  const Impl& im = checked(impl_);
+  if (!im.compacted) return im.vocab.merges;
+  std::vector<std::string> out;
+  out.reserve(im.merge_pairs.size());
+  for (const auto& [l, r] : im.merge_pairs) out.push_back(im.spelling(l) + " " + im.spelling(r));
+  return out;
 }
 const std::vector<int32_t>& Tokenizer::token_types() const {
   return checked(impl_).vocab.types;

@@ -50,8 +50,8 @@ class Tokenizer {
 
   // Data needed to write the tokenizer into a GGUF: tokens in byte-level-unicode form,
   // merges "a b", token types (1 normal, 3 control, 4 user-defined).
-  const std::vector<std::string>& vocab_strings() const;
-  const std::vector<std::string>& merges() const;
+  std::vector<std::string> vocab_strings() const;  // rebuilt on each call (kept compact)
+  std::vector<std::string> merges() const;
   const std::vector<int32_t>& token_types() const;
 
   struct Impl;
