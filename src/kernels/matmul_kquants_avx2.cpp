@@ -139,35 +139,15 @@ struct Q6Kernel {
 
 void tile_q4_K(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
                float* y, int64_t ldy) {
-  int r = 0;
-  if (nt >= 4)  // prompts: the interleaved 8-row kernel
-    for (; r + 8 <= nr; r += 8)
-      rows8_from_plain(GgmlType::Q4_K, n, static_cast<const uint8_t*>(w) + r * ws, ws, x, xs, nt,
-                       y + r, ldy);
-  if (r < nr)
-    drive<AsymKernel<BlockQ4_K, false>>(n, static_cast<const uint8_t*>(w) + r * ws, ws, nr - r, x,
-                                        xs, nt, y + r, ldy);
+  drive_rows8<AsymKernel<BlockQ4_K, false>>(GgmlType::Q4_K, n, w, ws, nr, x, xs, nt, y, ldy);
 }
 void tile_q5_K(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
                float* y, int64_t ldy) {
-  int r = 0;
-  if (nt >= 4)
-    for (; r + 8 <= nr; r += 8)
-      rows8_from_plain(GgmlType::Q5_K, n, static_cast<const uint8_t*>(w) + r * ws, ws, x, xs, nt,
-                       y + r, ldy);
-  if (r < nr)
-    drive<AsymKernel<BlockQ5_K, true>>(n, static_cast<const uint8_t*>(w) + r * ws, ws, nr - r, x,
-                                       xs, nt, y + r, ldy);
+  drive_rows8<AsymKernel<BlockQ5_K, true>>(GgmlType::Q5_K, n, w, ws, nr, x, xs, nt, y, ldy);
 }
 void tile_q6_K(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
                float* y, int64_t ldy) {
-  int r = 0;
-  if (nt >= 4)
-    for (; r + 8 <= nr; r += 8)
-      rows8_from_plain(GgmlType::Q6_K, n, static_cast<const uint8_t*>(w) + r * ws, ws, x, xs, nt,
-                       y + r, ldy);
-  if (r < nr)
-    drive<Q6Kernel>(n, static_cast<const uint8_t*>(w) + r * ws, ws, nr - r, x, xs, nt, y + r, ldy);
+  drive_rows8<Q6Kernel>(GgmlType::Q6_K, n, w, ws, nr, x, xs, nt, y, ldy);
 }
 
 }  // namespace qwen3::avx2

@@ -150,14 +150,7 @@ inline __m256i MinKernel<BlockQ5_1>::unpack(const BlockQ5_1& b) {
 
 void tile_q4_0(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
                float* y, int64_t ldy) {
-  int r = 0;
-  if (nt >= 4)
-    for (; r + 8 <= nr; r += 8)
-      rows8_from_plain(GgmlType::Q4_0, n, static_cast<const uint8_t*>(w) + r * ws, ws, x, xs, nt,
-                       y + r, ldy);
-  if (r < nr)
-    drive<SymKernel<BlockQ4_0, 1>>(n, static_cast<const uint8_t*>(w) + r * ws, ws, nr - r, x, xs,
-                                   nt, y + r, ldy);
+  drive_rows8<SymKernel<BlockQ4_0, 1>>(GgmlType::Q4_0, n, w, ws, nr, x, xs, nt, y, ldy);
 }
 // Q5_0 values are 0..31 with offset 16: subtract 16*sum = 8 lanes x 2*sum.
 void tile_q5_0(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
@@ -166,14 +159,7 @@ void tile_q5_0(int64_t n, const void* w, size_t ws, int nr, const void* x, size_
 }
 void tile_q8_0(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
                float* y, int64_t ldy) {
-  int r = 0;
-  if (nt >= 4)
-    for (; r + 8 <= nr; r += 8)
-      rows8_from_plain(GgmlType::Q8_0, n, static_cast<const uint8_t*>(w) + r * ws, ws, x, xs, nt,
-                       y + r, ldy);
-  if (r < nr)
-    drive<SymKernel<BlockQ8_0, -1>>(n, static_cast<const uint8_t*>(w) + r * ws, ws, nr - r, x, xs,
-                                    nt, y + r, ldy);
+  drive_rows8<SymKernel<BlockQ8_0, -1>>(GgmlType::Q8_0, n, w, ws, nr, x, xs, nt, y, ldy);
 }
 void tile_q4_1(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
                float* y, int64_t ldy) {

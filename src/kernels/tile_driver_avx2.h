@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/kernels_avx2.h"
+
 namespace qwen3::avx2 {
 
 // K provides: template <int R, int T> static void run(int64_t n, const uint8_t* w,
@@ -48,6 +50,18 @@ void drive(int64_t n, const void* wv, size_t ws, int nr, const void* xv, size_t 
   int r = 0;
   for (; r + 2 <= nr; r += 2) run_tokens<K, 2>(n, w + r * ws, ws, x, xs, nt, y + r, ldy);
   if (r < nr) run_tokens<K, 1>(n, w + r * ws, ws, x, xs, nt, y + r, ldy);
+}
+
+// Types with rows8 kernels: prompts (>= 4 tokens) pack whole groups of 8 plain rows on
+// the fly for the rows8 kernel; the remaining rows, and decode, take K.
+template <class K>
+void drive_rows8(GgmlType type, int64_t n, const void* wv, size_t ws, int nr, const void* x,
+                 size_t xs, int nt, float* y, int64_t ldy) {
+  const auto* w = static_cast<const uint8_t*>(wv);
+  int r = 0;
+  if (nt >= 4)
+    for (; r + 8 <= nr; r += 8) rows8_from_plain(type, n, w + r * ws, ws, x, xs, nt, y + r, ldy);
+  if (r < nr) drive<K>(n, w + r * ws, ws, nr - r, x, xs, nt, y + r, ldy);
 }
 
 }  // namespace qwen3::avx2

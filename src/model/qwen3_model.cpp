@@ -12,6 +12,7 @@
 
 #include "gguf/gguf_reader.h"
 #include "kernels/quant.h"
+#include "kernels/rows8.h"
 #include "kernels/thread_pool.h"
 #include "model/gguf_tensor_source.h"
 #include "model/hf_model_loader.h"
@@ -176,7 +177,7 @@ void Qwen3Model::repack_matrices() {
   // memory stays near the model size rather than twice it.
   auto repack = [&](WeightMatrix& W) {
     if (!prefers_rows8(W)) return;
-    const size_t ws = ggml_row_size(W.type, W.cols), gs = rows8_bytes({W.type, 8, W.cols, W.data});
+    const size_t ws = ggml_row_size(W.type, W.cols), gs = rows8_group_size(W.type, W.cols);
     repacked_.emplace_back(new uint8_t[rows8_bytes(W)]);
     uint8_t* dst = repacked_.back().get();
     // Slices of about 4 MiB, each released once copied: even the 600 MB lm_head of an 8B

@@ -51,20 +51,19 @@ struct Tokenizer::Impl {
   // byte_level::encode(bytes), and rebuild both on demand (saves ~12 MB on Qwen3).
   void compact() {
     std::vector<std::pair<int32_t, int32_t>> pairs = model.merge_pairs(vocab.merges.size());
-    std::unordered_map<int32_t, std::string> odd;
-    for (size_t id = 0; id < vocab.strings.size(); ++id)
-      if (byte_level::encode(vocab.bytes[id]) != vocab.strings[id])
-        odd.emplace(static_cast<int32_t>(id), vocab.strings[id]);
-    auto spelled = [&](int32_t id) {
-      auto it = odd.find(id);
-      return it != odd.end() ? it->second : byte_level::encode(vocab.bytes[id]);
-    };
+    // Every merge must read back as "left right" from the spellings that stay available.
     for (size_t r = 0; r < pairs.size(); ++r) {
       const auto [l, rt] = pairs[r];
-      if (l < 0 || spelled(l) + " " + spelled(rt) != vocab.merges[r]) return;  // keep as is
+      if (l < 0) return;  // a duplicate pair: keep everything as is
+      const std::string_view m = vocab.merges[r], a = vocab.strings[l], b = vocab.strings[rt];
+      if (m.size() != a.size() + 1 + b.size() || m.substr(0, a.size()) != a || m[a.size()] != ' ' ||
+          m.substr(a.size() + 1) != b)
+        return;
     }
+    for (size_t id = 0; id < vocab.strings.size(); ++id)
+      if (byte_level::encode(vocab.bytes[id]) != vocab.strings[id])
+        odd_strings.emplace(static_cast<int32_t>(id), vocab.strings[id]);
     merge_pairs = std::move(pairs);
-    odd_strings = std::move(odd);
     n_strings = vocab.strings.size();
     std::vector<std::string>().swap(vocab.strings);
     std::vector<std::string>().swap(vocab.merges);
