@@ -20,6 +20,7 @@ struct ServeOpts {
   std::string backend, replay_file;
   int replay_delay_ms = 0;
   std::string quantize;
+  bool special_in_content = false;
 };
 
 Registrar reg(
@@ -46,6 +47,11 @@ Registrar reg(
            ->check(CLI::PositiveNumber);
        app.add_option("--alias", o->s.model_name, "Model id shown to clients (default: file name)");
        app.add_option("--device", o->s.device, "CPU, NPU, GPU or AUTO (default CPU)");
+       app.add_flag("--special-in-content", o->special_in_content,
+                    "UNSAFE: parse special-token text (<|im_end|>, <|im_start|>, ...) in "
+                    "messages, tool calls and tools as special tokens, as before; a client "
+                    "can then close its turn and write a system turn. Off by default: only "
+                    "the chat template writes special tokens");
        // Test-only: replay a fixed reply instead of running a model (-m is then a tokenizer).
        add_quantize_option(app, o->quantize);
        app.add_option("--backend", o->backend, "Backend name (testing)")->group("");
@@ -58,6 +64,7 @@ Registrar reg(
            o->s.properties["backend"] = o->backend;
          }
          if (!o->quantize.empty()) o->s.properties["quantize"] = o->quantize;
+         if (o->special_in_content) o->s.properties["special_in_content"] = "true";
          if (!o->replay_file.empty()) o->s.properties["replay_file"] = o->replay_file;
          if (o->replay_delay_ms > 0) {
            o->s.properties["replay_delay_ms"] = std::to_string(o->replay_delay_ms);

@@ -32,6 +32,13 @@ namespace qwen3 {
 //               type). A GGUF file keeps its stored types: any other value is an error
 //               (convert the folder with `qwen3 convert` instead of requantizing a GGUF).
 //   "backend"   a registered backend name (default "native"; tests register "replay")
+//   "special_in_content"  "false" (default) or "true". Chat prompts: special tokens come
+//               only from the template; special-token text in messages, reasoning, tool
+//               calls and tool definitions (<|im_end|>, <think>, ...) is tokenized as plain
+//               text. "true" parses it as special tokens, as before: UNSAFE with untrusted
+//               text (a message could close its turn and write a system turn). Raw prompts
+//               (apply_chat_template false) always parse special tokens: their author
+//               writes the whole prompt.
 using Properties = std::map<std::string, std::string>;
 
 struct DecodedResult {

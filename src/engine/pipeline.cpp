@@ -108,6 +108,7 @@ struct Pipeline::Impl {
   PerfMetrics session_metrics;
   ModelSamplingDefaults model_defaults;
   double load_ms = 0;
+  bool special_in_content = false;  // unsafe: message text may write special tokens
 
   const Tokenizer& tok() const { return backend->tokenizer(); }
 
@@ -121,9 +122,18 @@ struct Pipeline::Impl {
 };
 
 Pipeline::Pipeline(const std::string& model_path, const std::string& device_in,
-                   const Properties& properties)
+                   const Properties& pipeline_properties)
     : impl_(std::make_unique<Impl>()) {
   const auto t0 = Clock::now();
+  // The Pipeline's own properties; the rest go to the backend.
+  Properties properties = pipeline_properties;
+  if (auto it = properties.find("special_in_content"); it != properties.end()) {
+    if (it->second != "true" && it->second != "false")
+      throw std::invalid_argument("property special_in_content must be true or false, got '" +
+                                  it->second + "'");
+    impl_->special_in_content = it->second == "true";
+    properties.erase(it);
+  }
   const std::string device = upper(device_in);
   if (device != "CPU" && device != "GPU" && device != "NPU" && device != "AUTO")
     throw std::invalid_argument("unknown device '" + device_in + "' (CPU, GPU, NPU or AUTO)");
@@ -283,8 +293,8 @@ DecodedResult Pipeline::generate(const std::string& prompt, const GenerationConf
   }
   const ChatHistory h = impl_->session.with_user(prompt);
   const bool thinking = thinking_of(config, &h);
-  auto built =
-      engine::build_chat_prompt(h, config.enable_thinking, impl_->tok(), impl_->budget(config));
+  auto built = engine::build_chat_prompt(h, config.enable_thinking, impl_->tok(),
+                                         impl_->budget(config), impl_->special_in_content);
   DecodedResult r =
       impl_->run(built, config.resolved(thinking, impl_->model_defaults), streamer, start);
   impl_->session.record_turn(prompt, r);
@@ -297,7 +307,7 @@ DecodedResult Pipeline::generate(const ChatHistory& history, const GenerationCon
   config.validate();
   const bool thinking = thinking_of(config, &history);
   auto built = engine::build_chat_prompt(history, config.enable_thinking, impl_->tok(),
-                                         impl_->budget(config));
+                                         impl_->budget(config), impl_->special_in_content);
   return impl_->run(built, config.resolved(thinking, impl_->model_defaults), streamer, start);
 }
 

@@ -40,7 +40,8 @@ std::vector<std::pair<std::size_t, std::size_t>> droppable_turns(
 }
 
 BuiltPrompt build_chat_prompt(const ChatHistory& history, std::optional<bool> enable_thinking,
-                              const Tokenizer& tok, const PromptBudget& budget) {
+                              const Tokenizer& tok, const PromptBudget& budget,
+                              bool special_in_content) {
   if (history.messages.empty()) throw std::invalid_argument("empty chat history");
   text::TemplateOptions opts;
   opts.add_generation_prompt = true;
@@ -59,10 +60,12 @@ BuiltPrompt build_chat_prompt(const ChatHistory& history, std::optional<bool> en
                        h.messages.begin() + static_cast<long>(e - shift));
     }
     auto t0 = Clock::now();
-    p.text = text::render_chat(h, opts);
+    text::RenderedChat r = text::render_chat_marked(h, opts);
+    p.text = std::move(r.text);
     p.template_ms += ms_since(t0);
     t0 = Clock::now();
-    p.ids = tok.encode(p.text, /*parse_special=*/true);
+    p.ids = special_in_content ? tok.encode(p.text, /*parse_special=*/true)
+                               : tok.encode_with_literals(p.text, r.literal);
     p.tokenize_ms += ms_since(t0);
     p.dropped_turns = dropped;
     if (p.ids.size() + budget.reply_reserve <= budget.n_ctx) break;

@@ -1,6 +1,8 @@
 // Chat history -> prompt token ids that fit the context: renders the template, tokenizes,
 // and drops the oldest whole turns (a user message and the replies / tool results after
-// it; the system message stays) until a minimum reply length fits too.
+// it; the system message stays) until a minimum reply length fits too. Only the template
+// writes special tokens: special-token text in messages or tools stays plain text, so a
+// message cannot close its turn or open a system turn (unless special_in_content).
 #pragma once
 
 #include <cstddef>
@@ -38,10 +40,15 @@ std::vector<std::pair<std::size_t, std::size_t>> droppable_turns(
 
 // Throws std::length_error when even the system message + the last turn + the reserve do
 // not fit, std::invalid_argument for histories the template rejects.
+// special_in_content = true is the old, unsafe behaviour (the Pipeline property
+// "special_in_content"): special-token text anywhere in the rendered prompt, message and
+// tool text included, becomes special tokens.
 BuiltPrompt build_chat_prompt(const ChatHistory& history, std::optional<bool> enable_thinking,
-                              const Tokenizer& tok, const PromptBudget& budget);
+                              const Tokenizer& tok, const PromptBudget& budget,
+                              bool special_in_content = false);
 
-// A prompt used as is (no template); special-token text becomes special tokens.
+// A prompt used as is (no template); special-token text becomes special tokens: whoever
+// writes a raw prompt is its template author (qwen3 run --raw, /v1/completions).
 BuiltPrompt build_raw_prompt(const std::string& prompt, const Tokenizer& tok,
                              const PromptBudget& budget);
 

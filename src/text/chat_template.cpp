@@ -129,24 +129,24 @@ class Renderer {
                                 "): content is null, which the Qwen3 template cannot render");
   }
 
-  std::string render(const ojson& tools) {
+  RenderedChat render(const ojson& tools) {
     const bool has_tools = tools.is_array() && !tools.empty();
     const bool first_is_system = !msgs_.empty() && msgs_[0].role == "system";
     if (has_tools) {
       out_ += "<|im_start|>system\n";
       if (first_is_system) {
-        out_ += content(0);
+        data(content(0));
         out_ += "\n\n";
       }
       out_ += kToolsHeader;
       for (const auto& tool : tools) {
         out_ += '\n';
-        out_ += tojson(tool);
+        data(tojson(tool));
       }
       out_ += kToolsFooter;
     } else if (first_is_system) {
       out_ += "<|im_start|>system\n";
-      out_ += content(0);
+      data(content(0));
       out_ += "<|im_end|>\n";
     }
     const size_t n = msgs_.size();
@@ -154,15 +154,15 @@ class Renderer {
     for (size_t i = 0; i < n; ++i) {
       const ChatMessage& m = msgs_[i];
       if (m.role == "user" || (m.role == "system" && i != 0)) {
-        out_ += "<|im_start|>" + m.role + "\n";
-        out_ += content(i);
+        out_ += "<|im_start|>" + m.role + "\n";  // role: one of the four names
+        data(content(i));
         out_ += "<|im_end|>\n";
       } else if (m.role == "assistant") {
         assistant(i, static_cast<long>(i) > last_query);
       } else if (m.role == "tool") {
         if (i == 0 || msgs_[i - 1].role != "tool") out_ += "<|im_start|>user";
         out_ += "\n<tool_response>\n";
-        if (m.content) out_ += *m.content;  // jinja prints null as nothing here
+        if (m.content) data(*m.content);  // jinja prints null as nothing here
         out_ += "\n</tool_response>";
         if (i + 1 == n || msgs_[i + 1].role != "tool") out_ += "<|im_end|>\n";
       }
@@ -173,7 +173,7 @@ class Renderer {
         out_ += "<think>\n\n</think>\n\n";
       }
     }
-    return std::move(out_);
+    return {std::move(out_), std::move(literal_)};
   }
 
  private:
@@ -203,9 +203,12 @@ class Renderer {
     }
     out_ += "<|im_start|>assistant\n";
     if (after_last_query && (i + 1 == msgs_.size() || !reasoning.empty())) {
-      out_ += "<think>\n" + strip_.strip(reasoning) + "\n</think>\n\n" + strip_.lstrip(body);
+      out_ += "<think>\n";
+      data(strip_.strip(reasoning));
+      out_ += "\n</think>\n\n";
+      data(strip_.lstrip(body));
     } else {
-      out_ += body;
+      data(body);
     }
     if (m.tool_calls.is_array()) {
       for (size_t k = 0; k < m.tool_calls.size(); ++k) {
@@ -221,23 +224,36 @@ class Renderer {
     auto fn = tc.find("function");
     if (fn != tc.end() && fn->is_object() && !fn->empty()) call = &*fn;
     out_ += "<tool_call>\n{\"name\": \"";
-    out_ += call->at("name").get_ref<const std::string&>();
+    data(call->at("name").get_ref<const std::string&>());
     out_ += "\", \"arguments\": ";
     auto args = call->find("arguments");
     if (args == call->end()) {
       out_ += "null";  // jinja: undefined | tojson
     } else if (args->is_string()) {
-      out_ += args->get_ref<const std::string&>();
+      data(args->get_ref<const std::string&>());
     } else {
-      out_ += tojson(*args);
+      data(tojson(*args));
     }
     out_ += "}\n</tool_call>";
+  }
+
+  // Appends text that came from the messages or tools (never template text) and records
+  // where it went; adjacent pieces make one range.
+  void data(std::string_view s) {
+    if (s.empty()) return;
+    const size_t b = out_.size();
+    out_ += s;
+    if (!literal_.empty() && literal_.back().end == b)
+      literal_.back().end = out_.size();
+    else
+      literal_.push_back({b, out_.size()});
   }
 
   const std::vector<ChatMessage>& msgs_;
   const TemplateOptions& opt_;
   Stripper strip_;
   std::string out_;
+  TextRanges literal_;
 };
 
 std::string without_space(const std::string& s) {
@@ -251,8 +267,8 @@ std::string without_space(const std::string& s) {
 
 }  // namespace
 
-std::string render_chat(const std::vector<ChatMessage>& messages, const ojson& tools,
-                        const TemplateOptions& options) {
+RenderedChat render_chat_marked(const std::vector<ChatMessage>& messages, const ojson& tools,
+                                const TemplateOptions& options) {
   if (!tools.is_null() && !tools.is_array()) {
     throw std::invalid_argument(std::string("tools must be a JSON array, not ") +
                                 tools.type_name());
@@ -261,7 +277,16 @@ std::string render_chat(const std::vector<ChatMessage>& messages, const ojson& t
   return Renderer(messages, options).render(tools);
 }
 
+std::string render_chat(const std::vector<ChatMessage>& messages, const ojson& tools,
+                        const TemplateOptions& options) {
+  return render_chat_marked(messages, tools, options).text;
+}
+
 std::string render_chat(const qwen3::ChatHistory& history, const TemplateOptions& options) {
+  return render_chat_marked(history, options).text;
+}
+
+RenderedChat render_chat_marked(const qwen3::ChatHistory& history, const TemplateOptions& options) {
   ojson tools;
   if (!history.tools_json.empty()) {
     try {
@@ -286,7 +311,7 @@ std::string render_chat(const qwen3::ChatHistory& history, const TemplateOptions
       opt.add_generation_prompt = it->get<bool>();
     }
   }
-  return render_chat(from_public(history.messages), tools, opt);
+  return render_chat_marked(from_public(history.messages), tools, opt);
 }
 
 std::string render_fim(const std::string& prefix, const std::string& suffix) {

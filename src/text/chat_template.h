@@ -13,6 +13,7 @@
 
 #include "qwen3/chat.h"
 #include "text/chat_message.h"
+#include "text/text_range.h"
 
 namespace qwen3::text {
 
@@ -32,17 +33,31 @@ struct TemplateOptions {
   bool python_strip = false;
 };
 
+// A rendered prompt and the byte ranges of it that hold text copied from the messages
+// and tools: content (system, user, tool, assistant, text parts), reasoning, tool-call
+// names and arguments, and each tool's JSON. Everything else is template text: the only
+// place special tokens may come from (Tokenizer::encode_with_literals).
+struct RenderedChat {
+  std::string text;
+  TextRanges literal;  // sorted, non-overlapping, adjacent pieces merged
+};
+
 // Throws std::invalid_argument (unknown role, tools not an array, null content where
 // the template cannot take it, a tool call without a string name).
 std::string render_chat(const std::vector<ChatMessage>& messages,
                         const nlohmann::ordered_json& tools, const TemplateOptions& options);
+RenderedChat render_chat_marked(const std::vector<ChatMessage>& messages,
+                                const nlohmann::ordered_json& tools,
+                                const TemplateOptions& options);
 
 // Same from the public API types. history.tools_json is parsed keeping key order;
 // history.extra_context_json may set enable_thinking / add_generation_prompt, and
 // options.enable_thinking, when set, wins over it. Null content does not exist there.
 std::string render_chat(const qwen3::ChatHistory& history, const TemplateOptions& options);
+RenderedChat render_chat_marked(const qwen3::ChatHistory& history, const TemplateOptions& options);
 
 // Fill-in-the-middle prompt: <|fim_prefix|>prefix<|fim_suffix|>suffix<|fim_middle|>.
+// A raw prompt (/v1/completions with `suffix`): its author writes the special tokens.
 std::string render_fim(const std::string& prefix, const std::string& suffix);
 
 // The template text we implement (for reference and detection).

@@ -75,12 +75,13 @@ struct Tokenizer::Impl {
     return it != odd_strings.end() ? it->second : byte_level::encode(vocab.bytes[id]);
   }
 
-  // Leftmost-longest added token starting exactly at text[pos]; length 0 if none.
-  std::pair<size_t, int32_t> match_added(std::string_view text, size_t pos) const {
+  // Longest added token starting exactly at text[pos] and ending by `limit`; length 0
+  // if none.
+  std::pair<size_t, int32_t> match_added(std::string_view text, size_t pos, size_t limit) const {
     size_t best_len = 0;
     int32_t best_id = -1;
     for (const auto& [t, id] : added) {
-      if (t.size() > best_len && text.compare(pos, t.size(), t) == 0) {
+      if (t.size() > best_len && pos + t.size() <= limit && text.compare(pos, t.size(), t) == 0) {
         best_len = t.size();
         best_id = id;
       }
@@ -141,28 +142,32 @@ const Tokenizer::Impl& checked(const std::shared_ptr<const Tokenizer::Impl>& p) 
   if (!p) throw std::logic_error("Tokenizer used before it was loaded");
   return *p;
 }
-}  // namespace
 
-std::vector<int32_t> Tokenizer::encode(std::string_view text, bool parse_special) const {
-  const Impl& im = checked(impl_);
-  std::string repaired;
-  if (!utf8::is_valid(text)) {
-    repaired = utf8::sanitize(text);  // invalid bytes become U+FFFD
-    text = repaired;
-  }
+// Added tokens are matched leftmost-longest, as Hugging Face does, but never inside or
+// across a literal range; the plain text between two matches is one piece.
+std::vector<int32_t> encode_core(const Tokenizer::Impl& im, std::string_view text,
+                                 const TextRanges& literal) {
   std::vector<int32_t> out;
   out.reserve(text.size() / 3 + 1);
-  if (!parse_special || im.added.empty()) {
+  if (im.added.empty()) {
     im.encode_plain(text, out);
     return out;
   }
-  size_t seg = 0;
+  size_t seg = 0, next = 0;  // next: the first literal range not yet passed
   for (size_t pos = 0; pos < text.size();) {
+    while (next < literal.size() &&
+           (literal[next].end <= pos || literal[next].begin == literal[next].end))
+      ++next;  // passed, or empty (an empty range holds no text to protect)
+    const size_t limit = next < literal.size() ? literal[next].begin : text.size();
+    if (pos >= limit) {  // inside a literal range: no special token starts here
+      pos = literal[next].end;
+      continue;
+    }
     if (!im.first_bytes[static_cast<unsigned char>(text[pos])]) {
       ++pos;
       continue;
     }
-    const auto [len, id] = im.match_added(text, pos);
+    const auto [len, id] = im.match_added(text, pos, limit);
     if (len == 0) {
       ++pos;
       continue;
@@ -174,6 +179,57 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool parse_special
   }
   im.encode_plain(text.substr(seg), out);
   return out;
+}
+
+}  // namespace
+
+std::vector<int32_t> Tokenizer::encode(std::string_view text, bool parse_special) const {
+  const Impl& im = checked(impl_);
+  std::string repaired;
+  if (!utf8::is_valid(text)) {
+    repaired = utf8::sanitize(text);  // invalid bytes become U+FFFD
+    text = repaired;
+  }
+  if (!parse_special) {
+    std::vector<int32_t> out;
+    out.reserve(text.size() / 3 + 1);
+    im.encode_plain(text, out);
+    return out;
+  }
+  return encode_core(im, text, {});
+}
+
+std::vector<int32_t> Tokenizer::encode_with_literals(std::string_view text,
+                                                     const TextRanges& literal) const {
+  const Impl& im = checked(impl_);
+  for (size_t i = 0; i < literal.size(); ++i) {
+    const TextRange& r = literal[i];
+    if (r.begin > r.end || r.end > text.size() || (i > 0 && r.begin < literal[i - 1].end))
+      throw std::invalid_argument("encode_with_literals: literal range " + std::to_string(i) +
+                                  " [" + std::to_string(r.begin) + ", " + std::to_string(r.end) +
+                                  ") is out of order or outside the text of " +
+                                  std::to_string(text.size()) + " bytes");
+  }
+  if (utf8::is_valid(text)) return encode_core(im, text, literal);
+  // Repair each piece between range boundaries on its own, so the ranges can be mapped
+  // onto the repaired text (the same as repairing the whole text unless a boundary cuts
+  // a character, which the template never does).
+  std::string repaired;
+  TextRanges moved;
+  moved.reserve(literal.size());
+  size_t at = 0;
+  auto copy_to = [&](size_t end) {
+    repaired += utf8::sanitize(text.substr(at, end - at));
+    at = end;
+  };
+  for (const TextRange& r : literal) {
+    copy_to(r.begin);
+    const size_t b = repaired.size();
+    copy_to(r.end);
+    moved.push_back({b, repaired.size()});
+  }
+  copy_to(text.size());
+  return encode_core(im, repaired, moved);
 }
 
 std::string Tokenizer::decode(const std::vector<int32_t>& ids, bool skip_special) const {

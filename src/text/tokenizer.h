@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "text/text_range.h"
+
 namespace qwen3 {
 namespace gguf {
 class GgufFile;
@@ -32,7 +34,16 @@ class Tokenizer {
   Tokenizer(Tokenizer&&) noexcept;
   Tokenizer& operator=(Tokenizer&&) noexcept;
 
+  // parse_special: special-token text (<|im_end|>, <think>, ...) becomes its id; false
+  // for text nobody may inject structure with (what users, tools or clients write).
   std::vector<int32_t> encode(std::string_view text, bool parse_special = true) const;
+  // A rendered chat prompt: special-token text becomes its id only where it lies entirely
+  // outside `literal` (sorted, non-overlapping byte ranges of `text`: what the template
+  // copied from messages, tools or clients; see text::render_chat_marked). The text
+  // between two recognised special tokens is normalized and pre-tokenized as one piece,
+  // as encode() does, so when no literal range holds special-token text the ids equal
+  // encode(text, true). Throws std::invalid_argument for unsorted or out-of-range ranges.
+  std::vector<int32_t> encode_with_literals(std::string_view text, const TextRanges& literal) const;
   std::string decode(const std::vector<int32_t>& ids, bool skip_special = false) const;
   // The raw bytes a token stands for (special tokens: their text). Throws on a bad id.
   const std::string& token_bytes(int32_t id) const;
