@@ -3,6 +3,8 @@
 // (tools block, last_query_index / multi-step tool rule, reasoning kept only after the
 // last real user query, inline <think> splitting, merged tool responses, generation
 // prompt with the empty think block when enable_thinking is false). Not a Jinja engine.
+// render_chat_marked also tells which bytes came from messages and tools, so that only
+// the template's own special tokens are tokenized as special (no injection by content).
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -1,6 +1,7 @@
 // The encode/decode pipeline over a BpeVocab. Order as in Hugging Face tokenizers:
 // added tokens are found on the raw text first, every remaining piece is NFC-normalized
-// and pre-tokenized on its own, and each pre-token goes through BPE.
+// and pre-tokenized on its own, and each pre-token goes through BPE. Literal ranges
+// (encode_with_literals) only stop added tokens from being found inside them.
 #include "text/tokenizer.h"
 
 #include <algorithm>

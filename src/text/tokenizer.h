@@ -1,7 +1,8 @@
 // Qwen3 byte-level BPE tokenizer: exact port of the Hugging Face tokenizer.json
 // pipeline (added tokens -> NFC -> split regex -> GPT-2 byte mapping -> BPE by rank).
 // Invalid UTF-8 in encode() input is replaced by U+FFFD (one per maximal invalid
-// subsequence, as WHATWG/Unicode recommend) before normalization.
+// subsequence, as WHATWG/Unicode recommend) before normalization. encode_with_literals
+// keeps special-token text plain inside given ranges (message text in a chat prompt).
 #pragma once
 
 #include <cstdint>
