@@ -195,6 +195,30 @@ TEST(ContinuousBatching, CancelRunningAndQueuedRequests) {
                std::invalid_argument);
 }
 
+TEST(ContinuousBatching, CancelInTheMiddleOfALongPromptStopsItsPrefill) {
+  SchedulerConfig sc;
+  sc.max_num_seqs = 1;
+  sc.max_num_batched_tokens = 4;  // a 2000-token prompt takes 500 steps
+  ContinuousBatchingPipeline cb(tiny_q4(), sc, "CPU", {{"n_ctx", "4096"}, {"n_threads", "1"}});
+  GenerationConfig c;
+  c.max_new_tokens = 4;
+  c.apply_chat_template = false;
+  std::string prompt;
+  for (int i = 0; i < 2000; ++i) prompt += " w";
+  auto h = cb.add_request(prompt, c);
+  while (h.status() == GenerationStatus::kWaiting)
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  h.cancel();
+  EXPECT_THROW(h.wait(), std::runtime_error);
+  EXPECT_LT(cb.stats().tokens, 1000u);  // stopped well before the end of the prompt
+  // The sequence is fine afterwards.
+  GenerationConfig g;
+  g.max_new_tokens = 3;
+  g.temperature = 0.0f;
+  g.ignore_eos = true;
+  EXPECT_EQ(cb.add_request("hello", g).wait().tokens.size(), 3u);
+}
+
 // Runs f in a forked child (a fresh heap, so nothing freed earlier is reused); f returns
 // rss_bytes() taken while what it built is alive. Returns how much the child's RSS grew.
 std::size_t rss_growth_in_child(const std::function<std::size_t()>& f) {

@@ -56,7 +56,7 @@ class GenerationHandle {
   // Waits for the end; returns the whole result or rethrows the request's error.
   DecodedResult wait();
   // Queued: never starts (wait() throws). Running: stops at the next token, finish
-  // reason kCancelled.
+  // reason kCancelled; still in its prompt: stops at the next step, wait() throws.
   void cancel();
 
   struct State;

@@ -92,6 +92,22 @@ void BatchEngine::release(int s) {
   work_cv_.notify_all();
 }
 
+void BatchEngine::watch_cancel(int s, const std::atomic<bool>* flag) {
+  std::lock_guard<std::mutex> lock(mu_);
+  seqs_.at(static_cast<std::size_t>(s)).cancel = flag;
+}
+
+void BatchEngine::drop_cancelled() {
+  bool any = false;
+  for (Seq& q : seqs_) {
+    if (q.done || !q.cancel || !q.cancel->load()) continue;
+    q.error = std::make_exception_ptr(std::runtime_error("cancelled"));
+    q.done = true;
+    any = true;
+  }
+  if (any) done_cv_.notify_all();
+}
+
 const float* BatchEngine::eval(int s, const std::int32_t* ids, int n) {
   if (s < 0 || s >= max_seqs()) throw std::out_of_range("eval: no sequence " + std::to_string(s));
   if (n <= 0) throw std::invalid_argument("eval: no tokens");
@@ -185,6 +201,8 @@ void BatchEngine::loop() {
     work_cv_.wait_until(lock, first_wait + opts_.gather_wait,
                         [&] { return stopping_ || ready_to_step(first_wait); });
     if (stopping_) return;
+    drop_cancelled();
+    if (!any_pending()) continue;
     const int n = build_batch();
     // The sequences in the batch are blocked in eval(); others may queue meanwhile.
     lock.unlock();

@@ -11,6 +11,7 @@
 // stopped), then the remaining token budget goes to prompts, oldest request first.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -66,6 +67,10 @@ class BatchEngine {
   void truncate(int s, int n_past);  // keep the first n_past cached tokens
   // The sequence will not eval for a while (its request ended): steps stop waiting for it.
   void release(int s);
+  // While set, a true *flag ends the sequence's pending eval at the next step with
+  // std::runtime_error("cancelled") (a client that left in the middle of a long prompt
+  // stops costing compute). nullptr clears it.
+  void watch_cancel(int s, const std::atomic<bool>* flag);
 
   // KV cache bytes of one sequence (reserved; pages become resident as they are written).
   std::size_t kv_bytes_per_seq() const;
@@ -82,9 +87,11 @@ class BatchEngine {
     std::uint64_t ticket = 0;  // arrival order of the pending eval (0 = none)
     bool done = true;          // the pending eval finished (or there is none)
     bool expected = false;     // served last step: its next eval is probably coming
+    const std::atomic<bool>* cancel = nullptr;  // watch_cancel()
     std::exception_ptr error;
   };
   void loop();
+  void drop_cancelled();  // ends the pending evals whose cancel flag is set
   bool ready_to_step(std::chrono::steady_clock::time_point first_wait) const;
   int build_batch();  // fills batch_ from the pending evals; returns its size
 

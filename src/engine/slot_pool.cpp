@@ -88,7 +88,9 @@ void SlotPool::work(Slot& slot) {
     std::shared_ptr<SlotJob> job = slot.job;
     lock.unlock();
     if (!job->cancelled) {
+      if (engine_) engine_->watch_cancel(slot.index, &job->cancelled);
       job->run(*slot.pipeline);
+      if (engine_) engine_->watch_cancel(slot.index, nullptr);
     } else if (job->dropped) {
       job->dropped();
     }

@@ -21,10 +21,11 @@ using Job = engine::SlotJob;
 class Scheduler {
  public:
   // Loads the model once for `parallel` slots (device and properties as for Pipeline;
-  // n_ctx is per slot). Backends that cannot share a model (replay, OpenVINO) get one
+  // n_ctx is per slot). batch_tokens: tokens per forward step, decode steps plus prompt
+  // chunks (0 = 64). Backends that cannot share a model (replay, OpenVINO) get one
   // Pipeline per slot instead.
   Scheduler(const std::string& model_path, const std::string& device, const Properties& props,
-            int parallel, std::size_t max_queue);
+            int parallel, std::size_t max_queue, int batch_tokens = 0);
   // Slots over Pipelines built by the caller (each its own model; no batching).
   Scheduler(std::vector<std::unique_ptr<Pipeline>> pipelines, std::size_t max_queue);
   Scheduler(const Scheduler&) = delete;
