@@ -4,7 +4,10 @@
 // steps of many sequences and prompt chunks therefore share every weight read of the
 // matmuls. The activation buffers are sized once for max_tokens; forward() allocates
 // nothing. Each token's results depend on its own sequence only, never on the rest of
-// the batch (the matmul kernels compute every activation row independently).
+// the batch, bit for bit wherever the matrices are in the rows8 layout (every matrix of a
+// real Qwen3 model once repacked). Matrices left plain (QWEN3_NO_REPACK, row counts not a
+// multiple of 8 such as the tiny test preset's lm_head) switch micro-kernels at 4 tokens,
+// so their results may differ from a batch of another size in the last bits.
 #pragma once
 
 #include <cstdint>
