@@ -121,6 +121,10 @@ TEST(BatchEngine, ConcurrentSequencesGetTheirAloneLogitsBitForBit) {
   const BatchEngineStats st = e.stats();
   EXPECT_LE(st.max_batch, 16u);
   EXPECT_GT(st.multi_seq_steps, 0u);
+  std::uint64_t sum = 0;
+  for (auto c : st.seqs_per_step) sum += c;
+  EXPECT_EQ(sum, st.steps);
+  EXPECT_EQ(st.steps - st.seqs_per_step[0], st.multi_seq_steps);
   EXPECT_EQ(e.n_past(2), 70 + 12);
 }
 
@@ -174,6 +178,7 @@ TEST(BatchEngine, TruncateErrorsAndCancel) {
   std::atomic<bool> cancel{true};
   e.watch_cancel(0, &cancel);
   EXPECT_THROW(e.eval(0, ids.data(), 40), std::runtime_error);
+  EXPECT_EQ(e.stats().cancelled, 1u);
   e.watch_cancel(0, nullptr);
   e.truncate(0, 0);
   EXPECT_NO_THROW(e.eval(0, ids.data(), 40));

@@ -104,6 +104,7 @@ void BatchEngine::drop_cancelled() {
     q.error = std::make_exception_ptr(std::runtime_error("cancelled"));
     q.done = true;
     any = true;
+    ++stats_.cancelled;
   }
   if (any) done_cv_.notify_all();
 }
@@ -217,6 +218,7 @@ void BatchEngine::loop() {
     stats_.tokens += static_cast<std::uint64_t>(n);
     stats_.max_batch = std::max<std::uint64_t>(stats_.max_batch, static_cast<std::uint64_t>(n));
     if (order_.size() > 1) ++stats_.multi_seq_steps;
+    ++stats_.seqs_per_step[std::min(order_.size(), stats_.seqs_per_step.size()) - 1];
     for (Seq& q : seqs_) q.expected = false;
     for (int s : order_) {
       Seq& q = seqs_[static_cast<std::size_t>(s)];

@@ -11,6 +11,7 @@
 // stopped), then the remaining token budget goes to prompts, oldest request first.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -43,6 +44,10 @@ struct BatchEngineStats {
   std::uint64_t tokens = 0;           // tokens through them
   std::uint64_t max_batch = 0;        // the largest step
   std::uint64_t multi_seq_steps = 0;  // steps that held tokens of 2+ sequences
+  // Steps by the number of sequences in them: [i] = steps with i+1 sequences, the last
+  // bucket also counting larger ones (a /metrics batch-size histogram).
+  std::array<std::uint64_t, 16> seqs_per_step{};
+  std::uint64_t cancelled = 0;  // evals ended by watch_cancel()
 };
 
 class BatchEngine {
