@@ -100,7 +100,8 @@ void BatchEngine::watch_cancel(int s, const std::atomic<bool>* flag) {
 void BatchEngine::drop_cancelled() {
   bool any = false;
   for (Seq& q : seqs_) {
-    if (q.done || !q.cancel || !q.cancel->load()) continue;
+    // Decode steps (one token) finish: the streamer then stops with finish reason cancelled.
+    if (q.done || q.n == 1 || !q.cancel || !q.cancel->load()) continue;
     q.error = std::make_exception_ptr(std::runtime_error("cancelled"));
     q.done = true;
     any = true;

@@ -72,9 +72,10 @@ class BatchEngine {
   void truncate(int s, int n_past);  // keep the first n_past cached tokens
   // The sequence will not eval for a while (its request ended): steps stop waiting for it.
   void release(int s);
-  // While set, a true *flag ends the sequence's pending eval at the next step with
-  // std::runtime_error("cancelled") (a client that left in the middle of a long prompt
-  // stops costing compute). nullptr clears it.
+  // While set, a true *flag ends the sequence's pending prompt eval (2+ tokens) at the
+  // next step with std::runtime_error("cancelled"): a client that left in the middle of a
+  // long prompt stops costing compute. Decode steps (1 token) run: the caller stops at
+  // its token. nullptr clears it.
   void watch_cancel(int s, const std::atomic<bool>* flag);
 
   // KV cache bytes of one sequence (reserved; pages become resident as they are written).
