@@ -22,6 +22,10 @@
 
 namespace qwen3 {
 
+namespace engine {
+class Backend;
+}
+
 // Construction options, all optional, as strings:
 //   "n_ctx"     context length in tokens (default min(4096, model maximum); above the
 //               model maximum is an error)
@@ -68,6 +72,9 @@ class Pipeline {
   // std::runtime_error / std::invalid_argument with a clear message.
   explicit Pipeline(const std::string& model_path, const std::string& device = "CPU",
                     const Properties& properties = {});
+  // A Pipeline over a backend built elsewhere: ContinuousBatchingPipeline gives each of
+  // its sequences one over a shared model. `defaults`: the model's sampling defaults.
+  Pipeline(std::unique_ptr<engine::Backend> backend, const ModelSamplingDefaults& defaults);
   ~Pipeline();
   Pipeline(Pipeline&&) noexcept;
   Pipeline& operator=(Pipeline&&) noexcept;

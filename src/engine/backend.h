@@ -72,6 +72,13 @@ class GenerationBackend : public Backend {
                         const std::function<bool(std::int32_t)>& on_token) = 0;
 };
 
+// The Pipeline's properties as BackendOptions (n_ctx, n_threads, kv_type, quantize parsed
+// and checked; std::invalid_argument names a bad value).
+BackendOptions parse_backend_options(const std::string& model_path, const std::string& device,
+                                     const Properties& props);
+// Throws std::invalid_argument for a property the native backend does not know.
+void check_native_properties(const Properties& props);
+
 using BackendFactory = std::function<std::unique_ptr<Backend>(const BackendOptions&)>;
 
 // Registers (or replaces) a backend under `name`. "native" is built in.

@@ -50,31 +50,6 @@ std::string upper(std::string s) {
   return s;
 }
 
-engine::BackendOptions backend_options(const std::string& model_path, const std::string& device,
-                                       const Properties& props) {
-  engine::BackendOptions o;
-  o.model_path = model_path;
-  o.device = device;
-  o.properties = props;
-  o.n_ctx = positive_int(props, "n_ctx");
-  o.n_threads = positive_int(props, "n_threads");
-  if (auto it = props.find("kv_type"); it != props.end()) {
-    if (it->second != "f16" && it->second != "f32")
-      throw std::invalid_argument("property kv_type must be f16 or f32, got '" + it->second + "'");
-    o.kv_f32 = it->second == "f32";
-  }
-  if (auto it = props.find("quantize"); it != props.end()) {
-    try {
-      hf::parse_load_quantize(it->second);
-    } catch (const std::invalid_argument&) {
-      throw std::invalid_argument("property quantize must be q4_0, q4_k, q8_0 or none, got '" +
-                                  it->second + "'");
-    }
-    o.quantize = it->second;
-  }
-  return o;
-}
-
 // enable_thinking of a request: the config, else the history's extra template context,
 // else on (the Qwen3 default).
 bool thinking_of(const GenerationConfig& cfg, const ChatHistory* history) {
@@ -97,6 +72,43 @@ bool thinking_of(const GenerationConfig& cfg, const ChatHistory* history) {
 }
 
 }  // namespace
+
+namespace engine {
+
+void check_native_properties(const Properties& properties) {
+  for (const auto& kv : properties)
+    if (kv.first != "n_ctx" && kv.first != "n_threads" && kv.first != "kv_type" &&
+        kv.first != "quantize" && kv.first != "backend")
+      throw std::invalid_argument("unknown property '" + kv.first +
+                                  "' for the native backend (n_ctx, n_threads, kv_type, quantize)");
+}
+
+BackendOptions parse_backend_options(const std::string& model_path, const std::string& device,
+                                     const Properties& props) {
+  BackendOptions o;
+  o.model_path = model_path;
+  o.device = device;
+  o.properties = props;
+  o.n_ctx = positive_int(props, "n_ctx");
+  o.n_threads = positive_int(props, "n_threads");
+  if (auto it = props.find("kv_type"); it != props.end()) {
+    if (it->second != "f16" && it->second != "f32")
+      throw std::invalid_argument("property kv_type must be f16 or f32, got '" + it->second + "'");
+    o.kv_f32 = it->second == "f32";
+  }
+  if (auto it = props.find("quantize"); it != props.end()) {
+    try {
+      hf::parse_load_quantize(it->second);
+    } catch (const std::invalid_argument&) {
+      throw std::invalid_argument("property quantize must be q4_0, q4_k, q8_0 or none, got '" +
+                                  it->second + "'");
+    }
+    o.quantize = it->second;
+  }
+  return o;
+}
+
+}  // namespace engine
 
 struct Pipeline::Impl {
   std::unique_ptr<engine::Backend> backend;
@@ -142,12 +154,7 @@ Pipeline::Pipeline(const std::string& model_path, const std::string& device_in,
   if (name == "native") {
     if (device == "GPU" || device == "NPU")
       throw std::invalid_argument("the native backend runs on the CPU only, not " + device);
-    for (const auto& kv : properties)
-      if (kv.first != "n_ctx" && kv.first != "n_threads" && kv.first != "kv_type" &&
-          kv.first != "quantize" && kv.first != "backend")
-        throw std::invalid_argument(
-            "unknown property '" + kv.first +
-            "' for the native backend (n_ctx, n_threads, kv_type, quantize)");
+    engine::check_native_properties(properties);
   }
   // Before the (slow) load, so a malformed generation_config.json fails fast.
   impl_->model_defaults = engine::read_model_sampling_defaults(model_path);
@@ -167,11 +174,12 @@ Pipeline::Pipeline(const std::string& model_path, const std::string& device_in,
             for (const auto& [k, v] : tier.properties.items())
               props[k] = v.is_string() ? v.get<std::string>() : v.dump();
           return engine::create_backend(tier.device == device::Device::CPU ? "native" : "openvino",
-                                        backend_options(model_path, dev, props));
+                                        engine::parse_backend_options(model_path, dev, props));
         });
     impl_->backend = std::move(sel.backend);
   } else {
-    impl_->backend = engine::create_backend(name, backend_options(model_path, device, properties));
+    impl_->backend =
+        engine::create_backend(name, engine::parse_backend_options(model_path, device, properties));
   }
   impl_->token = impl_->backend->token_level();
   impl_->whole = impl_->backend->whole_generation();
@@ -180,6 +188,21 @@ Pipeline::Pipeline(const std::string& model_path, const std::string& device_in,
   if (impl_->token) impl_->generator = std::make_unique<engine::Generator>(*impl_->token);
   impl_->device = impl_->backend->capabilities().device;
   impl_->load_ms = ms_since(t0);
+  impl_->session_metrics.load_time_ms = impl_->load_ms;
+}
+
+Pipeline::Pipeline(std::unique_ptr<engine::Backend> backend, const ModelSamplingDefaults& defaults)
+    : impl_(std::make_unique<Impl>()) {
+  if (!backend) throw std::invalid_argument("Pipeline: no backend");
+  impl_->backend = std::move(backend);
+  impl_->model_defaults = defaults;
+  impl_->token = impl_->backend->token_level();
+  impl_->whole = impl_->backend->whole_generation();
+  if (!impl_->token && !impl_->whole)
+    throw std::logic_error("the backend is neither token-level nor whole-generation");
+  if (impl_->token) impl_->generator = std::make_unique<engine::Generator>(*impl_->token);
+  impl_->device = impl_->backend->capabilities().device;
+  impl_->load_ms = impl_->backend->load_ms();
   impl_->session_metrics.load_time_ms = impl_->load_ms;
 }
 

@@ -1,3 +1,4 @@
+// Attention for a batch of tokens over their sequences' KV caches (see attention.h).
 #include "model/attention.h"
 
 #include <algorithm>
@@ -15,14 +16,13 @@ std::vector<AttentionScratch> make_attention_scratch(int n_threads, int n_ctx, i
   return s;
 }
 
-void causal_attention(const KvCache& cache, int layer, const AttentionShape& shape, const float* q,
-                      int n_tok, int pos0, float* out, ThreadPool& pool,
-                      std::vector<AttentionScratch>& scratch) {
+void batch_attention(int layer, const AttentionShape& shape, const AttentionToken* toks,
+                     const float* q, int n_tok, float* out, ThreadPool& pool,
+                     std::vector<AttentionScratch>& scratch) {
   const int hd = shape.head_dim;
   const int q_dim = shape.n_head * hd;
   const int group = shape.n_head / shape.n_head_kv;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  const bool f16 = cache.type() == KvType::F16;
   // One item = one token and one KV head with all the query heads that share it, so the
   // head's keys and values are read from memory once for the whole group.
   pool.parallel_for(
@@ -31,7 +31,9 @@ void causal_attention(const KvCache& cache, int layer, const AttentionShape& sha
         for (int64_t item = begin; item < end; ++item) {
           const int t = static_cast<int>(item / shape.n_head_kv);
           const int g = static_cast<int>(item % shape.n_head_kv);
-          const int n_keys = pos0 + t + 1;
+          const KvCache& cache = *toks[t].cache;
+          const bool f16 = cache.type() == KvType::F16;
+          const int n_keys = toks[t].pos + 1;
           const void* k = cache.k_rows(layer, g);
           const void* v = cache.v_rows(layer, g);
           for (int h = g * group; h < (g + 1) * group; ++h) {

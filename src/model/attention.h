@@ -1,4 +1,6 @@
-// Causal grouped-query attention over the KV cache for a batch of consecutive tokens.
+// Causal grouped-query attention over KV caches for a batch of tokens: each token reads
+// the cache of its own sequence up to its own position, so one call serves a prompt
+// chunk of one sequence and the decode steps of many sequences alike.
 #pragma once
 
 #include <vector>
@@ -19,14 +21,21 @@ struct AttentionShape {
   int head_dim;
 };
 
-// q: n_tok x (n_head * head_dim) after q_norm and RoPE, token t at position pos0 + t,
-// whose keys/values are already in the cache. out: n_tok x (n_head * head_dim).
-// Token t attends to positions 0..pos0+t with scale 1/sqrt(head_dim).
-void causal_attention(const KvCache& cache, int layer, const AttentionShape& shape, const float* q,
-                      int n_tok, int pos0, float* out, ThreadPool& pool,
-                      std::vector<AttentionScratch>& scratch);
+// Where one token of the batch attends: positions 0..pos of `cache` (its own key/value
+// at pos included, so it must be stored before the call).
+struct AttentionToken {
+  const KvCache* cache;
+  int pos;
+};
 
-// Makes scratch for `n_threads` threads and a context of n_ctx.
+// q: n_tok x (n_head * head_dim) after q_norm and RoPE. out: n_tok x (n_head * head_dim).
+// Token t attends to positions 0..toks[t].pos of toks[t].cache with scale 1/sqrt(head_dim).
+// Each output row depends only on its own token, never on the rest of the batch.
+void batch_attention(int layer, const AttentionShape& shape, const AttentionToken* toks,
+                     const float* q, int n_tok, float* out, ThreadPool& pool,
+                     std::vector<AttentionScratch>& scratch);
+
+// Makes scratch for `n_threads` threads and caches of at most n_ctx positions.
 std::vector<AttentionScratch> make_attention_scratch(int n_threads, int n_ctx, int head_dim);
 
 }  // namespace qwen3

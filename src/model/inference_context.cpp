@@ -1,17 +1,12 @@
-// InferenceContext: the Qwen3 forward pass over a batch of tokens (prompt) or one token
-// (decode). Every buffer is allocated in the constructor; eval() allocates nothing.
+// InferenceContext: one sequence's KV cache driven through BatchForward, the prompt in
+// steps of up to 128 tokens. Every buffer is allocated in the constructor; eval()
+// allocates nothing.
 #include <algorithm>
-#include <cmath>
 #include <stdexcept>
 #include <string>
 
-#include "kernels/matmul.h"
-#include "kernels/ops.h"
-#include "kernels/quant.h"
-#include "kernels/thread_pool.h"
-#include "model/attention.h"
+#include "model/batch_forward.h"
 #include "model/kv_cache.h"
-#include "model/model_weights.h"
 #include "model/qwen3_model.h"
 
 namespace qwen3 {
@@ -26,84 +21,19 @@ constexpr int kDefaultCtx = 4096;
 
 struct InferenceContext::Impl {
   std::shared_ptr<const Qwen3Model> model;
-  const Qwen3Config& c;
-  const ModelWeights& w;
   int n_ctx;
   int n_past = 0;
-  int batch;
-  ThreadPool pool;
   KvCache cache;
-  RopeTable rope;
-  std::vector<AttentionScratch> scratch;
-  // Activations, batch rows each.
-  std::vector<float> x, xn, q, k, v, att, tmp, gate, up, rope_cos, rope_sin;
+  BatchForward fwd;
+  std::vector<BatchToken> tokens;  // one step's batch
 
   Impl(std::shared_ptr<const Qwen3Model> m, int ctx, KvType kv, int n_threads)
       : model(std::move(m)),
-        c(model->config()),
-        w(model->weights()),
         n_ctx(ctx),
-        batch(std::min(kMaxBatch, ctx)),
-        pool(n_threads),
-        cache(c.n_layers, c.n_head_kv, c.head_dim, ctx, kv),
-        rope(c.head_dim, c.rope_theta),
-        scratch(make_attention_scratch(pool.size(), ctx, c.head_dim)) {
-    const size_t B = static_cast<size_t>(batch);
-    x.resize(B * c.n_embd);
-    xn.resize(B * c.n_embd);
-    tmp.resize(B * c.n_embd);
-    q.resize(B * c.q_dim());
-    att.resize(B * c.q_dim());
-    k.resize(B * c.kv_dim());
-    v.resize(B * c.kv_dim());
-    gate.resize(B * c.n_ff);
-    up.resize(B * c.n_ff);
-    rope_cos.resize(static_cast<size_t>(c.head_dim / 2));
-    rope_sin.resize(static_cast<size_t>(c.head_dim / 2));
-  }
-
-  // Runs n (<= batch) tokens at positions n_past.. and leaves the final hidden states,
-  // normalised, in xn. Appends their keys/values to the cache.
-  void forward(const int32_t* ids, int n) {
-    const int E = c.n_embd, hd = c.head_dim, QD = c.q_dim(), KD = c.kv_dim();
-    const float eps = c.rms_eps;
-    for (int t = 0; t < n; ++t)
-      dequantize_matrix_row(w.token_embd, ids[t], &x[static_cast<size_t>(t) * E]);
-    const AttentionShape shape{c.n_head, c.n_head_kv, hd};
-    for (int l = 0; l < c.n_layers; ++l) {
-      const LayerWeights& L = w.layers[static_cast<size_t>(l)];
-      for (int t = 0; t < n; ++t)
-        rmsnorm(&x[static_cast<size_t>(t) * E], L.attn_norm, &xn[static_cast<size_t>(t) * E], E,
-                eps);
-      matmul(L.wq, xn.data(), n, q.data(), pool);
-      matmul(L.wk, xn.data(), n, k.data(), pool);
-      matmul(L.wv, xn.data(), n, v.data(), pool);
-      for (int t = 0; t < n; ++t) {
-        float* qt = &q[static_cast<size_t>(t) * QD];
-        float* kt = &k[static_cast<size_t>(t) * KD];
-        for (int h = 0; h < c.n_head; ++h) rmsnorm(qt + h * hd, L.q_norm, qt + h * hd, hd, eps);
-        for (int h = 0; h < c.n_head_kv; ++h) rmsnorm(kt + h * hd, L.k_norm, kt + h * hd, hd, eps);
-        rope.at(n_past + t, rope_cos.data(), rope_sin.data());
-        rope_neox(qt, c.n_head, hd, rope_cos.data(), rope_sin.data());
-        rope_neox(kt, c.n_head_kv, hd, rope_cos.data(), rope_sin.data());
-        cache.store(l, n_past + t, kt, &v[static_cast<size_t>(t) * KD]);
-      }
-      causal_attention(cache, l, shape, q.data(), n, n_past, att.data(), pool, scratch);
-      matmul(L.wo, att.data(), n, tmp.data(), pool);
-      add(x.data(), tmp.data(), x.data(), static_cast<int64_t>(n) * E);
-      for (int t = 0; t < n; ++t)
-        rmsnorm(&x[static_cast<size_t>(t) * E], L.ffn_norm, &xn[static_cast<size_t>(t) * E], E,
-                eps);
-      matmul(L.w_gate, xn.data(), n, gate.data(), pool);
-      matmul(L.w_up, xn.data(), n, up.data(), pool);
-      silu_mul(gate.data(), up.data(), gate.data(), static_cast<int64_t>(n) * c.n_ff);
-      matmul(L.w_down, gate.data(), n, tmp.data(), pool);
-      add(x.data(), tmp.data(), x.data(), static_cast<int64_t>(n) * E);
-    }
-    for (int t = 0; t < n; ++t)
-      rmsnorm(&x[static_cast<size_t>(t) * E], w.output_norm, &xn[static_cast<size_t>(t) * E], E,
-              eps);
-  }
+        cache(model->config().n_layers, model->config().n_head_kv, model->config().head_dim, ctx,
+              kv),
+        fwd(model, std::min(kMaxBatch, ctx), ctx, n_threads),
+        tokens(static_cast<size_t>(fwd.max_tokens())) {}
 };
 
 InferenceContext::InferenceContext(std::shared_ptr<const Qwen3Model> model, int n_ctx, KvType kv,
@@ -133,7 +63,7 @@ KvType InferenceContext::kv_type() const {
   return impl_->cache.type();
 }
 int InferenceContext::n_threads() const {
-  return impl_->pool.size();
+  return impl_->fwd.n_threads();
 }
 const Qwen3Model& InferenceContext::model() const {
   return *impl_->model;
@@ -154,22 +84,20 @@ void InferenceContext::eval(const int32_t* ids, int n, float* logits, bool all_l
                             std::to_string(n) + " new tokens > context size " +
                             std::to_string(s.n_ctx));
   for (int i = 0; i < n; ++i)
-    if (ids[i] < 0 || ids[i] >= s.c.n_vocab)
+    if (ids[i] < 0 || ids[i] >= s.model->config().n_vocab)
       throw std::invalid_argument("token id " + std::to_string(ids[i]) + " at index " +
                                   std::to_string(i) + " is outside the vocabulary of " +
-                                  std::to_string(s.c.n_vocab));
-  const int64_t V = s.c.n_vocab;
-  const int E = s.c.n_embd;
+                                  std::to_string(s.model->config().n_vocab));
+  const int64_t V = s.model->config().n_vocab;
+  KvCache* caches[] = {&s.cache};
   for (int done = 0; done < n;) {
-    const int nb = std::min(s.batch, n - done);
-    s.forward(ids + done, nb);
+    const int nb = std::min(s.fwd.max_tokens(), n - done);
+    for (int t = 0; t < nb; ++t)
+      s.tokens[static_cast<size_t>(t)] = {ids[done + t], 0, s.n_past + t,
+                                          logits && (all_logits || done + t == n - 1)};
+    s.fwd.forward(s.tokens.data(), nb, caches, 1, all_logits ? logits + done * V : logits);
     s.n_past += nb;
     done += nb;
-    if (!logits) continue;
-    if (all_logits)
-      matmul(s.w.output, s.xn.data(), nb, logits + (done - nb) * V, s.pool);
-    else if (done == n)
-      matmul(s.w.output, s.xn.data() + static_cast<size_t>(nb - 1) * E, 1, logits, s.pool);
   }
 }
 

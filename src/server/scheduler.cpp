@@ -1,107 +1,23 @@
+// Scheduler: the server's slots, built on engine::SlotPool (see scheduler.h).
 #include "server/scheduler.h"
 
 namespace qwen3::server {
 namespace {
 
-std::size_t common_prefix(const std::string& a, const std::string& b) {
-  std::size_t n = std::min(a.size(), b.size()), i = 0;
-  while (i < n && a[i] == b[i]) ++i;
-  return i;
+engine::SharedPipelines own(std::vector<std::unique_ptr<Pipeline>> pipelines) {
+  engine::SharedPipelines s;
+  s.pipelines = std::move(pipelines);
+  return s;
 }
 
 }  // namespace
 
+Scheduler::Scheduler(const std::string& model_path, const std::string& device,
+                     const Properties& props, int parallel, std::size_t max_queue, int batch_tokens)
+    : pool_(engine::make_shared_pipelines(model_path, device, props, parallel, batch_tokens),
+            max_queue) {}
+
 Scheduler::Scheduler(std::vector<std::unique_ptr<Pipeline>> pipelines, std::size_t max_queue)
-    : max_queue_(max_queue) {
-  for (auto& p : pipelines) {
-    auto slot = std::make_unique<Slot>();
-    slot->pipeline = std::move(p);
-    slots_.push_back(std::move(slot));
-  }
-  for (auto& slot : slots_) {
-    Slot* s = slot.get();
-    s->worker = std::thread([this, s] { work(*s); });
-  }
-}
-
-Scheduler::~Scheduler() {
-  std::deque<std::shared_ptr<Job>> dropped;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-    dropped.swap(queue_);
-  }
-  for (auto& job : dropped) {
-    job->cancelled = true;
-    if (job->dropped) job->dropped();
-  }
-  for (auto& slot : slots_) slot->cv.notify_all();
-  for (auto& slot : slots_) slot->worker.join();
-}
-
-bool Scheduler::submit(std::shared_ptr<Job> job) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (stopping_) return false;
-  Slot* best = nullptr;
-  std::size_t best_len = 0;
-  for (auto& slot : slots_) {
-    if (slot->job) continue;
-    std::size_t len = common_prefix(slot->last_affinity, job->affinity);
-    if (!best || len > best_len) {
-      best = slot.get();
-      best_len = len;
-    }
-  }
-  if (best) {
-    best->job = std::move(job);
-    best->cv.notify_one();
-    return true;
-  }
-  if (queue_.size() >= max_queue_) return false;
-  queue_.push_back(std::move(job));
-  return true;
-}
-
-std::size_t Scheduler::queued() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return queue_.size();
-}
-
-std::size_t Scheduler::running() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::size_t n = 0;
-  for (const auto& slot : slots_) n += slot->job ? 1 : 0;
-  return n;
-}
-
-void Scheduler::work(Slot& slot) {
-  std::unique_lock<std::mutex> lock(mu_);
-  for (;;) {
-    slot.cv.wait(lock, [&] { return stopping_ || slot.job; });
-    if (!slot.job) return;  // stopping with nothing to do
-    std::shared_ptr<Job> job = slot.job;
-    lock.unlock();
-    if (!job->cancelled) {
-      job->run(*slot.pipeline);
-    } else if (job->dropped) {
-      job->dropped();
-    }
-    lock.lock();
-    slot.last_affinity = job->affinity;
-    slot.job.reset();
-    while (!queue_.empty() && !slot.job) {
-      auto next = std::move(queue_.front());
-      queue_.pop_front();
-      if (!next->cancelled) {
-        slot.job = std::move(next);
-      } else if (next->dropped) {
-        lock.unlock();
-        next->dropped();
-        lock.lock();
-      }
-    }
-    if (stopping_ && !slot.job) return;
-  }
-}
+    : pool_(own(std::move(pipelines)), max_queue) {}
 
 }  // namespace qwen3::server

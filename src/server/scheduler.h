@@ -1,62 +1,49 @@
-// --parallel N: N slots, each a worker thread with its own Pipeline (its own KV cache),
-// fed from one bounded FIFO queue. A new job goes to the idle slot whose last
-// conversation shares the longest prefix with it (as llama.cpp picks slots), so a request
-// that extends a conversation lands where its KV cache is.
+// --parallel N: N sequence slots over one model loaded once (engine::SlotPool on
+// engine::BatchEngine): each slot is a worker thread with its own Pipeline and KV cache,
+// their forward passes batched together (decode steps share every weight read; prompts
+// ride along in chunks), fed from one bounded FIFO queue. A new job goes to the idle slot
+// whose last conversation shares the longest prefix with it, so a request that extends a
+// conversation lands where its KV cache is.
 #pragma once
 
-#include <atomic>
-#include <condition_variable>
 #include <cstddef>
-#include <deque>
-#include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "engine/slot_pool.h"
 #include "qwen3/pipeline.h"
 
 namespace qwen3::server {
 
-struct Job {
-  std::string affinity;                // compared by common prefix with each slot's last job
-  std::function<void(Pipeline&)> run;  // must not throw
-  std::atomic<bool> cancelled{false};  // set by the HTTP side; a queued job is skipped
-  std::function<void()> dropped;       // called instead of run() for a skipped job
-};
+using Job = engine::SlotJob;
 
 class Scheduler {
  public:
+  // Loads the model once for `parallel` slots (device and properties as for Pipeline;
+  // n_ctx is per slot). batch_tokens: tokens per forward step, decode steps plus prompt
+  // chunks (0 = 64). Backends that cannot share a model (replay, OpenVINO) get one
+  // Pipeline per slot instead.
+  Scheduler(const std::string& model_path, const std::string& device, const Properties& props,
+            int parallel, std::size_t max_queue, int batch_tokens = 0);
+  // Slots over Pipelines built by the caller (each its own model; no batching).
   Scheduler(std::vector<std::unique_ptr<Pipeline>> pipelines, std::size_t max_queue);
-  ~Scheduler();  // waits for running jobs, drops queued ones (they see cancelled)
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
   // Starts `job` on a free slot or queues it; false when the queue is full.
-  bool submit(std::shared_ptr<Job> job);
+  bool submit(std::shared_ptr<Job> job) { return pool_.submit(std::move(job)); }
 
-  std::size_t slots() const { return slots_.size(); }
-  std::size_t queued() const;
-  std::size_t running() const;
+  std::size_t slots() const { return pool_.slots(); }
+  std::size_t queued() const { return pool_.queued(); }
+  std::size_t running() const { return pool_.running(); }
   // For tokenizer / template calls, which are const and need no slot.
-  const Pipeline& pipeline() const { return *slots_.front()->pipeline; }
+  const Pipeline& pipeline() const { return pool_.pipeline(); }
+  // The shared batching engine (null when the slots do not batch).
+  const engine::BatchEngine* engine() const { return pool_.engine(); }
 
  private:
-  struct Slot {
-    std::unique_ptr<Pipeline> pipeline;
-    std::shared_ptr<Job> job;  // set = busy
-    std::string last_affinity;
-    std::condition_variable cv;
-    std::thread worker;
-  };
-  void work(Slot& slot);
-
-  mutable std::mutex mu_;
-  std::vector<std::unique_ptr<Slot>> slots_;
-  std::deque<std::shared_ptr<Job>> queue_;
-  std::size_t max_queue_;
-  bool stopping_ = false;
+  engine::SlotPool pool_;  // destroyed first: waits for running jobs, drops queued ones
 };
 
 }  // namespace qwen3::server

@@ -1,0 +1,249 @@
+// BatchEngine: the loop that batches the sequences' evaluations (see batch_engine.h).
+#include "engine/batch_engine.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace qwen3::engine {
+namespace {
+
+constexpr int kDefaultCtx = 4096;
+
+int context_size(const Qwen3Model& m, int n_ctx) {
+  const int max_ctx = m.config().n_ctx_train;
+  if (n_ctx < 0) throw std::invalid_argument("context size must not be negative");
+  if (n_ctx == 0) n_ctx = std::min(max_ctx, kDefaultCtx);
+  if (n_ctx > max_ctx)
+    throw std::invalid_argument("context size " + std::to_string(n_ctx) +
+                                " exceeds the model's maximum of " + std::to_string(max_ctx));
+  return n_ctx;
+}
+
+const BatchEngineOptions& checked(const BatchEngineOptions& o) {
+  if (o.max_seqs < 1 || o.max_seqs > 256)
+    throw std::invalid_argument("BatchEngine: max_seqs must be 1..256");
+  if (o.max_batch_tokens < o.max_seqs)
+    throw std::invalid_argument("BatchEngine: max_batch_tokens must be at least max_seqs");
+  return o;
+}
+
+}  // namespace
+
+BatchEngine::BatchEngine(std::shared_ptr<const Qwen3Model> model, const BatchEngineOptions& opts)
+    : model_(std::move(model)),
+      opts_(checked(opts)),
+      n_ctx_(context_size(*model_, opts.n_ctx)),
+      fwd_(model_, opts.max_batch_tokens, n_ctx_, opts.n_threads),
+      seqs_(static_cast<std::size_t>(opts.max_seqs)),
+      batch_(static_cast<std::size_t>(opts.max_batch_tokens)),
+      logits_(static_cast<std::size_t>(opts.max_seqs) *
+              static_cast<std::size_t>(model_->config().n_vocab)) {
+  const Qwen3Config& c = model_->config();
+  for (Seq& q : seqs_) {
+    q.cache = std::make_unique<KvCache>(c.n_layers, c.n_head_kv, c.head_dim, n_ctx_, opts.kv);
+    q.logits.resize(static_cast<std::size_t>(c.n_vocab));
+    cache_ptrs_.push_back(q.cache.get());
+  }
+  row_seq_.reserve(seqs_.size());
+  order_.reserve(seqs_.size());
+  take_.resize(seqs_.size());
+  thread_ = std::thread([this] { loop(); });
+}
+
+BatchEngine::~BatchEngine() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  done_cv_.notify_all();
+  thread_.join();
+}
+
+std::size_t BatchEngine::kv_bytes_per_seq() const {
+  return seqs_.front().cache->bytes();
+}
+
+BatchEngineStats BatchEngine::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+int BatchEngine::n_past(int s) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return seqs_.at(static_cast<std::size_t>(s)).n_past;
+}
+
+void BatchEngine::truncate(int s, int n_past) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Seq& q = seqs_.at(static_cast<std::size_t>(s));
+  if (n_past < 0 || n_past > q.n_past)
+    throw std::out_of_range("truncate(" + std::to_string(n_past) + "): the cache holds " +
+                            std::to_string(q.n_past) + " tokens");
+  q.n_past = n_past;
+}
+
+void BatchEngine::release(int s) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    seqs_.at(static_cast<std::size_t>(s)).expected = false;
+  }
+  work_cv_.notify_all();
+}
+
+void BatchEngine::watch_cancel(int s, const std::atomic<bool>* flag) {
+  std::lock_guard<std::mutex> lock(mu_);
+  seqs_.at(static_cast<std::size_t>(s)).cancel = flag;
+}
+
+void BatchEngine::drop_cancelled() {
+  bool any = false;
+  for (Seq& q : seqs_) {
+    // Decode steps (one token) finish: the streamer then stops with finish reason cancelled.
+    if (q.done || q.n == 1 || !q.cancel || !q.cancel->load()) continue;
+    q.error = std::make_exception_ptr(std::runtime_error("cancelled"));
+    q.done = true;
+    any = true;
+    ++stats_.cancelled;
+  }
+  if (any) done_cv_.notify_all();
+}
+
+const float* BatchEngine::eval(int s, const std::int32_t* ids, int n) {
+  if (s < 0 || s >= max_seqs()) throw std::out_of_range("eval: no sequence " + std::to_string(s));
+  if (n <= 0) throw std::invalid_argument("eval: no tokens");
+  const int V = n_vocab();
+  for (int i = 0; i < n; ++i)
+    if (ids[i] < 0 || ids[i] >= V)
+      throw std::invalid_argument("token id " + std::to_string(ids[i]) + " at index " +
+                                  std::to_string(i) + " is outside the vocabulary of " +
+                                  std::to_string(V));
+  std::unique_lock<std::mutex> lock(mu_);
+  Seq& q = seqs_[static_cast<std::size_t>(s)];
+  if (!q.done) throw std::logic_error("eval: sequence " + std::to_string(s) + " is busy");
+  if (n > n_ctx_ - q.n_past)
+    throw std::length_error("context exceeded: " + std::to_string(q.n_past) + " cached + " +
+                            std::to_string(n) + " new tokens > context size " +
+                            std::to_string(n_ctx_));
+  if (stopping_) throw std::runtime_error("the batch engine is stopping");
+  q.ids = ids;
+  q.n = n;
+  q.next = 0;
+  q.done = false;
+  q.expected = false;
+  q.error = nullptr;
+  q.ticket = next_ticket_++;
+  work_cv_.notify_all();
+  done_cv_.wait(lock, [&] { return q.done || stopping_; });
+  if (!q.done) throw std::runtime_error("the batch engine stopped");
+  if (q.error) {
+    std::exception_ptr e = q.error;
+    q.error = nullptr;
+    std::rethrow_exception(e);
+  }
+  return q.logits.data();
+}
+
+bool BatchEngine::ready_to_step(std::chrono::steady_clock::time_point first_wait) const {
+  if (std::chrono::steady_clock::now() - first_wait >= opts_.gather_wait) return true;
+  for (const Seq& q : seqs_)
+    if (q.expected && q.done) return false;  // served last step, next eval not in yet
+  return true;
+}
+
+int BatchEngine::build_batch() {
+  // Tokens per pending sequence: one each first, then the rest of the budget to the
+  // prompts, oldest request first.
+  std::vector<int>& take = take_;
+  std::fill(take.begin(), take.end(), 0);
+  int budget = opts_.max_batch_tokens;
+  order_.clear();
+  for (int s = 0; s < max_seqs(); ++s) {
+    const Seq& q = seqs_[static_cast<std::size_t>(s)];
+    if (q.done) continue;
+    order_.push_back(s);
+    take[static_cast<std::size_t>(s)] = 1;
+    --budget;
+  }
+  std::sort(order_.begin(), order_.end(), [&](int a, int b) {
+    return seqs_[static_cast<std::size_t>(a)].ticket < seqs_[static_cast<std::size_t>(b)].ticket;
+  });
+  for (int s : order_) {
+    if (budget <= 0) break;
+    const Seq& q = seqs_[static_cast<std::size_t>(s)];
+    const int more = std::min(budget, q.n - q.next - 1);
+    take[static_cast<std::size_t>(s)] += more;
+    budget -= more;
+  }
+  int n = 0;
+  row_seq_.clear();
+  for (int s : order_) {
+    const Seq& q = seqs_[static_cast<std::size_t>(s)];
+    const int count = take[static_cast<std::size_t>(s)];
+    for (int i = 0; i < count; ++i) {
+      const int j = q.next + i;
+      const bool last = j == q.n - 1;
+      batch_[static_cast<std::size_t>(n++)] = {q.ids[j], s, q.n_past + i, last};
+      if (last) row_seq_.push_back(s);
+    }
+  }
+  return n;
+}
+
+void BatchEngine::loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto any_pending = [&] {
+    return std::any_of(seqs_.begin(), seqs_.end(), [](const Seq& q) { return !q.done; });
+  };
+  for (;;) {
+    work_cv_.wait(lock, [&] { return stopping_ || any_pending(); });
+    if (stopping_) return;
+    const auto first_wait = std::chrono::steady_clock::now();
+    work_cv_.wait_until(lock, first_wait + opts_.gather_wait,
+                        [&] { return stopping_ || ready_to_step(first_wait); });
+    if (stopping_) return;
+    drop_cancelled();
+    if (!any_pending()) continue;
+    const int n = build_batch();
+    // The sequences in the batch are blocked in eval(); others may queue meanwhile.
+    lock.unlock();
+    std::exception_ptr error;
+    try {
+      fwd_.forward(batch_.data(), n, cache_ptrs_.data(), max_seqs(), logits_.data());
+    } catch (...) {
+      error = std::current_exception();
+    }
+    lock.lock();
+    ++stats_.steps;
+    stats_.tokens += static_cast<std::uint64_t>(n);
+    stats_.max_batch = std::max<std::uint64_t>(stats_.max_batch, static_cast<std::uint64_t>(n));
+    if (order_.size() > 1) ++stats_.multi_seq_steps;
+    ++stats_.seqs_per_step[std::min(order_.size(), stats_.seqs_per_step.size()) - 1];
+    for (Seq& q : seqs_) q.expected = false;
+    for (int s : order_) {
+      Seq& q = seqs_[static_cast<std::size_t>(s)];
+      if (error) {
+        q.error = error;
+        q.done = true;
+        continue;
+      }
+      const int count = take_[static_cast<std::size_t>(s)];
+      q.next += count;
+      q.n_past += count;
+      if (q.next == q.n) {
+        q.done = true;
+        q.expected = true;
+      }
+    }
+    if (!error) {
+      const std::size_t V = static_cast<std::size_t>(n_vocab());
+      for (std::size_t r = 0; r < row_seq_.size(); ++r)
+        std::copy_n(logits_.data() + r * V, V,
+                    seqs_[static_cast<std::size_t>(row_seq_[r])].logits.data());
+    }
+    done_cv_.notify_all();
+  }
+}
+
+}  // namespace qwen3::engine

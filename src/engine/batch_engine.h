@@ -1,0 +1,125 @@
+// The continuous-batching core: one loaded model, many sequences. Each sequence owns only
+// its KV cache and a logits row; a loop thread gathers the pending evaluations of all
+// sequences into one BatchForward step, so the decode steps of every active sequence share
+// each weight read, and long prompts are cut into chunks that ride along with the decode
+// steps (chunked prefill: a prompt never stalls the streams already running).
+//
+// A sequence's thread calls eval() and blocks until its tokens are through; eval() of a
+// single sequence gives the same logits as InferenceContext (bit for bit), whatever else
+// shares its batches. Scheduling per step: every waiting sequence first gets one token
+// (decode steps and the next prompt token alike, round-robin from where the last step
+// stopped), then the remaining token budget goes to prompts, oldest request first.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "model/batch_forward.h"
+#include "model/kv_cache.h"
+#include "model/qwen3_model.h"
+
+namespace qwen3::engine {
+
+struct BatchEngineOptions {
+  int max_seqs = 4;  // sequences (each with its own KV cache)
+  int n_ctx = 0;     // tokens per sequence; 0 = min(model max, 4096)
+  KvType kv = KvType::F16;
+  int n_threads = 0;          // 0 = the model's default (physical cores)
+  int max_batch_tokens = 64;  // tokens per forward step (>= max_seqs)
+  // How long a step waits for sequences that were served by the previous step and are
+  // sampling their next token (after that it runs without them).
+  std::chrono::microseconds gather_wait{5000};
+};
+
+struct BatchEngineStats {
+  std::uint64_t steps = 0;            // forward steps run
+  std::uint64_t tokens = 0;           // tokens through them
+  std::uint64_t max_batch = 0;        // the largest step
+  std::uint64_t multi_seq_steps = 0;  // steps that held tokens of 2+ sequences
+  // Steps by the number of sequences in them: [i] = steps with i+1 sequences, the last
+  // bucket also counting larger ones (a /metrics batch-size histogram).
+  std::array<std::uint64_t, 16> seqs_per_step{};
+  std::uint64_t cancelled = 0;  // evals ended by watch_cancel()
+};
+
+class BatchEngine {
+ public:
+  BatchEngine(std::shared_ptr<const Qwen3Model> model, const BatchEngineOptions& opts);
+  ~BatchEngine();  // stops the loop; sequences must not be inside eval() any more
+  BatchEngine(const BatchEngine&) = delete;
+  BatchEngine& operator=(const BatchEngine&) = delete;
+
+  int max_seqs() const { return static_cast<int>(seqs_.size()); }
+  int n_ctx() const { return n_ctx_; }
+  int n_vocab() const { return model_->config().n_vocab; }
+  const Qwen3Model& model() const { return *model_; }
+  std::shared_ptr<const Qwen3Model> model_ptr() const { return model_; }
+
+  // Sequence s (0..max_seqs-1), used by one thread at a time. Appends ids[0..n) after
+  // the cached tokens and returns the last one's logits (n_vocab floats, valid until the
+  // sequence's next eval). Throws std::length_error past n_ctx, std::invalid_argument on
+  // a bad id (before anything is queued).
+  const float* eval(int s, const std::int32_t* ids, int n);
+  int n_past(int s) const;
+  void truncate(int s, int n_past);  // keep the first n_past cached tokens
+  // The sequence will not eval for a while (its request ended): steps stop waiting for it.
+  void release(int s);
+  // While set, a true *flag ends the sequence's pending prompt eval (2+ tokens) at the
+  // next step with std::runtime_error("cancelled"): a client that left in the middle of a
+  // long prompt stops costing compute. Decode steps (1 token) run: the caller stops at
+  // its token. nullptr clears it.
+  void watch_cancel(int s, const std::atomic<bool>* flag);
+
+  // KV cache bytes of one sequence (reserved; pages become resident as they are written).
+  std::size_t kv_bytes_per_seq() const;
+  BatchEngineStats stats() const;
+
+ private:
+  struct Seq {
+    std::unique_ptr<KvCache> cache;
+    int n_past = 0;             // tokens in the cache
+    std::vector<float> logits;  // n_vocab, the last eval's result
+    // The pending eval: ids[next..n) still to run.
+    const std::int32_t* ids = nullptr;
+    int n = 0, next = 0;
+    std::uint64_t ticket = 0;  // arrival order of the pending eval (0 = none)
+    bool done = true;          // the pending eval finished (or there is none)
+    bool expected = false;     // served last step: its next eval is probably coming
+    const std::atomic<bool>* cancel = nullptr;  // watch_cancel()
+    std::exception_ptr error;
+  };
+  void loop();
+  void drop_cancelled();  // ends the pending evals whose cancel flag is set
+  bool ready_to_step(std::chrono::steady_clock::time_point first_wait) const;
+  int build_batch();  // fills batch_ from the pending evals; returns its size
+
+  std::shared_ptr<const Qwen3Model> model_;
+  BatchEngineOptions opts_;
+  int n_ctx_;
+  BatchForward fwd_;
+  std::vector<Seq> seqs_;
+  std::vector<KvCache*> cache_ptrs_;
+  std::vector<BatchToken> batch_;
+  std::vector<int> row_seq_;   // sequence of each logits row of the step
+  std::vector<int> order_;     // sequences in the step, oldest request first
+  std::vector<int> take_;      // tokens each sequence has in the step
+  std::vector<float> logits_;  // max_seqs rows of n_vocab
+  std::uint64_t next_ticket_ = 1;
+  BatchEngineStats stats_;
+
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;  // sequences -> loop
+  std::condition_variable done_cv_;  // loop -> sequences
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace qwen3::engine

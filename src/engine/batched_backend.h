@@ -1,0 +1,35 @@
+// One sequence of a BatchEngine as a TokenBackend, so a Pipeline (and its Generator:
+// prefix reuse, sampling, stop strings, tool calls) runs on it unchanged while its
+// forward passes are batched with those of the engine's other sequences.
+#pragma once
+
+#include <memory>
+
+#include "engine/backend.h"
+#include "engine/batch_engine.h"
+
+namespace qwen3::engine {
+
+class BatchedSequenceBackend : public TokenBackend {
+ public:
+  BatchedSequenceBackend(std::shared_ptr<BatchEngine> engine, int seq);
+
+  BackendCapabilities capabilities() const override;
+  const Tokenizer& tokenizer() const override { return engine_->model().tokenizer(); }
+  double load_ms() const override { return engine_->model().load_ms(); }
+  int n_ctx() const override { return engine_->n_ctx(); }
+  int n_past() const override { return engine_->n_past(seq_); }
+  int n_vocab() const override { return n_vocab_; }
+  void truncate(int n_past) override { engine_->truncate(seq_, n_past); }
+  const float* eval(const std::int32_t* ids, int n) override { return engine_->eval(seq_, ids, n); }
+
+  int seq() const { return seq_; }
+  BatchEngine& engine() const { return *engine_; }
+
+ private:
+  std::shared_ptr<BatchEngine> engine_;
+  int seq_;
+  int n_vocab_;
+};
+
+}  // namespace qwen3::engine

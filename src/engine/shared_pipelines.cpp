@@ -1,0 +1,63 @@
+// make_shared_pipelines: one model load, N sequences (see shared_pipelines.h).
+#include "engine/shared_pipelines.h"
+
+#include <algorithm>
+#include <cctype>
+#include <stdexcept>
+
+#include "engine/backend.h"
+#include "engine/batched_backend.h"
+#include "engine/model_defaults.h"
+#include "model/hf_model_loader.h"
+
+namespace qwen3::engine {
+namespace {
+
+constexpr int kDefaultBatchTokens = 64;
+
+std::string upper(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool batchable(const std::string& device, const Properties& props) {
+  const std::string d = upper(device);
+  const auto names = backend_names();
+  const bool openvino = std::find(names.begin(), names.end(), "openvino") != names.end();
+  if (d != "CPU" && !(d == "AUTO" && !openvino)) return false;  // AUTO may pick OpenVINO
+  auto it = props.find("backend");
+  return it == props.end() || it->second == "native";
+}
+
+}  // namespace
+
+SharedPipelines make_shared_pipelines(const std::string& model_path, const std::string& device,
+                                      const Properties& props, int n, int max_batch_tokens) {
+  if (n < 1) throw std::invalid_argument("make_shared_pipelines: need at least one sequence");
+  SharedPipelines out;
+  if (!batchable(device, props)) {
+    for (int i = 0; i < n; ++i)
+      out.pipelines.push_back(std::make_unique<Pipeline>(model_path, device, props));
+    return out;
+  }
+  check_native_properties(props);
+  const ModelSamplingDefaults defaults = read_model_sampling_defaults(model_path);
+  const BackendOptions bo = parse_backend_options(model_path, "CPU", props);
+  ModelLoadOptions lo;
+  lo.n_threads = bo.n_threads;
+  lo.quantize = hf::parse_load_quantize(bo.quantize);
+  std::shared_ptr<const Qwen3Model> model = Qwen3Model::load(model_path, lo);
+  BatchEngineOptions eo;
+  eo.max_seqs = n;
+  eo.n_ctx = bo.n_ctx;
+  eo.kv = bo.kv_f32 ? KvType::F32 : KvType::F16;
+  eo.n_threads = bo.n_threads;
+  eo.max_batch_tokens = std::max(n, max_batch_tokens > 0 ? max_batch_tokens : kDefaultBatchTokens);
+  out.engine = std::make_shared<BatchEngine>(std::move(model), eo);
+  for (int i = 0; i < n; ++i)
+    out.pipelines.push_back(std::make_unique<Pipeline>(
+        std::make_unique<BatchedSequenceBackend>(out.engine, i), defaults));
+  return out;
+}
+
+}  // namespace qwen3::engine

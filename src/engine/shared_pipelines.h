@@ -1,0 +1,26 @@
+// N Pipelines over one model: the native CPU backend loads and repacks the model once
+// and gives every Pipeline one sequence of a shared BatchEngine (its own KV cache, its
+// forward passes batched with the others'). Other backends (replay, OpenVINO) cannot share
+// a model: they get N independent Pipelines as before.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/batch_engine.h"
+#include "qwen3/pipeline.h"
+
+namespace qwen3::engine {
+
+struct SharedPipelines {
+  std::shared_ptr<BatchEngine> engine;  // null for backends that cannot batch
+  std::vector<std::unique_ptr<Pipeline>> pipelines;
+};
+
+// `props` as for Pipeline (n_ctx is per sequence). max_batch_tokens: tokens per forward
+// step (0 = 64, at least n).
+SharedPipelines make_shared_pipelines(const std::string& model_path, const std::string& device,
+                                      const Properties& props, int n, int max_batch_tokens = 0);
+
+}  // namespace qwen3::engine

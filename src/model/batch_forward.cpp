@@ -1,0 +1,114 @@
+// BatchForward: one forward pass over tokens of several sequences (see batch_forward.h).
+#include "model/batch_forward.h"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "kernels/matmul.h"
+#include "model/model_weights.h"
+#include "model/qwen3_model.h"
+
+namespace qwen3 {
+
+BatchForward::BatchForward(std::shared_ptr<const Qwen3Model> model, int max_tokens, int max_ctx,
+                           int n_threads)
+    : model_(std::move(model)),
+      c_(model_->config()),
+      w_(model_->weights()),
+      max_tokens_(max_tokens),
+      max_ctx_(max_ctx),
+      pool_(n_threads > 0 ? n_threads : model_->default_threads()),
+      rope_(c_.head_dim, c_.rope_theta),
+      scratch_(make_attention_scratch(pool_.size(), max_ctx, c_.head_dim)) {
+  if (max_tokens <= 0 || max_ctx <= 0)
+    throw std::invalid_argument("BatchForward: max_tokens and max_ctx must be positive");
+  const size_t B = static_cast<size_t>(max_tokens);
+  att_toks_.resize(B);
+  x_.resize(B * c_.n_embd);
+  xn_.resize(B * c_.n_embd);
+  tmp_.resize(B * c_.n_embd);
+  q_.resize(B * c_.q_dim());
+  att_.resize(B * c_.q_dim());
+  k_.resize(B * c_.kv_dim());
+  v_.resize(B * c_.kv_dim());
+  gate_.resize(B * c_.n_ff);
+  up_.resize(B * c_.n_ff);
+  rope_cos_.resize(static_cast<size_t>(c_.head_dim / 2));
+  rope_sin_.resize(static_cast<size_t>(c_.head_dim / 2));
+}
+
+BatchForward::~BatchForward() = default;
+
+void BatchForward::check(const BatchToken* tokens, int n, KvCache* const* caches,
+                         int n_caches) const {
+  if (n <= 0 || n > max_tokens_)
+    throw std::invalid_argument("forward: batch of " + std::to_string(n) + " tokens (1.." +
+                                std::to_string(max_tokens_) + ")");
+  for (int i = 0; i < n; ++i) {
+    const BatchToken& t = tokens[i];
+    if (t.id < 0 || t.id >= c_.n_vocab)
+      throw std::invalid_argument("token id " + std::to_string(t.id) + " at index " +
+                                  std::to_string(i) + " is outside the vocabulary of " +
+                                  std::to_string(c_.n_vocab));
+    if (t.seq < 0 || t.seq >= n_caches || caches[t.seq] == nullptr)
+      throw std::invalid_argument("forward: token " + std::to_string(i) + " names sequence " +
+                                  std::to_string(t.seq) + " of " + std::to_string(n_caches));
+    if (t.pos < 0 || t.pos >= caches[t.seq]->n_ctx() || t.pos >= max_ctx_)
+      throw std::invalid_argument("forward: position " + std::to_string(t.pos) +
+                                  " outside the cache of " +
+                                  std::to_string(caches[t.seq]->n_ctx()));
+  }
+}
+
+void BatchForward::forward(const BatchToken* tokens, int n, KvCache* const* caches, int n_caches,
+                           float* logits) {
+  check(tokens, n, caches, n_caches);
+  const Qwen3Config& c = c_;
+  const ModelWeights& w = w_;
+  const int E = c.n_embd, hd = c.head_dim, QD = c.q_dim(), KD = c.kv_dim();
+  const float eps = c.rms_eps;
+  auto row = [](std::vector<float>& buf, int t, int width) {
+    return &buf[static_cast<size_t>(t) * static_cast<size_t>(width)];
+  };
+  for (int t = 0; t < n; ++t) {
+    dequantize_matrix_row(w.token_embd, tokens[t].id, row(x_, t, E));
+    att_toks_[static_cast<size_t>(t)] = {caches[tokens[t].seq], tokens[t].pos};
+  }
+  const AttentionShape shape{c.n_head, c.n_head_kv, hd};
+  for (int l = 0; l < c.n_layers; ++l) {
+    const LayerWeights& L = w.layers[static_cast<size_t>(l)];
+    for (int t = 0; t < n; ++t) rmsnorm(row(x_, t, E), L.attn_norm, row(xn_, t, E), E, eps);
+    matmul(L.wq, xn_.data(), n, q_.data(), pool_);
+    matmul(L.wk, xn_.data(), n, k_.data(), pool_);
+    matmul(L.wv, xn_.data(), n, v_.data(), pool_);
+    for (int t = 0; t < n; ++t) {
+      float* qt = row(q_, t, QD);
+      float* kt = row(k_, t, KD);
+      for (int h = 0; h < c.n_head; ++h) rmsnorm(qt + h * hd, L.q_norm, qt + h * hd, hd, eps);
+      for (int h = 0; h < c.n_head_kv; ++h) rmsnorm(kt + h * hd, L.k_norm, kt + h * hd, hd, eps);
+      rope_.at(tokens[t].pos, rope_cos_.data(), rope_sin_.data());
+      rope_neox(qt, c.n_head, hd, rope_cos_.data(), rope_sin_.data());
+      rope_neox(kt, c.n_head_kv, hd, rope_cos_.data(), rope_sin_.data());
+      caches[tokens[t].seq]->store(l, tokens[t].pos, kt, row(v_, t, KD));
+    }
+    batch_attention(l, shape, att_toks_.data(), q_.data(), n, att_.data(), pool_, scratch_);
+    matmul(L.wo, att_.data(), n, tmp_.data(), pool_);
+    add(x_.data(), tmp_.data(), x_.data(), static_cast<int64_t>(n) * E);
+    for (int t = 0; t < n; ++t) rmsnorm(row(x_, t, E), L.ffn_norm, row(xn_, t, E), E, eps);
+    matmul(L.w_gate, xn_.data(), n, gate_.data(), pool_);
+    matmul(L.w_up, xn_.data(), n, up_.data(), pool_);
+    silu_mul(gate_.data(), up_.data(), gate_.data(), static_cast<int64_t>(n) * c.n_ff);
+    matmul(L.w_down, gate_.data(), n, tmp_.data(), pool_);
+    add(x_.data(), tmp_.data(), x_.data(), static_cast<int64_t>(n) * E);
+  }
+  if (!logits) return;
+  // Only the rows that want logits pass the final norm and the lm_head, packed in tmp_.
+  int n_out = 0;
+  for (int t = 0; t < n; ++t)
+    if (tokens[t].logits) rmsnorm(row(x_, t, E), w.output_norm, row(tmp_, n_out++, E), E, eps);
+  if (n_out > 0) matmul(w.output, tmp_.data(), n_out, logits, pool_);
+}
+
+}  // namespace qwen3

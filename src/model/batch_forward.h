@@ -1,0 +1,73 @@
+// The Qwen3 forward pass over a batch of tokens that may belong to different sequences at
+// different positions: each token carries its sequence (an index into the KV caches given
+// to the call) and its position, and attends over its own sequence's cache only. Decode
+// steps of many sequences and prompt chunks therefore share every weight read of the
+// matmuls. The activation buffers are sized once for max_tokens; forward() allocates
+// nothing. Each token's results depend on its own sequence only, never on the rest of
+// the batch, bit for bit wherever the matrices are in the rows8 layout (every matrix of a
+// real Qwen3 model once repacked). Matrices left plain (QWEN3_NO_REPACK, row counts not a
+// multiple of 8 such as the tiny test preset's lm_head) switch micro-kernels at 4 tokens,
+// so their results may differ from a batch of another size in the last bits.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "kernels/ops.h"
+#include "kernels/thread_pool.h"
+#include "model/attention.h"
+#include "model/kv_cache.h"
+
+namespace qwen3 {
+
+class Qwen3Model;
+struct Qwen3Config;
+struct ModelWeights;
+
+struct BatchToken {
+  std::int32_t id = 0;
+  int seq = 0;          // index into the caches of the forward() call
+  int pos = 0;          // position in its sequence; 0..pos-1 must be cached already or
+                        // come earlier in the same batch
+  bool logits = false;  // produce this token's logits row
+};
+
+class BatchForward {
+ public:
+  // max_tokens: the most tokens one forward() takes; max_ctx: the largest cache it sees.
+  // n_threads 0 = the model's default.
+  BatchForward(std::shared_ptr<const Qwen3Model> model, int max_tokens, int max_ctx,
+               int n_threads = 0);
+  ~BatchForward();
+  BatchForward(const BatchForward&) = delete;
+  BatchForward& operator=(const BatchForward&) = delete;
+
+  // Runs tokens[0..n) through the model, storing each token's keys/values in
+  // caches[token.seq] at token.pos. Writes one row of n_vocab logits per token with
+  // logits set, in batch order. Throws std::invalid_argument on a bad id, sequence,
+  // position or batch size (before touching any cache).
+  void forward(const BatchToken* tokens, int n, KvCache* const* caches, int n_caches,
+               float* logits);
+
+  int max_tokens() const { return max_tokens_; }
+  int max_ctx() const { return max_ctx_; }
+  int n_threads() const { return pool_.size(); }
+  const Qwen3Model& model() const { return *model_; }
+
+ private:
+  void check(const BatchToken* tokens, int n, KvCache* const* caches, int n_caches) const;
+
+  std::shared_ptr<const Qwen3Model> model_;
+  const Qwen3Config& c_;
+  const ModelWeights& w_;
+  int max_tokens_, max_ctx_;
+  ThreadPool pool_;
+  RopeTable rope_;
+  std::vector<AttentionScratch> scratch_;
+  std::vector<AttentionToken> att_toks_;
+  // Activations, max_tokens rows each.
+  std::vector<float> x_, xn_, q_, k_, v_, att_, tmp_, gate_, up_, rope_cos_, rope_sin_;
+};
+
+}  // namespace qwen3

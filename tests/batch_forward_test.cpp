@@ -1,0 +1,193 @@
+// BatchForward with tokens of several sequences at different positions in one batch
+// (prompt chunks riding along with decode steps): every sequence's logits equal those of
+// the same sequence run alone through InferenceContext (bitwise on the kernels we ship:
+// each activation row is computed independently of the others) and match the plain float
+// reference forward pass within the weight type's tolerance.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "model/batch_forward.h"
+#include "model/gguf_tensor_source.h"
+#include "model/model_generator.h"
+#include "model/qwen3_model.h"
+#include "reference_forward.h"
+#include "text/tokenizer.h"
+
+namespace qwen3 {
+namespace {
+
+std::shared_ptr<const Tokenizer> real_tokenizer() {
+  static const auto tok = std::make_shared<const Tokenizer>(
+      Tokenizer::from_file(std::string(QWEN3_TOKENIZER_DIR) + "/tokenizer.json"));
+  return tok;
+}
+
+// A small model (rows of 256 and 512, 1024-token vocabulary) of weight type `type`.
+std::string make_model(const std::string& type) {
+  Qwen3Config c = Qwen3Config::tiny();
+  c.name = "batch-forward-test";
+  c.n_layers = 2;
+  c.n_embd = 256;
+  c.n_head = 4;
+  c.n_head_kv = 2;
+  c.head_dim = 64;
+  c.n_ff = 512;
+  c.n_vocab = 1024;
+  c.n_ctx_train = 512;
+  GenModelOptions o;
+  o.config = c;
+  o.type = parse_gen_model_type(type);
+  o.seed = 11;
+  const std::string path = std::string(QWEN3_BUILD_DIR) + "/batch_forward_test_" + type + ".gguf";
+  generate_random_model(o, *real_tokenizer(), path);
+  return path;
+}
+
+std::shared_ptr<Qwen3Model> load_model(const std::string& path) {
+  auto file = std::make_shared<const gguf::GgufFile>(gguf::GgufFile::open(path));
+  return Qwen3Model::from_source(Qwen3Config::from_gguf(*file), real_tokenizer(),
+                                 std::make_shared<GgufTensorSource>(file));
+}
+
+std::vector<int32_t> random_ids(int n, int vocab, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<int32_t> ids(static_cast<size_t>(n));
+  for (auto& id : ids) id = static_cast<int32_t>(rng() % static_cast<uint64_t>(vocab));
+  return ids;
+}
+
+double rel_error(const float* a, const float* ref, size_t n) {
+  double max_diff = 0, max_ref = 0;
+  for (size_t i = 0; i < n; ++i) {
+    max_diff = std::max(max_diff, std::fabs(static_cast<double>(a[i]) - ref[i]));
+    max_ref = std::max(max_ref, std::fabs(static_cast<double>(ref[i])));
+  }
+  return max_diff / std::max(max_ref, 1e-30);
+}
+
+// Logits of every position of `ids`, the first `prompt` tokens in one eval and the rest
+// one token at a time (the single-sequence path).
+std::vector<float> solo_logits(const std::shared_ptr<Qwen3Model>& m,
+                               const std::vector<int32_t>& ids, int prompt, KvType kv) {
+  InferenceContext ctx(m, 128, kv, 2);
+  const size_t V = static_cast<size_t>(m->config().n_vocab);
+  std::vector<float> out(ids.size() * V);
+  ctx.eval(ids.data(), prompt, out.data(), true);
+  for (size_t t = static_cast<size_t>(prompt); t < ids.size(); ++t)
+    ctx.eval(&ids[t], 1, out.data() + t * V);
+  return out;
+}
+
+struct TypeCase {
+  const char* type;
+  double ref_tol;  // max|diff| / max|ref| against the float reference
+  KvType kv;       // F32 with F32 weights: nothing but float rounding left
+};
+
+class BatchForwardByType : public ::testing::TestWithParam<TypeCase> {};
+
+TEST_P(BatchForwardByType, MixedBatchEqualsEachSequenceAlone) {
+  const TypeCase tc = GetParam();
+  const std::string path = make_model(tc.type);
+  auto model = load_model(path);
+  const testing::RefModel ref = testing::load_reference(path);
+  const int V = model->config().n_vocab;
+  // Three sequences: prompts of 5, 12 and 30 tokens, then 6 decoded tokens each.
+  const int prompt_len[3] = {5, 12, 30};
+  const int n_decode = 6;
+  std::vector<std::vector<int32_t>> seqs;
+  for (int s = 0; s < 3; ++s) seqs.push_back(random_ids(prompt_len[s] + n_decode, V, 40 + s));
+
+  const int L = model->config().n_layers;
+  const int H = model->config().n_head_kv, hd = model->config().head_dim;
+  std::vector<std::unique_ptr<KvCache>> caches;
+  for (int s = 0; s < 3; ++s) caches.push_back(std::make_unique<KvCache>(L, H, hd, 128, tc.kv));
+  KvCache* cache_ptrs[3] = {caches[0].get(), caches[1].get(), caches[2].get()};
+  BatchForward fwd(model, 64, 128, 2);
+
+  // Per sequence, the next position to feed; a schedule of (sequence, count) steps in which
+  // prompt chunks share batches with decode tokens of the other sequences.
+  int next[3] = {0, 0, 0};
+  std::vector<std::vector<float>> got(3);
+  for (int s = 0; s < 3; ++s) got[s].resize(seqs[s].size() * static_cast<size_t>(V));
+  const std::vector<std::vector<std::pair<int, int>>> schedule = {
+      {{0, 5}, {1, 8}},           // A's whole prompt, B's first chunk
+      {{1, 4}, {0, 1}, {2, 20}},  // B's rest, A decodes, C's first chunk
+      {{2, 10}, {0, 1}, {1, 1}},  // C's rest with two decode steps
+      {{0, 1}, {1, 1}, {2, 1}},  {{2, 1}, {1, 1}, {0, 1}}, {{0, 1}, {1, 1}, {2, 1}},
+      {{1, 1}, {2, 1}},          {{2, 1}, {1, 1}, {0, 1}}, {{2, 1}}};
+  std::vector<BatchToken> batch;
+  std::vector<float> logits(64 * static_cast<size_t>(V));
+  for (const auto& step : schedule) {
+    batch.clear();
+    std::vector<std::pair<int, int>> rows;  // (sequence, position) of each logits row
+    for (auto [s, count] : step) {
+      for (int i = 0; i < count; ++i) {
+        const int pos = next[s]++;
+        ASSERT_LT(pos, static_cast<int>(seqs[s].size())) << "schedule overruns sequence " << s;
+        batch.push_back({seqs[s][static_cast<size_t>(pos)], s, pos, true});
+        rows.emplace_back(s, pos);
+      }
+    }
+    fwd.forward(batch.data(), static_cast<int>(batch.size()), cache_ptrs, 3, logits.data());
+    for (size_t r = 0; r < rows.size(); ++r)
+      std::copy_n(logits.data() + r * V, V,
+                  got[rows[r].first].data() + static_cast<size_t>(rows[r].second) * V);
+  }
+  for (int s = 0; s < 3; ++s) ASSERT_EQ(next[s], static_cast<int>(seqs[s].size())) << s;
+
+  for (int s = 0; s < 3; ++s) {
+    const auto solo = solo_logits(model, seqs[s], prompt_len[s], tc.kv);
+    const auto want = testing::reference_logits(ref, seqs[s]);
+    const double solo_err = rel_error(got[s].data(), solo.data(), solo.size());
+    const double ref_err = rel_error(got[s].data(), want.data(), want.size());
+    std::printf("  %-6s sequence %d: batch vs alone %.1e, vs reference %.2e\n", tc.type, s,
+                solo_err, ref_err);
+    EXPECT_EQ(solo_err, 0.0) << tc.type << " sequence " << s << ": batch differs from alone";
+    EXPECT_LT(ref_err, tc.ref_tol) << tc.type << " sequence " << s;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Types, BatchForwardByType,
+    ::testing::Values(TypeCase{"f32", 1e-5, KvType::F32}, TypeCase{"q4_0", 4e-2, KvType::F16},
+                      TypeCase{"q8_0", 4e-2, KvType::F16}, TypeCase{"q4_k_m", 4e-2, KvType::F16}),
+    [](const ::testing::TestParamInfo<TypeCase>& i) { return std::string(i.param.type); });
+
+TEST(BatchForward, LogitsOnlyForFlaggedRowsAndBadInputsRejected) {
+  auto model = load_model(make_model("q4_0"));
+  const int V = model->config().n_vocab;
+  const auto& c = model->config();
+  KvCache a(c.n_layers, c.n_head_kv, c.head_dim, 16, KvType::F16);
+  KvCache b(c.n_layers, c.n_head_kv, c.head_dim, 16, KvType::F16);
+  KvCache* caches[] = {&a, &b};
+  BatchForward fwd(model, 8, 16, 1);
+  std::vector<float> logits(2 * static_cast<size_t>(V), -1.0f);
+  const BatchToken toks[] = {{1, 0, 0, false}, {2, 1, 0, true}, {3, 0, 1, true}};
+  fwd.forward(toks, 3, caches, 2, logits.data());
+  // Row 0 is sequence 1's token, row 1 sequence 0's second token.
+  InferenceContext solo(model, 16, KvType::F16, 1);
+  std::vector<float> want(static_cast<size_t>(V));
+  const int32_t ab[] = {1, 3};
+  solo.eval(ab, 2, want.data());
+  EXPECT_EQ(rel_error(logits.data() + V, want.data(), static_cast<size_t>(V)), 0.0);
+
+  const BatchToken bad_id[] = {{V, 0, 0, true}};
+  EXPECT_THROW(fwd.forward(bad_id, 1, caches, 2, logits.data()), std::invalid_argument);
+  const BatchToken bad_seq[] = {{1, 2, 0, true}};
+  EXPECT_THROW(fwd.forward(bad_seq, 1, caches, 2, logits.data()), std::invalid_argument);
+  const BatchToken bad_pos[] = {{1, 0, 16, true}};
+  EXPECT_THROW(fwd.forward(bad_pos, 1, caches, 2, logits.data()), std::invalid_argument);
+  std::vector<BatchToken> too_many(9, BatchToken{1, 0, 0, false});
+  EXPECT_THROW(fwd.forward(too_many.data(), 9, caches, 2, logits.data()), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace qwen3

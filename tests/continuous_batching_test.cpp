@@ -1,0 +1,346 @@
+// The continuous-batching engine on random-weight models from `qwen3 gen-model`:
+// - a request's tokens (greedy and seeded sampling) are identical whether it runs alone
+//   on a plain Pipeline or batched with 7 others, prompts chunked across steps;
+// - the model is loaded once: 8 sequences cost one model plus 8 KV caches of memory;
+// - cancellation (queued and running), a full queue, and the server's SlotPool batching.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/shared_pipelines.h"
+#include "engine/slot_pool.h"
+#include "qwen3/continuous_batching.h"
+#include "qwen3/pipeline.h"
+
+namespace qwen3 {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path test_dir() {
+  static const fs::path dir = [] {
+    fs::path d = fs::temp_directory_path() / ("qwen3_cb_test_" + std::to_string(::getpid()));
+    fs::create_directories(d);
+    return d;
+  }();
+  return dir;
+}
+
+// Generates (once per process) a random model with `extra` gen-model options.
+std::string model(const std::string& name, const std::string& extra) {
+  const std::string path = (test_dir() / (name + ".gguf")).string();
+  if (!fs::exists(path)) {
+    const std::string cmd = std::string(QWEN3_BIN) + " gen-model " + extra + " --tokenizer " +
+                            QWEN3_TOKENIZER_DIR + "/tokenizer.json --seed 3 -o " + path +
+                            " > /dev/null";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  }
+  return path;
+}
+
+const std::string& tiny_q4() {
+  static const std::string p = model("tiny_q4_0", "--preset tiny --type q4_0");
+  return p;
+}
+
+// Resident set size of this process, in bytes.
+std::size_t rss_bytes() {
+  std::ifstream f("/proc/self/statm");
+  std::size_t pages = 0, resident = 0;
+  f >> pages >> resident;
+  return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+struct Req {
+  std::string prompt;
+  GenerationConfig config;
+};
+
+// Eight requests: prompts of different lengths, raw and chat, greedy and seeded.
+std::vector<Req> eight_requests() {
+  const char* prompts[] = {
+      "Hello",
+      "Tell me a story about a dragon who learned to bake bread in a small village.",
+      "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30",
+      "Why is the sky blue?",
+      "List the planets of the solar system, from the sun outwards, with one fact each.",
+      "x",
+      "The quick brown fox jumps over the lazy dog. The quick brown fox jumps again.",
+      "What is 2+2?"};
+  std::vector<Req> out;
+  for (int i = 0; i < 8; ++i) {
+    GenerationConfig c;
+    c.max_new_tokens = 16 + i;
+    c.ignore_eos = true;
+    c.apply_chat_template = i % 3 != 0;
+    c.enable_thinking = false;
+    if (i % 2 == 0) {
+      c.temperature = 0.0f;  // greedy
+    } else {
+      c.temperature = 0.9f;
+      c.top_k = 40;
+      c.top_p = 0.95f;
+      c.seed = 100 + static_cast<std::uint64_t>(i);
+    }
+    out.push_back({prompts[i], c});
+  }
+  return out;
+}
+
+Properties props() {
+  return {{"n_ctx", "256"}, {"n_threads", "2"}};
+}
+
+TEST(ContinuousBatching, SameTokensAloneAndWithSevenOthers) {
+  const auto reqs = eight_requests();
+  // Alone: the single-sequence Pipeline, one request at a time.
+  std::vector<std::vector<std::int32_t>> alone;
+  {
+    Pipeline p(tiny_q4(), "CPU", props());
+    for (const auto& r : reqs) alone.push_back(p.generate(r.prompt, r.config).tokens);
+  }
+  // Together: all eight at once, 16 tokens per step so the prompts go in chunks.
+  SchedulerConfig sc;
+  sc.max_num_seqs = 8;
+  sc.max_num_batched_tokens = 16;
+  ContinuousBatchingPipeline cb(tiny_q4(), sc, "CPU", props());
+  std::vector<GenerationHandle> handles;
+  for (const auto& r : reqs) handles.push_back(cb.add_request(r.prompt, r.config));
+  for (std::size_t i = 0; i < reqs.size(); ++i) {
+    const DecodedResult res = handles[i].wait();
+    EXPECT_EQ(res.tokens, alone[i]) << "request " << i;
+    EXPECT_EQ(res.tokens.size(), reqs[i].config.max_new_tokens) << "request " << i;
+    EXPECT_EQ(res.finish_reason, FinishReason::kLength);
+  }
+  const BatchingStats st = cb.stats();
+  std::printf("  %llu steps, %llu tokens, largest %llu, %llu with 2+ requests\n",
+              static_cast<unsigned long long>(st.steps), static_cast<unsigned long long>(st.tokens),
+              static_cast<unsigned long long>(st.max_batch),
+              static_cast<unsigned long long>(st.multi_seq_steps));
+  EXPECT_GT(st.multi_seq_steps, 0u);
+  EXPECT_LE(st.max_batch, 16u);
+  EXPECT_GE(st.max_batch, 8u);
+  // And again one by one on the same engine (its KV caches reused): still the same.
+  for (std::size_t i = 0; i < reqs.size(); i += 3)
+    EXPECT_EQ(cb.add_request(reqs[i].prompt, reqs[i].config).wait().tokens, alone[i]) << i;
+}
+
+TEST(ContinuousBatching, StreamsEachRequestAndChatHistoryWorks) {
+  SchedulerConfig sc;
+  sc.max_num_seqs = 2;
+  ContinuousBatchingPipeline cb(tiny_q4(), sc, "CPU", props());
+  GenerationConfig c;
+  c.max_new_tokens = 12;
+  c.ignore_eos = true;
+  c.temperature = 0.0f;
+  c.enable_thinking = false;
+  ChatHistory h;
+  h.push_back(ChatMessage::user("Hi there"));
+  auto a = cb.add_request(h, c);
+  auto b = cb.add_request("Hi there", c);  // the same conversation as a user message
+  std::vector<std::int32_t> streamed;
+  std::string text;
+  while (!a.finished()) {
+    GenerationDelta d = a.read(std::chrono::milliseconds(50));
+    streamed.insert(streamed.end(), d.tokens.begin(), d.tokens.end());
+    text += d.reasoning + d.content;
+  }
+  const DecodedResult ra = a.wait(), rb = b.wait();
+  EXPECT_EQ(streamed, ra.tokens);
+  EXPECT_EQ(ra.tokens, rb.tokens);
+  EXPECT_EQ(a.status(), GenerationStatus::kFinished);
+  EXPECT_EQ(text, ra.reasoning + ra.text);
+}
+
+TEST(ContinuousBatching, CancelRunningAndQueuedRequests) {
+  SchedulerConfig sc;
+  sc.max_num_seqs = 1;
+  sc.max_queue = 1;
+  ContinuousBatchingPipeline cb(tiny_q4(), sc, "CPU", props());
+  GenerationConfig c;
+  c.max_new_tokens = 200;
+  c.ignore_eos = true;
+  c.temperature = 0.0f;
+  auto running = cb.add_request("Count to a thousand", c);
+  auto queued = cb.add_request("never runs", c);
+  EXPECT_THROW(cb.add_request("no room", c), std::runtime_error);  // 1 running + 1 queued
+  while (running.status() == GenerationStatus::kWaiting)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  queued.cancel();
+  running.read(std::chrono::milliseconds(2000));  // some output first
+  running.cancel();
+  const DecodedResult r = running.wait();
+  EXPECT_EQ(r.finish_reason, FinishReason::kCancelled);
+  EXPECT_LT(r.tokens.size(), 200u);
+  EXPECT_THROW(queued.wait(), std::runtime_error);
+  EXPECT_EQ(queued.status(), GenerationStatus::kFailed);
+  EXPECT_THROW(cb.add_request("bad",
+                              [] {
+                                GenerationConfig b;
+                                b.temperature = -1.0f;
+                                return b;
+                              }()),
+               std::invalid_argument);
+}
+
+TEST(ContinuousBatching, CancelInTheMiddleOfALongPromptStopsItsPrefill) {
+  SchedulerConfig sc;
+  sc.max_num_seqs = 1;
+  sc.max_num_batched_tokens = 4;  // a 2000-token prompt takes 500 steps
+  ContinuousBatchingPipeline cb(tiny_q4(), sc, "CPU", {{"n_ctx", "4096"}, {"n_threads", "1"}});
+  GenerationConfig c;
+  c.max_new_tokens = 4;
+  c.apply_chat_template = false;
+  std::string prompt;
+  for (int i = 0; i < 2000; ++i) prompt += " w";
+  auto h = cb.add_request(prompt, c);
+  while (h.status() == GenerationStatus::kWaiting)
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  h.cancel();
+  EXPECT_THROW(h.wait(), std::runtime_error);
+  EXPECT_LT(cb.stats().tokens, 1000u);  // stopped well before the end of the prompt
+  // The sequence is fine afterwards.
+  GenerationConfig g;
+  g.max_new_tokens = 3;
+  g.temperature = 0.0f;
+  g.ignore_eos = true;
+  EXPECT_EQ(cb.add_request("hello", g).wait().tokens.size(), 3u);
+}
+
+TEST(ContinuousBatching, NoMemoryGrowthOverManyRequestsWithRandomCancels) {
+  SchedulerConfig sc;
+  sc.max_num_seqs = 4;
+  sc.max_num_batched_tokens = 16;
+  ContinuousBatchingPipeline cb(tiny_q4(), sc, "CPU", props());
+  std::mt19937_64 rng(5);
+  auto round = [&](int n) {
+    std::vector<GenerationHandle> hs;
+    for (int i = 0; i < n; ++i) {
+      GenerationConfig c;
+      c.max_new_tokens = 4 + rng() % 12;
+      c.temperature = 0.8f;
+      c.seed = rng();
+      c.enable_thinking = false;
+      hs.push_back(cb.add_request("request " + std::to_string(rng() % 1000), c));
+    }
+    for (auto& h : hs)
+      if (rng() % 3 == 0) h.cancel();
+    for (auto& h : hs) {
+      try {
+        h.wait();
+      } catch (const std::runtime_error&) {  // cancelled before or during its prompt
+      }
+    }
+  };
+  round(40);  // warm up: every sequence and buffer touched once
+  const std::size_t before = rss_bytes();
+  for (int r = 0; r < 8; ++r) round(40);
+  const std::size_t after = rss_bytes();
+  std::printf("  RSS after 40 requests %.1f MB, after 360 %.1f MB\n", before / 1e6, after / 1e6);
+  EXPECT_LT(after, before + 4'000'000);
+}
+
+// Runs f in a forked child (a fresh heap, so nothing freed earlier is reused); f returns
+// rss_bytes() taken while what it built is alive. Returns how much the child's RSS grew.
+std::size_t rss_growth_in_child(const std::function<std::size_t()>& f) {
+  int fds[2];
+  if (::pipe(fds) != 0) return 0;
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const std::size_t before = rss_bytes();
+    const std::size_t grew = f() - before;
+    (void)!::write(fds[1], &grew, sizeof grew);
+    ::_exit(0);
+  }
+  std::size_t grew = 0;
+  (void)!::read(fds[0], &grew, sizeof grew);
+  ::close(fds[0]);
+  ::close(fds[1]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return grew;
+}
+
+TEST(ContinuousBatching, ModelLoadedOnceEachSequenceAddsOnlyItsKvCache) {
+  // A 0.6B-shaped model cut to 2 blocks: ~100 MB of Q4_0 weights (most of it the
+  // embedding, which the tied lm_head shares).
+  const std::string path = model("small06_q4_0", "--preset 0.6b --layers 2 --type q4_0");
+  const Properties p = {{"n_ctx", "512"}, {"n_threads", "2"}};
+  GenerationConfig c;
+  c.max_new_tokens = 4;
+  c.temperature = 0.0f;
+  c.ignore_eos = true;
+  auto load = [&](int n) {
+    return rss_growth_in_child([&] {
+      auto s = engine::make_shared_pipelines(path, "CPU", p, n);
+      // Every sequence generates a few tokens, touching its KV cache and buffers.
+      std::vector<std::thread> threads;
+      for (auto& pl : s.pipelines)
+        threads.emplace_back([&pl, &c] { pl->generate("a prompt to fill the cache", c); });
+      for (auto& t : threads) t.join();
+      return rss_bytes();
+    });
+  };
+  const std::size_t one = load(1), eight = load(8);
+  // How it was: every slot its own Pipeline, loading and repacking the file again.
+  const std::size_t two_separate = rss_growth_in_child([&] {
+    Pipeline a(path, "CPU", p), b(path, "CPU", p);
+    a.generate("a prompt", c);
+    b.generate("a prompt", c);
+    return rss_bytes();
+  });
+  std::size_t kv = 0;
+  {
+    auto s = engine::make_shared_pipelines(path, "CPU", p, 1);
+    kv = s.engine->kv_bytes_per_seq();
+  }
+  const std::size_t file = fs::file_size(path);
+  std::printf(
+      "  model file %.1f MB; RSS growth: 1 sequence %.1f MB, 8 sequences %.1f MB, 2 separate "
+      "Pipelines %.1f MB; KV reserved %.2f MB per sequence\n",
+      file / 1e6, one / 1e6, eight / 1e6, two_separate / 1e6, kv / 1e6);
+  EXPECT_GT(one, file / 2);  // the model really is in memory
+  // Eight sequences: the one model plus, per sequence, at most its KV cache, a logits row
+  // and sampler scratch (~3 MB with the 152k vocabulary).
+  EXPECT_LT(eight, one + 7 * (kv + 3'000'000));
+  EXPECT_GT(two_separate, one + one / 2);  // the old way: the model twice
+}
+
+TEST(ContinuousBatching, SlotPoolBatchesTheServersJobs) {
+  engine::SlotPool pool(engine::make_shared_pipelines(tiny_q4(), "CPU", props(), 4), 8);
+  ASSERT_NE(pool.engine(), nullptr);
+  std::vector<std::vector<std::int32_t>> got(4);
+  std::atomic<int> done{0};
+  for (int i = 0; i < 4; ++i) {
+    auto job = std::make_shared<engine::SlotJob>();
+    job->affinity = "job" + std::to_string(i);
+    job->run = [i, &got, &done](Pipeline& p) {
+      GenerationConfig c;
+      c.max_new_tokens = 24;
+      c.temperature = 0.0f;
+      c.ignore_eos = true;
+      got[static_cast<std::size_t>(i)] = p.generate("prompt number " + std::to_string(i), c).tokens;
+      ++done;
+    };
+    ASSERT_TRUE(pool.submit(job));
+  }
+  while (done < 4) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (const auto& g : got) EXPECT_EQ(g.size(), 24u);
+  EXPECT_GT(pool.engine()->stats().multi_seq_steps, 10u);
+}
+
+}  // namespace
+}  // namespace qwen3
