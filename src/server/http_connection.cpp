@@ -14,7 +14,7 @@ namespace {
 thread_local const std::atomic<bool>* tl_gone = nullptr;
 
 constexpr std::size_t kMaxBuffered = 64 * 1024;  // read ahead of a request being handled
-constexpr std::size_t kMaxDrain = 1 << 20;       // discarded before closing after an error
+constexpr std::size_t kMaxDrain = 32u << 20;  // discarded before closing after an error
 constexpr auto kDrainTime = std::chrono::milliseconds(2000);
 
 std::string chunk(const char* data, std::size_t size) {
