@@ -131,9 +131,10 @@ TEST(HttpHardening, DuplicateContentLengthIsRefused) {
 
 TEST(HttpHardening, MalformedRequestLineClosesTheConnection) {
   RunningServer srv(replay_options("Hi.<|im_end|>"));
-  for (const std::string& line : {std::string("GARBAGE\r\n\r\n"), std::string("GET /health\r\n\r\n"),
-                                  std::string("GET /health HTTP/1.1 extra\r\n\r\n"),
-                                  std::string("GET http://evil/ HTTP/1.1\r\nHost: a\r\n\r\n")}) {
+  for (const std::string& line :
+       {std::string("GARBAGE\r\n\r\n"), std::string("GET /health\r\n\r\n"),
+        std::string("GET /health HTTP/1.1 extra\r\n\r\n"),
+        std::string("GET http://evil/ HTTP/1.1\r\nHost: a\r\n\r\n")}) {
     SCOPED_TRACE(line);
     bool closed = false;
     auto t0 = Clock::now();
@@ -168,8 +169,8 @@ TEST(HttpHardening, OversizedBodyIs413BeforeItIsRead) {
   RunningServer srv(o);
   bool closed = false;
   auto t0 = Clock::now();
-  std::string got =
-      exchange(srv.port(), post_head("/v1/chat/completions", "Content-Length: 5000000\r\n"), &closed);
+  std::string got = exchange(
+      srv.port(), post_head("/v1/chat/completions", "Content-Length: 5000000\r\n"), &closed);
   EXPECT_EQ(got.rfind("HTTP/1.1 413", 0), 0u) << got;
   EXPECT_LT(ms_since(t0), 1000);
   // Chunked: cut once the chunks pass the limit.
@@ -202,8 +203,9 @@ TEST(HttpHardening, NoCorsUnlessConfigured) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 403);
   EXPECT_FALSE(r->has_header("Access-Control-Allow-Origin"));
-  r = cli.Options("/v1/chat/completions", httplib::Headers{{"Origin", "http://evil.example"},
-                                                           {"Access-Control-Request-Method", "POST"}});
+  r = cli.Options("/v1/chat/completions",
+                  httplib::Headers{{"Origin", "http://evil.example"},
+                                   {"Access-Control-Request-Method", "POST"}});
   ASSERT_TRUE(r);
   EXPECT_NE(r->status, 204);
   EXPECT_FALSE(r->has_header("Access-Control-Allow-Origin"));
@@ -275,8 +277,8 @@ TEST(HttpHardening, ForeignHostRefusedWithoutKey) {
   auto keyed = replay_options("Hi.<|im_end|>");
   keyed.api_key = "k";
   RunningServer with_key(keyed);
-  r = with_key.client().Get("/v1/models",
-                            httplib::Headers{{"Host", "evil.example"}, {"Authorization", "Bearer k"}});
+  r = with_key.client().Get(
+      "/v1/models", httplib::Headers{{"Host", "evil.example"}, {"Authorization", "Bearer k"}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
 }
@@ -284,7 +286,8 @@ TEST(HttpHardening, ForeignHostRefusedWithoutKey) {
 TEST(HttpHardening, TextPlainPostDoesNotRun) {
   RunningServer srv(replay_options("Hi.<|im_end|>"));
   auto cli = srv.client();
-  for (const char* type : {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data"}) {
+  for (const char* type :
+       {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data"}) {
     SCOPED_TRACE(type);
     auto r = cli.Post("/v1/chat/completions", chat_body("hi", false).dump(), type);
     ASSERT_TRUE(r);

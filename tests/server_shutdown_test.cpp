@@ -51,7 +51,8 @@ class Harness {
   // Seconds from stop() until run() returned; waits for it up to `limit_s`.
   double wait_returned(double limit_s) {
     auto until = Clock::now() + std::chrono::milliseconds(static_cast<int>(limit_s * 1000));
-    while (!done_ && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    while (!done_ && Clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     if (!done_) return 1e9;
     return std::chrono::duration<double>(returned_ - stopped_).count();
   }
@@ -128,8 +129,7 @@ TEST(ServerShutdown, ReturnsInTimeWhateverClientsDo) {
   ASSERT_TRUE(h.ready());
   // A stream that outlives the grace, an idle keep-alive connection, a trickling head,
   // a half-sent body, and a client that reads nothing.
-  RawConnection stream(h.port()), idle(h.port()), trickle(h.port()), half(h.port()),
-      deaf(h.port());
+  RawConnection stream(h.port()), idle(h.port()), trickle(h.port()), half(h.port()), deaf(h.port());
   stream.send_post("/v1/chat/completions", chat_body("go", true).dump());
   ASSERT_NE(stream.read_until("word").find("word"), std::string::npos);
   idle.send_raw("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");

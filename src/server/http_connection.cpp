@@ -14,7 +14,7 @@ namespace {
 thread_local const std::atomic<bool>* tl_gone = nullptr;
 
 constexpr std::size_t kMaxBuffered = 64 * 1024;  // read ahead of a request being handled
-constexpr std::size_t kMaxDrain = 32u << 20;  // discarded before closing after an error
+constexpr std::size_t kMaxDrain = 32u << 20;     // discarded before closing after an error
 constexpr auto kDrainTime = std::chrono::milliseconds(2000);
 
 std::string chunk(const char* data, std::size_t size) {
@@ -126,10 +126,9 @@ void HttpConnection::read_some() {
   if (reading_ || buffer_.size() >= kMaxBuffered) return;
   reading_ = true;
   std::size_t room = std::min<std::size_t>(4096, kMaxBuffered - buffer_.size());
-  socket_.async_read_some(buffer_.prepare(room),
-                          [self = shared_from_this()](error_code ec, std::size_t n) {
-                            self->on_read_some(ec, n);
-                          });
+  socket_.async_read_some(
+      buffer_.prepare(room),
+      [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read_some(ec, n); });
 }
 
 void HttpConnection::on_read_some(error_code ec, std::size_t n) {
@@ -177,10 +176,9 @@ void HttpConnection::on_read_some(error_code ec, std::size_t n) {
 void HttpConnection::read_head() {
   phase_ = Phase::kHead;
   arm(read_timer_, ctx_.limits.head_timeout, &HttpConnection::on_read_timeout);
-  http::async_read_header(socket_, buffer_, *parser_,
-                          [self = shared_from_this()](error_code ec, std::size_t) {
-                            self->on_head(ec);
-                          });
+  http::async_read_header(
+      socket_, buffer_, *parser_,
+      [self = shared_from_this()](error_code ec, std::size_t) { self->on_head(ec); });
 }
 
 void HttpConnection::on_head(error_code ec) {
@@ -254,8 +252,9 @@ void HttpConnection::read_body() {
   const std::uint64_t size = framing_.kind == BodyFraming::Kind::kLength
                                  ? framing_.length
                                  : static_cast<std::uint64_t>(ctx_.limits.max_body_bytes);
-  auto deadline = ctx_.limits.body_timeout_floor +
-                  std::chrono::milliseconds(size * 1000 / std::max<std::size_t>(1, ctx_.limits.body_min_rate));
+  auto deadline =
+      ctx_.limits.body_timeout_floor +
+      std::chrono::milliseconds(size * 1000 / std::max<std::size_t>(1, ctx_.limits.body_min_rate));
   arm(read_timer_, std::chrono::duration_cast<std::chrono::milliseconds>(deadline),
       &HttpConnection::on_read_timeout);
   http::async_read(socket_, buffer_, *parser_,
@@ -308,8 +307,8 @@ void HttpConnection::fail(int status, const std::string& message) {
 }
 
 std::string HttpConnection::serialize_head(const HttpResponse& res, bool chunked) const {
-  std::string out = "HTTP/1.1 " + std::to_string(res.status) + " " + status_reason(res.status) +
-                    "\r\n";
+  std::string out =
+      "HTTP/1.1 " + std::to_string(res.status) + " " + status_reason(res.status) + "\r\n";
   for (const auto& f : res.headers.fields()) {
     if (iequals(f.first, "Content-Length") || iequals(f.first, "Transfer-Encoding") ||
         iequals(f.first, "Connection")) {
@@ -365,12 +364,12 @@ void HttpConnection::write(std::shared_ptr<std::string> data, std::function<void
     return;
   }
   arm(write_timer_, ctx_.limits.write_timeout, &HttpConnection::on_write_timeout);
-  net::async_write(socket_, net::buffer(*data),
-                   [self = shared_from_this(), data, done = std::move(done)](error_code ec,
-                                                                             std::size_t) {
-                     self->write_timer_.cancel();
-                     done(!ec && self->phase_ != Phase::kClosed);
-                   });
+  net::async_write(
+      socket_, net::buffer(*data),
+      [self = shared_from_this(), data, done = std::move(done)](error_code ec, std::size_t) {
+        self->write_timer_.cancel();
+        done(!ec && self->phase_ != Phase::kClosed);
+      });
 }
 
 void HttpConnection::graceful_close() {
@@ -472,20 +471,20 @@ void HttpConnection::stream(const HttpRequest& req, HttpResponse& res) {
   // The head is written from the network thread (keep-alive is decided there).
   auto head_written = std::make_shared<std::promise<bool>>();
   auto head_future = head_written->get_future();
-  net::post(ctx_.io, [self = shared_from_this(), status = res.status, headers = res.headers,
-                      head_written] {
-    if (self->phase_ != Phase::kBusy) {
-      head_written->set_value(false);
-      return;
-    }
-    if (self->ctx_.draining) self->keep_alive_ = false;
-    self->ctx_.app.on_status(status);
-    HttpResponse h;
-    h.status = status;
-    h.headers = headers;
-    self->write(std::make_shared<std::string>(self->serialize_head(h, true)),
-                [head_written](bool ok) { head_written->set_value(ok); });
-  });
+  net::post(ctx_.io,
+            [self = shared_from_this(), status = res.status, headers = res.headers, head_written] {
+              if (self->phase_ != Phase::kBusy) {
+                head_written->set_value(false);
+                return;
+              }
+              if (self->ctx_.draining) self->keep_alive_ = false;
+              self->ctx_.app.on_status(status);
+              HttpResponse h;
+              h.status = status;
+              h.headers = headers;
+              self->write(std::make_shared<std::string>(self->serialize_head(h, true)),
+                          [head_written](bool ok) { head_written->set_value(ok); });
+            });
   bool ok = false;
   while (head_future.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
     if (gone_->load()) break;

@@ -32,7 +32,7 @@ struct HttpLimits {
   std::chrono::milliseconds head_timeout{10000};  // request line + headers
   std::chrono::milliseconds idle_timeout{15000};  // keep-alive: wait for the next request
   std::chrono::milliseconds body_timeout_floor{10000};
-  std::size_t body_min_rate = 256 * 1024;  // bytes/s a body must at least arrive at
+  std::size_t body_min_rate = 256 * 1024;          // bytes/s a body must at least arrive at
   std::chrono::milliseconds write_timeout{30000};  // one write to a client that does not read
   int max_requests_per_connection = 100;
   int max_connections = 512;

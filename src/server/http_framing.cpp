@@ -56,8 +56,8 @@ std::optional<FramingError> check_framing(const HttpRequest& head, BodyFraming& 
     return std::nullopt;
   }
   if (takes_body(head.method)) {
-    return FramingError{411, "a " + head.method +
-                                 " request needs a Content-Length (or chunked Transfer-Encoding)"};
+    return FramingError{
+        411, "a " + head.method + " request needs a Content-Length (or chunked Transfer-Encoding)"};
   }
   return std::nullopt;
 }

@@ -30,9 +30,9 @@ class HttpHeaders {
 bool iequals(const std::string& a, const std::string& b);
 
 struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // as sent: path and query
-  std::string path;    // the target without its query
+  std::string method;                                       // "GET", "POST", ...
+  std::string target;                                       // as sent: path and query
+  std::string path;                                         // the target without its query
   std::vector<std::pair<std::string, std::string>> params;  // query, percent-decoded
   HttpHeaders headers;
   std::string body;

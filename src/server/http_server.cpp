@@ -49,10 +49,9 @@ void HttpServer::bind(const std::string& host, int port) {
   if (ec) {
     error_code ignored;
     acceptor_.close(ignored);
-    throw std::runtime_error("cannot listen on " + where + ": " + ec.message() +
-                             (ec == net::error::address_in_use
-                                  ? " (another server runs on this port?)"
-                                  : ""));
+    throw std::runtime_error(
+        "cannot listen on " + where + ": " + ec.message() +
+        (ec == net::error::address_in_use ? " (another server runs on this port?)" : ""));
   }
   port_ = acceptor_.local_endpoint().port();
 }
@@ -73,9 +72,8 @@ void HttpServer::start() {
 }
 
 void HttpServer::accept() {
-  acceptor_.async_accept([this](error_code ec, tcp::socket socket) {
-    on_accept(ec, std::move(socket));
-  });
+  acceptor_.async_accept(
+      [this](error_code ec, tcp::socket socket) { on_accept(ec, std::move(socket)); });
 }
 
 void HttpServer::on_accept(error_code ec, tcp::socket socket) {

@@ -8,29 +8,47 @@ namespace {
 
 const char* error_type(int status) {
   switch (status) {
-    case 401: return "authentication_error";
-    case 403: return "permission_error";
-    case 404: return "not_found_error";
-    case 503: return "unavailable_error";
-    default: return status >= 500 ? "server_error" : "invalid_request_error";
+    case 401:
+      return "authentication_error";
+    case 403:
+      return "permission_error";
+    case 404:
+      return "not_found_error";
+    case 503:
+      return "unavailable_error";
+    default:
+      return status >= 500 ? "server_error" : "invalid_request_error";
   }
 }
 
 const char* error_code(int status) {
   switch (status) {
-    case 400: return "bad_request";
-    case 401: return "invalid_api_key";
-    case 403: return "forbidden";
-    case 404: return "not_found";
-    case 405: return "method_not_allowed";
-    case 408: return "request_timeout";
-    case 411: return "length_required";
-    case 413: return "request_too_large";
-    case 415: return "unsupported_media_type";
-    case 431: return "request_header_too_large";
-    case 501: return "not_implemented";
-    case 503: return "unavailable";
-    default: return status >= 500 ? "internal_error" : "bad_request";
+    case 400:
+      return "bad_request";
+    case 401:
+      return "invalid_api_key";
+    case 403:
+      return "forbidden";
+    case 404:
+      return "not_found";
+    case 405:
+      return "method_not_allowed";
+    case 408:
+      return "request_timeout";
+    case 411:
+      return "length_required";
+    case 413:
+      return "request_too_large";
+    case 415:
+      return "unsupported_media_type";
+    case 431:
+      return "request_header_too_large";
+    case 501:
+      return "not_implemented";
+    case 503:
+      return "unavailable";
+    default:
+      return status >= 500 ? "internal_error" : "bad_request";
   }
 }
 
@@ -81,8 +99,8 @@ std::optional<HttpResponse> ServerGate::check_head(const HttpRequest& head) {
     if (allow.empty()) {
       return error(not_found("no route for " + head.method + " " + head.path));
     }
-    HttpResponse res = error_response(405, head.method + " is not allowed on " + head.path +
-                                               " (allowed: " + allow + ")");
+    HttpResponse res = error_response(
+        405, head.method + " is not allowed on " + head.path + " (allowed: " + allow + ")");
     res.set_header("Allow", allow);
     return res;
   }
