@@ -1,6 +1,7 @@
 // HttpConnection: the per-connection state machine of http_connection.h.
 #include "server/http_connection.h"
 
+#include <array>
 #include <future>
 
 namespace qwen3::server {
@@ -331,9 +332,10 @@ void HttpConnection::send(HttpResponse res) {
   if (phase_ == Phase::kClosed || phase_ == Phase::kClosing) return;
   if (ctx_.draining) keep_alive_ = false;
   ctx_.app.on_status(res.status);
-  auto out = std::make_shared<std::string>(serialize_head(res, false));
-  *out += res.body;
-  write(out, [self = shared_from_this()](bool ok) {
+  auto head = std::make_shared<std::string>(serialize_head(res, false));
+  // The body goes out as it is (no copy into one buffer: /tokenize replies can be large).
+  auto body = std::make_shared<std::string>(std::move(res.body));
+  write(head, body, [self = shared_from_this()](bool ok) {
     if (!ok) {
       self->close();
       return;
@@ -359,14 +361,27 @@ void HttpConnection::finish_response() {
 }
 
 void HttpConnection::write(std::shared_ptr<std::string> data, std::function<void(bool)> done) {
+  write(std::move(data), nullptr, std::move(done));
+}
+
+void HttpConnection::write(std::shared_ptr<std::string> head, std::shared_ptr<std::string> body,
+                           std::function<void(bool)> done) {
   if (phase_ == Phase::kClosed) {
     done(false);
     return;
   }
-  arm(write_timer_, ctx_.limits.write_timeout, &HttpConnection::on_write_timeout);
+  // A client reading at least body_min_rate gets the whole of a large body.
+  const std::size_t size = head->size() + (body ? body->size() : 0);
+  arm(write_timer_,
+      ctx_.limits.write_timeout +
+          std::chrono::milliseconds(size * 1000 /
+                                    std::max<std::size_t>(1, ctx_.limits.body_min_rate)),
+      &HttpConnection::on_write_timeout);
+  std::array<net::const_buffer, 2> buffers{net::buffer(*head),
+                                           body ? net::buffer(*body) : net::const_buffer()};
   net::async_write(
-      socket_, net::buffer(*data),
-      [self = shared_from_this(), data, done = std::move(done)](error_code ec, std::size_t) {
+      socket_, buffers,
+      [self = shared_from_this(), head, body, done = std::move(done)](error_code ec, std::size_t) {
         self->write_timer_.cancel();
         done(!ec && self->phase_ != Phase::kClosed);
       });

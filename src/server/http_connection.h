@@ -32,8 +32,9 @@ struct HttpLimits {
   std::chrono::milliseconds head_timeout{10000};  // request line + headers
   std::chrono::milliseconds idle_timeout{15000};  // keep-alive: wait for the next request
   std::chrono::milliseconds body_timeout_floor{10000};
-  std::size_t body_min_rate = 256 * 1024;          // bytes/s a body must at least arrive at
-  std::chrono::milliseconds write_timeout{30000};  // one write to a client that does not read
+  std::size_t body_min_rate = 256 * 1024;  // bytes/s a body must at least arrive at
+  // One write to a client that does not read (plus 1 s per body_min_rate bytes written).
+  std::chrono::milliseconds write_timeout{30000};
   int max_requests_per_connection = 100;
   int max_connections = 512;
   int max_connections_per_client = 64;  // per remote address; loopback (a proxy) is exempt
@@ -100,6 +101,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void on_read_timeout();
   void on_write_timeout();
   void write(std::shared_ptr<std::string> data, std::function<void(bool)> done);
+  void write(std::shared_ptr<std::string> head, std::shared_ptr<std::string> body,
+             std::function<void(bool)> done);
   std::string serialize_head(const HttpResponse& res, bool chunked) const;
 
   // Worker thread:
