@@ -4,7 +4,7 @@
 // Content-Length, malformed request lines, bad chunk sizes) are refused with the
 // connection closed; a POST without a length gets 411 at once; a taken port is refused;
 // browser safety (no CORS by default, Host allow-list without a key, JSON media type);
-// 405 with Allow; a lower-case "bearer" scheme.
+// 405 with Allow; a lower-case "bearer" scheme; the connection cap; keep-alive.
 #include <atomic>
 #include <chrono>
 #include <string>
@@ -333,6 +333,26 @@ TEST(HttpHardening, BearerSchemeIsCaseInsensitive) {
   auto r = cli.Get("/v1/models", httplib::Headers{{"Authorization", "Basic sekret"}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 401);
+}
+
+TEST(HttpHardening, ConnectionCapClosesTheExcessAtOnce) {
+  auto o = replay_options("Hi.<|im_end|>");
+  o.max_connections = 20;
+  RunningServer srv(o);
+  std::vector<std::unique_ptr<RawConnection>> held;
+  for (int i = 0; i < 20; ++i) held.push_back(std::make_unique<RawConnection>(srv.port()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  RawConnection excess(srv.port());
+  bool closed = false;
+  auto t0 = Clock::now();
+  excess.read_all(2000, &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_LT(ms_since(t0), 1000);
+  held.resize(10);  // frees ten places
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto r = srv.client().Get("/health");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
 }
 
 TEST(HttpHardening, KeepAliveAndPipelining) {
