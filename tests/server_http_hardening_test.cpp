@@ -355,6 +355,20 @@ TEST(HttpHardening, ConnectionCapClosesTheExcessAtOnce) {
   EXPECT_EQ(r->status, 200);
 }
 
+TEST(HttpHardening, IdleKeepAliveConnectionIsClosed) {
+  auto o = replay_options("Hi.<|im_end|>");
+  o.idle_timeout_ms = 300;
+  RunningServer srv(o);
+  RawConnection c(srv.port());
+  c.send_raw("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  auto t0 = Clock::now();
+  bool closed = false;
+  std::string got = c.read_all(3000, &closed);
+  EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0u) << got;
+  EXPECT_TRUE(closed);
+  EXPECT_LT(ms_since(t0), 1500);
+}
+
 TEST(HttpHardening, KeepAliveAndPipelining) {
   RunningServer srv(replay_options("Hi.<|im_end|>"));
   RawConnection c(srv.port());

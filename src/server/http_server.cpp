@@ -21,7 +21,11 @@ bool is_loopback(const net::ip::address& a) {
 }  // namespace
 
 HttpServer::HttpServer(HttpLimits limits, HttpApp& app, std::size_t worker_threads)
-    : limits_(limits), acceptor_(io_), pool_(worker_threads), ctx_{io_, limits_, app, pool_} {}
+    : limits_(limits),
+      acceptor_(io_),
+      accept_retry_(io_),
+      pool_(worker_threads),
+      ctx_{io_, limits_, app, pool_} {}
 
 HttpServer::~HttpServer() {
   stop();
@@ -100,7 +104,14 @@ void HttpServer::on_accept(error_code ec, tcp::socket socket) {
       conn->start();
     }
   }
-  // Out of file descriptors and the like: go on accepting (the next may succeed).
+  if (ec) {
+    // Out of file descriptors and the like: try again shortly, without spinning.
+    accept_retry_.expires_after(std::chrono::milliseconds(50));
+    accept_retry_.async_wait([this](error_code e) {
+      if (!e && acceptor_.is_open()) accept();
+    });
+    return;
+  }
   accept();
 }
 
@@ -109,6 +120,7 @@ void HttpServer::stop_accepting() {
   net::post(io_, [this] {
     error_code ignored;
     acceptor_.close(ignored);
+    accept_retry_.cancel();
     auto conns = connections_;
     for (auto& c : conns) {
       if (auto p = c.second.lock()) p->drain();
@@ -121,6 +133,7 @@ void HttpServer::close_all() {
   net::post(io_, [this] {
     error_code ignored;
     acceptor_.close(ignored);
+    accept_retry_.cancel();
     auto conns = connections_;
     for (auto& c : conns) {
       if (auto p = c.second.lock()) p->close();

@@ -42,6 +42,7 @@ class HttpServer {
   HttpLimits limits_;
   boost::asio::io_context io_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer accept_retry_;
   WorkerPool pool_;
   HttpContext ctx_;
   int port_ = 0;
