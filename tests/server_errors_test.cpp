@@ -187,10 +187,13 @@ TEST_F(ServerErrors, PromptOverContextIs400) {
                400, "context_length_exceeded");
 }
 
-TEST_F(ServerErrors, UnknownRouteIs404Json) {
+TEST_F(ServerErrors, UnknownRouteIs404WrongMethod405Json) {
   auto cli = server_->client();
   expect_error(cli.Get("/v1/nothing"), 404, "not_found");
-  expect_error(cli.Get("/v1/chat/completions"), 404, "not_found");
+  // A known path with the wrong method: 405 with the methods it has.
+  auto r = cli.Get("/v1/chat/completions");
+  expect_error(r, 405, "method_not_allowed");
+  EXPECT_EQ(r->get_header_value("Allow"), "POST");
 }
 
 TEST(ServerAuth, BearerKeyOnEverythingButHealthAndPage) {

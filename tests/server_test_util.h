@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -143,6 +144,30 @@ class RawConnection {
                       std::to_string(body.size()) + "\r\n\r\n" + body;
     ASSERT_EQ(::send(fd_, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
   }
+  // Sends raw bytes as they are (false if the connection is gone).
+  bool send_raw(const std::string& bytes) {
+    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+           static_cast<ssize_t>(bytes.size());
+  }
+  // Reads until the server closes the connection (or the timeout); `closed` tells which.
+  std::string read_all(int timeout_ms, bool* closed = nullptr) {
+    std::string got;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    timeval tv{0, 50000};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[4096];
+    if (closed) *closed = false;
+    while (std::chrono::steady_clock::now() < deadline) {
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        if (closed) *closed = true;
+        break;
+      }
+      if (n > 0) got.append(buf, static_cast<size_t>(n));
+    }
+    return got;
+  }
+  int fd() const { return fd_; }
   // Reads until `needle` shows up (or the timeout); returns what was read.
   std::string read_until(const std::string& needle, int timeout_ms = 10000) {
     std::string got;

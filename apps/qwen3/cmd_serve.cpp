@@ -52,6 +52,24 @@ Registrar reg(
                     "messages, tool calls and tools as special tokens, as before; a client "
                     "can then close its turn and write a system turn. Off by default: only "
                     "the chat template writes special tokens");
+       app.add_option("--shutdown-grace", o->s.shutdown_grace_s,
+                      "On SIGTERM/SIGINT, seconds running replies get to finish before they "
+                      "are cut with an error (default 10)")
+           ->check(CLI::Range(0.0, 3600.0));
+       app.add_option("--cors-origin", o->s.cors_origins,
+                      "Allow browser pages from ORIGIN (e.g. http://localhost:3000) to call the "
+                      "API; repeatable; '*' allows any origin. Default: none")
+           ->allow_extra_args(false);
+       app.add_option("--allowed-host", o->s.allowed_hosts,
+                      "Serve requests whose Host header is NAME (without --api-key only loopback "
+                      "names are served); repeatable")
+           ->allow_extra_args(false);
+       app.add_option("--max-connections", o->s.max_connections,
+                      "Open connections at most; more are closed at once (default 512)")
+           ->check(CLI::Range(1, 100000));
+       app.add_option("--max-connections-per-client", o->s.max_connections_per_client,
+                      "Open connections per client address, loopback exempt (default 64)")
+           ->check(CLI::Range(1, 100000));
        // Test-only: replay a fixed reply instead of running a model (-m is then a tokenizer).
        add_quantize_option(app, o->quantize);
        app.add_option("--backend", o->backend, "Backend name (testing)")->group("");

@@ -61,8 +61,21 @@ std::string render_events(const Call& c, const std::vector<GenEvent>& events) {
   return out;
 }
 
-std::string render_end(const Call& c, const Generation& g) {
+// True when the reply was cut because the server shuts down (not a real end).
+bool cut_by_shutdown(const ServerState& st, const Generation& g) {
+  return st.aborting && !g.error() && g.result().finish_reason == FinishReason::kCancelled;
+}
+
+ApiError shutdown_error() {
+  return unavailable("the server shut down before the reply was complete");
+}
+
+std::string render_end(const ServerState& st, const Call& c, const Generation& g) {
   std::string out;
+  if (cut_by_shutdown(st, g)) {
+    // No final chunk and no [DONE]: the client must not take the reply for complete.
+    return sse_event(shutdown_error().to_json());
+  }
   if (g.error()) {
     // Headers are gone already: the error travels as an event (as llama.cpp does).
     out += sse_event(g.error()->to_json());
@@ -94,20 +107,22 @@ OJson final_json(const Call& c, const Generation& g) {
 }
 
 // Waits until `g` has something to say; false if the client left first (then cancelled).
+// Throws 503 when the server's shutdown cuts the request before it started.
 bool wait_first_news(ServerState& st, Generation& g) {
   while (!g.wait_news(kPoll)) {
-    if (client_gone() || st.stopping) {
+    if (client_gone() || st.aborting) {
       g.cancel();
       st.metrics.cancelled();
+      if (st.aborting && !client_gone()) throw shutdown_error();
       return false;
     }
   }
   return true;
 }
 
-void respond(ServerState& st, httplib::Response& res, Call call, std::string affinity,
+void respond(ServerState& st, HttpResponse& res, Call call, std::string affinity,
              Generation::Body body) {
-  auto g = Generation::start(st.slots(), std::move(affinity), std::move(body), &st.stopping);
+  auto g = Generation::start(st.slots(), std::move(affinity), std::move(body), &st.aborting);
   if (!g) {
     st.metrics.rejected();
     throw unavailable("the server is busy (" + std::to_string(st.opts.parallel) + " slots and " +
@@ -121,14 +136,16 @@ void respond(ServerState& st, httplib::Response& res, Call call, std::string aff
     // Events keep coming while it generates: check the client at every wake-up.
     while (!g->finished()) {
       g->wait_news(kPoll);
-      if (client_gone() || st.stopping) {
+      if (client_gone() || st.aborting) {
         g->cancel();
         st.metrics.cancelled();
+        if (st.aborting) throw shutdown_error();  // never a 200 for a cut reply
         return;
       }
       if (!g->finished()) g->take(std::chrono::milliseconds(0));  // rebuilt from the result
     }
     if (g->error()) throw *g->error();
+    if (cut_by_shutdown(st, *g)) throw shutdown_error();
     record(st, g->result());
     send_json(res, final_json(call, *g));
     return;
@@ -139,7 +156,7 @@ void respond(ServerState& st, httplib::Response& res, Call call, std::string aff
   auto started = std::make_shared<bool>(false);
   res.set_chunked_content_provider(
       "text/event-stream",
-      [&st, g, call, started](std::size_t, httplib::DataSink& sink) {
+      [&st, g, call, started](StreamSink& sink) {
         std::string out;
         if (!*started) {
           *started = true;
@@ -150,7 +167,7 @@ void respond(ServerState& st, httplib::Response& res, Call call, std::string aff
         const bool finished = g->finished();
         if (finished) {
           if (!g->error()) record(st, g->result());
-          out += render_end(call, *g);
+          out += render_end(st, call, *g);
         }
         if (!out.empty() && !sink.write(out.data(), out.size())) return false;
         if (finished) sink.done();
@@ -169,7 +186,7 @@ std::size_t default_max_tokens(const ServerState& st) {
   return st.n_ctx;
 }
 
-void chat_completions(ServerState& st, const httplib::Request& req, httplib::Response& res) {
+void chat_completions(ServerState& st, const HttpRequest& req, HttpResponse& res) {
   Json body = request_json(st, req);
   st.slots();  // 503 while loading, before any parsing that needs the context size
   ChatRequest r = parse_chat_request(body, st.n_ctx);
@@ -185,7 +202,7 @@ void chat_completions(ServerState& st, const httplib::Request& req, httplib::Res
           });
 }
 
-void completions(ServerState& st, const httplib::Request& req, httplib::Response& res) {
+void completions(ServerState& st, const HttpRequest& req, HttpResponse& res) {
   Json body = request_json(st, req);
   Scheduler& slots = st.slots();
   CompletionRequest r = parse_completion_request(body, st.n_ctx);

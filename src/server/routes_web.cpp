@@ -35,13 +35,7 @@ void add_web_routes(ServerState& st) {
       res.set_header("Cache-Control", "no-cache");
       res.set_header("X-Content-Type-Options", "nosniff");
     });
-    // httplib patterns are regular expressions: escape the dots of file names.
-    std::string pattern;
-    for (char c : path) {
-      if (c == '.' || c == '+' || c == '(' || c == ')' || c == '[' || c == ']') pattern += '\\';
-      pattern += c;
-    }
-    st.http.Get(pattern, serve);
+    st.http.Get(path, serve);
     if (path == "/index.html") st.http.Get("/", serve);
   }
 }

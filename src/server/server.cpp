@@ -1,21 +1,32 @@
+// Server: options check, model loading in the background, the HTTP layer's lifetime and
+// the honest shutdown (stop accepting, a grace period for running generations, then cut
+// them visibly and close every connection).
 #include "server/server.h"
 
+#include <condition_variable>
 #include <csignal>
 #include <filesystem>
 #include <stdexcept>
 #include <thread>
 
+#include "server/http_server.h"
+#include "server/server_gate.h"
 #include "server/server_state.h"
 
 namespace qwen3::server {
 
 struct Server::State : ServerState {
+  std::unique_ptr<ServerGate> gate;
+  std::unique_ptr<HttpServer> net;
   bool bound = false;
-  std::atomic<bool> run_started{false};
-  std::atomic<bool> listen_done{false};
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  bool stop_requested = false;
 };
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
 
 std::string default_model_name(const std::string& path) {
   std::filesystem::path p(path);
@@ -31,6 +42,32 @@ void validate(const ServerOptions& o) {
   if (o.n_ctx < 0) throw std::invalid_argument("--ctx must be positive");
   if (o.max_queue > 4096) throw std::invalid_argument("--queue must be at most 4096");
   if (o.max_body_bytes == 0) throw std::invalid_argument("the body limit must be positive");
+  if (!(o.shutdown_grace_s >= 0) || o.shutdown_grace_s > 3600) {
+    throw std::invalid_argument("--shutdown-grace must be 0..3600 seconds");
+  }
+  if (o.head_timeout_ms <= 0 || o.idle_timeout_ms <= 0) {
+    throw std::invalid_argument("timeouts must be positive");
+  }
+  if (o.max_connections < 1 || o.max_connections_per_client < 1) {
+    throw std::invalid_argument("connection limits must be positive");
+  }
+}
+
+HttpLimits limits_of(const ServerOptions& o) {
+  HttpLimits l;
+  l.max_body_bytes = o.max_body_bytes;
+  l.head_timeout = std::chrono::milliseconds(o.head_timeout_ms);
+  l.idle_timeout = std::chrono::milliseconds(o.idle_timeout_ms);
+  l.max_connections = o.max_connections;
+  l.max_connections_per_client = o.max_connections_per_client;
+  return l;
+}
+
+// Waits until no handler runs or `until`, whichever comes first.
+void wait_idle(const HttpServer& net, Clock::time_point until) {
+  while (net.busy() > 0 && Clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 }  // namespace
@@ -45,53 +82,13 @@ Server::Server(ServerOptions options) : st_(std::make_unique<State>()) {
   // Writes to a vanished client must fail, not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
 
-  // Each open connection holds a thread (also while it waits for a slot), so the pool is
-  // sized for every slot and queue place plus idle keep-alive connections.
+  // Handlers (and streams) run on these threads; connections waiting for their request
+  // hold none, so the pool is sized for every slot and queue place plus a margin.
   std::size_t threads = o.http_threads > 0
                             ? static_cast<std::size_t>(o.http_threads)
                             : static_cast<std::size_t>(o.parallel) + o.max_queue + 16;
-  st.http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  st.http.set_payload_max_length(o.max_body_bytes);
-  st.http.set_keep_alive_max_count(100);
-  st.http.set_read_timeout(30, 0);
-  st.http.set_write_timeout(30, 0);
-  st.http.set_default_headers({{"Access-Control-Allow-Origin", "*"}});
-
-  st.http.set_error_handler(
-      httplib::Server::Handler([&st](const httplib::Request& req, httplib::Response& res) {
-        if (!res.body.empty()) return;
-        int status = res.status;
-        if (status == 404) {
-          send_error(res, not_found("no route for " + req.method + " " + req.path));
-        } else if (status == 413) {
-          send_error(res, payload_too_large(st.opts.max_body_bytes));
-        } else if (status == 400) {
-          send_error(res, invalid_request("malformed HTTP request"));
-        } else {
-          send_error(res, ApiError(status, status >= 500 ? "server_error" : "invalid_request_error",
-                                   std::to_string(status), "HTTP error " + std::to_string(status)));
-        }
-        res.status = status;
-      }));
-  st.http.set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-        try {
-          std::rethrow_exception(ep);
-        } catch (const std::exception& e) {
-          send_error(res, from_exception(e));
-        } catch (...) {
-          send_error(res, internal_error("unknown error"));
-        }
-      });
-  st.http.set_logger([&st](const httplib::Request&, const httplib::Response& res) {
-    if (res.status >= 400) st.metrics.http_status(res.status);
-  });
-  // CORS preflight for browser clients on other origins.
-  st.http.Options(".*", [](const httplib::Request&, httplib::Response& res) {
-    res.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-    res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
-    res.status = 204;
-  });
+  st_->gate = std::make_unique<ServerGate>(st);
+  st_->net = std::make_unique<HttpServer>(limits_of(o), *st_->gate, threads);
 
   add_generation_routes(st);
   add_info_routes(st);
@@ -101,18 +98,13 @@ Server::Server(ServerOptions options) : st_(std::make_unique<State>()) {
 
 Server::~Server() {
   stop();
+  st_->net.reset();  // joins the network and handler threads before the state goes
 }
 
 void Server::bind() {
   if (st_->bound) return;
-  const auto& o = st_->opts;
-  if (o.port == 0) {
-    st_->opts.port = st_->http.bind_to_any_port(o.host);
-    if (st_->opts.port <= 0) throw std::runtime_error("cannot bind to " + o.host);
-  } else if (!st_->http.bind_to_port(o.host, o.port)) {
-    throw std::runtime_error("cannot listen on " + o.host + ":" + std::to_string(o.port) +
-                             " (address in use or not available)");
-  }
+  st_->net->bind(st_->opts.host, st_->opts.port);
+  st_->opts.port = st_->net->port();
   st_->bound = true;
 }
 
@@ -122,20 +114,18 @@ int Server::port() const {
 
 bool Server::run() {
   bind();
-  st_->run_started = true;
-  ServerState& st = *st_;
+  State& st = *st_;
   std::thread loader([this, &st] {
     try {
       Properties props = st.opts.properties;
       if (st.opts.n_ctx > 0) props["n_ctx"] = std::to_string(st.opts.n_ctx);
       if (st.opts.n_threads > 0) props["n_threads"] = std::to_string(st.opts.n_threads);
-      std::vector<std::unique_ptr<Pipeline>> pipelines;
-      for (int i = 0; i < st.opts.parallel && !st.stopping; ++i) {
-        pipelines.push_back(std::make_unique<Pipeline>(st.opts.model_path, st.opts.device, props));
-      }
+      // One model load shared by all --parallel sequences (continuous batching).
+      auto scheduler = std::make_unique<Scheduler>(st.opts.model_path, st.opts.device, props,
+                                                   st.opts.parallel, st.opts.max_queue);
       if (st.stopping) return;
-      st.n_ctx = pipelines.front()->info().n_ctx;
-      st.scheduler = std::make_unique<Scheduler>(std::move(pipelines), st.opts.max_queue);
+      st.n_ctx = scheduler->pipeline().info().n_ctx;
+      st.scheduler = std::move(scheduler);
       st.ready = true;
     } catch (const std::exception& e) {
       {
@@ -145,9 +135,24 @@ bool Server::run() {
       stop();
     }
   });
-  st.http.listen_after_bind();
-  st_->listen_done = true;
+  st.net->start();
+  {
+    std::unique_lock<std::mutex> lock(st.stop_mu);
+    st.stop_cv.wait(lock, [&] { return st.stop_requested; });
+  }
+  // 1. No new connections or requests; idle keep-alive connections close.
   st.stopping = true;
+  st.net->stop_accepting();
+  // 2. Running requests get the grace period.
+  const auto grace = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(st.opts.shutdown_grace_s));
+  wait_idle(*st.net, Clock::now() + grace);
+  // 3. Cut what still runs: generations stop at their next token and their handlers
+  //    answer 503 (or end the stream with an error event) within a poll period.
+  st.aborting = true;
+  wait_idle(*st.net, Clock::now() + std::chrono::milliseconds(1500));
+  // 4. Close every connection, whatever its client does, and stop the network thread.
+  st.net->stop();
   loader.join();
   st.ready = false;
   st.scheduler.reset();  // waits for running generations, which stop at their next token
@@ -156,12 +161,9 @@ bool Server::run() {
 
 void Server::stop() {
   st_->stopping = true;
-  // listen may not have started yet; httplib's stop() only acts on a running server.
-  for (int i = 0; i < 500 && st_->run_started && !st_->listen_done && !st_->http.is_running();
-       ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  st_->http.stop();
+  std::lock_guard<std::mutex> lock(st_->stop_mu);
+  st_->stop_requested = true;
+  st_->stop_cv.notify_all();
 }
 
 bool Server::ready() const {

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "qwen3/pipeline.h"
 
@@ -23,8 +24,21 @@ struct ServerOptions {
   int n_ctx = 0;               // 0 = the Pipeline default
   int n_threads = 0;           // 0 = the Pipeline default
   std::size_t max_body_bytes = 8u << 20;
-  int http_threads = 0;   // 0 = parallel + max_queue + 16 (each open connection holds one)
-  Properties properties;  // passed to every Pipeline (backend, replay_file, ...)
+  int http_threads = 0;  // handler threads; 0 = parallel + max_queue + 16 (beyond: 503)
+  // Shutdown: running generations get this long to finish, then are cut (SSE error
+  // event / 503); the process is gone within grace + 2 s.
+  double shutdown_grace_s = 10;
+  // Browser safety. CORS headers only for these origins ("*" = any, only if given).
+  std::vector<std::string> cors_origins;
+  // Without an API key, only Host values that are loopback or listed here are served.
+  std::vector<std::string> allowed_hosts;
+  // Slow or idle clients: the deadline for a request head (the body gets its own,
+  // scaled by size), the keep-alive wait for the next request, connection caps.
+  int head_timeout_ms = 10000;
+  int idle_timeout_ms = 15000;
+  int max_connections = 512;
+  int max_connections_per_client = 64;  // per remote address; loopback is exempt
+  Properties properties;                // passed to every Pipeline (backend, replay_file, ...)
 };
 
 class Server {
@@ -34,13 +48,15 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds the listening socket; throws std::runtime_error if it cannot.
+  // Binds the listening socket; throws std::runtime_error if it cannot (port taken).
   void bind();
   int port() const;
   // Loads the model in the background (GET /health answers 503 until it is loaded) and
   // serves until stop(). Returns false if the model failed to load (error in load_error()).
   bool run();
-  void stop();  // from any thread; running generations stop at their next token
+  // From any thread (a signal handler's thread): stop accepting, let running
+  // generations finish within the grace period, cut the rest; run() then returns.
+  void stop();
   bool ready() const;
   std::string load_error() const;
 

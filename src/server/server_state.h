@@ -1,5 +1,5 @@
-// What the route handlers share: options, the loaded slots, metrics, and the helpers
-// that write JSON and OpenAI error responses. Internal to src/server.
+// What the route handlers share: options, the routes, the loaded slots, metrics, and the
+// helpers that write JSON and OpenAI error responses. Internal to src/server.
 #pragma once
 
 #include <atomic>
@@ -8,10 +8,10 @@
 #include <mutex>
 #include <string>
 
-#include <httplib.h>
-
 #include "server/api_error.h"
-#include "server/client_socket.h"
+#include "server/http_connection.h"
+#include "server/http_message.h"
+#include "server/http_router.h"
 #include "server/json_fields.h"
 #include "server/metrics.h"
 #include "server/scheduler.h"
@@ -21,11 +21,12 @@ namespace qwen3::server {
 
 struct ServerState {
   ServerOptions opts;
-  HttpServer http;
+  Router http;
   Metrics metrics;
   std::unique_ptr<Scheduler> scheduler;  // set once loading finished
   std::atomic<bool> ready{false};
-  std::atomic<bool> stopping{false};
+  std::atomic<bool> stopping{false};  // shutdown began: no new requests
+  std::atomic<bool> aborting{false};  // the grace period is over: cut what still runs
   std::size_t n_ctx = 0;
   mutable std::mutex mu;
   std::string load_error;
@@ -34,17 +35,16 @@ struct ServerState {
   Scheduler& slots();
 };
 
-void send_json(httplib::Response& res, const nlohmann::ordered_json& body, int status = 200);
-void send_error(httplib::Response& res, const ApiError& e);
+void send_json(HttpResponse& res, const nlohmann::ordered_json& body, int status = 200);
+void send_error(HttpResponse& res, const ApiError& e);
 // Runs `fn`, turning an escaping exception into the matching error response.
-void guarded(httplib::Response& res, const std::function<void()>& fn);
-// A route handler: counts the request, checks the API key (unless `open`), turns
-// exceptions into error responses.
-httplib::Server::Handler endpoint(
-    ServerState& st, std::string name, bool open,
-    std::function<void(const httplib::Request&, httplib::Response&)> fn);
+void guarded(HttpResponse& res, const std::function<void()>& fn);
+// A route: counts the request, turns exceptions into error responses. The API key
+// (unless `open`) is checked before the body is read (server_gate.cpp).
+Route endpoint(ServerState& st, std::string name, bool open,
+               std::function<void(const HttpRequest&, HttpResponse&)> fn);
 // The body as a JSON object (400 if malformed, 413 if over the limit).
-Json request_json(const ServerState& st, const httplib::Request& req);
+Json request_json(const ServerState& st, const HttpRequest& req);
 
 void add_generation_routes(ServerState& st);  // /v1/chat/completions, /v1/completions
 void add_info_routes(ServerState& st);        // /health, /v1/models, /metrics

@@ -1,0 +1,140 @@
+// ServerGate: the per-request rules of server_gate.h.
+#include "server/server_gate.h"
+
+#include "server/http_access.h"
+
+namespace qwen3::server {
+namespace {
+
+const char* error_type(int status) {
+  switch (status) {
+    case 401:
+      return "authentication_error";
+    case 403:
+      return "permission_error";
+    case 404:
+      return "not_found_error";
+    case 503:
+      return "unavailable_error";
+    default:
+      return status >= 500 ? "server_error" : "invalid_request_error";
+  }
+}
+
+const char* error_code(int status) {
+  switch (status) {
+    case 400:
+      return "bad_request";
+    case 401:
+      return "invalid_api_key";
+    case 403:
+      return "forbidden";
+    case 404:
+      return "not_found";
+    case 405:
+      return "method_not_allowed";
+    case 408:
+      return "request_timeout";
+    case 411:
+      return "length_required";
+    case 413:
+      return "request_too_large";
+    case 415:
+      return "unsupported_media_type";
+    case 431:
+      return "request_header_too_large";
+    case 501:
+      return "not_implemented";
+    case 503:
+      return "unavailable";
+    default:
+      return status >= 500 ? "internal_error" : "bad_request";
+  }
+}
+
+}  // namespace
+
+HttpResponse ServerGate::error(const ApiError& e) {
+  HttpResponse res;
+  send_error(res, e);
+  return res;
+}
+
+HttpResponse ServerGate::error_response(int status, const std::string& message) {
+  return error(ApiError(status, error_type(status), error_code(status), message));
+}
+
+std::optional<HttpResponse> ServerGate::check_head(const HttpRequest& head) {
+  const auto& o = st_.opts;
+  const std::string host = head.get_header_value("Host");
+  if (o.api_key.empty() && !host_allowed(host, o.allowed_hosts)) {
+    return error_response(403, "Host '" + host +
+                                   "' is not served: without --api-key only loopback names "
+                                   "(localhost, 127.0.0.1, [::1]) are; start the server with "
+                                   "--allowed-host NAME (or --api-key) to serve other names");
+  }
+  const std::string origin = head.get_header_value("Origin");
+  const bool cors = origin_allowed(origin, o.cors_origins);
+  if (!origin.empty() && !cors && !same_origin(origin, host)) {
+    return error_response(403, "cross-origin requests from '" + origin +
+                                   "' are not allowed; start the server with --cors-origin " +
+                                   origin + " to allow them");
+  }
+  std::string allow;
+  const Route* route = st_.http.find(head.method, head.path, &allow);
+  if (head.method == "OPTIONS" && !allow.empty()) {
+    if (!cors) {
+      HttpResponse res = error_response(405, "OPTIONS is only answered for --cors-origin origins");
+      res.set_header("Allow", allow);
+      return res;
+    }
+    HttpResponse res;
+    res.status = 204;
+    res.set_header("Access-Control-Allow-Methods", allow + ", OPTIONS");
+    res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
+    res.set_header("Access-Control-Max-Age", "600");
+    return res;
+  }
+  if (!route) {
+    if (allow.empty()) {
+      return error(not_found("no route for " + head.method + " " + head.path));
+    }
+    HttpResponse res = error_response(
+        405, head.method + " is not allowed on " + head.path + " (allowed: " + allow + ")");
+    res.set_header("Allow", allow);
+    return res;
+  }
+  if (!route->open && !o.api_key.empty()) {
+    auto token = bearer_token(head.get_header_value("Authorization"));
+    if (!token || !same_secret(*token, o.api_key)) {
+      return error(unauthorized("missing or wrong API key: send 'Authorization: Bearer KEY'"));
+    }
+  }
+  if (head.method == "POST" && !is_json_media_type(head.get_header_value("Content-Type"))) {
+    return error_response(415, "the body must be JSON sent with 'Content-Type: application/json'");
+  }
+  if (st_.stopping) return error(unavailable("the server is shutting down"));
+  return std::nullopt;
+}
+
+void ServerGate::handle(const HttpRequest& req, HttpResponse& res) {
+  const Route* route = st_.http.find(req.method, req.path, nullptr);
+  if (!route) {
+    send_error(res, not_found("no route for " + req.method + " " + req.path));
+    return;
+  }
+  route->handler(req, res);
+}
+
+void ServerGate::decorate(const HttpRequest& req, HttpResponse& res) {
+  const std::string origin = req.get_header_value("Origin");
+  if (origin.empty() || !origin_allowed(origin, st_.opts.cors_origins)) return;
+  res.set_header("Access-Control-Allow-Origin", origin);
+  res.set_header("Vary", "Origin");
+}
+
+void ServerGate::on_status(int status) {
+  if (status >= 400) st_.metrics.http_status(status);
+}
+
+}  // namespace qwen3::server
