@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
 # Builds llama.cpp's llama-bench natively (AVX2, OpenMP) from the release source that
 # node-llama-cpp@3.21.1 ships as a git bundle, in a scratch folder outside the repo.
-# Idempotent: reuses an existing build. Prints the path of llama-bench on stdout.
-# Usage: bench/build_llamacpp.sh [--jobs N]
+# Idempotent: reuses an existing build. Prints the path of llama-bench on stdout (with
+# --server: of llama-server, built from the same source for server comparisons).
+# Usage: bench/build_llamacpp.sh [--jobs N] [--server]
 set -euo pipefail
 
 JOBS=2
-if [[ "${1:-}" == "--jobs" ]]; then JOBS="$2"; fi
+TARGET=llama-bench
+while (($#)); do
+  case "$1" in
+    --jobs) JOBS="$2"; shift 2 ;;
+    --server) TARGET=llama-server; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
 ROOT="${QWEN3_BENCH_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/qwen3-bench}"
 PKG="node-llama-cpp@3.21.1"
-BIN="$ROOT/llama.cpp/build/bin/llama-bench"
+BIN="$ROOT/llama.cpp/build/bin/$TARGET"
 
 if [[ -x "$BIN" ]]; then
   echo "$BIN"
@@ -28,7 +36,7 @@ if [[ ! -d llama.cpp/.git ]]; then
   git clone --quiet node_modules/node-llama-cpp/llama/gitRelease.bundle llama.cpp >&2
 fi
 cmake -S llama.cpp -B llama.cpp/build -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON \
-  -DGGML_OPENMP=ON -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_TESTS=OFF \
+  -DGGML_OPENMP=ON -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TESTS=OFF \
   -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_CURL=OFF >&2
-cmake --build llama.cpp/build -j"$JOBS" --target llama-bench >&2
+cmake --build llama.cpp/build -j"$JOBS" --target "$TARGET" >&2
 echo "$BIN"
