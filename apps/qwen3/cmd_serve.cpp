@@ -44,7 +44,9 @@ Registrar reg(
            ->check(CLI::PositiveNumber);
        app.add_option("-t,--threads", o->s.n_threads, "CPU threads (default: physical cores)")
            ->check(CLI::PositiveNumber);
-       app.add_option("--alias", o->s.model_name, "Model id shown to clients (default: file name)");
+       app.add_option("--alias", o->s.aliases,
+                      "Model id shown to clients (default: file name); repeat it for more ids "
+                      "that requests may name in \"model\" (others get 404)");
        app.add_option("--device", o->s.device, "CPU, NPU, GPU or AUTO (default CPU)");
        // Test-only: replay a fixed reply instead of running a model (-m is then a tokenizer).
        add_quantize_option(app, o->quantize);
@@ -53,6 +55,7 @@ Registrar reg(
        app.add_option("--replay-delay-ms", o->replay_delay_ms, "Delay per token (testing)")
            ->group("");
        return [o]() -> int {
+         if (!o->s.aliases.empty()) o->s.model_name = o->s.aliases.front();
          if (!o->backend.empty()) {
            if (o->backend == "replay") engine::register_replay_backend();
            o->s.properties["backend"] = o->backend;
