@@ -10,6 +10,7 @@
 #include "command.h"
 #include "engine/replay_backend.h"
 #include "quantize_option.h"
+#include "server/memory.h"
 #include "server/server.h"
 
 namespace qwen3::cli {
@@ -65,6 +66,7 @@ Registrar reg(
          if (o->replay_delay_ms > 0) {
            o->s.properties["replay_delay_ms"] = std::to_string(o->replay_delay_ms);
          }
+         server::bound_allocator_retention();
          server::Server srv(o->s);
          srv.bind();
          // Ctrl-C / SIGTERM: a thread waits for the signal and stops the server cleanly
