@@ -127,19 +127,4 @@ ojson parse_json(std::string_view text, const JsonLimits& limits) {
   return root;
 }
 
-std::size_t json_depth(const ojson& value) {
-  std::size_t deepest = 0;
-  std::vector<std::pair<const ojson*, std::size_t>> todo{{&value, 0}};
-  while (!todo.empty()) {
-    auto [v, depth] = todo.back();
-    todo.pop_back();
-    if (!v->is_structured()) continue;
-    deepest = std::max(deepest, depth + 1);
-    for (const auto& child : *v) {
-      if (child.is_structured()) todo.emplace_back(&child, depth + 1);
-    }
-  }
-  return deepest;
-}
-
 }  // namespace qwen3::text

@@ -41,7 +41,4 @@ class JsonError : public std::invalid_argument {
 // out of range", or "JSON nesting is deeper than the limit of 64 levels".
 nlohmann::ordered_json parse_json(std::string_view text, const JsonLimits& limits = {});
 
-// The nesting depth of `value` (0 for a scalar), without recursion.
-std::size_t json_depth(const nlohmann::ordered_json& value);
-
 }  // namespace qwen3::text
