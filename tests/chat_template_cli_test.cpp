@@ -139,6 +139,30 @@ TEST(TemplateCli, BadInputExitsTwoWithOneLine) {
   one_line_error(run("parse-output -m /nonexistent/model", "x"));
 }
 
+// 50,000 levels of nesting (which used to overflow the stack in tojson) are refused with
+// one line naming the depth limit, in the messages file and in the tools file.
+TEST(TemplateCli, DeepJsonIsAClearError) {
+  const std::string deep = std::string(50000, '[') + std::string(50000, ']');
+  const std::string args =
+      R"([{"role":"assistant","content":"","tool_calls":[{"function":{"name":"f","arguments":)" +
+      deep + "}}]}]";
+  const std::string tools =
+      R"([{"type":"function","function":{"name":"f","parameters":)" + deep + "}}]";
+  const std::string user = R"([{"role":"user","content":"x"}])";
+  for (const std::string& cmd :
+       {"template -m " + kModel + " --messages " + write_file("deep_args.json", args),
+        "template -m " + kModel + " --messages " + write_file("user.json", user) + " --tools " +
+            write_file("deep_tools.json", tools)}) {
+    SCOPED_TRACE(cmd);
+    Result r = run(cmd);
+    EXPECT_EQ(r.status, 2);
+    EXPECT_TRUE(r.out.empty());
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find("nesting is deeper than the limit of 64 levels"), std::string::npos)
+        << r.err;
+  }
+}
+
 TEST(ParseOutputCli, StructuredMessage) {
   auto r = run("parse-output -m " + kModel,
                "<think>\nplan\n</think>\n\nCalling.\n<tool_call>\n{\"name\": \"get\", "

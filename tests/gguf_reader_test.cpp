@@ -200,7 +200,27 @@ TEST(GgufReader, NamesEachCorruptedField) {
   expect_error(with([&](Bytes& f) { f.poke<uint64_t>(L.tensor_offset, 32); }), "overlaps");
   expect_error(with([&](Bytes& f) { f.poke<uint64_t>(L.tensor_offset, 1ull << 40); }),
                "outside the data section");
-  expect_error(with([&](Bytes& f) { f.b.resize(f.b.size() - 1); }), "outside the data section");
+  expect_error(with([&](Bytes& f) { f.b.resize(f.b.size() - 1); }), "incomplete download?");
+}
+
+// A download cut short says so, with the file's end and the end its tensors need.
+TEST(GgufReader, TruncatedTensorDataSaysIncompleteDownload) {
+  Layout L;
+  const Bytes good = build_valid(&L);
+  const size_t full = good.b.size();
+  for (size_t cut : {size_t{1}, size_t{34}, size_t{35}, size_t{98}, size_t{100}}) {
+    Bytes f = good;
+    f.b.resize(full - cut);
+    try {
+      parse(f);
+      ADD_FAILURE() << "no error for a file cut by " << cut << " bytes";
+    } catch (const GgufError& e) {
+      const std::string want = "file ends at byte " + std::to_string(full - cut) +
+                               " but tensor data needs " + std::to_string(full) +
+                               ": incomplete download?";
+      EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(GgufReader, EveryTruncationIsAnError) {

@@ -202,6 +202,49 @@ TEST(Sampler, GreedyIsArgmaxAfterPenalties) {
   for (int i = 0; i < 10; ++i) EXPECT_EQ(s1.sample(logits.data(), 4), 1);
 }
 
+// logit_bias is added before penalties and sampling: -100 bans, a positive bias shifts the
+// distribution exactly by exp(bias / T); the config carries it to the sampler.
+TEST(Sampler, LogitBiasIsAddedBeforePenaltiesAndSampling) {
+  std::vector<float> logits = {1.0f, 5.0f, 4.0f, -2.0f};
+  SamplerParams p;
+  p.temperature = 0.0f;
+  p.logit_bias = {{1, -100.0f}};
+  Sampler greedy(p);
+  EXPECT_EQ(greedy.sample(logits.data(), 4), 2);
+  p.logit_bias = {{3, 7.5f}, {99, 100.0f}};  // ids beyond the logits are ignored here
+  Sampler up(p);
+  EXPECT_EQ(up.sample(logits.data(), 4), 3);
+
+  p.temperature = 2.0f;
+  p.logit_bias = {{0, 2.0f}};
+  Sampler s(p);
+  const auto dist = s.distribution(logits.data(), 4);
+  std::vector<double> want = {std::exp(3.0 / 2), std::exp(5.0 / 2), std::exp(4.0 / 2),
+                              std::exp(-2.0 / 2)};
+  double sum = want[0] + want[1] + want[2] + want[3];
+  ASSERT_EQ(dist.size(), 4u);
+  for (const auto& [id, prob] : dist) EXPECT_NEAR(prob, want[static_cast<size_t>(id)] / sum, 1e-6);
+
+  // Penalties see the biased logit: (5 - 1) / 2 = 2 < 4.
+  SamplerParams pen;
+  pen.temperature = 0.0f;
+  pen.repetition_penalty = 2.0f;
+  pen.logit_bias = {{1, -1.0f}};
+  Sampler sp(pen);
+  sp.accept(1);
+  EXPECT_EQ(sp.sample(logits.data(), 4), 2);
+
+  GenerationConfig c;
+  c.temperature = 0.0f;
+  c.logit_bias = {{2, 50.0f}};
+  EXPECT_NO_THROW(c.validate());
+  EXPECT_EQ(Sampler(SamplerParams::from(c)).sample(logits.data(), 4), 2);
+  c.logit_bias = {{2, 100.5f}};
+  EXPECT_THROW(c.validate(), std::invalid_argument);
+  c.logit_bias = {{-1, 1.0f}};
+  EXPECT_THROW(c.validate(), std::invalid_argument);
+}
+
 TEST(Sampler, PenaltyWindowForgetsOldTokens) {
   std::vector<float> logits = {3.0f, 2.0f};
   SamplerParams p;

@@ -10,6 +10,7 @@
 #include "command.h"
 #include "engine/replay_backend.h"
 #include "quantize_option.h"
+#include "server/memory.h"
 #include "server/server.h"
 
 namespace qwen3::cli {
@@ -45,7 +46,9 @@ Registrar reg(
            ->check(CLI::PositiveNumber);
        app.add_option("-t,--threads", o->s.n_threads, "CPU threads (default: physical cores)")
            ->check(CLI::PositiveNumber);
-       app.add_option("--alias", o->s.model_name, "Model id shown to clients (default: file name)");
+       app.add_option("--alias", o->s.aliases,
+                      "Model id shown to clients (default: file name); repeat it for more ids "
+                      "that requests may name in \"model\" (others get 404)");
        app.add_option("--device", o->s.device, "CPU, NPU, GPU or AUTO (default CPU)");
        app.add_flag("--special-in-content", o->special_in_content,
                     "UNSAFE: parse special-token text (<|im_end|>, <|im_start|>, ...) in "
@@ -77,6 +80,7 @@ Registrar reg(
        app.add_option("--replay-delay-ms", o->replay_delay_ms, "Delay per token (testing)")
            ->group("");
        return [o]() -> int {
+         if (!o->s.aliases.empty()) o->s.model_name = o->s.aliases.front();
          if (!o->backend.empty()) {
            if (o->backend == "replay") engine::register_replay_backend();
            o->s.properties["backend"] = o->backend;
@@ -87,6 +91,7 @@ Registrar reg(
          if (o->replay_delay_ms > 0) {
            o->s.properties["replay_delay_ms"] = std::to_string(o->replay_delay_ms);
          }
+         server::bound_allocator_retention();
          server::Server srv(o->s);
          srv.bind();
          // Ctrl-C / SIGTERM: a thread waits for the signal and stops the server cleanly

@@ -4,10 +4,12 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <stdexcept>
 
 #include "command.h"
 #include "text/chat_template.h"
+#include "text/json_limits.h"
 #include "text/tokenizer.h"
 
 namespace qwen3::cli {
@@ -24,14 +26,20 @@ struct Opts {
   bool no_generation_prompt = false;
 };
 
-// ordered_json keeps the key order of tool schemas, which the prompt reproduces.
+// ordered_json keeps the key order of tool schemas, which the prompt reproduces. The
+// server's depth limit applies (nothing renders deeper JSON); sizes are the file's own.
 ojson read_json(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::invalid_argument("cannot open " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  text::JsonLimits limits;
+  limits.max_string_bytes = limits.max_array_items = limits.max_object_members = limits.max_values =
+      static_cast<std::size_t>(-1);
   try {
-    return ojson::parse(in);
-  } catch (const ojson::exception& e) {
-    throw std::invalid_argument(path + " is not valid JSON: " + e.what());
+    return text::parse_json(text.str(), limits);
+  } catch (const text::JsonError& e) {
+    throw std::invalid_argument(path + ": " + e.what());
   }
 }
 

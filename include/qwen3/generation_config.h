@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,11 @@ struct GenerationConfig {
   float presence_penalty = 0.0f;    // model card: 0..2 against endless repetition
   float frequency_penalty = 0.0f;
   int penalty_last_n = 64;
+
+  // Added to a token's logit before penalties and sampling (OpenAI's logit_bias): token id
+  // -> bias in [-100, 100]; -100 in effect bans the token, 100 forces it. Ids must lie in
+  // the tokenizer's vocabulary (generate() throws std::invalid_argument otherwise).
+  std::map<std::int32_t, float> logit_bias;
 
   // Seed of the sampler's std::mt19937_64; unset = a fresh random seed per call.
   std::optional<std::uint64_t> seed;

@@ -31,6 +31,12 @@ void GenerationConfig::validate() const {
         "frequency_penalty must be in [-2, 2]");
   check(penalty_last_n >= -1, "penalty_last_n must be >= -1 (-1 = whole context)");
   for (const auto& s : stop) check(!s.empty(), "stop strings must not be empty");
+  for (const auto& [id, bias] : logit_bias) {
+    check(id >= 0, "logit_bias token ids must be >= 0, got " + std::to_string(id));
+    check(finite(bias) && std::fabs(bias) <= 100.0f,
+          "logit_bias values must be in [-100, 100], got " + std::to_string(bias) + " for token " +
+              std::to_string(id));
+  }
 }
 
 GenerationConfig GenerationConfig::qwen3_defaults(bool thinking) {

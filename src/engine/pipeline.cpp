@@ -18,6 +18,7 @@
 #include "engine/sampler.h"
 #include "model/hf_model_loader.h"
 #include "text/chat_template.h"
+#include "text/json_limits.h"
 #include "text/tokenizer.h"
 
 namespace qwen3 {
@@ -55,11 +56,11 @@ std::string upper(std::string s) {
 bool thinking_of(const GenerationConfig& cfg, const ChatHistory* history) {
   if (cfg.enable_thinking) return *cfg.enable_thinking;
   if (history && !history->extra_context_json.empty()) {
-    nlohmann::json extra;
+    nlohmann::ordered_json extra;
     try {
-      extra = nlohmann::json::parse(history->extra_context_json);
-    } catch (const std::exception& e) {
-      throw std::invalid_argument(std::string("extra_context_json is not valid JSON: ") + e.what());
+      extra = text::parse_json(history->extra_context_json);
+    } catch (const text::JsonError& e) {
+      throw std::invalid_argument(std::string("extra_context_json: ") + e.what());
     }
     if (!extra.is_object()) throw std::invalid_argument("extra_context_json must be a JSON object");
     if (auto it = extra.find("enable_thinking"); it != extra.end()) {
@@ -213,6 +214,13 @@ Pipeline& Pipeline::operator=(Pipeline&&) noexcept = default;
 DecodedResult Pipeline::Impl::run(const engine::BuiltPrompt& prompt,
                                   const GenerationConfig& resolved, StreamerBase* streamer,
                                   Clock::time_point call_start) {
+  for (const auto& [id, bias] : resolved.logit_bias) {
+    if (id >= tok().n_vocab()) {
+      throw std::invalid_argument("'logit_bias' names token " + std::to_string(id) +
+                                  ", outside the vocabulary of " +
+                                  std::to_string(tok().n_vocab()) + " tokens");
+    }
+  }
   engine::ReplyAssembler reply(tok(), prompt.starts_in_reasoning, resolved.stop, streamer);
   DecodedResult r;
   r.prompt_tokens = prompt.ids.size();

@@ -18,6 +18,7 @@ SamplerParams SamplerParams::from(const GenerationConfig& c) {
   p.presence_penalty = c.presence_penalty;
   p.frequency_penalty = c.frequency_penalty;
   p.penalty_last_n = c.penalty_last_n;
+  p.logit_bias.assign(c.logit_bias.begin(), c.logit_bias.end());
   if (c.seed) {
     p.seed = *c.seed;
   } else {
@@ -72,14 +73,17 @@ std::vector<float> Sampler::penalized(const float* logits, int n_vocab) const {
 
 void Sampler::build(const float* logits, int n_vocab) {
   if (n_vocab <= 0) throw std::invalid_argument("sampler: empty logits");
-  // Penalties touch at most penalty_last_n tokens: patch a copy instead of looking every
-  // token up in the counts.
+  // The bias and penalties touch a few tokens: patch a copy instead of looking every
+  // token up.
   const float* src = logits;
-  if (penalties_on()) {
+  if (penalties_on() || !p_.logit_bias.empty()) {
     scratch_.assign(logits, logits + n_vocab);
-    for (const auto& kv : counts_)
-      if (kv.first >= 0 && kv.first < n_vocab)
-        scratch_[kv.first] = penalize(kv.first, logits[kv.first]);
+    for (const auto& [id, bias] : p_.logit_bias)
+      if (id >= 0 && id < n_vocab) scratch_[id] += bias;
+    if (penalties_on())
+      for (const auto& kv : counts_)
+        if (kv.first >= 0 && kv.first < n_vocab)
+          scratch_[kv.first] = penalize(kv.first, scratch_[kv.first]);
     src = scratch_.data();
   }
   auto value = [src](std::int32_t i) { return src[i]; };

@@ -2,6 +2,8 @@
 // seeded draw (or argmax when greedy).
 //
 // Order (as Hugging Face / vLLM, which the Qwen3 model-card values were tuned for):
+//   0. logit_bias added to the logits it names (OpenAI semantics, as llama.cpp: before
+//      penalties),
 //   1. penalties (llama.cpp semantics) on the last `penalty_last_n` accepted tokens:
 //      a token seen c > 0 times: l = (l > 0 ? l / repetition : l * repetition)
 //                                    - c * frequency - presence
@@ -33,6 +35,7 @@ struct SamplerParams {
   float presence_penalty = 0.0f;
   float frequency_penalty = 0.0f;
   int penalty_last_n = 64;  // -1 = every accepted token, 0 = no penalties
+  std::vector<std::pair<std::int32_t, float>> logit_bias;  // token id -> added to its logit
   std::uint64_t seed = 0;
 
   // From a resolved config (every sampling optional set); an unset seed draws one from

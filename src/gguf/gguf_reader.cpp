@@ -339,15 +339,37 @@ void GgufFile::Impl::parse() {
   // The data section starts at the next multiple of the alignment.
   size_t data_start = c.pos;
   if (data_start % alignment) data_start += alignment - data_start % alignment;
-  if (!tensors.empty() && data_start > size)
-    fail("data section start " + std::to_string(data_start) + " is past the end of the file",
-         c.pos);
-  size_t data_size = data_start <= size ? size - data_start : 0;
 
   std::vector<size_t> order(tensors.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(),
             [&](size_t a, size_t b) { return tensors[a].offset < tensors[b].offset; });
+
+  // Tensors packed one after the other (as every writer lays them out) that run past the
+  // end of the file: the file was cut short, most likely by an interrupted download.
+  {
+    bool packed = true;
+    uint64_t end = 0;
+    for (size_t i : order) {
+      const TensorInfo& ti = tensors[i];
+      uint64_t expect = end % alignment ? end + alignment - end % alignment : end;
+      if (ti.offset != expect || ti.nbytes > (uint64_t{1} << 56)) {
+        packed = false;
+        break;
+      }
+      end = ti.offset + ti.nbytes;
+    }
+    if (packed && !tensors.empty() && data_start + end > size)
+      fail("file ends at byte " + std::to_string(size) + " but tensor data needs " +
+               std::to_string(data_start + end) + ": incomplete download?",
+           size);
+  }
+
+  if (!tensors.empty() && data_start > size)
+    fail("data section start " + std::to_string(data_start) + " is past the end of the file",
+         c.pos);
+  size_t data_size = data_start <= size ? size - data_start : 0;
+
   uint64_t prev_end = 0;
   const TensorInfo* prev = nullptr;
   for (size_t i : order) {

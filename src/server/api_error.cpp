@@ -18,6 +18,10 @@ ApiError not_found(const std::string& message) {
   return ApiError(404, "not_found_error", "not_found", message);
 }
 
+ApiError model_not_found(const std::string& message) {
+  return ApiError(404, "invalid_request_error", "model_not_found", message, "model");
+}
+
 ApiError unauthorized(const std::string& message) {
   return ApiError(401, "authentication_error", "invalid_api_key", message);
 }

@@ -37,6 +37,8 @@ class ApiError : public std::runtime_error {
 ApiError invalid_request(const std::string& message, const std::string& param = {},
                          const std::string& code = "invalid_value");
 ApiError not_found(const std::string& message);
+// 404 model_not_found: the request's "model" is not the one this server serves.
+ApiError model_not_found(const std::string& message);
 ApiError unauthorized(const std::string& message);
 ApiError payload_too_large(std::size_t limit);
 ApiError unavailable(const std::string& message);  // 503, e.g. loading or queue full

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "server/api_error.h"
+#include "server/request_limits.h"
 #include "server/requests.h"
 #include "text/chat_message.h"
 #include "text/tojson.h"
@@ -39,6 +40,12 @@ std::vector<ChatMessage> parse_messages(const JsonFields& f) {
   if (messages.empty()) {
     throw invalid_request("'messages' must hold at least one message", "messages");
   }
+  if (messages.size() > limits::kMaxMessages) {
+    throw invalid_request("'messages' holds " + std::to_string(messages.size()) +
+                              " messages, more than the limit of " +
+                              std::to_string(limits::kMaxMessages),
+                          "messages", "limit_exceeded");
+  }
   for (std::size_t i = 0; i < messages.size(); ++i) {
     Json& m = messages[i];
     if (!m.is_object()) {
@@ -66,6 +73,11 @@ std::vector<ChatMessage> parse_messages(const JsonFields& f) {
 Json parse_tools(const JsonFields& f) {
   const Json* tools = f.array("tools");
   if (!tools) return Json::array();
+  if (tools->size() > limits::kMaxTools) {
+    throw invalid_request("'tools' holds " + std::to_string(tools->size()) +
+                              " tools, more than the limit of " + std::to_string(limits::kMaxTools),
+                          "tools", "limit_exceeded");
+  }
   for (std::size_t i = 0; i < tools->size(); ++i) {
     const Json& t = (*tools)[i];
     std::string where = "tools[" + std::to_string(i) + "]";

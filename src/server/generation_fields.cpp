@@ -1,11 +1,58 @@
 // The request fields that become a GenerationConfig (both /v1/chat/completions and
 // /v1/completions), with OpenAI's names and llama.cpp's extensions.
+#include <cmath>
 #include <stdexcept>
 
 #include "server/api_error.h"
+#include "server/request_limits.h"
 #include "server/requests.h"
 
 namespace qwen3::server {
+namespace {
+
+// logit_bias: {"<token id>": bias in [-100, 100], ...}. Ids beyond the vocabulary are
+// refused by the pipeline, which knows it.
+void parse_logit_bias(const JsonFields& f, GenerationConfig& c) {
+  const Json* lb = f.object("logit_bias");
+  if (!lb) return;
+  const std::string field = f.name("logit_bias");
+  if (lb->size() > limits::kMaxLogitBias) {
+    throw invalid_request("'" + field + "' holds " + std::to_string(lb->size()) +
+                              " entries, more than the limit of " +
+                              std::to_string(limits::kMaxLogitBias),
+                          field, "limit_exceeded");
+  }
+  for (auto it = lb->begin(); it != lb->end(); ++it) {
+    const std::string& key = it.key();
+    bool id_ok = !key.empty() && key.size() <= 10 && (key == "0" || key[0] != '0');
+    for (char ch : key) id_ok = id_ok && ch >= '0' && ch <= '9';
+    if (!id_ok || std::stoll(key) > INT32_MAX) {
+      throw invalid_request(
+          "'" + field + "' keys must be token ids (decimal strings), got " + Json(key).dump(),
+          field);
+    }
+    const Json& v = it.value();
+    if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < -100.0 ||
+        v.get<double>() > 100.0) {
+      throw invalid_request(
+          "'" + field + "[\"" + key + "\"]' must be a number between -100 and 100, got " + v.dump(),
+          field);
+    }
+    c.logit_bias[static_cast<std::int32_t>(std::stoll(key))] = v.get<float>();
+  }
+}
+
+}  // namespace
+
+void check_model(const std::string& model, const std::string& served_id,
+                 const std::vector<std::string>& aliases) {
+  if (model.empty() || model == served_id) return;
+  for (const auto& a : aliases) {
+    if (model == a) return;
+  }
+  throw model_not_found("the model " + Json(model).dump() +
+                        " does not exist here; this server serves " + Json(served_id).dump());
+}
 
 void parse_generation_fields(const JsonFields& f, std::size_t max_context, GenerationConfig& c,
                              bool& max_tokens_given) {
@@ -50,6 +97,7 @@ void parse_generation_fields(const JsonFields& f, std::size_t max_context, Gener
     c.stop = *v;
   }
   if (auto v = f.boolean("ignore_eos")) c.ignore_eos = *v;
+  parse_logit_bias(f, c);
 
   if (auto n = f.integer("n", 1, INT32_MAX); n && *n != 1) {
     throw invalid_request("only n = 1 is supported", "n", "unsupported_value");

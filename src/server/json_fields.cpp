@@ -3,6 +3,8 @@
 #include <cmath>
 
 #include "server/api_error.h"
+#include "server/request_limits.h"
+#include "text/json_limits.h"
 
 namespace qwen3::server {
 
@@ -121,17 +123,18 @@ const Json* JsonFields::array(const char* key) const {
 }
 
 Json parse_json_object(const std::string& body) {
-  Json j = Json::parse(body, nullptr, false);
-  if (j.is_discarded()) {
-    // Parse again with exceptions on to say where the body went wrong.
-    std::string detail;
-    try {
-      Json again = Json::parse(body);
-      (void)again;
-    } catch (const nlohmann::json::parse_error& e) {
-      detail = std::string(": byte ") + std::to_string(e.byte);
+  Json j;
+  try {
+    j = text::parse_json(body, limits::kJson);
+  } catch (const text::JsonError& e) {
+    switch (e.kind()) {
+      case text::JsonError::Kind::kSyntax:
+        throw invalid_request(std::string("request body is ") + e.what(), {}, "invalid_json");
+      case text::JsonError::Kind::kNumberOverflow:
+        throw invalid_request(std::string("request body: ") + e.what(), {}, "invalid_value");
+      case text::JsonError::Kind::kLimit:
+        throw invalid_request(std::string("request body: ") + e.what(), {}, "limit_exceeded");
     }
-    throw invalid_request("request body is not valid JSON" + detail, {}, "invalid_json");
   }
   if (!j.is_object()) {
     throw invalid_request("request body must be a JSON object, got " + std::string(j.type_name()),

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "qwen3/chat.h"
 #include "qwen3/generation_config.h"
@@ -44,6 +45,11 @@ struct CompletionRequest {
 // max_context bounds max_tokens (a request can never generate more than the context).
 ChatRequest parse_chat_request(const Json& body, std::size_t max_context);
 CompletionRequest parse_completion_request(const Json& body, std::size_t max_context);
+
+// 404 model_not_found unless `model` is empty (not given: accepted, as OpenAI-compatible
+// servers do), the served id or one of its aliases.
+void check_model(const std::string& model, const std::string& served_id,
+                 const std::vector<std::string>& aliases);
 
 // The sampling / length / stop fields shared by both endpoints.
 void parse_generation_fields(const JsonFields& f, std::size_t max_context, GenerationConfig& c,

@@ -190,6 +190,7 @@ void chat_completions(ServerState& st, const HttpRequest& req, HttpResponse& res
   Json body = request_json(st, req);
   st.slots();  // 503 while loading, before any parsing that needs the context size
   ChatRequest r = parse_chat_request(body, st.n_ctx);
+  check_model(r.model, st.opts.model_name, st.opts.aliases);
   if (!r.max_tokens_given) r.config.max_new_tokens = default_max_tokens(st);
   Call call{Api::kChat,
             {new_response_id("chatcmpl"), st.opts.model_name, unix_time_now()},
@@ -206,6 +207,7 @@ void completions(ServerState& st, const HttpRequest& req, HttpResponse& res) {
   Json body = request_json(st, req);
   Scheduler& slots = st.slots();
   CompletionRequest r = parse_completion_request(body, st.n_ctx);
+  check_model(r.model, st.opts.model_name, st.opts.aliases);
   if (!r.prompt_ids.empty()) {
     try {
       r.prompt = slots.pipeline().decode(r.prompt_ids);

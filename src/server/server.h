@@ -15,6 +15,7 @@ namespace qwen3::server {
 struct ServerOptions {
   std::string model_path;
   std::string model_name;  // id in /v1/models and responses; default: the file name
+  std::vector<std::string> aliases;  // more ids a request's "model" may name (--alias)
   std::string device = "CPU";
   std::string host = "127.0.0.1";
   int port = 8080;             // 0 = any free port (see Server::port())

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "text/json_limits.h"
 #include "text/tojson.h"
 #include "text/utf8.h"
 
@@ -290,18 +291,18 @@ RenderedChat render_chat_marked(const qwen3::ChatHistory& history, const Templat
   ojson tools;
   if (!history.tools_json.empty()) {
     try {
-      tools = ojson::parse(history.tools_json);
-    } catch (const ojson::parse_error& e) {
-      throw std::invalid_argument(std::string("tools_json is not valid JSON: ") + e.what());
+      tools = parse_json(history.tools_json);
+    } catch (const JsonError& e) {
+      throw std::invalid_argument(std::string("tools_json: ") + e.what());
     }
   }
   TemplateOptions opt = options;
   if (!history.extra_context_json.empty()) {
     ojson extra;
     try {
-      extra = ojson::parse(history.extra_context_json);
-    } catch (const ojson::parse_error& e) {
-      throw std::invalid_argument(std::string("extra_context_json is not valid JSON: ") + e.what());
+      extra = parse_json(history.extra_context_json);
+    } catch (const JsonError& e) {
+      throw std::invalid_argument(std::string("extra_context_json: ") + e.what());
     }
     if (!extra.is_object()) throw std::invalid_argument("extra_context_json must be an object");
     if (auto it = extra.find("enable_thinking"); it != extra.end() && it->is_boolean()) {

@@ -31,43 +31,18 @@ bool is_array_index(const std::string& k, uint64_t* value) {
   return true;
 }
 
-void write(const nlohmann::ordered_json& v, std::string& out);
+using ojson = nlohmann::ordered_json;
 
-void write_object(const nlohmann::ordered_json& v, std::string& out) {
-  std::vector<std::pair<uint64_t, const std::string*>> index_keys;
-  std::vector<const std::string*> other_keys;
-  for (auto it = v.begin(); it != v.end(); ++it) {
-    uint64_t idx = 0;
-    if (is_array_index(it.key(), &idx)) {
-      index_keys.emplace_back(idx, &it.key());
-    } else {
-      other_keys.push_back(&it.key());
-    }
-  }
-  std::sort(index_keys.begin(), index_keys.end());
-  out += '{';
-  bool first = true;
-  auto emit = [&](const std::string& key) {
-    if (!first) out += ", ";
-    first = false;
-    out += js_string_literal(key);
-    out += ": ";
-    write(v.at(key), out);
-  };
-  for (const auto& [idx, key] : index_keys) emit(*key);
-  for (const std::string* key : other_keys) emit(*key);
-  out += '}';
-}
-
-void write(const nlohmann::ordered_json& v, std::string& out) {
-  using T = nlohmann::ordered_json::value_t;
+// A scalar's text; false for arrays and objects.
+bool write_scalar(const ojson& v, std::string& out) {
+  using T = ojson::value_t;
   switch (v.type()) {
     case T::null:
       out += "null";
-      return;
+      return true;
     case T::boolean:
       out += v.get<bool>() ? "true" : "false";
-      return;
+      return true;
     case T::number_integer: {
       int64_t i = v.get<int64_t>();
       if (std::fabs(static_cast<double>(i)) <= kMaxSafeInteger) {
@@ -75,7 +50,7 @@ void write(const nlohmann::ordered_json& v, std::string& out) {
       } else {
         out += js_number(static_cast<double>(i));
       }
-      return;
+      return true;
     }
     case T::number_unsigned: {
       uint64_t u = v.get<uint64_t>();
@@ -84,30 +59,75 @@ void write(const nlohmann::ordered_json& v, std::string& out) {
       } else {
         out += js_number(static_cast<double>(u));
       }
-      return;
+      return true;
     }
     case T::number_float:
       out += js_number(v.get<double>());
-      return;
+      return true;
     case T::string:
       out += js_string_literal(v.get_ref<const std::string&>());
-      return;
-    case T::array: {
-      out += '[';
-      bool first = true;
-      for (const auto& e : v) {
-        if (!first) out += ", ";
-        first = false;
-        write(e, out);
-      }
-      out += ']';
-      return;
-    }
+      return true;
+    case T::array:
     case T::object:
-      write_object(v, out);
-      return;
+      return false;
     default:
       throw std::invalid_argument("tojson: value has no JSON form (binary or discarded)");
+  }
+}
+
+// An open array or object: its members in output order (an array's keys are null) and
+// the next one to write.
+struct Frame {
+  std::vector<std::pair<const std::string*, const ojson*>> members;
+  std::size_t next = 0;
+  bool object = false;
+};
+
+// Opens `v`: writes its bracket and lists its members (objects in JavaScript key order).
+Frame open(const ojson& v, std::string& out) {
+  Frame f;
+  f.object = v.is_object();
+  out += f.object ? '{' : '[';
+  if (!f.object) {
+    f.members.reserve(v.size());
+    for (const auto& e : v) f.members.emplace_back(nullptr, &e);
+    return f;
+  }
+  std::vector<std::pair<uint64_t, std::pair<const std::string*, const ojson*>>> index_keys;
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    uint64_t idx = 0;
+    if (is_array_index(it.key(), &idx)) index_keys.push_back({idx, {&it.key(), &it.value()}});
+  }
+  std::sort(index_keys.begin(), index_keys.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  f.members.reserve(v.size());
+  for (const auto& k : index_keys) f.members.push_back(k.second);
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    uint64_t idx = 0;
+    if (!is_array_index(it.key(), &idx)) f.members.emplace_back(&it.key(), &it.value());
+  }
+  return f;
+}
+
+// Depth-first with an explicit stack: nesting depth costs heap, not call stack.
+void write(const ojson& root, std::string& out) {
+  if (write_scalar(root, out)) return;
+  std::vector<Frame> stack;
+  stack.push_back(open(root, out));
+  while (!stack.empty()) {
+    Frame& f = stack.back();
+    if (f.next == f.members.size()) {
+      out += f.object ? '}' : ']';
+      stack.pop_back();
+      continue;
+    }
+    const auto [key, value] = f.members[f.next];
+    if (f.next++ > 0) out += ", ";
+    if (key) {
+      out += js_string_literal(*key);
+      out += ": ";
+    }
+    if (!write_scalar(*value, out)) stack.push_back(open(*value, out));  // f may dangle now
   }
 }
 

@@ -2,13 +2,21 @@
 
 #include <nlohmann/json.hpp>
 
+#include "text/json_limits.h"
+
 namespace qwen3::text {
 
 std::optional<qwen3::ToolCall> parse_tool_call(std::string_view body) {
-  // ordered_json keeps the model's key order in the arguments it wrote.
-  auto j = nlohmann::ordered_json::parse(body.begin(), body.end(), nullptr,
-                                         /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  // ordered_json keeps the model's key order in the arguments it wrote. The limits keep
+  // a model that writes 50,000 nested brackets from reaching recursive code (dump below):
+  // such a block is shown as text.
+  nlohmann::ordered_json j;
+  try {
+    j = parse_json(body);
+  } catch (const JsonError&) {
+    return std::nullopt;
+  }
+  if (!j.is_object()) return std::nullopt;
   auto name = j.find("name");
   if (name == j.end() || !name->is_string() || name->get_ref<const std::string&>().empty()) {
     return std::nullopt;

@@ -25,13 +25,17 @@ const messages = [{ role: 'system', content: 'Be brief.' }, { role: 'user', cont
 const tools = [{ type: 'function', function: { name: 'get_weather', description: 'Weather in a city',
   parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];
 
+// The served model id (requests naming another model get 404 model_not_found).
+let model = 'x';
+
 async function models() {
   const list = await client.models.list();
   check(list.data.length === 1 && typeof list.data[0].id === 'string', 'models.list has one model');
+  model = list.data[0]?.id ?? model;
 }
 
 async function nonStreaming() {
-  const r = await client.chat.completions.create({ model: 'x', messages, max_tokens: 64, tools: spec.mode === 'tools' ? tools : undefined });
+  const r = await client.chat.completions.create({ model, messages, max_tokens: 64, tools: spec.mode === 'tools' ? tools : undefined });
   const m = r.choices[0].message;
   check(r.object === 'chat.completion', 'object chat.completion');
   check(r.usage.prompt_tokens > 0 && r.usage.completion_tokens > 0, 'usage counts');
@@ -57,7 +61,7 @@ async function nonStreaming() {
 
 async function streaming() {
   const stream = await client.chat.completions.create({
-    model: 'x', messages, max_tokens: 64, stream: true, stream_options: { include_usage: true },
+    model, messages, max_tokens: 64, stream: true, stream_options: { include_usage: true },
     tools: spec.mode === 'tools' ? tools : undefined,
   });
   let content = '', reasoning = '', finish = null, usage = null, chunks = 0;
@@ -94,7 +98,7 @@ async function streaming() {
 
 // The client's own stream accumulator must rebuild the same message.
 async function streamHelper() {
-  const runner = client.chat.completions.stream({ model: 'x', messages, max_tokens: 64, tools: spec.mode === 'tools' ? tools : undefined });
+  const runner = client.chat.completions.stream({ model, messages, max_tokens: 64, tools: spec.mode === 'tools' ? tools : undefined });
   const final = await runner.finalChatCompletion();
   const m = final.choices[0].message;
   if (spec.mode === 'replay') eq(trim(m.content), spec.content, 'stream helper content');
@@ -106,9 +110,9 @@ async function streamHelper() {
 
 async function errors() {
   for (const [what, body] of [
-    ['empty messages', { model: 'x', messages: [] }],
-    ['unknown role', { model: 'x', messages: [{ role: 'wizard', content: 'x' }] }],
-    ['bad temperature', { model: 'x', messages, temperature: 'hot' }],
+    ['empty messages', { model, messages: [] }],
+    ['unknown role', { model, messages: [{ role: 'wizard', content: 'x' }] }],
+    ['bad temperature', { model, messages, temperature: 'hot' }],
   ]) {
     try {
       await client.chat.completions.create(body);
@@ -118,12 +122,18 @@ async function errors() {
       check(typeof e.error?.message === 'string' && e.type === 'invalid_request_error', `${what}: error object`);
     }
   }
+  try {
+    await client.chat.completions.create({ model: 'no-such-model', messages });
+    failures.push('unknown model: no error');
+  } catch (e) {
+    check(e instanceof OpenAI.NotFoundError && e.code === 'model_not_found', `unknown model: 404 model_not_found, got ${e.status} ${e.code}`);
+  }
 }
 
 async function completions() {
-  const r = await client.completions.create({ model: 'x', prompt: 'Once upon a time', max_tokens: 16 });
+  const r = await client.completions.create({ model, prompt: 'Once upon a time', max_tokens: 16 });
   check(r.object === 'text_completion' && typeof r.choices[0].text === 'string', 'text completion');
-  const s = await client.completions.create({ model: 'x', prompt: 'Once upon a time', max_tokens: 8, stream: true });
+  const s = await client.completions.create({ model, prompt: 'Once upon a time', max_tokens: 8, stream: true });
   let n = 0;
   for await (const c of s) if (typeof c.choices[0]?.text === 'string') n++;
   check(n > 0, 'streamed text completion');
@@ -131,7 +141,7 @@ async function completions() {
 
 // Aborting a stream: the server sees the disconnect and frees the slot.
 async function abort() {
-  const stream = await client.chat.completions.create({ model: 'x', messages, max_tokens: 2000, stream: true });
+  const stream = await client.chat.completions.create({ model, messages, max_tokens: 2000, stream: true });
   for await (const chunk of stream) {
     if (chunk.choices[0]?.delta) break;  // leaving the loop aborts the request
   }
