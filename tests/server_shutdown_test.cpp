@@ -223,8 +223,16 @@ TEST(ServerShutdown, ServeCommandExitsInTimeOnSigterm) {
   int port = 0;
   pid_t pid =
       spawn_serve({"serve", "-m", tokenizer_path(), "--backend", "replay", "--replay-file", reply,
-                   "--replay-delay-ms", "40", "--port", "0", "--shutdown-grace", "1"},
+                   "--replay-delay-ms", "40", "--port", "0", "--shutdown-grace", "1", "--alias",
+                   "replay-test"},
                   dir + "/server_shutdown_serve.log", &port);
+  // A failed assertion must not leave the server running (it would hold CTest's pipe).
+  struct KillOnExit {
+    pid_t pid;
+    ~KillOnExit() {
+      if (kill(pid, 0) == 0) kill(pid, SIGKILL);
+    }
+  } guard{pid};
   ASSERT_GT(port, 0);
   httplib::Client c("127.0.0.1", port);
   bool ready = false;
