@@ -116,27 +116,24 @@ void HttpServer::on_accept(error_code ec, tcp::socket socket) {
 }
 
 void HttpServer::stop_accepting() {
-  ctx_.draining = true;
-  net::post(io_, [this] {
-    error_code ignored;
-    acceptor_.close(ignored);
-    accept_retry_.cancel();
-    auto conns = connections_;
-    for (auto& c : conns) {
-      if (auto p = c.second.lock()) p->drain();
-    }
-  });
+  shut(false);
 }
 
 void HttpServer::close_all() {
+  shut(true);
+}
+
+// Closes the listener; then each connection either drains (finishes its running response,
+// no more keep-alive) or is closed at once.
+void HttpServer::shut(bool hard) {
   ctx_.draining = true;
-  net::post(io_, [this] {
+  net::post(io_, [this, hard] {
     error_code ignored;
     acceptor_.close(ignored);
     accept_retry_.cancel();
     auto conns = connections_;
     for (auto& c : conns) {
-      if (auto p = c.second.lock()) p->close();
+      if (auto p = c.second.lock()) hard ? p->close() : p->drain();
     }
   });
 }

@@ -36,6 +36,7 @@ class HttpServer {
   std::size_t busy() const { return pool_.busy(); }  // handlers and streams running
 
  private:
+  void shut(bool hard);  // stop_accepting (drain) or close_all (hard)
   void accept();
   void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
 
