@@ -5,12 +5,14 @@
 # servers alternating per client count so background load hits both alike.
 #
 # Usage: bench/compare_serve.sh [-t THREADS] [--clients "1 2 4 8"] [--type q4_0]
-#                               [--preset 0.6b] [-n TOKENS] [--rounds R] [--qwen3 BIN]
+#                               [--preset 0.6b] [-n TOKENS] [--rounds R] [--prompt-words W]
+#                               [--qwen3 BIN]
+# Each request's prompt is about W plain words (default 100), different per request.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(dirname "$HERE")"
-THREADS=2 CLIENTS="1 2 4 8" TYPE=q4_0 PRESET=0.6b NG=64 ROUNDS=2
+THREADS=2 CLIENTS="1 2 4 8" TYPE=q4_0 PRESET=0.6b NG=64 ROUNDS=2 WORDS=100
 QWEN3="$ROOT/build/qwen3"
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -20,8 +22,9 @@ while [[ $# -gt 0 ]]; do
     --preset) PRESET="$2"; shift 2 ;;
     -n) NG="$2"; shift 2 ;;
     --rounds) ROUNDS="$2"; shift 2 ;;
+    --prompt-words) WORDS="$2"; shift 2 ;;
     --qwen3) QWEN3="$2"; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -53,7 +56,7 @@ run_one() {  # engine clients
   pid=$!
   wait_ready $port || { echo "$engine did not start" >&2; exit 1; }
   node "$HERE/serve_clients.mjs" \
-    "{\"base\":\"http://127.0.0.1:$port\",\"pid\":$pid,\"clients\":$n,\"max_tokens\":$NG,\"rounds\":$ROUNDS}"
+    "{\"base\":\"http://127.0.0.1:$port\",\"pid\":$pid,\"clients\":$n,\"max_tokens\":$NG,\"rounds\":$ROUNDS,\"prompt_words\":$WORDS}"
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 }
 
