@@ -2,6 +2,62 @@
 
 namespace qwen3::server {
 
+namespace {
+
+// The OpenAI error type and our code for each HTTP status: one table for every error the
+// server writes, whether a route or the HTTP layer raises it.
+const char* type_for(int status) {
+  switch (status) {
+    case 401:
+      return "authentication_error";
+    case 403:
+      return "permission_error";
+    case 404:
+      return "not_found_error";
+    case 503:
+      return "unavailable_error";
+    default:
+      return status >= 500 ? "server_error" : "invalid_request_error";
+  }
+}
+
+const char* code_for(int status) {
+  switch (status) {
+    case 400:
+      return "bad_request";
+    case 401:
+      return "invalid_api_key";
+    case 403:
+      return "forbidden";
+    case 404:
+      return "not_found";
+    case 405:
+      return "method_not_allowed";
+    case 408:
+      return "request_timeout";
+    case 411:
+      return "length_required";
+    case 413:
+      return "request_too_large";
+    case 415:
+      return "unsupported_media_type";
+    case 431:
+      return "request_header_too_large";
+    case 501:
+      return "not_implemented";
+    case 503:
+      return "unavailable";
+    default:
+      return status >= 500 ? "internal_error" : "bad_request";
+  }
+}
+
+}  // namespace
+
+ApiError http_error(int status, const std::string& message) {
+  return ApiError(status, type_for(status), code_for(status), message);
+}
+
 nlohmann::ordered_json ApiError::to_json() const {
   nlohmann::ordered_json err = {{"message", what()}, {"type", type_}};
   err["param"] = param_.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(param_);
@@ -15,7 +71,7 @@ ApiError invalid_request(const std::string& message, const std::string& param,
 }
 
 ApiError not_found(const std::string& message) {
-  return ApiError(404, "not_found_error", "not_found", message);
+  return http_error(404, message);
 }
 
 ApiError model_not_found(const std::string& message) {
@@ -23,16 +79,16 @@ ApiError model_not_found(const std::string& message) {
 }
 
 ApiError unauthorized(const std::string& message) {
-  return ApiError(401, "authentication_error", "invalid_api_key", message);
+  return http_error(401, message);
 }
 
 ApiError payload_too_large(std::size_t limit) {
-  return ApiError(413, "invalid_request_error", "request_too_large",
-                  "request body is larger than the limit of " + std::to_string(limit) + " bytes");
+  return http_error(413,
+                    "request body is larger than the limit of " + std::to_string(limit) + " bytes");
 }
 
 ApiError unavailable(const std::string& message) {
-  return ApiError(503, "unavailable_error", "unavailable", message);
+  return http_error(503, message);
 }
 
 ApiError context_exceeded(const std::string& message) {
@@ -40,7 +96,7 @@ ApiError context_exceeded(const std::string& message) {
 }
 
 ApiError internal_error(const std::string& message) {
-  return ApiError(500, "server_error", "internal_error", message);
+  return http_error(500, message);
 }
 
 ApiError from_exception(const std::exception& e) {

@@ -33,6 +33,9 @@ class ApiError : public std::runtime_error {
   std::string param_;
 };
 
+// An error of HTTP `status` with the OpenAI type and code that status always has
+// (401 authentication_error/invalid_api_key, 405 method_not_allowed, ...).
+ApiError http_error(int status, const std::string& message);
 // 400 invalid_request_error about the request field `param`.
 ApiError invalid_request(const std::string& message, const std::string& param = {},
                          const std::string& code = "invalid_value");

@@ -4,56 +4,6 @@
 #include "server/http_access.h"
 
 namespace qwen3::server {
-namespace {
-
-const char* error_type(int status) {
-  switch (status) {
-    case 401:
-      return "authentication_error";
-    case 403:
-      return "permission_error";
-    case 404:
-      return "not_found_error";
-    case 503:
-      return "unavailable_error";
-    default:
-      return status >= 500 ? "server_error" : "invalid_request_error";
-  }
-}
-
-const char* error_code(int status) {
-  switch (status) {
-    case 400:
-      return "bad_request";
-    case 401:
-      return "invalid_api_key";
-    case 403:
-      return "forbidden";
-    case 404:
-      return "not_found";
-    case 405:
-      return "method_not_allowed";
-    case 408:
-      return "request_timeout";
-    case 411:
-      return "length_required";
-    case 413:
-      return "request_too_large";
-    case 415:
-      return "unsupported_media_type";
-    case 431:
-      return "request_header_too_large";
-    case 501:
-      return "not_implemented";
-    case 503:
-      return "unavailable";
-    default:
-      return status >= 500 ? "internal_error" : "bad_request";
-  }
-}
-
-}  // namespace
-
 HttpResponse ServerGate::error(const ApiError& e) {
   HttpResponse res;
   send_error(res, e);
@@ -61,7 +11,7 @@ HttpResponse ServerGate::error(const ApiError& e) {
 }
 
 HttpResponse ServerGate::error_response(int status, const std::string& message) {
-  return error(ApiError(status, error_type(status), error_code(status), message));
+  return error(http_error(status, message));
 }
 
 std::optional<HttpResponse> ServerGate::check_head(const HttpRequest& head) {
