@@ -59,7 +59,7 @@ struct ThreadPool::Team {
   std::atomic<int> done{0};
   std::atomic<uint32_t> generation{0};
   // Read only after a successful claim, which orders them after the caller's writes.
-  std::atomic<const std::function<void(int64_t, int64_t, int)>*> fn{nullptr};
+  std::atomic<const PieceFn*> fn{nullptr};
   std::atomic<int64_t> n{0};
   std::exception_ptr error;  // the first exception a piece threw (guarded by m)
 
@@ -139,7 +139,7 @@ ThreadPool::~ThreadPool() {
   for (auto& t : team_->workers) t.join();
 }
 
-void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn) {
+void ThreadPool::parallel_for(int64_t n, PieceFn fn) {
   if (n <= 0) return;
   const int nt = static_cast<int>(std::min<int64_t>(n_threads_, n));
   if (nt <= 1 || t_inside_pool) {

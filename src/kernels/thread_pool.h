@@ -8,13 +8,32 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
+#include <type_traits>
 
 namespace qwen3 {
 
 // Physical cores of this machine (SMT siblings counted once).
 int physical_core_count();
+
+// A non-owning reference to a callable fn(begin, end, piece): what parallel_for takes, so
+// a call allocates nothing (std::function may allocate for a lambda with captures, once
+// per matmul and attention call, i.e. hundreds of times per decoded token). The callable
+// must outlive the call, which a lambda passed as an argument does.
+class PieceFn {
+ public:
+  template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, PieceFn>>>
+  PieceFn(F&& f)  // NOLINT(google-explicit-constructor): lambdas convert implicitly
+      : obj_(const_cast<void*>(static_cast<const void*>(&f))),
+        call_([](void* o, int64_t b, int64_t e, int p) {
+          (*static_cast<std::remove_reference_t<F>*>(o))(b, e, p);
+        }) {}
+  void operator()(int64_t begin, int64_t end, int piece) const { call_(obj_, begin, end, piece); }
+
+ private:
+  void* obj_;
+  void (*call_)(void*, int64_t, int64_t, int);
+};
 
 class ThreadPool {
  public:
@@ -29,8 +48,7 @@ class ThreadPool {
   // on exactly one thread at a time, so it can index per-thread scratch. Nested calls
   // from inside fn run serially on the calling thread. If pieces throw, the call still
   // waits for all of them, then rethrows the first exception.
-  void parallel_for(int64_t n,
-                    const std::function<void(int64_t begin, int64_t end, int piece)>& fn);
+  void parallel_for(int64_t n, PieceFn fn);
 
  private:
   struct Team;
