@@ -1,5 +1,6 @@
 // The `qwen3` command: dispatches to the registered subcommands.
 #include "command.h"
+#include "model_download.h"
 
 #include <algorithm>
 #include <exception>
@@ -27,8 +28,17 @@ int main(int argc, char** argv) {
     auto fn = std::make_shared<std::function<int()>>(c.setup(*sub));
     sub->callback([fn, &run] { run = *fn; });
   }
+  // Model references (-m hf://..., -m qwen3:8b, -hf ORG/NAME:QUANT) become local paths.
+  std::vector<std::string> args;
   try {
-    app.parse(argc, argv);
+    args = resolve_model_args(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const std::exception& e) {
+    std::cerr << "qwen3: error: " << e.what() << "\n";
+    return kExitBadInput;
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 takes the arguments in reverse order
+  try {
+    app.parse(args);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
