@@ -110,7 +110,7 @@ TEST_F(ChatCli, ConversationCommandsAndSave) {
   type_line("/system You are a pirate.");
   ASSERT_TRUE(wait_for("system message set")) << screen();
   type_line("/save " + saved);
-  ASSERT_TRUE(wait_for("saved 1 messages")) << screen();
+  ASSERT_TRUE(wait_for("saved 1 message to")) << screen();
   type_line("/reset");
   ASSERT_TRUE(wait_for("(conversation cleared)")) << screen();
 
@@ -118,6 +118,55 @@ TEST_F(ChatCli, ConversationCommandsAndSave) {
   for (int i = 0; i < 100 && alive(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_FALSE(alive()) << "chat did not exit on /exit";
+}
+
+TEST_F(ChatCli, EditingSettingsAndLoad) {
+  start("-n 8 --seed 3 -t 1 -c 1024 --temp 0");
+  ASSERT_TRUE(wait_for("/help for commands")) << screen();
+  // A paste of three lines is one message.
+  run("tmux -L " + sock_ + " send-keys -t chat -l 'line one\nline two\nline three\n'");
+  ASSERT_TRUE(wait_for("generated ", 1)) << screen();
+  // A """ block typed line by line is one message too.
+  type_line("\"\"\"first");
+  type_line("second\"\"\"");
+  ASSERT_TRUE(wait_for("generated ", 2)) << screen();
+  const std::string saved = (dir_ / "two.json").string();
+  type_line("/save " + saved);
+  ASSERT_TRUE(wait_for("saved 4 messages")) << screen();
+  {
+    std::ifstream f(saved);
+    const auto j = nlohmann::json::parse(f);
+    ASSERT_EQ(j.size(), 4u);
+    EXPECT_EQ(j[0]["content"], "line one\nline two\nline three");
+    EXPECT_EQ(j[2]["content"], "first\nsecond");
+  }
+  type_line("/frobnicate now");  // unknown commands answer with the list, not the model
+  ASSERT_TRUE(wait_for("unknown command /frobnicate")) << screen();
+  type_line("/set temp 3000");
+  ASSERT_TRUE(wait_for("temp must be a number from 0")) << screen();
+  type_line("/set top_k 5");
+  ASSERT_TRUE(wait_for("(top_k = 5)")) << screen();
+  type_line("/show");
+  ASSERT_TRUE(wait_for("top_k 5")) << screen();
+  EXPECT_TRUE(wait_for("4 messages")) << screen();
+  type_line("/retry");  // greedy: the same reply again, still 4 messages
+  ASSERT_TRUE(wait_for("generated ", 3)) << screen();
+  type_line("/undo");
+  ASSERT_TRUE(wait_for("last exchange removed; 2 messages left")) << screen();
+  type_line("/load " + saved);
+  ASSERT_TRUE(wait_for("loaded 4 messages")) << screen();
+  // Ctrl-C with a half-typed line clears it and keeps the conversation.
+  run("tmux -L " + sock_ + " send-keys -t chat -l 'half typed'");
+  keys("C-c");
+  ASSERT_TRUE(wait_for("Ctrl-C again")) << screen();
+  EXPECT_TRUE(alive());
+  type_line("/show");
+  ASSERT_TRUE(wait_for("4 messages", 2)) << screen();
+  keys("C-c");
+  keys("C-c");
+  for (int i = 0; i < 100 && alive(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(alive()) << "two Ctrl-C on an empty line should quit";
 }
 
 TEST_F(ChatCli, CtrlCStopsTheReplyNotTheProgram) {

@@ -1,22 +1,32 @@
 // `qwen3 chat`: an interactive terminal chat. Line editing and history with libedit when
-// built with it (QWEN3_HAVE_LIBEDIT), plain std::getline otherwise. Ctrl-C stops the reply
-// being generated, not the program; /exit or Ctrl-D ends the chat.
+// built with it (QWEN3_HAVE_LIBEDIT), plain std::getline otherwise.
+// - Ctrl-C stops the reply being generated; at the prompt it clears the line, and a
+//   second Ctrl-C on an empty line (or Ctrl-D, or /exit) quits. The conversation is never
+//   lost by a single keystroke.
+// - A paste of several lines is one message (lines that arrive together are joined), and
+//   `"""` opens a block that runs until a line ending in `"""`.
+// - Slash commands (/help lists them) change settings, edit the conversation (/undo,
+//   /retry), and save and load it; an unknown command answers with the list. A message
+//   that starts with "/" is sent by typing "//".
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
 
 #include "command.h"
 #include "quantize_option.h"
 #include "qwen3/pipeline.h"
 #include "reply_printer.h"
+#include "sampling_options.h"
 
 #ifdef QWEN3_HAVE_LIBEDIT
 #include <editline/readline.h>
@@ -34,28 +44,76 @@ extern "C" void on_sigint(int) {
 struct ChatOpts {
   std::string model, system;
   bool hide_thinking = false;
-  int threads = 0, ctx = 0, n_predict = 2048;
-  std::optional<std::uint64_t> seed;
+  int threads = 0, ctx = 0;
+  SamplingOptions sampling{2048};
   std::string quantize;
 };
 
-// Reads one line; false at end of input.
-bool read_line(const char* prompt, std::string& line) {
+enum class Read { kLine, kInterrupted, kEnd };
+
+// Reads one line. SIGINT is installed without SA_RESTART, so Ctrl-C makes the read return.
+Read read_line(const char* prompt, std::string& line) {
+  g_interrupted.store(false);
 #ifdef QWEN3_HAVE_LIBEDIT
   char* s = readline(prompt);
-  if (!s) return false;
+  if (g_interrupted.load()) {
+    free(s);
+    return Read::kInterrupted;
+  }
+  if (!s) return Read::kEnd;
   line = s;
-  if (!line.empty()) add_history(s);
   free(s);
-  return true;
+  return Read::kLine;
 #else
   std::fputs(prompt, stdout);
   std::fflush(stdout);
-  return static_cast<bool>(std::getline(std::cin, line));
+  if (std::getline(std::cin, line)) return Read::kLine;
+  if (g_interrupted.load()) {
+    std::cin.clear();
+    return Read::kInterrupted;
+  }
+  return Read::kEnd;
 #endif
 }
 
-std::string history_json(const ChatHistory& h) {
+// True if more input is already waiting (the rest of a paste).
+bool input_pending(int wait_ms) {
+  pollfd p{STDIN_FILENO, POLLIN, 0};
+  return ::poll(&p, 1, wait_ms) > 0 && (p.revents & POLLIN);
+}
+
+// One message: a line, the lines of a paste joined, or a """ block. kInterrupted on
+// Ctrl-C, kEnd at end of input.
+Read read_message(std::string& msg) {
+  std::string line;
+  Read r = read_line("> ", line);
+  if (r != Read::kLine) return r;
+  msg = line;
+  if (line.rfind("\"\"\"", 0) == 0) {  // """ block
+    msg = line.substr(3);
+    bool closed = msg.size() >= 3 && msg.compare(msg.size() - 3, 3, "\"\"\"") == 0;
+    if (closed) msg.resize(msg.size() - 3);
+    while (!closed) {
+      r = read_line("... ", line);
+      if (r != Read::kLine) return r;
+      closed = line.size() >= 3 && line.compare(line.size() - 3, 3, "\"\"\"") == 0;
+      if (closed) line.resize(line.size() - 3);
+      msg += (msg.empty() ? "" : "\n") + line;
+    }
+  } else {
+    while (input_pending(15)) {  // a paste: lines that arrive together are one message
+      r = read_line("", line);
+      if (r != Read::kLine) break;
+      msg += "\n" + line;
+    }
+  }
+#ifdef QWEN3_HAVE_LIBEDIT
+  if (!msg.empty()) add_history(msg.c_str());
+#endif
+  return Read::kLine;
+}
+
+nlohmann::ordered_json history_json(const ChatHistory& h) {
   nlohmann::ordered_json a = nlohmann::ordered_json::array();
   for (const auto& m : h.messages) {
     nlohmann::ordered_json j = {{"role", m.role}, {"content", m.content}};
@@ -67,14 +125,65 @@ std::string history_json(const ChatHistory& h) {
                                    {"type", "function"},
                                    {"function", {{"name", c.name}, {"arguments", c.arguments}}}});
     }
+    if (!m.tool_call_id.empty()) j["tool_call_id"] = m.tool_call_id;
     a.push_back(std::move(j));
   }
-  return a.dump(2);
+  return a;
+}
+
+// A /save file (an array of OpenAI-style messages) back into a history.
+ChatHistory history_from_json(const nlohmann::json& a) {
+  if (!a.is_array()) throw std::runtime_error("expected a JSON array of messages");
+  ChatHistory h;
+  for (const auto& j : a) {
+    ChatMessage m;
+    m.role = j.at("role").get<std::string>();
+    if (m.role != "system" && m.role != "user" && m.role != "assistant" && m.role != "tool")
+      throw std::runtime_error("unknown role '" + m.role + "'");
+    if (j.contains("content") && !j["content"].is_null())
+      m.content = j["content"].get<std::string>();
+    if (j.contains("reasoning_content"))
+      m.reasoning_content = j["reasoning_content"].get<std::string>();
+    if (j.contains("tool_call_id")) m.tool_call_id = j["tool_call_id"].get<std::string>();
+    if (j.contains("tool_calls"))
+      for (const auto& c : j["tool_calls"])
+        m.tool_calls.push_back({c.value("id", ""), c.at("function").at("name").get<std::string>(),
+                                c.at("function").value("arguments", "{}")});
+    h.push_back(std::move(m));
+  }
+  return h;
 }
 
 const char* kHelp =
-    "commands: /reset  /think  /no_think  /system TEXT  /stats  /save FILE  /exit\n"
-    "Ctrl-C stops a reply; Ctrl-D or /exit quits.\n";
+    "commands:\n"
+    "  /help                  this list\n"
+    "  /exit, /quit, /bye     quit (also Ctrl-D, or Ctrl-C twice on an empty line)\n"
+    "  /reset, /clear         start over (keeps the system message)\n"
+    "  /undo                  remove the last exchange\n"
+    "  /retry                 answer the last message again\n"
+    "  /think, /no_think      thinking on / off for the next replies\n"
+    "  /system TEXT           set the system message (starts over)\n"
+    "  /set KEY VALUE         temp, top_p, top_k, min_p, presence_penalty, repeat_penalty,\n"
+    "                         max_tokens, seed, system, think (on/off); /set KEY clears it\n"
+    "  /show                  model, context used, settings\n"
+    "  /stats                 speed of the replies so far\n"
+    "  /save FILE, /load FILE the conversation as JSON\n"
+    "input: a paste of several lines is one message; \"\"\" starts a block that ends with \"\"\";\n"
+    "  //text sends \"/text\". Ctrl-C stops a reply or clears the line.\n";
+
+struct ChatState {
+  std::string system;
+  ChatHistory history;  // without the system message
+  GenerationConfig cfg;
+  bool quit = false;
+};
+
+ChatHistory with_system(const ChatState& st) {
+  ChatHistory h;
+  if (!st.system.empty()) h.push_back(ChatMessage::system(st.system));
+  for (const auto& m : st.history.messages) h.push_back(m);
+  return h;
+}
 
 void print_stats(const PerfMetrics& m) {
   std::printf(
@@ -85,74 +194,229 @@ void print_stats(const PerfMetrics& m) {
       m.throughput_tps.mean, m.throughput_tps.std);
 }
 
-void save(const Pipeline& pipe, const std::string& file) {
-  std::ofstream f(file);
-  f << history_json(pipe.history()) << "\n";
-  f.close();
-  if (!f)
-    std::printf("could not write %s\n", file.c_str());
-  else
-    std::printf("(saved %zu messages to %s)\n", pipe.history().size(), file.c_str());
+std::string opt_str(const std::optional<float>& v) {
+  if (!v) return "model default";
+  std::ostringstream s;
+  s << *v;
+  return s.str();
 }
 
-struct ChatState {
-  std::string system;
-  bool thinking = true;
-  bool quit = false;
-};
-
-// Runs `line` if it is a command and returns true. Anything else, including /think or
-// /no_think followed by text, is a message for the model, sent as written.
-bool handle_command(const std::string& line, Pipeline& pipe, ChatState& st) {
-  if (line[0] != '/') return false;
-  const auto space = line.find(' ');
-  const std::string cmd = line.substr(0, space);
-  const std::string arg = space == std::string::npos ? "" : line.substr(space + 1);
-  if ((cmd == "/exit" || cmd == "/quit") && arg.empty()) {
-    st.quit = true;
-  } else if (cmd == "/help" && arg.empty()) {
-    std::fputs(kHelp, stdout);
-  } else if (cmd == "/reset" && arg.empty()) {
-    pipe.start_chat(st.system);
-    std::printf("(conversation cleared)\n");
-  } else if ((cmd == "/think" || cmd == "/no_think") && arg.empty()) {
-    st.thinking = cmd == "/think";
-    std::printf("(thinking %s)\n", st.thinking ? "on" : "off");
-  } else if (cmd == "/system") {
-    st.system = arg;
-    pipe.start_chat(st.system);
-    std::printf("(system message %s; conversation cleared)\n", arg.empty() ? "removed" : "set");
-  } else if (cmd == "/stats" && arg.empty()) {
-    print_stats(pipe.session_metrics());
-  } else if (cmd == "/save") {
-    if (arg.empty())
-      std::printf("usage: /save FILE\n");
-    else
-      save(pipe, arg);
-  } else {
-    return false;
-  }
-  return true;
+void show(const Pipeline& pipe, const ChatOpts& o, const ChatState& st, size_t ctx_used) {
+  const auto& c = st.cfg;
+  std::printf("model %s | context %zu of %zu tokens | %zu messages\n", o.model.c_str(), ctx_used,
+              pipe.info().n_ctx, st.history.size());
+  std::printf(
+      "think %s | temp %s | top_p %s | top_k %s | min_p %s | presence_penalty %g | "
+      "repeat_penalty %g | max_tokens %zu | seed %s\n",
+      c.enable_thinking.value_or(true) ? "on" : "off", opt_str(c.temperature).c_str(),
+      opt_str(c.top_p).c_str(), c.top_k ? std::to_string(*c.top_k).c_str() : "model default",
+      opt_str(c.min_p).c_str(), c.presence_penalty, c.repetition_penalty, c.max_new_tokens,
+      c.seed ? std::to_string(*c.seed).c_str() : "random");
+  std::printf("system: %s\n", st.system.empty() ? "(none)" : st.system.c_str());
 }
 
-void reply(Pipeline& pipe, const std::string& line, const ChatOpts& o, const ChatState& st,
-           bool tty) {
-  GenerationConfig cfg;
-  cfg.enable_thinking = st.thinking;
-  cfg.max_new_tokens = static_cast<std::size_t>(o.n_predict);
-  cfg.seed = o.seed;
-  ReplyPrinter printer(stdout, tty, o.hide_thinking, &g_interrupted);
+// /set KEY [VALUE]; returns an error message or "".
+std::string set_option(ChatState& st, const std::string& key, const std::string& value) {
+  auto& c = st.cfg;
+  auto number = [&](double lo, double hi) -> double {
+    size_t used = 0;
+    double v = 0;
+    try {
+      v = std::stod(value, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != value.size() || !(v >= lo && v <= hi))
+      throw std::invalid_argument(key + " must be a number from " +
+                                  std::to_string(lo).substr(0, 4) + " to " +
+                                  std::to_string(hi).substr(0, 4));
+    return v;
+  };
+  const bool clear = value.empty();
   try {
-    const DecodedResult r = pipe.generate(line, cfg, &printer);
-    if (r.finish_reason == FinishReason::kCancelled) std::printf("(stopped)\n");
-    if (r.dropped_turns > 0)
-      std::printf("(%zu oldest turns left out to fit the context)\n", r.dropped_turns);
-    std::fflush(stdout);
-    std::fprintf(stderr, "%s\n", stats_line(r, pipe.session_metrics().load_time_ms).c_str());
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
+    if (key == "temp" || key == "temperature") {
+      c.temperature = clear ? std::nullopt : std::optional<float>(number(0, 100));
+    } else if (key == "top_p") {
+      c.top_p = clear ? std::nullopt : std::optional<float>(number(0, 1));
+    } else if (key == "min_p") {
+      c.min_p = clear ? std::nullopt : std::optional<float>(number(0, 1));
+    } else if (key == "top_k") {
+      c.top_k = clear ? std::nullopt : std::optional<int>(static_cast<int>(number(0, 1e9)));
+    } else if (key == "presence_penalty") {
+      c.presence_penalty = clear ? 0.0f : static_cast<float>(number(-2, 2));
+    } else if (key == "repeat_penalty") {
+      c.repetition_penalty = clear ? 1.0f : static_cast<float>(number(0, 10));
+    } else if (key == "max_tokens") {
+      if (clear) return "max_tokens needs a value";
+      c.max_new_tokens = static_cast<size_t>(number(1, 1e9));
+    } else if (key == "seed") {
+      c.seed =
+          clear ? std::nullopt : std::optional<uint64_t>(static_cast<uint64_t>(number(0, 1.8e19)));
+    } else if (key == "think") {
+      if (value != "on" && value != "off") return "think must be on or off";
+      c.enable_thinking = value == "on";
+    } else if (key == "system") {
+      st.system = value;
+    } else {
+      return "unknown setting '" + key +
+             "'; settings: temp, top_p, top_k, min_p, presence_penalty, repeat_penalty, "
+             "max_tokens, seed, system, think";
+    }
+  } catch (const std::invalid_argument& e) {
+    return e.what();
   }
+  return "";
 }
+
+class Chat {
+ public:
+  Chat(Pipeline& pipe, const ChatOpts& o, bool tty) : pipe_(pipe), o_(o), tty_(tty) {
+    st_.system = o.system;
+    o.sampling.apply(st_.cfg);
+  }
+
+  bool quit() const { return st_.quit; }
+
+  // Runs `line` if it is a command (true), else returns false: it is a message.
+  bool command(const std::string& line) {
+    if (line.empty() || line[0] != '/' || line.rfind("//", 0) == 0) return false;
+    const auto space = line.find(' ');
+    const std::string cmd = line.substr(0, space);
+    std::string arg = space == std::string::npos ? "" : line.substr(space + 1);
+    // Qwen3's own soft switches followed by text are messages for the model.
+    if ((cmd == "/think" || cmd == "/no_think") && !arg.empty()) return false;
+    if (cmd == "/exit" || cmd == "/quit" || cmd == "/bye") {
+      st_.quit = true;
+    } else if (cmd == "/help" || cmd == "/?") {
+      std::fputs(kHelp, stdout);
+    } else if (cmd == "/reset" || cmd == "/clear") {
+      st_.history = {};
+      std::printf("(conversation cleared)\n");
+    } else if (cmd == "/think" || cmd == "/no_think") {
+      st_.cfg.enable_thinking = cmd == "/think";
+      std::printf("(thinking %s)\n", cmd == "/think" ? "on" : "off");
+    } else if (cmd == "/system") {
+      st_.system = arg;
+      st_.history = {};
+      std::printf("(system message %s; conversation cleared)\n", arg.empty() ? "removed" : "set");
+    } else if (cmd == "/set") {
+      const auto sp = arg.find(' ');
+      const std::string key = arg.substr(0, sp),
+                        value = sp == std::string::npos ? "" : arg.substr(sp + 1);
+      if (key.empty()) {
+        std::printf("usage: /set KEY VALUE (see /help)\n");
+      } else if (const std::string err = set_option(st_, key, value); !err.empty()) {
+        std::printf("%s\n", err.c_str());
+      } else {
+        std::printf("(%s %s)\n", key.c_str(),
+                    value.empty() ? "reset to default" : ("= " + value).c_str());
+      }
+    } else if (cmd == "/show") {
+      show(pipe_, o_, st_, ctx_used_);
+    } else if (cmd == "/stats") {
+      print_stats(pipe_.session_metrics());
+    } else if (cmd == "/undo") {
+      undo(true);
+    } else if (cmd == "/retry") {
+      if (!undo(false)) return true;
+      const std::string last = st_.history.messages.back().content;
+      st_.history.messages.pop_back();
+      send(last);
+    } else if (cmd == "/save") {
+      save(arg);
+    } else if (cmd == "/load") {
+      load(arg);
+    } else {
+      std::printf("unknown command %s\n%s", cmd.c_str(), kHelp);
+    }
+    return true;
+  }
+
+  void send(const std::string& text) {
+    st_.history.push_back(ChatMessage::user(text));
+    ReplyPrinter printer(stdout, tty_, o_.hide_thinking, &g_interrupted);
+    try {
+      const DecodedResult r = pipe_.generate(with_system(st_), st_.cfg, &printer);
+      ChatMessage a = ChatMessage::assistant(r.text, r.reasoning);
+      a.tool_calls = r.tool_calls;
+      st_.history.push_back(std::move(a));  // a stopped reply stays, as far as it got
+      ctx_used_ = r.prompt_tokens + r.tokens.size();
+      if (r.finish_reason == FinishReason::kCancelled) std::printf("(stopped)\n");
+      if (r.dropped_turns > 0)
+        std::printf(
+            "(%zu oldest turns left out to fit the %zu-token context; /reset or -c to "
+            "raise it)\n",
+            r.dropped_turns, pipe_.info().n_ctx);
+      std::fflush(stdout);
+      std::fprintf(stderr, "%s\n", stats_line(r, pipe_.session_metrics().load_time_ms).c_str());
+    } catch (const std::exception& e) {
+      st_.history.messages.pop_back();  // the message was not answered: not part of the chat
+      std::fprintf(stderr, "error: %s\n", e.what());
+    }
+  }
+
+ private:
+  // Removes the last assistant reply (and, with user_too, the message it answered).
+  bool undo(bool user_too) {
+    auto& m = st_.history.messages;
+    if (m.empty() || m.back().role != "assistant") {
+      std::printf("(nothing to %s)\n", user_too ? "undo" : "retry");
+      return false;
+    }
+    m.pop_back();
+    if (user_too) {
+      while (!m.empty() && m.back().role != "user") m.pop_back();
+      if (!m.empty()) m.pop_back();
+      std::printf("(last exchange removed; %zu messages left)\n", m.size());
+    }
+    return true;
+  }
+
+  void save(const std::string& file) {
+    if (file.empty()) {
+      std::printf("usage: /save FILE\n");
+      return;
+    }
+    std::ofstream f(file);
+    f << history_json(with_system(st_)).dump(2) << "\n";
+    f.close();
+    const size_t n = with_system(st_).size();
+    if (!f)
+      std::printf("could not write %s\n", file.c_str());
+    else
+      std::printf("(saved %zu message%s to %s)\n", n, n == 1 ? "" : "s", file.c_str());
+  }
+
+  void load(const std::string& file) {
+    if (file.empty()) {
+      std::printf("usage: /load FILE\n");
+      return;
+    }
+    try {
+      std::ifstream f(file);
+      if (!f) throw std::runtime_error("cannot read " + file);
+      ChatHistory h = history_from_json(nlohmann::json::parse(f));
+      st_.history = {};
+      st_.system.clear();
+      for (auto& m : h.messages) {
+        if (m.role == "system" && st_.history.empty() && st_.system.empty())
+          st_.system = m.content;
+        else
+          st_.history.push_back(std::move(m));
+      }
+      const size_t n = with_system(st_).size();
+      std::printf("(loaded %zu message%s from %s)\n", n, n == 1 ? "" : "s", file.c_str());
+    } catch (const std::exception& e) {
+      std::printf("could not load %s: %s\n", file.c_str(), e.what());
+    }
+  }
+
+  Pipeline& pipe_;
+  const ChatOpts& o_;
+  bool tty_;
+  ChatState st_;
+  size_t ctx_used_ = 0;
+};
 
 int chat(const ChatOpts& o) {
   Properties props;
@@ -165,41 +429,53 @@ int chat(const ChatOpts& o) {
   struct sigaction sa {};
   sa.sa_handler = on_sigint;
   sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;  // a Ctrl-C at the prompt must not end the read
+  sa.sa_flags = 0;  // no SA_RESTART: Ctrl-C at the prompt ends the read
   sigaction(SIGINT, &sa, nullptr);
+#ifdef QWEN3_HAVE_LIBEDIT
+  rl_catch_signals = 0;  // our handler, not libedit's, sees Ctrl-C
+#endif
 
-  ChatState st;
-  st.system = o.system;
-  pipe.start_chat(st.system);
+  Chat c(pipe, o, tty);
   std::printf("qwen3 chat: %s (%zu-token context). /help for commands.\n", o.model.c_str(),
               pipe.info().n_ctx);
-  std::string line;
-  while (!st.quit) {
-    g_interrupted.store(false);
-    if (!read_line("> ", line)) {
+  std::string msg;
+  bool armed = false;  // a Ctrl-C on an empty line was just pressed
+  while (!c.quit()) {
+    const Read r = read_message(msg);
+    if (r == Read::kEnd) {
       std::printf("\n");
       break;
     }
-    if (line.empty() || handle_command(line, pipe, st)) continue;
-    reply(pipe, line, o, st, tty);
+    if (r == Read::kInterrupted) {
+      if (armed) {
+        std::printf("\n");
+        break;
+      }
+      armed = true;
+      std::printf("\n(Ctrl-C again, Ctrl-D or /exit to quit; /save FILE keeps the chat)\n");
+      continue;
+    }
+    armed = false;
+    if (msg.empty() || c.command(msg)) continue;
+    c.send(msg.rfind("//", 0) == 0 ? msg.substr(1) : msg);
   }
   return kExitOk;
 }
 
 Registrar reg(
-    {"chat", "Interactive terminal chat", [](CLI::App& app) {
+    {"chat", "Interactive terminal chat (/help inside lists its commands)", [](CLI::App& app) {
        auto o = std::make_shared<ChatOpts>();
-       app.add_option("-m,--model", o->model, "GGUF file or Hugging Face model folder")->required();
+       app.add_option("-m,--model", o->model, "GGUF file, Hugging Face model folder or hf:// name")
+           ->required();
        app.add_option("--system", o->system, "System message");
        app.add_flag("--hide-thinking", o->hide_thinking, "Do not show the reasoning");
        app.add_option("-t,--threads", o->threads, "CPU threads (default: physical cores)")
            ->check(CLI::PositiveNumber);
        app.add_option("-c,--ctx", o->ctx, "Context length (default: min(4096, model maximum))")
            ->check(CLI::PositiveNumber);
-       app.add_option("-n,--n-predict", o->n_predict, "Maximum tokens per reply")
-           ->check(CLI::PositiveNumber);
-       app.add_option("--seed", o->seed, "Sampling seed (default: random)");
+       o->sampling.add_to(app);
        add_quantize_option(app, o->quantize);
+       app.footer(kHelp);
        return [o]() -> int { return chat(*o); };
      }});
 

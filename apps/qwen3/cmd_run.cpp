@@ -2,55 +2,51 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "command.h"
 #include "quantize_option.h"
 #include "qwen3/pipeline.h"
 #include "reply_printer.h"
+#include "sampling_options.h"
 
 namespace qwen3::cli {
 namespace {
 
 struct RunOpts {
-  std::string model, prompt, system;
-  int n_predict = 1024;
-  std::optional<float> temp, top_p, min_p;
-  std::optional<int> top_k;
-  float presence_penalty = 0.0f, repeat_penalty = 1.0f;
-  std::optional<std::uint64_t> seed;
-  bool no_think = false, raw = false, hide_thinking = false;
+  std::string model, prompt, system, prompt_file;
+  SamplingOptions sampling{1024};
+  bool raw = false, hide_thinking = false;
   int threads = 0, ctx = 0;
   std::string quantize;
 };
+
+// The prompt: -p TEXT, -p - (standard input) or -f FILE.
+std::string read_prompt(const RunOpts& o) {
+  if (!o.prompt_file.empty()) {
+    std::ifstream f(o.prompt_file, std::ios::binary);
+    if (!f) throw std::runtime_error("cannot read the prompt file " + o.prompt_file);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  }
+  if (o.prompt == "-") return std::string(std::istreambuf_iterator<char>(std::cin), {});
+  return o.prompt;
+}
 
 Registrar reg(
     {"run", "Generate one reply to a prompt (streamed)", [](CLI::App& app) {
        auto o = std::make_shared<RunOpts>();
        app.add_option("-m,--model", o->model, "GGUF file or Hugging Face model folder")->required();
-       app.add_option("-p,--prompt", o->prompt, "The user message (or raw prompt with --raw)")
-           ->required();
-       app.add_option("-n,--n-predict", o->n_predict, "Maximum tokens to generate")
-           ->check(CLI::PositiveNumber);
-       app.add_option("--temp", o->temp,
-                      "Temperature (0 = greedy; default: the model's generation_config, else 0.6 "
-                      "thinking, 0.7 not)")
-           ->check(CLI::Range(0.0f, 100.0f));
-       app.add_option("--top-k", o->top_k, "Top-k (0 = off; default: the model's, else 20)")
-           ->check(CLI::NonNegativeNumber);
-       app.add_option("--top-p", o->top_p,
-                      "Top-p (default: the model's, else 0.95 thinking, 0.8 not)")
-           ->check(CLI::Range(0.0f, 1.0f));
-       app.add_option("--min-p", o->min_p, "Min-p (default: the model's, else 0)")
-           ->check(CLI::Range(0.0f, 1.0f));
-       app.add_option("--presence-penalty", o->presence_penalty,
-                      "Presence penalty (0..2; default: the model's, else 0)");
-       app.add_option("--repeat-penalty", o->repeat_penalty,
-                      "Repetition penalty (1 = off; default: the model's, else 1)");
-       app.add_option("--seed", o->seed, "Sampling seed (default: random)");
-       app.add_flag("--no-think", o->no_think, "Disable thinking (empty <think></think> block)");
+       auto* p = app.add_option("-p,--prompt", o->prompt,
+                                "The user message (or raw prompt with --raw); - reads stdin");
+       auto* f = app.add_option("-f,--file", o->prompt_file, "Read the prompt from this file");
+       p->excludes(f);
+       o->sampling.add_to(app);
        app.add_flag("--raw", o->raw, "Feed the prompt as is, without the chat template");
        app.add_flag("--hide-thinking", o->hide_thinking, "Do not print the reasoning");
        app.add_option("-t,--threads", o->threads, "CPU threads (default: physical cores)")
@@ -59,26 +55,20 @@ Registrar reg(
            ->check(CLI::PositiveNumber);
        app.add_option("--system", o->system, "System message");
        add_quantize_option(app, o->quantize);
-       return [o]() -> int {
+       return [o, p, f]() -> int {
+         if (p->count() == 0 && f->count() == 0)
+           throw std::invalid_argument("a prompt is required: -p TEXT, -p - (stdin) or -f FILE");
          Properties props;
          if (o->threads > 0) props["n_threads"] = std::to_string(o->threads);
          if (o->ctx > 0) props["n_ctx"] = std::to_string(o->ctx);
          if (!o->quantize.empty()) props["quantize"] = o->quantize;
          Pipeline pipe(o->model, "CPU", props);
          GenerationConfig cfg;
-         cfg.max_new_tokens = static_cast<std::size_t>(o->n_predict);
-         cfg.temperature = o->temp;
-         cfg.top_k = o->top_k;
-         cfg.top_p = o->top_p;
-         cfg.min_p = o->min_p;
-         cfg.presence_penalty = o->presence_penalty;
-         cfg.repetition_penalty = o->repeat_penalty;
-         cfg.seed = o->seed;
-         if (o->no_think) cfg.enable_thinking = false;
+         o->sampling.apply(cfg);
          cfg.apply_chat_template = !o->raw;
          ReplyPrinter printer(stdout, isatty(STDOUT_FILENO) != 0, o->hide_thinking);
          if (!o->raw && !o->system.empty()) pipe.start_chat(o->system);  // system + user turn
-         const DecodedResult r = pipe.generate(o->prompt, cfg, &printer);
+         const DecodedResult r = pipe.generate(read_prompt(*o), cfg, &printer);
          std::fprintf(stderr, "%s\n", stats_line(r, pipe.session_metrics().load_time_ms).c_str());
          return kExitOk;
        };
