@@ -28,6 +28,10 @@ int main(int argc, char** argv) {
     auto fn = std::make_shared<std::function<int()>>(c.setup(*sub));
     sub->callback([fn, &run] { run = *fn; });
   }
+  if (argc == 1) {  // no command: the list of commands, not an error
+    std::cout << app.help();
+    return kExitOk;
+  }
   // Model references (-m hf://..., -m qwen3:8b, -hf ORG/NAME:QUANT) become local paths.
   std::vector<std::string> args;
   try {
