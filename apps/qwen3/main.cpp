@@ -16,7 +16,7 @@ std::vector<Command>& registry() {
 
 int main(int argc, char** argv) {
   using namespace qwen3::cli;
-  CLI::App app{"qwen3: run Qwen3 language models locally"};
+  CLI::App app{"qwen3: run Qwen3 language models locally", "qwen3"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "qwen3-runtime 0.1.0");
   auto& cmds = registry();
