@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
-  nlohmann-json3-dev libcli11-dev libutf8proc-dev libpcre2-dev
+  nlohmann-json3-dev libcli11-dev libutf8proc-dev
   libboost-dev libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev libedit-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs npm tmux jq clang libclang-rt-dev chromium
