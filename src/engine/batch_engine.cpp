@@ -64,7 +64,7 @@ BatchEngine::BatchEngine(std::shared_ptr<const Qwen3Model> model, const BatchEng
                                 std::to_string(std::min(opts.max_batch_tokens, n_ctx_)) +
                                 " tokens) plus a block: raise kv_size");
   for (Seq& q : seqs_) {
-    q.kv = std::make_unique<KvSequence>(*pool_, n_ctx_);
+    q.kv = std::make_unique<KvSequence>(*pool_, n_ctx_, opts.prefix_cache);
     q.logits.resize(static_cast<std::size_t>(c.n_vocab));
     seq_ptrs_.push_back(q.kv.get());
   }

@@ -40,6 +40,7 @@ struct BatchEngineOptions {
   int n_ctx = 0;                  // tokens per sequence at most; 0 = min(model max, 4096)
   int kv_size = 0;                // positions in the shared KV pool; 0 = max_seqs * n_ctx
   int block_size = kKvBlockSize;  // positions per KV block
+  bool prefix_cache = true;       // share full blocks between sequences by token prefix
   KvType kv = KvType::F16;
   int n_threads = 0;          // 0 = the model's default (physical cores)
   int max_batch_tokens = 64;  // tokens per forward step (>= max_seqs)
