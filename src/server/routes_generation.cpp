@@ -28,6 +28,7 @@ void record(ServerState& st, const DecodedResult& r) {
   const auto& m = r.perf_metrics;
   st.metrics.generation(r.prompt_tokens, r.cached_tokens, r.tokens.size(), m.ttft_ms.mean,
                         std::max(0.0, m.generate_ms.mean - m.ttft_ms.mean));
+  st.metrics.inter_token_latencies(m.raw.token_intervals_ms);
 }
 
 // A text completion has no reasoning or tool-call channel: everything is text.
@@ -122,6 +123,7 @@ bool wait_first_news(ServerState& st, Generation& g) {
 
 void respond(ServerState& st, HttpResponse& res, Call call, std::string affinity,
              Generation::Body body) {
+  const auto arrived = std::chrono::steady_clock::now();
   auto g = Generation::start(st.slots(), std::move(affinity), std::move(body), &st.aborting);
   if (!g) {
     st.metrics.rejected();
@@ -131,6 +133,9 @@ void respond(ServerState& st, HttpResponse& res, Call call, std::string affinity
   if (!wait_first_news(st, *g)) return;
   // A failure before any output (bad prompt, context overflow) is a plain HTTP error.
   if (g->finished() && g->error()) throw *g->error();
+  st.metrics.time_to_first_token(
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - arrived)
+          .count());
 
   if (!call.stream) {
     // Events keep coming while it generates: check the client at every wake-up.
