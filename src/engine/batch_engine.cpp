@@ -199,6 +199,7 @@ void BatchEngine::fail_newest_for_kv() {
       " blocks of " + std::to_string(pool_->block_size()) +
       " positions are held by running sequences (raise --kv-size)"));
   newest->done = true;
+  newest->kv->clear();  // its blocks back now, so the others can go on at the next step
   ++stats_.kv_full;
   done_cv_.notify_all();
 }
