@@ -9,7 +9,7 @@ APT_PACKAGES=(
   nlohmann-json3-dev libcli11-dev libutf8proc-dev
   libboost-dev libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev libedit-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  nodejs npm tmux jq clang libclang-rt-dev chromium
+  nodejs npm tmux jq clang libclang-rt-dev chromium nginx
 )
 
 missing=()

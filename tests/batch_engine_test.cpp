@@ -125,7 +125,10 @@ TEST(BatchEngine, ConcurrentSequencesGetTheirAloneLogitsBitForBit) {
   for (auto c : st.seqs_per_step) sum += c;
   EXPECT_EQ(sum, st.steps);
   EXPECT_EQ(st.steps - st.seqs_per_step[0], st.multi_seq_steps);
-  EXPECT_EQ(e.n_past(2), 70 + 12);
+  // release() gave every block back; the full ones stay cached for prefix reuse.
+  EXPECT_EQ(e.n_past(2), 0);
+  EXPECT_EQ(st.kv.used, 0);
+  EXPECT_GE(st.kv.cached, (3 + 40 + 70 + 17 + 4 * 12) / 16 - 4);
 }
 
 TEST(BatchEngine, ALongPromptDoesNotStallADecodingSequence) {
@@ -183,6 +186,47 @@ TEST(BatchEngine, TruncateErrorsAndCancel) {
   e.truncate(0, 0);
   EXPECT_NO_THROW(e.eval(0, ids.data(), 40));
   EXPECT_EQ(e.n_past(0), 40);
+}
+
+TEST(BatchEngine, PrefixHitsGiveTheSameLogitsAsComputingAlone) {
+  BatchEngineOptions o;
+  o.max_seqs = 2;
+  o.n_ctx = 256;
+  o.n_threads = 2;
+  o.max_batch_tokens = 16;
+  BatchEngine e(tiny_model(), o);
+  // Two requests with a common 50-token "system prompt": the second one takes its three
+  // whole blocks (48 tokens) from the first and computes the rest.
+  const auto sys = random_ids(50, 11);
+  auto a = sys, b = sys;
+  for (auto id : random_ids(20, 12)) a.push_back(id);
+  for (auto id : random_ids(30, 13)) b.push_back(id);
+  const auto want_a = alone(a, 60), want_b = alone(b, 70);
+  EXPECT_EQ(on_engine(e, 0, a, 60), want_a);
+  EXPECT_EQ(e.stats().prefix_hit_tokens, 0u);
+  EXPECT_EQ(on_engine(e, 1, b, 70), want_b);
+  EXPECT_EQ(e.stats().prefix_hit_tokens, 48u);
+  // The same request again, on the other sequence: everything but its last block's tail.
+  EXPECT_EQ(on_engine(e, 0, b, 70), want_b);
+  EXPECT_EQ(e.stats().prefix_hit_tokens, 48u + 64u);
+  EXPECT_EQ(e.stats().kv.used, 0);
+}
+
+TEST(BatchEngine, AFullPoolMakesTheNewestSequenceFailNotHang) {
+  BatchEngineOptions o;
+  o.max_seqs = 2;
+  o.n_ctx = 64;
+  o.kv_size = 48;  // three blocks
+  o.max_batch_tokens = 8;
+  BatchEngine e(tiny_model(), o);
+  const auto ids = random_ids(64, 4);
+  e.eval(0, ids.data(), 40);  // three blocks held
+  EXPECT_FALSE(e.can_admit());
+  EXPECT_THROW(e.eval(1, ids.data() + 1, 10), std::length_error);
+  EXPECT_EQ(e.stats().kv_full, 1u);
+  e.release(0);
+  EXPECT_TRUE(e.can_admit());
+  EXPECT_NO_THROW(e.eval(1, ids.data() + 1, 10));
 }
 
 }  // namespace

@@ -109,7 +109,7 @@ TEST_P(BatchForwardByType, MixedBatchEqualsEachSequenceAlone) {
   const int H = model->config().n_head_kv, hd = model->config().head_dim;
   std::vector<std::unique_ptr<KvCache>> caches;
   for (int s = 0; s < 3; ++s) caches.push_back(std::make_unique<KvCache>(L, H, hd, 128, tc.kv));
-  KvCache* cache_ptrs[3] = {caches[0].get(), caches[1].get(), caches[2].get()};
+  KvSequence* cache_ptrs[3] = {&caches[0]->seq(), &caches[1]->seq(), &caches[2]->seq()};
   BatchForward fwd(model, 64, 128, 2);
 
   // Per sequence, the next position to feed; a schedule of (sequence, count) steps in which
@@ -167,7 +167,7 @@ TEST(BatchForward, LogitsOnlyForFlaggedRowsAndBadInputsRejected) {
   const auto& c = model->config();
   KvCache a(c.n_layers, c.n_head_kv, c.head_dim, 16, KvType::F16);
   KvCache b(c.n_layers, c.n_head_kv, c.head_dim, 16, KvType::F16);
-  KvCache* caches[] = {&a, &b};
+  KvSequence* caches[] = {&a.seq(), &b.seq()};
   BatchForward fwd(model, 8, 16, 1);
   std::vector<float> logits(2 * static_cast<size_t>(V), -1.0f);
   const BatchToken toks[] = {{1, 0, 0, false}, {2, 1, 0, true}, {3, 0, 1, true}};

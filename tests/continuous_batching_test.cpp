@@ -253,6 +253,124 @@ TEST(ContinuousBatching, NoMemoryGrowthOverManyRequestsWithRandomCancels) {
   EXPECT_LT(after, before + 4'000'000);
 }
 
+// A request's handle ends before its slot gives the KV blocks back: wait for the slots.
+void wait_idle(const ContinuousBatchingPipeline& cb) {
+  for (int i = 0; i < 5000 && cb.running() > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+// Chat requests that share a long system prompt, greedy and seeded.
+std::vector<std::pair<ChatHistory, GenerationConfig>> shared_prefix_requests() {
+  std::string system = "You are a careful assistant for a shop that sells bread.";
+  for (int i = 0; i < 6; ++i) system += " Rule " + std::to_string(i) + ": answer politely.";
+  std::vector<std::pair<ChatHistory, GenerationConfig>> out;
+  for (int i = 0; i < 6; ++i) {
+    ChatHistory h;
+    h.push_back(ChatMessage::system(system));
+    h.push_back(ChatMessage::user("Question " + std::to_string(i) + ": what do you bake?"));
+    if (i % 3 == 2) {  // a follow-up turn of the conversation before it
+      h.push_back(ChatMessage::assistant("We bake rye and wheat."));
+      h.push_back(ChatMessage::user("And on Sundays?"));
+    }
+    GenerationConfig c;
+    c.max_new_tokens = 12;
+    c.ignore_eos = true;
+    c.enable_thinking = false;
+    if (i % 2 == 0) {
+      c.temperature = 0.0f;
+    } else {
+      c.temperature = 0.9f;
+      c.top_k = 40;
+      c.seed = 7 + static_cast<std::uint64_t>(i);
+    }
+    out.emplace_back(h, c);
+  }
+  return out;
+}
+
+TEST(ContinuousBatching, SameTokensWithAndWithoutPrefixCacheHits) {
+  const auto reqs = shared_prefix_requests();
+  SchedulerConfig off;
+  off.max_num_seqs = 4;
+  off.max_num_batched_tokens = 16;
+  off.enable_prefix_caching = false;
+  std::vector<std::vector<std::int32_t>> want;
+  {
+    ContinuousBatchingPipeline cb(tiny_q4(), off, "CPU", props());
+    for (const auto& [h, c] : reqs) want.push_back(cb.add_request(h, c).wait().tokens);
+    EXPECT_EQ(cb.stats().prefix_hit_tokens, 0u);
+  }
+  SchedulerConfig on = off;
+  on.enable_prefix_caching = true;
+  ContinuousBatchingPipeline cb(tiny_q4(), on, "CPU", props());
+  // The first request alone fills the cache; then all of them twice, at once.
+  EXPECT_EQ(cb.add_request(reqs[0].first, reqs[0].second).wait().tokens, want[0]);
+  const std::uint64_t after_first = cb.stats().prefix_hit_tokens;
+  std::vector<GenerationHandle> hs;
+  for (int round = 0; round < 2; ++round)
+    for (const auto& [h, c] : reqs) hs.push_back(cb.add_request(h, c));
+  for (std::size_t i = 0; i < hs.size(); ++i)
+    EXPECT_EQ(hs[i].wait().tokens, want[i % reqs.size()]) << "request " << i;
+  wait_idle(cb);
+  const BatchingStats st = cb.stats();
+  std::printf(
+      "  prefix-cache hits: %llu prompt tokens over %zu requests; KV blocks %llu used, "
+      "%llu cached of %llu\n",
+      static_cast<unsigned long long>(st.prefix_hit_tokens), hs.size() + 1,
+      static_cast<unsigned long long>(st.kv_blocks_used),
+      static_cast<unsigned long long>(st.kv_blocks_cached),
+      static_cast<unsigned long long>(st.kv_blocks_total));
+  // Every request after the first takes at least the system prompt's whole blocks.
+  EXPECT_GE(st.prefix_hit_tokens - after_first, hs.size() * 48u);
+  EXPECT_EQ(st.kv_blocks_used, 0u);  // all given back
+}
+
+TEST(ContinuousBatching, SmallKvPoolQueuesRequestsAndNeverLeaksBlocks) {
+  // Room for about two requests at a time: the others wait in the queue (or, when a
+  // running one cannot grow, fail with a clear error), cancels and ends in random order.
+  SchedulerConfig sc;
+  sc.max_num_seqs = 4;
+  sc.max_num_batched_tokens = 16;
+  sc.kv_cache_size = 160;
+  sc.max_queue = 64;
+  ContinuousBatchingPipeline cb(tiny_q4(), sc, "CPU", props());
+  std::mt19937_64 rng(11);
+  std::vector<GenerationHandle> hs;
+  for (int i = 0; i < 48; ++i) {
+    GenerationConfig c;
+    c.max_new_tokens = 2 + rng() % 40;
+    c.ignore_eos = true;
+    c.temperature = 0.7f;
+    c.seed = rng();
+    c.enable_thinking = false;
+    hs.push_back(cb.add_request("shared opening words " + std::to_string(rng() % 4) + " then " +
+                                    std::to_string(rng() % 100),
+                                c));
+    if (rng() % 4 == 0) hs[rng() % hs.size()].cancel();
+    if (rng() % 8 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 20));
+  }
+  int ok = 0, failed = 0;
+  for (auto& h : hs) {
+    try {
+      h.wait();
+      ++ok;
+    } catch (const std::exception&) {
+      ++failed;  // cancelled, or the pool could not hold it
+    }
+  }
+  wait_idle(cb);
+  const BatchingStats st = cb.stats();
+  std::printf("  %d finished, %d cancelled or failed; KV blocks %llu used, %llu cached of %llu\n",
+              ok, failed, static_cast<unsigned long long>(st.kv_blocks_used),
+              static_cast<unsigned long long>(st.kv_blocks_cached),
+              static_cast<unsigned long long>(st.kv_blocks_total));
+  EXPECT_GT(ok, 16);
+  EXPECT_EQ(st.kv_blocks_used, 0u);
+  EXPECT_EQ(st.kv_blocks_total, 10u);
+  EXPECT_EQ(cb.running(), 0u);
+  EXPECT_EQ(cb.queued(), 0u);
+}
+
 // Runs f in a forked child (a fresh heap, so nothing freed earlier is reused); f returns
 // rss_bytes() taken while what it built is alive. Returns how much the child's RSS grew.
 std::size_t rss_growth_in_child(const std::function<std::size_t()>& f) {

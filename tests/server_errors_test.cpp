@@ -65,7 +65,7 @@ TEST_F(ServerErrors, MalformedAndWrongTypes) {
        "invalid_value"},
       {"{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"stream\": \"yes\"}",
        "invalid_type"},
-      {"{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"n\": 2}", "unsupported_value"},
+      {"{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"n\": 17}", "invalid_value"},
       {"{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"top_p\": 0}", "invalid_value"},
       {"{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"stop\": [1]}", "invalid_type"},
       {"{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"tools\": {}}", "invalid_type"},

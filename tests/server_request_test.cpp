@@ -131,7 +131,7 @@ TEST(ServerRequest, WrongTypesNameTheField) {
       {"tools", {"x", Json::object(), Json::array({1})}},
       {"stream_options", {"x", Json::array()}},
       {"chat_template_kwargs", {"x", 1}},
-      {"n", {2, "1"}},
+      {"n", {0, 17, "1", 1.5}},
   };
   for (const auto& [field, values] : fields) {
     for (const auto& v : values) {

@@ -37,13 +37,18 @@ Registrar reg(
            "--api-key", o->s.api_key,
            "Require 'Authorization: Bearer KEY' on every endpoint but /health and the page");
        app.add_option("--parallel", o->s.parallel,
-                      "Sequences generated at once, each with its own KV cache (default 1)")
+                      "Most sequences decoded at once, batched over one model (default 1)")
            ->check(CLI::Range(1, 64));
        app.add_option("--queue", o->s.max_queue,
                       "Requests that may wait for a free sequence; more get 503 (default 64)")
            ->check(CLI::Range(0, 4096));
        app.add_option("-c,--ctx", o->s.n_ctx, "Context length per sequence (default 4096)")
            ->check(CLI::PositiveNumber);
+       app.add_option("--kv-size", o->s.kv_size,
+                      "Positions in the KV cache shared by all sequences, in blocks of 16; "
+                      "requests wait in the queue while it is full; prompts that share a prefix "
+                      "share its blocks (default: parallel x ctx)")
+           ->check(CLI::Range(16, 1 << 26));
        app.add_option("-t,--threads", o->s.n_threads, "CPU threads (default: physical cores)")
            ->check(CLI::PositiveNumber);
        app.add_option("--alias", o->s.aliases,

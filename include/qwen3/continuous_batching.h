@@ -28,11 +28,17 @@
 namespace qwen3 {
 
 struct SchedulerConfig {
-  std::size_t max_num_seqs = 4;  // requests decoded at once, each with its own KV cache
+  std::size_t max_num_seqs = 4;  // requests decoded at once, each with its own block table
   std::size_t max_queue = 256;   // requests waiting beyond those; add_request throws if full
   // Tokens per forward step: one per decoding request, the rest for prompt chunks
   // (0 = 64; raised to max_num_seqs if smaller).
   std::size_t max_num_batched_tokens = 0;
+  // Positions in the shared paged KV cache (blocks of 16), for all requests together
+  // (0 = max_num_seqs * n_ctx). A request waits in the queue while the pool is full.
+  std::size_t kv_cache_size = 0;
+  // Requests whose prompts share a prefix (a system prompt, earlier turns) share its KV
+  // blocks instead of computing them again; outputs are the same either way.
+  bool enable_prefix_caching = true;
   void validate() const;  // std::invalid_argument naming the bad field
 };
 
@@ -66,12 +72,16 @@ class GenerationHandle {
   std::shared_ptr<State> s_;
 };
 
-// How the forward steps were filled since construction.
+// How the forward steps were filled since construction, and the KV pool now.
 struct BatchingStats {
-  std::uint64_t steps = 0;            // forward steps
-  std::uint64_t tokens = 0;           // tokens through them
-  std::uint64_t max_batch = 0;        // the largest step, in tokens
-  std::uint64_t multi_seq_steps = 0;  // steps that held tokens of 2+ requests
+  std::uint64_t steps = 0;              // forward steps
+  std::uint64_t tokens = 0;             // tokens through them
+  std::uint64_t max_batch = 0;          // the largest step, in tokens
+  std::uint64_t multi_seq_steps = 0;    // steps that held tokens of 2+ requests
+  std::uint64_t prefix_hit_tokens = 0;  // prompt tokens taken from cached KV blocks
+  std::uint64_t kv_blocks_total = 0;    // blocks in the pool
+  std::uint64_t kv_blocks_used = 0;     // held by running requests
+  std::uint64_t kv_blocks_cached = 0;   // held by nobody, kept for prefix reuse
 };
 
 class ContinuousBatchingPipeline {

@@ -25,7 +25,22 @@ const BatchEngineOptions& checked(const BatchEngineOptions& o) {
     throw std::invalid_argument("BatchEngine: max_seqs must be 1..256");
   if (o.max_batch_tokens < o.max_seqs)
     throw std::invalid_argument("BatchEngine: max_batch_tokens must be at least max_seqs");
+  if (o.block_size < 1 || o.block_size > 1024)
+    throw std::invalid_argument("BatchEngine: block_size must be 1..1024");
+  if (o.kv_size < 0) throw std::invalid_argument("BatchEngine: kv_size must not be negative");
+  if (o.kv_size > 0 && o.kv_size < o.block_size)
+    throw std::invalid_argument("KV pool of " + std::to_string(o.kv_size) +
+                                " positions is smaller than one block of " +
+                                std::to_string(o.block_size));
   return o;
+}
+
+int pool_blocks(const BatchEngineOptions& o, int n_ctx) {
+  const long long positions =
+      o.kv_size > 0 ? o.kv_size : static_cast<long long>(o.max_seqs) * n_ctx;
+  const long long blocks = (positions + o.block_size - 1) / o.block_size;
+  if (blocks > (1 << 24)) throw std::invalid_argument("KV pool too large");
+  return static_cast<int>(blocks);
 }
 
 }  // namespace
@@ -40,10 +55,18 @@ BatchEngine::BatchEngine(std::shared_ptr<const Qwen3Model> model, const BatchEng
       logits_(static_cast<std::size_t>(opts.max_seqs) *
               static_cast<std::size_t>(model_->config().n_vocab)) {
   const Qwen3Config& c = model_->config();
+  pool_ = std::make_unique<KvPool>(c.n_layers, c.n_head_kv, c.head_dim, opts.block_size,
+                                   pool_blocks(opts, n_ctx_), opts.kv);
+  if (!can_admit_unlocked())
+    throw std::invalid_argument("KV pool of " +
+                                std::to_string(pool_->n_blocks() * pool_->block_size()) +
+                                " positions cannot hold one step (" +
+                                std::to_string(std::min(opts.max_batch_tokens, n_ctx_)) +
+                                " tokens) plus a block: raise kv_size");
   for (Seq& q : seqs_) {
-    q.cache = std::make_unique<KvCache>(c.n_layers, c.n_head_kv, c.head_dim, n_ctx_, opts.kv);
+    q.kv = std::make_unique<KvSequence>(*pool_, n_ctx_, opts.prefix_cache);
     q.logits.resize(static_cast<std::size_t>(c.n_vocab));
-    cache_ptrs_.push_back(q.cache.get());
+    seq_ptrs_.push_back(q.kv.get());
   }
   row_seq_.reserve(seqs_.size());
   order_.reserve(seqs_.size());
@@ -59,35 +82,50 @@ BatchEngine::~BatchEngine() {
   work_cv_.notify_all();
   done_cv_.notify_all();
   thread_.join();
+  for (Seq& q : seqs_) q.kv.reset();  // gives the blocks back before the pool goes
 }
 
 std::size_t BatchEngine::kv_bytes_per_seq() const {
-  return seqs_.front().cache->bytes();
+  const std::size_t blocks =
+      static_cast<std::size_t>((n_ctx_ + pool_->block_size() - 1) / pool_->block_size());
+  return blocks * pool_->block_bytes();
 }
 
 BatchEngineStats BatchEngine::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  BatchEngineStats s = stats_;
+  s.kv = pool_->stats();
+  return s;
+}
+
+bool BatchEngine::can_admit() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return can_admit_unlocked();
+}
+
+bool BatchEngine::can_admit_unlocked() const {
+  const long long room = static_cast<long long>(pool_->available()) * pool_->block_size();
+  return room >= std::min(opts_.max_batch_tokens, n_ctx_) + pool_->block_size();
 }
 
 int BatchEngine::n_past(int s) const {
   std::lock_guard<std::mutex> lock(mu_);
-  return seqs_.at(static_cast<std::size_t>(s)).n_past;
+  return seqs_.at(static_cast<std::size_t>(s)).kv->n_past();
 }
 
 void BatchEngine::truncate(int s, int n_past) {
   std::lock_guard<std::mutex> lock(mu_);
   Seq& q = seqs_.at(static_cast<std::size_t>(s));
-  if (n_past < 0 || n_past > q.n_past)
-    throw std::out_of_range("truncate(" + std::to_string(n_past) + "): the cache holds " +
-                            std::to_string(q.n_past) + " tokens");
-  q.n_past = n_past;
+  if (!q.done) throw std::logic_error("truncate: sequence " + std::to_string(s) + " is busy");
+  q.kv->truncate(n_past);
 }
 
 void BatchEngine::release(int s) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    seqs_.at(static_cast<std::size_t>(s)).expected = false;
+    Seq& q = seqs_.at(static_cast<std::size_t>(s));
+    q.expected = false;
+    if (q.done) q.kv->clear();
   }
   work_cv_.notify_all();
 }
@@ -122,11 +160,16 @@ const float* BatchEngine::eval(int s, const std::int32_t* ids, int n) {
   std::unique_lock<std::mutex> lock(mu_);
   Seq& q = seqs_[static_cast<std::size_t>(s)];
   if (!q.done) throw std::logic_error("eval: sequence " + std::to_string(s) + " is busy");
-  if (n > n_ctx_ - q.n_past)
-    throw std::length_error("context exceeded: " + std::to_string(q.n_past) + " cached + " +
+  if (n > n_ctx_ - q.kv->n_past())
+    throw std::length_error("context exceeded: " + std::to_string(q.kv->n_past()) + " cached + " +
                             std::to_string(n) + " new tokens > context size " +
                             std::to_string(n_ctx_));
   if (stopping_) throw std::runtime_error("the batch engine is stopping");
+  // Whole blocks of this prefix another request computed: taken, not recomputed.
+  const int adopted = q.kv->adopt(ids, n);
+  stats_.prefix_hit_tokens += static_cast<std::uint64_t>(adopted);
+  ids += adopted;
+  n -= adopted;
   q.ids = ids;
   q.n = n;
   q.next = 0;
@@ -143,6 +186,22 @@ const float* BatchEngine::eval(int s, const std::int32_t* ids, int n) {
     std::rethrow_exception(e);
   }
   return q.logits.data();
+}
+
+void BatchEngine::fail_newest_for_kv() {
+  Seq* newest = nullptr;
+  for (Seq& q : seqs_)
+    if (!q.done && (!newest || q.ticket > newest->ticket)) newest = &q;
+  if (!newest) return;
+  const KvPoolStats ps = pool_->stats();
+  newest->error = std::make_exception_ptr(std::length_error(
+      "the KV cache pool is full: " + std::to_string(ps.used) + " of " + std::to_string(ps.blocks) +
+      " blocks of " + std::to_string(pool_->block_size()) +
+      " positions are held by running sequences (raise --kv-size)"));
+  newest->done = true;
+  newest->kv->clear();  // its blocks back now, so the others can go on at the next step
+  ++stats_.kv_full;
+  done_cv_.notify_all();
 }
 
 bool BatchEngine::ready_to_step(std::chrono::steady_clock::time_point first_wait) const {
@@ -176,6 +235,15 @@ int BatchEngine::build_batch() {
     take[static_cast<std::size_t>(s)] += more;
     budget -= more;
   }
+  // Blocks for those tokens, oldest request first; a sequence the pool cannot serve
+  // waits for a later step.
+  std::size_t kept = 0;
+  for (int s : order_) {
+    int& count = take[static_cast<std::size_t>(s)];
+    count = seqs_[static_cast<std::size_t>(s)].kv->reserve(count);
+    if (count > 0) order_[kept++] = s;
+  }
+  order_.resize(kept);
   int n = 0;
   row_seq_.clear();
   for (int s : order_) {
@@ -184,7 +252,7 @@ int BatchEngine::build_batch() {
     for (int i = 0; i < count; ++i) {
       const int j = q.next + i;
       const bool last = j == q.n - 1;
-      batch_[static_cast<std::size_t>(n++)] = {q.ids[j], s, q.n_past + i, last};
+      batch_[static_cast<std::size_t>(n++)] = {q.ids[j], s, q.kv->n_past() + i, last};
       if (last) row_seq_.push_back(s);
     }
   }
@@ -206,11 +274,15 @@ void BatchEngine::loop() {
     drop_cancelled();
     if (!any_pending()) continue;
     const int n = build_batch();
+    if (n == 0) {  // the pool has no block for any of them
+      fail_newest_for_kv();
+      continue;
+    }
     // The sequences in the batch are blocked in eval(); others may queue meanwhile.
     lock.unlock();
     std::exception_ptr error;
     try {
-      fwd_.forward(batch_.data(), n, cache_ptrs_.data(), max_seqs(), logits_.data());
+      fwd_.forward(batch_.data(), n, seq_ptrs_.data(), max_seqs(), logits_.data());
     } catch (...) {
       error = std::current_exception();
     }
@@ -229,8 +301,8 @@ void BatchEngine::loop() {
         continue;
       }
       const int count = take_[static_cast<std::size_t>(s)];
+      q.kv->commit(q.ids + q.next, count);
       q.next += count;
-      q.n_past += count;
       if (q.next == q.n) {
         q.done = true;
         q.expected = true;

@@ -1,8 +1,15 @@
 // The continuous-batching core: one loaded model, many sequences. Each sequence owns only
-// its KV cache and a logits row; a loop thread gathers the pending evaluations of all
+// its KV blocks and a logits row; a loop thread gathers the pending evaluations of all
 // sequences into one BatchForward step, so the decode steps of every active sequence share
 // each weight read, and long prompts are cut into chunks that ride along with the decode
 // steps (chunked prefill: a prompt never stalls the streams already running).
+//
+// KV memory is one paged pool (model/kv_cache.h) sized by kv_size: a sequence takes
+// blocks as it grows and gives them back on truncate()/release(). Full blocks are shared
+// by prefix: eval() first adopts the cached blocks that hold the same tokens after the
+// same prefix (another request's system prompt, the earlier turns of a conversation) and
+// computes only the rest. A step gives a sequence only the tokens its blocks can hold;
+// when no pending sequence can get a block, the newest one fails with std::length_error.
 //
 // A sequence's thread calls eval() and blocks until its tokens are through; eval() of a
 // single sequence gives the same logits as InferenceContext (bit for bit), whatever else
@@ -29,8 +36,11 @@
 namespace qwen3::engine {
 
 struct BatchEngineOptions {
-  int max_seqs = 4;  // sequences (each with its own KV cache)
-  int n_ctx = 0;     // tokens per sequence; 0 = min(model max, 4096)
+  int max_seqs = 4;               // sequences (each with its own block table)
+  int n_ctx = 0;                  // tokens per sequence at most; 0 = min(model max, 4096)
+  int kv_size = 0;                // positions in the shared KV pool; 0 = max_seqs * n_ctx
+  int block_size = kKvBlockSize;  // positions per KV block
+  bool prefix_cache = true;       // share full blocks between sequences by token prefix
   KvType kv = KvType::F16;
   int n_threads = 0;          // 0 = the model's default (physical cores)
   int max_batch_tokens = 64;  // tokens per forward step (>= max_seqs)
@@ -47,7 +57,10 @@ struct BatchEngineStats {
   // Steps by the number of sequences in them: [i] = steps with i+1 sequences, the last
   // bucket also counting larger ones (a /metrics batch-size histogram).
   std::array<std::uint64_t, 16> seqs_per_step{};
-  std::uint64_t cancelled = 0;  // evals ended by watch_cancel()
+  std::uint64_t cancelled = 0;          // evals ended by watch_cancel()
+  std::uint64_t prefix_hit_tokens = 0;  // prompt tokens taken from cached KV blocks
+  std::uint64_t kv_full = 0;            // evals failed because the KV pool was full
+  KvPoolStats kv;                       // the pool now
 };
 
 class BatchEngine {
@@ -70,23 +83,28 @@ class BatchEngine {
   const float* eval(int s, const std::int32_t* ids, int n);
   int n_past(int s) const;
   void truncate(int s, int n_past);  // keep the first n_past cached tokens
-  // The sequence will not eval for a while (its request ended): steps stop waiting for it.
+  // The sequence's request ended: its blocks go back to the pool (full ones stay cached
+  // for prefix reuse), n_past becomes 0, and steps stop waiting for it.
   void release(int s);
+  // Whether the pool can take a new request now: its free and cached blocks hold at least
+  // one step's worth of tokens (max_batch_tokens) plus one block.
+  bool can_admit() const;
   // While set, a true *flag ends the sequence's pending prompt eval (2+ tokens) at the
   // next step with std::runtime_error("cancelled"): a client that left in the middle of a
   // long prompt stops costing compute. Decode steps (1 token) run: the caller stops at
   // its token. nullptr clears it.
   void watch_cancel(int s, const std::atomic<bool>* flag);
 
-  // KV cache bytes of one sequence (reserved; pages become resident as they are written).
+  // KV bytes n_ctx positions take (pages become resident as they are written).
   std::size_t kv_bytes_per_seq() const;
+  std::size_t kv_pool_bytes() const { return pool_->bytes(); }
+  int block_size() const { return pool_->block_size(); }
   BatchEngineStats stats() const;
 
  private:
   struct Seq {
-    std::unique_ptr<KvCache> cache;
-    int n_past = 0;             // tokens in the cache
-    std::vector<float> logits;  // n_vocab, the last eval's result
+    std::unique_ptr<KvSequence> kv;  // block table + the tokens it holds
+    std::vector<float> logits;       // n_vocab, the last eval's result
     // The pending eval: ids[next..n) still to run.
     const std::int32_t* ids = nullptr;
     int n = 0, next = 0;
@@ -100,13 +118,16 @@ class BatchEngine {
   void drop_cancelled();  // ends the pending evals whose cancel flag is set
   bool ready_to_step(std::chrono::steady_clock::time_point first_wait) const;
   int build_batch();  // fills batch_ from the pending evals; returns its size
+  void fail_newest_for_kv();
+  bool can_admit_unlocked() const;  // no pending sequence got a block: the newest one fails
 
   std::shared_ptr<const Qwen3Model> model_;
   BatchEngineOptions opts_;
   int n_ctx_;
   BatchForward fwd_;
+  std::unique_ptr<KvPool> pool_;
   std::vector<Seq> seqs_;
-  std::vector<KvCache*> cache_ptrs_;
+  std::vector<KvSequence*> seq_ptrs_;
   std::vector<BatchToken> batch_;
   std::vector<int> row_seq_;   // sequence of each logits row of the step
   std::vector<int> order_;     // sequences in the step, oldest request first

@@ -20,6 +20,8 @@ void SchedulerConfig::validate() const {
   if (max_queue > 65536) throw std::invalid_argument("SchedulerConfig.max_queue must be <= 65536");
   if (max_num_batched_tokens > 4096)
     throw std::invalid_argument("SchedulerConfig.max_num_batched_tokens must be <= 4096");
+  if (kv_cache_size > (std::size_t{1} << 26))
+    throw std::invalid_argument("SchedulerConfig.kv_cache_size must be <= 67108864");
 }
 
 struct GenerationHandle::State {
@@ -167,9 +169,10 @@ ContinuousBatchingPipeline::ContinuousBatchingPipeline(const std::string& model_
     : impl_(std::make_unique<Impl>()) {
   scheduler.validate();
   impl_->pool = std::make_unique<engine::SlotPool>(
-      engine::make_shared_pipelines(model_path, device, properties,
-                                    static_cast<int>(scheduler.max_num_seqs),
-                                    static_cast<int>(scheduler.max_num_batched_tokens)),
+      engine::make_shared_pipelines(
+          model_path, device, properties, static_cast<int>(scheduler.max_num_seqs),
+          static_cast<int>(scheduler.max_num_batched_tokens),
+          {static_cast<int>(scheduler.kv_cache_size), scheduler.enable_prefix_caching}),
       scheduler.max_queue);
 }
 
@@ -213,7 +216,16 @@ BatchingStats ContinuousBatchingPipeline::stats() const {
   const engine::BatchEngine* e = impl_->pool->engine();
   if (!e) return {};
   const engine::BatchEngineStats s = e->stats();
-  return {s.steps, s.tokens, s.max_batch, s.multi_seq_steps};
+  BatchingStats b;
+  b.steps = s.steps;
+  b.tokens = s.tokens;
+  b.max_batch = s.max_batch;
+  b.multi_seq_steps = s.multi_seq_steps;
+  b.prefix_hit_tokens = s.prefix_hit_tokens;
+  b.kv_blocks_total = static_cast<std::uint64_t>(s.kv.blocks);
+  b.kv_blocks_used = static_cast<std::uint64_t>(s.kv.used);
+  b.kv_blocks_cached = static_cast<std::uint64_t>(s.kv.cached);
+  return b;
 }
 
 const Pipeline& ContinuousBatchingPipeline::pipeline() const {

@@ -36,6 +36,9 @@ const float* Generator::prefill(const std::vector<std::int32_t>& prompt, Generat
   // Keep the common prefix but always evaluate at least the last prompt token: its
   // logits are what the first sampled token comes from.
   std::size_t keep = common_prefix(cached_, prompt);
+  // A backend may have dropped part of the cache meanwhile (a batched sequence gives its
+  // blocks back when its request ends, then finds shared prefixes on its own).
+  keep = std::min(keep, static_cast<std::size_t>(backend_.n_past()));
   if (keep == prompt.size()) --keep;
   if (!backend_.capabilities().kv_reuse) keep = 0;
   backend_.truncate(static_cast<int>(keep));

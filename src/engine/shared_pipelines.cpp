@@ -32,7 +32,8 @@ bool batchable(const std::string& device, const Properties& props) {
 }  // namespace
 
 SharedPipelines make_shared_pipelines(const std::string& model_path, const std::string& device,
-                                      const Properties& props, int n, int max_batch_tokens) {
+                                      const Properties& props, int n, int max_batch_tokens,
+                                      const KvPoolOptions& kv) {
   if (n < 1) throw std::invalid_argument("make_shared_pipelines: need at least one sequence");
   SharedPipelines out;
   if (!batchable(device, props)) {
@@ -51,6 +52,8 @@ SharedPipelines make_shared_pipelines(const std::string& model_path, const std::
   eo.max_seqs = n;
   eo.n_ctx = bo.n_ctx;
   eo.kv = bo.kv_f32 ? KvType::F32 : KvType::F16;
+  eo.kv_size = kv.kv_size;
+  eo.prefix_cache = kv.prefix_cache;
   eo.n_threads = bo.n_threads;
   eo.max_batch_tokens = std::max(n, max_batch_tokens > 0 ? max_batch_tokens : kDefaultBatchTokens);
   out.engine = std::make_shared<BatchEngine>(std::move(model), eo);

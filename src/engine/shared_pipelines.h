@@ -18,9 +18,16 @@ struct SharedPipelines {
   std::vector<std::unique_ptr<Pipeline>> pipelines;
 };
 
-// `props` as for Pipeline (n_ctx is per sequence). max_batch_tokens: tokens per forward
-// step (0 = 64, at least n).
+// How the shared engine's KV pool is laid out.
+struct KvPoolOptions {
+  int kv_size = 0;           // positions in the pool; 0 = n * n_ctx
+  bool prefix_cache = true;  // share full blocks between requests by token prefix
+};
+
+// `props` as for Pipeline (n_ctx is the most one sequence holds). max_batch_tokens: tokens
+// per forward step (0 = 64, at least n).
 SharedPipelines make_shared_pipelines(const std::string& model_path, const std::string& device,
-                                      const Properties& props, int n, int max_batch_tokens = 0);
+                                      const Properties& props, int n, int max_batch_tokens = 0,
+                                      const KvPoolOptions& kv = {});
 
 }  // namespace qwen3::engine

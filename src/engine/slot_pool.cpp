@@ -58,7 +58,8 @@ bool SlotPool::submit(std::shared_ptr<SlotJob> job) {
       best_len = len;
     }
   }
-  if (best) {
+  // A full KV pool keeps new requests in the queue until running ones give blocks back.
+  if (best && (!engine_ || engine_->can_admit())) {
     best->job = std::move(job);
     best->cv.notify_one();
     return true;
@@ -99,7 +100,7 @@ void SlotPool::work(Slot& slot) {
     lock.lock();
     slot.last_affinity = job->affinity;
     slot.job.reset();
-    while (!queue_.empty() && !slot.job) {
+    while (!queue_.empty() && !slot.job && (!engine_ || engine_->can_admit())) {
       auto next = std::move(queue_.front());
       queue_.pop_front();
       if (!next->cancelled) {

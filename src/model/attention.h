@@ -1,6 +1,7 @@
-// Causal grouped-query attention over KV caches for a batch of tokens: each token reads
-// the cache of its own sequence up to its own position, so one call serves a prompt
-// chunk of one sequence and the decode steps of many sequences alike.
+// Causal grouped-query attention over paged KV caches for a batch of tokens: each token
+// reads its own sequence's blocks (through its block table) up to its own position, so
+// one call serves a prompt chunk of one sequence and the decode steps of many sequences
+// alike.
 #pragma once
 
 #include <vector>
@@ -21,15 +22,15 @@ struct AttentionShape {
   int head_dim;
 };
 
-// Where one token of the batch attends: positions 0..pos of `cache` (its own key/value
+// Where one token of the batch attends: positions 0..pos of `seq` (its own key/value
 // at pos included, so it must be stored before the call).
 struct AttentionToken {
-  const KvCache* cache;
+  const KvSequence* seq;
   int pos;
 };
 
 // q: n_tok x (n_head * head_dim) after q_norm and RoPE. out: n_tok x (n_head * head_dim).
-// Token t attends to positions 0..toks[t].pos of toks[t].cache with scale 1/sqrt(head_dim).
+// Token t attends to positions 0..toks[t].pos of toks[t].seq with scale 1/sqrt(head_dim).
 // Each output row depends only on its own token, never on the rest of the batch.
 void batch_attention(int layer, const AttentionShape& shape, const AttentionToken* toks,
                      const float* q, int n_tok, float* out, ThreadPool& pool,

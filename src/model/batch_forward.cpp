@@ -41,8 +41,8 @@ BatchForward::BatchForward(std::shared_ptr<const Qwen3Model> model, int max_toke
 
 BatchForward::~BatchForward() = default;
 
-void BatchForward::check(const BatchToken* tokens, int n, KvCache* const* caches,
-                         int n_caches) const {
+void BatchForward::check(const BatchToken* tokens, int n, KvSequence* const* seqs,
+                         int n_seqs) const {
   if (n <= 0 || n > max_tokens_)
     throw std::invalid_argument("forward: batch of " + std::to_string(n) + " tokens (1.." +
                                 std::to_string(max_tokens_) + ")");
@@ -52,19 +52,19 @@ void BatchForward::check(const BatchToken* tokens, int n, KvCache* const* caches
       throw std::invalid_argument("token id " + std::to_string(t.id) + " at index " +
                                   std::to_string(i) + " is outside the vocabulary of " +
                                   std::to_string(c_.n_vocab));
-    if (t.seq < 0 || t.seq >= n_caches || caches[t.seq] == nullptr)
+    if (t.seq < 0 || t.seq >= n_seqs || seqs[t.seq] == nullptr)
       throw std::invalid_argument("forward: token " + std::to_string(i) + " names sequence " +
-                                  std::to_string(t.seq) + " of " + std::to_string(n_caches));
-    if (t.pos < 0 || t.pos >= caches[t.seq]->n_ctx() || t.pos >= max_ctx_)
+                                  std::to_string(t.seq) + " of " + std::to_string(n_seqs));
+    if (t.pos < 0 || t.pos >= seqs[t.seq]->capacity() || t.pos >= max_ctx_)
       throw std::invalid_argument("forward: position " + std::to_string(t.pos) +
-                                  " outside the cache of " +
-                                  std::to_string(caches[t.seq]->n_ctx()));
+                                  " outside the blocks of its sequence (" +
+                                  std::to_string(seqs[t.seq]->capacity()) + " positions)");
   }
 }
 
-void BatchForward::forward(const BatchToken* tokens, int n, KvCache* const* caches, int n_caches,
+void BatchForward::forward(const BatchToken* tokens, int n, KvSequence* const* seqs, int n_seqs,
                            float* logits) {
-  check(tokens, n, caches, n_caches);
+  check(tokens, n, seqs, n_seqs);
   const Qwen3Config& c = c_;
   const ModelWeights& w = w_;
   const int E = c.n_embd, hd = c.head_dim, QD = c.q_dim(), KD = c.kv_dim();
@@ -74,7 +74,7 @@ void BatchForward::forward(const BatchToken* tokens, int n, KvCache* const* cach
   };
   for (int t = 0; t < n; ++t) {
     dequantize_matrix_row(w.token_embd, tokens[t].id, row(x_, t, E));
-    att_toks_[static_cast<size_t>(t)] = {caches[tokens[t].seq], tokens[t].pos};
+    att_toks_[static_cast<size_t>(t)] = {seqs[tokens[t].seq], tokens[t].pos};
   }
   const AttentionShape shape{c.n_head, c.n_head_kv, hd};
   for (int l = 0; l < c.n_layers; ++l) {
@@ -91,7 +91,9 @@ void BatchForward::forward(const BatchToken* tokens, int n, KvCache* const* cach
       rope_.at(tokens[t].pos, rope_cos_.data(), rope_sin_.data());
       rope_neox(qt, c.n_head, hd, rope_cos_.data(), rope_sin_.data());
       rope_neox(kt, c.n_head_kv, hd, rope_cos_.data(), rope_sin_.data());
-      caches[tokens[t].seq]->store(l, tokens[t].pos, kt, row(v_, t, KD));
+      const KvSequence& sq = *seqs[tokens[t].seq];
+      sq.pool().store(sq.block(tokens[t].pos), tokens[t].pos % sq.pool().block_size(), l, kt,
+                      row(v_, t, KD));
     }
     batch_attention(l, shape, att_toks_.data(), q_.data(), n, att_.data(), pool_, scratch_);
     matmul(L.wo, att_.data(), n, tmp_.data(), pool_);

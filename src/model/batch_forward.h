@@ -1,6 +1,7 @@
 // The Qwen3 forward pass over a batch of tokens that may belong to different sequences at
-// different positions: each token carries its sequence (an index into the KV caches given
-// to the call) and its position, and attends over its own sequence's cache only. Decode
+// different positions: each token carries its sequence (an index into the paged KV
+// sequences given to the call) and its position, and attends over its own sequence's
+// blocks only. Decode
 // steps of many sequences and prompt chunks therefore share every weight read of the
 // matmuls. The activation buffers are sized once for max_tokens; forward() allocates
 // nothing. Each token's results depend on its own sequence only, never on the rest of
@@ -27,7 +28,7 @@ struct ModelWeights;
 
 struct BatchToken {
   std::int32_t id = 0;
-  int seq = 0;          // index into the caches of the forward() call
+  int seq = 0;          // index into the sequences of the forward() call
   int pos = 0;          // position in its sequence; 0..pos-1 must be cached already or
                         // come earlier in the same batch
   bool logits = false;  // produce this token's logits row
@@ -44,11 +45,11 @@ class BatchForward {
   BatchForward& operator=(const BatchForward&) = delete;
 
   // Runs tokens[0..n) through the model, storing each token's keys/values in
-  // caches[token.seq] at token.pos. Writes one row of n_vocab logits per token with
-  // logits set, in batch order. Throws std::invalid_argument on a bad id, sequence,
-  // position or batch size (before touching any cache).
-  void forward(const BatchToken* tokens, int n, KvCache* const* caches, int n_caches,
-               float* logits);
+  // seqs[token.seq] at token.pos (its block must be allocated: pos < capacity()). Writes
+  // one row of n_vocab logits per token with logits set, in batch order. Throws
+  // std::invalid_argument on a bad id, sequence, position or batch size (before touching
+  // any cache).
+  void forward(const BatchToken* tokens, int n, KvSequence* const* seqs, int n_seqs, float* logits);
 
   int max_tokens() const { return max_tokens_; }
   int max_ctx() const { return max_ctx_; }
@@ -56,7 +57,7 @@ class BatchForward {
   const Qwen3Model& model() const { return *model_; }
 
  private:
-  void check(const BatchToken* tokens, int n, KvCache* const* caches, int n_caches) const;
+  void check(const BatchToken* tokens, int n, KvSequence* const* seqs, int n_seqs) const;
 
   std::shared_ptr<const Qwen3Model> model_;
   const Qwen3Config& c_;

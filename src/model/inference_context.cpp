@@ -89,13 +89,13 @@ void InferenceContext::eval(const int32_t* ids, int n, float* logits, bool all_l
                                   std::to_string(i) + " is outside the vocabulary of " +
                                   std::to_string(s.model->config().n_vocab));
   const int64_t V = s.model->config().n_vocab;
-  KvCache* caches[] = {&s.cache};
+  KvSequence* seqs[] = {&s.cache.seq()};
   for (int done = 0; done < n;) {
     const int nb = std::min(s.fwd.max_tokens(), n - done);
     for (int t = 0; t < nb; ++t)
       s.tokens[static_cast<size_t>(t)] = {ids[done + t], 0, s.n_past + t,
                                           logits && (all_logits || done + t == n - 1)};
-    s.fwd.forward(s.tokens.data(), nb, caches, 1, all_logits ? logits + done * V : logits);
+    s.fwd.forward(s.tokens.data(), nb, seqs, 1, all_logits ? logits + done * V : logits);
     s.n_past += nb;
     done += nb;
   }

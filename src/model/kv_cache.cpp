@@ -1,56 +1,307 @@
+// KvPool, KvSequence and KvCache: the paged KV cache with its prefix cache (see kv_cache.h).
 #include "model/kv_cache.h"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 
 #include "kernels/fp16.h"
 #include "model/qwen3_model.h"
 
 namespace qwen3 {
+namespace {
 
-KvCache::KvCache(int n_layers, int n_head_kv, int head_dim, int n_ctx, KvType type)
+std::uint64_t mix(std::uint64_t x) {  // splitmix64's finalizer
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  x ^= x >> 31;
+  return x;
+}
+
+}  // namespace
+
+// ---- KvPool ----
+
+KvPool::KvPool(int n_layers, int n_head_kv, int head_dim, int block_size, int n_blocks, KvType type)
     : n_layers_(n_layers),
       n_head_kv_(n_head_kv),
       head_dim_(head_dim),
-      n_ctx_(n_ctx),
+      block_size_(block_size),
+      n_blocks_(n_blocks),
       type_(type),
       esize_(type == KvType::F16 ? 2 : 4) {
-  bytes_ = static_cast<size_t>(n_layers) * 2 * n_head_kv * n_ctx * head_dim * esize_;
+  if (n_layers <= 0 || n_head_kv <= 0 || head_dim <= 0 || block_size <= 0 || n_blocks <= 0)
+    throw std::invalid_argument("KvPool: every size must be positive");
+  row_group_bytes_ = static_cast<std::size_t>(block_size) * head_dim * esize_;
+  block_bytes_ = static_cast<std::size_t>(n_layers) * 2 * n_head_kv * row_group_bytes_;
   // new[] without value-initialisation: pages stay untouched (not resident) until used.
-  data_.reset(new uint8_t[bytes_]);
+  data_.reset(new std::uint8_t[bytes()]);
+  meta_.resize(static_cast<std::size_t>(n_blocks));
+  tokens_.resize(static_cast<std::size_t>(n_blocks) * block_size);
+  free_.reserve(static_cast<std::size_t>(n_blocks));
+  for (int b = n_blocks - 1; b >= 0; --b) free_.push_back(b);
+  index_.reserve(static_cast<std::size_t>(n_blocks));
 }
 
-void KvCache::write_row(uint8_t* dst, const float* src) const {
-  if (type_ == KvType::F16)
-    fp32_to_fp16_row(src, reinterpret_cast<uint16_t*>(dst), head_dim_);
-  else
-    std::memcpy(dst, src, head_dim_ * sizeof(float));
-}
-
-void KvCache::read_rows(const uint8_t* src, int n, float* dst) const {
-  const int64_t count = static_cast<int64_t>(n) * head_dim_;
-  if (type_ == KvType::F16)
-    fp16_to_fp32_row(reinterpret_cast<const uint16_t*>(src), dst, count);
-  else
-    std::memcpy(dst, src, count * sizeof(float));
-}
-
-void KvCache::store(int layer, int pos, const float* k, const float* v) {
-  const size_t row = static_cast<size_t>(pos) * head_dim_ * esize_;
+void KvPool::store(int block, int row, int layer, const float* k, const float* v) {
+  const std::size_t at = static_cast<std::size_t>(row) * head_dim_ * esize_;
   for (int h = 0; h < n_head_kv_; ++h) {
-    write_row(data_.get() + offset(layer, 0, h) + row, k + h * head_dim_);
-    write_row(data_.get() + offset(layer, 1, h) + row, v + h * head_dim_);
+    std::uint8_t* kd = data_.get() + offset(block, layer, 0, h) + at;
+    std::uint8_t* vd = data_.get() + offset(block, layer, 1, h) + at;
+    if (type_ == KvType::F16) {
+      fp32_to_fp16_row(k + h * head_dim_, reinterpret_cast<std::uint16_t*>(kd), head_dim_);
+      fp32_to_fp16_row(v + h * head_dim_, reinterpret_cast<std::uint16_t*>(vd), head_dim_);
+    } else {
+      std::memcpy(kd, k + h * head_dim_, head_dim_ * sizeof(float));
+      std::memcpy(vd, v + h * head_dim_, head_dim_ * sizeof(float));
+    }
   }
 }
 
-void KvCache::read_k(int layer, int h, int first, int n, float* dst) const {
-  read_rows(data_.get() + offset(layer, 0, h) + static_cast<size_t>(first) * head_dim_ * esize_, n,
-            dst);
+void KvPool::copy_rows(int src, int dst, int n_rows) {
+  if (n_rows <= 0) return;
+  const std::size_t n = static_cast<std::size_t>(n_rows) * head_dim_ * esize_;
+  for (int l = 0; l < n_layers_; ++l)
+    for (int kv = 0; kv < 2; ++kv)
+      for (int h = 0; h < n_head_kv_; ++h)
+        std::memcpy(data_.get() + offset(dst, l, kv, h), data_.get() + offset(src, l, kv, h), n);
 }
 
-void KvCache::read_v(int layer, int h, int first, int n, float* dst) const {
-  read_rows(data_.get() + offset(layer, 1, h) + static_cast<size_t>(first) * head_dim_ * esize_, n,
-            dst);
+void KvPool::lru_push(int b) {
+  Meta& m = meta_[static_cast<std::size_t>(b)];
+  m.lru_prev = lru_tail_;
+  m.lru_next = -1;
+  if (lru_tail_ >= 0)
+    meta_[static_cast<std::size_t>(lru_tail_)].lru_next = b;
+  else
+    lru_head_ = b;
+  lru_tail_ = b;
+  ++n_cached_;
+}
+
+void KvPool::lru_remove(int b) {
+  Meta& m = meta_[static_cast<std::size_t>(b)];
+  if (m.lru_prev >= 0)
+    meta_[static_cast<std::size_t>(m.lru_prev)].lru_next = m.lru_next;
+  else
+    lru_head_ = m.lru_next;
+  if (m.lru_next >= 0)
+    meta_[static_cast<std::size_t>(m.lru_next)].lru_prev = m.lru_prev;
+  else
+    lru_tail_ = m.lru_prev;
+  m.lru_prev = m.lru_next = -1;
+  --n_cached_;
+}
+
+void KvPool::unpublish(int b) {
+  Meta& m = meta_[static_cast<std::size_t>(b)];
+  if (!m.published) return;
+  auto it = index_.find(m.hash);
+  if (it != index_.end() && it->second == b) index_.erase(it);
+  m.published = false;
+}
+
+int KvPool::allocate() {
+  int b = -1;
+  if (!free_.empty()) {
+    b = free_.back();
+    free_.pop_back();
+  } else if (lru_head_ >= 0) {
+    b = lru_head_;
+    lru_remove(b);
+    unpublish(b);
+    ++evictions_;
+  } else {
+    return -1;
+  }
+  meta_[static_cast<std::size_t>(b)].refs = 1;
+  return b;
+}
+
+void KvPool::retain(int block) {
+  Meta& m = meta_.at(static_cast<std::size_t>(block));
+  if (m.refs == 0) {
+    if (!m.published) throw std::logic_error("KvPool::retain of a free block");
+    lru_remove(block);
+  }
+  ++m.refs;
+}
+
+void KvPool::release(int block) {
+  Meta& m = meta_.at(static_cast<std::size_t>(block));
+  if (m.refs <= 0) throw std::logic_error("KvPool::release of an unheld block");
+  if (--m.refs > 0) return;
+  if (m.published)
+    lru_push(block);
+  else
+    free_.push_back(block);
+}
+
+std::uint64_t KvPool::prefix_hash(std::uint64_t parent, const std::int32_t* tokens, int n) {
+  std::uint64_t h = mix(parent + 0x632be59bd9b4e019ull);
+  for (int i = 0; i < n; ++i) h = mix(h ^ (static_cast<std::uint64_t>(tokens[i]) + 0x9e37ull));
+  return h;
+}
+
+int KvPool::lookup(std::uint64_t hash, std::uint64_t parent, const std::int32_t* tokens) const {
+  auto it = index_.find(hash);
+  if (it == index_.end()) return -1;
+  const int b = it->second;
+  const Meta& m = meta_[static_cast<std::size_t>(b)];
+  if (m.parent != parent) return -1;
+  const std::int32_t* held = tokens_.data() + static_cast<std::size_t>(b) * block_size_;
+  if (!std::equal(tokens, tokens + block_size_, held)) return -1;
+  return b;
+}
+
+bool KvPool::publish(int block, std::uint64_t hash, std::uint64_t parent,
+                     const std::int32_t* tokens) {
+  Meta& m = meta_.at(static_cast<std::size_t>(block));
+  if (m.published || m.refs <= 0) return false;
+  if (!index_.emplace(hash, block).second) return false;
+  m.published = true;
+  m.hash = hash;
+  m.parent = parent;
+  std::copy_n(tokens, block_size_, tokens_.data() + static_cast<std::size_t>(block) * block_size_);
+  return true;
+}
+
+KvPoolStats KvPool::stats() const {
+  KvPoolStats s;
+  s.blocks = n_blocks_;
+  s.free = n_free();
+  s.cached = n_cached_;
+  s.used = n_blocks_ - s.free - s.cached;
+  s.evictions = evictions_;
+  return s;
+}
+
+// ---- KvSequence ----
+
+KvSequence::KvSequence(KvPool& pool, int max_tokens, bool publish)
+    : pool_(pool), max_tokens_(max_tokens), publish_(publish) {
+  if (max_tokens <= 0) throw std::invalid_argument("KvSequence: max_tokens must be positive");
+  const std::size_t n_blocks =
+      static_cast<std::size_t>((max_tokens + pool.block_size() - 1) / pool.block_size());
+  blocks_.reserve(n_blocks);
+  hashes_.reserve(n_blocks);
+  tokens_.reserve(static_cast<std::size_t>(max_tokens));
+  scratch_.resize(static_cast<std::size_t>(pool.block_size()));
+}
+
+KvSequence::~KvSequence() {
+  for (int b : blocks_) pool_.release(b);
+}
+
+int KvSequence::adopt(const std::int32_t* ids, int n) {
+  const int bs = pool_.block_size();
+  std::vector<std::int32_t>& blk = scratch_;
+  int taken = 0;
+  for (;;) {
+    const int np = n_past();
+    const int b = np / bs, start = b * bs;
+    const int need = start + bs - np;  // ids that complete block b
+    if (taken + need > n - 1 || start + bs > max_tokens_) break;
+    std::copy(tokens_.begin() + start, tokens_.end(), blk.begin());
+    std::copy_n(ids + taken, need, blk.begin() + (np - start));
+    const std::uint64_t parent =
+        b == 0 ? KvPool::kRootHash : hashes_[static_cast<std::size_t>(b - 1)];
+    const std::uint64_t h = KvPool::prefix_hash(parent, blk.data(), bs);
+    const int found = pool_.lookup(h, parent, blk.data());
+    if (found < 0) break;
+    if (static_cast<std::size_t>(b) < blocks_.size()) {
+      if (blocks_[static_cast<std::size_t>(b)] != found) {
+        pool_.retain(found);
+        pool_.release(blocks_[static_cast<std::size_t>(b)]);
+        blocks_[static_cast<std::size_t>(b)] = found;
+      }
+    } else {
+      pool_.retain(found);
+      blocks_.push_back(found);
+    }
+    tokens_.insert(tokens_.end(), ids + taken, ids + taken + need);
+    hashes_.push_back(h);
+    taken += need;
+  }
+  return taken;
+}
+
+int KvSequence::reserve(int n) {
+  const int bs = pool_.block_size();
+  const int np = n_past();
+  const int want = std::min(n, max_tokens_ - np);
+  if (want <= 0) return 0;
+  const std::size_t b = static_cast<std::size_t>(np / bs);
+  if (b < blocks_.size()) {
+    const int held = blocks_[b];
+    if (pool_.refs(held) > 1 || pool_.published(held)) {  // copy on write
+      const int copy = pool_.allocate();
+      if (copy < 0) return 0;
+      pool_.copy_rows(held, copy, np % bs);
+      pool_.release(held);
+      blocks_[b] = copy;
+    }
+  }
+  while (capacity() < np + want) {
+    const int nb = pool_.allocate();
+    if (nb < 0) break;
+    blocks_.push_back(nb);
+  }
+  return std::min(want, capacity() - np);
+}
+
+void KvSequence::commit(const std::int32_t* ids, int n) {
+  if (n < 0 || n_past() + n > capacity())
+    throw std::logic_error("KvSequence::commit past the reserved blocks");
+  tokens_.insert(tokens_.end(), ids, ids + n);
+  publish_full();
+}
+
+void KvSequence::publish_full() {
+  const int bs = pool_.block_size();
+  while (hashes_.size() < tokens_.size() / static_cast<std::size_t>(bs)) {
+    const std::size_t b = hashes_.size();
+    const std::uint64_t parent = b == 0 ? KvPool::kRootHash : hashes_[b - 1];
+    const std::int32_t* toks = tokens_.data() + b * static_cast<std::size_t>(bs);
+    const std::uint64_t h = KvPool::prefix_hash(parent, toks, bs);
+    hashes_.push_back(h);
+    if (publish_ && !pool_.published(blocks_[b])) pool_.publish(blocks_[b], h, parent, toks);
+  }
+}
+
+void KvSequence::truncate(int n) {
+  if (n < 0 || n > n_past())
+    throw std::out_of_range("truncate(" + std::to_string(n) + "): the cache holds " +
+                            std::to_string(n_past()) + " tokens");
+  const int bs = pool_.block_size();
+  tokens_.resize(static_cast<std::size_t>(n));
+  hashes_.resize(std::min(hashes_.size(), static_cast<std::size_t>(n / bs)));
+  const std::size_t keep = static_cast<std::size_t>((n + bs - 1) / bs);
+  while (blocks_.size() > keep) {
+    pool_.release(blocks_.back());
+    blocks_.pop_back();
+  }
+}
+
+void KvSequence::reserve_all() {
+  while (capacity() < max_tokens_) {
+    const int nb = pool_.allocate();
+    if (nb < 0) throw std::length_error("KvSequence: the pool has no block left");
+    blocks_.push_back(nb);
+  }
+}
+
+// ---- KvCache ----
+
+KvCache::KvCache(int n_layers, int n_head_kv, int head_dim, int n_ctx, KvType type)
+    : n_ctx_(n_ctx),
+      pool_(std::make_unique<KvPool>(n_layers, n_head_kv, head_dim, kKvBlockSize,
+                                     (n_ctx + kKvBlockSize - 1) / kKvBlockSize, type)),
+      seq_(std::make_unique<KvSequence>(*pool_, n_ctx, false)) {
+  seq_->reserve_all();
 }
 
 }  // namespace qwen3

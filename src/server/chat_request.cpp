@@ -166,6 +166,7 @@ ChatRequest parse_chat_request(const Json& body, std::size_t max_context) {
   if (!tools.empty()) r.history.tools_json = tools.dump();
 
   parse_generation_fields(f, max_context, r.config, r.max_tokens_given);
+  r.n = parse_choices(f);
   r.stream = f.boolean("stream").value_or(false);
   if (const Json* so = f.object("stream_options")) {
     r.include_usage = JsonFields(*so, "stream_options.").boolean("include_usage").value_or(false);

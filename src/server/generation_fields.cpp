@@ -99,9 +99,7 @@ void parse_generation_fields(const JsonFields& f, std::size_t max_context, Gener
   if (auto v = f.boolean("ignore_eos")) c.ignore_eos = *v;
   parse_logit_bias(f, c);
 
-  if (auto n = f.integer("n", 1, INT32_MAX); n && *n != 1) {
-    throw invalid_request("only n = 1 is supported", "n", "unsupported_value");
-  }
+  parse_choices(f);  // validated here, read by the request parsers
   if (auto lp = f.boolean("logprobs"); lp && *lp) {
     throw invalid_request("logprobs are not supported", "logprobs", "unsupported_value");
   }
@@ -120,6 +118,10 @@ void parse_generation_fields(const JsonFields& f, std::size_t max_context, Gener
   } catch (const std::invalid_argument& e) {
     throw invalid_request(e.what());
   }
+}
+
+int parse_choices(const JsonFields& f) {
+  return static_cast<int>(f.integer("n", 1, kMaxChoices).value_or(1));
 }
 
 }  // namespace qwen3::server

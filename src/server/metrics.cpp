@@ -1,5 +1,7 @@
+// Metrics: the counters behind GET /metrics and their Prometheus rendering.
 #include "server/metrics.h"
 
+#include <algorithm>
 #include <sstream>
 
 namespace qwen3::server {
@@ -9,7 +11,45 @@ void header(std::ostringstream& o, const char* name, const char* type, const cha
   o << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
 }
 
+std::string number(double v) {
+  std::ostringstream o;
+  o << v;
+  return o.str();
+}
+
 }  // namespace
+
+Histogram::Histogram(std::vector<double> bounds)
+    : bounds_(std::move(bounds)), counts_(bounds_.size() + 1, 0) {}
+
+void Histogram::observe(double v) {
+  const std::size_t i = static_cast<std::size_t>(
+      std::lower_bound(bounds_.begin(), bounds_.end(), v) - bounds_.begin());
+  ++counts_[i];
+  sum_ += v;
+  ++count_;
+}
+
+void Histogram::render(std::string& out, const std::string& name) const {
+  std::uint64_t cum = 0;
+  for (std::size_t i = 0; i < counts_.size(); ++i) {
+    cum += counts_[i];
+    out += name + "_bucket{le=\"" + (i < bounds_.size() ? number(bounds_[i]) : "+Inf") + "\"} " +
+           std::to_string(cum) + '\n';
+  }
+  out += name + "_sum " + number(sum_) + '\n';
+  out += name + "_count " + std::to_string(count_) + '\n';
+}
+
+void Metrics::time_to_first_token(double ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ttft_.observe(ms / 1000.0);
+}
+
+void Metrics::inter_token_latencies(const std::vector<double>& ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (double d : ms) itl_.observe(d / 1000.0);
+}
 
 void Metrics::request(const std::string& endpoint) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -42,7 +82,7 @@ void Metrics::generation(std::uint64_t prompt_tokens, std::uint64_t cached_token
   decode_seconds_ += decode_ms / 1000.0;
 }
 
-std::string Metrics::render(int slots) const {
+std::string Metrics::render(int slots, const engine::BatchEngineStats* engine) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::ostringstream o;
   header(o, "qwen3_requests_total", "counter", "HTTP requests by endpoint.");
@@ -76,7 +116,54 @@ std::string Metrics::render(int slots) const {
   o << "qwen3_requests_deferred " << queued.load() << '\n';
   header(o, "qwen3_slots", "gauge", "Sequences served at once (--parallel).");
   o << "qwen3_slots " << slots << '\n';
-  return o.str();
+  std::string out = o.str();
+  std::ostringstream h;
+  header(h, "qwen3_time_to_first_token_seconds", "histogram",
+         "Request arrival to the first generated token (queue wait included).");
+  out += h.str();
+  ttft_.render(out, "qwen3_time_to_first_token_seconds");
+  h.str("");
+  header(h, "qwen3_inter_token_latency_seconds", "histogram",
+         "Time between successive generated tokens of a request.");
+  out += h.str();
+  itl_.render(out, "qwen3_inter_token_latency_seconds");
+  if (!engine) return out;
+  const engine::BatchEngineStats& e = *engine;
+  std::ostringstream k;
+  header(k, "qwen3_kv_blocks_total", "gauge", "Blocks in the paged KV cache pool.");
+  k << "qwen3_kv_blocks_total " << e.kv.blocks << '\n';
+  header(k, "qwen3_kv_blocks_used", "gauge", "KV blocks held by running sequences.");
+  k << "qwen3_kv_blocks_used " << e.kv.used << '\n';
+  header(k, "qwen3_kv_blocks_cached", "gauge",
+         "KV blocks held by no sequence, kept for prefix reuse until the pool needs them.");
+  k << "qwen3_kv_blocks_cached " << e.kv.cached << '\n';
+  header(k, "qwen3_kv_block_evictions_total", "counter", "Cached KV blocks reused for new tokens.");
+  k << "qwen3_kv_block_evictions_total " << e.kv.evictions << '\n';
+  header(k, "qwen3_prefix_cache_hit_tokens_total", "counter",
+         "Prompt tokens whose KV blocks were taken from the prefix cache, not computed.");
+  k << "qwen3_prefix_cache_hit_tokens_total " << e.prefix_hit_tokens << '\n';
+  header(k, "qwen3_kv_pool_full_total", "counter",
+         "Requests failed because no KV block was left for them.");
+  k << "qwen3_kv_pool_full_total " << e.kv_full << '\n';
+  header(k, "qwen3_batch_tokens_total", "counter", "Tokens through batched forward steps.");
+  k << "qwen3_batch_tokens_total " << e.tokens << '\n';
+  header(k, "qwen3_batch_sequences", "histogram", "Sequences per batched forward step.");
+  out += k.str();
+  // seqs_per_step[i]: steps with i+1 sequences (the last bucket: that many or more).
+  const double bounds[] = {1, 2, 4, 8, 16};
+  std::uint64_t cum = 0, sum = 0;
+  std::size_t i = 0;
+  for (double b : bounds) {
+    for (; i < e.seqs_per_step.size() && static_cast<double>(i + 1) <= b; ++i) {
+      cum += e.seqs_per_step[i];
+      sum += e.seqs_per_step[i] * (i + 1);
+    }
+    out += "qwen3_batch_sequences_bucket{le=\"" + number(b) + "\"} " + std::to_string(cum) + '\n';
+  }
+  out += "qwen3_batch_sequences_bucket{le=\"+Inf\"} " + std::to_string(e.steps) + '\n';
+  out += "qwen3_batch_sequences_sum " + std::to_string(sum) + '\n';
+  out += "qwen3_batch_sequences_count " + std::to_string(e.steps) + '\n';
+  return out;
 }
 
 }  // namespace qwen3::server

@@ -25,6 +25,7 @@ struct ChatRequest {
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage
   bool max_tokens_given = false;
+  int n = 1;  // choices, each generated as its own sequence over the prompt's shared blocks
   // The messages as sent, compact; requests that extend the same conversation share a
   // prefix of it, which picks the slot whose KV cache can be reused.
   std::string cache_key;
@@ -38,6 +39,7 @@ struct CompletionRequest {
   bool include_usage = false;
   bool echo = false;
   bool max_tokens_given = false;
+  int n = 1;  // choices
   // A token-id prompt is decoded by the caller: parse leaves ids here and prompt empty.
   std::vector<std::int32_t> prompt_ids;
 };
@@ -50,6 +52,11 @@ CompletionRequest parse_completion_request(const Json& body, std::size_t max_con
 // servers do), the served id or one of its aliases.
 void check_model(const std::string& model, const std::string& served_id,
                  const std::vector<std::string>& aliases);
+
+// "n": how many choices (1..kMaxChoices; 400 otherwise). A seeded request's choice i
+// samples with seed + i, so the choices differ and each is reproducible.
+constexpr int kMaxChoices = 16;
+int parse_choices(const JsonFields& f);
 
 // The sampling / length / stop fields shared by both endpoints.
 void parse_generation_fields(const JsonFields& f, std::size_t max_context, GenerationConfig& c,

@@ -28,6 +28,7 @@ void record(ServerState& st, const DecodedResult& r) {
   const auto& m = r.perf_metrics;
   st.metrics.generation(r.prompt_tokens, r.cached_tokens, r.tokens.size(), m.ttft_ms.mean,
                         std::max(0.0, m.generate_ms.mean - m.ttft_ms.mean));
+  st.metrics.inter_token_latencies(m.raw.token_intervals_ms);
 }
 
 // A text completion has no reasoning or tool-call channel: everything is text.
@@ -122,6 +123,7 @@ bool wait_first_news(ServerState& st, Generation& g) {
 
 void respond(ServerState& st, HttpResponse& res, Call call, std::string affinity,
              Generation::Body body) {
+  const auto arrived = std::chrono::steady_clock::now();
   auto g = Generation::start(st.slots(), std::move(affinity), std::move(body), &st.aborting);
   if (!g) {
     st.metrics.rejected();
@@ -131,6 +133,9 @@ void respond(ServerState& st, HttpResponse& res, Call call, std::string affinity
   if (!wait_first_news(st, *g)) return;
   // A failure before any output (bad prompt, context overflow) is a plain HTTP error.
   if (g->finished() && g->error()) throw *g->error();
+  st.metrics.time_to_first_token(
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - arrived)
+          .count());
 
   if (!call.stream) {
     // Events keep coming while it generates: check the client at every wake-up.
@@ -182,6 +187,177 @@ void respond(ServerState& st, HttpResponse& res, Call call, std::string affinity
       });
 }
 
+// Choice `index` of an n > 1 reply: the chunk or response of one generation, renumbered.
+OJson with_index(OJson j, std::size_t index) {
+  if (j.contains("choices"))
+    for (auto& c : j["choices"]) c["index"] = index;
+  return j;
+}
+
+std::string render_events_of(const Call& c, const std::vector<GenEvent>& events,
+                             std::size_t index) {
+  std::string out;
+  for (const auto& e : events) {
+    std::vector<OJson> chunks;
+    if (c.api == Api::kText) {
+      chunks.push_back(text_chunk(c.ids, as_text(e)));
+    } else if (e.kind == GenEvent::Kind::kReasoning) {
+      chunks.push_back(chat_chunk(c.ids, reasoning_delta(e.text)));
+    } else if (e.kind == GenEvent::Kind::kContent) {
+      chunks.push_back(chat_chunk(c.ids, content_delta(e.text)));
+    } else {
+      chunks.push_back(chat_chunk(c.ids, tool_call_header_delta(e.index, e.call)));
+      chunks.push_back(chat_chunk(c.ids, tool_call_arguments_delta(e.index, e.call)));
+    }
+    for (auto& j : chunks) out += sse_event(with_index(std::move(j), index));
+  }
+  return out;
+}
+
+// Usage of n choices: the prompt once, the completions summed.
+OJson usage_of(const std::vector<std::shared_ptr<Generation>>& gs) {
+  OJson u = usage_json(gs.front()->result());
+  std::size_t completion = 0;
+  for (const auto& g : gs) completion += g->result().tokens.size();
+  u["completion_tokens"] = completion;
+  u["total_tokens"] = gs.front()->result().prompt_tokens + completion;
+  return u;
+}
+
+// n > 1: one generation per choice. The first runs its prompt alone; the others start
+// when it has produced its first token, so they find the prompt's KV blocks in the
+// prefix cache and compute only the last partial block.
+void respond_many(ServerState& st, HttpResponse& res, Call call, const std::string& affinity,
+                  std::vector<Generation::Body> bodies) {
+  const auto arrived = std::chrono::steady_clock::now();
+  auto gs = std::make_shared<std::vector<std::shared_ptr<Generation>>>();
+  auto cancel_all = [gs] {
+    for (auto& g : *gs) g->cancel();
+  };
+  auto start = [&](std::size_t i) {
+    auto g = Generation::start(st.slots(), affinity, std::move(bodies[i]), &st.aborting);
+    if (!g) {
+      cancel_all();
+      st.metrics.rejected();
+      throw unavailable("the server is busy (" + std::to_string(st.opts.parallel) + " slots and " +
+                        std::to_string(st.opts.max_queue) + " queue places taken); retry later");
+    }
+    gs->push_back(std::move(g));
+  };
+  start(0);
+  if (!wait_first_news(st, *gs->front())) return;
+  if (gs->front()->finished() && gs->front()->error()) throw *gs->front()->error();
+  st.metrics.time_to_first_token(
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - arrived)
+          .count());
+  for (std::size_t i = 1; i < bodies.size(); ++i) start(i);
+
+  if (!call.stream) {
+    for (auto& g : *gs) {
+      while (!g->finished()) {
+        g->wait_news(kPoll);
+        if (client_gone() || st.aborting) {
+          cancel_all();
+          st.metrics.cancelled();
+          if (st.aborting) throw shutdown_error();
+          return;
+        }
+        if (!g->finished()) g->take(std::chrono::milliseconds(0));
+      }
+    }
+    for (auto& g : *gs) {
+      if (g->error()) throw *g->error();
+      if (cut_by_shutdown(st, *g)) throw shutdown_error();
+    }
+    OJson out = final_json(call, *gs->front());
+    out["choices"] = OJson::array();
+    for (std::size_t i = 0; i < gs->size(); ++i) {
+      record(st, (*gs)[i]->result());
+      out["choices"].push_back(with_index(final_json(call, *(*gs)[i]), i)["choices"][0]);
+    }
+    out["usage"] = usage_of(*gs);
+    send_json(res, out);
+    return;
+  }
+
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("X-Accel-Buffering", "no");
+  auto ended = std::make_shared<std::vector<bool>>(gs->size(), false);
+  auto started = std::make_shared<bool>(false);
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [&st, gs, call, ended, started](StreamSink& sink) {
+        std::string out;
+        if (!*started) {
+          *started = true;
+          for (std::size_t i = 0; i < gs->size(); ++i) {
+            if (call.api == Api::kChat)
+              out += sse_event(with_index(chat_chunk(call.ids, role_delta()), i));
+            if (!call.echo.empty())
+              out += sse_event(with_index(text_chunk(call.ids, call.echo), i));
+          }
+        }
+        bool all = true, waited = false;
+        for (std::size_t i = 0; i < gs->size(); ++i) {
+          if ((*ended)[i]) continue;
+          Generation& g = *(*gs)[i];
+          // Wait on the first unfinished choice only; take what the others have.
+          out += render_events_of(call, g.take(waited ? std::chrono::milliseconds(0) : kPoll), i);
+          waited = true;
+          if (!g.finished()) {
+            all = false;
+            continue;
+          }
+          (*ended)[i] = true;
+          if (cut_by_shutdown(st, g)) {
+            out += sse_event(shutdown_error().to_json());
+          } else if (g.error()) {
+            out += sse_event(g.error()->to_json());
+          } else {
+            record(st, g.result());
+            if (call.api == Api::kChat) {
+              out += sse_event(with_index(chat_final_chunk(call.ids, g.result()), i));
+            } else {
+              OJson last = text_chunk(call.ids, "", finish_reason_name(g.result().finish_reason));
+              last["timings"] = timings_json(g.result());
+              out += sse_event(with_index(std::move(last), i));
+            }
+          }
+        }
+        if (all) {
+          bool clean = true;
+          for (auto& g : *gs) clean = clean && !g->error() && !cut_by_shutdown(st, *g);
+          if (clean && call.include_usage) {
+            OJson u = usage_chunk(
+                call.ids, call.api == Api::kChat ? "chat.completion.chunk" : "text_completion",
+                gs->front()->result());
+            u["usage"] = usage_of(*gs);
+            out += sse_event(u);
+          }
+          if (clean) out += sse_done();
+        }
+        if (!out.empty() && !sink.write(out.data(), out.size())) return false;
+        if (all) sink.done();
+        return true;
+      },
+      [&st, gs, cancel_all](bool success) {
+        bool running = false;
+        for (auto& g : *gs) running = running || !g->finished();
+        if (!success && running) {
+          cancel_all();
+          st.metrics.cancelled();
+        }
+      });
+}
+
+// The per-choice configs: a seeded request's choice i samples with seed + i.
+std::vector<GenerationConfig> choice_configs(const GenerationConfig& c, int n) {
+  std::vector<GenerationConfig> out(static_cast<std::size_t>(n), c);
+  for (int i = 0; i < n; ++i)
+    if (c.seed) out[static_cast<std::size_t>(i)].seed = *c.seed + static_cast<std::uint64_t>(i);
+  return out;
+}
+
 std::size_t default_max_tokens(const ServerState& st) {
   return st.n_ctx;
 }
@@ -197,6 +373,15 @@ void chat_completions(ServerState& st, const HttpRequest& req, HttpResponse& res
             r.stream,
             r.include_usage,
             {}};
+  if (r.n > 1) {
+    std::vector<Generation::Body> bodies;
+    for (const auto& config : choice_configs(r.config, r.n))
+      bodies.push_back([history = r.history, config](Pipeline& p, StreamerBase& s) {
+        return p.generate(history, config, &s);
+      });
+    respond_many(st, res, std::move(call), r.cache_key, std::move(bodies));
+    return;
+  }
   respond(st, res, std::move(call), r.cache_key,
           [history = std::move(r.history), config = r.config](Pipeline& p, StreamerBase& s) {
             return p.generate(history, config, &s);
@@ -222,6 +407,15 @@ void completions(ServerState& st, const HttpRequest& req, HttpResponse& res) {
             r.include_usage,
             r.echo ? r.prompt : std::string()};
   std::string affinity = r.prompt;
+  if (r.n > 1) {
+    std::vector<Generation::Body> bodies;
+    for (const auto& config : choice_configs(r.config, r.n))
+      bodies.push_back([prompt = r.prompt, config](Pipeline& p, StreamerBase& s) {
+        return p.generate(prompt, config, &s);
+      });
+    respond_many(st, res, std::move(call), affinity, std::move(bodies));
+    return;
+  }
   respond(st, res, std::move(call), std::move(affinity),
           [prompt = std::move(r.prompt), config = r.config](Pipeline& p, StreamerBase& s) {
             return p.generate(prompt, config, &s);

@@ -34,7 +34,10 @@ void add_info_routes(ServerState& st) {
   st.http.Get("/metrics", endpoint(st, "metrics", false, [&st](const auto&, auto& res) {
                 st.metrics.processing = st.ready ? static_cast<int>(st.scheduler->running()) : 0;
                 st.metrics.queued = st.ready ? static_cast<int>(st.scheduler->queued()) : 0;
-                res.set_content(st.metrics.render(st.opts.parallel),
+                engine::BatchEngineStats es;
+                const engine::BatchEngine* e = st.ready ? st.scheduler->engine() : nullptr;
+                if (e) es = e->stats();
+                res.set_content(st.metrics.render(st.opts.parallel, e ? &es : nullptr),
                                 "text/plain; version=0.0.4; charset=utf-8");
               }));
 }

@@ -13,8 +13,9 @@ engine::SharedPipelines own(std::vector<std::unique_ptr<Pipeline>> pipelines) {
 }  // namespace
 
 Scheduler::Scheduler(const std::string& model_path, const std::string& device,
-                     const Properties& props, int parallel, std::size_t max_queue, int batch_tokens)
-    : pool_(engine::make_shared_pipelines(model_path, device, props, parallel, batch_tokens),
+                     const Properties& props, int parallel, std::size_t max_queue, int batch_tokens,
+                     const engine::KvPoolOptions& kv)
+    : pool_(engine::make_shared_pipelines(model_path, device, props, parallel, batch_tokens, kv),
             max_queue) {}
 
 Scheduler::Scheduler(std::vector<std::unique_ptr<Pipeline>> pipelines, std::size_t max_queue)

@@ -24,8 +24,10 @@ class Scheduler {
   // n_ctx is per slot). batch_tokens: tokens per forward step, decode steps plus prompt
   // chunks (0 = 64). Backends that cannot share a model (replay, OpenVINO) get one
   // Pipeline per slot instead.
+  // kv: the shared paged KV pool (kv_size positions; 0 = parallel * n_ctx).
   Scheduler(const std::string& model_path, const std::string& device, const Properties& props,
-            int parallel, std::size_t max_queue, int batch_tokens = 0);
+            int parallel, std::size_t max_queue, int batch_tokens = 0,
+            const engine::KvPoolOptions& kv = {});
   // Slots over Pipelines built by the caller (each its own model; no batching).
   Scheduler(std::vector<std::unique_ptr<Pipeline>> pipelines, std::size_t max_queue);
   Scheduler(const Scheduler&) = delete;

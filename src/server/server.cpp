@@ -121,8 +121,10 @@ bool Server::run() {
       if (st.opts.n_ctx > 0) props["n_ctx"] = std::to_string(st.opts.n_ctx);
       if (st.opts.n_threads > 0) props["n_threads"] = std::to_string(st.opts.n_threads);
       // One model load shared by all --parallel sequences (continuous batching).
+      engine::KvPoolOptions kv;
+      kv.kv_size = st.opts.kv_size;
       auto scheduler = std::make_unique<Scheduler>(st.opts.model_path, st.opts.device, props,
-                                                   st.opts.parallel, st.opts.max_queue);
+                                                   st.opts.parallel, st.opts.max_queue, 0, kv);
       if (st.stopping) return;
       st.n_ctx = scheduler->pipeline().info().n_ctx;
       st.scheduler = std::move(scheduler);

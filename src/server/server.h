@@ -22,7 +22,8 @@ struct ServerOptions {
   std::string api_key;         // non-empty: Bearer auth on everything but /health and the page
   int parallel = 1;            // sequences generated at once, each with its own KV cache
   std::size_t max_queue = 64;  // requests waiting for a slot; beyond: 503 + Retry-After
-  int n_ctx = 0;               // 0 = the Pipeline default
+  int n_ctx = 0;               // 0 = the Pipeline default (the most one sequence holds)
+  int kv_size = 0;             // positions in the shared paged KV cache; 0 = parallel * n_ctx
   int n_threads = 0;           // 0 = the Pipeline default
   std::size_t max_body_bytes = 8u << 20;
   int http_threads = 0;  // handler threads; 0 = parallel + max_queue + 16 (beyond: 503)
