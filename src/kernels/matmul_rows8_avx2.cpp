@@ -300,20 +300,27 @@ void sweep(int64_t n, const void* group, const void* xv, size_t xs, int nt, floa
   }
 }
 
+template <class K>
+void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* x, size_t xs, int nt,
+            float* y, int64_t ldy) {
+  const auto* w = static_cast<const uint8_t*>(wv);
+  for (int64_t g = 0; g < ng; ++g) sweep<K>(n, w + g * gs, x, xs, nt, y + 8 * g, ldy);
+}
+
 }  // namespace
 
-Rows8Fn rows8_kernel(GgmlType t) {
+detail::Rows8Fn rows8_kernel(GgmlType t) {
   switch (t) {
     case GgmlType::Q4_0:
-      return sweep<Q4_0x8>;
+      return groups<Q4_0x8>;
     case GgmlType::Q8_0:
-      return sweep<Q8_0x8>;
+      return groups<Q8_0x8>;
     case GgmlType::Q4_K:
-      return sweep<QK_x8<BlockQ4_Kx8, false>>;
+      return groups<QK_x8<BlockQ4_Kx8, false>>;
     case GgmlType::Q5_K:
-      return sweep<QK_x8<BlockQ5_Kx8, true>>;
+      return groups<QK_x8<BlockQ5_Kx8, true>>;
     case GgmlType::Q6_K:
-      return sweep<Q6_Kx8>;
+      return groups<Q6_Kx8>;
     default:
       return nullptr;
   }
@@ -325,7 +332,7 @@ void rows8_from_plain(GgmlType type, int64_t n, const void* w, size_t ws, const 
   const size_t gs = rows8_group_size(type, n);
   if (buf.size() < gs) buf.resize(gs);
   pack_rows8(type, w, ws, n, buf.data());
-  rows8_kernel(type)(n, buf.data(), x, xs, nt, y, ldy);
+  rows8_kernel(type)(n, buf.data(), gs, 1, x, xs, nt, y, ldy);
 }
 
 }  // namespace qwen3::avx2

@@ -1,0 +1,288 @@
+// The rows8 kernels (rows8.h) written once for the VNNI levels: `vpdpbusd` multiplies
+// unsigned weight bytes by signed activation bytes and adds groups of 4 straight into
+// int32 lanes (no int16 saturation, no widening steps). The vector traits V say how many
+// rows8 groups one vector covers: 256-bit = 1 group (AVX-VNNI, and the AVX-512 tail),
+// 512-bit = 2 groups side by side (lanes 0-7 group g, lanes 8-15 group g+1, each half
+// loaded from its own group, so the layout stays the same for every level).
+//
+// Every lane does the same integer work and the same float steps in the same order as
+// the AVX2 kernels (integer sums per block or super-block, then one fmadd with the
+// scales), so a row's result does not depend on which vector width computed it.
+//
+// Include only from a file built for a VNNI level (*_avxvnni.cpp, *_avx512.cpp) after
+// defining the traits. Everything here sits in an anonymous namespace, and these files
+// instantiate no std:: templates and call no inline functions of other headers: a
+// template or inline function compiled with AVX-512 flags in one file could otherwise be
+// the copy the linker keeps for every caller, and fault on a CPU without AVX-512.
+// V provides (vi = integer vector, vf = float vector, G = groups):
+//   load(p0, p1)                 32 bytes of group 0 (and of group 1 when G == 2)
+//   f16(p0, p1)                  8 fp16 of each group -> floats
+//   u8_32(p0, p1)                8 uint8 of each group -> int32 lanes
+//   u8_16(p0, p1), i8_16(p0, p1) 16 (u)int8 of each group -> int16 lanes
+//   dp(acc, u8, s8)              vpdpbusd; dpw(acc, a16, b16) vpdpwssd
+//   bcast(p)                     4 activation bytes to every lane
+//   and/or/xor/srli16/slli16/slli32/srai32/add/sub/mullo/set1_8/set1_32/zero,
+//   zf/set1f/mul/fmadd/fnmadd/cvt/store.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/matmul_internal.h"
+#include "kernels/quant.h"
+#include "kernels/rows8.h"
+
+namespace qwen3::vnni {
+namespace {
+
+using detail::ActQ8;
+
+#define QWEN3_INLINE inline __attribute__((always_inline))
+
+// Decode streams each group once from memory: software prefetch 2 KiB ahead, as in the
+// AVX2 kernels.
+constexpr size_t kPrefetchBytes = 2048;
+template <class Block>
+QWEN3_INLINE void prefetch_ahead(const Block* blk) {
+  const char* p = reinterpret_cast<const char*>(blk) + kPrefetchBytes;
+  for (size_t off = 0; off < sizeof(Block); off += 64) __builtin_prefetch(p + off, 0, 3);
+}
+
+// Q4_0: unsigned nibbles, the offset 8 removed through the activation block sum.
+template <class V>
+struct Q4_0 {
+  using Group = BlockQ4_0x8;
+  using Act = ActQ8;
+  static constexpr int kBlock = 32;
+  static constexpr int kMaxT = 8;
+  template <int T>
+  static QWEN3_INLINE void block(const Group& g0, const Group& g1, const Act* const (&a)[T],
+                                 typename V::vf (&acc)[T]) {
+    using vi = typename V::vi;
+    const vi m4 = V::set1_8(0x0F);
+    vi s0[T], s1[T];
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) s0[t] = s1[t] = V::zero();
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k) {
+      const vi v = V::load(g0.qs[k], g1.qs[k]);
+      const vi lo = V::and_(v, m4), hi = V::and_(V::srli16(v, 4), m4);
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) {
+        s0[t] = V::dp(s0[t], lo, V::bcast(a[t]->qs + 4 * k));
+        s1[t] = V::dp(s1[t], hi, V::bcast(a[t]->qs + 16 + 4 * k));
+      }
+    }
+    const typename V::vf dw = V::f16(g0.d, g1.d);
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) {
+      const vi p = V::sub(V::add(s0[t], s1[t]), V::set1_32(8 * a[t]->sum));
+      acc[t] = V::fmadd(V::cvt(p), V::mul(dw, V::set1f(a[t]->d)), acc[t]);
+    }
+  }
+};
+
+// Q8_0: signed weights made unsigned by flipping the sign bit (w + 128); the 128 * sum of
+// the activations is removed again.
+template <class V>
+struct Q8_0 {
+  using Group = BlockQ8_0x8;
+  using Act = ActQ8;
+  static constexpr int kBlock = 32;
+  static constexpr int kMaxT = 8;
+  template <int T>
+  static QWEN3_INLINE void block(const Group& g0, const Group& g1, const Act* const (&a)[T],
+                                 typename V::vf (&acc)[T]) {
+    using vi = typename V::vi;
+    const vi flip = V::set1_8(static_cast<char>(0x80));
+    vi s0[T], s1[T];
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) s0[t] = s1[t] = V::zero();
+#pragma GCC unroll 4
+    for (int k = 0; k < 8; k += 2) {
+      const vi u0 = V::xor_(V::load(g0.qs[k], g1.qs[k]), flip);
+      const vi u1 = V::xor_(V::load(g0.qs[k + 1], g1.qs[k + 1]), flip);
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) {
+        s0[t] = V::dp(s0[t], u0, V::bcast(a[t]->qs + 4 * k));
+        s1[t] = V::dp(s1[t], u1, V::bcast(a[t]->qs + 4 * k + 4));
+      }
+    }
+    const typename V::vf dw = V::f16(g0.d, g1.d);
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) {
+      const vi p = V::sub(V::add(s0[t], s1[t]), V::set1_32(128 * a[t]->sum));
+      acc[t] = V::fmadd(V::cvt(p), V::mul(dw, V::set1f(a[t]->d)), acc[t]);
+    }
+  }
+};
+
+// Q4_K / Q5_K against Q8_K: per 32-weight sub-block an int32 sum per row (8 vpdpbusd),
+// times the sub-block's 6-bit scale; the mins through the activation block sums.
+template <class V, class G, bool kFive>
+struct QK {
+  using Group = G;
+  using Act = BlockQ8_K;
+  static constexpr int kBlock = 256;
+  static constexpr int kMaxT = 8;
+  template <int T>
+  static QWEN3_INLINE void block(const Group& g0, const Group& g1, const Act* const (&a)[T],
+                                 typename V::vf (&acc)[T]) {
+    using vi = typename V::vi;
+    const vi m4 = V::set1_8(0x0F), m10 = V::set1_8(0x10);
+    vi isum[T];
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) isum[t] = V::zero();
+    for (int j = 0; j < 8; ++j) {  // sub-block j: chunk j/2, low (even j) or high nibbles
+      const int c = j / 2, half = j & 1;
+      vi s[T];
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) s[t] = V::zero();
+#pragma GCC unroll 8
+      for (int k = 0; k < 8; ++k) {
+        const vi v = V::load(g0.qs[c][k], g1.qs[c][k]);
+        vi q = half ? V::and_(V::srli16(v, 4), m4) : V::and_(v, m4);
+        if constexpr (kFive) {  // bit j of each qh byte is the fifth bit of sub-block j
+          const vi hb = V::load(g0.qh[k], g1.qh[k]);
+          q = V::or_(q, V::and_(j >= 4 ? V::srli16(hb, j - 4) : V::slli16(hb, 4 - j), m10));
+        }
+#pragma GCC unroll 8
+        for (int t = 0; t < T; ++t) s[t] = V::dp(s[t], q, V::bcast(a[t]->qs + 32 * j + 4 * k));
+      }
+      const vi sc = V::u8_32(g0.sc[j], g1.sc[j]);
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) isum[t] = V::add(isum[t], V::mullo(s[t], sc));
+    }
+    const typename V::vf d = V::f16(g0.d, g1.d), dmin = V::f16(g0.dmin, g1.dmin);
+    vi mn[4];
+#pragma GCC unroll 4
+    for (int p = 0; p < 4; ++p) mn[p] = V::u8_16(g0.mn[p][0], g1.mn[p][0]);
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) {
+      vi summ = V::zero();
+#pragma GCC unroll 4
+      for (int p = 0; p < 4; ++p) {
+        // Activation sums of sub-blocks 2p, 2p+1 (<= 32*128 each) as one int16 pair.
+        const int16_t* bs = a[t]->bsums + 4 * p;
+        const uint32_t lo = static_cast<uint16_t>(bs[0] + bs[1]);
+        const uint32_t hi = static_cast<uint16_t>(bs[2] + bs[3]);
+        summ = V::dpw(summ, mn[p], V::set1_32(static_cast<int>(lo | (hi << 16))));
+      }
+      const typename V::vf xd = V::set1f(a[t]->d);
+      acc[t] = V::fmadd(V::cvt(isum[t]), V::mul(d, xd), acc[t]);
+      acc[t] = V::fnmadd(V::cvt(summ), V::mul(dmin, xd), acc[t]);
+    }
+  }
+};
+
+// Q6_K against Q8_K: values 0..63 rebuilt from ql/qh, per 16-weight sub-block an int32
+// sum (4 vpdpbusd) times its int8 scale; the offset 32 through the activation sums.
+template <class V>
+struct Q6K {
+  using Group = BlockQ6_Kx8;
+  using Act = BlockQ8_K;
+  static constexpr int kBlock = 256;
+  static constexpr int kMaxT = 8;
+  template <int T>
+  static QWEN3_INLINE void block(const Group& g0, const Group& g1, const Act* const (&a)[T],
+                                 typename V::vf (&acc)[T]) {
+    using vi = typename V::vi;
+    const vi m4 = V::set1_8(0x0F), m30 = V::set1_8(0x30);
+    vi isum[T];
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) isum[t] = V::zero();
+      // The offset: -32 * sum over sub-blocks of scale * activation sum.
+#pragma GCC unroll 8
+    for (int p = 0; p < 8; ++p) {
+      const vi pairs = V::i8_16(g0.sc[p][0], g1.sc[p][0]);
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) {
+        int32_t bs;
+        std::memcpy(&bs, a[t]->bsums + 2 * p, 4);
+        isum[t] = V::sub(isum[t], V::slli32(V::dpw(V::zero(), pairs, V::set1_32(bs)), 5));
+      }
+    }
+    for (int h = 0; h < 2; ++h) {
+#pragma GCC unroll 4
+      for (int st = 0; st < 4; ++st) {  // stream st: weights 128h + 32st + l, l < 32
+        // Scales of sub-blocks 8h + 2st (l < 16) and 8h + 2st + 1, as int32 lanes.
+        const vi pairs = V::i8_16(g0.sc[4 * h + st][0], g1.sc[4 * h + st][0]);
+        const vi sc_lo = V::srai32(V::slli32(pairs, 16), 16), sc_hi = V::srai32(pairs, 16);
+        for (int is = 0; is < 2; ++is) {
+          vi s[T];
+#pragma GCC unroll 8
+          for (int t = 0; t < T; ++t) s[t] = V::zero();
+#pragma GCC unroll 4
+          for (int k = 4 * is; k < 4 * is + 4; ++k) {
+            const int kl = (st & 1) ? k + 8 : k;  // streams 1, 3 read ql bytes 32..63
+            const vi l = V::load(g0.ql[h][kl], g1.ql[h][kl]);
+            const vi hb = V::load(g0.qh[h][k], g1.qh[h][k]);
+            const vi lo4 = st < 2 ? V::and_(l, m4) : V::and_(V::srli16(l, 4), m4);
+            const vi hi2 = V::and_(st == 0   ? V::slli16(hb, 4)
+                                   : st == 1 ? V::slli16(hb, 2)
+                                   : st == 2 ? hb
+                                             : V::srli16(hb, 2),
+                                   m30);
+            const vi q = V::or_(lo4, hi2);
+#pragma GCC unroll 8
+            for (int t = 0; t < T; ++t)
+              s[t] = V::dp(s[t], q, V::bcast(a[t]->qs + 128 * h + 32 * st + 4 * k));
+          }
+#pragma GCC unroll 8
+          for (int t = 0; t < T; ++t) isum[t] = V::add(isum[t], V::mullo(s[t], is ? sc_hi : sc_lo));
+        }
+      }
+    }
+    const typename V::vf d = V::f16(g0.d, g1.d);
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t)
+      acc[t] = V::fmadd(V::cvt(isum[t]), V::mul(d, V::set1f(a[t]->d)), acc[t]);
+  }
+};
+
+// T activation rows against the V::G groups starting at w0 (and w1): y[t*ldy + r].
+template <class K, class V, int T>
+void run(int64_t nb, const void* w0v, const void* w1v, const uint8_t* x, size_t xs, float* y,
+         int64_t ldy) {
+  using Act = typename K::Act;
+  const auto* w0 = static_cast<const typename K::Group*>(w0v);
+  const auto* w1 = static_cast<const typename K::Group*>(w1v);
+  typename V::vf acc[T];
+#pragma GCC unroll 8
+  for (int t = 0; t < T; ++t) acc[t] = V::zf();
+  for (int64_t b = 0; b < nb; ++b) {
+    prefetch_ahead(w0 + b);
+    if constexpr (V::G == 2) prefetch_ahead(w1 + b);
+    const Act* a[T];
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) a[t] = reinterpret_cast<const Act*>(x + t * xs) + b;
+    K::template block<T>(w0[b], w1[b], a, acc);
+  }
+#pragma GCC unroll 8
+  for (int t = 0; t < T; ++t) V::store(y + t * ldy, acc[t]);
+}
+
+template <class K, class V, int T>
+QWEN3_INLINE void run_tail(int rem, int64_t nb, const void* w0, const void* w1, const uint8_t* x,
+                           size_t xs, float* y, int64_t ldy) {
+  if constexpr (T > 0) {
+    if (rem == T) return run<K, V, T>(nb, w0, w1, x, xs, y, ldy);
+    run_tail<K, V, T - 1>(rem, nb, w0, w1, x, xs, y, ldy);
+  }
+}
+
+// All nt activation rows in sweeps of K::kMaxT against the groups at w0 (and w1).
+template <class K, class V>
+void sweep(int64_t n, const void* w0, const void* w1, const uint8_t* x, size_t xs, int nt, float* y,
+           int64_t ldy) {
+  const int64_t nb = n / K::kBlock;
+  int t = 0;
+  for (; t + K::kMaxT <= nt; t += K::kMaxT)
+    run<K, V, K::kMaxT>(nb, w0, w1, x + t * xs, xs, y + t * ldy, ldy);
+  if (t < nt) run_tail<K, V, K::kMaxT - 1>(nt - t, nb, w0, w1, x + t * xs, xs, y + t * ldy, ldy);
+}
+
+}  // namespace
+}  // namespace qwen3::vnni
+
+#undef QWEN3_INLINE
