@@ -133,6 +133,45 @@ struct QK {
     vi isum[T];
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) isum[t] = V::zero();
+    if constexpr (T <= 2) {  // decode: each qs (and qh) vector loaded once
+      for (int c = 0; c < 4; ++c) {
+        vi slo[T], shi[T];
+#pragma GCC unroll 2
+        for (int t = 0; t < T; ++t) slo[t] = shi[t] = V::zero();
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; ++k) {
+          const vi v = V::load(g0.qs[c][k], g1.qs[c][k]);
+          vi lo = V::and_(v, m4), hi = V::and_(V::srli16(v, 4), m4);
+          if constexpr (kFive) {  // bits 2c, 2c+1 of each qh byte
+            const vi hb = V::load(g0.qh[k], g1.qh[k]);
+            const int j = 2 * c;
+            lo = V::or_(lo, V::and_(j >= 4 ? V::srli16(hb, j - 4) : V::slli16(hb, 4 - j), m10));
+            hi = V::or_(hi, V::and_(j + 1 >= 4 ? V::srli16(hb, j - 3) : V::slli16(hb, 3 - j), m10));
+          }
+#pragma GCC unroll 2
+          for (int t = 0; t < T; ++t) {
+            slo[t] = V::dp(slo[t], lo, V::bcast(a[t]->qs + 64 * c + 4 * k));
+            shi[t] = V::dp(shi[t], hi, V::bcast(a[t]->qs + 64 * c + 32 + 4 * k));
+          }
+        }
+        const vi sclo = V::u8_32(g0.sc[2 * c], g1.sc[2 * c]);
+        const vi schi = V::u8_32(g0.sc[2 * c + 1], g1.sc[2 * c + 1]);
+#pragma GCC unroll 2
+        for (int t = 0; t < T; ++t)
+          isum[t] = V::add(isum[t], V::add(V::mullo(slo[t], sclo), V::mullo(shi[t], schi)));
+      }
+    } else {
+      many_tokens<T>(g0, g1, a, isum);
+    }
+    finish<T>(g0, g1, a, isum, acc);
+  }
+
+  // Prompts: one sub-block at a time, so only one sum per token is live.
+  template <int T>
+  static QWEN3_INLINE void many_tokens(const Group& g0, const Group& g1, const Act* const (&a)[T],
+                                       typename V::vi (&isum)[T]) {
+    using vi = typename V::vi;
+    const vi m4 = V::set1_8(0x0F), m10 = V::set1_8(0x10);
     for (int j = 0; j < 8; ++j) {  // sub-block j: chunk j/2, low (even j) or high nibbles
       const int c = j / 2, half = j & 1;
       vi s[T];
@@ -153,6 +192,12 @@ struct QK {
 #pragma GCC unroll 8
       for (int t = 0; t < T; ++t) isum[t] = V::add(isum[t], V::mullo(s[t], sc));
     }
+  }
+
+  template <int T>
+  static QWEN3_INLINE void finish(const Group& g0, const Group& g1, const Act* const (&a)[T],
+                                  typename V::vi (&isum)[T], typename V::vf (&acc)[T]) {
+    using vi = typename V::vi;
     const typename V::vf d = V::f16(g0.d, g1.d), dmin = V::f16(g0.dmin, g1.dmin);
     vi mn[4];
 #pragma GCC unroll 4
@@ -187,12 +232,10 @@ struct Q6K {
   static QWEN3_INLINE void block(const Group& g0, const Group& g1, const Act* const (&a)[T],
                                  typename V::vf (&acc)[T]) {
     using vi = typename V::vi;
-    const vi m4 = V::set1_8(0x0F), m30 = V::set1_8(0x30);
     vi isum[T];
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) isum[t] = V::zero();
-      // The offset: -32 * sum over sub-blocks of scale * activation sum.
-#pragma GCC unroll 8
+    // The offset: -32 * sum over sub-blocks of scale * activation sum.
     for (int p = 0; p < 8; ++p) {
       const vi pairs = V::i8_16(g0.sc[p][0], g1.sc[p][0]);
 #pragma GCC unroll 8
@@ -202,6 +245,67 @@ struct Q6K {
         isum[t] = V::sub(isum[t], V::slli32(V::dpw(V::zero(), pairs, V::set1_32(bs)), 5));
       }
     }
+    if constexpr (T <= 2) {
+      few_tokens<T>(g0, g1, a, isum);
+    } else {
+      many_tokens<T>(g0, g1, a, isum);
+    }
+    const typename V::vf d = V::f16(g0.d, g1.d);
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t)
+      acc[t] = V::fmadd(V::cvt(isum[t]), V::mul(d, V::set1f(a[t]->d)), acc[t]);
+  }
+
+  // Decode: each ql/qh vector is loaded once and feeds the 4 streams (4 sums per token).
+  template <int T>
+  static QWEN3_INLINE void few_tokens(const Group& g0, const Group& g1, const Act* const (&a)[T],
+                                      typename V::vi (&isum)[T]) {
+    using vi = typename V::vi;
+    const vi m4 = V::set1_8(0x0F), m30 = V::set1_8(0x30);
+    for (int h = 0; h < 2; ++h) {
+      vi pairs[4];
+#pragma GCC unroll 4
+      for (int st = 0; st < 4; ++st)
+        pairs[st] = V::i8_16(g0.sc[4 * h + st][0], g1.sc[4 * h + st][0]);
+#pragma GCC unroll 2
+      for (int is = 0; is < 2; ++is) {
+        vi s[T][4];
+#pragma GCC unroll 2
+        for (int t = 0; t < T; ++t)
+#pragma GCC unroll 4
+          for (int st = 0; st < 4; ++st) s[t][st] = V::zero();
+#pragma GCC unroll 4
+        for (int k = 4 * is; k < 4 * is + 4; ++k) {
+          const vi la = V::load(g0.ql[h][k], g1.ql[h][k]);
+          const vi lb = V::load(g0.ql[h][k + 8], g1.ql[h][k + 8]);
+          const vi hb = V::load(g0.qh[h][k], g1.qh[h][k]);
+          vi q[4];
+          q[0] = V::or_(V::and_(la, m4), V::and_(V::slli16(hb, 4), m30));
+          q[1] = V::or_(V::and_(lb, m4), V::and_(V::slli16(hb, 2), m30));
+          q[2] = V::or_(V::and_(V::srli16(la, 4), m4), V::and_(hb, m30));
+          q[3] = V::or_(V::and_(V::srli16(lb, 4), m4), V::and_(V::srli16(hb, 2), m30));
+#pragma GCC unroll 2
+          for (int t = 0; t < T; ++t)
+#pragma GCC unroll 4
+            for (int st = 0; st < 4; ++st)
+              s[t][st] = V::dp(s[t][st], q[st], V::bcast(a[t]->qs + 128 * h + 32 * st + 4 * k));
+        }
+#pragma GCC unroll 4
+        for (int st = 0; st < 4; ++st) {
+          const vi sc = is ? V::srai32(pairs[st], 16) : V::srai32(V::slli32(pairs[st], 16), 16);
+#pragma GCC unroll 2
+          for (int t = 0; t < T; ++t) isum[t] = V::add(isum[t], V::mullo(s[t][st], sc));
+        }
+      }
+    }
+  }
+
+  // Prompts: one stream at a time, so only one sum per token is live.
+  template <int T>
+  static QWEN3_INLINE void many_tokens(const Group& g0, const Group& g1, const Act* const (&a)[T],
+                                       typename V::vi (&isum)[T]) {
+    using vi = typename V::vi;
+    const vi m4 = V::set1_8(0x0F), m30 = V::set1_8(0x30);
     for (int h = 0; h < 2; ++h) {
 #pragma GCC unroll 4
       for (int st = 0; st < 4; ++st) {  // stream st: weights 128h + 32st + l, l < 32
@@ -233,10 +337,6 @@ struct Q6K {
         }
       }
     }
-    const typename V::vf d = V::f16(g0.d, g1.d);
-#pragma GCC unroll 8
-    for (int t = 0; t < T; ++t)
-      acc[t] = V::fmadd(V::cvt(isum[t]), V::mul(d, V::set1f(a[t]->d)), acc[t]);
   }
 };
 
