@@ -8,6 +8,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <random>
 #include <stdexcept>
@@ -15,6 +16,7 @@
 
 #include "kernels/cpu_features.h"
 #include "kernels/matmul.h"
+#include "kernels/matmul_internal.h"
 #include "kernels/quant.h"
 #include "kernels/rows8.h"
 #include "kernels_test_util.h"
@@ -159,6 +161,33 @@ TEST(IsaLevels, EnvironmentSwitchEndToEnd) {
       EXPECT_NE(st, 0) << out;
       EXPECT_NE(out.find("this CPU cannot run it"), std::string::npos) << out;
     }
+}
+
+// The activation quantizers of every level's table: byte-identical to the reference on
+// random rows with outliers, an all-zero block, exact ties (x.5 steps) and a row whose
+// largest magnitude appears with both signs.
+TEST(IsaQuant, EveryLevelQuantizesActivationsLikeTheReference) {
+  const int64_t n = 1024;
+  auto x = testing::random_floats(n, 31, 1.0f);
+  for (int i = 0; i < 32; ++i) x[256 + i] = 0.f;                                // zero block
+  for (int i = 0; i < 32; ++i) x[512 + i] = static_cast<float>(i - 16) * 0.5f;  // ties
+  x[700] = 3.f;
+  x[701] = -3.f;  // same magnitude, both signs: the first fixes the Q8_K sign
+  x[900] *= 50.f;
+  std::vector<detail::ActQ8> ref8(n / 32), got8(n / 32);
+  std::vector<BlockQ8_K> refK(n / 256), gotK(n / 256);
+  detail::quantize_act_q8_ref(x.data(), ref8.data(), n);
+  quantize_row_ref(GgmlType::Q8_K, x.data(), refK.data(), n);
+  for (IsaLevel l : available_isas()) {
+    const detail::IsaKernels& k = detail::isa_kernels(l);
+    EXPECT_EQ(k.level, l);
+    k.quantize_act_q8(x.data(), got8.data(), n);
+    k.quantize_q8_K(x.data(), gotK.data(), n);
+    EXPECT_EQ(0, std::memcmp(ref8.data(), got8.data(), ref8.size() * sizeof(detail::ActQ8)))
+        << isa_name(l);
+    EXPECT_EQ(0, std::memcmp(refK.data(), gotK.data(), refK.size() * sizeof(BlockQ8_K)))
+        << isa_name(l);
+  }
 }
 
 // The rows8 kernels of every level: random shapes (odd and even group counts, every
