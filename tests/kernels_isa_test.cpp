@@ -191,7 +191,7 @@ TEST(IsaQuant, EveryLevelQuantizesActivationsLikeTheReference) {
 }
 
 // The rows8 kernels of every level: random shapes (odd and even group counts, every
-// token tail of the 4- and 8-token sweeps) against the reference, and bit-identical
+// token tail of the 4- and 8-token sweeps, partial chunks of unpacked blocks) against the reference, and bit-identical
 // across the SIMD levels.
 TEST(IsaRows8, EveryLevelMatchesReferenceAndTheOtherLevels) {
   if (!cpu_has(IsaLevel::Avx2)) GTEST_SKIP() << "no AVX2: only the scalar level exists here";
@@ -202,7 +202,8 @@ TEST(IsaRows8, EveryLevelMatchesReferenceAndTheOtherLevels) {
     for (int k = 0; k < 14; ++k) {
       const int64_t rows = 8 * (1 + rng() % 11);
       const int64_t cols = bs * (1 + rng() % (bs == 256 ? 4 : 16));
-      const int64_t n_tok = k < 4 ? 1 : 1 + rng() % 19;
+      // Decode; prompts (>= 16 tokens: weights unpacked in chunks); short prompts.
+      const int64_t n_tok = k < 4 ? 1 : k < 9 ? 16 + rng() % 24 : 1 + rng() % 19;
       Problem p = make(t, rows, cols, n_tok, 500 + 13 * k + static_cast<uint32_t>(t));
       const auto y_ref = mm_ref(p.W, p.x, n_tok);
       std::vector<float> first;

@@ -57,6 +57,7 @@ struct V256 {
   static vf fmadd(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
   static vf fnmadd(vf a, vf b, vf c) { return _mm256_fnmadd_ps(a, b, c); }
   static vf cvt(vi a) { return _mm256_cvtepi32_ps(a); }
+  static vf loadf(const float* y) { return _mm256_loadu_ps(y); }
   static void store(float* y, vf v) { _mm256_storeu_ps(y, v); }
 };
 
