@@ -2,9 +2,8 @@
 // small random models of the types with per-level kernels, loaded under each level (so
 // the repacking decision is the level's), prefill logits against the plain float
 // reference, the same logits from 1 and 3 threads, and bit-identical logits across the
-// SIMD levels for the quantized types (their kernels do the same integer sums and float
-// steps per row; float weights are summed in 16 lanes on AVX-512, 8 below, so those only
-// agree to rounding). Levels the CPU lacks are skipped with a message.
+// SIMD levels (their kernels do the same integer sums and float steps per row). Levels
+// the CPU lacks are skipped with a message.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -111,9 +110,6 @@ TEST_P(ForwardByIsa, EveryLevelMatchesReferenceAndTheOtherLevels) {
     if (simd_prefill.empty()) {
       simd_prefill = got;
       simd_decode = dec;
-    } else if (type == "f16" || type == "bf16") {
-      EXPECT_LT(rel_error(got, simd_prefill), 1e-5) << type << " " << isa_name(l);
-      EXPECT_LT(rel_error(dec, simd_decode), 1e-5) << type << " " << isa_name(l);
     } else {
       EXPECT_EQ(got, simd_prefill) << type << " " << isa_name(l) << " prefill differs from avx2";
       EXPECT_EQ(dec, simd_decode) << type << " " << isa_name(l) << " decode differs from avx2";

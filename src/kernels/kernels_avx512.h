@@ -12,9 +12,6 @@ namespace qwen3::avx512 {
 // The rows8 kernel of a type (Q4_0, Q8_0, Q4_K, Q5_K, Q6_K; nullptr otherwise).
 detail::Rows8Fn rows8_kernel(GgmlType t);
 
-// Plain-row tiles of the float weight types (F32, F16, BF16; nullptr otherwise).
-detail::TileFn float_tile(GgmlType t);
-
 // Activation quantizers (the same bytes as the reference ones).
 void quantize_act_q8(const float* x, detail::ActQ8* y, int64_t n);
 void quantize_q8_K(const float* x, BlockQ8_K* y, int64_t n);

@@ -26,23 +26,21 @@ Rows8Fn no_rows8(GgmlType) {
 void quantize_q8_K_ref(const float* x, BlockQ8_K* y, int64_t n) {
   ref::quantize_q8_K(x, y, n);
 }
-TileFn tile_avx512(GgmlType t) {
-  const TileFn f = avx512::float_tile(t);
-  return f != nullptr ? f : tile_avx2(t);
-}
 
 // The kernel table of each level. AVX-VNNI and AVX-512 have their own rows8 kernels (the
 // layout the model uses for Q4_0, Q8_0, Q4_K, Q5_K, Q6_K), AVX-512 its own activation
-// quantizers and float-weight tiles; the plain-row tiles of Q4_1, Q5_0, Q5_1 (and of
-// plain matrices of the rows8 types) are the AVX2 ones there.
+// quantizers; the plain-row tiles (F32, F16, BF16, Q4_1, Q5_0, Q5_1, and plain matrices
+// of the rows8 types) are the AVX2 ones there. (A 16-lane float tile was tried and was
+// slower than the AVX2 one on prompts: the prompt float tile is bound by activation
+// traffic from L2, not by vector width.)
 const IsaKernels kScalar{IsaLevel::Scalar, tile_ref, no_rows8, quantize_act_q8_ref,
                          quantize_q8_K_ref};
 const IsaKernels kAvx2{IsaLevel::Avx2, tile_avx2, avx2::rows8_kernel, avx2::quantize_act_q8,
                        avx2::quantize_q8_K};
 const IsaKernels kAvxVnni{IsaLevel::AvxVnni, tile_avx2, avxvnni::rows8_kernel,
                           avx2::quantize_act_q8, avx2::quantize_q8_K};
-const IsaKernels kAvx512{IsaLevel::Avx512, tile_avx512, avx512::rows8_kernel,
-                         avx512::quantize_act_q8, avx512::quantize_q8_K};
+const IsaKernels kAvx512{IsaLevel::Avx512, tile_avx2, avx512::rows8_kernel, avx512::quantize_act_q8,
+                         avx512::quantize_q8_K};
 
 }  // namespace
 
