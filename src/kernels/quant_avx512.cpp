@@ -5,8 +5,10 @@
 // Built with the AVX-512 flags; called only through the avx512 kernel table.
 // GCC 12 avx512fintrin.h trips -W(maybe-)uninitialized on its own _mm512_undefined_*
 // placeholders (a known false positive).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 #include <immintrin.h>
 
 #include "kernels/kernels_avx512.h"
