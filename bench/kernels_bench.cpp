@@ -1,12 +1,15 @@
 // matmul throughput per weight type on the Qwen3-0.6B shapes: decode (1 token,
 // memory-bound: weight GB/s) and prefill (128 tokens, compute-bound: GFLOP/s).
-// BM_MatmulRows8: weights in the rows8 layout (what the model uses on AVX2).
+// BM_MatmulRows8: weights in the rows8 layout (what the model uses on AVX2 and above),
+// at the best ISA level; BM_Rows8Isa: the same per ISA level (isa 1 = avx2, 2 = avx_vnni,
+// 3 = avx512; levels the CPU lacks are skipped).
 // Run: build/kernels_bench --benchmark_filter='Q4_0' (args: rows, cols, n_tok, threads)
 #include <benchmark/benchmark.h>
 
 #include <random>
 #include <vector>
 
+#include "kernels/cpu_features.h"
 #include "kernels/matmul.h"
 #include "kernels/quant.h"
 
@@ -101,5 +104,32 @@ BENCHMARK_CAPTURE(BM_MatmulRows8, Q4_K, GgmlType::Q4_K)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_MatmulRows8, Q5_K, GgmlType::Q5_K)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_MatmulRows8, Q6_K, GgmlType::Q6_K)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_Matmul, F16, GgmlType::F16)->Apply(shapes);
+
+// The rows8 kernels per ISA level: decode (1 token) and prompt (128 tokens) on the
+// 0.6B FFN shape, one and two threads.
+void BM_Rows8Isa(benchmark::State& state, GgmlType t) {
+  const auto level = static_cast<qwen3::IsaLevel>(state.range(4));
+  if (!qwen3::cpu_has(level)) {
+    state.SkipWithError("this CPU lacks the level");
+    return;
+  }
+  const qwen3::IsaLevel before = qwen3::isa_level();
+  qwen3::set_isa(level);
+  run_matmul(state, t, true);
+  qwen3::set_isa(before);
+  state.SetLabel(qwen3::isa_name(level));
+}
+void isa_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"rows", "cols", "tok", "thr", "isa"});
+  for (int thr : {1, 2})
+    for (int tok : {1, 128})
+      for (int isa = 1; isa <= 3; ++isa) b->Args({3072, 1024, tok, thr, isa});
+  b->Unit(benchmark::kMicrosecond)->UseRealTime();
+}
+BENCHMARK_CAPTURE(BM_Rows8Isa, Q4_0, GgmlType::Q4_0)->Apply(isa_shapes);
+BENCHMARK_CAPTURE(BM_Rows8Isa, Q8_0, GgmlType::Q8_0)->Apply(isa_shapes);
+BENCHMARK_CAPTURE(BM_Rows8Isa, Q4_K, GgmlType::Q4_K)->Apply(isa_shapes);
+BENCHMARK_CAPTURE(BM_Rows8Isa, Q5_K, GgmlType::Q5_K)->Apply(isa_shapes);
+BENCHMARK_CAPTURE(BM_Rows8Isa, Q6_K, GgmlType::Q6_K)->Apply(isa_shapes);
 
 BENCHMARK_MAIN();

@@ -1,9 +1,10 @@
-// Shared helpers of the kernels tests: seeded random data and a guard that runs a
-// block with the scalar path forced.
+// Shared helpers of the kernels tests: seeded random data and guards that run a block
+// at one ISA level (the scalar path, or any level this CPU has).
 #pragma once
 
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "kernels/cpu_features.h"
@@ -18,15 +19,35 @@ inline std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1
   return v;
 }
 
-// Forces the scalar kernels for its lifetime.
-class ScalarScope {
+// Runs at level l for its lifetime (the CPU must have it: see available_isas()).
+class IsaScope {
  public:
-  ScalarScope() : prev_(force_scalar()) { set_force_scalar(true); }
-  ~ScalarScope() { set_force_scalar(prev_); }
+  explicit IsaScope(IsaLevel l) : prev_(isa_level()) { set_isa(l); }
+  ~IsaScope() { set_isa(prev_); }
+  IsaScope(const IsaScope&) = delete;
+  IsaScope& operator=(const IsaScope&) = delete;
 
  private:
-  bool prev_;
+  IsaLevel prev_;
 };
+
+// Forces the scalar kernels for its lifetime.
+class ScalarScope : public IsaScope {
+ public:
+  ScalarScope() : IsaScope(IsaLevel::Scalar) {}
+};
+
+// Every SIMD level (above scalar), and whether this CPU has it: tests loop over all of
+// them and report the ones they skip.
+inline std::vector<IsaLevel> simd_levels() {
+  return {IsaLevel::Avx2, IsaLevel::AvxVnni, IsaLevel::Avx512};
+}
+inline std::string skipped_levels() {
+  std::string s;
+  for (IsaLevel l : simd_levels())
+    if (!cpu_has(l)) s += std::string(s.empty() ? "" : ", ") + isa_name(l);
+  return s;
+}
 
 inline bool have_avx2() {
   const CpuFeatures& f = cpu_features();

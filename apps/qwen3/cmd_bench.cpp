@@ -128,7 +128,9 @@ int run_bench(const BenchArgs& a) {
         {"threads", ctx.n_threads()},
         {"quantize", a.quantize.empty() ? "none" : a.quantize},
         {"reps", a.reps},
-        {"simd", use_avx2() ? "avx2" : "scalar"},
+        {"simd", isa_name(isa_level())},
+        {"isa", isa_name(isa_level())},
+        {"cpu_flags", cpu_flags_string()},
         {"prefill_tps", spp.median},
         {"decode_tps", stg.median},
         {"ttft_ms", sttft.median},
@@ -143,7 +145,8 @@ int run_bench(const BenchArgs& a) {
     std::printf("%s\n", j.dump().c_str());
   } else {
     std::printf("model       %s\n", a.model.c_str());
-    std::printf("threads     %d (%s)\n", ctx.n_threads(), use_avx2() ? "avx2" : "scalar");
+    std::printf("threads     %d (%s kernels; cpu: %s)\n", ctx.n_threads(), isa_name(isa_level()),
+                cpu_flags_string().c_str());
     std::printf("load        %.1f ms\n", load_ms);
     std::printf("prefill %-4d %.2f tok/s  (min %.2f, max %.2f, sd %.2f; %d reps)\n", a.n_prompt,
                 spp.median, spp.min, spp.max, spp.stddev, a.reps);

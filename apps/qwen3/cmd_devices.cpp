@@ -7,12 +7,16 @@
 #include "command.h"
 #include "device/host_cpu.h"
 #include "device/openvino_support.h"
+#include "kernels/cpu_features.h"
 
 namespace qwen3::cli {
 namespace {
 
 nlohmann::json describe_devices() {
   const device::HostCpu cpu = device::detect_host_cpu();
+  const IsaLevel isa = isa_level();  // throws for a bad QWEN3_ISA
+  nlohmann::json levels = nlohmann::json::array();
+  for (IsaLevel l : available_isas()) levels.push_back(isa_name(l));
   nlohmann::json native = {{"backend", "native"},
                            {"compiled", true},
                            {"devices",
@@ -23,7 +27,11 @@ nlohmann::json describe_devices() {
                               {"avx2", cpu.avx2},
                               {"fma", cpu.fma},
                               {"f16c", cpu.f16c},
-                              {"kernels", cpu.avx2 && cpu.fma && cpu.f16c ? "avx2" : "scalar"}}}}};
+                              {"isa", isa_name(isa)},
+                              {"isa_best", isa_name(best_isa())},
+                              {"isa_available", levels},
+                              {"cpu_flags", cpu_flags_string()},
+                              {"kernels", isa_name(isa)}}}}};
   const device::OpenVinoInfo ov = device::openvino_info();
   nlohmann::json openvino = {{"backend", "openvino"}, {"compiled", ov.compiled}};
   if (ov.compiled) {
@@ -49,7 +57,9 @@ void print_text(const nlohmann::json& backends) {
                     << " threads, AVX2 " << (d["avx2"].get<bool>() ? "yes" : "no") << ", FMA "
                     << (d["fma"].get<bool>() ? "yes" : "no") << ", F16C "
                     << (d["f16c"].get<bool>() ? "yes" : "no") << " -> "
-                    << d["kernels"].get<std::string>() << " kernels";
+                    << d["isa"].get<std::string>() << " kernels (best "
+                    << d["isa_best"].get<std::string>() << "; QWEN3_ISA=... forces one)\n"
+                    << "    cpu flags: " << d["cpu_flags"].get<std::string>();
         }
         std::cout << "\n";
       }

@@ -1,35 +1,94 @@
+// CPUID / XGETBV feature detection and the ISA level choice (see cpu_features.h).
 #include "kernels/cpu_features.h"
 
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 namespace qwen3 {
 namespace {
 
+#if defined(__x86_64__) || defined(__i386__)
+unsigned long long xgetbv0() {
+  unsigned eax, edx;
+  __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+  return (static_cast<unsigned long long>(edx) << 32) | eax;
+}
+#endif
+
 CpuFeatures detect() {
   CpuFeatures f;
 #if defined(__x86_64__) || defined(__i386__)
-  __builtin_cpu_init();
-  f.avx2 = __builtin_cpu_supports("avx2");
-  f.fma = __builtin_cpu_supports("fma");
-  // GCC < 11 has no "f16c" name for __builtin_cpu_supports; F16C ships with every
-  // AVX2 CPU we know of, and the cpuid bit (leaf 1 ecx bit 29) settles it.
-  unsigned a, b, c, d;
-  __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
+  f.fma = (c >> 12) & 1u;
   f.f16c = (c >> 29) & 1u;
+  const bool osxsave = (c >> 27) & 1u, avx = (c >> 28) & 1u;
+  if (osxsave && avx) {
+    const unsigned long long xcr0 = xgetbv0();
+    f.os_ymm = (xcr0 & 0x6) == 0x6;
+    f.os_zmm = f.os_ymm && (xcr0 & 0xE0) == 0xE0;
+  }
+  unsigned max_leaf = __get_cpuid_max(0, nullptr);
+  if (max_leaf >= 7) {
+    __cpuid_count(7, 0, a, b, c, d);
+    const unsigned max_sub = a;
+    f.avx2 = (b >> 5) & 1u;
+    f.avx512f = (b >> 16) & 1u;
+    f.avx512dq = (b >> 17) & 1u;
+    f.avx512_ifma = (b >> 21) & 1u;
+    f.avx512bw = (b >> 30) & 1u;
+    f.avx512vl = (b >> 31) & 1u;
+    f.avx512_vbmi = (c >> 1) & 1u;
+    f.avx512_vbmi2 = (c >> 6) & 1u;
+    f.avx512_vnni = (c >> 11) & 1u;
+    if (max_sub >= 1) {
+      __cpuid_count(7, 1, a, b, c, d);
+      f.avx_vnni = (a >> 4) & 1u;
+      f.avx512_bf16 = (a >> 5) & 1u;
+    }
+  }
+  // Without OS support for the register state the instructions fault: treat as absent.
+  if (!f.os_ymm) f.avx2 = f.fma = f.f16c = f.avx_vnni = false;
+  if (!f.os_zmm)
+    f.avx512f = f.avx512bw = f.avx512vl = f.avx512dq = f.avx512_vnni = f.avx512_bf16 =
+        f.avx512_vbmi = f.avx512_vbmi2 = f.avx512_ifma = false;
 #endif
   return f;
 }
 
-bool env_force_scalar() {
+IsaLevel startup_level() {
+  const char* isa = std::getenv("QWEN3_ISA");
+  if (isa != nullptr && *isa != '\0') {
+    IsaLevel l;
+    if (!parse_isa(isa, &l))
+      throw std::runtime_error(std::string("QWEN3_ISA=") + isa +
+                               ": unknown level (use scalar, avx2, avx_vnni or avx512)");
+    if (!cpu_has(l))
+      throw std::runtime_error(std::string("QWEN3_ISA=") + isa + ": this CPU cannot run it (" +
+                               "it has: " + cpu_flags_string() + "; best level " +
+                               isa_name(best_isa()) + ")");
+    return l;
+  }
   const char* v = std::getenv("QWEN3_FORCE_SCALAR");
-  return v != nullptr && *v != '\0' && std::strcmp(v, "0") != 0;
+  if (v != nullptr && *v != '\0' && std::strcmp(v, "0") != 0) return IsaLevel::Scalar;
+  return best_isa();
 }
 
-std::atomic<bool>& forced() {
-  static std::atomic<bool> f{env_force_scalar()};
-  return f;
+// -1 until the first isa_level() call.
+std::atomic<int>& current() {
+  static std::atomic<int> c{-1};
+  return c;
+}
+
+IsaLevel startup_cached() {
+  static const IsaLevel l = startup_level();  // retried (and rethrown) while it throws
+  return l;
 }
 
 }  // namespace
@@ -39,16 +98,111 @@ const CpuFeatures& cpu_features() {
   return f;
 }
 
-bool use_avx2() {
+const char* isa_name(IsaLevel l) {
+  switch (l) {
+    case IsaLevel::Scalar:
+      return "scalar";
+    case IsaLevel::Avx2:
+      return "avx2";
+    case IsaLevel::AvxVnni:
+      return "avx_vnni";
+    case IsaLevel::Avx512:
+      return "avx512";
+  }
+  return "?";
+}
+
+bool parse_isa(const std::string& name, IsaLevel* out) {
+  for (IsaLevel l : {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::AvxVnni, IsaLevel::Avx512})
+    if (name == isa_name(l)) {
+      *out = l;
+      return true;
+    }
+  return false;
+}
+
+bool cpu_has(IsaLevel l) {
   const CpuFeatures& f = cpu_features();
-  return f.avx2 && f.fma && f.f16c && !forced().load(std::memory_order_relaxed);
+  const bool avx2 = f.avx2 && f.fma && f.f16c && f.os_ymm;
+  switch (l) {
+    case IsaLevel::Scalar:
+      return true;
+    case IsaLevel::Avx2:
+      return avx2;
+    case IsaLevel::AvxVnni:
+      return avx2 && f.avx_vnni;
+    case IsaLevel::Avx512:
+      return avx2 && f.os_zmm && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq &&
+             f.avx512_vnni;
+  }
+  return false;
+}
+
+std::vector<IsaLevel> available_isas() {
+  std::vector<IsaLevel> v;
+  for (IsaLevel l : {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::AvxVnni, IsaLevel::Avx512})
+    if (cpu_has(l)) v.push_back(l);
+  return v;
+}
+
+IsaLevel best_isa() {
+  return available_isas().back();
+}
+
+std::string cpu_flags_string() {
+  const CpuFeatures& f = cpu_features();
+  const std::pair<const char*, bool> flags[] = {
+      {"avx2", f.avx2},
+      {"fma", f.fma},
+      {"f16c", f.f16c},
+      {"avx_vnni", f.avx_vnni},
+      {"avx512f", f.avx512f},
+      {"avx512bw", f.avx512bw},
+      {"avx512vl", f.avx512vl},
+      {"avx512dq", f.avx512dq},
+      {"avx512_vnni", f.avx512_vnni},
+      {"avx512_bf16", f.avx512_bf16},
+      {"avx512_vbmi", f.avx512_vbmi},
+      {"avx512_vbmi2", f.avx512_vbmi2},
+      {"avx512_ifma", f.avx512_ifma},
+  };
+  std::string s;
+  for (const auto& [name, on] : flags)
+    if (on) s += (s.empty() ? "" : " ") + std::string(name);
+  return s.empty() ? "none" : s;
+}
+
+IsaLevel isa_level() {
+  int c = current().load(std::memory_order_relaxed);
+  if (c < 0) {
+    int expected = -1;
+    current().compare_exchange_strong(expected, static_cast<int>(startup_cached()));
+    c = current().load(std::memory_order_relaxed);
+  }
+  return static_cast<IsaLevel>(c);
+}
+
+void set_isa(IsaLevel l) {
+  if (!cpu_has(l))
+    throw std::runtime_error(std::string("ISA level ") + isa_name(l) +
+                             ": this CPU cannot run it (it has: " + cpu_flags_string() + ")");
+  current().store(static_cast<int>(l));
+}
+
+bool use_avx2() {
+  return isa_level() >= IsaLevel::Avx2;
 }
 
 void set_force_scalar(bool force) {
-  forced().store(force);
+  if (force)
+    set_isa(IsaLevel::Scalar);
+  else  // back to the start-up choice, or the best level if that was scalar
+    current().store(
+        static_cast<int>(startup_cached() == IsaLevel::Scalar ? best_isa() : startup_cached()));
 }
+
 bool force_scalar() {
-  return forced().load();
+  return isa_level() == IsaLevel::Scalar;
 }
 
 }  // namespace qwen3

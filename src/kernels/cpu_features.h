@@ -1,6 +1,13 @@
-// Which SIMD paths this CPU can run (CPUID), and a switch that forces the scalar
-// reference kernels so tests can compare both paths on the same machine.
+// Which SIMD level the kernels run at. The CPU's features are read once from CPUID and
+// XGETBV (the OS must save the YMM / ZMM state too); the best level the CPU has is used
+// unless QWEN3_ISA=scalar|avx2|avx_vnni|avx512 (or QWEN3_FORCE_SCALAR=1, an alias of
+// scalar) asks for another. One binary runs everywhere: only the files built for a level
+// (*_avx2.cpp, *_avxvnni.cpp, *_avx512.cpp) use its instructions, and they are called
+// only through the level's kernel table (kernels/matmul_internal.h).
 #pragma once
+
+#include <string>
+#include <vector>
 
 namespace qwen3 {
 
@@ -8,14 +15,43 @@ struct CpuFeatures {
   bool avx2 = false;
   bool fma = false;
   bool f16c = false;
+  bool os_ymm = false;  // XCR0: the OS saves YMM state
+  bool os_zmm = false;  // XCR0: the OS saves opmask + ZMM state
+  bool avx_vnni = false;
+  bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false;
+  bool avx512_vnni = false;
+  // Optional parts, reported only (no kernel requires them yet):
+  bool avx512_bf16 = false, avx512_vbmi = false, avx512_vbmi2 = false, avx512_ifma = false;
 };
 
-// Detected once; the AVX2 kernels need all three.
+// Detected once.
 const CpuFeatures& cpu_features();
 
-// True when the AVX2+FMA+F16C kernels run: the CPU has them and the scalar path is not
-// forced (env QWEN3_FORCE_SCALAR=1 at start-up, or set_force_scalar(true)).
+// Ordered: each level's kernels may use everything of the levels below it, except that
+// avx512 does not require AVX-VNNI (Zen 4 has AVX512_VNNI but not the VEX AVX-VNNI).
+enum class IsaLevel : int { Scalar = 0, Avx2 = 1, AvxVnni = 2, Avx512 = 3 };
+
+const char* isa_name(IsaLevel l);  // "scalar", "avx2", "avx_vnni", "avx512"
+// Parses a QWEN3_ISA value; false for an unknown name.
+bool parse_isa(const std::string& name, IsaLevel* out);
+// True if this CPU (and OS) can run the level's kernels.
+bool cpu_has(IsaLevel l);
+// The levels this machine can run, lowest first (scalar always).
+std::vector<IsaLevel> available_isas();
+// The best level this machine can run.
+IsaLevel best_isa();
+// The CPU flags behind the level choice, e.g. "avx2 fma f16c avx_vnni avx512f ...".
+std::string cpu_flags_string();
+
+// The level in use. The first call reads QWEN3_ISA / QWEN3_FORCE_SCALAR and throws
+// std::runtime_error for an unknown name or a level the CPU lacks.
+IsaLevel isa_level();
+// Forces a level (tests, benchmarks); throws std::runtime_error if the CPU lacks it.
+void set_isa(IsaLevel l);
+
+// isa_level() >= Avx2: the AVX2+FMA+F16C kernels (and everything above) may run.
 bool use_avx2();
+// set_force_scalar(true) = set_isa(Scalar); false returns to the start-up choice.
 void set_force_scalar(bool force);
 bool force_scalar();
 

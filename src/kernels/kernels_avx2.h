@@ -43,11 +43,9 @@ void tile_q5_K(int64_t n, const void* w, size_t ws, int nr, const void* x, size_
 void tile_q6_K(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
                float* y, int64_t ldy);
 
-// Kernels of the rows8 layout (rows8.h), for Q4_0, Q8_0 and Q4_K (nullptr otherwise):
-// one packed group of 8 rows times nt activation rows, y[t*ldy + r] for r < 8.
-using Rows8Fn = void (*)(int64_t n, const void* group, const void* x, size_t xs, int nt, float* y,
-                         int64_t ldy);
-Rows8Fn rows8_kernel(GgmlType t);
+// Kernels of the rows8 layout (rows8.h), for Q4_0, Q8_0, Q4_K, Q5_K and Q6_K (nullptr
+// otherwise); see detail::Rows8Fn.
+detail::Rows8Fn rows8_kernel(GgmlType t);
 // The same for 8 plain rows, packed on the fly (pays off from about 4 tokens on).
 void rows8_from_plain(GgmlType t, int64_t n, const void* w, size_t ws, const void* x, size_t xs,
                       int nt, float* y, int64_t ldy);

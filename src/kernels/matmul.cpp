@@ -8,11 +8,57 @@
 
 #include "kernels/cpu_features.h"
 #include "kernels/kernels_avx2.h"
+#include "kernels/kernels_avx512.h"
+#include "kernels/kernels_avxvnni.h"
 #include "kernels/matmul_internal.h"
 #include "kernels/quant.h"
+#include "kernels/quant_internal.h"
 #include "kernels/rows8.h"
 
 namespace qwen3 {
+
+namespace detail {
+namespace {
+
+Rows8Fn no_rows8(GgmlType) {
+  return nullptr;
+}
+void quantize_q8_K_ref(const float* x, BlockQ8_K* y, int64_t n) {
+  ref::quantize_q8_K(x, y, n);
+}
+
+// The kernel table of each level. AVX-VNNI and AVX-512 have their own rows8 kernels (the
+// layout the model uses for Q4_0, Q8_0, Q4_K, Q5_K, Q6_K), AVX-512 its own activation
+// quantizers; the plain-row tiles (F32, F16, BF16, Q4_1, Q5_0, Q5_1, and plain matrices
+// of the rows8 types) are the AVX2 ones there. (A 16-lane float tile was tried and was
+// slower than the AVX2 one on prompts: the prompt float tile is bound by activation
+// traffic from L2, not by vector width.)
+const IsaKernels kScalar{IsaLevel::Scalar, tile_ref, no_rows8, quantize_act_q8_ref,
+                         quantize_q8_K_ref};
+const IsaKernels kAvx2{IsaLevel::Avx2, tile_avx2, avx2::rows8_kernel, avx2::quantize_act_q8,
+                       avx2::quantize_q8_K};
+const IsaKernels kAvxVnni{IsaLevel::AvxVnni, tile_avx2, avxvnni::rows8_kernel,
+                          avx2::quantize_act_q8, avx2::quantize_q8_K};
+const IsaKernels kAvx512{IsaLevel::Avx512, tile_avx2, avx512::rows8_kernel, avx512::quantize_act_q8,
+                         avx512::quantize_q8_K};
+
+}  // namespace
+
+const IsaKernels& isa_kernels(IsaLevel l) {
+  switch (l) {
+    case IsaLevel::Avx2:
+      return kAvx2;
+    case IsaLevel::AvxVnni:
+      return kAvxVnni;
+    case IsaLevel::Avx512:
+      return kAvx512;
+    default:
+      return kScalar;
+  }
+}
+
+}  // namespace detail
+
 namespace {
 
 // Work items: at least 16 rows (their weights are reused across all tokens from L1/L2),
@@ -40,8 +86,8 @@ void check(const WeightMatrix& W, const float* X, int64_t n_tok, const float* Y)
 
 // Converts X to the activation format; returns its rows and sets their stride in bytes.
 const void* prepare_activations(detail::ActFormat f, const float* X, int64_t n_tok, int64_t cols,
-                                bool fast, ThreadPool* pool, std::vector<uint8_t>& buf,
-                                size_t* stride) {
+                                const detail::IsaKernels& k, ThreadPool* pool,
+                                std::vector<uint8_t>& buf, size_t* stride) {
   *stride = detail::act_row_size(f, cols);
   if (f == detail::ActFormat::F32) return X;
   const size_t xs = *stride;
@@ -51,12 +97,10 @@ const void* prepare_activations(detail::ActFormat f, const float* X, int64_t n_t
     for (int64_t t = b; t < e; ++t) {
       const float* src = X + t * cols;
       void* dst = base + t * xs;
-      if (!fast)
-        detail::quantize_act_ref(f, src, dst, cols);
-      else if (f == detail::ActFormat::Q8)
-        avx2::quantize_act_q8(src, static_cast<detail::ActQ8*>(dst), cols);
+      if (f == detail::ActFormat::Q8)
+        k.quantize_act_q8(src, static_cast<detail::ActQ8*>(dst), cols);
       else
-        avx2::quantize_q8_K(src, static_cast<BlockQ8_K*>(dst), cols);
+        k.quantize_q8_K(src, static_cast<BlockQ8_K*>(dst), cols);
     }
   };
   if (pool != nullptr && n_tok >= 8)
@@ -97,7 +141,8 @@ void dequantize_matrix_row(const WeightMatrix& W, int64_t r, float* out) {
 }
 
 bool prefers_rows8(const WeightMatrix& W) {
-  return use_avx2() && rows8_type(W.type) && W.rows % 8 == 0 && W.layout == WeightLayout::Plain;
+  return detail::isa_kernels(isa_level()).rows8(W.type) != nullptr && rows8_type(W.type) &&
+         W.rows % 8 == 0 && W.layout == WeightLayout::Plain;
 }
 
 size_t rows8_bytes(const WeightMatrix& W) {
@@ -120,22 +165,24 @@ WeightMatrix to_rows8(const WeightMatrix& W, void* dst, ThreadPool& pool) {
 void matmul(const WeightMatrix& W, const float* X, int64_t n_tok, float* Y, ThreadPool& pool) {
   check(W, X, n_tok, Y);
   if (n_tok == 0) return;
-  const bool fast = use_avx2();
+  const detail::IsaKernels& k = detail::isa_kernels(isa_level());
   const detail::ActFormat at = detail::act_format(W.type);
   thread_local std::vector<uint8_t> buf;
   size_t xs = 0;
-  const void* xq = prepare_activations(at, X, n_tok, W.cols, fast, &pool, buf, &xs);
+  const void* xq = prepare_activations(at, X, n_tok, W.cols, k, &pool, buf, &xs);
   // Work items are handed out dynamically so a thread slowed by other load on the
   // machine takes fewer; each output is computed by exactly one kernel call, so the
   // result does not depend on the thread count.
   std::atomic<int64_t> next{0};
   if (W.layout == WeightLayout::Rows8) {
     const int64_t n_groups = W.rows / 8;
-    const int64_t per_item = (n_groups + kItemsPerThread * pool.size() - 1) /
-                             (kItemsPerThread * static_cast<int64_t>(pool.size()));
+    // An even number of groups per item: the 512-bit kernels take groups in pairs.
+    int64_t per_item = (n_groups + kItemsPerThread * pool.size() - 1) /
+                       (kItemsPerThread * static_cast<int64_t>(pool.size()));
+    per_item += per_item & 1;
     const int64_t n_items = (n_groups + per_item - 1) / per_item;
     const size_t gs = rows8_group_size(W.type, W.cols);
-    const avx2::Rows8Fn kernel = fast ? avx2::rows8_kernel(W.type) : nullptr;
+    const detail::Rows8Fn kernel = k.rows8(W.type);
     pool.parallel_for(pool.size(), [&](int64_t, int64_t, int) {
       for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < n_items;) {
         const int64_t g0 = c * per_item, g1 = std::min(n_groups, g0 + per_item);
@@ -143,14 +190,13 @@ void matmul(const WeightMatrix& W, const float* X, int64_t n_tok, float* Y, Thre
           rows8_tile_ref(W, g0, g1, xq, xs, static_cast<int>(n_tok), Y);
           continue;
         }
-        for (int64_t g = g0; g < g1; ++g)
-          kernel(W.cols, static_cast<const uint8_t*>(W.data) + g * gs, xq, xs,
-                 static_cast<int>(n_tok), Y + g * 8, W.rows);
+        kernel(W.cols, static_cast<const uint8_t*>(W.data) + g0 * gs, gs, g1 - g0, xq, xs,
+               static_cast<int>(n_tok), Y + g0 * 8, W.rows);
       }
     });
     return;
   }
-  const detail::TileFn tile = fast ? detail::tile_avx2(W.type) : detail::tile_ref(W.type);
+  const detail::TileFn tile = k.tile(W.type);
   const size_t ws = ggml_row_size(W.type, W.cols);
   // Rows per item: a multiple of kRowChunk, about kItemsPerThread items per thread.
   const int64_t per_thread = (W.rows + kItemsPerThread * pool.size() - 1) /
@@ -174,7 +220,8 @@ void matmul_ref(const WeightMatrix& W, const float* X, int64_t n_tok, float* Y) 
   const detail::ActFormat at = detail::act_format(W.type);
   std::vector<uint8_t> buf;
   size_t xs = 0;
-  const void* xq = prepare_activations(at, X, n_tok, W.cols, false, nullptr, buf, &xs);
+  const void* xq = prepare_activations(at, X, n_tok, W.cols, detail::isa_kernels(IsaLevel::Scalar),
+                                       nullptr, buf, &xs);
   if (W.layout == WeightLayout::Rows8) {
     rows8_tile_ref(W, 0, W.rows / 8, xq, xs, static_cast<int>(n_tok), Y);
     return;

@@ -1,11 +1,14 @@
-// The pieces matmul() is built from: the activation format each weight type pairs with
-// and the tile functions (scalar reference versions here, AVX2 in kernels_avx2.h).
+// The pieces matmul() is built from: the activation format each weight type pairs with,
+// the tile functions (scalar reference versions here, AVX2 in kernels_avx2.h, ...) and
+// the per-ISA-level kernel table that matmul() picks them from.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
 #include "gguf/ggml_types.h"
+#include "kernels/cpu_features.h"
+#include "kernels/quant.h"
 
 namespace qwen3::detail {
 
@@ -35,6 +38,22 @@ void quantize_act_ref(ActFormat f, const float* x, void* y, int64_t cols);
 void quantize_act_q8_ref(const float* x, ActQ8* y, int64_t n);
 TileFn tile_ref(GgmlType t);
 TileFn tile_avx2(GgmlType t);
+
+// Kernels of the rows8 layout (rows8.h): ng consecutive packed groups (gs bytes apart)
+// of 8 rows times nt activation rows: y[t*ldy + 8*g + r] for g < ng, r < 8.
+using Rows8Fn = void (*)(int64_t n, const void* groups, size_t gs, int64_t ng, const void* x,
+                         size_t xs, int nt, float* y, int64_t ldy);
+
+// What matmul runs at one ISA level. Chosen once per call from isa_level(); a level
+// without its own version of a piece points at the level below's.
+struct IsaKernels {
+  IsaLevel level;
+  TileFn (*tile)(GgmlType);    // plain rows
+  Rows8Fn (*rows8)(GgmlType);  // nullptr (scalar): groups are unpacked for tile_ref
+  void (*quantize_act_q8)(const float* x, ActQ8* y, int64_t n);
+  void (*quantize_q8_K)(const float* x, BlockQ8_K* y, int64_t n);
+};
+const IsaKernels& isa_kernels(IsaLevel l);
 
 // One dot product on the reference path.
 float vec_dot_ref(GgmlType t, int64_t n, const void* w, const void* x);

@@ -2,8 +2,9 @@
 // 4 activation rows at a time. Each unpacked weight vector serves all tokens of the
 // sweep; each 32-bit lane accumulates one row, so outputs are stored without reduction.
 // Decode (1 token) streams the group once; prompts reuse every unpacked vector 4 times.
+#include <cstdlib>
 #include <cstring>
-#include <vector>
+#include <new>
 
 #include "kernels/kernels_avx2.h"
 #include "kernels/rows8.h"
@@ -300,20 +301,45 @@ void sweep(int64_t n, const void* group, const void* xv, size_t xs, int nt, floa
   }
 }
 
+// Scratch for packing plain rows on the fly. Not a std::vector: its member functions,
+// compiled here with AVX2 flags, could become the copy every caller of
+// std::vector<uint8_t> links to, and fault on a CPU without AVX2.
+struct Scratch {
+  uint8_t* p = nullptr;
+  size_t n = 0;
+  ~Scratch() { std::free(p); }
+  uint8_t* get(size_t size) {
+    if (n < size) {
+      std::free(p);
+      p = static_cast<uint8_t*>(std::malloc(size));
+      n = p != nullptr ? size : 0;
+      if (p == nullptr) throw std::bad_alloc();
+    }
+    return p;
+  }
+};
+
+template <class K>
+void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* x, size_t xs, int nt,
+            float* y, int64_t ldy) {
+  const auto* w = static_cast<const uint8_t*>(wv);
+  for (int64_t g = 0; g < ng; ++g) sweep<K>(n, w + g * gs, x, xs, nt, y + 8 * g, ldy);
+}
+
 }  // namespace
 
-Rows8Fn rows8_kernel(GgmlType t) {
+detail::Rows8Fn rows8_kernel(GgmlType t) {
   switch (t) {
     case GgmlType::Q4_0:
-      return sweep<Q4_0x8>;
+      return groups<Q4_0x8>;
     case GgmlType::Q8_0:
-      return sweep<Q8_0x8>;
+      return groups<Q8_0x8>;
     case GgmlType::Q4_K:
-      return sweep<QK_x8<BlockQ4_Kx8, false>>;
+      return groups<QK_x8<BlockQ4_Kx8, false>>;
     case GgmlType::Q5_K:
-      return sweep<QK_x8<BlockQ5_Kx8, true>>;
+      return groups<QK_x8<BlockQ5_Kx8, true>>;
     case GgmlType::Q6_K:
-      return sweep<Q6_Kx8>;
+      return groups<Q6_Kx8>;
     default:
       return nullptr;
   }
@@ -321,11 +347,11 @@ Rows8Fn rows8_kernel(GgmlType t) {
 
 void rows8_from_plain(GgmlType type, int64_t n, const void* w, size_t ws, const void* x, size_t xs,
                       int nt, float* y, int64_t ldy) {
-  thread_local std::vector<uint8_t> buf;
+  thread_local Scratch buf;
   const size_t gs = rows8_group_size(type, n);
-  if (buf.size() < gs) buf.resize(gs);
-  pack_rows8(type, w, ws, n, buf.data());
-  rows8_kernel(type)(n, buf.data(), x, xs, nt, y, ldy);
+  uint8_t* group = buf.get(gs);
+  pack_rows8(type, w, ws, n, group);
+  rows8_kernel(type)(n, group, gs, 1, x, xs, nt, y, ldy);
 }
 
 }  // namespace qwen3::avx2

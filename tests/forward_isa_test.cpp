@@ -1,0 +1,130 @@
+// The whole forward pass on every ISA level this machine has (kernels/cpu_features.h):
+// small random models of the types with per-level kernels, loaded under each level (so
+// the repacking decision is the level's), prefill logits against the plain float
+// reference, the same logits from 1 and 3 threads, and bit-identical logits across the
+// SIMD levels (their kernels do the same integer sums and float steps per row). Levels
+// the CPU lacks are skipped with a message.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/cpu_features.h"
+#include "kernels_test_util.h"
+#include "model/gguf_tensor_source.h"
+#include "model/model_generator.h"
+#include "model/qwen3_model.h"
+#include "reference_forward.h"
+#include "text/tokenizer.h"
+
+namespace qwen3 {
+namespace {
+
+std::shared_ptr<const Tokenizer> real_tokenizer() {
+  static const auto tok = std::make_shared<const Tokenizer>(
+      Tokenizer::from_file(std::string(QWEN3_TOKENIZER_DIR) + "/tokenizer.json"));
+  return tok;
+}
+
+// Rows of 256 and 512 (every block format fits), 2 layers, vocabulary cut to 1024 rows.
+std::string make_model(const std::string& type) {
+  GenModelOptions o;
+  o.config = Qwen3Config::tiny();
+  o.config.name = "forward-isa-test";
+  o.config.n_layers = 2;
+  o.config.n_embd = 256;
+  o.config.n_head = 4;
+  o.config.n_head_kv = 2;
+  o.config.head_dim = 64;
+  o.config.n_ff = 512;
+  o.config.n_vocab = 1024;
+  o.config.n_ctx_train = 512;
+  o.type = parse_gen_model_type(type);
+  o.seed = 11;
+  const std::string path = std::string(QWEN3_BUILD_DIR) + "/forward_isa_test_" + type + ".gguf";
+  generate_random_model(o, *real_tokenizer(), path);
+  return path;
+}
+
+std::shared_ptr<Qwen3Model> load_model(const std::string& path) {
+  auto file = std::make_shared<const gguf::GgufFile>(gguf::GgufFile::open(path));
+  return Qwen3Model::from_source(Qwen3Config::from_gguf(*file), real_tokenizer(),
+                                 std::make_shared<GgufTensorSource>(file));
+}
+
+std::vector<float> prefill(const std::shared_ptr<Qwen3Model>& m, const std::vector<int32_t>& ids,
+                           int threads) {
+  InferenceContext ctx(m, 512, KvType::F32, threads);
+  std::vector<float> logits(ids.size() * static_cast<size_t>(m->config().n_vocab));
+  ctx.eval(ids.data(), static_cast<int>(ids.size()), logits.data(), true);
+  return logits;
+}
+
+// One token at a time through the KV cache (the decode kernels).
+std::vector<float> decode(const std::shared_ptr<Qwen3Model>& m, const std::vector<int32_t>& ids,
+                          int threads) {
+  InferenceContext ctx(m, 512, KvType::F32, threads);
+  const size_t V = static_cast<size_t>(m->config().n_vocab);
+  std::vector<float> logits(ids.size() * V);
+  for (size_t t = 0; t < ids.size(); ++t) ctx.eval(&ids[t], 1, logits.data() + t * V);
+  return logits;
+}
+
+double rel_error(const std::vector<float>& a, const std::vector<float>& ref) {
+  double max_diff = 0, max_ref = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    max_diff = std::max(max_diff, std::fabs(static_cast<double>(a[i]) - ref[i]));
+    max_ref = std::max(max_ref, std::fabs(static_cast<double>(ref[i])));
+  }
+  return max_diff / std::max(max_ref, 1e-30);
+}
+
+class ForwardByIsa : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(ForwardByIsa, EveryLevelMatchesReferenceAndTheOtherLevels) {
+  const std::string type = GetParam();
+  const std::string path = make_model(type);
+  const testing::RefModel ref = testing::load_reference(path);
+  std::mt19937_64 rng(5);
+  std::vector<int32_t> ids(37);  // 4 sweeps of 8 tokens + a tail of 5
+  for (auto& id : ids) id = static_cast<int32_t>(rng() % 1024);
+  const auto want = testing::reference_logits(ref, ids);
+  std::vector<float> simd_prefill, simd_decode;
+  for (IsaLevel l : available_isas()) {
+    testing::IsaScope scope(l);
+    auto model = load_model(path);
+    const auto got = prefill(model, ids, 2);
+    const double err = rel_error(got, want);
+    std::printf("  %-7s %-8s vs reference: max rel %.2e\n", type.c_str(), isa_name(l), err);
+    EXPECT_LT(err, 4e-2) << type << " " << isa_name(l);
+    EXPECT_EQ(prefill(model, ids, 1), got) << type << " " << isa_name(l) << " 1 vs 2 threads";
+    EXPECT_EQ(prefill(model, ids, 3), got) << type << " " << isa_name(l) << " 3 vs 2 threads";
+    const std::vector<int32_t> head(ids.begin(), ids.begin() + 6);
+    const auto dec = decode(model, head, 2);
+    if (l == IsaLevel::Scalar) continue;
+    if (simd_prefill.empty()) {
+      simd_prefill = got;
+      simd_decode = dec;
+    } else {
+      EXPECT_EQ(got, simd_prefill) << type << " " << isa_name(l) << " prefill differs from avx2";
+      EXPECT_EQ(dec, simd_decode) << type << " " << isa_name(l) << " decode differs from avx2";
+    }
+  }
+  const std::string skipped = testing::skipped_levels();
+  if (!skipped.empty()) std::printf("  levels this CPU lacks, not tested: %s\n", skipped.c_str());
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, ForwardByIsa,
+                         ::testing::Values("q4_0", "q8_0", "q4_k_m", "q5_k", "q6_k", "q5_1", "f16",
+                                           "bf16"),
+                         [](const ::testing::TestParamInfo<const char*>& i) {
+                           return std::string(i.param);
+                         });
+
+}  // namespace
+}  // namespace qwen3

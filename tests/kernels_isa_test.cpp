@@ -1,0 +1,275 @@
+// ISA levels (kernels/cpu_features.h): names, refusal of levels the CPU lacks, the
+// QWEN3_ISA switch end to end, and every kernel on every level this machine has against
+// the scalar reference over random shapes and all weight types. The rows8 kernels of the
+// SIMD levels do the same integer sums and the same float steps per row, so their results
+// must also be bit-identical to each other. Levels the CPU lacks are skipped with a message.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <string>
+
+#include "kernels/cpu_features.h"
+#include "kernels/matmul.h"
+#include "kernels/matmul_internal.h"
+#include "kernels/quant.h"
+#include "kernels/rows8.h"
+#include "kernels_test_util.h"
+
+namespace qwen3 {
+namespace {
+
+const GgmlType kRows8Types[] = {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q5_K,
+                                GgmlType::Q6_K};
+const GgmlType kAllTypes[] = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16, GgmlType::Q8_0,
+                              GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1,
+                              GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
+
+struct Problem {
+  std::vector<uint8_t> plain, packed;
+  std::vector<float> x;
+  WeightMatrix W, P;  // plain, rows8 (P.data null if the type has no rows8 layout)
+};
+
+Problem make(GgmlType t, int64_t rows, int64_t cols, int64_t n_tok, uint32_t seed) {
+  Problem p;
+  const auto wf = testing::random_floats(static_cast<size_t>(rows * cols), seed, 0.05f);
+  p.x = testing::random_floats(static_cast<size_t>(n_tok * cols), seed + 7, 1.0f);
+  std::mt19937 rng(seed);
+  for (int k = 0; k < 3; ++k) p.x[rng() % p.x.size()] *= 20.f;  // activation outliers
+  const size_t rs = ggml_row_size(t, cols);
+  p.plain.resize(rs * rows);
+  for (int64_t r = 0; r < rows; ++r)
+    quantize_row_ref(t, wf.data() + r * cols, &p.plain[r * rs], cols);
+  p.W = WeightMatrix{t, rows, cols, p.plain.data()};
+  p.P = WeightMatrix{t, rows, cols, nullptr};
+  if (rows8_type(t) && rows % 8 == 0) {
+    p.packed.resize(rows8_bytes(p.W));
+    ThreadPool pool(2);
+    p.P = to_rows8(p.W, p.packed.data(), pool);
+  }
+  return p;
+}
+
+std::vector<float> mm(const WeightMatrix& W, const std::vector<float>& x, int64_t n_tok,
+                      int threads) {
+  ThreadPool pool(threads);
+  std::vector<float> y(static_cast<size_t>(n_tok * W.rows), NAN);
+  matmul(W, x.data(), n_tok, y.data(), pool);
+  return y;
+}
+
+std::vector<float> mm_ref(const WeightMatrix& W, const std::vector<float>& x, int64_t n_tok) {
+  std::vector<float> y(static_cast<size_t>(n_tok * W.rows), NAN);
+  matmul_ref(W, x.data(), n_tok, y.data());
+  return y;
+}
+
+// Same integer sums per block as the reference; only the float accumulation differs.
+void expect_close(const std::vector<float>& y, const std::vector<float>& y_ref, int64_t cols,
+                  const std::string& what) {
+  ASSERT_EQ(y.size(), y_ref.size());
+  for (size_t i = 0; i < y.size(); ++i) {
+    const double tol = 1e-5 * (1 + std::fabs(y_ref[i])) + 2e-6 * static_cast<double>(cols) / 32;
+    ASSERT_NEAR(y[i], y_ref[i], tol) << what << " i " << i;
+  }
+}
+
+std::string name(GgmlType t) {
+  return std::string(ggml_type_info(t).name);
+}
+
+TEST(IsaLevels, NamesParseAndOrder) {
+  for (IsaLevel l : {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::AvxVnni, IsaLevel::Avx512}) {
+    IsaLevel back;
+    ASSERT_TRUE(parse_isa(isa_name(l), &back));
+    EXPECT_EQ(back, l);
+  }
+  IsaLevel l;
+  EXPECT_FALSE(parse_isa("avx1024", &l));
+  EXPECT_FALSE(parse_isa("", &l));
+  EXPECT_FALSE(parse_isa("AVX2", &l));
+  const auto avail = available_isas();
+  ASSERT_FALSE(avail.empty());
+  EXPECT_EQ(avail.front(), IsaLevel::Scalar);
+  EXPECT_EQ(avail.back(), best_isa());
+  EXPECT_TRUE(cpu_has(IsaLevel::Scalar));
+  // AVX-VNNI and AVX-512 both build on the AVX2 level.
+  if (cpu_has(IsaLevel::AvxVnni) || cpu_has(IsaLevel::Avx512)) {
+    EXPECT_TRUE(cpu_has(IsaLevel::Avx2));
+  }
+  std::printf("  this CPU: %s -> best level %s\n", cpu_flags_string().c_str(),
+              isa_name(best_isa()));
+}
+
+TEST(IsaLevels, SetIsaSwitchesAndRefusesMissingLevels) {
+  const IsaLevel before = isa_level();
+  for (IsaLevel l : {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::AvxVnni, IsaLevel::Avx512}) {
+    if (cpu_has(l)) {
+      testing::IsaScope scope(l);
+      EXPECT_EQ(isa_level(), l);
+      EXPECT_EQ(use_avx2(), l >= IsaLevel::Avx2);
+      EXPECT_EQ(force_scalar(), l == IsaLevel::Scalar);
+    } else {
+      EXPECT_THROW(set_isa(l), std::runtime_error) << isa_name(l);
+      EXPECT_EQ(isa_level(), before);
+    }
+  }
+  EXPECT_EQ(isa_level(), before);
+  set_force_scalar(true);
+  EXPECT_EQ(isa_level(), IsaLevel::Scalar);
+  set_force_scalar(false);
+  EXPECT_EQ(isa_level(), before);
+}
+
+// The switch as users see it: `qwen3 devices --json` reports the level QWEN3_ISA asked
+// for, and refuses unknown names and levels the CPU lacks with a clear error.
+std::string run(const std::string& cmd, int* status) {
+  std::string out;
+  std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
+  if (!p) throw std::runtime_error("popen failed");
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p.get())) > 0) out.append(buf.data(), n);
+  *status = pclose(p.release());
+  return out;
+}
+
+TEST(IsaLevels, EnvironmentSwitchEndToEnd) {
+  const std::string bin = QWEN3_BIN;
+  for (IsaLevel l : available_isas()) {
+    int st = 0;
+    const std::string out =
+        run(std::string("QWEN3_ISA=") + isa_name(l) + " " + bin + " devices --json 2>&1", &st);
+    EXPECT_EQ(st, 0) << out;
+    EXPECT_NE(out.find(std::string("\"isa\": \"") + isa_name(l) + "\""), std::string::npos) << out;
+  }
+  int st = 0;
+  std::string out = run("QWEN3_FORCE_SCALAR=1 " + bin + " devices --json 2>&1", &st);
+  EXPECT_NE(out.find("\"isa\": \"scalar\""), std::string::npos) << out;
+  out = run("QWEN3_ISA=avx1024 " + bin + " devices 2>&1", &st);
+  EXPECT_NE(st, 0);
+  EXPECT_NE(out.find("QWEN3_ISA=avx1024: unknown level"), std::string::npos) << out;
+  for (IsaLevel l : testing::simd_levels())
+    if (!cpu_has(l)) {
+      out = run(std::string("QWEN3_ISA=") + isa_name(l) + " " + bin + " devices 2>&1", &st);
+      EXPECT_NE(st, 0) << out;
+      EXPECT_NE(out.find("this CPU cannot run it"), std::string::npos) << out;
+    }
+}
+
+// The activation quantizers of every level's table: byte-identical to the reference on
+// random rows with outliers, an all-zero block, exact ties (x.5 steps) and a row whose
+// largest magnitude appears with both signs.
+TEST(IsaQuant, EveryLevelQuantizesActivationsLikeTheReference) {
+  const int64_t n = 1024;
+  auto x = testing::random_floats(n, 31, 1.0f);
+  for (int i = 0; i < 32; ++i) x[256 + i] = 0.f;                                // zero block
+  for (int i = 0; i < 32; ++i) x[512 + i] = static_cast<float>(i - 16) * 0.5f;  // ties
+  x[700] = 3.f;
+  x[701] = -3.f;  // same magnitude, both signs: the first fixes the Q8_K sign
+  x[900] *= 50.f;
+  std::vector<detail::ActQ8> ref8(n / 32), got8(n / 32);
+  std::vector<BlockQ8_K> refK(n / 256), gotK(n / 256);
+  detail::quantize_act_q8_ref(x.data(), ref8.data(), n);
+  quantize_row_ref(GgmlType::Q8_K, x.data(), refK.data(), n);
+  for (IsaLevel l : available_isas()) {
+    const detail::IsaKernels& k = detail::isa_kernels(l);
+    EXPECT_EQ(k.level, l);
+    k.quantize_act_q8(x.data(), got8.data(), n);
+    k.quantize_q8_K(x.data(), gotK.data(), n);
+    EXPECT_EQ(0, std::memcmp(ref8.data(), got8.data(), ref8.size() * sizeof(detail::ActQ8)))
+        << isa_name(l);
+    EXPECT_EQ(0, std::memcmp(refK.data(), gotK.data(), refK.size() * sizeof(BlockQ8_K)))
+        << isa_name(l);
+  }
+}
+
+// The rows8 kernels of every level: random shapes (odd and even group counts, every
+// token tail of the 4- and 8-token sweeps, partial chunks of unpacked blocks) against the reference, and bit-identical
+// across the SIMD levels.
+TEST(IsaRows8, EveryLevelMatchesReferenceAndTheOtherLevels) {
+  if (!cpu_has(IsaLevel::Avx2)) GTEST_SKIP() << "no AVX2: only the scalar level exists here";
+  std::mt19937 rng(23);
+  int cases = 0;
+  for (GgmlType t : kRows8Types) {
+    const int64_t bs = ggml_type_info(t).block_size;
+    for (int k = 0; k < 14; ++k) {
+      const int64_t rows = 8 * (1 + rng() % 11);
+      const int64_t cols = bs * (1 + rng() % (bs == 256 ? 4 : 16));
+      // Decode; prompts (>= 16 tokens: weights unpacked in chunks); short prompts.
+      const int64_t n_tok = k < 4 ? 1 : k < 9 ? 16 + rng() % 24 : 1 + rng() % 19;
+      Problem p = make(t, rows, cols, n_tok, 500 + 13 * k + static_cast<uint32_t>(t));
+      const auto y_ref = mm_ref(p.W, p.x, n_tok);
+      std::vector<float> first;
+      for (IsaLevel l : testing::simd_levels()) {
+        if (!cpu_has(l)) continue;
+        testing::IsaScope scope(l);
+        const auto y = mm(p.P, p.x, n_tok, 2);
+        const std::string what = name(t) + " " + std::to_string(rows) + "x" + std::to_string(cols) +
+                                 " tok " + std::to_string(n_tok) + " " + isa_name(l);
+        expect_close(y, y_ref, cols, what);
+        if (first.empty())
+          first = y;
+        else
+          ASSERT_EQ(y, first) << what << " differs from avx2";
+      }
+      ++cases;
+    }
+  }
+  EXPECT_EQ(cases, 70);
+  const std::string skipped = testing::skipped_levels();
+  if (!skipped.empty()) std::printf("  levels this CPU lacks, not tested: %s\n", skipped.c_str());
+}
+
+TEST(IsaRows8, ThreadCountDoesNotChangeResultsOnAnyLevel) {
+  for (IsaLevel l : available_isas()) {
+    testing::IsaScope scope(l);
+    for (GgmlType t : kRows8Types)
+      for (int64_t n_tok : {1, 11}) {
+        Problem p = make(t, 136, 512, n_tok, 9);
+        const auto y1 = mm(p.P, p.x, n_tok, 1);
+        EXPECT_EQ(y1, mm(p.P, p.x, n_tok, 2)) << name(t) << " " << isa_name(l);
+        EXPECT_EQ(y1, mm(p.P, p.x, n_tok, 3)) << name(t) << " " << isa_name(l);
+      }
+  }
+}
+
+// Plain rows of every type on every level (the tiles of the types without rows8 kernels,
+// and plain matrices of the others) against the reference.
+TEST(IsaMatmul, EveryTypeOnEveryLevelMatchesReference) {
+  std::mt19937 rng(77);
+  for (IsaLevel l : available_isas()) {
+    testing::IsaScope scope(l);
+    for (GgmlType t : kAllTypes) {
+      const int64_t bs = std::max<int64_t>(ggml_type_info(t).block_size, 1);
+      for (int k = 0; k < 4; ++k) {
+        const int64_t rows = 1 + rng() % 37;
+        const int64_t cols =
+            bs == 1 ? 8 * (1 + rng() % 40) : bs * (1 + rng() % (bs == 256 ? 3 : 9));
+        const int64_t n_tok = k == 0 ? 1 : 1 + rng() % 12;
+        Problem p = make(t, rows, cols, n_tok, 900 + 7 * k + static_cast<uint32_t>(t));
+        const auto y = mm(p.W, p.x, n_tok, 2), y_ref = mm_ref(p.W, p.x, n_tok);
+        // Float types sum in a different order than the reference: scale the bound by
+        // the sum of |w x| (as kernels_matmul_test does).
+        for (size_t i = 0; i < y.size(); ++i) {
+          double s = 0;
+          const int64_t r = static_cast<int64_t>(i) % rows, tk = static_cast<int64_t>(i) / rows;
+          std::vector<float> wr(static_cast<size_t>(cols));
+          dequantize_row_ref(t, p.plain.data() + r * ggml_row_size(t, cols), wr.data(), cols);
+          for (int64_t c = 0; c < cols; ++c) s += std::fabs(wr[c] * p.x[tk * cols + c]);
+          ASSERT_NEAR(y[i], y_ref[i], 2e-6 * s + 1e-6)
+              << name(t) << " " << rows << "x" << cols << " tok " << n_tok << " " << isa_name(l);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace qwen3
