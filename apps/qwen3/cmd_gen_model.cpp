@@ -1,6 +1,7 @@
 // `qwen3 gen-model`: writes a random-weight Qwen3 of a preset shape, as a GGUF file or
 // (--format hf) as a Hugging Face folder (config.json, generation_config.json, sharded
 // *.safetensors + index, tokenizer files).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -26,6 +27,7 @@ struct GenModelArgs {
   int threads = 0;
   std::string format = "gguf";
   int shards = 2;
+  double yarn = 0;  // 0 = no rope scaling
 };
 
 // The Hugging Face config.json shape of a preset.
@@ -43,6 +45,14 @@ hf::HfModelConfig hf_shape(const Qwen3Config& c) {
   h.rope_theta = c.rope_theta;
   h.rms_norm_eps = c.rms_eps;
   h.tie_word_embeddings = c.tied_embeddings;
+  if (c.is_moe()) {
+    h.architecture = "Qwen3MoeForCausalLM";
+    h.num_experts = c.n_expert;
+    h.num_experts_per_tok = c.n_expert_used;
+    h.moe_intermediate_size = c.n_ff_exp;
+    h.norm_topk_prob = c.norm_topk_prob;
+  }
+  if (c.has_yarn()) h.rope_scaling = hf::RopeScaling{"yarn", c.yarn_factor, c.yarn_orig_ctx};
   return h;
 }
 
@@ -58,8 +68,14 @@ Registrar reg(
      [](CLI::App& app) {
        auto a = std::make_shared<GenModelArgs>();
        a->tokenizer = std::string(QWEN3_TOKENIZER_DIR) + "/tokenizer.json";
-       app.add_option("--preset", a->preset, "Model shape: tiny, 0.6b, 1.7b, 4b, 8b")
-           ->capture_default_str();
+       std::string presets;
+       for (const auto& n : Qwen3Config::preset_names())
+         presets += (presets.empty() ? "" : ", ") + n;
+       app.add_option("--preset", a->preset, "Model shape: " + presets)->capture_default_str();
+       app.add_option("--yarn", a->yarn,
+                      "YaRN rope scaling factor written into the model (e.g. 4: 131,072 "
+                      "tokens from the native 32,768)")
+           ->check(CLI::Range(1.0, 1024.0));
        app.add_option("--layers", a->layers, "Override the number of blocks")
            ->check(CLI::Range(1, 1024));
        app.add_option("--type", a->type,
@@ -87,6 +103,10 @@ Registrar reg(
          GenModelOptions opts;
          opts.config = Qwen3Config::preset(a->preset);
          if (a->layers > 0) opts.config.n_layers = a->layers;
+         if (a->yarn > 1.0) {  // Qwen3's model card: factor 4 over the native 32,768
+           opts.config.yarn_factor = static_cast<float>(a->yarn);
+           opts.config.yarn_orig_ctx = std::min(opts.config.n_ctx_train, 32768);
+         }
          if (a->format == "hf") {
            const Tokenizer tok = Tokenizer::from_file(a->tokenizer);
            if (tok.n_vocab() > opts.config.n_vocab)

@@ -60,7 +60,7 @@ Registrar reg(
          lo.n_threads = a->threads;
          lo.quantize = hf::parse_load_quantize(a->quantize);
          auto model = Qwen3Model::load(a->model, lo);
-         const int max_ctx = model->config().n_ctx_train;
+         const int max_ctx = model->config().max_context();
          if (static_cast<int64_t>(ids.size()) > max_ctx)
            throw std::length_error(std::to_string(ids.size()) +
                                    " ids exceed the model's context of " + std::to_string(max_ctx));
