@@ -93,7 +93,7 @@ TEST(HfConfig, DefaultsAndVariants) {
   EXPECT_FALSE(parse_hf_config(j.dump()).rope_scaling);
 }
 
-TEST(HfConfig, YarnIsReadAndRejectedForRunningWithItsFieldNamed) {
+TEST(HfConfig, YarnIsReadAndBecomesTheRuntimeConfig) {
   json j = json::parse(kQwen3_06B);
   j["rope_scaling"] = {
       {"rope_type", "yarn"}, {"factor", 4.0}, {"original_max_position_embeddings", 32768}};
@@ -101,12 +101,11 @@ TEST(HfConfig, YarnIsReadAndRejectedForRunningWithItsFieldNamed) {
   ASSERT_TRUE(c.rope_scaling);
   EXPECT_EQ(c.rope_scaling->type, "yarn");
   EXPECT_DOUBLE_EQ(c.rope_scaling->factor, 4.0);
-  try {
-    check_runtime_support(c);
-    ADD_FAILURE() << "YaRN accepted";
-  } catch (const HfConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("rope_scaling"), std::string::npos) << e.what();
-  }
+  const Qwen3Config q = to_qwen3_config(c);
+  EXPECT_TRUE(q.has_yarn());
+  EXPECT_FLOAT_EQ(q.yarn_factor, 4.0f);
+  EXPECT_EQ(q.yarn_orig_ctx, 32768);
+  EXPECT_EQ(q.max_context(), 131072);
 }
 
 TEST(HfConfig, ClearErrors) {
