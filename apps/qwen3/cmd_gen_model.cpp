@@ -28,6 +28,10 @@ struct GenModelArgs {
   std::string format = "gguf";
   int shards = 2;
   double yarn = 0;  // 0 = no rope scaling
+  int yarn_orig = 0;
+  // Shape overrides (0 / empty = the preset's).
+  int hidden = 0, experts = 0, experts_used = 0, ff_exp = 0, ctx_train = 0;
+  std::string tied;
 };
 
 // The Hugging Face config.json shape of a preset.
@@ -76,6 +80,21 @@ Registrar reg(
                       "YaRN rope scaling factor written into the model (e.g. 4: 131,072 "
                       "tokens from the native 32,768)")
            ->check(CLI::Range(1.0, 1024.0));
+       app.add_option("--yarn-orig", a->yarn_orig,
+                      "YaRN original context (default min(context, 32768))")
+           ->check(CLI::Range(1, 1 << 24));
+       app.add_option("--hidden", a->hidden, "Override the hidden size (heads x head_dim kept)")
+           ->check(CLI::Range(8, 65536));
+       app.add_option("--experts", a->experts, "Override the expert count (MoE presets)")
+           ->check(CLI::Range(1, 4096));
+       app.add_option("--experts-used", a->experts_used, "Override the experts per token")
+           ->check(CLI::Range(1, 4096));
+       app.add_option("--ff-exp", a->ff_exp, "Override the expert MLP size")
+           ->check(CLI::Range(1, 1 << 20));
+       app.add_option("--ctx-train", a->ctx_train, "Override the model's context length")
+           ->check(CLI::Range(1, 1 << 24));
+       app.add_option("--tied", a->tied, "Tie the output to the embedding: true or false")
+           ->check(CLI::IsMember({"true", "false"}));
        app.add_option("--layers", a->layers, "Override the number of blocks")
            ->check(CLI::Range(1, 1024));
        app.add_option("--type", a->type,
@@ -103,10 +122,22 @@ Registrar reg(
          GenModelOptions opts;
          opts.config = Qwen3Config::preset(a->preset);
          if (a->layers > 0) opts.config.n_layers = a->layers;
-         if (a->yarn > 1.0) {  // Qwen3's model card: factor 4 over the native 32,768
-           opts.config.yarn_factor = static_cast<float>(a->yarn);
-           opts.config.yarn_orig_ctx = std::min(opts.config.n_ctx_train, 32768);
+         Qwen3Config& c = opts.config;
+         if (a->hidden > 0) c.n_embd = a->hidden;
+         if (a->ctx_train > 0) c.n_ctx_train = a->ctx_train;
+         if (!a->tied.empty()) c.tied_embeddings = a->tied == "true";
+         if (a->experts > 0 || a->experts_used > 0 || a->ff_exp > 0) {
+           if (!c.is_moe())
+             throw std::invalid_argument("--experts/--experts-used/--ff-exp need a MoE preset");
+           if (a->experts > 0) c.n_expert = a->experts;
+           if (a->experts_used > 0) c.n_expert_used = a->experts_used;
+           if (a->ff_exp > 0) c.n_ff_exp = a->ff_exp;
          }
+         if (a->yarn > 1.0) {  // Qwen3's model card: factor 4 over the native 32,768
+           c.yarn_factor = static_cast<float>(a->yarn);
+           c.yarn_orig_ctx = a->yarn_orig > 0 ? a->yarn_orig : std::min(c.n_ctx_train, 32768);
+         }
+         c.validate();
          if (a->format == "hf") {
            const Tokenizer tok = Tokenizer::from_file(a->tokenizer);
            if (tok.n_vocab() > opts.config.n_vocab)
