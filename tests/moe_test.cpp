@@ -133,6 +133,29 @@ std::vector<float> token_by_token(const std::shared_ptr<Qwen3Model>& m,
   return logits;
 }
 
+TEST(MoePresets, ReleasedShapes) {
+  const Qwen3Config a3b = Qwen3Config::preset("30b-a3b");  // Qwen3-30B-A3B config.json
+  EXPECT_EQ(a3b.arch, "qwen3moe");
+  EXPECT_EQ(a3b.n_layers, 48);
+  EXPECT_EQ(a3b.n_embd, 2048);
+  EXPECT_EQ(a3b.n_head, 32);
+  EXPECT_EQ(a3b.n_head_kv, 4);
+  EXPECT_EQ(a3b.n_expert, 128);
+  EXPECT_EQ(a3b.n_expert_used, 8);
+  EXPECT_EQ(a3b.n_ff_exp, 768);
+  EXPECT_FALSE(a3b.tied_embeddings);
+  const Qwen3Config big = Qwen3Config::preset("235b-a22b");
+  EXPECT_EQ(big.n_layers, 94);
+  EXPECT_EQ(big.n_head, 64);
+  EXPECT_EQ(big.n_ff_exp, 1536);
+  const Qwen3Config tiny = Qwen3Config::preset("tiny-moe");
+  EXPECT_EQ(tiny.n_expert, 8);
+  EXPECT_EQ(tiny.n_expert_used, 2);
+  EXPECT_TRUE(tiny.is_moe());
+  EXPECT_FALSE(Qwen3Config::preset("8b").is_moe());
+  EXPECT_EQ(Qwen3Config::preset("32b").n_layers, 64);
+}
+
 // --- the router --------------------------------------------------------------------
 
 TEST(MoeRoute, TopKOfTheSoftmaxRenormalised) {
