@@ -227,7 +227,9 @@ TEST_P(MoeForward, MatchesReferenceAndCachePaths) {
     const double step_err = rel_error(token_by_token(model, ids), got);
     std::printf("  %-8s %-6s n=%-3d decode vs prefill %.1e", tc.shape, tc.type, n, step_err);
     EXPECT_LT(step_err, tc.path_tol) << "decode vs prefill, n=" << n;
-    if (n == 70) EXPECT_LT(rel_error(prefill(model, ids, 1), got), tc.path_tol) << "1 vs 2 threads";
+    if (n == 70) {
+      EXPECT_LT(rel_error(prefill(model, ids, 1), got), tc.path_tol) << "1 vs 2 threads";
+    }
     if (quant) {
       std::printf("\n");
       continue;

@@ -7,6 +7,7 @@
 
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
+#include "kernels/rows8.h"
 
 namespace qwen3 {
 
@@ -48,8 +49,9 @@ FeedForward::FeedForward(const Qwen3Config& c, int max_tokens) : c_(c), max_toke
     return;
   }
   const size_t k = static_cast<size_t>(c.n_expert_used), E = static_cast<size_t>(c.n_embd);
-  gate_.resize(B * c.n_ff_exp);
-  up_.resize(B * c.n_ff_exp);
+  // One expert's rows for B tokens, or the k experts' rows of one decoded token.
+  gate_.resize(std::max(B, k) * c.n_ff_exp);
+  up_.resize(std::max(B, k) * c.n_ff_exp);
   logits_.resize(B * c.n_expert);
   idx_.resize(B * k);
   weight_.resize(B * k);
@@ -60,6 +62,25 @@ FeedForward::FeedForward(const Qwen3Config& c, int max_tokens) : c_(c), max_toke
   de_.resize(B * E);
   slot_out_.resize(B * k * E);
 }
+
+namespace {
+
+// Rows [r0, r0 + n) of W as a matrix of their own (r0 and n multiples of 8 in rows8).
+WeightMatrix row_slice(const WeightMatrix& W, int64_t r0, int64_t n) {
+  const uint8_t* base = static_cast<const uint8_t*>(W.data);
+  const size_t off = W.layout == WeightLayout::Rows8
+                         ? rows8_group_size(W.type, W.cols) * static_cast<size_t>(r0 / 8)
+                         : ggml_row_size(W.type, W.cols) * static_cast<size_t>(r0);
+  return WeightMatrix{W.type, n, W.cols, base + off, W.layout};
+}
+
+// Splits `rows` into `parts` slices whose bounds are multiples of 8 (when rows is).
+int64_t slice_bound(int64_t rows, int parts, int i) {
+  const int64_t b = rows * i / parts;
+  return rows % 8 == 0 ? b / 8 * 8 : b;
+}
+
+}  // namespace
 
 void FeedForward::forward(const LayerWeights& L, const float* xn, int n, float* out,
                           ThreadPool& pool) {
@@ -87,6 +108,7 @@ void FeedForward::moe(const LayerWeights& L, const float* xn, int n, float* out,
               &weight_[static_cast<size_t>(t) * k]);
     for (int j = 0; j < k; ++j) ++count_[static_cast<size_t>(idx[j])];
   }
+  if (n == 1) return decode(L, xn, out, pool);
   // Group the (token, slot) pairs by expert, tokens in batch order.
   for (int e = 0, s = 0; e < NE; ++e) {
     start_[static_cast<size_t>(e)] = s;
@@ -132,6 +154,46 @@ void FeedForward::moe(const LayerWeights& L, const float* xn, int n, float* out,
       const float* dj = d + static_cast<size_t>(j) * E;
       for (int i = 0; i < E; ++i) o[i] += dj[i] * w[j];
     }
+  }
+}
+
+// One token: the k experts' gate and up products in one parallel pass (each item a slice
+// of one expert's rows), then the k down products in another, instead of 3k separate
+// matmul calls. Each row is computed by the same kernel as in matmul, so the results
+// equal the grouped path's.
+void FeedForward::decode(const LayerWeights& L, const float* xn, float* out, ThreadPool& pool) {
+  const int E = c_.n_embd, F = c_.n_ff_exp, k = c_.n_expert_used;
+  const int* idx = idx_.data();
+  const int parts = std::max(1, pool.size());
+  experts_read_ = k;
+  pool.parallel_for(static_cast<int64_t>(k) * parts, [&](int64_t b, int64_t e, int) {
+    for (int64_t it = b; it < e; ++it) {
+      const int j = static_cast<int>(it / parts), part = static_cast<int>(it % parts);
+      const size_t ex = static_cast<size_t>(idx[j]);
+      const int64_t r0 = slice_bound(F, parts, part), r1 = slice_bound(F, parts, part + 1);
+      if (r1 <= r0) continue;
+      float* g = &gate_[static_cast<size_t>(j) * F + static_cast<size_t>(r0)];
+      float* u = &up_[static_cast<size_t>(j) * F + static_cast<size_t>(r0)];
+      matmul(row_slice(L.exp_gate[ex], r0, r1 - r0), xn, 1, g, pool);  // nested: serial
+      matmul(row_slice(L.exp_up[ex], r0, r1 - r0), xn, 1, u, pool);
+      silu_mul(g, u, g, r1 - r0);
+    }
+  });
+  pool.parallel_for(static_cast<int64_t>(k) * parts, [&](int64_t b, int64_t e, int) {
+    for (int64_t it = b; it < e; ++it) {
+      const int j = static_cast<int>(it / parts), part = static_cast<int>(it % parts);
+      const size_t ex = static_cast<size_t>(idx[j]);
+      const int64_t r0 = slice_bound(E, parts, part), r1 = slice_bound(E, parts, part + 1);
+      if (r1 <= r0) continue;
+      matmul(row_slice(L.exp_down[ex], r0, r1 - r0), &gate_[static_cast<size_t>(j) * F], 1,
+             &slot_out_[static_cast<size_t>(j) * E + static_cast<size_t>(r0)], pool);
+    }
+  });
+  const float* w = weight_.data();
+  for (int i = 0; i < E; ++i) out[i] = slot_out_[static_cast<size_t>(i)] * w[0];
+  for (int j = 1; j < k; ++j) {
+    const float* dj = &slot_out_[static_cast<size_t>(j) * E];
+    for (int i = 0; i < E; ++i) out[i] += dj[i] * w[j];
   }
 }
 

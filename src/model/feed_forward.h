@@ -38,6 +38,7 @@ class FeedForward {
  private:
   void dense(const LayerWeights& L, const float* xn, int n, float* out, ThreadPool& pool);
   void moe(const LayerWeights& L, const float* xn, int n, float* out, ThreadPool& pool);
+  void decode(const LayerWeights& L, const float* xn, float* out, ThreadPool& pool);
 
   const Qwen3Config& c_;
   int max_tokens_;
