@@ -6,7 +6,12 @@
 // llama-cli.
 //
 // Usage: llamacpp_logits MODEL.gguf IDS_FILE OUT.f32 [--last N] [--threads T] [--kv-f32]
+//          [--bench N]
 //   IDS_FILE: token ids separated by commas or white space. --last N: only the last N rows.
+//   --bench N: also time it: the ids as one prompt (prefill tok/s), then N tokens decoded
+//   one at a time (decode tok/s), printed as JSON on stdout (a side-by-side partner for
+//   `qwen3 bench` where llama-bench is not built).
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -32,7 +37,7 @@ int fail(const std::string& msg) {
 
 int main(int argc, char** argv) {
   if (argc < 4) return fail("usage: MODEL IDS_FILE OUT.f32 [--last N] [--threads T] [--kv-f32]");
-  int last = 0, threads = 2;
+  int last = 0, threads = 2, bench = 0;
   bool kv_f32 = false;
   for (int i = 4; i < argc; ++i) {
     const std::string a = argv[i];
@@ -40,6 +45,8 @@ int main(int argc, char** argv) {
       last = std::atoi(argv[++i]);
     else if (a == "--threads" && i + 1 < argc)
       threads = std::atoi(argv[++i]);
+    else if (a == "--bench" && i + 1 < argc)
+      bench = std::atoi(argv[++i]);
     else if (a == "--kv-f32")
       kv_f32 = true;
     else
@@ -67,7 +74,7 @@ int main(int argc, char** argv) {
   if (!model) return fail(std::string("cannot load ") + argv[1]);
   llama_context_params cp = llama_context_default_params();
   const int n_batch = 512;
-  cp.n_ctx = static_cast<uint32_t>((n + 255) / 256 * 256);
+  cp.n_ctx = static_cast<uint32_t>((n + bench + 255) / 256 * 256);
   cp.n_batch = n_batch;
   cp.n_ubatch = n_batch;
   cp.n_seq_max = 1;
@@ -84,6 +91,7 @@ int main(int argc, char** argv) {
 
   std::vector<float> out(static_cast<size_t>(last) * V);
   llama_batch batch = llama_batch_init(n_batch, 0, 1);
+  const auto t0 = std::chrono::steady_clock::now();
   for (int done = 0; done < n;) {
     const int nb = std::min(n_batch, n - done);
     batch.n_tokens = nb;
@@ -104,6 +112,23 @@ int main(int argc, char** argv) {
       std::memcpy(&out[static_cast<size_t>(pos - (n - last)) * V], row, sizeof(float) * V);
     }
     done += nb;
+  }
+  const auto t1 = std::chrono::steady_clock::now();
+  for (int i = 0; i < bench; ++i) {  // decode: one token per step, greedy-free (fixed ids)
+    batch.n_tokens = 1;
+    batch.token[0] = ids[static_cast<size_t>(i) % ids.size()];
+    batch.pos[0] = n + i;
+    batch.n_seq_id[0] = 1;
+    batch.seq_id[0][0] = 0;
+    batch.logits[0] = 1;
+    if (llama_decode(ctx, batch) != 0) return fail("llama_decode failed");
+    (void)llama_get_logits_ith(ctx, 0);
+  }
+  const auto t2 = std::chrono::steady_clock::now();
+  if (bench > 0) {
+    const double pp = std::chrono::duration<double>(t1 - t0).count();
+    const double tg = std::chrono::duration<double>(t2 - t1).count();
+    std::printf("{\"prefill_tps\": %.3f, \"decode_tps\": %.3f}\n", n / pp, bench / tg);
   }
   llama_batch_free(batch);
   FILE* f = std::fopen(argv[3], "wb");
