@@ -112,8 +112,19 @@ TEST(HfConfig, ClearErrors) {
   json j = base;
   j["architectures"] = {"LlamaForCausalLM"};
   expect_error(j, "LlamaForCausalLM");
-  j["architectures"] = {"Qwen3MoeForCausalLM"};
-  expect_error(j, "not supported");
+  j["architectures"] = {"Qwen3MoeForCausalLM"};  // MoE needs its expert fields
+  expect_error(j, "num_experts");
+  j["num_experts"] = 128;
+  j["num_experts_per_tok"] = 8;
+  j["moe_intermediate_size"] = 768;
+  j["mlp_only_layers"] = {3};
+  expect_error(j, "mlp_only_layers");
+  j["mlp_only_layers"] = json::array();
+  j["decoder_sparse_step"] = 2;
+  expect_error(j, "decoder_sparse_step");
+  j["decoder_sparse_step"] = 1;
+  j["norm_topk_prob"] = true;
+  EXPECT_EQ(parse_hf_config(j.dump()).num_experts, 128);
   j = base;
   j.erase("architectures");
   expect_error(j, "architectures");
