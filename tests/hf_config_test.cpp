@@ -64,7 +64,6 @@ TEST(HfConfig, ReadsTheOfficialConfig) {
   EXPECT_EQ(q.n_vocab, p.n_vocab);
   EXPECT_EQ(q.n_ctx_train, p.n_ctx_train);
   EXPECT_EQ(q.tied_embeddings, p.tied_embeddings);
-  EXPECT_NO_THROW(check_runtime_support(c));
 }
 
 TEST(HfConfig, WriterOutputParsesBack) {
@@ -93,7 +92,7 @@ TEST(HfConfig, DefaultsAndVariants) {
   EXPECT_FALSE(parse_hf_config(j.dump()).rope_scaling);
 }
 
-TEST(HfConfig, YarnIsReadAndRejectedForRunningWithItsFieldNamed) {
+TEST(HfConfig, YarnIsReadAndBecomesTheRuntimeConfig) {
   json j = json::parse(kQwen3_06B);
   j["rope_scaling"] = {
       {"rope_type", "yarn"}, {"factor", 4.0}, {"original_max_position_embeddings", 32768}};
@@ -101,12 +100,11 @@ TEST(HfConfig, YarnIsReadAndRejectedForRunningWithItsFieldNamed) {
   ASSERT_TRUE(c.rope_scaling);
   EXPECT_EQ(c.rope_scaling->type, "yarn");
   EXPECT_DOUBLE_EQ(c.rope_scaling->factor, 4.0);
-  try {
-    check_runtime_support(c);
-    ADD_FAILURE() << "YaRN accepted";
-  } catch (const HfConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("rope_scaling"), std::string::npos) << e.what();
-  }
+  const Qwen3Config q = to_qwen3_config(c);
+  EXPECT_TRUE(q.has_yarn());
+  EXPECT_FLOAT_EQ(q.yarn_factor, 4.0f);
+  EXPECT_EQ(q.yarn_orig_ctx, 32768);
+  EXPECT_EQ(q.max_context(), 131072);
 }
 
 TEST(HfConfig, ClearErrors) {
@@ -114,8 +112,19 @@ TEST(HfConfig, ClearErrors) {
   json j = base;
   j["architectures"] = {"LlamaForCausalLM"};
   expect_error(j, "LlamaForCausalLM");
-  j["architectures"] = {"Qwen3MoeForCausalLM"};
-  expect_error(j, "not supported");
+  j["architectures"] = {"Qwen3MoeForCausalLM"};  // MoE needs its expert fields
+  expect_error(j, "num_experts");
+  j["num_experts"] = 128;
+  j["num_experts_per_tok"] = 8;
+  j["moe_intermediate_size"] = 768;
+  j["mlp_only_layers"] = {3};
+  expect_error(j, "mlp_only_layers");
+  j["mlp_only_layers"] = json::array();
+  j["decoder_sparse_step"] = 2;
+  expect_error(j, "decoder_sparse_step");
+  j["decoder_sparse_step"] = 1;
+  j["norm_topk_prob"] = true;
+  EXPECT_EQ(parse_hf_config(j.dump()).num_experts, 128);
   j = base;
   j.erase("architectures");
   expect_error(j, "architectures");

@@ -54,12 +54,19 @@ TEST(HfTensorNames, RejectsOtherNames) {
   for (const char* bad :
        {"", "model.layers.0.self_attn.q_proj.bias", "model.layers.x.mlp.up_proj.weight",
         "model.layers..mlp.up_proj.weight", "model.layers.01.mlp.up_proj.weight",
-        "model.layers.0.mlp.experts.0.up_proj.weight", "model.layers.0",
-        "model.layers.0.self_attn.rotary_emb.inv_freq", "visual.blocks.0.weight",
+        "model.layers.0.mlp.experts.x.up_proj.weight", "model.layers.0.mlp.experts.0.up.weight",
+        "model.layers.0", "model.layers.0.self_attn.rotary_emb.inv_freq", "visual.blocks.0.weight",
         "model.embed_tokens.weight.x", "blk.0.attn_q.weight"}) {
     EXPECT_FALSE(gguf_name_for(bad)) << bad;
   }
   EXPECT_FALSE(hf_name_for("blk.a.attn_q.weight"));
+  EXPECT_FALSE(hf_name_for("blk.0.ffn_up.x.weight"));
+  // Qwen3 MoE: the router and the per-expert tensors, both ways.
+  EXPECT_EQ(gguf_name_for("model.layers.2.mlp.gate.weight"), "blk.2.ffn_gate_inp.weight");
+  EXPECT_EQ(gguf_name_for("model.layers.2.mlp.experts.17.down_proj.weight"),
+            "blk.2.ffn_down.17.weight");
+  EXPECT_EQ(hf_name_for("blk.2.ffn_up.127.weight"),
+            "model.layers.2.mlp.experts.127.up_proj.weight");
   EXPECT_FALSE(hf_name_for("model.embed_tokens.weight"));
 }
 

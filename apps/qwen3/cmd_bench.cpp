@@ -79,10 +79,10 @@ int run_bench(const BenchArgs& a) {
   const double load_ms = ms_since(t_load);
   const Qwen3Config& cfg = model->config();
   const int n_ctx = a.n_prompt + a.n_gen;
-  if (n_ctx > cfg.n_ctx_train)
+  if (n_ctx > cfg.max_context())
     throw std::invalid_argument("-p + -n = " + std::to_string(n_ctx) +
                                 " exceeds the model's context of " +
-                                std::to_string(cfg.n_ctx_train));
+                                std::to_string(cfg.max_context()));
   // Random regular-token prompt, as llama-bench does (content does not change speed).
   std::mt19937 rng(static_cast<uint32_t>(a.seed));
   const int id_limit = std::min(cfg.n_vocab, 151643);

@@ -1,6 +1,7 @@
 // `qwen3 gen-model`: writes a random-weight Qwen3 of a preset shape, as a GGUF file or
 // (--format hf) as a Hugging Face folder (config.json, generation_config.json, sharded
 // *.safetensors + index, tokenizer files).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -26,6 +27,11 @@ struct GenModelArgs {
   int threads = 0;
   std::string format = "gguf";
   int shards = 2;
+  double yarn = 0;  // 0 = no rope scaling
+  int yarn_orig = 0;
+  // Shape overrides (0 / empty = the preset's).
+  int hidden = 0, experts = 0, experts_used = 0, ff_exp = 0, ctx_train = 0;
+  std::string tied;
 };
 
 // The Hugging Face config.json shape of a preset.
@@ -43,6 +49,14 @@ hf::HfModelConfig hf_shape(const Qwen3Config& c) {
   h.rope_theta = c.rope_theta;
   h.rms_norm_eps = c.rms_eps;
   h.tie_word_embeddings = c.tied_embeddings;
+  if (c.is_moe()) {
+    h.architecture = "Qwen3MoeForCausalLM";
+    h.num_experts = c.n_expert;
+    h.num_experts_per_tok = c.n_expert_used;
+    h.moe_intermediate_size = c.n_ff_exp;
+    h.norm_topk_prob = c.norm_topk_prob;
+  }
+  if (c.has_yarn()) h.rope_scaling = hf::RopeScaling{"yarn", c.yarn_factor, c.yarn_orig_ctx};
   return h;
 }
 
@@ -58,8 +72,29 @@ Registrar reg(
      [](CLI::App& app) {
        auto a = std::make_shared<GenModelArgs>();
        a->tokenizer = std::string(QWEN3_TOKENIZER_DIR) + "/tokenizer.json";
-       app.add_option("--preset", a->preset, "Model shape: tiny, 0.6b, 1.7b, 4b, 8b")
-           ->capture_default_str();
+       std::string presets;
+       for (const auto& n : Qwen3Config::preset_names())
+         presets += (presets.empty() ? "" : ", ") + n;
+       app.add_option("--preset", a->preset, "Model shape: " + presets)->capture_default_str();
+       app.add_option("--yarn", a->yarn,
+                      "YaRN rope scaling factor written into the model (e.g. 4: 131,072 "
+                      "tokens from the native 32,768)")
+           ->check(CLI::Range(1.0, 1024.0));
+       app.add_option("--yarn-orig", a->yarn_orig,
+                      "YaRN original context (default min(context, 32768))")
+           ->check(CLI::Range(1, 1 << 24));
+       app.add_option("--hidden", a->hidden, "Override the hidden size (heads x head_dim kept)")
+           ->check(CLI::Range(8, 65536));
+       app.add_option("--experts", a->experts, "Override the expert count (MoE presets)")
+           ->check(CLI::Range(1, 4096));
+       app.add_option("--experts-used", a->experts_used, "Override the experts per token")
+           ->check(CLI::Range(1, 4096));
+       app.add_option("--ff-exp", a->ff_exp, "Override the expert MLP size")
+           ->check(CLI::Range(1, 1 << 20));
+       app.add_option("--ctx-train", a->ctx_train, "Override the model's context length")
+           ->check(CLI::Range(1, 1 << 24));
+       app.add_option("--tied", a->tied, "Tie the output to the embedding: true or false")
+           ->check(CLI::IsMember({"true", "false"}));
        app.add_option("--layers", a->layers, "Override the number of blocks")
            ->check(CLI::Range(1, 1024));
        app.add_option("--type", a->type,
@@ -87,6 +122,22 @@ Registrar reg(
          GenModelOptions opts;
          opts.config = Qwen3Config::preset(a->preset);
          if (a->layers > 0) opts.config.n_layers = a->layers;
+         Qwen3Config& c = opts.config;
+         if (a->hidden > 0) c.n_embd = a->hidden;
+         if (a->ctx_train > 0) c.n_ctx_train = a->ctx_train;
+         if (!a->tied.empty()) c.tied_embeddings = a->tied == "true";
+         if (a->experts > 0 || a->experts_used > 0 || a->ff_exp > 0) {
+           if (!c.is_moe())
+             throw std::invalid_argument("--experts/--experts-used/--ff-exp need a MoE preset");
+           if (a->experts > 0) c.n_expert = a->experts;
+           if (a->experts_used > 0) c.n_expert_used = a->experts_used;
+           if (a->ff_exp > 0) c.n_ff_exp = a->ff_exp;
+         }
+         if (a->yarn > 1.0) {  // Qwen3's model card: factor 4 over the native 32,768
+           c.yarn_factor = static_cast<float>(a->yarn);
+           c.yarn_orig_ctx = a->yarn_orig > 0 ? a->yarn_orig : std::min(c.n_ctx_train, 32768);
+         }
+         c.validate();
          if (a->format == "hf") {
            const Tokenizer tok = Tokenizer::from_file(a->tokenizer);
            if (tok.n_vocab() > opts.config.n_vocab)

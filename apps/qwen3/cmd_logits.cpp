@@ -1,4 +1,5 @@
 // `qwen3 logits`: float32 logits of every input position (n_ids x n_vocab, row-major).
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -21,6 +22,7 @@ struct LogitsArgs {
   int threads = 0;
   bool kv_f32 = false;
   std::string quantize;
+  int last = 0;  // 0 = every position
 };
 
 std::vector<int32_t> parse_ids(const std::string& s) {
@@ -53,6 +55,8 @@ Registrar reg(
        app.add_option("-t,--threads", a->threads, "Threads (0 = physical cores)")
            ->check(CLI::Range(0, 1024));
        app.add_flag("--kv-f32", a->kv_f32, "Keep the KV cache in F32 (default F16)");
+       app.add_option("--last", a->last, "Write only the last N positions' rows (long contexts)")
+           ->check(CLI::Range(1, 1 << 30));
        add_quantize_option(app, a->quantize);
        return [a]() -> int {
          const std::vector<int32_t> ids = parse_ids(a->ids);
@@ -60,19 +64,22 @@ Registrar reg(
          lo.n_threads = a->threads;
          lo.quantize = hf::parse_load_quantize(a->quantize);
          auto model = Qwen3Model::load(a->model, lo);
-         const int max_ctx = model->config().n_ctx_train;
+         const int max_ctx = model->config().max_context();
          if (static_cast<int64_t>(ids.size()) > max_ctx)
            throw std::length_error(std::to_string(ids.size()) +
                                    " ids exceed the model's context of " + std::to_string(max_ctx));
          InferenceContext ctx(model, static_cast<int>(ids.size()),
                               a->kv_f32 ? KvType::F32 : KvType::F16, a->threads);
          const size_t V = static_cast<size_t>(model->config().n_vocab);
-         std::vector<float> logits(ids.size() * V);
-         ctx.eval(ids.data(), static_cast<int>(ids.size()), logits.data(), /*all_logits=*/true);
+         const int n = static_cast<int>(ids.size());
+         const int rows = a->last > 0 ? std::min(a->last, n) : n;
+         std::vector<float> logits(static_cast<size_t>(rows) * V);
+         if (rows < n) ctx.eval(ids.data(), n - rows, nullptr);
+         ctx.eval(ids.data() + (n - rows), rows, logits.data(), /*all_logits=*/true);
          FILE* f = std::fopen(a->out.c_str(), "wb");
          if (!f) throw std::runtime_error("cannot create " + a->out + ": " + std::strerror(errno));
-         const size_t n = std::fwrite(logits.data(), sizeof(float), logits.size(), f);
-         if (std::fclose(f) != 0 || n != logits.size())
+         const size_t wrote = std::fwrite(logits.data(), sizeof(float), logits.size(), f);
+         if (std::fclose(f) != 0 || wrote != logits.size())
            throw std::runtime_error("cannot write " + a->out);
          return kExitOk;
        };

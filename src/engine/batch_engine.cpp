@@ -11,7 +11,7 @@ namespace {
 constexpr int kDefaultCtx = 4096;
 
 int context_size(const Qwen3Model& m, int n_ctx) {
-  const int max_ctx = m.config().n_ctx_train;
+  const int max_ctx = m.config().max_context();
   if (n_ctx < 0) throw std::invalid_argument("context size must not be negative");
   if (n_ctx == 0) n_ctx = std::min(max_ctx, kDefaultCtx);
   if (n_ctx > max_ctx)

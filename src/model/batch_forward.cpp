@@ -20,8 +20,9 @@ BatchForward::BatchForward(std::shared_ptr<const Qwen3Model> model, int max_toke
       max_tokens_(max_tokens),
       max_ctx_(max_ctx),
       pool_(n_threads > 0 ? n_threads : model_->default_threads()),
-      rope_(c_.head_dim, c_.rope_theta),
-      scratch_(make_attention_scratch(pool_.size(), max_ctx, c_.head_dim)) {
+      rope_(c_),
+      scratch_(make_attention_scratch(pool_.size(), max_ctx, c_.head_dim)),
+      ffn_(c_, std::max(1, max_tokens)) {
   if (max_tokens <= 0 || max_ctx <= 0)
     throw std::invalid_argument("BatchForward: max_tokens and max_ctx must be positive");
   const size_t B = static_cast<size_t>(max_tokens);
@@ -33,8 +34,6 @@ BatchForward::BatchForward(std::shared_ptr<const Qwen3Model> model, int max_toke
   att_.resize(B * c_.q_dim());
   k_.resize(B * c_.kv_dim());
   v_.resize(B * c_.kv_dim());
-  gate_.resize(B * c_.n_ff);
-  up_.resize(B * c_.n_ff);
   rope_cos_.resize(static_cast<size_t>(c_.head_dim / 2));
   rope_sin_.resize(static_cast<size_t>(c_.head_dim / 2));
 }
@@ -99,10 +98,7 @@ void BatchForward::forward(const BatchToken* tokens, int n, KvSequence* const* s
     matmul(L.wo, att_.data(), n, tmp_.data(), pool_);
     add(x_.data(), tmp_.data(), x_.data(), static_cast<int64_t>(n) * E);
     for (int t = 0; t < n; ++t) rmsnorm(row(x_, t, E), L.ffn_norm, row(xn_, t, E), E, eps);
-    matmul(L.w_gate, xn_.data(), n, gate_.data(), pool_);
-    matmul(L.w_up, xn_.data(), n, up_.data(), pool_);
-    silu_mul(gate_.data(), up_.data(), gate_.data(), static_cast<int64_t>(n) * c.n_ff);
-    matmul(L.w_down, gate_.data(), n, tmp_.data(), pool_);
+    ffn_.forward(L, xn_.data(), n, tmp_.data(), pool_);
     add(x_.data(), tmp_.data(), x_.data(), static_cast<int64_t>(n) * E);
   }
   if (!logits) return;

@@ -18,7 +18,9 @@
 #include "kernels/ops.h"
 #include "kernels/thread_pool.h"
 #include "model/attention.h"
+#include "model/feed_forward.h"
 #include "model/kv_cache.h"
+#include "model/rope.h"
 
 namespace qwen3 {
 
@@ -64,11 +66,12 @@ class BatchForward {
   const ModelWeights& w_;
   int max_tokens_, max_ctx_;
   ThreadPool pool_;
-  RopeTable rope_;
+  Rope rope_;  // NEOX RoPE, YaRN-scaled when the model says so
   std::vector<AttentionScratch> scratch_;
   std::vector<AttentionToken> att_toks_;
   // Activations, max_tokens rows each.
-  std::vector<float> x_, xn_, q_, k_, v_, att_, tmp_, gate_, up_, rope_cos_, rope_sin_;
+  std::vector<float> x_, xn_, q_, k_, v_, att_, tmp_, rope_cos_, rope_sin_;
+  FeedForward ffn_;  // the MLP or mixture of experts, with its own buffers
 };
 
 }  // namespace qwen3

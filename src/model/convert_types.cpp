@@ -107,10 +107,10 @@ bool use_more_bits(int i, int n) {
 }
 
 GgmlType tensor_type_for(ConvertTarget t, std::string_view name, const std::vector<int64_t>& dims,
-                         int n_layers, bool has_output) {
+                         int n_layers, bool has_output, int n_expert) {
   const bool matrix = dims.size() >= 2 && ends_with(name, ".weight") &&
                       name.find("_norm.weight") == std::string_view::npos;
-  if (!matrix) return GgmlType::F32;
+  if (!matrix || ends_with(name, ".ffn_gate_inp.weight")) return GgmlType::F32;
   const int64_t row = dims[0];
   switch (t) {
     case ConvertTarget::F32:
@@ -136,9 +136,15 @@ GgmlType tensor_type_for(ConvertTarget t, std::string_view name, const std::vect
   } else if (t == ConvertTarget::Q4_K_M) {
     const int layer = layer_of(name);
     const bool more = layer >= 0 && use_more_bits(layer, n_layers);
-    if ((ends_with(name, ".attn_v.weight") || ends_with(name, ".ffn_down.weight")) && more)
-      out = GgmlType::Q6_K;
+    const bool down = ends_with(name, ".ffn_down.weight") ||
+                      ends_with(name, ".ffn_down_exps.weight") ||
+                      (name.find(".ffn_down.") != std::string_view::npos);  // per-expert
+    if ((ends_with(name, ".attn_v.weight") || down) && more) out = GgmlType::Q6_K;
+    if (n_expert == 8 && ends_with(name, ".attn_output.weight")) out = GgmlType::Q5_K;
   }
+  if (n_expert == 8 && !is_output &&
+      (ends_with(name, ".attn_v.weight") || ends_with(name, ".attn_k.weight")))
+    out = GgmlType::Q8_0;
   return fit_row_type(out, row);
 }
 

@@ -4,7 +4,11 @@
 //  - only 2-D weights are quantized; norm weights stay F32;
 //  - output.weight (token_embd.weight when the embedding is tied) -> Q6_K, except for
 //    Q8_0 targets, which keep Q8_0;
-//  - Q4_K_M: attn_v and ffn_down -> Q6_K in the layers use_more_bits() picks, else Q4_K;
+//  - Q4_K_M: attn_v and ffn_down (ffn_down_exps too) -> Q6_K in the layers use_more_bits()
+//    picks, else Q4_K;
+//  - MoE: the router ffn_gate_inp stays F32 (convert_hf_to_gguf.py writes it F32 and
+//    llama-quantize never quantizes it); with exactly 8 experts attn_k and attn_v -> Q8_0,
+//    and under Q4_K_M attn_output -> Q5_K (llama.cpp's rule for the 8-expert models);
 //  - a row length not divisible by the block size falls back like llama.cpp
 //    (Q4_K -> Q5_0, Q6_K -> Q8_0, then F16).
 // The float targets follow convert_hf_to_gguf.py: 2-D weights in the target type, 1-D in F32.
@@ -39,8 +43,9 @@ GgmlType fit_row_type(GgmlType t, int64_t row_len);
 bool use_more_bits(int i_layer, int n_layers);
 
 // The type of GGUF tensor `name` (dims innermost first) in a model of `n_layers` blocks;
-// `has_output` is false when the embedding is tied (no output.weight).
+// `has_output` is false when the embedding is tied (no output.weight); n_expert is the
+// model's expert count (0 for dense models).
 GgmlType tensor_type_for(ConvertTarget t, std::string_view name, const std::vector<int64_t>& dims,
-                         int n_layers, bool has_output);
+                         int n_layers, bool has_output, int n_expert = 0);
 
 }  // namespace qwen3::hf

@@ -35,24 +35,31 @@ uint32_t u32(int64_t v, const char* what) {
 
 void set_model_metadata(gguf::GgufWriter& w, const HfModelConfig& c, const std::string& name,
                         uint32_t file_type) {
-  w.set_string("general.architecture", "qwen3");
+  const std::string a = c.is_moe() ? "qwen3moe." : "qwen3.";  // llama.cpp's arch keys
+  w.set_string("general.architecture", c.is_moe() ? "qwen3moe" : "qwen3");
   w.set_string("general.type", "model");
   w.set_string("general.name", name);
-  w.set_u32("qwen3.block_count", u32(c.num_hidden_layers, "num_hidden_layers"));
-  w.set_u32("qwen3.context_length", u32(c.max_position_embeddings, "max_position_embeddings"));
-  w.set_u32("qwen3.embedding_length", u32(c.hidden_size, "hidden_size"));
-  w.set_u32("qwen3.feed_forward_length", u32(c.intermediate_size, "intermediate_size"));
-  w.set_u32("qwen3.attention.head_count", u32(c.num_attention_heads, "num_attention_heads"));
-  w.set_u32("qwen3.attention.head_count_kv", u32(c.num_key_value_heads, "num_key_value_heads"));
-  w.set_f32("qwen3.rope.freq_base", static_cast<float>(c.rope_theta));
-  w.set_f32("qwen3.attention.layer_norm_rms_epsilon", static_cast<float>(c.rms_norm_eps));
-  w.set_u32("qwen3.attention.key_length", u32(c.head_dim, "head_dim"));
-  w.set_u32("qwen3.attention.value_length", u32(c.head_dim, "head_dim"));
+  w.set_u32(a + "block_count", u32(c.num_hidden_layers, "num_hidden_layers"));
+  w.set_u32(a + "context_length", u32(c.max_position_embeddings, "max_position_embeddings"));
+  w.set_u32(a + "embedding_length", u32(c.hidden_size, "hidden_size"));
+  w.set_u32(a + "feed_forward_length", u32(c.intermediate_size, "intermediate_size"));
+  w.set_u32(a + "attention.head_count", u32(c.num_attention_heads, "num_attention_heads"));
+  w.set_u32(a + "attention.head_count_kv", u32(c.num_key_value_heads, "num_key_value_heads"));
+  w.set_f32(a + "rope.freq_base", static_cast<float>(c.rope_theta));
+  w.set_f32(a + "attention.layer_norm_rms_epsilon", static_cast<float>(c.rms_norm_eps));
+  w.set_u32(a + "attention.key_length", u32(c.head_dim, "head_dim"));
+  w.set_u32(a + "attention.value_length", u32(c.head_dim, "head_dim"));
+  if (c.is_moe()) {
+    w.set_u32(a + "expert_count", u32(c.num_experts, "num_experts"));
+    w.set_u32(a + "expert_used_count", u32(c.num_experts_per_tok, "num_experts_per_tok"));
+    w.set_u32(a + "expert_feed_forward_length",
+              u32(c.moe_intermediate_size, "moe_intermediate_size"));
+  }
   if (c.rope_scaling) {
-    w.set_string("qwen3.rope.scaling.type", c.rope_scaling->type);
-    w.set_f32("qwen3.rope.scaling.factor", static_cast<float>(c.rope_scaling->factor));
+    w.set_string(a + "rope.scaling.type", c.rope_scaling->type);
+    w.set_f32(a + "rope.scaling.factor", static_cast<float>(c.rope_scaling->factor));
     w.set_u32(
-        "qwen3.rope.scaling.original_context_length",
+        a + "rope.scaling.original_context_length",
         u32(c.rope_scaling->original_max_position_embeddings, "original_max_position_embeddings"));
   }
   w.set_u32("general.file_type", file_type);

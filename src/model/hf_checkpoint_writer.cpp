@@ -134,6 +134,18 @@ std::string qwen3_config_json(const HfModelConfig& c) {
       {"use_sliding_window", false},
       {"vocab_size", c.vocab_size},
   };
+  if (c.is_moe()) {  // Qwen3-30B-A3B's config.json fields
+    j["architectures"] = {"Qwen3MoeForCausalLM"};
+    j["model_type"] = "qwen3_moe";
+    j["decoder_sparse_step"] = 1;
+    j["mlp_only_layers"] = json::array();
+    j["moe_intermediate_size"] = c.moe_intermediate_size;
+    j["norm_topk_prob"] = c.norm_topk_prob;
+    j["num_experts"] = c.num_experts;
+    j["num_experts_per_tok"] = c.num_experts_per_tok;
+    j["output_router_logits"] = false;
+    j["router_aux_loss_coef"] = 0.001;
+  }
   if (c.rope_scaling)
     j["rope_scaling"] = {
         {"rope_type", c.rope_scaling->type},
@@ -152,9 +164,20 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> qwen3_hf_tensor_shapes
   for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
     const std::string p = "model.layers." + std::to_string(l) + ".";
     out.push_back({p + "input_layernorm.weight", {h}});
-    out.push_back({p + "mlp.down_proj.weight", {h, ff}});
-    out.push_back({p + "mlp.gate_proj.weight", {ff, h}});
-    out.push_back({p + "mlp.up_proj.weight", {ff, h}});
+    if (c.is_moe()) {
+      const int64_t x = c.moe_intermediate_size;
+      for (int64_t e = 0; e < c.num_experts; ++e) {
+        const std::string pe = p + "mlp.experts." + std::to_string(e) + ".";
+        out.push_back({pe + "down_proj.weight", {h, x}});
+        out.push_back({pe + "gate_proj.weight", {x, h}});
+        out.push_back({pe + "up_proj.weight", {x, h}});
+      }
+      out.push_back({p + "mlp.gate.weight", {c.num_experts, h}});
+    } else {
+      out.push_back({p + "mlp.down_proj.weight", {h, ff}});
+      out.push_back({p + "mlp.gate_proj.weight", {ff, h}});
+      out.push_back({p + "mlp.up_proj.weight", {ff, h}});
+    }
     out.push_back({p + "post_attention_layernorm.weight", {h}});
     out.push_back({p + "self_attn.k_norm.weight", {c.head_dim}});
     out.push_back({p + "self_attn.k_proj.weight", {kv, h}});

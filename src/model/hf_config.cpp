@@ -101,9 +101,9 @@ HfModelConfig parse_hf_config(const std::string& text, const std::string& src) {
       j["architectures"].empty() || !j["architectures"][0].is_string())
     fail(src, "missing 'architectures' (expected [\"Qwen3ForCausalLM\"])");
   c.architecture = j["architectures"][0].get<std::string>();
-  if (c.architecture != "Qwen3ForCausalLM")
+  if (c.architecture != "Qwen3ForCausalLM" && c.architecture != "Qwen3MoeForCausalLM")
     fail(src, "architecture '" + c.architecture +
-                  "' is not supported (only Qwen3ForCausalLM, the dense Qwen3 models)");
+                  "' is not supported (Qwen3ForCausalLM and Qwen3MoeForCausalLM only)");
 
   constexpr int64_t kBig = int64_t(1) << 31;
   c.vocab_size = get_int(j, "vocab_size", src, 1, kBig);
@@ -148,6 +148,29 @@ HfModelConfig parse_hf_config(const std::string& text, const std::string& src) {
     fail(src, "'use_sliding_window': true is not supported");
   if (present(j, "hidden_act") && j["hidden_act"] != "silu")
     fail(src, "'hidden_act' must be \"silu\"");
+
+  if (c.architecture == "Qwen3MoeForCausalLM") {
+    c.num_experts = get_int(j, "num_experts", src, 1, 4096);
+    c.num_experts_per_tok = get_int(j, "num_experts_per_tok", src, 1, c.num_experts);
+    c.moe_intermediate_size = get_int(j, "moe_intermediate_size", src, 1, 1 << 22);
+    if (present(j, "norm_topk_prob")) {
+      if (!j["norm_topk_prob"].is_boolean()) fail(src, "'norm_topk_prob' must be a boolean");
+      c.norm_topk_prob = j["norm_topk_prob"].get<bool>();
+    } else {
+      c.norm_topk_prob = false;  // transformers' Qwen3MoeConfig default
+    }
+    if (present(j, "decoder_sparse_step") && get_int(j, "decoder_sparse_step", src, 0, 4096) != 1)
+      fail(src,
+           "'decoder_sparse_step' other than 1 (dense MLP blocks between the MoE blocks) "
+           "is not supported");
+    if (present(j, "mlp_only_layers")) {
+      if (!j["mlp_only_layers"].is_array()) fail(src, "'mlp_only_layers' must be an array");
+      if (!j["mlp_only_layers"].empty())
+        fail(src, "'mlp_only_layers' (dense MLP blocks in a MoE model) is not supported");
+    }
+    if (present(j, "shared_expert_intermediate_size") && j["shared_expert_intermediate_size"] != 0)
+      fail(src, "'shared_expert_intermediate_size': shared experts are not part of Qwen3 MoE");
+  }
 
   if (present(j, "rope_scaling")) {
     const json& rs = j["rope_scaling"];

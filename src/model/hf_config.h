@@ -1,6 +1,6 @@
 // A Hugging Face model folder's config.json and generation_config.json, read and
-// checked. Only Qwen3ForCausalLM is accepted; fields this runtime cannot honour
-// (attention bias, sliding window, a non-SiLU activation) are clear errors.
+// checked. Only Qwen3ForCausalLM and Qwen3MoeForCausalLM are accepted; fields this runtime cannot
+// honour (attention bias, sliding window, a non-SiLU activation) are clear errors.
 #pragma once
 
 #include <optional>
@@ -39,6 +39,14 @@ struct HfModelConfig {
   std::optional<int32_t> bos_token_id;
   std::vector<int32_t> eos_token_ids;
   std::optional<RopeScaling> rope_scaling;
+  // Qwen3MoeForCausalLM (num_experts > 0): every block's MLP is a mixture of experts
+  // (decoder_sparse_step 1, no mlp_only_layers: what the released MoE models use and
+  // what llama.cpp's qwen3moe runs; other layouts are an error).
+  int64_t num_experts = 0;
+  int64_t num_experts_per_tok = 0;
+  int64_t moe_intermediate_size = 0;
+  bool norm_topk_prob = true;
+  bool is_moe() const { return num_experts > 0; }
 };
 
 // Sampling defaults the model's authors ship (generation_config.json); absent

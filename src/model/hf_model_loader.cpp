@@ -25,25 +25,22 @@ Qwen3Config to_qwen3_config(const HfModelConfig& c, const std::string& name) {
   q.rope_theta = static_cast<float>(c.rope_theta);
   q.rms_eps = static_cast<float>(c.rms_norm_eps);
   q.tied_embeddings = c.tie_word_embeddings;
-  return q;
-}
-
-void check_runtime_support(const HfModelConfig& c) {
-  if (c.rope_scaling) {
-    std::ostringstream os;
-    os << "config.json: 'rope_scaling' (" << c.rope_scaling->type << ", factor "
-       << c.rope_scaling->factor << ", original_max_position_embeddings "
-       << c.rope_scaling->original_max_position_embeddings
-       << ") is not supported by this runtime's forward pass; remove the 'rope_scaling' "
-          "field from config.json to run at the native "
-       << c.rope_scaling->original_max_position_embeddings << "-token context";
-    throw HfConfigError(os.str());
+  if (c.is_moe()) {
+    q.arch = "qwen3moe";
+    q.n_expert = static_cast<int>(c.num_experts);
+    q.n_expert_used = static_cast<int>(c.num_experts_per_tok);
+    q.n_ff_exp = static_cast<int>(c.moe_intermediate_size);
+    q.norm_topk_prob = c.norm_topk_prob;
   }
+  if (c.rope_scaling && c.rope_scaling->factor > 1.0) {
+    q.yarn_factor = static_cast<float>(c.rope_scaling->factor);
+    q.yarn_orig_ctx = static_cast<int>(c.rope_scaling->original_max_position_embeddings);
+  }
+  return q;
 }
 
 std::shared_ptr<Qwen3Model> load_hf_model(const std::string& folder, const ModelLoadOptions& opts) {
   const HfModelConfig cfg = read_hf_config(folder);
-  check_runtime_support(cfg);
   std::optional<ConvertTarget> target;
   if (opts.quantize) {
     target = convert_target_for(*opts.quantize);

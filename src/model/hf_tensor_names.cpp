@@ -30,6 +30,16 @@ constexpr Pair kLayer[] = {
     {"mlp.gate_proj.weight", "ffn_gate.weight"},
     {"mlp.up_proj.weight", "ffn_up.weight"},
     {"mlp.down_proj.weight", "ffn_down.weight"},
+    {"mlp.gate.weight", "ffn_gate_inp.weight"},  // MoE router
+};
+
+// MoE experts: "mlp.experts.E.gate_proj.weight" <-> "ffn_gate.E.weight" (one tensor per
+// expert, as llama.cpp's older per-expert GGUF names; `qwen3 convert` merges them into
+// the 3-D ffn_gate_exps.weight).
+constexpr Pair kExpert[] = {
+    {"gate_proj.weight", "gate"},
+    {"up_proj.weight", "up"},
+    {"down_proj.weight", "down"},
 };
 
 // Splits "<prefix>N.<rest>" into N and rest; N plain decimal without leading zeros.
@@ -56,6 +66,20 @@ std::optional<std::string> map(std::string_view name, bool to_gguf) {
   for (const auto& p : kLayer)
     if (rest == (to_gguf ? p.hf : p.gguf))
       return std::string(to_prefix) + std::string(num) + "." + std::string(to_gguf ? p.gguf : p.hf);
+  const std::string layer = std::string(to_prefix) + std::string(num) + ".";
+  std::string_view e, tail;
+  if (to_gguf) {
+    if (!split_layer(rest, "mlp.experts.", &e, &tail)) return std::nullopt;
+    for (const auto& p : kExpert)
+      if (tail == p.hf)
+        return layer + "ffn_" + std::string(p.gguf) + "." + std::string(e) + ".weight";
+    return std::nullopt;
+  }
+  for (const auto& p : kExpert) {
+    const std::string prefix = "ffn_" + std::string(p.gguf) + ".";
+    if (split_layer(rest, prefix, &e, &tail) && tail == "weight")
+      return layer + "mlp.experts." + std::string(e) + "." + std::string(p.hf);
+  }
   return std::nullopt;
 }
 

@@ -21,15 +21,16 @@ std::shared_ptr<HfTensorSource> HfTensorSource::open(const std::string& folder,
     auto gguf_name = gguf_name_for(hf_name);
     if (!gguf_name) {
       if (hf_name.find("rotary_emb.inv_freq") != std::string::npos) continue;  // old exports
-      throw std::runtime_error(folder + ": tensor '" + hf_name +
-                               "' is not part of a Qwen3ForCausalLM checkpoint");
+      throw std::runtime_error(folder + ": tensor '" + hf_name + "' is not part of a " +
+                               cfg.architecture + " checkpoint");
     }
     // Tied models may still ship lm_head.weight; the embedding is what the model uses.
     if (*gguf_name == "output.weight" && !has_output) continue;
     const SafetensorsTensor& t = src->ck_->at(hf_name);
     TensorView v{t.type, t.gguf_dims(), t.data, t.nbytes()};
     if (quantize) {
-      const GgmlType to = tensor_type_for(*quantize, *gguf_name, v.dims, n_layers, has_output);
+      const GgmlType to = tensor_type_for(*quantize, *gguf_name, v.dims, n_layers, has_output,
+                                          static_cast<int>(cfg.num_experts));
       // Norms and other vectors stay as stored; the model widens them to F32 itself.
       if (to != t.type && v.dims.size() == 2) {
         std::vector<uint8_t> buf(ggml_row_size(to, v.dims[0]) * static_cast<size_t>(v.dims[1]));

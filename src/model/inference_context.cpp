@@ -39,7 +39,7 @@ struct InferenceContext::Impl {
 InferenceContext::InferenceContext(std::shared_ptr<const Qwen3Model> model, int n_ctx, KvType kv,
                                    int n_threads) {
   if (!model) throw std::invalid_argument("InferenceContext: no model");
-  const int max_ctx = model->config().n_ctx_train;
+  const int max_ctx = model->config().max_context();  // YaRN extends it
   if (n_ctx < 0) throw std::invalid_argument("context size must not be negative");
   if (n_ctx == 0) n_ctx = std::min(max_ctx, kDefaultCtx);
   if (n_ctx > max_ctx)

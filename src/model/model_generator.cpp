@@ -60,8 +60,11 @@ Init init_for(const Qwen3Config& c, std::string_view name, const std::vector<int
   const float fan_in = static_cast<float>(dims[0]);
   float std_dev = 1.0f / std::sqrt(fan_in);
   if (name == "token_embd.weight" || name == "output.weight") std_dev = 2.0f / std::sqrt(fan_in);
-  if (ends_with(name, "attn_output.weight") || ends_with(name, "ffn_down.weight"))
+  if (ends_with(name, "attn_output.weight") || ends_with(name, "ffn_down.weight") ||
+      ends_with(name, "ffn_down_exps.weight"))
     std_dev /= std::sqrt(2.0f * static_cast<float>(c.n_layers));
+  // A router with logits of spread ~2 gives a peaked but not degenerate expert choice.
+  if (ends_with(name, "ffn_gate_inp.weight")) std_dev = 2.0f / std::sqrt(fan_in);
   return {0.0f, std_dev * sqrt3};
 }
 
@@ -79,9 +82,17 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> tensor_list(const Qwen
     t.push_back({p + "attn_k_norm.weight", {hd}});
     t.push_back({p + "attn_output.weight", {Q, E}});
     t.push_back({p + "ffn_norm.weight", {E}});
-    t.push_back({p + "ffn_gate.weight", {E, F}});
-    t.push_back({p + "ffn_up.weight", {E, F}});
-    t.push_back({p + "ffn_down.weight", {F, E}});
+    if (c.is_moe()) {  // llama.cpp's qwen3moe tensors (dims innermost first)
+      const int64_t X = c.n_ff_exp, NE = c.n_expert;
+      t.push_back({p + "ffn_gate_inp.weight", {E, NE}});
+      t.push_back({p + "ffn_gate_exps.weight", {E, X, NE}});
+      t.push_back({p + "ffn_down_exps.weight", {X, E, NE}});
+      t.push_back({p + "ffn_up_exps.weight", {E, X, NE}});
+    } else {
+      t.push_back({p + "ffn_gate.weight", {E, F}});
+      t.push_back({p + "ffn_up.weight", {E, F}});
+      t.push_back({p + "ffn_down.weight", {F, E}});
+    }
   }
   t.push_back({"output_norm.weight", {E}});
   if (!c.tied_embeddings) t.push_back({"output.weight", {E, c.n_vocab}});
@@ -115,10 +126,10 @@ float random_weight(uint64_t seed, std::string_view name, uint64_t i, float half
 
 GgmlType gen_model_tensor_type(const GenModelOptions& opts, std::string_view name,
                                const std::vector<int64_t>& dims) {
-  if (dims.size() < 2) return GgmlType::F32;
+  if (dims.size() < 2 || ends_with(name, "ffn_gate_inp.weight")) return GgmlType::F32;
   if (!opts.type.type)
     return hf::tensor_type_for(hf::ConvertTarget::Q4_K_M, name, dims, opts.config.n_layers,
-                               !opts.config.tied_embeddings);
+                               !opts.config.tied_embeddings, opts.config.n_expert);
   return hf::fit_row_type(*opts.type.type, dims[0]);
 }
 
@@ -127,22 +138,33 @@ void generate_random_model(const GenModelOptions& opts, const Tokenizer& tokeniz
   const Qwen3Config& c = opts.config;
   c.validate();
   gguf::GgufWriter w;
-  w.set_string("general.architecture", "qwen3");
+  const std::string a = c.arch + ".";  // "qwen3." or "qwen3moe."
+  w.set_string("general.architecture", c.arch);
   w.set_string("general.type", "model");
   w.set_string("general.name", c.name.empty() ? "qwen3-random" : c.name);
   w.set_u32("general.quantization_version", 2);
   w.set_u32("general.file_type", opts.type.file_type);
   w.set_u32("general.alignment", 32);
-  w.set_u32("qwen3.block_count", static_cast<uint32_t>(c.n_layers));
-  w.set_u32("qwen3.context_length", static_cast<uint32_t>(c.n_ctx_train));
-  w.set_u32("qwen3.embedding_length", static_cast<uint32_t>(c.n_embd));
-  w.set_u32("qwen3.feed_forward_length", static_cast<uint32_t>(c.n_ff));
-  w.set_u32("qwen3.attention.head_count", static_cast<uint32_t>(c.n_head));
-  w.set_u32("qwen3.attention.head_count_kv", static_cast<uint32_t>(c.n_head_kv));
-  w.set_f32("qwen3.rope.freq_base", c.rope_theta);
-  w.set_f32("qwen3.attention.layer_norm_rms_epsilon", c.rms_eps);
-  w.set_u32("qwen3.attention.key_length", static_cast<uint32_t>(c.head_dim));
-  w.set_u32("qwen3.attention.value_length", static_cast<uint32_t>(c.head_dim));
+  w.set_u32(a + "block_count", static_cast<uint32_t>(c.n_layers));
+  w.set_u32(a + "context_length", static_cast<uint32_t>(c.n_ctx_train));
+  w.set_u32(a + "embedding_length", static_cast<uint32_t>(c.n_embd));
+  w.set_u32(a + "feed_forward_length", static_cast<uint32_t>(c.n_ff));
+  w.set_u32(a + "attention.head_count", static_cast<uint32_t>(c.n_head));
+  w.set_u32(a + "attention.head_count_kv", static_cast<uint32_t>(c.n_head_kv));
+  w.set_f32(a + "rope.freq_base", c.rope_theta);
+  w.set_f32(a + "attention.layer_norm_rms_epsilon", c.rms_eps);
+  w.set_u32(a + "attention.key_length", static_cast<uint32_t>(c.head_dim));
+  w.set_u32(a + "attention.value_length", static_cast<uint32_t>(c.head_dim));
+  if (c.is_moe()) {
+    w.set_u32(a + "expert_count", static_cast<uint32_t>(c.n_expert));
+    w.set_u32(a + "expert_used_count", static_cast<uint32_t>(c.n_expert_used));
+    w.set_u32(a + "expert_feed_forward_length", static_cast<uint32_t>(c.n_ff_exp));
+  }
+  if (c.has_yarn()) {  // as convert_hf_to_gguf.py writes config.json's rope_scaling
+    w.set_string(a + "rope.scaling.type", "yarn");
+    w.set_f32(a + "rope.scaling.factor", c.yarn_factor);
+    w.set_u32(a + "rope.scaling.original_context_length", static_cast<uint32_t>(c.yarn_orig_ctx));
+  }
 
   // The tokenizer, as convert_hf_to_gguf.py writes a Qwen2/Qwen3 one: ids the tokenizer
   // lacks up to the vocabulary size become "[PADn]" tokens of type UNUSED (5).
@@ -170,7 +192,8 @@ void generate_random_model(const GenModelOptions& opts, const Tokenizer& tokeniz
     const GgmlType type = gen_model_tensor_type(opts, name, dims);
     const Init init = init_for(c, name, dims);
     const int64_t cols = dims[0];
-    const int64_t rows = dims.size() > 1 ? dims[1] : 1;
+    int64_t rows = 1;  // all rows of all slices (3-D expert tensors)
+    for (size_t d = 1; d < dims.size(); ++d) rows *= dims[d];
     const uint64_t seed = opts.seed;
     w.add_tensor_lazy(name, type, dims, [=, name = name](void* dst, size_t /*nbytes*/) {
       const size_t row_bytes = ggml_row_size(type, cols);

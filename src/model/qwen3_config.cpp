@@ -1,5 +1,6 @@
 #include "model/qwen3_config.h"
 
+#include <algorithm>
 #include <limits>
 #include <stdexcept>
 
@@ -13,16 +14,24 @@ struct PresetRow {
   const char* name;
   int n_layers, n_embd, n_head, n_head_kv, head_dim, n_ff, n_vocab, n_ctx;
   bool tied;
+  int n_expert, n_expert_used, n_ff_exp;  // 0 for the dense models
 };
 
-// Qwen3 shapes (config.json of the Hugging Face releases). `tiny` is for tests: small
-// matrices but the real vocabulary, so the real tokenizer fits.
+// Qwen3 shapes (config.json of the Hugging Face releases; the MoE rows from
+// Qwen3-30B-A3B and Qwen3-235B-A22B: num_experts, num_experts_per_tok,
+// moe_intermediate_size). `tiny` and `tiny-moe` are for tests: small matrices but the
+// real vocabulary, so the real tokenizer fits.
 constexpr PresetRow kPresets[] = {
-    {"tiny", 2, 64, 4, 2, 16, 128, 151669, 4096, true},
-    {"0.6b", 28, 1024, 16, 8, 128, 3072, 151936, 40960, true},
-    {"1.7b", 28, 2048, 16, 8, 128, 6144, 151936, 40960, true},
-    {"4b", 36, 2560, 32, 8, 128, 9728, 151936, 40960, true},
-    {"8b", 36, 4096, 32, 8, 128, 12288, 151936, 40960, false},
+    {"tiny", 2, 64, 4, 2, 16, 128, 151669, 4096, true, 0, 0, 0},
+    {"0.6b", 28, 1024, 16, 8, 128, 3072, 151936, 40960, true, 0, 0, 0},
+    {"1.7b", 28, 2048, 16, 8, 128, 6144, 151936, 40960, true, 0, 0, 0},
+    {"4b", 36, 2560, 32, 8, 128, 9728, 151936, 40960, true, 0, 0, 0},
+    {"8b", 36, 4096, 32, 8, 128, 12288, 151936, 40960, false, 0, 0, 0},
+    {"14b", 40, 5120, 40, 8, 128, 17408, 151936, 40960, false, 0, 0, 0},
+    {"32b", 64, 5120, 64, 8, 128, 25600, 151936, 40960, false, 0, 0, 0},
+    {"tiny-moe", 3, 64, 4, 2, 16, 128, 151669, 4096, true, 8, 2, 32},
+    {"30b-a3b", 48, 2048, 32, 4, 128, 6144, 151936, 40960, false, 128, 8, 768},
+    {"235b-a22b", 94, 4096, 64, 4, 128, 12288, 151936, 40960, false, 128, 8, 1536},
 };
 
 Qwen3Config from_row(const PresetRow& r) {
@@ -37,6 +46,12 @@ Qwen3Config from_row(const PresetRow& r) {
   c.n_vocab = r.n_vocab;
   c.n_ctx_train = r.n_ctx;
   c.tied_embeddings = r.tied;
+  if (r.n_expert > 0) {
+    c.arch = "qwen3moe";
+    c.n_expert = r.n_expert;
+    c.n_expert_used = r.n_expert_used;
+    c.n_ff_exp = r.n_ff_exp;
+  }
   return c;
 }
 
@@ -60,6 +75,28 @@ void Qwen3Config::validate() const {
   require(n_ctx_train > 0, "context_length " + std::to_string(n_ctx_train));
   require(rope_theta > 0, "rope.freq_base " + std::to_string(rope_theta));
   require(rms_eps > 0 && rms_eps < 1, "layer_norm_rms_epsilon " + std::to_string(rms_eps));
+  require(arch == (n_expert > 0 ? "qwen3moe" : "qwen3"),
+          "architecture '" + arch + "' with expert_count " + std::to_string(n_expert));
+  if (n_expert > 0) {
+    require(n_expert <= 4096, "expert_count " + std::to_string(n_expert));
+    require(n_expert_used > 0 && n_expert_used <= n_expert,
+            "expert_used_count " + std::to_string(n_expert_used) + " (1.." +
+                std::to_string(n_expert) + ")");
+    require(n_ff_exp > 0 && n_ff_exp <= 1 << 20,
+            "expert_feed_forward_length " + std::to_string(n_ff_exp));
+  }
+  if (yarn_factor != 0.0f) {
+    require(yarn_factor > 1.0f && yarn_factor <= 1024.0f,
+            "rope.scaling.factor " + std::to_string(yarn_factor) + " (YaRN needs 1 < factor)");
+    require(yarn_orig_ctx > 0,
+            "rope.scaling.original_context_length " + std::to_string(yarn_orig_ctx));
+  }
+}
+
+int Qwen3Config::max_context() const {
+  if (!has_yarn()) return n_ctx_train;
+  const double ext = static_cast<double>(yarn_orig_ctx) * yarn_factor;
+  return static_cast<int>(std::min<double>(std::max<double>(n_ctx_train, ext), 1 << 30));
 }
 
 Qwen3Config Qwen3Config::preset(std::string_view name) {
@@ -97,9 +134,9 @@ Qwen3Config Qwen3Config::from_gguf(const gguf::GgufFile& f) {
   const std::string file = f.path() + ": ";
   auto arch = f.get_string("general.architecture");
   if (!arch) throw std::runtime_error(file + "missing general.architecture");
-  if (*arch != "qwen3")
+  if (*arch != "qwen3" && *arch != "qwen3moe")
     throw std::runtime_error(file + "unsupported architecture '" + *arch +
-                             "' (this runtime runs qwen3 models)");
+                             "' (this runtime runs qwen3 and qwen3moe models)");
   const std::string p = *arch + ".";
   auto need_int = [&](const std::string& key) -> int {
     auto v = f.get_uint(p + key);
@@ -129,9 +166,30 @@ Qwen3Config Qwen3Config::from_gguf(const gguf::GgufFile& f) {
     throw std::runtime_error(file + "missing metadata key " + p +
                              "attention.layer_norm_rms_epsilon");
   c.rms_eps = static_cast<float>(*eps);
-  if (auto scaling = f.get_string(p + "rope.scaling.type"); scaling && *scaling != "none")
-    throw std::runtime_error(file + "unsupported rope scaling '" + *scaling + "' (" + p +
-                             "rope.scaling.type)");
+  if (c.arch == "qwen3moe") {
+    // llama.cpp's keys; the MoE block always renormalises the top-k weights there.
+    c.n_expert = need_int("expert_count");
+    c.n_expert_used = need_int("expert_used_count");
+    c.n_ff_exp = f.has(p + "expert_feed_forward_length")
+                     ? need_int("expert_feed_forward_length")
+                     : (c.n_expert_used > 0 ? c.n_ff / c.n_expert_used : 0);
+    c.norm_topk_prob = true;
+    if (c.n_expert == 0)
+      throw std::runtime_error(file + p + "expert_count is 0 in a qwen3moe model");
+  }
+  if (auto scaling = f.get_string(p + "rope.scaling.type"); scaling && *scaling != "none") {
+    if (*scaling != "yarn")
+      throw std::runtime_error(file + "unsupported rope scaling '" + *scaling + "' (" + p +
+                               "rope.scaling.type; only yarn)");
+    // llama.cpp: rope.scaling.factor, or 1 / rope.scale_linear; 0 or 1 means none.
+    const double factor = f.get_float(p + "rope.scaling.factor").value_or(0.0);
+    if (factor > 1.0) {
+      c.yarn_factor = static_cast<float>(factor);
+      c.yarn_orig_ctx = f.has(p + "rope.scaling.original_context_length")
+                            ? need_int("rope.scaling.original_context_length")
+                            : c.n_ctx_train;
+    }
+  }
   // The vocabulary is the embedding's row count (the tokenizer may hold fewer tokens).
   if (const auto* emb = f.tensor("token_embd.weight"); emb && emb->dims.size() == 2) {
     if (emb->dims[1] > std::numeric_limits<int>::max())

@@ -25,14 +25,29 @@ struct Qwen3Config {
   float rope_theta = 1000000.0f;
   float rms_eps = 1e-6f;
   bool tied_embeddings = true;  // lm_head shares token_embd (no output.weight)
+  // Mixture of experts (arch "qwen3moe"): every block's MLP is n_expert SwiGLU experts of
+  // n_ff_exp rows, of which a softmax router picks n_expert_used per token. n_expert 0 =
+  // the dense Qwen3 MLP of n_ff rows.
+  int n_expert = 0;
+  int n_expert_used = 0;
+  int n_ff_exp = 0;
+  bool norm_topk_prob = true;  // renormalise the chosen experts' weights to sum 1
+  // YaRN context extension (rope_scaling type "yarn"): factor > 1 turns it on.
+  float yarn_factor = 0.0f;  // 0 = no rope scaling
+  int yarn_orig_ctx = 0;     // original_max_position_embeddings
 
   int q_dim() const { return n_head * head_dim; }
   int kv_dim() const { return n_head_kv * head_dim; }
+  bool is_moe() const { return n_expert > 0; }
+  bool has_yarn() const { return yarn_factor > 1.0f; }
+  // The longest context the model runs: n_ctx_train, or original context x factor with YaRN.
+  int max_context() const;
 
   // Throws std::invalid_argument naming the offending field.
   void validate() const;
 
-  // Presets: "tiny", "0.6b", "1.7b", "4b", "8b". Throws std::invalid_argument otherwise.
+  // Presets: "tiny", "0.6b", "1.7b", "4b", "8b", "14b", "32b", "tiny-moe", "30b-a3b",
+  // "235b-a22b". Throws std::invalid_argument otherwise.
   static Qwen3Config preset(std::string_view name);
   static std::vector<std::string> preset_names();
   static Qwen3Config tiny();
@@ -41,7 +56,7 @@ struct Qwen3Config {
   static Qwen3Config qwen3_4b();
   static Qwen3Config qwen3_8b();
 
-  // From the qwen3.* metadata keys. Other architectures -> std::runtime_error
+  // From the qwen3.* or qwen3moe.* metadata keys. Other architectures -> std::runtime_error
   // "unsupported architecture". Shapes are checked against the tensors later by the loader;
   // tied_embeddings is derived from the absence of output.weight.
   static Qwen3Config from_gguf(const gguf::GgufFile& f);

@@ -1,6 +1,7 @@
 #include "model/qwen3_model.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -44,7 +45,15 @@ struct Binder {
   }
 
   WeightMatrix matrix(const std::string& name, int64_t rows, int64_t cols) const {
-    TensorView v = get(name, {cols, rows});
+    return matrices(name, rows, cols, 0).front();
+  }
+
+  // n_mat > 0: a 3-D tensor [n_mat][rows][cols] (llama.cpp's ffn_*_exps), one matrix per
+  // slice. n_mat == 0: one 2-D matrix.
+  std::vector<WeightMatrix> matrices(const std::string& name, int64_t rows, int64_t cols,
+                                     int64_t n_mat) const {
+    TensorView v = n_mat > 0 ? get(name, {cols, rows, n_mat}) : get(name, {cols, rows});
+    const int64_t n = std::max<int64_t>(1, n_mat);
     const auto& ti = ggml_type_info(v.type);
     if (!kernels_support(v.type))
       throw std::runtime_error(src.describe() + ": tensor " + name + " has type " +
@@ -53,11 +62,33 @@ struct Binder {
       throw std::runtime_error(src.describe() + ": tensor " + name + " row length " +
                                std::to_string(cols) + " is not a multiple of the " +
                                std::string(ti.name) + " block size");
-    if (v.nbytes != ggml_row_size(v.type, cols) * static_cast<size_t>(rows))
+    const size_t mat_bytes = ggml_row_size(v.type, cols) * static_cast<size_t>(rows);
+    if (v.nbytes != mat_bytes * static_cast<size_t>(n))
       throw std::runtime_error(src.describe() + ": tensor " + name + " has " +
                                std::to_string(v.nbytes) + " bytes, expected " +
-                               std::to_string(ggml_row_size(v.type, cols) * rows));
-    return WeightMatrix{v.type, rows, cols, v.data};
+                               std::to_string(mat_bytes * static_cast<size_t>(n)));
+    std::vector<WeightMatrix> out;
+    for (int64_t e = 0; e < n; ++e)
+      out.push_back(
+          WeightMatrix{v.type, rows, cols, static_cast<const uint8_t*>(v.data) + e * mat_bytes});
+    return out;
+  }
+
+  // The experts of one kind ("gate", "up", "down") of block p: llama.cpp's 3-D
+  // blk.N.ffn_gate_exps.weight, or one blk.N.ffn_gate.E.weight per expert (a Hugging Face
+  // folder, whose experts are separate tensors).
+  std::vector<WeightMatrix> experts(const std::string& p, const std::string& kind, int64_t rows,
+                                    int64_t cols, int n_expert) const {
+    TensorView v;
+    if (src.find(p + "ffn_" + kind + "_exps.weight", &v))
+      return matrices(p + "ffn_" + kind + "_exps.weight", rows, cols, n_expert);
+    if (!src.find(p + "ffn_" + kind + ".0.weight", &v))
+      throw std::runtime_error(src.describe() + ": missing tensor " + p + "ffn_" + kind +
+                               "_exps.weight");
+    std::vector<WeightMatrix> out;
+    for (int e = 0; e < n_expert; ++e)
+      out.push_back(matrix(p + "ffn_" + kind + "." + std::to_string(e) + ".weight", rows, cols));
+    return out;
   }
 
   // Norm weights: used as F32; F16/BF16 (e.g. from safetensors) are converted once.
@@ -73,6 +104,16 @@ struct Binder {
     return owned.back().data();
   }
 };
+
+// Bytes of expert matrices the loader may copy into anonymous memory:
+// QWEN3_EXPERT_REPACK_MB, else a quarter of the physical memory.
+size_t expert_repack_budget() {
+  if (const char* env = std::getenv("QWEN3_EXPERT_REPACK_MB"); env && *env)
+    return static_cast<size_t>(std::strtoull(env, nullptr, 10)) << 20;
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return size_t(1) << 30;
+  return static_cast<size_t>(pages) * static_cast<size_t>(page) / 4;
+}
 
 bool is_directory(const std::string& path) {
   struct stat st;
@@ -153,9 +194,16 @@ std::shared_ptr<Qwen3Model> Qwen3Model::from_source(const Qwen3Config& config,
     l.k_norm = b.vector(p + "attn_k_norm.weight", c.head_dim);
     l.wo = b.matrix(p + "attn_output.weight", c.n_embd, c.q_dim());
     l.ffn_norm = b.vector(p + "ffn_norm.weight", c.n_embd);
-    l.w_gate = b.matrix(p + "ffn_gate.weight", c.n_ff, c.n_embd);
-    l.w_up = b.matrix(p + "ffn_up.weight", c.n_ff, c.n_embd);
-    l.w_down = b.matrix(p + "ffn_down.weight", c.n_embd, c.n_ff);
+    if (c.is_moe()) {
+      l.router = b.matrix(p + "ffn_gate_inp.weight", c.n_expert, c.n_embd);
+      l.exp_gate = b.experts(p, "gate", c.n_ff_exp, c.n_embd, c.n_expert);
+      l.exp_up = b.experts(p, "up", c.n_ff_exp, c.n_embd, c.n_expert);
+      l.exp_down = b.experts(p, "down", c.n_embd, c.n_ff_exp, c.n_expert);
+    } else {
+      l.w_gate = b.matrix(p + "ffn_gate.weight", c.n_ff, c.n_embd);
+      l.w_up = b.matrix(p + "ffn_up.weight", c.n_ff, c.n_embd);
+      l.w_down = b.matrix(p + "ffn_down.weight", c.n_embd, c.n_ff);
+    }
   }
   // Extra blocks mean the metadata and the tensors disagree.
   TensorView extra;
@@ -192,7 +240,22 @@ void Qwen3Model::repack_matrices() {
     W = WeightMatrix{W.type, W.rows, W.cols, dst, WeightLayout::Rows8};
   };
   for (LayerWeights& l : w.layers)
-    for (WeightMatrix* W : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) repack(*W);
+    for (WeightMatrix* W : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down})
+      if (W->data) repack(*W);
+  // Experts are repacked only while they fit the budget: a 30B-A3B's 17 GB of experts
+  // stay in the mapped file (page cache, evictable, shared) instead of anonymous memory.
+  if (config_.is_moe()) {
+    size_t expert_bytes = 0;
+    for (const LayerWeights& l : w.layers)
+      for (const auto* v : {&l.exp_gate, &l.exp_up, &l.exp_down})
+        for (const WeightMatrix& W : *v)
+          expert_bytes += ggml_row_size(W.type, W.cols) * static_cast<size_t>(W.rows);
+    if (expert_bytes <= expert_repack_budget())
+      for (LayerWeights& l : w.layers)
+        for (auto* v : {&l.exp_gate, &l.exp_up, &l.exp_down})
+          for (WeightMatrix& W : *v) repack(W);
+    experts_repacked_ = expert_bytes <= expert_repack_budget();
+  }
   // A tied lm_head shares token_embd: the lookup then reads the repacked copy too, so
   // the mapped embedding is never paged back in (a page-cache folio per looked-up row
   // would otherwise add up to the whole embedding again).

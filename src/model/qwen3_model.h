@@ -47,6 +47,9 @@ class Qwen3Model {
   const TensorSource& source() const { return *source_; }
   double load_ms() const { return load_ms_; }
   int default_threads() const { return n_threads_; }
+  // MoE: true if the expert matrices were copied into the rows8 layout (they fit the
+  // QWEN3_EXPERT_REPACK_MB budget), false if they are read from the mapped file.
+  bool experts_repacked() const { return experts_repacked_; }
 
  private:
   Qwen3Model();
@@ -59,6 +62,7 @@ class Qwen3Model {
   void repack_matrices();
   double load_ms_ = 0;
   int n_threads_ = 0;
+  bool experts_repacked_ = false;
 };
 
 enum class KvType { F16, F32 };

@@ -1,0 +1,200 @@
+// FeedForward: dense SwiGLU MLP and the Qwen3 mixture of experts (see feed_forward.h).
+#include "model/feed_forward.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "kernels/matmul.h"
+#include "kernels/ops.h"
+#include "kernels/rows8.h"
+
+namespace qwen3 {
+
+void moe_route(const float* logits, int n_expert, int k, bool norm, int* idx, float* weight) {
+  // Softmax as ggml_soft_max does it: max-subtracted exponentials in float, scaled by
+  // 1/sum; the sum accumulated in double.
+  float mx = logits[0];
+  for (int e = 1; e < n_expert; ++e) mx = std::max(mx, logits[e]);
+  double sum = 0;
+  // Top-k by insertion into the k best so far (k is small: 8 of 128).
+  int n_sel = 0;
+  for (int e = 0; e < n_expert; ++e) {
+    const float p = std::exp(logits[e] - mx);
+    sum += p;
+    if (n_sel == k && !(p > weight[k - 1])) continue;
+    int j = n_sel < k ? n_sel++ : k - 1;
+    while (j > 0 && p > weight[j - 1]) {
+      weight[j] = weight[j - 1];
+      idx[j] = idx[j - 1];
+      --j;
+    }
+    weight[j] = p;
+    idx[j] = e;
+  }
+  const float inv = static_cast<float>(1.0 / sum);
+  for (int j = 0; j < k; ++j) weight[j] *= inv;
+  if (norm) {
+    float s = 0;
+    for (int j = 0; j < k; ++j) s += weight[j];
+    for (int j = 0; j < k; ++j) weight[j] /= s;
+  }
+}
+
+FeedForward::FeedForward(const Qwen3Config& c, int max_tokens) : c_(c), max_tokens_(max_tokens) {
+  const size_t B = static_cast<size_t>(max_tokens);
+  if (!c.is_moe()) {
+    gate_.resize(B * c.n_ff);
+    up_.resize(B * c.n_ff);
+    return;
+  }
+  const size_t k = static_cast<size_t>(c.n_expert_used), E = static_cast<size_t>(c.n_embd);
+  // One expert's rows for B tokens, or the k experts' rows of one decoded token.
+  gate_.resize(std::max(B, k) * c.n_ff_exp);
+  up_.resize(std::max(B, k) * c.n_ff_exp);
+  logits_.resize(B * c.n_expert);
+  idx_.resize(B * k);
+  weight_.resize(B * k);
+  count_.resize(static_cast<size_t>(c.n_expert));
+  start_.resize(static_cast<size_t>(c.n_expert));
+  list_.resize(B * k);
+  xe_.resize(B * E);
+  de_.resize(B * E);
+  slot_out_.resize(B * k * E);
+}
+
+namespace {
+
+// Rows [r0, r0 + n) of W as a matrix of their own (r0 and n multiples of 8 in rows8).
+WeightMatrix row_slice(const WeightMatrix& W, int64_t r0, int64_t n) {
+  const uint8_t* base = static_cast<const uint8_t*>(W.data);
+  const size_t off = W.layout == WeightLayout::Rows8
+                         ? rows8_group_size(W.type, W.cols) * static_cast<size_t>(r0 / 8)
+                         : ggml_row_size(W.type, W.cols) * static_cast<size_t>(r0);
+  return WeightMatrix{W.type, n, W.cols, base + off, W.layout};
+}
+
+// Splits `rows` into `parts` slices whose bounds are multiples of 8 (when rows is).
+int64_t slice_bound(int64_t rows, int parts, int i) {
+  const int64_t b = rows * i / parts;
+  return rows % 8 == 0 ? b / 8 * 8 : b;
+}
+
+}  // namespace
+
+void FeedForward::forward(const LayerWeights& L, const float* xn, int n, float* out,
+                          ThreadPool& pool) {
+  if (c_.is_moe())
+    moe(L, xn, n, out, pool);
+  else
+    dense(L, xn, n, out, pool);
+}
+
+void FeedForward::dense(const LayerWeights& L, const float* xn, int n, float* out,
+                        ThreadPool& pool) {
+  matmul(L.w_gate, xn, n, gate_.data(), pool);
+  matmul(L.w_up, xn, n, up_.data(), pool);
+  silu_mul(gate_.data(), up_.data(), gate_.data(), static_cast<int64_t>(n) * c_.n_ff);
+  matmul(L.w_down, gate_.data(), n, out, pool);
+}
+
+void FeedForward::moe(const LayerWeights& L, const float* xn, int n, float* out, ThreadPool& pool) {
+  const int E = c_.n_embd, F = c_.n_ff_exp, NE = c_.n_expert, k = c_.n_expert_used;
+  matmul(L.router, xn, n, logits_.data(), pool);
+  std::fill(count_.begin(), count_.end(), 0);
+  for (int t = 0; t < n; ++t) {
+    int* idx = &idx_[static_cast<size_t>(t) * k];
+    moe_route(&logits_[static_cast<size_t>(t) * NE], NE, k, c_.norm_topk_prob, idx,
+              &weight_[static_cast<size_t>(t) * k]);
+    for (int j = 0; j < k; ++j) ++count_[static_cast<size_t>(idx[j])];
+  }
+  if (n == 1) return decode(L, xn, out, pool);
+  // Group the (token, slot) pairs by expert, tokens in batch order.
+  for (int e = 0, s = 0; e < NE; ++e) {
+    start_[static_cast<size_t>(e)] = s;
+    s += count_[static_cast<size_t>(e)];
+  }
+  for (int t = 0; t < n; ++t)
+    for (int j = 0; j < k; ++j) {
+      const int e = idx_[static_cast<size_t>(t) * k + j];
+      list_[static_cast<size_t>(start_[static_cast<size_t>(e)]++)] = t * k + j;
+    }
+  experts_read_ = 0;
+  for (int e = 0, end = 0; e < NE; ++e) {
+    const int m = count_[static_cast<size_t>(e)];
+    const int first = end;
+    end += m;
+    if (m == 0) continue;
+    ++experts_read_;
+    const int* pairs = &list_[static_cast<size_t>(first)];
+    const float* x = xn;
+    if (n > 1) {  // gather the expert's tokens (a single token is used in place)
+      for (int i = 0; i < m; ++i)
+        std::memcpy(&xe_[static_cast<size_t>(i) * E], xn + static_cast<size_t>(pairs[i] / k) * E,
+                    sizeof(float) * E);
+      x = xe_.data();
+    }
+    const size_t ue = static_cast<size_t>(e);
+    matmul(L.exp_gate[ue], x, m, gate_.data(), pool);
+    matmul(L.exp_up[ue], x, m, up_.data(), pool);
+    silu_mul(gate_.data(), up_.data(), gate_.data(), static_cast<int64_t>(m) * F);
+    matmul(L.exp_down[ue], gate_.data(), m, de_.data(), pool);
+    for (int i = 0; i < m; ++i)
+      std::memcpy(&slot_out_[static_cast<size_t>(pairs[i]) * E], &de_[static_cast<size_t>(i) * E],
+                  sizeof(float) * E);
+  }
+  // Weighted sum in top-k order (llama.cpp's order), so a token's result depends on its
+  // own experts only.
+  for (int t = 0; t < n; ++t) {
+    float* o = out + static_cast<size_t>(t) * E;
+    const float* w = &weight_[static_cast<size_t>(t) * k];
+    const float* d = &slot_out_[static_cast<size_t>(t) * k * E];
+    for (int i = 0; i < E; ++i) o[i] = d[i] * w[0];
+    for (int j = 1; j < k; ++j) {
+      const float* dj = d + static_cast<size_t>(j) * E;
+      for (int i = 0; i < E; ++i) o[i] += dj[i] * w[j];
+    }
+  }
+}
+
+// One token: the k experts' gate and up products in one parallel pass (each item a slice
+// of one expert's rows), then the k down products in another, instead of 3k separate
+// matmul calls. Each row is computed by the same kernel as in matmul, so the results
+// equal the grouped path's.
+void FeedForward::decode(const LayerWeights& L, const float* xn, float* out, ThreadPool& pool) {
+  const int E = c_.n_embd, F = c_.n_ff_exp, k = c_.n_expert_used;
+  const int* idx = idx_.data();
+  const int parts = std::max(1, pool.size());
+  experts_read_ = k;
+  pool.parallel_for(static_cast<int64_t>(k) * parts, [&](int64_t b, int64_t e, int) {
+    for (int64_t it = b; it < e; ++it) {
+      const int j = static_cast<int>(it / parts), part = static_cast<int>(it % parts);
+      const size_t ex = static_cast<size_t>(idx[j]);
+      const int64_t r0 = slice_bound(F, parts, part), r1 = slice_bound(F, parts, part + 1);
+      if (r1 <= r0) continue;
+      float* g = &gate_[static_cast<size_t>(j) * F + static_cast<size_t>(r0)];
+      float* u = &up_[static_cast<size_t>(j) * F + static_cast<size_t>(r0)];
+      matmul(row_slice(L.exp_gate[ex], r0, r1 - r0), xn, 1, g, pool);  // nested: serial
+      matmul(row_slice(L.exp_up[ex], r0, r1 - r0), xn, 1, u, pool);
+      silu_mul(g, u, g, r1 - r0);
+    }
+  });
+  pool.parallel_for(static_cast<int64_t>(k) * parts, [&](int64_t b, int64_t e, int) {
+    for (int64_t it = b; it < e; ++it) {
+      const int j = static_cast<int>(it / parts), part = static_cast<int>(it % parts);
+      const size_t ex = static_cast<size_t>(idx[j]);
+      const int64_t r0 = slice_bound(E, parts, part), r1 = slice_bound(E, parts, part + 1);
+      if (r1 <= r0) continue;
+      matmul(row_slice(L.exp_down[ex], r0, r1 - r0), &gate_[static_cast<size_t>(j) * F], 1,
+             &slot_out_[static_cast<size_t>(j) * E + static_cast<size_t>(r0)], pool);
+    }
+  });
+  const float* w = weight_.data();
+  for (int i = 0; i < E; ++i) out[i] = slot_out_[static_cast<size_t>(i)] * w[0];
+  for (int j = 1; j < k; ++j) {
+    const float* dj = &slot_out_[static_cast<size_t>(j) * E];
+    for (int i = 0; i < E; ++i) out[i] += dj[i] * w[j];
+  }
+}
+
+}  // namespace qwen3
