@@ -348,6 +348,27 @@ Str to_output(const Value& v) {
   return out;
 }
 
+namespace {
+// RuntimeValue.toString() of the reference, as Array.prototype.join calls it on elements.
+std::string runtime_text(const Value& v) {
+  switch (v.kind) {
+    case Kind::kUndefined:
+    case Kind::kNone:
+      return "undefined";  // the reference's none holds no JavaScript value
+    case Kind::kFloat:
+      return float_text(v.num);
+    case Kind::kArray:
+    case Kind::kObject:
+    case Kind::kNamespace:
+      return to_json_text(v, JsonFormat{}, false);
+    case Kind::kFunction:
+      throw TemplateError("cannot print a function (unsupported)");
+    default:
+      return concat_text(v, "+").s;
+  }
+}
+}  // namespace
+
 Str concat_text(const Value& v, const char* op) {
   Str out;
   switch (v.kind) {
@@ -365,9 +386,21 @@ Str concat_text(const Value& v, const char* op) {
       else
         out.s = js_number(v.num);
       return out;
+    case Kind::kArray:
+      // JavaScript's Array.prototype.toString: elements' string forms joined by ",".
+      for (size_t i = 0; i < v.arr->size(); ++i) {
+        if (i) out.s += ',';
+        out.s += runtime_text((*v.arr)[i]);
+      }
+      if (has_data(v) && !out.s.empty()) out.data.push_back({0, out.s.size()});
+      return out;
+    case Kind::kObject:
+    case Kind::kNamespace:
+      out.s = "[object Map]";
+      return out;
     default:
       throw TemplateError(std::string("operator ") + op + " on " + kind_name(v.kind) +
-                          " (unsupported: only strings, numbers and booleans concatenate)");
+                          " (unsupported: only strings, numbers, booleans and arrays concatenate)");
   }
 }
 
