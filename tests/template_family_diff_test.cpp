@@ -29,17 +29,47 @@ class Gen {
   bool chance(double p) { return std::bernoulli_distribution(p)(rng_); }
 
   std::string text(int max_pieces = 8) {
-    static const char* kPieces[] = {"hello", " world", "x", " ", "  ", "\n", "\n\n", "\"", "\\", "\t", "é",
-                                    "日本語", "🎉", "Ω", "<think>", "</think>", "<tool_response>",
-                                    "</tool_response>", "<tool_call>", "\x01", "\u2028", "{", "}", "'", "<",
-                                    ">", "0", "3.5", "\r\n", "<|im_end|>", "/no_think", "/think"};
+    static const char* kPieces[] = {"hello",
+                                    " world",
+                                    "x",
+                                    " ",
+                                    "  ",
+                                    "\n",
+                                    "\n\n",
+                                    "\"",
+                                    "\\",
+                                    "\t",
+                                    "é",
+                                    "日本語",
+                                    "🎉",
+                                    "Ω",
+                                    "<think>",
+                                    "</think>",
+                                    "<tool_response>",
+                                    "</tool_response>",
+                                    "<tool_call>",
+                                    "\x01",
+                                    "\u2028",
+                                    "{",
+                                    "}",
+                                    "'",
+                                    "<",
+                                    ">",
+                                    "0",
+                                    "3.5",
+                                    "\r\n",
+                                    "<|im_end|>",
+                                    "/no_think",
+                                    "/think"};
     std::string s;
-    for (int i = pick(max_pieces + 1); i > 0; --i) s += kPieces[pick(sizeof kPieces / sizeof *kPieces)];
+    for (int i = pick(max_pieces + 1); i > 0; --i)
+      s += kPieces[pick(sizeof kPieces / sizeof *kPieces)];
     return s;
   }
   std::string key() {
-    static const char* kKeys[] = {"type", "name", "a", "b", "z", "0", "1", "10", "2", "é", "key with space",
-                                  "\"q\"", "description", "enum", "items"};
+    static const char* kKeys[] = {
+        "type", "name",           "a",     "b",           "z",    "0",    "1", "10", "2",
+        "é",    "key with space", "\"q\"", "description", "enum", "items"};
     return kKeys[pick(sizeof kKeys / sizeof *kKeys)];
   }
   ojson number() {
@@ -82,9 +112,11 @@ class Gen {
     ojson props = ojson::object();
     for (int i = pick(4); i > 0; --i) {
       ojson p = ojson::object();
-      if (chance(0.8)) p["type"] = chance(0.8) ? ojson(std::vector<std::string>{"string", "integer", "number",
-                                                                                 "boolean", "array", "object"}[pick(6)])
-                                               : value(2);
+      if (chance(0.8))
+        p["type"] = chance(0.8)
+                        ? ojson(std::vector<std::string>{"string", "integer", "number", "boolean",
+                                                         "array", "object"}[pick(6)])
+                        : value(2);
       if (chance(0.6)) p["description"] = text(5);
       if (chance(0.3)) p[key()] = value(2);
       props["p" + std::to_string(pick(20))] = chance(0.9) ? p : value(2);
@@ -123,8 +155,9 @@ class Gen {
     if (role == "user" && chance(0.15)) {
       m["content"] = "<tool_response>" + text() + "</tool_response>";
     } else if (role == "assistant" && chance(0.3)) {
-      m["content"] = std::string(pick(3), '\n') + (chance(0.7) ? "<think>" : "") + std::string(pick(3), '\n') +
-                     text() + std::string(pick(3), '\n') + "</think>" + std::string(pick(3), '\n') + text();
+      m["content"] = std::string(pick(3), '\n') + (chance(0.7) ? "<think>" : "") +
+                     std::string(pick(3), '\n') + text() + std::string(pick(3), '\n') + "</think>" +
+                     std::string(pick(3), '\n') + text();
     } else {
       m["content"] = text();
     }
@@ -190,26 +223,31 @@ struct Family {
   int min_rendered;  // conversations that must render (not fail in both)
 };
 
-void PrintTo(const Family& f, std::ostream* os) { *os << f.name; }
+void PrintTo(const Family& f, std::ostream* os) {
+  *os << f.name;
+}
 
 class TemplateFamilyDiff : public ::testing::TestWithParam<Family> {};
 
 TEST_P(TemplateFamilyDiff, GeneratedConversationsMatchJinja) {
   if (std::system("command -v node > /dev/null 2>&1") != 0) GTEST_SKIP() << "node not found";
   constexpr int kCases = 3000;
-  const auto path = std::filesystem::path(QWEN3_SOURCE_DIR) / "tests/golden/templates" / (GetParam().name + ".jinja");
+  const auto path = std::filesystem::path(QWEN3_SOURCE_DIR) / "tests/golden/templates" /
+                    (GetParam().name + ".jinja");
   const std::string source = read_file(path);
   ASSERT_FALSE(source.empty()) << path;
   Gen gen(static_cast<uint32_t>(std::hash<std::string>{}(GetParam().name) & 0xffffffff));
   ojson cases = ojson::array();
   for (int i = 0; i < kCases; ++i) cases.push_back(gen.context());
-  const std::string cases_path = std::string(QWEN3_BUILD_DIR) + "/template_family_" + GetParam().name + ".json";
+  const std::string cases_path =
+      std::string(QWEN3_BUILD_DIR) + "/template_family_" + GetParam().name + ".json";
   {
     std::ofstream f(cases_path, std::ios::binary);
     f << cases.dump();
   }
-  const ojson expected = ojson::parse(
-      run_capture("node " + std::string(QWEN3_TOOLS_DIR) + "/render_jinja.mjs " + path.string() + " " + cases_path));
+  const ojson expected =
+      ojson::parse(run_capture("node " + std::string(QWEN3_TOOLS_DIR) + "/render_jinja.mjs " +
+                               path.string() + " " + cases_path));
   ASSERT_EQ(expected.size(), cases.size());
   const Template tmpl(source);
   int compared = 0, both_failed = 0, mismatches = 0;
@@ -233,8 +271,8 @@ TEST_P(TemplateFamilyDiff, GeneratedConversationsMatchJinja) {
     }
   }
   EXPECT_GE(compared, GetParam().min_rendered);
-  std::printf("%s: %d conversations rendered byte-equal, %d failing in both\n", GetParam().name.c_str(),
-              compared, both_failed);
+  std::printf("%s: %d conversations rendered byte-equal, %d failing in both\n",
+              GetParam().name.c_str(), compared, both_failed);
 }
 
 INSTANTIATE_TEST_SUITE_P(Qwen, TemplateFamilyDiff,
