@@ -188,6 +188,8 @@ Pipeline::Pipeline(const std::string& model_path, const std::string& device_in,
     throw std::logic_error("backend '" + name + "' is neither token-level nor whole-generation");
   if (impl_->token) impl_->generator = std::make_unique<engine::Generator>(*impl_->token);
   impl_->device = impl_->backend->capabilities().device;
+  // The model's chat template must parse now, not at the first request.
+  text::ChatTemplate::for_source(impl_->tok().chat_template());
   impl_->load_ms = ms_since(t0);
   impl_->session_metrics.load_time_ms = impl_->load_ms;
 }
