@@ -95,6 +95,8 @@ TEST(PipelineTemplate, CoderModelIsPromptedWithItsOwnTemplate) {
   cfg.enable_thinking = false;  // Coder has no thinking switch: ignored
   const ChatHistory h = history();
   const DecodedResult r = p.generate(h, cfg);
+  EXPECT_NE(r.note.find("enable_thinking=false and /no_think ignored"), std::string::npos)
+      << r.note;
   const auto& fed = g_last->ids();
   const std::vector<int32_t> ids(fed.begin(), fed.begin() + static_cast<long>(r.prompt_tokens));
   const text::ChatTemplate coder(tok.chat_template());

@@ -148,6 +148,7 @@ void reply(Pipeline& pipe, const std::string& line, const ChatOpts& o, const Cha
     if (r.dropped_turns > 0)
       std::printf("(%zu oldest turns left out to fit the context)\n", r.dropped_turns);
     std::fflush(stdout);
+    if (!r.note.empty()) std::fprintf(stderr, "note: %s\n", r.note.c_str());
     std::fprintf(stderr, "%s\n", stats_line(r, pipe.session_metrics().load_time_ms).c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -230,6 +230,7 @@ DecodedResult Pipeline::Impl::run(const engine::BuiltPrompt& prompt,
   DecodedResult r;
   r.prompt_tokens = prompt.ids.size();
   r.dropped_turns = prompt.dropped_turns;
+  r.note = prompt.note;
   engine::GenerationTimings t;
   FinishReason reason = FinishReason::kStop;
   if (token) {
