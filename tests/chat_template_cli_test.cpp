@@ -100,7 +100,7 @@ TEST(TemplateCli, MessagesToolsAndFlagsByteExact) {
   EXPECT_EQ(gen.out.substr(gen.out.size() - tail.size()), tail);  // nothing appended
 }
 
-TEST(TemplateCli, WarnsAboutAForeignTemplateAndRendersWithOurs) {
+TEST(TemplateCli, RendersWithTheModelsOwnTemplate) {
   fs::path dir = tmp_dir() / "foreign_model";
   fs::create_directories(dir);
   fs::copy_file(kModel + "/tokenizer.json", dir / "tokenizer.json",
@@ -112,8 +112,14 @@ TEST(TemplateCli, WarnsAboutAForeignTemplateAndRendersWithOurs) {
   const std::string msgs = write_file("m3.json", R"([{"role":"user","content":"hi"}])");
   auto r = run("template -m " + dir.string() + " --messages " + msgs);
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(r.out, "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
-  EXPECT_NE(r.err.find("not the official Qwen3 template"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "hi");
+  EXPECT_EQ(r.err, "");
+  // A template we cannot render is one clear error naming the construct and position.
+  cfg["chat_template"] = "line 1\n{% while true %}{% endwhile %}";
+  std::ofstream(dir / "tokenizer_config.json") << cfg.dump();
+  r = run("template -m " + dir.string() + " --messages " + msgs);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("line 2 col 4: unknown statement {% while %}"), std::string::npos) << r.err;
 }
 
 TEST(TemplateCli, BadInputExitsTwoWithOneLine) {

@@ -348,6 +348,7 @@ class Chat {
             "raise it)\n",
             r.dropped_turns, pipe_.info().n_ctx);
       std::fflush(stdout);
+      if (!r.note.empty()) std::fprintf(stderr, "note: %s\n", r.note.c_str());
       std::fprintf(stderr, "%s\n", stats_line(r, pipe_.session_metrics().load_time_ms).c_str());
     } catch (const std::exception& e) {
       st_.history.messages.pop_back();  // the message was not answered: not part of the chat

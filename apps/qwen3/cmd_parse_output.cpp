@@ -1,13 +1,17 @@
 // `qwen3 parse-output`: a raw completion (special tokens written as text) on stdin is
 // tokenized, fed token by token through the stream parser, and printed as
-// {"reasoning_content", "content", "tool_calls"}.
+// {"reasoning_content", "content", "tool_calls"}. The tool-call form (JSON or
+// Qwen3-Coder's XML) follows the model's chat template, or --template FILE.
+#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "command.h"
+#include "text/json_limits.h"
 #include "text/stream_parser.h"
 #include "text/tokenizer.h"
 
@@ -18,7 +22,17 @@ struct Opts {
   std::string model;
   bool thinking_open = false;
   std::vector<std::string> stop;
+  std::string template_file;
+  std::string tools;
 };
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::invalid_argument("cannot open " + path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
 
 int run(const Opts& o) {
   Tokenizer tok = Tokenizer::from_file(o.model);
@@ -26,6 +40,15 @@ int run(const Opts& o) {
   text::StreamParserOptions po;
   po.starts_in_reasoning = o.thinking_open;
   po.stop_strings = o.stop;
+  const std::string tmpl = o.template_file.empty() ? tok.chat_template() : slurp(o.template_file);
+  po.tool_format = text::detect_family(tmpl).tool_calls;
+  if (!o.tools.empty()) {
+    try {
+      po.tools = text::parse_json(slurp(o.tools));
+    } catch (const text::JsonError& e) {
+      throw std::invalid_argument(o.tools + ": " + e.what());
+    }
+  }
   const auto msg = text::parse_output_ids(tok, tok.encode(raw, /*parse_special=*/true), po);
   std::cout << msg.to_json().dump() << "\n";
   return kExitOk;
@@ -40,6 +63,11 @@ Registrar reg({"parse-output", "Raw model output on stdin -> reasoning, content,
                  app.add_flag("--thinking-open", opts->thinking_open,
                               "The prompt ended with <think>: output starts inside reasoning");
                  app.add_option("--stop", opts->stop, "Stop string (repeatable)");
+                 app.add_option("--template", opts->template_file,
+                                "Chat template file whose tool-call form to parse (default: "
+                                "the model's)");
+                 app.add_option("--tools", opts->tools,
+                                "JSON file: the request's tools (types XML argument values)");
                  return [opts]() { return run(*opts); };
                }});
 

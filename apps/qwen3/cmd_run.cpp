@@ -69,6 +69,7 @@ Registrar reg(
          ReplyPrinter printer(stdout, isatty(STDOUT_FILENO) != 0, o->hide_thinking);
          if (!o->raw && !o->system.empty()) pipe.start_chat(o->system);  // system + user turn
          const DecodedResult r = pipe.generate(read_prompt(*o), cfg, &printer);
+         if (!r.note.empty()) std::fprintf(stderr, "note: %s\n", r.note.c_str());
          std::fprintf(stderr, "%s\n", stats_line(r, pipe.session_metrics().load_time_ms).c_str());
          return kExitOk;
        };

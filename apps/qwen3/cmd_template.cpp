@@ -1,5 +1,6 @@
-// `qwen3 template`: renders a conversation with the Qwen3 chat template, byte-exact, to
-// stdout (no newline added); --batch FILE renders many cases into a JSON array.
+// `qwen3 template`: renders a conversation with the model's own chat template (or
+// --template FILE), byte-exact, to stdout (no newline added); --batch FILE renders many
+// cases into a JSON array.
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -22,9 +23,18 @@ struct Opts {
   std::string messages;
   std::string tools;
   std::string batch;
+  std::string template_file;
   bool no_think = false;
   bool no_generation_prompt = false;
 };
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::invalid_argument("cannot open " + path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
 
 // ordered_json keeps the key order of tool schemas, which the prompt reproduces. The
 // server's depth limit applies (nothing renders deeper JSON); sizes are the file's own.
@@ -43,7 +53,7 @@ ojson read_json(const std::string& path) {
   }
 }
 
-std::string render_case(const ojson& c, const std::string& where) {
+std::string render_case(const text::ChatTemplate& tmpl, const ojson& c, const std::string& where) {
   if (!c.is_object() || !c.contains("messages")) {
     throw std::invalid_argument(where + " must be an object with \"messages\"");
   }
@@ -60,7 +70,7 @@ std::string render_case(const ojson& c, const std::string& where) {
   }
   ojson tools = c.contains("tools") ? c["tools"] : ojson();
   try {
-    return text::render_chat(text::messages_from_json(c["messages"]), tools, o);
+    return tmpl.render(text::messages_from_json(c["messages"]), tools, o).text;
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(where + ": " + e.what());
   }
@@ -70,18 +80,20 @@ int run(const Opts& o) {
   if (o.batch.empty() == o.messages.empty()) {
     throw std::invalid_argument("give exactly one of --messages and --batch");
   }
-  Tokenizer tok = Tokenizer::from_file(o.model);
-  if (!tok.chat_template().empty() && !text::is_official_qwen3_template(tok.chat_template())) {
-    std::cerr << "qwen3 template: warning: the chat template of " << o.model
-              << " is not the official Qwen3 template; rendering with the built-in one\n";
+  std::string source;
+  if (o.template_file.empty()) {
+    source = Tokenizer::from_file(o.model).chat_template();
+  } else {
+    source = slurp(o.template_file);
   }
+  const text::ChatTemplate tmpl(source);
   if (!o.batch.empty()) {
     ojson cases = read_json(o.batch);
     if (!cases.is_array())
       throw std::invalid_argument(o.batch + " must hold a JSON array of cases");
     ojson out = ojson::array();
     for (size_t i = 0; i < cases.size(); ++i) {
-      out.push_back(render_case(cases[i], o.batch + ": case " + std::to_string(i)));
+      out.push_back(render_case(tmpl, cases[i], o.batch + ": case " + std::to_string(i)));
     }
     std::cout << out.dump() << "\n";
     return kExitOk;
@@ -92,28 +104,33 @@ int run(const Opts& o) {
   if (!o.tools.empty()) c["tools"] = read_json(o.tools);
   if (o.no_think) c["enable_thinking"] = false;
   if (o.no_generation_prompt) c["add_generation_prompt"] = false;
-  std::cout << render_case(c, o.messages);
+  if (o.no_think) {
+    const std::string note = text::thinking_switch_note(tmpl.family(), false);
+    if (!note.empty()) std::cerr << "qwen3 template: note: " << note << "\n";
+  }
+  std::cout << render_case(tmpl, c, o.messages);
   std::cout.flush();
   return kExitOk;
 }
 
-Registrar reg({"template", "Render a conversation with the Qwen3 chat template", [](CLI::App& app) {
-                 auto opts = std::make_shared<Opts>();
-                 app.add_option("-m,--model", opts->model,
-                                "GGUF file, model folder, or tokenizer.json")
-                     ->required();
-                 app.add_option("--messages", opts->messages,
-                                "JSON file: an array of OpenAI-style messages");
-                 app.add_option("--tools", opts->tools, "JSON file: an array of tool definitions");
-                 app.add_option("--batch", opts->batch,
-                                "JSON file: an array of {messages, tools?, enable_thinking?, "
-                                "add_generation_prompt?}; prints a JSON array of prompts");
-                 app.add_flag("--no-think", opts->no_think,
-                              "enable_thinking=false: append an empty think block");
-                 app.add_flag("--no-generation-prompt", opts->no_generation_prompt,
-                              "Do not open an assistant turn at the end");
-                 return [opts]() { return run(*opts); };
-               }});
+Registrar reg(
+    {"template", "Render a conversation with the model's chat template", [](CLI::App& app) {
+       auto opts = std::make_shared<Opts>();
+       app.add_option("-m,--model", opts->model, "GGUF file, model folder, or tokenizer.json")
+           ->required();
+       app.add_option("--messages", opts->messages, "JSON file: an array of OpenAI-style messages");
+       app.add_option("--tools", opts->tools, "JSON file: an array of tool definitions");
+       app.add_option("--template", opts->template_file,
+                      "Jinja chat template file to render with instead of the model's");
+       app.add_option("--batch", opts->batch,
+                      "JSON file: an array of {messages, tools?, enable_thinking?, "
+                      "add_generation_prompt?}; prints a JSON array of prompts");
+       app.add_flag("--no-think", opts->no_think,
+                    "enable_thinking=false: append an empty think block");
+       app.add_flag("--no-generation-prompt", opts->no_generation_prompt,
+                    "Do not open an assistant turn at the end");
+       return [opts]() { return run(*opts); };
+     }});
 
 }  // namespace
 }  // namespace qwen3::cli

@@ -54,6 +54,7 @@ struct DecodedResult {
   std::size_t prompt_tokens = 0;     // tokens of the whole prompt
   std::size_t cached_tokens = 0;     // of which reused from the KV cache
   std::size_t dropped_turns = 0;     // oldest turns left out to fit the context
+  std::string note;  // e.g. a thinking switch ignored: the model's chat template has none
   PerfMetrics perf_metrics;          // this call only (see Pipeline::session_metrics)
 };
 

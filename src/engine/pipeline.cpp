@@ -188,6 +188,8 @@ Pipeline::Pipeline(const std::string& model_path, const std::string& device_in,
     throw std::logic_error("backend '" + name + "' is neither token-level nor whole-generation");
   if (impl_->token) impl_->generator = std::make_unique<engine::Generator>(*impl_->token);
   impl_->device = impl_->backend->capabilities().device;
+  // The model's chat template must parse now, not at the first request.
+  text::ChatTemplate::for_source(impl_->tok().chat_template());
   impl_->load_ms = ms_since(t0);
   impl_->session_metrics.load_time_ms = impl_->load_ms;
 }
@@ -203,6 +205,8 @@ Pipeline::Pipeline(std::unique_ptr<engine::Backend> backend, const ModelSampling
     throw std::logic_error("the backend is neither token-level nor whole-generation");
   if (impl_->token) impl_->generator = std::make_unique<engine::Generator>(*impl_->token);
   impl_->device = impl_->backend->capabilities().device;
+  // The model's chat template must parse now, not at the first request.
+  text::ChatTemplate::for_source(impl_->tok().chat_template());
   impl_->load_ms = impl_->backend->load_ms();
   impl_->session_metrics.load_time_ms = impl_->load_ms;
 }
@@ -221,10 +225,12 @@ DecodedResult Pipeline::Impl::run(const engine::BuiltPrompt& prompt,
                                   std::to_string(tok().n_vocab()) + " tokens");
     }
   }
-  engine::ReplyAssembler reply(tok(), prompt.starts_in_reasoning, resolved.stop, streamer);
+  engine::ReplyAssembler reply(tok(), prompt.starts_in_reasoning, resolved.stop, streamer,
+                               prompt.tool_format == text::ToolCallFormat::kXml, prompt.tools_json);
   DecodedResult r;
   r.prompt_tokens = prompt.ids.size();
   r.dropped_turns = prompt.dropped_turns;
+  r.note = prompt.note;
   engine::GenerationTimings t;
   FinishReason reason = FinishReason::kStop;
   if (token) {
@@ -371,7 +377,7 @@ std::string Pipeline::apply_chat_template(const ChatHistory& history, bool add_g
   text::TemplateOptions o;
   o.add_generation_prompt = add_generation_prompt;
   o.enable_thinking = enable_thinking;
-  return text::render_chat(history, o);
+  return text::ChatTemplate::for_source(impl_->tok().chat_template())->render(history, o).text;
 }
 
 PipelineInfo Pipeline::info() const {

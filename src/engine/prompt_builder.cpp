@@ -43,11 +43,20 @@ BuiltPrompt build_chat_prompt(const ChatHistory& history, std::optional<bool> en
                               const Tokenizer& tok, const PromptBudget& budget,
                               bool special_in_content) {
   if (history.messages.empty()) throw std::invalid_argument("empty chat history");
+  const auto tmpl = text::ChatTemplate::for_source(tok.chat_template());
+  const text::TemplateFamily& family = tmpl->family();
   text::TemplateOptions opts;
   opts.add_generation_prompt = true;
   opts.enable_thinking = enable_thinking;
-  const auto turns = droppable_turns(history.messages);
+  std::string last_user;
+  for (const auto& m : history.messages)
+    if (m.role == "user") last_user = m.content;
   BuiltPrompt p;
+  p.note = text::thinking_switch_note(family, enable_thinking, last_user);
+  if (!family.thinking_switch) opts.enable_thinking.reset();  // nothing in the template reads it
+  p.tool_format = family.tool_calls;
+  p.tools_json = history.tools_json;
+  const auto turns = droppable_turns(history.messages);
   ChatHistory h = history;
   // Drop the oldest turns one at a time; each try renders and tokenizes the whole prompt
   // (exactness over speed: the template is not additive across turns).
@@ -60,7 +69,7 @@ BuiltPrompt build_chat_prompt(const ChatHistory& history, std::optional<bool> en
                        h.messages.begin() + static_cast<long>(e - shift));
     }
     auto t0 = Clock::now();
-    text::RenderedChat r = text::render_chat_marked(h, opts);
+    text::RenderedChat r = tmpl->render(h, opts);
     p.text = std::move(r.text);
     p.template_ms += ms_since(t0);
     t0 = Clock::now();

@@ -1,4 +1,6 @@
-// Chat history -> prompt token ids that fit the context: renders the template, tokenizes,
+// Chat history -> prompt token ids that fit the context: renders the model's own chat
+// template (text::ChatTemplate: the tokenizer's chat_template, the official Qwen3 one if
+// it has none), tokenizes,
 // and drops the oldest whole turns (a user message and the replies / tool results after
 // it; the system message stays) until a minimum reply length fits too. Only the template
 // writes special tokens: special-token text in messages or tools stays plain text, so a
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "qwen3/chat.h"
+#include "text/chat_template.h"
 
 namespace qwen3 {
 class Tokenizer;
@@ -24,6 +27,12 @@ struct BuiltPrompt {
   std::vector<std::int32_t> ids;
   std::size_t dropped_turns = 0;
   bool starts_in_reasoning = false;  // the template opened <think> itself (2507 Thinking)
+  // How this model writes tool calls (its template's family), and the request's tools
+  // (JSON text) that type XML argument values.
+  text::ToolCallFormat tool_format = text::ToolCallFormat::kJson;
+  std::string tools_json;
+  // Non-empty when a thinking switch was ignored because the template has none.
+  std::string note;
   double template_ms = 0;
   double tokenize_ms = 0;
 };

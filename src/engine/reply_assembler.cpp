@@ -2,6 +2,7 @@
 // and tool-call markup, special-token filtering, newline trimming, stop strings).
 #include "engine/reply_assembler.h"
 
+#include "text/json_limits.h"
 #include "text/stream_parser.h"
 #include "text/tokenizer.h"
 
@@ -15,9 +16,18 @@ struct ReplyAssembler::Impl {
 };
 
 ReplyAssembler::ReplyAssembler(const Tokenizer& tok, bool starts_in_reasoning,
-                               std::vector<std::string> stops, StreamerBase* streamer) {
+                               std::vector<std::string> stops, StreamerBase* streamer,
+                               bool xml_tool_calls, const std::string& tools_json) {
   text::StreamParserOptions o;
   o.starts_in_reasoning = starts_in_reasoning;
+  if (xml_tool_calls) {
+    o.tool_format = text::ToolCallFormat::kXml;
+    try {
+      if (!tools_json.empty()) o.tools = text::parse_json(tools_json);
+    } catch (const text::JsonError&) {
+      // the prompt builder has already rejected malformed tools
+    }
+  }
   o.stop_strings = std::move(stops);
   impl_ = std::make_unique<Impl>(tok, std::move(o), streamer);
 }

@@ -22,8 +22,10 @@ namespace qwen3::engine {
 class ReplyAssembler {
  public:
   // starts_in_reasoning: the prompt already opened <think> (Qwen3-2507 Thinking).
+  // xml_tool_calls: the model writes Qwen3-Coder's XML tool calls, typed by tools_json.
   ReplyAssembler(const Tokenizer& tok, bool starts_in_reasoning, std::vector<std::string> stops,
-                 StreamerBase* streamer);
+                 StreamerBase* streamer, bool xml_tool_calls = false,
+                 const std::string& tools_json = "");
   ~ReplyAssembler();
 
   // Feeds one sampled id. Returns false when generation must stop: a stop string

@@ -1,3 +1,8 @@
+// Chat templates: ChatTemplate renders the template a model ships with the Jinja
+// interpreter (text/jinja_template.h), or, for the official Qwen3 template byte for byte,
+// with the native renderer below, and tells the template's family (thinking switch,
+// JSON or XML tool calls) to the prompt builder and the output parser.
+//
 // Native renderer of the official Qwen3 chat template: byte-identical to
 // @huggingface/jinja running tokenizer_config.json's `chat_template`, branch for branch
 // (tools block, last_query_index / multi-step tool rule, reasoning kept only after the
@@ -9,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -64,6 +70,52 @@ std::string render_fim(const std::string& prefix, const std::string& suffix);
 
 // The template text we implement (for reference and detection).
 const std::string& official_qwen3_template();
+
+namespace jinja {
+class Template;
+}
+
+enum class ToolCallFormat {
+  kJson,  // <tool_call>\n{"name": ..., "arguments": {...}}\n</tool_call> (Qwen3, QwQ, 2507)
+  kXml,   // <tool_call>\n<function=NAME>\n<parameter=P>\nvalue\n</parameter>... (Qwen3-Coder)
+};
+
+// What a template does, read from its text.
+struct TemplateFamily {
+  std::string name;              // "qwen3" (official, native), "qwen3-coder", "qwq", "jinja"
+  bool native = false;           // rendered by the native renderer (byte-identical template)
+  bool thinking_switch = false;  // the template reads enable_thinking
+  ToolCallFormat tool_calls = ToolCallFormat::kJson;
+  bool arguments_as_object = false;  // tool-call arguments must be objects (iterated by items)
+};
+TemplateFamily detect_family(const std::string& source);
+
+// A model's chat template, parsed once. Rendering throws std::invalid_argument
+// (jinja::TemplateError) naming the template construct and position on failure.
+class ChatTemplate {
+ public:
+  // source: the model's template; empty = the official Qwen3 template. Throws
+  // jinja::TemplateError for a template we cannot parse.
+  explicit ChatTemplate(const std::string& source);
+  // Parsed templates are cached by their text (models are loaded once; prompts are many).
+  static std::shared_ptr<const ChatTemplate> for_source(const std::string& source);
+
+  const TemplateFamily& family() const { return family_; }
+  RenderedChat render(const std::vector<ChatMessage>& messages, const nlohmann::ordered_json& tools,
+                      const TemplateOptions& options,
+                      const nlohmann::ordered_json& extra_context = nlohmann::ordered_json()) const;
+  RenderedChat render(const qwen3::ChatHistory& history, const TemplateOptions& options) const;
+
+ private:
+  TemplateFamily family_;
+  std::shared_ptr<const jinja::Template> jinja_;  // null for the native renderer
+};
+
+// The note to show when a thinking switch is asked of a template that has none
+// (enable_thinking given, or /think, /no_think in the last user message); empty if
+// nothing is ignored.
+std::string thinking_switch_note(const TemplateFamily& family, std::optional<bool> enable_thinking,
+                                 const std::string& last_user_text = "");
 
 // True if `tmpl` is the official template up to whitespace, i.e. render_chat gives the
 // prompt this model was trained with. Callers warn and still render with ours otherwise.

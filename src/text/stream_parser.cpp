@@ -234,7 +234,10 @@ void OutputParser::close_tool_call(bool closed, std::vector<StreamEvent>& ev) {
   mode_ = Mode::kContent;
   std::string body = std::move(tool_body_);
   tool_body_.clear();
-  if (auto call = parse_tool_call(body)) {
+  auto call = options_.tool_format == ToolCallFormat::kXml
+                  ? parse_xml_tool_call(body, options_.tools)
+                  : parse_tool_call(body);
+  if (call) {
     call->id = make_tool_call_id(rng_);
     message_.tool_calls.push_back(*call);
     StreamEvent e;

@@ -5,7 +5,9 @@
 // <tool_response>, ...) are dropped; <think>...</think> is reasoning (or the stream
 // starts inside it with starts_in_reasoning, for prompts ending in "<think>\n");
 // <tool_call>{json}</tool_call> becomes a tool call if the JSON is an object with a
-// string "name", else the block stays visible as content; inside reasoning, tool-call
+// string "name" (or, with ToolCallFormat::kXml, if the block holds Qwen3-Coder's
+// <function=NAME><parameter=P>value</parameter></function>), else the block stays
+// visible as content; inside reasoning, tool-call
 // markup is just reasoning text. Stray </think>, </tool_call> in content and a nested
 // <think> in reasoning are dropped. Tags count whether they arrive as special tokens or
 // as plain text. Newlines right after a tag or the stream start and right before a tag
@@ -24,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "qwen3/chat.h"
+#include "text/chat_template.h"
 
 namespace qwen3 {
 class Tokenizer;
@@ -49,6 +52,10 @@ struct StreamParserOptions {
   // first match and no part of a stop string is ever shown. Empty strings are ignored.
   std::vector<std::string> stop_strings;
   uint64_t id_seed = 0;  // tool-call ids: 0 = random, else reproducible
+  // How the model writes tool calls (the template's family); XML argument values are
+  // typed by `tools` (the request's OpenAI tools array) where it declares them.
+  ToolCallFormat tool_format = ToolCallFormat::kJson;
+  nlohmann::ordered_json tools;
 };
 
 // The whole reply, accumulated from the events.

@@ -1,9 +1,12 @@
 // Tokenizer::from_file: decides what a path holds (GGUF by its magic, a folder, or a
-// tokenizer.json) and reads it.
+// tokenizer.json) and reads it. A chat_template.jinja beside tokenizer.json (how newer
+// Hugging Face repositories ship the template) wins over tokenizer_config.json's.
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include <nlohmann/json.hpp>
 
 #include "gguf/gguf_reader.h"
 #include "text/tokenizer.h"
@@ -44,7 +47,21 @@ Tokenizer Tokenizer::from_file(const std::string& path) {
     return from_gguf(gguf::GgufFile::open(path));
   }
   const fs::path config_path = json_path.parent_path() / "tokenizer_config.json";
-  const std::string config = fs::exists(config_path, ec) ? read_text(config_path) : "";
+  std::string config = fs::exists(config_path, ec) ? read_text(config_path) : "";
+  const fs::path jinja_path = json_path.parent_path() / "chat_template.jinja";
+  if (fs::exists(jinja_path, ec)) {
+    nlohmann::ordered_json cfg = nlohmann::ordered_json::object();
+    if (!config.empty()) {
+      try {
+        cfg = nlohmann::ordered_json::parse(config);
+      } catch (const nlohmann::json::exception& e) {
+        throw std::runtime_error(config_path.string() + ": not valid JSON: " + e.what());
+      }
+    }
+    if (!cfg.is_object()) throw std::runtime_error(config_path.string() + ": not a JSON object");
+    cfg["chat_template"] = read_text(jinja_path);
+    config = cfg.dump();
+  }
   try {
     return from_hf_json(read_text(json_path), config);
   } catch (const std::runtime_error& e) {

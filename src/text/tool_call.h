@@ -1,11 +1,14 @@
 // The body of a <tool_call>...</tool_call> block as Qwen3 writes it:
-// {"name": "fn", "arguments": {...}} (JSON, surrounded by newlines).
+// {"name": "fn", "arguments": {...}} (JSON, surrounded by newlines), or as Qwen3-Coder
+// writes it: <function=fn> <parameter=p>value</parameter> ... </function> (XML form).
 #pragma once
 
 #include <optional>
 #include <random>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "qwen3/chat.h"
 
@@ -15,6 +18,16 @@ namespace qwen3::text {
 // then shows the block as text). `arguments` becomes compact JSON text; a string value is
 // kept as is (already JSON text); absent means "{}". The id is left empty.
 std::optional<qwen3::ToolCall> parse_tool_call(std::string_view body);
+
+// The XML form: "\n<function=NAME>\n<parameter=P>\nVALUE\n</parameter>\n...</function>\n".
+// One newline after <parameter=P> and one before </parameter> are framing, the rest is
+// the value. Values are typed by the tool's JSON schema where `tools` (the request's
+// OpenAI tools array) declares the parameter, as Qwen3-Coder's own parser does: integer,
+// number, boolean, object / array (JSON), "null" -> null; a value that does not convert,
+// and parameters without a schema, stay strings. nullopt if the body has no
+// <function=NAME> (the caller shows the block as text).
+std::optional<qwen3::ToolCall> parse_xml_tool_call(std::string_view body,
+                                                   const nlohmann::ordered_json& tools);
 
 // "call_" + 24 random letters and digits, as OpenAI-style ids look.
 std::string make_tool_call_id(std::mt19937_64& rng);
