@@ -94,7 +94,8 @@ TEST(Grammar, RulesRecursionAndEmptyAlternatives) {
 
 TEST(Grammar, SpecialTokenReference) {
   const std::string g = "root ::= <[151657]> \"x\" <[151658]>";
-  EXPECT_TRUE(full_match(g, text::special_token_bytes(151657) + "x" + text::special_token_bytes(151658)));
+  EXPECT_TRUE(
+      full_match(g, text::special_token_bytes(151657) + "x" + text::special_token_bytes(151658)));
   EXPECT_FALSE(prefix_ok(g, "<tool_call>"));
 }
 
@@ -116,8 +117,11 @@ TEST(Grammar, ErrorsNameTheProblem) {
   expect_error("root ::= x \"a\"\nx ::= y\ny ::= \"\" | root", "left-recursive");
   expect_error("root ::= \"a\"{5,2}", "n < m");
   expect_error("root ::= \"a\"{99999}", "repetition count");
-  expect_error("root ::= (((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((\"a\"))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))",
-               "nested deeper");
+  expect_error(
+      "root ::= "
+      "(((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((\"a\"))))))))))))))))))))))"
+      "))))))))))))))))))))))))))))))))))))))))))))",
+      "nested deeper");
   expect_error("root ::= \"a\"\nroot ::= \"b\"", "defined twice");
   expect_error("root ::= \"\\q\"", "unknown escape");
   expect_error("root ::= \"a\" )", "end of the line");

@@ -54,6 +54,9 @@ struct DecodedResult {
   std::size_t prompt_tokens = 0;     // tokens of the whole prompt
   std::size_t cached_tokens = 0;     // of which reused from the KV cache
   std::size_t dropped_turns = 0;     // oldest turns left out to fit the context
+  // Why the runtime closed the reasoning itself: "" (it did not), "budget" (thinking_budget),
+  // "time" (thinking_budget_ms) or "loop" (the reasoning repeated itself).
+  std::string reasoning_closed;
   PerfMetrics perf_metrics;          // this call only (see Pipeline::session_metrics)
 };
 

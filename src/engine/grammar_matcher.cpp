@@ -7,6 +7,7 @@
 #include <numeric>
 #include <stdexcept>
 #include <tuple>
+#include <utility>
 
 #include "text/tokenizer.h"
 
@@ -29,8 +30,8 @@ TokenTrie TokenTrie::build(const Tokenizer& tok) {
       } catch (const std::exception&) {
         continue;  // a hole in the id space
       }
-      if (b.empty() ||
-          std::any_of(b.begin(), b.end(), [](char c) { return static_cast<unsigned char>(c) >= 0xF8; }))
+      if (b.empty() || std::any_of(b.begin(), b.end(),
+                                   [](char c) { return static_cast<unsigned char>(c) >= 0xF8; }))
         continue;
     }
     all.emplace_back(std::move(b), id);
@@ -56,7 +57,8 @@ std::shared_ptr<const TokenTrie> TokenTrie::of(const Tokenizer& tok) {
   // Identity: the address of the tokenizer's immutable token table plus a few tokens (a
   // freed tokenizer's address reused by another vocabulary must not match).
   static std::mutex mu;
-  static std::map<std::tuple<const void*, std::int32_t, std::string>, std::shared_ptr<const TokenTrie>>
+  static std::map<std::tuple<const void*, std::int32_t, std::string>,
+                  std::shared_ptr<const TokenTrie>>
       cache;
   const std::int32_t n = tok.n_vocab();
   std::string probe;
@@ -73,10 +75,45 @@ std::shared_ptr<const TokenTrie> TokenTrie::of(const Tokenizer& tok) {
 }
 
 GrammarMatcher::GrammarMatcher(std::shared_ptr<const text::CompiledGrammar> g) : g_(std::move(g)) {
+  simple_.resize(g_->n_states());
+  for (std::size_t s = 0; s < g_->n_states(); ++s)
+    simple_[s] = g_->has_bytes[s] && !g_->accepting[s] && g_->ref_begin[s] == g_->ref_begin[s + 1];
   reset();
 }
 
+std::int32_t GrammarMatcher::push_node(const Node& n) {
+  if (!hashcons_) {
+    arena_.push_back(n);
+    return static_cast<std::int32_t>(arena_.size() - 1);
+  }
+  // Committed stacks share equal nodes, so equal stack sets are equal id sets (the mask
+  // cache key).
+  const std::uint64_t key =
+      (static_cast<std::uint64_t>(static_cast<std::uint32_t>(n.state)) << 32) |
+      static_cast<std::uint32_t>(n.parent);
+  auto it = node_ids_.find(key);
+  if (it != node_ids_.end()) return it->second;
+  arena_.push_back(n);
+  const auto id = static_cast<std::int32_t>(arena_.size() - 1);
+  node_ids_.emplace(key, id);
+  return id;
+}
+
+void GrammarMatcher::truncate_arena(std::size_t n) {
+  for (std::size_t i = n; i < arena_.size(); ++i) {
+    const Node& x = arena_[i];
+    const std::uint64_t key =
+        (static_cast<std::uint64_t>(static_cast<std::uint32_t>(x.state)) << 32) |
+        static_cast<std::uint32_t>(x.parent);
+    auto it = node_ids_.find(key);
+    if (it != node_ids_.end() && it->second == static_cast<std::int32_t>(i)) node_ids_.erase(it);
+  }
+  arena_.resize(n);
+}
+
 void GrammarMatcher::reset() {
+  node_ids_.clear();
+  cache_.clear();
   arena_.clear();
   stacks_.clear();
   accepting_ = false;
@@ -117,8 +154,7 @@ void GrammarMatcher::close(Node top, Set& out, bool& acc) {
     if (rb != re && static_cast<std::size_t>(f.depth) < max_stack_depth) {
       for (auto k = rb; k < re; ++k) {
         const auto& e = g.refs[k];
-        arena_.push_back({e.ret, f.parent, f.depth});
-        work_.push_back({e.start, static_cast<std::int32_t>(arena_.size() - 1), f.depth + 1});
+        work_.push_back({e.start, push_node({e.ret, f.parent, f.depth}), f.depth + 1});
       }
     }
   }
@@ -130,6 +166,13 @@ bool GrammarMatcher::step(const Set& from, unsigned char b, Set& out, bool& acc)
   for (const Node& f : from) {
     const std::int32_t t = g_->next(f.state, b);
     if (t < 0) continue;
+    if (simple_[static_cast<std::size_t>(t)]) {
+      // Inside a rule, nothing to enter or leave (string contents, digits): no closure.
+      bool dup = false;
+      for (const Node& o : out) dup = dup || (o.state == t && o.parent == f.parent);
+      if (!dup) out.push_back({t, f.parent, f.depth});
+      continue;
+    }
     const std::size_t before = out.size();
     close({t, f.parent, f.depth}, out, acc);
     // Dedupe across the closures of different tops.
@@ -143,7 +186,8 @@ bool GrammarMatcher::step(const Set& from, unsigned char b, Set& out, bool& acc)
         ++k;
       }
     }
-    if (out.size() > 4096) throw std::runtime_error("grammar: too many parallel parses (ambiguous grammar)");
+    if (out.size() > 4096)
+      throw std::runtime_error("grammar: too many parallel parses (ambiguous grammar)");
   }
   return !out.empty() || acc;
 }
@@ -152,13 +196,19 @@ bool GrammarMatcher::advance(std::string_view bytes) {
   const std::size_t arena_mark = arena_.size();
   Set cur = stacks_, next;
   bool acc = accepting_;
+  hashcons_ = true;
   for (unsigned char b : bytes) {
     if (!step(cur, b, next, acc)) {
-      arena_.resize(arena_mark);
+      hashcons_ = false;
+      truncate_arena(arena_mark);
       return false;
     }
     cur.swap(next);
   }
+  hashcons_ = false;
+  std::sort(cur.begin(), cur.end(), [](const Node& a, const Node& b) {
+    return a.state != b.state ? a.state < b.state : a.parent < b.parent;
+  });
   stacks_ = std::move(cur);
   accepting_ = acc;
   return true;
@@ -175,6 +225,26 @@ bool GrammarMatcher::accept_token(const TokenTrie& trie, const Tokenizer& tok, s
 }
 
 void GrammarMatcher::fill_mask(const TokenTrie& trie, TokenMask& mask) {
+  // The same stack set (same ids: nodes are shared) gives the same mask: a string's
+  // contents or a repeated position cost one copy after the first walk.
+  std::vector<std::int64_t> key;
+  key.reserve(stacks_.size() * 2 + 1);
+  key.push_back(accepting_ ? 1 : 0);
+  for (const Node& n : stacks_)
+    key.push_back((static_cast<std::int64_t>(n.state) << 32) |
+                  static_cast<std::uint32_t>(n.parent));
+  for (auto it = cache_.begin(); it != cache_.end(); ++it)
+    if (it->first == key) {
+      mask = it->second;
+      if (it != cache_.begin()) std::iter_swap(it, cache_.begin());
+      return;
+    }
+  fill_mask_uncached(trie, mask);
+  if (cache_.size() >= kMaskCache) cache_.pop_back();
+  cache_.emplace(cache_.begin(), std::move(key), mask);
+}
+
+void GrammarMatcher::fill_mask_uncached(const TokenTrie& trie, TokenMask& mask) {
   mask.assign((static_cast<std::size_t>(trie.n_vocab) + 63) / 64, 0);
   if (accepting_)
     for (std::int32_t e : trie.end_ids)

@@ -17,6 +17,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "text/grammar.h"
@@ -29,10 +31,10 @@ namespace qwen3::engine {
 
 struct TokenTrie {
   std::int32_t n_vocab = 0;
-  std::vector<std::int32_t> ids;     // tokens in byte order
-  std::vector<std::uint32_t> off;    // ids.size() + 1 offsets into blob
-  std::string blob;                  // the tokens' bytes, concatenated
-  std::vector<std::uint32_t> lcp;    // common prefix with the previous token
+  std::vector<std::int32_t> ids;      // tokens in byte order
+  std::vector<std::uint32_t> off;     // ids.size() + 1 offsets into blob
+  std::string blob;                   // the tokens' bytes, concatenated
+  std::vector<std::uint32_t> lcp;     // common prefix with the previous token
   std::vector<std::int32_t> end_ids;  // <|im_end|>, <|endoftext|>
   std::size_t max_len = 0;
 
@@ -80,7 +82,16 @@ class GrammarMatcher {
   void close(Node top, Set& out, bool& acc);
   bool step(const Set& from, unsigned char b, Set& out, bool& acc);
 
+  std::int32_t push_node(const Node& n);
+  void truncate_arena(std::size_t n);
+  void fill_mask_uncached(const TokenTrie& trie, TokenMask& mask);
+
   std::shared_ptr<const text::CompiledGrammar> g_;
+  std::vector<char> simple_;  // has bytes, no refs, not accepting: stepping needs no closure
+  bool hashcons_ = false;     // advance(): equal nodes share one id
+  std::unordered_map<std::uint64_t, std::int32_t> node_ids_;
+  static constexpr std::size_t kMaskCache = 16;
+  std::vector<std::pair<std::vector<std::int64_t>, TokenMask>> cache_;  // most recent first
   std::vector<Node> arena_;
   Set stacks_;
   bool accepting_ = false;

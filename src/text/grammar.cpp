@@ -228,12 +228,18 @@ class Parser {
       if (i_ >= s_.size()) fail("unfinished escape");
       const char e = s_[i_++];
       switch (e) {
-        case 'x': return hex(2);
-        case 'u': return hex(4);
-        case 'U': return hex(8);
-        case 't': return '\t';
-        case 'r': return '\r';
-        case 'n': return '\n';
+        case 'x':
+          return hex(2);
+        case 'u':
+          return hex(4);
+        case 'U':
+          return hex(8);
+        case 't':
+          return '\t';
+        case 'r':
+          return '\r';
+        case 'n':
+          return '\n';
         case '\\':
         case '"':
         case '[':
@@ -264,7 +270,8 @@ class Parser {
     std::size_t v = 0;
     while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') {
       v = v * 10 + static_cast<std::size_t>(s_[i_++] - '0');
-      if (v > limits_.max_repeat) fail("repetition count above " + std::to_string(limits_.max_repeat));
+      if (v > limits_.max_repeat)
+        fail("repetition count above " + std::to_string(limits_.max_repeat));
     }
     if (i_ == b) fail("expected a number");
     return v;
@@ -532,7 +539,8 @@ struct Nfa {
 }  // namespace
 
 std::string special_token_bytes(std::int32_t id) {
-  if (id < 0 || id >= (1 << 24)) throw GrammarError("token id " + std::to_string(id) + " out of range");
+  if (id < 0 || id >= (1 << 24))
+    throw GrammarError("token id " + std::to_string(id) + " out of range");
   std::string s(4, '\0');
   s[0] = static_cast<char>(kSpecialTokenByte);
   s[1] = static_cast<char>((id >> 16) & 0xFF);
@@ -545,11 +553,21 @@ std::string gbnf_literal(std::string_view text) {
   std::string out = "\"";
   for (unsigned char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20 || c == 0x7F) {
           static const char* hexd = "0123456789ABCDEF";
@@ -594,8 +612,7 @@ CompiledGrammar compile_gbnf(std::string_view gbnf, const GrammarLimits& limits)
                            " states (lower a repetition count)");
       const auto id = static_cast<std::int32_t>(g.accepting.size());
       ids.emplace(set, id);
-      g.accepting.push_back(
-          std::binary_search(set.begin(), set.end(), nfa_final[r]) ? 1 : 0);
+      g.accepting.push_back(std::binary_search(set.begin(), set.end(), nfa_final[r]) ? 1 : 0);
       g.has_bytes.push_back(0);
       g.state_rule.push_back(static_cast<std::int32_t>(r));
       g.trans.resize(g.trans.size() + 256, CompiledGrammar::kNone);
@@ -623,7 +640,8 @@ CompiledGrammar compile_gbnf(std::string_view gbnf, const GrammarLimits& limits)
         std::sort(bk.begin(), bk.end());
         bk.erase(std::unique(bk.begin(), bk.end()), bk.end());
         std::int32_t t;
-        if (b > 0 && prev_id != CompiledGrammar::kNone && bk == bucket[static_cast<std::size_t>(b - 1)])
+        if (b > 0 && prev_id != CompiledGrammar::kNone &&
+            bk == bucket[static_cast<std::size_t>(b - 1)])
           t = prev_id;
         else
           t = id_of(bk);
@@ -661,7 +679,8 @@ CompiledGrammar compile_gbnf(std::string_view gbnf, const GrammarLimits& limits)
       for (auto k = g.ref_begin[static_cast<std::size_t>(s)];
            k < g.ref_begin[static_cast<std::size_t>(s) + 1]; ++k) {
         const auto& e = g.refs[k];
-        const auto callee = static_cast<std::size_t>(g.state_rule[static_cast<std::size_t>(e.start)]);
+        const auto callee =
+            static_cast<std::size_t>(g.state_rule[static_cast<std::size_t>(e.start)]);
         if (rules_seen) rules_seen->push_back(static_cast<std::int32_t>(callee));
         if (nullable[callee] && !seen[static_cast<std::size_t>(e.ret)]) {
           seen[static_cast<std::size_t>(e.ret)] = 1;

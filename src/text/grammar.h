@@ -27,8 +27,8 @@ class GrammarError : public std::invalid_argument {
 struct GrammarLimits {
   std::size_t max_text_bytes = 1 << 20;  // GBNF source
   std::size_t max_rules = 8192;
-  std::size_t max_nesting = 64;        // parentheses
-  std::size_t max_repeat = 4096;       // m and n of {m,n}
+  std::size_t max_nesting = 64;   // parentheses
+  std::size_t max_repeat = 4096;  // m and n of {m,n}
   std::size_t max_nfa_states = 1 << 18;
   std::size_t max_dfa_states = 1 << 16;  // 1 KiB each
 };
