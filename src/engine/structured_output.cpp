@@ -45,7 +45,11 @@ Json parse_schema_text(const std::string& text, const char* what) {
 std::string tools_gbnf(const StructuredOutputConfig& so, const Tokenizer* tok) {
   const Json tools = parse_schema_text(so.tools_json, "tools");
   if (!tools.is_array()) throw std::invalid_argument("tools must be a JSON array");
-  text::SchemaConverter conv;
+  // "auto": the model chose to call, so arguments follow JSON Schema's own default (extra
+  // keys allowed); forced calls are held to the listed parameters.
+  text::SchemaLimits limits;
+  limits.strict_objects = so.tool_mode == StructuredOutputConfig::ToolMode::kRequired;
+  text::SchemaConverter conv(limits);
   std::string alts;
   int n = 0;
   for (const auto& t : tools) {

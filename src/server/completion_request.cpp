@@ -51,6 +51,7 @@ CompletionRequest parse_completion_request(const Json& body, std::size_t max_con
     r.prompt = text::render_fim(r.prompt, *suffix);
   }
   parse_generation_fields(f, max_context, r.config, r.max_tokens_given);
+  check_structured_output(r.config, "response_format");
   r.config.apply_chat_template = false;
   r.stream = f.boolean("stream").value_or(false);
   r.echo = f.boolean("echo").value_or(false);

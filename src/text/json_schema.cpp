@@ -359,6 +359,60 @@ std::string SchemaConverter::visit(const Json& s, const std::string& name, std::
   fail("unknown type '" + type + "'");
 }
 
+// A JSON string (quotes included) that is none of `words`: a trie of the words where each
+// node may close the string (unless a word ends there), continue along a child, or take any
+// other character and be free. Keys written this way use no escapes (an escape could spell
+// a listed name).
+std::string SchemaConverter::key_not_in(const std::set<std::string>& words,
+                                        const std::string& name) {
+  const std::string plain = "[^\"\\\\\\x7F\\x00-\\x1F";
+  const std::string free_rule = rule(name + "-free", plain + "]* \"\\\"\"");
+  struct TrieNode {
+    std::map<std::uint32_t, std::size_t> next;
+    bool end = false;
+  };
+  std::vector<TrieNode> trie(1);
+  for (const auto& w : words) {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < w.size();) {
+      const auto c = static_cast<unsigned char>(w[i]);
+      const int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : 4;
+      std::uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+      for (int k = 1; k < len && i + static_cast<std::size_t>(k) < w.size(); ++k)
+        cp = (cp << 6) | (static_cast<unsigned char>(w[i + static_cast<std::size_t>(k)]) & 0x3F);
+      i += static_cast<std::size_t>(len);
+      auto it = trie[n].next.find(cp);
+      if (it == trie[n].next.end()) {
+        trie.emplace_back();
+        it = trie[n].next.emplace(cp, trie.size() - 1).first;
+      }
+      n = it->second;
+    }
+    trie[n].end = true;
+  }
+  auto hex8 = [](std::uint32_t cp) {
+    static const char* d = "0123456789ABCDEF";
+    std::string h = "\\U";
+    for (int k = 7; k >= 0; --k) h += d[(cp >> (4 * k)) & 15];
+    return h;
+  };
+  if (rules_.size() + trie.size() >= limits_.max_rules)
+    fail("the schema needs more than " + std::to_string(limits_.max_rules) + " grammar rules");
+  std::vector<std::string> names(trie.size());
+  const std::string base = sanitize(name);
+  for (std::size_t n = 0; n < trie.size(); ++n)
+    names[n] = rule(base + "-n" + std::to_string(n), "\"\"");
+  for (std::size_t n = 0; n < trie.size(); ++n) {
+    std::string body = trie[n].end ? "" : "\"\\\"\" | ";
+    std::string other = plain;
+    for (const auto& [cp, child] : trie[n].next) other += hex8(cp);
+    body += other + "] " + free_rule;
+    for (const auto& [cp, child] : trie[n].next) body += " | [" + hex8(cp) + "] " + names[child];
+    rules_[names[n]] = body;
+  }
+  return "\"\\\"\" " + names[0];
+}
+
 std::string SchemaConverter::object(const Json& s, const std::string& name, std::size_t depth) {
   const Json* props = s.contains("properties") ? &s["properties"] : nullptr;
   if (props && !props->is_object()) fail("properties must be an object");
@@ -394,12 +448,13 @@ std::string SchemaConverter::object(const Json& s, const std::string& name, std:
   }
   for (const auto& r : required)
     if (!listed.count(r)) list.push_back({kv(r, primitive("json-value")), true});
-  // Others allowed: after the listed ones, any number of "key": value pairs.
+  // Others allowed (additionalProperties true or a schema; absent too unless strict): after
+  // the listed ones, "key": value pairs whose key is none of the listed names.
   std::string extra;
-  if (addl == true || addl.is_object()) {
+  if ((addl.is_null() && !limits_.strict_objects) || addl == true || addl.is_object()) {
     const std::string v =
         addl.is_object() ? visit(addl, name + "-extra", depth + 1) : primitive("json-value");
-    extra = primitive("json-string") + " \":\" " + primitive("ws") + " " + v;
+    extra = key_not_in(listed, name + "-key") + " \":\" " + primitive("ws") + " " + v;
   }
   // tail_k: properties k.. after at least one was written; head_k: none written yet.
   const std::size_t n = list.size();

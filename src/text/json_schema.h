@@ -10,14 +10,16 @@
 //
 // The output is compact JSON: properties in the schema's order, one optional space after
 // ':' and ',' (whitespace between tokens is limited, as XGrammar and llguidance do), so a
-// model cannot spend its tokens on layout. Like XGrammar's strict mode, an object schema
-// that lists properties allows no others unless additionalProperties says so; a bare
-// {"type": "object"} is any object. Upper bounds above the caps below are lowered (a
-// shorter string or array is still valid); oneOf is treated as anyOf.
+// model cannot spend its tokens on layout. An object schema that lists properties allows no
+// others unless additionalProperties says so (SchemaLimits::strict_objects, as llama.cpp and
+// XGrammar's strict mode); extra keys come after the listed properties and never repeat a
+// listed name. A bare {"type": "object"} is any object. Upper bounds above the caps below
+// are lowered (a shorter string or array is still valid); oneOf is treated as anyOf.
 #pragma once
 
 #include <cstddef>
 #include <map>
+#include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -30,6 +32,9 @@ struct SchemaLimits {
   std::size_t max_string_cap = 256;  // maxLength above this is lowered to it
   std::size_t max_items_cap = 64;    // maxItems above this is lowered to it
   std::size_t max_min_bound = 256;   // minLength / minItems above this are refused
+  // An object schema listing properties without additionalProperties allows no others (as
+  // llama.cpp's converter and XGrammar's strict mode do); false: JSON Schema's default.
+  bool strict_objects = true;
 };
 
 class SchemaConverter {
@@ -48,6 +53,7 @@ class SchemaConverter {
   std::string string(const nlohmann::ordered_json& s);
   std::string number(const nlohmann::ordered_json& s, bool integer);
   std::string ref(const std::string& pointer, std::size_t depth);
+  std::string key_not_in(const std::set<std::string>& words, const std::string& name);
   std::string rule(const std::string& name, const std::string& body);
   std::string primitive(const std::string& name);
 
