@@ -2,7 +2,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <optional>
 #include <string>
 
@@ -24,7 +26,18 @@ struct RunOpts {
   bool no_think = false, raw = false, hide_thinking = false;
   int threads = 0, ctx = 0;
   std::string quantize;
+  std::string json_schema_file, grammar_file;
+  std::optional<std::string> regex;
+  std::optional<std::size_t> reasoning_budget;
 };
+
+std::string read_text_file(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(std::string("cannot read the ") + what + " file '" + path + "'");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 Registrar reg(
     {"run", "Generate one reply to a prompt (streamed)", [](CLI::App& app) {
@@ -59,6 +72,16 @@ Registrar reg(
            ->check(CLI::PositiveNumber);
        app.add_option("--system", o->system, "System message");
        add_quantize_option(app, o->quantize);
+       auto* js = app.add_option("--json-schema", o->json_schema_file,
+                                 "Constrain the answer to JSON valid for the JSON Schema in FILE");
+       auto* gr = app.add_option("--grammar", o->grammar_file,
+                                 "Constrain the answer to the GBNF grammar in FILE (llama.cpp syntax)");
+       auto* rx = app.add_option("--regex", o->regex, "Constrain the answer to match the regex R");
+       js->excludes(gr)->excludes(rx);
+       gr->excludes(rx);
+       app.add_option("--reasoning-budget", o->reasoning_budget,
+                      "At most N reasoning tokens (<think> .. </think>); then the runtime closes "
+                      "the reasoning and the answer follows");
        return [o]() -> int {
          Properties props;
          if (o->threads > 0) props["n_threads"] = std::to_string(o->threads);
@@ -76,6 +99,15 @@ Registrar reg(
          cfg.seed = o->seed;
          if (o->no_think) cfg.enable_thinking = false;
          cfg.apply_chat_template = !o->raw;
+         cfg.thinking_budget = o->reasoning_budget;
+         if (!o->json_schema_file.empty() || !o->grammar_file.empty() || o->regex) {
+           StructuredOutputConfig so;
+           if (!o->json_schema_file.empty())
+             so.json_schema = read_text_file(o->json_schema_file, "JSON Schema");
+           if (!o->grammar_file.empty()) so.grammar = read_text_file(o->grammar_file, "grammar");
+           so.regex = o->regex;
+           cfg.structured_output = so;
+         }
          ReplyPrinter printer(stdout, isatty(STDOUT_FILENO) != 0, o->hide_thinking);
          if (!o->raw && !o->system.empty()) pipe.start_chat(o->system);  // system + user turn
          const DecodedResult r = pipe.generate(o->prompt, cfg, &printer);
