@@ -46,7 +46,8 @@ std::vector<Json> schema_set(std::size_t n) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s MODEL.gguf [schemas=12] [max_tokens=128] [threads=0]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s MODEL.gguf [schemas=12] [max_tokens=128] [threads=0]\n",
+                 argv[0]);
     return 2;
   }
   const std::string model = argv[1];
@@ -60,7 +61,8 @@ int main(int argc, char** argv) {
   {
     const auto t0 = Clock::now();
     const auto trie = qwen3::engine::TokenTrie::build(tok);
-    std::printf("token trie: %zu tokens, %.1f ms to build\n", trie.ids.size(), ms(t0, Clock::now()));
+    std::printf("token trie: %zu tokens, %.1f ms to build\n", trie.ids.size(),
+                ms(t0, Clock::now()));
   }
   std::vector<double> ratios, masks, decodes, compile_ms;
   double free_tps_sum = 0, constrained_tps_sum = 0;
@@ -70,7 +72,8 @@ int main(int argc, char** argv) {
     so.json_schema = schema.dump();
     const auto c0 = Clock::now();
     const std::string gbnf = qwen3::engine::structured_output_gbnf(so, &tok);
-    const auto grammar = std::make_shared<const qwen3::text::CompiledGrammar>(qwen3::text::compile_gbnf(gbnf));
+    const auto grammar =
+        std::make_shared<const qwen3::text::CompiledGrammar>(qwen3::text::compile_gbnf(gbnf));
     compile_ms.push_back(ms(c0, Clock::now()));
 
     qwen3::GenerationConfig cfg;
@@ -105,17 +108,21 @@ int main(int argc, char** argv) {
     masks.push_back(mask_ms);
     decodes.push_back(decode_ms);
     ratios.push_back(decode_ms > 0 ? mask_ms / decode_ms : 0);
-    std::printf("schema %2d: compile %7.2f ms | %3zu tokens (%s) | mask %.3f ms/token | decode %.2f ms/token | mask/decode %.1f%%\n",
-                k, compile_ms.back(), r.tokens.size(), qwen3::to_string(r.finish_reason), mask_ms,
-                decode_ms, 100.0 * ratios.back());
+    std::printf(
+        "schema %2d: compile %7.2f ms | %3zu tokens (%s) | mask %.3f ms/token | decode %.2f "
+        "ms/token | mask/decode %.1f%%\n",
+        k, compile_ms.back(), r.tokens.size(), qwen3::to_string(r.finish_reason), mask_ms,
+        decode_ms, 100.0 * ratios.back());
   }
   auto median = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v.empty() ? 0.0 : v[v.size() / 2];
   };
-  std::printf("median: compile %.2f ms, mask %.3f ms/token, decode %.2f ms/token, mask/decode %.1f%%\n",
-              median(compile_ms), median(masks), median(decodes), 100.0 * median(ratios));
-  std::printf("decode tok/s (mean over schemas, side by side): free %.1f, constrained %.1f (ratio %.3f)\n",
-              free_tps_sum / k, constrained_tps_sum / k, constrained_tps_sum / free_tps_sum);
+  std::printf(
+      "median: compile %.2f ms, mask %.3f ms/token, decode %.2f ms/token, mask/decode %.1f%%\n",
+      median(compile_ms), median(masks), median(decodes), 100.0 * median(ratios));
+  std::printf(
+      "decode tok/s (mean over schemas, side by side): free %.1f, constrained %.1f (ratio %.3f)\n",
+      free_tps_sum / k, constrained_tps_sum / k, constrained_tps_sum / free_tps_sum);
   return 0;
 }

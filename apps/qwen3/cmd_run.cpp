@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
-#include <sstream>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include "command.h"
@@ -33,7 +33,8 @@ struct RunOpts {
 
 std::string read_text_file(const std::string& path, const char* what) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(std::string("cannot read the ") + what + " file '" + path + "'");
+  if (!in)
+    throw std::runtime_error(std::string("cannot read the ") + what + " file '" + path + "'");
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -74,8 +75,9 @@ Registrar reg(
        add_quantize_option(app, o->quantize);
        auto* js = app.add_option("--json-schema", o->json_schema_file,
                                  "Constrain the answer to JSON valid for the JSON Schema in FILE");
-       auto* gr = app.add_option("--grammar", o->grammar_file,
-                                 "Constrain the answer to the GBNF grammar in FILE (llama.cpp syntax)");
+       auto* gr =
+           app.add_option("--grammar", o->grammar_file,
+                          "Constrain the answer to the GBNF grammar in FILE (llama.cpp syntax)");
        auto* rx = app.add_option("--regex", o->regex, "Constrain the answer to match the regex R");
        js->excludes(gr)->excludes(rx);
        gr->excludes(rx);
