@@ -266,6 +266,31 @@ TEST(StructuredOutput, ReasoningBudgetHoldsToTheToken) {
     ASSERT_EQ(r.finish_reason, FinishReason::kStop) << r.text;
     EXPECT_EQ(Json::parse(r.text).at("answer").get<std::string>().size() <= 40, true);
   }
+  // 100 requests, budgets 2..101, sampled, with and without a schema: the block never
+  // passes the budget, a closed one ends exactly at it, and the answer after it parses.
+  int closed = 0;
+  for (std::size_t i = 0; i < 100; ++i) {
+    GenerationConfig c = config(900 + i, false, true);
+    const std::size_t budget = 2 + i;
+    c.thinking_budget = budget;
+    c.max_new_tokens = budget + 60;
+    if (i % 2 == 0) {
+      StructuredOutputConfig so;
+      so.json_schema =
+          R"({"type":"object","properties":{"ok":{"type":"boolean"}},"required":["ok"]})";
+      c.structured_output = so;
+    }
+    DecodedResult r = p.generate("Think, then answer.", c);
+    const std::size_t n = reasoning_tokens(r);
+    EXPECT_LE(n, budget) << i;
+    if (r.reasoning_closed == "budget") {
+      ++closed;
+      EXPECT_EQ(n, budget) << i;
+    }
+    if (i % 2 == 0 && r.finish_reason == FinishReason::kStop)
+      EXPECT_NO_THROW((void)Json::parse(r.text).at("ok").get<bool>()) << r.text;
+  }
+  EXPECT_GE(closed, 50);
   // Without a grammar, the closed reasoning is followed by a free answer.
   GenerationConfig c = config(800, false, true);
   c.thinking_budget = 40;
