@@ -83,6 +83,9 @@ TEST_F(ServerErrors, MalformedAndWrongTypes) {
        "invalid_type"},
       {"{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"response_format\": "
        "{\"type\": \"json_schema\"}}",
+       "missing"},
+      {"{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"response_format\": "
+       "{\"type\": \"xml\"}}",
        "unsupported_value"},
   };
   auto cli = server_->client();

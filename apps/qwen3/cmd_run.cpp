@@ -7,6 +7,7 @@
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -25,15 +26,23 @@ struct RunOpts {
   bool raw = false, hide_thinking = false;
   int threads = 0, ctx = 0;
   std::string quantize;
+  std::string json_schema_file, grammar_file;
+  std::optional<std::string> regex;
+  std::optional<std::size_t> reasoning_budget;
 };
+
+std::string read_text_file(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw std::runtime_error(std::string("cannot read the ") + what + " file '" + path + "'");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 // The prompt: -p TEXT, -p - (standard input) or -f FILE.
 std::string read_prompt(const RunOpts& o) {
-  if (!o.prompt_file.empty()) {
-    std::ifstream f(o.prompt_file, std::ios::binary);
-    if (!f) throw std::runtime_error("cannot read the prompt file " + o.prompt_file);
-    return std::string(std::istreambuf_iterator<char>(f), {});
-  }
+  if (!o.prompt_file.empty()) return read_text_file(o.prompt_file, "prompt");
   if (o.prompt == "-") return std::string(std::istreambuf_iterator<char>(std::cin), {});
   return o.prompt;
 }
@@ -55,6 +64,17 @@ Registrar reg(
            ->check(CLI::PositiveNumber);
        app.add_option("--system", o->system, "System message");
        add_quantize_option(app, o->quantize);
+       auto* js = app.add_option("--json-schema", o->json_schema_file,
+                                 "Constrain the answer to JSON valid for the JSON Schema in FILE");
+       auto* gr =
+           app.add_option("--grammar", o->grammar_file,
+                          "Constrain the answer to the GBNF grammar in FILE (llama.cpp syntax)");
+       auto* rx = app.add_option("--regex", o->regex, "Constrain the answer to match the regex R");
+       js->excludes(gr)->excludes(rx);
+       gr->excludes(rx);
+       app.add_option("--reasoning-budget", o->reasoning_budget,
+                      "At most N reasoning tokens (<think> .. </think>); then the runtime closes "
+                      "the reasoning and the answer follows");
        return [o, p, f]() -> int {
          if (p->count() == 0 && f->count() == 0)
            throw std::invalid_argument("a prompt is required: -p TEXT, -p - (stdin) or -f FILE");
@@ -66,6 +86,15 @@ Registrar reg(
          GenerationConfig cfg;
          o->sampling.apply(cfg);
          cfg.apply_chat_template = !o->raw;
+         cfg.thinking_budget = o->reasoning_budget;
+         if (!o->json_schema_file.empty() || !o->grammar_file.empty() || o->regex) {
+           StructuredOutputConfig so;
+           if (!o->json_schema_file.empty())
+             so.json_schema = read_text_file(o->json_schema_file, "JSON Schema");
+           if (!o->grammar_file.empty()) so.grammar = read_text_file(o->grammar_file, "grammar");
+           so.regex = o->regex;
+           cfg.structured_output = so;
+         }
          ReplyPrinter printer(stdout, isatty(STDOUT_FILENO) != 0, o->hide_thinking);
          if (!o->raw && !o->system.empty()) pipe.start_chat(o->system);  // system + user turn
          const DecodedResult r = pipe.generate(read_prompt(*o), cfg, &printer);

@@ -27,6 +27,29 @@ struct ModelSamplingDefaults {
   }
 };
 
+// Constrained decoding, as OpenVINO GenAI's StructuredOutputConfig: at most one of
+// json_schema / regex / grammar / json_object, or a tool-call constraint. The reply's
+// content (after </think> when reasoning is on) then always matches; docs/structured-output.md.
+struct StructuredOutputConfig {
+  std::optional<std::string> json_schema;  // JSON Schema text (draft 2020-12 subset)
+  std::optional<std::string> regex;        // the whole content matches it
+  std::optional<std::string> grammar;      // GBNF (llama.cpp syntax), start rule `root`
+  bool json_object = false;                // any JSON object
+
+  // Tool calls: the OpenAI "tools" array as JSON text. kRequired: the reply is one or more
+  // <tool_call> blocks (only `tool_name`'s if set) whose arguments match the function's
+  // parameters schema; kAuto: free text, but a <tool_call> the model opens must be valid.
+  enum class ToolMode { kNone, kAuto, kRequired };
+  ToolMode tool_mode = ToolMode::kNone;
+  std::string tools_json;
+  std::string tool_name;
+  bool parallel_tool_calls = true;
+
+  bool empty() const {
+    return !json_schema && !regex && !grammar && !json_object && tool_mode == ToolMode::kNone;
+  }
+};
+
 struct GenerationConfig {
   // Upper bound on generated tokens (reasoning + content + tool calls).
   std::size_t max_new_tokens = 1024;
@@ -62,6 +85,20 @@ struct GenerationConfig {
   // Thinking mode of this request; unset = the model default (on for Qwen3). Off appends
   // the template's empty <think></think> block and switches sampling defaults.
   std::optional<bool> enable_thinking;
+
+  // Constrained decoding of the content; unset = free text.
+  std::optional<StructuredOutputConfig> structured_output;
+
+  // Reasoning budget: with thinking on, the reasoning block (<think> to </think>, both
+  // counted) holds at most this many tokens; when it is spent the runtime writes a short
+  // closing sentence and </think> itself and the answer follows. 0 = no reasoning.
+  std::optional<std::size_t> thinking_budget;
+  // The same in wall-clock milliseconds (the closing is timed with the measured token
+  // time so that </think> comes before the budget ends).
+  std::optional<double> thinking_budget_ms;
+  // Closes a reasoning block whose last 32+ tokens are one run of 1..64 tokens repeated
+  // (at least 4 times), as the budget does (DecodedResult::reasoning_closed = "loop").
+  bool reasoning_loop_guard = false;
 
   // false: the prompt string is fed to the model as is (no chat template).
   bool apply_chat_template = true;

@@ -55,6 +55,9 @@ struct DecodedResult {
   std::size_t cached_tokens = 0;     // of which reused from the KV cache
   std::size_t dropped_turns = 0;     // oldest turns left out to fit the context
   std::string note;  // e.g. a thinking switch ignored: the model's chat template has none
+  // Why the runtime closed the reasoning itself: "" (it did not), "budget" (thinking_budget),
+  // "time" (thinking_budget_ms) or "loop" (the reasoning repeated itself).
+  std::string reasoning_closed;
   PerfMetrics perf_metrics;          // this call only (see Pipeline::session_metrics)
 };
 

@@ -31,6 +31,19 @@ void GenerationConfig::validate() const {
         "frequency_penalty must be in [-2, 2]");
   check(penalty_last_n >= -1, "penalty_last_n must be >= -1 (-1 = whole context)");
   for (const auto& s : stop) check(!s.empty(), "stop strings must not be empty");
+  if (structured_output) {
+    const auto& so = *structured_output;
+    const int kinds = (so.json_schema ? 1 : 0) + (so.regex ? 1 : 0) + (so.grammar ? 1 : 0) +
+                      (so.json_object ? 1 : 0) +
+                      (so.tool_mode != StructuredOutputConfig::ToolMode::kNone ? 1 : 0);
+    check(kinds <= 1,
+          "structured_output takes one of json_schema, regex, grammar, json_object or tools");
+    if (so.tool_mode != StructuredOutputConfig::ToolMode::kNone)
+      check(!so.tools_json.empty(), "structured_output: a tool constraint needs tools_json");
+  }
+  if (thinking_budget_ms)
+    check(std::isfinite(*thinking_budget_ms) && *thinking_budget_ms >= 0,
+          "thinking_budget_ms must be >= 0");
   for (const auto& [id, bias] : logit_bias) {
     check(id >= 0, "logit_bias token ids must be >= 0, got " + std::to_string(id));
     check(finite(bias) && std::fabs(bias) <= 100.0f,

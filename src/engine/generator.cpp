@@ -69,7 +69,19 @@ GenerationOutcome Generator::run(const std::vector<std::int32_t>& prompt, Sample
   const int n_vocab = backend_.n_vocab();
   auto last = start;
   while (true) {
-    const std::int32_t id = sampler.sample(logits, n_vocab);
+    std::int32_t id;
+    if (opts.control) {
+      if (auto f = opts.control->forced()) {
+        id = *f;
+      } else {
+        sampler.set_mask(opts.control->mask());
+        id = sampler.sample(logits, n_vocab);
+        sampler.set_mask(nullptr);
+      }
+      opts.control->accept(id);
+    } else {
+      id = sampler.sample(logits, n_vocab);
+    }
     const auto now = Clock::now();
     if (out.tokens.empty())
       t.ttft_ms = std::chrono::duration<double, std::milli>(now - start).count();

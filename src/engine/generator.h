@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "engine/backend.h"
@@ -34,10 +35,22 @@ struct GenerationOutcome {
   GenerationTimings timings;
 };
 
+// Decode-time control of the next token (constrained decoding, reasoning budgets): a
+// forced token skips sampling, else the mask limits what may be drawn; every chosen
+// token is reported back.
+class TokenControl {
+ public:
+  virtual ~TokenControl() = default;
+  virtual std::optional<std::int32_t> forced() = 0;
+  virtual const std::vector<std::uint64_t>* mask() = 0;  // nullptr = any token
+  virtual void accept(std::int32_t id) = 0;
+};
+
 struct GeneratorOptions {
   std::size_t max_new_tokens = 1024;
   bool ignore_eos = false;
   std::vector<std::int32_t> end_tokens;  // e.g. <|im_end|>, <|endoftext|>
+  TokenControl* control = nullptr;
 };
 
 class Generator {

@@ -16,6 +16,7 @@
 #include "engine/prompt_builder.h"
 #include "engine/reply_assembler.h"
 #include "engine/sampler.h"
+#include "engine/structured_output.h"
 #include "model/hf_model_loader.h"
 #include "text/chat_template.h"
 #include "text/json_limits.h"
@@ -131,7 +132,7 @@ struct Pipeline::Impl {
   }
 
   DecodedResult run(const engine::BuiltPrompt& prompt, const GenerationConfig& resolved,
-                    StreamerBase* streamer, Clock::time_point call_start);
+                    bool thinking, StreamerBase* streamer, Clock::time_point call_start);
 };
 
 Pipeline::Pipeline(const std::string& model_path, const std::string& device_in,
@@ -216,14 +217,35 @@ Pipeline::Pipeline(Pipeline&&) noexcept = default;
 Pipeline& Pipeline::operator=(Pipeline&&) noexcept = default;
 
 DecodedResult Pipeline::Impl::run(const engine::BuiltPrompt& prompt,
-                                  const GenerationConfig& resolved, StreamerBase* streamer,
-                                  Clock::time_point call_start) {
+                                  const GenerationConfig& resolved, bool thinking,
+                                  StreamerBase* streamer, Clock::time_point call_start) {
   for (const auto& [id, bias] : resolved.logit_bias) {
     if (id >= tok().n_vocab()) {
       throw std::invalid_argument("'logit_bias' names token " + std::to_string(id) +
-                                  ", outside the vocabulary of " +
-                                  std::to_string(tok().n_vocab()) + " tokens");
+                                  ", outside the vocabulary of " + std::to_string(tok().n_vocab()) +
+                                  " tokens");
     }
+  }
+  // Constrained decoding and reasoning limits (before anything is generated, so a bad
+  // schema or grammar is an error of the request).
+  std::unique_ptr<engine::DecodeController> control;
+  const bool constrained = resolved.structured_output && !resolved.structured_output->empty();
+  if (constrained || resolved.thinking_budget || resolved.thinking_budget_ms ||
+      resolved.reasoning_loop_guard) {
+    if (!token)
+      throw std::invalid_argument(
+          "structured output and reasoning budgets need a token-level backend (the native CPU "
+          "engine)");
+    std::shared_ptr<const text::CompiledGrammar> grammar;
+    if (constrained)
+      grammar = engine::compile_structured_output(*resolved.structured_output, &tok());
+    engine::ReasoningLimits limits;
+    limits.tokens = resolved.thinking_budget;
+    limits.ms = resolved.thinking_budget_ms;
+    limits.loop_guard = resolved.reasoning_loop_guard;
+    control = std::make_unique<engine::DecodeController>(tok(), std::move(grammar),
+                                                         thinking || prompt.starts_in_reasoning,
+                                                         prompt.starts_in_reasoning, limits);
   }
   engine::ReplyAssembler reply(tok(), prompt.starts_in_reasoning, resolved.stop, streamer,
                                prompt.tool_format == text::ToolCallFormat::kXml, prompt.tools_json);
@@ -239,6 +261,7 @@ DecodedResult Pipeline::Impl::run(const engine::BuiltPrompt& prompt,
     go.max_new_tokens = resolved.max_new_tokens;
     go.ignore_eos = resolved.ignore_eos;
     go.end_tokens = {tok().im_end_id(), tok().eos_id()};
+    go.control = control.get();
     auto out = generator->run(prompt.ids, sampler, go, [&](std::int32_t id) {
       return reply.push(id) ? engine::TokenAction::kContinue : engine::TokenAction::kStop;
     });
@@ -287,6 +310,7 @@ DecodedResult Pipeline::Impl::run(const engine::BuiltPrompt& prompt,
   r.reasoning = reply.reasoning();
   r.tool_calls = reply.tool_calls();
   r.finish_reason = reason;
+  if (control) r.reasoning_closed = control->reasoning_closed();
   r.cached_tokens = t.cached_tokens;
 
   PerfMetrics& m = r.perf_metrics;
@@ -321,7 +345,9 @@ DecodedResult Pipeline::generate(const std::string& prompt, const GenerationConf
   if (!config.apply_chat_template) {
     const bool thinking = thinking_of(config, nullptr);
     auto built = engine::build_raw_prompt(prompt, impl_->tok(), impl_->budget(config));
-    return impl_->run(built, config.resolved(thinking, impl_->model_defaults), streamer, start);
+    // A raw prompt is the caller's: the reply reasons only if the prompt opened <think>.
+    return impl_->run(built, config.resolved(thinking, impl_->model_defaults), false, streamer,
+                      start);
   }
   if (!impl_->session.active()) {
     ChatHistory h;
@@ -332,8 +358,8 @@ DecodedResult Pipeline::generate(const std::string& prompt, const GenerationConf
   const bool thinking = thinking_of(config, &h);
   auto built = engine::build_chat_prompt(h, config.enable_thinking, impl_->tok(),
                                          impl_->budget(config), impl_->special_in_content);
-  DecodedResult r =
-      impl_->run(built, config.resolved(thinking, impl_->model_defaults), streamer, start);
+  DecodedResult r = impl_->run(built, config.resolved(thinking, impl_->model_defaults), thinking,
+                               streamer, start);
   impl_->session.record_turn(prompt, r);
   return r;
 }
@@ -345,7 +371,8 @@ DecodedResult Pipeline::generate(const ChatHistory& history, const GenerationCon
   const bool thinking = thinking_of(config, &history);
   auto built = engine::build_chat_prompt(history, config.enable_thinking, impl_->tok(),
                                          impl_->budget(config), impl_->special_in_content);
-  return impl_->run(built, config.resolved(thinking, impl_->model_defaults), streamer, start);
+  return impl_->run(built, config.resolved(thinking, impl_->model_defaults), thinking, streamer,
+                    start);
 }
 
 void Pipeline::start_chat(const std::string& system_message) {

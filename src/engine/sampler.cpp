@@ -86,6 +86,23 @@ void Sampler::build(const float* logits, int n_vocab) {
           scratch_[kv.first] = penalize(kv.first, scratch_[kv.first]);
     src = scratch_.data();
   }
+  if (mask_) {
+    if (mask_->size() * 64 < static_cast<std::size_t>(n_vocab))
+      throw std::invalid_argument("sampler: the token mask is smaller than the vocabulary");
+    if (src != scratch_.data()) scratch_.assign(logits, logits + n_vocab);
+    const float ninf = -std::numeric_limits<float>::infinity();
+    bool any = false;
+    for (std::size_t w = 0; w * 64 < static_cast<std::size_t>(n_vocab); ++w) {
+      const std::uint64_t bits = (*mask_)[w];
+      if (bits) any = true;
+      if (bits == ~std::uint64_t{0}) continue;
+      const std::size_t end = std::min<std::size_t>(w * 64 + 64, static_cast<std::size_t>(n_vocab));
+      for (std::size_t i = w * 64; i < end; ++i)
+        if (!((bits >> (i & 63)) & 1u)) scratch_[i] = ninf;
+    }
+    if (!any) throw std::runtime_error("sampler: the token mask allows no token");
+    src = scratch_.data();
+  }
   auto value = [src](std::int32_t i) { return src[i]; };
   cand_.clear();
 
@@ -136,6 +153,7 @@ void Sampler::build(const float* logits, int n_vocab) {
   for (auto& p : prob) p /= sum;
 
   std::size_t keep = cand_.size();
+  while (keep > 1 && prob[keep - 1] <= 0.0) --keep;  // masked (-inf) tokens are never drawn
   if (p_.top_p < 1.0f) {
     double cum = 0;
     for (std::size_t i = 0; i < prob.size(); ++i) {

@@ -55,6 +55,11 @@ class Sampler {
 
   std::int32_t sample(const float* logits, int n_vocab);
 
+  // Constrained decoding: while set, only tokens whose bit is set (bit i of word i/64) can
+  // be drawn; applied after bias and penalties, before temperature / top-k / top-p / min-p
+  // (the kept mass renormalizes over the allowed tokens). nullptr = every token.
+  void set_mask(const std::vector<std::uint64_t>* mask) { mask_ = mask; }
+
   // The final distribution sample() draws from (ids with probability > 0, sorted by
   // descending probability; greedy: the argmax with 1). For tests.
   std::vector<std::pair<std::int32_t, float>> distribution(const float* logits, int n_vocab);
@@ -75,6 +80,7 @@ class Sampler {
   std::unordered_map<std::int32_t, int> counts_;      // token -> occurrences in history_
   std::vector<std::pair<std::int32_t, float>> cand_;  // reused buffers
   std::vector<float> scratch_;
+  const std::vector<std::uint64_t>* mask_ = nullptr;
 };
 
 }  // namespace qwen3::engine

@@ -104,9 +104,8 @@ std::string function_name(const Json& tool) {
   return tool["function"]["name"].get<std::string>();
 }
 
-// tool_choice without constrained decoding (what llama.cpp does when it has no grammar):
-// "none" leaves the tools out of the prompt; a named function leaves only that tool in;
-// "required" keeps the tools. The model is not forced: a reply without a call ends "stop".
+// tool_choice: "none" leaves the tools out of the prompt; a named function leaves only that
+// tool in; "required" keeps the tools. The constraint itself is set in parse_chat_request.
 void apply_tool_choice(const JsonFields& f, ChatRequest& r, Json& tools) {
   if (!f.has("tool_choice")) return;
   const Json& tc = f.raw("tool_choice");
@@ -162,11 +161,28 @@ ChatRequest parse_chat_request(const Json& body, std::size_t max_context) {
 
   Json tools = parse_tools(f);
   apply_tool_choice(f, r, tools);
-  f.boolean("parallel_tool_calls");
   if (!tools.empty()) r.history.tools_json = tools.dump();
 
+  const bool parallel = f.boolean("parallel_tool_calls").value_or(true);
   parse_generation_fields(f, max_context, r.config, r.max_tokens_given);
   r.n = parse_choices(f);
+  // Tool calls: "required" / named are forced; "auto" (with tools) keeps a started call valid
+  // unless the request constrains its reply otherwise (response_format, grammar, ...).
+  if (!tools.empty() && r.tool_choice != ToolChoice::kNone &&
+      (!r.config.structured_output || r.config.structured_output->empty())) {
+    StructuredOutputConfig so;
+    so.tool_mode = r.tool_choice == ToolChoice::kAuto ? StructuredOutputConfig::ToolMode::kAuto
+                                                      : StructuredOutputConfig::ToolMode::kRequired;
+    so.tools_json = tools.dump();
+    so.tool_name = r.named_tool;
+    so.parallel_tool_calls = parallel;
+    r.config.structured_output = so;
+  }
+  check_structured_output(r.config,
+                          r.config.structured_output && r.config.structured_output->tool_mode !=
+                                                            StructuredOutputConfig::ToolMode::kNone
+                              ? "tools"
+                              : "response_format");
   r.stream = f.boolean("stream").value_or(false);
   if (const Json* so = f.object("stream_options")) {
     r.include_usage = JsonFields(*so, "stream_options.").boolean("include_usage").value_or(false);

@@ -52,6 +52,7 @@ CompletionRequest parse_completion_request(const Json& body, std::size_t max_con
   }
   parse_generation_fields(f, max_context, r.config, r.max_tokens_given);
   r.n = parse_choices(f);
+  check_structured_output(r.config, "response_format");
   r.config.apply_chat_template = false;
   r.stream = f.boolean("stream").value_or(false);
   r.echo = f.boolean("echo").value_or(false);

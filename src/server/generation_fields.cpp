@@ -1,7 +1,10 @@
 // The request fields that become a GenerationConfig (both /v1/chat/completions and
 // /v1/completions), with OpenAI's names and llama.cpp's extensions.
 #include <cmath>
+#include <functional>
 #include <stdexcept>
+
+#include "engine/structured_output.h"
 
 #include "server/api_error.h"
 #include "server/request_limits.h"
@@ -42,7 +45,75 @@ void parse_logit_bias(const JsonFields& f, GenerationConfig& c) {
   }
 }
 
+void set_constraint(GenerationConfig& c, const std::string& field,
+                    const std::function<void(StructuredOutputConfig&)>& fill) {
+  if (c.structured_output && !c.structured_output->empty()) {
+    throw invalid_request("'" + field +
+                              "' conflicts with another output constraint of this request "
+                              "(response_format, json_schema, grammar, regex)",
+                          field, "conflict");
+  }
+  StructuredOutputConfig so;
+  fill(so);
+  c.structured_output = so;
+}
+
+// Constrained decoding: OpenAI's response_format (json_object, json_schema with its
+// "schema"; strict or not, the reply always matches) and llama.cpp's "json_schema" and
+// "grammar" fields, plus "regex". Compiled here (cached), so a bad one is a 400 naming it.
+void parse_structured_output(const JsonFields& f, GenerationConfig& c) {
+  if (const Json* rf = f.object("response_format")) {
+    JsonFields r(*rf, "response_format.");
+    const std::string type = r.string("type").value_or("text");
+    if (type == "json_object") {
+      set_constraint(c, "response_format", [](auto& so) { so.json_object = true; });
+    } else if (type == "json_schema") {
+      const Json* js = r.object("json_schema");
+      if (!js)
+        throw invalid_request("'response_format.json_schema' is required for type json_schema",
+                              "response_format", "missing");
+      JsonFields jf(*js, "response_format.json_schema.");
+      jf.string("name");
+      jf.boolean("strict");
+      const Json* schema = jf.object("schema");
+      const std::string text = schema ? schema->dump() : std::string("{}");
+      set_constraint(c, "response_format", [&](auto& so) { so.json_schema = text; });
+    } else if (type != "text") {
+      throw invalid_request(
+          "response_format type must be text, json_object or json_schema, got '" + type + "'",
+          "response_format", "unsupported_value");
+    }
+  }
+  if (f.has("json_schema")) {
+    const Json& js = f.raw("json_schema");
+    if (!js.is_object() && !js.is_boolean())
+      throw invalid_request("'json_schema' must be a JSON Schema object", "json_schema",
+                            "invalid_type");
+    const std::string text = js.dump();
+    set_constraint(c, "json_schema", [&](auto& so) { so.json_schema = text; });
+  }
+  if (auto g = f.string("grammar"); g && !g->empty())
+    set_constraint(c, "grammar", [&](auto& so) { so.grammar = *g; });
+  if (auto re = f.string("regex")) set_constraint(c, "regex", [&](auto& so) { so.regex = *re; });
+
+  if (auto v = f.integer("thinking_budget", 0, INT32_MAX))
+    c.thinking_budget = static_cast<std::size_t>(*v);
+  if (auto v = f.number("thinking_budget_ms", 0.0, 86400000.0)) c.thinking_budget_ms = *v;
+  if (auto v = f.boolean("reasoning_loop_guard")) c.reasoning_loop_guard = *v;
+}
+
 }  // namespace
+
+void check_structured_output(const GenerationConfig& c, const std::string& field) {
+  if (!c.structured_output || c.structured_output->empty()) return;
+  try {
+    engine::compile_structured_output(*c.structured_output, nullptr);
+  } catch (const std::invalid_argument& e) {
+    throw invalid_request(e.what(), field);
+  } catch (const std::runtime_error& e) {
+    throw invalid_request(e.what(), field);
+  }
+}
 
 void check_model(const std::string& model, const std::string& served_id,
                  const std::vector<std::string>& aliases) {
@@ -103,16 +174,7 @@ void parse_generation_fields(const JsonFields& f, std::size_t max_context, Gener
   if (auto lp = f.boolean("logprobs"); lp && *lp) {
     throw invalid_request("logprobs are not supported", "logprobs", "unsupported_value");
   }
-  if (const Json* rf = f.object("response_format")) {
-    JsonFields r(*rf, "response_format.");
-    auto type = r.string("type");
-    if (type && *type != "text") {
-      throw invalid_request("response_format '" + *type +
-                                "' is not supported (no grammar-constrained decoding); use "
-                                "'text' and ask for JSON in the prompt",
-                            "response_format", "unsupported_value");
-    }
-  }
+  parse_structured_output(f, c);
   try {
     c.validate();
   } catch (const std::invalid_argument& e) {

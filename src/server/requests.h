@@ -12,8 +12,9 @@
 
 namespace qwen3::server {
 
-// How tool_choice changed the request (without grammar-constrained decoding the model
-// cannot be forced, so "required" and a named function are steered through the prompt).
+// How tool_choice changed the request: "required" and a named function are enforced by
+// constrained decoding (a well-formed call with valid arguments), "auto" lets the model
+// choose but keeps a call it starts valid, "none" drops the tools.
 enum class ToolChoice { kAuto, kNone, kRequired, kNamed };
 
 struct ChatRequest {
@@ -57,6 +58,10 @@ void check_model(const std::string& model, const std::string& served_id,
 // samples with seed + i, so the choices differ and each is reproducible.
 constexpr int kMaxChoices = 16;
 int parse_choices(const JsonFields& f);
+
+// Compiles the request's output constraint (cached for its generation): a bad schema,
+// grammar or regex becomes a 400 naming `field` and the problem.
+void check_structured_output(const GenerationConfig& c, const std::string& field);
 
 // The sampling / length / stop fields shared by both endpoints.
 void parse_generation_fields(const JsonFields& f, std::size_t max_context, GenerationConfig& c,

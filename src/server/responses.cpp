@@ -98,6 +98,8 @@ OJson chat_completion_json(const ResponseIds& ids, const DecodedResult& r) {
                   {"message", msg},
                   {"logprobs", nullptr},
                   {"finish_reason", finish_reason_name(r.finish_reason)}};
+  // Why the runtime closed the reasoning itself ("budget", "time", "loop"), when it did.
+  if (!r.reasoning_closed.empty()) choice["reasoning_closed"] = r.reasoning_closed;
   return {{"id", ids.id},
           {"object", "chat.completion"},
           {"created", ids.created},
@@ -161,6 +163,7 @@ OJson tool_call_arguments_delta(int index, const ToolCall& call) {
 
 OJson chat_final_chunk(const ResponseIds& ids, const DecodedResult& r) {
   OJson c = chat_chunk(ids, OJson::object(), finish_reason_name(r.finish_reason));
+  if (!r.reasoning_closed.empty()) c["choices"][0]["reasoning_closed"] = r.reasoning_closed;
   c["timings"] = timings_json(r);
   return c;
 }
