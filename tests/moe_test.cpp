@@ -279,7 +279,7 @@ TEST(MoeBatch, MixedBatchEqualsEachSequenceAlone) {
     for (int s = 0; s < 3; ++s)
       caches.push_back(
           std::make_unique<KvCache>(c.n_layers, c.n_head_kv, c.head_dim, 64, KvType::F32));
-    KvCache* ptrs[3] = {caches[0].get(), caches[1].get(), caches[2].get()};
+    KvSequence* ptrs[3] = {&caches[0]->seq(), &caches[1]->seq(), &caches[2]->seq()};
     BatchForward fwd(model, 64, 64, 2);
     std::vector<std::vector<float>> got(3);
     for (int s = 0; s < 3; ++s) got[s].resize(seqs[s].size() * static_cast<size_t>(V));
