@@ -178,6 +178,18 @@ ChatRequest parse_chat_request(const Json& body, std::size_t max_context) {
     so.parallel_tool_calls = parallel;
     r.config.structured_output = so;
   }
+  // With tool_choice "auto" the constraint is a safety net the client did not ask for: a
+  // tool schema we cannot compile (an unsupported keyword, a malformed schema) leaves the
+  // reply unconstrained instead of refusing the request. Required / named calls and
+  // response_format must compile (400 naming the problem).
+  if (r.config.structured_output &&
+      r.config.structured_output->tool_mode == StructuredOutputConfig::ToolMode::kAuto) {
+    try {
+      check_structured_output(r.config, "tools");
+    } catch (const std::exception&) {
+      r.config.structured_output.reset();
+    }
+  }
   check_structured_output(r.config,
                           r.config.structured_output && r.config.structured_output->tool_mode !=
                                                             StructuredOutputConfig::ToolMode::kNone
