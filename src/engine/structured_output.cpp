@@ -75,7 +75,12 @@ std::string tools_gbnf(const StructuredOutputConfig& so, const Tokenizer* tok) {
   const std::string open = "<[" + std::to_string(special_id(tok, "<tool_call>")) + "]>";
   const std::string close = "<[" + std::to_string(special_id(tok, "</tool_call>")) + "]>";
   std::string g = "tool-call ::= " + open + " \"\\n\" (" + alts + ") \"\\n\" " + close + "\n";
-  const std::string calls = so.parallel_tool_calls ? "tool-call (\"\\n\" tool-call)*" : "tool-call";
+  // Parallel calls are bounded (kMaxParallelToolCalls), as the schema converter bounds
+  // arrays: a model that keeps repeating calls still ends its reply.
+  const std::string calls =
+      so.parallel_tool_calls
+          ? "tool-call (\"\\n\" tool-call){0," + std::to_string(kMaxParallelToolCalls - 1) + "}"
+          : "tool-call";
   if (so.tool_mode == StructuredOutputConfig::ToolMode::kRequired)
     g += "root ::= " + calls + "\n";
   else

@@ -26,6 +26,10 @@ class Tokenizer;
 
 namespace qwen3::engine {
 
+// With parallel_tool_calls, a constrained reply holds at most this many tool calls (OpenAI
+// sets no number; a reply that keeps calling is cut here, as maxItems is capped for arrays).
+constexpr int kMaxParallelToolCalls = 8;
+
 // The GBNF text a structured-output config stands for (JSON Schema, regex, json_object and
 // tools are translated). tok: whose <tool_call> ids to use (nullptr = Qwen3's). Throws
 // std::invalid_argument naming the problem.
