@@ -286,7 +286,14 @@ TEST(StructuredOutput, ReasoningBudgetHoldsToTheToken) {
     if (r.reasoning_closed == "budget") {
       ++closed;
       EXPECT_EQ(n, budget) << i;
+      // The reply parser saw the forced close: the closing sentence (when it fit) ends the
+      // reasoning, and no think tag leaks into the answer.
+      const std::size_t phrase =
+          tokenizer().encode(engine::DecodeController::closing_phrase(), false).size();
+      if (budget > phrase + 1)
+        EXPECT_NE(r.reasoning.find("Considering the limited time"), std::string::npos) << i;
     }
+    EXPECT_EQ(r.text.find("think>"), std::string::npos) << i << ": " << r.text;
     if (i % 2 == 0 && r.finish_reason == FinishReason::kStop)
       EXPECT_NO_THROW((void)Json::parse(r.text).at("ok").get<bool>()) << r.text;
   }
@@ -297,6 +304,73 @@ TEST(StructuredOutput, ReasoningBudgetHoldsToTheToken) {
   c.max_new_tokens = 80;
   DecodedResult r = p.generate("Think.", c);
   EXPECT_LE(reasoning_tokens(r), 40u);
+}
+
+TEST(StructuredOutput, ParallelToolCallsAreCapped) {
+  // A model that keeps calling (a random one does) still ends: kMaxParallelToolCalls calls.
+  StructuredOutputConfig so;
+  so.tool_mode = StructuredOutputConfig::ToolMode::kRequired;
+  so.tools_json =
+      R"([{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"a":{"type":"integer","minimum":0,"maximum":9}},"required":["a"]}}}])";
+  so.parallel_tool_calls = true;
+  const std::string call = text::special_token_bytes(*tokenizer().token_id("<tool_call>")) +
+                           "\n{\"name\": \"f\", \"arguments\": {\"a\": 1}}\n" +
+                           text::special_token_bytes(*tokenizer().token_id("</tool_call>"));
+  auto calls = [&](int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) out += (i ? "\n" : "") + call;
+    return out;
+  };
+  const std::string gbnf = engine::structured_output_gbnf(so, &tokenizer());
+  EXPECT_TRUE(grammar_accepts(gbnf, calls(1)));
+  EXPECT_TRUE(grammar_accepts(gbnf, calls(engine::kMaxParallelToolCalls)));
+  EXPECT_FALSE(grammar_accepts(gbnf, calls(engine::kMaxParallelToolCalls + 1)));
+  so.parallel_tool_calls = false;
+  const std::string one = engine::structured_output_gbnf(so, &tokenizer());
+  EXPECT_TRUE(grammar_accepts(one, calls(1)));
+  EXPECT_FALSE(grammar_accepts(one, calls(2)));
+}
+
+TEST(StructuredOutput, MasksAreCachedAcrossRequestsAndMatchUncached) {
+  // Two "requests" on the one compiled grammar (compile_structured_output caches it by its
+  // text): the second finds every mask of the first's states in the process-wide cache; a
+  // separately compiled copy of the grammar (another object, so no cache hits) computes the
+  // same masks from scratch.
+  StructuredOutputConfig so;
+  so.json_schema =
+      R"({"type":"object","properties":{"name":{"type":"string","maxLength":12},"tags":{"type":"array","items":{"enum":["a","b"]},"maxItems":3},"n":{"type":"integer","minimum":0,"maximum":500}},"required":["name","n"]})";
+  auto g1 = engine::compile_structured_output(so, &tokenizer());
+  auto g2 = engine::compile_structured_output(so, &tokenizer());
+  ASSERT_EQ(g1, g2);
+  auto fresh = std::make_shared<const text::CompiledGrammar>(
+      text::compile_gbnf(engine::structured_output_gbnf(so, &tokenizer())));
+  auto trie = engine::TokenTrie::of(tokenizer());
+  const std::vector<std::string> pieces = {
+      "{", "\"name\":", " \"Ann", "a\"", ",", " \"tags\": [", "\"a\"", "]", ", \"n\":", "42", "}"};
+  engine::clear_shared_mask_cache();
+  auto walk = [&](const std::shared_ptr<const text::CompiledGrammar>& g) {
+    engine::GrammarMatcher m(g);
+    std::vector<engine::TokenMask> masks;
+    for (const auto& piece : pieces) {
+      masks.emplace_back();
+      m.fill_mask(*trie, masks.back());
+      EXPECT_TRUE(m.advance(piece)) << piece;
+    }
+    masks.emplace_back();
+    m.fill_mask(*trie, masks.back());
+    EXPECT_TRUE(m.accepting());
+    return masks;
+  };
+  const auto first = walk(g1);
+  const auto before = engine::shared_mask_cache_stats();
+  const auto second = walk(g2);
+  const auto after = engine::shared_mask_cache_stats();
+  EXPECT_EQ(after.hits - before.hits, first.size());
+  EXPECT_EQ(after.misses, before.misses);
+  const auto uncached = walk(fresh);
+  EXPECT_EQ(first, second);
+  EXPECT_EQ(first, uncached);
+  EXPECT_GT(after.entries, 0u);
 }
 
 TEST(StructuredOutput, LoopGuardClosesARepeatingReasoning) {

@@ -2,6 +2,8 @@
 #include "engine/grammar_matcher.h"
 
 #include <algorithm>
+#include <atomic>
+#include <list>
 #include <map>
 #include <mutex>
 #include <numeric>
@@ -13,8 +15,92 @@
 
 namespace qwen3::engine {
 
+namespace {
+
+// Across requests: (grammar object, stacks' contents) -> mask. The entry holds the grammar
+// weakly: a freed grammar's address reused by another never matches.
+class SharedMaskCache {
+ public:
+  static constexpr std::size_t kMaxBytes = std::size_t{32} << 20;
+
+  bool get(const std::shared_ptr<const text::CompiledGrammar>& g, const std::string& key,
+           TokenMask& mask) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = map_.find(key);
+    if (it == map_.end() || it->second.grammar.lock() != g) {
+      if (it != map_.end()) erase(it);
+      ++misses_;
+      return false;
+    }
+    lru_.splice(lru_.begin(), lru_, it->second.pos);
+    mask = it->second.mask;
+    ++hits_;
+    return true;
+  }
+  void put(const std::shared_ptr<const text::CompiledGrammar>& g, const std::string& key,
+           const TokenMask& mask) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = map_.find(key);
+    if (it != map_.end()) erase(it);
+    lru_.push_front(key);
+    Entry e{g, mask, lru_.begin()};
+    bytes_ += cost(key, mask);
+    map_.emplace(key, std::move(e));
+    while (bytes_ > kMaxBytes && !lru_.empty()) erase(map_.find(lru_.back()));
+  }
+  MaskCacheStats stats() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return {hits_, misses_, map_.size(), bytes_};
+  }
+  void clear() {
+    std::lock_guard<std::mutex> lock(mu_);
+    map_.clear();
+    lru_.clear();
+    bytes_ = 0;
+    hits_ = misses_ = 0;
+  }
+
+ private:
+  struct Entry {
+    std::weak_ptr<const text::CompiledGrammar> grammar;
+    TokenMask mask;
+    std::list<std::string>::iterator pos;
+  };
+  static std::size_t cost(const std::string& key, const TokenMask& mask) {
+    return 2 * key.size() + mask.size() * sizeof(std::uint64_t) + 64;
+  }
+  void erase(std::unordered_map<std::string, Entry>::iterator it) {
+    bytes_ -= cost(it->first, it->second.mask);
+    lru_.erase(it->second.pos);
+    map_.erase(it);
+  }
+
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> map_;
+  std::list<std::string> lru_;  // most recent first
+  std::size_t bytes_ = 0;
+  std::uint64_t hits_ = 0, misses_ = 0;
+};
+
+SharedMaskCache& shared_cache() {
+  static SharedMaskCache c;
+  return c;
+}
+
+}  // namespace
+
+MaskCacheStats shared_mask_cache_stats() {
+  return shared_cache().stats();
+}
+
+void clear_shared_mask_cache() {
+  shared_cache().clear();
+}
+
 TokenTrie TokenTrie::build(const Tokenizer& tok) {
+  static std::atomic<std::uint64_t> serials{0};
   TokenTrie t;
+  t.serial = ++serials;
   t.n_vocab = tok.n_vocab();
   t.end_ids = {tok.im_end_id(), tok.eos_id()};
   std::vector<std::pair<std::string, std::int32_t>> all;
@@ -239,9 +325,36 @@ void GrammarMatcher::fill_mask(const TokenTrie& trie, TokenMask& mask) {
       if (it != cache_.begin()) std::iter_swap(it, cache_.begin());
       return;
     }
-  fill_mask_uncached(trie, mask);
+  const std::string content = content_key(trie);
+  if (!shared_cache().get(g_, content, mask)) {
+    fill_mask_uncached(trie, mask);
+    shared_cache().put(g_, content, mask);
+  }
   if (cache_.size() >= kMaskCache) cache_.pop_back();
   cache_.emplace(cache_.begin(), std::move(key), mask);
+}
+
+std::string GrammarMatcher::content_key(const TokenTrie& trie) const {
+  auto put = [](std::string& out, std::uint64_t v, int bytes) {
+    for (int k = 0; k < bytes; ++k) out += static_cast<char>((v >> (8 * k)) & 0xFF);
+  };
+  std::vector<std::string> stacks;
+  stacks.reserve(stacks_.size());
+  for (const Node& top : stacks_) {
+    std::string one;
+    put(one, static_cast<std::uint32_t>(top.state), 4);
+    for (std::int32_t p = top.parent; p >= 0; p = arena_[static_cast<std::size_t>(p)].parent)
+      put(one, static_cast<std::uint32_t>(arena_[static_cast<std::size_t>(p)].state), 4);
+    put(one, 0xFFFFFFFFu, 4);  // end of this stack
+    stacks.push_back(std::move(one));
+  }
+  std::sort(stacks.begin(), stacks.end());
+  std::string key;
+  put(key, trie.serial, 8);
+  put(key, max_stack_depth, 4);
+  key += accepting_ ? '\1' : '\0';
+  for (const auto& st : stacks) key += st;
+  return key;
 }
 
 void GrammarMatcher::fill_mask_uncached(const TokenTrie& trie, TokenMask& mask) {

@@ -7,6 +7,11 @@
 // (which a grammar reaches only through `<[ID]>`); tokens holding bytes 0xF8..0xFF (never
 // in UTF-8) and the end tokens are left out (the end is allowed when the grammar accepts).
 //
+// Masks are cached twice: per matcher by its stack-set ids (a string's contents repeat a
+// state), and process-wide across requests by the grammar object plus the stacks' contents
+// (the state sequences), so a schema compiled once (structured_output.h caches grammars by
+// their text) computes each parser state's mask once for every request that reaches it.
+//
 // GrammarMatcher: a set of stacks of DFA states. A stack is its top state plus a parent
 // node in an append-only arena (persistent, so stacks share their tails and advancing
 // copies nothing); a byte moves each top along its rule's DFA, entering referenced rules
@@ -37,6 +42,7 @@ struct TokenTrie {
   std::vector<std::uint32_t> lcp;     // common prefix with the previous token
   std::vector<std::int32_t> end_ids;  // <|im_end|>, <|endoftext|>
   std::size_t max_len = 0;
+  std::uint64_t serial = 0;  // unique per build() in this process (mask cache identity)
 
   std::string_view bytes(std::size_t i) const {
     return std::string_view(blob).substr(off[i], off[i + 1] - off[i]);
@@ -51,6 +57,14 @@ using TokenMask = std::vector<std::uint64_t>;
 inline bool mask_test(const TokenMask& m, std::int32_t id) {
   return (m[static_cast<std::size_t>(id) >> 6] >> (id & 63)) & 1u;
 }
+
+// The process-wide mask cache (bounded by bytes, least recently used first out).
+struct MaskCacheStats {
+  std::uint64_t hits = 0, misses = 0;
+  std::size_t entries = 0, bytes = 0;
+};
+MaskCacheStats shared_mask_cache_stats();
+void clear_shared_mask_cache();
 
 class GrammarMatcher {
  public:
@@ -85,6 +99,9 @@ class GrammarMatcher {
   std::int32_t push_node(const Node& n);
   void truncate_arena(std::size_t n);
   void fill_mask_uncached(const TokenTrie& trie, TokenMask& mask);
+  // The stacks' contents as bytes: trie serial, accepting, then each stack's states from
+  // top to bottom, stacks sorted (equal parser states give equal keys in any matcher).
+  std::string content_key(const TokenTrie& trie) const;
 
   std::shared_ptr<const text::CompiledGrammar> g_;
   std::vector<char> simple_;  // has bytes, no refs, not accepting: stepping needs no closure
