@@ -2,7 +2,9 @@
 //   build/structured_output_bench MODEL.gguf [schemas] [max_tokens] [threads]
 // For each JSON Schema of a real-world-shaped set: the schema's compile time (GBNF + DFA),
 // one constrained reply (greedy, thinking off) through Pipeline, then the same tokens
-// replayed through a fresh DecodeController to time exactly the mask work of that reply.
+// replayed through a fresh DecodeController to time exactly the mask work of that reply (a
+// grammar object of its own, so the first replay computes every mask: a first request), then
+// again on the same grammar (a later request: masks from the process-wide cache).
 // Prints per schema and the median of mask time / decode time per token (the issue's
 // <= 10% target), plus unconstrained vs constrained decode tok/s measured side by side.
 #include <algorithm>
@@ -64,7 +66,7 @@ int main(int argc, char** argv) {
     std::printf("token trie: %zu tokens, %.1f ms to build\n", trie.ids.size(),
                 ms(t0, Clock::now()));
   }
-  std::vector<double> ratios, masks, decodes, compile_ms;
+  std::vector<double> ratios, masks, warm, decodes, compile_ms;
   double free_tps_sum = 0, constrained_tps_sum = 0;
   int k = 0;
   for (const Json& schema : schema_set(n_schemas)) {
@@ -105,22 +107,35 @@ int main(int argc, char** argv) {
       d.accept(id);
     }
     const double mask_ms = steps ? mask_total / static_cast<double>(steps) : 0;
+    // A second request on the same compiled grammar: its states' masks come from the
+    // process-wide cache the first replay filled.
+    qwen3::engine::DecodeController d2(tok, grammar, false, false, {});
+    double warm_total = 0;
+    for (auto id : r.tokens) {
+      const auto m0 = Clock::now();
+      (void)d2.forced();
+      (void)d2.mask();
+      warm_total += ms(m0, Clock::now());
+      d2.accept(id);
+    }
+    warm.push_back(steps ? warm_total / static_cast<double>(steps) : 0);
     masks.push_back(mask_ms);
     decodes.push_back(decode_ms);
     ratios.push_back(decode_ms > 0 ? mask_ms / decode_ms : 0);
     std::printf(
-        "schema %2d: compile %7.2f ms | %3zu tokens (%s) | mask %.3f ms/token | decode %.2f "
-        "ms/token | mask/decode %.1f%%\n",
+        "schema %2d: compile %7.2f ms | %3zu tokens (%s) | mask %.3f ms/token (cached across "
+        "requests %.3f) | decode %.2f ms/token | mask/decode %.1f%%\n",
         k, compile_ms.back(), r.tokens.size(), qwen3::to_string(r.finish_reason), mask_ms,
-        decode_ms, 100.0 * ratios.back());
+        warm.back(), decode_ms, 100.0 * ratios.back());
   }
   auto median = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v.empty() ? 0.0 : v[v.size() / 2];
   };
   std::printf(
-      "median: compile %.2f ms, mask %.3f ms/token, decode %.2f ms/token, mask/decode %.1f%%\n",
-      median(compile_ms), median(masks), median(decodes), 100.0 * median(ratios));
+      "median: compile %.2f ms, mask %.3f ms/token (second request %.3f), decode %.2f ms/token, "
+      "mask/decode %.1f%%\n",
+      median(compile_ms), median(masks), median(warm), median(decodes), 100.0 * median(ratios));
   std::printf(
       "decode tok/s (mean over schemas, side by side): free %.1f, constrained %.1f (ratio %.3f)\n",
       free_tps_sum / k, constrained_tps_sum / k, constrained_tps_sum / free_tps_sum);
