@@ -37,11 +37,11 @@ TEST(ServerOpenAiClient, ReplayedToolCalls) {
   EXPECT_EQ(run_node_client(spec), 0);
 }
 
-
 TEST(ServerOpenAiClient, TinyModelThroughTheServeCommand) {
   std::string model = tiny_serve_model("server_test_tiny.gguf");
   ASSERT_FALSE(model.empty()) << "qwen3 gen-model failed";
-  ServeProcess serve({"serve", "-m", model, "--port", "0", "--parallel", "2", "-t", "1"}, "server_openai_test.serve.log");
+  ServeProcess serve({"serve", "-m", model, "--port", "0", "--parallel", "2", "-t", "1"},
+                     "server_openai_test.serve.log");
   ASSERT_GT(serve.port(), 0) << "qwen3 serve did not report its port";
   ASSERT_TRUE(serve.wait_ready());
   json spec = {{"base", "http://127.0.0.1:" + std::to_string(serve.port()) + "/v1"},
