@@ -85,12 +85,30 @@ struct Legacy {
     // Low int16 -off, high int16 0: one vpdpwssd adds -off * sum (|sum| <= 32 * 128).
     const vi off = V::set1_32(kEight ? 0xFF80 : 0xFFF8);
     vi s[T];
+    if constexpr (T <= 2) {  // decode: two chains per token, so latency does not bind
+      vi s1[T];
+#pragma GCC unroll 2
+      for (int t = 0; t < T; ++t) {
+        s[t] = V::dpwb(V::zero(), off, &a[t]->sum);
+        s1[t] = V::zero();
+      }
+#pragma GCC unroll 4
+      for (int k = 0; k < 8; k += 2)
+#pragma GCC unroll 2
+        for (int t = 0; t < T; ++t) {
+          s[t] = V::dpb(s[t], q[k], a[t]->qs + 4 * k);
+          s1[t] = V::dpb(s1[t], q[k + 1], a[t]->qs + 4 * k + 4);
+        }
+#pragma GCC unroll 2
+      for (int t = 0; t < T; ++t) s[t] = V::add(s[t], s1[t]);
+    } else {
 #pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) s[t] = V::dpwb(V::zero(), off, &a[t]->sum);
+      for (int t = 0; t < T; ++t) s[t] = V::dpwb(V::zero(), off, &a[t]->sum);
 #pragma GCC unroll 8
-    for (int k = 0; k < 8; ++k)
+      for (int k = 0; k < 8; ++k)
 #pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) s[t] = V::dpb(s[t], q[k], a[t]->qs + 4 * k);
+        for (int t = 0; t < T; ++t) s[t] = V::dpb(s[t], q[k], a[t]->qs + 4 * k);
+    }
     const typename V::vf dw = V::f16(g0.d, g1.d);
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t)
