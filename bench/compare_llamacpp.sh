@@ -9,7 +9,9 @@
 #                                  [--types "q4_0 q4_k_m q8_0"] [--preset 0.6b|1.7b|8b]
 #                                  [--qwen3 BIN]
 # Types: any `qwen3 gen-model --type` (f16 bf16 q8_0 q4_0 q4_1 q5_0 q5_1 q4_k q5_k q6_k
-# q4_k_m). --preset 8b decodes -n 16 unless -n is given (an 8B decode is slow).
+# q4_k_m); q5_k_m is refused with a message until gen-model writes that mix (use q5_k,
+# all Q5_K, meanwhile). --preset 8b decodes -n 16 unless -n is given (an 8B decode is
+# slow). The header names the CPU, its flags, qwen3's ISA level and the load average.
 # -d DEPTH: decode with DEPTH tokens already in the context (attention over a long KV
 # cache); the prompt columns then show the DEPTH-token prefill. QWEN3_ISA=... picks
 # qwen3's kernel level (default: the best the CPU has).
@@ -54,6 +56,7 @@ CPU_MODEL="$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
 CPU_FAMILY="$(lscpu | sed -n 's/^CPU family: *//p' | head -1)"
 echo "cpu: $CPU_MODEL (family $CPU_FAMILY), $(nproc) cpus; flags: $(jq -r '.[0].devices[0].cpu_flags' <<<"$DEV")"
 echo "qwen3 kernels: $(jq -r '.[0].devices[0].isa' <<<"$DEV") (best $(jq -r '.[0].devices[0].isa_best' <<<"$DEV"))"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) ($(date -u +%H:%M) UTC)"
 BW=nan
 MEMBW="$ROOT/build/membw_bench"
 if [[ -x "$MEMBW" ]]; then
@@ -70,6 +73,10 @@ TG_LABEL="tg$NG"; ((DEPTH > 0)) && TG_LABEL="tg$NG@d$DEPTH"
 printf "%-6s %-6s %3s | %12s %12s %6s | %12s %12s %6s | %8s %6s\n" preset type thr \
   "qwen3 pp$NP" "llama pp$NP" ratio "qwen3 $TG_LABEL" "llama $TG_LABEL" ratio bound "%bound"
 for TYPE in $TYPES; do
+  if [[ "$TYPE" == q5_k_m ]]; then
+    echo "$PRESET q5_k_m: skipped, qwen3 gen-model has no Q5_K_M mix yet (q5_k is all Q5_K)" >&2
+    continue
+  fi
   MODEL="$CACHE/qwen3-$PRESET-$TYPE.gguf"
   if [[ ! -f "$MODEL" ]]; then
     "$QWEN3" gen-model --preset "$PRESET" --type "$TYPE" --tokenizer "$TOKENIZER" --seed 1 \
@@ -99,4 +106,4 @@ for TYPE in $TYPES; do
     "$TYPE" "$THREADS" "$qpp" "$lpp" "$(awk "BEGIN{print $qpp/$lpp}")" "$qtg" "$ltg" \
     "$(awk "BEGIN{print $qtg/$ltg}")" "$bound" "$frac"
 done
-echo "(medians of $ROUNDS alternating rounds; model files in $CACHE)"
+echo "(medians of $ROUNDS alternating rounds; model files in $CACHE; load average at end: $(cut -d' ' -f1-3 /proc/loadavg))"

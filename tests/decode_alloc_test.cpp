@@ -3,7 +3,9 @@
 // heap allocation per token costs a lock and cache misses in a loop that runs hundreds
 // of kernel calls per token, and it hides memory growth. This test replaces the global
 // operator new of its own executable with a counting one and fails on any allocation
-// during single-token evals, on every thread count and the main weight types.
+// during single-token evals, on every thread count and the main weight types, and around
+// whole decode steps (eval, then the sampler picking and accepting the next token)
+// with greedy and with top-k/top-p/penalty sampling.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -13,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/sampler.h"
 #include "model/gguf_tensor_source.h"
 #include "model/model_generator.h"
 #include "model/qwen3_model.h"
@@ -105,6 +108,55 @@ TEST_P(DecodeAlloc, SingleTokenEvalAllocatesNothing) {
   g_counting = false;
   EXPECT_EQ(g_allocs.load(), 0) << type << ", " << threads << " threads: heap allocations "
                                 << "during 8 decode steps";
+}
+
+// A full decode step: eval the last token, sample the next from its logits, accept it
+// into the penalty window. Warm-up steps first fill the window (its ring and counts are
+// sized at construction) and size the candidate buffers.
+TEST_P(DecodeAlloc, DecodeStepWithSamplingAllocatesNothing) {
+  const auto& [type, threads] = GetParam();
+  auto model = make_model(type);
+  const int n_vocab = model->config().n_vocab;
+  struct Mode {
+    const char* name;
+    engine::SamplerParams p;
+  };
+  std::vector<Mode> modes(3);
+  modes[0].name = "greedy";
+  modes[1].name = "top-k 20, top-p 0.8, T 0.7, penalties over 8";
+  modes[1].p.temperature = 0.7f;
+  modes[1].p.top_k = 20;
+  modes[1].p.top_p = 0.8f;
+  modes[1].p.presence_penalty = 1.5f;
+  modes[1].p.repetition_penalty = 1.1f;
+  modes[1].p.penalty_last_n = 8;
+  modes[2].name = "top-p 0.95 over the whole vocabulary, min-p 0.05";
+  modes[2].p.temperature = 1.0f;
+  modes[2].p.top_p = 0.95f;
+  modes[2].p.min_p = 0.05f;
+  modes[2].p.frequency_penalty = 0.5f;
+  for (Mode& m : modes) {
+    m.p.seed = 7;
+    InferenceContext ctx(model, 128, KvType::F16, threads);
+    engine::Sampler sampler(m.p);
+    std::vector<float> logits(static_cast<size_t>(n_vocab));
+    const std::vector<int32_t> prompt = {1, 2, 3, 4, 5, 6, 7, 8};
+    ctx.eval(prompt.data(), static_cast<int>(prompt.size()), logits.data());
+    sampler.accept(prompt);
+    int32_t id = 0;
+    auto step = [&] {
+      id = sampler.sample(logits.data(), n_vocab);
+      sampler.accept(id);
+      ctx.eval(&id, 1, logits.data());
+    };
+    for (int i = 0; i < 4; ++i) step();  // warm-up
+    g_allocs = 0;
+    g_counting = true;
+    for (int i = 0; i < 16; ++i) step();
+    g_counting = false;
+    EXPECT_EQ(g_allocs.load(), 0) << type << ", " << threads << " threads, " << m.name
+                                  << ": heap allocations during 16 decode steps";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, DecodeAlloc,

@@ -30,45 +30,8 @@ const GgmlType kAllTypes[] = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16, Gg
                               GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1,
                               GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
 
-struct Problem {
-  std::vector<uint8_t> plain, packed;
-  std::vector<float> x;
-  WeightMatrix W, P;  // plain, rows8 (P.data null if the type has no rows8 layout)
-};
-
-Problem make(GgmlType t, int64_t rows, int64_t cols, int64_t n_tok, uint32_t seed) {
-  Problem p;
-  const auto wf = testing::random_floats(static_cast<size_t>(rows * cols), seed, 0.05f);
-  p.x = testing::random_floats(static_cast<size_t>(n_tok * cols), seed + 7, 1.0f);
-  std::mt19937 rng(seed);
-  for (int k = 0; k < 3; ++k) p.x[rng() % p.x.size()] *= 20.f;  // activation outliers
-  const size_t rs = ggml_row_size(t, cols);
-  p.plain.resize(rs * rows);
-  for (int64_t r = 0; r < rows; ++r)
-    quantize_row_ref(t, wf.data() + r * cols, &p.plain[r * rs], cols);
-  p.W = WeightMatrix{t, rows, cols, p.plain.data()};
-  p.P = WeightMatrix{t, rows, cols, nullptr};
-  if (rows8_type(t) && rows % 8 == 0) {
-    p.packed.resize(rows8_bytes(p.W));
-    ThreadPool pool(2);
-    p.P = to_rows8(p.W, p.packed.data(), pool);
-  }
-  return p;
-}
-
-std::vector<float> mm(const WeightMatrix& W, const std::vector<float>& x, int64_t n_tok,
-                      int threads) {
-  ThreadPool pool(threads);
-  std::vector<float> y(static_cast<size_t>(n_tok * W.rows), NAN);
-  matmul(W, x.data(), n_tok, y.data(), pool);
-  return y;
-}
-
-std::vector<float> mm_ref(const WeightMatrix& W, const std::vector<float>& x, int64_t n_tok) {
-  std::vector<float> y(static_cast<size_t>(n_tok * W.rows), NAN);
-  matmul_ref(W, x.data(), n_tok, y.data());
-  return y;
-}
+using testing::mm;
+using testing::mm_ref;
 
 // Same integer sums per block as the reference; only the float accumulation differs.
 void expect_close(const std::vector<float>& y, const std::vector<float>& y_ref, int64_t cols,
@@ -191,8 +154,8 @@ TEST(IsaQuant, EveryLevelQuantizesActivationsLikeTheReference) {
 }
 
 // The rows8 kernels of every level: random shapes (odd and even group counts, every
-// token tail of the 4- and 8-token sweeps, partial chunks of unpacked blocks) against the reference, and bit-identical
-// across the SIMD levels.
+// token tail of the 4- and 8-token sweeps, partial chunks of unpacked blocks) against the
+// reference, and bit-identical across the SIMD levels.
 TEST(IsaRows8, EveryLevelMatchesReferenceAndTheOtherLevels) {
   if (!cpu_has(IsaLevel::Avx2)) GTEST_SKIP() << "no AVX2: only the scalar level exists here";
   std::mt19937 rng(23);
@@ -204,7 +167,8 @@ TEST(IsaRows8, EveryLevelMatchesReferenceAndTheOtherLevels) {
       const int64_t cols = bs * (1 + rng() % (bs == 256 ? 4 : 16));
       // Decode; prompts (>= 16 tokens: weights unpacked in chunks); short prompts.
       const int64_t n_tok = k < 4 ? 1 : k < 9 ? 16 + rng() % 24 : 1 + rng() % 19;
-      Problem p = make(t, rows, cols, n_tok, 500 + 13 * k + static_cast<uint32_t>(t));
+      testing::RandomMatmul p =
+          testing::random_matmul(t, rows, cols, n_tok, 500 + 13 * k + static_cast<uint32_t>(t));
       const auto y_ref = mm_ref(p.W, p.x, n_tok);
       std::vector<float> first;
       for (IsaLevel l : testing::simd_levels()) {
@@ -232,7 +196,7 @@ TEST(IsaRows8, ThreadCountDoesNotChangeResultsOnAnyLevel) {
     testing::IsaScope scope(l);
     for (GgmlType t : kRows8Types)
       for (int64_t n_tok : {1, 11}) {
-        Problem p = make(t, 136, 512, n_tok, 9);
+        testing::RandomMatmul p = testing::random_matmul(t, 136, 512, n_tok, 9);
         const auto y1 = mm(p.P, p.x, n_tok, 1);
         EXPECT_EQ(y1, mm(p.P, p.x, n_tok, 2)) << name(t) << " " << isa_name(l);
         EXPECT_EQ(y1, mm(p.P, p.x, n_tok, 3)) << name(t) << " " << isa_name(l);
@@ -253,7 +217,8 @@ TEST(IsaMatmul, EveryTypeOnEveryLevelMatchesReference) {
         const int64_t cols =
             bs == 1 ? 8 * (1 + rng() % 40) : bs * (1 + rng() % (bs == 256 ? 3 : 9));
         const int64_t n_tok = k == 0 ? 1 : 1 + rng() % 12;
-        Problem p = make(t, rows, cols, n_tok, 900 + 7 * k + static_cast<uint32_t>(t));
+        testing::RandomMatmul p =
+            testing::random_matmul(t, rows, cols, n_tok, 900 + 7 * k + static_cast<uint32_t>(t));
         const auto y = mm(p.W, p.x, n_tok, 2), y_ref = mm_ref(p.W, p.x, n_tok);
         // Float types sum in a different order than the reference: scale the bound by
         // the sum of |w x| (as kernels_matmul_test does).

@@ -18,41 +18,8 @@ namespace {
 const GgmlType kRows8Types[] = {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q5_K,
                                 GgmlType::Q6_K};
 
-struct Packed {
-  std::vector<uint8_t> plain, packed;
-  std::vector<float> x;
-  WeightMatrix W, P;
-};
-
-Packed make(GgmlType t, int64_t rows, int64_t cols, int64_t n_tok, uint32_t seed) {
-  Packed p;
-  const auto wf = testing::random_floats(static_cast<size_t>(rows * cols), seed, 0.05f);
-  p.x = testing::random_floats(static_cast<size_t>(n_tok * cols), seed + 7, 1.0f);
-  std::mt19937 rng(seed);
-  for (int k = 0; k < 3; ++k) p.x[rng() % p.x.size()] *= 20.f;  // activation outliers
-  const size_t rs = ggml_row_size(t, cols);
-  p.plain.resize(rs * rows);
-  for (int64_t r = 0; r < rows; ++r) quantize_row(t, wf.data() + r * cols, &p.plain[r * rs], cols);
-  p.W = WeightMatrix{t, rows, cols, p.plain.data()};
-  p.packed.resize(rows8_bytes(p.W));
-  ThreadPool pool(2);
-  p.P = to_rows8(p.W, p.packed.data(), pool);
-  return p;
-}
-
-std::vector<float> mm(const WeightMatrix& W, const std::vector<float>& x, int64_t n_tok,
-                      int threads) {
-  ThreadPool pool(threads);
-  std::vector<float> y(static_cast<size_t>(n_tok * W.rows), NAN);
-  matmul(W, x.data(), n_tok, y.data(), pool);
-  return y;
-}
-
-std::vector<float> mm_ref(const WeightMatrix& W, const std::vector<float>& x, int64_t n_tok) {
-  std::vector<float> y(static_cast<size_t>(n_tok * W.rows), NAN);
-  matmul_ref(W, x.data(), n_tok, y.data());
-  return y;
-}
+using testing::mm;
+using testing::mm_ref;
 
 TEST(Rows8, PackUnpackIsLossless) {
   std::mt19937 rng(5);
@@ -90,7 +57,8 @@ TEST(Rows8, PackedMatmulMatchesPlainReferenceOnRandomShapes) {
       const int64_t rows = 8 * (1 + rng() % 9);
       const int64_t cols = bs * (1 + rng() % (bs == 256 ? 4 : 16));
       const int64_t n_tok = k < 5 ? 1 : 1 + rng() % 13;  // all sweep tails (tokens % 4)
-      Packed p = make(t, rows, cols, n_tok, 1000 + 31 * k + static_cast<uint32_t>(t));
+      testing::RandomMatmul p =
+          testing::random_matmul(t, rows, cols, n_tok, 1000 + 31 * k + static_cast<uint32_t>(t));
       const auto y = mm(p.P, p.x, n_tok, 2), y_ref = mm_ref(p.W, p.x, n_tok);
       // Same integer sums per block; only the float accumulation order differs.
       for (size_t i = 0; i < y.size(); ++i) {
@@ -108,7 +76,7 @@ TEST(Rows8, PlainPromptPathUsesTheSameKernel) {
   // Plain weights with >= 4 tokens are packed on the fly: bit-identical to packed weights.
   if (!use_avx2()) GTEST_SKIP();
   for (GgmlType t : kRows8Types) {
-    Packed p = make(t, 64, 512, 9, 3);
+    testing::RandomMatmul p = testing::random_matmul(t, 64, 512, 9, 3);
     EXPECT_EQ(mm(p.W, p.x, 9, 2), mm(p.P, p.x, 9, 2)) << ggml_type_info(t).name;
   }
 }
@@ -116,7 +84,7 @@ TEST(Rows8, PlainPromptPathUsesTheSameKernel) {
 TEST(Rows8, ThreadCountDoesNotChangeResults) {
   for (GgmlType t : kRows8Types)
     for (int64_t n_tok : {1, 5}) {
-      Packed p = make(t, 136, 512, n_tok, 9);
+      testing::RandomMatmul p = testing::random_matmul(t, 136, 512, n_tok, 9);
       const auto y1 = mm(p.P, p.x, n_tok, 1);
       EXPECT_EQ(y1, mm(p.P, p.x, n_tok, 2)) << ggml_type_info(t).name;
       EXPECT_EQ(y1, mm(p.P, p.x, n_tok, 3)) << ggml_type_info(t).name;
@@ -126,7 +94,7 @@ TEST(Rows8, ThreadCountDoesNotChangeResults) {
 TEST(Rows8, ScalarPathOnPackedWeightsIsTheReference) {
   testing::ScalarScope scalar;
   for (GgmlType t : kRows8Types) {
-    Packed p = make(t, 24, 512, 3, 4);
+    testing::RandomMatmul p = testing::random_matmul(t, 24, 512, 3, 4);
     EXPECT_EQ(mm(p.P, p.x, 3, 2), mm_ref(p.W, p.x, 3)) << ggml_type_info(t).name;
     EXPECT_EQ(mm_ref(p.P, p.x, 3), mm_ref(p.W, p.x, 3)) << ggml_type_info(t).name;
   }

@@ -1,3 +1,4 @@
+// Sampler: the logits -> token pipeline of sampler.h, allocation-free per token.
 #include "engine/sampler.h"
 
 #include <algorithm>
@@ -28,7 +29,12 @@ SamplerParams SamplerParams::from(const GenerationConfig& c) {
   return p;
 }
 
-Sampler::Sampler(const SamplerParams& p) : p_(p), rng_(p.seed) {}
+Sampler::Sampler(const SamplerParams& p) : p_(p), rng_(p.seed) {
+  if (p_.penalty_last_n > 0) {
+    ring_.resize(static_cast<std::size_t>(p_.penalty_last_n));
+    counts_.reserve(static_cast<std::size_t>(p_.penalty_last_n));
+  }
+}
 
 bool Sampler::penalties_on() const {
   return p_.penalty_last_n != 0 && (p_.repetition_penalty != 1.0f || p_.presence_penalty != 0.0f ||
@@ -37,13 +43,30 @@ bool Sampler::penalties_on() const {
 
 void Sampler::accept(std::int32_t id) {
   if (p_.penalty_last_n == 0) return;
-  history_.push_back(id);
-  ++counts_[id];
-  if (p_.penalty_last_n > 0 && history_.size() > static_cast<std::size_t>(p_.penalty_last_n)) {
-    auto it = counts_.find(history_.front());
-    if (--it->second == 0) counts_.erase(it);
-    history_.pop_front();
+  if (p_.penalty_last_n > 0 && filled_ == ring_.size()) {  // the oldest leaves the window
+    const std::int32_t old = ring_[head_];
+    for (std::size_t i = 0; i < counts_.size(); ++i)
+      if (counts_[i].first == old) {
+        if (--counts_[i].second == 0) {
+          counts_[i] = counts_.back();
+          counts_.pop_back();
+        }
+        break;
+      }
+    ring_[head_] = id;
+    head_ = (head_ + 1) % ring_.size();
+  } else if (p_.penalty_last_n > 0) {
+    ring_[filled_++] = id;
+  } else {
+    ring_.push_back(id);  // unbounded window: the whole history
+    ++filled_;
   }
+  for (auto& c : counts_)
+    if (c.first == id) {
+      ++c.second;
+      return;
+    }
+  counts_.emplace_back(id, 1);
 }
 
 void Sampler::accept(const std::vector<std::int32_t>& ids) {
@@ -51,14 +74,13 @@ void Sampler::accept(const std::vector<std::int32_t>& ids) {
 }
 
 void Sampler::clear_history() {
-  history_.clear();
+  if (p_.penalty_last_n < 0) ring_.clear();
+  head_ = filled_ = 0;
   counts_.clear();
 }
 
-float Sampler::penalize(std::int32_t id, float l) const {
-  auto it = counts_.find(id);
-  if (it == counts_.end()) return l;
-  const float c = static_cast<float>(it->second);
+float Sampler::penalize(float l, int count) const {
+  const float c = static_cast<float>(count);
   l = l > 0.0f ? l / p_.repetition_penalty : l * p_.repetition_penalty;
   return l - c * p_.frequency_penalty - p_.presence_penalty;
 }
@@ -67,7 +89,7 @@ std::vector<float> Sampler::penalized(const float* logits, int n_vocab) const {
   std::vector<float> out(logits, logits + n_vocab);
   if (penalties_on())
     for (const auto& kv : counts_)
-      if (kv.first >= 0 && kv.first < n_vocab) out[kv.first] = penalize(kv.first, out[kv.first]);
+      if (kv.first >= 0 && kv.first < n_vocab) out[kv.first] = penalize(out[kv.first], kv.second);
   return out;
 }
 
@@ -83,7 +105,7 @@ void Sampler::build(const float* logits, int n_vocab) {
     if (penalties_on())
       for (const auto& kv : counts_)
         if (kv.first >= 0 && kv.first < n_vocab)
-          scratch_[kv.first] = penalize(kv.first, scratch_[kv.first]);
+          scratch_[kv.first] = penalize(scratch_[kv.first], kv.second);
     src = scratch_.data();
   }
   if (mask_) {
@@ -148,7 +170,8 @@ void Sampler::build(const float* logits, int n_vocab) {
   const double max_l = cand_.front().second;
   if (!std::isfinite(max_l)) throw std::runtime_error("sampler: logits are not finite");
   double sum = 0;
-  std::vector<double> prob(cand_.size());
+  prob_.resize(cand_.size());
+  std::vector<double>& prob = prob_;
   for (std::size_t i = 0; i < cand_.size(); ++i) sum += prob[i] = std::exp(cand_[i].second - max_l);
   for (auto& p : prob) p /= sum;
 

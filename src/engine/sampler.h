@@ -13,12 +13,15 @@
 //   5. min_p: keep tokens with p >= min_p * p_max, renormalize, draw.
 // The draw uses std::mt19937_64 with a 53-bit uniform computed by hand, so a seed gives the
 // same tokens on every platform.
+//
+// No heap allocation per token: the penalty window is a ring buffer and its token counts
+// a flat list, both sized for penalty_last_n at construction; the candidate and
+// probability buffers keep their capacity from one sample() to the next. (Only
+// penalty_last_n = -1, an unbounded window, grows, amortized.)
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <random>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -70,15 +73,18 @@ class Sampler {
 
  private:
   bool penalties_on() const;
-  void apply_penalties(std::vector<std::pair<std::int32_t, float>>& cand) const;
-  float penalize(std::int32_t id, float logit) const;
+  float penalize(float logit, int count) const;
   void build(const float* logits, int n_vocab);  // fills cand_ with the final distribution
 
   SamplerParams p_;
   std::mt19937_64 rng_;
-  std::deque<std::int32_t> history_;
-  std::unordered_map<std::int32_t, int> counts_;      // token -> occurrences in history_
+  // The penalty window: the last accepted tokens in a ring (oldest at head_), and each
+  // distinct token of it with its count (order irrelevant; removal swaps with the last).
+  std::vector<std::int32_t> ring_;
+  std::size_t head_ = 0, filled_ = 0;
+  std::vector<std::pair<std::int32_t, int>> counts_;
   std::vector<std::pair<std::int32_t, float>> cand_;  // reused buffers
+  std::vector<double> prob_;
   std::vector<float> scratch_;
   const std::vector<std::uint64_t>* mask_ = nullptr;
 };

@@ -162,54 +162,121 @@ WeightMatrix to_rows8(const WeightMatrix& W, void* dst, ThreadPool& pool) {
   return WeightMatrix{W.type, W.rows, W.cols, dst, WeightLayout::Rows8};
 }
 
-void matmul(const WeightMatrix& W, const float* X, int64_t n_tok, float* Y, ThreadPool& pool) {
-  check(W, X, n_tok, Y);
-  if (n_tok == 0) return;
-  const detail::IsaKernels& k = detail::isa_kernels(isa_level());
-  const detail::ActFormat at = detail::act_format(W.type);
-  thread_local std::vector<uint8_t> buf;
-  size_t xs = 0;
-  const void* xq = prepare_activations(at, X, n_tok, W.cols, k, &pool, buf, &xs);
-  // Work items are handed out dynamically so a thread slowed by other load on the
-  // machine takes fewer; each output is computed by exactly one kernel call, so the
-  // result does not depend on the thread count.
-  std::atomic<int64_t> next{0};
+namespace {
+
+// One matrix's share of a matmul_multi call: its rows split into work items.
+struct Part {
+  const WeightMatrix* W;
+  float* Y;
+  const void* xq;  // X in the matrix's activation format
+  size_t xs;
+  int64_t n_items, per_item;  // rows8: groups per item; plain: rows per item
+  size_t stride;              // rows8: bytes per group; plain: bytes per row
+  detail::Rows8Fn rows8;
+  detail::TileFn tile;
+};
+
+// Plans W's work items: about kItemsPerThread per thread.
+void plan(Part& p, const detail::IsaKernels& k, int threads) {
+  const WeightMatrix& W = *p.W;
+  const int64_t spread = kItemsPerThread * static_cast<int64_t>(threads);
   if (W.layout == WeightLayout::Rows8) {
     const int64_t n_groups = W.rows / 8;
     // An even number of groups per item: the 512-bit kernels take groups in pairs.
-    int64_t per_item = (n_groups + kItemsPerThread * pool.size() - 1) /
-                       (kItemsPerThread * static_cast<int64_t>(pool.size()));
+    int64_t per_item = (n_groups + spread - 1) / spread;
     per_item += per_item & 1;
-    const int64_t n_items = (n_groups + per_item - 1) / per_item;
-    const size_t gs = rows8_group_size(W.type, W.cols);
-    const detail::Rows8Fn kernel = k.rows8(W.type);
-    pool.parallel_for(pool.size(), [&](int64_t, int64_t, int) {
-      for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < n_items;) {
-        const int64_t g0 = c * per_item, g1 = std::min(n_groups, g0 + per_item);
-        if (!kernel) {
-          rows8_tile_ref(W, g0, g1, xq, xs, static_cast<int>(n_tok), Y);
-          continue;
-        }
-        kernel(W.cols, static_cast<const uint8_t*>(W.data) + g0 * gs, gs, g1 - g0, xq, xs,
-               static_cast<int>(n_tok), Y + g0 * 8, W.rows);
-      }
-    });
+    p.per_item = per_item;
+    p.n_items = (n_groups + per_item - 1) / per_item;
+    p.stride = rows8_group_size(W.type, W.cols);
+    p.rows8 = k.rows8(W.type);
+    p.tile = nullptr;
     return;
   }
-  const detail::TileFn tile = k.tile(W.type);
-  const size_t ws = ggml_row_size(W.type, W.cols);
-  // Rows per item: a multiple of kRowChunk, about kItemsPerThread items per thread.
-  const int64_t per_thread = (W.rows + kItemsPerThread * pool.size() - 1) /
-                             (kItemsPerThread * static_cast<int64_t>(pool.size()));
-  const int64_t chunk =
-      std::max<int64_t>(kRowChunk, (per_thread + kRowChunk - 1) / kRowChunk * kRowChunk);
-  const int64_t n_chunks = (W.rows + chunk - 1) / chunk;
+  // Rows per item: a multiple of kRowChunk.
+  const int64_t per_thread = (W.rows + spread - 1) / spread;
+  p.per_item = std::max<int64_t>(kRowChunk, (per_thread + kRowChunk - 1) / kRowChunk * kRowChunk);
+  p.n_items = (W.rows + p.per_item - 1) / p.per_item;
+  p.stride = ggml_row_size(W.type, W.cols);
+  p.rows8 = nullptr;
+  p.tile = k.tile(W.type);
+}
+
+void run_item(const Part& p, int64_t c, int n_tok) {
+  const WeightMatrix& W = *p.W;
+  const auto* base = static_cast<const uint8_t*>(W.data);
+  if (W.layout == WeightLayout::Rows8) {
+    const int64_t g0 = c * p.per_item, g1 = std::min(W.rows / 8, g0 + p.per_item);
+    if (!p.rows8) {
+      rows8_tile_ref(W, g0, g1, p.xq, p.xs, n_tok, p.Y);
+      return;
+    }
+    p.rows8(W.cols, base + g0 * p.stride, p.stride, g1 - g0, p.xq, p.xs, n_tok, p.Y + g0 * 8,
+            W.rows);
+    return;
+  }
+  const int64_t r0 = c * p.per_item;
+  const int nr = static_cast<int>(std::min(p.per_item, W.rows - r0));
+  p.tile(W.cols, base + r0 * p.stride, p.stride, nr, p.xq, p.xs, n_tok, p.Y + r0, W.rows);
+}
+
+constexpr int kMaxMulti = 4;
+
+}  // namespace
+
+void matmul(const WeightMatrix& W, const float* X, int64_t n_tok, float* Y, ThreadPool& pool) {
+  const WeightMatrix* Ws[] = {&W};
+  float* Ys[] = {Y};
+  matmul_multi(Ws, Ys, 1, X, n_tok, pool);
+}
+
+void matmul_multi(const WeightMatrix* const* W, float* const* Y, int n_mat, const float* X,
+                  int64_t n_tok, ThreadPool& pool) {
+  if (n_mat < 1 || n_mat > kMaxMulti)
+    throw std::invalid_argument("matmul_multi: 1.." + std::to_string(kMaxMulti) + " matrices");
+  for (int i = 0; i < n_mat; ++i) {
+    check(*W[i], X, n_tok, Y[i]);
+    if (W[i]->cols != W[0]->cols)
+      throw std::invalid_argument("matmul_multi: the matrices differ in columns");
+  }
+  if (n_tok == 0) return;
+  const detail::IsaKernels& k = detail::isa_kernels(isa_level());
+  // X converted once per activation format among the matrices (Q/K/V or gate/up of one
+  // model share one, except in mixes such as Q8_0 with K-quants).
+  thread_local std::vector<uint8_t> bufs[kMaxMulti];
+  detail::ActFormat formats[kMaxMulti];
+  const void* xq[kMaxMulti];
+  size_t xs[kMaxMulti];
+  int n_formats = 0;
+  Part parts[kMaxMulti];
+  int64_t n_items = 0;
+  for (int i = 0; i < n_mat; ++i) {
+    const detail::ActFormat f = detail::act_format(W[i]->type);
+    int j = 0;
+    while (j < n_formats && formats[j] != f) ++j;
+    if (j == n_formats) {
+      formats[j] = f;
+      xq[j] = prepare_activations(f, X, n_tok, W[i]->cols, k, &pool, bufs[j], &xs[j]);
+      ++n_formats;
+    }
+    Part& p = parts[i];
+    p.W = W[i];
+    p.Y = Y[i];
+    p.xq = xq[j];
+    p.xs = xs[j];
+    plan(p, k, pool.size());
+    n_items += p.n_items;
+  }
+  // Work items of all the matrices are handed out dynamically from one counter, so a
+  // thread slowed by other load on the machine takes fewer; each output is computed by
+  // exactly one kernel call, so the result depends neither on the thread count nor on
+  // which matrices share the call.
+  std::atomic<int64_t> next{0};
+  const int nt = static_cast<int>(n_tok);
   pool.parallel_for(pool.size(), [&](int64_t, int64_t, int) {
-    for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < n_chunks;) {
-      const int64_t r0 = c * chunk;
-      const int nr = static_cast<int>(std::min(chunk, W.rows - r0));
-      tile(W.cols, static_cast<const uint8_t*>(W.data) + r0 * ws, ws, nr, xq, xs,
-           static_cast<int>(n_tok), Y + r0, W.rows);
+    for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < n_items;) {
+      int i = 0;
+      while (c >= parts[i].n_items) c -= parts[i++].n_items;
+      run_item(parts[i], c, nt);
     }
   });
 }

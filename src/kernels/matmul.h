@@ -40,6 +40,13 @@ void dequantize_matrix_row(const WeightMatrix& W, int64_t r, float* out);
 // type or a cols that is not a multiple of the block size.
 void matmul(const WeightMatrix& W, const float* X, int64_t n_tok, float* Y, ThreadPool& pool);
 
+// Several products of the same activations: Y[i] = W[i] times X, i < n_mat (1..4), all
+// W[i] with the same cols. X is converted once per activation format and all the
+// matrices' rows go through one pass of the thread pool (Q/K/V, gate/up), so each
+// Y[i] is bit-identical to matmul(*W[i], X, n_tok, Y[i], pool).
+void matmul_multi(const WeightMatrix* const* W, float* const* Y, int n_mat, const float* X,
+                  int64_t n_tok, ThreadPool& pool);
+
 // The same product on the scalar reference path (single thread), for tests.
 void matmul_ref(const WeightMatrix& W, const float* X, int64_t n_tok, float* Y);
 

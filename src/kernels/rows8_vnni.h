@@ -20,13 +20,17 @@
 //   u8_32(p0, p1)                8 uint8 of each group -> int32 lanes
 //   u8_16(p0, p1), i8_16(p0, p1) 16 (u)int8 of each group -> int16 lanes
 //   dp(acc, u8, s8)              vpdpbusd; dpw(acc, a16, b16) vpdpwssd
+//   dpb(acc, u8, p)              vpdpbusd with the 4 signed bytes at p in every lane
+//                                (an EVEX embedded broadcast where the level has one)
+//   dpwb(acc, a16, p)            vpdpwssd with the int32 at p in every lane
 //   bcast(p)                     4 activation bytes to every lane
-//   and/or/xor/srli16/slli16/slli32/srai32/add/sub/mullo/set1_8/set1_32/zero,
+//   and/or/xor/srli16/slli16/slli32/srli32/srai32/add/sub/sub16/mullo/set1_8/set1_32/zero,
 //   zf/set1f/mul/fmadd/fnmadd/cvt/loadf/store.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/matmul_internal.h"
 #include "kernels/quant.h"
@@ -48,10 +52,14 @@ QWEN3_INLINE void prefetch_ahead(const Block* blk) {
   for (size_t off = 0; off < sizeof(Block); off += 64) __builtin_prefetch(p + off, 0, 3);
 }
 
-// Q4_0: unsigned nibbles, the offset 8 removed through the activation block sum.
-template <class V>
-struct Q4_0 {
-  using Group = BlockQ4_0x8;
+// Q4_0 and Q8_0 against ActQ8: the weights as unsigned bytes (Q4_0 nibbles 0..15, Q8_0
+// with the sign bit flipped, w + 128), one int32 sum per token started at -off * sum of
+// the activations (one vpdpwssd: the sum's low int16 times -off), then the 8 dot
+// products, then one fmadd with the scales: per token and block 11 instructions, with
+// the activation bytes broadcast straight from memory (dpb).
+template <class V, bool kEight>
+struct Legacy {
+  using Group = std::conditional_t<kEight, BlockQ8_0x8, BlockQ4_0x8>;
   using Act = ActQ8;
   static constexpr int kBlock = 32;
   static constexpr int kMaxT = 8;
@@ -60,76 +68,57 @@ struct Q4_0 {
   static QWEN3_INLINE void block(const Group& g0, const Group& g1, const Act* const (&a)[T],
                                  typename V::vf (&acc)[T]) {
     using vi = typename V::vi;
-    const vi m4 = V::set1_8(0x0F);
-    vi s0[T], s1[T];
+    vi q[8];  // q[k]: weights 4k..4k+3 of each row (Q4_0: k >= 4 the high nibbles)
+    if constexpr (kEight) {
+      const vi flip = V::set1_8(static_cast<char>(0x80));
 #pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) s0[t] = s1[t] = V::zero();
+      for (int k = 0; k < 8; ++k) q[k] = V::xor_(V::load(g0.qs[k], g1.qs[k]), flip);
+    } else {
+      const vi m4 = V::set1_8(0x0F);
 #pragma GCC unroll 4
-    for (int k = 0; k < 4; ++k) {
-      const vi v = V::load(g0.qs[k], g1.qs[k]);
-      const vi lo = V::and_(v, m4), hi = V::and_(V::srli16(v, 4), m4);
-#pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) {
-        s0[t] = V::dp(s0[t], lo, V::bcast(a[t]->qs + 4 * k));
-        s1[t] = V::dp(s1[t], hi, V::bcast(a[t]->qs + 16 + 4 * k));
+      for (int k = 0; k < 4; ++k) {
+        const vi v = V::load(g0.qs[k], g1.qs[k]);
+        q[k] = V::and_(v, m4);
+        q[k + 4] = V::and_(V::srli16(v, 4), m4);
       }
     }
-    finish<T>(V::f16(g0.d, g1.d), a, s0, s1, acc);
-  }
-
-  template <int T>
-  static QWEN3_INLINE void finish(typename V::vf dw, const Act* const (&a)[T],
-                                  typename V::vi (&s0)[T], typename V::vi (&s1)[T],
-                                  typename V::vf (&acc)[T]) {
+    // Low int16 -off, high int16 0: one vpdpwssd adds -off * sum (|sum| <= 32 * 128).
+    const vi off = V::set1_32(kEight ? 0xFF80 : 0xFFF8);
+    vi s[T];
+    if constexpr (T <= 2) {  // decode: two chains per token, so latency does not bind
+      vi s1[T];
+#pragma GCC unroll 2
+      for (int t = 0; t < T; ++t) {
+        s[t] = V::dpwb(V::zero(), off, &a[t]->sum);
+        s1[t] = V::zero();
+      }
+#pragma GCC unroll 4
+      for (int k = 0; k < 8; k += 2)
+#pragma GCC unroll 2
+        for (int t = 0; t < T; ++t) {
+          s[t] = V::dpb(s[t], q[k], a[t]->qs + 4 * k);
+          s1[t] = V::dpb(s1[t], q[k + 1], a[t]->qs + 4 * k + 4);
+        }
+#pragma GCC unroll 2
+      for (int t = 0; t < T; ++t) s[t] = V::add(s[t], s1[t]);
+    } else {
 #pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) {
-      const typename V::vi p = V::sub(V::add(s0[t], s1[t]), V::set1_32(8 * a[t]->sum));
-      acc[t] = V::fmadd(V::cvt(p), V::mul(dw, V::set1f(a[t]->d)), acc[t]);
+      for (int t = 0; t < T; ++t) s[t] = V::dpwb(V::zero(), off, &a[t]->sum);
+#pragma GCC unroll 8
+      for (int k = 0; k < 8; ++k)
+#pragma GCC unroll 8
+        for (int t = 0; t < T; ++t) s[t] = V::dpb(s[t], q[k], a[t]->qs + 4 * k);
     }
+    const typename V::vf dw = V::f16(g0.d, g1.d);
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t)
+      acc[t] = V::fmadd(V::cvt(s[t]), V::mul(dw, V::set1f(a[t]->d)), acc[t]);
   }
 };
-
-// Q8_0: signed weights made unsigned by flipping the sign bit (w + 128); the 128 * sum of
-// the activations is removed again.
 template <class V>
-struct Q8_0 {
-  using Group = BlockQ8_0x8;
-  using Act = ActQ8;
-  static constexpr int kBlock = 32;
-  static constexpr int kMaxT = 8;
-  static constexpr bool kUnpack = false;  // measured: unpacking first costs 5-10% here
-  template <int T>
-  static QWEN3_INLINE void block(const Group& g0, const Group& g1, const Act* const (&a)[T],
-                                 typename V::vf (&acc)[T]) {
-    using vi = typename V::vi;
-    const vi flip = V::set1_8(static_cast<char>(0x80));
-    vi s0[T], s1[T];
-#pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) s0[t] = s1[t] = V::zero();
-#pragma GCC unroll 4
-    for (int k = 0; k < 8; k += 2) {
-      const vi u0 = V::xor_(V::load(g0.qs[k], g1.qs[k]), flip);
-      const vi u1 = V::xor_(V::load(g0.qs[k + 1], g1.qs[k + 1]), flip);
-#pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) {
-        s0[t] = V::dp(s0[t], u0, V::bcast(a[t]->qs + 4 * k));
-        s1[t] = V::dp(s1[t], u1, V::bcast(a[t]->qs + 4 * k + 4));
-      }
-    }
-    finish<T>(V::f16(g0.d, g1.d), a, s0, s1, acc);
-  }
-
-  template <int T>
-  static QWEN3_INLINE void finish(typename V::vf dw, const Act* const (&a)[T],
-                                  typename V::vi (&s0)[T], typename V::vi (&s1)[T],
-                                  typename V::vf (&acc)[T]) {
-#pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) {
-      const typename V::vi p = V::sub(V::add(s0[t], s1[t]), V::set1_32(128 * a[t]->sum));
-      acc[t] = V::fmadd(V::cvt(p), V::mul(dw, V::set1f(a[t]->d)), acc[t]);
-    }
-  }
-};
+using Q4_0 = Legacy<V, false>;
+template <class V>
+using Q8_0 = Legacy<V, true>;
 
 // Q4_K / Q5_K against Q8_K: per 32-weight sub-block an int32 sum per row (8 vpdpbusd),
 // times the sub-block's 6-bit scale; the mins through the activation block sums.
@@ -143,29 +132,21 @@ struct QK {
   static QWEN3_INLINE void block(const Group& g0, const Group& g1, const Act* const (&a)[T],
                                  typename V::vf (&acc)[T]) {
     using vi = typename V::vi;
-    const vi m4 = V::set1_8(0x0F), m10 = V::set1_8(0x10);
     vi isum[T];
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) isum[t] = V::zero();
-    if constexpr (T <= 2) {  // decode: each qs (and qh) vector loaded once
+    if constexpr (T <= 2) {  // decode: both sub-blocks of a chunk from one pass
       for (int c = 0; c < 4; ++c) {
         vi slo[T], shi[T];
 #pragma GCC unroll 2
         for (int t = 0; t < T; ++t) slo[t] = shi[t] = V::zero();
 #pragma GCC unroll 8
         for (int k = 0; k < 8; ++k) {
-          const vi v = V::load(g0.qs[c][k], g1.qs[c][k]);
-          vi lo = V::and_(v, m4), hi = V::and_(V::srli16(v, 4), m4);
-          if constexpr (kFive) {  // bits 2c, 2c+1 of each qh byte
-            const vi hb = V::load(g0.qh[k], g1.qh[k]);
-            const int j = 2 * c;
-            lo = V::or_(lo, V::and_(j >= 4 ? V::srli16(hb, j - 4) : V::slli16(hb, 4 - j), m10));
-            hi = V::or_(hi, V::and_(j + 1 >= 4 ? V::srli16(hb, j - 3) : V::slli16(hb, 3 - j), m10));
-          }
+          const vi lo = values(g0, g1, 2 * c, k), hi = values(g0, g1, 2 * c + 1, k);
 #pragma GCC unroll 2
           for (int t = 0; t < T; ++t) {
-            slo[t] = V::dp(slo[t], lo, V::bcast(a[t]->qs + 64 * c + 4 * k));
-            shi[t] = V::dp(shi[t], hi, V::bcast(a[t]->qs + 64 * c + 32 + 4 * k));
+            slo[t] = V::dpb(slo[t], lo, a[t]->qs + 64 * c + 4 * k);
+            shi[t] = V::dpb(shi[t], hi, a[t]->qs + 64 * c + 32 + 4 * k);
           }
         }
         const vi sclo = V::u8_32(g0.sc[2 * c], g1.sc[2 * c]);
@@ -177,10 +158,38 @@ struct QK {
     } else {
       many_tokens<T>(g0, g1, a, isum);
     }
-    typename V::vi mn[4];
-#pragma GCC unroll 4
-    for (int p = 0; p < 4; ++p) mn[p] = V::u8_16(g0.mn[p][0], g1.mn[p][0]);
+    typename V::vi mn[8];
+    mins(g0, g1, mn);
     finish<T>(V::f16(g0.d, g1.d), V::f16(g0.dmin, g1.dmin), mn, a, isum, acc);
+  }
+
+  // Weights 4k..4k+3 of sub-block j of each row: chunk j/2 of qs, low (even j) or high
+  // nibbles, and for Q5_K bit j of the qh bytes as the fifth bit. (The compiler merges
+  // the repeated loads of the same qs / qh vector.)
+  static QWEN3_INLINE typename V::vi values(const Group& g0, const Group& g1, int j, int k) {
+    using vi = typename V::vi;
+    const vi m4 = V::set1_8(0x0F);
+    const vi v = V::load(g0.qs[j / 2][k], g1.qs[j / 2][k]);
+    vi q = (j & 1) ? V::and_(V::srli16(v, 4), m4) : V::and_(v, m4);
+    if constexpr (kFive) {
+      const vi hb = V::load(g0.qh[k], g1.qh[k]);
+      q = V::or_(q, V::and_(j >= 4 ? V::srli16(hb, j - 4) : V::slli16(hb, 4 - j), V::set1_8(0x10)));
+    }
+    return q;
+  }
+
+  // The 6-bit min of sub-block j in both int16 halves of each row's lane: one vpdpwssd
+  // against the activation sums of its two 16-weight halves adds min * block sum.
+  static QWEN3_INLINE void mins(const Group& g0, const Group& g1, typename V::vi (&mn)[8]) {
+    using vi = typename V::vi;
+    const vi lo16 = V::set1_32(0xFFFF);
+#pragma GCC unroll 4
+    for (int p = 0; p < 4; ++p) {
+      const vi pair = V::u8_16(g0.mn[p][0], g1.mn[p][0]);  // mins of 2p (low), 2p+1 (high)
+      const vi lo = V::and_(pair, lo16), hi = V::srli32(pair, 16);
+      mn[2 * p] = V::or_(lo, V::slli32(lo, 16));
+      mn[2 * p + 1] = V::or_(hi, V::slli32(hi, 16));
+    }
   }
 
   // Prompts: one sub-block at a time, so only one sum per token is live.
@@ -188,22 +197,15 @@ struct QK {
   static QWEN3_INLINE void many_tokens(const Group& g0, const Group& g1, const Act* const (&a)[T],
                                        typename V::vi (&isum)[T]) {
     using vi = typename V::vi;
-    const vi m4 = V::set1_8(0x0F), m10 = V::set1_8(0x10);
-    for (int j = 0; j < 8; ++j) {  // sub-block j: chunk j/2, low (even j) or high nibbles
-      const int c = j / 2, half = j & 1;
+    for (int j = 0; j < 8; ++j) {
       vi s[T];
 #pragma GCC unroll 8
       for (int t = 0; t < T; ++t) s[t] = V::zero();
 #pragma GCC unroll 8
       for (int k = 0; k < 8; ++k) {
-        const vi v = V::load(g0.qs[c][k], g1.qs[c][k]);
-        vi q = half ? V::and_(V::srli16(v, 4), m4) : V::and_(v, m4);
-        if constexpr (kFive) {  // bit j of each qh byte is the fifth bit of sub-block j
-          const vi hb = V::load(g0.qh[k], g1.qh[k]);
-          q = V::or_(q, V::and_(j >= 4 ? V::srli16(hb, j - 4) : V::slli16(hb, 4 - j), m10));
-        }
+        const vi q = values(g0, g1, j, k);
 #pragma GCC unroll 8
-        for (int t = 0; t < T; ++t) s[t] = V::dp(s[t], q, V::bcast(a[t]->qs + 32 * j + 4 * k));
+        for (int t = 0; t < T; ++t) s[t] = V::dpb(s[t], q, a[t]->qs + 32 * j + 4 * k);
       }
       const vi sc = V::u8_32(g0.sc[j], g1.sc[j]);
 #pragma GCC unroll 8
@@ -213,20 +215,14 @@ struct QK {
 
   template <int T>
   static QWEN3_INLINE void finish(typename V::vf d, typename V::vf dmin,
-                                  const typename V::vi (&mn)[4], const Act* const (&a)[T],
+                                  const typename V::vi (&mn)[8], const Act* const (&a)[T],
                                   typename V::vi (&isum)[T], typename V::vf (&acc)[T]) {
     using vi = typename V::vi;
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) {
       vi summ = V::zero();
-#pragma GCC unroll 4
-      for (int p = 0; p < 4; ++p) {
-        // Activation sums of sub-blocks 2p, 2p+1 (<= 32*128 each) as one int16 pair.
-        const int16_t* bs = a[t]->bsums + 4 * p;
-        const uint32_t lo = static_cast<uint16_t>(bs[0] + bs[1]);
-        const uint32_t hi = static_cast<uint16_t>(bs[2] + bs[3]);
-        summ = V::dpw(summ, mn[p], V::set1_32(static_cast<int>(lo | (hi << 16))));
-      }
+#pragma GCC unroll 8
+      for (int j = 0; j < 8; ++j) summ = V::dpwb(summ, mn[j], a[t]->bsums + 2 * j);
       const typename V::vf xd = V::set1f(a[t]->d);
       acc[t] = V::fmadd(V::cvt(isum[t]), V::mul(d, xd), acc[t]);
       acc[t] = V::fnmadd(V::cvt(summ), V::mul(dmin, xd), acc[t]);
@@ -240,31 +236,17 @@ struct QK {
   struct Unpacked {
     typename V::vi q[8][8];  // [sub-block j][k] weight values
     typename V::vi sc[8];    // sub-block scales, int32 lanes
-    typename V::vi mn[4];    // min pairs, int16 lanes
+    typename V::vi mn[8];    // sub-block mins, twice per lane (int16)
     typename V::vf d, dmin;
   };
   static QWEN3_INLINE void unpack(const Group& g0, const Group& g1, Unpacked& u) {
-    using vi = typename V::vi;
-    const vi m4 = V::set1_8(0x0F), m10 = V::set1_8(0x10);
-#pragma GCC unroll 4
-    for (int c = 0; c < 4; ++c)
 #pragma GCC unroll 8
-      for (int k = 0; k < 8; ++k) {
-        const vi v = V::load(g0.qs[c][k], g1.qs[c][k]);
-        vi lo = V::and_(v, m4), hi = V::and_(V::srli16(v, 4), m4);
-        if constexpr (kFive) {
-          const vi hb = V::load(g0.qh[k], g1.qh[k]);
-          const int j = 2 * c;
-          lo = V::or_(lo, V::and_(j >= 4 ? V::srli16(hb, j - 4) : V::slli16(hb, 4 - j), m10));
-          hi = V::or_(hi, V::and_(j + 1 >= 4 ? V::srli16(hb, j - 3) : V::slli16(hb, 3 - j), m10));
-        }
-        u.q[2 * c][k] = lo;
-        u.q[2 * c + 1][k] = hi;
-      }
+    for (int j = 0; j < 8; ++j)
+#pragma GCC unroll 8
+      for (int k = 0; k < 8; ++k) u.q[j][k] = values(g0, g1, j, k);
 #pragma GCC unroll 8
     for (int j = 0; j < 8; ++j) u.sc[j] = V::u8_32(g0.sc[j], g1.sc[j]);
-#pragma GCC unroll 4
-    for (int p = 0; p < 4; ++p) u.mn[p] = V::u8_16(g0.mn[p][0], g1.mn[p][0]);
+    mins(g0, g1, u.mn);
     u.d = V::f16(g0.d, g1.d);
     u.dmin = V::f16(g0.dmin, g1.dmin);
   }
@@ -282,8 +264,7 @@ struct QK {
 #pragma GCC unroll 8
       for (int k = 0; k < 8; ++k)
 #pragma GCC unroll 8
-        for (int t = 0; t < T; ++t)
-          s[t] = V::dp(s[t], u.q[j][k], V::bcast(a[t]->qs + 32 * j + 4 * k));
+        for (int t = 0; t < T; ++t) s[t] = V::dpb(s[t], u.q[j][k], a[t]->qs + 32 * j + 4 * k);
 #pragma GCC unroll 8
       for (int t = 0; t < T; ++t) isum[t] = V::add(isum[t], V::mullo(s[t], u.sc[j]));
     }
@@ -307,7 +288,7 @@ struct Q6K {
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) isum[t] = V::zero();
     // The offset: -32 * sum over sub-blocks of scale * activation sum.
-    for (int p = 0; p < 8; ++p) offset<T>(p, V::i8_16(g0.sc[p][0], g1.sc[p][0]), a, isum);
+    for (int p = 0; p < 8; ++p) offset<T>(p, minus32(V::i8_16(g0.sc[p][0], g1.sc[p][0])), a, isum);
     if constexpr (T <= 2) {
       few_tokens<T>(g0, g1, a, isum);
     } else {
@@ -319,15 +300,35 @@ struct Q6K {
       acc[t] = V::fmadd(V::cvt(isum[t]), V::mul(d, V::set1f(a[t]->d)), acc[t]);
   }
 
+  // Values 0..63 of stream st, weights 128h + 32st + 4k..+3 of each row: 4 low bits from
+  // ql (streams 1, 3 read its bytes 32..63; streams 2, 3 the high nibbles), 2 high bits
+  // from qh (bits 2st, 2st+1). (The compiler merges the repeated loads.)
+  static QWEN3_INLINE typename V::vi values(const Group& g0, const Group& g1, int h, int st,
+                                            int k) {
+    using vi = typename V::vi;
+    const vi m4 = V::set1_8(0x0F), m30 = V::set1_8(0x30);
+    const int kl = (st & 1) ? k + 8 : k;
+    const vi l = V::load(g0.ql[h][kl], g1.ql[h][kl]);
+    const vi hb = V::load(g0.qh[h][k], g1.qh[h][k]);
+    const vi lo4 = st < 2 ? V::and_(l, m4) : V::and_(V::srli16(l, 4), m4);
+    const vi hi2 = V::and_(st == 0   ? V::slli16(hb, 4)
+                           : st == 1 ? V::slli16(hb, 2)
+                           : st == 2 ? hb
+                                     : V::srli16(hb, 2),
+                           m30);
+    return V::or_(lo4, hi2);
+  }
+
+  // Scale pairs (int16) times -32 (|scale| <= 128: fits int16).
+  static QWEN3_INLINE typename V::vi minus32(typename V::vi pairs) {
+    return V::sub16(V::zero(), V::slli16(pairs, 5));
+  }
+  // isum -= 32 * (scale pair p . activation sums of sub-blocks 2p, 2p+1): one vpdpwssd.
   template <int T>
-  static QWEN3_INLINE void offset(int p, typename V::vi pairs, const Act* const (&a)[T],
+  static QWEN3_INLINE void offset(int p, typename V::vi pm32, const Act* const (&a)[T],
                                   typename V::vi (&isum)[T]) {
 #pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) {
-      int32_t bs;
-      std::memcpy(&bs, a[t]->bsums + 2 * p, 4);
-      isum[t] = V::sub(isum[t], V::slli32(V::dpw(V::zero(), pairs, V::set1_32(bs)), 5));
-    }
+    for (int t = 0; t < T; ++t) isum[t] = V::dpwb(isum[t], pm32, a[t]->bsums + 2 * p);
   }
 
   // Prompts: one super-block unpacked once for all the token sweeps (measured 5-12%
@@ -337,31 +338,20 @@ struct Q6K {
   struct Unpacked {
     typename V::vi q[2][4][2][4];  // [half h][stream st][sub-block is][k - 4 is] values
     typename V::vi sc[2][4][2];    // scale of sub-block 8h + 2st + is, int32 lanes
-    typename V::vi pairs[8];       // scale pairs, int16 lanes (the offset term)
+    typename V::vi pm32[8];        // scale pairs times -32, int16 lanes (the offset term)
     typename V::vf d;
   };
   static QWEN3_INLINE void unpack(const Group& g0, const Group& g1, Unpacked& u) {
     using vi = typename V::vi;
-    const vi m4 = V::set1_8(0x0F), m30 = V::set1_8(0x30);
-#pragma GCC unroll 8
-    for (int p = 0; p < 8; ++p) u.pairs[p] = V::i8_16(g0.sc[p][0], g1.sc[p][0]);
     for (int h = 0; h < 2; ++h) {
 #pragma GCC unroll 4
       for (int st = 0; st < 4; ++st) {
-        const vi pairs = u.pairs[4 * h + st];
+        const vi pairs = V::i8_16(g0.sc[4 * h + st][0], g1.sc[4 * h + st][0]);
+        u.pm32[4 * h + st] = minus32(pairs);
         u.sc[h][st][0] = V::srai32(V::slli32(pairs, 16), 16);
         u.sc[h][st][1] = V::srai32(pairs, 16);
-      }
 #pragma GCC unroll 8
-      for (int k = 0; k < 8; ++k) {
-        const vi la = V::load(g0.ql[h][k], g1.ql[h][k]);
-        const vi lb = V::load(g0.ql[h][k + 8], g1.ql[h][k + 8]);
-        const vi hb = V::load(g0.qh[h][k], g1.qh[h][k]);
-        const int is = k / 4, kk = k % 4;
-        u.q[h][0][is][kk] = V::or_(V::and_(la, m4), V::and_(V::slli16(hb, 4), m30));
-        u.q[h][1][is][kk] = V::or_(V::and_(lb, m4), V::and_(V::slli16(hb, 2), m30));
-        u.q[h][2][is][kk] = V::or_(V::and_(V::srli16(la, 4), m4), V::and_(hb, m30));
-        u.q[h][3][is][kk] = V::or_(V::and_(V::srli16(lb, 4), m4), V::and_(V::srli16(hb, 2), m30));
+        for (int k = 0; k < 8; ++k) u.q[h][st][k / 4][k % 4] = values(g0, g1, h, st, k);
       }
     }
     u.d = V::f16(g0.d, g1.d);
@@ -373,7 +363,7 @@ struct Q6K {
     vi isum[T];
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) isum[t] = V::zero();
-    for (int p = 0; p < 8; ++p) offset<T>(p, u.pairs[p], a, isum);
+    for (int p = 0; p < 8; ++p) offset<T>(p, u.pm32[p], a, isum);
     for (int h = 0; h < 2; ++h)
 #pragma GCC unroll 4
       for (int st = 0; st < 4; ++st)
@@ -386,8 +376,8 @@ struct Q6K {
           for (int kk = 0; kk < 4; ++kk)
 #pragma GCC unroll 8
             for (int t = 0; t < T; ++t)
-              s[t] = V::dp(s[t], u.q[h][st][is][kk],
-                           V::bcast(a[t]->qs + 128 * h + 32 * st + 16 * is + 4 * kk));
+              s[t] =
+                  V::dpb(s[t], u.q[h][st][is][kk], a[t]->qs + 128 * h + 32 * st + 16 * is + 4 * kk);
 #pragma GCC unroll 8
           for (int t = 0; t < T; ++t) isum[t] = V::add(isum[t], V::mullo(s[t], u.sc[h][st][is]));
         }
@@ -401,7 +391,6 @@ struct Q6K {
   static QWEN3_INLINE void few_tokens(const Group& g0, const Group& g1, const Act* const (&a)[T],
                                       typename V::vi (&isum)[T]) {
     using vi = typename V::vi;
-    const vi m4 = V::set1_8(0x0F), m30 = V::set1_8(0x30);
     for (int h = 0; h < 2; ++h) {
       vi pairs[4];
 #pragma GCC unroll 4
@@ -416,19 +405,14 @@ struct Q6K {
           for (int st = 0; st < 4; ++st) s[t][st] = V::zero();
 #pragma GCC unroll 4
         for (int k = 4 * is; k < 4 * is + 4; ++k) {
-          const vi la = V::load(g0.ql[h][k], g1.ql[h][k]);
-          const vi lb = V::load(g0.ql[h][k + 8], g1.ql[h][k + 8]);
-          const vi hb = V::load(g0.qh[h][k], g1.qh[h][k]);
           vi q[4];
-          q[0] = V::or_(V::and_(la, m4), V::and_(V::slli16(hb, 4), m30));
-          q[1] = V::or_(V::and_(lb, m4), V::and_(V::slli16(hb, 2), m30));
-          q[2] = V::or_(V::and_(V::srli16(la, 4), m4), V::and_(hb, m30));
-          q[3] = V::or_(V::and_(V::srli16(lb, 4), m4), V::and_(V::srli16(hb, 2), m30));
+#pragma GCC unroll 4
+          for (int st = 0; st < 4; ++st) q[st] = values(g0, g1, h, st, k);
 #pragma GCC unroll 2
           for (int t = 0; t < T; ++t)
 #pragma GCC unroll 4
             for (int st = 0; st < 4; ++st)
-              s[t][st] = V::dp(s[t][st], q[st], V::bcast(a[t]->qs + 128 * h + 32 * st + 4 * k));
+              s[t][st] = V::dpb(s[t][st], q[st], a[t]->qs + 128 * h + 32 * st + 4 * k);
         }
 #pragma GCC unroll 4
         for (int st = 0; st < 4; ++st) {
@@ -445,7 +429,6 @@ struct Q6K {
   static QWEN3_INLINE void many_tokens(const Group& g0, const Group& g1, const Act* const (&a)[T],
                                        typename V::vi (&isum)[T]) {
     using vi = typename V::vi;
-    const vi m4 = V::set1_8(0x0F), m30 = V::set1_8(0x30);
     for (int h = 0; h < 2; ++h) {
 #pragma GCC unroll 4
       for (int st = 0; st < 4; ++st) {  // stream st: weights 128h + 32st + l, l < 32
@@ -458,19 +441,10 @@ struct Q6K {
           for (int t = 0; t < T; ++t) s[t] = V::zero();
 #pragma GCC unroll 4
           for (int k = 4 * is; k < 4 * is + 4; ++k) {
-            const int kl = (st & 1) ? k + 8 : k;  // streams 1, 3 read ql bytes 32..63
-            const vi l = V::load(g0.ql[h][kl], g1.ql[h][kl]);
-            const vi hb = V::load(g0.qh[h][k], g1.qh[h][k]);
-            const vi lo4 = st < 2 ? V::and_(l, m4) : V::and_(V::srli16(l, 4), m4);
-            const vi hi2 = V::and_(st == 0   ? V::slli16(hb, 4)
-                                   : st == 1 ? V::slli16(hb, 2)
-                                   : st == 2 ? hb
-                                             : V::srli16(hb, 2),
-                                   m30);
-            const vi q = V::or_(lo4, hi2);
+            const vi q = values(g0, g1, h, st, k);
 #pragma GCC unroll 8
             for (int t = 0; t < T; ++t)
-              s[t] = V::dp(s[t], q, V::bcast(a[t]->qs + 128 * h + 32 * st + 4 * k));
+              s[t] = V::dpb(s[t], q, a[t]->qs + 128 * h + 32 * st + 4 * k);
           }
 #pragma GCC unroll 8
           for (int t = 0; t < T; ++t) isum[t] = V::add(isum[t], V::mullo(s[t], is ? sc_hi : sc_lo));

@@ -12,6 +12,12 @@
 
 namespace qwen3 {
 
+namespace {
+// From this many tokens on, the per-token work between the matmuls is spread over the
+// pool (a prompt chunk); below, it stays on the calling thread (decode steps).
+constexpr int kParallelTokens = 8;
+}  // namespace
+
 BatchForward::BatchForward(std::shared_ptr<const Qwen3Model> model, int max_tokens, int max_ctx,
                            int n_threads)
     : model_(std::move(model)),
@@ -34,8 +40,8 @@ BatchForward::BatchForward(std::shared_ptr<const Qwen3Model> model, int max_toke
   att_.resize(B * c_.q_dim());
   k_.resize(B * c_.kv_dim());
   v_.resize(B * c_.kv_dim());
-  rope_cos_.resize(static_cast<size_t>(c_.head_dim / 2));
-  rope_sin_.resize(static_cast<size_t>(c_.head_dim / 2));
+  rope_cos_.resize(B * static_cast<size_t>(c_.head_dim / 2));
+  rope_sin_.resize(B * static_cast<size_t>(c_.head_dim / 2));
 }
 
 BatchForward::~BatchForward() = default;
@@ -71,35 +77,55 @@ void BatchForward::forward(const BatchToken* tokens, int n, KvSequence* const* s
   auto row = [](std::vector<float>& buf, int t, int width) {
     return &buf[static_cast<size_t>(t) * static_cast<size_t>(width)];
   };
+  const int half = hd / 2;
   for (int t = 0; t < n; ++t) {
     dequantize_matrix_row(w.token_embd, tokens[t].id, row(x_, t, E));
     att_toks_[static_cast<size_t>(t)] = {seqs[tokens[t].seq], tokens[t].pos};
+    // RoPE's cos/sin of each token's position, once for all the layers.
+    rope_.at(tokens[t].pos, row(rope_cos_, t, half), row(rope_sin_, t, half));
   }
+  // Per-token work between the matmuls (norms, RoPE, cache stores, residual adds,
+  // SwiGLU) runs on the pool for prompts and on the calling thread alone for a few
+  // tokens (decode), where a hand-off would cost more than the work. Each token's rows
+  // are computed the same way either way.
+  const bool par = n >= kParallelTokens;
+  auto per_token = [&](auto&& fn) {
+    if (par)
+      pool_.parallel_for(n, [&](int64_t b, int64_t e, int) {
+        for (int64_t t = b; t < e; ++t) fn(static_cast<int>(t));
+      });
+    else
+      for (int t = 0; t < n; ++t) fn(t);
+  };
   const AttentionShape shape{c.n_head, c.n_head_kv, hd};
   for (int l = 0; l < c.n_layers; ++l) {
     const LayerWeights& L = w.layers[static_cast<size_t>(l)];
-    for (int t = 0; t < n; ++t) rmsnorm(row(x_, t, E), L.attn_norm, row(xn_, t, E), E, eps);
-    matmul(L.wq, xn_.data(), n, q_.data(), pool_);
-    matmul(L.wk, xn_.data(), n, k_.data(), pool_);
-    matmul(L.wv, xn_.data(), n, v_.data(), pool_);
-    for (int t = 0; t < n; ++t) {
+    per_token([&](int t) { rmsnorm(row(x_, t, E), L.attn_norm, row(xn_, t, E), E, eps); });
+    const WeightMatrix* qkv[] = {&L.wq, &L.wk, &L.wv};
+    float* qkv_out[] = {q_.data(), k_.data(), v_.data()};
+    matmul_multi(qkv, qkv_out, 3, xn_.data(), n, pool_);
+    per_token([&](int t) {
       float* qt = row(q_, t, QD);
       float* kt = row(k_, t, KD);
       for (int h = 0; h < c.n_head; ++h) rmsnorm(qt + h * hd, L.q_norm, qt + h * hd, hd, eps);
       for (int h = 0; h < c.n_head_kv; ++h) rmsnorm(kt + h * hd, L.k_norm, kt + h * hd, hd, eps);
-      rope_.at(tokens[t].pos, rope_cos_.data(), rope_sin_.data());
-      rope_neox(qt, c.n_head, hd, rope_cos_.data(), rope_sin_.data());
-      rope_neox(kt, c.n_head_kv, hd, rope_cos_.data(), rope_sin_.data());
+      const float* cs = row(rope_cos_, t, half);
+      const float* sn = row(rope_sin_, t, half);
+      rope_neox(qt, c.n_head, hd, cs, sn);
+      rope_neox(kt, c.n_head_kv, hd, cs, sn);
+      // Tokens of a batch have distinct (sequence, position) slots: no two write one.
       const KvSequence& sq = *seqs[tokens[t].seq];
       sq.pool().store(sq.block(tokens[t].pos), tokens[t].pos % sq.pool().block_size(), l, kt,
                       row(v_, t, KD));
-    }
+    });
     batch_attention(l, shape, att_toks_.data(), q_.data(), n, att_.data(), pool_, scratch_);
     matmul(L.wo, att_.data(), n, tmp_.data(), pool_);
-    add(x_.data(), tmp_.data(), x_.data(), static_cast<int64_t>(n) * E);
-    for (int t = 0; t < n; ++t) rmsnorm(row(x_, t, E), L.ffn_norm, row(xn_, t, E), E, eps);
+    per_token([&](int t) {
+      add(row(x_, t, E), row(tmp_, t, E), row(x_, t, E), E);
+      rmsnorm(row(x_, t, E), L.ffn_norm, row(xn_, t, E), E, eps);
+    });
     ffn_.forward(L, xn_.data(), n, tmp_.data(), pool_);
-    add(x_.data(), tmp_.data(), x_.data(), static_cast<int64_t>(n) * E);
+    per_token([&](int t) { add(row(x_, t, E), row(tmp_, t, E), row(x_, t, E), E); });
   }
   if (!logits) return;
   // Only the rows that want logits pass the final norm and the lm_head, packed in tmp_.

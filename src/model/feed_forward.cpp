@@ -82,6 +82,20 @@ int64_t slice_bound(int64_t rows, int parts, int i) {
 
 }  // namespace
 
+void FeedForward::swiglu(int n, int width, ThreadPool& pool) {
+  // Prompts: rows spread over the pool (the exponentials of n x n_ff values); a few rows
+  // stay on the calling thread. Element-wise, so the split changes nothing.
+  const size_t w = static_cast<size_t>(width);
+  if (n < 8) {
+    silu_mul(gate_.data(), up_.data(), gate_.data(), static_cast<int64_t>(n) * width);
+    return;
+  }
+  pool.parallel_for(n, [&](int64_t b, int64_t e, int) {
+    silu_mul(&gate_[static_cast<size_t>(b) * w], &up_[static_cast<size_t>(b) * w],
+             &gate_[static_cast<size_t>(b) * w], (e - b) * width);
+  });
+}
+
 void FeedForward::forward(const LayerWeights& L, const float* xn, int n, float* out,
                           ThreadPool& pool) {
   if (c_.is_moe())
@@ -92,9 +106,10 @@ void FeedForward::forward(const LayerWeights& L, const float* xn, int n, float* 
 
 void FeedForward::dense(const LayerWeights& L, const float* xn, int n, float* out,
                         ThreadPool& pool) {
-  matmul(L.w_gate, xn, n, gate_.data(), pool);
-  matmul(L.w_up, xn, n, up_.data(), pool);
-  silu_mul(gate_.data(), up_.data(), gate_.data(), static_cast<int64_t>(n) * c_.n_ff);
+  const WeightMatrix* gu[] = {&L.w_gate, &L.w_up};
+  float* gu_out[] = {gate_.data(), up_.data()};
+  matmul_multi(gu, gu_out, 2, xn, n, pool);
+  swiglu(n, c_.n_ff, pool);
   matmul(L.w_down, gate_.data(), n, out, pool);
 }
 
@@ -135,9 +150,10 @@ void FeedForward::moe(const LayerWeights& L, const float* xn, int n, float* out,
       x = xe_.data();
     }
     const size_t ue = static_cast<size_t>(e);
-    matmul(L.exp_gate[ue], x, m, gate_.data(), pool);
-    matmul(L.exp_up[ue], x, m, up_.data(), pool);
-    silu_mul(gate_.data(), up_.data(), gate_.data(), static_cast<int64_t>(m) * F);
+    const WeightMatrix* gu[] = {&L.exp_gate[ue], &L.exp_up[ue]};
+    float* gu_out[] = {gate_.data(), up_.data()};
+    matmul_multi(gu, gu_out, 2, x, m, pool);
+    swiglu(m, F, pool);
     matmul(L.exp_down[ue], gate_.data(), m, de_.data(), pool);
     for (int i = 0; i < m; ++i)
       std::memcpy(&slot_out_[static_cast<size_t>(pairs[i]) * E], &de_[static_cast<size_t>(i) * E],

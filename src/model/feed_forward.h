@@ -39,6 +39,8 @@ class FeedForward {
   void dense(const LayerWeights& L, const float* xn, int n, float* out, ThreadPool& pool);
   void moe(const LayerWeights& L, const float* xn, int n, float* out, ThreadPool& pool);
   void decode(const LayerWeights& L, const float* xn, float* out, ThreadPool& pool);
+  // gate_ = silu(gate_) * up_ over n rows of `width`.
+  void swiglu(int n, int width, ThreadPool& pool);
 
   const Qwen3Config& c_;
   int max_tokens_;
