@@ -26,8 +26,9 @@ std::string compile_failed_reason(const std::string& device, const std::string& 
   if (profile == "conservative")
     hint = device == "NPU" ? "; check the NPU driver version, or run on the CPU" : "";
   else if (profile == "file")
-    hint = "; check the properties with `qwen3 device-config --validate FILE`, or try "
-           "--profile conservative";
+    hint =
+        "; check the properties with `qwen3 device-config --validate FILE`, or try "
+        "--profile conservative";
   else
     hint = "; try --profile conservative";
   return "compile failed on " + device + ": " + openvino_message + hint;

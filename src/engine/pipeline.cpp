@@ -125,7 +125,7 @@ struct Pipeline::Impl {
   ModelSamplingDefaults model_defaults;
   double load_ms = 0;
   bool special_in_content = false;  // unsafe: message text may write special tokens
-  std::string tier;                           // the deployment tier serving
+  std::string tier;                 // the deployment tier serving
   std::vector<TierAttempt> failed_tiers;      // AUTO: why earlier tiers did not start
   std::string handoff = "never";              // never, overflow, load
   std::unique_ptr<engine::Backend> cpu;       // the hand-off target (native CPU engine)
@@ -191,8 +191,8 @@ Pipeline::Pipeline(const std::string& model_path, const std::string& device_in,
         cpu_props.insert(kv);
     impl_->cpu = engine::create_backend(
         "native", engine::parse_backend_options(it->second, "CPU", cpu_props));
-    engine::check_same_tokenizer(impl_->backend->tokenizer(), impl_->cpu->tokenizer(),
-                                 model_path, it->second);
+    engine::check_same_tokenizer(impl_->backend->tokenizer(), impl_->cpu->tokenizer(), model_path,
+                                 it->second);
     impl_->cpu_token = impl_->cpu->token_level();
     impl_->cpu_generator = std::make_unique<engine::Generator>(*impl_->cpu_token);
   }
@@ -259,8 +259,7 @@ DecodedResult Pipeline::Impl::run(const engine::BuiltPrompt& prompt,
     else if (handoff == "load" && whole->busy())
       handoff_why = "load: the " + dev + " is busy with another conversation";
     else if (needs_tokens)
-      handoff_why =
-          "structured output / reasoning budget: only the CPU engine constrains decoding";
+      handoff_why = "structured output / reasoning budget: only the CPU engine constrains decoding";
     if (!handoff_why.empty() && cpu_token) {
       token = cpu_token;
       generator = cpu_generator.get();

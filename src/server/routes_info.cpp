@@ -20,12 +20,9 @@ void add_info_routes(ServerState& st) {
                    {"owned_by", "qwen3-runtime"}};
     if (st.ready) {
       const auto info = st.scheduler->pipeline().info();
-      model["meta"] = {{"n_ctx", info.n_ctx},
-                       {"backend", info.backend},
-                       {"device", info.device},
-                       {"kv_reuse", info.kv_reuse},
-                       {"parallel", st.opts.parallel},
-                       {"tier", st.tier},
+      model["meta"] = {{"n_ctx", info.n_ctx},          {"backend", info.backend},
+                       {"device", info.device},        {"kv_reuse", info.kv_reuse},
+                       {"parallel", st.opts.parallel}, {"tier", st.tier},
                        {"handoff", info.handoff}};
       OJson failed = OJson::array();
       for (const auto& f : st.failed_tiers)

@@ -3,9 +3,9 @@
 // them visibly and close every connection).
 #include "server/server.h"
 
+#include <cctype>
 #include <condition_variable>
 #include <csignal>
-#include <cctype>
 #include <filesystem>
 #include <iostream>
 #include <stdexcept>
