@@ -190,7 +190,10 @@ GenerateStats OpenVinoLlm::generate(const std::vector<std::int64_t>& prompt,
   std::shared_ptr<ov::genai::StreamerBase> streamer = std::make_shared<TokenStreamer>(on_token);
   ov::genai::EncodedResults result;
   try {
-    result = im.pipe.generate(ov::genai::TokenizedInputs{ids, mask}, config, streamer);
+    ov::genai::TokenizedInputs inputs;
+    inputs.input_ids = ids;
+    inputs.attention_mask = mask;
+    result = im.pipe.generate(inputs, config, streamer);
   } catch (...) {
     im.in_chat = false;  // the session's state is unknown: the next call starts afresh
     im.held.clear();

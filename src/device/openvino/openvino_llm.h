@@ -6,8 +6,10 @@
 // Written against the public headers of OpenVINO GenAI 2026.3.0.0 (tag 2026.3.0.0 of
 // github.com/openvinotoolkit/openvino.genai, src/cpp/include/openvino/genai/):
 // llm_pipeline.hpp, generation_config.hpp, streamer_base.hpp, perf_metrics.hpp,
-// tokenizer.hpp (TokenizedInputs), and OpenVINO's runtime/core.hpp (ov::Core). Check it
-// against an installed GenAI with scripts/check_openvino_api.sh.
+// tokenizer.hpp (TokenizedInputs), and OpenVINO's runtime/core.hpp (ov::Core). Needs
+// GenAI 2026.2 or newer (GenerationConfig::min_p; 2026.1 and older fail to compile, as
+// `scripts/check_openvino_api.sh --headers-only` shows). Check it against an installed
+// GenAI with scripts/check_openvino_api.sh.
 //
 // Built only when CMake finds OpenVINO GenAI (QWEN3_HAVE_OPENVINO); this header carries no
 // OpenVINO types, so the engine can include it without OpenVINO headers.
