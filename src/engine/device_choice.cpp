@@ -5,11 +5,15 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 
 #include "device/model_facts.h"
 #include "device/openvino_support.h"
+#include "engine/native_backend.h"
+#include "model/hf_model_loader.h"
 #include "text/tokenizer.h"
 
 namespace qwen3::engine {
@@ -72,7 +76,42 @@ std::unique_ptr<Backend> open_openvino(const std::string& model_path, const std:
   return create_backend("openvino", o);
 }
 
+// The native CPU tier. An OpenVINO export is not something it can load: say so.
+std::unique_ptr<Backend> open_native(const std::string& path, const Properties& props) {
+  if (openvino_folder_problem(path).empty())
+    throw std::invalid_argument(
+        "the native CPU engine cannot read the OpenVINO IR weights of '" + path +
+        "': give it a GGUF or Hugging Face copy of the model with --cpu-model (property "
+        "cpu_model)");
+  return create_backend("native", parse_backend_options(path, "CPU", native_properties(props)));
+}
+
 }  // namespace
+
+std::unique_ptr<Backend> make_handoff_backend(const std::string& cpu_model,
+                                              const Properties& props) {
+  if (openvino_folder_problem(cpu_model).empty())
+    throw std::invalid_argument("--cpu-model '" + cpu_model +
+                                "' is an OpenVINO export: the CPU engine needs a GGUF or Hugging "
+                                "Face copy of the model");
+  const BackendOptions o = parse_backend_options(cpu_model, "CPU", props);
+  static std::mutex mu;
+  static std::map<std::string, std::weak_ptr<const Qwen3Model>> loaded;
+  std::shared_ptr<const Qwen3Model> model;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    const std::string key = cpu_model + "\n" + o.quantize;
+    model = loaded[key].lock();
+    if (!model) {
+      ModelLoadOptions lo;
+      lo.n_threads = o.n_threads;
+      lo.quantize = hf::parse_load_quantize(o.quantize);
+      model = Qwen3Model::load(cpu_model, lo);
+      loaded[key] = model;
+    }
+  }
+  return std::make_unique<NativeBackend>(std::move(model), o);
+}
 
 bool is_device_choice_property(const std::string& key) {
   return key == "profile" || key == "device_config" || key == "cpu_model" || key == "handoff";
@@ -146,8 +185,7 @@ DeviceChoice open_device_backend(const std::string& model_path, const std::strin
   if (device == "CPU" || backend_name == "native") {
     if (device == "GPU" || device == "NPU")
       throw std::invalid_argument("the native backend runs on the CPU only, not " + device);
-    out.backend =
-        create_backend("native", parse_backend_options(cpu_path, "CPU", native_properties(props)));
+    out.backend = open_native(cpu_path, props);
     out.tier = "CPU";
     return out;
   }
@@ -185,9 +223,7 @@ DeviceChoice open_device_backend(const std::string& model_path, const std::strin
     throw std::invalid_argument("unknown device '" + device_in + "' (CPU, GPU, NPU or AUTO)");
   auto sel = select_tier<Backend>(
       auto_chain_for(model_path), [&](const DeploymentTier& tier) -> std::unique_ptr<Backend> {
-        if (tier.device == device::Device::CPU)
-          return create_backend("native",
-                                parse_backend_options(cpu_path, "CPU", native_properties(props)));
+        if (tier.device == device::Device::CPU) return open_native(cpu_path, props);
         return open_openvino(model_path, std::string(device::to_string(tier.device)), props,
                              tier.properties, std::string(device::to_string(tier.level)));
       });

@@ -48,6 +48,12 @@ DeviceChoice open_device_backend(const std::string& model_path, const std::strin
 void check_same_tokenizer(const Tokenizer& device, const Tokenizer& cpu,
                           const std::string& device_path, const std::string& cpu_path);
 
+// The native CPU engine a hand-off continues on. Pipelines of one process (serve
+// --parallel) share the loaded weights of one `cpu_model` path; each gets its own KV
+// cache. `props`: n_ctx, n_threads, kv_type, quantize.
+std::unique_ptr<Backend> make_handoff_backend(const std::string& cpu_model,
+                                              const Properties& props);
+
 // The backend registered as "openvino" (the real one in -DQWEN3_WITH_OPENVINO=ON builds,
 // the fake in tests).
 bool openvino_available();

@@ -189,8 +189,7 @@ Pipeline::Pipeline(const std::string& model_path, const std::string& device_in,
       if (kv.first == "n_ctx" || kv.first == "n_threads" || kv.first == "kv_type" ||
           kv.first == "quantize")
         cpu_props.insert(kv);
-    impl_->cpu = engine::create_backend(
-        "native", engine::parse_backend_options(it->second, "CPU", cpu_props));
+    impl_->cpu = engine::make_handoff_backend(it->second, cpu_props);
     engine::check_same_tokenizer(impl_->backend->tokenizer(), impl_->cpu->tokenizer(), model_path,
                                  it->second);
     impl_->cpu_token = impl_->cpu->token_level();
