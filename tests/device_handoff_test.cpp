@@ -5,6 +5,8 @@
 // fake reads its tokenizer from the same GGUF.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -233,6 +235,24 @@ TEST_F(DeviceHandoff, RunCommandReportsTiersAndHandoff) {
       << out;
   EXPECT_NE(out.find("[handed off to the CPU engine: overflow"), std::string::npos) << out;
   EXPECT_EQ(out.find("Hi from the NPU."), std::string::npos) << out;
+}
+
+TEST_F(DeviceHandoff, BenchRunsOnTheDevice) {
+  const std::string cmd = std::string(QWEN3_BIN) + " bench -m " + model_ +
+                          " --device NPU --fake-openvino -p 16 -n 3 -r 1 --json 2>/dev/null";
+  FILE* f = popen(cmd.c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  ASSERT_EQ(pclose(f), 0) << out;
+  const auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["device"], "NPU");
+  EXPECT_EQ(j["backend"], "fake-openvino");
+  EXPECT_EQ(j["tier"], "NPU balanced");
+  for (const char* k : {"prefill_tps", "decode_tps", "ttft_ms", "load_ms", "peak_rss_mb"})
+    EXPECT_TRUE(j.contains(k)) << k;
 }
 
 }  // namespace
