@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 
 #include "engine/fake_openvino_backend.h"
@@ -20,6 +21,24 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// One tiny random-weight model in the build folder for every test process (ctest runs
+// each test alone): written under a temporary name, then renamed into place.
+std::string tiny_model() {
+  const fs::path dir = fs::path(QWEN3_BUILD_DIR) / "test_models";
+  const fs::path path = dir / "device_tiny_f32_seed1.gguf";
+  // Reused while it is newer than the binary that wrote it.
+  if (fs::exists(path) && fs::last_write_time(path) > fs::last_write_time(QWEN3_BIN))
+    return path.string();
+  fs::create_directories(dir);
+  const fs::path tmp = dir / ("device_tiny_" + std::to_string(::getpid()) + ".gguf.part");
+  const std::string cmd = std::string(QWEN3_BIN) + " gen-model --preset tiny --type f32 " +
+                          "--tokenizer " + QWEN3_TOKENIZER_DIR + "/tokenizer.json --seed 1 -o " +
+                          tmp.string() + " >/dev/null";
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("failed: " + cmd);
+  fs::rename(tmp, path);
+  return path.string();
+}
+
 const char* kDeviceReply = "Hi from the NPU.<|im_end|>";
 
 class DeviceHandoff : public ::testing::Test {
@@ -27,11 +46,7 @@ class DeviceHandoff : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = fs::temp_directory_path() / ("qwen3_device_handoff_" + std::to_string(::getpid()));
     fs::create_directories(dir_);
-    model_ = (dir_ / "tiny.gguf").string();
-    const std::string cmd = std::string(QWEN3_BIN) +
-                            " gen-model --preset tiny --type f32 --tokenizer " +
-                            QWEN3_TOKENIZER_DIR + "/tokenizer.json --seed 1 -o " + model_;
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    model_ = tiny_model();
     engine::register_fake_openvino_backend();
   }
   static void TearDownTestSuite() { fs::remove_all(dir_); }
@@ -207,7 +222,7 @@ TEST_F(DeviceHandoff, RunCommandReportsTiersAndHandoff) {
   const std::string err = (dir_ / "run.err").string();
   const std::string base = std::string(QWEN3_BIN) + " run -m " + model_ +
                            " --fake-openvino --fake-reply 'Hi from the NPU.<|im_end|>' -c 512 "
-                           "-n 4 --no-think -p 'Tell me a long story about ships and the sea.'";
+                           "-n 16 --no-think -p 'Tell me a long story about ships and the sea.'";
   auto run = [&](const std::string& args, std::string& out) {
     out.clear();
     FILE* f = popen((base + " " + args + " 2>" + err).c_str(), "r");

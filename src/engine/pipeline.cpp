@@ -321,6 +321,7 @@ DecodedResult Pipeline::Impl::run(const engine::BuiltPrompt& prompt,
       t.cached_tokens = std::min(report.cached_tokens, prompt.ids.size());
       t.generated_tokens = r.tokens.size();
       if (report.ttft_ms >= 0) t.ttft_ms = report.ttft_ms;  // the device's own measurement
+      t.prefill_ms = t.ttft_ms;  // the device prefills, then samples the first token
       if (stopped)
         reason = reply.cancelled() ? FinishReason::kCancelled : FinishReason::kStop;
       else if (r.tokens.size() >= resolved.max_new_tokens)
