@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -14,9 +15,11 @@
 #include <vector>
 
 #include "command.h"
+#include "device_options.h"
 #include "kernels/cpu_features.h"
 #include "model/qwen3_model.h"
 #include "quantize_option.h"
+#include "qwen3/pipeline.h"
 
 namespace qwen3::cli {
 namespace {
@@ -30,6 +33,8 @@ struct BenchArgs {
   int seed = 1;
   bool json = false;
   std::string quantize;
+  std::string device = "CPU";
+  DeviceOptions dev;
 };
 
 using Clock = std::chrono::steady_clock;
@@ -70,7 +75,76 @@ nlohmann::json stat_json(const Stat& s) {
   return {{"median", s.median}, {"min", s.min}, {"max", s.max}, {"stddev", s.stddev}};
 }
 
+// --device NPU|GPU|AUTO: the same measurement through a Pipeline on that device (a raw
+// prompt of random regular tokens, greedy, -n tokens with the end token ignored); the
+// device's own time to first token and per-token times.
+int run_device_bench(const BenchArgs& a) {
+  Properties props;
+  if (a.threads > 0) props["n_threads"] = std::to_string(a.threads);
+  if (!a.quantize.empty()) props["quantize"] = a.quantize;
+  apply_device_options(a.dev, props);
+  const auto t_load = Clock::now();
+  Pipeline pipe(a.model, a.device, props);
+  const double load_ms = ms_since(t_load);
+  print_device_report(pipe, a.device);
+  std::mt19937 rng(static_cast<uint32_t>(a.seed));
+  std::vector<int32_t> ids(static_cast<size_t>(a.n_prompt));
+  for (auto& id : ids) id = static_cast<int32_t>(rng() % 151643u);
+  const std::string prompt = pipe.decode(ids);
+  GenerationConfig cfg;
+  cfg.apply_chat_template = false;
+  cfg.max_new_tokens = static_cast<size_t>(std::max(1, a.n_gen));
+  cfg.min_reply_tokens = cfg.max_new_tokens;
+  cfg.ignore_eos = true;
+  cfg.temperature = 0.0f;
+  std::vector<double> pp, tg, ttft;
+  size_t prompt_tokens = 0;
+  for (int r = 0; r < a.reps; ++r) {
+    const DecodedResult res = pipe.generate(prompt, cfg);
+    const PerfMetrics& m = res.perf_metrics;
+    prompt_tokens = res.prompt_tokens;
+    if (m.ttft_ms.mean > 0) {
+      ttft.push_back(m.ttft_ms.mean);
+      pp.push_back(static_cast<double>(res.prompt_tokens) / (m.ttft_ms.mean / 1000.0));
+    }
+    if (m.throughput_tps.mean > 0) tg.push_back(m.throughput_tps.mean);
+  }
+  const Stat spp = stat(pp), stg = stat(tg), sttft = stat(ttft);
+  const PipelineInfo info = pipe.info();
+  if (a.json) {
+    nlohmann::json failed = nlohmann::json::array();
+    for (const auto& f : info.failed_tiers)
+      failed.push_back({{"tier", f.tier}, {"reason", f.reason}});
+    nlohmann::json j = {{"model", a.model},
+                        {"device", info.device},
+                        {"tier", info.tier},
+                        {"backend", info.backend},
+                        {"failed_tiers", failed},
+                        {"n_prompt", prompt_tokens},
+                        {"n_gen", a.n_gen},
+                        {"reps", a.reps},
+                        {"prefill_tps", spp.median},
+                        {"decode_tps", stg.median},
+                        {"ttft_ms", sttft.median},
+                        {"load_ms", load_ms},
+                        {"peak_rss_mb", peak_rss_mb()}};
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::printf("model       %s on %s (backend %s)\n", a.model.c_str(), info.tier.c_str(),
+                info.backend.c_str());
+    std::printf("load        %.1f ms\n", load_ms);
+    std::printf("prefill %-4zu %.2f tok/s\n", prompt_tokens, spp.median);
+    std::printf("decode  %-4d %.2f tok/s\n", a.n_gen, stg.median);
+    std::printf("ttft        %.1f ms\n", sttft.median);
+    std::printf("peak rss    %.1f MiB\n", peak_rss_mb());
+  }
+  return kExitOk;
+}
+
 int run_bench(const BenchArgs& a) {
+  std::string device = a.device;
+  for (auto& c : device) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (device != "CPU") return run_device_bench(a);
   const auto t_load = Clock::now();
   ModelLoadOptions lo;
   lo.n_threads = a.threads;
@@ -173,6 +247,7 @@ Registrar reg(
        app.add_option("--seed", a->seed, "Seed of the random prompt");
        app.add_flag("--json", a->json, "Print one JSON object");
        add_quantize_option(app, a->quantize);
+       add_device_options(app, a->dev, a->device);
        return [a]() -> int {
          if (a->n_prompt == 0 && a->n_gen == 0)
            throw std::invalid_argument("nothing to measure: -p and -n are both 0");

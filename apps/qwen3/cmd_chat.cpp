@@ -23,6 +23,7 @@
 #include <string>
 
 #include "command.h"
+#include "device_options.h"
 #include "quantize_option.h"
 #include "qwen3/pipeline.h"
 #include "reply_printer.h"
@@ -47,6 +48,8 @@ struct ChatOpts {
   int threads = 0, ctx = 0;
   SamplingOptions sampling{2048};
   std::string quantize;
+  std::string device = "CPU";
+  DeviceOptions dev;
 };
 
 enum class Read { kLine, kInterrupted, kEnd };
@@ -349,6 +352,7 @@ class Chat {
             r.dropped_turns, pipe_.info().n_ctx);
       std::fflush(stdout);
       if (!r.note.empty()) std::fprintf(stderr, "note: %s\n", r.note.c_str());
+      print_handoff(r);
       std::fprintf(stderr, "%s\n", stats_line(r, pipe_.session_metrics().load_time_ms).c_str());
     } catch (const std::exception& e) {
       st_.history.messages.pop_back();  // the message was not answered: not part of the chat
@@ -424,7 +428,9 @@ int chat(const ChatOpts& o) {
   if (o.threads > 0) props["n_threads"] = std::to_string(o.threads);
   if (o.ctx > 0) props["n_ctx"] = std::to_string(o.ctx);
   if (!o.quantize.empty()) props["quantize"] = o.quantize;
-  Pipeline pipe(o.model, "CPU", props);
+  apply_device_options(o.dev, props);
+  Pipeline pipe(o.model, o.device, props);
+  print_device_report(pipe, o.device);
   const bool tty = isatty(STDOUT_FILENO) != 0;
 
   struct sigaction sa {};
@@ -476,6 +482,7 @@ Registrar reg(
            ->check(CLI::PositiveNumber);
        o->sampling.add_to(app);
        add_quantize_option(app, o->quantize);
+       add_device_options(app, o->dev, o->device);
        app.footer(kHelp);
        return [o]() -> int { return chat(*o); };
      }});

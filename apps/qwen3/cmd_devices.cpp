@@ -1,4 +1,6 @@
-// `qwen3 devices`: the backends compiled into this build and the devices each one sees.
+// `qwen3 devices`: the backends compiled into this build, the devices each one sees, and
+// where --device AUTO would land: each tier of the chain with why it would fail (predicted
+// without loading a model).
 #include <nlohmann/json.hpp>
 
 #include <iostream>
@@ -7,12 +9,28 @@
 #include "command.h"
 #include "device/host_cpu.h"
 #include "device/openvino_support.h"
+#include "engine/device_choice.h"
 #include "kernels/cpu_features.h"
 
 namespace qwen3::cli {
 namespace {
 
-nlohmann::json describe_devices() {
+// The AUTO chain as `qwen3 devices` shows it: an entry shaped like the backends'.
+nlohmann::json describe_auto(const std::string& model) {
+  const engine::ChainPreview p = engine::preview_auto_chain(model);
+  nlohmann::json tiers = nlohmann::json::array();
+  for (const auto& f : p.failures)
+    tiers.push_back({{"tier", f.tier.name()}, {"status", "fails"}, {"reason", f.reason}});
+  tiers.push_back({{"tier", p.chosen}, {"status", "serves"}});
+  return {{"backend", "AUTO"},
+          {"compiled", true},
+          {"chosen", p.chosen},
+          {"tiers", tiers},
+          {"note", "--device AUTO, predicted without loading a model" +
+                       std::string(model.empty() ? " (-m MODEL sizes the NPU profiles)" : "")}};
+}
+
+nlohmann::json describe_devices(const std::string& model) {
   const device::HostCpu cpu = device::detect_host_cpu();
   const IsaLevel isa = isa_level();  // throws for a bad QWEN3_ISA
   nlohmann::json levels = nlohmann::json::array();
@@ -41,11 +59,20 @@ nlohmann::json describe_devices() {
     openvino["devices"] = devs;
   }
   if (!ov.error.empty()) openvino["note"] = ov.error;
-  return nlohmann::json::array({native, openvino});
+  return nlohmann::json::array({native, openvino, describe_auto(model)});
 }
 
 void print_text(const nlohmann::json& backends) {
   for (const auto& b : backends) {
+    if (b.contains("tiers")) {
+      std::cout << "--device AUTO would serve on " << b["chosen"].get<std::string>() << ":\n";
+      for (const auto& t : b["tiers"])
+        std::cout << "  " << t["tier"].get<std::string>() << ": "
+                  << (t.contains("reason") ? "fails: " + t["reason"].get<std::string>()
+                                           : std::string("serves"))
+                  << "\n";
+      continue;
+    }
     std::cout << b["backend"].get<std::string>() << ": "
               << (b["compiled"].get<bool>() ? "compiled in" : "not available") << "\n";
     if (b.contains("devices")) {
@@ -71,9 +98,13 @@ void print_text(const nlohmann::json& backends) {
 Registrar reg({"devices", "List the compiled-in backends and the devices they see",
                [](CLI::App& app) {
                  auto json = std::make_shared<bool>(false);
+                 auto model = std::make_shared<std::string>();
                  app.add_flag("--json", *json, "print as JSON");
-                 return [json]() -> int {
-                   const nlohmann::json backends = describe_devices();
+                 app.add_option("-m,--model", *model,
+                                "Size the AUTO chain's NPU profiles for this model (GGUF, HF or "
+                                "OpenVINO folder)");
+                 return [json, model]() -> int {
+                   const nlohmann::json backends = describe_devices(*model);
                    if (*json)
                      std::cout << backends.dump(2) << "\n";
                    else

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "command.h"
+#include "device_options.h"
 #include "quantize_option.h"
 #include "qwen3/pipeline.h"
 #include "reply_printer.h"
@@ -29,6 +30,8 @@ struct RunOpts {
   std::string json_schema_file, grammar_file;
   std::optional<std::string> regex;
   std::optional<std::size_t> reasoning_budget;
+  std::string device = "CPU";
+  DeviceOptions dev;
 };
 
 std::string read_text_file(const std::string& path, const char* what) {
@@ -64,6 +67,7 @@ Registrar reg(
            ->check(CLI::PositiveNumber);
        app.add_option("--system", o->system, "System message");
        add_quantize_option(app, o->quantize);
+       add_device_options(app, o->dev, o->device);
        auto* js = app.add_option("--json-schema", o->json_schema_file,
                                  "Constrain the answer to JSON valid for the JSON Schema in FILE");
        auto* gr =
@@ -82,7 +86,9 @@ Registrar reg(
          if (o->threads > 0) props["n_threads"] = std::to_string(o->threads);
          if (o->ctx > 0) props["n_ctx"] = std::to_string(o->ctx);
          if (!o->quantize.empty()) props["quantize"] = o->quantize;
-         Pipeline pipe(o->model, "CPU", props);
+         apply_device_options(o->dev, props);
+         Pipeline pipe(o->model, o->device, props);
+         print_device_report(pipe, o->device);
          GenerationConfig cfg;
          o->sampling.apply(cfg);
          cfg.apply_chat_template = !o->raw;
@@ -98,6 +104,7 @@ Registrar reg(
          ReplyPrinter printer(stdout, isatty(STDOUT_FILENO) != 0, o->hide_thinking);
          if (!o->raw && !o->system.empty()) pipe.start_chat(o->system);  // system + user turn
          const DecodedResult r = pipe.generate(read_prompt(*o), cfg, &printer);
+         print_handoff(r);
          if (!r.note.empty()) std::fprintf(stderr, "note: %s\n", r.note.c_str());
          std::fprintf(stderr, "%s\n", stats_line(r, pipe.session_metrics().load_time_ms).c_str());
          return kExitOk;

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "command.h"
+#include "device_options.h"
 #include "engine/replay_backend.h"
 #include "quantize_option.h"
 #include "server/memory.h"
@@ -22,6 +23,7 @@ struct ServeOpts {
   int replay_delay_ms = 0;
   std::string quantize;
   bool special_in_content = false;
+  DeviceOptions dev;
 };
 
 Registrar reg(
@@ -54,7 +56,7 @@ Registrar reg(
        app.add_option("--alias", o->s.aliases,
                       "Model id shown to clients (default: file name); repeat it for more ids "
                       "that requests may name in \"model\" (others get 404)");
-       app.add_option("--device", o->s.device, "CPU, NPU, GPU or AUTO (default CPU)");
+       add_device_options(app, o->dev, o->s.device);
        app.add_flag("--special-in-content", o->special_in_content,
                     "UNSAFE: parse special-token text (<|im_end|>, <|im_start|>, ...) in "
                     "messages, tool calls and tools as special tokens, as before; a client "
@@ -91,6 +93,7 @@ Registrar reg(
            o->s.properties["backend"] = o->backend;
          }
          if (!o->quantize.empty()) o->s.properties["quantize"] = o->quantize;
+         apply_device_options(o->dev, o->s.properties);
          if (o->special_in_content) o->s.properties["special_in_content"] = "true";
          if (!o->replay_file.empty()) o->s.properties["replay_file"] = o->replay_file;
          if (o->replay_delay_ms > 0) {

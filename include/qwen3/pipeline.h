@@ -36,6 +36,18 @@ class Backend;
 //               type). A GGUF file keeps its stored types: any other value is an error
 //               (convert the folder with `qwen3 convert` instead of requantizing a GGUF).
 //   "backend"   a registered backend name (default "native"; tests register "replay")
+//   "profile"   device NPU/GPU: the OpenVINO profile, conservative, balanced (default) or
+//               aggressive, sized for the model (`qwen3 device-config` shows it)
+//   "device_config"  device NPU/GPU: a JSON file of OpenVINO properties instead (validated
+//               before the compile)
+//   "cpu_model" a GGUF or HF copy of the model for the native CPU engine: AUTO's CPU tier and
+//               the hand-off (default: the model path itself)
+//   "handoff"   "never" (default), "overflow" or "load": when a conversation on the device
+//               (NPU/GPU) outgrows its MAX_PROMPT_LEN ("overflow"), or also while the device
+//               is busy with another conversation ("load"), it continues token-exact on the
+//               CPU engine (same template and history; its KV cache is filled from the
+//               history), and goes back to the device when it fits again. Loads cpu_model
+//               at construction.
 //   "special_in_content"  "false" (default) or "true". Chat prompts: special tokens come
 //               only from the template; special-token text in messages, reasoning, tool
 //               calls and tool definitions (<|im_end|>, <think>, ...) is tokenized as plain
@@ -59,6 +71,16 @@ struct DecodedResult {
   // "time" (thinking_budget_ms) or "loop" (the reasoning repeated itself).
   std::string reasoning_closed;
   PerfMetrics perf_metrics;          // this call only (see Pipeline::session_metrics)
+  // Where this reply ran ("NPU", "CPU", ...), and why it was handed off to the CPU engine
+  // instead of the device ("" when it was not).
+  std::string device;
+  std::string handoff;
+};
+
+// A deployment tier that did not start, and why (what a user can do about it).
+struct TierAttempt {
+  std::string tier;  // "NPU balanced"
+  std::string reason;
 };
 
 // What the loaded backend is and can do.
@@ -67,6 +89,10 @@ struct PipelineInfo {
   std::string device;   // "CPU", "NPU", ...
   std::size_t n_ctx = 0;
   bool kv_reuse = false;  // a new turn reuses the cached prefix
+  std::string tier;       // the deployment tier serving: "NPU balanced", "CPU", ...
+  std::vector<TierAttempt> failed_tiers;  // --device AUTO: the tiers tried first, in order
+  std::string handoff = "never";          // "never", "overflow" or "load"
+  std::size_t max_prompt_tokens = 0;      // the device's prompt cap (NPU MAX_PROMPT_LEN), 0 none
 };
 
 class Pipeline {

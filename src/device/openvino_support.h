@@ -16,4 +16,14 @@ struct OpenVinoInfo {
 
 OpenVinoInfo openvino_info();
 
+// The reasons an OpenVINO tier fails, worded so a user knows what to do; shared by the
+// real backend and the test fake so both speak alike.
+// `visible`: the devices OpenVINO lists ("CPU", "GPU.0", ...).
+std::string device_not_found_reason(const std::string& device,
+                                    const std::vector<std::string>& visible);
+// `profile`: the profile the properties came from ("balanced", ...; "file" for a
+// device_config file); OpenVINO's own message is kept whole.
+std::string compile_failed_reason(const std::string& device, const std::string& profile,
+                                  const std::string& openvino_message);
+
 }  // namespace qwen3::device

@@ -5,6 +5,8 @@
 // whole-generation backends (OpenVINO GenAI) take prompt ids and stream generated ids.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -35,6 +37,10 @@ struct BackendOptions {
   int n_threads = 0;      // 0 = physical cores
   bool kv_f32 = false;    // KV cache in F32 instead of F16
   std::string quantize;   // load-time quantization of a HF folder ("" / "none" = keep)
+  // Whole-generation device backends (OpenVINO): the device properties (the device
+  // builder's profile for this tier, or a `qwen3 device-config` file), as typed JSON.
+  nlohmann::json device_properties = nlohmann::json::object();
+  std::string profile;  // the profile they come from: "balanced", ..., "file" (device_config)
 };
 
 class TokenBackend;
@@ -63,13 +69,29 @@ class TokenBackend : public Backend {
   virtual const float* eval(const std::int32_t* ids, int n) = 0;
 };
 
+// What a whole-generation backend reports about one generate() call, from its own
+// measurements (OpenVINO GenAI's PerfMetrics); negative = not measured.
+struct GenerationReport {
+  std::size_t cached_tokens = 0;  // prompt tokens the device kept from the previous call
+  double ttft_ms = -1;            // the device's time to first token
+  double tpot_ms = -1;            // the device's time per output token
+  double generate_ms = -1;        // the device's whole generate() call
+};
+
 class GenerationBackend : public Backend {
  public:
   GenerationBackend* whole_generation() override { return this; }
-  // Generates after `prompt`; on_token returns false to stop. Sampling fields of `config`
-  // are resolved (no unset optionals).
-  virtual void generate(const std::vector<std::int32_t>& prompt, const GenerationConfig& config,
-                        const std::function<bool(std::int32_t)>& on_token) = 0;
+  // Generates after `prompt` (the whole templated conversation); on_token returns false to
+  // stop. Sampling fields of `config` are resolved (no unset optionals). Throws
+  // std::length_error when the prompt is over max_prompt_tokens().
+  virtual GenerationReport generate(const std::vector<std::int32_t>& prompt,
+                                    const GenerationConfig& config,
+                                    const std::function<bool(std::int32_t)>& on_token) = 0;
+  // The longest prompt the device takes (NPU: MAX_PROMPT_LEN); 0 = only max_context.
+  virtual std::size_t max_prompt_tokens() const { return 0; }
+  // The device is generating for another conversation right now (the hand-off "load"
+  // trigger sends this one to the CPU instead of waiting).
+  virtual bool busy() const { return false; }
 };
 
 // The Pipeline's properties as BackendOptions (n_ctx, n_threads, kv_type, quantize parsed

@@ -5,6 +5,7 @@
 
 #include "engine/backend.h"
 #include "engine/native_backend.h"
+#include "engine/openvino_backend.h"
 
 namespace qwen3::engine {
 namespace {
@@ -20,6 +21,9 @@ Registry& registry() {
   static Registry r;
   static const bool with_native = [] {
     r.factories["native"] = make_native_backend;
+#ifdef QWEN3_HAVE_OPENVINO
+    r.factories["openvino"] = make_openvino_backend;  // builds with OpenVINO GenAI only
+#endif
     return true;
   }();
   (void)with_native;

@@ -10,6 +10,7 @@
 
 #include "engine/backend.h"
 #include "engine/chat_session.h"
+#include "engine/device_choice.h"
 #include "engine/device_fallback.h"
 #include "engine/generator.h"
 #include "engine/model_defaults.h"
@@ -79,7 +80,8 @@ namespace engine {
 
 void check_native_properties(const Properties& properties) {
   for (const auto& kv : properties)
-    if (kv.first != "n_ctx" && kv.first != "n_threads" && kv.first != "kv_type" &&
+    if (!is_device_choice_property(kv.first) && kv.first.rfind("fake_", 0) != 0 &&
+        kv.first != "n_ctx" && kv.first != "n_threads" && kv.first != "kv_type" &&
         kv.first != "quantize" && kv.first != "backend")
       throw std::invalid_argument("unknown property '" + kv.first +
                                   "' for the native backend (n_ctx, n_threads, kv_type, quantize)");
@@ -123,12 +125,20 @@ struct Pipeline::Impl {
   ModelSamplingDefaults model_defaults;
   double load_ms = 0;
   bool special_in_content = false;  // unsafe: message text may write special tokens
+  std::string tier;                 // the deployment tier serving
+  std::vector<TierAttempt> failed_tiers;      // AUTO: why earlier tiers did not start
+  std::string handoff = "never";              // never, overflow, load
+  std::unique_ptr<engine::Backend> cpu;       // the hand-off target (native CPU engine)
+  engine::TokenBackend* cpu_token = nullptr;  // cpu's token interface
+  std::unique_ptr<engine::Generator> cpu_generator;
 
   const Tokenizer& tok() const { return backend->tokenizer(); }
 
   engine::PromptBudget budget(const GenerationConfig& cfg) const {
-    return {backend->capabilities().max_context,
-            std::min(cfg.min_reply_tokens, cfg.max_new_tokens)};
+    // With a hand-off target, a conversation may grow to what the CPU engine holds.
+    std::size_t n_ctx = backend->capabilities().max_context;
+    if (cpu) n_ctx = std::max(n_ctx, cpu->capabilities().max_context);
+    return {n_ctx, std::min(cfg.min_reply_tokens, cfg.max_new_tokens)};
   }
 
   DecodedResult run(const engine::BuiltPrompt& prompt, const GenerationConfig& resolved,
@@ -151,37 +161,39 @@ Pipeline::Pipeline(const std::string& model_path, const std::string& device_in,
   const std::string device = upper(device_in);
   if (device != "CPU" && device != "GPU" && device != "NPU" && device != "AUTO")
     throw std::invalid_argument("unknown device '" + device_in + "' (CPU, GPU, NPU or AUTO)");
-  std::string name = device == "CPU" || device == "AUTO" ? "native" : "openvino";
-  if (auto it = properties.find("backend"); it != properties.end()) name = it->second;
-  if (name == "native") {
-    if (device == "GPU" || device == "NPU")
-      throw std::invalid_argument("the native backend runs on the CPU only, not " + device);
-    engine::check_native_properties(properties);
+  std::string name = properties.count("backend") ? properties.at("backend") : "";
+  if (name.empty() || name == "native") engine::check_native_properties(properties);
+  if (auto it = properties.find("handoff"); it != properties.end()) {
+    if (it->second != "never" && it->second != "overflow" && it->second != "load")
+      throw std::invalid_argument("property handoff must be never, overflow or load, got '" +
+                                  it->second + "'");
+    impl_->handoff = it->second;
   }
   // Before the (slow) load, so a malformed generation_config.json fails fast.
   impl_->model_defaults = engine::read_model_sampling_defaults(model_path);
-  const auto names = engine::backend_names();
-  const bool have = std::find(names.begin(), names.end(), name) != names.end();
-  if (!have && name == "openvino" && device != "AUTO")
-    throw std::invalid_argument("device " + device +
-                                " needs the OpenVINO GenAI backend, which this build does not "
-                                "include; use device CPU");
-  if (device == "AUTO" && !properties.count("backend")) {
-    // The fallback chain: NPU and GPU tiers through OpenVINO (when built), then the CPU.
-    auto sel = engine::select_tier<engine::Backend>(
-        engine::default_auto_chain(), [&](const engine::DeploymentTier& tier) {
-          const std::string dev(device::to_string(tier.device));
-          Properties props = properties;
-          if (tier.device != device::Device::CPU)
-            for (const auto& [k, v] : tier.properties.items())
-              props[k] = v.is_string() ? v.get<std::string>() : v.dump();
-          return engine::create_backend(tier.device == device::Device::CPU ? "native" : "openvino",
-                                        engine::parse_backend_options(model_path, dev, props));
-        });
-    impl_->backend = std::move(sel.backend);
-  } else {
-    impl_->backend =
-        engine::create_backend(name, engine::parse_backend_options(model_path, device, properties));
+  engine::DeviceChoice choice = engine::open_device_backend(model_path, device, properties, name);
+  impl_->backend = std::move(choice.backend);
+  impl_->tier = choice.tier;
+  for (const auto& f : choice.failures) impl_->failed_tiers.push_back({f.tier.name(), f.reason});
+  if (name.empty()) name = impl_->backend->capabilities().name;
+  if (impl_->handoff != "never" && impl_->backend->whole_generation()) {
+    // The CPU engine the conversation moves to, loaded now so a hand-off costs only the
+    // prefill of the history.
+    auto it = properties.find("cpu_model");
+    if (it == properties.end() || it->second.empty())
+      throw std::invalid_argument("handoff " + impl_->handoff +
+                                  " needs a GGUF or Hugging Face copy of the model for the CPU "
+                                  "engine (--cpu-model / property cpu_model)");
+    Properties cpu_props;
+    for (const auto& kv : properties)
+      if (kv.first == "n_ctx" || kv.first == "n_threads" || kv.first == "kv_type" ||
+          kv.first == "quantize")
+        cpu_props.insert(kv);
+    impl_->cpu = engine::make_handoff_backend(it->second, cpu_props);
+    engine::check_same_tokenizer(impl_->backend->tokenizer(), impl_->cpu->tokenizer(), model_path,
+                                 it->second);
+    impl_->cpu_token = impl_->cpu->token_level();
+    impl_->cpu_generator = std::make_unique<engine::Generator>(*impl_->cpu_token);
   }
   impl_->token = impl_->backend->token_level();
   impl_->whole = impl_->backend->whole_generation();
@@ -230,8 +242,38 @@ DecodedResult Pipeline::Impl::run(const engine::BuiltPrompt& prompt,
   // schema or grammar is an error of the request).
   std::unique_ptr<engine::DecodeController> control;
   const bool constrained = resolved.structured_output && !resolved.structured_output->empty();
-  if (constrained || resolved.thinking_budget || resolved.thinking_budget_ms ||
-      resolved.reasoning_loop_guard) {
+  const bool needs_tokens = constrained || resolved.thinking_budget ||
+                            resolved.thinking_budget_ms || resolved.reasoning_loop_guard;
+  // Where this reply runs: the device, or the CPU engine it hands off to.
+  engine::TokenBackend* token = this->token;
+  engine::Generator* generator = this->generator.get();
+  engine::GenerationBackend* whole = this->whole;
+  std::string handoff_why;
+  if (whole) {
+    const std::size_t cap = whole->max_prompt_tokens();
+    const std::string dev = backend->capabilities().device;
+    if (cap > 0 && prompt.ids.size() > cap)
+      handoff_why = "overflow: the conversation has " + std::to_string(prompt.ids.size()) +
+                    " tokens, over the " + dev + "'s MAX_PROMPT_LEN of " + std::to_string(cap);
+    else if (handoff == "load" && whole->busy())
+      handoff_why = "load: the " + dev + " is busy with another conversation";
+    else if (needs_tokens)
+      handoff_why = "structured output / reasoning budget: only the CPU engine constrains decoding";
+    if (!handoff_why.empty() && cpu_token) {
+      token = cpu_token;
+      generator = cpu_generator.get();
+      whole = nullptr;
+    } else if (handoff_why.rfind("overflow", 0) == 0) {
+      throw std::length_error("the prompt has " + std::to_string(prompt.ids.size()) +
+                              " tokens, over the " + dev + "'s MAX_PROMPT_LEN of " +
+                              std::to_string(cap) +
+                              ": raise MAX_PROMPT_LEN (qwen3 device-config), or continue on the "
+                              "CPU with --handoff overflow --cpu-model MODEL.gguf");
+    } else {
+      handoff_why.clear();
+    }
+  }
+  if (needs_tokens) {
     if (!token)
       throw std::invalid_argument(
           "structured output and reasoning budgets need a token-level backend (the native CPU "
@@ -255,7 +297,44 @@ DecodedResult Pipeline::Impl::run(const engine::BuiltPrompt& prompt,
   r.note = prompt.note;
   engine::GenerationTimings t;
   FinishReason reason = FinishReason::kStop;
-  if (token) {
+  if (whole) {
+    // On the device. If it fails before its first token, the CPU engine (when loaded)
+    // takes the reply over.
+    try {
+      const auto start = Clock::now();
+      auto last = start;
+      bool stopped = false;
+      engine::GenerationReport report = whole->generate(prompt.ids, resolved, [&](std::int32_t id) {
+        const auto now = Clock::now();
+        if (r.tokens.empty())
+          t.ttft_ms = std::chrono::duration<double, std::milli>(now - start).count();
+        else
+          t.token_intervals_ms.push_back(
+              std::chrono::duration<double, std::milli>(now - last).count());
+        last = now;
+        r.tokens.push_back(id);
+        stopped = !reply.push(id);
+        return !stopped;
+      });
+      reply.finish();
+      t.prompt_tokens = prompt.ids.size();
+      t.cached_tokens = std::min(report.cached_tokens, prompt.ids.size());
+      t.generated_tokens = r.tokens.size();
+      if (report.ttft_ms >= 0) t.ttft_ms = report.ttft_ms;  // the device's own measurement
+      t.prefill_ms = t.ttft_ms;  // the device prefills, then samples the first token
+      if (stopped)
+        reason = reply.cancelled() ? FinishReason::kCancelled : FinishReason::kStop;
+      else if (r.tokens.size() >= resolved.max_new_tokens)
+        reason = FinishReason::kLength;
+    } catch (const std::exception& e) {
+      if (!r.tokens.empty() || !cpu_token) throw;
+      handoff_why = "device error: " + std::string(e.what());
+      token = cpu_token;
+      generator = cpu_generator.get();
+      whole = nullptr;
+    }
+  }
+  if (!whole) {
     engine::Sampler sampler(engine::SamplerParams::from(resolved));
     engine::GeneratorOptions go;
     go.max_new_tokens = resolved.max_new_tokens;
@@ -280,29 +359,6 @@ DecodedResult Pipeline::Impl::run(const engine::BuiltPrompt& prompt,
         reason = reply.cancelled() ? FinishReason::kCancelled : FinishReason::kStop;
         break;
     }
-  } else {
-    const auto start = Clock::now();
-    auto last = start;
-    bool stopped = false;
-    whole->generate(prompt.ids, resolved, [&](std::int32_t id) {
-      const auto now = Clock::now();
-      if (r.tokens.empty())
-        t.ttft_ms = std::chrono::duration<double, std::milli>(now - start).count();
-      else
-        t.token_intervals_ms.push_back(
-            std::chrono::duration<double, std::milli>(now - last).count());
-      last = now;
-      r.tokens.push_back(id);
-      stopped = !reply.push(id);
-      return !stopped;
-    });
-    reply.finish();
-    t.prompt_tokens = prompt.ids.size();
-    t.generated_tokens = r.tokens.size();
-    if (stopped)
-      reason = reply.cancelled() ? FinishReason::kCancelled : FinishReason::kStop;
-    else if (r.tokens.size() >= resolved.max_new_tokens)
-      reason = FinishReason::kLength;
   }
   if (reason == FinishReason::kStop && !reply.tool_calls().empty())
     reason = FinishReason::kToolCalls;
@@ -310,6 +366,8 @@ DecodedResult Pipeline::Impl::run(const engine::BuiltPrompt& prompt,
   r.reasoning = reply.reasoning();
   r.tool_calls = reply.tool_calls();
   r.finish_reason = reason;
+  r.device = whole || !cpu_token || token != cpu_token ? backend->capabilities().device : "CPU";
+  r.handoff = handoff_why;
   if (control) r.reasoning_closed = control->reasoning_closed();
   r.cached_tokens = t.cached_tokens;
 
@@ -409,7 +467,16 @@ std::string Pipeline::apply_chat_template(const ChatHistory& history, bool add_g
 
 PipelineInfo Pipeline::info() const {
   const auto c = impl_->backend->capabilities();
-  return {c.name, c.device, c.max_context, c.kv_reuse};
+  PipelineInfo info;
+  info.backend = c.name;
+  info.device = c.device;
+  info.n_ctx = c.max_context;
+  info.kv_reuse = c.kv_reuse;
+  info.tier = impl_->tier.empty() ? c.device : impl_->tier;
+  info.failed_tiers = impl_->failed_tiers;
+  info.handoff = impl_->cpu ? impl_->handoff : "never";
+  if (impl_->whole) info.max_prompt_tokens = impl_->whole->max_prompt_tokens();
+  return info;
 }
 
 const ModelSamplingDefaults& Pipeline::model_defaults() const {

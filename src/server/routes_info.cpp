@@ -20,11 +20,15 @@ void add_info_routes(ServerState& st) {
                    {"owned_by", "qwen3-runtime"}};
     if (st.ready) {
       const auto info = st.scheduler->pipeline().info();
-      model["meta"] = {{"n_ctx", info.n_ctx},
-                       {"backend", info.backend},
-                       {"device", info.device},
-                       {"kv_reuse", info.kv_reuse},
-                       {"parallel", st.opts.parallel}};
+      model["meta"] = {{"n_ctx", info.n_ctx},          {"backend", info.backend},
+                       {"device", info.device},        {"kv_reuse", info.kv_reuse},
+                       {"parallel", st.opts.parallel}, {"tier", st.tier},
+                       {"handoff", info.handoff}};
+      OJson failed = OJson::array();
+      for (const auto& f : st.failed_tiers)
+        failed.push_back({{"tier", f.tier}, {"reason", f.reason}});
+      model["meta"]["failed_tiers"] = failed;
+      if (info.max_prompt_tokens > 0) model["meta"]["max_prompt_tokens"] = info.max_prompt_tokens;
     }
     send_json(res, {{"object", "list"}, {"data", OJson::array({model})}});
   });

@@ -3,12 +3,15 @@
 // them visibly and close every connection).
 #include "server/server.h"
 
+#include <cctype>
 #include <condition_variable>
 #include <csignal>
 #include <filesystem>
+#include <iostream>
 #include <stdexcept>
 #include <thread>
 
+#include "engine/device_choice.h"
 #include "server/http_server.h"
 #include "server/server_gate.h"
 #include "server/server_state.h"
@@ -70,6 +73,28 @@ void wait_idle(const HttpServer& net, Clock::time_point until) {
   }
 }
 
+// Records the deployment tier (and AUTO's failed tiers) and logs them. The batched CPU
+// path has no chain of its own: AUTO takes it only when this build has no OpenVINO
+// backend, so the chain's reasons are those a preview finds without loading.
+void report_device(ServerState& st, const PipelineInfo& info) {
+  std::string device = st.opts.device;
+  for (auto& c : device) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  st.tier = info.tier;
+  st.failed_tiers = info.failed_tiers;
+  if (device == "AUTO" && info.failed_tiers.empty() && !engine::openvino_available()) {
+    const engine::ChainPreview p = engine::preview_auto_chain(st.opts.model_path);
+    st.tier = p.chosen;
+    for (const auto& f : p.failures) st.failed_tiers.push_back({f.tier.name(), f.reason});
+  }
+  if (device == "CPU" || device.empty()) return;
+  for (const auto& f : st.failed_tiers)
+    std::cerr << "qwen3 serve: device " << device << ": " << f.tier << " failed: " << f.reason
+              << "\n";
+  std::cerr << "qwen3 serve: device " << device << ": serving on " << st.tier << " (backend "
+            << info.backend << (info.handoff != "never" ? ", hand-off " + info.handoff : "")
+            << ")\n";
+}
+
 }  // namespace
 
 Server::Server(ServerOptions options) : st_(std::make_unique<State>()) {
@@ -127,6 +152,7 @@ bool Server::run() {
                                                    st.opts.parallel, st.opts.max_queue, 0, kv);
       if (st.stopping) return;
       st.n_ctx = scheduler->pipeline().info().n_ctx;
+      report_device(st, scheduler->pipeline().info());
       st.scheduler = std::move(scheduler);
       st.ready = true;
     } catch (const std::exception& e) {

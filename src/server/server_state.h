@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "server/api_error.h"
 #include "server/http_connection.h"
@@ -28,6 +29,10 @@ struct ServerState {
   std::atomic<bool> stopping{false};  // shutdown began: no new requests
   std::atomic<bool> aborting{false};  // the grace period is over: cut what still runs
   std::size_t n_ctx = 0;
+  // The deployment tier serving and, for --device AUTO, why each earlier tier failed
+  // (set with `ready`; shown in /v1/models meta).
+  std::string tier;
+  std::vector<TierAttempt> failed_tiers;
   mutable std::mutex mu;
   std::string load_error;
 

@@ -1,9 +1,18 @@
-// The OpenVINO GenAI backend: an optimum-cli export (openvino_model.xml plus the
-// tokenizer / detokenizer IRs) run by ov::genai::LLMPipeline on NPU, GPU or CPU, with
-// properties from the device builder. Generated token ids go to a callback so the engine
-// feeds them to the same stream parser as the native backend.
-// Built only when CMake finds OpenVINO GenAI (QWEN3_HAVE_OPENVINO); the header carries no
-// OpenVINO types, so code guarded by that macro can include it without OpenVINO headers.
+// The one unit that touches OpenVINO GenAI: an optimum-cli export (openvino_model.xml plus
+// the tokenizer / detokenizer IRs) run by ov::genai::LLMPipeline on NPU, GPU or CPU, fed
+// prompt token ids our own chat template made, streaming generated token ids back so the
+// engine runs them through the same stream parser as the native backend.
+//
+// Written against the public headers of OpenVINO GenAI 2026.3.0.0 (tag 2026.3.0.0 of
+// github.com/openvinotoolkit/openvino.genai, src/cpp/include/openvino/genai/):
+// llm_pipeline.hpp, generation_config.hpp, streamer_base.hpp, perf_metrics.hpp,
+// tokenizer.hpp (TokenizedInputs), and OpenVINO's runtime/core.hpp (ov::Core). Needs
+// GenAI 2026.2 or newer (GenerationConfig::min_p; 2026.1 and older fail to compile, as
+// `scripts/check_openvino_api.sh --headers-only` shows). Check it against an installed
+// GenAI with scripts/check_openvino_api.sh.
+//
+// Built only when CMake finds OpenVINO GenAI (QWEN3_HAVE_OPENVINO); this header carries no
+// OpenVINO types, so the engine can include it without OpenVINO headers.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -18,47 +27,65 @@
 
 namespace qwen3::device::openvino {
 
-struct ChatMessage {
-  std::string role;  // "system", "user", "assistant", "tool"
-  std::string content;
-};
-
+// Our GenerationConfig, resolved, in the terms GenAI's GenerationConfig has.
 struct GenerateOptions {
-  size_t max_new_tokens = 1024;
-  bool do_sample = true;  // NPU supports greedy and multinomial sampling only
+  std::size_t max_new_tokens = 1024;
+  bool do_sample = true;  // false: greedy (the NPU runs greedy and multinomial only)
   float temperature = 0.6f;
   float top_p = 0.95f;
-  size_t top_k = 20;
+  std::size_t top_k = 20;  // 0 = off
+  float min_p = 0.0f;
+  float repetition_penalty = 1.0f;
   float presence_penalty = 0.0f;
-  uint64_t seed = 42;
-  bool enable_thinking = true;  // passed to the chat template via extra_context
+  float frequency_penalty = 0.0f;
+  std::uint64_t seed = 0;
+  bool ignore_eos = false;
+  std::vector<std::string> stop_strings;
+  std::vector<std::int64_t> stop_token_ids;  // <|im_end|>, <|endoftext|>
+};
+
+// GenAI's PerfMetrics of one generate(), in milliseconds; negative = not reported.
+struct GenerateStats {
+  std::size_t cached_tokens = 0;  // prompt tokens already in the device's KV cache
+  double ttft_ms = -1;
+  double tpot_ms = -1;
+  double throughput_tps = -1;
+  double generate_ms = -1;
+  double inference_ms = -1;
+  std::size_t num_generated_tokens = 0;
 };
 
 // Returns false to stop generation.
-using TokenCallback = std::function<bool(int64_t token)>;
+using TokenCallback = std::function<bool(std::int64_t token)>;
 
 class OpenVinoLlm {
  public:
-  // Throws std::invalid_argument if `properties` fail the validator for `device` (with the
-  // findings in the message), and whatever LLMPipeline throws on load.
-  OpenVinoLlm(const std::string& model_dir, Device device, const nlohmann::json& properties);
+  // Validates `properties` for `device` (std::invalid_argument with the findings), checks
+  // that OpenVINO sees the device ("NPU driver not found: ..."), then compiles the model
+  // ("compile failed on NPU: <OpenVINO's message>; try --profile conservative"). `profile`
+  // names where the properties came from, for that hint.
+  OpenVinoLlm(const std::string& model_dir, Device device, const nlohmann::json& properties,
+              const std::string& profile);
   ~OpenVinoLlm();
   OpenVinoLlm(const OpenVinoLlm&) = delete;
   OpenVinoLlm& operator=(const OpenVinoLlm&) = delete;
 
-  // Renders `history` with the model's chat template (ChatHistory + extra_context
-  // {"enable_thinking": ...}) and generates. On NPU the whole rendered history must fit
-  // MAX_PROMPT_LEN; GenAI throws otherwise.
-  void generate(const std::vector<ChatMessage>& history, const GenerateOptions& options,
-                const TokenCallback& on_token);
+  // Generates after `prompt`, the whole conversation as our template and tokenizer made
+  // it. Keeps a GenAI chat session (start_chat) while each prompt extends the previous
+  // prompt + reply, so the device's KV cache is reused; restarts it otherwise.
+  GenerateStats generate(const std::vector<std::int64_t>& prompt, const GenerateOptions& options,
+                         const TokenCallback& on_token);
 
-  // Generates after prompt ids the caller already templated and tokenized.
-  void generate_ids(const std::vector<int64_t>& prompt, const GenerateOptions& options,
-                    const TokenCallback& on_token);
+  // NPU: the prompt cap (MAX_PROMPT_LEN, GenAI's default 1024); 0 on GPU / CPU.
+  std::size_t max_prompt_len() const { return max_prompt_len_; }
+  // NPU: MAX_PROMPT_LEN + MIN_RESPONSE_LEN (GenAI's default 1024 + 128); else 0.
+  std::size_t kv_capacity() const { return kv_capacity_; }
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  std::size_t max_prompt_len_ = 0;
+  std::size_t kv_capacity_ = 0;
 };
 
 }  // namespace qwen3::device::openvino
