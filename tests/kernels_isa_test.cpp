@@ -118,8 +118,8 @@ TEST(IsaLevels, NamesParseAndOrder) {
     EXPECT_FALSE(cpu_has(IsaLevel::Avx2));
     EXPECT_EQ(cpu_has(IsaLevel::Neon), cpu_features().asimd_dotprod);
   }
-  std::printf("  this CPU: %s -> best level %s\n", cpu_flags_string().c_str(),
-              isa_name(best_isa()));
+  std::printf("  this CPU: %s -> best level %s, in use %s\n", cpu_flags_string().c_str(),
+              isa_name(best_isa()), isa_name(isa_level()));
 }
 
 TEST(IsaLevels, SetIsaSwitchesAndRefusesMissingLevels) {
