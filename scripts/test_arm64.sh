@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the AArch64 kernel and forward tests (built by scripts/build_arm64.sh) under
 # qemu-aarch64 -cpu max, which emulates NEON with dotprod and i8mm, so every kernel of
-# the neon level is compared with the scalar reference. Then checks the level switch on
+# the neon level is compared with the scalar reference; the kernel tests again on a CPU
+# without i8mm (-cpu cortex-a76: the dot-product tiles alone). Then the level switch on
 # ARM (QWEN3_ISA=scalar runs, an x86 level is refused) and that a plain ARMv8.0 CPU
 # without the dot product (-cpu cortex-a53) runs at the scalar level. Exits 77 (CTest:
 # skipped) with a message when qemu-aarch64 or the arm64 build is missing.
@@ -33,6 +34,11 @@ for t in "${TESTS[@]}"; do
   "${QEMU[@]}" -cpu max "$DIR/$t" "$@" || fail "$t"
   echo "== $t: $(($(date +%s) - start)) s"
 done
+
+echo "== kernels_isa_test on a CPU with dotprod but no i8mm (qemu-aarch64 -cpu cortex-a76)"
+start=$(date +%s)
+"${QEMU[@]}" -cpu cortex-a76 "$DIR/kernels_isa_test" --gtest_brief=1 || fail "cortex-a76"
+echo "== cortex-a76: $(($(date +%s) - start)) s"
 
 echo "== the level switch on AArch64"
 names=IsaLevels.NamesParseAndOrder

@@ -1,6 +1,7 @@
 // AArch64 NEON kernels (defined in *_neon.cpp, built only for AArch64 with
-// -march=armv8.2-a+dotprod). Call only through the neon kernel table (isa_level() ==
-// Neon, which requires the dot product extension), so a plain ARMv8.0 CPU never runs them.
+// -march=armv8.2-a+dotprod, *_i8mm.cpp with +i8mm too). Call only through the neon kernel table
+// (isa_level() == Neon, which requires the dot product extension), so a plain ARMv8.0 CPU never
+// runs them.
 #pragma once
 
 #include <cstdint>
@@ -11,9 +12,15 @@
 
 namespace qwen3::neon {
 
-// The plain-row matmul tile of a type: NEON for F32, F16, BF16, Q4_0, Q8_0, Q4_K and
-// Q6_K, the scalar reference tile for the other types.
+// The plain-row matmul tile of a type: NEON for F32, F16, BF16, Q4_0, Q8_0, Q4_K, Q5_K
+// and Q6_K (i8mm for Q4_0 and Q8_0 where the CPU has it), the scalar reference tile for
+// the other types (Q4_1, Q5_0, Q5_1).
 detail::TileFn tile(GgmlType t);
+// The dot-product (SDOT) tiles alone, whether or not the CPU has i8mm.
+detail::TileFn tile_dotprod(GgmlType t);
+// The i8mm (SMMLA) tiles of Q4_0 and Q8_0 (nullptr for other types); defined in
+// matmul_i8mm.cpp, built with +i8mm: call only if cpu_features().i8mm.
+detail::TileFn tile_i8mm(GgmlType t);
 
 // Activation quantizers (the same bytes as the reference ones).
 void quantize_act_q8(const float* x, detail::ActQ8* y, int64_t n);

@@ -1,7 +1,7 @@
 // NEON matmul tiles over plain rows (AArch64 Advanced SIMD + the dot product extension,
 // SDOT; built with -march=armv8.2-a+dotprod, run only at the neon level).
 //
-// Q4_0, Q8_0, Q4_K and Q6_K: each weight block is unpacked to signed 8-bit lanes once
+// Q4_0, Q8_0, Q4_K, Q5_K and Q6_K: each weight block is unpacked to signed 8-bit lanes once
 // and dotted with the 8-bit activations of up to 8 tokens (vdotq_s32). The integer sums
 // per block and the float steps that scale and accumulate them are the scalar
 // reference's (vec_dot_ref.cpp), in its order, so the results are bit-identical to it.
@@ -11,6 +11,7 @@
 
 #include <algorithm>
 
+#include "kernels/cpu_features.h"
 #include "kernels/fp16.h"
 #include "kernels/kernels_neon.h"
 
@@ -78,11 +79,13 @@ struct RowQ8_0 {
   }
 };
 
-// Q4_K: sum over the 8 sub-blocks of scale * dot(q, q8) minus min * sum(q8), the sums
-// of q8 taken from Q8_K's bsums.
-struct RowQ4_K {
+// Q4_K / Q5_K: sum over the 8 sub-blocks of scale * dot(q, q8) minus min * sum(q8), the
+// sums of q8 taken from Q8_K's bsums. Q5_K's fifth bit of weight l of sub-block j is bit
+// j of qh[l].
+template <class Block, bool kFive>
+struct RowQK {
   static void row(int64_t n, const uint8_t* wp, const uint8_t* const* xr, int tn, float* sum) {
-    const auto* w = reinterpret_cast<const BlockQ4_K*>(wp);
+    const auto* w = reinterpret_cast<const Block*>(wp);
     const uint8x16_t m4 = vdupq_n_u8(0x0F);
     for (int t = 0; t < tn; ++t) sum[t] = 0.f;
     for (int64_t i = 0; i < n / kQK_K; ++i) {
@@ -95,6 +98,16 @@ struct RowQ4_K {
         q[4 * p + 1] = vreinterpretq_s8_u8(vandq_u8(b, m4));
         q[4 * p + 2] = vreinterpretq_s8_u8(vshrq_n_u8(a, 4));
         q[4 * p + 3] = vreinterpretq_s8_u8(vshrq_n_u8(b, 4));
+      }
+      if constexpr (kFive) {
+        const uint8x16_t h0 = vld1q_u8(w[i].qh), h1 = vld1q_u8(w[i].qh + 16);
+        const uint8x16_t b4 = vdupq_n_u8(0x10);
+        for (int j = 0; j < 8; ++j) {
+          const uint8x16_t bit = vdupq_n_u8(static_cast<uint8_t>(1u << j));
+          q[2 * j] = vorrq_s8(q[2 * j], vreinterpretq_s8_u8(vandq_u8(vtstq_u8(h0, bit), b4)));
+          q[2 * j + 1] =
+              vorrq_s8(q[2 * j + 1], vreinterpretq_s8_u8(vandq_u8(vtstq_u8(h1, bit), b4)));
+        }
       }
       const float dw = fp16_to_fp32(w[i].d), dmin = fp16_to_fp32(w[i].dmin);
       for (int t = 0; t < tn; ++t) {
@@ -197,6 +210,12 @@ struct RowFloat {
 }  // namespace
 
 detail::TileFn tile(GgmlType t) {
+  if (cpu_features().i8mm)
+    if (const detail::TileFn f = tile_i8mm(t)) return f;
+  return tile_dotprod(t);
+}
+
+detail::TileFn tile_dotprod(GgmlType t) {
   switch (t) {
     case GgmlType::F32:
       return tile_rows<RowFloat<LoadF32>>;
@@ -209,7 +228,9 @@ detail::TileFn tile(GgmlType t) {
     case GgmlType::Q8_0:
       return tile_rows<RowQ8_0>;
     case GgmlType::Q4_K:
-      return tile_rows<RowQ4_K>;
+      return tile_rows<RowQK<BlockQ4_K, false>>;
+    case GgmlType::Q5_K:
+      return tile_rows<RowQK<BlockQ5_K, true>>;
     case GgmlType::Q6_K:
       return tile_rows<RowQ6_K>;
     default:
