@@ -13,12 +13,12 @@
 namespace qwen3::neon {
 
 // The plain-row matmul tile of a type: NEON for F32, F16, BF16, Q4_0, Q8_0, Q4_K, Q5_K
-// and Q6_K (i8mm for Q4_0 and Q8_0 where the CPU has it), the scalar reference tile for
-// the other types (Q4_1, Q5_0, Q5_1).
+// and Q6_K (for the integer ones the i8mm tiles where the CPU has i8mm), the scalar
+// reference tile for the other types (Q4_1, Q5_0, Q5_1).
 detail::TileFn tile(GgmlType t);
 // The dot-product (SDOT) tiles alone, whether or not the CPU has i8mm.
 detail::TileFn tile_dotprod(GgmlType t);
-// The i8mm (SMMLA) tiles of Q4_0 and Q8_0 (nullptr for other types); defined in
+// The i8mm (SMMLA) tiles of Q4_0, Q8_0, Q4_K, Q5_K, Q6_K (nullptr for other types); in
 // matmul_i8mm.cpp, built with +i8mm: call only if cpu_features().i8mm.
 detail::TileFn tile_i8mm(GgmlType t);
 

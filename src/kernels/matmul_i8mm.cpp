@@ -1,17 +1,17 @@
 // NEON matmul tiles with the 8-bit matrix multiply extension (SMMLA, vmmlaq_s32; built
 // with -march=armv8.2-a+dotprod+i8mm, used by the neon level only where the CPU has
-// i8mm): Q4_0 and Q8_0 weights over several tokens (prompts). One SMMLA multiplies a 2x8
-// block of two weight rows by an 8x2 block of two tokens' activations, so each 32-weight
-// block of a 2-row x 2-token tile takes 4 instructions instead of the 8 SDOT and 4
-// reductions of the dot-product tiles. The integer sums per block and the float steps
+// i8mm): Q4_0, Q8_0, Q4_K, Q5_K and Q6_K weights over several tokens (prompts). One SMMLA
+// multiplies a 2x8 block of two weight rows by an 8x2 block of two tokens' activations,
+// so each 32 weights of a 2-row x 2-token tile take 4 instructions instead of the 8 SDOT
+// and 4 reductions of the dot-product tiles, and the per-row scales apply to all 4
+// results of a sub-block at once. The integer sums per block and the float steps
 // that scale and accumulate them are the scalar reference's, in its order: the results
 // are bit-identical to it. Odd rows and an odd last token go to the dot-product tile.
 #include <arm_neon.h>
 
-#include <type_traits>
-
 #include "kernels/fp16.h"
 #include "kernels/kernels_neon.h"
+#include "kernels/neon_blocks.h"
 
 namespace qwen3::neon {
 namespace {
@@ -68,7 +68,91 @@ float32x4_t dot_2x2(int64_t n, const uint8_t* w0p, const uint8_t* w1p, const uin
   return sum;
 }
 
+// K-quants (Q8_K activations): per sub-block (Q4_K, Q5_K: 32 weights) or group (Q6_K: 16)
+// the 2x2 integer dots times each row's scale, summed as integers like the reference.
+template <class Block, bool kFive>
+struct KQ45 {
+  static float32x4_t dot_2x2(int64_t n, const uint8_t* w0p, const uint8_t* w1p, const uint8_t* x0p,
+                             const uint8_t* x1p) {
+    const auto* w0 = reinterpret_cast<const Block*>(w0p);
+    const auto* w1 = reinterpret_cast<const Block*>(w1p);
+    const auto* x0 = reinterpret_cast<const BlockQ8_K*>(x0p);
+    const auto* x1 = reinterpret_cast<const BlockQ8_K*>(x1p);
+    float32x4_t sum = vdupq_n_f32(0.f);
+    for (int64_t i = 0; i < n / kQK_K; ++i) {
+      int8x16_t qa[16], qb[16];
+      uint8_t sa[8], ma[8], sb[8], mb[8];
+      unpack_qk<kFive>(w0[i], qa, sa, ma);
+      unpack_qk<kFive>(w1[i], qb, sb, mb);
+      const BlockQ8_K& a0 = x0[i];
+      const BlockQ8_K& a1 = x1[i];
+      int32x4_t sumi = vdupq_n_s32(0);
+      int32_t summ[4] = {0, 0, 0, 0};
+      for (int j = 0; j < 8; ++j) {
+        const int8x16_t c0 = vld1q_s8(a0.qs + 32 * j), c1 = vld1q_s8(a0.qs + 32 * j + 16);
+        const int8x16_t d0 = vld1q_s8(a1.qs + 32 * j), d1 = vld1q_s8(a1.qs + 32 * j + 16);
+        int32x4_t acc = vmmlaq_s32(vdupq_n_s32(0), zip_lo(qa[2 * j], qb[2 * j]), zip_lo(c0, d0));
+        acc = vmmlaq_s32(acc, zip_hi(qa[2 * j], qb[2 * j]), zip_hi(c0, d0));
+        acc = vmmlaq_s32(acc, zip_lo(qa[2 * j + 1], qb[2 * j + 1]), zip_lo(c1, d1));
+        acc = vmmlaq_s32(acc, zip_hi(qa[2 * j + 1], qb[2 * j + 1]), zip_hi(c1, d1));
+        const int32_t s[4] = {sa[j], sa[j], sb[j], sb[j]};
+        sumi = vmlaq_s32(sumi, acc, vld1q_s32(s));
+        const int32_t bs0 = a0.bsums[2 * j] + a0.bsums[2 * j + 1];
+        const int32_t bs1 = a1.bsums[2 * j] + a1.bsums[2 * j + 1];
+        summ[0] += ma[j] * bs0;
+        summ[1] += ma[j] * bs1;
+        summ[2] += mb[j] * bs0;
+        summ[3] += mb[j] * bs1;
+      }
+      const float da = fp16_to_fp32(w0[i].d), db = fp16_to_fp32(w1[i].d);
+      const float ma_ = fp16_to_fp32(w0[i].dmin), mb_ = fp16_to_fp32(w1[i].dmin);
+      const float dd[4] = {da * a0.d, da * a1.d, db * a0.d, db * a1.d};
+      const float dm[4] = {ma_ * a0.d, ma_ * a1.d, mb_ * a0.d, mb_ * a1.d};
+      const float32x4_t pos = vmulq_f32(vld1q_f32(dd), vcvtq_f32_s32(sumi));
+      const float32x4_t neg = vmulq_f32(vld1q_f32(dm), vcvtq_f32_s32(vld1q_s32(summ)));
+      sum = vaddq_f32(sum, vsubq_f32(pos, neg));
+    }
+    return sum;
+  }
+};
+
+struct KQ6 {
+  static float32x4_t dot_2x2(int64_t n, const uint8_t* w0p, const uint8_t* w1p, const uint8_t* x0p,
+                             const uint8_t* x1p) {
+    const auto* w0 = reinterpret_cast<const BlockQ6_K*>(w0p);
+    const auto* w1 = reinterpret_cast<const BlockQ6_K*>(w1p);
+    const auto* x0 = reinterpret_cast<const BlockQ8_K*>(x0p);
+    const auto* x1 = reinterpret_cast<const BlockQ8_K*>(x1p);
+    float32x4_t sum = vdupq_n_f32(0.f);
+    for (int64_t i = 0; i < n / kQK_K; ++i) {
+      int8x16_t qa[16], qb[16];
+      unpack_q6_K(w0[i], qa);
+      unpack_q6_K(w1[i], qb);
+      int32x4_t sumi = vdupq_n_s32(0);
+      for (int g = 0; g < 16; ++g) {
+        const int8x16_t c = vld1q_s8(x0[i].qs + 16 * g), d = vld1q_s8(x1[i].qs + 16 * g);
+        int32x4_t acc = vmmlaq_s32(vdupq_n_s32(0), zip_lo(qa[g], qb[g]), zip_lo(c, d));
+        acc = vmmlaq_s32(acc, zip_hi(qa[g], qb[g]), zip_hi(c, d));
+        const int32_t s[4] = {w0[i].scales[g], w0[i].scales[g], w1[i].scales[g], w1[i].scales[g]};
+        sumi = vmlaq_s32(sumi, acc, vld1q_s32(s));
+      }
+      const float da = fp16_to_fp32(w0[i].d), db = fp16_to_fp32(w1[i].d);
+      const float dd[4] = {da * x0[i].d, da * x1[i].d, db * x0[i].d, db * x1[i].d};
+      sum = vaddq_f32(sum, vmulq_f32(vld1q_f32(dd), vcvtq_f32_s32(sumi)));
+    }
+    return sum;
+  }
+};
+
 template <class W>
+struct Legacy {
+  static float32x4_t dot_2x2(int64_t n, const uint8_t* w0p, const uint8_t* w1p, const uint8_t* x0p,
+                             const uint8_t* x1p) {
+    return qwen3::neon::dot_2x2<W>(n, w0p, w1p, x0p, x1p);
+  }
+};
+
+template <class K, GgmlType kType>
 void tile_mm(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
              float* y, int64_t ldy) {
   const auto* wb = static_cast<const uint8_t*>(w);
@@ -77,14 +161,13 @@ void tile_mm(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t 
   for (int t = 0; t < nt2; t += 2)
     for (int r = 0; r < nr2; r += 2) {
       const float32x4_t s =
-          dot_2x2<W>(n, wb + r * ws, wb + (r + 1) * ws, xb + t * xs, xb + (t + 1) * xs);
+          K::dot_2x2(n, wb + r * ws, wb + (r + 1) * ws, xb + t * xs, xb + (t + 1) * xs);
       y[t * ldy + r] = vgetq_lane_f32(s, 0);
       y[(t + 1) * ldy + r] = vgetq_lane_f32(s, 1);
       y[t * ldy + r + 1] = vgetq_lane_f32(s, 2);
       y[(t + 1) * ldy + r + 1] = vgetq_lane_f32(s, 3);
     }
-  const detail::TileFn dot =
-      tile_dotprod(std::is_same_v<W, WQ4_0> ? GgmlType::Q4_0 : GgmlType::Q8_0);
+  const detail::TileFn dot = tile_dotprod(kType);
   if (nr2 < nr) dot(n, wb + nr2 * ws, ws, 1, x, xs, nt, y + nr2, ldy);
   if (nt2 < nt && nr2 > 0) dot(n, w, ws, nr2, xb + nt2 * xs, xs, 1, y + nt2 * ldy, ldy);
 }
@@ -94,9 +177,15 @@ void tile_mm(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t 
 detail::TileFn tile_i8mm(GgmlType t) {
   switch (t) {
     case GgmlType::Q4_0:
-      return tile_mm<WQ4_0>;
+      return tile_mm<Legacy<WQ4_0>, GgmlType::Q4_0>;
     case GgmlType::Q8_0:
-      return tile_mm<WQ8_0>;
+      return tile_mm<Legacy<WQ8_0>, GgmlType::Q8_0>;
+    case GgmlType::Q4_K:
+      return tile_mm<KQ45<BlockQ4_K, false>, GgmlType::Q4_K>;
+    case GgmlType::Q5_K:
+      return tile_mm<KQ45<BlockQ5_K, true>, GgmlType::Q5_K>;
+    case GgmlType::Q6_K:
+      return tile_mm<KQ6, GgmlType::Q6_K>;
     default:
       return nullptr;
   }

@@ -14,6 +14,7 @@
 #include "kernels/cpu_features.h"
 #include "kernels/fp16.h"
 #include "kernels/kernels_neon.h"
+#include "kernels/neon_blocks.h"
 
 namespace qwen3::neon {
 namespace {
@@ -86,29 +87,11 @@ template <class Block, bool kFive>
 struct RowQK {
   static void row(int64_t n, const uint8_t* wp, const uint8_t* const* xr, int tn, float* sum) {
     const auto* w = reinterpret_cast<const Block*>(wp);
-    const uint8x16_t m4 = vdupq_n_u8(0x0F);
     for (int t = 0; t < tn; ++t) sum[t] = 0.f;
     for (int64_t i = 0; i < n / kQK_K; ++i) {
       uint8_t sc[8], mn[8];
-      for (int j = 0; j < 8; ++j) get_scale_min_k4(j, w[i].scales, &sc[j], &mn[j]);
       int8x16_t q[16];  // sub-block j: q[2j], q[2j + 1]
-      for (int p = 0; p < 4; ++p) {
-        const uint8x16_t a = vld1q_u8(w[i].qs + 32 * p), b = vld1q_u8(w[i].qs + 32 * p + 16);
-        q[4 * p + 0] = vreinterpretq_s8_u8(vandq_u8(a, m4));
-        q[4 * p + 1] = vreinterpretq_s8_u8(vandq_u8(b, m4));
-        q[4 * p + 2] = vreinterpretq_s8_u8(vshrq_n_u8(a, 4));
-        q[4 * p + 3] = vreinterpretq_s8_u8(vshrq_n_u8(b, 4));
-      }
-      if constexpr (kFive) {
-        const uint8x16_t h0 = vld1q_u8(w[i].qh), h1 = vld1q_u8(w[i].qh + 16);
-        const uint8x16_t b4 = vdupq_n_u8(0x10);
-        for (int j = 0; j < 8; ++j) {
-          const uint8x16_t bit = vdupq_n_u8(static_cast<uint8_t>(1u << j));
-          q[2 * j] = vorrq_s8(q[2 * j], vreinterpretq_s8_u8(vandq_u8(vtstq_u8(h0, bit), b4)));
-          q[2 * j + 1] =
-              vorrq_s8(q[2 * j + 1], vreinterpretq_s8_u8(vandq_u8(vtstq_u8(h1, bit), b4)));
-        }
-      }
+      unpack_qk<kFive>(w[i], q, sc, mn);
       const float dw = fp16_to_fp32(w[i].d), dmin = fp16_to_fp32(w[i].dmin);
       for (int t = 0; t < tn; ++t) {
         const BlockQ8_K& a = reinterpret_cast<const BlockQ8_K*>(xr[t])[i];
@@ -132,29 +115,10 @@ struct RowQK {
 struct RowQ6_K {
   static void row(int64_t n, const uint8_t* wp, const uint8_t* const* xr, int tn, float* sum) {
     const auto* w = reinterpret_cast<const BlockQ6_K*>(wp);
-    const uint8x16_t m4 = vdupq_n_u8(0x0F), m3 = vdupq_n_u8(0x03);
-    const int8x16_t s32 = vdupq_n_s8(32);
     for (int t = 0; t < tn; ++t) sum[t] = 0.f;
     for (int64_t i = 0; i < n / kQK_K; ++i) {
       int8x16_t q[16];  // group g: weights 16g .. 16g + 15
-      for (int h = 0; h < 2; ++h) {
-        const uint8_t* ql = w[i].ql + 64 * h;
-        const uint8_t* qh = w[i].qh + 32 * h;
-        for (int k = 0; k < 2; ++k) {
-          const uint8x16_t l0 = vld1q_u8(ql + 16 * k), l1 = vld1q_u8(ql + 32 + 16 * k);
-          const uint8x16_t hb = vld1q_u8(qh + 16 * k);
-          const uint8x16_t v0 = vorrq_u8(vandq_u8(l0, m4), vshlq_n_u8(vandq_u8(hb, m3), 4));
-          const uint8x16_t v1 =
-              vorrq_u8(vandq_u8(l1, m4), vshlq_n_u8(vandq_u8(vshrq_n_u8(hb, 2), m3), 4));
-          const uint8x16_t v2 =
-              vorrq_u8(vshrq_n_u8(l0, 4), vshlq_n_u8(vandq_u8(vshrq_n_u8(hb, 4), m3), 4));
-          const uint8x16_t v3 = vorrq_u8(vshrq_n_u8(l1, 4), vshlq_n_u8(vshrq_n_u8(hb, 6), 4));
-          q[8 * h + 0 + k] = vsubq_s8(vreinterpretq_s8_u8(v0), s32);
-          q[8 * h + 2 + k] = vsubq_s8(vreinterpretq_s8_u8(v1), s32);
-          q[8 * h + 4 + k] = vsubq_s8(vreinterpretq_s8_u8(v2), s32);
-          q[8 * h + 6 + k] = vsubq_s8(vreinterpretq_s8_u8(v3), s32);
-        }
-      }
+      unpack_q6_K(w[i], q);
       const float dw = fp16_to_fp32(w[i].d);
       for (int t = 0; t < tn; ++t) {
         const BlockQ8_K& a = reinterpret_cast<const BlockQ8_K*>(xr[t])[i];
