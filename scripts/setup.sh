@@ -11,6 +11,17 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs npm tmux jq clang libclang-rt-dev chromium nginx
 )
+# On x86-64: the AArch64 cross compiler, qemu-user and the arm64 libraries the NEON
+# kernel tests link (Debian multiarch), for the arm64_qemu test (scripts/build_arm64.sh).
+ARM64_CROSS=0
+if [[ $(dpkg --print-architecture) == amd64 && ${QWEN3_NO_ARM64:-0} != 1 ]]; then
+  ARM64_CROSS=1
+  APT_PACKAGES+=(g++-aarch64-linux-gnu qemu-user libutf8proc-dev:arm64 libgtest-dev:arm64)
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO=sudo
+    $SUDO dpkg --add-architecture arm64
+  fi
+fi
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -37,4 +48,7 @@ fi
 BUILD_DIR=${BUILD_DIR:-build}
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release
 cmake --build "$BUILD_DIR" -j"$(nproc)"
+if ((ARM64_CROSS)); then
+  JOBS=$(nproc) scripts/build_arm64.sh "$BUILD_DIR/arm64"
+fi
 echo "setup: done; run the tests with: ctest --test-dir $BUILD_DIR --output-on-failure"

@@ -3,6 +3,8 @@
 // the scalar reference over random shapes and all weight types. The rows8 kernels of the
 // SIMD levels do the same integer sums and the same float steps per row, so their results
 // must also be bit-identical to each other. Levels the CPU lacks are skipped with a message.
+// On AArch64 (scripts/test_arm64.sh, under qemu) the levels are scalar and neon, whose
+// integer tiles are bit-identical to the reference.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -43,12 +45,17 @@ void expect_close(const std::vector<float>& y, const std::vector<float>& y_ref, 
   }
 }
 
+bool act_is_integer(GgmlType t) {
+  return detail::act_format(t) != detail::ActFormat::F32;
+}
+
 std::string name(GgmlType t) {
   return std::string(ggml_type_info(t).name);
 }
 
 TEST(IsaLevels, NamesParseAndOrder) {
-  for (IsaLevel l : {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::AvxVnni, IsaLevel::Avx512}) {
+  for (IsaLevel l :
+       {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::AvxVnni, IsaLevel::Avx512, IsaLevel::Neon}) {
     IsaLevel back;
     ASSERT_TRUE(parse_isa(isa_name(l), &back));
     EXPECT_EQ(back, l);
@@ -66,17 +73,26 @@ TEST(IsaLevels, NamesParseAndOrder) {
   if (cpu_has(IsaLevel::AvxVnni) || cpu_has(IsaLevel::Avx512)) {
     EXPECT_TRUE(cpu_has(IsaLevel::Avx2));
   }
-  std::printf("  this CPU: %s -> best level %s\n", cpu_flags_string().c_str(),
-              isa_name(best_isa()));
+  // Each build has the levels of its own architecture only.
+  if (QWEN3_ARCH_X86) {
+    EXPECT_FALSE(cpu_has(IsaLevel::Neon));
+  }
+  if (QWEN3_ARCH_ARM64) {
+    EXPECT_FALSE(cpu_has(IsaLevel::Avx2));
+    EXPECT_EQ(cpu_has(IsaLevel::Neon), cpu_features().asimd_dotprod);
+  }
+  std::printf("  this CPU: %s -> best level %s, in use %s\n", cpu_flags_string().c_str(),
+              isa_name(best_isa()), isa_name(isa_level()));
 }
 
 TEST(IsaLevels, SetIsaSwitchesAndRefusesMissingLevels) {
   const IsaLevel before = isa_level();
-  for (IsaLevel l : {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::AvxVnni, IsaLevel::Avx512}) {
+  for (IsaLevel l :
+       {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::AvxVnni, IsaLevel::Avx512, IsaLevel::Neon}) {
     if (cpu_has(l)) {
       testing::IsaScope scope(l);
       EXPECT_EQ(isa_level(), l);
-      EXPECT_EQ(use_avx2(), l >= IsaLevel::Avx2);
+      EXPECT_EQ(use_avx2(), l >= IsaLevel::Avx2 && l <= IsaLevel::Avx512);
       EXPECT_EQ(force_scalar(), l == IsaLevel::Scalar);
     } else {
       EXPECT_THROW(set_isa(l), std::runtime_error) << isa_name(l);
@@ -105,6 +121,7 @@ std::string run(const std::string& cmd, int* status) {
 
 TEST(IsaLevels, EnvironmentSwitchEndToEnd) {
   const std::string bin = QWEN3_BIN;
+  if (bin.empty()) GTEST_SKIP() << "no qwen3 command in this build (QWEN3_KERNELS_ONLY)";
   for (IsaLevel l : available_isas()) {
     int st = 0;
     const std::string out =
@@ -124,6 +141,12 @@ TEST(IsaLevels, EnvironmentSwitchEndToEnd) {
       EXPECT_NE(st, 0) << out;
       EXPECT_NE(out.find("this CPU cannot run it"), std::string::npos) << out;
     }
+  // An x86 CPU has no NEON: the ARM level is refused with the same clear error.
+  if (!cpu_has(IsaLevel::Neon)) {
+    out = run("QWEN3_ISA=neon " + bin + " devices 2>&1", &st);
+    EXPECT_NE(st, 0) << out;
+    EXPECT_NE(out.find("QWEN3_ISA=neon: this CPU cannot run it"), std::string::npos) << out;
+  }
 }
 
 // The activation quantizers of every level's table: byte-identical to the reference on
@@ -157,7 +180,7 @@ TEST(IsaQuant, EveryLevelQuantizesActivationsLikeTheReference) {
 // token tail of the 4- and 8-token sweeps, partial chunks of unpacked blocks) against the
 // reference, and bit-identical across the SIMD levels.
 TEST(IsaRows8, EveryLevelMatchesReferenceAndTheOtherLevels) {
-  if (!cpu_has(IsaLevel::Avx2)) GTEST_SKIP() << "no AVX2: only the scalar level exists here";
+  if (available_isas().size() < 2) GTEST_SKIP() << "only the scalar level exists here";
   std::mt19937 rng(23);
   int cases = 0;
   for (GgmlType t : kRows8Types) {
@@ -181,7 +204,7 @@ TEST(IsaRows8, EveryLevelMatchesReferenceAndTheOtherLevels) {
         if (first.empty())
           first = y;
         else
-          ASSERT_EQ(y, first) << what << " differs from avx2";
+          ASSERT_EQ(y, first) << what << " differs from " << isa_name(testing::simd_levels()[0]);
       }
       ++cases;
     }
@@ -220,6 +243,11 @@ TEST(IsaMatmul, EveryTypeOnEveryLevelMatchesReference) {
         testing::RandomMatmul p =
             testing::random_matmul(t, rows, cols, n_tok, 900 + 7 * k + static_cast<uint32_t>(t));
         const auto y = mm(p.W, p.x, n_tok, 2), y_ref = mm_ref(p.W, p.x, n_tok);
+        // The NEON integer tiles do the reference's integer sums and float steps.
+        if (l == IsaLevel::Neon && act_is_integer(t)) {
+          ASSERT_EQ(y, y_ref) << name(t) << " " << rows << "x" << cols << " tok " << n_tok;
+          continue;
+        }
         // Float types sum in a different order than the reference: scale the bound by
         // the sum of |w x| (as kernels_matmul_test does).
         for (size_t i = 0; i < y.size(); ++i) {

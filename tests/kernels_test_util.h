@@ -86,10 +86,14 @@ class ScalarScope : public IsaScope {
   ScalarScope() : IsaScope(IsaLevel::Scalar) {}
 };
 
-// Every SIMD level (above scalar), and whether this CPU has it: tests loop over all of
-// them and report the ones they skip.
+// Every SIMD level (above scalar) of this build's architecture, and whether this CPU
+// has it: tests loop over all of them and report the ones they skip.
 inline std::vector<IsaLevel> simd_levels() {
+#if QWEN3_ARCH_ARM64
+  return {IsaLevel::Neon};
+#else
   return {IsaLevel::Avx2, IsaLevel::AvxVnni, IsaLevel::Avx512};
+#endif
 }
 inline std::string skipped_levels() {
   std::string s;

@@ -1,4 +1,5 @@
-// CPUID / XGETBV feature detection and the ISA level choice (see cpu_features.h).
+// CPUID / XGETBV (x86-64) and getauxval (AArch64) feature detection and the ISA level
+// choice (see cpu_features.h).
 #include "kernels/cpu_features.h"
 
 #include <atomic>
@@ -8,6 +9,9 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
+#endif
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
 #endif
 
 namespace qwen3 {
@@ -59,6 +63,16 @@ CpuFeatures detect() {
     f.avx512f = f.avx512bw = f.avx512vl = f.avx512dq = f.avx512_vnni = f.avx512_bf16 =
         f.avx512_vbmi = f.avx512_vbmi2 = f.avx512_ifma = false;
 #endif
+#if defined(__aarch64__) && defined(__linux__)
+  // Bits of the Linux AArch64 ABI (asm/hwcap.h), spelled out for older headers.
+  constexpr unsigned long kHwcapFphp = 1ul << 9, kHwcapAsimd = 1ul << 1, kHwcapAsimdDp = 1ul << 20,
+                          kHwcap2I8mm = 1ul << 13;
+  const unsigned long hw = getauxval(AT_HWCAP), hw2 = getauxval(AT_HWCAP2);
+  f.asimd = (hw & kHwcapAsimd) != 0;
+  f.asimd_dotprod = f.asimd && (hw & kHwcapAsimdDp) != 0;
+  f.fphp = (hw & kHwcapFphp) != 0;
+  f.i8mm = f.asimd && (hw2 & kHwcap2I8mm) != 0;
+#endif
   return f;
 }
 
@@ -68,7 +82,7 @@ IsaLevel startup_level() {
     IsaLevel l;
     if (!parse_isa(isa, &l))
       throw std::runtime_error(std::string("QWEN3_ISA=") + isa +
-                               ": unknown level (use scalar, avx2, avx_vnni or avx512)");
+                               ": unknown level (use scalar, avx2, avx_vnni, avx512 or neon)");
     if (!cpu_has(l))
       throw std::runtime_error(std::string("QWEN3_ISA=") + isa + ": this CPU cannot run it (" +
                                "it has: " + cpu_flags_string() + "; best level " +
@@ -108,12 +122,15 @@ const char* isa_name(IsaLevel l) {
       return "avx_vnni";
     case IsaLevel::Avx512:
       return "avx512";
+    case IsaLevel::Neon:
+      return "neon";
   }
   return "?";
 }
 
 bool parse_isa(const std::string& name, IsaLevel* out) {
-  for (IsaLevel l : {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::AvxVnni, IsaLevel::Avx512})
+  for (IsaLevel l :
+       {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::AvxVnni, IsaLevel::Avx512, IsaLevel::Neon})
     if (name == isa_name(l)) {
       *out = l;
       return true;
@@ -134,13 +151,16 @@ bool cpu_has(IsaLevel l) {
     case IsaLevel::Avx512:
       return avx2 && f.os_zmm && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq &&
              f.avx512_vnni;
+    case IsaLevel::Neon:  // the *_neon.cpp kernels exist only in AArch64 builds
+      return QWEN3_ARCH_ARM64 && f.asimd && f.asimd_dotprod;
   }
   return false;
 }
 
 std::vector<IsaLevel> available_isas() {
   std::vector<IsaLevel> v;
-  for (IsaLevel l : {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::AvxVnni, IsaLevel::Avx512})
+  for (IsaLevel l :
+       {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::AvxVnni, IsaLevel::Avx512, IsaLevel::Neon})
     if (cpu_has(l)) v.push_back(l);
   return v;
 }
@@ -165,6 +185,10 @@ std::string cpu_flags_string() {
       {"avx512_vbmi", f.avx512_vbmi},
       {"avx512_vbmi2", f.avx512_vbmi2},
       {"avx512_ifma", f.avx512_ifma},
+      {"asimd", f.asimd},
+      {"asimddp", f.asimd_dotprod},
+      {"i8mm", f.i8mm},
+      {"fphp", f.fphp},
   };
   std::string s;
   for (const auto& [name, on] : flags)
@@ -190,7 +214,8 @@ void set_isa(IsaLevel l) {
 }
 
 bool use_avx2() {
-  return isa_level() >= IsaLevel::Avx2;
+  const IsaLevel l = isa_level();
+  return l >= IsaLevel::Avx2 && l <= IsaLevel::Avx512;
 }
 
 void set_force_scalar(bool force) {

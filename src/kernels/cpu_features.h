@@ -1,13 +1,27 @@
-// Which SIMD level the kernels run at. The CPU's features are read once from CPUID and
-// XGETBV (the OS must save the YMM / ZMM state too); the best level the CPU has is used
-// unless QWEN3_ISA=scalar|avx2|avx_vnni|avx512 (or QWEN3_FORCE_SCALAR=1, an alias of
-// scalar) asks for another. One binary runs everywhere: only the files built for a level
-// (*_avx2.cpp, *_avxvnni.cpp, *_avx512.cpp) use its instructions, and they are called
-// only through the level's kernel table (kernels/matmul_internal.h).
+// Which SIMD level the kernels run at. On x86-64 the CPU's features are read once from
+// CPUID and XGETBV (the OS must save the YMM / ZMM state too), on AArch64 from the
+// kernel's hardware capabilities (getauxval: HWCAP_ASIMDDP, HWCAP2_I8MM); the best level
+// the CPU has is used unless QWEN3_ISA=scalar|avx2|avx_vnni|avx512|neon (or
+// QWEN3_FORCE_SCALAR=1, an alias of scalar) asks for another. One binary runs everywhere:
+// only the files built for a level (*_avx2.cpp, *_avxvnni.cpp, *_avx512.cpp on x86-64,
+// *_neon.cpp on AArch64) use its instructions, and they are called only through the
+// level's kernel table (kernels/matmul_internal.h).
 #pragma once
 
 #include <string>
 #include <vector>
+
+// The target architecture: which kernel files exist in this build (CMakeLists.txt).
+#if defined(__x86_64__) || defined(__i386__)
+#define QWEN3_ARCH_X86 1
+#else
+#define QWEN3_ARCH_X86 0
+#endif
+#if defined(__aarch64__)
+#define QWEN3_ARCH_ARM64 1
+#else
+#define QWEN3_ARCH_ARM64 0
+#endif
 
 namespace qwen3 {
 
@@ -22,6 +36,9 @@ struct CpuFeatures {
   bool avx512_vnni = false;
   // Optional parts, reported only (no kernel requires them yet):
   bool avx512_bf16 = false, avx512_vbmi = false, avx512_vbmi2 = false, avx512_ifma = false;
+  // AArch64: Advanced SIMD, its 8-bit dot product (SDOT/UDOT), the 8-bit matrix
+  // multiply (SMMLA) and half-precision arithmetic.
+  bool asimd = false, asimd_dotprod = false, i8mm = false, fphp = false;
 };
 
 // Detected once.
@@ -29,9 +46,11 @@ const CpuFeatures& cpu_features();
 
 // Ordered: each level's kernels may use everything of the levels below it, except that
 // avx512 does not require AVX-VNNI (Zen 4 has AVX512_VNNI but not the VEX AVX-VNNI).
-enum class IsaLevel : int { Scalar = 0, Avx2 = 1, AvxVnni = 2, Avx512 = 3 };
+// Neon (AArch64 Advanced SIMD with the dot product extension) stands beside the x86
+// levels: only scalar lies below it, and no x86 CPU has it.
+enum class IsaLevel : int { Scalar = 0, Avx2 = 1, AvxVnni = 2, Avx512 = 3, Neon = 4 };
 
-const char* isa_name(IsaLevel l);  // "scalar", "avx2", "avx_vnni", "avx512"
+const char* isa_name(IsaLevel l);  // "scalar", "avx2", "avx_vnni", "avx512", "neon"
 // Parses a QWEN3_ISA value; false for an unknown name.
 bool parse_isa(const std::string& name, IsaLevel* out);
 // True if this CPU (and OS) can run the level's kernels.
@@ -49,7 +68,7 @@ IsaLevel isa_level();
 // Forces a level (tests, benchmarks); throws std::runtime_error if the CPU lacks it.
 void set_isa(IsaLevel l);
 
-// isa_level() >= Avx2: the AVX2+FMA+F16C kernels (and everything above) may run.
+// isa_level() is avx2, avx_vnni or avx512: the AVX2+FMA+F16C kernels may run.
 bool use_avx2();
 // set_force_scalar(true) = set_isa(Scalar); false returns to the start-up choice.
 void set_force_scalar(bool force);

@@ -75,18 +75,24 @@ uint16_t fp32_to_bf16(float f) {
 }
 
 void fp16_to_fp32_row(const uint16_t* src, float* dst, int64_t n) {
+#if QWEN3_ARCH_X86
   if (use_avx2()) return avx2::fp16_to_fp32_row(src, dst, n);
+#endif
   const Fp16Table& t = table();
   for (int64_t i = 0; i < n; ++i) dst[i] = t.v[src[i]];
 }
 
 void fp32_to_fp16_row(const float* src, uint16_t* dst, int64_t n) {
+#if QWEN3_ARCH_X86
   if (use_avx2()) return avx2::fp32_to_fp16_row(src, dst, n);
+#endif
   for (int64_t i = 0; i < n; ++i) dst[i] = fp32_to_fp16(src[i]);
 }
 
 void bf16_to_fp32_row(const uint16_t* src, float* dst, int64_t n) {
+#if QWEN3_ARCH_X86
   if (use_avx2()) return avx2::bf16_to_fp32_row(src, dst, n);
+#endif
   for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_fp32(src[i]);
 }
 

@@ -10,6 +10,7 @@
 #include "kernels/kernels_avx2.h"
 #include "kernels/kernels_avx512.h"
 #include "kernels/kernels_avxvnni.h"
+#include "kernels/kernels_neon.h"
 #include "kernels/matmul_internal.h"
 #include "kernels/quant.h"
 #include "kernels/quant_internal.h"
@@ -35,23 +36,37 @@ void quantize_q8_K_ref(const float* x, BlockQ8_K* y, int64_t n) {
 // traffic from L2, not by vector width.)
 const IsaKernels kScalar{IsaLevel::Scalar, tile_ref, no_rows8, quantize_act_q8_ref,
                          quantize_q8_K_ref};
+#if QWEN3_ARCH_X86
 const IsaKernels kAvx2{IsaLevel::Avx2, tile_avx2, avx2::rows8_kernel, avx2::quantize_act_q8,
                        avx2::quantize_q8_K};
 const IsaKernels kAvxVnni{IsaLevel::AvxVnni, tile_avx2, avxvnni::rows8_kernel,
                           avx2::quantize_act_q8, avx2::quantize_q8_K};
 const IsaKernels kAvx512{IsaLevel::Avx512, tile_avx2, avx512::rows8_kernel, avx512::quantize_act_q8,
                          avx512::quantize_q8_K};
+#endif
+#if QWEN3_ARCH_ARM64
+// NEON keeps the plain row layout (no rows8 kernels): its tiles decode each weight block
+// once for up to 8 tokens.
+const IsaKernels kNeon{IsaLevel::Neon, neon::tile, no_rows8, neon::quantize_act_q8,
+                       neon::quantize_q8_K};
+#endif
 
 }  // namespace
 
 const IsaKernels& isa_kernels(IsaLevel l) {
   switch (l) {
+#if QWEN3_ARCH_X86
     case IsaLevel::Avx2:
       return kAvx2;
     case IsaLevel::AvxVnni:
       return kAvxVnni;
     case IsaLevel::Avx512:
       return kAvx512;
+#endif
+#if QWEN3_ARCH_ARM64
+    case IsaLevel::Neon:
+      return kNeon;
+#endif
     default:
       return kScalar;
   }

@@ -98,50 +98,72 @@ void RopeTable::at(int64_t pos, float* cos_out, float* sin_out) const {
 }
 
 void rmsnorm(const float* x, const float* w, float* y, int64_t n, float eps) {
+#if QWEN3_ARCH_X86
   if (use_avx2()) return avx2::rmsnorm(x, w, y, n, eps);
+#endif
   rmsnorm_ref(x, w, y, n, eps);
 }
 void softmax(float* x, int64_t n) {
+#if QWEN3_ARCH_X86
   if (use_avx2()) return avx2::softmax(x, n);
+#endif
   softmax_ref(x, n);
 }
 void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
+#if QWEN3_ARCH_X86
   if (use_avx2()) return avx2::silu_mul(gate, up, out, n);
+#endif
   silu_mul_ref(gate, up, out, n);
 }
 void add(const float* a, const float* b, float* y, int64_t n) {
+#if QWEN3_ARCH_X86
   if (use_avx2()) return avx2::add(a, b, y, n);
+#endif
   add_ref(a, b, y, n);
 }
 void scale(float* x, float s, int64_t n) {
+#if QWEN3_ARCH_X86
   if (use_avx2()) return avx2::scale(x, s, n);
+#endif
   scale_ref(x, s, n);
 }
 float dot_f32(const float* a, const float* b, int64_t n) {
+#if QWEN3_ARCH_X86
   if (use_avx2()) return avx2::dot_f32(a, b, n);
+#endif
   return dot_f32_ref(a, b, n);
 }
 void rope_neox(float* x, int n_heads, int head_dim, const float* cos, const float* sin) {
+#if QWEN3_ARCH_X86
   if (use_avx2()) return avx2::rope_neox(x, n_heads, head_dim, cos, sin);
+#endif
   rope_neox_ref(x, n_heads, head_dim, cos, sin);
 }
 // The AVX2 versions need dim to be a multiple of 8 (every Qwen3 head_dim is).
 void attn_scores_f16(const uint16_t* k, int64_t n, int dim, const float* q, float scale,
                      float* scores) {
+#if QWEN3_ARCH_X86
   if (use_avx2() && dim % 8 == 0) return avx2::attn_scores_f16(k, n, dim, q, scale, scores);
+#endif
   attn_scores_f16_ref(k, n, dim, q, scale, scores);
 }
 void attn_scores_f32(const float* k, int64_t n, int dim, const float* q, float scale,
                      float* scores) {
+#if QWEN3_ARCH_X86
   if (use_avx2() && dim % 8 == 0) return avx2::attn_scores_f32(k, n, dim, q, scale, scores);
+#endif
   attn_scores_f32_ref(k, n, dim, q, scale, scores);
 }
 void attn_mix_f16(const uint16_t* v, int64_t n, int dim, const float* p, float* out) {
+#if QWEN3_ARCH_X86
   if (use_avx2() && dim % 8 == 0) return avx2::attn_mix_f16(v, n, dim, p, out);
+#endif
   attn_mix_f16_ref(v, n, dim, p, out);
 }
 void attn_mix_f32(const float* v, int64_t n, int dim, const float* p, float* out) {
+#if QWEN3_ARCH_X86
   if (use_avx2() && dim % 8 == 0) return avx2::attn_mix_f32(v, n, dim, p, out);
+#endif
   attn_mix_f32_ref(v, n, dim, p, out);
 }
 

@@ -122,6 +122,7 @@ void quantize_row_ref(GgmlType t, const float* src, void* dst, int64_t n) {
 }
 
 void dequantize_row(GgmlType t, const void* src, float* dst, int64_t n) {
+#if QWEN3_ARCH_X86
   if (use_avx2()) {
     check_row(t, n, "dequantize_row");
     if (t == GgmlType::F16)
@@ -133,10 +134,12 @@ void dequantize_row(GgmlType t, const void* src, float* dst, int64_t n) {
     if (t == GgmlType::Q8_0)
       return avx2::dequantize_q8_0(static_cast<const BlockQ8_0*>(src), dst, n);
   }
+#endif
   dequantize_row_ref(t, src, dst, n);
 }
 
 void quantize_row(GgmlType t, const float* src, void* dst, int64_t n) {
+#if QWEN3_ARCH_X86
   if (use_avx2()) {
     check_row(t, n, "quantize_row");
     // Weight formats always take the ggml reference so written files match llama.cpp's
@@ -150,6 +153,7 @@ void quantize_row(GgmlType t, const float* src, void* dst, int64_t n) {
     if (t == GgmlType::Q5_K) return ref::quantize_q5_K_avx2(src, static_cast<BlockQ5_K*>(dst), n);
     if (t == GgmlType::Q6_K) return ref::quantize_q6_K_avx2(src, static_cast<BlockQ6_K*>(dst), n);
   }
+#endif
   quantize_row_ref(t, src, dst, n);
 }
 
