@@ -38,11 +38,11 @@ inline std::string read_file(const std::filesystem::path& p) {
   return s.str();
 }
 
-// Runs `node tools/<script> [template] <cases file>`; `cases_name` names the cases file
-// in the build folder (one per test, so parallel tests do not share it). An empty
-// template argument is left out (render_template.mjs knows its template).
-inline nlohmann::ordered_json render_reference(const std::string& script,
-                                               const std::string& template_path,
+// Runs `node tools/<script> [arg] <cases file>`; `cases_name` names the cases file in the
+// build folder (one per test, so parallel tests do not share it). `arg` is the template
+// file or "--inline" for render_jinja.mjs, empty for render_template.mjs (it knows its
+// template).
+inline nlohmann::ordered_json render_reference(const std::string& script, const std::string& arg,
                                                const nlohmann::ordered_json& cases,
                                                const std::string& cases_name) {
   const std::string cases_path = std::string(QWEN3_BUILD_DIR) + "/" + cases_name + ".json";
@@ -51,7 +51,7 @@ inline nlohmann::ordered_json render_reference(const std::string& script,
     f << cases.dump();
   }
   std::string cmd = "node " + std::string(QWEN3_TOOLS_DIR) + "/" + script + " ";
-  if (!template_path.empty()) cmd += template_path + " ";
+  if (!arg.empty()) cmd += arg + " ";
   return nlohmann::ordered_json::parse(run_capture(cmd + cases_path));
 }
 
