@@ -5,11 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <cstdlib>
-#include <fstream>
 #include <random>
-#include <sstream>
 
+#include "template_diff_driver.h"
 #include "text/chat_template.h"
 
 namespace qwen3::text {
@@ -191,31 +189,14 @@ class Gen {
   std::mt19937 rng_;
 };
 
-std::string run_capture(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  pclose(p);
-  return out;
-}
-
 TEST(ChatTemplateDiff, RandomConversationsMatchJinja) {
-  if (std::system("command -v node > /dev/null 2>&1") != 0) GTEST_SKIP() << "node not found";
+  if (!qwen3::testing::have_node()) GTEST_SKIP() << "node not found";
   constexpr int kCases = 400;
   Gen gen(20260501);
   ojson cases = ojson::array();
   for (int i = 0; i < kCases; ++i) cases.push_back(gen.conversation());
-  std::string path = std::string(QWEN3_BUILD_DIR) + "/chat_template_diff_cases.json";
-  {
-    std::ofstream f(path, std::ios::binary);
-    f << cases.dump();
-  }
-  std::string out =
-      run_capture("node " + std::string(QWEN3_TOOLS_DIR) + "/render_template.mjs " + path);
-  ojson expected = ojson::parse(out);
+  const ojson expected = qwen3::testing::render_reference("render_template.mjs", "", cases,
+                                                          "chat_template_diff_cases");
   ASSERT_EQ(expected.size(), cases.size());
   int compared = 0, both_failed = 0;
   for (int i = 0; i < kCases; ++i) {

@@ -4,10 +4,7 @@
 // (which output bytes came from the context), limits and error positions.
 #include <gtest/gtest.h>
 
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
-
+#include "template_diff_driver.h"
 #include "text/jinja_template.h"
 
 namespace qwen3::text::jinja {
@@ -15,30 +12,11 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
-std::string run_capture(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  pclose(p);
-  return out;
-}
-
-bool have_node() {
-  return std::system("command -v node > /dev/null 2>&1") == 0;
-}
+using qwen3::testing::have_node;
 
 // {template, context} cases rendered by the reference.
 ojson reference_inline(const ojson& cases, const std::string& name) {
-  const std::string path = std::string(QWEN3_BUILD_DIR) + "/" + name + ".json";
-  {
-    std::ofstream f(path, std::ios::binary);
-    f << cases.dump();
-  }
-  return ojson::parse(
-      run_capture("node " + std::string(QWEN3_TOOLS_DIR) + "/render_jinja.mjs --inline " + path));
+  return qwen3::testing::render_reference("render_jinja.mjs", "--inline", cases, name);
 }
 
 const ojson kCtx = {

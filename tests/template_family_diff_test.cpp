@@ -1,20 +1,19 @@
 // Every chat template under tests/golden/templates/ (the Qwen family's official
-// templates, origins in the README there) rendered by our Jinja interpreter and by
-// @huggingface/jinja (tools/render_jinja.mjs, one node process per template) on 2,000
-// generated conversations each: system messages, multi-turn, tools with nested schemas,
-// tool calls (object and string arguments, with and without the "function" wrapper),
-// tool responses, reasoning_content, inline <think> blocks, enable_thinking true / false
-// / absent, add_generation_prompt. Byte-exact output, or both fail.
+// templates: Qwen3 and its later revision, Qwen3-2507 Instruct and Thinking, QwQ-32B,
+// Qwen3-Coder, Qwen3.5; origins in the README there) rendered by our Jinja interpreter
+// and by @huggingface/jinja (tools/render_jinja.mjs, one node process per template) on
+// 3,000 generated conversations each (at least 2,000 must render): system messages, multi-turn,
+// tools with nested schemas, tool calls (object and string arguments, with and without the
+// "function" wrapper), tool responses, reasoning_content, inline <think> blocks, enable_thinking
+// true / false / absent, add_generation_prompt. Byte-exact output, or both fail.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <random>
-#include <sstream>
 
+#include "template_diff_driver.h"
 #include "text/jinja_template.h"
 
 namespace qwen3::text::jinja {
@@ -200,24 +199,6 @@ class Gen {
   std::mt19937 rng_;
 };
 
-std::string run_capture(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  pclose(p);
-  return out;
-}
-
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 struct Family {
   std::string name;  // tests/golden/templates/<name>.jinja
   int min_rendered;  // conversations that must render (not fail in both)
@@ -230,24 +211,17 @@ void PrintTo(const Family& f, std::ostream* os) {
 class TemplateFamilyDiff : public ::testing::TestWithParam<Family> {};
 
 TEST_P(TemplateFamilyDiff, GeneratedConversationsMatchJinja) {
-  if (std::system("command -v node > /dev/null 2>&1") != 0) GTEST_SKIP() << "node not found";
+  if (!qwen3::testing::have_node()) GTEST_SKIP() << "node not found";
   constexpr int kCases = 3000;
   const auto path = std::filesystem::path(QWEN3_SOURCE_DIR) / "tests/golden/templates" /
                     (GetParam().name + ".jinja");
-  const std::string source = read_file(path);
+  const std::string source = qwen3::testing::read_file(path);
   ASSERT_FALSE(source.empty()) << path;
   Gen gen(static_cast<uint32_t>(std::hash<std::string>{}(GetParam().name) & 0xffffffff));
   ojson cases = ojson::array();
   for (int i = 0; i < kCases; ++i) cases.push_back(gen.context());
-  const std::string cases_path =
-      std::string(QWEN3_BUILD_DIR) + "/template_family_" + GetParam().name + ".json";
-  {
-    std::ofstream f(cases_path, std::ios::binary);
-    f << cases.dump();
-  }
-  const ojson expected =
-      ojson::parse(run_capture("node " + std::string(QWEN3_TOOLS_DIR) + "/render_jinja.mjs " +
-                               path.string() + " " + cases_path));
+  const ojson expected = qwen3::testing::render_reference("render_jinja.mjs", path.string(), cases,
+                                                          "template_family_" + GetParam().name);
   ASSERT_EQ(expected.size(), cases.size());
   const Template tmpl(source);
   int compared = 0, both_failed = 0, mismatches = 0;
@@ -278,8 +252,11 @@ TEST_P(TemplateFamilyDiff, GeneratedConversationsMatchJinja) {
 INSTANTIATE_TEST_SUITE_P(Qwen, TemplateFamilyDiff,
                          // Qwen3.5 raises on system messages after the first and on
                          // conversations without a user query: fewer of ours render.
-                         ::testing::Values(Family{"qwen3", 2000}, Family{"qwq-32b", 2000},
-                                           Family{"qwen3-coder", 2000}, Family{"qwen3.5", 1000}),
+                         ::testing::Values(Family{"qwen3", 2000}, Family{"qwen3-rev2", 2000},
+                                           Family{"qwen3-2507-instruct", 2000},
+                                           Family{"qwen3-2507-thinking", 2000},
+                                           Family{"qwq-32b", 2000}, Family{"qwen3-coder", 2000},
+                                           Family{"qwen3.5", 1000}),
                          [](const auto& info) {
                            std::string n = info.param.name;
                            for (char& c : n)

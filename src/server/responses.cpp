@@ -85,6 +85,12 @@ OJson timings_json(const DecodedResult& r) {
           {"predicted_per_second", rate(predicted_ms, decoded)}};
 }
 
+// DecodedResult::note (e.g. a thinking switch the model's template lacks, ignored) as a
+// top-level "warnings" array of the response / the final chunk; absent when there is none.
+static void add_warnings(OJson& j, const DecodedResult& r) {
+  if (!r.note.empty()) j["warnings"] = OJson::array({r.note});
+}
+
 OJson chat_completion_json(const ResponseIds& ids, const DecodedResult& r) {
   OJson msg = {{"role", "assistant"}};
   // OpenAI sends null content on a reply that only calls tools.
@@ -100,13 +106,15 @@ OJson chat_completion_json(const ResponseIds& ids, const DecodedResult& r) {
                   {"finish_reason", finish_reason_name(r.finish_reason)}};
   // Why the runtime closed the reasoning itself ("budget", "time", "loop"), when it did.
   if (!r.reasoning_closed.empty()) choice["reasoning_closed"] = r.reasoning_closed;
-  return {{"id", ids.id},
-          {"object", "chat.completion"},
-          {"created", ids.created},
-          {"model", ids.model},
-          {"choices", OJson::array({choice})},
-          {"usage", usage_json(r)},
-          {"timings", timings_json(r)}};
+  OJson j = {{"id", ids.id},
+             {"object", "chat.completion"},
+             {"created", ids.created},
+             {"model", ids.model},
+             {"choices", OJson::array({choice})},
+             {"usage", usage_json(r)},
+             {"timings", timings_json(r)}};
+  add_warnings(j, r);
+  return j;
 }
 
 OJson text_completion_json(const ResponseIds& ids, const std::string& text,
@@ -165,6 +173,7 @@ OJson chat_final_chunk(const ResponseIds& ids, const DecodedResult& r) {
   OJson c = chat_chunk(ids, OJson::object(), finish_reason_name(r.finish_reason));
   if (!r.reasoning_closed.empty()) c["choices"][0]["reasoning_closed"] = r.reasoning_closed;
   c["timings"] = timings_json(r);
+  add_warnings(c, r);
   return c;
 }
 

@@ -35,7 +35,9 @@ OJson usage_json(const DecodedResult& r);
 // llama.cpp's timings: prompt_n/ms/per_token_ms/per_second, predicted_*, cache_n.
 OJson timings_json(const DecodedResult& r);
 
-// Non-streaming replies.
+// Non-streaming replies. A chat reply with DecodedResult::note carries it as a top-level
+// "warnings": [note] (also on the final streaming chunk), e.g. "enable_thinking=false
+// ignored: this model's chat template has no thinking switch".
 OJson chat_completion_json(const ResponseIds& ids, const DecodedResult& r);
 OJson text_completion_json(const ResponseIds& ids, const std::string& text, const DecodedResult& r);
 

@@ -1,12 +1,15 @@
+// The native renderer of the official Qwen3 chat template (declared in chat_template.h):
+// the template's branches written out in C++, byte-identical to @huggingface/jinja, with
+// the byte ranges that came from messages and tools marked for the tokenizer.
 #include "text/chat_template.h"
 
 #include <cctype>
 #include <stdexcept>
 #include <string_view>
 
+#include "text/jinja_value.h"
 #include "text/json_limits.h"
 #include "text/tojson.h"
-#include "text/utf8.h"
 
 namespace qwen3::text {
 namespace {
@@ -22,61 +25,16 @@ constexpr std::string_view kToolsFooter =
     "<function-name>, \"arguments\": <args-json-object>}\n</tool_call><|im_end|>\n";
 
 // The template's .lstrip('\n') / .rstrip('\n') / .strip('\n'). Python's jinja2 strips
-// only '\n'; @huggingface/jinja ignores the argument and trims JavaScript whitespace.
-bool is_js_space(char32_t c) {
-  switch (c) {
-    case 0x09:
-    case 0x0A:
-    case 0x0B:
-    case 0x0C:
-    case 0x0D:
-    case 0x20:
-    case 0xA0:
-    case 0x1680:
-    case 0x2028:
-    case 0x2029:
-    case 0x202F:
-    case 0x205F:
-    case 0x3000:
-    case 0xFEFF:
-      return true;
-    default:
-      return c >= 0x2000 && c <= 0x200A;
-  }
-}
-
-// Decodes one code point; a malformed byte (possible in strings built in C++) counts as
-// one non-space character, so this never reads past the end.
-char32_t next_code_point(std::string_view s, size_t& i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  const size_t len = b0 < 0x80 ? 1 : b0 >= 0xF0 ? 4 : b0 >= 0xE0 ? 3 : b0 >= 0xC0 ? 2 : 0;
-  if (len == 0 || i + len > s.size() || !utf8::is_valid(s.substr(i, len))) {
-    ++i;
-    return 0xFFFD;
-  }
-  return utf8::next(s, i);
-}
-
-// [begin, end) of `s` without the characters strip would remove.
+// only '\n'; @huggingface/jinja ignores the argument and trims JavaScript whitespace
+// (the interpreter's own trim, jinja::js_trim_bounds). [begin, end) of `s` without the
+// characters strip would remove.
 std::pair<size_t, size_t> strip_bounds(std::string_view s, bool python) {
   if (python) {
     size_t b = s.find_first_not_of('\n');
     if (b == std::string_view::npos) return {s.size(), s.size()};
     return {b, s.find_last_not_of('\n') + 1};
   }
-  size_t begin = s.size(), end = 0, i = 0;
-  bool seen = false;
-  while (i < s.size()) {
-    const size_t at = i;
-    const char32_t c = next_code_point(s, i);
-    if (!is_js_space(c)) {
-      if (!seen) begin = at;
-      seen = true;
-      end = i;
-    }
-  }
-  if (!seen) return {s.size(), s.size()};
-  return {begin, end};
+  return jinja::js_trim_bounds(s);
 }
 
 class Stripper {

@@ -536,9 +536,10 @@ std::pair<size_t, size_t> js_trim_bounds(std::string_view s) {
       i += n;
       continue;
     }
+    // One character; a malformed sequence counts as one non-space byte.
     const auto c = static_cast<unsigned char>(s[i]);
     size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-    if (i + len > s.size()) len = s.size() - i;
+    if (len > 1 && (i + len > s.size() || !utf8::is_valid(s.substr(i, len)))) len = 1;
     i += len;
     e = i;
   }
