@@ -389,7 +389,7 @@ TEST(ContinuousBatching, SmallKvPoolQueuesRequestsAndNeverLeaksBlocks) {
 }
 
 TEST(ContinuousBatching, PreemptedRequestsStreamTheSameTokensAsAlone) {
-  // The eight requests over a KV pool of 6 blocks (96 positions) that one of them nearly
+  // The eight requests over a KV pool of 8 blocks (128 positions) that one of them nearly
   // fills: running requests take the blocks of younger ones, which recompute them later.
   // The streams are whole, and the tokens (greedy and seeded) those of a run alone.
   const auto reqs = eight_requests();
@@ -401,9 +401,9 @@ TEST(ContinuousBatching, PreemptedRequestsStreamTheSameTokensAsAlone) {
   SchedulerConfig sc;
   sc.max_num_seqs = 4;
   sc.max_num_batched_tokens = 16;
-  sc.kv_cache_size = 96;
+  sc.kv_cache_size = 128;
   ContinuousBatchingPipeline cb(tiny_q4(), sc, "CPU", props());
-  EXPECT_EQ(cb.pipeline().info().n_ctx, 96u);  // one request holds at most the pool
+  EXPECT_EQ(cb.pipeline().info().n_ctx, 128u);  // one request holds at most the pool
   std::vector<GenerationHandle> handles;
   for (const auto& r : reqs) handles.push_back(cb.add_request(r.prompt, r.config));
   for (std::size_t i = 0; i < reqs.size(); ++i) {
@@ -446,8 +446,12 @@ TEST(ContinuousBatching, ARequestLargerThanTheKvPoolIsAClearErrorNotAHang) {
   } catch (const std::length_error& e) {
     EXPECT_NE(std::string(e.what()).find("48"), std::string::npos) << e.what();
   }
-  // A prompt that fits but asks for more tokens than the pool holds: the reply stops at
-  // the pool's end (finish reason length), like at the end of a context.
+  // So is one whose reply would not fit (max_new_tokens is kept free for the reply, up to
+  // min_reply_tokens).
+  EXPECT_THROW(cb.add_request("one two three", c).wait(), std::length_error);
+  // With less kept free, the reply stops at the pool's end (finish reason length), like
+  // at the end of a context.
+  c.min_reply_tokens = 8;
   const DecodedResult r = cb.add_request("one two three", c).wait();
   EXPECT_EQ(r.finish_reason, FinishReason::kLength);
   EXPECT_GT(r.tokens.size(), 30u);
