@@ -15,7 +15,7 @@
 import fs from 'node:fs';
 
 const spec = Object.assign({ clients: 32, seconds: 60, sequential: 1000, max_tokens: 32, rss_slack_mb: 16,
-                             disconnects: 0, seed: 1 },
+                             disconnects: 0, disconnect_clients: 8, seed: 1 },
                            JSON.parse(process.argv[2]));
 const url = spec.base + '/v1/chat/completions';
 const failures = [];
@@ -173,14 +173,18 @@ if (spec.disconnects > 0) {
   let next = 0;
   const warmAt = Math.max(1, Math.floor(spec.disconnects / 10));
   const t3 = performance.now();
-  await Promise.all(Array.from({ length: spec.clients }, async () => {
+  await Promise.all(Array.from({ length: spec.disconnect_clients }, async () => {
     for (let i; (i = next++) < spec.disconnects;) {
       const r = rand();
       const drop = r < 0.15 ? { ms: Math.floor(rand() * 30) }
                  : r < 0.4 ? { chunks: 1 + Math.floor(rand() * spec.max_tokens) } : null;
       try {
-        const out = await dropOnce(i, drop);
-        if (out === 'busy') disc.busy503++; else if (out === 'dropped') disc.dropped++; else disc.completed++;
+        let out;
+        while ((out = await dropOnce(i, drop)) === 'busy') {
+          disc.busy503++;
+          await new Promise((res) => setTimeout(res, 50));
+        }
+        if (out === 'dropped') disc.dropped++; else disc.completed++;
       } catch (e) {
         disc.failed++;
         fail(`disconnect phase ${i}: ${e.message}`);
