@@ -198,7 +198,8 @@ TEST(BatchEngine, PrefixHitsGiveTheSameLogitsAsComputingAlone) {
   o.max_batch_tokens = 16;
   BatchEngine e(tiny_model(), o);
   // Two requests with a common 50-token "system prompt": the second one takes its three
-  // whole blocks (48 tokens) from the first and computes the rest.
+  // whole blocks (48 tokens) from the first, copies the rows of the 2 system-prompt tokens
+  // that start the first's fourth block, and computes the rest.
   const auto sys = random_ids(50, 11);
   auto a = sys, b = sys;
   for (auto id : random_ids(20, 12)) a.push_back(id);
@@ -207,10 +208,11 @@ TEST(BatchEngine, PrefixHitsGiveTheSameLogitsAsComputingAlone) {
   EXPECT_EQ(on_engine(e, 0, a, 60), want_a);
   EXPECT_EQ(e.stats().prefix_hit_tokens, 0u);
   EXPECT_EQ(on_engine(e, 1, b, 70), want_b);
-  EXPECT_EQ(e.stats().prefix_hit_tokens, 48u);
-  // The same request again, on the other sequence: everything but its last block's tail.
+  EXPECT_EQ(e.stats().prefix_hit_tokens, 50u);
+  // The same request again, on the other sequence: everything but the last prompt token
+  // (4 whole blocks, then 5 rows of the fifth).
   EXPECT_EQ(on_engine(e, 0, b, 70), want_b);
-  EXPECT_EQ(e.stats().prefix_hit_tokens, 48u + 64u);
+  EXPECT_EQ(e.stats().prefix_hit_tokens, 50u + 69u);
   EXPECT_EQ(e.stats().kv.used, 0);
 }
 
