@@ -547,6 +547,13 @@ TEST(ContinuousBatching, SlotPoolBatchesTheServersJobs) {
   while (done < 4) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   for (const auto& g : got) EXPECT_EQ(g.size(), 24u);
   EXPECT_GT(pool.engine()->stats().multi_seq_steps, 10u);
+  // A slot's Pipeline forgets its session metrics after each job: they keep every
+  // request's token timings, so a server would grow with each request it served.
+  for (int i = 0; i < 5000 && pool.running() > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(pool.running(), 0u);
+  EXPECT_TRUE(pool.pipeline().session_metrics().raw.token_intervals_ms.empty());
+  EXPECT_TRUE(pool.pipeline().session_metrics().raw.generate_ms.empty());
 }
 
 }  // namespace
