@@ -2,7 +2,10 @@
 # Issue 4 §5 load test on loopback against a tiny random-weight model:
 #   bench/load_test.sh [BUILD_DIR] [--short]
 # Full: 32 concurrent streaming clients for 60 s, then 1,000 sequential requests (RSS
-# sampled). --short: 8 clients for 5 s and 100 sequential requests (for CI).
+# sampled), then 1,000 streaming requests of which ~40% disconnect at random points (the
+# server must settle with no KV block held and flat RSS). --short: 8 clients for 5 s, 100
+# sequential requests and 60 with disconnects (for CI). Env: PARALLEL (4), QUEUE (16),
+# THREADS (1), KV_SIZE (--kv-size; a small pool makes requests preempt each other).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${1:-$root/build}"
@@ -13,7 +16,10 @@ model="$build/load_test_tiny.gguf"
 [ -f "$model" ] || "$bin" gen-model --preset tiny --type f32 --tokenizer "$tok" --seed 1 -o "$model"
 
 log="$(mktemp)"
-"$bin" serve -m "$model" --port 0 --parallel "${PARALLEL:-4}" --queue "${QUEUE:-16}" -t "${THREADS:-1}" 2>"$log" &
+kv_args=()
+[ -n "${KV_SIZE:-}" ] && kv_args=(--kv-size "$KV_SIZE")
+"$bin" serve -m "$model" --port 0 --parallel "${PARALLEL:-4}" --queue "${QUEUE:-16}" -t "${THREADS:-1}" \
+  "${kv_args[@]}" 2>"$log" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -f "$log"' EXIT
 port=""
@@ -26,9 +32,9 @@ done
 until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do sleep 0.1; done
 
 if [ "$short" = "--short" ]; then
-  spec="{\"base\":\"http://127.0.0.1:$port\",\"pid\":$pid,\"clients\":8,\"seconds\":5,\"sequential\":100}"
+  spec="{\"base\":\"http://127.0.0.1:$port\",\"pid\":$pid,\"clients\":8,\"seconds\":5,\"sequential\":100,\"disconnects\":60}"
 else
-  spec="{\"base\":\"http://127.0.0.1:$port\",\"pid\":$pid,\"clients\":32,\"seconds\":60,\"sequential\":1000}"
+  spec="{\"base\":\"http://127.0.0.1:$port\",\"pid\":$pid,\"clients\":32,\"seconds\":60,\"sequential\":1000,\"disconnects\":1000}"
 fi
 rc=0
 node "$root/bench/load_test.mjs" "$spec" || rc=$?

@@ -1,13 +1,24 @@
 // Aggregate streaming throughput of an OpenAI-compatible server with N concurrent clients
 // (qwen3 serve or llama-server; issue 11's measurement). Each client streams `rounds`
-// chat completions of exactly `max_tokens` tokens (ignore_eos) one after another; all
-// clients start together. Prints one JSON object: aggregate decode tok/s (completion
-// tokens of all clients / wall time), TTFT p50/p95, inter-token p50, the server's RSS.
+// chat completions of exactly `max_tokens` tokens (ignore_eos) one after another. Client
+// c starts at c * stagger_ms (0: all together), so with a stagger of one request's
+// duration / clients the arrivals are spread out and TTFT is that of a request arriving
+// while the others decode. Prints one JSON object:
+//   aggregate_tps  completion tokens of all clients / wall time (prefill included)
+//   decode_tps     clients x the median per-request decode rate ((tokens - 1) / time
+//                  from the first to the last token)
+//   steady_tps     tokens per second while every client is active (from the last client's
+//                  start to the first client's end; each request's tokens taken as spread
+//                  evenly between its first and last one): the throughput at N streams
+//   ttft p50/p95, inter-token p50, the server's RSS after the run.
 //   node bench/serve_clients.mjs '{"base":"http://127.0.0.1:PORT","pid":PID,"clients":4,
-//                                 "max_tokens":64,"rounds":2,"prompt_words":100}'
+//                                 "max_tokens":64,"rounds":2,"prompt_words":118,"stagger_ms":0}'
+// The prompt is `prompt_words` common English words (one token each with their leading
+// space), different per request (no prefix reuse); 118 words + the chat template = ~128
+// tokens.
 import fs from 'node:fs';
 
-const spec = Object.assign({ clients: 1, max_tokens: 64, rounds: 2, prompt_words: 100 },
+const spec = Object.assign({ clients: 1, max_tokens: 64, rounds: 2, prompt_words: 118, stagger_ms: 0 },
                            JSON.parse(process.argv[2]));
 const url = spec.base + '/v1/chat/completions';
 
@@ -21,11 +32,30 @@ const pct = (a, p) => {
   return s.length ? +s[Math.min(s.length - 1, Math.floor(p * s.length))].toFixed(1) : null;
 };
 
-// A prompt of about `prompt_words` plain words, different per request (no prefix reuse).
+const WORDS = ('time year people way day man thing woman life child world school state family ' +
+  'student group country problem hand part place case week company system program question ' +
+  'work government number night point home water room mother area money story fact month lot ' +
+  'right study book eye job word business issue side kind head house service friend father ' +
+  'power hour game line end member law car city name team minute idea kid body information ' +
+  'back parent face others level office door health person art war history party result ' +
+  'change morning reason research girl guy moment air teacher force education foot boy age ' +
+  'policy music market sense nation plan college interest death experience effect use class ' +
+  'control care field development role effort rate heart drug show leader light voice wife ' +
+  'police mind price report decision son view relationship town road arm difference value ' +
+  'building action model season society tax director position player record paper space ' +
+  'ground form event official matter center couple site project activity star table need ' +
+  'court oil situation cost industry figure street image phone data picture practice piece ' +
+  'land product doctor wall patient worker news test movie north love support technology').split(' ');
+
+// About `prompt_words` tokens of plain words, different per request.
 function prompt(i) {
   const words = [];
-  for (let k = 0; k < spec.prompt_words; ++k) words.push(`w${(i * 7919 + k * 31) % 1000}`);
-  return `Request ${i}. ` + words.join(' ');
+  let x = (i + 1) * 2654435761 >>> 0;
+  for (let k = 0; k < spec.prompt_words; ++k) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    words.push(WORDS[x % WORDS.length]);
+  }
+  return words.join(' ');
 }
 
 async function one(i, out) {
@@ -62,19 +92,31 @@ async function one(i, out) {
     }
   }
   out.ttft.push(first - t0);
+  if (last > first) out.rate.push((spec.max_tokens - 1) / ((last - first) / 1000));
+  out.spans.push([first, last]);
   out.tokens += spec.max_tokens;  // ignore_eos: every request yields exactly max_tokens
   out.chunks += chunks;
 }
 
-const out = { ttft: [], itl: [], tokens: 0, chunks: 0 };
+const out = { ttft: [], itl: [], rate: [], spans: [], tokens: 0, chunks: 0 };
 const t0 = performance.now();
+const starts = [], ends = [];
 await Promise.all(Array.from({ length: spec.clients }, async (_, c) => {
+  if (spec.stagger_ms > 0) await new Promise((r) => setTimeout(r, c * spec.stagger_ms));
+  starts.push(performance.now());
   for (let r = 0; r < spec.rounds; ++r) await one(c * 1000 + r, out);
+  ends.push(performance.now());
 }));
 const secs = (performance.now() - t0) / 1000;
+const w0 = Math.max(...starts), w1 = Math.min(...ends);
+let inWindow = 0;
+for (const [a, b] of out.spans)
+  if (b > a) inWindow += (spec.max_tokens - 1) * Math.max(0, Math.min(b, w1) - Math.max(a, w0)) / (b - a);
+const steady = w1 > w0 ? +(inWindow / ((w1 - w0) / 1000)).toFixed(1) : null;
 console.log(JSON.stringify({
   clients: spec.clients, requests: spec.clients * spec.rounds,
   aggregate_tps: +(out.tokens / secs).toFixed(1),
+  decode_tps: +(spec.clients * pct(out.rate, 0.5)).toFixed(1), steady_tps: steady,
   ttft_p50_ms: pct(out.ttft, 0.5), ttft_p95_ms: pct(out.ttft, 0.95),
   itl_p50_ms: pct(out.itl, 0.5), rss_mb: rssMb(spec.pid), seconds: +secs.toFixed(1),
 }));

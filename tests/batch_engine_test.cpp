@@ -1,12 +1,14 @@
 // BatchEngine at the logits level: sequences evaluated from their own threads at the same
 // time get exactly the logits InferenceContext gives each alone (prompts longer than a
 // step are chunked); a long prompt does not stall a sequence that is decoding (chunked
-// prefill); truncate, errors (bad id, context overflow) and cancellation.
+// prefill); truncate, errors (bad id, context overflow) and cancellation; a full KV pool
+// preempts the youngest (or a paused) sequence, which recomputes to the same logits.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -196,7 +198,8 @@ TEST(BatchEngine, PrefixHitsGiveTheSameLogitsAsComputingAlone) {
   o.max_batch_tokens = 16;
   BatchEngine e(tiny_model(), o);
   // Two requests with a common 50-token "system prompt": the second one takes its three
-  // whole blocks (48 tokens) from the first and computes the rest.
+  // whole blocks (48 tokens) from the first, copies the rows of the 2 system-prompt tokens
+  // that start the first's fourth block, and computes the rest.
   const auto sys = random_ids(50, 11);
   auto a = sys, b = sys;
   for (auto id : random_ids(20, 12)) a.push_back(id);
@@ -205,28 +208,85 @@ TEST(BatchEngine, PrefixHitsGiveTheSameLogitsAsComputingAlone) {
   EXPECT_EQ(on_engine(e, 0, a, 60), want_a);
   EXPECT_EQ(e.stats().prefix_hit_tokens, 0u);
   EXPECT_EQ(on_engine(e, 1, b, 70), want_b);
-  EXPECT_EQ(e.stats().prefix_hit_tokens, 48u);
-  // The same request again, on the other sequence: everything but its last block's tail.
+  EXPECT_EQ(e.stats().prefix_hit_tokens, 50u);
+  // The same request again, on the other sequence: everything but the last prompt token
+  // (4 whole blocks, then 5 rows of the fifth).
   EXPECT_EQ(on_engine(e, 0, b, 70), want_b);
-  EXPECT_EQ(e.stats().prefix_hit_tokens, 48u + 64u);
+  EXPECT_EQ(e.stats().prefix_hit_tokens, 50u + 69u);
   EXPECT_EQ(e.stats().kv.used, 0);
 }
 
-TEST(BatchEngine, AFullPoolMakesTheNewestSequenceFailNotHang) {
+TEST(BatchEngine, AFullPoolPreemptsAPausedSequenceWhichThenRecomputes) {
   BatchEngineOptions o;
   o.max_seqs = 2;
   o.n_ctx = 64;
-  o.kv_size = 48;  // three blocks
+  o.kv_size = 48;  // three blocks: also the most one sequence holds
   o.max_batch_tokens = 8;
   BatchEngine e(tiny_model(), o);
+  EXPECT_EQ(e.n_ctx(), 48);
   const auto ids = random_ids(64, 4);
-  e.eval(0, ids.data(), 40);  // three blocks held
+  EXPECT_THROW(e.eval(0, ids.data(), 49), std::length_error);  // more than the pool
+  const std::size_t V = static_cast<std::size_t>(e.n_vocab());
+  e.eval(0, ids.data(), 40);  // three blocks held; sequence 0 pauses
   EXPECT_FALSE(e.can_admit());
-  EXPECT_THROW(e.eval(1, ids.data() + 1, 10), std::length_error);
-  EXPECT_EQ(e.stats().kv_full, 1u);
+  // Sequence 1 finds no block: after a while it takes those of the paused sequence 0...
+  const float* l = e.eval(1, ids.data() + 1, 10);
+  const std::vector<std::int32_t> ids1(ids.begin() + 1, ids.begin() + 11);
+  EXPECT_EQ(std::vector<float>(l, l + V), alone(ids1, 10)[0]);
+  EXPECT_EQ(e.stats().preemptions, 1u);
+  EXPECT_EQ(e.n_past(0), 40);  // its tokens are kept, its blocks are not
+  // ...which, back, takes them again from sequence 1 (now paused and younger), adopts its
+  // two full blocks still cached, recomputes the other 8 tokens and gives the logits it
+  // would have given without the interruption.
+  l = e.eval(0, ids.data() + 40, 1);
+  EXPECT_EQ(std::vector<float>(l, l + V), alone(ids, 40)[1]);
+  const BatchEngineStats st = e.stats();
+  EXPECT_EQ(st.preemptions, 2u);
+  EXPECT_EQ(st.recomputed_tokens, 8u);
+  EXPECT_EQ(st.prefix_hit_tokens, 0u);  // adopting its own blocks again is no prefix hit
+  EXPECT_EQ(st.kv_full, 0u);
+  EXPECT_EQ(e.n_past(0), 41);
+  EXPECT_EQ(e.n_past(1), 10);
   e.release(0);
+  e.release(1);
+  EXPECT_EQ(e.stats().kv.used, 0);
   EXPECT_TRUE(e.can_admit());
-  EXPECT_NO_THROW(e.eval(1, ids.data() + 1, 10));
+}
+
+TEST(BatchEngine, SequencesThatOutgrowThePoolArePreemptedWithTheSameLogits) {
+  // Four sequences of 20 prompt + 40 decoded tokens (4 blocks each) over a pool of 8
+  // blocks: the oldest requests go on, the youngest give their blocks up and recompute
+  // them later. Every logits row is still the one computed alone, bit for bit.
+  BatchEngineOptions o;
+  o.max_seqs = 4;
+  o.n_ctx = 256;
+  o.kv_size = 128;
+  o.n_threads = 2;
+  o.max_batch_tokens = 16;
+  BatchEngine e(tiny_model(), o);
+  std::vector<std::vector<std::int32_t>> ids;
+  for (int s = 0; s < 4; ++s) ids.push_back(random_ids(60, 70 + s));
+  std::vector<std::vector<std::vector<float>>> got(4);
+  std::vector<std::thread> threads;
+  for (int s = 0; s < 4; ++s)
+    threads.emplace_back([&, s] {
+      got[static_cast<std::size_t>(s)] = on_engine(e, s, ids[static_cast<std::size_t>(s)], 20);
+    });
+  for (auto& t : threads) t.join();
+  for (int s = 0; s < 4; ++s) {
+    const auto want = alone(ids[static_cast<std::size_t>(s)], 20);
+    ASSERT_EQ(got[static_cast<std::size_t>(s)].size(), want.size());
+    for (std::size_t i = 0; i < want.size(); ++i)
+      EXPECT_EQ(got[static_cast<std::size_t>(s)][i], want[i]) << "sequence " << s << " step " << i;
+  }
+  const BatchEngineStats st = e.stats();
+  std::printf("  %llu preemptions, %llu tokens recomputed, %llu steps\n",
+              static_cast<unsigned long long>(st.preemptions),
+              static_cast<unsigned long long>(st.recomputed_tokens),
+              static_cast<unsigned long long>(st.steps));
+  EXPECT_GT(st.preemptions, 0u);
+  EXPECT_EQ(st.kv_full, 0u);
+  EXPECT_EQ(st.kv.used, 0);
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 // - a request's tokens (greedy and seeded sampling) are identical whether it runs alone
 //   on a plain Pipeline or batched with 7 others, prompts chunked across steps;
 // - the model is loaded once: 8 sequences cost one model plus 8 KV caches of memory;
-// - cancellation (queued and running), a full queue, and the server's SlotPool batching.
+// - cancellation (queued and running), a full queue, and the server's SlotPool batching;
+// - a KV pool too small for all running requests preempts the youngest, which recompute
+//   and still stream the same tokens; a request larger than the pool is a clear error.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -326,8 +328,9 @@ TEST(ContinuousBatching, SameTokensWithAndWithoutPrefixCacheHits) {
 }
 
 TEST(ContinuousBatching, SmallKvPoolQueuesRequestsAndNeverLeaksBlocks) {
-  // Room for about two requests at a time: the others wait in the queue (or, when a
-  // running one cannot grow, fail with a clear error), cancels and ends in random order.
+  // Room for about two requests at a time: the others wait in the queue, running ones
+  // that cannot grow preempt younger ones; cancels and ends in random order. Every request
+  // not cancelled finishes whole.
   SchedulerConfig sc;
   sc.max_num_seqs = 4;
   sc.max_num_batched_tokens = 16;
@@ -336,6 +339,8 @@ TEST(ContinuousBatching, SmallKvPoolQueuesRequestsAndNeverLeaksBlocks) {
   ContinuousBatchingPipeline cb(tiny_q4(), sc, "CPU", props());
   std::mt19937_64 rng(11);
   std::vector<GenerationHandle> hs;
+  std::vector<std::size_t> want;
+  std::vector<bool> cancelled;
   for (int i = 0; i < 48; ++i) {
     GenerationConfig c;
     c.max_new_tokens = 2 + rng() % 40;
@@ -346,29 +351,113 @@ TEST(ContinuousBatching, SmallKvPoolQueuesRequestsAndNeverLeaksBlocks) {
     hs.push_back(cb.add_request("shared opening words " + std::to_string(rng() % 4) + " then " +
                                     std::to_string(rng() % 100),
                                 c));
-    if (rng() % 4 == 0) hs[rng() % hs.size()].cancel();
+    want.push_back(c.max_new_tokens);
+    cancelled.push_back(false);
+    if (rng() % 4 == 0) {
+      const std::size_t k = rng() % hs.size();
+      hs[k].cancel();
+      cancelled[k] = true;
+    }
     if (rng() % 8 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 20));
   }
   int ok = 0, failed = 0;
-  for (auto& h : hs) {
+  for (std::size_t i = 0; i < hs.size(); ++i) {
     try {
-      h.wait();
+      const DecodedResult r = hs[i].wait();
+      if (!cancelled[i]) EXPECT_EQ(r.tokens.size(), want[i]) << "request " << i;
       ++ok;
-    } catch (const std::exception&) {
-      ++failed;  // cancelled, or the pool could not hold it
+    } catch (const std::exception& e) {
+      EXPECT_TRUE(cancelled[i]) << "request " << i << ": " << e.what();
+      ++failed;
     }
   }
   wait_idle(cb);
   const BatchingStats st = cb.stats();
-  std::printf("  %d finished, %d cancelled or failed; KV blocks %llu used, %llu cached of %llu\n",
-              ok, failed, static_cast<unsigned long long>(st.kv_blocks_used),
-              static_cast<unsigned long long>(st.kv_blocks_cached),
-              static_cast<unsigned long long>(st.kv_blocks_total));
+  std::printf(
+      "  %d finished, %d cancelled; KV blocks %llu used, %llu cached of %llu; %llu "
+      "preemptions, %llu tokens recomputed\n",
+      ok, failed, static_cast<unsigned long long>(st.kv_blocks_used),
+      static_cast<unsigned long long>(st.kv_blocks_cached),
+      static_cast<unsigned long long>(st.kv_blocks_total),
+      static_cast<unsigned long long>(st.preemptions),
+      static_cast<unsigned long long>(st.recomputed_tokens));
   EXPECT_GT(ok, 16);
   EXPECT_EQ(st.kv_blocks_used, 0u);
   EXPECT_EQ(st.kv_blocks_total, 10u);
   EXPECT_EQ(cb.running(), 0u);
   EXPECT_EQ(cb.queued(), 0u);
+}
+
+TEST(ContinuousBatching, PreemptedRequestsStreamTheSameTokensAsAlone) {
+  // The eight requests over a KV pool of 8 blocks (128 positions) that one of them nearly
+  // fills: running requests take the blocks of younger ones, which recompute them later.
+  // The streams are whole, and the tokens (greedy and seeded) those of a run alone.
+  const auto reqs = eight_requests();
+  std::vector<std::vector<std::int32_t>> alone;
+  {
+    Pipeline p(tiny_q4(), "CPU", props());
+    for (const auto& r : reqs) alone.push_back(p.generate(r.prompt, r.config).tokens);
+  }
+  SchedulerConfig sc;
+  sc.max_num_seqs = 4;
+  sc.max_num_batched_tokens = 16;
+  sc.kv_cache_size = 128;
+  ContinuousBatchingPipeline cb(tiny_q4(), sc, "CPU", props());
+  EXPECT_EQ(cb.pipeline().info().n_ctx, 128u);  // one request holds at most the pool
+  std::vector<GenerationHandle> handles;
+  for (const auto& r : reqs) handles.push_back(cb.add_request(r.prompt, r.config));
+  for (std::size_t i = 0; i < reqs.size(); ++i) {
+    std::vector<std::int32_t> streamed;
+    while (!handles[i].finished()) {
+      const GenerationDelta d = handles[i].read(std::chrono::milliseconds(50));
+      streamed.insert(streamed.end(), d.tokens.begin(), d.tokens.end());
+    }
+    const DecodedResult res = handles[i].wait();
+    EXPECT_EQ(res.tokens, alone[i]) << "request " << i;
+    EXPECT_EQ(streamed, res.tokens) << "request " << i;
+  }
+  wait_idle(cb);
+  const BatchingStats st = cb.stats();
+  std::printf("  %llu preemptions, %llu tokens recomputed, %llu steps\n",
+              static_cast<unsigned long long>(st.preemptions),
+              static_cast<unsigned long long>(st.recomputed_tokens),
+              static_cast<unsigned long long>(st.steps));
+  EXPECT_GT(st.preemptions, 0u);
+  EXPECT_GT(st.recomputed_tokens, 0u);
+  EXPECT_EQ(st.kv_blocks_used, 0u);
+}
+
+TEST(ContinuousBatching, ARequestLargerThanTheKvPoolIsAClearErrorNotAHang) {
+  SchedulerConfig sc;
+  sc.max_num_seqs = 2;
+  sc.max_num_batched_tokens = 16;
+  sc.kv_cache_size = 48;
+  ContinuousBatchingPipeline cb(tiny_q4(), sc, "CPU", props());
+  GenerationConfig c;
+  c.max_new_tokens = 100;
+  c.ignore_eos = true;
+  c.temperature = 0.0f;
+  c.apply_chat_template = false;
+  std::string big;
+  for (int i = 0; i < 60; ++i) big += " w";
+  try {
+    cb.add_request(big, c).wait();
+    ADD_FAILURE() << "a 60-token prompt fit a 48-position pool";
+  } catch (const std::length_error& e) {
+    EXPECT_NE(std::string(e.what()).find("48"), std::string::npos) << e.what();
+  }
+  // So is one whose reply would not fit (max_new_tokens is kept free for the reply, up to
+  // min_reply_tokens).
+  EXPECT_THROW(cb.add_request("one two three", c).wait(), std::length_error);
+  // With less kept free, the reply stops at the pool's end (finish reason length), like
+  // at the end of a context.
+  c.min_reply_tokens = 8;
+  const DecodedResult r = cb.add_request("one two three", c).wait();
+  EXPECT_EQ(r.finish_reason, FinishReason::kLength);
+  EXPECT_GT(r.tokens.size(), 30u);
+  EXPECT_LT(r.tokens.size(), 48u);
+  wait_idle(cb);
+  EXPECT_EQ(cb.stats().kv_blocks_used, 0u);
 }
 
 // Runs f in a forked child (a fresh heap, so nothing freed earlier is reused); f returns
@@ -458,6 +547,13 @@ TEST(ContinuousBatching, SlotPoolBatchesTheServersJobs) {
   while (done < 4) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   for (const auto& g : got) EXPECT_EQ(g.size(), 24u);
   EXPECT_GT(pool.engine()->stats().multi_seq_steps, 10u);
+  // A slot's Pipeline forgets its session metrics after each job: they keep every
+  // request's token timings, so a server would grow with each request it served.
+  for (int i = 0; i < 5000 && pool.running() > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(pool.running(), 0u);
+  EXPECT_TRUE(pool.pipeline().session_metrics().raw.token_intervals_ms.empty());
+  EXPECT_TRUE(pool.pipeline().session_metrics().raw.generate_ms.empty());
 }
 
 }  // namespace

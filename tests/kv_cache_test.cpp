@@ -145,5 +145,44 @@ TEST(KvCache, SharedBlocksAreCopiedOnWriteAndCachedLeastRecentlyUsedFirst) {
   EXPECT_EQ(d.adopt(p.data(), 9), 0);
 }
 
+TEST(KvCache, APrefixThatEndsInsideABlockCopiesItsRows) {
+  KvPool pool(kLayers, kHeads, kDim, kBs, 8, KvType::F32);
+  KvSequence a(pool, 24), b(pool, 24), c(pool, 24);
+  const std::vector<std::int32_t> p = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  ASSERT_EQ(a.reserve(9), 9);
+  write(pool, a, p, 0, 9);
+  a.commit(p.data(), 9);  // [1 2 3 4] [5 6 7 8] published, [9] private
+  // b parts from a after 7 tokens: one whole block, then 3 rows of a's second block,
+  // copied into a block of b's own (a's stays as it was, shared by nobody).
+  const std::vector<std::int32_t> q = {1, 2, 3, 4, 5, 6, 7, 0, 0};
+  EXPECT_EQ(b.adopt(q.data(), 9), 7);
+  EXPECT_EQ(b.n_past(), 7);
+  EXPECT_EQ(b.table()[0], a.table()[0]);
+  EXPECT_NE(b.table()[1], a.table()[1]);
+  EXPECT_EQ(pool.refs(a.table()[1]), 1);
+  EXPECT_EQ(pool.refs(b.table()[1]), 1);
+  check_contents(pool, b);
+  ASSERT_EQ(b.reserve(2), 2);  // its own block: written in place
+  write(pool, b, q, 7, 2);
+  b.commit(q.data() + 7, 2);
+  check_contents(pool, a);
+  check_contents(pool, b);
+  // Never the last id, and no partial copy with only one id left to compute.
+  const std::vector<std::int32_t> r = {1, 2, 3, 4, 5};
+  EXPECT_EQ(c.adopt(r.data(), 5), 4);
+  EXPECT_EQ(c.adopt(r.data() + 4, 1), 0);
+  // A block that is only cached (nobody holds it) is a source too, and is not the one
+  // evicted to make the copy.
+  a.clear();
+  b.clear();
+  c.clear();
+  KvSequence d(pool, 24);
+  const std::vector<std::int32_t> s = {1, 2, 3, 4, 5, 6, 9, 9};
+  EXPECT_EQ(d.adopt(s.data(), 8), 6);
+  check_contents(pool, d);
+  d.clear();
+  check_accounting(pool, {});
+}
+
 }  // namespace
 }  // namespace qwen3

@@ -2,13 +2,16 @@
 // gauges, prefix-cache hit tokens after two requests sharing a system prompt, the
 // sequences-per-step histogram, time to first token and inter-token latency histograms
 // (counts that match the requests and tokens served, cumulative buckets ending in +Inf),
-// and the Histogram rendering itself.
+// and the Histogram rendering itself; a tiny --kv-size preempts and recomputes requests
+// without breaking their streams, and a prompt larger than the pool is a 400.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "server/metrics.h"
@@ -114,6 +117,77 @@ TEST(ServerMetrics, KvPoolPrefixHitsBatchAndLatencyHistograms) {
   // Steps with one sequence and at most 2 (--parallel 2) account for all of them.
   EXPECT_EQ(buckets(m, "qwen3_batch_sequences")[1], steps);
   EXPECT_GE(metric(m, "qwen3_batch_sequences_sum"), steps);
+}
+
+// A streamed chat completion: its content and finish reason, "" if the stream broke.
+std::pair<std::string, std::string> stream_chat(RunningServer& srv, const std::string& user,
+                                                int max_tokens) {
+  json body = request("You are brief.", user, max_tokens);
+  body["stream"] = true;
+  auto cli = srv.client();
+  auto r = cli.Post("/v1/chat/completions", body.dump(), "application/json");
+  if (!r || r->status != 200) return {"", r ? r->body : "no reply"};
+  const SseStream s = parse_sse(r->body);
+  if (!s.well_formed || !s.done) return {"", "broken stream"};
+  std::string content, finish;
+  for (const json& e : s.events) {
+    if (!e.contains("choices") || e["choices"].empty()) continue;
+    const json& c = e["choices"][0];
+    if (c.contains("delta") && c["delta"].contains("content") && c["delta"]["content"].is_string())
+      content += c["delta"]["content"].get<std::string>();
+    if (c.contains("finish_reason") && c["finish_reason"].is_string())
+      finish = c["finish_reason"].get<std::string>();
+  }
+  return {content, finish};
+}
+
+TEST(ServerMetrics, ATinyKvPoolPreemptsButEveryStreamEndsWhole) {
+  // --kv-size 160 (10 blocks) for 4 slots whose requests grow to ~5 blocks each: running
+  // requests take the blocks of younger ones, which recompute them. Every stream still
+  // ends with [DONE], its greedy text the same as when it ran alone; a prompt larger than
+  // the pool is a 400 that names the numbers.
+  server::ServerOptions o;
+  o.model_path = tiny_model();
+  o.model_name = "tiny";
+  o.port = 0;
+  o.n_ctx = 256;
+  o.parallel = 4;
+  o.kv_size = 160;
+  o.n_threads = 2;
+  RunningServer srv(o);
+  const int kTokens = 56;
+  std::vector<std::pair<std::string, std::string>> alone, together(4);
+  for (int i = 0; i < 4; ++i)
+    alone.push_back(stream_chat(srv, "Question " + std::to_string(i) + "?", kTokens));
+  std::vector<std::thread> ts;
+  for (int i = 0; i < 4; ++i)
+    ts.emplace_back([&, i] {
+      together[static_cast<std::size_t>(i)] =
+          stream_chat(srv, "Question " + std::to_string(i) + "?", kTokens);
+    });
+  for (auto& t : ts) t.join();
+  for (int i = 0; i < 4; ++i) {
+    const auto& a = alone[static_cast<std::size_t>(i)];
+    EXPECT_EQ(a.second, "length") << i << ": " << a.first;
+    EXPECT_FALSE(a.first.empty()) << i;
+    EXPECT_EQ(together[static_cast<std::size_t>(i)], a) << i;
+  }
+  auto cli = srv.client();
+  std::string m = cli.Get("/metrics")->body;
+  std::printf("  preemptions %.0f, recomputed tokens %.0f\n",
+              metric(m, "qwen3_kv_preemptions_total"),
+              metric(m, "qwen3_kv_recomputed_tokens_total"));
+  EXPECT_GT(metric(m, "qwen3_kv_preemptions_total"), 0);
+  EXPECT_EQ(metric(m, "qwen3_kv_pool_full_total"), 0);
+  // Larger than the whole pool: refused up front with the numbers.
+  std::string big;
+  for (int i = 0; i < 200; ++i) big += " word";
+  auto r = cli.Post("/v1/chat/completions", request("You are brief.", big, 8).dump(),
+                    "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << r->body;
+  EXPECT_NE(r->body.find("context_length_exceeded"), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find("160"), std::string::npos) << r->body;
 }
 
 TEST(ServerMetrics, HistogramBucketsAreCumulative) {

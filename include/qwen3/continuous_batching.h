@@ -34,7 +34,9 @@ struct SchedulerConfig {
   // (0 = 64; raised to max_num_seqs if smaller).
   std::size_t max_num_batched_tokens = 0;
   // Positions in the shared paged KV cache (blocks of 16), for all requests together
-  // (0 = max_num_seqs * n_ctx). A request waits in the queue while the pool is full.
+  // (0 = max_num_seqs * n_ctx); also the most one request holds. A request waits in the
+  // queue while the pool is full; a running one that cannot grow takes the blocks of the
+  // youngest running request, which later recomputes them (its output is unchanged).
   std::size_t kv_cache_size = 0;
   // Requests whose prompts share a prefix (a system prompt, earlier turns) share its KV
   // blocks instead of computing them again; outputs are the same either way.
@@ -82,6 +84,10 @@ struct BatchingStats {
   std::uint64_t kv_blocks_total = 0;    // blocks in the pool
   std::uint64_t kv_blocks_used = 0;     // held by running requests
   std::uint64_t kv_blocks_cached = 0;   // held by nobody, kept for prefix reuse
+  // The pool was full: requests whose blocks went to older ones, and the tokens they
+  // computed again when they resumed.
+  std::uint64_t preemptions = 0;
+  std::uint64_t recomputed_tokens = 0;
 };
 
 class ContinuousBatchingPipeline {

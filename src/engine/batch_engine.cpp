@@ -57,6 +57,9 @@ BatchEngine::BatchEngine(std::shared_ptr<const Qwen3Model> model, const BatchEng
   const Qwen3Config& c = model_->config();
   pool_ = std::make_unique<KvPool>(c.n_layers, c.n_head_kv, c.head_dim, opts.block_size,
                                    pool_blocks(opts, n_ctx_), opts.kv);
+  // One sequence never holds more positions than the pool has: a prompt past that is a
+  // context error up front, and a reply stops there (finish reason length).
+  n_ctx_ = std::min(n_ctx_, pool_->n_blocks() * pool_->block_size());
   if (!can_admit_unlocked())
     throw std::invalid_argument("KV pool of " +
                                 std::to_string(pool_->n_blocks() * pool_->block_size()) +
@@ -104,20 +107,38 @@ bool BatchEngine::can_admit() const {
 }
 
 bool BatchEngine::can_admit_unlocked() const {
+  for (const Seq& q : seqs_)
+    if (q.resuming || !q.replay.empty()) return false;  // preempted requests go first
   const long long room = static_cast<long long>(pool_->available()) * pool_->block_size();
   return room >= std::min(opts_.max_batch_tokens, n_ctx_) + pool_->block_size();
 }
 
+int BatchEngine::logical_past(const Seq& q) const {
+  return q.replay.empty() ? q.kv->n_past() : static_cast<int>(q.replay.size());
+}
+
 int BatchEngine::n_past(int s) const {
   std::lock_guard<std::mutex> lock(mu_);
-  return seqs_.at(static_cast<std::size_t>(s)).kv->n_past();
+  return logical_past(seqs_.at(static_cast<std::size_t>(s)));
 }
 
 void BatchEngine::truncate(int s, int n_past) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Seq& q = seqs_.at(static_cast<std::size_t>(s));
-  if (!q.done) throw std::logic_error("truncate: sequence " + std::to_string(s) + " is busy");
-  q.kv->truncate(n_past);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Seq& q = seqs_.at(static_cast<std::size_t>(s));
+    if (!q.done) throw std::logic_error("truncate: sequence " + std::to_string(s) + " is busy");
+    if (q.replay.empty()) {
+      q.kv->truncate(n_past);
+    } else {
+      if (n_past < 0 || n_past > static_cast<int>(q.replay.size()))
+        throw std::out_of_range("truncate(" + std::to_string(n_past) + "): the sequence holds " +
+                                std::to_string(q.replay.size()) + " tokens");
+      q.replay.resize(static_cast<std::size_t>(n_past));
+    }
+    if (logical_past(q) == 0) q.arrival = 0;  // its next eval starts a new request
+    ++changes_;
+  }
+  work_cv_.notify_all();
 }
 
 void BatchEngine::release(int s) {
@@ -125,7 +146,12 @@ void BatchEngine::release(int s) {
     std::lock_guard<std::mutex> lock(mu_);
     Seq& q = seqs_.at(static_cast<std::size_t>(s));
     q.expected = false;
-    if (q.done) q.kv->clear();
+    if (q.done) {
+      q.kv->clear();
+      q.replay.clear();
+      q.arrival = 0;
+    }
+    ++changes_;
   }
   work_cv_.notify_all();
 }
@@ -139,9 +165,10 @@ void BatchEngine::drop_cancelled() {
   bool any = false;
   for (Seq& q : seqs_) {
     // Decode steps (one token) finish: the streamer then stops with finish reason cancelled.
-    if (q.done || q.n == 1 || !q.cancel || !q.cancel->load()) continue;
+    if (q.done || q.decode || !q.cancel || !q.cancel->load()) continue;
     q.error = std::make_exception_ptr(std::runtime_error("cancelled"));
     q.done = true;
+    q.resuming = false;
     any = true;
     ++stats_.cancelled;
   }
@@ -160,13 +187,25 @@ const float* BatchEngine::eval(int s, const std::int32_t* ids, int n) {
   std::unique_lock<std::mutex> lock(mu_);
   Seq& q = seqs_[static_cast<std::size_t>(s)];
   if (!q.done) throw std::logic_error("eval: sequence " + std::to_string(s) + " is busy");
-  if (n > n_ctx_ - q.kv->n_past())
-    throw std::length_error("context exceeded: " + std::to_string(q.kv->n_past()) + " cached + " +
+  const int past = logical_past(q);
+  if (n > n_ctx_ - past)
+    throw std::length_error("context exceeded: " + std::to_string(past) + " cached + " +
                             std::to_string(n) + " new tokens > context size " +
                             std::to_string(n_ctx_));
   if (stopping_) throw std::runtime_error("the batch engine is stopping");
+  q.decode = n == 1;
+  if (q.arrival == 0) q.arrival = next_arrival_++;
+  if (!q.replay.empty()) {  // preempted while sampling: its tokens run again first
+    q.buf.assign(q.replay.begin(), q.replay.end());
+    q.buf.insert(q.buf.end(), ids, ids + n);
+    q.recompute = static_cast<int>(q.replay.size());
+    q.replay.clear();
+    q.resuming = true;  // adopts what is still cached when it resumes
+    ids = q.buf.data();
+    n = static_cast<int>(q.buf.size());
+  }
   // Whole blocks of this prefix another request computed: taken, not recomputed.
-  const int adopted = q.kv->adopt(ids, n);
+  const int adopted = q.resuming ? 0 : q.kv->adopt(ids, n);
   stats_.prefix_hit_tokens += static_cast<std::uint64_t>(adopted);
   ids += adopted;
   n -= adopted;
@@ -177,6 +216,7 @@ const float* BatchEngine::eval(int s, const std::int32_t* ids, int n) {
   q.expected = false;
   q.error = nullptr;
   q.ticket = next_ticket_++;
+  ++changes_;
   work_cv_.notify_all();
   done_cv_.wait(lock, [&] { return q.done || stopping_; });
   if (!q.done) throw std::runtime_error("the batch engine stopped");
@@ -188,20 +228,56 @@ const float* BatchEngine::eval(int s, const std::int32_t* ids, int n) {
   return q.logits.data();
 }
 
-void BatchEngine::fail_newest_for_kv() {
-  Seq* newest = nullptr;
-  for (Seq& q : seqs_)
-    if (!q.done && (!newest || q.ticket > newest->ticket)) newest = &q;
-  if (!newest) return;
+void BatchEngine::fail_for_kv(int s) {
+  Seq& q = seqs_[static_cast<std::size_t>(s)];
   const KvPoolStats ps = pool_->stats();
-  newest->error = std::make_exception_ptr(std::length_error(
-      "the KV cache pool is full: " + std::to_string(ps.used) + " of " + std::to_string(ps.blocks) +
-      " blocks of " + std::to_string(pool_->block_size()) +
-      " positions are held by running sequences (raise --kv-size)"));
-  newest->done = true;
-  newest->kv->clear();  // its blocks back now, so the others can go on at the next step
+  q.error = std::make_exception_ptr(std::length_error(
+      "the KV cache pool is full: the request holds " + std::to_string(q.kv->n_past()) +
+      " positions and needs more, but all " + std::to_string(ps.used) + " of " +
+      std::to_string(ps.blocks) + " blocks of " + std::to_string(pool_->block_size()) +
+      " positions are in use (raise --kv-size)"));
+  q.done = true;
+  q.resuming = false;
+  q.kv->clear();
   ++stats_.kv_full;
   done_cv_.notify_all();
+}
+
+int BatchEngine::victim_for(int s, bool force) const {
+  // The youngest request younger than s that holds blocks; when forced, else the youngest
+  // idle one of any age (a paused conversation, or a request whose caller has not come
+  // back since a whole gather_wait).
+  const std::uint64_t after = seqs_[static_cast<std::size_t>(s)].arrival;
+  int young = -1, idle = -1;
+  for (int v = 0; v < max_seqs(); ++v) {
+    const Seq& q = seqs_[static_cast<std::size_t>(v)];
+    if (v == s || q.kv->n_blocks() == 0) continue;
+    auto younger = [&](int b) {
+      return b < 0 || q.arrival > seqs_[static_cast<std::size_t>(b)].arrival;
+    };
+    if (q.arrival > after && younger(young)) young = v;
+    if (force && q.done && !q.expected && younger(idle)) idle = v;
+  }
+  return young >= 0 ? young : idle;
+}
+
+void BatchEngine::preempt(int v) {
+  Seq& q = seqs_[static_cast<std::size_t>(v)];
+  const std::vector<std::int32_t>& held = q.kv->tokens();
+  if (q.done) {
+    q.replay.assign(held.begin(), held.end());
+  } else {  // its pending eval: the tokens it held, then the ids it has not run yet
+    std::vector<std::int32_t> rest(held.begin(), held.end());
+    rest.insert(rest.end(), q.ids + q.next, q.ids + q.n);
+    q.buf.swap(rest);  // q.ids may point into the old buf: swapped, not overwritten
+    q.ids = q.buf.data();
+    q.n = static_cast<int>(q.buf.size());
+    q.next = 0;
+    q.resuming = true;
+  }
+  q.recompute = static_cast<int>(held.size());
+  q.kv->clear();
+  ++stats_.preemptions;
 }
 
 bool BatchEngine::ready_to_step(std::chrono::steady_clock::time_point first_wait) const {
@@ -211,23 +287,52 @@ bool BatchEngine::ready_to_step(std::chrono::steady_clock::time_point first_wait
   return true;
 }
 
-int BatchEngine::build_batch() {
-  // Tokens per pending sequence: one each first, then the rest of the budget to the
-  // prompts, oldest request first.
+int BatchEngine::build_batch(bool force) {
+  // Pending sequences, oldest request first.
+  order_.clear();
+  for (int s = 0; s < max_seqs(); ++s)
+    if (!seqs_[static_cast<std::size_t>(s)].done) order_.push_back(s);
+  std::sort(order_.begin(), order_.end(), [&](int a, int b) {
+    const Seq &x = seqs_[static_cast<std::size_t>(a)], &y = seqs_[static_cast<std::size_t>(b)];
+    return x.arrival != y.arrival ? x.arrival < y.arrival : x.ticket < y.ticket;
+  });
+  // A preempted request resumes once the pool holds all it recomputes plus a block (so
+  // it is not preempted again at once); until then it and the newer requests that hold
+  // no blocks yet wait, so new requests cannot starve it. Resuming, it first adopts the
+  // blocks of its own that are still cached.
+  const int bs = pool_->block_size();
+  bool blocked = false;
+  std::size_t kept = 0;
+  for (int s : order_) {
+    Seq& q = seqs_[static_cast<std::size_t>(s)];
+    if (q.resuming) {
+      const int need = std::min((q.n - q.next + bs - 1) / bs + 1, pool_->n_blocks());
+      if (force && !blocked)
+        for (int v; pool_->available() < need && (v = victim_for(s, true)) >= 0;) preempt(v);
+      if (blocked || pool_->available() < need) {
+        blocked = true;
+        continue;
+      }
+      q.resuming = false;
+      const int adopted = q.kv->adopt(q.ids + q.next, q.n - q.next);
+      stats_.recomputed_tokens += static_cast<std::uint64_t>(std::max(0, q.recompute - adopted));
+      stats_.prefix_hit_tokens += static_cast<std::uint64_t>(std::max(0, adopted - q.recompute));
+      q.next += adopted;
+    } else if (blocked && q.kv->n_blocks() == 0) {
+      continue;
+    }
+    order_[kept++] = s;
+  }
+  order_.resize(kept);
+  // Tokens per sequence: one each first, then the rest of the budget to the prompts, in
+  // the same order.
   std::vector<int>& take = take_;
   std::fill(take.begin(), take.end(), 0);
   int budget = opts_.max_batch_tokens;
-  order_.clear();
-  for (int s = 0; s < max_seqs(); ++s) {
-    const Seq& q = seqs_[static_cast<std::size_t>(s)];
-    if (q.done) continue;
-    order_.push_back(s);
+  for (int s : order_) {
     take[static_cast<std::size_t>(s)] = 1;
     --budget;
   }
-  std::sort(order_.begin(), order_.end(), [&](int a, int b) {
-    return seqs_[static_cast<std::size_t>(a)].ticket < seqs_[static_cast<std::size_t>(b)].ticket;
-  });
   for (int s : order_) {
     if (budget <= 0) break;
     const Seq& q = seqs_[static_cast<std::size_t>(s)];
@@ -235,13 +340,35 @@ int BatchEngine::build_batch() {
     take[static_cast<std::size_t>(s)] += more;
     budget -= more;
   }
-  // Blocks for those tokens, oldest request first; a sequence the pool cannot serve
-  // waits for a later step.
-  std::size_t kept = 0;
-  for (int s : order_) {
+  // Blocks for those tokens, oldest request first. One that gets none takes the blocks of
+  // the youngest request holding some (preempted, recomputed later); with no younger one
+  // it waits, unless it holds the whole pool itself (it can never grow: it fails).
+  kept = 0;
+  for (std::size_t i = 0; i < order_.size(); ++i) {
+    const int s = order_[i];
+    Seq& q = seqs_[static_cast<std::size_t>(s)];
     int& count = take[static_cast<std::size_t>(s)];
-    count = seqs_[static_cast<std::size_t>(s)].kv->reserve(count);
-    if (count > 0) order_[kept++] = s;
+    if (q.done || q.resuming) {  // preempted for an older request of this step
+      count = 0;
+      continue;
+    }
+    int got = q.kv->reserve(count);
+    while (got == 0) {
+      const int v = victim_for(s, force);
+      if (v < 0) break;
+      preempt(v);
+      take[static_cast<std::size_t>(v)] = 0;
+      got = q.kv->reserve(count);
+    }
+    count = got;
+    if (got > 0) {
+      order_[kept++] = s;
+      continue;
+    }
+    bool alone = true;  // no other sequence holds a block: s can never grow
+    for (int o = 0; o < max_seqs(); ++o)
+      if (o != s && seqs_[static_cast<std::size_t>(o)].kv->n_blocks() > 0) alone = false;
+    if (alone && pool_->available() == 0) fail_for_kv(s);
   }
   order_.resize(kept);
   int n = 0;
@@ -273,9 +400,18 @@ void BatchEngine::loop() {
     if (stopping_) return;
     drop_cancelled();
     if (!any_pending()) continue;
-    const int n = build_batch();
-    if (n == 0) {  // the pool has no block for any of them
-      fail_newest_for_kv();
+    const std::uint64_t seen = changes_;
+    int n = build_batch(false);
+    if (n == 0) n = build_batch(true);
+    if (n == 0) {
+      // Nothing can run: the blocks are held by older requests that are sampling, or a
+      // preempted one waits for room. Retry when a sequence evals, truncates or ends
+      // (and now and then, for cancel flags).
+      const bool changed = work_cv_.wait_for(lock, std::chrono::milliseconds(20),
+                                             [&] { return stopping_ || changes_ != seen; });
+      if (stopping_) return;
+      if (!changed)  // who was expected back did not come: it may be preempted now
+        for (Seq& q : seqs_) q.expected = false;
       continue;
     }
     // The sequences in the batch are blocked in eval(); others may queue meanwhile.

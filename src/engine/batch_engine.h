@@ -8,8 +8,17 @@
 // blocks as it grows and gives them back on truncate()/release(). Full blocks are shared
 // by prefix: eval() first adopts the cached blocks that hold the same tokens after the
 // same prefix (another request's system prompt, the earlier turns of a conversation) and
-// computes only the rest. A step gives a sequence only the tokens its blocks can hold;
-// when no pending sequence can get a block, the newest one fails with std::length_error.
+// computes only the rest. A sequence's context is at most the pool (n_ctx() is capped to
+// it), so any one request fits once the others make room.
+//
+// When the pool is full, requests are preempted and recomputed (as vLLM does): blocks go
+// to the sequences oldest request first; one that cannot get a block takes them from the
+// youngest request that holds some. That request's blocks go back to the pool (full ones
+// stay cached, so a prefix nobody overwrote is adopted again rather than recomputed) and
+// its tokens are kept: its pending eval (or its next one, if it is sampling) first runs
+// them again, then its new tokens, so its caller only sees a slower step with the same
+// logits. A preempted request resumes once the pool has room for all it recomputes, and
+// new requests wait behind it (can_admit() is false meanwhile).
 //
 // A sequence's thread calls eval() and blocks until its tokens are through; eval() of a
 // single sequence gives the same logits as InferenceContext (bit for bit), whatever else
@@ -60,6 +69,8 @@ struct BatchEngineStats {
   std::uint64_t cancelled = 0;          // evals ended by watch_cancel()
   std::uint64_t prefix_hit_tokens = 0;  // prompt tokens taken from cached KV blocks
   std::uint64_t kv_full = 0;            // evals failed because the KV pool was full
+  std::uint64_t preemptions = 0;        // requests whose blocks were taken for older ones
+  std::uint64_t recomputed_tokens = 0;  // tokens computed again after a preemption
   KvPoolStats kv;                       // the pool now
 };
 
@@ -71,6 +82,7 @@ class BatchEngine {
   BatchEngine& operator=(const BatchEngine&) = delete;
 
   int max_seqs() const { return static_cast<int>(seqs_.size()); }
+  // Tokens one sequence holds at most: options.n_ctx, capped to the pool's positions.
   int n_ctx() const { return n_ctx_; }
   int n_vocab() const { return model_->config().n_vocab; }
   const Qwen3Model& model() const { return *model_; }
@@ -86,8 +98,9 @@ class BatchEngine {
   // The sequence's request ended: its blocks go back to the pool (full ones stay cached
   // for prefix reuse), n_past becomes 0, and steps stop waiting for it.
   void release(int s);
-  // Whether the pool can take a new request now: its free and cached blocks hold at least
-  // one step's worth of tokens (max_batch_tokens) plus one block.
+  // Whether the pool can take a new request now: no preempted request waits to resume
+  // and the free and cached blocks hold at least one step's worth of tokens
+  // (max_batch_tokens) plus one block.
   bool can_admit() const;
   // While set, a true *flag ends the sequence's pending prompt eval (2+ tokens) at the
   // next step with std::runtime_error("cancelled"): a client that left in the middle of a
@@ -113,13 +126,29 @@ class BatchEngine {
     bool expected = false;     // served last step: its next eval is probably coming
     const std::atomic<bool>* cancel = nullptr;  // watch_cancel()
     std::exception_ptr error;
+    std::uint64_t arrival = 0;  // order of the request (first eval since release); 0 = none
+    // Preempted while not in eval(): the tokens its blocks held, run again before the ids
+    // of its next eval. Empty otherwise (then kv holds all its tokens).
+    std::vector<std::int32_t> replay;
+    std::vector<std::int32_t> buf;  // owns ids of a pending eval that was preempted
+    bool resuming = false;          // preempted pending eval: waits for room, adopts first
+    int recompute = 0;              // tokens of ids it held before it was preempted
+    bool decode = false;            // the pending eval was one token (not cancellable)
   };
   void loop();
   void drop_cancelled();  // ends the pending evals whose cancel flag is set
   bool ready_to_step(std::chrono::steady_clock::time_point first_wait) const;
-  int build_batch();  // fills batch_ from the pending evals; returns its size
-  void fail_newest_for_kv();
-  bool can_admit_unlocked() const;  // no pending sequence got a block: the newest one fails
+  // Fills batch_ from the pending evals; returns its size. force: the oldest preempted
+  // request waiting for room takes it from younger ones (nothing else could run).
+  int build_batch(bool force);
+  void fail_for_kv(int s);  // s cannot fit even with every other request preempted
+  bool can_admit_unlocked() const;
+  // Frees the blocks of sequence v, keeping its tokens to recompute (see the header).
+  void preempt(int v);
+  // Whose blocks s may take: the youngest request younger than s holding some; forced,
+  // else the youngest idle one holding some; -1 if none.
+  int victim_for(int s, bool force) const;
+  int logical_past(const Seq& q) const;  // tokens the sequence holds, preempted ones included
 
   std::shared_ptr<const Qwen3Model> model_;
   BatchEngineOptions opts_;
@@ -134,6 +163,8 @@ class BatchEngine {
   std::vector<int> take_;      // tokens each sequence has in the step
   std::vector<float> logits_;  // max_seqs rows of n_vocab
   std::uint64_t next_ticket_ = 1;
+  std::uint64_t next_arrival_ = 1;
+  std::uint64_t changes_ = 0;  // evals queued, releases, truncates: a stalled loop retries
   BatchEngineStats stats_;
 
   mutable std::mutex mu_;

@@ -225,6 +225,8 @@ BatchingStats ContinuousBatchingPipeline::stats() const {
   b.kv_blocks_total = static_cast<std::uint64_t>(s.kv.blocks);
   b.kv_blocks_used = static_cast<std::uint64_t>(s.kv.used);
   b.kv_blocks_cached = static_cast<std::uint64_t>(s.kv.cached);
+  b.preemptions = s.preemptions;
+  b.recomputed_tokens = s.recomputed_tokens;
   return b;
 }
 

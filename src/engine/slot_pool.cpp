@@ -97,6 +97,11 @@ void SlotPool::work(Slot& slot) {
     }
     // The slot's sequence has no eval coming: batches stop waiting for it.
     if (engine_) engine_->release(slot.index);
+    // Pipeline::session_metrics keeps the raw timings of every call (each token interval)
+    // until start_chat(): a slot serving requests for good would grow by ~0.5 KB per
+    // request. Nobody reads a slot's session metrics, so they restart with each job.
+    slot.pipeline->start_chat();
+    slot.pipeline->finish_chat();
     lock.lock();
     slot.last_affinity = job->affinity;
     slot.job.reset();

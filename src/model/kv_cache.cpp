@@ -44,6 +44,7 @@ KvPool::KvPool(int n_layers, int n_head_kv, int head_dim, int block_size, int n_
   free_.reserve(static_cast<std::size_t>(n_blocks));
   for (int b = n_blocks - 1; b >= 0; --b) free_.push_back(b);
   index_.reserve(static_cast<std::size_t>(n_blocks));
+  children_.reserve(static_cast<std::size_t>(n_blocks));
 }
 
 void KvPool::store(int block, int row, int layer, const float* k, const float* v) {
@@ -101,7 +102,30 @@ void KvPool::unpublish(int b) {
   if (!m.published) return;
   auto it = index_.find(m.hash);
   if (it != index_.end() && it->second == b) index_.erase(it);
+  auto [lo, hi] = children_.equal_range(m.parent);
+  for (auto c = lo; c != hi; ++c)
+    if (c->second == b) {
+      children_.erase(c);
+      break;
+    }
   m.published = false;
+}
+
+int KvPool::longest_continuation(std::uint64_t parent, const std::int32_t* tokens, int n,
+                                 int* matched) const {
+  int best = -1, best_len = 0;
+  auto [lo, hi] = children_.equal_range(parent);
+  for (auto c = lo; c != hi; ++c) {
+    const std::int32_t* held = tokens_.data() + static_cast<std::size_t>(c->second) * block_size_;
+    int k = 0;
+    while (k < n && k < block_size_ && held[k] == tokens[k]) ++k;
+    if (k > best_len) {
+      best = c->second;
+      best_len = k;
+    }
+  }
+  *matched = best_len;
+  return best;
 }
 
 int KvPool::allocate() {
@@ -162,6 +186,7 @@ bool KvPool::publish(int block, std::uint64_t hash, std::uint64_t parent,
   Meta& m = meta_.at(static_cast<std::size_t>(block));
   if (m.published || m.refs <= 0) return false;
   if (!index_.emplace(hash, block).second) return false;
+  children_.emplace(parent, block);
   m.published = true;
   m.hash = hash;
   m.parent = parent;
@@ -225,6 +250,28 @@ int KvSequence::adopt(const std::int32_t* ids, int n) {
     tokens_.insert(tokens_.end(), ids + taken, ids + taken + need);
     hashes_.push_back(h);
     taken += need;
+  }
+  // Where the ids part from every cached block: a cached block after the same prefix whose
+  // first ids are the same holds their rows too. Copied (the rest of that block is not
+  // ours), when the sequence ends on a block boundary with no block allocated past it.
+  const int np = n_past();
+  const int want = std::min(n - 1 - taken, bs - 1);
+  const std::size_t b = static_cast<std::size_t>(np / bs);
+  if (want > 0 && np % bs == 0 && blocks_.size() == b && np + want <= max_tokens_) {
+    const std::uint64_t parent = b == 0 ? KvPool::kRootHash : hashes_[b - 1];
+    int k = 0;
+    const int src = pool_.longest_continuation(parent, ids + taken, want, &k);
+    if (src >= 0) {
+      pool_.retain(src);  // allocate() must not evict it
+      const int dst = pool_.allocate();
+      if (dst >= 0) {
+        pool_.copy_rows(src, dst, k);
+        blocks_.push_back(dst);
+        tokens_.insert(tokens_.end(), ids + taken, ids + taken + k);
+        taken += k;
+      }
+      pool_.release(src);
+    }
   }
   return taken;
 }

@@ -66,6 +66,10 @@ class KvPool {
 
   // Prefix cache. hash: prefix_hash(parent, tokens) of a full block.
   int lookup(std::uint64_t hash, std::uint64_t parent, const std::int32_t* tokens) const;
+  // The published block after `parent` whose first tokens match the most of
+  // tokens[0..n) (n < block_size); *matched = how many (0 and -1 returned if none).
+  int longest_continuation(std::uint64_t parent, const std::int32_t* tokens, int n,
+                           int* matched) const;
   // Makes a full block findable by lookup(); false (nothing changes) if another block
   // already holds that prefix.
   bool publish(int block, std::uint64_t hash, std::uint64_t parent, const std::int32_t* tokens);
@@ -101,6 +105,7 @@ class KvPool {
   std::vector<int> free_;             // a stack; block 0 on top first
   int lru_head_ = -1, lru_tail_ = -1, n_cached_ = 0;  // head = least recently used
   std::unordered_map<std::uint64_t, int> index_;
+  std::unordered_multimap<std::uint64_t, int> children_;  // parent hash -> published blocks
   std::uint64_t evictions_ = 0;
 };
 
@@ -126,8 +131,10 @@ class KvSequence {
   int n_blocks() const { return static_cast<int>(blocks_.size()); }
 
   // Takes cached blocks for the longest prefix of ids[0..n-1) (never the last id: its
-  // logits must be computed) that continues the sequence in whole blocks; returns how
-  // many of ids are now held (n_past() grew by that).
+  // logits must be computed) that continues the sequence in whole blocks, then, where
+  // the ids part from every cached block, the rows of the first ids of a cached block
+  // that continues the same prefix (copied into a block of its own); returns how many of
+  // ids are now held (n_past() grew by that).
   int adopt(const std::int32_t* ids, int n);
   // Makes room for up to n more positions; returns how many fit (0..n) with the blocks
   // the pool could give. A shared or published block about to be written is copied first.

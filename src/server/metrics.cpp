@@ -145,6 +145,12 @@ std::string Metrics::render(int slots, const engine::BatchEngineStats* engine) c
   header(k, "qwen3_kv_pool_full_total", "counter",
          "Requests failed because no KV block was left for them.");
   k << "qwen3_kv_pool_full_total " << e.kv_full << '\n';
+  header(k, "qwen3_kv_preemptions_total", "counter",
+         "Requests whose KV blocks were taken for older ones (their tokens recomputed).");
+  k << "qwen3_kv_preemptions_total " << e.preemptions << '\n';
+  header(k, "qwen3_kv_recomputed_tokens_total", "counter",
+         "Tokens computed again after their requests were preempted.");
+  k << "qwen3_kv_recomputed_tokens_total " << e.recomputed_tokens << '\n';
   header(k, "qwen3_batch_tokens_total", "counter", "Tokens through batched forward steps.");
   k << "qwen3_batch_tokens_total " << e.tokens << '\n';
   header(k, "qwen3_batch_sequences", "histogram", "Sequences per batched forward step.");
