@@ -1,9 +1,12 @@
-// `qwen3 serve`: the OpenAI-compatible HTTP server and the web chat page.
+// `qwen3 serve`: the OpenAI-compatible HTTP server and the web chat page. Logs to
+// stderr: a loading line, a ready line (URL, model, parallel, ctx) once the model is
+// loaded, and one access line per request (text or JSON, --quiet for only the ready line).
 #include <pthread.h>
 
 #include <csignal>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -78,6 +81,12 @@ Registrar reg(
        app.add_option("--max-connections-per-client", o->s.max_connections_per_client,
                       "Open connections per client address, loopback exempt (default 64)")
            ->check(CLI::Range(1, 100000));
+       app.add_option("--log-format", o->s.log_format,
+                      "Log lines on stderr as text or json (one JSON object per line)")
+           ->check(CLI::IsMember({"text", "json"}))
+           ->capture_default_str();
+       app.add_flag("-q,--quiet", o->s.quiet,
+                    "Log only the ready line and errors (no loading line, no access log)");
        // Test-only: replay a fixed reply instead of running a model (-m is then a tokenizer).
        add_quantize_option(app, o->quantize);
        app.add_option("--backend", o->backend, "Backend name (testing)")->group("");
@@ -97,7 +106,12 @@ Registrar reg(
            o->s.properties["replay_delay_ms"] = std::to_string(o->replay_delay_ms);
          }
          server::bound_allocator_retention();
-         server::Server srv(o->s);
+         o->s.log = [](const std::string& line) {
+           static std::mutex mu;
+           std::lock_guard<std::mutex> lock(mu);
+           std::cerr << line << std::endl;  // flushed: a log reader sees each line at once
+         };
+         server::Server srv(o->s);  // checks the options before anything is printed
          srv.bind();
          // Ctrl-C / SIGTERM: a thread waits for the signal and stops the server cleanly
          // (blocked here before run() starts any thread, so only that thread receives it).
@@ -111,8 +125,6 @@ Registrar reg(
            sigwait(&sigs, &sig);
            srv.stop();
          });
-         std::cerr << "qwen3 serve: listening on http://" << o->s.host << ":" << srv.port()
-                   << " (web chat at /, OpenAI API at /v1); loading " << o->s.model_path << "\n";
          bool ok = srv.run();
          pthread_kill(waiter.native_handle(), SIGTERM);  // wakes the waiter if no signal came
          waiter.join();
