@@ -12,9 +12,12 @@
 
 #include "command.h"
 #include "engine/replay_backend.h"
+#include "load_progress_printer.h"
+#include "model/load_progress.h"
 #include "quantize_option.h"
 #include "server/memory.h"
 #include "server/server.h"
+#include "server/server_log.h"
 
 namespace qwen3::cli {
 namespace {
@@ -112,6 +115,19 @@ Registrar reg(
            std::cerr << line << std::endl;  // flushed: a log reader sees each line at once
          };
          server::Server srv(o->s);  // checks the options before anything is printed
+         // Long load steps (repacking, --quantize) as log lines of the chosen format.
+         if (o->s.quiet) {
+           set_load_progress(nullptr);
+         } else {
+           const auto fmt = server::parse_log_format(o->s.log_format);
+           install_load_progress(
+               [log = o->s.log, fmt](const std::string& step, int pct, const std::string& line) {
+                 log(server::event_line("progress", line,
+                                        {{"step", step}, {"percent", std::to_string(pct), true}},
+                                        fmt));
+               },
+               true);
+         }
          srv.bind();
          // Ctrl-C / SIGTERM: a thread waits for the signal and stops the server cleanly
          // (blocked here before run() starts any thread, so only that thread receives it).

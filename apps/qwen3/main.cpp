@@ -2,6 +2,7 @@
 // references into local paths and checking the model path of the model commands (so a
 // wrong -m gets one clear message before anything starts).
 #include "command.h"
+#include "load_progress_printer.h"
 #include "model_download.h"
 #include "model_path.h"
 
@@ -60,6 +61,7 @@ int main(int argc, char** argv) {
   }
   try {
     check_model_args(in_order);  // after the flags' own checks, before anything loads
+    install_load_progress();     // long load steps show progress (serve: in its log)
     return run ? run() : kExitBadInput;
   } catch (const std::exception& e) {
     std::cerr << "qwen3: error: " << e.what() << "\n";
