@@ -32,12 +32,12 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
-// The subcommands of `qwen3 --help` (CLI11: a "SUBCOMMANDS:" block of "  name  help").
+// The subcommands of `qwen3 --help` (CLI11: a "Subcommands:" block of "  name  help").
 std::vector<std::string> subcommands() {
   std::vector<std::string> out;
   bool in_block = false;
   for (const auto& l : lines_of(capture("--help"))) {
-    if (l.rfind("SUBCOMMANDS:", 0) == 0) {
+    if (l.rfind("SUBCOMMANDS:", 0) == 0 || l.rfind("Subcommands:", 0) == 0) {
       in_block = true;
       continue;
     }
@@ -144,7 +144,8 @@ TEST(CliHelpReadme, EveryCommandAndFlagIsInTheReadme) {
     auto row = ref.rows.find(cmd);
     std::string where = row == ref.rows.end() ? "" : row->second;
     // "[the sampling flags of run]" brings run's row in.
-    if (where.find("flags of run") != std::string::npos) where += ref.rows["run"];
+    if (where.find("flags of run") != std::string::npos)
+      where += ref.rows.count("run") ? ref.rows.at("run") : "";
     // Some commands share a row ("qwen3 list" in pull's row).
     for (const auto& [other, text] : ref.rows)
       if (text.find("`qwen3 " + cmd + " ") != std::string::npos ||

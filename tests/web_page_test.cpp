@@ -49,7 +49,7 @@ TEST(WebPage, ChatInHeadlessChromium) {
   json spec = {{"base", base(srv)},
                {"long", base(long_srv)},
                {"small", base(small_srv)},
-               {"shots", std::string(QWEN3_BUILD_DIR) + "/web_page_test"}};
+               {"shots", std::string(QWEN3_BUILD_DIR) + "/web_page_screenshots"}};
   std::string cmd = "QWEN3_TOOLS_DIR='" + std::string(QWEN3_TOOLS_DIR) + "' node '" +
                     std::string(QWEN3_SOURCE_DIR) + "/tests/js/web_page.mjs' '" + spec.dump() + "'";
   EXPECT_EQ(run(cmd), 0);

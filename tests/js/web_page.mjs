@@ -66,9 +66,16 @@ async function desktop() {
 
   // 1. A streamed reply: reasoning live (open), then Markdown content, highlighted code,
   //    the model's HTML as text, stats; reasoning collapsed and rendered as Markdown.
+  await page.evaluate(() => {  // records whether the reasoning was ever open and live
+    window.sawThinkingOpen = false;
+    new MutationObserver(() => {
+      const s = document.querySelector('.msg.assistant details.reasoning[open] summary');
+      if (s?.textContent === 'Thinking…') window.sawThinkingOpen = true;
+    }).observe(document.querySelector('#messages'), { subtree: true, childList: true, attributes: true });
+  });
   await send(page, 'Show me some code');
   await page.waitForSelector('.msg.assistant details.reasoning', { timeout: 20000 });
-  check(await page.$eval('.msg.assistant details.reasoning', (d) => d.open), 'reasoning block open while thinking');
+  check(await page.evaluate(() => window.sawThinkingOpen), 'reasoning block open while thinking');
   check(await page.isVisible('#stop'), 'stop button visible while generating');
   await waitReplies(page, 1);
   const stats = await page.textContent('.msg.assistant .stats');
@@ -260,6 +267,9 @@ async function phone() {
 
 async function contextNote() {
   const page = await openPage(spec.small, { width: 1280, height: 800 });
+  await page.click('#settings summary');
+  await page.fill('#max-tokens', '24');  // the reply reserve: a prompt of 72 tokens fits
+  await page.dispatchEvent('#max-tokens', 'change');
   for (let i = 1; i <= 4 && !(await page.$('.msg.assistant .note')); i++) {
     await send(page, `Turn ${i}: tell me more about it`);
     await waitReplies(page, i);

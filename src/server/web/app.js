@@ -12,6 +12,10 @@ const $ = (id) => document.getElementById(id);
 const STORE = 'qwen3.conversations';
 const SETTINGS = 'qwen3.settings';
 const narrow = window.matchMedia('(max-width: 760px)');
+const newId = () => Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
+const str = (v) => (typeof v === 'string' ? v : '');
+let lastCreated = 0;
+const nextCreated = () => (lastCreated = Math.max(Date.now(), lastCreated + 1));
 
 const settings = Object.assign({
   apiKey: '', system: '', maxTokens: '', temperature: '', topP: '', topK: '', minP: '',
@@ -47,8 +51,6 @@ function save() {
   }
 }
 
-const newId = () => Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
-const str = (v) => (typeof v === 'string' ? v : '');
 
 // A stored conversation in the current shape, or null if it is not one. Reads the first
 // format (a flat `messages` list) too. A reply that was streaming when the page went
@@ -126,7 +128,7 @@ function deepest(conv, node) {
   }
 }
 function addNode(conv, fields) {
-  const n = { id: newId(), created: Date.now() + Math.random(), ...fields };
+  const n = { id: newId(), created: nextCreated(), ...fields };
   conv.nodes[n.id] = n;
   conv.leaf = n.id;
   conv.updated = Date.now();
