@@ -57,7 +57,7 @@ TEST(CliMessages, RangesInWords) {
 
 // A scratch folder under the build directory, made empty.
 std::string scratch(const std::string& name) {
-  const std::string dir = std::string(QWEN3_BUILD_DIR) + "/cli_messages_test/" + name;
+  const std::string dir = std::string(QWEN3_BUILD_DIR) + "/cli_messages_scratch/" + name;
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
