@@ -1,10 +1,14 @@
 // The command line's own messages, as a user meets them: bad flag values are explained in
 // words, `qwen3` alone lists the commands, a missing prompt says where a prompt can come
-// from. Runs the real binary; no model is needed (arguments are checked before loading).
+// from, a wrong model path says what it is and what -m takes. Runs the real binary; no
+// model is needed (arguments are checked before loading).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 namespace {
@@ -14,9 +18,10 @@ struct Result {
   std::string out;
 };
 
-Result qwen3(const std::string& args) {
+Result qwen3(const std::string& args, const std::string& env = "") {
   Result r{0, ""};
-  FILE* p = popen((std::string(QWEN3_BIN) + " " + args + " 2>&1 </dev/null").c_str(), "r");
+  FILE* p =
+      popen((env + " " + std::string(QWEN3_BIN) + " " + args + " 2>&1 </dev/null").c_str(), "r");
   char buf[4096];
   for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
   r.status = WEXITSTATUS(pclose(p));
@@ -50,12 +55,27 @@ TEST(CliMessages, RangesInWords) {
   }
 }
 
+// A scratch folder under the build directory, made empty.
+std::string scratch(const std::string& name) {
+  const std::string dir = std::string(QWEN3_BUILD_DIR) + "/cli_messages_scratch/" + name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// A file that passes the model-path check (the GGUF magic) without being loaded.
+std::string fake_gguf() {
+  const std::string path = scratch("fake") + "/fake.gguf";
+  std::ofstream(path) << "GGUF";
+  return path;
+}
+
 TEST(CliMessages, MissingPromptNamesItsSources) {
-  const Result r = qwen3("run -m x");
+  const Result r = qwen3("run -m " + fake_gguf());
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find("a prompt is required: -p TEXT, -p - (stdin) or -f FILE"), std::string::npos)
       << r.out;
-  const Result both = qwen3("run -m x -p hi -f file.txt");
+  const Result both = qwen3("run -m " + fake_gguf() + " -p hi -f file.txt");
   EXPECT_EQ(both.status, 2);
   EXPECT_NE(both.out.find("excludes"), std::string::npos) << both.out;
 }
@@ -64,6 +84,39 @@ TEST(CliMessages, UnknownHubModelIsAClearError) {
   const Result r = qwen3("run -m hf://not/valid/ref -p hi");
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find("expected ORG/NAME"), std::string::npos) << r.out;
+}
+
+TEST(CliMessages, ModelPathErrorsSayWhatIsWrong) {
+  const std::string empty = scratch("empty");
+  const std::string text = scratch("text") + "/notes.txt";
+  std::ofstream(text) << "hello";
+  struct Case {
+    std::string args, says;
+  } cases[] = {
+      {"run -m /nonexistent/m.gguf -p hi", "model not found: '/nonexistent/m.gguf' does not exist"},
+      {"chat -m " + empty, "'" + empty + "' is a folder without config.json"},
+      {"serve -m " + text, "'" + text + "' is not a GGUF file"},
+      {"bench -m " + text, "and not a Hugging Face model folder"},
+      {"convert " + text + " -o out.gguf", "is a file, not a Hugging Face model folder"},
+      {"convert " + empty + " -o out.gguf", "is a folder without config.json"},
+  };
+  for (const auto& c : cases) {
+    const Result r = qwen3(c.args);
+    EXPECT_EQ(r.status, 2) << c.args;
+    EXPECT_NE(r.out.find(c.says), std::string::npos) << c.args << "\n" << r.out;
+    EXPECT_EQ(r.out.find("cannot open"), std::string::npos) << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << "one line: " << r.out;
+  }
+}
+
+TEST(CliMessages, OfflineHubModelSaysHowToGetIt) {
+  const std::string cache = scratch("hub");
+  const Result r = qwen3("run -m hf://Qwen/Qwen3-0.6B-GGUF:Q8_0 -p hi",
+                         "HF_HUB_OFFLINE=1 HF_HUB_CACHE=" + cache);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("cannot get the model 'hf://Qwen/Qwen3-0.6B-GGUF:Q8_0'"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("unset HF_HUB_OFFLINE"), std::string::npos) << r.out;
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 
 #include "command.h"
 #include "device_options.h"
+#include "engine/chat_json.h"
 #include "quantize_option.h"
 #include "qwen3/pipeline.h"
 #include "reply_printer.h"
@@ -114,47 +115,6 @@ Read read_message(std::string& msg) {
   if (!msg.empty()) add_history(msg.c_str());
 #endif
   return Read::kLine;
-}
-
-nlohmann::ordered_json history_json(const ChatHistory& h) {
-  nlohmann::ordered_json a = nlohmann::ordered_json::array();
-  for (const auto& m : h.messages) {
-    nlohmann::ordered_json j = {{"role", m.role}, {"content", m.content}};
-    if (!m.reasoning_content.empty()) j["reasoning_content"] = m.reasoning_content;
-    if (!m.tool_calls.empty()) {
-      j["tool_calls"] = nlohmann::ordered_json::array();
-      for (const auto& c : m.tool_calls)
-        j["tool_calls"].push_back({{"id", c.id},
-                                   {"type", "function"},
-                                   {"function", {{"name", c.name}, {"arguments", c.arguments}}}});
-    }
-    if (!m.tool_call_id.empty()) j["tool_call_id"] = m.tool_call_id;
-    a.push_back(std::move(j));
-  }
-  return a;
-}
-
-// A /save file (an array of OpenAI-style messages) back into a history.
-ChatHistory history_from_json(const nlohmann::json& a) {
-  if (!a.is_array()) throw std::runtime_error("expected a JSON array of messages");
-  ChatHistory h;
-  for (const auto& j : a) {
-    ChatMessage m;
-    m.role = j.at("role").get<std::string>();
-    if (m.role != "system" && m.role != "user" && m.role != "assistant" && m.role != "tool")
-      throw std::runtime_error("unknown role '" + m.role + "'");
-    if (j.contains("content") && !j["content"].is_null())
-      m.content = j["content"].get<std::string>();
-    if (j.contains("reasoning_content"))
-      m.reasoning_content = j["reasoning_content"].get<std::string>();
-    if (j.contains("tool_call_id")) m.tool_call_id = j["tool_call_id"].get<std::string>();
-    if (j.contains("tool_calls"))
-      for (const auto& c : j["tool_calls"])
-        m.tool_calls.push_back({c.value("id", ""), c.at("function").at("name").get<std::string>(),
-                                c.at("function").value("arguments", "{}")});
-    h.push_back(std::move(m));
-  }
-  return h;
 }
 
 const char* kHelp =
@@ -383,7 +343,7 @@ class Chat {
       return;
     }
     std::ofstream f(file);
-    f << history_json(with_system(st_)).dump(2) << "\n";
+    f << engine::chat_messages_to_json(with_system(st_).messages).dump(2) << "\n";
     f.close();
     const size_t n = with_system(st_).size();
     if (!f)
@@ -400,7 +360,8 @@ class Chat {
     try {
       std::ifstream f(file);
       if (!f) throw std::runtime_error("cannot read " + file);
-      ChatHistory h = history_from_json(nlohmann::json::parse(f));
+      ChatHistory h;
+      h.messages = engine::chat_messages_from_json(nlohmann::ordered_json::parse(f));
       st_.history = {};
       st_.system.clear();
       for (auto& m : h.messages) {

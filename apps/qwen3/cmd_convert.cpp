@@ -7,6 +7,7 @@
 
 #include "command.h"
 #include "model/gguf_convert.h"
+#include "model_path.h"
 
 namespace qwen3::cli {
 namespace {
@@ -40,6 +41,7 @@ Registrar reg({"convert", "Hugging Face Qwen3 folder -> GGUF (f32, f16, bf16, q8
                                << o->type << "')\n";
                      return kExitBadInput;
                    }
+                   check_model_path(o->folder, ModelUse::kHfFolder);
                    hf::ConvertOptions copts;
                    copts.target = *target;
                    copts.n_threads = o->threads;

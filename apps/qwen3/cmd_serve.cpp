@@ -1,18 +1,24 @@
-// `qwen3 serve`: the OpenAI-compatible HTTP server and the web chat page.
+// `qwen3 serve`: the OpenAI-compatible HTTP server and the web chat page. Logs to
+// stderr: a loading line, a ready line (URL, model, parallel, ctx) once the model is
+// loaded, and one access line per request (text or JSON, --quiet for only the ready line).
 #include <pthread.h>
 
 #include <csignal>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
 #include "command.h"
 #include "device_options.h"
 #include "engine/replay_backend.h"
+#include "load_progress_printer.h"
+#include "model/load_progress.h"
 #include "quantize_option.h"
 #include "server/memory.h"
 #include "server/server.h"
+#include "server/server_log.h"
 
 namespace qwen3::cli {
 namespace {
@@ -80,6 +86,12 @@ Registrar reg(
        app.add_option("--max-connections-per-client", o->s.max_connections_per_client,
                       "Open connections per client address, loopback exempt (default 64)")
            ->check(CLI::Range(1, 100000));
+       app.add_option("--log-format", o->s.log_format,
+                      "Log lines on stderr as text or json (one JSON object per line)")
+           ->check(CLI::IsMember({"text", "json"}))
+           ->capture_default_str();
+       app.add_flag("-q,--quiet", o->s.quiet,
+                    "Log only the ready line and errors (no loading line, no access log)");
        // Test-only: replay a fixed reply instead of running a model (-m is then a tokenizer).
        add_quantize_option(app, o->quantize);
        app.add_option("--backend", o->backend, "Backend name (testing)")->group("");
@@ -100,7 +112,25 @@ Registrar reg(
            o->s.properties["replay_delay_ms"] = std::to_string(o->replay_delay_ms);
          }
          server::bound_allocator_retention();
-         server::Server srv(o->s);
+         o->s.log = [](const std::string& line) {
+           static std::mutex mu;
+           std::lock_guard<std::mutex> lock(mu);
+           std::cerr << line << std::endl;  // flushed: a log reader sees each line at once
+         };
+         server::Server srv(o->s);  // checks the options before anything is printed
+         // Long load steps (repacking, --quantize) as log lines of the chosen format.
+         if (o->s.quiet) {
+           set_load_progress(nullptr);
+         } else {
+           const auto fmt = server::parse_log_format(o->s.log_format);
+           install_load_progress(
+               [log = o->s.log, fmt](const std::string& step, int pct, const std::string& line) {
+                 log(server::event_line("progress", line,
+                                        {{"step", step}, {"percent", std::to_string(pct), true}},
+                                        fmt));
+               },
+               true);
+         }
          srv.bind();
          // Ctrl-C / SIGTERM: a thread waits for the signal and stops the server cleanly
          // (blocked here before run() starts any thread, so only that thread receives it).
@@ -114,8 +144,6 @@ Registrar reg(
            sigwait(&sigs, &sig);
            srv.stop();
          });
-         std::cerr << "qwen3 serve: listening on http://" << o->s.host << ":" << srv.port()
-                   << " (web chat at /, OpenAI API at /v1); loading " << o->s.model_path << "\n";
          bool ok = srv.run();
          pthread_kill(waiter.native_handle(), SIGTERM);  // wakes the waiter if no signal came
          waiter.join();

@@ -1,6 +1,10 @@
-// The `qwen3` command: dispatches to the registered subcommands.
+// The `qwen3` command: dispatches to the registered subcommands, after turning model
+// references into local paths and checking the model path of the model commands (so a
+// wrong -m gets one clear message before anything starts).
 #include "command.h"
+#include "load_progress_printer.h"
 #include "model_download.h"
+#include "model_path.h"
 
 #include <algorithm>
 #include <exception>
@@ -40,6 +44,7 @@ int main(int argc, char** argv) {
     std::cerr << "qwen3: error: " << e.what() << "\n";
     return kExitBadInput;
   }
+  const std::vector<std::string> in_order = args;
   std::reverse(args.begin(), args.end());  // CLI11 takes the arguments in reverse order
   try {
     app.parse(args);
@@ -55,6 +60,8 @@ int main(int argc, char** argv) {
     return kExitBadInput;
   }
   try {
+    check_model_args(in_order);  // after the flags' own checks, before anything loads
+    install_load_progress();     // long load steps show progress (serve: in its log)
     return run ? run() : kExitBadInput;
   } catch (const std::exception& e) {
     std::cerr << "qwen3: error: " << e.what() << "\n";

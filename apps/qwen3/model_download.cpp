@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 
@@ -57,7 +58,18 @@ hub::HubClient make_hub_client() {
 
 std::string resolve_model_ref(const std::string& ref, bool bare_repo) {
   const hub::ModelRef r = hub::parse_model_ref(ref, bare_repo);
-  return make_hub_client().resolve(r);
+  hub::HubClient client = make_hub_client();
+  try {
+    return client.resolve(r);
+  } catch (const std::exception& e) {
+    // Said for a user: which model, what went wrong, and the way out when offline.
+    std::string msg = "cannot get the model '" + ref + "': " + e.what();
+    if (hub::HubOptions::from_env().offline) {
+      msg += "; unset HF_HUB_OFFLINE to download it, or run `qwen3 pull " + ref +
+             "` on a machine that is online and copy the cache (`qwen3 list` shows what is there)";
+    }
+    throw std::runtime_error(msg);
+  }
 }
 
 std::vector<std::string> resolve_model_args(const std::vector<std::string>& args) {

@@ -4,6 +4,7 @@
 
 #include "model/convert_tensor.h"
 #include "model/hf_tensor_names.h"
+#include "model/load_progress.h"
 
 namespace qwen3::hf {
 
@@ -17,7 +18,10 @@ std::shared_ptr<HfTensorSource> HfTensorSource::open(const std::string& folder,
   const bool has_output = !cfg.tie_word_embeddings;
   const int n_layers = static_cast<int>(cfg.num_hidden_layers);
 
-  for (const auto& hf_name : src->ck_->names()) {
+  const auto& hf_names = src->ck_->names();
+  std::size_t done = 0;
+  for (const auto& hf_name : hf_names) {
+    if (quantize) report_load_progress("quantizing", done++, hf_names.size());
     auto gguf_name = gguf_name_for(hf_name);
     if (!gguf_name) {
       if (hf_name.find("rotary_emb.inv_freq") != std::string::npos) continue;  // old exports
@@ -43,6 +47,7 @@ std::shared_ptr<HfTensorSource> HfTensorSource::open(const std::string& folder,
     src->views_.emplace(*gguf_name, v);
     src->names_.push_back(*gguf_name);
   }
+  if (quantize) report_load_progress("quantizing", hf_names.size(), hf_names.size());
   if (has_output && !src->views_.count("output.weight"))
     throw std::runtime_error(folder +
                              ": config.json says tie_word_embeddings is false, but the "

@@ -17,6 +17,7 @@
 #include "kernels/thread_pool.h"
 #include "model/gguf_tensor_source.h"
 #include "model/hf_model_loader.h"
+#include "model/load_progress.h"
 #include "model/model_weights.h"
 #include "text/tokenizer.h"
 
@@ -239,9 +240,15 @@ void Qwen3Model::repack_matrices() {
     }
     W = WeightMatrix{W.type, W.rows, W.cols, dst, WeightLayout::Rows8};
   };
-  for (LayerWeights& l : w.layers)
+  // Progress per layer (load_progress.h); the experts and the output count as one step each.
+  const std::size_t steps = w.layers.size() + 2;
+  std::size_t step = 0;
+  for (LayerWeights& l : w.layers) {
+    report_load_progress("repacking", step++, steps);
     for (WeightMatrix* W : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down})
       if (W->data) repack(*W);
+  }
+  report_load_progress("repacking", step++, steps);
   // Experts are repacked only while they fit the budget: a 30B-A3B's 17 GB of experts
   // stay in the mapped file (page cache, evictable, shared) instead of anonymous memory.
   if (config_.is_moe()) {
@@ -260,8 +267,10 @@ void Qwen3Model::repack_matrices() {
   // the mapped embedding is never paged back in (a page-cache folio per looked-up row
   // would otherwise add up to the whole embedding again).
   const bool tied = w.output.data == w.token_embd.data;
+  report_load_progress("repacking", step++, steps);
   repack(w.output);
   if (tied) w.token_embd = w.output;
+  report_load_progress("repacking", steps, steps);
 }
 
 }  // namespace qwen3

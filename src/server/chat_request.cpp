@@ -2,37 +2,13 @@
 // (text::messages_from_json); this file adds the endpoint's fields and tool_choice.
 #include <stdexcept>
 
+#include "engine/chat_json.h"
 #include "server/api_error.h"
 #include "server/request_limits.h"
 #include "server/requests.h"
-#include "text/chat_message.h"
-#include "text/tojson.h"
 
 namespace qwen3::server {
 namespace {
-
-ToolCall public_tool_call(const Json& tc) {
-  ToolCall out;
-  if (tc.contains("id") && tc["id"].is_string()) out.id = tc["id"].get<std::string>();
-  const Json& fn = tc.contains("function") ? tc["function"] : tc;
-  if (fn.contains("name") && fn["name"].is_string()) out.name = fn["name"].get<std::string>();
-  if (fn.contains("arguments")) {
-    const Json& a = fn["arguments"];
-    out.arguments = a.is_string() ? a.get<std::string>() : text::tojson(a);
-  }
-  return out;
-}
-
-ChatMessage public_message(const text::ChatMessage& m) {
-  ChatMessage out;
-  out.role = m.role;
-  out.content = m.content.value_or("");
-  out.reasoning_content = m.reasoning_content.value_or("");
-  for (const auto& tc : m.tool_calls) out.tool_calls.push_back(public_tool_call(tc));
-  out.tool_call_id = m.tool_call_id.value_or("");
-  out.name = m.name.value_or("");
-  return out;
-}
 
 std::vector<ChatMessage> parse_messages(const JsonFields& f) {
   if (!f.has("messages")) throw invalid_request("'messages' is required", "messages", "missing");
@@ -47,27 +23,18 @@ std::vector<ChatMessage> parse_messages(const JsonFields& f) {
                           "messages", "limit_exceeded");
   }
   for (std::size_t i = 0; i < messages.size(); ++i) {
-    Json& m = messages[i];
-    if (!m.is_object()) {
+    if (!messages[i].is_object()) {
       throw invalid_request("'messages[" + std::to_string(i) + "]' must be an object", "messages",
                             "invalid_type");
     }
-    // Newer OpenAI clients say "developer" for the system prompt.
-    if (m.contains("role") && m["role"] == "developer") m["role"] = "system";
-    // "reasoning" is the newer spelling of reasoning_content.
-    if (!m.contains("reasoning_content") && m.contains("reasoning")) {
-      m["reasoning_content"] = m["reasoning"];
-    }
   }
-  std::vector<text::ChatMessage> parsed;
+  // The shared converter (also the terminal chat's /load): "developer" and "reasoning"
+  // spellings, validation by the text layer.
   try {
-    parsed = text::messages_from_json(messages);
+    return engine::chat_messages_from_json(std::move(messages));
   } catch (const std::invalid_argument& e) {
     throw invalid_request(e.what(), "messages");
   }
-  std::vector<ChatMessage> out;
-  for (const auto& m : parsed) out.push_back(public_message(m));
-  return out;
 }
 
 Json parse_tools(const JsonFields& f) {

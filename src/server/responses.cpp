@@ -74,15 +74,18 @@ OJson timings_json(const DecodedResult& r) {
   auto rate = [](double ms, double n) { return ms > 0 ? 1000.0 * n / ms : 0.0; };
   // The first token comes out of prefill, so decode speed is over the tokens after it.
   const double decoded = predicted_n > 1 ? predicted_n - 1 : 0;
-  return {{"cache_n", r.cached_tokens},
-          {"prompt_n", r.prompt_tokens - r.cached_tokens},
-          {"prompt_ms", prompt_ms},
-          {"prompt_per_token_ms", per(prompt_ms, prompt_n)},
-          {"prompt_per_second", rate(prompt_ms, prompt_n)},
-          {"predicted_n", r.tokens.size()},
-          {"predicted_ms", predicted_ms},
-          {"predicted_per_token_ms", per(predicted_ms, decoded)},
-          {"predicted_per_second", rate(predicted_ms, decoded)}};
+  OJson t = {{"cache_n", r.cached_tokens},
+             {"prompt_n", r.prompt_tokens - r.cached_tokens},
+             {"prompt_ms", prompt_ms},
+             {"prompt_per_token_ms", per(prompt_ms, prompt_n)},
+             {"prompt_per_second", rate(prompt_ms, prompt_n)},
+             {"predicted_n", r.tokens.size()},
+             {"predicted_ms", predicted_ms},
+             {"predicted_per_token_ms", per(predicted_ms, decoded)},
+             {"predicted_per_second", rate(predicted_ms, decoded)}};
+  // Oldest turns the prompt left out to fit the context (the web page says so).
+  if (r.dropped_turns > 0) t["dropped_turns"] = r.dropped_turns;
+  return t;
 }
 
 // DecodedResult::note (e.g. a thinking switch the model's template lacks, ignored) as a

@@ -32,7 +32,8 @@ std::int64_t unix_time_now();
 const char* finish_reason_name(FinishReason r);
 
 OJson usage_json(const DecodedResult& r);
-// llama.cpp's timings: prompt_n/ms/per_token_ms/per_second, predicted_*, cache_n.
+// llama.cpp's timings: prompt_n/ms/per_token_ms/per_second, predicted_*, cache_n; and
+// dropped_turns when the prompt left old turns out to fit the context.
 OJson timings_json(const DecodedResult& r);
 
 // Non-streaming replies. A chat reply with DecodedResult::note carries it as a top-level

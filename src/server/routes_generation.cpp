@@ -5,6 +5,7 @@
 #include "server/generation.h"
 #include "server/requests.h"
 #include "server/responses.h"
+#include "server/server_log.h"
 #include "server/server_state.h"
 #include "server/sse.h"
 
@@ -29,6 +30,7 @@ void record(ServerState& st, const DecodedResult& r) {
   st.metrics.generation(r.prompt_tokens, r.cached_tokens, r.tokens.size(), m.ttft_ms.mean,
                         std::max(0.0, m.generate_ms.mean - m.ttft_ms.mean));
   st.metrics.inter_token_latencies(m.raw.token_intervals_ms);
+  note_tokens(r.prompt_tokens, r.tokens.size());  // for the access log line
 }
 
 // A text completion has no reasoning or tool-call channel: everything is text.

@@ -1,11 +1,12 @@
-// Server: options check, model loading in the background, the HTTP layer's lifetime and
-// the honest shutdown (stop accepting, a grace period for running generations, then cut
-// them visibly and close every connection).
+// Server: options check, model loading in the background (with the loading and ready
+// log lines), the HTTP layer's lifetime and the honest shutdown (stop accepting, a grace
+// period for running generations, then cut them visibly and close every connection).
 #include "server/server.h"
 
 #include <cctype>
 #include <condition_variable>
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <stdexcept>
@@ -14,6 +15,7 @@
 #include "engine/device_choice.h"
 #include "server/http_server.h"
 #include "server/server_gate.h"
+#include "server/server_log.h"
 #include "server/server_state.h"
 
 namespace qwen3::server {
@@ -54,6 +56,12 @@ void validate(const ServerOptions& o) {
   if (o.max_connections < 1 || o.max_connections_per_client < 1) {
     throw std::invalid_argument("connection limits must be positive");
   }
+  parse_log_format(o.log_format);
+}
+
+std::string url_of(const ServerOptions& o) {
+  const bool v6 = o.host.find(':') != std::string::npos;
+  return "http://" + (v6 ? "[" + o.host + "]" : o.host) + ":" + std::to_string(o.port);
 }
 
 HttpLimits limits_of(const ServerOptions& o) {
@@ -140,7 +148,15 @@ int Server::port() const {
 bool Server::run() {
   bind();
   State& st = *st_;
-  std::thread loader([this, &st] {
+  const LogFormat fmt = parse_log_format(st.opts.log_format);
+  if (st.opts.log && !st.opts.quiet) {
+    st.opts.log(event_line("loading",
+                           "loading " + st.opts.model_path + " (listening on " + url_of(st.opts) +
+                               "; /health answers 503 until the model is ready)",
+                           {{"model_path", st.opts.model_path}, {"url", url_of(st.opts)}}, fmt));
+  }
+  const auto load_start = Clock::now();
+  std::thread loader([this, &st, fmt, load_start] {
     try {
       Properties props = st.opts.properties;
       if (st.opts.n_ctx > 0) props["n_ctx"] = std::to_string(st.opts.n_ctx);
@@ -155,6 +171,23 @@ bool Server::run() {
       report_device(st, scheduler->pipeline().info());
       st.scheduler = std::move(scheduler);
       st.ready = true;
+      if (st.opts.log) {
+        const double s = std::chrono::duration<double>(Clock::now() - load_start).count();
+        char secs[32];
+        std::snprintf(secs, sizeof secs, "%.2f", s);
+        const std::string url = url_of(st.opts);
+        st.opts.log(event_line("ready",
+                               "ready on " + url + ": model " + st.opts.model_name + ", parallel " +
+                                   std::to_string(st.opts.parallel) + ", ctx " +
+                                   std::to_string(st.n_ctx) + ", loaded in " + secs +
+                                   " s (web chat at " + url + "/, OpenAI API at " + url + "/v1)",
+                               {{"url", url},
+                                {"model", st.opts.model_name},
+                                {"parallel", std::to_string(st.opts.parallel), true},
+                                {"ctx", std::to_string(st.n_ctx), true},
+                                {"load_s", secs, true}},
+                               fmt));
+      }
     } catch (const std::exception& e) {
       {
         std::lock_guard<std::mutex> lock(st.mu);

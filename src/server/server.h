@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +42,11 @@ struct ServerOptions {
   int max_connections = 512;
   int max_connections_per_client = 64;  // per remote address; loopback is exempt
   Properties properties;                // passed to every Pipeline (backend, replay_file, ...)
+  // Log lines (loading, ready, one per request) go to `log`, one complete line per call
+  // from any thread; nothing is logged without it (`qwen3 serve` writes to stderr).
+  std::function<void(const std::string& line)> log;
+  std::string log_format = "text";  // or "json": one JSON object per line
+  bool quiet = false;               // only the ready line: no loading line, no access log
 };
 
 class Server {

@@ -1,7 +1,11 @@
-// ServerGate: the per-request rules of server_gate.h.
+// ServerGate: the per-request rules of server_gate.h, and the access log (one line per
+// request, written when its response, or its stream, ends).
 #include "server/server_gate.h"
 
+#include <memory>
+
 #include "server/http_access.h"
+#include "server/server_log.h"
 
 namespace qwen3::server {
 HttpResponse ServerGate::error(const ApiError& e) {
@@ -14,7 +18,27 @@ HttpResponse ServerGate::error_response(int status, const std::string& message) 
   return error(http_error(status, message));
 }
 
+bool ServerGate::logging() const {
+  return st_.opts.log && !st_.opts.quiet;
+}
+
+void ServerGate::log_access(const AccessRecord& r, int status, bool complete) {
+  st_.opts.log(access_line(r, status, complete, parse_log_format(st_.opts.log_format)));
+}
+
 std::optional<HttpResponse> ServerGate::check_head(const HttpRequest& head) {
+  auto answer = check_head_rules(head);
+  if (answer && logging()) {
+    AccessRecord r;
+    r.remote = head.remote_addr;
+    r.method = head.method;
+    r.path = head.path;
+    log_access(r, answer->status, true);
+  }
+  return answer;
+}
+
+std::optional<HttpResponse> ServerGate::check_head_rules(const HttpRequest& head) {
   const auto& o = st_.opts;
   const std::string host = head.get_header_value("Host");
   if (o.api_key.empty() && !host_allowed(host, o.allowed_hosts)) {
@@ -73,7 +97,35 @@ void ServerGate::handle(const HttpRequest& req, HttpResponse& res) {
     send_error(res, not_found("no route for " + req.method + " " + req.path));
     return;
   }
-  route->handler(req, res);
+  if (!logging()) {
+    route->handler(req, res);
+    return;
+  }
+  auto rec = std::make_shared<AccessRecord>();
+  rec->remote = req.remote_addr;
+  rec->method = req.method;
+  rec->path = req.path;
+  try {
+    AccessScope scope(rec.get());
+    route->handler(req, res);
+  } catch (...) {
+    log_access(*rec, 500, true);
+    throw;
+  }
+  if (!res.provider) {
+    log_access(*rec, res.status, true);
+    return;
+  }
+  // A stream: the tokens are noted while it runs, the line is written when it ends.
+  res.provider = [rec, inner = std::move(res.provider)](StreamSink& sink) {
+    AccessScope scope(rec.get());
+    return inner(sink);
+  };
+  res.provider_done = [this, rec, status = res.status,
+                       done = std::move(res.provider_done)](bool complete) {
+    if (done) done(complete);
+    log_access(*rec, status, complete);
+  };
 }
 
 void ServerGate::decorate(const HttpRequest& req, HttpResponse& res) {

@@ -3,7 +3,8 @@
 // (DNS rebinding), cross-origin requests only from --cors-origin origins (preflight
 // answered only for them), the API key (Bearer, any case), and application/json for
 // every POST (a text/plain form post from a web page must not run). Also turns
-// transport errors into OpenAI-style error bodies and adds the CORS headers.
+// transport errors into OpenAI-style error bodies, adds the CORS headers, and writes the
+// access log (ServerOptions::log) when a request's response or stream ends.
 #pragma once
 
 #include <optional>
@@ -13,6 +14,8 @@
 #include "server/server_state.h"
 
 namespace qwen3::server {
+
+struct AccessRecord;
 
 class ServerGate : public HttpApp {
  public:
@@ -26,6 +29,9 @@ class ServerGate : public HttpApp {
 
  private:
   HttpResponse error(const ApiError& e);
+  std::optional<HttpResponse> check_head_rules(const HttpRequest& head);
+  bool logging() const;
+  void log_access(const AccessRecord& r, int status, bool complete);
   ServerState& st_;
 };
 

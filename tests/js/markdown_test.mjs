@@ -1,8 +1,11 @@
 // Tests the web page's Markdown renderer (src/server/web/markdown.js) in node:
 // known renderings, then a generated corpus of hostile inputs checking that the output
-// only ever holds the renderer's own tags and attributes (no injected HTML).
+// only ever holds the renderer's own tags and attributes (no injected HTML). The same
+// for the code highlighter (src/server/web/highlight.js): only its own spans, and the
+// code's text comes back unchanged.
 import assert from 'node:assert/strict';
 import { renderMarkdown, escapeHtml } from '../../src/server/web/markdown.js';
+import { highlight } from '../../src/server/web/highlight.js';
 
 let checks = 0;
 const eq = (md, html) => { assert.equal(renderMarkdown(md), html, `rendering ${JSON.stringify(md)}`); checks++; };
@@ -58,4 +61,27 @@ for (let t = 0; t < 3000; t++) {
   assert.doesNotMatch(html.replace(tagRe, ''), /[<>]/, `raw bracket from ${JSON.stringify(md)}`);
   checks++;
 }
-console.log(`markdown: ${checks} checks passed`);
+// The highlighter: known spans, then hostile code in every language.
+assert.equal(highlight('return "<b>"; // x', 'js'),
+             '<span class="tok-keyword">return</span> <span class="tok-string">&quot;&lt;b&gt;&quot;</span>; <span class="tok-comment">// x</span>');
+assert.equal(highlight('def f(): pass  # <i>', 'py'),
+             '<span class="tok-keyword">def</span> <span class="tok-function">f</span>(): <span class="tok-keyword">pass</span>  <span class="tok-comment"># &lt;i&gt;</span>');
+assert.equal(highlight('<script>', 'no-such-language'), '&lt;script&gt;');
+checks += 3;
+const unescape = (h) => h.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+const codePieces = ['<script>', '"', "'", '`', '//', '/*', '*/', '#', '--', '"""', '\\', '\n', '\n', 'if', 'return',
+  'f(', '0x1F', '1.5e3', ' ', '<img onerror=x>', '&', '&amp;', 'span', '</span>', "'a", '\u0000'];
+for (const lang of ['c', 'cpp', 'js', 'python', 'java', 'go', 'rust', 'bash', 'sql', 'json', 'x']) {
+  for (let t = 0; t < 300; t++) {
+    let code = '';
+    const n = 1 + rand(30);
+    for (let k = 0; k < n; k++) code += codePieces[rand(codePieces.length)];
+    const html = highlight(code, lang);
+    for (const tag of html.match(/<[^>]*>/g) || []) {
+      assert.match(tag, /^(<span class="tok-(keyword|string|number|comment|function)">|<\/span>)$/, `tag ${tag} for ${lang} ${JSON.stringify(code)}`);
+    }
+    assert.equal(unescape(html.replace(/<[^>]*>/g, '')), code, `text kept for ${lang} ${JSON.stringify(code)}`);
+    checks++;
+  }
+}
+console.log(`markdown and highlight: ${checks} checks passed`);

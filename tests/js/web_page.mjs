@@ -1,8 +1,11 @@
 // End-to-end test of the web chat page in headless Chromium (Debian's /usr/bin/chromium
-// driven by playwright-core from tools/).
-//   node web_page.mjs '{"base": "http://127.0.0.1:PORT", "screenshot": "out.png"}'
-// The server replays a reply with reasoning, a code block and hostile HTML, slowly
-// enough (a few ms per token) to see it stream and to press Stop.
+// driven by playwright-core from tools/), against real `qwen3` servers replaying fixed
+// replies (web_page_test.cpp starts them):
+//   node web_page.mjs '{"base": URL, "long": URL, "small": URL, "shots": "DIR"}'
+// base: a reply with reasoning, code and hostile HTML, slow enough to press Stop;
+// long: a reply of many lines (scrolling while it streams, at phone width);
+// small: a tiny context, so old turns get left out (the page must say so).
+// Screenshots (1280 px and 375 px, light and dark) go to DIR.
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,9 +18,12 @@ const require = createRequire(path.join(toolsDir, 'package.json'));
 const { chromium } = require('playwright-core');
 
 const spec = JSON.parse(process.argv[2]);
+const only = process.argv[3] || '';  // run one part: "desktop", "phone" or "context"
 const failures = [];
 let checks = 0;
 const check = (ok, what) => { checks++; if (!ok) failures.push(what); };
+const shot = (name) => path.join(spec.shots, `web_page_${name}.png`);
+fs.mkdirSync(spec.shots, { recursive: true });
 
 const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qwen3-chromium-'));
 const context = await chromium.launchPersistentContext(userDataDir, {
@@ -25,73 +31,258 @@ const context = await chromium.launchPersistentContext(userDataDir, {
   headless: true,
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
          '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  viewport: { width: 1100, height: 800 },
+  viewport: { width: 1280, height: 800 },
+  acceptDownloads: true,
 });
-try {
-  const page = context.pages()[0] || await context.newPage();
-  const consoleErrors = [];
+
+const bodies = [];
+const consoleErrors = [];
+async function openPage(base, viewport) {
+  const page = await context.newPage();
+  await page.setViewportSize(viewport);
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
-  const bodies = [];
   page.on('request', (r) => { if (r.url().endsWith('/v1/chat/completions')) bodies.push(JSON.parse(r.postData())); });
-
-  await page.goto(spec.base + '/');
+  await page.goto(base + '/');
   await page.waitForSelector('#input');
-  const info = await page.waitForFunction(() => document.querySelector('#model-info').textContent.includes('ctx'));
-  check(!!info, 'model info shown');
-
-  // 1. A message, streamed reply: the reasoning shows live, then content, then the stats.
-  await page.fill('#input', 'Show me some code');
+  await page.waitForFunction(() => document.querySelector('#model-info').textContent.includes('ctx'));
+  return page;
+}
+const count = (page, sel) => page.$$eval(sel, (e) => e.length);
+const replies = (page) => count(page, '.msg.assistant');
+// Waits until the chat on screen has `n` assistant replies and none is streaming.
+async function waitReplies(page, n, timeout = 30000) {
+  await page.waitForFunction((n) => document.querySelectorAll('.msg.assistant').length === n &&
+    document.querySelector('#stop').hidden, n, { timeout });
+}
+async function send(page, text) {
+  await page.fill('#input', text);
   await page.press('#input', 'Enter');
+}
+const lastReply = '.msg.assistant:last-of-type';
+
+async function desktop() {
+  const page = await openPage(spec.base, { width: 1280, height: 800 });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: spec.base });
+
+  // 1. A streamed reply: reasoning live (open), then Markdown content, highlighted code,
+  //    the model's HTML as text, stats; reasoning collapsed and rendered as Markdown.
+  await page.evaluate(() => {  // records whether the reasoning was ever open and live
+    window.sawThinkingOpen = false;
+    new MutationObserver(() => {
+      const s = document.querySelector('.msg.assistant details.reasoning[open] summary');
+      if (s?.textContent === 'Thinking…') window.sawThinkingOpen = true;
+    }).observe(document.querySelector('#messages'), { subtree: true, childList: true, attributes: true });
+  });
+  await send(page, 'Show me some code');
   await page.waitForSelector('.msg.assistant details.reasoning', { timeout: 20000 });
-  const liveOpen = await page.$eval('.msg.assistant details.reasoning', (d) => d.open);
-  check(liveOpen, 'reasoning block open while thinking');
+  check(await page.evaluate(() => window.sawThinkingOpen), 'reasoning block open while thinking');
   check(await page.isVisible('#stop'), 'stop button visible while generating');
-  await page.waitForSelector('.msg.assistant .stats', { timeout: 30000 });
+  await waitReplies(page, 1);
   const stats = await page.textContent('.msg.assistant .stats');
   check(/ttft \d+ ms/.test(stats) && /tok\/s/.test(stats), `stats show ttft and tok/s: "${stats}"`);
   check(await page.$eval('.msg.assistant details.reasoning', (d) => !d.open), 'reasoning collapsed after the reply');
-  const reasoning = await page.textContent('.msg.assistant details.reasoning .body');
-  check(reasoning.includes('Thinking about **markdown**.'), `reasoning text: "${reasoning}"`);
-  check(await page.$eval('.msg.assistant .content pre code.language-python', (c) => c.textContent) === 'print("hi")', 'code block rendered');
-  check(await page.$$eval('.msg.assistant .content strong', (s) => s.some((e) => e.textContent === 'bold')), 'bold rendered');
-  // The model's HTML is text, not markup.
+  check(await page.$eval('.msg.assistant details.reasoning .body strong', (e) => e.textContent) === 'markdown',
+        'reasoning rendered as Markdown');
+  const code = await page.$eval('.msg.assistant .content pre code.language-python', (c) => ({
+    text: c.textContent, fn: c.querySelector('.tok-function')?.textContent, str: c.querySelector('.tok-string')?.textContent }));
+  check(code.text === 'print("hi")' && code.fn === 'print' && code.str === '"hi"', `code highlighted: ${JSON.stringify(code)}`);
   const content = await page.textContent('.msg.assistant .content');
   check(content.includes('<script>window.xssA=1</script><img src=x onerror="window.xssB=2">'), 'HTML shown as text');
   check(await page.evaluate(() => window.xssA === undefined && window.xssB === undefined), 'no script ran');
-  check(await page.$$eval('#messages script, #messages img', (els) => els.length) === 0, 'no injected elements');
-  check(await page.isVisible('#send') && !(await page.isVisible('#stop')), 'send button back');
-  check(bodies[0]?.stream === true && bodies[0]?.chat_template_kwargs?.enable_thinking === true, 'request streams with thinking on');
+  check(await count(page, '#messages script, #messages img') === 0, 'no injected elements');
+  check(bodies.at(-1)?.stream === true && bodies.at(-1)?.chat_template_kwargs?.enable_thinking === true, 'request streams with thinking on');
+  await page.screenshot({ path: shot('1280_light') });
 
-  // 2. Thinking off goes into the request.
+  // 2. Copy puts the reply's Markdown on the clipboard.
+  await page.click(`${lastReply} .actions button[data-action="copy"]`);
+  const clip = await page.evaluate(() => navigator.clipboard.readText());
+  check(clip.startsWith('Here is code:') && clip.includes('```python'), `copied text: "${clip.slice(0, 40)}"`);
+
+  // 3. Settings go into the request; thinking off.
+  await page.click('#settings summary');
+  await page.fill('#top-k', '20');
+  await page.fill('#seed', '7');
+  await page.fill('#max-tokens', '500');
+  await page.fill('#system-prompt', 'Be brief.');
   await page.uncheck('#thinking');
-  await page.fill('#input', 'Again, without thinking');
-  await page.press('#input', 'Enter');
-  await page.waitForFunction(() => document.querySelectorAll('.msg.assistant .stats').length === 2, null, { timeout: 30000 });
-  check(bodies[1]?.chat_template_kwargs?.enable_thinking === false, 'thinking switch off in the request');
-  check(bodies[1]?.messages?.length === 3, `history sent: ${bodies[1]?.messages?.length} messages`);
+  await send(page, 'Again, without thinking');
+  await waitReplies(page, 2);
+  const b2 = bodies.at(-1);
+  check(b2.chat_template_kwargs?.enable_thinking === false && b2.top_k === 20 && b2.seed === 7 && b2.max_tokens === 500,
+        `settings in the request: ${JSON.stringify({ ...b2, messages: undefined })}`);
+  check(b2.messages.length === 4 && b2.messages[0].role === 'system' && b2.messages[0].content === 'Be brief.',
+        `history with the system prompt: ${b2.messages.length} messages`);
 
-  // 3. Stop: the reply ends early and is marked stopped.
-  await page.fill('#input', 'One more');
-  await page.press('#input', 'Enter');
-  await page.waitForSelector('#stop:not([hidden])');
+  // 4. Stop: the reply ends early, kept and marked as incomplete.
+  await send(page, 'One more');
   await page.waitForFunction(() => document.querySelectorAll('.msg.assistant').length === 3 &&
-    document.querySelectorAll('.msg.assistant')[2].textContent.length > 0);
+    document.querySelectorAll('.msg.assistant')[2].querySelector('.content').textContent.length > 0, null, { timeout: 20000 });
   await page.click('#stop');
-  await page.waitForFunction(() => document.querySelectorAll('.msg.assistant .stats').length === 3, null, { timeout: 10000 });
-  const stopped = await page.$$eval('.msg.assistant .stats', (s) => s[2].textContent);
-  check(stopped.includes('stopped'), `stopped reply marked: "${stopped}"`);
+  await waitReplies(page, 3, 10000);
+  check((await page.textContent(`${lastReply} .stats`)).includes('stopped'), 'stopped reply marked in the stats');
+  check(await page.isVisible(`${lastReply} .partial`), 'stopped reply marked incomplete');
 
-  await page.screenshot({ path: spec.screenshot, fullPage: false });
+  // 5. Regenerate: a second version; both stay reachable with the switcher.
+  await page.click(`${lastReply} button[data-action="regenerate"]`);
+  await waitReplies(page, 3);
+  check(bodies.at(-1).messages.length === 6, `regenerate sends the history up to the user message: ${bodies.at(-1).messages.length}`);
+  check((await page.textContent(`${lastReply} .branch`)).includes('2/2'), 'regenerated reply is version 2/2');
+  await page.click(`${lastReply} button[title="Previous version"]`);
+  check(await page.isVisible(`${lastReply} .partial`), 'version 1 is the stopped reply');
+  await page.click(`${lastReply} button[title="Next version"]`);
 
-  // 4. Conversations survive a reload (localStorage); New chat starts an empty one.
+  // 6. Edit the first message: a new branch from there, the old one kept.
+  await page.click('.msg.user >> nth=0 >> button[data-action="edit"]');
+  await page.fill('.msg.user textarea.edit', 'Show me other code');
+  await page.click('.msg.user button[data-action="send"]');
+  await waitReplies(page, 1);
+  check(bodies.at(-1).messages.filter((m) => m.role !== 'system').length === 1, 'edit sends only the edited message');
+  check((await page.textContent('.msg.user .branch')).includes('2/2'), 'edited message is version 2/2');
+  await page.click('.msg.user button[title="Previous version"]');
+  check(await replies(page) === 3, 'the first branch keeps its three replies');
+  check(await page.textContent('.msg.user .content') === 'Show me some code', 'the first branch keeps the old message');
+
+  // 7. A failed request keeps the typed text and offers a retry that works.
+  await page.fill('#temperature', '9');
+  await page.dispatchEvent('#temperature', 'change');
+  await send(page, 'This one fails');
+  await page.waitForSelector(`${lastReply} .error-text`, { timeout: 10000 });
+  check(await page.inputValue('#input') === 'This one fails', 'failed message is back in the input');
+  check(/temperature/i.test(await page.textContent(`${lastReply} .error-text`)), 'the server\'s error is shown');
+  const historyBefore = bodies.length;
+  await page.fill('#temperature', '');
+  await page.dispatchEvent('#temperature', 'change');
+  await page.click(`${lastReply} button[data-action="retry"]`);
+  await waitReplies(page, 4);
+  check(bodies.length === historyBefore + 1 && !bodies.at(-1).messages.some((m) => m.role === 'assistant' && !m.content),
+        'retry sends no empty reply');
+  check(await count(page, '.msg.error') === 0 && await page.inputValue('#input') === '', 'retry replaced the failed reply');
+
+  // 8. A reload while the reply is still in its reasoning: the empty reply is marked
+  //    interrupted and is not sent as history next time.
+  await page.check('#thinking');
+  await send(page, 'Reload during this');
+  await page.waitForSelector(`${lastReply} details.reasoning`, { timeout: 20000 });
   await page.reload();
   await page.waitForSelector('.msg.assistant');
-  check(await page.$$eval('.msg', (m) => m.length) === 6, 'conversation restored after reload');
+  check(/interrupted/i.test(await page.textContent(`${lastReply}`)), 'reply cut by the reload is marked interrupted');
+  await send(page, 'After the reload');
+  await waitReplies(page, 5);
+  const hist = bodies.at(-1).messages;
+  check(hist.every((m) => m.role !== 'assistant' || m.content), 'no empty assistant message in the history');
+  check(hist.filter((m) => m.role === 'user').length === 5, `history after the reload: ${hist.length} messages`);
+
+  // 9. Switching chats while a reply streams: it keeps streaming into its own chat.
   await page.click('#new-chat');
-  check(await page.$$eval('.msg', (m) => m.length) === 0, 'new chat is empty');
-  check(await page.$$eval('#conversations li', (l) => l.length) === 2, 'two conversations listed');
-  const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('qwen3.conversations')));
-  check(stored.length === 2 && stored[1].messages.length === 6, 'conversations in localStorage');
+  await page.click('#new-chat');
+  check(await count(page, '#conversations li') === 2, 'New chat twice makes one empty chat');
+  await send(page, 'Second chat');
+  await page.waitForSelector('#stop:not([hidden])');
+  await page.click('#conversations li:nth-child(2) span');
+  check(await page.isVisible('#send'), 'the other chat is not busy');
+  await page.waitForFunction(() => !document.querySelector('#conversations .busy'), null, { timeout: 30000 });
+  check(await replies(page) === 5, 'the first chat got no stray reply');
+  await page.click('#conversations li:nth-child(1) span');
+  check(await replies(page) === 1 && (await page.textContent('.msg.assistant .stats')).includes('tok'),
+        'the reply finished in its own chat');
+
+  // 10. Dark mode: the system setting, and the toggle.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  const dark = await bg();
+  check(dark === 'rgb(23, 24, 28)', `dark background from the system setting: ${dark}`);
+  await page.screenshot({ path: shot('1280_dark') });
+  await page.click('#theme');  // auto -> light
+  check(await bg() === 'rgb(246, 246, 247)', 'toggle to light');
+  await page.click('#theme');  // light -> dark
+  await page.emulateMedia({ colorScheme: 'light' });
+  check(await bg() === 'rgb(23, 24, 28)', 'toggle to dark wins over the system');
+  await page.click('#theme');  // back to auto
+
+  // 11. Export, delete with undo, import: the chats come back.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+  const file = path.join(userDataDir, 'export.json');
+  await download.saveAs(file);
+  const exported = JSON.parse(fs.readFileSync(file, 'utf8'));
+  check(exported.conversations?.length === 2, `exported ${exported.conversations?.length} chats`);
+  await page.click('#conversations li:nth-child(1) button');
+  check(await count(page, '#conversations li') === 1, 'delete removes the chat');
+  await page.click('#toast-undo');
+  check(await count(page, '#conversations li') === 2, 'undo brings it back');
+  await page.evaluate(() => { localStorage.removeItem('qwen3.conversations'); });
+  await page.reload();
+  await page.waitForSelector('#input');
+  check(await count(page, '.msg') === 0, 'no chats after clearing the storage');
+  await page.setInputFiles('#import-file', file);
+  await page.waitForFunction(() => document.querySelectorAll('#conversations li').length === 3);
+  await page.click('#conversations li:nth-child(3) span');
+  check(await replies(page) === 5, 'imported chat has its replies');
+  await page.click('.msg.user >> nth=0 >> button[title="Next version"]');
+  check(await replies(page) === 1, 'imported chat keeps its branches');
+  await page.close();
+}
+
+async function phone() {
+  const page = await openPage(spec.long, { width: 375, height: 700 });
+  const noSideScroll = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth &&
+    [...document.querySelectorAll('.msg')].every((m) => m.scrollWidth <= m.clientWidth + 1));
+  check(!(await page.isVisible('#sidebar')), 'sidebar hidden at 375 px');
+  check(await page.$eval('#messages', (m) => m.clientWidth) >= 340, 'chat uses the width');
+  await page.click('#toggle-side');
+  check(await page.isVisible('#sidebar') && await page.isVisible('#new-chat'), 'sidebar opens as a drawer');
+  await page.click('#close-side');
+  check(!(await page.isVisible('#sidebar')), 'drawer closes');
+
+  // A long word and URL wrap inside the bubble; the reply streams many lines.
+  await send(page, 'x'.repeat(300) + ' https://example.com/' + 'a/'.repeat(120));
+  await page.waitForFunction(() => {
+    const box = document.querySelector('#messages');
+    return box.scrollHeight > box.clientHeight * 2;
+  }, null, { timeout: 30000 });
+  check(await noSideScroll(), 'no horizontal scroll at 375 px');
+  // Scroll up with the wheel while it streams: the page must not pull it back down.
+  await page.mouse.move(180, 300);
+  await page.mouse.wheel(0, -100000);
+  await page.waitForTimeout(100);
+  const top0 = await page.$eval('#messages', (b) => b.scrollTop);
+  const h0 = await page.$eval('#messages', (b) => b.scrollHeight);
+  await page.waitForFunction((h0) => document.querySelector('#messages').scrollHeight > h0 + 200, h0, { timeout: 20000 });
+  const top1 = await page.$eval('#messages', (b) => b.scrollTop);
+  check(top0 === 0 && top1 === 0, `view stays where the user scrolled: ${top0} -> ${top1}`);
+  check(await page.isVisible('#to-bottom'), 'a jump-to-newest button shows');
+  await page.click('#to-bottom');
+  await page.waitForTimeout(300);
+  const atBottom = () => page.$eval('#messages', (b) => b.scrollHeight - b.scrollTop - b.clientHeight < 45);
+  check(await atBottom(), 'the button goes to the bottom');
+  await page.waitForTimeout(500);
+  check(await atBottom(), 'and the view follows the stream again');
+  await waitReplies(page, 1, 60000);
+  check(await noSideScroll(), 'no horizontal scroll after the reply');
+  await page.screenshot({ path: shot('375_light') });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: shot('375_dark') });
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.close();
+}
+
+async function contextNote() {
+  const page = await openPage(spec.small, { width: 1280, height: 800 });
+  await page.click('#settings summary');
+  await page.fill('#max-tokens', '24');  // the reply reserve: a prompt of 72 tokens fits
+  await page.dispatchEvent('#max-tokens', 'change');
+  for (let i = 1; i <= 4 && !(await page.$('.msg.assistant .note')); i++) {
+    await send(page, `Turn ${i}: tell me more about it`);
+    await waitReplies(page, i);
+  }
+  const note = await page.$eval('.msg.assistant .note', (n) => n.textContent).catch(() => '');
+  check(/left out/.test(note) && /context/.test(note), `the page says old turns were left out: "${note}"`);
+  await page.close();
+}
+
+try {
+  if (!only || only === 'desktop') await desktop();
+  if (!only || only === 'phone') await phone();
+  if (!only || only === 'context') await contextNote();
   check(consoleErrors.length === 0, 'no page errors: ' + consoleErrors.join('; '));
 } catch (e) {
   failures.push('exception: ' + (e.stack || e));
@@ -103,4 +294,4 @@ if (failures.length) {
   console.error(`web page: ${failures.length} of ${checks} checks failed:\n  ` + failures.join('\n  '));
   process.exit(1);
 }
-console.log(`web page: ${checks} checks passed; screenshot ${spec.screenshot}`);
+console.log(`web page: ${checks} checks passed; screenshots in ${spec.shots}`);
