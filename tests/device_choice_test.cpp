@@ -12,6 +12,7 @@
 
 #include "engine/device_choice.h"
 #include "qwen3/pipeline.h"
+#include "serve_process.h"
 #include "server_test_util.h"
 #include "text/tokenizer.h"
 
@@ -19,24 +20,6 @@ namespace qwen3 {
 namespace {
 
 namespace fs = std::filesystem;
-
-// One tiny random-weight model in the build folder for every test process (ctest runs
-// each test alone): written under a temporary name, then renamed into place.
-std::string tiny_model() {
-  const fs::path dir = fs::path(QWEN3_BUILD_DIR) / "test_models";
-  const fs::path path = dir / "device_tiny_f32_seed1.gguf";
-  // Reused while it is newer than the binary that wrote it.
-  if (fs::exists(path) && fs::last_write_time(path) > fs::last_write_time(QWEN3_BIN))
-    return path.string();
-  fs::create_directories(dir);
-  const fs::path tmp = dir / ("device_tiny_" + std::to_string(::getpid()) + ".gguf.part");
-  const std::string cmd = std::string(QWEN3_BIN) + " gen-model --preset tiny --type f32 " +
-                          "--tokenizer " + QWEN3_TOKENIZER_DIR + "/tokenizer.json --seed 1 -o " +
-                          tmp.string() + " >/dev/null";
-  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("failed: " + cmd);
-  fs::rename(tmp, path);
-  return path.string();
-}
 
 const char* kRebuild = "rebuild with -DQWEN3_WITH_OPENVINO=ON where OpenVINO GenAI is installed";
 
@@ -71,7 +54,8 @@ class DeviceChoice : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = fs::temp_directory_path() / ("qwen3_device_choice_" + std::to_string(::getpid()));
     fs::create_directories(dir_);
-    model_ = tiny_model();
+    model_ = test::tiny_serve_model("test_models/device_tiny_f32_seed1.gguf");
+    ASSERT_FALSE(model_.empty()) << "qwen3 gen-model failed";
   }
   static void TearDownTestSuite() { fs::remove_all(dir_); }
   void SetUp() override {

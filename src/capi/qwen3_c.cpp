@@ -7,6 +7,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -120,9 +121,18 @@ const qwen3::GenerationConfig& config_or_default(const qwen3_gen_config* c) {
   return c ? c->config : kDefault;
 }
 
-qwen3::StructuredOutputConfig& structured(qwen3_gen_config* c) {
+// Sets one constraint of the content (json_schema, regex or grammar) in place of any
+// other; NULL text clears the constraint.
+void set_constraint(qwen3_gen_config* c,
+                    std::optional<std::string> qwen3::StructuredOutputConfig::*field,
+                    const char* text) {
+  if (!c) return;
+  if (!text) {
+    c->config.structured_output.reset();
+    return;
+  }
   c->config.structured_output = qwen3::StructuredOutputConfig{};
-  return *c->config.structured_output;
+  (*c->config.structured_output).*field = text;
 }
 
 qwen3_result* make_result(qwen3::DecodedResult r) {
@@ -292,28 +302,13 @@ void qwen3_gen_config_set_ignore_eos(qwen3_gen_config* c, int ignore) {
   if (c) c->config.ignore_eos = ignore != 0;
 }
 void qwen3_gen_config_set_json_schema(qwen3_gen_config* c, const char* schema) {
-  if (!c) return;
-  if (!schema) {
-    c->config.structured_output.reset();
-    return;
-  }
-  structured(c).json_schema = schema;
+  set_constraint(c, &qwen3::StructuredOutputConfig::json_schema, schema);
 }
 void qwen3_gen_config_set_regex(qwen3_gen_config* c, const char* regex) {
-  if (!c) return;
-  if (!regex) {
-    c->config.structured_output.reset();
-    return;
-  }
-  structured(c).regex = regex;
+  set_constraint(c, &qwen3::StructuredOutputConfig::regex, regex);
 }
 void qwen3_gen_config_set_grammar(qwen3_gen_config* c, const char* gbnf) {
-  if (!c) return;
-  if (!gbnf) {
-    c->config.structured_output.reset();
-    return;
-  }
-  structured(c).grammar = gbnf;
+  set_constraint(c, &qwen3::StructuredOutputConfig::grammar, gbnf);
 }
 qwen3_status qwen3_gen_config_validate(const qwen3_gen_config* c) {
   if (!c) return fail(QWEN3_ERR_INVALID_ARGUMENT, "config must not be NULL");
