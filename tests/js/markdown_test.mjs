@@ -110,6 +110,8 @@ eqm('$$\\sum_i x_i$$', `<div class="math-block">${K('\\sum_i x_i', true)}</div>`
 eqm('Before\n$$\n\\int_0^1 x\\,dx\n$$\nafter', `<p>Before</p>\n<div class="math-block">${K('\n\\int_0^1 x\\,dx\n', true)}</div>\n<p>after</p>`);
 eqm('\\[\n\\frac{a}{b}\n\\]', `<div class="math-block">${K('\n\\frac{a}{b}\n', true)}</div>`);
 eqm('$$a$$ and $$b$$', `<p>${K('a', true)} and ${K('b', true)}</p>`);
+eqm('The sum is $$\n\\sum_i i\n$$\nwhich is nice.', `<p>The sum is ${K('\n\\sum_i i\n', true)}<br>which is nice.</p>`);
+eqm('Then\n$$\nx\n$$\nand $$y$$ too', `<p>Then</p>\n<div class="math-block">${K('\nx\n', true)}</div>\n<p>and ${K('y', true)} too</p>`);
 eqm('- item $x_1$\n- $\\sqrt{2}$', `<ul><li>item ${K('x_1')}</li><li>${K('\\sqrt{2}')}</li></ul>`);
 eqm('| a | $b$ |\n|---|---|\n| $c^2$ | d |', `<table><thead><tr><th>a</th><th>${K('b')}</th></tr></thead><tbody><tr><td>${K('c^2')}</td><td>d</td></tr></tbody></table>`);
 eqm('$\\text{勾股定理}$', `<p>${K('\\text{勾股定理}')}</p>`);

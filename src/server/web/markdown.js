@@ -188,7 +188,10 @@ export function renderMarkdown(src, opts = {}) {
   while (i < lines.length) {
     const line = lines[i];
     const block = mathBlock(lines, i);
-    if (block && block.tex.trim()) {
+    // A "$$" line that closes a "$$" the paragraph opened ("the sum is $$", "x", "$$") is
+    // part of that paragraph, not the start of a block.
+    const closesPara = block?.open === '$$' && (para.join('\n').match(/\$\$/g) || []).length % 2 === 1;
+    if (block && block.tex.trim() && !closesPara) {
       flushPara();
       if (block.closed) {
         const src = block.open + block.tex + (block.open === '$$' ? '$$' : '\\]');
