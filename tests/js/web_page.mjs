@@ -47,7 +47,11 @@ async function openPage(base, viewport) {
   await page.setViewportSize(viewport);
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
   page.on('response', (r) => { if (r.status() >= 400 && !new URL(r.url()).pathname.startsWith('/v1/')) failedAssets.push(`${r.status()} ${r.url()}`); });
-  page.on('requestfailed', (r) => { if (!new URL(r.url()).pathname.startsWith('/v1/')) failedAssets.push(`failed ${r.url()}`); });
+  page.on('requestfailed', (r) => {  // (a reload or close cancels requests: not a failure)
+    if (!new URL(r.url()).pathname.startsWith('/v1/') && !/ERR_ABORTED/.test(r.failure()?.errorText)) {
+      failedAssets.push(`failed ${r.url()}: ${r.failure()?.errorText}`);
+    }
+  });
   page.on('request', (r) => { if (r.url().endsWith('/v1/chat/completions')) bodies.push(JSON.parse(r.postData())); });
   await page.goto(base + '/');
   await page.waitForSelector('#input');
