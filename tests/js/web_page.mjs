@@ -254,7 +254,9 @@ async function phone() {
   // Scroll up with the wheel while it streams: the page must not pull it back down.
   await page.mouse.move(180, 300);
   await page.mouse.wheel(0, -100000);
-  await page.waitForTimeout(100);
+  // (The wheel scrolls smoothly: on a loaded machine it takes longer than a frame or two.)
+  await page.waitForFunction(() => document.querySelector('#messages').scrollTop === 0, null, { timeout: 5000 })
+    .catch(() => {});
   const top0 = await page.$eval('#messages', (b) => b.scrollTop);
   const h0 = await page.$eval('#messages', (b) => b.scrollHeight);
   await page.waitForFunction((h0) => document.querySelector('#messages').scrollHeight > h0 + 200, h0, { timeout: 20000 });
