@@ -3,9 +3,13 @@
 // (desktop width: streaming, stop, regenerate, edit branches, copy, a failed request,
 // reload mid-reply, switching chats while streaming, dark mode, export/import), one long
 // reply (phone width: layout, wrapping, scrolling up while it streams) and one with a tiny
-// context (the note that old turns were left out). Also the page's Markdown renderer and
-// code highlighter on their own (tests/js/markdown_test.mjs).
+// context (the note that old turns were left out), one with LaTeX math and CJK text (math
+// drawn while streaming, KaTeX's fonts, CJK glyphs from a CJK font). Also the page's
+// Markdown renderer, math and code highlighter on their own (tests/js/markdown_test.mjs).
 #include <sys/wait.h>
+
+#include <fstream>
+#include <sstream>
 
 #include "server_test_util.h"
 
@@ -22,7 +26,51 @@ std::string base(const RunningServer& s) {
 }
 
 TEST(WebPage, MarkdownRendererEscapesHtml) {
-  EXPECT_EQ(run("node '" + std::string(QWEN3_SOURCE_DIR) + "/tests/js/markdown_test.mjs'"), 0);
+  EXPECT_EQ(run("QWEN3_TOOLS_DIR='" + std::string(QWEN3_TOOLS_DIR) + "' node '" +
+                std::string(QWEN3_SOURCE_DIR) + "/tests/js/markdown_test.mjs'"),
+            0);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// The server hands out KaTeX byte for byte as the pinned npm package has it, with types a
+// browser accepts (a font served as octet-stream is refused by some browsers), and
+// answers a revalidation with 304.
+TEST(WebPage, ServesKatexFromTheNpmPackage) {
+  std::string dist = std::string(QWEN3_TOOLS_DIR) + "/node_modules/katex/dist";
+  if (read_file(dist + "/katex.min.js").empty()) GTEST_SKIP() << "no KaTeX in " << dist;
+  RunningServer srv(replay_options("x<|im_end|>"));
+  httplib::Client cli("127.0.0.1", srv.port());
+  const std::pair<const char*, const char*> files[] = {
+      {"katex.min.js", "text/javascript; charset=utf-8"},
+      {"katex.min.css", "text/css; charset=utf-8"},
+      {"fonts/KaTeX_Main-Regular.woff2", "font/woff2"},
+      {"fonts/KaTeX_Size4-Regular.woff2", "font/woff2"}};
+  for (const auto& [name, type] : files) {
+    auto res = cli.Get("/katex/" + std::string(name));
+    ASSERT_TRUE(res) << name;
+    EXPECT_EQ(res->status, 200) << name;
+    EXPECT_EQ(res->get_header_value("Content-Type"), type) << name;
+    EXPECT_TRUE(res->body == read_file(dist + "/" + name)) << name << " differs from the package";
+    // A reload revalidates: the same ETag gets a 304 without the file.
+    std::string etag = res->get_header_value("ETag");
+    EXPECT_EQ(etag.size(), 18u) << name;
+    auto again = cli.Get("/katex/" + std::string(name), {{"If-None-Match", etag}});
+    ASSERT_TRUE(again) << name;
+    EXPECT_EQ(again->status, 304) << name;
+    EXPECT_TRUE(again->body.empty()) << name;
+    auto other = cli.Get("/katex/" + std::string(name), {{"If-None-Match", "\"0\""}});
+    ASSERT_TRUE(other) << name;
+    EXPECT_EQ(other->status, 200) << name;
+  }
+  auto page = cli.Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_NE(page->body.find("/katex/katex.min.js"), std::string::npos);
 }
 
 TEST(WebPage, ChatInHeadlessChromium) {
@@ -45,13 +93,24 @@ TEST(WebPage, ChatInHeadlessChromium) {
   auto small = replay_options(short_reply, 5);
   small.n_ctx = 96;
   RunningServer small_srv(small);
+  const char* math_reply =
+      "<think>\n勾股定理: $a^2+b^2=c^2$.\n</think>\n\n"
+      "Inline $E=mc^2$ and \\(\\alpha_1\\), prices $5 and $10, `$code$`, the \\$ sign.\n\n"
+      "$$\n\\int_0^1 x^2\\,dx = \\frac{1}{3}\n$$\n\n"
+      "A broken one: $\\frac{1$.\n\n"
+      "中文：勾股定理说 $a^2+b^2=c^2$。日本語：ピタゴラスの定理。한국어: 피타고라스 정리.\n\n"
+      "$$\n\\sum_{n=1}^{\\infty} \\frac{1}{n^2} = \\frac{\\pi^2}{6}\n$$\n\nThat is all.<|im_end|>";
+  RunningServer math_srv(replay_options(math_reply, 15));
 
   json spec = {{"base", base(srv)},
                {"long", base(long_srv)},
                {"small", base(small_srv)},
+               {"math", base(math_srv)},
                {"shots", std::string(QWEN3_BUILD_DIR) + "/web_page_screenshots"}};
   std::string cmd = "QWEN3_TOOLS_DIR='" + std::string(QWEN3_TOOLS_DIR) + "' node '" +
                     std::string(QWEN3_SOURCE_DIR) + "/tests/js/web_page.mjs' '" + spec.dump() + "'";
+  // QWEN3_WEB_PAGE_ONLY=desktop|phone|context|math runs one part (while working on it).
+  if (const char* only = std::getenv("QWEN3_WEB_PAGE_ONLY")) cmd += " '" + std::string(only) + "'";
   EXPECT_EQ(run(cmd), 0);
 }
 

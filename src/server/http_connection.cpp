@@ -321,7 +321,7 @@ std::string HttpConnection::serialize_head(const HttpResponse& res, bool chunked
   }
   if (chunked) {
     out += "Transfer-Encoding: chunked\r\n";
-  } else {
+  } else if (res.status != 304) {  // a 304's length would be the unsent file's
     out += "Content-Length: " + std::to_string(res.body.size()) + "\r\n";
   }
   out += keep_alive_ ? "Connection: keep-alive\r\n" : "Connection: close\r\n";

@@ -4,8 +4,12 @@
 //   node web_page.mjs '{"base": URL, "long": URL, "small": URL, "shots": "DIR"}'
 // base: a reply with reasoning, code and hostile HTML, slow enough to press Stop;
 // long: a reply of many lines (scrolling while it streams, at phone width);
-// small: a tiny context, so old turns get left out (the page must say so).
-// Screenshots (1280 px and 375 px, light and dark) go to DIR.
+// small: a tiny context, so old turns get left out (the page must say so);
+// math: a reply with LaTeX math (KaTeX, bundled into the binary) and Chinese, Japanese and
+// Korean text (the glyphs must come from a real CJK font: scripts/setup.sh installs
+// fonts-wqy-microhei).
+// Screenshots (1280 px and 375 px, light and dark; math and CJK) go to DIR.
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,7 +22,7 @@ const require = createRequire(path.join(toolsDir, 'package.json'));
 const { chromium } = require('playwright-core');
 
 const spec = JSON.parse(process.argv[2]);
-const only = process.argv[3] || '';  // run one part: "desktop", "phone" or "context"
+const only = process.argv[3] || '';  // run one part: "desktop", "phone", "context" or "math"
 const failures = [];
 let checks = 0;
 const check = (ok, what) => { checks++; if (!ok) failures.push(what); };
@@ -37,10 +41,17 @@ const context = await chromium.launchPersistentContext(userDataDir, {
 
 const bodies = [];
 const consoleErrors = [];
+const failedAssets = [];  // the page's own files (not API calls) that did not load
 async function openPage(base, viewport) {
   const page = await context.newPage();
   await page.setViewportSize(viewport);
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  page.on('response', (r) => { if (r.status() >= 400 && !new URL(r.url()).pathname.startsWith('/v1/')) failedAssets.push(`${r.status()} ${r.url()}`); });
+  page.on('requestfailed', (r) => {  // (a reload or close cancels requests: not a failure)
+    if (!new URL(r.url()).pathname.startsWith('/v1/') && !/ERR_ABORTED/.test(r.failure()?.errorText)) {
+      failedAssets.push(`failed ${r.url()}: ${r.failure()?.errorText}`);
+    }
+  });
   page.on('request', (r) => { if (r.url().endsWith('/v1/chat/completions')) bodies.push(JSON.parse(r.postData())); });
   await page.goto(base + '/');
   await page.waitForSelector('#input');
@@ -243,7 +254,9 @@ async function phone() {
   // Scroll up with the wheel while it streams: the page must not pull it back down.
   await page.mouse.move(180, 300);
   await page.mouse.wheel(0, -100000);
-  await page.waitForTimeout(100);
+  // (The wheel scrolls smoothly: on a loaded machine it takes longer than a frame or two.)
+  await page.waitForFunction(() => document.querySelector('#messages').scrollTop === 0, null, { timeout: 5000 })
+    .catch(() => {});
   const top0 = await page.$eval('#messages', (b) => b.scrollTop);
   const h0 = await page.$eval('#messages', (b) => b.scrollHeight);
   await page.waitForFunction((h0) => document.querySelector('#messages').scrollHeight > h0 + 200, h0, { timeout: 20000 });
@@ -279,11 +292,97 @@ async function contextNote() {
   await page.close();
 }
 
+// The font families fontconfig has for a language ("zh", "ja", "ko").
+function fontFamilies(lang) {
+  try {
+    return execFileSync('fc-list', [`:lang=${lang}`, 'family'], { encoding: 'utf8' })
+      .split('\n').flatMap((l) => l.split(',')).map((f) => f.trim()).filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+// The fonts Chromium used for the text directly inside `selector` (DevTools protocol).
+async function fontsUsed(page, selector) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('DOM.enable');
+  await cdp.send('CSS.enable');
+  const { root } = await cdp.send('DOM.getDocument', { depth: -1 });
+  const { nodeId } = await cdp.send('DOM.querySelector', { nodeId: root.nodeId, selector });
+  const { fonts } = await cdp.send('CSS.getPlatformFontsForNode', { nodeId });
+  await cdp.detach();
+  return fonts;
+}
+
+async function mathAndCjk() {
+  const page = await openPage(spec.math, { width: 1280, height: 800 });
+  // Records, while the reply streams, whether math was already drawn and whether an open
+  // display block showed as its source.
+  await page.evaluate(() => {
+    window.mathSeen = { katex: false, pending: false };
+    new MutationObserver(() => {
+      if (document.querySelector('#stop').hidden) return;
+      const c = document.querySelector('.msg.assistant:last-of-type .content');
+      if (c?.querySelector('.katex')) window.mathSeen.katex = true;
+      if (c?.querySelector('.math-pending')) window.mathSeen.pending = true;
+    }).observe(document.querySelector('#messages'), { subtree: true, childList: true });
+  });
+  await send(page, '勾股定理是什么？ピタゴラスの定理を説明してください。');
+  await waitReplies(page, 1);
+  const seen = await page.evaluate(() => window.mathSeen);
+  check(seen.katex, 'math is drawn while the reply streams');
+  check(seen.pending, 'an unfinished display block shows as its source while streaming');
+  const c = `${lastReply} .content`;
+  const r = await page.$eval(c, (el) => ({
+    inline: [...el.querySelectorAll('.katex')].filter((k) => !k.closest('.katex-display')).length,
+    display: el.querySelectorAll('.math-block .katex-display').length,
+    errors: [...el.querySelectorAll('.math-error')].map((e) => e.textContent),
+    pending: el.querySelectorAll('.math-pending').length,
+    code: [...el.querySelectorAll('code')].map((e) => e.textContent),
+    text: el.textContent,
+    fracHeight: el.querySelector('.math-block')?.getBoundingClientRect().height ?? 0,
+  }));
+  check(r.inline === 3 && r.display === 2, `math drawn: ${r.inline} inline, ${r.display} display`);
+  check(r.errors.length === 1 && r.errors[0] === '$\\frac{1$', `a broken formula shows as its source: ${JSON.stringify(r.errors)}`);
+  check(r.pending === 0, 'no display block left as source');
+  check(r.text.includes('prices $5 and $10,') && r.text.includes('the $ sign'), 'prices and an escaped dollar stay text');
+  check(r.code.includes('$code$'), `math in code stays code: ${JSON.stringify(r.code)}`);
+  check(r.fracHeight > 30, `the display math block is laid out (${r.fracHeight} px high)`);
+  check(await count(page, `${lastReply} details.reasoning .body .katex`) === 1, 'math in the reasoning');
+  const katexFonts = await page.evaluate(async () => {
+    await document.fonts.ready;
+    return [...document.fonts].filter((f) => f.status === 'loaded').map((f) => f.family.replace(/"/g, ''));
+  });
+  check(katexFonts.includes('KaTeX_Main') && katexFonts.includes('KaTeX_Math'),
+        `KaTeX's fonts loaded from the binary: ${katexFonts.join(', ')}`);
+
+  // CJK text is drawn with a CJK font (not boxes).
+  const cjk = new Set([...fontFamilies('zh'), ...fontFamilies('ja'), ...fontFamilies('ko')]);
+  check(cjk.size > 0, 'a CJK font is installed (scripts/setup.sh installs fonts-wqy-microhei)');
+  await page.$$eval(`${c} p`, (ps) => ps.find((p) => p.textContent.includes('日本語'))?.setAttribute('data-cjk', ''));
+  for (const sel of ['.msg.user .content', `${c} p[data-cjk]`]) {
+    const fonts = await fontsUsed(page, sel);
+    const used = fonts.filter((f) => cjk.has(f.familyName) && f.glyphCount > 0);
+    check(used.length > 0, `CJK glyphs in ${sel} from a CJK font: ${JSON.stringify(fonts)}`);
+  }
+  await page.screenshot({ path: shot('1280_math_cjk') });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.setViewportSize({ width: 375, height: 700 });
+  await page.evaluate(() => { document.querySelector('#messages').scrollTop = 0; });
+  check(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth &&
+    [...document.querySelectorAll('.msg')].every((m) => m.scrollWidth <= m.clientWidth + 1)), 'math: no horizontal scroll at 375 px');
+  await page.screenshot({ path: shot('375_math_cjk_dark') });
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.close();
+}
+
 try {
   if (!only || only === 'desktop') await desktop();
   if (!only || only === 'phone') await phone();
   if (!only || only === 'context') await contextNote();
+  if (!only || only === 'math') await mathAndCjk();
   check(consoleErrors.length === 0, 'no page errors: ' + consoleErrors.join('; '));
+  check(failedAssets.length === 0, 'every file of the page loads: ' + failedAssets.join('; '));
 } catch (e) {
   failures.push('exception: ' + (e.stack || e));
 } finally {

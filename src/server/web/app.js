@@ -1,14 +1,17 @@
 // The web chat page: conversations kept in localStorage as trees (edit and regenerate add
 // branches that stay switchable), replies streamed from /v1/chat/completions (SSE) and
-// rendered as Markdown with highlighted code, reasoning in a collapsible Markdown block,
-// tool calls, per-reply stats and notes (turns the server left out to fit the context).
-// Model text is only ever inserted through renderMarkdown/highlight (which escape
-// everything) or textContent. Several chats may stream at once; each stream writes into
+// rendered as Markdown with highlighted code and LaTeX math (KaTeX, when the build
+// bundled it), reasoning in a collapsible Markdown block, tool calls, per-reply stats and
+// notes (turns the server left out to fit the context). Model text is only ever inserted
+// through renderMarkdown/highlight (which escape everything; math goes through KaTeX) or
+// textContent. Several chats may stream at once; each stream writes into
 // its own conversation whichever chat is on screen.
 import { renderMarkdown, escapeHtml } from './markdown.js';
 import { highlight } from './highlight.js';
+import { mathRenderer } from './math.js';
 
 const $ = (id) => document.getElementById(id);
+const md = { math: mathRenderer(window.katex) };  // math null: shown as its source
 const STORE = 'qwen3.conversations';
 const SETTINGS = 'qwen3.settings';
 const narrow = window.matchMedia('(max-width: 760px)');
@@ -283,14 +286,14 @@ function fillAssistant(div, conv, m) {
     s.textContent = auto ? 'Thinking…' : `Thought${m.stats?.thinkMs ? ` for ${(m.stats.thinkMs / 1000).toFixed(1)} s` : ''}`;
     const body = document.createElement('div');
     body.className = 'body';
-    body.innerHTML = renderMarkdown(m.reasoning);
+    body.innerHTML = renderMarkdown(m.reasoning, md);
     enhanceCode(body);
     d.append(s, body);
     div.append(d);
   }
   const content = document.createElement('div');
   content.className = 'content';
-  content.innerHTML = renderMarkdown(m.content || '');
+  content.innerHTML = renderMarkdown(m.content || '', md);
   enhanceCode(content);
   div.append(content);
   for (const tc of m.tool_calls || []) {
@@ -803,4 +806,4 @@ state.currentId = state.conversations[0]?.id ?? null;
 if (!state.currentId) newConversation(); else renderAll();
 showModel();
 // For tests and curious users: the renderers are reachable from the console.
-window.qwen3 = { renderMarkdown, escapeHtml, highlight, importChats };
+window.qwen3 = { renderMarkdown: (src) => renderMarkdown(src, md), escapeHtml, highlight, importChats };
