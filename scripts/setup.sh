@@ -11,6 +11,7 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs npm tmux jq clang libclang-rt-dev chromium nginx
   python3-dev pybind11-dev python3-pytest
+  libjpeg62-turbo-dev libpng-dev libwebp-dev
 )
 # On x86-64: the AArch64 cross compiler, qemu-user and the arm64 libraries the NEON
 # kernel tests link (Debian multiarch), for the arm64_qemu test (scripts/build_arm64.sh).
