@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "ggml-backend.h"
 #include "llama.h"
 #include "mtmd-helper.h"
 #include "mtmd.h"
@@ -27,6 +28,22 @@ namespace {
 
 void quiet(ggml_log_level level, const char* text, void*) {
   if (level >= GGML_LOG_LEVEL_ERROR) std::fputs(text, stderr);
+}
+
+// QWEN3_MTMD_DUMP=DIR: every contiguous F32 graph tensor written to DIR/<name>.f32
+// (debugging the crosscheck layer by layer).
+bool dump_tensor(ggml_tensor* t, bool ask, void*) {
+  if (ask) return t->type == GGML_TYPE_F32;
+  const char* dir = std::getenv("QWEN3_MTMD_DUMP");
+  if (!dir || !ggml_is_contiguous(t)) return true;
+  std::vector<float> v(ggml_nelements(t));
+  ggml_backend_tensor_get(t, v.data(), 0, v.size() * sizeof(float));
+  FILE* f = std::fopen((std::string(dir) + "/" + ggml_get_name(t) + ".f32").c_str(), "wb");
+  if (f) {
+    std::fwrite(v.data(), sizeof(float), v.size(), f);
+    std::fclose(f);
+  }
+  return true;
 }
 
 int fail(const std::string& msg) {
@@ -79,6 +96,7 @@ int main(int argc, char** argv) {
   cp.print_timings = false;
   cp.n_threads = threads;
   cp.warmup = false;
+  if (std::getenv("QWEN3_MTMD_DUMP")) cp.cb_eval = dump_tensor;
   cp.flash_attn_type = flash ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED;
   mtmd_context* ctx = mtmd_init_from_file(argv[2], model, cp);
   if (!ctx) return fail(std::string("cannot load mmproj ") + argv[2]);

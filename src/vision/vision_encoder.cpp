@@ -94,12 +94,14 @@ std::unique_ptr<VisionEncoder> VisionEncoder::load(const std::string& path) {
   auto im = std::make_unique<Impl>(gguf::GgufFile::open(path));
   im->cfg = VisionConfig::from_gguf(im->file);
   const VisionConfig& c = im->cfg;
-  const int64_t E = c.n_embd, F = c.n_ff, ps = c.patch_size, K = 3 * ps * ps;
+  const int64_t E = c.n_embd, F = c.n_ff, ps = c.patch_size;
   auto w0 = im->floats("v.patch_embd.weight", {ps, ps, 3, E});
   const auto w1 = im->floats("v.patch_embd.weight.1", {ps, ps, 3, E});
-  for (size_t i = 0; i < w0.size(); ++i) w0[i] += w1[i];
+  // ggml_conv_2d runs im2col in F16 and multiplies in F16: the pixels and both kernels
+  // are rounded to F16 (docs/vision.md); the two temporal kernels are then summed.
+  auto h = [](float v) { return fp16_to_fp32(fp32_to_fp16(v)); };
+  for (size_t i = 0; i < w0.size(); ++i) w0[i] = h(w0[i]) + h(w1[i]);
   im->patch_w = std::move(w0);  // [oc][c][ky][kx] = E rows of K
-  (void)K;
   im->patch_b = im->floats("v.patch_embd.bias", {E});
   im->pos = im->floats("v.position_embd.weight", {E, 1LL * c.n_pos_side * c.n_pos_side});
   for (int l = 0; l < c.n_layers; ++l) {
@@ -197,7 +199,7 @@ ImageEmbedding VisionEncoder::encode(const PixelTensor& px, ThreadPool& pool) co
         for (int ky = 0; ky < ps; ++ky)
           for (int kx = 0; kx < ps; ++kx) {
             const int64_t yy = 1LL * tok_y[t] * ps + ky, xx = 1LL * tok_x[t] * ps + kx;
-            *p++ = px.data[(yy * px.width + xx) * 3 + ch];
+            *p++ = fp16_to_fp32(fp32_to_fp16(px.data[(yy * px.width + xx) * 3 + ch]));
           }
     }
   });
@@ -215,7 +217,6 @@ ImageEmbedding VisionEncoder::encode(const PixelTensor& px, ThreadPool& pool) co
   const VisionRope rope(hd);
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const int64_t n_merged = n / 4, M = 4 * E, P = c.proj_dim;
-  const int n_ds = static_cast<int>(c.deepstack_layers.size());
   ImageEmbedding out;
   out.grid_w = gx / 2;
   out.grid_h = gy / 2;
@@ -283,7 +284,6 @@ ImageEmbedding VisionEncoder::encode(const PixelTensor& px, ThreadPool& pool) co
                  out.data.data() + ds_index * P, out.dim, pool);
     }
   }
-  (void)n_ds;
   pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
     for (int64_t t = t0; t < t1; ++t)
       layer_norm(x.data() + t * E, im.post_w.data(), im.post_b.data(), h.data() + t * E, E, c.eps);
