@@ -131,19 +131,22 @@ struct Pair {
 
 // Written once and reused while newer than the qwen3 binary (the tiny text half carries
 // the whole vocabulary, which takes seconds to write).
-const Pair& tiny_pair() {
-  static const Pair p = [] {
-    const fs::path d = scratch();
-    Pair r{(d / "vl-text-tiny.gguf").string(), (d / "vl-mmproj-tiny.gguf").string()};
-    const auto bin_time = fs::last_write_time(QWEN3_BIN);
-    if (fs::exists(r.text) && fs::exists(r.mmproj) && fs::last_write_time(r.text) > bin_time &&
-        fs::last_write_time(r.mmproj) > bin_time)
-      return r;
-    const std::string cmd = std::string(QWEN3_BIN) + " gen-model --preset tiny --seed 7 --mmproj " +
-                            r.mmproj + " -o " + r.text + " 2>/dev/null";
-    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("gen-model failed: " + cmd);
+Pair make_pair(const std::string& tag, const std::string& gen_args) {
+  const fs::path d = scratch();
+  Pair r{(d / ("vl-text-" + tag + ".gguf")).string(),
+         (d / ("vl-mmproj-" + tag + ".gguf")).string()};
+  const auto bin_time = fs::last_write_time(QWEN3_BIN);
+  if (fs::exists(r.text) && fs::exists(r.mmproj) && fs::last_write_time(r.text) > bin_time &&
+      fs::last_write_time(r.mmproj) > bin_time)
     return r;
-  }();
+  const std::string cmd = std::string(QWEN3_BIN) + " gen-model " + gen_args + " --mmproj " +
+                          r.mmproj + " -o " + r.text + " 2>/dev/null";
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("gen-model failed: " + cmd);
+  return r;
+}
+
+const Pair& tiny_pair() {
+  static const Pair p = make_pair("tiny", "--preset tiny --seed 7");
   return p;
 }
 
@@ -187,20 +190,14 @@ double rel_l2(const std::vector<float>& a, const std::vector<float>& b) {
   return std::sqrt(n2 / d2);
 }
 
-TEST(VisionEncoder, ImageEmbeddingsMatchLlamaCpp) {
-  if (!fs::exists(reference_tool()))
-    GTEST_SKIP() << "llama.cpp reference build absent (bench/build_llamacpp.sh), so "
-                 << reference_tool() << " was not built";
-  const Pair& pair = tiny_pair();
+struct Case {
+  int w, h;
+  std::string kind;  // png (RGB), grey, rgba (PNG) or jpg
+};
+
+void crosscheck(const Pair& pair, const std::vector<Case>& cases) {
   const auto enc = VisionEncoder::load(pair.mmproj);
   ThreadPool pool(2);
-  struct Case {
-    int w, h;
-    std::string kind;
-  };
-  const std::vector<Case> cases = {{100, 70, "png"},   {448, 448, "png"}, {37, 300, "png"},
-                                   {1000, 40, "png"},  {640, 360, "jpg"}, {50, 50, "jpg"},
-                                   {333, 222, "grey"}, {200, 120, "rgba"}};
   // JPEG decoders round the IDCT and colour conversion differently (libjpeg-turbo vs
   // llama.cpp's stb_image: pixels off by one here and there), so for JPEG the reference
   // gets our decoded pixels; the gap between the two decoders is printed, not asserted.
@@ -253,6 +250,29 @@ TEST(VisionEncoder, ImageEmbeddingsMatchLlamaCpp) {
       std::printf("             (llama.cpp decoding the JPEG itself: rel L2 %.2e)\n",
                   rel_l2(ours[i].data, stb[jpeg_index++]));
   }
+}
+
+TEST(VisionEncoder, ImageEmbeddingsMatchLlamaCpp) {
+  if (!fs::exists(reference_tool()))
+    GTEST_SKIP() << "llama.cpp reference build absent (bench/build_llamacpp.sh), so "
+                 << reference_tool() << " was not built";
+  crosscheck(tiny_pair(), {{100, 70, "png"},
+                           {448, 448, "png"},
+                           {37, 300, "png"},
+                           {1000, 40, "png"},
+                           {640, 360, "jpg"},
+                           {50, 50, "jpg"},
+                           {333, 222, "grey"},
+                           {200, 120, "rgba"}});
+}
+
+// Qwen3-VL-2B's encoder shape (24 blocks of 1024, DeepStack 5/11/17; a 1.6 GB F32 file
+// and a one-block text half): minutes on two cores, so only on request.
+TEST(VisionEncoder, TwoBShapeMatchesLlamaCpp) {
+  if (!std::getenv("QWEN3_VISION_2B")) GTEST_SKIP() << "set QWEN3_VISION_2B=1 (slow)";
+  if (!fs::exists(reference_tool())) GTEST_SKIP() << "llama.cpp reference build absent";
+  crosscheck(make_pair("2b", "--preset 1.7b --layers 1 --type q4_0 --seed 3"),
+             {{448, 448, "png"}, {640, 360, "jpg"}, {300, 500, "png"}});
 }
 
 }  // namespace
