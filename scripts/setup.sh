@@ -31,6 +31,7 @@ TEST_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs npm tmux jq clang libclang-rt-dev chromium fonts-wqy-microhei nginx
   python3-dev pybind11-dev python3-pytest
+  libjpeg62-turbo-dev libpng-dev libwebp-dev
 )
 ((MINIMAL)) || APT_PACKAGES+=("${TEST_PACKAGES[@]}")
 # On x86-64: the AArch64 cross compiler, qemu-user and the arm64 libraries the NEON

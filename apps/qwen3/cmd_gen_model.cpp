@@ -13,6 +13,7 @@
 #include "model/model_generator.h"
 #include "model/qwen3_config.h"
 #include "text/tokenizer.h"
+#include "vision/mmproj_generator.h"
 
 namespace qwen3::cli {
 namespace {
@@ -32,6 +33,8 @@ struct GenModelArgs {
   // Shape overrides (0 / empty = the preset's).
   int hidden = 0, experts = 0, experts_used = 0, ff_exp = 0, ctx_train = 0;
   std::string tied;
+  // Qwen3-VL: the mmproj file written beside the (then qwen3vl) text GGUF.
+  std::string mmproj, vision_preset, mmproj_type = "f32";
 };
 
 // The Hugging Face config.json shape of a preset.
@@ -115,6 +118,16 @@ Registrar reg(
                       "--format hf: number of *.safetensors shards (1 = model.safetensors)")
            ->check(CLI::Range(1, 1000))
            ->capture_default_str();
+       app.add_option("--mmproj", a->mmproj,
+                      "Also write a random Qwen3-VL vision encoder (mmproj GGUF) here; the text "
+                      "model becomes architecture qwen3vl");
+       app.add_option("--vision-preset", a->vision_preset,
+                      "Vision encoder shape for --mmproj: tiny, 2b, 4b, 8b (default tiny for "
+                      "the tiny preset, else 2b)")
+           ->check(CLI::IsMember(vision::VisionConfig::preset_names()));
+       app.add_option("--mmproj-type", a->mmproj_type, "Weight type of the mmproj: f32 or f16")
+           ->check(CLI::IsMember({"f32", "f16"}))
+           ->capture_default_str();
        app.add_option("-t,--threads", a->threads, "Threads (0 = physical cores)")
            ->check(CLI::Range(0, 1024));
        return [a]() -> int {
@@ -138,6 +151,9 @@ Registrar reg(
            c.yarn_orig_ctx = a->yarn_orig > 0 ? a->yarn_orig : std::min(c.n_ctx_train, 32768);
          }
          c.validate();
+         if (a->format == "hf" && !a->mmproj.empty())
+           throw std::invalid_argument(
+               "--mmproj writes GGUF files; it does not go with --format hf");
          if (a->format == "hf") {
            const Tokenizer tok = Tokenizer::from_file(a->tokenizer);
            if (tok.n_vocab() > opts.config.n_vocab)
@@ -160,6 +176,20 @@ Registrar reg(
          }
          opts.type = parse_gen_model_type(a->type.empty() ? "f32" : a->type);
          opts.seed = a->seed;
+         if (!a->mmproj.empty()) {  // a Qwen3-VL pair
+           vision::MmprojOptions mo;
+           mo.config = vision::VisionConfig::preset(!a->vision_preset.empty() ? a->vision_preset
+                                                    : a->preset == "tiny"     ? "tiny"
+                                                                              : "2b");
+           mo.config.proj_dim = opts.config.n_embd;
+           mo.type = a->mmproj_type == "f16" ? GgmlType::F16 : GgmlType::F32;
+           mo.seed = a->seed;
+           vision::generate_random_mmproj(mo, a->mmproj);
+           opts.vl_deepstack_layers = static_cast<int>(mo.config.deepstack_layers.size());
+           opts.config.rope_theta = 5000000.0f;  // Qwen3-VL's text rope_theta
+           std::fprintf(stderr, "wrote %s (Qwen3-VL vision encoder, %d blocks, %s)\n",
+                        a->mmproj.c_str(), mo.config.n_layers, a->mmproj_type.c_str());
+         }
          opts.n_threads = a->threads;
          const Tokenizer tok = Tokenizer::from_file(a->tokenizer);
          if (tok.n_vocab() > opts.config.n_vocab)

@@ -124,6 +124,12 @@ float random_weight(uint64_t seed, std::string_view name, uint64_t i, float half
   return (2.0f * u - 1.0f) * half_width;
 }
 
+std::vector<int32_t> qwen3vl_mrope_sections(int head_dim) {
+  const int half = head_dim / 2;
+  const int h = half * 20 / 64, w = half * 20 / 64;
+  return {half - h - w, h, w, 0};
+}
+
 GgmlType gen_model_tensor_type(const GenModelOptions& opts, std::string_view name,
                                const std::vector<int64_t>& dims) {
   if (dims.size() < 2 || ends_with(name, "ffn_gate_inp.weight")) return GgmlType::F32;
@@ -138,8 +144,10 @@ void generate_random_model(const GenModelOptions& opts, const Tokenizer& tokeniz
   const Qwen3Config& c = opts.config;
   c.validate();
   gguf::GgufWriter w;
-  const std::string a = c.arch + ".";  // "qwen3." or "qwen3moe."
-  w.set_string("general.architecture", c.arch);
+  const bool vl = opts.vl_deepstack_layers >= 0;
+  const std::string arch = vl ? (c.is_moe() ? "qwen3vlmoe" : "qwen3vl") : c.arch;
+  const std::string a = arch + ".";  // "qwen3.", "qwen3moe.", "qwen3vl."
+  w.set_string("general.architecture", arch);
   w.set_string("general.type", "model");
   w.set_string("general.name", c.name.empty() ? "qwen3-random" : c.name);
   w.set_u32("general.quantization_version", 2);
@@ -159,6 +167,12 @@ void generate_random_model(const GenModelOptions& opts, const Tokenizer& tokeniz
     w.set_u32(a + "expert_count", static_cast<uint32_t>(c.n_expert));
     w.set_u32(a + "expert_used_count", static_cast<uint32_t>(c.n_expert_used));
     w.set_u32(a + "expert_feed_forward_length", static_cast<uint32_t>(c.n_ff_exp));
+  }
+  if (vl) {
+    w.set_u32(a + "n_deepstack_layers", static_cast<uint32_t>(opts.vl_deepstack_layers));
+    w.set_int32_array(a + "rope.dimension_sections", opts.vl_mrope_sections.empty()
+                                                         ? qwen3vl_mrope_sections(c.head_dim)
+                                                         : opts.vl_mrope_sections);
   }
   if (c.has_yarn()) {  // as convert_hf_to_gguf.py writes config.json's rope_scaling
     w.set_string(a + "rope.scaling.type", "yarn");

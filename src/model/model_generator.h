@@ -34,7 +34,16 @@ struct GenModelOptions {
   GenModelType type;
   uint64_t seed = 0;
   int n_threads = 0;  // 0 = physical cores
+  // The text half of a Qwen3-VL pair: architecture "qwen3vl" (same tensors as qwen3) with
+  // `qwen3vl.n_deepstack_layers` and `qwen3vl.rope.dimension_sections` (M-RoPE t/h/w
+  // sections, 4 values). Off while vl_deepstack_layers < 0.
+  int vl_deepstack_layers = -1;
+  std::vector<int32_t> vl_mrope_sections;
 };
+
+// Qwen3-VL's M-RoPE sections for a head size: [24, 20, 20, 0] for head_dim 128, scaled
+// down (remainder to the first) for the tiny shapes.
+std::vector<int32_t> qwen3vl_mrope_sections(int head_dim);
 
 // The ggml type of tensor `name` (dims innermost first) for this model: norm weights F32,
 // matrices the requested type, falling back like llama.cpp when a row length is not a

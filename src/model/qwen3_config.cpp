@@ -134,9 +134,11 @@ Qwen3Config Qwen3Config::from_gguf(const gguf::GgufFile& f) {
   const std::string file = f.path() + ": ";
   auto arch = f.get_string("general.architecture");
   if (!arch) throw std::runtime_error(file + "missing general.architecture");
-  if (*arch != "qwen3" && *arch != "qwen3moe")
-    throw std::runtime_error(file + "unsupported architecture '" + *arch +
-                             "' (this runtime runs qwen3 and qwen3moe models)");
+  const bool vl = *arch == "qwen3vl" || *arch == "qwen3vlmoe";
+  if (*arch != "qwen3" && *arch != "qwen3moe" && !vl)
+    throw std::runtime_error(
+        file + "unsupported architecture '" + *arch +
+        "' (this runtime runs qwen3, qwen3moe, qwen3vl and qwen3vlmoe models)");
   const std::string p = *arch + ".";
   auto need_int = [&](const std::string& key) -> int {
     auto v = f.get_uint(p + key);
@@ -146,7 +148,15 @@ Qwen3Config Qwen3Config::from_gguf(const gguf::GgufFile& f) {
     return static_cast<int>(*v);
   };
   Qwen3Config c;
-  c.arch = *arch;
+  c.arch = vl ? (*arch == "qwen3vlmoe" ? "qwen3moe" : "qwen3") : *arch;
+  if (vl) {
+    c.vl_deepstack_layers = f.has(p + "n_deepstack_layers") ? need_int("n_deepstack_layers") : 0;
+    for (int64_t v : f.get_int_array(p + "rope.dimension_sections")) {
+      if (v < 0 || v > 4096)
+        throw std::runtime_error(file + p + "rope.dimension_sections is out of range");
+      c.mrope_sections.push_back(static_cast<int>(v));
+    }
+  }
   c.name = f.get_string("general.name").value_or("qwen3");
   c.n_layers = need_int("block_count");
   c.n_ctx_train = need_int("context_length");

@@ -35,6 +35,13 @@ struct Qwen3Config {
   // YaRN context extension (rope_scaling type "yarn"): factor > 1 turns it on.
   float yarn_factor = 0.0f;  // 0 = no rope scaling
   int yarn_orig_ctx = 0;     // original_max_position_embeddings
+  // The text half of Qwen3-VL (GGUF arch "qwen3vl" / "qwen3vlmoe", loaded as qwen3 /
+  // qwen3moe: same tensors): DeepStack layers fed by the vision encoder (-1: not a VL
+  // model) and the interleaved M-RoPE sections (t, h, w, unused). Text positions use one
+  // value for all sections, which is plain NEOX RoPE: text-only prompts run unchanged.
+  int vl_deepstack_layers = -1;
+  std::vector<int> mrope_sections;
+  bool is_vl() const { return vl_deepstack_layers >= 0; }
 
   int q_dim() const { return n_head * head_dim; }
   int kv_dim() const { return n_head_kv * head_dim; }

@@ -1,0 +1,99 @@
+#include "vision/vision_ops.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/fp16.h"
+
+namespace qwen3::vision {
+
+void layer_norm(const float* x, const float* w, const float* b, float* y, int64_t n, float eps) {
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += x[i];
+  const float mean = static_cast<float>(sum / static_cast<double>(n));
+  double var = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float d = x[i] - mean;
+    var += static_cast<double>(d) * d;
+  }
+  const float scale = 1.0f / std::sqrt(static_cast<float>(var / static_cast<double>(n)) + eps);
+  for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - mean) * scale * w[i] + b[i];
+}
+
+float gelu_ggml(float x) {
+  if (x <= -10.0f) return 0.0f;
+  if (x >= 10.0f) return x;
+  const float h = fp16_to_fp32(fp32_to_fp16(x));
+  const float g =
+      0.5f * h *
+      (1.0f + std::tanh(0.79788456080286535587989211986876f * h * (1.0f + 0.044715f * h * h)));
+  return fp16_to_fp32(fp32_to_fp16(g));
+}
+
+void gelu_inplace(float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = gelu_ggml(x[i]);
+}
+
+VisionRope::VisionRope(int hd, float base) : head_dim(hd) {
+  theta_scale = std::pow(base, -2.0f / static_cast<float>(hd / 2));
+}
+
+void VisionRope::apply(float* x, int n_heads, int pos_y, int pos_x) const {
+  const int half = head_dim / 2, quarter = head_dim / 4;
+  float cs[1024], sn[1024];  // head_dim <= 2048 (checked by the encoder)
+  // ggml multiplies the position by the running product: theta = p * scale^i, in float
+  // (theta_t *= theta_scale each step, starting from p).
+  float ty = static_cast<float>(pos_y), tx = static_cast<float>(pos_x);
+  for (int i = 0; i < quarter; ++i) {
+    cs[i] = std::cos(ty), sn[i] = std::sin(ty);
+    cs[quarter + i] = std::cos(tx), sn[quarter + i] = std::sin(tx);
+    ty *= theta_scale;
+    tx *= theta_scale;
+  }
+  for (int h = 0; h < n_heads; ++h) {
+    float* v = x + static_cast<int64_t>(h) * head_dim;
+    for (int i = 0; i < half; ++i) {
+      const float a = v[i], b = v[i + half];
+      v[i] = a * cs[i] - b * sn[i];
+      v[i + half] = a * sn[i] + b * cs[i];
+    }
+  }
+}
+
+std::vector<float> resize_position_grid(const float* grid, int n, int dim, int out_w, int out_h) {
+  std::vector<float> out(static_cast<size_t>(out_w) * out_h * dim);
+  if (out_w == n && out_h == n) {
+    std::copy_n(grid, out.size(), out.data());
+    return out;
+  }
+  // ggml_interpolate, GGML_SCALE_MODE_BILINEAR | GGML_SCALE_FLAG_ALIGN_CORNERS
+  const float sf0 =
+      out_w > 1 && n > 1 ? static_cast<float>(out_w - 1) / (n - 1) : static_cast<float>(out_w) / n;
+  const float sf1 =
+      out_h > 1 && n > 1 ? static_cast<float>(out_h - 1) / (n - 1) : static_cast<float>(out_h) / n;
+  for (int i1 = 0; i1 < out_h; ++i1) {
+    const float y = static_cast<float>(i1) / sf1;
+    int64_t y0 = static_cast<int64_t>(std::floor(y)), y1 = y0 + 1;
+    y0 = std::max<int64_t>(0, std::min<int64_t>(y0, n - 1));
+    y1 = std::max<int64_t>(0, std::min<int64_t>(y1, n - 1));
+    const float dy = std::max(0.0f, std::min(y - static_cast<float>(y0), 1.0f));
+    for (int i0 = 0; i0 < out_w; ++i0) {
+      const float x = static_cast<float>(i0) / sf0;
+      int64_t x0 = static_cast<int64_t>(std::floor(x)), x1 = x0 + 1;
+      x0 = std::max<int64_t>(0, std::min<int64_t>(x0, n - 1));
+      x1 = std::max<int64_t>(0, std::min<int64_t>(x1, n - 1));
+      const float dx = std::max(0.0f, std::min(x - static_cast<float>(x0), 1.0f));
+      const float* a = grid + (y0 * n + x0) * dim;
+      const float* b = grid + (y0 * n + x1) * dim;
+      const float* c = grid + (y1 * n + x0) * dim;
+      const float* d = grid + (y1 * n + x1) * dim;
+      float* o = out.data() + (static_cast<size_t>(i1) * out_w + i0) * dim;
+      for (int e = 0; e < dim; ++e)
+        o[e] = a[e] * (1 - dx) * (1 - dy) + b[e] * dx * (1 - dy) + c[e] * (1 - dx) * dy +
+               d[e] * dx * dy;
+    }
+  }
+  return out;
+}
+
+}  // namespace qwen3::vision
