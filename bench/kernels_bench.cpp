@@ -3,9 +3,14 @@
 // BM_MatmulRows8: weights in the rows8 layout (what the model uses on AVX2 and above),
 // at the best ISA level; BM_Rows8Isa: the same per ISA level (isa 1 = avx2, 2 = avx_vnni,
 // 3 = avx512; levels the CPU lacks are skipped).
+// BM_SmallBatch: the decode step of several sequences at once (continuous batching):
+// 1, 2, 4 and 8 tokens on every 0.6B shape incl. the lm_head, rows8 layout; a
+// memory-bound step should cost about the same for 4 tokens as for 1. The weights come
+// from DRAM (cold = 1: the product cycles through copies of W), as in a model's decode.
 // Run: build/kernels_bench --benchmark_filter='Q4_0' (args: rows, cols, n_tok, threads)
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -40,7 +45,9 @@ const std::vector<uint8_t>& weights(GgmlType t, int64_t rows, int64_t cols) {
   return cache.back().second;
 }
 
-void run_matmul(benchmark::State& state, GgmlType t, bool rows8) {
+// cold: the weights come from DRAM as in a real decode step (a model's weights do not
+// fit in the caches): the product cycles through copies of W totalling >= 192 MiB.
+void run_matmul(benchmark::State& state, GgmlType t, bool rows8, bool cold = false) {
   const int64_t rows = state.range(0), cols = state.range(1), n_tok = state.range(2);
   const int threads = static_cast<int>(state.range(3));
   const auto& w = weights(t, rows, cols);
@@ -50,17 +57,33 @@ void run_matmul(benchmark::State& state, GgmlType t, bool rows8) {
   for (auto& v : x) v = dist(rng);
   qwen3::ThreadPool pool(threads);
   qwen3::WeightMatrix W{t, rows, cols, w.data()};
-  std::vector<uint8_t> packed;
-  if (rows8) {
-    if (!qwen3::prefers_rows8(W)) {
-      state.SkipWithError("no rows8 layout here");
-      return;
-    }
-    packed.resize(qwen3::rows8_bytes(W));
-    W = qwen3::to_rows8(W, packed.data(), pool);
+  if (rows8 && !qwen3::prefers_rows8(W)) {
+    state.SkipWithError("no rows8 layout here");
+    return;
   }
+  const size_t bytes = rows8 ? qwen3::rows8_bytes(W) : w.size();
+  const size_t copies = cold ? std::max<size_t>(1, (size_t{192} << 20) / bytes + 1) : 1;
+  std::vector<uint8_t> packed;
+  std::vector<qwen3::WeightMatrix> mats;
+  if (rows8 || cold) {
+    packed.resize(bytes * copies);
+    if (rows8)
+      qwen3::to_rows8(W, packed.data(), pool);
+    else
+      std::copy(w.begin(), w.end(), packed.begin());
+    for (size_t i = 1; i < copies; ++i)
+      std::copy(packed.begin(), packed.begin() + static_cast<std::ptrdiff_t>(bytes),
+                packed.begin() + static_cast<std::ptrdiff_t>(i * bytes));
+    for (size_t i = 0; i < copies; ++i)
+      mats.push_back({t, rows, cols, packed.data() + i * bytes,
+                      rows8 ? qwen3::WeightLayout::Rows8 : qwen3::WeightLayout::Plain});
+  } else {
+    mats.push_back(W);
+  }
+  size_t next = 0;
   for (auto _ : state) {
-    qwen3::matmul(W, x.data(), n_tok, y.data(), pool);
+    qwen3::matmul(mats[next], x.data(), n_tok, y.data(), pool);
+    next = next + 1 == mats.size() ? 0 : next + 1;
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
@@ -131,5 +154,22 @@ BENCHMARK_CAPTURE(BM_Rows8Isa, Q8_0, GgmlType::Q8_0)->Apply(isa_shapes);
 BENCHMARK_CAPTURE(BM_Rows8Isa, Q4_K, GgmlType::Q4_K)->Apply(isa_shapes);
 BENCHMARK_CAPTURE(BM_Rows8Isa, Q5_K, GgmlType::Q5_K)->Apply(isa_shapes);
 BENCHMARK_CAPTURE(BM_Rows8Isa, Q6_K, GgmlType::Q6_K)->Apply(isa_shapes);
+
+// Small batches (decode steps of 1-8 sequences) in the rows8 layout at the best level.
+void BM_SmallBatch(benchmark::State& state, GgmlType t) {
+  run_matmul(state, t, true, state.range(4) != 0);
+}
+void small_batch_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"rows", "cols", "tok", "thr", "cold"});
+  for (int thr : {1, 2})
+    for (auto [r, c] :
+         {std::pair<int64_t, int64_t>{1024, 1024}, {3072, 1024}, {1024, 3072}, {151936, 1024}})
+      for (int tok : {1, 2, 4, 8}) b->Args({r, c, tok, thr, 1});
+  b->Unit(benchmark::kMicrosecond)->UseRealTime();
+}
+BENCHMARK_CAPTURE(BM_SmallBatch, Q4_0, GgmlType::Q4_0)->Apply(small_batch_shapes);
+BENCHMARK_CAPTURE(BM_SmallBatch, Q8_0, GgmlType::Q8_0)->Apply(small_batch_shapes);
+BENCHMARK_CAPTURE(BM_SmallBatch, Q4_K, GgmlType::Q4_K)->Apply(small_batch_shapes);
+BENCHMARK_CAPTURE(BM_SmallBatch, Q6_K, GgmlType::Q6_K)->Apply(small_batch_shapes);
 
 BENCHMARK_MAIN();

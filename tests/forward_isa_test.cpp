@@ -1,9 +1,10 @@
 // The whole forward pass on every ISA level this machine has (kernels/cpu_features.h):
 // small random models of the types with per-level kernels, loaded under each level (so
 // the repacking decision is the level's), prefill logits against the plain float
-// reference, the same logits from 1 and 3 threads, and bit-identical logits across the
-// SIMD levels (their kernels do the same integer sums and float steps per row). Levels
-// the CPU lacks are skipped with a message.
+// reference, the same logits from 1 and 3 threads, the same logits for tokens fed 1 or
+// 2-8 at a time (batched decode steps), and bit-identical logits across the SIMD levels
+// (their kernels do the same integer sums and float steps per row). Levels the CPU lacks
+// are skipped with a message.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -75,6 +76,20 @@ std::vector<float> decode(const std::shared_ptr<Qwen3Model>& m, const std::vecto
   return logits;
 }
 
+// The same tokens fed `chunk` at a time (the 2-8 token products of batched decode
+// steps), all logits kept.
+std::vector<float> decode_chunks(const std::shared_ptr<Qwen3Model>& m,
+                                 const std::vector<int32_t>& ids, int chunk, int threads) {
+  InferenceContext ctx(m, 512, KvType::F32, threads);
+  const size_t V = static_cast<size_t>(m->config().n_vocab);
+  std::vector<float> logits(ids.size() * V);
+  for (size_t t = 0; t < ids.size(); t += static_cast<size_t>(chunk)) {
+    const int n = static_cast<int>(std::min(ids.size() - t, static_cast<size_t>(chunk)));
+    ctx.eval(&ids[t], n, logits.data() + t * V, true);
+  }
+  return logits;
+}
+
 double rel_error(const std::vector<float>& a, const std::vector<float>& ref) {
   double max_diff = 0, max_ref = 0;
   for (size_t i = 0; i < ref.size(); ++i) {
@@ -106,6 +121,14 @@ TEST_P(ForwardByIsa, EveryLevelMatchesReferenceAndTheOtherLevels) {
     EXPECT_EQ(prefill(model, ids, 3), got) << type << " " << isa_name(l) << " 3 vs 2 threads";
     const std::vector<int32_t> head(ids.begin(), ids.begin() + 6);
     const auto dec = decode(model, head, 2);
+    // Tokens 2-8 at a time give each token the logits it gets alone (1 and 3 threads).
+    const std::vector<int32_t> head9(ids.begin(), ids.begin() + 9);
+    const auto dec9 = decode(model, head9, 1);
+    for (int chunk : {2, 3, 4, 8})
+      for (int threads : {1, 3})
+        EXPECT_EQ(decode_chunks(model, head9, chunk, threads), dec9)
+            << type << " " << isa_name(l) << " " << chunk << " tokens at a time, " << threads
+            << " threads";
     if (l == IsaLevel::Scalar) {
       scalar_prefill = got;
       continue;

@@ -7,6 +7,7 @@
 // integer tiles are bit-identical to the reference.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -225,6 +226,58 @@ TEST(IsaRows8, ThreadCountDoesNotChangeResultsOnAnyLevel) {
         EXPECT_EQ(y1, mm(p.P, p.x, n_tok, 3)) << name(t) << " " << isa_name(l);
       }
   }
+}
+
+// Small batches (the decode steps of 2-8 sequences that continuous batching runs as one
+// product): on every level, each token's outputs equal those of the same token alone
+// (so a request's logits do not depend on what it is batched with), for 1, 2 and 3
+// threads, close to the reference and bit-identical across the SIMD levels. Odd and
+// even group counts (the 512-bit pairs and their 256-bit tail).
+TEST(IsaRows8, SmallBatchesEqualEachTokenAloneOnEveryLevel) {
+  ThreadPool pools[3] = {ThreadPool(1), ThreadPool(2), ThreadPool(3)};  // made once: fast
+  auto run = [&](const WeightMatrix& W, const float* x, int64_t n_tok, int threads) {
+    std::vector<float> y(static_cast<size_t>(n_tok * W.rows), NAN);
+    matmul(W, x, n_tok, y.data(), pools[threads - 1]);
+    return y;
+  };
+  std::mt19937 rng(41);
+  int cases = 0;
+  for (GgmlType t : kRows8Types) {
+    const int64_t bs = ggml_type_info(t).block_size;
+    for (int64_t rows : {8, 16, 40}) {
+      const int64_t cols = bs * (1 + rng() % (bs == 256 ? 3 : 12));
+      for (int64_t n_tok = 2; n_tok <= 9; ++n_tok) {
+        testing::RandomMatmul p =
+            testing::random_matmul(t, rows, cols, n_tok, 3000 + static_cast<uint32_t>(37 * n_tok));
+        const auto y_ref = mm_ref(p.W, p.x, n_tok);
+        std::vector<float> first;
+        for (IsaLevel l : available_isas()) {
+          testing::IsaScope scope(l);
+          const std::string what = name(t) + " " + std::to_string(rows) + "x" +
+                                   std::to_string(cols) + " tok " + std::to_string(n_tok) + " " +
+                                   isa_name(l);
+          const auto y = run(p.P, p.x.data(), n_tok, 2);
+          expect_close(y, y_ref, cols, what);
+          EXPECT_EQ(run(p.P, p.x.data(), n_tok, 1), y) << what << " 1 vs 2 threads";
+          EXPECT_EQ(run(p.P, p.x.data(), n_tok, 3), y) << what << " 3 vs 2 threads";
+          for (int64_t k = 0; k < n_tok; ++k) {
+            const auto yk = run(p.P, p.x.data() + k * cols, 1, 1);
+            ASSERT_TRUE(std::equal(yk.begin(), yk.end(), y.begin() + k * rows))
+                << what << ": token " << k << " differs from the same token alone";
+          }
+          if (l == IsaLevel::Scalar) continue;
+          if (first.empty())
+            first = y;
+          else
+            ASSERT_EQ(y, first) << what << " differs from the first SIMD level";
+        }
+        ++cases;
+      }
+    }
+  }
+  EXPECT_EQ(cases, 120);
+  const std::string skipped = testing::skipped_levels();
+  if (!skipped.empty()) std::printf("  levels this CPU lacks, not tested: %s\n", skipped.c_str());
 }
 
 // Plain rows of every type on every level (the tiles of the types without rows8 kernels,

@@ -117,17 +117,20 @@ using Q4K = vnni::QK<V, BlockQ4_Kx8, false>;
 template <class V>
 using Q5K = vnni::QK<V, BlockQ5_Kx8, true>;
 
-// Groups in pairs at 512 bits, an odd last one at 256 bits. Decode (few tokens, memory
-// bound) streams one group at a time at 256 bits: the pairs' two streams, 1 group apart,
-// ran DRAM-bound products (the lm_head) ~1/3 slower. Same results either way.
-constexpr int kPairTokens = 2;
+// Groups in pairs at 512 bits, an odd last one at 256 bits. Decode steps (1 token, or
+// up to kStreamTokens tokens: the decode steps of several sequences batched together)
+// stream one group at a time at 256 bits, each weight block read once for all the
+// tokens: with weights from DRAM the pairs' two streams, 1 group apart, made a 2-8 token
+// step cost 1.5-2x the 1-token one (kernels_bench BM_SmallBatch, cold), where one stream
+// costs 1.1-1.4x. Same results either way.
+constexpr int kStreamTokens = 8;
 template <template <class> class K>
 void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, size_t xs, int nt,
             float* y, int64_t ldy) {
   const auto* w = static_cast<const uint8_t*>(wv);
   const auto* x = static_cast<const uint8_t*>(xv);
   int64_t g = 0;
-  if (nt < kPairTokens) {
+  if (nt <= kStreamTokens) {
     for (; g < ng; ++g)
       vnni::sweep<K<V256>, V256>(n, w + g * gs, w + g * gs, x, xs, nt, y + 8 * g, ldy);
     return;

@@ -166,6 +166,42 @@ void attn_mix_f32(const float* v, int64_t n, int dim, const float* p, float* out
 #endif
   attn_mix_f32_ref(v, n, dim, p, out);
 }
+// The heads of a group: the AVX2 versions under the same condition as above (each row
+// converted once, per head the same arithmetic), else the one-head path per head.
+void attn_scores_f16_heads(const uint16_t* k, int64_t n, int dim, const float* q, int64_t q_stride,
+                           int n_q, float scale, float* scores, int64_t s_stride) {
+#if QWEN3_ARCH_X86
+  if (use_avx2() && dim % 8 == 0)
+    return avx2::attn_scores_f16_heads(k, n, dim, q, q_stride, n_q, scale, scores, s_stride);
+#endif
+  for (int i = 0; i < n_q; ++i)
+    attn_scores_f16(k, n, dim, q + i * q_stride, scale, scores + i * s_stride);
+}
+void attn_scores_f32_heads(const float* k, int64_t n, int dim, const float* q, int64_t q_stride,
+                           int n_q, float scale, float* scores, int64_t s_stride) {
+#if QWEN3_ARCH_X86
+  if (use_avx2() && dim % 8 == 0)
+    return avx2::attn_scores_f32_heads(k, n, dim, q, q_stride, n_q, scale, scores, s_stride);
+#endif
+  for (int i = 0; i < n_q; ++i)
+    attn_scores_f32(k, n, dim, q + i * q_stride, scale, scores + i * s_stride);
+}
+void attn_mix_f16_heads(const uint16_t* v, int64_t n, int dim, const float* p, int64_t p_stride,
+                        int n_q, float* out, int64_t o_stride) {
+#if QWEN3_ARCH_X86
+  if (use_avx2() && dim % 8 == 0)
+    return avx2::attn_mix_f16_heads(v, n, dim, p, p_stride, n_q, out, o_stride);
+#endif
+  for (int i = 0; i < n_q; ++i) attn_mix_f16(v, n, dim, p + i * p_stride, out + i * o_stride);
+}
+void attn_mix_f32_heads(const float* v, int64_t n, int dim, const float* p, int64_t p_stride,
+                        int n_q, float* out, int64_t o_stride) {
+#if QWEN3_ARCH_X86
+  if (use_avx2() && dim % 8 == 0)
+    return avx2::attn_mix_f32_heads(v, n, dim, p, p_stride, n_q, out, o_stride);
+#endif
+  for (int i = 0; i < n_q; ++i) attn_mix_f32(v, n, dim, p + i * p_stride, out + i * o_stride);
+}
 
 void rope_neox(float* x, int n_heads, int head_dim, int64_t pos, float theta) {
   RopeTable t(head_dim, theta);

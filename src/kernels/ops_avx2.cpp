@@ -170,7 +170,103 @@ void mix(const E* v, int64_t n, int dim, const float* p, float* out) {
     for (int i = 0; i < w; ++i) _mm256_storeu_ps(out + d0 + 8 * i, acc[i]);
   }
 }
+
+// scores() for up to 4 query heads at once: rows two at a time (each converted once),
+// one accumulator per head and row, so each (head, row) gets exactly scores()'s sums.
+constexpr int kHeads = 4;
+template <class E>
+void scores_heads(const E* k, int64_t n, int dim, const float* q, int64_t qs, int nq, float scale,
+                  float* out, int64_t os) {
+  int64_t j = 0;
+  for (; j + 2 <= n; j += 2) {
+    const E* r = k + j * dim;
+    __m256 a[kHeads][2];
+    for (int i = 0; i < nq; ++i) a[i][0] = a[i][1] = _mm256_setzero_ps();
+    for (int d = 0; d < dim; d += 8) {
+      const __m256 r0 = load8(r + d), r1 = load8(r + dim + d);
+      for (int i = 0; i < nq; ++i) {
+        const __m256 qv = _mm256_loadu_ps(q + i * qs + d);
+        a[i][0] = _mm256_fmadd_ps(r0, qv, a[i][0]);
+        a[i][1] = _mm256_fmadd_ps(r1, qv, a[i][1]);
+      }
+    }
+    for (int i = 0; i < nq; ++i) {
+      out[i * os + j] = hsum(a[i][0]) * scale;
+      out[i * os + j + 1] = hsum(a[i][1]) * scale;
+    }
+  }
+  for (; j < n; ++j) {
+    __m256 a[kHeads];
+    for (int i = 0; i < nq; ++i) a[i] = _mm256_setzero_ps();
+    for (int d = 0; d < dim; d += 8) {
+      const __m256 r0 = load8(k + j * dim + d);
+      for (int i = 0; i < nq; ++i)
+        a[i] = _mm256_fmadd_ps(r0, _mm256_loadu_ps(q + i * qs + d), a[i]);
+    }
+    for (int i = 0; i < nq; ++i) out[i * os + j] = hsum(a[i]) * scale;
+  }
+}
+
+// mix() for up to 4 heads at once, 16 output columns per pass: each row's values are
+// converted once, and every output element gets mix()'s fmadd chain over the rows.
+template <class E>
+void mix_heads(const E* v, int64_t n, int dim, const float* p, int64_t ps, int nq, float* out,
+               int64_t os) {
+  for (int d0 = 0; d0 < dim; d0 += 16) {
+    const int w = std::min(16, dim - d0) / 8;
+    __m256 acc[kHeads][2];
+    for (int i = 0; i < nq; ++i)
+      for (int c = 0; c < w; ++c) acc[i][c] = _mm256_loadu_ps(out + i * os + d0 + 8 * c);
+    for (int64_t j = 0; j < n; ++j) {
+      const E* r = v + j * dim + d0;
+      if (w == 2) {
+        const __m256 v0 = load8(r), v1 = load8(r + 8);
+        for (int i = 0; i < nq; ++i) {
+          const __m256 pj = _mm256_set1_ps(p[i * ps + j]);
+          acc[i][0] = _mm256_fmadd_ps(pj, v0, acc[i][0]);
+          acc[i][1] = _mm256_fmadd_ps(pj, v1, acc[i][1]);
+        }
+      } else {
+        const __m256 v0 = load8(r);
+        for (int i = 0; i < nq; ++i)
+          acc[i][0] = _mm256_fmadd_ps(_mm256_set1_ps(p[i * ps + j]), v0, acc[i][0]);
+      }
+    }
+    for (int i = 0; i < nq; ++i)
+      for (int c = 0; c < w; ++c) _mm256_storeu_ps(out + i * os + d0 + 8 * c, acc[i][c]);
+  }
+}
+
+template <class E>
+void scores_group(const E* k, int64_t n, int dim, const float* q, int64_t qs, int nq, float scale,
+                  float* out, int64_t os) {
+  for (int i = 0; i < nq; i += kHeads)
+    scores_heads(k, n, dim, q + i * qs, qs, std::min(kHeads, nq - i), scale, out + i * os, os);
+}
+template <class E>
+void mix_group(const E* v, int64_t n, int dim, const float* p, int64_t ps, int nq, float* out,
+               int64_t os) {
+  for (int i = 0; i < nq; i += kHeads)
+    mix_heads(v, n, dim, p + i * ps, ps, std::min(kHeads, nq - i), out + i * os, os);
+}
 }  // namespace
+
+void attn_scores_f16_heads(const uint16_t* k, int64_t n, int dim, const float* q, int64_t q_stride,
+                           int n_q, float scale, float* scores, int64_t s_stride) {
+  scores_group(k, n, dim, q, q_stride, n_q, scale, scores, s_stride);
+}
+void attn_scores_f32_heads(const float* k, int64_t n, int dim, const float* q, int64_t q_stride,
+                           int n_q, float scale, float* scores, int64_t s_stride) {
+  scores_group(k, n, dim, q, q_stride, n_q, scale, scores, s_stride);
+}
+void attn_mix_f16_heads(const uint16_t* v, int64_t n, int dim, const float* p, int64_t p_stride,
+                        int n_q, float* out, int64_t o_stride) {
+  mix_group(v, n, dim, p, p_stride, n_q, out, o_stride);
+}
+void attn_mix_f32_heads(const float* v, int64_t n, int dim, const float* p, int64_t p_stride,
+                        int n_q, float* out, int64_t o_stride) {
+  mix_group(v, n, dim, p, p_stride, n_q, out, o_stride);
+}
 
 void attn_scores_f16(const uint16_t* k, int64_t n, int dim, const float* q, float scale, float* s) {
   scores(k, n, dim, q, scale, s);

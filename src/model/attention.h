@@ -13,7 +13,7 @@ namespace qwen3 {
 
 // Per-thread work space, sized once for the context (the token loop allocates nothing).
 struct AttentionScratch {
-  std::vector<float> scores;  // n_ctx
+  std::vector<float> scores;  // n_ctx per query head of a group, for up to 4 heads
 };
 
 struct AttentionShape {
