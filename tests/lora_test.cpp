@@ -6,8 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <random>
@@ -23,6 +27,8 @@
 #include "model/lora_writer.h"
 #include "model/model_generator.h"
 #include "model/qwen3_model.h"
+#include "qwen3/adapter_config.h"
+#include "qwen3/pipeline.h"
 #include "reference_forward.h"
 #include "text/tokenizer.h"
 
@@ -324,6 +330,96 @@ TEST(Lora, BadAdaptersAreClearErrors) {
             std::string::npos);
   EXPECT_NE(gguf_with("blk.0.attn_q.weight.lora_a", {128, 8}).find("missing"), std::string::npos);
   EXPECT_NE(load_error(tmp("nowhere")).find("no such LoRA adapter"), std::string::npos);
+}
+
+TEST(Lora, AdapterConfigSyntax) {
+  EXPECT_EQ(AdapterConfig::parse("a/b").path, "a/b");
+  EXPECT_FLOAT_EQ(AdapterConfig::parse("a/b").alpha, 1.0f);
+  EXPECT_EQ(AdapterConfig::parse("x:y/a.gguf:0.25").path, "x:y/a.gguf");
+  EXPECT_FLOAT_EQ(AdapterConfig::parse("x:y/a.gguf:0.25").alpha, 0.25f);
+  EXPECT_FLOAT_EQ(AdapterConfig::parse("a:-1.5").alpha, -1.5f);
+  EXPECT_EQ(AdapterConfig::parse("c:notanumber").path, "c:notanumber");
+  EXPECT_THROW(AdapterConfig::parse(":2"), std::invalid_argument);
+  EXPECT_THROW(AdapterConfig::parse("a:nan"), std::invalid_argument);
+  AdapterConfig c("p1", 0.5f);
+  c.add("p2:x", -2.0f);
+  const AdapterConfig back = AdapterConfig::from_property(c.to_property());
+  ASSERT_EQ(back.adapters.size(), 2u);
+  EXPECT_EQ(back.adapters[1].path, "p2:x");
+  EXPECT_FLOAT_EQ(back.adapters[1].alpha, -2.0f);
+  EXPECT_THROW(c.set_alpha("p3", 1), std::invalid_argument);
+}
+
+// The public API: a Pipeline with an adapter generates what the adapter's logits say, and
+// set_adapters with alpha 0 gives the base model's reply again.
+TEST(Lora, PipelineAdapters) {
+  auto a = random_adapter(51);
+  const std::string dir = tmp("pipe_peft");
+  write_peft_adapter(*a, dir);
+  GenerationConfig g;
+  g.apply_chat_template = false;
+  g.max_new_tokens = 4;
+  g.temperature = 0.0f;
+  g.ignore_eos = true;
+  const Properties props = {{"n_ctx", "128"}, {"kv_type", "f32"}};
+  Pipeline base(base_file(), "CPU", props);
+  Pipeline with(base_file(), "CPU", props, AdapterConfig(dir, 1.0f));
+  const auto rb = base.generate("1234", g).tokens;
+  const auto ra = with.generate("1234", g).tokens;
+  EXPECT_NE(ra, rb);
+  // Greedy with the adapter = the arg-max of the engine's adapter logits, token by token.
+  std::vector<int32_t> ctx = base.encode("1234");
+  const size_t V = static_cast<size_t>(small_config().n_vocab);
+  for (size_t i = 0; i < ra.size(); ++i) {
+    const std::vector<float> l = run(ctx, set_of({{a, 1.0f}}));
+    const float* last = l.data() + (ctx.size() - 1) * V;
+    const int best = static_cast<int>(std::max_element(last, last + V) - last);
+    EXPECT_EQ(ra[i], best) << i;
+    ctx.push_back(ra[i]);
+  }
+  with.set_adapters(AdapterConfig(dir, 0.0f));
+  EXPECT_EQ(with.generate("1234", g).tokens, rb);
+  with.set_adapters({});
+  EXPECT_EQ(with.generate("1234", g).tokens, rb);
+  EXPECT_THROW(with.set_adapters(AdapterConfig(tmp("nowhere"))), std::exception);
+}
+
+// The command line: --lora on logits changes the output, :0 does not, a bad adapter is
+// a one-line error with exit status 2; convert-lora writes a GGUF equal to the PEFT folder.
+TEST(Lora, CommandLine) {
+  auto a = random_adapter(61, GgmlType::BF16, 4, true);
+  const std::string dir = tmp("cli_peft");
+  LoraWriteOptions wo;
+  wo.dtype = GgmlType::BF16;
+  wo.rslora = true;
+  write_peft_adapter(*a, dir, wo);
+  const std::string bin = QWEN3_BIN;
+  const std::string gg = tmp("cli.gguf");
+  ASSERT_EQ(std::system((bin + " convert-lora " + dir + " -m " + base_file() + " --type bf16 -o " +
+                         gg + " 2>/dev/null")
+                            .c_str()),
+            0);
+  expect_same_adapter(*LoraAdapter::load(dir), *LoraAdapter::load(gg));
+  auto logits = [&](const std::string& extra) {
+    const std::string out = tmp("cli.f32");
+    std::remove(out.c_str());
+    const int rc = std::system((bin + " logits -m " + base_file() + " --ids 1,2,3 -o " + out + " " +
+                                extra + " 2>" + tmp("cli.err"))
+                                   .c_str());
+    std::ifstream in(out, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    return std::make_pair(rc, bytes);
+  };
+  const auto base = logits("");
+  ASSERT_EQ(base.first, 0);
+  EXPECT_EQ(logits("--lora " + dir + ":0").second, base.second);
+  const auto peft = logits("--lora " + dir);
+  EXPECT_NE(peft.second, base.second);
+  const auto bad = logits("--lora " + tmp("nowhere"));
+  EXPECT_EQ(WEXITSTATUS(bad.first), 2);
+  std::ifstream err(tmp("cli.err"));
+  std::string msg((std::istreambuf_iterator<char>(err)), {});
+  EXPECT_NE(msg.find("no such LoRA adapter"), std::string::npos) << msg;
 }
 
 }  // namespace
