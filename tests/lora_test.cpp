@@ -21,7 +21,9 @@
 #include "gguf/gguf_reader.h"
 #include "gguf/gguf_writer.h"
 #include "model/batch_forward.h"
+#include "model/gguf_convert.h"
 #include "model/gguf_tensor_source.h"
+#include "model/hf_checkpoint_writer.h"
 #include "model/kv_cache.h"
 #include "model/lora_adapter.h"
 #include "model/lora_writer.h"
@@ -330,6 +332,66 @@ TEST(Lora, BadAdaptersAreClearErrors) {
             std::string::npos);
   EXPECT_NE(gguf_with("blk.0.attn_q.weight.lora_a", {128, 8}).find("missing"), std::string::npos);
   EXPECT_NE(load_error(tmp("nowhere")).find("no such LoRA adapter"), std::string::npos);
+}
+
+// qwen3 convert --lora: the adapter merged in F32 into a converted F32 GGUF gives the
+// logits of the unmerged run-time adapter on the plain conversion.
+TEST(Lora, ConvertMergesInF32) {
+  // The conversion embeds the real tokenizer: the full vocabulary, a narrow model.
+  Qwen3Config c = small_config();
+  c.n_embd = 32;
+  c.n_head = 1;
+  c.n_head_kv = 1;
+  c.n_ff = 64;
+  c.n_vocab = 151936;
+  hf::HfModelConfig h;
+  h.architecture = "Qwen3ForCausalLM";
+  h.vocab_size = c.n_vocab;
+  h.hidden_size = c.n_embd;
+  h.intermediate_size = c.n_ff;
+  h.num_hidden_layers = c.n_layers;
+  h.num_attention_heads = c.n_head;
+  h.num_key_value_heads = c.n_head_kv;
+  h.head_dim = c.head_dim;
+  h.max_position_embeddings = c.n_ctx_train;
+  h.tie_word_embeddings = true;
+  hf::RandomCheckpointOptions ro;
+  ro.dtype = GgmlType::F32;
+  ro.n_shards = 1;
+  ro.tokenizer_dir = QWEN3_TOKENIZER_DIR;
+  const std::string dir = tmp("hf");
+  hf::write_random_hf_checkpoint(dir, h, ro);
+  RandomLoraOptions lo;
+  lo.rank = 8;
+  lo.alpha = 16;
+  lo.seed = 71;
+  auto a = random_lora_adapter(c, lo);
+  hf::ConvertOptions co;
+  co.target = *hf::parse_convert_target("f32");
+  hf::convert_hf_to_gguf(dir, tmp("hf_base.gguf"), co);
+  co.lora = {{a, 0.75f}};
+  hf::convert_hf_to_gguf(dir, tmp("hf_merged.gguf"), co);
+  auto eval = [&](const std::string& path, std::shared_ptr<const LoraSet> set) {
+    auto file = std::make_shared<const gguf::GgufFile>(gguf::GgufFile::open(path));
+    auto m = Qwen3Model::from_source(Qwen3Config::from_gguf(*file), real_tokenizer(),
+                                     std::make_shared<GgufTensorSource>(file));
+    InferenceContext ctx(m, 64, KvType::F32, 2);
+    ctx.set_lora(std::move(set));
+    const std::vector<int32_t> toks = ids(6, 9);
+    std::vector<float> out(toks.size() * static_cast<size_t>(c.n_vocab));
+    ctx.eval(toks.data(), static_cast<int>(toks.size()), out.data(), true);
+    return out;
+  };
+  const auto merged = eval(tmp("hf_merged.gguf"), nullptr);
+  const auto unmerged = eval(tmp("hf_base.gguf"), set_of({{a, 0.75f}}));
+  EXPECT_LT(rel_error(merged, unmerged), 1e-5);
+  EXPECT_GT(rel_error(eval(tmp("hf_base.gguf"), nullptr), unmerged), 1e-2);
+  // An adapter of another shape is refused before anything is written.
+  RandomLoraOptions wide;
+  Qwen3Config wc = c;
+  wc.n_ff = 512;
+  co.lora = {{random_lora_adapter(wc, wide), 1.0f}};
+  EXPECT_THROW(hf::convert_hf_to_gguf(dir, tmp("hf_bad.gguf"), co), std::runtime_error);
 }
 
 TEST(Lora, AdapterConfigSyntax) {

@@ -17,13 +17,12 @@
 
 namespace qwen3::cli {
 
-inline void add_lora_option(CLI::App& app, std::vector<std::string>& specs) {
-  app.add_option("--lora", specs,
-                 "LoRA adapter PATH[:SCALE]: a PEFT folder (adapter_config.json + "
-                 "adapter_model.safetensors) or a llama.cpp adapter GGUF, scale 1 by default; "
-                 "repeat for several adapters")
-      ->allow_extra_args(false)
-      ->type_name("PATH[:SCALE]");
+inline void add_lora_option(CLI::App& app, std::vector<std::string>& specs,
+                            const std::string& help =
+                                "LoRA adapter PATH[:SCALE]: a PEFT folder (adapter_config.json + "
+                                "adapter_model.safetensors) or a llama.cpp adapter GGUF, scale 1 "
+                                "by default; repeat for several adapters") {
+  app.add_option("--lora", specs, help)->allow_extra_args(false)->type_name("PATH[:SCALE]");
 }
 
 inline AdapterConfig lora_config(const std::vector<std::string>& specs) {
