@@ -6,11 +6,13 @@
 // llama-cli.
 //
 // Usage: llamacpp_logits MODEL.gguf IDS_FILE OUT.f32 [--last N] [--threads T] [--kv-f32]
-//          [--bench N]
+//          [--bench N] [--lora ADAPTER.gguf[:SCALE]]...
 //   IDS_FILE: token ids separated by commas or white space. --last N: only the last N rows.
 //   --bench N: also time it: the ids as one prompt (prefill tok/s), then N tokens decoded
 //   one at a time (decode tok/s), printed as JSON on stdout (a side-by-side partner for
 //   `qwen3 bench` where llama-bench is not built).
+//   --lora: a llama.cpp LoRA adapter GGUF with its scale (default 1), repeatable, as
+//   llama-cli's --lora / --lora-scaled (bench/lora_crosscheck.sh).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +20,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "llama.h"
@@ -39,6 +42,7 @@ int main(int argc, char** argv) {
   if (argc < 4) return fail("usage: MODEL IDS_FILE OUT.f32 [--last N] [--threads T] [--kv-f32]");
   int last = 0, threads = 2, bench = 0;
   bool kv_f32 = false;
+  std::vector<std::pair<std::string, float>> loras;
   for (int i = 4; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--last" && i + 1 < argc)
@@ -47,7 +51,16 @@ int main(int argc, char** argv) {
       threads = std::atoi(argv[++i]);
     else if (a == "--bench" && i + 1 < argc)
       bench = std::atoi(argv[++i]);
-    else if (a == "--kv-f32")
+    else if (a == "--lora" && i + 1 < argc) {
+      std::string spec = argv[++i];
+      float scale = 1.0f;
+      const size_t colon = spec.rfind(':');
+      if (colon != std::string::npos) {
+        scale = std::strtof(spec.c_str() + colon + 1, nullptr);
+        spec.resize(colon);
+      }
+      loras.emplace_back(spec, scale);
+    } else if (a == "--kv-f32")
       kv_f32 = true;
     else
       return fail("unknown option " + a);
@@ -87,6 +100,18 @@ int main(int argc, char** argv) {
   }
   llama_context* ctx = llama_init_from_model(model, cp);
   if (!ctx) return fail("cannot create the context");
+  if (!loras.empty()) {
+    std::vector<llama_adapter_lora*> adapters;
+    std::vector<float> scales;
+    for (const auto& l : loras) {
+      llama_adapter_lora* ad = llama_adapter_lora_init(model, l.first.c_str());
+      if (!ad) return fail("cannot load the LoRA adapter " + l.first);
+      adapters.push_back(ad);
+      scales.push_back(l.second);
+    }
+    if (llama_set_adapters_lora(ctx, adapters.data(), adapters.size(), scales.data()) != 0)
+      return fail("llama_set_adapters_lora failed");
+  }
   const int V = llama_vocab_n_tokens(llama_model_get_vocab(model));
 
   std::vector<float> out(static_cast<size_t>(last) * V);

@@ -16,6 +16,7 @@
 
 #include "command.h"
 #include "device_options.h"
+#include "lora_options.h"
 #include "kernels/cpu_features.h"
 #include "model/qwen3_model.h"
 #include "quantize_option.h"
@@ -35,6 +36,7 @@ struct BenchArgs {
   std::string quantize;
   std::string device = "CPU";
   DeviceOptions dev;
+  std::vector<std::string> lora;
 };
 
 using Clock = std::chrono::steady_clock;
@@ -83,6 +85,7 @@ int run_device_bench(const BenchArgs& a) {
   if (a.threads > 0) props["n_threads"] = std::to_string(a.threads);
   if (!a.quantize.empty()) props["quantize"] = a.quantize;
   apply_device_options(a.dev, props);
+  apply_lora_option(a.lora, props);
   const auto t_load = Clock::now();
   Pipeline pipe(a.model, a.device, props);
   const double load_ms = ms_since(t_load);
@@ -165,6 +168,7 @@ int run_bench(const BenchArgs& a) {
   std::vector<float> logits(static_cast<size_t>(cfg.n_vocab));
 
   InferenceContext ctx(model, n_ctx, KvType::F16, a.threads);
+  ctx.set_lora(lora_set(a.lora, cfg));
   {  // warm-up: faults the weights in and starts the worker threads
     const int32_t id = prompt.empty() ? 0 : prompt[0];
     ctx.eval(&id, 1, logits.data());
@@ -201,6 +205,7 @@ int run_bench(const BenchArgs& a) {
         {"n_gen", a.n_gen},
         {"threads", ctx.n_threads()},
         {"quantize", a.quantize.empty() ? "none" : a.quantize},
+        {"lora", a.lora},
         {"reps", a.reps},
         {"simd", isa_name(isa_level())},
         {"isa", isa_name(isa_level())},
@@ -248,6 +253,7 @@ Registrar reg(
        app.add_flag("--json", a->json, "Print one JSON object");
        add_quantize_option(app, a->quantize);
        add_device_options(app, a->dev, a->device);
+       add_lora_option(app, a->lora);
        return [a]() -> int {
          if (a->n_prompt == 0 && a->n_gen == 0)
            throw std::invalid_argument("nothing to measure: -p and -n are both 0");

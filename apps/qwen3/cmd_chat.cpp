@@ -24,6 +24,7 @@
 
 #include "command.h"
 #include "device_options.h"
+#include "lora_options.h"
 #include "engine/chat_json.h"
 #include "quantize_option.h"
 #include "qwen3/pipeline.h"
@@ -51,6 +52,7 @@ struct ChatOpts {
   std::string quantize;
   std::string device = "CPU";
   DeviceOptions dev;
+  std::vector<std::string> lora;
 };
 
 enum class Read { kLine, kInterrupted, kEnd };
@@ -390,6 +392,7 @@ int chat(const ChatOpts& o) {
   if (o.ctx > 0) props["n_ctx"] = std::to_string(o.ctx);
   if (!o.quantize.empty()) props["quantize"] = o.quantize;
   apply_device_options(o.dev, props);
+  apply_lora_option(o.lora, props);
   Pipeline pipe(o.model, o.device, props);
   print_device_report(pipe, o.device);
   const bool tty = isatty(STDOUT_FILENO) != 0;
@@ -444,6 +447,7 @@ Registrar reg(
        o->sampling.add_to(app);
        add_quantize_option(app, o->quantize);
        add_device_options(app, o->dev, o->device);
+       add_lora_option(app, o->lora);
        app.footer(kHelp);
        return [o]() -> int { return chat(*o); };
      }});

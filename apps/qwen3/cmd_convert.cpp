@@ -4,8 +4,10 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "command.h"
+#include "lora_options.h"
 #include "model/gguf_convert.h"
 #include "model_path.h"
 
@@ -17,6 +19,7 @@ struct ConvertOpts {
   std::string out;
   std::string type = "q4_k_m";
   int threads = 0;
+  std::vector<std::string> lora;
   bool quiet = false;
 };
 
@@ -33,6 +36,9 @@ Registrar reg({"convert", "Hugging Face Qwen3 folder -> GGUF (f32, f16, bf16, q8
                      ->capture_default_str();
                  app.add_option("-t,--threads", o->threads, "Threads (0 = physical cores)");
                  app.add_flag("-q,--quiet", o->quiet, "No per-tensor progress on stderr");
+                 add_lora_option(app, o->lora,
+                                 "LoRA adapter PATH[:SCALE] merged into the "
+                                 "weights (in F32, before quantizing); repeatable");
                  return [o]() -> int {
                    auto target = hf::parse_convert_target(o->type);
                    if (!target) {
@@ -45,6 +51,8 @@ Registrar reg({"convert", "Hugging Face Qwen3 folder -> GGUF (f32, f16, bf16, q8
                    hf::ConvertOptions copts;
                    copts.target = *target;
                    copts.n_threads = o->threads;
+                   for (const auto& a : lora_config(o->lora).adapters)
+                     copts.lora.emplace_back(LoraAdapter::load(a.path), a.alpha);
                    if (!o->quiet)
                      copts.progress = [](const std::string& name, GgmlType t, size_t i, size_t n) {
                        std::fprintf(stderr, "[%4zu/%4zu] %-32s %s\n", i + 1, n, name.c_str(),

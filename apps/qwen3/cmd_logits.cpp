@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "command.h"
+#include "lora_options.h"
 #include "model/qwen3_model.h"
 #include "quantize_option.h"
 
@@ -23,6 +24,7 @@ struct LogitsArgs {
   bool kv_f32 = false;
   std::string quantize;
   int last = 0;  // 0 = every position
+  std::vector<std::string> lora;
 };
 
 std::vector<int32_t> parse_ids(const std::string& s) {
@@ -58,6 +60,7 @@ Registrar reg(
        app.add_option("--last", a->last, "Write only the last N positions' rows (long contexts)")
            ->check(CLI::Range(1, 1 << 30));
        add_quantize_option(app, a->quantize);
+       add_lora_option(app, a->lora);
        return [a]() -> int {
          const std::vector<int32_t> ids = parse_ids(a->ids);
          ModelLoadOptions lo;
@@ -70,6 +73,7 @@ Registrar reg(
                                    " ids exceed the model's context of " + std::to_string(max_ctx));
          InferenceContext ctx(model, static_cast<int>(ids.size()),
                               a->kv_f32 ? KvType::F32 : KvType::F16, a->threads);
+         ctx.set_lora(lora_set(a->lora, model->config()));
          const size_t V = static_cast<size_t>(model->config().n_vocab);
          const int n = static_cast<int>(ids.size());
          const int rows = a->last > 0 ? std::min(a->last, n) : n;

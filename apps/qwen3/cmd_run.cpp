@@ -13,6 +13,7 @@
 
 #include "command.h"
 #include "device_options.h"
+#include "lora_options.h"
 #include "quantize_option.h"
 #include "qwen3/pipeline.h"
 #include "reply_printer.h"
@@ -32,6 +33,7 @@ struct RunOpts {
   std::optional<std::size_t> reasoning_budget;
   std::string device = "CPU";
   DeviceOptions dev;
+  std::vector<std::string> lora;
 };
 
 std::string read_text_file(const std::string& path, const char* what) {
@@ -68,6 +70,7 @@ Registrar reg(
        app.add_option("--system", o->system, "System message");
        add_quantize_option(app, o->quantize);
        add_device_options(app, o->dev, o->device);
+       add_lora_option(app, o->lora);
        auto* js = app.add_option("--json-schema", o->json_schema_file,
                                  "Constrain the answer to JSON valid for the JSON Schema in FILE");
        auto* gr =
@@ -87,6 +90,7 @@ Registrar reg(
          if (o->ctx > 0) props["n_ctx"] = std::to_string(o->ctx);
          if (!o->quantize.empty()) props["quantize"] = o->quantize;
          apply_device_options(o->dev, props);
+         apply_lora_option(o->lora, props);
          Pipeline pipe(o->model, o->device, props);
          print_device_report(pipe, o->device);
          GenerationConfig cfg;

@@ -12,6 +12,7 @@
 
 #include "command.h"
 #include "device_options.h"
+#include "lora_options.h"
 #include "engine/replay_backend.h"
 #include "load_progress_printer.h"
 #include "model/load_progress.h"
@@ -30,6 +31,7 @@ struct ServeOpts {
   std::string quantize;
   bool special_in_content = false;
   DeviceOptions dev;
+  std::vector<std::string> lora;
 };
 
 Registrar reg(
@@ -63,6 +65,7 @@ Registrar reg(
                       "Model id shown to clients (default: file name); repeat it for more ids "
                       "that requests may name in \"model\" (others get 404)");
        add_device_options(app, o->dev, o->s.device);
+       add_lora_option(app, o->lora);
        app.add_flag("--special-in-content", o->special_in_content,
                     "UNSAFE: parse special-token text (<|im_end|>, <|im_start|>, ...) in "
                     "messages, tool calls and tools as special tokens, as before; a client "
@@ -106,6 +109,7 @@ Registrar reg(
          }
          if (!o->quantize.empty()) o->s.properties["quantize"] = o->quantize;
          apply_device_options(o->dev, o->s.properties);
+         apply_lora_option(o->lora, o->s.properties);
          if (o->special_in_content) o->s.properties["special_in_content"] = "true";
          if (!o->replay_file.empty()) o->s.properties["replay_file"] = o->replay_file;
          if (o->replay_delay_ms > 0) {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "qwen3/adapter_config.h"
 #include "qwen3/chat.h"
 #include "qwen3/generation_config.h"
 #include "qwen3/perf_metrics.h"
@@ -48,6 +49,8 @@ class Backend;
 //               CPU engine (same template and history; its KV cache is filled from the
 //               history), and goes back to the device when it fits again. Loads cpu_model
 //               at construction.
+//   "lora"      LoRA adapters for the native CPU engine, one PATH[:SCALE] per line (a PEFT
+//               folder or a llama.cpp adapter GGUF; AdapterConfig::to_property() writes it)
 //   "special_in_content"  "false" (default) or "true". Chat prompts: special tokens come
 //               only from the template; special-token text in messages, reasoning, tool
 //               calls and tool definitions (<|im_end|>, <think>, ...) is tokenized as plain
@@ -102,6 +105,9 @@ class Pipeline {
   // std::runtime_error / std::invalid_argument with a clear message.
   explicit Pipeline(const std::string& model_path, const std::string& device = "CPU",
                     const Properties& properties = {});
+  // With LoRA adapters (the native CPU engine), as the property "lora".
+  Pipeline(const std::string& model_path, const std::string& device, const Properties& properties,
+           const AdapterConfig& adapters);
   // A Pipeline over a backend built elsewhere: ContinuousBatchingPipeline gives each of
   // its sequences one over a shared model. `defaults`: the model's sampling defaults.
   Pipeline(std::unique_ptr<engine::Backend> backend, const ModelSamplingDefaults& defaults);
@@ -119,6 +125,11 @@ class Pipeline {
   // is reused for the common prefix with the previous call).
   DecodedResult generate(const ChatHistory& history, const GenerationConfig& config = {},
                          StreamerBase* streamer = nullptr);
+
+  // Runs the next generate() calls with these LoRA adapters and alphas (empty: the base
+  // model). The KV cache is recomputed. Throws std::invalid_argument for a bad adapter or
+  // a backend without LoRA support.
+  void set_adapters(const AdapterConfig& adapters);
 
   void start_chat(const std::string& system_message = "");
   void finish_chat();

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "qwen3/adapter_config.h"
 #include "qwen3/generation_config.h"
 #include "qwen3/pipeline.h"
 
@@ -37,6 +38,7 @@ struct BackendOptions {
   int n_threads = 0;      // 0 = physical cores
   bool kv_f32 = false;    // KV cache in F32 instead of F16
   std::string quantize;   // load-time quantization of a HF folder ("" / "none" = keep)
+  AdapterConfig adapters;  // LoRA adapters (property "lora"); native CPU engine only
   // Whole-generation device backends (OpenVINO): the device properties (the device
   // builder's profile for this tier, or a `qwen3 device-config` file), as typed JSON.
   nlohmann::json device_properties = nlohmann::json::object();
@@ -67,6 +69,9 @@ class TokenBackend : public Backend {
   // Appends ids[0..n) after the cache and returns the logits of the last one (n_vocab
   // floats, valid until the next call). Throws std::length_error past n_ctx.
   virtual const float* eval(const std::int32_t* ids, int n) = 0;
+  // Runs the following evals with these LoRA adapters and empties the KV cache (n_past
+  // becomes 0). Backends without LoRA support throw std::invalid_argument.
+  virtual void set_adapters(const AdapterConfig& adapters);
 };
 
 // What a whole-generation backend reports about one generate() call, from its own

@@ -46,6 +46,12 @@ std::vector<std::string> backend_names() {
   return names;
 }
 
+void TokenBackend::set_adapters(const AdapterConfig& adapters) {
+  if (!adapters.empty())
+    throw std::invalid_argument("backend '" + capabilities().name +
+                                "' does not run LoRA adapters (the native CPU engine does)");
+}
+
 std::unique_ptr<Backend> create_backend(const std::string& name, const BackendOptions& opts) {
   BackendFactory f;
   {

@@ -379,7 +379,8 @@ int BatchEngine::build_batch(bool force) {
     for (int i = 0; i < count; ++i) {
       const int j = q.next + i;
       const bool last = j == q.n - 1;
-      batch_[static_cast<std::size_t>(n++)] = {q.ids[j], s, q.kv->n_past() + i, last};
+      batch_[static_cast<std::size_t>(n++)] = {q.ids[j], s, q.kv->n_past() + i, last,
+                                               opts_.lora.get()};
       if (last) row_seq_.push_back(s);
     }
   }

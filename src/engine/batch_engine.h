@@ -53,6 +53,8 @@ struct BatchEngineOptions {
   KvType kv = KvType::F16;
   int n_threads = 0;          // 0 = the model's default (physical cores)
   int max_batch_tokens = 64;  // tokens per forward step (>= max_seqs)
+  // LoRA adapters every sequence runs with (nullptr = the base model).
+  std::shared_ptr<const LoraSet> lora;
   // How long a step waits for sequences that were served by the previous step and are
   // sampling their next token (after that it runs without them).
   std::chrono::microseconds gather_wait{5000};

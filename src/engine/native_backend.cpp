@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "model/hf_model_loader.h"
+#include "model/lora_adapter.h"
 #include "text/tokenizer.h"
 
 namespace qwen3::engine {
@@ -32,7 +33,16 @@ NativeBackend::NativeBackend(std::shared_ptr<const Qwen3Model> model, const Back
     : model_(std::move(model)),
       ctx_(model_, opts.n_ctx, opts.kv_f32 ? KvType::F32 : KvType::F16, opts.n_threads),
       logits_(static_cast<std::size_t>(model_->config().n_vocab)),
-      n_vocab_(std::min(model_->config().n_vocab, model_->tokenizer().n_vocab())) {}
+      n_vocab_(std::min(model_->config().n_vocab, model_->tokenizer().n_vocab())) {
+  if (!opts.adapters.empty()) set_adapters(opts.adapters);
+}
+
+void NativeBackend::set_adapters(const AdapterConfig& adapters) {
+  std::vector<std::pair<std::string, float>> list;
+  for (const auto& a : adapters.adapters) list.emplace_back(a.path, a.alpha);
+  ctx_.set_lora(list.empty() ? nullptr : load_lora_set(list, model_->config()));
+  ctx_.truncate(0);  // the cached keys/values were computed with other adapters
+}
 
 BackendCapabilities NativeBackend::capabilities() const {
   return {"native", "CPU", true, static_cast<std::size_t>(ctx_.n_ctx())};

@@ -29,6 +29,9 @@ class NativeBackend : public TokenBackend {
   const float* eval(const std::int32_t* ids, int n) override;
 
   const Qwen3Model& model() const { return *model_; }
+  // Runs the following evals with these LoRA adapters (empty = the base) and clears the
+  // KV cache, whose entries were computed with the previous ones.
+  void set_adapters(const AdapterConfig& adapters) override;
 
  private:
   NativeBackend(const BackendOptions& opts, std::chrono::steady_clock::time_point t0);

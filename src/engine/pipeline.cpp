@@ -82,9 +82,10 @@ void check_native_properties(const Properties& properties) {
   for (const auto& kv : properties)
     if (!is_device_choice_property(kv.first) && kv.first.rfind("fake_", 0) != 0 &&
         kv.first != "n_ctx" && kv.first != "n_threads" && kv.first != "kv_type" &&
-        kv.first != "quantize" && kv.first != "backend")
-      throw std::invalid_argument("unknown property '" + kv.first +
-                                  "' for the native backend (n_ctx, n_threads, kv_type, quantize)");
+        kv.first != "quantize" && kv.first != "backend" && kv.first != "lora")
+      throw std::invalid_argument(
+          "unknown property '" + kv.first +
+          "' for the native backend (n_ctx, n_threads, kv_type, quantize, lora)");
 }
 
 BackendOptions parse_backend_options(const std::string& model_path, const std::string& device,
@@ -109,6 +110,8 @@ BackendOptions parse_backend_options(const std::string& model_path, const std::s
     }
     o.quantize = it->second;
   }
+  if (auto it = props.find("lora"); it != props.end())
+    o.adapters = AdapterConfig::from_property(it->second);
   return o;
 }
 
@@ -144,6 +147,27 @@ struct Pipeline::Impl {
   DecodedResult run(const engine::BuiltPrompt& prompt, const GenerationConfig& resolved,
                     bool thinking, StreamerBase* streamer, Clock::time_point call_start);
 };
+
+namespace {
+Properties with_adapters(Properties props, const AdapterConfig& adapters) {
+  if (adapters.empty()) return props;
+  std::string& v = props["lora"];
+  v += (v.empty() ? "" : "\n") + adapters.to_property();
+  return props;
+}
+}  // namespace
+
+Pipeline::Pipeline(const std::string& model_path, const std::string& device,
+                   const Properties& properties, const AdapterConfig& adapters)
+    : Pipeline(model_path, device, with_adapters(properties, adapters)) {}
+
+void Pipeline::set_adapters(const AdapterConfig& adapters) {
+  if (!impl_->token) {
+    if (adapters.empty()) return;
+    throw std::invalid_argument("LoRA adapters need the native CPU engine (--device CPU)");
+  }
+  impl_->token->set_adapters(adapters);
+}
 
 Pipeline::Pipeline(const std::string& model_path, const std::string& device_in,
                    const Properties& pipeline_properties)
@@ -197,6 +221,9 @@ Pipeline::Pipeline(const std::string& model_path, const std::string& device_in,
   }
   impl_->token = impl_->backend->token_level();
   impl_->whole = impl_->backend->whole_generation();
+  if (impl_->whole && properties.count("lora") && !properties.at("lora").empty())
+    throw std::invalid_argument("LoRA adapters need the native CPU engine (--device CPU), not " +
+                                impl_->tier);
   if (!impl_->token && !impl_->whole)
     throw std::logic_error("backend '" + name + "' is neither token-level nor whole-generation");
   if (impl_->token) impl_->generator = std::make_unique<engine::Generator>(*impl_->token);

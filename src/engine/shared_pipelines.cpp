@@ -9,6 +9,7 @@
 #include "engine/batched_backend.h"
 #include "engine/model_defaults.h"
 #include "model/hf_model_loader.h"
+#include "model/lora_adapter.h"
 
 namespace qwen3::engine {
 namespace {
@@ -55,6 +56,11 @@ SharedPipelines make_shared_pipelines(const std::string& model_path, const std::
   eo.kv_size = kv.kv_size;
   eo.prefix_cache = kv.prefix_cache;
   eo.n_threads = bo.n_threads;
+  if (!bo.adapters.empty()) {
+    std::vector<std::pair<std::string, float>> list;
+    for (const auto& a : bo.adapters.adapters) list.emplace_back(a.path, a.alpha);
+    eo.lora = load_lora_set(list, model->config());
+  }
   eo.max_batch_tokens = std::max(n, max_batch_tokens > 0 ? max_batch_tokens : kDefaultBatchTokens);
   out.engine = std::make_shared<BatchEngine>(std::move(model), eo);
   for (int i = 0; i < n; ++i)

@@ -78,7 +78,9 @@ void BatchForward::forward(const BatchToken* tokens, int n, KvSequence* const* s
     return &buf[static_cast<size_t>(t) * static_cast<size_t>(width)];
   };
   const int half = hd / 2;
+  lora_.clear();
   for (int t = 0; t < n; ++t) {
+    lora_.add_token(tokens[t].lora);
     dequantize_matrix_row(w.token_embd, tokens[t].id, row(x_, t, E));
     att_toks_[static_cast<size_t>(t)] = {seqs[tokens[t].seq], tokens[t].pos};
     // RoPE's cos/sin of each token's position, once for all the layers.
@@ -104,6 +106,11 @@ void BatchForward::forward(const BatchToken* tokens, int n, KvSequence* const* s
     const WeightMatrix* qkv[] = {&L.wq, &L.wk, &L.wv};
     float* qkv_out[] = {q_.data(), k_.data(), v_.data()};
     matmul_multi(qkv, qkv_out, 3, xn_.data(), n, pool_);
+    if (lora_.active()) {
+      lora_.apply(l, LoraTarget::kQ, xn_.data(), E, q_.data(), QD, pool_);
+      lora_.apply(l, LoraTarget::kK, xn_.data(), E, k_.data(), KD, pool_);
+      lora_.apply(l, LoraTarget::kV, xn_.data(), E, v_.data(), KD, pool_);
+    }
     per_token([&](int t) {
       float* qt = row(q_, t, QD);
       float* kt = row(k_, t, KD);
@@ -120,11 +127,12 @@ void BatchForward::forward(const BatchToken* tokens, int n, KvSequence* const* s
     });
     batch_attention(l, shape, att_toks_.data(), q_.data(), n, att_.data(), pool_, scratch_);
     matmul(L.wo, att_.data(), n, tmp_.data(), pool_);
+    lora_.apply(l, LoraTarget::kO, att_.data(), QD, tmp_.data(), E, pool_);
     per_token([&](int t) {
       add(row(x_, t, E), row(tmp_, t, E), row(x_, t, E), E);
       rmsnorm(row(x_, t, E), L.ffn_norm, row(xn_, t, E), E, eps);
     });
-    ffn_.forward(L, xn_.data(), n, tmp_.data(), pool_);
+    ffn_.forward(L, xn_.data(), n, tmp_.data(), pool_, lora_.active() ? &lora_ : nullptr, l);
     per_token([&](int t) { add(row(x_, t, E), row(tmp_, t, E), row(x_, t, E), E); });
   }
   if (!logits) return;

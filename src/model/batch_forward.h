@@ -20,6 +20,7 @@
 #include "model/attention.h"
 #include "model/feed_forward.h"
 #include "model/kv_cache.h"
+#include "model/lora_apply.h"
 #include "model/rope.h"
 
 namespace qwen3 {
@@ -34,6 +35,7 @@ struct BatchToken {
   int pos = 0;          // position in its sequence; 0..pos-1 must be cached already or
                         // come earlier in the same batch
   bool logits = false;  // produce this token's logits row
+  const LoraSet* lora = nullptr;  // LoRA adapters this token runs with (nullptr = base)
 };
 
 class BatchForward {
@@ -72,6 +74,7 @@ class BatchForward {
   // Activations, max_tokens rows each.
   std::vector<float> x_, xn_, q_, k_, v_, att_, tmp_, rope_cos_, rope_sin_;
   FeedForward ffn_;  // the MLP or mixture of experts, with its own buffers
+  LoraBatch lora_;   // the tokens' LoRA adapters (model/lora_apply.h)
 };
 
 }  // namespace qwen3

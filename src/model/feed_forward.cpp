@@ -97,20 +97,25 @@ void FeedForward::swiglu(int n, int width, ThreadPool& pool) {
 }
 
 void FeedForward::forward(const LayerWeights& L, const float* xn, int n, float* out,
-                          ThreadPool& pool) {
+                          ThreadPool& pool, LoraBatch* lora, int layer) {
   if (c_.is_moe())
-    moe(L, xn, n, out, pool);
+    moe(L, xn, n, out, pool);  // adapters on experts are refused when they are set
   else
-    dense(L, xn, n, out, pool);
+    dense(L, xn, n, out, pool, lora, layer);
 }
 
 void FeedForward::dense(const LayerWeights& L, const float* xn, int n, float* out,
-                        ThreadPool& pool) {
+                        ThreadPool& pool, LoraBatch* lora, int layer) {
   const WeightMatrix* gu[] = {&L.w_gate, &L.w_up};
   float* gu_out[] = {gate_.data(), up_.data()};
   matmul_multi(gu, gu_out, 2, xn, n, pool);
+  if (lora) {
+    lora->apply(layer, LoraTarget::kGate, xn, c_.n_embd, gate_.data(), c_.n_ff, pool);
+    lora->apply(layer, LoraTarget::kUp, xn, c_.n_embd, up_.data(), c_.n_ff, pool);
+  }
   swiglu(n, c_.n_ff, pool);
   matmul(L.w_down, gate_.data(), n, out, pool);
+  if (lora) lora->apply(layer, LoraTarget::kDown, gate_.data(), c_.n_ff, out, c_.n_embd, pool);
 }
 
 void FeedForward::moe(const LayerWeights& L, const float* xn, int n, float* out, ThreadPool& pool) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kernels/thread_pool.h"
+#include "model/lora_apply.h"
 #include "model/model_weights.h"
 #include "model/qwen3_config.h"
 
@@ -30,13 +31,16 @@ class FeedForward {
 
   // xn: n rows of n_embd (the ffn_norm output). out: n rows of n_embd, overwritten with
   // the block's feed-forward output (before the residual add). n <= max_tokens.
-  void forward(const LayerWeights& L, const float* xn, int n, float* out, ThreadPool& pool);
+  // lora: the batch's LoRA adapters for the dense projections of block `layer` (or null).
+  void forward(const LayerWeights& L, const float* xn, int n, float* out, ThreadPool& pool,
+               LoraBatch* lora = nullptr, int layer = 0);
 
   // After an MoE forward(): how many expert matrices triples the last call read.
   int experts_read() const { return experts_read_; }
 
  private:
-  void dense(const LayerWeights& L, const float* xn, int n, float* out, ThreadPool& pool);
+  void dense(const LayerWeights& L, const float* xn, int n, float* out, ThreadPool& pool,
+             LoraBatch* lora, int layer);
   void moe(const LayerWeights& L, const float* xn, int n, float* out, ThreadPool& pool);
   void decode(const LayerWeights& L, const float* xn, float* out, ThreadPool& pool);
   // gate_ = silu(gate_) * up_ over n rows of `width`.

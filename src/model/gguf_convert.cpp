@@ -13,6 +13,7 @@
 #include "model/gguf_convert_metadata.h"
 #include "model/hf_config.h"
 #include "model/hf_tensor_names.h"
+#include "model/lora_adapter.h"
 #include "model/safetensors_checkpoint.h"
 #include "text/tokenizer.h"
 
@@ -171,6 +172,35 @@ ConvertResult convert_hf_to_gguf(const std::string& folder, const std::string& o
                              cfg.architecture + " tensors, found " + std::to_string(plan.size()) +
                              " (missing weights?)");
 
+  // LoRA merge: which planned tensor each pair goes into (every pair must find one).
+  std::vector<std::vector<std::pair<const LoraMatrices*, float>>> merges(plan.size());
+  for (const auto& [adapter, scale] : opts.lora) {
+    int found = 0;
+    for (size_t i = 0; i < plan.size(); ++i) {
+      const std::string& g = plan[i].gguf_name;
+      if (g.rfind("blk.", 0) != 0 || plan[i].dims.size() != 2) continue;
+      const int layer = order_key(g);
+      const std::string suffix = g.substr(g.find('.', 4) + 1);
+      for (int t = 0; t < kNumLoraTargets; ++t) {
+        const auto tgt = static_cast<LoraTarget>(t);
+        if (suffix != std::string(lora_target_gguf_name(tgt)) + ".weight") continue;
+        const LoraMatrices* m = adapter->find(layer, tgt);
+        if (!m) continue;
+        if (m->in != plan[i].dims[0] || m->out != plan[i].dims[1])
+          throw std::runtime_error(adapter->path() + ": LoRA shape " + std::to_string(m->out) +
+                                   " x " + std::to_string(m->in) + " does not fit " + g +
+                                   " (adapter made for another base model?)");
+        ++found;
+        if (scale != 0.0f) merges[i].emplace_back(m, scale * m->scale);
+      }
+    }
+    if (found != adapter->n_matrices())
+      throw std::runtime_error(adapter->path() + ": " +
+                               std::to_string(adapter->n_matrices() - found) +
+                               " LoRA pairs target no matrix of this model (another base model, "
+                               "or the experts of a mixture-of-experts model?)");
+  }
+
   gguf::GgufWriter w;
   std::string name = fs::path(folder).lexically_normal().filename().string();
   if (name.empty()) name = fs::path(folder).lexically_normal().parent_path().filename().string();
@@ -189,6 +219,30 @@ ConvertResult convert_hf_to_gguf(const std::string& folder, const std::string& o
     const size_t count = plan.size();
     auto progress = opts.progress;
     const int n_threads = opts.n_threads;
+    if (!merges[i].empty()) {  // W + s B A in F32, then the target type
+      const auto merge = merges[i];
+      w.add_tensor_lazy(p.gguf_name, p.type, p.dims,
+                        [ck, p, i, count, progress, n_threads, merge](void* dst, size_t) {
+                          const int64_t in = p.dims[0], out = p.dims[1];
+                          const SafetensorsTensor* src = p.srcs[0];
+                          std::vector<float> wf(static_cast<size_t>(in * out));
+                          convert_rows(src->type, src->data, GgmlType::F32, wf.data(), in, out,
+                                       n_threads);
+                          for (const auto& [m, s] : merge)
+                            for (int64_t o = 0; o < out; ++o) {
+                              float* row = &wf[static_cast<size_t>(o * in)];
+                              for (int r = 0; r < m->rank; ++r) {
+                                const float b = s * m->b[static_cast<size_t>(o * m->rank + r)];
+                                const float* a = &m->a[static_cast<size_t>(r) * in];
+                                for (int64_t c = 0; c < in; ++c) row[c] += b * a[c];
+                              }
+                            }
+                          convert_rows(GgmlType::F32, wf.data(), p.type, dst, in, out, n_threads);
+                          ck->release(*src);
+                          if (progress) progress(p.gguf_name, p.type, i, count);
+                        });
+      continue;
+    }
     w.add_tensor_lazy(p.gguf_name, p.type, p.dims,
                       [ck, p, i, count, progress, n_threads](void* dst, size_t) {
                         const int64_t row = p.dims[0];

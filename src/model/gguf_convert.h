@@ -7,10 +7,17 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "gguf/ggml_types.h"
 #include "model/convert_types.h"
+
+namespace qwen3 {
+class LoraAdapter;
+}
 
 namespace qwen3::hf {
 
@@ -19,6 +26,9 @@ struct ConvertOptions {
   int n_threads = 0;  // 0 = physical cores
   // Called once per tensor as it is written: name, type, index (0-based), count.
   std::function<void(const std::string& name, GgmlType type, size_t index, size_t count)> progress;
+  // LoRA adapters merged into the matrices they target, each with its user scale:
+  // W + scale * s * B A computed in F32, then converted to the target type.
+  std::vector<std::pair<std::shared_ptr<const LoraAdapter>, float>> lora;
 };
 
 struct ConvertResult {

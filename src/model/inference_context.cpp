@@ -7,6 +7,7 @@
 
 #include "model/batch_forward.h"
 #include "model/kv_cache.h"
+#include "model/lora_adapter.h"
 #include "model/qwen3_model.h"
 
 namespace qwen3 {
@@ -26,6 +27,7 @@ struct InferenceContext::Impl {
   KvCache cache;
   BatchForward fwd;
   std::vector<BatchToken> tokens;  // one step's batch
+  std::shared_ptr<const LoraSet> lora;
 
   Impl(std::shared_ptr<const Qwen3Model> m, int ctx, KvType kv, int n_threads)
       : model(std::move(m)),
@@ -69,6 +71,17 @@ const Qwen3Model& InferenceContext::model() const {
   return *impl_->model;
 }
 
+void InferenceContext::set_lora(std::shared_ptr<const LoraSet> set) {
+  if (set)
+    for (const auto& e : set->entries)
+      if (e.adapter) e.adapter->check_base(impl_->model->config());
+  impl_->lora = std::move(set);
+}
+
+const std::shared_ptr<const LoraSet>& InferenceContext::lora() const {
+  return impl_->lora;
+}
+
 void InferenceContext::truncate(int n_past) {
   if (n_past < 0 || n_past > impl_->n_past)
     throw std::out_of_range("truncate(" + std::to_string(n_past) + "): the cache holds " +
@@ -94,7 +107,8 @@ void InferenceContext::eval(const int32_t* ids, int n, float* logits, bool all_l
     const int nb = std::min(s.fwd.max_tokens(), n - done);
     for (int t = 0; t < nb; ++t)
       s.tokens[static_cast<size_t>(t)] = {ids[done + t], 0, s.n_past + t,
-                                          logits && (all_logits || done + t == n - 1)};
+                                          logits && (all_logits || done + t == n - 1),
+                                          s.lora.get()};
     s.fwd.forward(s.tokens.data(), nb, seqs, 1, all_logits ? logits + done * V : logits);
     s.n_past += nb;
     done += nb;

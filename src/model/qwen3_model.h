@@ -16,6 +16,7 @@ namespace qwen3 {
 class Tokenizer;
 class ThreadPool;
 struct ModelWeights;  // model/model_weights.h
+struct LoraSet;       // model/lora_adapter.h
 
 struct ModelLoadOptions {
   int n_threads = 0;  // 0 = physical cores
@@ -81,6 +82,13 @@ class InferenceContext {  // one sequence: KV cache + activation buffers allocat
   KvType kv_type() const;
   int n_threads() const;
   const Qwen3Model& model() const;
+
+  // The LoRA adapters the following eval() calls run with (nullptr or no active adapter:
+  // the base model). Checks every adapter against the model (std::runtime_error). The
+  // cached keys/values of earlier tokens stay as they were computed: truncate or reset to
+  // recompute them with the new adapters.
+  void set_lora(std::shared_ptr<const LoraSet> set);
+  const std::shared_ptr<const LoraSet>& lora() const;
 
   void truncate(int n_past);  // roll the KV cache back (prompt-cache reuse)
   void reset() { truncate(0); }

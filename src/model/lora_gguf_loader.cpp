@@ -1,0 +1,92 @@
+// llama.cpp LoRA adapter GGUFs (convert_lora_to_gguf.py, llama-adapter.cpp):
+// general.type = "adapter", adapter.type = "lora", adapter.lora.alpha (absent or 0: the
+// scale is the user's alone), general.architecture of the base, and tensor pairs
+// blk.N.<tensor>.weight.lora_a (ggml dims [in, rank], i.e. rank x in row-major) and
+// .lora_b ([rank, out]: out x rank). Scale of a pair = alpha / rank, as llama.cpp's
+// llama_adapter_lora_weight::get_scale. Norm vectors (*_norm.weight, which llama.cpp
+// ignores too) are skipped; any other tensor is an error.
+#include <map>
+#include <regex>
+#include <stdexcept>
+
+#include "gguf/gguf_reader.h"
+#include "kernels/quant.h"
+#include "model/lora_adapter.h"
+
+namespace qwen3 {
+
+namespace {
+
+std::vector<float> to_f32(const gguf::TensorInfo& t, const std::string& file) {
+  if (!kernels_support(t.type))
+    throw std::runtime_error(file + ": LoRA tensor " + t.name + " has an unsupported type");
+  std::vector<float> v(static_cast<size_t>(t.n_elements()));
+  const int64_t row = t.dims.empty() ? 0 : t.dims[0];
+  if (row <= 0) return v;
+  const size_t row_bytes = ggml_row_size(t.type, row);
+  for (int64_t r = 0; r < t.n_elements() / row; ++r)
+    dequantize_row(t.type, static_cast<const uint8_t*>(t.data) + static_cast<size_t>(r) * row_bytes,
+                   v.data() + r * row, row);
+  return v;
+}
+
+}  // namespace
+
+std::shared_ptr<LoraAdapter> load_gguf_adapter(const std::string& path) {
+  const gguf::GgufFile f = gguf::GgufFile::open(path);
+  const std::string type = f.get_string("general.type").value_or("");
+  if (type != "adapter")
+    throw std::runtime_error(path + ": not a LoRA adapter GGUF (general.type is '" + type +
+                             "', expected 'adapter'; a model GGUF goes to -m)");
+  const std::string atype = f.get_string("adapter.type").value_or("");
+  if (atype != "lora")
+    throw std::runtime_error(path + ": adapter.type is '" + atype + "', expected 'lora'");
+  const double alpha = f.get_float("adapter.lora.alpha").value_or(0.0);
+  const std::string arch = f.get_string("general.architecture").value_or("");
+  if (arch.empty()) throw std::runtime_error(path + ": no general.architecture");
+
+  static const std::regex re(R"(^blk\.(\d+)\.([a-z_]+)\.weight\.lora_([ab])$)");
+  std::map<std::pair<int, int>, std::pair<const gguf::TensorInfo*, const gguf::TensorInfo*>> pairs;
+  for (const auto& t : f.tensors()) {
+    if (t.name.size() > 12 && t.name.compare(t.name.size() - 12, 12, "_norm.weight") == 0) continue;
+    std::smatch m;
+    int target = -1;
+    if (std::regex_match(t.name, m, re))
+      for (int i = 0; i < kNumLoraTargets; ++i)
+        if (lora_target_gguf_name(static_cast<LoraTarget>(i)) == m[2].str()) target = i;
+    if (target < 0)
+      throw std::runtime_error(path + ": unknown LoRA target tensor '" + t.name +
+                               "' (blk.N.{attn_q,attn_k,attn_v,attn_output,ffn_gate,ffn_up,"
+                               "ffn_down}.weight.lora_a/.lora_b only)");
+    auto& p = pairs[{std::stoi(m[1]), target}];
+    (m[3] == "a" ? p.first : p.second) = &t;
+  }
+  auto adapter = std::make_shared<LoraAdapter>(path, "gguf", arch);
+  for (const auto& kv : pairs) {
+    const auto tgt = static_cast<LoraTarget>(kv.first.second);
+    const std::string what = path + ": blk." + std::to_string(kv.first.first) + "." +
+                             std::string(lora_target_gguf_name(tgt)) + ".weight";
+    const gguf::TensorInfo* a = kv.second.first;
+    const gguf::TensorInfo* b = kv.second.second;
+    if (!a || !b) throw std::runtime_error(what + ": lora_a or lora_b is missing");
+    if (a->dims.size() != 2 || b->dims.size() != 2)
+      throw std::runtime_error(what + ": lora_a and lora_b must be 2-D");
+    LoraMatrices m;
+    m.in = static_cast<int>(a->dims[0]);
+    m.rank = static_cast<int>(a->dims[1]);
+    m.out = static_cast<int>(b->dims[1]);
+    if (m.rank == 0 || b->dims[0] == 0) throw std::runtime_error(what + ": LoRA rank 0");
+    if (b->dims[0] != m.rank)
+      throw std::runtime_error(what + ": lora_a has rank " + std::to_string(m.rank) +
+                               " but lora_b " + std::to_string(b->dims[0]) +
+                               " (lora_a not transposed?)");
+    m.scale = alpha != 0 ? static_cast<float>(alpha / m.rank) : 1.0f;
+    m.a = to_f32(*a, path);
+    m.b = to_f32(*b, path);
+    adapter->add(kv.first.first, tgt, std::move(m));
+  }
+  if (adapter->n_matrices() == 0) throw std::runtime_error(path + ": no LoRA tensors");
+  return adapter;
+}
+
+}  // namespace qwen3
