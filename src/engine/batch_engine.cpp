@@ -10,6 +10,11 @@ namespace {
 
 constexpr int kDefaultCtx = 4096;
 
+double ms_between(std::chrono::steady_clock::time_point a,
+                  std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
 int context_size(const Qwen3Model& m, int n_ctx) {
   const int max_ctx = m.config().max_context();
   if (n_ctx < 0) throw std::invalid_argument("context size must not be negative");
@@ -398,6 +403,8 @@ void BatchEngine::loop() {
     work_cv_.wait_until(lock, first_wait + opts_.gather_wait,
                         [&] { return stopping_ || ready_to_step(first_wait); });
     if (stopping_) return;
+    const auto gathered = std::chrono::steady_clock::now();
+    stats_.gather_ms += ms_between(first_wait, gathered);
     drop_cancelled();
     if (!any_pending()) continue;
     const std::uint64_t seen = changes_;
@@ -416,12 +423,14 @@ void BatchEngine::loop() {
     }
     // The sequences in the batch are blocked in eval(); others may queue meanwhile.
     lock.unlock();
+    const auto fwd_start = std::chrono::steady_clock::now();
     std::exception_ptr error;
     try {
       fwd_.forward(batch_.data(), n, seq_ptrs_.data(), max_seqs(), logits_.data());
     } catch (...) {
       error = std::current_exception();
     }
+    const auto fwd_end = std::chrono::steady_clock::now();
     lock.lock();
     ++stats_.steps;
     stats_.tokens += static_cast<std::uint64_t>(n);
@@ -450,6 +459,9 @@ void BatchEngine::loop() {
         std::copy_n(logits_.data() + r * V, V,
                     seqs_[static_cast<std::size_t>(row_seq_[r])].logits.data());
     }
+    stats_.forward_ms += ms_between(fwd_start, fwd_end);
+    stats_.schedule_ms +=
+        ms_between(gathered, fwd_start) + ms_between(fwd_end, std::chrono::steady_clock::now());
     done_cv_.notify_all();
   }
 }

@@ -71,7 +71,11 @@ struct BatchEngineStats {
   std::uint64_t kv_full = 0;            // evals failed because the KV pool was full
   std::uint64_t preemptions = 0;        // requests whose blocks were taken for older ones
   std::uint64_t recomputed_tokens = 0;  // tokens computed again after a preemption
-  KvPoolStats kv;                       // the pool now
+  // Where the loop's time goes (milliseconds): in forward passes; waiting for sequences
+  // of the previous step that are still sampling (gather_wait); building the batch and
+  // handing the results back (under the lock, between two forward passes).
+  double forward_ms = 0, gather_ms = 0, schedule_ms = 0;
+  KvPoolStats kv;  // the pool now
 };
 
 class BatchEngine {
