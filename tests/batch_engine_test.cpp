@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -228,7 +229,6 @@ TEST(BatchEngine, AFullPoolPreemptsAPausedSequenceWhichThenRecomputes) {
   EXPECT_THROW(e.eval(0, ids.data(), 49), std::length_error);  // more than the pool
   const std::size_t V = static_cast<std::size_t>(e.n_vocab());
   e.eval(0, ids.data(), 40);  // three blocks held; sequence 0 pauses
-  EXPECT_FALSE(e.can_admit());
   // Sequence 1 finds no block: after a while it takes those of the paused sequence 0...
   const float* l = e.eval(1, ids.data() + 1, 10);
   const std::vector<std::int32_t> ids1(ids.begin() + 1, ids.begin() + 11);
@@ -250,7 +250,58 @@ TEST(BatchEngine, AFullPoolPreemptsAPausedSequenceWhichThenRecomputes) {
   e.release(0);
   e.release(1);
   EXPECT_EQ(e.stats().kv.used, 0);
-  EXPECT_TRUE(e.can_admit());
+  EXPECT_EQ(e.waiting(), 0);
+}
+
+TEST(BatchEngine, ANewRequestWaitsForRoomForItsPromptInsteadOfPreemptingOthers) {
+  // A pool of 4 blocks. Sequence 0 holds 3 (a 40-token prompt) and decodes 12 more
+  // tokens into the fourth. Sequence 1's 30-token prompt (2 blocks plus one to grow) does
+  // not fit meanwhile: its eval waits (waiting() says so) rather than taking the free
+  // block that sequence 0 then needs, which would preempt it and compute it again. Once
+  // sequence 0 ends, it runs. Both get the logits they get alone.
+  BatchEngineOptions o;
+  o.max_seqs = 2;
+  o.n_ctx = 64;
+  o.kv_size = 64;
+  o.max_batch_tokens = 8;
+  BatchEngine e(tiny_model(), o);
+  const auto a = random_ids(52, 21), b = random_ids(30, 22);
+  const auto want_a = alone(a, 40), want_b = alone(b, 30);
+  std::atomic<bool> a_started{false}, a_ended{false}, b_early{false}, seen_waiting{false};
+  std::vector<std::vector<float>> got_a;
+  std::thread ta([&] {
+    const std::size_t V = static_cast<std::size_t>(e.n_vocab());
+    const float* l = e.eval(0, a.data(), 40);
+    got_a.emplace_back(l, l + V);
+    a_started = true;
+    // Decodes once sequence 1's request is in (it must not pause long: a sequence idle
+    // for a whole retry period may be preempted for a waiting one).
+    for (int i = 0; i < 5000 && e.waiting() == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    seen_waiting = e.waiting() == 1;
+    for (std::size_t t = 40; t < a.size(); ++t) {
+      l = e.eval(0, &a[t], 1);
+      got_a.emplace_back(l, l + V);
+    }
+    a_ended = true;
+    e.release(0);
+  });
+  while (!a_started) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::thread tb([&] {
+    const float* l = e.eval(1, b.data(), 30);
+    b_early = !a_ended;
+    const std::size_t V = static_cast<std::size_t>(e.n_vocab());
+    EXPECT_EQ(std::vector<float>(l, l + V), want_b[0]);
+  });
+  ta.join();
+  tb.join();
+  EXPECT_EQ(got_a, want_a);
+  EXPECT_TRUE(seen_waiting);
+  EXPECT_FALSE(b_early);
+  EXPECT_EQ(e.stats().preemptions, 0u);
+  EXPECT_EQ(e.waiting(), 0);
+  e.release(1);
+  EXPECT_EQ(e.stats().kv.used, 0);
 }
 
 TEST(BatchEngine, SequencesThatOutgrowThePoolArePreemptedWithTheSameLogits) {

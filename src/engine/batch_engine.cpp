@@ -10,6 +10,11 @@ namespace {
 
 constexpr int kDefaultCtx = 4096;
 
+double ms_between(std::chrono::steady_clock::time_point a,
+                  std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
 int context_size(const Qwen3Model& m, int n_ctx) {
   const int max_ctx = m.config().max_context();
   if (n_ctx < 0) throw std::invalid_argument("context size must not be negative");
@@ -60,7 +65,8 @@ BatchEngine::BatchEngine(std::shared_ptr<const Qwen3Model> model, const BatchEng
   // One sequence never holds more positions than the pool has: a prompt past that is a
   // context error up front, and a reply stops there (finish reason length).
   n_ctx_ = std::min(n_ctx_, pool_->n_blocks() * pool_->block_size());
-  if (!can_admit_unlocked())
+  if (static_cast<long long>(pool_->n_blocks()) * pool_->block_size() <
+      std::min(opts.max_batch_tokens, n_ctx_) + pool_->block_size())
     throw std::invalid_argument("KV pool of " +
                                 std::to_string(pool_->n_blocks() * pool_->block_size()) +
                                 " positions cannot hold one step (" +
@@ -101,16 +107,11 @@ BatchEngineStats BatchEngine::stats() const {
   return s;
 }
 
-bool BatchEngine::can_admit() const {
+int BatchEngine::waiting() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return can_admit_unlocked();
-}
-
-bool BatchEngine::can_admit_unlocked() const {
-  for (const Seq& q : seqs_)
-    if (q.resuming || !q.replay.empty()) return false;  // preempted requests go first
-  const long long room = static_cast<long long>(pool_->available()) * pool_->block_size();
-  return room >= std::min(opts_.max_batch_tokens, n_ctx_) + pool_->block_size();
+  int n = 0;
+  for (const Seq& q : seqs_) n += !q.done && (q.admitting || q.resuming);
+  return n;
 }
 
 int BatchEngine::logical_past(const Seq& q) const {
@@ -169,6 +170,7 @@ void BatchEngine::drop_cancelled() {
     q.error = std::make_exception_ptr(std::runtime_error("cancelled"));
     q.done = true;
     q.resuming = false;
+    q.admitting = false;
     any = true;
     ++stats_.cancelled;
   }
@@ -194,7 +196,8 @@ const float* BatchEngine::eval(int s, const std::int32_t* ids, int n) {
                             std::to_string(n_ctx_));
   if (stopping_) throw std::runtime_error("the batch engine is stopping");
   q.decode = n == 1;
-  if (q.arrival == 0) q.arrival = next_arrival_++;
+  const bool fresh = q.arrival == 0;  // the first eval of a request
+  if (fresh) q.arrival = next_arrival_++;
   if (!q.replay.empty()) {  // preempted while sampling: its tokens run again first
     q.buf.assign(q.replay.begin(), q.replay.end());
     q.buf.insert(q.buf.end(), ids, ids + n);
@@ -209,6 +212,7 @@ const float* BatchEngine::eval(int s, const std::int32_t* ids, int n) {
   stats_.prefix_hit_tokens += static_cast<std::uint64_t>(adopted);
   ids += adopted;
   n -= adopted;
+  q.admitting = fresh && !q.resuming;
   q.ids = ids;
   q.n = n;
   q.next = 0;
@@ -238,6 +242,7 @@ void BatchEngine::fail_for_kv(int s) {
       " positions are in use (raise --kv-size)"));
   q.done = true;
   q.resuming = false;
+  q.admitting = false;
   q.kv->clear();
   ++stats_.kv_full;
   done_cv_.notify_all();
@@ -296,28 +301,39 @@ int BatchEngine::build_batch(bool force) {
     const Seq &x = seqs_[static_cast<std::size_t>(a)], &y = seqs_[static_cast<std::size_t>(b)];
     return x.arrival != y.arrival ? x.arrival < y.arrival : x.ticket < y.ticket;
   });
-  // A preempted request resumes once the pool holds all it recomputes plus a block (so
-  // it is not preempted again at once); until then it and the newer requests that hold
-  // no blocks yet wait, so new requests cannot starve it. Resuming, it first adopts the
-  // blocks of its own that are still cached.
+  // A new request starts, and a preempted one resumes, once the pool holds all its
+  // prompt (or all it recomputes) plus a block (so the requests it joins can still grow
+  // a little, and it is not preempted again at once): a long prompt does not start taking
+  // blocks older requests need, to be thrown out and computed again. Until then it and
+  // the newer requests that hold no blocks yet wait (first come, first served, so a big
+  // request is not starved by small ones). Resuming, it first adopts the blocks of its
+  // own that are still cached.
   const int bs = pool_->block_size();
   bool blocked = false;
+  int promised = 0;  // blocks the requests started in this loop will take
   std::size_t kept = 0;
   for (int s : order_) {
     Seq& q = seqs_[static_cast<std::size_t>(s)];
-    if (q.resuming) {
-      const int need = std::min((q.n - q.next + bs - 1) / bs + 1, pool_->n_blocks());
+    if (q.resuming || q.admitting) {
+      const int held = q.kv->n_blocks();  // a new request's adopted prefix
+      const int blocks = std::max((q.kv->n_past() + q.n - q.next + bs - 1) / bs - held, 0);
+      const int need = std::min(blocks + 1, pool_->n_blocks() - held);
+      auto room = [&] { return pool_->available() - promised; };
       if (force && !blocked)
-        for (int v; pool_->available() < need && (v = victim_for(s, true)) >= 0;) preempt(v);
-      if (blocked || pool_->available() < need) {
+        for (int v; room() < need && (v = victim_for(s, true)) >= 0;) preempt(v);
+      if (blocked || room() < need) {
         blocked = true;
         continue;
       }
-      q.resuming = false;
-      const int adopted = q.kv->adopt(q.ids + q.next, q.n - q.next);
-      stats_.recomputed_tokens += static_cast<std::uint64_t>(std::max(0, q.recompute - adopted));
-      stats_.prefix_hit_tokens += static_cast<std::uint64_t>(std::max(0, adopted - q.recompute));
-      q.next += adopted;
+      promised += blocks;
+      q.admitting = false;
+      if (q.resuming) {
+        q.resuming = false;
+        const int adopted = q.kv->adopt(q.ids + q.next, q.n - q.next);
+        stats_.recomputed_tokens += static_cast<std::uint64_t>(std::max(0, q.recompute - adopted));
+        stats_.prefix_hit_tokens += static_cast<std::uint64_t>(std::max(0, adopted - q.recompute));
+        q.next += adopted;
+      }
     } else if (blocked && q.kv->n_blocks() == 0) {
       continue;
     }
@@ -399,6 +415,8 @@ void BatchEngine::loop() {
     work_cv_.wait_until(lock, first_wait + opts_.gather_wait,
                         [&] { return stopping_ || ready_to_step(first_wait); });
     if (stopping_) return;
+    const auto gathered = std::chrono::steady_clock::now();
+    stats_.gather_ms += ms_between(first_wait, gathered);
     drop_cancelled();
     if (!any_pending()) continue;
     const std::uint64_t seen = changes_;
@@ -417,12 +435,14 @@ void BatchEngine::loop() {
     }
     // The sequences in the batch are blocked in eval(); others may queue meanwhile.
     lock.unlock();
+    const auto fwd_start = std::chrono::steady_clock::now();
     std::exception_ptr error;
     try {
       fwd_.forward(batch_.data(), n, seq_ptrs_.data(), max_seqs(), logits_.data());
     } catch (...) {
       error = std::current_exception();
     }
+    const auto fwd_end = std::chrono::steady_clock::now();
     lock.lock();
     ++stats_.steps;
     stats_.tokens += static_cast<std::uint64_t>(n);
@@ -451,6 +471,9 @@ void BatchEngine::loop() {
         std::copy_n(logits_.data() + r * V, V,
                     seqs_[static_cast<std::size_t>(row_seq_[r])].logits.data());
     }
+    stats_.forward_ms += ms_between(fwd_start, fwd_end);
+    stats_.schedule_ms +=
+        ms_between(gathered, fwd_start) + ms_between(fwd_end, std::chrono::steady_clock::now());
     done_cv_.notify_all();
   }
 }

@@ -18,7 +18,9 @@
 // its tokens are kept: its pending eval (or its next one, if it is sampling) first runs
 // them again, then its new tokens, so its caller only sees a slower step with the same
 // logits. A preempted request resumes once the pool has room for all it recomputes, and
-// new requests wait behind it (can_admit() is false meanwhile).
+// new requests wait behind it. A new request likewise starts once the pool has room for
+// its whole prompt (after the blocks it adopts), so a long prompt is not started only to
+// be preempted: its eval() waits, first come first served (waiting()).
 //
 // A sequence's thread calls eval() and blocks until its tokens are through; eval() of a
 // single sequence gives the same logits as InferenceContext (bit for bit), whatever else
@@ -73,7 +75,11 @@ struct BatchEngineStats {
   std::uint64_t kv_full = 0;            // evals failed because the KV pool was full
   std::uint64_t preemptions = 0;        // requests whose blocks were taken for older ones
   std::uint64_t recomputed_tokens = 0;  // tokens computed again after a preemption
-  KvPoolStats kv;                       // the pool now
+  // Where the loop's time goes (milliseconds): in forward passes; waiting for sequences
+  // of the previous step that are still sampling (gather_wait); building the batch and
+  // handing the results back (under the lock, between two forward passes).
+  double forward_ms = 0, gather_ms = 0, schedule_ms = 0;
+  KvPoolStats kv;  // the pool now
 };
 
 class BatchEngine {
@@ -100,10 +106,10 @@ class BatchEngine {
   // The sequence's request ended: its blocks go back to the pool (full ones stay cached
   // for prefix reuse), n_past becomes 0, and steps stop waiting for it.
   void release(int s);
-  // Whether the pool can take a new request now: no preempted request waits to resume
-  // and the free and cached blocks hold at least one step's worth of tokens
-  // (max_batch_tokens) plus one block.
-  bool can_admit() const;
+  // Sequences whose request waits for room in the pool: new ones until the free and
+  // cached blocks hold their prompt plus one block, preempted ones until they hold all
+  // they recompute plus one (and the newer requests queued behind them).
+  int waiting() const;
   // While set, a true *flag ends the sequence's pending prompt eval (2+ tokens) at the
   // next step with std::runtime_error("cancelled"): a client that left in the middle of a
   // long prompt stops costing compute. Decode steps (1 token) run: the caller stops at
@@ -134,6 +140,7 @@ class BatchEngine {
     std::vector<std::int32_t> replay;
     std::vector<std::int32_t> buf;  // owns ids of a pending eval that was preempted
     bool resuming = false;          // preempted pending eval: waits for room, adopts first
+    bool admitting = false;         // a request's first eval: waits for room for its prompt
     int recompute = 0;              // tokens of ids it held before it was preempted
     bool decode = false;            // the pending eval was one token (not cancellable)
   };
@@ -144,7 +151,6 @@ class BatchEngine {
   // request waiting for room takes it from younger ones (nothing else could run).
   int build_batch(bool force);
   void fail_for_kv(int s);  // s cannot fit even with every other request preempted
-  bool can_admit_unlocked() const;
   // Frees the blocks of sequence v, keeping its tokens to recompute (see the header).
   void preempt(int v);
   // Whose blocks s may take: the youngest request younger than s holding some; forced,

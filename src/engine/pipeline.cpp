@@ -419,6 +419,24 @@ DecodedResult Pipeline::Impl::run(const engine::BuiltPrompt& prompt,
                                decode_ms);
   m.evaluate();
   session_metrics += m;
+  {
+    // A Pipeline that generates for good (a long-lived user object, a server slot) would
+    // keep every raw sample: past 2x a cap, the session drops its oldest ones down to the
+    // cap, so its means and stds cover the latest 1,024 calls (65,536 token intervals) at
+    // least; the token counts still cover every call.
+    constexpr std::size_t kCalls = 1024, kIntervals = 65536;
+    auto trim = [](std::vector<double>& v, std::size_t cap) {
+      if (v.size() <= 2 * cap) return false;
+      v.erase(v.begin(), v.end() - static_cast<std::ptrdiff_t>(cap));
+      return true;
+    };
+    RawPerfMetrics& raw = session_metrics.raw;
+    bool trimmed = trim(raw.token_intervals_ms, kIntervals);
+    for (auto* v : {&raw.ttft_ms, &raw.generate_ms, &raw.tokenization_ms, &raw.template_ms,
+                    &raw.prefill_tps, &raw.decode_tps})
+      trimmed = trim(*v, kCalls) || trimmed;
+    if (trimmed) session_metrics.evaluate();
+  }
   if (streamer) streamer->on_end(reason);
   return r;
 }

@@ -58,8 +58,9 @@ bool SlotPool::submit(std::shared_ptr<SlotJob> job) {
       best_len = len;
     }
   }
-  // A full KV pool keeps new requests in the queue until running ones give blocks back.
-  if (best && (!engine_ || engine_->can_admit())) {
+  // A slot takes it even when the KV pool is full: the engine holds its first eval until
+  // the pool has room for its prompt (BatchEngine::waiting), first come first served.
+  if (best) {
     best->job = std::move(job);
     best->cv.notify_one();
     return true;
@@ -69,16 +70,22 @@ bool SlotPool::submit(std::shared_ptr<SlotJob> job) {
   return true;
 }
 
+std::size_t SlotPool::waiting_for_kv() const {
+  return engine_ ? static_cast<std::size_t>(engine_->waiting()) : 0;
+}
+
 std::size_t SlotPool::queued() const {
+  const std::size_t in_slots = waiting_for_kv();
   std::lock_guard<std::mutex> lock(mu_);
-  return queue_.size();
+  return queue_.size() + in_slots;
 }
 
 std::size_t SlotPool::running() const {
+  const std::size_t waiting = waiting_for_kv();
   std::lock_guard<std::mutex> lock(mu_);
   std::size_t n = 0;
   for (const auto& slot : slots_) n += slot->job ? 1 : 0;
-  return n;
+  return n - std::min(n, waiting);
 }
 
 void SlotPool::work(Slot& slot) {
@@ -105,7 +112,7 @@ void SlotPool::work(Slot& slot) {
     lock.lock();
     slot.last_affinity = job->affinity;
     slot.job.reset();
-    while (!queue_.empty() && !slot.job && (!engine_ || engine_->can_admit())) {
+    while (!queue_.empty() && !slot.job) {
       auto next = std::move(queue_.front());
       queue_.pop_front();
       if (!next->cancelled) {

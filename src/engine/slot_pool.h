@@ -2,8 +2,10 @@
 // own Pipeline (over the shared model and BatchEngine, see shared_pipelines.h). A new job
 // goes to the idle slot whose last job shares the longest affinity prefix with it (as
 // llama.cpp picks slots), so a request that extends a conversation lands where its KV
-// cache is; queued jobs start first come, first served as slots free up. The server's
-// Scheduler and ContinuousBatchingPipeline both run on it.
+// cache is; queued jobs start first come, first served as slots free up (a free slot
+// always takes one: the engine holds a request whose prompt the KV pool cannot take yet,
+// in order of arrival). The server's Scheduler and ContinuousBatchingPipeline both run
+// on it.
 #pragma once
 
 #include <atomic>
@@ -40,6 +42,8 @@ class SlotPool {
   bool submit(std::shared_ptr<SlotJob> job);
 
   std::size_t slots() const { return slots_.size(); }
+  // Requests not started yet: in the queue, or on a slot waiting for KV room (their
+  // first eval held by the engine); running: the others on a slot.
   std::size_t queued() const;
   std::size_t running() const;
   // For tokenizer / template calls, which are const and need no slot.
@@ -57,6 +61,7 @@ class SlotPool {
     std::thread worker;
   };
   void work(Slot& slot);
+  std::size_t waiting_for_kv() const;
 
   std::shared_ptr<BatchEngine> engine_;
   mutable std::mutex mu_;

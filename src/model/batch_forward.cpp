@@ -2,7 +2,9 @@
 #include "model/batch_forward.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <ctime>
 #include <stdexcept>
 #include <string>
 
@@ -16,6 +18,17 @@ namespace {
 // From this many tokens on, the per-token work between the matmuls is spread over the
 // pool (a prompt chunk); below, it stays on the calling thread (decode steps).
 constexpr int kParallelTokens = 8;
+
+double profile_now(const ForwardProfile& p) {  // milliseconds
+  if (p.thread_cpu) {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6;
+  }
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 }  // namespace
 
 BatchForward::BatchForward(std::shared_ptr<const Qwen3Model> model, int max_tokens, int max_ctx,
@@ -69,6 +82,15 @@ void BatchForward::check(const BatchToken* tokens, int n, KvSequence* const* seq
 
 void BatchForward::forward(const BatchToken* tokens, int n, KvSequence* const* seqs, int n_seqs,
                            float* logits) {
+  // Profiling (set_profile): each lap() adds the time since the last one to a phase.
+  const double start = prof_ ? profile_now(*prof_) : 0.0;
+  double mark = start;
+  auto lap = [&](double ForwardProfile::*phase) {
+    if (!prof_) return;
+    const double now = profile_now(*prof_);
+    prof_->*phase += now - mark;
+    mark = now;
+  };
   check(tokens, n, seqs, n_seqs);
   const Qwen3Config& c = c_;
   const ModelWeights& w = w_;
@@ -90,6 +112,7 @@ void BatchForward::forward(const BatchToken* tokens, int n, KvSequence* const* s
   // SwiGLU) runs on the pool for prompts and on the calling thread alone for a few
   // tokens (decode), where a hand-off would cost more than the work. Each token's rows
   // are computed the same way either way.
+  lap(&ForwardProfile::embed);
   const bool par = n >= kParallelTokens;
   auto per_token = [&](auto&& fn) {
     if (par)
@@ -103,6 +126,7 @@ void BatchForward::forward(const BatchToken* tokens, int n, KvSequence* const* s
   for (int l = 0; l < c.n_layers; ++l) {
     const LayerWeights& L = w.layers[static_cast<size_t>(l)];
     per_token([&](int t) { rmsnorm(row(x_, t, E), L.attn_norm, row(xn_, t, E), E, eps); });
+    lap(&ForwardProfile::per_token);
     const WeightMatrix* qkv[] = {&L.wq, &L.wk, &L.wv};
     float* qkv_out[] = {q_.data(), k_.data(), v_.data()};
     matmul_multi(qkv, qkv_out, 3, xn_.data(), n, pool_);
@@ -111,6 +135,7 @@ void BatchForward::forward(const BatchToken* tokens, int n, KvSequence* const* s
       lora_.apply(l, LoraTarget::kK, xn_.data(), E, k_.data(), KD, pool_);
       lora_.apply(l, LoraTarget::kV, xn_.data(), E, v_.data(), KD, pool_);
     }
+    lap(&ForwardProfile::qkv);
     per_token([&](int t) {
       float* qt = row(q_, t, QD);
       float* kt = row(k_, t, KD);
@@ -125,22 +150,37 @@ void BatchForward::forward(const BatchToken* tokens, int n, KvSequence* const* s
       sq.pool().store(sq.block(tokens[t].pos), tokens[t].pos % sq.pool().block_size(), l, kt,
                       row(v_, t, KD));
     });
+    lap(&ForwardProfile::per_token);
     batch_attention(l, shape, att_toks_.data(), q_.data(), n, att_.data(), pool_, scratch_);
+    lap(&ForwardProfile::attention);
     matmul(L.wo, att_.data(), n, tmp_.data(), pool_);
     lora_.apply(l, LoraTarget::kO, att_.data(), QD, tmp_.data(), E, pool_);
+    lap(&ForwardProfile::wo);
     per_token([&](int t) {
       add(row(x_, t, E), row(tmp_, t, E), row(x_, t, E), E);
       rmsnorm(row(x_, t, E), L.ffn_norm, row(xn_, t, E), E, eps);
     });
+    lap(&ForwardProfile::per_token);
     ffn_.forward(L, xn_.data(), n, tmp_.data(), pool_, lora_.active() ? &lora_ : nullptr, l);
+    lap(&ForwardProfile::ffn);
     per_token([&](int t) { add(row(x_, t, E), row(tmp_, t, E), row(x_, t, E), E); });
+    lap(&ForwardProfile::per_token);
   }
-  if (!logits) return;
+  if (prof_) {
+    ++prof_->calls;
+    prof_->tokens += static_cast<std::uint64_t>(n);
+  }
+  if (!logits) {
+    if (prof_) prof_->total += profile_now(*prof_) - start;
+    return;
+  }
   // Only the rows that want logits pass the final norm and the lm_head, packed in tmp_.
   int n_out = 0;
   for (int t = 0; t < n; ++t)
     if (tokens[t].logits) rmsnorm(row(x_, t, E), w.output_norm, row(tmp_, n_out++, E), E, eps);
   if (n_out > 0) matmul(w.output, tmp_.data(), n_out, logits, pool_);
+  lap(&ForwardProfile::lm_head);
+  if (prof_) prof_->total += profile_now(*prof_) - start;
 }
 
 }  // namespace qwen3

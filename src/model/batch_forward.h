@@ -38,6 +38,22 @@ struct BatchToken {
   const LoraSet* lora = nullptr;  // LoRA adapters this token runs with (nullptr = base)
 };
 
+// Where the time of forward() calls goes, summed over the calls while set (a profiling
+// aid: bench/batch_step_bench.cpp). Milliseconds of wall time, or with thread_cpu of the
+// calling thread's CPU time (meaningful with one thread: robust on a busy machine).
+struct ForwardProfile {
+  bool thread_cpu = false;
+  std::uint64_t calls = 0, tokens = 0;
+  double embed = 0;      // embedding rows, RoPE tables, checks
+  double per_token = 0;  // norms, q/k norms + RoPE + cache stores, residual adds
+  double qkv = 0;        // the fused Q/K/V matmul
+  double attention = 0;  // batch_attention
+  double wo = 0;         // the output projection
+  double ffn = 0;        // the feed-forward block (gate/up, SwiGLU, down)
+  double lm_head = 0;    // final norm + lm_head
+  double total = 0;
+};
+
 class BatchForward {
  public:
   // max_tokens: the most tokens one forward() takes; max_ctx: the largest cache it sees.
@@ -54,6 +70,9 @@ class BatchForward {
   // std::invalid_argument on a bad id, sequence, position or batch size (before touching
   // any cache).
   void forward(const BatchToken* tokens, int n, KvSequence* const* seqs, int n_seqs, float* logits);
+
+  // Adds the phases' time of every later forward() to *p (nullptr: off, the default).
+  void set_profile(ForwardProfile* p) { prof_ = p; }
 
   int max_tokens() const { return max_tokens_; }
   int max_ctx() const { return max_ctx_; }
@@ -75,6 +94,7 @@ class BatchForward {
   std::vector<float> x_, xn_, q_, k_, v_, att_, tmp_, rope_cos_, rope_sin_;
   FeedForward ffn_;  // the MLP or mixture of experts, with its own buffers
   LoraBatch lora_;   // the tokens' LoRA adapters (model/lora_apply.h)
+  ForwardProfile* prof_ = nullptr;
 };
 
 }  // namespace qwen3

@@ -7,7 +7,8 @@
 // positions are written, copy-on-write for a shared block it writes into. KvCache: a
 // private pool with one sequence holding n_ctx positions (the single-sequence path).
 //
-// Memory is reserved up front but only touched as positions are written. The pool and
+// Memory is reserved up front (one anonymous mapping, in transparent huge pages where the
+// kernel allows) but only touched as positions are written. The pool and
 // its sequences are not thread-safe: one owner serializes the calls (BatchEngine's lock).
 #pragma once
 
@@ -99,7 +100,11 @@ class KvPool {
   int n_layers_, n_head_kv_, head_dim_, block_size_, n_blocks_;
   KvType type_;
   std::size_t esize_, row_group_bytes_, block_bytes_;
-  std::unique_ptr<std::uint8_t[]> data_;
+  struct Unmap {            // gives the pool's mapping back (kv_cache.cpp)
+    std::size_t lead, len;  // the mapping starts lead bytes before the data
+    void operator()(std::uint8_t* p) const;
+  };
+  std::unique_ptr<std::uint8_t, Unmap> data_;
   std::vector<Meta> meta_;
   std::vector<std::int32_t> tokens_;  // block_size per block: the tokens a published block holds
   std::vector<int> free_;             // a stack; block 0 on top first

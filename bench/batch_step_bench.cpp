@@ -1,0 +1,223 @@
+// Where the time of a batched decode step goes (issue 11's profile). Not a Google
+// Benchmark: it prints tables.
+//   1. BatchForward: one decode step of B = 1, 2, 4, 8 sequences (each with `past` cached
+//      positions, as a serve request in the middle of its reply), split into phases
+//      (embedding, per-token work, the Q/K/V, output and feed-forward matmuls, attention,
+//      lm_head; BatchForward::set_profile), per step and relative to B = 1.
+//   2. The sampler over one logits row (greedy and the model card's sampling).
+//   3. BatchEngine: B threads each running a prompt then `gen` greedy decode steps the way
+//      a Generator does (eval, sample, eval ...): wall time per step against the engine's
+//      own split (forward / waiting for sequences still sampling / scheduling).
+// Run: build/batch_step_bench [model.gguf] [threads] [past] [gen] [block] [only-forward]
+// (default ~/.cache/qwen3-bench/models/qwen3-0.6b-q4_0.gguf, 2 threads, 160 positions, 64
+// tokens, KV blocks of 16 positions; any 6th argument: part 1 only). With 1 thread the
+// phases are CPU time of the thread (meaningful on a busy machine), else wall time.
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/batch_engine.h"
+#include "engine/sampler.h"
+#include "model/batch_forward.h"
+#include "model/kv_cache.h"
+#include "model/qwen3_model.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using qwen3::BatchForward;
+using qwen3::BatchToken;
+using qwen3::ForwardProfile;
+using qwen3::KvPool;
+using qwen3::KvSequence;
+using qwen3::Qwen3Model;
+
+double cpu_ms() {  // this thread's CPU time
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6;
+}
+
+std::int32_t token(int seq, int i) {  // distinct ordinary token ids per sequence
+  return static_cast<std::int32_t>(1000 + (seq * 7919 + i * 104729) % 50000);
+}
+
+void forward_profile(const std::shared_ptr<const Qwen3Model>& model, int threads, int past,
+                     int block) {
+  const auto& c = model->config();
+  const int max_b = 8, steps = 24, warm = 4;
+  BatchForward fwd(model, 64, past + steps + warm + 16, threads);
+  std::vector<float> logits(static_cast<std::size_t>(max_b) * c.n_vocab);
+  std::printf(
+      "## 1. BatchForward decode step, %d cached positions in blocks of %d, %d threads (ms %s "
+      "per step)\n",
+      past, block, threads, threads == 1 ? "of CPU time" : "of wall time");
+  std::printf("%2s | %7s %6s | %6s %6s %6s %6s %6s %6s %6s | %8s\n", "B", "step", "x B=1", "embed",
+              "token", "qkv", "attn", "wo", "ffn", "lm_head", "matmuls");
+  double one = 0;
+  for (int B : {1, 2, 4, 8}) {
+    KvPool pool(c.n_layers, c.n_head_kv, c.head_dim, block, B * ((past + steps + warm) / block + 2),
+                qwen3::KvType::F16);
+    std::vector<std::unique_ptr<KvSequence>> seqs;
+    std::vector<KvSequence*> ptrs;
+    for (int s = 0; s < B; ++s) {
+      seqs.push_back(std::make_unique<KvSequence>(pool, past + steps + warm + 16, false));
+      ptrs.push_back(seqs.back().get());
+    }
+    // The prompts, 64 tokens a chunk.
+    std::vector<BatchToken> batch(64);
+    std::vector<std::int32_t> ids(64);
+    for (int s = 0; s < B; ++s)
+      for (int p = 0; p < past; p += 64) {
+        const int n = std::min(64, past - p);
+        seqs[static_cast<std::size_t>(s)]->reserve(n);
+        for (int i = 0; i < n; ++i) {
+          ids[static_cast<std::size_t>(i)] = token(s, p + i);
+          batch[static_cast<std::size_t>(i)] = {ids[static_cast<std::size_t>(i)], s, p + i, false};
+        }
+        fwd.forward(batch.data(), n, ptrs.data(), B, nullptr);
+        seqs[static_cast<std::size_t>(s)]->commit(ids.data(), n);
+      }
+    ForwardProfile prof;
+    prof.thread_cpu = threads == 1;  // CPU time: robust on a busy machine
+    for (int k = 0; k < warm + steps; ++k) {
+      if (k == warm) fwd.set_profile(&prof);
+      for (int s = 0; s < B; ++s) {
+        KvSequence& q = *seqs[static_cast<std::size_t>(s)];
+        q.reserve(1);
+        ids[static_cast<std::size_t>(s)] = token(s, q.n_past());
+        batch[static_cast<std::size_t>(s)] = {ids[static_cast<std::size_t>(s)], s, q.n_past(),
+                                              true};
+      }
+      fwd.forward(batch.data(), B, ptrs.data(), B, logits.data());
+      for (int s = 0; s < B; ++s)
+        seqs[static_cast<std::size_t>(s)]->commit(&ids[static_cast<std::size_t>(s)], 1);
+    }
+    fwd.set_profile(nullptr);
+    const double k = 1.0 / static_cast<double>(prof.calls);
+    const double step = prof.total * k;
+    if (B == 1) one = step;
+    std::printf("%2d | %7.2f %6.2f | %6.3f %6.3f %6.2f %6.3f %6.2f %6.2f %6.2f | %8.2f\n", B, step,
+                step / one, prof.embed * k, prof.per_token * k, prof.qkv * k, prof.attention * k,
+                prof.wo * k, prof.ffn * k, prof.lm_head * k,
+                (prof.qkv + prof.wo + prof.ffn + prof.lm_head) * k);
+    for (auto& q : seqs) q.reset();
+  }
+}
+
+void sampler_cost(int n_vocab) {
+  std::vector<float> logits(static_cast<std::size_t>(n_vocab));
+  std::uint64_t x = 88172645463325252ull;
+  for (float& l : logits) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    l = static_cast<float>(x % 20000) / 1000.0f;
+  }
+  auto time = [&](const char* name, qwen3::engine::SamplerParams p) {
+    qwen3::engine::Sampler s(p);
+    for (int i = 0; i < 64; ++i) s.accept(i * 37);
+    const int reps = 200;
+    const double t0 = cpu_ms();
+    std::int64_t sum = 0;
+    for (int i = 0; i < reps; ++i) sum += s.sample(logits.data(), n_vocab);
+    std::printf("%-34s %7.3f ms%s\n", name, (cpu_ms() - t0) / reps, sum == -1 ? " " : "");
+  };
+  std::printf("\n## 2. Sampler, one row of %d logits (ms of CPU time per token)\n", n_vocab);
+  time("greedy", {});
+  {  // what the bench's engine threads do instead of sampling
+    const double t0 = cpu_ms();
+    std::int64_t sum = 0;
+    for (int i = 0; i < 200; ++i)
+      sum += std::max_element(logits.begin(), logits.end()) - logits.begin();
+    std::printf("%-34s %7.3f ms%s\n", "std::max_element", (cpu_ms() - t0) / 200,
+                sum == -1 ? " " : "");
+  }
+
+  qwen3::engine::SamplerParams card;
+  card.temperature = 0.7f;
+  card.top_k = 20;
+  card.top_p = 0.8f;
+  time("T 0.7, top-k 20, top-p 0.8", card);
+}
+
+void engine_profile(const std::shared_ptr<const Qwen3Model>& model, int threads, int past,
+                    int gen) {
+  const int n_vocab = model->config().n_vocab;
+  std::printf("\n## 3. BatchEngine: B sequences, %d-token prompt then %d greedy steps each\n", past,
+              gen);
+  std::printf("%2s | %8s %8s | %9s %9s %9s %9s | %6s\n", "B", "tok/s", "ms/step", "forward",
+              "gather", "schedule", "other", "steps");
+  for (int B : {1, 2, 4, 8}) {
+    qwen3::engine::BatchEngineOptions o;
+    o.max_seqs = B;
+    o.n_ctx = past + gen + 16;
+    o.n_threads = threads;
+    o.prefix_cache = false;
+    qwen3::engine::BatchEngine engine(model, o);
+    std::vector<std::thread> th;
+    std::vector<double> start_ms(static_cast<std::size_t>(B));
+    Clock::time_point decode_start{}, t_end{};
+    qwen3::engine::BatchEngineStats at_decode{};
+    std::mutex mu;
+    int prefilled = 0;
+    std::condition_variable cv;
+    for (int s = 0; s < B; ++s)
+      th.emplace_back([&, s] {
+        std::vector<std::int32_t> prompt(static_cast<std::size_t>(past));
+        for (int i = 0; i < past; ++i) prompt[static_cast<std::size_t>(i)] = token(s, i);
+        const float* l = engine.eval(s, prompt.data(), past);
+        {  // every sequence starts decoding together
+          std::unique_lock<std::mutex> lock(mu);
+          if (++prefilled == B) {
+            decode_start = Clock::now();
+            at_decode = engine.stats();
+            cv.notify_all();
+          }
+          cv.wait(lock, [&] { return prefilled == B; });
+        }
+        for (int i = 0; i < gen; ++i) {
+          const std::int32_t id = static_cast<std::int32_t>(std::max_element(l, l + n_vocab) - l);
+          l = engine.eval(s, &id, 1);
+        }
+      });
+    for (auto& t : th) t.join();
+    t_end = Clock::now();
+    const auto st = engine.stats();
+    const double wall = std::chrono::duration<double, std::milli>(t_end - decode_start).count();
+    const double steps = static_cast<double>(st.steps - at_decode.steps);
+    const double fw = st.forward_ms - at_decode.forward_ms, ga = st.gather_ms - at_decode.gather_ms,
+                 sc = st.schedule_ms - at_decode.schedule_ms;
+    std::printf("%2d | %8.1f %8.2f | %9.2f %9.3f %9.3f %9.3f | %6.0f\n", B, B * gen * 1000.0 / wall,
+                wall / steps, fw / steps, ga / steps, sc / steps, (wall - fw - ga - sc) / steps,
+                steps);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const char* home = std::getenv("HOME");
+  const std::string path =
+      argc > 1 ? argv[1]
+               : std::string(home ? home : ".") + "/.cache/qwen3-bench/models/qwen3-0.6b-q4_0.gguf";
+  const int threads = argc > 2 ? std::atoi(argv[2]) : 2;
+  const int past = argc > 3 ? std::atoi(argv[3]) : 160;
+  const int gen = argc > 4 ? std::atoi(argv[4]) : 64;
+  const int block = argc > 5 ? std::atoi(argv[5]) : qwen3::kKvBlockSize;
+  qwen3::ModelLoadOptions lo;
+  lo.n_threads = threads;
+  std::shared_ptr<const Qwen3Model> model = Qwen3Model::load(path, lo);
+  std::printf("# %s, %d threads\n", path.c_str(), threads);
+  forward_profile(model, threads, past, block);
+  if (argc > 6) return 0;  // the forward pass only
+  sampler_cost(model->config().n_vocab);
+  engine_profile(model, threads, past, gen);
+  return 0;
+}
