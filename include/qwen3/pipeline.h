@@ -148,7 +148,8 @@ class Pipeline {
   // general.sampling.* of a GGUF); generate() fills unset GenerationConfig fields from
   // them (see GenerationConfig::resolved).
   const ModelSamplingDefaults& model_defaults() const;
-  // All generate() calls since construction (or the last start_chat), with load time.
+  // generate() calls since construction (or the last start_chat), with load time; the
+  // token counts cover every call, the means and spreads the latest 1,024+ calls.
   const PerfMetrics& session_metrics() const;
 
  private:
