@@ -10,7 +10,7 @@ APT_PACKAGES=(
   libboost-dev libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev libedit-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs npm tmux jq clang libclang-rt-dev chromium nginx
-  python3-dev pybind11-dev python3-pytest
+  python3-dev pybind11-dev python3-pytest python3-jsonschema python3-setuptools python3-wheel
 )
 # On x86-64: the AArch64 cross compiler, qemu-user and the arm64 libraries the NEON
 # kernel tests link (Debian multiarch), for the arm64_qemu test (scripts/build_arm64.sh).
