@@ -6,7 +6,7 @@
 #include <string>
 
 #include "command.h"
-#include "model/gguf_convert.h"
+#include "convert/gguf_convert.h"
 #include "model_path.h"
 
 namespace qwen3::cli {

@@ -12,7 +12,7 @@
 #include "engine/chat_session.h"
 #include "engine/device_choice.h"
 #include "engine/device_fallback.h"
-#include "engine/generator.h"
+#include "engine/reply_generator.h"
 #include "engine/model_defaults.h"
 #include "engine/prompt_builder.h"
 #include "engine/reply_assembler.h"

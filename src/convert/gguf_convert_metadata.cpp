@@ -1,4 +1,4 @@
-#include "model/gguf_convert_metadata.h"
+#include "convert/gguf_convert_metadata.h"
 
 #include <nlohmann/json.hpp>
 #include <optional>
