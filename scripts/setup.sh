@@ -24,14 +24,14 @@ APT_PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   nlohmann-json3-dev libcli11-dev libutf8proc-dev
   libboost-dev libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev libedit-dev
+  libjpeg62-turbo-dev libpng-dev libwebp-dev
 )
 # Only for the tests, benchmarks, fuzzers and the Python module (fonts-wqy-microhei, 1.6 MB:
 # CJK glyphs in the web page test's screenshots); --minimal leaves them out.
 TEST_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs npm tmux jq clang libclang-rt-dev chromium fonts-wqy-microhei nginx
-  python3-dev pybind11-dev python3-pytest
-  libjpeg62-turbo-dev libpng-dev libwebp-dev
+  python3-dev pybind11-dev python3-pytest python3-jsonschema python3-setuptools python3-wheel
 )
 ((MINIMAL)) || APT_PACKAGES+=("${TEST_PACKAGES[@]}")
 # On x86-64: the AArch64 cross compiler, qemu-user and the arm64 libraries the NEON

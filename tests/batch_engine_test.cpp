@@ -20,7 +20,7 @@
 
 #include "engine/batch_engine.h"
 #include "model/gguf_tensor_source.h"
-#include "model/model_generator.h"
+#include "convert/random_model.h"
 #include "model/qwen3_model.h"
 #include "text/tokenizer.h"
 

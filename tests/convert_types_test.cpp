@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "model/convert_types.h"
-#include "model/hf_checkpoint_writer.h"
+#include "convert/hf_checkpoint_writer.h"
 #include "model/hf_tensor_names.h"
 
 namespace qwen3::hf {

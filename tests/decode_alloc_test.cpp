@@ -17,7 +17,7 @@
 
 #include "engine/sampler.h"
 #include "model/gguf_tensor_source.h"
-#include "model/model_generator.h"
+#include "convert/random_model.h"
 #include "model/qwen3_model.h"
 #include "text/tokenizer.h"
 

@@ -18,7 +18,7 @@
 #include "kernels/cpu_features.h"
 #include "kernels_test_util.h"
 #include "model/gguf_tensor_source.h"
-#include "model/model_generator.h"
+#include "convert/random_model.h"
 #include "model/qwen3_model.h"
 #include "reference_forward.h"
 #include "text/tokenizer.h"

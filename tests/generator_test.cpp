@@ -1,6 +1,6 @@
 // Generator: prefix reuse, rollback, stop causes and errors, on a hash-chain backend
 // whose logits depend on the whole cache (so a cache mistake changes the output).
-#include "engine/generator.h"
+#include "engine/reply_generator.h"
 
 #include <gtest/gtest.h>
 

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "model/hf_checkpoint_writer.h"
+#include "convert/hf_checkpoint_writer.h"
 #include "model/hf_config.h"
 #include "model/hf_model_loader.h"
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "engine/model_defaults.h"
-#include "model/hf_checkpoint_writer.h"
+#include "convert/hf_checkpoint_writer.h"
 #include "qwen3/generation_config.h"
 #include "qwen3/pipeline.h"
 

@@ -4,7 +4,7 @@
 #include <set>
 #include <string>
 
-#include "model/hf_checkpoint_writer.h"
+#include "convert/hf_checkpoint_writer.h"
 #include "model/hf_tensor_names.h"
 
 namespace qwen3::hf {

@@ -25,7 +25,7 @@
 
 #include "hub/hub_client.h"
 #include "hub/model_ref.h"
-#include "model/model_generator.h"
+#include "convert/random_model.h"
 #include "text/tokenizer.h"
 
 namespace qwen3::hub {

@@ -11,7 +11,7 @@
 
 #include "gguf/gguf_reader.h"
 #include "gguf/gguf_writer.h"
-#include "model/model_generator.h"
+#include "convert/random_model.h"
 #include "model/qwen3_config.h"
 #include "model/qwen3_model.h"
 #include "text/tokenizer.h"

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "model/hf_checkpoint_writer.h"
+#include "convert/hf_checkpoint_writer.h"
 #include "model/safetensors.h"
 #include "model/safetensors_checkpoint.h"
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "server/generation.h"
+#include "server/generation_job.h"
 #include "server/scheduler.h"
 
 namespace qwen3::server {

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "command.h"
+#include "convert/gguf_convert.h"
 #include "lora_options.h"
-#include "model/gguf_convert.h"
 #include "model_path.h"
 
 namespace qwen3::cli {

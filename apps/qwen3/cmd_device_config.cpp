@@ -32,21 +32,7 @@ struct Opts {
 };
 
 std::optional<device::ModelFacts> model_facts(const Opts& o) {
-  if (!o.model.empty() && !o.preset.empty())
-    throw std::invalid_argument("give either -m or --model-preset, not both");
-  std::optional<device::ModelFacts> m;
-  if (!o.model.empty()) m = device::load_model_facts(o.model);
-  if (!o.preset.empty()) m = device::model_preset(o.preset);
-  if (!m && (!o.quant.empty() || o.group_size))
-    throw std::invalid_argument(
-        "--quant and --group-size describe a model: add -m or --model-preset");
-  if (m && !o.quant.empty()) device::apply_quant_spec(*m, o.quant);
-  if (m && o.group_size) {
-    if (*o.group_size == 0 || *o.group_size < -1)
-      throw std::invalid_argument("--group-size must be -1 (channel-wise) or positive");
-    m->group_size = *o.group_size;
-  }
-  return m;
+  return device::describe_model(o.model, o.preset, o.quant, o.group_size);
 }
 
 nlohmann::json read_property_file(const std::string& path) {
@@ -62,14 +48,7 @@ nlohmann::json read_property_file(const std::string& path) {
 int run_validate(const Opts& o, device::Device dev, device::ProfileLevel level,
                  const std::optional<device::ModelFacts>& model) {
   const nlohmann::json props = read_property_file(o.validate);
-  device::ValidateOptions vo;
-  vo.device = dev;
-  vo.model = model;
-  const device::Profile p = device::make_profile(dev, level, o.threads);
-  if (p.kv_budget_bytes > 0) vo.kv_budget_bytes = p.kv_budget_bytes;
-  vo.budget_source = "the " + std::string(device::to_string(level)) + " " +
-                     std::string(device::to_string(dev)) + " profile";
-  vo.hardware_threads = o.threads;
+  const device::ValidateOptions vo = device::profile_validate_options(dev, level, model, o.threads);
   const auto findings = device::validate_config(props, vo);
   if (o.json) {
     nlohmann::json out = {{"device", std::string(device::to_string(dev))},

@@ -9,8 +9,8 @@
 #include <memory>
 
 #include "command.h"
-#include "model/hf_checkpoint_writer.h"
-#include "model/model_generator.h"
+#include "convert/hf_checkpoint_writer.h"
+#include "convert/random_model.h"
 #include "model/qwen3_config.h"
 #include "text/tokenizer.h"
 #include "vision/mmproj_generator.h"

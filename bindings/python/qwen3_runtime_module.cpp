@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -19,10 +20,15 @@
 #include <string_view>
 #include <vector>
 
+#include "device/config_builder.h"
+#include "device/config_validator.h"
+#include "device/model_facts.h"
+#include "device/profiles.h"
 #include "qwen3/pipeline.h"
 #include "qwen3/qwen3.h"
 
 namespace py = pybind11;
+namespace device = qwen3::device;
 
 namespace {
 
@@ -391,6 +397,86 @@ qwen3::Properties to_properties(const py::kwargs& kwargs) {
   return props;
 }
 
+// Python values <-> JSON through Python's json module (dicts of str / int / float / bool).
+nlohmann::json to_json(const py::handle& obj) {
+  const std::string text = py::module_::import("json").attr("dumps")(obj).cast<std::string>();
+  return nlohmann::json::parse(text);
+}
+py::object from_json(const nlohmann::json& j) {
+  return py::module_::import("json").attr("loads")(j.dump());
+}
+
+device::Device device_arg(const std::string& name) {
+  const auto d = device::parse_device(name);
+  if (!d) throw py::value_error("unknown device '" + name + "' (NPU, GPU or CPU)");
+  return *d;
+}
+device::ProfileLevel profile_arg(const std::string& name) {
+  const auto p = device::parse_profile_level(name);
+  if (!p)
+    throw py::value_error("unknown profile '" + name + "' (conservative, balanced or aggressive)");
+  return *p;
+}
+
+py::list findings_list(const std::vector<device::Finding>& findings) {
+  return from_json(device::to_json(findings));
+}
+
+// `qwen3 device-config` from Python: the property map of a device profile, sized for the
+// model when one is named, with overrides; the builder's and validator's findings.
+py::dict build_device_config(const std::string& device, const std::string& profile,
+                             const std::optional<std::string>& model,
+                             const std::optional<std::string>& model_preset,
+                             const std::optional<std::string>& quant,
+                             const std::optional<int>& group_size, const py::dict& overrides,
+                             int threads) {
+  device::BuildRequest r;
+  r.device = device_arg(device);
+  r.level = profile_arg(profile);
+  r.model = device::describe_model(model.value_or(""), model_preset.value_or(""),
+                                   quant.value_or(""), group_size);
+  for (auto kv : overrides) {
+    const py::handle v = kv.second;
+    std::string value = py::isinstance<py::bool_>(v) ? (v.cast<bool>() ? "true" : "false")
+                                                     : py::str(v).cast<std::string>();
+    r.overrides.emplace_back(kv.first.cast<std::string>(), value);
+  }
+  r.hardware_threads = threads;
+  const device::BuildResult b = device::build_config(r);
+  py::dict out;
+  out["properties"] = from_json(b.properties);
+  out["findings"] = findings_list(b.findings);
+  out["errors"] = device::count(b.findings, device::Severity::Error);
+  return out;
+}
+
+// `qwen3 device-config --validate` from Python: a property map (a dict, or a JSON file's
+// path) checked for a device, the profile's KV budget and the model when named.
+py::list validate_device_config(const py::object& properties, const std::string& device,
+                                const std::string& profile, const std::optional<std::string>& model,
+                                const std::optional<std::string>& model_preset, int threads) {
+  nlohmann::json props;
+  if (py::isinstance<py::str>(properties)) {
+    const std::string path = properties.cast<std::string>();
+    std::ifstream in(path);
+    if (!in) throw py::value_error(path + ": cannot open");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    props = nlohmann::json::parse(ss.str(), nullptr, false);
+    if (props.is_discarded()) throw py::value_error(path + ": not valid JSON");
+    // `qwen3 device-config --json` writes {"properties": {...}, ...}.
+    if (props.is_object() && props.contains("properties") && props["properties"].is_object())
+      props = props["properties"];
+  } else {
+    props = to_json(properties);
+  }
+  const device::ValidateOptions vo = device::profile_validate_options(
+      device_arg(device), profile_arg(profile),
+      device::describe_model(model.value_or(""), model_preset.value_or(""), "", std::nullopt),
+      threads);
+  return findings_list(device::validate_config(props, vo));
+}
+
 }  // namespace
 
 PYBIND11_MODULE(qwen3_runtime, m) {
@@ -500,6 +586,43 @@ PYBIND11_MODULE(qwen3_runtime, m) {
       .def("apply_chat_template", &PyTokenizer::apply_chat_template, py::arg("history"),
            py::arg("add_generation_prompt") = true);
 
+  py::class_<qwen3::TierAttempt>(m, "TierAttempt")
+      .def_readonly("tier", &qwen3::TierAttempt::tier)
+      .def_readonly("reason", &qwen3::TierAttempt::reason)
+      .def("__repr__", [](const qwen3::TierAttempt& t) {
+        return "TierAttempt(tier='" + t.tier + "', reason='" + t.reason + "')";
+      });
+
+  // qwen3::PipelineInfo: what serves the pipeline (our extra; GenAI has no counterpart).
+  py::class_<qwen3::PipelineInfo>(m, "PipelineInfo")
+      .def_readonly("backend", &qwen3::PipelineInfo::backend)
+      .def_readonly("device", &qwen3::PipelineInfo::device)
+      .def_readonly("n_ctx", &qwen3::PipelineInfo::n_ctx)
+      .def_readonly("kv_reuse", &qwen3::PipelineInfo::kv_reuse)
+      .def_readonly("tier", &qwen3::PipelineInfo::tier)
+      .def_readonly("failed_tiers", &qwen3::PipelineInfo::failed_tiers)
+      .def_readonly("handoff", &qwen3::PipelineInfo::handoff)
+      .def_readonly("max_prompt_tokens", &qwen3::PipelineInfo::max_prompt_tokens)
+      .def("__repr__", [](const qwen3::PipelineInfo& i) {
+        return "PipelineInfo(backend='" + i.backend + "', device='" + i.device + "', tier='" +
+               i.tier + "', n_ctx=" + std::to_string(i.n_ctx) + ", handoff='" + i.handoff +
+               "', failed_tiers=" + std::to_string(i.failed_tiers.size()) + ")";
+      });
+
+  m.def("device_config", &build_device_config, py::arg("device") = "NPU",
+        py::arg("profile") = "balanced", py::arg("model") = py::none(),
+        py::arg("model_preset") = py::none(), py::arg("quant") = py::none(),
+        py::arg("group_size") = py::none(), py::arg("overrides") = py::dict(),
+        py::arg("threads") = 0,
+        "The OpenVINO properties of a device profile, as `qwen3 device-config` builds them: "
+        "{'properties': dict, 'findings': [dict], 'errors': int}");
+  m.def("validate_device_config", &validate_device_config, py::arg("properties"),
+        py::arg("device") = "NPU", py::arg("profile") = "balanced", py::arg("model") = py::none(),
+        py::arg("model_preset") = py::none(), py::arg("threads") = 0,
+        "The problems in a property map (a dict or a JSON file's path) for a device, as "
+        "`qwen3 device-config --validate` finds them: a list of {'severity', 'key', "
+        "'message', 'fix'}");
+
   py::class_<PyLLMPipeline, std::shared_ptr<PyLLMPipeline>>(m, "LLMPipeline")
       .def(py::init([](const std::string& path, const std::string& device, const py::kwargs& kw) {
              auto p = std::make_shared<PyLLMPipeline>(path, device, to_properties(kw));
@@ -516,5 +639,6 @@ PYBIND11_MODULE(qwen3_runtime, m) {
       .def("get_generation_config", &PyLLMPipeline::get_generation_config)
       .def("set_generation_config", &PyLLMPipeline::set_generation_config, py::arg("config"))
       .def("get_tokenizer",
-           [](const std::shared_ptr<PyLLMPipeline>& self) { return PyTokenizer{self}; });
+           [](const std::shared_ptr<PyLLMPipeline>& self) { return PyTokenizer{self}; })
+      .def("get_info", [](const PyLLMPipeline& self) { return self.pipe().info(); });
 }

@@ -8,24 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "qwen3/sampling.h"
+
 namespace qwen3 {
-
-// Sampling defaults a model ships: a Hugging Face folder's generation_config.json
-// (do_sample false reads as temperature 0), or a GGUF's general.sampling.* metadata
-// (temp, top_k, top_p, min_p, penalty_repeat) as `qwen3 convert` and llama.cpp's converter
-// write them. Unset = the model says nothing; Pipeline::model_defaults() returns them.
-struct ModelSamplingDefaults {
-  std::optional<float> temperature;
-  std::optional<int> top_k;
-  std::optional<float> top_p;
-  std::optional<float> min_p;
-  std::optional<float> repetition_penalty;
-  std::optional<float> presence_penalty;
-
-  bool empty() const {
-    return !temperature && !top_k && !top_p && !min_p && !repetition_penalty && !presence_penalty;
-  }
-};
 
 // Constrained decoding, as OpenVINO GenAI's StructuredOutputConfig: at most one of
 // json_schema / regex / grammar / json_object, or a tool-call constraint. The reply's
@@ -123,6 +108,11 @@ struct GenerationConfig {
   // qwen3_defaults(false). A model's repetition_penalty / presence_penalty apply in both
   // modes while this config leaves them neutral (1 and 0); penalty_last_n 0 turns them off.
   GenerationConfig resolved(bool thinking, const ModelSamplingDefaults& model) const;
+
+  // The sampling numbers of a resolved config (every sampling optional set; unset ones
+  // read as off); an unset seed draws one from std::random_device. The one conversion
+  // the CPU sampler and the device backends share.
+  SamplingValues sampling_values() const;
 
   bool is_greedy() const { return (temperature && *temperature <= 0.0f) || (top_k && *top_k == 1); }
 

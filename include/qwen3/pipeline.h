@@ -19,6 +19,7 @@
 #include "qwen3/chat.h"
 #include "qwen3/generation_config.h"
 #include "qwen3/perf_metrics.h"
+#include "qwen3/properties.h"
 #include "qwen3/streamer.h"
 
 namespace qwen3 {
@@ -58,7 +59,7 @@ class Backend;
 //               text (a message could close its turn and write a system turn). Raw prompts
 //               (apply_chat_template false) always parse special tokens: their author
 //               writes the whole prompt.
-using Properties = std::map<std::string, std::string>;
+// (qwen3::Properties is declared in qwen3/properties.h.)
 
 struct DecodedResult {
   std::string text;       // the visible answer (content)
@@ -73,7 +74,7 @@ struct DecodedResult {
   // Why the runtime closed the reasoning itself: "" (it did not), "budget" (thinking_budget),
   // "time" (thinking_budget_ms) or "loop" (the reasoning repeated itself).
   std::string reasoning_closed;
-  PerfMetrics perf_metrics;          // this call only (see Pipeline::session_metrics)
+  PerfMetrics perf_metrics;  // this call only (see Pipeline::session_metrics)
   // Where this reply ran ("NPU", "CPU", ...), and why it was handed off to the CPU engine
   // instead of the device ("" when it was not).
   std::string device;
@@ -91,8 +92,8 @@ struct PipelineInfo {
   std::string backend;  // "native", "openvino", "replay", ...
   std::string device;   // "CPU", "NPU", ...
   std::size_t n_ctx = 0;
-  bool kv_reuse = false;  // a new turn reuses the cached prefix
-  std::string tier;       // the deployment tier serving: "NPU balanced", "CPU", ...
+  bool kv_reuse = false;                  // a new turn reuses the cached prefix
+  std::string tier;                       // the deployment tier serving: "NPU balanced", "CPU", ...
   std::vector<TierAttempt> failed_tiers;  // --device AUTO: the tiers tried first, in order
   std::string handoff = "never";          // "never", "overflow" or "load"
   std::size_t max_prompt_tokens = 0;      // the device's prompt cap (NPU MAX_PROMPT_LEN), 0 none

@@ -2,9 +2,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+
+#include "model/hf_config.h"
+#include "model/qwen3_config.h"
 
 namespace qwen3::device {
 
@@ -28,36 +33,6 @@ std::string_view to_string(WeightFormat w) {
 
 namespace {
 
-struct PresetRow {
-  const char* name;
-  double params;
-  int layers;
-};
-
-// Qwen3 dense family: 8 KV heads of 128 for all sizes; 40,960 positions in config.json.
-// Parameter counts are the model cards' totals.
-constexpr PresetRow kPresets[] = {
-    {"0.6b", 0.6, 28}, {"1.7b", 1.7, 28}, {"4b", 4.0, 36},
-    {"8b", 8.2, 36},   {"14b", 14.8, 40}, {"32b", 32.8, 64},
-};
-
-double estimate_params(int layers, int hidden, int heads, int kv_heads, int head_dim, int ffn,
-                       int vocab, bool tied) {
-  const double q = double(heads) * head_dim, kv = double(kv_heads) * head_dim;
-  const double attn = hidden * q + 2 * hidden * kv + q * hidden + 2.0 * head_dim;
-  const double mlp = 3.0 * hidden * ffn;
-  const double per_layer = attn + mlp + 2.0 * hidden;
-  const double embed = double(vocab) * hidden * (tied ? 1 : 2);
-  return (layers * per_layer + embed + hidden) / 1e9;
-}
-
-int get_int(const nlohmann::json& j, const char* key, const std::string& file) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_number_integer() || it->get<int64_t>() <= 0)
-    throw std::runtime_error(file + ": missing or invalid positive integer '" + key + "'");
-  return static_cast<int>(it->get<int64_t>());
-}
-
 nlohmann::json read_json(const std::filesystem::path& p) {
   std::ifstream in(p);
   if (!in) throw std::runtime_error("cannot open " + p.string());
@@ -71,30 +46,26 @@ nlohmann::json read_json(const std::filesystem::path& p) {
 }  // namespace
 
 std::vector<std::string> model_preset_names() {
-  std::vector<std::string> out;
-  for (const auto& r : kPresets) out.push_back(r.name);
-  return out;
+  return Qwen3Config::released_dense_preset_names();
 }
 
 ModelFacts model_preset(std::string_view name) {
-  for (const auto& r : kPresets) {
-    if (name != r.name) continue;
-    ModelFacts f;
-    f.name = std::string("Qwen3-") + r.name;
-    f.params_billion = r.params;
-    f.n_layers = r.layers;
-    f.n_kv_heads = 8;
-    f.head_dim = 128;
-    f.n_ctx_train = 40960;
-    f.weights = WeightFormat::Int4;
-    f.symmetric = true;
-    f.group_size = r.params > 4.0 ? -1 : 128;
-    return f;
+  const std::vector<std::string> names = model_preset_names();
+  if (std::find(names.begin(), names.end(), name) == names.end()) {
+    std::string known;
+    for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+    throw std::invalid_argument("unknown model preset '" + std::string(name) +
+                                "' (known: " + known + ")");
   }
-  std::string names;
-  for (const auto& n : model_preset_names()) names += (names.empty() ? "" : ", ") + n;
-  throw std::invalid_argument("unknown model preset '" + std::string(name) + "' (known: " + names +
-                              ")");
+  // The shapes of the one preset table; the size rounded as the model cards give it
+  // (0.6, 1.7, 4.0, 8.2, 14.8, 32.8).
+  ModelFacts f = facts_from_config(Qwen3Config::preset(name));
+  f.name = std::string("Qwen3-") + std::string(name);
+  f.params_billion = std::round(f.params_billion * 10.0) / 10.0;
+  f.weights = WeightFormat::Int4;
+  f.symmetric = true;
+  f.group_size = f.params_billion > 4.0 ? -1 : 128;
+  return f;
 }
 
 ModelFacts facts_from_model_folder(const std::string& dir) {
@@ -103,23 +74,12 @@ ModelFacts facts_from_model_folder(const std::string& dir) {
   if (!fs::is_regular_file(cfg_path))
     throw std::runtime_error(dir + ": no config.json (expected a Hugging Face or OpenVINO " +
                              "model folder)");
-  const nlohmann::json cfg = read_json(cfg_path);
-  if (!cfg.is_object()) throw std::runtime_error(cfg_path.string() + ": not a JSON object");
-  const std::string file = cfg_path.string();
-  ModelFacts f;
-  f.name = cfg.value("_name_or_path", fs::path(dir).filename().string());
-  f.n_layers = get_int(cfg, "num_hidden_layers", file);
-  const int hidden = get_int(cfg, "hidden_size", file);
-  const int heads = get_int(cfg, "num_attention_heads", file);
-  f.n_kv_heads =
-      cfg.contains("num_key_value_heads") ? get_int(cfg, "num_key_value_heads", file) : heads;
-  f.head_dim = cfg.contains("head_dim") ? get_int(cfg, "head_dim", file) : hidden / heads;
-  f.n_ctx_train = get_int(cfg, "max_position_embeddings", file);
-  const int ffn = get_int(cfg, "intermediate_size", file);
-  const int vocab = get_int(cfg, "vocab_size", file);
-  const bool tied = cfg.value("tie_word_embeddings", false);
-  f.params_billion =
-      estimate_params(f.n_layers, hidden, heads, f.n_kv_heads, f.head_dim, ffn, vocab, tied);
+  // The one config.json reader, asked for the shapes only (an export may describe a model
+  // this runtime does not run itself).
+  const hf::HfModelConfig cfg = hf::read_hf_config(dir, hf::HfConfigUse::kShapesOnly);
+  ModelFacts f = facts_from_config(hf::to_qwen3_config(cfg));
+  f.name = cfg.name_or_path.empty() ? fs::path(dir).filename().string() : cfg.name_or_path;
+  f.weights = WeightFormat::Unknown;
 
   // optimum-cli writes the weight compression it applied into openvino_config.json.
   const fs::path ov_path = fs::path(dir) / "openvino_config.json";
@@ -159,6 +119,25 @@ void apply_quant_spec(ModelFacts& f, std::string_view spec) {
     throw std::invalid_argument("unknown weight quantization '" + std::string(spec) +
                                 "' (known: int4-sym, int4-asym, nf4, int8, fp16)");
   }
+}
+
+std::optional<ModelFacts> describe_model(const std::string& path, const std::string& preset,
+                                         const std::string& quant, std::optional<int> group_size) {
+  if (!path.empty() && !preset.empty())
+    throw std::invalid_argument("give either a model (-m) or a model preset, not both");
+  std::optional<ModelFacts> m;
+  if (!path.empty()) m = load_model_facts(path);
+  if (!preset.empty()) m = model_preset(preset);
+  if (!m && (!quant.empty() || group_size))
+    throw std::invalid_argument(
+        "a quantization and a group size describe a model: name the model or a model preset");
+  if (m && !quant.empty()) apply_quant_spec(*m, quant);
+  if (m && group_size) {
+    if (*group_size == 0 || *group_size < -1)
+      throw std::invalid_argument("the group size must be -1 (channel-wise) or positive");
+    m->group_size = *group_size;
+  }
+  return m;
 }
 
 }  // namespace qwen3::device

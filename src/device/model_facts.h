@@ -62,4 +62,12 @@ ModelFacts facts_from_model_folder(const std::string& dir);
 // Throws std::invalid_argument otherwise.
 void apply_quant_spec(ModelFacts& facts, std::string_view spec);
 
+// The model a device configuration is for, as `qwen3 device-config` and the Python module
+// take it: a path (-m, model) or a preset name (--model-preset, model_preset), then a
+// weight quantization spec and a group size (-1 = channel-wise). Empty / nullopt = not
+// given; nothing given = nullopt (generic profiles). std::invalid_argument on
+// contradicting or bad values, std::runtime_error on an unreadable model.
+std::optional<ModelFacts> describe_model(const std::string& path, const std::string& preset,
+                                         const std::string& quant, std::optional<int> group_size);
+
 }  // namespace qwen3::device

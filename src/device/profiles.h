@@ -6,10 +6,13 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "device/config_validator.h"
 #include "device/device_types.h"
+#include "device/model_facts.h"
 
 namespace qwen3::device {
 
@@ -32,6 +35,12 @@ struct Profile {
 
 // hardware_threads: logical CPUs of the host (only the CPU profile uses it; <= 0 -> 1).
 Profile make_profile(Device device, ProfileLevel level, int hardware_threads);
+
+// How to validate a property map meant for `level` on `device`: the profile's KV budget
+// (named in the messages), the model when known, the host's threads (0 = skip that rule).
+ValidateOptions profile_validate_options(Device device, ProfileLevel level,
+                                         const std::optional<ModelFacts>& model,
+                                         int hardware_threads);
 
 Profile npu_profile(ProfileLevel level);
 Profile gpu_profile(ProfileLevel level);

@@ -10,12 +10,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "qwen3/adapter_config.h"
 #include "qwen3/generation_config.h"
-#include "qwen3/pipeline.h"
+#include "qwen3/properties.h"
 
 namespace qwen3 {
 
@@ -54,6 +55,11 @@ class Backend {
   virtual BackendCapabilities capabilities() const = 0;
   virtual const Tokenizer& tokenizer() const = 0;
   virtual double load_ms() const { return 0.0; }
+  // The sampling defaults the backend read from the model file while loading it, so the
+  // file is opened once; nullopt = it did not (the Pipeline reads the model path itself).
+  virtual std::optional<ModelSamplingDefaults> model_sampling_defaults() const {
+    return std::nullopt;
+  }
   // Exactly one of these is non-null.
   virtual TokenBackend* token_level() { return nullptr; }
   virtual GenerationBackend* whole_generation() { return nullptr; }

@@ -1,6 +1,7 @@
 #include "qwen3/generation_config.h"
 
 #include <cmath>
+#include <random>
 #include <stdexcept>
 #include <string>
 
@@ -87,6 +88,25 @@ GenerationConfig GenerationConfig::resolved(bool thinking,
   if (r.presence_penalty == 0.0f && model.presence_penalty)
     r.presence_penalty = *model.presence_penalty;
   return r.resolved(thinking);
+}
+
+SamplingValues GenerationConfig::sampling_values() const {
+  SamplingValues v;
+  v.temperature = temperature.value_or(0.0f);
+  v.top_k = top_k.value_or(0);
+  v.top_p = top_p.value_or(1.0f);
+  v.min_p = min_p.value_or(0.0f);
+  v.repetition_penalty = repetition_penalty;
+  v.presence_penalty = presence_penalty;
+  v.frequency_penalty = frequency_penalty;
+  v.penalty_last_n = penalty_last_n;
+  if (seed) {
+    v.seed = *seed;
+  } else {
+    std::random_device rd;
+    v.seed = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  }
+  return v;
 }
 
 }  // namespace qwen3

@@ -45,16 +45,7 @@ ModelSamplingDefaults gguf_sampling_defaults(const gguf::GgufFile& f) {
 ModelSamplingDefaults read_model_sampling_defaults(const std::string& model_path) {
   std::error_code ec;
   if (hf::is_hf_model_folder(model_path)) {
-    const hf::HfGenerationDefaults g = hf::read_generation_config(model_path);
-    ModelSamplingDefaults d;
-    if (g.temperature) d.temperature = static_cast<float>(*g.temperature);
-    if (g.do_sample && !*g.do_sample) d.temperature = 0.0f;  // transformers: greedy
-    if (g.top_k) d.top_k = static_cast<int>(*g.top_k);
-    if (g.top_p) d.top_p = static_cast<float>(*g.top_p);
-    if (g.min_p) d.min_p = static_cast<float>(*g.min_p);
-    if (g.repetition_penalty) d.repetition_penalty = static_cast<float>(*g.repetition_penalty);
-    if (g.presence_penalty) d.presence_penalty = static_cast<float>(*g.presence_penalty);
-    return d;
+    return hf::read_generation_config(model_path).engine_defaults();
   }
   if (!std::filesystem::is_regular_file(model_path, ec)) return {};
   std::optional<gguf::GgufFile> f;

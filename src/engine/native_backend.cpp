@@ -3,28 +3,36 @@
 #include <algorithm>
 #include <chrono>
 
+#include "engine/model_defaults.h"
 #include "model/hf_model_loader.h"
 #include "model/lora_adapter.h"
 #include "text/tokenizer.h"
 
 namespace qwen3::engine {
-namespace {
 
-std::shared_ptr<const Qwen3Model> load(const BackendOptions& opts) {
+NativeBackend::Loaded NativeBackend::load(const BackendOptions& opts) {
+  Loaded out;
   ModelLoadOptions lo;
   lo.n_threads = opts.n_threads;
   lo.quantize = hf::parse_load_quantize(opts.quantize);
-  return Qwen3Model::load(opts.model_path, lo);
+  lo.on_gguf_metadata = [&out](const gguf::GgufFile& f) {
+    out.defaults = gguf_sampling_defaults(f);
+  };
+  out.model = Qwen3Model::load(opts.model_path, lo);
+  return out;
 }
-
-}  // namespace
 
 NativeBackend::NativeBackend(const BackendOptions& opts)
     : NativeBackend(opts, std::chrono::steady_clock::now()) {}
 
-// t0 is taken before the delegated constructor loads the model and allocates the cache.
+// t0 is taken before the delegated constructors load the model and allocate the cache.
 NativeBackend::NativeBackend(const BackendOptions& opts, std::chrono::steady_clock::time_point t0)
-    : NativeBackend(load(opts), opts) {
+    : NativeBackend(load(opts), opts, t0) {}
+
+NativeBackend::NativeBackend(Loaded loaded, const BackendOptions& opts,
+                             std::chrono::steady_clock::time_point t0)
+    : NativeBackend(std::move(loaded.model), opts) {
+  model_defaults_ = std::move(loaded.defaults);
   load_ms_ =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "engine/backend.h"
@@ -21,6 +22,9 @@ class NativeBackend : public TokenBackend {
   BackendCapabilities capabilities() const override;
   const Tokenizer& tokenizer() const override { return model_->tokenizer(); }
   double load_ms() const override { return load_ms_; }
+  std::optional<ModelSamplingDefaults> model_sampling_defaults() const override {
+    return model_defaults_;
+  }
   int n_ctx() const override { return ctx_.n_ctx(); }
   int n_past() const override { return ctx_.n_past(); }
   // The tokenizer's id space: the model's padded rows past it are never sampled.
@@ -34,13 +38,21 @@ class NativeBackend : public TokenBackend {
   void set_adapters(const AdapterConfig& adapters) override;
 
  private:
+  struct Loaded {  // the model and what was read from its file on the way
+    std::shared_ptr<const Qwen3Model> model;
+    std::optional<ModelSamplingDefaults> defaults;
+  };
+  static Loaded load(const BackendOptions& opts);
   NativeBackend(const BackendOptions& opts, std::chrono::steady_clock::time_point t0);
+  NativeBackend(Loaded loaded, const BackendOptions& opts,
+                std::chrono::steady_clock::time_point t0);
 
   std::shared_ptr<const Qwen3Model> model_;
   InferenceContext ctx_;
   std::vector<float> logits_;  // the model's full row
   int n_vocab_ = 0;
   double load_ms_ = 0;
+  std::optional<ModelSamplingDefaults> model_defaults_;  // a GGUF's, read while loading
 };
 
 std::unique_ptr<Backend> make_native_backend(const BackendOptions& opts);

@@ -54,17 +54,11 @@ class OpenVinoBackend : public GenerationBackend {
   GenerationReport generate(const std::vector<std::int32_t>& prompt, const GenerationConfig& c,
                             const std::function<bool(std::int32_t)>& on_token) override {
     device::openvino::GenerateOptions o;
+    static_cast<SamplingValues&>(o) = c.sampling_values();
     o.max_new_tokens = c.max_new_tokens;
     o.do_sample = !c.is_greedy();
     // Greedy: GenAI decodes greedily when do_sample is false, whatever the temperature.
-    o.temperature = o.do_sample ? c.temperature.value_or(1.0f) : 1.0f;
-    o.top_p = c.top_p.value_or(1.0f);
-    o.top_k = static_cast<std::size_t>(std::max(0, c.top_k.value_or(0)));
-    o.min_p = c.min_p.value_or(0.0f);
-    o.repetition_penalty = c.repetition_penalty;
-    o.presence_penalty = c.presence_penalty;
-    o.frequency_penalty = c.frequency_penalty;
-    o.seed = c.seed ? *c.seed : std::random_device{}();  // unset: a fresh seed per call
+    if (!o.do_sample) o.temperature = 1.0f;
     o.ignore_eos = c.ignore_eos;
     o.stop_strings = c.stop;
     if (!c.ignore_eos) o.stop_token_ids = {tokenizer_.im_end_id(), tokenizer_.eos_id()};

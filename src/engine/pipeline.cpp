@@ -12,7 +12,7 @@
 #include "engine/chat_session.h"
 #include "engine/device_choice.h"
 #include "engine/device_fallback.h"
-#include "engine/generator.h"
+#include "engine/reply_generator.h"
 #include "engine/model_defaults.h"
 #include "engine/prompt_builder.h"
 #include "engine/reply_assembler.h"
@@ -127,8 +127,8 @@ struct Pipeline::Impl {
   PerfMetrics session_metrics;
   ModelSamplingDefaults model_defaults;
   double load_ms = 0;
-  bool special_in_content = false;  // unsafe: message text may write special tokens
-  std::string tier;                 // the deployment tier serving
+  bool special_in_content = false;            // unsafe: message text may write special tokens
+  std::string tier;                           // the deployment tier serving
   std::vector<TierAttempt> failed_tiers;      // AUTO: why earlier tiers did not start
   std::string handoff = "never";              // never, overflow, load
   std::unique_ptr<engine::Backend> cpu;       // the hand-off target (native CPU engine)
@@ -193,10 +193,17 @@ Pipeline::Pipeline(const std::string& model_path, const std::string& device_in,
                                   it->second + "'");
     impl_->handoff = it->second;
   }
-  // Before the (slow) load, so a malformed generation_config.json fails fast.
-  impl_->model_defaults = engine::read_model_sampling_defaults(model_path);
+  // A folder's generation_config.json before the (slow) load, so a malformed one fails
+  // fast; a GGUF's general.sampling.* keys the backend reads from the file it opens (the
+  // GGUF is opened once), else they are read here after the load.
+  const bool hf_folder = hf::is_hf_model_folder(model_path);
+  if (hf_folder) impl_->model_defaults = engine::read_model_sampling_defaults(model_path);
   engine::DeviceChoice choice = engine::open_device_backend(model_path, device, properties, name);
   impl_->backend = std::move(choice.backend);
+  if (!hf_folder) {
+    const auto read = impl_->backend->model_sampling_defaults();
+    impl_->model_defaults = read ? *read : engine::read_model_sampling_defaults(model_path);
+  }
   impl_->tier = choice.tier;
   for (const auto& f : choice.failures) impl_->failed_tiers.push_back({f.tier.name(), f.reason});
   if (name.empty()) name = impl_->backend->capabilities().name;

@@ -11,21 +11,8 @@ namespace qwen3::engine {
 
 SamplerParams SamplerParams::from(const GenerationConfig& c) {
   SamplerParams p;
-  p.temperature = c.temperature.value_or(0.0f);
-  p.top_k = c.top_k.value_or(0);
-  p.top_p = c.top_p.value_or(1.0f);
-  p.min_p = c.min_p.value_or(0.0f);
-  p.repetition_penalty = c.repetition_penalty;
-  p.presence_penalty = c.presence_penalty;
-  p.frequency_penalty = c.frequency_penalty;
-  p.penalty_last_n = c.penalty_last_n;
+  static_cast<SamplingValues&>(p) = c.sampling_values();
   p.logit_bias.assign(c.logit_bias.begin(), c.logit_bias.end());
-  if (c.seed) {
-    p.seed = *c.seed;
-  } else {
-    std::random_device rd;
-    p.seed = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
-  }
   return p;
 }
 

@@ -29,22 +29,13 @@
 
 namespace qwen3::engine {
 
-struct SamplerParams {
-  float temperature = 0.0f;  // 0 = greedy
-  int top_k = 0;             // 0 = off
-  float top_p = 1.0f;        // 1 = off
-  float min_p = 0.0f;        // 0 = off
-  float repetition_penalty = 1.0f;
-  float presence_penalty = 0.0f;
-  float frequency_penalty = 0.0f;
-  int penalty_last_n = 64;  // -1 = every accepted token, 0 = no penalties
+// The resolved sampling numbers (qwen3/sampling.h) plus the bias this sampler adds.
+struct SamplerParams : SamplingValues {
   std::vector<std::pair<std::int32_t, float>> logit_bias;  // token id -> added to its logit
-  std::uint64_t seed = 0;
 
   // From a resolved config (every sampling optional set); an unset seed draws one from
   // std::random_device.
   static SamplerParams from(const GenerationConfig& resolved);
-  bool greedy() const { return temperature <= 0.0f || top_k == 1; }
 };
 
 class Sampler {

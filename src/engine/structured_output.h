@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/generator.h"
+#include "engine/reply_generator.h"
 #include "engine/grammar_matcher.h"
 #include "qwen3/generation_config.h"
 

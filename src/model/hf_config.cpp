@@ -94,16 +94,19 @@ std::string read_text(const fs::path& p) {
 
 }  // namespace
 
-HfModelConfig parse_hf_config(const std::string& text, const std::string& src) {
+HfModelConfig parse_hf_config(const std::string& text, const std::string& src, HfConfigUse use) {
   const json j = parse_object(text, src);
+  const bool run = use == HfConfigUse::kRun;
   HfModelConfig c;
-  if (!present(j, "architectures") || !j["architectures"].is_array() ||
-      j["architectures"].empty() || !j["architectures"][0].is_string())
-    fail(src, "missing 'architectures' (expected [\"Qwen3ForCausalLM\"])");
-  c.architecture = j["architectures"][0].get<std::string>();
-  if (c.architecture != "Qwen3ForCausalLM" && c.architecture != "Qwen3MoeForCausalLM")
+  const bool has_arch = present(j, "architectures") && j["architectures"].is_array() &&
+                        !j["architectures"].empty() && j["architectures"][0].is_string();
+  if (!has_arch && run) fail(src, "missing 'architectures' (expected [\"Qwen3ForCausalLM\"])");
+  if (has_arch) c.architecture = j["architectures"][0].get<std::string>();
+  if (run && c.architecture != "Qwen3ForCausalLM" && c.architecture != "Qwen3MoeForCausalLM")
     fail(src, "architecture '" + c.architecture +
                   "' is not supported (Qwen3ForCausalLM and Qwen3MoeForCausalLM only)");
+  if (present(j, "_name_or_path") && j["_name_or_path"].is_string())
+    c.name_or_path = j["_name_or_path"].get<std::string>();
 
   constexpr int64_t kBig = int64_t(1) << 31;
   c.vocab_size = get_int(j, "vocab_size", src, 1, kBig);
@@ -142,14 +145,14 @@ HfModelConfig parse_hf_config(const std::string& text, const std::string& src) {
   c.eos_token_ids = token_list(j, "eos_token_id", src);
 
   // Variations of the architecture this runtime does not implement.
-  if (present(j, "attention_bias") && j["attention_bias"] == true)
+  if (run && present(j, "attention_bias") && j["attention_bias"] == true)
     fail(src, "'attention_bias': true is not supported (Qwen3 has no attention bias)");
-  if (present(j, "use_sliding_window") && j["use_sliding_window"] == true)
+  if (run && present(j, "use_sliding_window") && j["use_sliding_window"] == true)
     fail(src, "'use_sliding_window': true is not supported");
-  if (present(j, "hidden_act") && j["hidden_act"] != "silu")
+  if (run && present(j, "hidden_act") && j["hidden_act"] != "silu")
     fail(src, "'hidden_act' must be \"silu\"");
 
-  if (c.architecture == "Qwen3MoeForCausalLM") {
+  if (run ? c.architecture == "Qwen3MoeForCausalLM" : present(j, "num_experts")) {
     c.num_experts = get_int(j, "num_experts", src, 1, 4096);
     c.num_experts_per_tok = get_int(j, "num_experts_per_tok", src, 1, c.num_experts);
     c.moe_intermediate_size = get_int(j, "moe_intermediate_size", src, 1, 1 << 22);
@@ -159,20 +162,22 @@ HfModelConfig parse_hf_config(const std::string& text, const std::string& src) {
     } else {
       c.norm_topk_prob = false;  // transformers' Qwen3MoeConfig default
     }
-    if (present(j, "decoder_sparse_step") && get_int(j, "decoder_sparse_step", src, 0, 4096) != 1)
+    if (run && present(j, "decoder_sparse_step") &&
+        get_int(j, "decoder_sparse_step", src, 0, 4096) != 1)
       fail(src,
            "'decoder_sparse_step' other than 1 (dense MLP blocks between the MoE blocks) "
            "is not supported");
-    if (present(j, "mlp_only_layers")) {
+    if (run && present(j, "mlp_only_layers")) {
       if (!j["mlp_only_layers"].is_array()) fail(src, "'mlp_only_layers' must be an array");
       if (!j["mlp_only_layers"].empty())
         fail(src, "'mlp_only_layers' (dense MLP blocks in a MoE model) is not supported");
     }
-    if (present(j, "shared_expert_intermediate_size") && j["shared_expert_intermediate_size"] != 0)
+    if (run && present(j, "shared_expert_intermediate_size") &&
+        j["shared_expert_intermediate_size"] != 0)
       fail(src, "'shared_expert_intermediate_size': shared experts are not part of Qwen3 MoE");
   }
 
-  if (present(j, "rope_scaling")) {
+  if (run && present(j, "rope_scaling")) {
     const json& rs = j["rope_scaling"];
     if (!rs.is_object()) fail(src, "'rope_scaling' must be an object or null");
     RopeScaling s;
@@ -194,6 +199,34 @@ HfModelConfig parse_hf_config(const std::string& text, const std::string& src) {
     }
   }
   return c;
+}
+
+Qwen3Config to_qwen3_config(const HfModelConfig& c, const std::string& name) {
+  Qwen3Config q;
+  q.name = name;
+  q.n_layers = static_cast<int>(c.num_hidden_layers);
+  q.n_embd = static_cast<int>(c.hidden_size);
+  q.n_head = static_cast<int>(c.num_attention_heads);
+  q.n_head_kv = static_cast<int>(c.num_key_value_heads);
+  q.head_dim = static_cast<int>(c.head_dim);
+  q.n_ff = static_cast<int>(c.intermediate_size);
+  q.n_vocab = static_cast<int>(c.vocab_size);
+  q.n_ctx_train = static_cast<int>(c.max_position_embeddings);
+  q.rope_theta = static_cast<float>(c.rope_theta);
+  q.rms_eps = static_cast<float>(c.rms_norm_eps);
+  q.tied_embeddings = c.tie_word_embeddings;
+  if (c.is_moe()) {
+    q.arch = "qwen3moe";
+    q.n_expert = static_cast<int>(c.num_experts);
+    q.n_expert_used = static_cast<int>(c.num_experts_per_tok);
+    q.n_ff_exp = static_cast<int>(c.moe_intermediate_size);
+    q.norm_topk_prob = c.norm_topk_prob;
+  }
+  if (c.rope_scaling && c.rope_scaling->factor > 1.0) {
+    q.yarn_factor = static_cast<float>(c.rope_scaling->factor);
+    q.yarn_orig_ctx = static_cast<int>(c.rope_scaling->original_max_position_embeddings);
+  }
+  return q;
 }
 
 HfGenerationDefaults parse_generation_config(const std::string& text, const std::string& src) {
@@ -225,9 +258,15 @@ HfGenerationDefaults parse_generation_config(const std::string& text, const std:
   return g;
 }
 
-HfModelConfig read_hf_config(const std::string& folder) {
+ModelSamplingDefaults HfGenerationDefaults::engine_defaults() const {
+  ModelSamplingDefaults d = as<ModelSamplingDefaults>();
+  if (do_sample && !*do_sample) d.temperature = 0.0f;
+  return d;
+}
+
+HfModelConfig read_hf_config(const std::string& folder, HfConfigUse use) {
   const fs::path p = fs::path(folder) / "config.json";
-  return parse_hf_config(read_text(p), p.string());
+  return parse_hf_config(read_text(p), p.string(), use);
 }
 
 HfGenerationDefaults read_generation_config(const std::string& folder) {

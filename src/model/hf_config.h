@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "model/qwen3_config.h"
+#include "qwen3/sampling.h"
+
 namespace qwen3::hf {
 
 class HfConfigError : public std::runtime_error {
@@ -24,6 +27,7 @@ struct RopeScaling {
 
 struct HfModelConfig {
   std::string architecture;  // "Qwen3ForCausalLM"
+  std::string name_or_path;  // "_name_or_path" (transformers writes the hub id), or empty
   int64_t vocab_size = 0;
   int64_t hidden_size = 0;
   int64_t intermediate_size = 0;
@@ -49,29 +53,37 @@ struct HfModelConfig {
   bool is_moe() const { return num_experts > 0; }
 };
 
-// Sampling defaults the model's authors ship (generation_config.json); absent
-// values stay empty so the engine keeps its own defaults.
-struct HfGenerationDefaults {
+// Sampling defaults the model's authors ship (generation_config.json), as the JSON holds
+// them (qwen3/sampling.h); absent values stay empty so the engine keeps its own defaults.
+struct HfGenerationDefaults : SamplingDefaults<double, int64_t> {
   std::optional<bool> do_sample;
-  std::optional<double> temperature;
-  std::optional<double> top_p;
-  std::optional<int64_t> top_k;
-  std::optional<double> min_p;
-  std::optional<double> repetition_penalty;
-  std::optional<double> presence_penalty;
   std::optional<int64_t> max_new_tokens;
   std::optional<int32_t> bos_token_id;
   std::optional<int32_t> pad_token_id;
   std::vector<int32_t> eos_token_ids;
+
+  // As the engine reads them: floats, and do_sample false = temperature 0 (transformers
+  // then decodes greedily whatever the temperature).
+  ModelSamplingDefaults engine_defaults() const;
 };
 
+// What parse_hf_config insists on. kRun: a model this runtime runs (Qwen3ForCausalLM or
+// Qwen3MoeForCausalLM, nothing it cannot honour). kShapesOnly: just the shapes, for the
+// device rules, which also describe exports whose config.json has no "architectures" or
+// fields this runtime does not implement; MoE fields are read when num_experts is there.
+enum class HfConfigUse { kRun, kShapesOnly };
+
 HfModelConfig parse_hf_config(const std::string& json_text,
-                              const std::string& source = "config.json");
+                              const std::string& source = "config.json",
+                              HfConfigUse use = HfConfigUse::kRun);
 HfGenerationDefaults parse_generation_config(const std::string& json_text,
                                              const std::string& source = "generation_config.json");
 
 // From a model folder. generation_config.json is optional (empty defaults if absent).
-HfModelConfig read_hf_config(const std::string& folder);
+HfModelConfig read_hf_config(const std::string& folder, HfConfigUse use = HfConfigUse::kRun);
+
+// The engine-facing shape of a checked config.json.
+Qwen3Config to_qwen3_config(const HfModelConfig& c, const std::string& name = "");
 HfGenerationDefaults read_generation_config(const std::string& folder);
 
 // True if `path` is a folder holding config.json (a Hugging Face model folder).

@@ -11,34 +11,6 @@
 
 namespace qwen3::hf {
 
-Qwen3Config to_qwen3_config(const HfModelConfig& c, const std::string& name) {
-  Qwen3Config q;
-  q.name = name;
-  q.n_layers = static_cast<int>(c.num_hidden_layers);
-  q.n_embd = static_cast<int>(c.hidden_size);
-  q.n_head = static_cast<int>(c.num_attention_heads);
-  q.n_head_kv = static_cast<int>(c.num_key_value_heads);
-  q.head_dim = static_cast<int>(c.head_dim);
-  q.n_ff = static_cast<int>(c.intermediate_size);
-  q.n_vocab = static_cast<int>(c.vocab_size);
-  q.n_ctx_train = static_cast<int>(c.max_position_embeddings);
-  q.rope_theta = static_cast<float>(c.rope_theta);
-  q.rms_eps = static_cast<float>(c.rms_norm_eps);
-  q.tied_embeddings = c.tie_word_embeddings;
-  if (c.is_moe()) {
-    q.arch = "qwen3moe";
-    q.n_expert = static_cast<int>(c.num_experts);
-    q.n_expert_used = static_cast<int>(c.num_experts_per_tok);
-    q.n_ff_exp = static_cast<int>(c.moe_intermediate_size);
-    q.norm_topk_prob = c.norm_topk_prob;
-  }
-  if (c.rope_scaling && c.rope_scaling->factor > 1.0) {
-    q.yarn_factor = static_cast<float>(c.rope_scaling->factor);
-    q.yarn_orig_ctx = static_cast<int>(c.rope_scaling->original_max_position_embeddings);
-  }
-  return q;
-}
-
 std::shared_ptr<Qwen3Model> load_hf_model(const std::string& folder, const ModelLoadOptions& opts) {
   const HfModelConfig cfg = read_hf_config(folder);
   std::optional<ConvertTarget> target;

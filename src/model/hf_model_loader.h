@@ -12,9 +12,6 @@
 
 namespace qwen3::hf {
 
-// The engine-facing shape of a checked config.json.
-Qwen3Config to_qwen3_config(const HfModelConfig& c, const std::string& name = "");
-
 // Throws std::runtime_error (HfConfigError, SafetensorsError) with a clear message.
 std::shared_ptr<Qwen3Model> load_hf_model(const std::string& folder,
                                           const ModelLoadOptions& opts = {});

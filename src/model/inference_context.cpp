@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "model/inference_context.h"
+
 #include "model/batch_forward.h"
 #include "model/kv_cache.h"
 #include "model/lora_adapter.h"

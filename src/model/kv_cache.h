@@ -18,9 +18,9 @@
 #include <unordered_map>
 #include <vector>
 
-namespace qwen3 {
+#include "model/kv_type.h"
 
-enum class KvType;
+namespace qwen3 {
 
 struct KvPoolStats {
   int blocks = 0;  // in the pool

@@ -15,6 +15,7 @@ struct PresetRow {
   int n_layers, n_embd, n_head, n_head_kv, head_dim, n_ff, n_vocab, n_ctx;
   bool tied;
   int n_expert, n_expert_used, n_ff_exp;  // 0 for the dense models
+  bool released;                          // a Qwen3 release (false: a test shape)
 };
 
 // Qwen3 shapes (config.json of the Hugging Face releases; the MoE rows from
@@ -22,16 +23,16 @@ struct PresetRow {
 // moe_intermediate_size). `tiny` and `tiny-moe` are for tests: small matrices but the
 // real vocabulary, so the real tokenizer fits.
 constexpr PresetRow kPresets[] = {
-    {"tiny", 2, 64, 4, 2, 16, 128, 151669, 4096, true, 0, 0, 0},
-    {"0.6b", 28, 1024, 16, 8, 128, 3072, 151936, 40960, true, 0, 0, 0},
-    {"1.7b", 28, 2048, 16, 8, 128, 6144, 151936, 40960, true, 0, 0, 0},
-    {"4b", 36, 2560, 32, 8, 128, 9728, 151936, 40960, true, 0, 0, 0},
-    {"8b", 36, 4096, 32, 8, 128, 12288, 151936, 40960, false, 0, 0, 0},
-    {"14b", 40, 5120, 40, 8, 128, 17408, 151936, 40960, false, 0, 0, 0},
-    {"32b", 64, 5120, 64, 8, 128, 25600, 151936, 40960, false, 0, 0, 0},
-    {"tiny-moe", 3, 64, 4, 2, 16, 128, 151669, 4096, true, 8, 2, 32},
-    {"30b-a3b", 48, 2048, 32, 4, 128, 6144, 151936, 40960, false, 128, 8, 768},
-    {"235b-a22b", 94, 4096, 64, 4, 128, 12288, 151936, 40960, false, 128, 8, 1536},
+    {"tiny", 2, 64, 4, 2, 16, 128, 151669, 4096, true, 0, 0, 0, false},
+    {"0.6b", 28, 1024, 16, 8, 128, 3072, 151936, 40960, true, 0, 0, 0, true},
+    {"1.7b", 28, 2048, 16, 8, 128, 6144, 151936, 40960, true, 0, 0, 0, true},
+    {"4b", 36, 2560, 32, 8, 128, 9728, 151936, 40960, true, 0, 0, 0, true},
+    {"8b", 36, 4096, 32, 8, 128, 12288, 151936, 40960, false, 0, 0, 0, true},
+    {"14b", 40, 5120, 40, 8, 128, 17408, 151936, 40960, false, 0, 0, 0, true},
+    {"32b", 64, 5120, 64, 8, 128, 25600, 151936, 40960, false, 0, 0, 0, true},
+    {"tiny-moe", 3, 64, 4, 2, 16, 128, 151669, 4096, true, 8, 2, 32, false},
+    {"30b-a3b", 48, 2048, 32, 4, 128, 6144, 151936, 40960, false, 128, 8, 768, true},
+    {"235b-a22b", 94, 4096, 64, 4, 128, 12288, 151936, 40960, false, 128, 8, 1536, true},
 };
 
 Qwen3Config from_row(const PresetRow& r) {
@@ -93,6 +94,16 @@ void Qwen3Config::validate() const {
   }
 }
 
+double Qwen3Config::n_params() const {
+  const double h = n_embd, q = q_dim(), kv = kv_dim();
+  const double attn = h * q + 2 * h * kv + q * h + 2.0 * head_dim;  // q, k, v, o, q/k norms
+  const double mlp = is_moe() ? n_expert * (3.0 * h * n_ff_exp) + h * n_expert  // + router
+                              : 3.0 * h * n_ff;
+  const double per_layer = attn + mlp + 2.0 * h;  // + attn_norm, ffn_norm
+  const double embed = double(n_vocab) * h * (tied_embeddings ? 1 : 2);
+  return n_layers * per_layer + embed + h;  // + output_norm
+}
+
 int Qwen3Config::max_context() const {
   if (!has_yarn()) return n_ctx_train;
   const double ext = static_cast<double>(yarn_orig_ctx) * yarn_factor;
@@ -111,6 +122,13 @@ Qwen3Config Qwen3Config::preset(std::string_view name) {
 std::vector<std::string> Qwen3Config::preset_names() {
   std::vector<std::string> out;
   for (const auto& r : kPresets) out.emplace_back(r.name);
+  return out;
+}
+
+std::vector<std::string> Qwen3Config::released_dense_preset_names() {
+  std::vector<std::string> out;
+  for (const auto& r : kPresets)
+    if (r.released && r.n_expert == 0) out.emplace_back(r.name);
   return out;
 }
 

@@ -50,6 +50,11 @@ struct Qwen3Config {
   // The longest context the model runs: n_ctx_train, or original context x factor with YaRN.
   int max_context() const;
 
+  // Total parameter count estimated from the shapes (embedding, attention with q/k norms,
+  // dense or expert MLPs with the router, norms, lm_head unless tied). The one estimator:
+  // the device rules and the presets' model-card sizes both come from it.
+  double n_params() const;
+
   // Throws std::invalid_argument naming the offending field.
   void validate() const;
 
@@ -57,6 +62,8 @@ struct Qwen3Config {
   // "235b-a22b". Throws std::invalid_argument otherwise.
   static Qwen3Config preset(std::string_view name);
   static std::vector<std::string> preset_names();
+  // The presets of released dense models ("0.6b" ... "32b"), without the test shapes.
+  static std::vector<std::string> released_dense_preset_names();
   static Qwen3Config tiny();
   static Qwen3Config qwen3_0_6b();
   static Qwen3Config qwen3_1_7b();

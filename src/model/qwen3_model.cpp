@@ -141,6 +141,7 @@ std::shared_ptr<Qwen3Model> Qwen3Model::load(const std::string& path,
   auto file = std::make_shared<const gguf::GgufFile>(gguf::GgufFile::open(path));
   Qwen3Config cfg = Qwen3Config::from_gguf(*file);
   auto tokenizer = std::make_shared<const Tokenizer>(Tokenizer::from_gguf(*file));
+  if (opts.on_gguf_metadata) opts.on_gguf_metadata(*file);
   file->release_metadata();
 #ifdef __GLIBC__
   malloc_trim(0);  // the tokenizer's construction garbage: ~10 MB of small blocks

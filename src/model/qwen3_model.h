@@ -1,8 +1,10 @@
-// The Qwen3 model (weights + config + tokenizer, immutable once loaded, shareable across
-// threads) and InferenceContext, one sequence's KV cache and activation buffers.
+// The Qwen3 model: weights + config + tokenizer, immutable once loaded, shareable across
+// threads. InferenceContext (one sequence over it) and KvType have their own headers,
+// included at the end for the callers that load a model and run it.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +14,9 @@
 #include "model/tensor_source.h"
 
 namespace qwen3 {
+namespace gguf {
+class GgufFile;
+}
 
 class Tokenizer;
 class ThreadPool;
@@ -26,6 +31,9 @@ struct ModelLoadOptions {
   // (AVX2; Q4_0, Q8_0, Q4_K): about 2-3x faster decode. The environment variable
   // QWEN3_NO_REPACK=1 turns it off (zero-copy mmap only).
   bool repack = true;
+  // A GGUF load: called with the open file before its metadata is released, so a caller
+  // can read more keys (the engine: the sampling defaults) without opening it again.
+  std::function<void(const gguf::GgufFile&)> on_gguf_metadata;
 };
 
 class Qwen3Model {
@@ -66,41 +74,8 @@ class Qwen3Model {
   bool experts_repacked_ = false;
 };
 
-enum class KvType { F16, F32 };
-
-class InferenceContext {  // one sequence: KV cache + activation buffers allocated once
- public:
-  // n_ctx 0 = min(model max, 4096); n_threads 0 = the model's default (physical cores).
-  InferenceContext(std::shared_ptr<const Qwen3Model> model, int n_ctx = 0, KvType kv = KvType::F16,
-                   int n_threads = 0);
-  ~InferenceContext();
-  InferenceContext(InferenceContext&&) noexcept;
-  InferenceContext& operator=(InferenceContext&&) noexcept;
-
-  int n_ctx() const;
-  int n_past() const;
-  KvType kv_type() const;
-  int n_threads() const;
-  const Qwen3Model& model() const;
-
-  // The LoRA adapters the following eval() calls run with (nullptr or no active adapter:
-  // the base model). Checks every adapter against the model (std::runtime_error). The
-  // cached keys/values of earlier tokens stay as they were computed: truncate or reset to
-  // recompute them with the new adapters.
-  void set_lora(std::shared_ptr<const LoraSet> set);
-  const std::shared_ptr<const LoraSet>& lora() const;
-
-  void truncate(int n_past);  // roll the KV cache back (prompt-cache reuse)
-  void reset() { truncate(0); }
-
-  // Evaluates ids at positions n_past..n_past+n-1 and appends them to the KV cache.
-  // Writes the logits of the last token (n_vocab floats) or, if all_logits, n x n_vocab.
-  // Throws std::length_error if n_past+n > n_ctx, std::invalid_argument on a bad id.
-  void eval(const int32_t* ids, int n, float* logits, bool all_logits = false);
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
-
 }  // namespace qwen3
+
+// Declared in their own headers; here for the callers that load a model and run it.
+#include "model/inference_context.h"  // IWYU pragma: export
+#include "model/kv_type.h"            // IWYU pragma: export

@@ -2,7 +2,7 @@
 // request on a slot, then answer with one JSON object or an SSE stream of chunks.
 #include <chrono>
 
-#include "server/generation.h"
+#include "server/generation_job.h"
 #include "server/requests.h"
 #include "server/responses.h"
 #include "server/server_log.h"

@@ -7,6 +7,7 @@ import json
 import subprocess
 import threading
 
+import jsonschema
 import pytest
 
 import qwen3_runtime as q
@@ -169,9 +170,87 @@ def test_threads_generate_at_once(model):
 
 
 def test_structured_output_json_schema(pipe):
-    schema = json.dumps({"type": "object", "properties": {"n": {"type": "integer"}},
-                         "required": ["n"], "additionalProperties": False})
-    r = pipe.generate("Give n.", q.GenerationConfig(max_new_tokens=64, json_schema=schema,
-                                                    enable_thinking=False))
-    if r.finish_reasons[0] == "stop":
-        assert isinstance(json.loads(r.texts[0])["n"], int)
+    # Every reply must validate against the schema (checked by the jsonschema package, not
+    # by our own compiler), greedy and sampled, over several prompts; the schema is small
+    # enough that each reply finishes well inside the token budget.
+    schema = {"type": "object",
+              "properties": {"n": {"type": "integer", "minimum": 0, "maximum": 999},
+                             "ok": {"type": "boolean"},
+                             "tag": {"enum": ["a", "b", "c"]}},
+              "required": ["n", "ok", "tag"], "additionalProperties": False}
+    prompts = ["Give n.", "Count to three.", "Is it ok?", "Pick a tag."]
+    for i, prompt in enumerate(prompts):
+        cfg = q.GenerationConfig(max_new_tokens=160, json_schema=json.dumps(schema),
+                                 enable_thinking=False)
+        if i % 2:
+            cfg.do_sample, cfg.temperature, cfg.rng_seed = True, 1.0, 100 + i
+        r = pipe.generate(prompt, cfg)
+        assert r.finish_reasons[0] == "stop", (prompt, r.texts[0])
+        jsonschema.validate(json.loads(r.texts[0]), schema)
+
+
+def test_pipeline_info(pipe):
+    # The PipelineInfo fields of the C++ Pipeline (tier, failed_tiers, handoff,
+    # max_prompt_tokens): a CPU pipeline is served by the native engine on the CPU tier.
+    info = pipe.get_info()
+    assert (info.backend, info.device, info.tier) == ("native", "CPU", "CPU")
+    assert info.n_ctx == 512 and info.kv_reuse
+    assert info.failed_tiers == [] and info.handoff == "never" and info.max_prompt_tokens == 0
+
+
+def test_pipeline_info_auto_records_failed_tiers(model):
+    # --device AUTO without OpenVINO: the NPU and GPU tiers fail with a reason, as
+    # `qwen3 devices --json` and the server's /v1/models report them, then the CPU serves.
+    info = q.LLMPipeline(model, "AUTO", n_ctx=256).get_info()
+    assert info.tier == "CPU"
+    assert {t.tier.split()[0] for t in info.failed_tiers} == {"NPU", "GPU"}
+    assert all(t.reason for t in info.failed_tiers)
+
+
+def cli_json(qwen3_bin, *args):
+    out = subprocess.run([qwen3_bin, "device-config", *args], capture_output=True, text=True)
+    return out.returncode, out.stdout, out.stderr
+
+
+def test_device_config_equals_the_cli(qwen3_bin, model):
+    # The builder from Python gives the same property map as `qwen3 device-config`.
+    cases = [("NPU", "balanced", {"model_preset": "8b"}, ["--model-preset", "8b"]),
+             ("NPU", "conservative", {"model": model}, ["-m", model]),
+             ("GPU", "aggressive", {}, []),
+             ("CPU", "balanced", {"threads": 4}, ["--threads", "4"]),
+             ("NPU", "balanced", {"model_preset": "4b", "quant": "int4-asym",
+                                  "overrides": {"MAX_PROMPT_LEN": 1024}},
+              ["--model-preset", "4b", "--quant", "int4-asym",
+               "--set", "MAX_PROMPT_LEN=1024"])]
+    for device, profile, kw, args in cases:
+        got = q.device_config(device=device, profile=profile, **kw)
+        rc, out, _ = cli_json(qwen3_bin, "--device", device, "--profile", profile, *args)
+        assert got["properties"] == json.loads(out), (device, profile, kw)
+        assert (got["errors"] > 0) == (rc == 1)
+    with pytest.raises(ValueError, match="unknown device"):
+        q.device_config(device="TPU")
+    with pytest.raises(ValueError, match="unknown profile"):
+        q.device_config(profile="fast")
+    with pytest.raises(Exception, match="unknown model preset"):
+        q.device_config(model_preset="7b")
+
+
+def test_validate_device_config_equals_the_cli(qwen3_bin, tmp_path):
+    # The validator from Python finds what `qwen3 device-config --validate --json` finds, for
+    # a dict and for a file; a typo gets its "did you mean".
+    good = q.device_config(device="NPU", profile="balanced", model_preset="1.7b")["properties"]
+    bad = dict(good)
+    bad["MAX_PROMT_LEN"] = 1024
+    bad["MIN_RESPONSE_LEN"] = "many"
+    for props in (good, bad):
+        path = tmp_path / "props.json"
+        path.write_text(json.dumps(props))
+        rc, out, _ = cli_json(qwen3_bin, "--device", "NPU", "--model-preset", "1.7b",
+                              "--validate", str(path), "--json")
+        want = json.loads(out)["findings"]
+        got = q.validate_device_config(props, device="NPU", model_preset="1.7b")
+        assert got == want
+        assert q.validate_device_config(str(path), device="NPU", model_preset="1.7b") == want
+        assert any(f["severity"] == "error" for f in got) == (rc == 1)
+    assert any("MAX_PROMPT_LEN" in f["fix"] + f["message"]
+               for f in q.validate_device_config(bad, device="NPU"))

@@ -81,7 +81,8 @@ ov::genai::GenerationConfig make_config(ov::genai::GenerationConfig c, const Gen
   c.do_sample = o.do_sample;
   c.temperature = o.temperature;
   c.top_p = o.top_p;
-  c.top_k = o.top_k > 0 ? o.top_k : std::numeric_limits<std::size_t>::max();
+  c.top_k =
+      o.top_k > 0 ? static_cast<std::size_t>(o.top_k) : std::numeric_limits<std::size_t>::max();
   c.min_p = o.min_p;
   c.repetition_penalty = o.repetition_penalty;
   c.presence_penalty = o.presence_penalty;

@@ -24,21 +24,16 @@
 #include <vector>
 
 #include "device/device_types.h"
+#include "qwen3/sampling.h"
 
 namespace qwen3::device::openvino {
 
-// Our GenerationConfig, resolved, in the terms GenAI's GenerationConfig has.
-struct GenerateOptions {
+// Our GenerationConfig, resolved (its SamplingValues), plus what GenAI's GenerationConfig
+// holds besides. penalty_last_n has no GenAI counterpart (its penalties see the whole
+// sequence).
+struct GenerateOptions : SamplingValues {
   std::size_t max_new_tokens = 1024;
   bool do_sample = true;  // false: greedy (the NPU runs greedy and multinomial only)
-  float temperature = 0.6f;
-  float top_p = 0.95f;
-  std::size_t top_k = 20;  // 0 = off
-  float min_p = 0.0f;
-  float repetition_penalty = 1.0f;
-  float presence_penalty = 0.0f;
-  float frequency_penalty = 0.0f;
-  std::uint64_t seed = 0;
   bool ignore_eos = false;
   std::vector<std::string> stop_strings;
   std::vector<std::int64_t> stop_token_ids;  // <|im_end|>, <|endoftext|>

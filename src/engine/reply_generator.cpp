@@ -1,4 +1,4 @@
-#include "engine/generator.h"
+#include "engine/reply_generator.h"
 
 #include <algorithm>
 #include <stdexcept>

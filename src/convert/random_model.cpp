@@ -1,4 +1,4 @@
-#include "model/model_generator.h"
+#include "convert/random_model.h"
 
 #include <algorithm>
 #include <cctype>

@@ -1,4 +1,4 @@
-#include "model/gguf_convert_metadata.h"
+#include "convert/gguf_convert_metadata.h"
 
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -113,15 +113,12 @@ void set_tokenizer_metadata(gguf::GgufWriter& w, const Tokenizer& tok, int64_t n
 }
 
 void set_sampling_metadata(gguf::GgufWriter& w, const HfGenerationDefaults& g) {
-  if (g.top_k) w.set_i32("general.sampling.top_k", static_cast<int32_t>(*g.top_k));
-  if (g.top_p) w.set_f32("general.sampling.top_p", static_cast<float>(*g.top_p));
-  if (g.min_p) w.set_f32("general.sampling.min_p", static_cast<float>(*g.min_p));
-  if (g.do_sample && !*g.do_sample)  // transformers decodes greedily: keep that meaning
-    w.set_f32("general.sampling.temp", 0.0f);
-  else if (g.temperature)
-    w.set_f32("general.sampling.temp", static_cast<float>(*g.temperature));
-  if (g.repetition_penalty)
-    w.set_f32("general.sampling.penalty_repeat", static_cast<float>(*g.repetition_penalty));
+  const ModelSamplingDefaults d = g.engine_defaults();  // do_sample false: temp 0
+  if (d.top_k) w.set_i32("general.sampling.top_k", static_cast<int32_t>(*d.top_k));
+  if (d.top_p) w.set_f32("general.sampling.top_p", *d.top_p);
+  if (d.min_p) w.set_f32("general.sampling.min_p", *d.min_p);
+  if (d.temperature) w.set_f32("general.sampling.temp", *d.temperature);
+  if (d.repetition_penalty) w.set_f32("general.sampling.penalty_repeat", *d.repetition_penalty);
 }
 
 }  // namespace qwen3::hf

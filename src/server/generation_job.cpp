@@ -1,4 +1,4 @@
-#include "server/generation.h"
+#include "server/generation_job.h"
 
 #include "server/responses.h"
 

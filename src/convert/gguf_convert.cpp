@@ -1,4 +1,4 @@
-#include "model/gguf_convert.h"
+#include "convert/gguf_convert.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -10,7 +10,7 @@
 
 #include "gguf/gguf_writer.h"
 #include "model/convert_tensor.h"
-#include "model/gguf_convert_metadata.h"
+#include "convert/gguf_convert_metadata.h"
 #include "model/hf_config.h"
 #include "model/hf_tensor_names.h"
 #include "model/lora_adapter.h"

@@ -1,4 +1,4 @@
-#include "model/hf_checkpoint_writer.h"
+#include "convert/hf_checkpoint_writer.h"
 
 #include <cmath>
 #include <cstdio>
