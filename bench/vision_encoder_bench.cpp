@@ -9,8 +9,8 @@
 #include <memory>
 #include <string>
 
+#include "convert/mmproj_generator.h"
 #include "kernels/thread_pool.h"
-#include "vision/mmproj_generator.h"
 #include "vision/vision_encoder.h"
 
 namespace {

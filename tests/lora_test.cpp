@@ -18,16 +18,16 @@
 #include <string>
 #include <vector>
 
+#include "convert/gguf_convert.h"
+#include "convert/hf_checkpoint_writer.h"
+#include "convert/lora_writer.h"
+#include "convert/random_model.h"
 #include "gguf/gguf_reader.h"
 #include "gguf/gguf_writer.h"
 #include "model/batch_forward.h"
-#include "model/gguf_convert.h"
 #include "model/gguf_tensor_source.h"
-#include "model/hf_checkpoint_writer.h"
 #include "model/kv_cache.h"
 #include "model/lora_adapter.h"
-#include "model/lora_writer.h"
-#include "model/model_generator.h"
 #include "model/qwen3_model.h"
 #include "qwen3/adapter_config.h"
 #include "qwen3/pipeline.h"

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "convert/random_model.h"
 #include "gguf/gguf_reader.h"
-#include "model/model_generator.h"
 #include "model/qwen3_config.h"
 #include "text/tokenizer.h"
 

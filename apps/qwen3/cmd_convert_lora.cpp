@@ -5,10 +5,10 @@
 #include <memory>
 
 #include "command.h"
+#include "convert/lora_writer.h"
+#include "convert/random_model.h"
 #include "gguf/gguf_reader.h"
 #include "model/lora_adapter.h"
-#include "model/lora_writer.h"
-#include "model/model_generator.h"
 #include "model/qwen3_model.h"
 
 namespace qwen3::cli {

@@ -10,10 +10,10 @@
 
 #include "command.h"
 #include "convert/hf_checkpoint_writer.h"
+#include "convert/mmproj_generator.h"
 #include "convert/random_model.h"
 #include "model/qwen3_config.h"
 #include "text/tokenizer.h"
-#include "vision/mmproj_generator.h"
 
 namespace qwen3::cli {
 namespace {

@@ -1,4 +1,4 @@
-#include "vision/mmproj_generator.h"
+#include "convert/mmproj_generator.h"
 
 #include <cmath>
 #include <cstring>
@@ -6,9 +6,9 @@
 #include <utility>
 #include <vector>
 
+#include "convert/random_model.h"
 #include "gguf/gguf_writer.h"
 #include "kernels/fp16.h"
-#include "model/model_generator.h"
 
 namespace qwen3::vision {
 

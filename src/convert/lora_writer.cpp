@@ -1,6 +1,6 @@
 // LoRA adapter writers (PEFT folder, llama.cpp GGUF) and the random-adapter generator
 // (see lora_writer.h).
-#include "model/lora_writer.h"
+#include "convert/lora_writer.h"
 
 #include <sys/stat.h>
 
@@ -10,10 +10,10 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "convert/hf_checkpoint_writer.h"
+#include "convert/random_model.h"
 #include "gguf/gguf_writer.h"
 #include "kernels/fp16.h"
-#include "model/hf_checkpoint_writer.h"
-#include "model/model_generator.h"
 
 namespace qwen3 {
 
