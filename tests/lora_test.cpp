@@ -344,16 +344,7 @@ TEST(Lora, ConvertMergesInF32) {
   c.n_head_kv = 1;
   c.n_ff = 64;
   c.n_vocab = 151936;
-  hf::HfModelConfig h;
-  h.architecture = "Qwen3ForCausalLM";
-  h.vocab_size = c.n_vocab;
-  h.hidden_size = c.n_embd;
-  h.intermediate_size = c.n_ff;
-  h.num_hidden_layers = c.n_layers;
-  h.num_attention_heads = c.n_head;
-  h.num_key_value_heads = c.n_head_kv;
-  h.head_dim = c.head_dim;
-  h.max_position_embeddings = c.n_ctx_train;
+  hf::HfModelConfig h = hf::from_qwen3_config(c);
   h.tie_word_embeddings = true;
   hf::RandomCheckpointOptions ro;
   ro.dtype = GgmlType::F32;

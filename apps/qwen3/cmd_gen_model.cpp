@@ -37,32 +37,6 @@ struct GenModelArgs {
   std::string mmproj, vision_preset, mmproj_type = "f32";
 };
 
-// The Hugging Face config.json shape of a preset.
-hf::HfModelConfig hf_shape(const Qwen3Config& c) {
-  hf::HfModelConfig h;
-  h.architecture = "Qwen3ForCausalLM";
-  h.vocab_size = c.n_vocab;
-  h.hidden_size = c.n_embd;
-  h.intermediate_size = c.n_ff;
-  h.num_hidden_layers = c.n_layers;
-  h.num_attention_heads = c.n_head;
-  h.num_key_value_heads = c.n_head_kv;
-  h.head_dim = c.head_dim;
-  h.max_position_embeddings = c.n_ctx_train;
-  h.rope_theta = c.rope_theta;
-  h.rms_norm_eps = c.rms_eps;
-  h.tie_word_embeddings = c.tied_embeddings;
-  if (c.is_moe()) {
-    h.architecture = "Qwen3MoeForCausalLM";
-    h.num_experts = c.n_expert;
-    h.num_experts_per_tok = c.n_expert_used;
-    h.moe_intermediate_size = c.n_ff_exp;
-    h.norm_topk_prob = c.norm_topk_prob;
-  }
-  if (c.has_yarn()) h.rope_scaling = hf::RopeScaling{"yarn", c.yarn_factor, c.yarn_orig_ctx};
-  return h;
-}
-
 GgmlType hf_dtype(const std::string& t) {
   const GenModelType g = parse_gen_model_type(t);
   if (g.type && (*g.type == GgmlType::F32 || *g.type == GgmlType::F16 || *g.type == GgmlType::BF16))
@@ -166,7 +140,7 @@ Registrar reg(
            ho.seed = a->seed;
            ho.tokenizer_dir = std::filesystem::path(a->tokenizer).parent_path().string();
            if (ho.tokenizer_dir.empty()) ho.tokenizer_dir = ".";
-           hf::write_random_hf_checkpoint(a->out, hf_shape(opts.config), ho);
+           hf::write_random_hf_checkpoint(a->out, hf::from_qwen3_config(opts.config), ho);
            const double s =
                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
            std::fprintf(stderr, "wrote %s (Hugging Face folder, %s, %d layers, %s) in %.1f s\n",

@@ -201,6 +201,31 @@ HfModelConfig parse_hf_config(const std::string& text, const std::string& src, H
   return c;
 }
 
+HfModelConfig from_qwen3_config(const Qwen3Config& c) {
+  HfModelConfig h;
+  h.architecture = "Qwen3ForCausalLM";
+  h.vocab_size = c.n_vocab;
+  h.hidden_size = c.n_embd;
+  h.intermediate_size = c.n_ff;
+  h.num_hidden_layers = c.n_layers;
+  h.num_attention_heads = c.n_head;
+  h.num_key_value_heads = c.n_head_kv;
+  h.head_dim = c.head_dim;
+  h.max_position_embeddings = c.n_ctx_train;
+  h.rope_theta = c.rope_theta;
+  h.rms_norm_eps = c.rms_eps;
+  h.tie_word_embeddings = c.tied_embeddings;
+  if (c.is_moe()) {
+    h.architecture = "Qwen3MoeForCausalLM";
+    h.num_experts = c.n_expert;
+    h.num_experts_per_tok = c.n_expert_used;
+    h.moe_intermediate_size = c.n_ff_exp;
+    h.norm_topk_prob = c.norm_topk_prob;
+  }
+  if (c.has_yarn()) h.rope_scaling = RopeScaling{"yarn", c.yarn_factor, c.yarn_orig_ctx};
+  return h;
+}
+
 Qwen3Config to_qwen3_config(const HfModelConfig& c, const std::string& name) {
   Qwen3Config q;
   q.name = name;

@@ -84,6 +84,8 @@ HfModelConfig read_hf_config(const std::string& folder, HfConfigUse use = HfConf
 
 // The engine-facing shape of a checked config.json.
 Qwen3Config to_qwen3_config(const HfModelConfig& c, const std::string& name = "");
+// The inverse: the config.json shape of an engine config (random checkpoints, tests).
+HfModelConfig from_qwen3_config(const Qwen3Config& c);
 HfGenerationDefaults read_generation_config(const std::string& folder);
 
 // True if `path` is a folder holding config.json (a Hugging Face model folder).
