@@ -13,8 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/model_defaults.h"
 #include "convert/hf_checkpoint_writer.h"
+#include "engine/model_defaults.h"
+#include "engine/shared_pipelines.h"
 #include "qwen3/generation_config.h"
 #include "qwen3/pipeline.h"
 
@@ -254,6 +255,18 @@ TEST_F(HfLoad, GenerationConfigBecomesTheModelDefaults) {
   EXPECT_EQ(g.temperature, d.temperature);
   EXPECT_EQ(g.top_k, d.top_k);
   EXPECT_EQ(g.top_p, d.top_p);
+  // The batched server load (one model, N sequences) reads the same defaults from the
+  // GGUF it opens once, and from the folder's generation_config.json.
+  for (const std::string& path : {gguf.string(), folder()}) {
+    auto shared =
+        engine::make_shared_pipelines(path, "CPU", {{"n_ctx", "64"}, {"n_threads", "1"}}, 2);
+    ASSERT_TRUE(shared.engine) << path;
+    for (const auto& sp : shared.pipelines) {
+      EXPECT_EQ(sp->model_defaults().temperature, d.temperature) << path;
+      EXPECT_EQ(sp->model_defaults().top_k, d.top_k) << path;
+      EXPECT_EQ(sp->model_defaults().top_p, d.top_p) << path;
+    }
+  }
   fs::remove(gguf);
   EXPECT_TRUE(engine::read_model_sampling_defaults((dir() / "nothing").string()).empty());
 }

@@ -8,6 +8,8 @@
 #include "engine/backend.h"
 #include "engine/batched_backend.h"
 #include "engine/model_defaults.h"
+#include "gguf/gguf_reader.h"
+#include "model/hf_config.h"
 #include "model/hf_model_loader.h"
 #include "model/lora_adapter.h"
 
@@ -43,11 +45,17 @@ SharedPipelines make_shared_pipelines(const std::string& model_path, const std::
     return out;
   }
   check_native_properties(props);
-  const ModelSamplingDefaults defaults = read_model_sampling_defaults(model_path);
   const BackendOptions bo = parse_backend_options(model_path, "CPU", props);
+  // The sampling defaults come from generation_config.json of a folder, or from the GGUF
+  // metadata the load reads anyway (the file is opened once).
+  ModelSamplingDefaults defaults;
+  if (hf::is_hf_model_folder(model_path)) defaults = read_model_sampling_defaults(model_path);
   ModelLoadOptions lo;
   lo.n_threads = bo.n_threads;
   lo.quantize = hf::parse_load_quantize(bo.quantize);
+  lo.on_gguf_metadata = [&defaults](const gguf::GgufFile& f) {
+    defaults = gguf_sampling_defaults(f);
+  };
   std::shared_ptr<const Qwen3Model> model = Qwen3Model::load(model_path, lo);
   BatchEngineOptions eo;
   eo.max_seqs = n;
