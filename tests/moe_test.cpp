@@ -19,14 +19,14 @@
 #include <string>
 #include <vector>
 
+#include "convert/gguf_convert.h"
+#include "convert/hf_checkpoint_writer.h"
+#include "convert/random_model.h"
 #include "gguf/gguf_reader.h"
 #include "model/batch_forward.h"
 #include "model/feed_forward.h"
-#include "convert/gguf_convert.h"
 #include "model/gguf_tensor_source.h"
-#include "convert/hf_checkpoint_writer.h"
 #include "model/hf_model_loader.h"
-#include "convert/random_model.h"
 #include "model/qwen3_model.h"
 #include "model/rope.h"
 #include "reference_forward.h"
@@ -264,6 +264,28 @@ INSTANTIATE_TEST_SUITE_P(Shapes, MoeForward, ::testing::ValuesIn(kCases),
                            std::replace(s.begin(), s.end(), '-', '_');
                            return s;
                          });
+
+// Experts copied into the rows8 layout (the default where memory allows) and experts
+// read in place from the mapped file (QWEN3_EXPERT_REPACK_MB=0, what a machine short of
+// memory gets) give the same logits.
+TEST(MoeFile, ExpertsReadInPlaceGiveTheRepackedLogits) {
+  for (const char* type : {"q4_k_m", "q4_0", "q8_0"}) {
+    const std::string& path = model_file("moe16", type);
+    auto repacked = load_model(path);
+    ::setenv("QWEN3_EXPERT_REPACK_MB", "0", 1);
+    auto in_place = load_model(path);
+    ::unsetenv("QWEN3_EXPERT_REPACK_MB");
+    EXPECT_TRUE(repacked->experts_repacked()) << type;
+    EXPECT_FALSE(in_place->experts_repacked()) << type;
+    const auto ids = random_ids(21, repacked->config().n_vocab, 5);
+    const auto a = prefill(repacked, ids, 2), b = prefill(in_place, ids, 2);
+    const double err = rel_error(a, b);
+    std::printf("  moe16 %-6s repacked vs in place: %.2e\n", type, err);
+    EXPECT_LT(err, 1e-5) << type;
+    EXPECT_LT(rel_error(token_by_token(repacked, ids), token_by_token(in_place, ids)), 1e-5)
+        << type;
+  }
+}
 
 // Tokens of three sequences in one batch: the experts are grouped across sequences, and
 // each sequence's logits still equal those of the sequence alone.
