@@ -169,6 +169,7 @@ class Crosscheck {
   }
 
   const Qwen3Model& model() const { return *model_; }
+  std::shared_ptr<const Qwen3Model> model_ptr() const { return model_; }
   int32_t pad() const { return pad_; }
 
  private:
@@ -274,6 +275,51 @@ TEST(Qwen3VlImage, LogitsCommandTakesImages) {
                          imgs[1] + " --image " + imgs[0] + " 2>/dev/null")
                             .c_str()),
             0);
+}
+
+// The cache after an image: text continues at the image's first position + max(grid);
+// truncating back to after the image, or to before it, and evaluating the same tokens
+// again gives the same logits bit for bit (the rotary offsets follow the truncation).
+TEST(Qwen3VlImage, TruncationKeepsImagePositions) {
+  Crosscheck& cc = tiny();
+  const std::vector<std::string> imgs = cc.write_images({{200, 64}}, 30);  // 6 x 2 -> 8 x 2
+  auto enc = VisionEncoder::load(tiny_pair().mmproj);
+  ThreadPool pool(2);
+  const std::vector<ImageEmbedding> embs = {enc->encode(decode_image_file(imgs[0]), pool)};
+  const Tokenizer& tok = cc.model().tokenizer();
+  const std::vector<int32_t> head = tok.encode("<|im_start|>user\n<|vision_start|>", true);
+  const std::vector<int32_t> tail = tok.encode("<|vision_end|>Hi there<|im_end|>\n", true);
+  const std::shared_ptr<const Qwen3Model> m = cc.model_ptr();
+  InferenceContext ctx(m, 256, KvType::F16, 2);
+  const size_t V = static_cast<size_t>(m->config().n_vocab);
+  const int n_head = static_cast<int>(head.size()), n_img = embs[0].n_tokens();
+  std::vector<float> a(V), b(V), c(V);
+  ctx.eval(head.data(), n_head, nullptr);
+  EXPECT_EQ(ctx.next_rope_pos(), n_head);
+  ctx.eval_image(embs[0].data.data(), embs[0].grid_w, embs[0].grid_h, nullptr);
+  EXPECT_EQ(ctx.n_past(), n_head + n_img);
+  EXPECT_EQ(ctx.next_rope_pos(), n_head + std::max(embs[0].grid_w, embs[0].grid_h));
+  ctx.eval(tail.data(), static_cast<int>(tail.size()), a.data());
+  ctx.truncate(n_head + n_img);
+  ctx.eval(tail.data(), static_cast<int>(tail.size()), b.data());
+  EXPECT_EQ(a, b);
+  ctx.truncate(n_head);
+  EXPECT_EQ(ctx.next_rope_pos(), n_head);
+  ctx.eval_image(embs[0].data.data(), embs[0].grid_w, embs[0].grid_h, nullptr);
+  ctx.eval(tail.data(), static_cast<int>(tail.size()), c.data());
+  EXPECT_EQ(a, c);
+  // The encoder must fit the model: a text-only model, another width, another DeepStack.
+  const VisionConfig vc = enc->config();
+  EXPECT_NO_THROW(check_vision_pair(m->config(), vc));
+  Qwen3Config text = m->config();
+  text.vl_deepstack_layers = -1;
+  EXPECT_THROW(check_vision_pair(text, vc), std::invalid_argument);
+  text = m->config();
+  text.n_embd *= 2;
+  EXPECT_THROW(check_vision_pair(text, vc), std::invalid_argument);
+  text = m->config();
+  text.vl_deepstack_layers += 1;
+  EXPECT_THROW(check_vision_pair(text, vc), std::invalid_argument);
 }
 
 // `qwen3 run --image`: the image tokens are counted in the stats line, and placeholder
