@@ -43,6 +43,11 @@ class VlBackend : public engine::TokenBackend {
     if (n_past == 0) next_image_ = 0;
   }
   const float* eval(const std::int32_t* ids, int n) override {
+    // Once the prompt's images are in, ids are text (a generated <|image_pad|> included).
+    if (next_image_ == static_cast<int>(images_.size())) {
+      ctx_.eval(ids, n, logits_.data());
+      return logits_.data();
+    }
     next_image_ +=
         vision::eval_vl_prompt(ctx_, ids, n, pad_, images_, next_image_, logits_.data(), n - 1);
     return logits_.data();
