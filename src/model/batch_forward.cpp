@@ -71,8 +71,7 @@ void BatchForward::check(const BatchToken* tokens, int n, KvSequence* const* seq
                                   std::to_string(i) + " is outside the vocabulary of " +
                                   std::to_string(c_.n_vocab));
     if (t.vl && !c_.is_vl())
-      throw std::invalid_argument("forward: image input or M-RoPE positions for a model that is "
-                                  "not Qwen3-VL");
+      throw std::invalid_argument("forward: image input for a model that is not Qwen3-VL");
     if (t.seq < 0 || t.seq >= n_seqs || seqs[t.seq] == nullptr)
       throw std::invalid_argument("forward: token " + std::to_string(i) + " names sequence " +
                                   std::to_string(t.seq) + " of " + std::to_string(n_seqs));

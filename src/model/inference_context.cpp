@@ -171,8 +171,8 @@ void InferenceContext::eval_image(const float* embd, int grid_w, int grid_h, flo
       const size_t i = static_cast<size_t>(t);
       s.vl[i] = image_token_position(p0, grid_w, done + t);
       s.vl[i].embd = embd + static_cast<size_t>(done + t) * dim;
-      s.tokens[i] = {0, 0, s.n_past + t, logits && (all_logits || done + t == n - 1),
-                     s.lora.get(), &s.vl[i]};
+      s.tokens[i] = {
+          0, 0, s.n_past + t, logits && (all_logits || done + t == n - 1), s.lora.get(), &s.vl[i]};
     }
     s.fwd.forward(s.tokens.data(), nb, seqs, 1, all_logits ? logits + done * V : logits);
     s.n_past += nb;
