@@ -12,6 +12,8 @@
 #include "lora_options.h"
 #include "model/qwen3_model.h"
 #include "quantize_option.h"
+#include "text/tokenizer.h"
+#include "vision_options.h"
 
 namespace qwen3::cli {
 namespace {
@@ -25,6 +27,7 @@ struct LogitsArgs {
   std::string quantize;
   int last = 0;  // 0 = every position
   std::vector<std::string> lora;
+  VisionOptions vision;
 };
 
 std::vector<int32_t> parse_ids(const std::string& s) {
@@ -49,6 +52,8 @@ std::vector<int32_t> parse_ids(const std::string& s) {
 
 Registrar reg(
     {"logits", "Float32 logits of every position of a token sequence", [](CLI::App& app) {
+       // With --image: each <|image_pad|> id in --ids stands for the next image and becomes
+       // its run of image tokens; the output then has a row per expanded position.
        auto a = std::make_shared<LogitsArgs>();
        app.add_option("-m,--model", a->model, "GGUF file or Hugging Face model folder")->required();
        app.add_option("--ids", a->ids, "Comma-separated token ids, e.g. 1,2,3")->required();
@@ -61,12 +66,18 @@ Registrar reg(
            ->check(CLI::Range(1, 1 << 30));
        add_quantize_option(app, a->quantize);
        add_lora_option(app, a->lora);
+       add_vision_options(app, a->vision);
        return [a]() -> int {
-         const std::vector<int32_t> ids = parse_ids(a->ids);
+         std::vector<int32_t> ids = parse_ids(a->ids);
+         check_vision_options(a->vision);
          ModelLoadOptions lo;
          lo.n_threads = a->threads;
          lo.quantize = hf::parse_load_quantize(a->quantize);
          auto model = Qwen3Model::load(a->model, lo);
+         const EncodedImages images = encode_image_options(a->vision, model->config(), a->threads);
+         const int32_t pad = model->tokenizer().token_id("<|image_pad|>").value_or(-1);
+         if (!a->vision.images.empty())
+           ids = vision::expand_image_pads(ids, pad, images.embeddings);
          const int max_ctx = model->config().max_context();
          if (static_cast<int64_t>(ids.size()) > max_ctx)
            throw std::length_error(std::to_string(ids.size()) +
@@ -78,8 +89,13 @@ Registrar reg(
          const int n = static_cast<int>(ids.size());
          const int rows = a->last > 0 ? std::min(a->last, n) : n;
          std::vector<float> logits(static_cast<size_t>(rows) * V);
-         if (rows < n) ctx.eval(ids.data(), n - rows, nullptr);
-         ctx.eval(ids.data() + (n - rows), rows, logits.data(), /*all_logits=*/true);
+         if (!images.embeddings.empty()) {
+           vision::eval_vl_prompt(ctx, ids.data(), n, pad, images.embeddings, 0, logits.data(),
+                                  n - rows);
+         } else {
+           if (rows < n) ctx.eval(ids.data(), n - rows, nullptr);
+           ctx.eval(ids.data() + (n - rows), rows, logits.data(), /*all_logits=*/true);
+         }
          FILE* f = std::fopen(a->out.c_str(), "wb");
          if (!f) throw std::runtime_error("cannot create " + a->out + ": " + std::strerror(errno));
          const size_t wrote = std::fwrite(logits.data(), sizeof(float), logits.size(), f);

@@ -18,6 +18,7 @@
 #include "qwen3/pipeline.h"
 #include "reply_printer.h"
 #include "sampling_options.h"
+#include "vision_run.h"
 
 namespace qwen3::cli {
 namespace {
@@ -34,6 +35,7 @@ struct RunOpts {
   std::string device = "CPU";
   DeviceOptions dev;
   std::vector<std::string> lora;
+  VisionOptions vision;  // Qwen3-VL: --mmproj, --image (vision_run.h)
 };
 
 std::string read_text_file(const std::string& path, const char* what) {
@@ -82,9 +84,22 @@ Registrar reg(
        app.add_option("--reasoning-budget", o->reasoning_budget,
                       "At most N reasoning tokens (<think> .. </think>); then the runtime closes "
                       "the reasoning and the answer follows");
+       add_vision_options(app, o->vision);
        return [o, p, f]() -> int {
          if (p->count() == 0 && f->count() == 0)
            throw std::invalid_argument("a prompt is required: -p TEXT, -p - (stdin) or -f FILE");
+         check_vision_options(o->vision);
+         if (!o->vision.images.empty()) {
+           if (o->raw || !o->lora.empty() || !o->json_schema_file.empty() ||
+               !o->grammar_file.empty() || o->regex || o->device != "CPU" || !o->quantize.empty())
+             throw std::invalid_argument(
+                 "--image runs a chat turn on the CPU: not with --raw, --lora, --quantize, "
+                 "--device or constrained output");
+           VisionRunArgs va{o->model, o->system,  read_prompt(*o), o->vision,
+                            {},       o->threads, o->ctx};
+           o->sampling.apply(va.config);
+           return run_with_images(va);
+         }
          Properties props;
          if (o->threads > 0) props["n_threads"] = std::to_string(o->threads);
          if (o->ctx > 0) props["n_ctx"] = std::to_string(o->ctx);

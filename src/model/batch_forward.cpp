@@ -70,6 +70,8 @@ void BatchForward::check(const BatchToken* tokens, int n, KvSequence* const* seq
       throw std::invalid_argument("token id " + std::to_string(t.id) + " at index " +
                                   std::to_string(i) + " is outside the vocabulary of " +
                                   std::to_string(c_.n_vocab));
+    if (t.vl && !c_.is_vl())
+      throw std::invalid_argument("forward: image input for a model that is not Qwen3-VL");
     if (t.seq < 0 || t.seq >= n_seqs || seqs[t.seq] == nullptr)
       throw std::invalid_argument("forward: token " + std::to_string(i) + " names sequence " +
                                   std::to_string(t.seq) + " of " + std::to_string(n_seqs));
@@ -103,10 +105,17 @@ void BatchForward::forward(const BatchToken* tokens, int n, KvSequence* const* s
   lora_.clear();
   for (int t = 0; t < n; ++t) {
     lora_.add_token(tokens[t].lora);
-    dequantize_matrix_row(w.token_embd, tokens[t].id, row(x_, t, E));
+    const VlInput* vl = tokens[t].vl;
+    if (vl && vl->embd)  // an image token: the vision encoder's row
+      std::memcpy(row(x_, t, E), vl->embd, sizeof(float) * static_cast<size_t>(E));
+    else
+      dequantize_matrix_row(w.token_embd, tokens[t].id, row(x_, t, E));
     att_toks_[static_cast<size_t>(t)] = {seqs[tokens[t].seq], tokens[t].pos};
     // RoPE's cos/sin of each token's position, once for all the layers.
-    rope_.at(tokens[t].pos, row(rope_cos_, t, half), row(rope_sin_, t, half));
+    if (vl)
+      mrope_at(rope_, c.mrope_sections, *vl, row(rope_cos_, t, half), row(rope_sin_, t, half));
+    else
+      rope_.at(tokens[t].pos, row(rope_cos_, t, half), row(rope_sin_, t, half));
   }
   // Per-token work between the matmuls (norms, RoPE, cache stores, residual adds,
   // SwiGLU) runs on the pool for prompts and on the calling thread alone for a few
@@ -164,6 +173,10 @@ void BatchForward::forward(const BatchToken* tokens, int n, KvSequence* const* s
     ffn_.forward(L, xn_.data(), n, tmp_.data(), pool_, lora_.active() ? &lora_ : nullptr, l);
     lap(&ForwardProfile::ffn);
     per_token([&](int t) { add(row(x_, t, E), row(tmp_, t, E), row(x_, t, E), E); });
+    if (l < c.vl_deepstack_layers)  // Qwen3-VL DeepStack: image tokens add slice l + 1
+      for (int t = 0; t < n; ++t)
+        if (tokens[t].vl && tokens[t].vl->embd)
+          add(row(x_, t, E), tokens[t].vl->embd + static_cast<size_t>(l + 1) * E, row(x_, t, E), E);
     lap(&ForwardProfile::per_token);
   }
   if (prof_) {

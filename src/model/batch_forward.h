@@ -21,6 +21,7 @@
 #include "model/feed_forward.h"
 #include "model/kv_cache.h"
 #include "model/lora_apply.h"
+#include "model/mrope.h"
 #include "model/rope.h"
 
 namespace qwen3 {
@@ -36,6 +37,9 @@ struct BatchToken {
                         // come earlier in the same batch
   bool logits = false;  // produce this token's logits row
   const LoraSet* lora = nullptr;  // LoRA adapters this token runs with (nullptr = base)
+  // Qwen3-VL models (model/mrope.h): the M-RoPE position and, for an image token, its
+  // encoder row (input embedding + DeepStack slices). nullptr: rotary position `pos`.
+  const VlInput* vl = nullptr;
 };
 
 // Where the time of forward() calls goes, summed over the calls while set (a profiling

@@ -10,6 +10,7 @@
 #include "model/batch_forward.h"
 #include "model/kv_cache.h"
 #include "model/lora_adapter.h"
+#include "model/mrope.h"
 #include "model/qwen3_model.h"
 
 namespace qwen3 {
@@ -30,6 +31,20 @@ struct InferenceContext::Impl {
   BatchForward fwd;
   std::vector<BatchToken> tokens;  // one step's batch
   std::shared_ptr<const LoraSet> lora;
+  // Qwen3-VL: the images in the cache (their rotary positions differ from their slots).
+  struct ImageSpan {
+    int start, n_tokens, n_pos;
+  };
+  std::vector<ImageSpan> images;
+  std::vector<VlInput> vl;  // one step's M-RoPE inputs
+
+  // The rotary position of cache slot `slot` (past every image before it).
+  int rope_pos(int slot) const {
+    int p = slot;
+    for (const ImageSpan& im : images)
+      if (im.start + im.n_tokens <= slot) p += im.n_pos - im.n_tokens;
+    return p;
+  }
 
   Impl(std::shared_ptr<const Qwen3Model> m, int ctx, KvType kv, int n_threads)
       : model(std::move(m)),
@@ -37,7 +52,8 @@ struct InferenceContext::Impl {
         cache(model->config().n_layers, model->config().n_head_kv, model->config().head_dim, ctx,
               kv),
         fwd(model, std::min(kMaxBatch, ctx), ctx, n_threads),
-        tokens(static_cast<size_t>(fwd.max_tokens())) {}
+        tokens(static_cast<size_t>(fwd.max_tokens())),
+        vl(static_cast<size_t>(fwd.max_tokens())) {}
 };
 
 InferenceContext::InferenceContext(std::shared_ptr<const Qwen3Model> model, int n_ctx, KvType kv,
@@ -89,6 +105,12 @@ void InferenceContext::truncate(int n_past) {
     throw std::out_of_range("truncate(" + std::to_string(n_past) + "): the cache holds " +
                             std::to_string(impl_->n_past) + " tokens");
   impl_->n_past = n_past;
+  auto& im = impl_->images;  // images cut by the truncation are forgotten whole
+  while (!im.empty() && im.back().start + im.back().n_tokens > n_past) im.pop_back();
+}
+
+int InferenceContext::next_rope_pos() const {
+  return impl_->rope_pos(impl_->n_past);
 }
 
 void InferenceContext::eval(const int32_t* ids, int n, float* logits, bool all_logits) {
@@ -105,16 +127,58 @@ void InferenceContext::eval(const int32_t* ids, int n, float* logits, bool all_l
                                   std::to_string(s.model->config().n_vocab));
   const int64_t V = s.model->config().n_vocab;
   KvSequence* seqs[] = {&s.cache.seq()};
+  // After an image the rotary positions run behind the cache slots (M-RoPE).
+  const int rope_delta = s.images.empty() ? 0 : s.rope_pos(s.n_past) - s.n_past;
   for (int done = 0; done < n;) {
     const int nb = std::min(s.fwd.max_tokens(), n - done);
-    for (int t = 0; t < nb; ++t)
-      s.tokens[static_cast<size_t>(t)] = {ids[done + t], 0, s.n_past + t,
-                                          logits && (all_logits || done + t == n - 1),
-                                          s.lora.get()};
+    for (int t = 0; t < nb; ++t) {
+      const size_t i = static_cast<size_t>(t);
+      s.tokens[i] = {ids[done + t], 0, s.n_past + t, logits && (all_logits || done + t == n - 1),
+                     s.lora.get()};
+      if (!s.images.empty()) {
+        const int p = s.n_past + t + rope_delta;
+        s.vl[i] = {p, p, p, nullptr};
+        s.tokens[i].vl = &s.vl[i];
+      }
+    }
     s.fwd.forward(s.tokens.data(), nb, seqs, 1, all_logits ? logits + done * V : logits);
     s.n_past += nb;
     done += nb;
   }
+}
+
+void InferenceContext::eval_image(const float* embd, int grid_w, int grid_h, float* logits,
+                                  bool all_logits) {
+  Impl& s = *impl_;
+  const Qwen3Config& c = s.model->config();
+  if (!c.is_vl())
+    throw std::invalid_argument("eval_image: the model is not a Qwen3-VL model (no image input)");
+  if (!embd || grid_w <= 0 || grid_h <= 0)
+    throw std::invalid_argument("eval_image: no image embeddings");
+  const int n = grid_w * grid_h;
+  if (n > s.n_ctx - s.n_past)
+    throw std::length_error("context exceeded: " + std::to_string(s.n_past) + " cached + " +
+                            std::to_string(n) + " image tokens > context size " +
+                            std::to_string(s.n_ctx));
+  const size_t dim = static_cast<size_t>(c.n_embd) * static_cast<size_t>(1 + c.vl_deepstack_layers);
+  const int p0 = s.rope_pos(s.n_past);
+  const int64_t V = c.n_vocab;
+  KvSequence* seqs[] = {&s.cache.seq()};
+  const int start = s.n_past;
+  for (int done = 0; done < n;) {
+    const int nb = std::min(s.fwd.max_tokens(), n - done);
+    for (int t = 0; t < nb; ++t) {
+      const size_t i = static_cast<size_t>(t);
+      s.vl[i] = image_token_position(p0, grid_w, done + t);
+      s.vl[i].embd = embd + static_cast<size_t>(done + t) * dim;
+      s.tokens[i] = {
+          0, 0, s.n_past + t, logits && (all_logits || done + t == n - 1), s.lora.get(), &s.vl[i]};
+    }
+    s.fwd.forward(s.tokens.data(), nb, seqs, 1, all_logits ? logits + done * V : logits);
+    s.n_past += nb;
+    done += nb;
+  }
+  s.images.push_back({start, n, image_position_span(grid_w, grid_h)});
 }
 
 }  // namespace qwen3

@@ -43,6 +43,16 @@ class InferenceContext {  // one sequence: KV cache + activation buffers allocat
   // Throws std::length_error if n_past+n > n_ctx, std::invalid_argument on a bad id.
   void eval(const int32_t* ids, int n, float* logits, bool all_logits = false);
 
+  // Qwen3-VL models (Qwen3Config::is_vl): appends one image, grid_h x grid_w tokens whose
+  // rows are the vision encoder's output (n_embd x (1 + DeepStack layers) floats each,
+  // row-major), with M-RoPE positions from the grid (model/mrope.h); text evaluated after
+  // it continues at the image's first position + max(grid_w, grid_h), as llama.cpp's
+  // libmtmd does. `logits` as for eval. std::invalid_argument for a text-only model.
+  void eval_image(const float* embd, int grid_w, int grid_h, float* logits,
+                  bool all_logits = false);
+  // The rotary (M-RoPE time) position the next token gets: n_past() for text-only use.
+  int next_rope_pos() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
