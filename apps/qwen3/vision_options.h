@@ -38,6 +38,10 @@ inline void add_vision_options(CLI::App& app, VisionOptions& o) {
 inline void check_vision_options(const VisionOptions& o) {
   if (!o.images.empty() && o.mmproj.empty())
     throw std::invalid_argument("--image needs --mmproj MMPROJ (the model's vision encoder GGUF)");
+  if (o.images.empty() && !o.mmproj.empty())
+    throw std::invalid_argument(
+        "--mmproj is used only with --image FILE (the images to show the model); give one or "
+        "leave --mmproj out");
 }
 
 struct EncodedImages {
