@@ -181,10 +181,10 @@ inline __m256 hsum8(const __m256 (&v)[8]) {
     s[m] = _mm256_add_ps(_mm256_permute2f128_ps(v[m], v[m + 4], 0x20),
                          _mm256_permute2f128_ps(v[m], v[m + 4], 0x31));
   // t0 = [v0 02, v0 13, v1 02, v1 13 | v4 .., v5 ..], t1 the same for v2, v3 / v6, v7.
-  const __m256 t0 = _mm256_add_ps(_mm256_shuffle_ps(s[0], s[1], 0x44),
-                                  _mm256_shuffle_ps(s[0], s[1], 0xEE));
-  const __m256 t1 = _mm256_add_ps(_mm256_shuffle_ps(s[2], s[3], 0x44),
-                                  _mm256_shuffle_ps(s[2], s[3], 0xEE));
+  const __m256 t0 =
+      _mm256_add_ps(_mm256_shuffle_ps(s[0], s[1], 0x44), _mm256_shuffle_ps(s[0], s[1], 0xEE));
+  const __m256 t1 =
+      _mm256_add_ps(_mm256_shuffle_ps(s[2], s[3], 0x44), _mm256_shuffle_ps(s[2], s[3], 0xEE));
   return _mm256_add_ps(_mm256_shuffle_ps(t0, t1, 0x88), _mm256_shuffle_ps(t0, t1, 0xDD));
 }
 
@@ -212,7 +212,8 @@ void scores_heads(const E* k, int64_t n, int dim, const float* q, int64_t qs, fl
   int64_t j = 0;
   for (; j + RB <= n; j += RB) {
     const E* r = k + j * dim;
-    if (j + kAheadRows < n) prefetch_rows(r + kAheadRows * dim, std::min<int64_t>(RB, n - j - kAheadRows), dim);
+    if (j + kAheadRows < n)
+      prefetch_rows(r + kAheadRows * dim, std::min<int64_t>(RB, n - j - kAheadRows), dim);
     __m256 a[8];
 #pragma GCC unroll 8
     for (int c = 0; c < 8; ++c) a[c] = _mm256_setzero_ps();
@@ -224,7 +225,8 @@ void scores_heads(const E* k, int64_t n, int dim, const float* q, int64_t qs, fl
       for (int i = 0; i < NQ; ++i) {
         const __m256 qv = _mm256_loadu_ps(q + i * qs + d);
 #pragma GCC unroll 8
-        for (int rr = 0; rr < RB; ++rr) a[i * RB + rr] = _mm256_fmadd_ps(rv[rr], qv, a[i * RB + rr]);
+        for (int rr = 0; rr < RB; ++rr)
+          a[i * RB + rr] = _mm256_fmadd_ps(rv[rr], qv, a[i * RB + rr]);
       }
     }
     alignas(32) float t[8];  // t[c] = accumulator c's sum times scale
@@ -253,8 +255,7 @@ void scores_heads(const E* k, int64_t n, int dim, const float* q, int64_t qs, fl
 // accumulators in registers): each row's values are converted once, and every output
 // element gets mix()'s fmadd chain over the rows.
 template <class E, int NQ>
-void mix_heads(const E* v, int64_t n, int dim, const float* p, int64_t ps, float* out,
-               int64_t os) {
+void mix_heads(const E* v, int64_t n, int dim, const float* p, int64_t ps, float* out, int64_t os) {
   constexpr int W = NQ == 1 ? 8 : NQ == 2 ? 4 : 2;  // 8-column vectors per pass
   prefetch_rows(v, std::min(n, kAheadRows), dim);
   int d0 = 0;
