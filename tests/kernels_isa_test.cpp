@@ -280,6 +280,33 @@ TEST(IsaRows8, SmallBatchesEqualEachTokenAloneOnEveryLevel) {
   if (!skipped.empty()) std::printf("  levels this CPU lacks, not tested: %s\n", skipped.c_str());
 }
 
+// Q6_K products of 2-8 tokens run two tokens per 512-bit vector at the avx512 level, the
+// activations copied in chunks of 4 super-blocks: rows longer than one chunk (5 and 9
+// super-blocks) give every token exactly its result alone, on every level.
+TEST(IsaRows8, Q6KSmallBatchesOverSeveralChunksEqualEachTokenAlone) {
+  ThreadPool pool(2);
+  for (int64_t cols : {5 * 256, 9 * 256})
+    for (int64_t n_tok = 2; n_tok <= 9; ++n_tok) {
+      testing::RandomMatmul p = testing::random_matmul(GgmlType::Q6_K, 24, cols, n_tok,
+                                                       5000 + static_cast<uint32_t>(n_tok + cols));
+      const auto y_ref = mm_ref(p.W, p.x, n_tok);
+      for (IsaLevel l : available_isas()) {
+        testing::IsaScope scope(l);
+        const std::string what =
+            "24x" + std::to_string(cols) + " tok " + std::to_string(n_tok) + " " + isa_name(l);
+        std::vector<float> y(static_cast<size_t>(n_tok * 24), NAN);
+        matmul(p.P, p.x.data(), n_tok, y.data(), pool);
+        expect_close(y, y_ref, cols, what);
+        for (int64_t k = 0; k < n_tok; ++k) {
+          std::vector<float> yk(24, NAN);
+          matmul(p.P, p.x.data() + k * cols, 1, yk.data(), pool);
+          ASSERT_TRUE(std::equal(yk.begin(), yk.end(), y.begin() + k * 24))
+              << what << ": token " << k << " differs from the same token alone";
+        }
+      }
+    }
+}
+
 // Plain rows of every type on every level (the tiles of the types without rows8 kernels,
 // and plain matrices of the others) against the reference.
 TEST(IsaMatmul, EveryTypeOnEveryLevelMatchesReference) {

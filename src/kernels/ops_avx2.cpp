@@ -171,83 +171,176 @@ void mix(const E* v, int64_t n, int dim, const float* p, float* out) {
   }
 }
 
-// scores() for up to 4 query heads at once: rows two at a time (each converted once),
-// one accumulator per head and row, so each (head, row) gets exactly scores()'s sums.
-constexpr int kHeads = 4;
+// The 8 horizontal sums of v[0..8) in one vector, lane k = hsum(v[k]) bit for bit: the
+// same additions in the same association as hsum() (lane i + lane i+4, then the pairs
+// two apart, then the last two), done on all eight vectors at once by transposing.
+inline __m256 hsum8(const __m256 (&v)[8]) {
+  __m256 s[4];  // s[m] = halves added for the vector pair (v[m], v[m + 4])
+#pragma GCC unroll 4
+  for (int m = 0; m < 4; ++m)
+    s[m] = _mm256_add_ps(_mm256_permute2f128_ps(v[m], v[m + 4], 0x20),
+                         _mm256_permute2f128_ps(v[m], v[m + 4], 0x31));
+  // t0 = [v0 02, v0 13, v1 02, v1 13 | v4 .., v5 ..], t1 the same for v2, v3 / v6, v7.
+  const __m256 t0 =
+      _mm256_add_ps(_mm256_shuffle_ps(s[0], s[1], 0x44), _mm256_shuffle_ps(s[0], s[1], 0xEE));
+  const __m256 t1 =
+      _mm256_add_ps(_mm256_shuffle_ps(s[2], s[3], 0x44), _mm256_shuffle_ps(s[2], s[3], 0xEE));
+  return _mm256_add_ps(_mm256_shuffle_ps(t0, t1, 0x88), _mm256_shuffle_ps(t0, t1, 0xDD));
+}
+
+// Decode reads the KV cache from DRAM in short blocks (16 positions of one head, a few
+// KiB, each block elsewhere): prefetch a block's rows as a whole on entry, and the rows
+// kAheadRows ahead as the loops go, so the misses overlap instead of each pass of
+// mix_heads waiting on its own column of cache lines.
+constexpr int64_t kAheadRows = 16;
 template <class E>
-void scores_heads(const E* k, int64_t n, int dim, const float* q, int64_t qs, int nq, float scale,
+inline void prefetch_rows(const E* p, int64_t rows, int dim) {
+  const char* c = reinterpret_cast<const char*>(p);
+  const int64_t bytes = rows * dim * static_cast<int64_t>(sizeof(E));
+  for (int64_t off = 0; off < bytes; off += 64) _mm_prefetch(c + off, _MM_HINT_T0);
+}
+
+// scores() for NQ query heads at once: RB rows per pass (NQ x RB = 8 accumulators, all
+// in registers), each row converted once; every (head, row) gets exactly scores()'s
+// fmadd chain and hsum (hsum8 is the same additions).
+template <class E, int NQ>
+void scores_heads(const E* k, int64_t n, int dim, const float* q, int64_t qs, float scale,
                   float* out, int64_t os) {
+  constexpr int RB = NQ == 1 ? 8 : NQ == 2 ? 4 : 2;
+  const __m256 vs = _mm256_set1_ps(scale);
+  prefetch_rows(k, std::min(n, kAheadRows), dim);
   int64_t j = 0;
-  for (; j + 2 <= n; j += 2) {
+  for (; j + RB <= n; j += RB) {
     const E* r = k + j * dim;
-    __m256 a[kHeads][2];
-    for (int i = 0; i < nq; ++i) a[i][0] = a[i][1] = _mm256_setzero_ps();
+    if (j + kAheadRows < n)
+      prefetch_rows(r + kAheadRows * dim, std::min<int64_t>(RB, n - j - kAheadRows), dim);
+    __m256 a[8];
+#pragma GCC unroll 8
+    for (int c = 0; c < 8; ++c) a[c] = _mm256_setzero_ps();
     for (int d = 0; d < dim; d += 8) {
-      const __m256 r0 = load8(r + d), r1 = load8(r + dim + d);
-      for (int i = 0; i < nq; ++i) {
+      __m256 rv[RB];
+#pragma GCC unroll 8
+      for (int rr = 0; rr < RB; ++rr) rv[rr] = load8(r + rr * dim + d);
+#pragma GCC unroll 4
+      for (int i = 0; i < NQ; ++i) {
         const __m256 qv = _mm256_loadu_ps(q + i * qs + d);
-        a[i][0] = _mm256_fmadd_ps(r0, qv, a[i][0]);
-        a[i][1] = _mm256_fmadd_ps(r1, qv, a[i][1]);
+#pragma GCC unroll 8
+        for (int rr = 0; rr < RB; ++rr)
+          a[i * RB + rr] = _mm256_fmadd_ps(rv[rr], qv, a[i * RB + rr]);
       }
     }
-    for (int i = 0; i < nq; ++i) {
-      out[i * os + j] = hsum(a[i][0]) * scale;
-      out[i * os + j + 1] = hsum(a[i][1]) * scale;
-    }
+    alignas(32) float t[8];  // t[c] = accumulator c's sum times scale
+    _mm256_store_ps(t, _mm256_mul_ps(hsum8(a), vs));
+#pragma GCC unroll 4
+    for (int i = 0; i < NQ; ++i)
+#pragma GCC unroll 8
+      for (int rr = 0; rr < RB; ++rr) out[i * os + j + rr] = t[i * RB + rr];
   }
   for (; j < n; ++j) {
-    __m256 a[kHeads];
-    for (int i = 0; i < nq; ++i) a[i] = _mm256_setzero_ps();
+    __m256 a[NQ];
+#pragma GCC unroll 4
+    for (int i = 0; i < NQ; ++i) a[i] = _mm256_setzero_ps();
     for (int d = 0; d < dim; d += 8) {
       const __m256 r0 = load8(k + j * dim + d);
-      for (int i = 0; i < nq; ++i)
+#pragma GCC unroll 4
+      for (int i = 0; i < NQ; ++i)
         a[i] = _mm256_fmadd_ps(r0, _mm256_loadu_ps(q + i * qs + d), a[i]);
     }
-    for (int i = 0; i < nq; ++i) out[i * os + j] = hsum(a[i]) * scale;
+#pragma GCC unroll 4
+    for (int i = 0; i < NQ; ++i) out[i * os + j] = hsum(a[i]) * scale;
   }
 }
 
-// mix() for up to 4 heads at once, 16 output columns per pass: each row's values are
-// converted once, and every output element gets mix()'s fmadd chain over the rows.
-template <class E>
-void mix_heads(const E* v, int64_t n, int dim, const float* p, int64_t ps, int nq, float* out,
-               int64_t os) {
-  for (int d0 = 0; d0 < dim; d0 += 16) {
-    const int w = std::min(16, dim - d0) / 8;
-    __m256 acc[kHeads][2];
-    for (int i = 0; i < nq; ++i)
-      for (int c = 0; c < w; ++c) acc[i][c] = _mm256_loadu_ps(out + i * os + d0 + 8 * c);
+// mix() for NQ heads at once, 64 / NQ output columns per pass (NQ x 64/NQ/8 <= 8
+// accumulators in registers): each row's values are converted once, and every output
+// element gets mix()'s fmadd chain over the rows.
+template <class E, int NQ>
+void mix_heads(const E* v, int64_t n, int dim, const float* p, int64_t ps, float* out, int64_t os) {
+  constexpr int W = NQ == 1 ? 8 : NQ == 2 ? 4 : 2;  // 8-column vectors per pass
+  prefetch_rows(v, std::min(n, kAheadRows), dim);
+  int d0 = 0;
+  for (; d0 + 8 * W <= dim; d0 += 8 * W) {
+    __m256 acc[NQ][W];
+#pragma GCC unroll 4
+    for (int i = 0; i < NQ; ++i)
+#pragma GCC unroll 8
+      for (int c = 0; c < W; ++c) acc[i][c] = _mm256_loadu_ps(out + i * os + d0 + 8 * c);
     for (int64_t j = 0; j < n; ++j) {
       const E* r = v + j * dim + d0;
-      if (w == 2) {
-        const __m256 v0 = load8(r), v1 = load8(r + 8);
-        for (int i = 0; i < nq; ++i) {
-          const __m256 pj = _mm256_set1_ps(p[i * ps + j]);
-          acc[i][0] = _mm256_fmadd_ps(pj, v0, acc[i][0]);
-          acc[i][1] = _mm256_fmadd_ps(pj, v1, acc[i][1]);
-        }
-      } else {
-        const __m256 v0 = load8(r);
-        for (int i = 0; i < nq; ++i)
-          acc[i][0] = _mm256_fmadd_ps(_mm256_set1_ps(p[i * ps + j]), v0, acc[i][0]);
+      if (d0 == 0 && j + kAheadRows < n) prefetch_rows(v + (j + kAheadRows) * dim, 1, dim);
+      __m256 vv[W];
+#pragma GCC unroll 8
+      for (int c = 0; c < W; ++c) vv[c] = load8(r + 8 * c);
+#pragma GCC unroll 4
+      for (int i = 0; i < NQ; ++i) {
+        const __m256 pj = _mm256_set1_ps(p[i * ps + j]);
+#pragma GCC unroll 8
+        for (int c = 0; c < W; ++c) acc[i][c] = _mm256_fmadd_ps(pj, vv[c], acc[i][c]);
       }
     }
-    for (int i = 0; i < nq; ++i)
-      for (int c = 0; c < w; ++c) _mm256_storeu_ps(out + i * os + d0 + 8 * c, acc[i][c]);
+#pragma GCC unroll 4
+    for (int i = 0; i < NQ; ++i)
+#pragma GCC unroll 8
+      for (int c = 0; c < W; ++c) _mm256_storeu_ps(out + i * os + d0 + 8 * c, acc[i][c]);
+  }
+  for (; d0 < dim; d0 += 8) {  // columns left over: 8 at a time
+    __m256 acc[NQ];
+#pragma GCC unroll 4
+    for (int i = 0; i < NQ; ++i) acc[i] = _mm256_loadu_ps(out + i * os + d0);
+    for (int64_t j = 0; j < n; ++j) {
+      const __m256 v0 = load8(v + j * dim + d0);
+#pragma GCC unroll 4
+      for (int i = 0; i < NQ; ++i)
+        acc[i] = _mm256_fmadd_ps(_mm256_set1_ps(p[i * ps + j]), v0, acc[i]);
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < NQ; ++i) _mm256_storeu_ps(out + i * os + d0, acc[i]);
   }
 }
+
+constexpr int kHeads = 4;
 
 template <class E>
 void scores_group(const E* k, int64_t n, int dim, const float* q, int64_t qs, int nq, float scale,
                   float* out, int64_t os) {
-  for (int i = 0; i < nq; i += kHeads)
-    scores_heads(k, n, dim, q + i * qs, qs, std::min(kHeads, nq - i), scale, out + i * os, os);
+  for (int i = 0; i < nq; i += kHeads) {
+    const float* qi = q + i * qs;
+    float* oi = out + i * os;
+    switch (std::min(kHeads, nq - i)) {
+      case 1:
+        scores_heads<E, 1>(k, n, dim, qi, qs, scale, oi, os);
+        break;
+      case 2:
+        scores_heads<E, 2>(k, n, dim, qi, qs, scale, oi, os);
+        break;
+      case 3:
+        scores_heads<E, 3>(k, n, dim, qi, qs, scale, oi, os);
+        break;
+      default:
+        scores_heads<E, 4>(k, n, dim, qi, qs, scale, oi, os);
+    }
+  }
 }
 template <class E>
 void mix_group(const E* v, int64_t n, int dim, const float* p, int64_t ps, int nq, float* out,
                int64_t os) {
-  for (int i = 0; i < nq; i += kHeads)
-    mix_heads(v, n, dim, p + i * ps, ps, std::min(kHeads, nq - i), out + i * os, os);
+  for (int i = 0; i < nq; i += kHeads) {
+    const float* pi = p + i * ps;
+    float* oi = out + i * os;
+    switch (std::min(kHeads, nq - i)) {
+      case 1:
+        mix_heads<E, 1>(v, n, dim, pi, ps, oi, os);
+        break;
+      case 2:
+        mix_heads<E, 2>(v, n, dim, pi, ps, oi, os);
+        break;
+      case 3:
+        mix_heads<E, 3>(v, n, dim, pi, ps, oi, os);
+        break;
+      default:
+        mix_heads<E, 4>(v, n, dim, pi, ps, oi, os);
+    }
+  }
 }
 }  // namespace
 
