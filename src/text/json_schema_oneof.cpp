@@ -30,6 +30,11 @@ Tri both(Tri a, Tri b) {
 
 constexpr int kMaxDepth = 24;
 
+// Steps of the analysis left for the oneOf being checked: nested unions could otherwise make
+// it exponential. Out of steps, nothing more is proven (the schema is then refused).
+thread_local long steps_left = 0;
+constexpr long kMaxSteps = 200000;
+
 // Follows $ref chains at the top of a schema; nullptr when one cannot be followed.
 const Json* resolve(const Json& s, const Json& root) {
   const Json* cur = &s;
@@ -88,7 +93,7 @@ Tri pattern_matches(const Json& p, const std::string& text) {
 // Whether a validator accepts `v` under `s0`: kMaybe where this one cannot tell (formats,
 // unsupported keywords, deep recursion).
 Tri accepts(const Json& s0, const Json& v, const Json& root, int depth) {
-  if (depth > kMaxDepth) return Tri::kMaybe;
+  if (depth > kMaxDepth || --steps_left < 0) return Tri::kMaybe;
   const Json* sp = resolve(s0, root);
   if (!sp) return Tri::kMaybe;
   const Json& s = *sp;
@@ -380,7 +385,7 @@ bool objects_exclusive(const Json& x, const Json& y, const Ctx& c, int depth) {
 }
 
 bool never_both(const Json& x0, const Json& y0, const Ctx& c, int depth) {
-  if (depth > kMaxDepth) return false;
+  if (depth > kMaxDepth || --steps_left < 0) return false;
   const Json* xp = resolve(x0, c.root);
   const Json* yp = resolve(y0, c.root);
   if (!xp || !yp) return false;
@@ -451,6 +456,7 @@ bool is_integer_branch(const Json& s) {
 std::vector<Json> exclusive_one_of(const std::vector<Json>& branches, const Json& root,
                                    bool strict_objects) {
   const Ctx c{root, strict_objects};
+  steps_left = kMaxSteps;
   const std::size_t n = branches.size();
   std::vector<Json> out(n);
   std::vector<bool> dropped(n, false);

@@ -259,11 +259,13 @@ void ToolCallStream::xml_step(bool final, std::string& args) {
           return;
         }
         buf_.erase(0, p + kParam.size());
+        scanned_ = 0;
         phase_ = Phase::kParamName;
         break;
       }
       case Phase::kParamName: {
-        const size_t gt = buf_.find('>');
+        const size_t gt = buf_.find('>', scanned_);
+        scanned_ = buf_.size();
         if (gt == std::string::npos) {
           if (final) {  // a parameter without its name's end is dropped
             phase_ = Phase::kDone;
@@ -283,6 +285,7 @@ void ToolCallStream::xml_step(bool final, std::string& args) {
         }
         param_type_ = tools_ ? lower(xml_param_type(*tools_, name_, pname)) : "";
         value_started_ = quote_open_ = false;
+        scanned_ = 0;
         phase_ = Phase::kValue;
         break;
       }
@@ -306,7 +309,11 @@ bool ToolCallStream::xml_value(bool final, std::string& args) {
     if (!buf_.empty() && buf_[0] == '\n') buf_.erase(0, 1);  // framing after <parameter=P>
     value_started_ = true;
   }
-  const size_t stop = std::min({buf_.find(kParamEnd), buf_.find(kParam), buf_.find(kFnEnd)});
+  // A long typed value arrives in many pieces: look for its end only in the new text.
+  const size_t from = scanned_ > kParamEnd.size() ? scanned_ - kParamEnd.size() : 0;
+  scanned_ = buf_.size();
+  const size_t stop =
+      std::min({buf_.find(kParamEnd, from), buf_.find(kParam, from), buf_.find(kFnEnd, from)});
   if (stop != std::string::npos || final) {
     std::string_view value = std::string_view(buf_).substr(0, stop);
     if (!value.empty() && value.back() == '\n') value.remove_suffix(1);  // framing
@@ -335,6 +342,7 @@ bool ToolCallStream::xml_value(bool final, std::string& args) {
   }
   quote_open_ = true;
   buf_.erase(0, avail);
+  scanned_ = 0;
   return false;
 }
 

@@ -64,6 +64,7 @@ class ToolCallStream {
   std::string name_;
   std::string body_;
   std::string buf_;        // text not consumed yet
+  size_t scanned_ = 0;     // buf_ before this holds no terminator (kParamName, kValue)
   std::string arguments_;  // everything emitted
   // JSON arguments scanner
   int depth_ = 0;
