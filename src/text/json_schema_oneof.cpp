@@ -462,7 +462,8 @@ std::vector<Json> exclusive_one_of(const std::vector<Json>& branches, const Json
   std::vector<bool> dropped(n, false);
   for (std::size_t i = 0; i < n; ++i) {
     const Json* r = resolve(branches[i], root);
-    out[i] = r ? *r : branches[i];
+    if (!r) fail("oneOf branch " + std::to_string(i) + ": its $ref cannot be followed");
+    out[i] = *r;
     if (out[i].is_object() && out[i].contains("$defs")) out[i].erase("$defs");
   }
   // const / enum branches keep the values no other branch may accept.
