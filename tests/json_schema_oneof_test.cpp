@@ -1,4 +1,4 @@
-// oneOf exclusivity (text/json_schema_oneof): over generated oneOf schemas whose branches
+// oneOf exclusivity (text/json_schema_oneof): over 80 generated oneOf schemas whose branches
 // often overlap (integer / number ranges, shared enum values, string lengths, objects with
 // and without a discriminator, ...), every schema either compiles or is refused with an
 // error naming two branches; values sampled from the compiled grammar (random walks of the
@@ -135,7 +135,7 @@ TEST(JsonSchemaOneOf, GeneratedOverlappingSchemasCompileExactOrAreRefused) {
   std::mt19937 rng(20261206);
   Json cases = Json::array();
   int compiled = 0, refused = 0;
-  for (int k = 0; k < 100; ++k) {
+  for (int k = 0; k < 80; ++k) {
     const Json s = schema(rng);
     std::shared_ptr<const text::CompiledGrammar> g;
     try {
@@ -158,8 +158,8 @@ TEST(JsonSchemaOneOf, GeneratedOverlappingSchemasCompileExactOrAreRefused) {
   }
   std::printf("oneOf: %d schemas compiled, %d refused, %zu sampled values\n", compiled, refused,
               cases.size());
-  EXPECT_GE(compiled, 40);
-  EXPECT_GE(cases.size(), 180u);
+  EXPECT_GE(compiled, 30);
+  EXPECT_GE(cases.size(), 150u);
   EXPECT_EQ(run_ajv(cases), 0);
 }
 
