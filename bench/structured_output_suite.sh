@@ -5,12 +5,16 @@
 # GBNF grammar and N regex replies (checked by JavaScript recognisers), thinking on (with
 # thinking_budget) and off, greedy and sampled, max_tokens 1024. CI runs a reduced size
 # (tests/structured_output_server_test.cpp); this script is the full run.
-#   bench/structured_output_suite.sh [BUILD_DIR=build] [N=200]
+#   bench/structured_output_suite.sh [BUILD_DIR=build] [N=200] [SECTIONS=all]
+# SECTIONS: a comma list of schemas,tools,streamed,grammars,regexes to run (the others get 0);
+# "streamed" (tool calls streamed and compared with the unstreamed reply) runs N/4 pairs.
 # Prints the counts, the load average and the wall time; exits 1 if a check failed.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 build="$(cd "${1:-build}" && pwd)"
 n="${2:-200}"
+sections="${3:-all}"
+count() { if [ "$sections" = all ] || [[ ",$sections," == *",$1,"* ]]; then echo "$2"; else echo 0; fi; }
 model="$build/structured_output_tiny.gguf"
 if [ ! -f "$model" ]; then
   "$build/qwen3" gen-model --preset tiny --type f32 \
@@ -32,6 +36,6 @@ echo "load before: $(uptime)"
 start=$(date +%s)
 rc=0
 QWEN3_TOOLS_DIR="$here/tools" node "$here/tests/js/structured_client.mjs" \
-  "{\"base\":\"http://127.0.0.1:$port/v1\",\"schemas\":$n,\"tools\":$n,\"grammars\":$n,\"regexes\":$n,\"verbose\":true}" || rc=$?
+  "{\"base\":\"http://127.0.0.1:$port/v1\",\"schemas\":$(count schemas $n),\"tools\":$(count tools $n),\"streamed\":$(count streamed $((n / 4))),\"grammars\":$(count grammars $n),\"regexes\":$(count regexes $n),\"verbose\":true}" || rc=$?
 echo "wall: $(( $(date +%s) - start )) s; load after: $(uptime)"
 exit $rc

@@ -1,10 +1,11 @@
 // Structured output against `qwen3 serve` on a tiny random-weight model with the official
 // `openai` client (tests/js/structured_client.mjs): beta.chat.completions.parse with zod,
 // response_format json_schema over generated schemas validated by ajv + ajv-formats,
-// tool_choice required / named over generated tool sets, GBNF grammars and regexes
+// tool_choice required / named over generated tool sets, streamed tool calls (pieces
+// joined = the unstreamed arguments; required / auto / named), GBNF grammars and regexes
 // (replies checked by JavaScript recognisers), a 400 for a bad schema. This is the reduced
-// CI size; QWEN3_STRUCTURED_SCHEMAS / _TOOLS / _GRAMMARS / _REGEXES raise the counts, and
-// bench/structured_output_suite.sh runs the full suite (200 each).
+// CI size; QWEN3_STRUCTURED_SCHEMAS / _TOOLS / _STREAMED / _GRAMMARS / _REGEXES raise the counts,
+// and bench/structured_output_suite.sh runs the full suite (200 each).
 
 #include <cstdio>
 #include <cstdlib>
@@ -31,6 +32,7 @@ TEST(StructuredOutputServer, OpenAiClientParseSchemasAndTools) {
   json spec = {{"base", "http://127.0.0.1:" + std::to_string(serve.port()) + "/v1"},
                {"schemas", env_int("QWEN3_STRUCTURED_SCHEMAS", 16)},
                {"tools", env_int("QWEN3_STRUCTURED_TOOLS", 8)},
+               {"streamed", env_int("QWEN3_STRUCTURED_STREAMED", 6)},
                {"grammars", env_int("QWEN3_STRUCTURED_GRAMMARS", 10)},
                {"regexes", env_int("QWEN3_STRUCTURED_REGEXES", 12)}};
   std::string cmd = "QWEN3_TOOLS_DIR=" + shell_quote(QWEN3_TOOLS_DIR) + " node " +

@@ -331,6 +331,42 @@ TEST(StructuredOutput, ParallelToolCallsAreCapped) {
   EXPECT_FALSE(grammar_accepts(one, calls(2)));
 }
 
+TEST(StructuredOutput, AnotherParallelCallOnlyWhenTheTokensLeftHoldOne) {
+  // After a call, "\n" (the next call) is offered only while max_new_tokens leaves room for
+  // a call as long as the longest so far plus "\n" and the end token; the end always is.
+  StructuredOutputConfig so;
+  so.tool_mode = StructuredOutputConfig::ToolMode::kRequired;
+  so.tools_json =
+      R"([{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"a":{"type":"integer","minimum":0,"maximum":9}},"required":["a"]}}}])";
+  so.parallel_tool_calls = true;
+  auto grammar = engine::compile_structured_output(so, &tokenizer());
+  const auto call = tokenizer().encode(
+      "<tool_call>\n{\"name\": \"f\", \"arguments\": {\"a\": 1}}\n</tool_call>", true);
+  const std::size_t n = call.size();
+  const auto newline = tokenizer().encode("\n", false);
+  ASSERT_EQ(newline.size(), 1u);
+  for (std::size_t limit : {std::size_t{100000}, 2 * n + 2, 2 * n + 1, n + 1}) {
+    engine::DecodeController d(tokenizer(), grammar, false, false, {});
+    d.set_token_limit(limit);
+    for (auto id : call) {
+      ASSERT_TRUE(engine::mask_test(*d.mask(), id));
+      d.accept(id);
+    }
+    const auto* m = d.mask();
+    EXPECT_TRUE(engine::mask_test(*m, tokenizer().im_end_id())) << limit;
+    EXPECT_EQ(engine::mask_test(*m, newline[0]), limit >= 2 * n + 2) << limit;
+    // A second call of the same length then fits exactly.
+    if (limit == 2 * n + 2) {
+      d.accept(newline[0]);
+      for (auto id : call) {
+        ASSERT_TRUE(engine::mask_test(*d.mask(), id));
+        d.accept(id);
+      }
+      EXPECT_FALSE(engine::mask_test(*d.mask(), newline[0]));
+    }
+  }
+}
+
 TEST(StructuredOutput, MasksAreCachedAcrossRequestsAndMatchUncached) {
   // Two "requests" on the one compiled grammar (compile_structured_output caches it by its
   // text): the second finds every mask of the first's states in the process-wide cache; a

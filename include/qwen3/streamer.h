@@ -35,7 +35,16 @@ class StreamerBase {
   virtual StreamingStatus on_content(std::string_view /*delta*/) {
     return StreamingStatus::kContinue;
   }
+  // A tool call being written, as OpenAI streams one: first its id and name (`call` has
+  // empty arguments), then its JSON argument text in pieces as they are generated.
+  virtual StreamingStatus on_tool_call_begin(int /*index*/, const ToolCall& /*call*/) {
+    return StreamingStatus::kContinue;
+  }
+  virtual StreamingStatus on_tool_call_arguments(int /*index*/, std::string_view /*delta*/) {
+    return StreamingStatus::kContinue;
+  }
   // A complete <tool_call> block, parsed; `index` counts the calls of this reply from 0.
+  // Its arguments are the pieces on_tool_call_arguments gave, joined.
   virtual StreamingStatus on_tool_call(int /*index*/, const ToolCall& /*call*/) {
     return StreamingStatus::kContinue;
   }

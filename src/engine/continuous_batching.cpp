@@ -81,6 +81,12 @@ class HandleStreamer : public StreamerBase {
     return both(s_.add([&](GenerationDelta& d) { d.content.append(t); }),
                 s_.user ? s_.user->on_content(t) : StreamingStatus::kContinue);
   }
+  StreamingStatus on_tool_call_begin(int index, const ToolCall& call) override {
+    return s_.user ? s_.user->on_tool_call_begin(index, call) : StreamingStatus::kContinue;
+  }
+  StreamingStatus on_tool_call_arguments(int index, std::string_view delta) override {
+    return s_.user ? s_.user->on_tool_call_arguments(index, delta) : StreamingStatus::kContinue;
+  }
   StreamingStatus on_tool_call(int index, const ToolCall& call) override {
     return both(s_.add([&](GenerationDelta& d) { d.tool_calls.push_back(call); }),
                 s_.user ? s_.user->on_tool_call(index, call) : StreamingStatus::kContinue);

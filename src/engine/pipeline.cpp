@@ -322,6 +322,7 @@ DecodedResult Pipeline::Impl::run(const engine::BuiltPrompt& prompt,
     control = std::make_unique<engine::DecodeController>(tok(), std::move(grammar),
                                                          thinking || prompt.starts_in_reasoning,
                                                          prompt.starts_in_reasoning, limits);
+    control->set_token_limit(resolved.max_new_tokens);
   }
   engine::ReplyAssembler reply(tok(), prompt.starts_in_reasoning, resolved.stop, streamer,
                                prompt.tool_format == text::ToolCallFormat::kXml, prompt.tools_json);

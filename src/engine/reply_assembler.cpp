@@ -54,6 +54,12 @@ bool ReplyAssembler::deliver(const std::vector<text::StreamEvent>& events) {
         content_ += e.text;
         if (s) check(s->on_content(e.text));
         break;
+      case text::StreamEvent::Type::kToolCallBegin:
+        if (s) check(s->on_tool_call_begin(e.index, e.tool_call));
+        break;
+      case text::StreamEvent::Type::kToolCallArguments:
+        if (s) check(s->on_tool_call_arguments(e.index, e.text));
+        break;
       case text::StreamEvent::Type::kToolCall:
         tool_calls_.push_back(e.tool_call);
         if (s) check(s->on_tool_call(static_cast<int>(tool_calls_.size()) - 1, e.tool_call));

@@ -136,6 +136,8 @@ DecodeController::DecodeController(const Tokenizer& tok,
   end_ids_ = {tok.im_end_id(), tok.eos_id()};
   if (auto id = tok.token_id("<think>")) think_open_ = *id;
   if (auto id = tok.token_id("</think>")) think_close_ = *id;
+  if (auto id = tok.token_id("<tool_call>"); id && tok.is_special(*id)) call_open_ = *id;
+  if (auto id = tok.token_id("</tool_call>"); id && tok.is_special(*id)) call_close_ = *id;
   if (grammar) {
     trie_ = TokenTrie::of(tok);
     matcher_ = std::make_unique<GrammarMatcher>(std::move(grammar));
@@ -232,6 +234,18 @@ const std::vector<std::uint64_t>* DecodeController::mask() {
     return nullptr;
   }
   matcher_->fill_mask(*trie_, mask_);
+  if (after_call_ && longest_call_ > 0) {
+    const std::size_t left = token_limit_ > generated_ ? token_limit_ - generated_ : 0;
+    bool end_allowed = false;
+    for (std::int32_t e : end_ids_)
+      end_allowed = end_allowed || (mask_[static_cast<std::size_t>(e) >> 6] >> (e & 63) & 1);
+    if (end_allowed && left < longest_call_ + 2) {  // "\n" + a call + the end token
+      TokenMask only_end(mask_.size(), 0);
+      for (std::int32_t e : end_ids_)
+        only_end[static_cast<std::size_t>(e) >> 6] |= std::uint64_t{1} << (e & 63);
+      mask_ = std::move(only_end);
+    }
+  }
   if (phase_ == Phase::kStart && !budget_zero)
     mask_[static_cast<std::size_t>(think_open_) >> 6] |= std::uint64_t{1} << (think_open_ & 63);
   bool any = false;
@@ -245,6 +259,7 @@ const std::vector<std::uint64_t>* DecodeController::mask() {
 }
 
 void DecodeController::accept(std::int32_t id) {
+  ++generated_;
   switch (phase_) {
     case Phase::kStart:
       if (id == think_open_) {
@@ -268,6 +283,9 @@ void DecodeController::accept(std::int32_t id) {
     case Phase::kContent:
       break;
   }
+  after_call_ = id == call_close_;
+  if (id == call_open_) call_start_ = generated_;
+  if (after_call_) longest_call_ = std::max(longest_call_, generated_ - call_start_ + 1);
   if (matcher_ && std::find(end_ids_.begin(), end_ids_.end(), id) == end_ids_.end() &&
       !matcher_->accept_token(*trie_, tok_, id))
     dead_end_ = true;  // a forced or unmasked token the grammar refuses

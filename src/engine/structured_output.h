@@ -10,14 +10,15 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "engine/reply_generator.h"
 #include "engine/grammar_matcher.h"
+#include "engine/reply_generator.h"
 #include "qwen3/generation_config.h"
 
 namespace qwen3 {
@@ -58,6 +59,12 @@ class DecodeController : public TokenControl {
   const std::vector<std::uint64_t>* mask() override;
   void accept(std::int32_t id) override;
 
+  // The reply's max_new_tokens. Between parallel tool calls, another call is offered only
+  // while the tokens left can hold one as long as the longest this reply has written (plus
+  // the "\n" before it and the end token after): else the turn ends there, rather than be
+  // cut inside a call it had no room to finish. Nothing else about the model changes.
+  void set_token_limit(std::size_t max_new_tokens) { token_limit_ = max_new_tokens; }
+
   // "" / "budget" / "time" / "loop"
   const std::string& reasoning_closed() const { return closed_; }
   // The constrained content ended in a state no token could continue (never expected).
@@ -76,6 +83,12 @@ class DecodeController : public TokenControl {
   ReasoningLimits limits_;
   Phase phase_;
   std::int32_t think_open_ = -1, think_close_ = -1;
+  std::int32_t call_open_ = -1, call_close_ = -1;  // <tool_call>, </tool_call>
+  std::size_t token_limit_ = SIZE_MAX;
+  std::size_t generated_ = 0;     // tokens accepted so far (reasoning included)
+  std::size_t call_start_ = 0;    // generated_ at the last <tool_call>
+  std::size_t longest_call_ = 0;  // tokens of the longest call, <tool_call>..</tool_call>
+  bool after_call_ = false;       // the last token was </tool_call>
   std::vector<std::int32_t> end_ids_;
   std::vector<std::int32_t> phrase_;       // closing sentence tokens
   std::vector<std::int32_t> force_queue_;  // front = next

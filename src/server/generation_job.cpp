@@ -17,16 +17,19 @@ class Generation::Streamer : public StreamerBase {
     g_.push({GenEvent::Kind::kContent, std::string(d), 0, {}});
     return status();
   }
+  StreamingStatus on_tool_call_begin(int index, const ToolCall& call) override {
+    ToolCall c = call;
+    c.id = g_.tool_id(index);
+    g_.push({GenEvent::Kind::kToolCallBegin, {}, index, c});
+    return status();
+  }
+  StreamingStatus on_tool_call_arguments(int index, std::string_view d) override {
+    g_.push({GenEvent::Kind::kToolCallArguments, std::string(d), index, {}});
+    return status();
+  }
   StreamingStatus on_tool_call(int index, const ToolCall& call) override {
     ToolCall c = call;
-    c.id = new_tool_call_id();  // unique across requests, unlike the engine's call_N
-    {
-      std::lock_guard<std::mutex> lock(g_.mu_);
-      if (g_.tool_ids_.size() <= static_cast<std::size_t>(index)) {
-        g_.tool_ids_.resize(static_cast<std::size_t>(index) + 1);
-      }
-      g_.tool_ids_[static_cast<std::size_t>(index)] = c.id;
-    }
+    c.id = g_.tool_id(index);
     g_.push({GenEvent::Kind::kToolCall, {}, index, c});
     return status();
   }
@@ -76,6 +79,15 @@ void Generation::run(Pipeline& p, const Body& body) {
   } catch (...) {
     end(internal_error("generation failed"));
   }
+}
+
+std::string Generation::tool_id(int index) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto i = static_cast<std::size_t>(index);
+  if (tool_ids_.size() <= i) tool_ids_.resize(i + 1);
+  // unique across requests, unlike the engine's ids
+  if (tool_ids_[i].empty()) tool_ids_[i] = new_tool_call_id();
+  return tool_ids_[i];
 }
 
 void Generation::push(GenEvent e) {

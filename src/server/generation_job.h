@@ -21,9 +21,11 @@
 namespace qwen3::server {
 
 struct GenEvent {
-  enum class Kind { kReasoning, kContent, kToolCall };
+  // A tool call streams as kToolCallBegin (call: id and name), kToolCallArguments pieces
+  // (text) and kToolCall (the whole call).
+  enum class Kind { kReasoning, kContent, kToolCallBegin, kToolCallArguments, kToolCall };
   Kind kind;
-  std::string text;  // reasoning / content delta
+  std::string text;  // reasoning / content / tool-call argument delta
   int index = 0;     // tool call
   ToolCall call;     // tool call, with the id the client sees
 };
@@ -65,6 +67,7 @@ class Generation {
   DecodedResult result_;
   std::optional<ApiError> error_;
   std::vector<std::string> tool_ids_;  // by call index: the ids we gave the client
+  std::string tool_id(int index);      // the client's id of call `index` (made once)
 };
 
 }  // namespace qwen3::server

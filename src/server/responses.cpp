@@ -167,8 +167,8 @@ OJson tool_call_header_delta(int index, const ToolCall& call) {
   return {{"tool_calls", OJson::array({tc})}};
 }
 
-OJson tool_call_arguments_delta(int index, const ToolCall& call) {
-  OJson tc = {{"index", index}, {"function", {{"arguments", call.arguments}}}};
+OJson tool_call_arguments_delta(int index, const std::string& arguments) {
+  OJson tc = {{"index", index}, {"function", {{"arguments", arguments}}}};
   return {{"tool_calls", OJson::array({tc})}};
 }
 

@@ -50,7 +50,7 @@ OJson reasoning_delta(const std::string& text);  // as reasoning_content and rea
 // A tool call streams as two deltas: the header (id, type, name, empty arguments), then
 // the arguments.
 OJson tool_call_header_delta(int index, const ToolCall& call);
-OJson tool_call_arguments_delta(int index, const ToolCall& call);
+OJson tool_call_arguments_delta(int index, const std::string& arguments);
 // The last chunk: empty delta, finish_reason and the timings.
 OJson chat_final_chunk(const ResponseIds& ids, const DecodedResult& r);
 // stream_options.include_usage: a chunk with no choices and the usage.

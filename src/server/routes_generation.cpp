@@ -33,7 +33,12 @@ void record(ServerState& st, const DecodedResult& r) {
   note_tokens(r.prompt_tokens, r.tokens.size());  // for the access log line
 }
 
-// A text completion has no reasoning or tool-call channel: everything is text.
+// A text completion has no reasoning or tool-call channel: everything is text (a tool call
+// as one piece when it is complete).
+bool is_tool_piece(const GenEvent& e) {
+  return e.kind == GenEvent::Kind::kToolCallBegin || e.kind == GenEvent::Kind::kToolCallArguments;
+}
+
 std::string as_text(const GenEvent& e) {
   if (e.kind != GenEvent::Kind::kToolCall) return e.text;
   return "<tool_call>\n{\"name\": " + OJson(e.call.name).dump() +
@@ -45,7 +50,7 @@ std::string render_events(const Call& c, const std::vector<GenEvent>& events) {
   std::string out;
   for (const auto& e : events) {
     if (c.api == Api::kText) {
-      out += sse_event(text_chunk(c.ids, as_text(e)));
+      if (!is_tool_piece(e)) out += sse_event(text_chunk(c.ids, as_text(e)));
       continue;
     }
     switch (e.kind) {
@@ -55,9 +60,13 @@ std::string render_events(const Call& c, const std::vector<GenEvent>& events) {
       case GenEvent::Kind::kContent:
         out += sse_event(chat_chunk(c.ids, content_delta(e.text)));
         break;
-      case GenEvent::Kind::kToolCall:
+      case GenEvent::Kind::kToolCallBegin:
         out += sse_event(chat_chunk(c.ids, tool_call_header_delta(e.index, e.call)));
-        out += sse_event(chat_chunk(c.ids, tool_call_arguments_delta(e.index, e.call)));
+        break;
+      case GenEvent::Kind::kToolCallArguments:
+        out += sse_event(chat_chunk(c.ids, tool_call_arguments_delta(e.index, e.text)));
+        break;
+      case GenEvent::Kind::kToolCall:  // its pieces went out already
         break;
     }
   }
@@ -202,14 +211,15 @@ std::string render_events_of(const Call& c, const std::vector<GenEvent>& events,
   for (const auto& e : events) {
     std::vector<OJson> chunks;
     if (c.api == Api::kText) {
-      chunks.push_back(text_chunk(c.ids, as_text(e)));
+      if (!is_tool_piece(e)) chunks.push_back(text_chunk(c.ids, as_text(e)));
     } else if (e.kind == GenEvent::Kind::kReasoning) {
       chunks.push_back(chat_chunk(c.ids, reasoning_delta(e.text)));
     } else if (e.kind == GenEvent::Kind::kContent) {
       chunks.push_back(chat_chunk(c.ids, content_delta(e.text)));
-    } else {
+    } else if (e.kind == GenEvent::Kind::kToolCallBegin) {
       chunks.push_back(chat_chunk(c.ids, tool_call_header_delta(e.index, e.call)));
-      chunks.push_back(chat_chunk(c.ids, tool_call_arguments_delta(e.index, e.call)));
+    } else if (e.kind == GenEvent::Kind::kToolCallArguments) {
+      chunks.push_back(chat_chunk(c.ids, tool_call_arguments_delta(e.index, e.text)));
     }
     for (auto& j : chunks) out += sse_event(with_index(std::move(j), index));
   }

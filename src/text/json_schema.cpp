@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "text/grammar.h"
+#include "text/json_schema_oneof.h"
 #include "text/regex_grammar.h"
 
 namespace qwen3::text {
@@ -284,13 +285,20 @@ std::string SchemaConverter::visit(const Json& s, const std::string& name, std::
     // Keywords beside anyOf apply to every branch (a common way to share "type").
     Json base = s;
     base.erase(key);
-    std::string out;
-    std::size_t k = 0;
+    std::vector<Json> branches;
     for (const auto& a : alts) {
       Json branch = a;
       if (branch.is_object())
         for (const auto& [bk, bv] : base.items())
           if (!branch.contains(bk) && bk != "$defs" && bk != "definitions") branch[bk] = bv;
+      branches.push_back(std::move(branch));
+    }
+    // oneOf: only values that match exactly one branch (json_schema_oneof.h).
+    if (std::string(key) == "oneOf")
+      branches = exclusive_one_of(branches, *root_, limits_.strict_objects);
+    std::string out;
+    std::size_t k = 0;
+    for (const auto& branch : branches) {
       const std::string e = visit(branch, name + "-" + std::to_string(k++), depth + 1);
       out += (out.empty() ? "" : " | ") + e;
     }
@@ -598,7 +606,9 @@ std::string SchemaConverter::number(const Json& s, bool integer) {
   // Draft 4: exclusiveMinimum: true makes minimum exclusive.
   if (s.contains("exclusiveMinimum") && s["exclusiveMinimum"] == true && mn) xmn = mn, mn.reset();
   if (s.contains("exclusiveMaximum") && s["exclusiveMaximum"] == true && mx) xmx = mx, mx.reset();
-  if (!mn && !mx && !xmn && !xmx) return primitive(integer ? "json-int" : "json-number");
+  const bool non_integer = !integer && s.contains(kNonIntegerKeyword);
+  if (!mn && !mx && !xmn && !xmx && !non_integer)
+    return primitive(integer ? "json-int" : "json-number");
   auto clamp = [](double v) { return std::max<double>(-kNumCap, std::min<double>(kNumCap, v)); };
   double lo = -static_cast<double>(kNumCap), hi = static_cast<double>(kNumCap);
   if (mn) lo = std::max(lo, std::ceil(clamp(*mn)));
@@ -609,6 +619,24 @@ std::string SchemaConverter::number(const Json& s, bool integer) {
   if (ilo > ihi)
     fail("no " + std::string(integer ? "integer" : "number the grammar writes") +
          " lies between the minimum and the maximum");
+  if (non_integer) {
+    // Numbers with a non-zero last fraction digit: never integers, and with at most 9 + 6
+    // digits a double keeps them apart from integers. k.f for k in [a, b] lies in (k, k+1).
+    constexpr std::int64_t kMaxWhole = 999999999;
+    const std::string frac = " \".\" [0-9]{0,5} [1-9]";
+    std::string alts;
+    if (ilo < 0) {  // -(k.f) lies in (ilo, ihi] when -ihi <= k < -ilo
+      const std::int64_t a = std::max<std::int64_t>(0, -ihi), b = std::min(-ilo - 1, kMaxWhole);
+      if (a <= b) alts += "\"-\" (" + int_range(a, b) + ")" + frac;
+    }
+    if (ihi > 0) {
+      const std::int64_t a = std::max<std::int64_t>(0, ilo), b = std::min(ihi - 1, kMaxWhole);
+      if (a <= b)
+        alts += (alts.empty() ? "" : " | ") + std::string("(") + int_range(a, b) + ")" + frac;
+    }
+    if (alts.empty()) fail("no non-integer lies between the minimum and the maximum");
+    return "(" + alts + ")";
+  }
   const std::string whole = int_range(ilo, ihi);
   if (integer || ilo < 0 || ilo == ihi) return "(" + whole + ")";
   // Non-negative ranges: x.fraction with lo <= x < hi stays inside [lo, hi].

@@ -14,7 +14,8 @@
 // others unless additionalProperties says so (SchemaLimits::strict_objects, as llama.cpp and
 // XGrammar's strict mode); extra keys come after the listed properties and never repeat a
 // listed name. A bare {"type": "object"} is any object. Upper bounds above the caps below
-// are lowered (a shorter string or array is still valid); oneOf is treated as anyOf.
+// are lowered (a shorter string or array is still valid). oneOf writes only values that
+// match exactly one branch, or is refused (text/json_schema_oneof.h).
 #pragma once
 
 #include <cstddef>

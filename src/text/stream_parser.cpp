@@ -173,7 +173,8 @@ void OutputParser::on_tag(std::string_view tag, std::vector<StreamEvent>& ev) {
         mode_ = Mode::kReasoning;
       } else if (tag == kToolOpen) {
         mode_ = Mode::kToolCall;
-        tool_body_.clear();
+        tool_.emplace(options_.tool_format, &options_.tools);
+        tool_announced_ = false;
       }  // stray closing tags are dropped
       break;
     case Mode::kReasoning:
@@ -196,7 +197,9 @@ void OutputParser::boundary() {
 void OutputParser::emit_section(std::string_view t, std::vector<StreamEvent>& ev) {
   if (t.empty()) return;
   if (mode_ == Mode::kToolCall) {
-    tool_body_.append(t.data(), t.size());
+    std::string args;
+    tool_->push(t, args);
+    announce_tool_call(std::move(args), ev);
     return;
   }
   if (section_start_) {
@@ -230,27 +233,48 @@ void OutputParser::emit_delta(std::string text, std::vector<StreamEvent>& ev) {
   ev.push_back(std::move(e));
 }
 
+void OutputParser::announce_tool_call(std::string args, std::vector<StreamEvent>& ev) {
+  if (!tool_->started()) return;
+  const int index = static_cast<int>(message_.tool_calls.size());
+  if (!tool_announced_) {
+    tool_announced_ = true;
+    tool_id_ = make_tool_call_id(rng_);
+    StreamEvent e;
+    e.type = StreamEvent::Type::kToolCallBegin;
+    e.index = index;
+    e.tool_call.id = tool_id_;
+    e.tool_call.name = tool_->name();
+    ev.push_back(std::move(e));
+  }
+  if (args.empty()) return;
+  StreamEvent e;
+  e.type = StreamEvent::Type::kToolCallArguments;
+  e.index = index;
+  e.text = std::move(args);
+  ev.push_back(std::move(e));
+}
+
 void OutputParser::close_tool_call(bool closed, std::vector<StreamEvent>& ev) {
   mode_ = Mode::kContent;
-  std::string body = std::move(tool_body_);
-  tool_body_.clear();
-  auto call = options_.tool_format == ToolCallFormat::kXml
-                  ? parse_xml_tool_call(body, options_.tools)
-                  : parse_tool_call(body);
+  std::string args;
+  auto call = tool_->finish(args);
   if (call) {
-    call->id = make_tool_call_id(rng_);
-    message_.tool_calls.push_back(*call);
+    announce_tool_call(std::move(args), ev);
+    call->id = tool_id_;
     StreamEvent e;
     e.type = StreamEvent::Type::kToolCall;
+    e.index = static_cast<int>(message_.tool_calls.size());
+    message_.tool_calls.push_back(*call);
     e.tool_call = std::move(*call);
     ev.push_back(std::move(e));
   } else {
     // Not a call: show the block as the model wrote it rather than lose it.
-    std::string text = std::string(kToolOpen) + body;
+    std::string text = std::string(kToolOpen) + tool_->body();
     if (closed) text += kToolClose;
     section_start_ = false;
     emit_section(text, ev);
   }
+  tool_.reset();
   boundary();
 }
 

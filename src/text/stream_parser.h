@@ -7,7 +7,10 @@
 // <tool_call>{json}</tool_call> becomes a tool call if the JSON is an object with a
 // string "name" (or, with ToolCallFormat::kXml, if the block holds Qwen3-Coder's
 // <function=NAME><parameter=P>value</parameter></function>), else the block stays
-// visible as content; inside reasoning, tool-call
+// visible as content. A call streams (text/tool_call_stream.h): kToolCallBegin once its
+// name is known, kToolCallArguments pieces while it is written, kToolCall when it ends
+// (its arguments = the pieces joined); a call cut by the end of the stream keeps the
+// arguments written so far. Inside reasoning, tool-call
 // markup is just reasoning text. Stray </think>, </tool_call> in content and a nested
 // <think> in reasoning are dropped. Tags count whether they arrive as special tokens or
 // as plain text. Newlines right after a tag or the stream start and right before a tag
@@ -18,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -27,6 +31,7 @@
 
 #include "qwen3/chat.h"
 #include "text/chat_template.h"
+#include "text/tool_call_stream.h"
 
 namespace qwen3 {
 class Tokenizer;
@@ -38,10 +43,11 @@ enum class StreamEnd { kNone, kEndToken, kLength, kStopString };
 const char* to_string(StreamEnd e);  // "none", "end_token", "length", "stop_string"
 
 struct StreamEvent {
-  enum class Type { kReasoning, kContent, kToolCall, kEnd };
+  enum class Type { kReasoning, kContent, kToolCallBegin, kToolCallArguments, kToolCall, kEnd };
   Type type = Type::kContent;
-  std::string text;                  // kReasoning / kContent: the delta (whole UTF-8)
-  qwen3::ToolCall tool_call;         // kToolCall
+  std::string text;           // kReasoning / kContent / kToolCallArguments: the delta (whole UTF-8)
+  int index = 0;              // kToolCall*: the call's number in the reply, from 0
+  qwen3::ToolCall tool_call;  // kToolCallBegin: id and name; kToolCall: the whole call
   StreamEnd end = StreamEnd::kNone;  // kEnd
   std::string stop_string;           // kEnd by kStopString: the one that matched
 };
@@ -93,16 +99,19 @@ class OutputParser {
   void emit_section(std::string_view text, std::vector<StreamEvent>& ev);
   void emit_delta(std::string text, std::vector<StreamEvent>& ev);
   void close_tool_call(bool closed, std::vector<StreamEvent>& ev);
+  void announce_tool_call(std::string args, std::vector<StreamEvent>& ev);
   void boundary();
   void end(StreamEnd reason, std::string stop, std::vector<StreamEvent>& ev);
 
   StreamParserOptions options_;
   std::mt19937_64 rng_;
   Mode mode_;
-  std::string utf8_pending_;  // an unfinished UTF-8 sequence
-  std::string stop_held_;     // a suffix that may begin a stop string
-  std::string tag_held_;      // a suffix that may begin a tag
-  std::string tool_body_;     // text inside <tool_call>
+  std::string utf8_pending_;            // an unfinished UTF-8 sequence
+  std::string stop_held_;               // a suffix that may begin a stop string
+  std::string tag_held_;                // a suffix that may begin a tag
+  std::optional<ToolCallStream> tool_;  // the open <tool_call> block
+  bool tool_announced_ = false;         // its kToolCallBegin was sent
+  std::string tool_id_;
   bool section_start_ = true;
   size_t held_newlines_ = 0;
   bool ended_ = false;

@@ -7,10 +7,18 @@
 #include <cmath>
 
 #include "text/json_limits.h"
+#include "text/tool_call_stream.h"
 
 namespace qwen3::text {
 
 std::optional<qwen3::ToolCall> parse_tool_call(std::string_view body) {
+  ToolCallStream s(ToolCallFormat::kJson, nullptr);
+  std::string args;
+  s.push(body, args);
+  return s.finish(args);
+}
+
+std::optional<qwen3::ToolCall> parse_tool_call_whole(std::string_view body) {
   // ordered_json keeps the model's key order in the arguments it wrote. The limits keep
   // a model that writes 50,000 nested brackets from reaching recursive code (dump below):
   // such a block is shown as text.
@@ -60,9 +68,14 @@ std::string_view trim_ws(std::string_view s) {
   return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
 }
 
-// The JSON-schema "type" of parameter `param` of function `fn` in an OpenAI tools array
-// ("" if not declared; the first type of a type list).
-std::string param_type(const ojson& tools, const std::string& fn, const std::string& param) {
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+std::string xml_param_type(const ojson& tools, const std::string& fn, const std::string& param) {
   if (!tools.is_array()) return "";
   for (const auto& t : tools) {
     if (!t.is_object()) continue;
@@ -87,12 +100,7 @@ std::string param_type(const ojson& tools, const std::string& fn, const std::str
   return "";
 }
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-ojson typed_value(const std::string& v, const std::string& type) {
+ojson xml_typed_value(const std::string& v, const std::string& type) {
   if (type.empty()) return v;
   const std::string t = lower(type);
   if (lower(v) == "null") return nullptr;
@@ -133,49 +141,11 @@ ojson typed_value(const std::string& v, const std::string& type) {
   }
 }
 
-}  // namespace
-
 std::optional<qwen3::ToolCall> parse_xml_tool_call(std::string_view body, const ojson& tools) {
-  static constexpr std::string_view kFn = "<function=", kFnEnd = "</function>";
-  static constexpr std::string_view kParam = "<parameter=", kParamEnd = "</parameter>";
-  std::string_view s = trim_ws(body);
-  if (s.substr(0, kFn.size()) != kFn) return std::nullopt;
-  s.remove_prefix(kFn.size());
-  const size_t gt = s.find('>');
-  if (gt == std::string_view::npos) return std::nullopt;
-  std::string name(trim_ws(s.substr(0, gt)));
-  if (name.empty() || name.find('\n') != std::string::npos) return std::nullopt;
-  s.remove_prefix(gt + 1);
-  ojson args = ojson::object();
-  while (true) {
-    const size_t p = s.find(kParam);
-    const size_t fe = s.find(kFnEnd);
-    if (p == std::string_view::npos || (fe != std::string_view::npos && fe < p)) break;
-    s.remove_prefix(p + kParam.size());
-    const size_t pgt = s.find('>');
-    if (pgt == std::string_view::npos) return std::nullopt;
-    std::string pname(trim_ws(s.substr(0, pgt)));
-    s.remove_prefix(pgt + 1);
-    // The value runs to </parameter>, or (unterminated) to the next parameter / the end
-    // of the function.
-    size_t end = s.find(kParamEnd);
-    size_t next = s.find(kParam);
-    size_t fend = s.find(kFnEnd);
-    size_t stop = std::min({end, next, fend});
-    std::string_view value = s.substr(0, stop == std::string_view::npos ? s.size() : stop);
-    if (!value.empty() && value.front() == '\n') value.remove_prefix(1);
-    if (!value.empty() && value.back() == '\n') value.remove_suffix(1);
-    args[pname] = typed_value(std::string(value), param_type(tools, name, pname));
-    if (stop == std::string_view::npos) {
-      s = {};
-      break;
-    }
-    s.remove_prefix(stop == end ? end + kParamEnd.size() : stop);
-  }
-  qwen3::ToolCall call;
-  call.name = std::move(name);
-  call.arguments = args.dump(-1, ' ', false, ojson::error_handler_t::replace);
-  return call;
+  ToolCallStream s(ToolCallFormat::kXml, &tools);
+  std::string args;
+  s.push(body, args);
+  return s.finish(args);
 }
 
 }  // namespace qwen3::text

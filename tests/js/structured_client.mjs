@@ -168,6 +168,58 @@ console.log(`tools: ${tool_ok}/${calls} finished responses are valid tool calls;
 // bound their strings and arrays must finish (required / named).
 check(boundedOk === boundedSets, `only ${boundedOk} of ${boundedSets} bounded tool sets answered with finished valid calls`);
 
+// 3b. Streamed tool calls (tool_choice required / auto / named, thinking on and off): the
+// first delta of a call carries index, id, type, name and arguments ""; the argument
+// pieces joined equal the arguments of the same request unstreamed and parse as JSON; no
+// markup or special token reaches the content.
+let streamed = 0, streamedCalls = 0, pieces = 0;
+for (let i = 0; i < (spec.streamed ?? spec.tools ?? 12); i++) {
+  const tools = [];
+  const n = 1 + Math.floor(rnd() * 3);
+  for (let k = 0; k < n; k++) tools.push({ type: 'function', function: { name: `fs_${i}_${k}`, description: 'a tool', parameters: object(1) } });
+  const choice = [ 'required', 'auto', { type: 'function', function: { name: tools[0].function.name } } ][i % 3];
+  const req = { model, messages: user, tools, tool_choice: choice, parallel_tool_calls: i % 2 === 0, ...variant(i), temperature: i % 4 === 1 ? 0.8 : 0 };
+  const whole = await client.chat.completions.create(req);
+  const stream = await client.chat.completions.create({ ...req, stream: true });
+  const calls = [];
+  let content = '', finish = null;
+  for await (const chunk of stream) {
+    const ch = chunk.choices[0];
+    if (!ch) continue;
+    if (ch.finish_reason) finish = ch.finish_reason;
+    const d = ch.delta ?? {};
+    if (d.content) content += d.content;
+    for (const tc of d.tool_calls ?? []) {
+      if (!calls[tc.index]) {
+        check(typeof tc.id === 'string' && tc.id.length > 0 && tc.type === 'function' && typeof tc.function?.name === 'string' && tc.function?.arguments === '',
+          `stream ${i}: first delta of call ${tc.index} is ${JSON.stringify(tc)}`);
+        calls[tc.index] = { id: tc.id, name: tc.function?.name, arguments: '' };
+      } else {
+        check(tc.id === undefined && tc.function?.name === undefined && typeof tc.function?.arguments === 'string',
+          `stream ${i}: a later delta of call ${tc.index} is ${JSON.stringify(tc)}`);
+        calls[tc.index].arguments += tc.function?.arguments ?? '';
+        pieces++;
+      }
+    }
+  }
+  for (const bad of ['<tool_call', '</tool_call', '<|', '<think', '</think']) check(!content.includes(bad), `stream ${i}: content has ${bad}: ${JSON.stringify(content).slice(0, 200)}`);
+  const w = whole.choices[0];
+  check(finish === w.finish_reason, `stream ${i}: finish ${finish} vs ${w.finish_reason}`);
+  check(content === (w.message.content ?? ''), `stream ${i}: content ${JSON.stringify(content).slice(0, 100)} vs ${JSON.stringify(w.message.content).slice(0, 100)}`);
+  const wc = w.message.tool_calls ?? [];
+  check(calls.length === wc.length, `stream ${i}: ${calls.length} calls streamed, ${wc.length} unstreamed`);
+  for (let k = 0; k < Math.min(calls.length, wc.length); k++) {
+    check(calls[k].name === wc[k].function.name, `stream ${i}: call ${k} name ${calls[k].name} vs ${wc[k].function.name}`);
+    check(calls[k].arguments === wc[k].function.arguments, `stream ${i}: call ${k} arguments ${calls[k].arguments} vs ${wc[k].function.arguments}`);
+    if (finish !== 'length') {
+      try { JSON.parse(calls[k].arguments); } catch { check(false, `stream ${i}: call ${k} arguments are not JSON: ${calls[k].arguments}`); }
+    }
+  }
+  streamed++;
+  streamedCalls += calls.length;
+}
+console.log(`streamed tool calls: ${streamed} requests, ${streamedCalls} calls in ${pieces} argument pieces, each joined equal to the unstreamed reply`);
+
 // 4. GBNF grammars (llama.cpp's "grammar" field) and regexes ("regex"); each reply is checked
 // by an independent JavaScript recogniser of the same language (a RegExp, JSON.parse, a
 // bracket counter). Bounded languages must finish.
