@@ -22,6 +22,7 @@
 #include "convert/hf_checkpoint_writer.h"
 #include "convert/lora_writer.h"
 #include "convert/random_model.h"
+#include "engine/batch_engine.h"
 #include "gguf/gguf_reader.h"
 #include "gguf/gguf_writer.h"
 #include "model/batch_forward.h"
@@ -258,6 +259,52 @@ TEST(Lora, TokensOfOneBatchUseTheirOwnAdapters) {
                 out.begin() + static_cast<long>((i + 1) * V));
   EXPECT_LT(rel_error(got_x, with), 1e-5);
   EXPECT_LT(rel_error(got_y, without), 1e-5);
+}
+
+// Per-sequence adapters in the batching engine: each sequence's logits are those of its
+// own set, and the prefix cache shares blocks only between equal sets (same adapters and
+// scales; zero-scale entries do not count).
+TEST(Lora, BatchEngineKeysThePrefixCacheByAdapterSet) {
+  auto m = base_model();
+  auto a = random_adapter(35);
+  const size_t V = static_cast<size_t>(m->config().n_vocab);
+  engine::BatchEngineOptions o;
+  o.max_seqs = 2;
+  o.n_ctx = 128;
+  o.kv = KvType::F32;
+  o.n_threads = 2;
+  engine::BatchEngine e(m, o);
+  const std::vector<int32_t> p = ids(40, 9);
+  auto last = [&](const std::vector<float>& all) {
+    return std::vector<float>(all.end() - static_cast<long>(V), all.end());
+  };
+  auto eval = [&](int s) {
+    const float* l = e.eval(s, p.data(), static_cast<int>(p.size()));
+    return std::vector<float>(l, l + V);
+  };
+  auto hits = [&] { return e.stats().prefix_hit_tokens; };
+  e.set_lora(0, set_of({{a, 1.0f}}));
+  EXPECT_LT(rel_error(eval(0), last(run(p, set_of({{a, 1.0f}})))), 1e-6);
+  e.release(0);
+  EXPECT_EQ(hits(), 0u);
+  const std::vector<float> base = eval(1);  // the base model: nothing of seq 0 reused
+  EXPECT_EQ(hits(), 0u);
+  EXPECT_LT(rel_error(base, last(run(p, nullptr))), 1e-6);
+  e.release(1);
+  e.set_lora(1, set_of({{a, 2.0f}}));  // other scale: not reused
+  eval(1);
+  EXPECT_EQ(hits(), 0u);
+  e.release(1);
+  e.set_lora(1, set_of({{a, 1.0f}}));  // an equal set (another object): reused
+  EXPECT_LT(rel_error(eval(1), last(run(p, set_of({{a, 1.0f}})))), 1e-6);
+  EXPECT_GE(hits(), 32u);
+  const auto before = hits();
+  e.set_lora(1, set_of({{a, 1.0f}}));  // the same key keeps the sequence's tokens
+  EXPECT_EQ(e.n_past(1), 40);
+  e.set_lora(1, set_of({{a, 0.0f}}));  // scale 0 = the base: emptied, base blocks reused
+  EXPECT_EQ(e.n_past(1), 0);
+  EXPECT_EQ(eval(1), base);
+  EXPECT_GE(hits(), before + 32);
 }
 
 void write_file(const std::string& path, const std::string& text) {

@@ -62,6 +62,9 @@ class LoraAdapter {
   const LoraMatrices* find(int layer, LoraTarget t) const;
 
   const std::string& path() const { return path_; }
+  // Unique per adapter object in this process (never reused): identifies the matrices in
+  // LoraSet::key() without comparing them.
+  std::uint64_t id() const { return id_; }
   const std::string& format() const { return format_; }  // "peft" or "gguf"
   const std::string& arch() const { return arch_; }      // GGUF architecture, "" if unknown
   int n_layers() const { return static_cast<int>(slots_.size()); }
@@ -77,6 +80,7 @@ class LoraAdapter {
 
  private:
   std::string path_, format_, arch_;
+  std::uint64_t id_;
   std::vector<LoraMatrices> mats_;
   std::vector<std::array<int, kNumLoraTargets>> slots_;  // per layer: index into mats_ or -1
 };
@@ -95,6 +99,11 @@ struct LoraSet {
   std::vector<Entry> entries;
   // True if some adapter has a non-zero scale (otherwise the forward pass is the base's).
   bool active() const;
+  // What the forward pass computes with this set, as a string: the adapters with a
+  // non-zero scale, in order, by id() and the scale's bits; "" for the base model. Two
+  // sets with the same key give the same logits bit for bit (zero-scale entries are
+  // skipped by the forward pass), so the prefix cache is keyed by it.
+  std::string key() const;
 };
 
 // Loads each (path, scale) with LoraAdapter::load_shared and checks it against `c`.
