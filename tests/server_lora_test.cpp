@@ -212,6 +212,23 @@ TEST(ServerLora, AdapterListAndGlobalScales) {
             pipeline_text(scales(0, -1.5f), kPrompt));
 }
 
+// A server without --lora: an empty list, and any id is unknown.
+TEST(ServerLora, NoAdapters) {
+  RunningServer srv(replay_options("Hi.<|im_end|>"));
+  auto c = srv.client();
+  auto r = c.Get("/lora-adapters");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(json::parse(r->body), json::array());
+  EXPECT_EQ(post(c, "/lora-adapters", json::array()).status, 200);
+  json body = chat_body("Hello", false);
+  body["lora"] = json::array({{{"id", 0}, {"scale", 1}}});
+  Reply e = post(c, "/v1/chat/completions", body);
+  expect_400(e, "unknown_adapter", "id 0 without adapters");
+  EXPECT_NE(e.body["error"]["message"].get<std::string>().find("--lora"), std::string::npos);
+  body["lora"] = json::array();
+  EXPECT_EQ(post(c, "/v1/chat/completions", body).status, 200);
+}
+
 TEST(ServerLora, RequestScalesGiveThoseAdaptersTokens) {
   RunningServer srv(lora_server(2));
   auto c = srv.client();

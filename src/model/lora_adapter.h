@@ -20,6 +20,9 @@
 #include "model/qwen3_config.h"
 
 namespace qwen3 {
+namespace gguf {
+class GgufFile;
+}
 
 // The seven projections an adapter may target, in forward-pass order.
 enum class LoraTarget : uint8_t { kQ, kK, kV, kO, kGate, kUp, kDown };
@@ -88,6 +91,13 @@ class LoraAdapter {
 // Loaders (lora_peft_loader.cpp, lora_gguf_loader.cpp).
 std::shared_ptr<LoraAdapter> load_peft_adapter(const std::string& folder_or_file);
 std::shared_ptr<LoraAdapter> load_gguf_adapter(const std::string& path);
+// The same from memory (fuzzers, tests): adapter_config.json's text and the bytes of
+// adapter_model.safetensors; an open adapter GGUF. `name` / `path` name it in errors.
+std::shared_ptr<LoraAdapter> parse_peft_adapter(const std::string& config_json,
+                                                const uint8_t* safetensors, size_t size,
+                                                const std::string& name);
+std::shared_ptr<LoraAdapter> parse_gguf_adapter(const gguf::GgufFile& file,
+                                                const std::string& path);
 
 // The adapters one sequence runs with, each with its user scale (0 = off). Scales
 // multiply the adapter's own alpha / rank.
