@@ -12,7 +12,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <random>
 #include <string>
@@ -22,6 +24,7 @@
 #include "convert/hf_checkpoint_writer.h"
 #include "convert/lora_writer.h"
 #include "convert/random_model.h"
+#include "engine/batch_engine.h"
 #include "gguf/gguf_reader.h"
 #include "gguf/gguf_writer.h"
 #include "model/batch_forward.h"
@@ -260,6 +263,52 @@ TEST(Lora, TokensOfOneBatchUseTheirOwnAdapters) {
   EXPECT_LT(rel_error(got_y, without), 1e-5);
 }
 
+// Per-sequence adapters in the batching engine: each sequence's logits are those of its
+// own set, and the prefix cache shares blocks only between equal sets (same adapters and
+// scales; zero-scale entries do not count).
+TEST(Lora, BatchEngineKeysThePrefixCacheByAdapterSet) {
+  auto m = base_model();
+  auto a = random_adapter(35);
+  const size_t V = static_cast<size_t>(m->config().n_vocab);
+  engine::BatchEngineOptions o;
+  o.max_seqs = 2;
+  o.n_ctx = 128;
+  o.kv = KvType::F32;
+  o.n_threads = 2;
+  engine::BatchEngine e(m, o);
+  const std::vector<int32_t> p = ids(40, 9);
+  auto last = [&](const std::vector<float>& all) {
+    return std::vector<float>(all.end() - static_cast<long>(V), all.end());
+  };
+  auto eval = [&](int s) {
+    const float* l = e.eval(s, p.data(), static_cast<int>(p.size()));
+    return std::vector<float>(l, l + V);
+  };
+  auto hits = [&] { return e.stats().prefix_hit_tokens; };
+  e.set_lora(0, set_of({{a, 1.0f}}));
+  EXPECT_LT(rel_error(eval(0), last(run(p, set_of({{a, 1.0f}})))), 1e-6);
+  e.release(0);
+  EXPECT_EQ(hits(), 0u);
+  const std::vector<float> base = eval(1);  // the base model: nothing of seq 0 reused
+  EXPECT_EQ(hits(), 0u);
+  EXPECT_LT(rel_error(base, last(run(p, nullptr))), 1e-6);
+  e.release(1);
+  e.set_lora(1, set_of({{a, 2.0f}}));  // other scale: not reused
+  eval(1);
+  EXPECT_EQ(hits(), 0u);
+  e.release(1);
+  e.set_lora(1, set_of({{a, 1.0f}}));  // an equal set (another object): reused
+  EXPECT_LT(rel_error(eval(1), last(run(p, set_of({{a, 1.0f}})))), 1e-6);
+  EXPECT_GE(hits(), 32u);
+  const auto before = hits();
+  e.set_lora(1, set_of({{a, 1.0f}}));  // the same key keeps the sequence's tokens
+  EXPECT_EQ(e.n_past(1), 40);
+  e.set_lora(1, set_of({{a, 0.0f}}));  // scale 0 = the base: emptied, base blocks reused
+  EXPECT_EQ(e.n_past(1), 0);
+  EXPECT_EQ(eval(1), base);
+  EXPECT_GE(hits(), before + 32);
+}
+
 void write_file(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;
 }
@@ -332,6 +381,146 @@ TEST(Lora, BadAdaptersAreClearErrors) {
             std::string::npos);
   EXPECT_NE(gguf_with("blk.0.attn_q.weight.lora_a", {128, 8}).find("missing"), std::string::npos);
   EXPECT_NE(load_error(tmp("nowhere")).find("no such LoRA adapter"), std::string::npos);
+}
+
+// Regressions found while writing the loaders' fuzz targets (fuzz/lora_*_fuzz.cpp): each
+// input is a clear std::runtime_error now, not a crash, a hang or another exception type.
+std::string peft_error(const std::string& cfg, const std::vector<hf::SafetensorsSpec>& tensors) {
+  const std::string dir = tmp("fuzz_peft");
+  ::mkdir(dir.c_str(), 0755);
+  write_file(dir + "/adapter_config.json", cfg);
+  hf::write_safetensors(dir + "/adapter_model.safetensors", tensors);
+  try {
+    LoraAdapter::load(dir);
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    return std::string("not a runtime_error: ") + e.what();
+  }
+  return "";
+}
+
+hf::SafetensorsSpec zeros_tensor(const std::string& name, std::vector<int64_t> shape) {
+  return {name, GgmlType::F32, std::move(shape),
+          [](void* dst, size_t n) { std::memset(dst, 0, n); }};
+}
+
+const char* kFuzzCfg = R"({"peft_type": "LORA", "r": 2, "lora_alpha": 4, %s})";
+
+std::string cfg_with(const std::string& extra) {
+  std::string s = kFuzzCfg;
+  s.replace(s.find("%s"), 2, extra.empty() ? "\"bias\": \"none\"" : extra);
+  return s;
+}
+
+// A q_proj pair of rank 2 for small_config (in 128, out 128) under `prefix`.
+std::vector<hf::SafetensorsSpec> q_pair(const std::string& prefix = "base_model.model.",
+                                        int layer = 0) {
+  const std::string m = prefix + "model.layers." + std::to_string(layer) + ".self_attn.q_proj";
+  return {zeros_tensor(m + ".lora_A.weight", {2, 128}),
+          zeros_tensor(m + ".lora_B.weight", {128, 2})};
+}
+
+TEST(Lora, FuzzRegressionsPeft) {
+  EXPECT_EQ(peft_error(cfg_with(""), q_pair()), "");
+  // A tensor name of 200,000 characters: std::regex recursed per character (SIGSEGV).
+  const std::string long_name =
+      "base_model.model.model.layers.0.self_attn." + std::string(200000, 'a') + ".lora_A.weight";
+  EXPECT_NE(peft_error(cfg_with(""), {zeros_tensor(long_name, {2, 128})})
+                .find("unknown LoRA target tensor"),
+            std::string::npos);
+  // A rank_pattern key that is a pathological regular expression: hung in std::regex.
+  EXPECT_NE(peft_error(cfg_with(R"("rank_pattern": {"(.*.*.*.*)*x": 2})"), q_pair())
+                .find("is not supported"),
+            std::string::npos);
+  // A layer number past int: std::stoi threw std::out_of_range ("stoi").
+  EXPECT_NE(peft_error(
+                cfg_with(""),
+                {zeros_tensor("model.layers.99999999999.self_attn.q_proj.lora_A.weight", {2, 128})})
+                .find("unknown LoRA target tensor"),
+            std::string::npos);
+  // r = 1e300 was cast to int (undefined behaviour); a fractional r was truncated.
+  EXPECT_NE(peft_error(R"({"r": 1e300})", q_pair()).find("whole number"), std::string::npos);
+  EXPECT_NE(peft_error(R"({"r": 2.5})", q_pair()).find("whole number"), std::string::npos);
+  EXPECT_NE(peft_error(R"({"r": 2, "lora_alpha": 1e300})", q_pair()).find("out of range"),
+            std::string::npos);
+  // The same pair under two names (with and without the base_model.model. prefix): the
+  // second silently replaced the first.
+  std::vector<hf::SafetensorsSpec> twice = q_pair();
+  twice.push_back(zeros_tensor("model.layers.0.self_attn.q_proj.lora_A.weight", {2, 128}));
+  EXPECT_NE(peft_error(cfg_with(""), twice).find("given twice"), std::string::npos);
+  // A dimension past int was truncated by the cast.
+  EXPECT_NE(peft_error(cfg_with(""),
+                       {zeros_tensor("model.layers.0.self_attn.q_proj.lora_A.weight",
+                                     {(int64_t{1} << 32) + 2, 0}),
+                        zeros_tensor("model.layers.0.self_attn.q_proj.lora_B.weight", {128, 2})})
+                .find("too large"),
+            std::string::npos);
+
+  // Plain patterns keep PEFT's meaning: the whole module name or its tail after a '.'.
+  std::vector<hf::SafetensorsSpec> two = q_pair();
+  for (auto& t : q_pair("base_model.model.", 1)) two.push_back(t);
+  const std::string dir = tmp("fuzz_peft");
+  write_file(dir + "/adapter_config.json",
+             cfg_with(R"("alpha_pattern": {"model.layers.1.self_attn.q_proj": 8},
+                         "rank_pattern": {"q_proj": 2})"));
+  hf::write_safetensors(dir + "/adapter_model.safetensors", two);
+  auto a = LoraAdapter::load(dir);
+  EXPECT_FLOAT_EQ(a->find(0, LoraTarget::kQ)->scale, 2.0f);  // lora_alpha 4 / r 2
+  EXPECT_FLOAT_EQ(a->find(1, LoraTarget::kQ)->scale, 4.0f);  // alpha_pattern 8 / r 2
+
+  // From memory, the same adapter as from the folder.
+  std::ifstream in(dir + "/adapter_model.safetensors", std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  std::ifstream cin(dir + "/adapter_config.json");
+  const std::string cfg((std::istreambuf_iterator<char>(cin)), {});
+  auto m =
+      parse_peft_adapter(cfg, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "mem");
+  expect_same_adapter(*a, *m);
+}
+
+TEST(Lora, FuzzRegressionsGguf) {
+  auto gguf_error = [](std::vector<std::pair<std::string, std::vector<int64_t>>> tensors,
+                       double alpha = 16) {
+    gguf::GgufWriter w;
+    w.set_string("general.architecture", "qwen3");
+    w.set_string("general.type", "adapter");
+    w.set_string("adapter.type", "lora");
+    w.set_f64("adapter.lora.alpha", alpha);
+    for (const auto& t : tensors) {
+      std::vector<float> zeros(static_cast<size_t>(t.second[0] * t.second[1]));
+      w.add_tensor(t.first, GgmlType::F32, t.second, zeros.data(), zeros.size() * 4);
+    }
+    const std::string path = tmp("fuzz.gguf");
+    w.write(path);
+    try {
+      parse_gguf_adapter(gguf::GgufFile::open(path), path);
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    } catch (const std::exception& e) {
+      return std::string("not a runtime_error: ") + e.what();
+    }
+    return std::string();
+  };
+  EXPECT_EQ(gguf_error({{"blk.0.attn_q.weight.lora_a", {128, 2}},
+                        {"blk.0.attn_q.weight.lora_b", {2, 128}}}),
+            "");
+  // std::stoi threw std::out_of_range on a layer number past int.
+  EXPECT_NE(gguf_error({{"blk.99999999999.attn_q.weight.lora_a", {128, 2}}})
+                .find("unknown LoRA target tensor"),
+            std::string::npos);
+  // blk.0 and blk.00 are one pair: the second silently replaced the first.
+  EXPECT_NE(gguf_error({{"blk.0.attn_q.weight.lora_a", {128, 2}},
+                        {"blk.00.attn_q.weight.lora_a", {128, 2}},
+                        {"blk.0.attn_q.weight.lora_b", {2, 128}}})
+                .find("given twice"),
+            std::string::npos);
+  // A non-finite alpha gave NaN / infinite scales.
+  EXPECT_NE(gguf_error({{"blk.0.attn_q.weight.lora_a", {128, 2}},
+                        {"blk.0.attn_q.weight.lora_b", {2, 128}}},
+                       std::numeric_limits<double>::infinity())
+                .find("out of range"),
+            std::string::npos);
 }
 
 // qwen3 convert --lora: the adapter merged in F32 into a converted F32 GGUF gives the

@@ -30,10 +30,6 @@ void check_dtype(GgmlType t) {
     throw std::invalid_argument("LoRA tensors are written as F32, F16 or BF16");
 }
 
-size_t elem_size(GgmlType t) {
-  return t == GgmlType::F32 ? 4 : 2;
-}
-
 // Writes n floats of src (times factor) as dtype into dst.
 void encode(GgmlType t, const float* src, size_t n, float factor, void* dst) {
   for (size_t i = 0; i < n; ++i) {

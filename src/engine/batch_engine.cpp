@@ -75,6 +75,8 @@ BatchEngine::BatchEngine(std::shared_ptr<const Qwen3Model> model, const BatchEng
   for (Seq& q : seqs_) {
     q.kv = std::make_unique<KvSequence>(*pool_, n_ctx_, opts.prefix_cache);
     q.logits.resize(static_cast<std::size_t>(c.n_vocab));
+    q.lora = opts.lora;
+    q.kv->set_root(lora_root(opts.lora ? opts.lora->key() : std::string()));
     seq_ptrs_.push_back(q.kv.get());
   }
   row_seq_.reserve(seqs_.size());
@@ -160,6 +162,32 @@ void BatchEngine::release(int s) {
 void BatchEngine::watch_cancel(int s, const std::atomic<bool>* flag) {
   std::lock_guard<std::mutex> lock(mu_);
   seqs_.at(static_cast<std::size_t>(s)).cancel = flag;
+}
+
+std::uint64_t BatchEngine::lora_root(const std::string& key) {
+  if (key.empty()) return KvPool::kRootHash;
+  std::uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a, then a splitmix64 finish
+  for (unsigned char c : key) h = (h ^ c) * 0x100000001b3ull;
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebull;
+  h ^= h >> 31;
+  return h == KvPool::kRootHash ? h + 1 : h;
+}
+
+void BatchEngine::set_lora(int s, std::shared_ptr<const LoraSet> lora) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Seq& q = seqs_.at(static_cast<std::size_t>(s));
+  if (!q.done) throw std::logic_error("set_lora: sequence " + std::to_string(s) + " is busy");
+  const std::uint64_t root = lora_root(lora ? lora->key() : std::string());
+  q.lora = std::move(lora);
+  if (root == q.kv->root()) return;
+  q.kv->clear();
+  q.replay.clear();
+  q.arrival = 0;
+  q.kv->set_root(root);
+  ++changes_;
 }
 
 void BatchEngine::drop_cancelled() {
@@ -395,8 +423,7 @@ int BatchEngine::build_batch(bool force) {
     for (int i = 0; i < count; ++i) {
       const int j = q.next + i;
       const bool last = j == q.n - 1;
-      batch_[static_cast<std::size_t>(n++)] = {q.ids[j], s, q.kv->n_past() + i, last,
-                                               opts_.lora.get()};
+      batch_[static_cast<std::size_t>(n++)] = {q.ids[j], s, q.kv->n_past() + i, last, q.lora.get()};
       if (last) row_seq_.push_back(s);
     }
   }

@@ -37,6 +37,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -55,7 +56,7 @@ struct BatchEngineOptions {
   KvType kv = KvType::F16;
   int n_threads = 0;          // 0 = the model's default (physical cores)
   int max_batch_tokens = 64;  // tokens per forward step (>= max_seqs)
-  // LoRA adapters every sequence runs with (nullptr = the base model).
+  // LoRA adapters every sequence runs with until set_lora() (nullptr = the base model).
   std::shared_ptr<const LoraSet> lora;
   // How long a step waits for sequences that were served by the previous step and are
   // sampling their next token (after that it runs without them).
@@ -115,6 +116,12 @@ class BatchEngine {
   // long prompt stops costing compute. Decode steps (1 token) run: the caller stops at
   // its token. nullptr clears it.
   void watch_cancel(int s, const std::atomic<bool>* flag);
+  // The LoRA adapters sequence s runs with from its next eval (nullptr = the base model;
+  // per-request adapters). The prefix cache is keyed by the set's LoraSet::key(): blocks
+  // are shared only between sequences running the same adapters with the same scales.
+  // A key other than the sequence's current one empties it (n_past becomes 0: its tokens
+  // were computed with other adapters); the same key keeps its tokens. Not during eval().
+  void set_lora(int s, std::shared_ptr<const LoraSet> lora);
 
   // KV bytes n_ctx positions take (pages become resident as they are written).
   std::size_t kv_bytes_per_seq() const;
@@ -143,7 +150,12 @@ class BatchEngine {
     bool admitting = false;         // a request's first eval: waits for room for its prompt
     int recompute = 0;              // tokens of ids it held before it was preempted
     bool decode = false;            // the pending eval was one token (not cancellable)
+    // set_lora(); its key picks kv's root hash.
+    std::shared_ptr<const LoraSet> lora;
   };
+  // The root hash of a LoRA set key: the base's for "", else a 64-bit hash of the key
+  // (as likely to collide as two block chains are: never in practice).
+  static std::uint64_t lora_root(const std::string& key);
   void loop();
   void drop_cancelled();  // ends the pending evals whose cancel flag is set
   bool ready_to_step(std::chrono::steady_clock::time_point first_wait) const;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "model/lora_adapter.h"
 #include "text/tokenizer.h"
 
 namespace qwen3::engine {
@@ -17,6 +18,12 @@ BatchedSequenceBackend::BatchedSequenceBackend(std::shared_ptr<BatchEngine> engi
 
 BackendCapabilities BatchedSequenceBackend::capabilities() const {
   return {"native", "CPU", true, static_cast<std::size_t>(engine_->n_ctx())};
+}
+
+void BatchedSequenceBackend::set_adapters(const AdapterConfig& adapters) {
+  std::vector<std::pair<std::string, float>> list;
+  for (const auto& a : adapters.adapters) list.emplace_back(a.path, a.alpha);
+  engine_->set_lora(seq_, list.empty() ? nullptr : load_lora_set(list, engine_->model().config()));
 }
 
 }  // namespace qwen3::engine

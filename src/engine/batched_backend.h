@@ -22,6 +22,10 @@ class BatchedSequenceBackend : public TokenBackend {
   int n_vocab() const override { return n_vocab_; }
   void truncate(int n_past) override { engine_->truncate(seq_, n_past); }
   const float* eval(const std::int32_t* ids, int n) override { return engine_->eval(seq_, ids, n); }
+  // The sequence's adapters (BatchEngine::set_lora): its cached tokens are dropped only
+  // when the adapters or their scales change, so a slot keeps its conversation across
+  // requests with the same adapters.
+  void set_adapters(const AdapterConfig& adapters) override;
 
   int seq() const { return seq_; }
   BatchEngine& engine() const { return *engine_; }

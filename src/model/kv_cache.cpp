@@ -255,8 +255,7 @@ int KvSequence::adopt(const std::int32_t* ids, int n) {
     if (taken + need > n - 1 || start + bs > max_tokens_) break;
     std::copy(tokens_.begin() + start, tokens_.end(), blk.begin());
     std::copy_n(ids + taken, need, blk.begin() + (np - start));
-    const std::uint64_t parent =
-        b == 0 ? KvPool::kRootHash : hashes_[static_cast<std::size_t>(b - 1)];
+    const std::uint64_t parent = b == 0 ? root_ : hashes_[static_cast<std::size_t>(b - 1)];
     const std::uint64_t h = KvPool::prefix_hash(parent, blk.data(), bs);
     const int found = pool_.lookup(h, parent, blk.data());
     if (found < 0) break;
@@ -281,7 +280,7 @@ int KvSequence::adopt(const std::int32_t* ids, int n) {
   const int want = std::min(n - 1 - taken, bs - 1);
   const std::size_t b = static_cast<std::size_t>(np / bs);
   if (want > 0 && np % bs == 0 && blocks_.size() == b && np + want <= max_tokens_) {
-    const std::uint64_t parent = b == 0 ? KvPool::kRootHash : hashes_[b - 1];
+    const std::uint64_t parent = b == 0 ? root_ : hashes_[b - 1];
     int k = 0;
     const int src = pool_.longest_continuation(parent, ids + taken, want, &k);
     if (src >= 0) {
@@ -334,7 +333,7 @@ void KvSequence::publish_full() {
   const int bs = pool_.block_size();
   while (hashes_.size() < tokens_.size() / static_cast<std::size_t>(bs)) {
     const std::size_t b = hashes_.size();
-    const std::uint64_t parent = b == 0 ? KvPool::kRootHash : hashes_[b - 1];
+    const std::uint64_t parent = b == 0 ? root_ : hashes_[b - 1];
     const std::int32_t* toks = tokens_.data() + b * static_cast<std::size_t>(bs);
     const std::uint64_t h = KvPool::prefix_hash(parent, toks, bs);
     hashes_.push_back(h);
@@ -354,6 +353,12 @@ void KvSequence::truncate(int n) {
     pool_.release(blocks_.back());
     blocks_.pop_back();
   }
+}
+
+void KvSequence::set_root(std::uint64_t root) {
+  if (n_past() > 0 || !blocks_.empty())
+    throw std::logic_error("KvSequence::set_root on a sequence that holds tokens");
+  root_ = root;
 }
 
 void KvSequence::reserve_all() {

@@ -155,6 +155,13 @@ class KvSequence {
   // single-sequence path: forward() stores, the caller tracks positions).
   void reserve_all();
 
+  // The hash the sequence's block chain starts from (KvPool::kRootHash by default). Blocks
+  // are found and published only under the same root: sequences whose keys and values
+  // differ for the same tokens (other LoRA adapters) use different roots. Only while the
+  // sequence is empty (std::logic_error otherwise).
+  void set_root(std::uint64_t root);
+  std::uint64_t root() const { return root_; }
+
  private:
   void publish_full();
 
@@ -163,7 +170,8 @@ class KvSequence {
   bool publish_;
   std::vector<int> blocks_;
   std::vector<std::int32_t> tokens_;
-  std::vector<std::uint64_t> hashes_;  // of each full block, chained from kRootHash
+  std::uint64_t root_ = KvPool::kRootHash;
+  std::vector<std::uint64_t> hashes_;  // of each full block, chained from root_
   std::vector<std::int32_t> scratch_;  // one block of tokens (adopt)
 };
 

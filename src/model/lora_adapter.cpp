@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -68,7 +70,10 @@ int lora_target_out(const Qwen3Config& c, LoraTarget t) {
 }
 
 LoraAdapter::LoraAdapter(std::string path, std::string format, std::string arch)
-    : path_(std::move(path)), format_(std::move(format)), arch_(std::move(arch)) {}
+    : path_(std::move(path)), format_(std::move(format)), arch_(std::move(arch)) {
+  static std::atomic<std::uint64_t> next_id{1};
+  id_ = next_id.fetch_add(1);
+}
 
 void LoraAdapter::add(int layer, LoraTarget t, LoraMatrices m) {
   const std::string what =
@@ -177,6 +182,17 @@ bool LoraSet::active() const {
   for (const auto& e : entries)
     if (e.adapter && e.scale != 0.0f) return true;
   return false;
+}
+
+std::string LoraSet::key() const {
+  std::string k;
+  for (const auto& e : entries) {
+    if (!e.adapter || e.scale == 0.0f) continue;
+    std::uint32_t bits;
+    std::memcpy(&bits, &e.scale, sizeof bits);
+    k += std::to_string(e.adapter->id()) + "*" + std::to_string(bits) + ";";
+  }
+  return k;
 }
 
 std::shared_ptr<const LoraSet> load_lora_set(

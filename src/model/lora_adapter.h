@@ -20,6 +20,9 @@
 #include "model/qwen3_config.h"
 
 namespace qwen3 {
+namespace gguf {
+class GgufFile;
+}
 
 // The seven projections an adapter may target, in forward-pass order.
 enum class LoraTarget : uint8_t { kQ, kK, kV, kO, kGate, kUp, kDown };
@@ -62,6 +65,9 @@ class LoraAdapter {
   const LoraMatrices* find(int layer, LoraTarget t) const;
 
   const std::string& path() const { return path_; }
+  // Unique per adapter object in this process (never reused): identifies the matrices in
+  // LoraSet::key() without comparing them.
+  std::uint64_t id() const { return id_; }
   const std::string& format() const { return format_; }  // "peft" or "gguf"
   const std::string& arch() const { return arch_; }      // GGUF architecture, "" if unknown
   int n_layers() const { return static_cast<int>(slots_.size()); }
@@ -77,6 +83,7 @@ class LoraAdapter {
 
  private:
   std::string path_, format_, arch_;
+  std::uint64_t id_;
   std::vector<LoraMatrices> mats_;
   std::vector<std::array<int, kNumLoraTargets>> slots_;  // per layer: index into mats_ or -1
 };
@@ -84,6 +91,13 @@ class LoraAdapter {
 // Loaders (lora_peft_loader.cpp, lora_gguf_loader.cpp).
 std::shared_ptr<LoraAdapter> load_peft_adapter(const std::string& folder_or_file);
 std::shared_ptr<LoraAdapter> load_gguf_adapter(const std::string& path);
+// The same from memory (fuzzers, tests): adapter_config.json's text and the bytes of
+// adapter_model.safetensors; an open adapter GGUF. `name` / `path` name it in errors.
+std::shared_ptr<LoraAdapter> parse_peft_adapter(const std::string& config_json,
+                                                const uint8_t* safetensors, size_t size,
+                                                const std::string& name);
+std::shared_ptr<LoraAdapter> parse_gguf_adapter(const gguf::GgufFile& file,
+                                                const std::string& path);
 
 // The adapters one sequence runs with, each with its user scale (0 = off). Scales
 // multiply the adapter's own alpha / rank.
@@ -95,6 +109,11 @@ struct LoraSet {
   std::vector<Entry> entries;
   // True if some adapter has a non-zero scale (otherwise the forward pass is the base's).
   bool active() const;
+  // What the forward pass computes with this set, as a string: the adapters with a
+  // non-zero scale, in order, by id() and the scale's bits; "" for the base model. Two
+  // sets with the same key give the same logits bit for bit (zero-scale entries are
+  // skipped by the forward pass), so the prefix cache is keyed by it.
+  std::string key() const;
 };
 
 // Loads each (path, scale) with LoraAdapter::load_shared and checks it against `c`.

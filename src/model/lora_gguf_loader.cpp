@@ -4,10 +4,11 @@
 // blk.N.<tensor>.weight.lora_a (ggml dims [in, rank], i.e. rank x in row-major) and
 // .lora_b ([rank, out]: out x rank). Scale of a pair = alpha / rank, as llama.cpp's
 // llama_adapter_lora_weight::get_scale. Norm vectors (*_norm.weight, which llama.cpp
-// ignores too) are skipped; any other tensor is an error.
+// ignores too) are skipped; any other tensor is an error. Names are parsed by hand.
+#include <cmath>
 #include <map>
-#include <regex>
 #include <stdexcept>
+#include <string_view>
 
 #include "gguf/gguf_reader.h"
 #include "kernels/quant.h"
@@ -16,6 +17,8 @@
 namespace qwen3 {
 
 namespace {
+
+constexpr int64_t kMaxDim = 1 << 24;
 
 std::vector<float> to_f32(const gguf::TensorInfo& t, const std::string& file) {
   if (!kernels_support(t.type))
@@ -30,36 +33,70 @@ std::vector<float> to_f32(const gguf::TensorInfo& t, const std::string& file) {
   return v;
 }
 
+// "blk.12.attn_q.weight.lora_a" -> layer 12, target, is_a; false for any other name.
+bool parse_name(std::string_view s, int* layer, int* target, bool* is_a) {
+  auto eat = [&](std::string_view p) {
+    if (s.substr(0, p.size()) != p) return false;
+    s.remove_prefix(p.size());
+    return true;
+  };
+  if (!eat("blk.")) return false;
+  int n = 0, digits = 0;
+  while (!s.empty() && s[0] >= '0' && s[0] <= '9') {
+    if (++digits > 4) return false;  // LoraAdapter takes layers 0..4095
+    n = n * 10 + (s[0] - '0');
+    s.remove_prefix(1);
+  }
+  if (digits == 0 || !eat(".")) return false;
+  for (int i = 0; i < kNumLoraTargets; ++i) {
+    const std::string_view saved = s;
+    if (eat(lora_target_gguf_name(static_cast<LoraTarget>(i))) && eat(".weight.lora_")) {
+      if (s == "a" || s == "b") {
+        *layer = n;
+        *target = i;
+        *is_a = s == "a";
+        return true;
+      }
+      return false;
+    }
+    s = saved;
+  }
+  return false;
+}
+
 }  // namespace
 
-std::shared_ptr<LoraAdapter> load_gguf_adapter(const std::string& path) {
-  const gguf::GgufFile f = gguf::GgufFile::open(path);
+std::shared_ptr<LoraAdapter> parse_gguf_adapter(const gguf::GgufFile& f, const std::string& path) {
   const std::string type = f.get_string("general.type").value_or("");
   if (type != "adapter")
-    throw std::runtime_error(path + ": not a LoRA adapter GGUF (general.type is '" + type +
+    throw std::runtime_error(path + ": not a LoRA adapter GGUF (general.type is '" +
+                             type.substr(0, 64) +
                              "', expected 'adapter'; a model GGUF goes to -m)");
   const std::string atype = f.get_string("adapter.type").value_or("");
   if (atype != "lora")
-    throw std::runtime_error(path + ": adapter.type is '" + atype + "', expected 'lora'");
+    throw std::runtime_error(path + ": adapter.type is '" + atype.substr(0, 64) +
+                             "', expected 'lora'");
   const double alpha = f.get_float("adapter.lora.alpha").value_or(0.0);
+  if (!std::isfinite(alpha) || std::fabs(alpha) > 1e9)
+    throw std::runtime_error(path + ": adapter.lora.alpha is out of range");
   const std::string arch = f.get_string("general.architecture").value_or("");
   if (arch.empty()) throw std::runtime_error(path + ": no general.architecture");
 
-  static const std::regex re(R"(^blk\.(\d+)\.([a-z_]+)\.weight\.lora_([ab])$)");
   std::map<std::pair<int, int>, std::pair<const gguf::TensorInfo*, const gguf::TensorInfo*>> pairs;
   for (const auto& t : f.tensors()) {
     if (t.name.size() > 12 && t.name.compare(t.name.size() - 12, 12, "_norm.weight") == 0) continue;
-    std::smatch m;
-    int target = -1;
-    if (std::regex_match(t.name, m, re))
-      for (int i = 0; i < kNumLoraTargets; ++i)
-        if (lora_target_gguf_name(static_cast<LoraTarget>(i)) == m[2].str()) target = i;
-    if (target < 0)
-      throw std::runtime_error(path + ": unknown LoRA target tensor '" + t.name +
+    int layer = -1, target = -1;
+    bool is_a = true;
+    if (!parse_name(t.name, &layer, &target, &is_a))
+      throw std::runtime_error(path + ": unknown LoRA target tensor '" + t.name.substr(0, 128) +
                                "' (blk.N.{attn_q,attn_k,attn_v,attn_output,ffn_gate,ffn_up,"
                                "ffn_down}.weight.lora_a/.lora_b only)");
-    auto& p = pairs[{std::stoi(m[1]), target}];
-    (m[3] == "a" ? p.first : p.second) = &t;
+    auto& p = pairs[{layer, target}];
+    const gguf::TensorInfo*& slot = is_a ? p.first : p.second;
+    if (slot)
+      throw std::runtime_error(path + ": " + t.name.substr(0, 128) + " given twice (also as " +
+                               slot->name + ")");
+    slot = &t;
   }
   auto adapter = std::make_shared<LoraAdapter>(path, "gguf", arch);
   for (const auto& kv : pairs) {
@@ -71,6 +108,11 @@ std::shared_ptr<LoraAdapter> load_gguf_adapter(const std::string& path) {
     if (!a || !b) throw std::runtime_error(what + ": lora_a or lora_b is missing");
     if (a->dims.size() != 2 || b->dims.size() != 2)
       throw std::runtime_error(what + ": lora_a and lora_b must be 2-D");
+    for (const auto* t : {a, b})
+      for (int64_t d : t->dims)
+        if (d < 0 || d > kMaxDim)
+          throw std::runtime_error(what + ": dimension " + std::to_string(d) + " of " + t->name +
+                                   " is out of range");
     LoraMatrices m;
     m.in = static_cast<int>(a->dims[0]);
     m.rank = static_cast<int>(a->dims[1]);
@@ -87,6 +129,10 @@ std::shared_ptr<LoraAdapter> load_gguf_adapter(const std::string& path) {
   }
   if (adapter->n_matrices() == 0) throw std::runtime_error(path + ": no LoRA tensors");
   return adapter;
+}
+
+std::shared_ptr<LoraAdapter> load_gguf_adapter(const std::string& path) {
+  return parse_gguf_adapter(gguf::GgufFile::open(path), path);
 }
 
 }  // namespace qwen3

@@ -379,6 +379,8 @@ void chat_completions(ServerState& st, const HttpRequest& req, HttpResponse& res
   st.slots();  // 503 while loading, before any parsing that needs the context size
   ChatRequest r = parse_chat_request(body, st.n_ctx);
   check_model(r.model, st.opts.model_name, st.opts.aliases);
+  const AdapterConfig lora = st.lora->for_request(body);  // "lora": [{id, scale}]
+  r.cache_key = lora_affinity(lora) + r.cache_key;
   if (!r.max_tokens_given) r.config.max_new_tokens = default_max_tokens(st);
   Call call{Api::kChat,
             {new_response_id("chatcmpl"), st.opts.model_name, unix_time_now()},
@@ -388,16 +390,17 @@ void chat_completions(ServerState& st, const HttpRequest& req, HttpResponse& res
   if (r.n > 1) {
     std::vector<Generation::Body> bodies;
     for (const auto& config : choice_configs(r.config, r.n))
-      bodies.push_back([history = r.history, config](Pipeline& p, StreamerBase& s) {
-        return p.generate(history, config, &s);
-      });
+      bodies.push_back(
+          with_adapters(lora, [history = r.history, config](Pipeline& p, StreamerBase& s) {
+            return p.generate(history, config, &s);
+          }));
     respond_many(st, res, std::move(call), r.cache_key, std::move(bodies));
     return;
   }
   respond(st, res, std::move(call), r.cache_key,
-          [history = std::move(r.history), config = r.config](Pipeline& p, StreamerBase& s) {
-            return p.generate(history, config, &s);
-          });
+          with_adapters(
+              lora, [history = std::move(r.history), config = r.config](
+                        Pipeline& p, StreamerBase& s) { return p.generate(history, config, &s); }));
 }
 
 void completions(ServerState& st, const HttpRequest& req, HttpResponse& res) {
@@ -405,6 +408,7 @@ void completions(ServerState& st, const HttpRequest& req, HttpResponse& res) {
   Scheduler& slots = st.slots();
   CompletionRequest r = parse_completion_request(body, st.n_ctx);
   check_model(r.model, st.opts.model_name, st.opts.aliases);
+  const AdapterConfig lora = st.lora->for_request(body);  // "lora": [{id, scale}]
   if (!r.prompt_ids.empty()) {
     try {
       r.prompt = slots.pipeline().decode(r.prompt_ids);
@@ -418,20 +422,21 @@ void completions(ServerState& st, const HttpRequest& req, HttpResponse& res) {
             r.stream,
             r.include_usage,
             r.echo ? r.prompt : std::string()};
-  std::string affinity = r.prompt;
+  std::string affinity = lora_affinity(lora) + r.prompt;
   if (r.n > 1) {
     std::vector<Generation::Body> bodies;
     for (const auto& config : choice_configs(r.config, r.n))
-      bodies.push_back([prompt = r.prompt, config](Pipeline& p, StreamerBase& s) {
-        return p.generate(prompt, config, &s);
-      });
+      bodies.push_back(
+          with_adapters(lora, [prompt = r.prompt, config](Pipeline& p, StreamerBase& s) {
+            return p.generate(prompt, config, &s);
+          }));
     respond_many(st, res, std::move(call), affinity, std::move(bodies));
     return;
   }
   respond(st, res, std::move(call), std::move(affinity),
-          [prompt = std::move(r.prompt), config = r.config](Pipeline& p, StreamerBase& s) {
-            return p.generate(prompt, config, &s);
-          });
+          with_adapters(
+              lora, [prompt = std::move(r.prompt), config = r.config](
+                        Pipeline& p, StreamerBase& s) { return p.generate(prompt, config, &s); }));
 }
 
 }  // namespace

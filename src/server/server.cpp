@@ -127,6 +127,7 @@ Server::Server(ServerOptions options) : st_(std::make_unique<State>()) {
   add_info_routes(st);
   add_text_routes(st);
   add_web_routes(st);
+  add_lora_routes(st);
 }
 
 Server::~Server() {

@@ -17,6 +17,7 @@
 #include "server/metrics.h"
 #include "server/scheduler.h"
 #include "server/server.h"
+#include "server/server_lora.h"
 
 namespace qwen3::server {
 
@@ -25,6 +26,7 @@ struct ServerState {
   Router http;
   Metrics metrics;
   std::unique_ptr<Scheduler> scheduler;  // set once loading finished
+  std::unique_ptr<ServerLora> lora;      // serve --lora adapters (add_lora_routes)
   std::atomic<bool> ready{false};
   std::atomic<bool> stopping{false};  // shutdown began: no new requests
   std::atomic<bool> aborting{false};  // the grace period is over: cut what still runs
@@ -55,5 +57,6 @@ void add_generation_routes(ServerState& st);  // /v1/chat/completions, /v1/compl
 void add_info_routes(ServerState& st);        // /health, /v1/models, /metrics
 void add_text_routes(ServerState& st);        // /tokenize, /detokenize, /apply-template
 void add_web_routes(ServerState& st);         // GET / and the page's assets
+void add_lora_routes(ServerState& st);        // GET / POST /lora-adapters (routes_lora.cpp)
 
 }  // namespace qwen3::server
