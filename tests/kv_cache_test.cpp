@@ -45,15 +45,14 @@ void check_contents(const KvPool& pool, const KvSequence& s) {
   const auto& toks = s.tokens();
   for (int p = 0; p < s.n_past(); ++p) {
     const float x = value_of(toks, p);
-    for (int l = 0; l < kLayers; ++l)
-      for (int h = 0; h < kHeads; ++h) {
-        const float* k =
-            static_cast<const float*>(pool.k_rows(s.block(p), l, h)) + (p % kBs) * kDim;
-        const float* v =
-            static_cast<const float*>(pool.v_rows(s.block(p), l, h)) + (p % kBs) * kDim;
-        ASSERT_EQ(k[0], x + static_cast<float>(l)) << "position " << p;
-        ASSERT_EQ(v[kDim - 1], -x - static_cast<float>(l)) << "position " << p;
+    for (int l = 0; l < kLayers; ++l) {
+      std::vector<float> k(kHeads * kDim), v(kHeads * kDim);
+      pool.load(s.block(p), p % kBs, l, k.data(), v.data());
+      for (int i = 0; i < kHeads * kDim; ++i) {
+        ASSERT_EQ(k[static_cast<std::size_t>(i)], x + static_cast<float>(l)) << "position " << p;
+        ASSERT_EQ(v[static_cast<std::size_t>(i)], -x - static_cast<float>(l)) << "position " << p;
       }
+    }
   }
 }
 

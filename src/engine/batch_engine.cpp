@@ -470,6 +470,15 @@ void BatchEngine::loop() {
       error = std::current_exception();
     }
     const auto fwd_end = std::chrono::steady_clock::now();
+    // Each sequence's logits row, before the lock is taken again: the sequences of the
+    // step wait in eval() until done is set below, so nobody reads these rows now, and
+    // row_seq_ changes only on this thread (build_batch).
+    if (!error) {
+      const std::size_t V = static_cast<std::size_t>(n_vocab());
+      for (std::size_t r = 0; r < row_seq_.size(); ++r)
+        std::copy_n(logits_.data() + r * V, V,
+                    seqs_[static_cast<std::size_t>(row_seq_[r])].logits.data());
+    }
     lock.lock();
     ++stats_.steps;
     stats_.tokens += static_cast<std::uint64_t>(n);
@@ -491,12 +500,6 @@ void BatchEngine::loop() {
         q.done = true;
         q.expected = true;
       }
-    }
-    if (!error) {
-      const std::size_t V = static_cast<std::size_t>(n_vocab());
-      for (std::size_t r = 0; r < row_seq_.size(); ++r)
-        std::copy_n(logits_.data() + r * V, V,
-                    seqs_[static_cast<std::size_t>(row_seq_[r])].logits.data());
     }
     stats_.forward_ms += ms_between(fwd_start, fwd_end);
     stats_.schedule_ms +=

@@ -2,21 +2,24 @@
 #include "model/attention.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 
-#include "kernels/ops.h"
+#include "kernels/attention_paged.h"
 #include "model/qwen3_model.h"
 
 namespace qwen3 {
 
-// Scores of up to this many query heads of a group fit the scratch at full context
-// (every Qwen3 size up to 8B: groups of 2 or 4); larger groups run in passes.
+// Query heads of a group whose scores fit the scratch at full context (every Qwen3 size
+// up to 8B: groups of 2 or 4); larger groups run in passes.
 constexpr int kScratchHeads = 4;
+// Slack for attention_paged_scratch's rounding to whole blocks and chunks.
+constexpr int kScratchSlack = 256;
 
 std::vector<AttentionScratch> make_attention_scratch(int n_threads, int n_ctx, int /*head_dim*/) {
   std::vector<AttentionScratch> s(static_cast<size_t>(std::max(1, n_threads)));
-  for (auto& t : s) t.scores.resize(static_cast<size_t>(n_ctx) * kScratchHeads);
+  for (auto& t : s) t.scores.resize(static_cast<size_t>(n_ctx + kScratchSlack) * kScratchHeads);
   return s;
 }
 
@@ -29,52 +32,47 @@ void batch_attention(int layer, const AttentionShape& shape, const AttentionToke
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   // One item = one token and one KV head with all the query heads that share it: the
   // head's keys and values are read from memory, and fp16 ones converted, once for the
-  // whole group (the *_heads kernels; per head the same arithmetic as one at a time).
+  // whole group, in one pass of attention_paged over the sequence's blocks.
+  // Items are claimed one at a time (their costs differ: a prompt chunk's last token
+  // reads many more keys than its first, sequences differ in length), so the threads
+  // finish together; each item's result does not depend on the thread that runs it.
+  const int64_t items = static_cast<int64_t>(n_tok) * shape.n_head_kv;
+  auto paged = [&](int64_t item, int* n_keys) {
+    const int t = static_cast<int>(item / shape.n_head_kv);
+    const int g = static_cast<int>(item % shape.n_head_kv);
+    const KvSequence& seq = *toks[t].seq;
+    const KvPool& kv = seq.pool();
+    *n_keys = toks[t].pos + 1;
+    PagedKv pk;
+    pk.k = kv.k_rows(0, layer, g);
+    pk.v = kv.v_rows(0, layer, g);
+    pk.table = seq.table();
+    pk.block_bytes = kv.block_bytes();
+    pk.block_size = kv.block_size();
+    pk.f16 = kv.type() == KvType::F16;
+    return pk;
+  };
+  std::atomic<int64_t> next{0};
   pool.parallel_for(
-      static_cast<int64_t>(n_tok) * shape.n_head_kv, [&](int64_t begin, int64_t end, int piece) {
+      std::min<int64_t>(items, static_cast<int64_t>(scratch.size())),
+      [&](int64_t, int64_t, int piece) {
         AttentionScratch& sc = scratch[static_cast<size_t>(piece)];
-        float* scores = sc.scores.data();
-        for (int64_t item = begin; item < end; ++item) {
+        for (int64_t item; (item = next.fetch_add(1, std::memory_order_relaxed)) < items;) {
+          int n_keys = 0;
+          const PagedKv pk = paged(item, &n_keys);
           const int t = static_cast<int>(item / shape.n_head_kv);
           const int g = static_cast<int>(item % shape.n_head_kv);
-          const KvSequence& seq = *toks[t].seq;
-          const KvPool& kv = seq.pool();
-          const bool f16 = kv.type() == KvType::F16;
-          const int bs = kv.block_size();
-          const int n_keys = toks[t].pos + 1;
-          const int n_blk = (n_keys + bs - 1) / bs;
-          const int* table = seq.table();
           // Heads per pass: as many of the group as the scratch holds scores for.
-          const int per_pass =
-              std::max(1, std::min(group, static_cast<int>(sc.scores.size() / n_keys)));
+          int per_pass = group;
+          while (per_pass > 1 &&
+                 attention_paged_scratch(n_keys, per_pass, pk.block_size) > sc.scores.size())
+            --per_pass;
+          if (attention_paged_scratch(n_keys, per_pass, pk.block_size) > sc.scores.size())
+            sc.scores.resize(attention_paged_scratch(n_keys, per_pass, pk.block_size));
           for (int h0 = g * group; h0 < (g + 1) * group; h0 += per_pass) {
             const int nh = std::min(per_pass, (g + 1) * group - h0);
-            const float* qv = q + static_cast<size_t>(t) * q_dim + static_cast<size_t>(h0) * hd;
-            float* o = out + static_cast<size_t>(t) * q_dim + static_cast<size_t>(h0) * hd;
-            // Scores block by block (head i's at scores + i * n_keys), one softmax per head
-            // over all of them, then the values.
-            for (int j = 0; j < n_blk; ++j) {
-              const int rows = std::min(bs, n_keys - j * bs);
-              const void* k = kv.k_rows(table[j], layer, g);
-              if (f16)
-                attn_scores_f16_heads(static_cast<const uint16_t*>(k), rows, hd, qv, hd, nh, scale,
-                                      scores + j * bs, n_keys);
-              else
-                attn_scores_f32_heads(static_cast<const float*>(k), rows, hd, qv, hd, nh, scale,
-                                      scores + j * bs, n_keys);
-            }
-            for (int i = 0; i < nh; ++i) softmax(scores + static_cast<size_t>(i) * n_keys, n_keys);
-            std::memset(o, 0, sizeof(float) * static_cast<size_t>(nh) * hd);
-            for (int j = 0; j < n_blk; ++j) {
-              const int rows = std::min(bs, n_keys - j * bs);
-              const void* v = kv.v_rows(table[j], layer, g);
-              if (f16)
-                attn_mix_f16_heads(static_cast<const uint16_t*>(v), rows, hd, scores + j * bs,
-                                   n_keys, nh, o, hd);
-              else
-                attn_mix_f32_heads(static_cast<const float*>(v), rows, hd, scores + j * bs, n_keys,
-                                   nh, o, hd);
-            }
+            const size_t at = static_cast<size_t>(t) * q_dim + static_cast<size_t>(h0) * hd;
+            attention_paged(pk, n_keys, hd, q + at, hd, nh, scale, out + at, hd, sc.scores.data());
           }
         }
       });

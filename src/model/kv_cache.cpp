@@ -71,27 +71,65 @@ KvPool::KvPool(int n_layers, int n_head_kv, int head_dim, int block_size, int n_
 }
 
 void KvPool::store(int block, int row, int layer, const float* k, const float* v) {
+  // Keys dim-major (element d of row r at d * block_size + r), values row-major: the
+  // layout attention_paged reads (kernels/attention_paged.h).
   const std::size_t at = static_cast<std::size_t>(row) * head_dim_ * esize_;
+  const std::size_t bs = static_cast<std::size_t>(block_size_);
   for (int h = 0; h < n_head_kv_; ++h) {
-    std::uint8_t* kd = data_.get() + offset(block, layer, 0, h) + at;
+    std::uint8_t* kd = data_.get() + offset(block, layer, 0, h);
     std::uint8_t* vd = data_.get() + offset(block, layer, 1, h) + at;
+    const float* kh = k + static_cast<std::size_t>(h) * head_dim_;
     if (type_ == KvType::F16) {
-      fp32_to_fp16_row(k + h * head_dim_, reinterpret_cast<std::uint16_t*>(kd), head_dim_);
+      auto* kt = reinterpret_cast<std::uint16_t*>(kd) + row;
+      std::uint16_t conv[512];  // one row through the SIMD converter, then scattered
+      if (head_dim_ <= 512) {
+        fp32_to_fp16_row(kh, conv, head_dim_);
+        for (int d = 0; d < head_dim_; ++d) kt[d * bs] = conv[d];
+      } else {
+        for (int d = 0; d < head_dim_; ++d) kt[d * bs] = fp32_to_fp16(kh[d]);
+      }
       fp32_to_fp16_row(v + h * head_dim_, reinterpret_cast<std::uint16_t*>(vd), head_dim_);
     } else {
-      std::memcpy(kd, k + h * head_dim_, head_dim_ * sizeof(float));
+      float* kt = reinterpret_cast<float*>(kd) + row;
+      for (int d = 0; d < head_dim_; ++d) kt[d * bs] = kh[d];
       std::memcpy(vd, v + h * head_dim_, head_dim_ * sizeof(float));
+    }
+  }
+}
+
+void KvPool::load(int block, int row, int layer, float* k, float* v) const {
+  const std::size_t bs = static_cast<std::size_t>(block_size_);
+  for (int h = 0; h < n_head_kv_; ++h) {
+    const std::uint8_t* kd = data_.get() + offset(block, layer, 0, h);
+    const std::uint8_t* vd = data_.get() + offset(block, layer, 1, h);
+    float* kh = k + static_cast<std::size_t>(h) * head_dim_;
+    float* vh = v + static_cast<std::size_t>(h) * head_dim_;
+    for (int d = 0; d < head_dim_; ++d) {
+      const std::size_t ki = d * bs + row, vi = static_cast<std::size_t>(row) * head_dim_ + d;
+      if (type_ == KvType::F16) {
+        kh[d] = fp16_to_fp32(reinterpret_cast<const std::uint16_t*>(kd)[ki]);
+        vh[d] = fp16_to_fp32(reinterpret_cast<const std::uint16_t*>(vd)[vi]);
+      } else {
+        kh[d] = reinterpret_cast<const float*>(kd)[ki];
+        vh[d] = reinterpret_cast<const float*>(vd)[vi];
+      }
     }
   }
 }
 
 void KvPool::copy_rows(int src, int dst, int n_rows) {
   if (n_rows <= 0) return;
-  const std::size_t n = static_cast<std::size_t>(n_rows) * head_dim_ * esize_;
+  const std::size_t n = static_cast<std::size_t>(n_rows) * esize_;
+  const std::size_t col = static_cast<std::size_t>(block_size_) * esize_;
   for (int l = 0; l < n_layers_; ++l)
-    for (int kv = 0; kv < 2; ++kv)
-      for (int h = 0; h < n_head_kv_; ++h)
-        std::memcpy(data_.get() + offset(dst, l, kv, h), data_.get() + offset(src, l, kv, h), n);
+    for (int h = 0; h < n_head_kv_; ++h) {
+      // Keys: the first n_rows of each dimension's column; values: the first n_rows rows.
+      std::uint8_t* kd = data_.get() + offset(dst, l, 0, h);
+      const std::uint8_t* ks = data_.get() + offset(src, l, 0, h);
+      for (int d = 0; d < head_dim_; ++d) std::memcpy(kd + d * col, ks + d * col, n);
+      std::memcpy(data_.get() + offset(dst, l, 1, h), data_.get() + offset(src, l, 1, h),
+                  n * head_dim_);
+    }
 }
 
 void KvPool::lru_push(int b) {

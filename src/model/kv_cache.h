@@ -43,8 +43,13 @@ class KvPool {
 
   // Key and value rows of one token (n_head_kv * head_dim floats each) into row `row`
   // (0..block_size-1) of `block`, converted to the pool's type.
+  // Keys are stored dim-major (element d of row r at d * block_size + r), values
+  // row-major (kernels/attention_paged.h).
   void store(int block, int row, int layer, const float* k, const float* v);
-  // block_size rows of head h of one layer (uint16_t fp16 or float by type()).
+  // The inverse of store(), as floats.
+  void load(int block, int row, int layer, float* k, float* v) const;
+  // The block_size key / value rows of head h of one layer (uint16_t fp16 or float by
+  // type(); keys dim-major, values row-major).
   const void* k_rows(int block, int layer, int h) const {
     return data_.get() + offset(block, layer, 0, h);
   }

@@ -1,0 +1,86 @@
+// attention_paged: the scalar reference and the dispatch by SIMD level (see
+// attention_paged.h).
+#include "kernels/attention_paged.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "kernels/cpu_features.h"
+#include "kernels/fp16.h"
+#if QWEN3_ARCH_X86
+#include "kernels/attention_paged_internal.h"
+#endif
+
+namespace qwen3 {
+namespace {
+
+float element(const void* p, std::size_t i, bool f16) {
+  return f16 ? fp16_to_fp32(static_cast<const std::uint16_t*>(p)[i])
+             : static_cast<const float*>(p)[i];
+}
+
+}  // namespace
+
+std::size_t attention_paged_scratch(int n_keys, int n_q, int block_size) {
+  // Per head: the keys rounded up to whole blocks (the SIMD kernels store the scores of
+  // whole 8- or 16-row chunks of a block), then to 16 floats, plus 16.
+  const std::size_t bs = static_cast<std::size_t>(std::max(block_size, 1));
+  const std::size_t rows = (static_cast<std::size_t>(std::max(n_keys, 1)) + bs - 1) / bs * bs;
+  return ((rows + 15) / 16 * 16 + 16) * static_cast<std::size_t>(std::max(n_q, 1));
+}
+
+void attention_paged_ref(const PagedKv& kv, int n_keys, int dim, const float* q,
+                         std::int64_t q_stride, int n_q, float scale, float* out,
+                         std::int64_t o_stride, float* scratch) {
+  const int bs = kv.block_size;
+  const std::size_t per = attention_paged_scratch(n_keys, 1, bs);
+  const auto* kbase = static_cast<const std::uint8_t*>(kv.k);
+  const auto* vbase = static_cast<const std::uint8_t*>(kv.v);
+  for (int i = 0; i < n_q; ++i) {
+    const float* qi = q + i * q_stride;
+    float* s = scratch + static_cast<std::size_t>(i) * per;
+    for (int r = 0; r < n_keys; ++r) {
+      const void* kb = kbase + static_cast<std::size_t>(kv.table[r / bs]) * kv.block_bytes;
+      const int row = r % bs;
+      float a[4] = {0, 0, 0, 0};
+      for (int d = 0; d < dim; ++d)
+        a[d % 4] += element(kb, static_cast<std::size_t>(d) * bs + row, kv.f16) * qi[d];
+      s[r] = (a[0] + a[1]) + (a[2] + a[3]);
+    }
+    float m = s[0];
+    for (int r = 1; r < n_keys; ++r) m = std::max(m, s[r]);
+    float sum = 0;
+    for (int r = 0; r < n_keys; ++r) {
+      s[r] = std::exp((s[r] - m) * scale);
+      sum += s[r];
+    }
+    const float inv = 1.0f / sum;
+    float* o = out + i * o_stride;
+    std::fill(o, o + dim, 0.0f);
+    for (int r = 0; r < n_keys; ++r) {
+      const void* vb = vbase + static_cast<std::size_t>(kv.table[r / bs]) * kv.block_bytes;
+      const std::size_t row = static_cast<std::size_t>(r % bs) * dim;
+      for (int d = 0; d < dim; ++d) o[d] += s[r] * element(vb, row + d, kv.f16);
+    }
+    for (int d = 0; d < dim; ++d) o[d] *= inv;
+  }
+}
+
+void attention_paged(const PagedKv& kv, int n_keys, int dim, const float* q, std::int64_t q_stride,
+                     int n_q, float scale, float* out, std::int64_t o_stride, float* scratch) {
+  if (n_keys <= 0 || n_q <= 0) return;
+#if QWEN3_ARCH_X86
+  if (dim % 8 == 0 && kv.block_size % 8 == 0) {
+    if (isa_level() == IsaLevel::Avx512)
+      return avx512::attention_paged(kv, n_keys, dim, q, q_stride, n_q, scale, out, o_stride,
+                                     scratch);
+    if (use_avx2())
+      return avx2::attention_paged(kv, n_keys, dim, q, q_stride, n_q, scale, out, o_stride,
+                                   scratch);
+  }
+#endif
+  attention_paged_ref(kv, n_keys, dim, q, q_stride, n_q, scale, out, o_stride, scratch);
+}
+
+}  // namespace qwen3

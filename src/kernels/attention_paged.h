@@ -1,0 +1,48 @@
+// Attention of the query heads of one grouped-query group over one KV head of a paged
+// cache, in one call: scores over every block, softmax, then the values mixed block by
+// block. The keys and values are read from memory once for the whole group, converted
+// from fp16 once, and the next block is prefetched while one is computed (blocks of a
+// sequence lie far apart in the pool, where the hardware prefetcher does not follow).
+//
+// Layout of a block's rows of one layer and KV head (model/kv_cache.h stores them so):
+//   keys   transposed, dim-major: key (row r, dim d) at k[d * block_size + r], so the
+//          scores of up to 16 rows are one vector register, with no horizontal sums;
+//   values row-major: value (row r, dim d) at v[r * dim + d].
+//
+// The arithmetic, the same on every SIMD level (AVX2 and AVX-512 give the same bits; the
+// scalar reference follows it without fused multiply-adds):
+//   dot[i][r] = (a0 + a1) + (a2 + a3), a_u = fma chain over d = u, u+4, ... of k * q_i;
+//   m_i = max_r dot[i][r];  p[i][r] = exp((dot[i][r] - m_i) * scale)  (simd_avx2.h exp_ps);
+//   sum_i = 8-lane sums of p in order, then hsum;  out_i[d] = (fma chain over r of
+//   p[i][r] * v[r][d]) * (1 / sum_i).
+// Each output depends on its own query and sequence only, never on other calls.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace qwen3 {
+
+// One sequence's keys and values of one layer and KV head in a paged pool.
+struct PagedKv {
+  const void* k = nullptr;      // block 0's key rows of this layer and head
+  const void* v = nullptr;      // block 0's value rows
+  const int* table = nullptr;   // the sequence's blocks, in position order
+  std::size_t block_bytes = 0;  // bytes from one block of the pool to the next
+  int block_size = 0;           // rows (positions) per block
+  bool f16 = true;              // fp16 elements, else float
+};
+
+// Query i (i < n_q) is q + i * q_stride (dim floats); it attends to rows 0..n_keys-1 of
+// kv with scale; its output goes to out + i * o_stride (dim floats, overwritten).
+// scratch: at least attention_paged_scratch(n_keys, n_q, kv.block_size) floats.
+void attention_paged(const PagedKv& kv, int n_keys, int dim, const float* q, std::int64_t q_stride,
+                     int n_q, float scale, float* out, std::int64_t o_stride, float* scratch);
+std::size_t attention_paged_scratch(int n_keys, int n_q, int block_size);
+
+// The scalar reference (any dim, any block size).
+void attention_paged_ref(const PagedKv& kv, int n_keys, int dim, const float* q,
+                         std::int64_t q_stride, int n_q, float scale, float* out,
+                         std::int64_t o_stride, float* scratch);
+
+}  // namespace qwen3
