@@ -37,12 +37,16 @@ class NativeBackend : public TokenBackend {
   // KV cache, whose entries were computed with the previous ones.
   void set_adapters(const AdapterConfig& adapters) override;
 
- private:
-  struct Loaded {  // the model and what was read from its file on the way
+  // The model loaded as this backend loads it, and what was read from its file on the
+  // way (a GGUF's general.sampling.* keys; none for a folder). The batched server load
+  // (shared_pipelines) uses it too.
+  struct Loaded {
     std::shared_ptr<const Qwen3Model> model;
     std::optional<ModelSamplingDefaults> defaults;
   };
   static Loaded load(const BackendOptions& opts);
+
+ private:
   NativeBackend(const BackendOptions& opts, std::chrono::steady_clock::time_point t0);
   NativeBackend(Loaded loaded, const BackendOptions& opts,
                 std::chrono::steady_clock::time_point t0);

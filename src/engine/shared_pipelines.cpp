@@ -8,9 +8,8 @@
 #include "engine/backend.h"
 #include "engine/batched_backend.h"
 #include "engine/model_defaults.h"
-#include "gguf/gguf_reader.h"
+#include "engine/native_backend.h"
 #include "model/hf_config.h"
-#include "model/hf_model_loader.h"
 #include "model/lora_adapter.h"
 
 namespace qwen3::engine {
@@ -46,17 +45,14 @@ SharedPipelines make_shared_pipelines(const std::string& model_path, const std::
   }
   check_native_properties(props);
   const BackendOptions bo = parse_backend_options(model_path, "CPU", props);
-  // The sampling defaults come from generation_config.json of a folder, or from the GGUF
-  // metadata the load reads anyway (the file is opened once).
+  // A folder's generation_config.json before the (slow) load, so a malformed one fails
+  // fast; a GGUF's general.sampling.* keys from the file the load opens (as Pipeline).
+  const bool hf_folder = hf::is_hf_model_folder(model_path);
   ModelSamplingDefaults defaults;
-  if (hf::is_hf_model_folder(model_path)) defaults = read_model_sampling_defaults(model_path);
-  ModelLoadOptions lo;
-  lo.n_threads = bo.n_threads;
-  lo.quantize = hf::parse_load_quantize(bo.quantize);
-  lo.on_gguf_metadata = [&defaults](const gguf::GgufFile& f) {
-    defaults = gguf_sampling_defaults(f);
-  };
-  std::shared_ptr<const Qwen3Model> model = Qwen3Model::load(model_path, lo);
+  if (hf_folder) defaults = read_model_sampling_defaults(model_path);
+  NativeBackend::Loaded loaded = NativeBackend::load(bo);
+  if (!hf_folder && loaded.defaults) defaults = *loaded.defaults;
+  std::shared_ptr<const Qwen3Model> model = std::move(loaded.model);
   BatchEngineOptions eo;
   eo.max_seqs = n;
   eo.n_ctx = bo.n_ctx;

@@ -329,13 +329,10 @@ void Qwen3Model::repack_matrices() {
     pool.parallel_for(static_cast<int64_t>(todo.size()), [&](int64_t b, int64_t e, int) {
       for (int64_t i = b; i < e; ++i) {
         WeightMatrix& W = *todo[static_cast<size_t>(i)];
-        const size_t ws = ggml_row_size(W.type, W.cols), gs = rows8_group_size(W.type, W.cols);
-        uint8_t* out = at[static_cast<size_t>(i)];
-        for (int64_t g = 0; g < W.rows / 8; ++g)
-          pack_rows8(W.type, static_cast<const uint8_t*>(W.data) + g * 8 * ws, ws, W.cols,
-                     out + g * gs);
-        source_->release(W.data, ws * static_cast<size_t>(W.rows));
-        W = WeightMatrix{W.type, W.rows, W.cols, out, WeightLayout::Rows8};
+        const WeightMatrix plain = W;
+        W = to_rows8(plain, at[static_cast<size_t>(i)], pool);  // nested: runs on this thread
+        source_->release(plain.data,
+                         ggml_row_size(plain.type, plain.cols) * static_cast<size_t>(plain.rows));
       }
     });
   };
