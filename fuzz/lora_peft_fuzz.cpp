@@ -6,34 +6,12 @@
 // (written by `qwen3 gen-lora` for a 2-layer, 16-wide tiny base).
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <string>
 
+#include "lora_fuzz_check.h"
 #include "model/lora_adapter.h"
-
-namespace {
-
-void exercise(const qwen3::LoraAdapter& a) {
-  using namespace qwen3;
-  for (int l = 0; l < a.n_layers(); ++l)
-    for (int t = 0; t < kNumLoraTargets; ++t)
-      if (const LoraMatrices* m = a.find(l, static_cast<LoraTarget>(t))) {
-        if (m->rank <= 0 || m->a.size() != static_cast<size_t>(m->rank) * m->in ||
-            m->b.size() != static_cast<size_t>(m->out) * m->rank)
-          std::abort();
-        volatile float sink = m->a.front() + m->b.back() + m->scale;
-        (void)sink;
-      }
-  static const Qwen3Config tiny = Qwen3Config::tiny();
-  try {
-    a.check_base(tiny);
-  } catch (const std::runtime_error&) {
-  }
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto* nul = static_cast<const uint8_t*>(std::memchr(data, 0, size));
@@ -42,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t* st = nul ? nul + 1 : data + size;
   const size_t st_len = size - (nul ? cfg_len + 1 : cfg_len);
   try {
-    exercise(*qwen3::parse_peft_adapter(config, st, st_len, "fuzz"));
+    qwen3::fuzz::check_loaded_adapter(*qwen3::parse_peft_adapter(config, st, st_len, "fuzz"));
   } catch (const std::runtime_error&) {
   }
   return 0;
