@@ -1,59 +1,144 @@
 #include "text/bpe_model.h"
 
+#include <algorithm>
+#include <functional>
 #include <queue>
 #include <stdexcept>
 
 namespace qwen3 {
 
+namespace {
+
+uint64_t mix(uint64_t x) {  // splitmix64's finalizer: every key bit reaches the low bits
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+// Linear probing stays short up to 3/4 full; a smaller table is fewer fresh pages.
+bool fits(size_t n, size_t size) {
+  return 4 * n <= 3 * size;
+}
+size_t table_size(size_t n) {  // the smallest power of two that n fits
+  size_t size = 16;
+  while (!fits(n, size)) size *= 2;
+  return size;
+}
+
+// The normal and byte tokens by their byte-level spelling: the merges name tokens that
+// way. Each slot holds the id and 32 bits of the hash, so a probe reads a spelling only
+// when the hashes agree. The first id of a spelling wins, as with unordered_map::emplace.
+class SpellingIndex {
+ public:
+  explicit SpellingIndex(const BpeVocab& vocab) : vocab_(vocab) {
+    slots_.assign(table_size(vocab.strings.size()), kEmpty);
+    mask_ = slots_.size() - 1;
+    for (size_t id = 0; id < vocab.strings.size(); ++id)
+      if (vocab.types[id] == kTokenNormal || vocab.types[id] == kTokenByte)
+        insert(static_cast<int32_t>(id));
+  }
+
+  int32_t find(std::string_view s) const {
+    const size_t h = std::hash<std::string_view>{}(s);
+    const uint32_t tag = static_cast<uint32_t>(h >> 32);
+    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+      const uint64_t e = slots_[i];
+      if (e == kEmpty) return -1;
+      const auto id = static_cast<int32_t>(e & 0xffffffffu);
+      if (static_cast<uint32_t>(e >> 32) == tag && vocab_.strings[static_cast<size_t>(id)] == s)
+        return id;
+    }
+  }
+
+ private:
+  static constexpr uint64_t kEmpty = ~uint64_t{0};
+  void insert(int32_t id) {
+    const std::string& s = vocab_.strings[static_cast<size_t>(id)];
+    if (find(s) >= 0) return;
+    const size_t h = std::hash<std::string_view>{}(s);
+    size_t i = h & mask_;
+    while (slots_[i] != kEmpty) i = (i + 1) & mask_;
+    slots_[i] = (static_cast<uint64_t>(h >> 32) << 32) | static_cast<uint32_t>(id);
+  }
+  const BpeVocab& vocab_;
+  std::vector<uint64_t> slots_;
+  size_t mask_ = 0;
+};
+
+}  // namespace
+
+void BpeModel::MergeTable::reserve(size_t n) {
+  slots_.assign(table_size(n), Slot{});
+  mask_ = slots_.size() - 1;
+  size_ = 0;
+}
+
+size_t BpeModel::MergeTable::slot_of(uint64_t k) const {
+  size_t i = mix(k) & mask_;
+  while (slots_[i].key != kEmpty && slots_[i].key != k) i = (i + 1) & mask_;
+  return i;
+}
+
+const BpeModel::Merge* BpeModel::MergeTable::find(uint64_t k) const {
+  if (slots_.empty()) return nullptr;
+  const Slot& s = slots_[slot_of(k)];
+  return s.key == k ? &s.merge : nullptr;
+}
+
+void BpeModel::MergeTable::assign(uint64_t k, Merge m) {
+  if (!fits(size_ + 1, slots_.size())) {  // grow: keep the table at most 3/4 full
+    std::vector<Slot> old = std::move(slots_);
+    reserve(std::max<size_t>(old.size(), 8));  // room for as many entries as slots: 2x
+    for (const Slot& s : old)
+      if (s.key != kEmpty) assign(s.key, s.merge);
+  }
+  Slot& s = slots_[slot_of(k)];
+  if (s.key == kEmpty) ++size_;
+  s.key = k;
+  s.merge = m;
+}
+
 BpeModel::BpeModel(const BpeVocab& vocab) {
-  std::unordered_map<std::string_view, int32_t> by_string;
-  by_string.reserve(vocab.strings.size());
-  for (size_t id = 0; id < vocab.strings.size(); ++id) {
-    if (vocab.types[id] == kTokenNormal || vocab.types[id] == kTokenByte) {
-      by_string.emplace(vocab.strings[id], static_cast<int32_t>(id));
-    }
-  }
-  std::unordered_map<std::string_view, int32_t> by_bytes;
-  for (size_t id = 0; id < vocab.bytes.size(); ++id) {
+  const SpellingIndex by_string(vocab);
+  byte_ids_.fill(-1);
+  for (size_t id = 0; id < vocab.bytes.size(); ++id)
     if (vocab.types[id] == kTokenNormal && vocab.bytes[id].size() == 1) {
-      by_bytes.emplace(vocab.bytes[id], static_cast<int32_t>(id));
+      int32_t& slot = byte_ids_[static_cast<unsigned char>(vocab.bytes[id][0])];
+      if (slot < 0) slot = static_cast<int32_t>(id);  // the first id of a byte wins
     }
-  }
-  for (int b = 0; b < 256; ++b) {
-    const char c = static_cast<char>(b);
-    auto it = by_bytes.find(std::string_view(&c, 1));
-    if (it == by_bytes.end()) {
+  for (int b = 0; b < 256; ++b)
+    if (byte_ids_[b] < 0)
       throw std::runtime_error("tokenizer: the vocabulary has no token for byte " +
                                std::to_string(b));
-    }
-    byte_ids_[b] = it->second;
-  }
   merges_.reserve(vocab.merges.size());
+  std::string joined;
   for (size_t rank = 0; rank < vocab.merges.size(); ++rank) {
-    const std::string& m = vocab.merges[rank];
+    const std::string_view m = vocab.merges[rank];
     const size_t sp = m.find(' ');
     if (sp == std::string::npos || sp == 0 || sp + 1 >= m.size()) {
-      throw std::runtime_error("tokenizer: malformed merge '" + m + "'");
+      throw std::runtime_error("tokenizer: malformed merge '" + std::string(m) + "'");
     }
-    const std::string left = m.substr(0, sp);
-    const std::string right = m.substr(sp + 1);
-    auto l = by_string.find(left);
-    auto r = by_string.find(right);
-    auto res = by_string.find(left + right);
-    if (l == by_string.end() || r == by_string.end() || res == by_string.end()) {
-      throw std::runtime_error("tokenizer: merge '" + m + "' names a token not in the vocabulary");
+    const std::string_view left = m.substr(0, sp), right = m.substr(sp + 1);
+    joined.assign(left).append(right);
+    const int32_t l = by_string.find(left), r = by_string.find(right), res = by_string.find(joined);
+    if (l < 0 || r < 0 || res < 0) {
+      throw std::runtime_error("tokenizer: merge '" + std::string(m) +
+                               "' names a token not in the vocabulary");
     }
     // A repeated pair keeps its last rank, as both reference implementations do.
-    merges_[key(l->second, r->second)] = {static_cast<int32_t>(rank), res->second};
+    merges_.assign(key(l, r), {static_cast<int32_t>(rank), res});
   }
 }
 
 std::vector<std::pair<int32_t, int32_t>> BpeModel::merge_pairs(size_t n_ranks) const {
   std::vector<std::pair<int32_t, int32_t>> out(n_ranks, {-1, -1});
-  for (const auto& [k, m] : merges_)
+  merges_.for_each([&](uint64_t k, const Merge& m) {
     if (m.rank >= 0 && static_cast<size_t>(m.rank) < n_ranks)
       out[static_cast<size_t>(m.rank)] = {static_cast<int32_t>(k >> 32),
                                           static_cast<int32_t>(k & 0xffffffffu)};
+  });
   return out;
 }
 
@@ -104,9 +189,8 @@ void BpeModel::encode_word_uncached(std::string_view bytes, std::vector<int32_t>
   std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> heap;
   auto push = [&](int32_t pos) {
     if (pos < 0 || next[pos] < 0) return;
-    auto it = merges_.find(key(id[pos], id[next[pos]]));
-    if (it != merges_.end())
-      heap.push({it->second.rank, pos, id[pos], id[next[pos]], it->second.result});
+    if (const Merge* m = merges_.find(key(id[pos], id[next[pos]])))
+      heap.push({m->rank, pos, id[pos], id[next[pos]], m->result});
   };
   for (int32_t i = 0; i + 1 < n; ++i) push(i);
   while (!heap.empty()) {

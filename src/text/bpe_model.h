@@ -1,6 +1,8 @@
 // Byte-level BPE by merge rank: the lowest-ranked adjacent pair merges first, the
 // leftmost on ties (as the Hugging Face Rust and JS implementations do). A heap makes a
-// word of n bytes cost O(n log n); results for short words are cached.
+// word of n bytes cost O(n log n); results for short words are cached. The merge table
+// is a flat open-addressing map (one probe per pair, no node per merge): building it for
+// Qwen3's 151,387 merges is part of every model load.
 #pragma once
 
 #include <array>
@@ -42,8 +44,31 @@ class BpeModel {
            static_cast<uint32_t>(right);
   }
 
+  // (left, right) -> merge, linear probing over a power-of-two table at most 3/4 full.
+  class MergeTable {
+   public:
+    void reserve(size_t n);
+    const Merge* find(uint64_t k) const;
+    void assign(uint64_t k, Merge m);  // a repeated key takes the new value
+    template <class F>
+    void for_each(F&& f) const {
+      for (const Slot& s : slots_)
+        if (s.key != kEmpty) f(s.key, s.merge);
+    }
+
+   private:
+    static constexpr uint64_t kEmpty = ~uint64_t{0};  // no pair of valid ids has this key
+    struct Slot {
+      uint64_t key = kEmpty;
+      Merge merge{};
+    };
+    size_t slot_of(uint64_t k) const;
+    std::vector<Slot> slots_;
+    size_t mask_ = 0, size_ = 0;
+  };
+
   std::array<int32_t, 256> byte_ids_{};
-  std::unordered_map<uint64_t, Merge> merges_;
+  MergeTable merges_;
 
   static constexpr size_t kMaxCachedWordBytes = 256;
   static constexpr size_t kCacheCapacity = 1 << 16;

@@ -31,13 +31,37 @@ struct Tokenizer::Impl {
     for (size_t id = 0; id < vocab.bytes.size(); ++id) {
       if (vocab.types[id] == kTokenNormal) by_text.push_back(static_cast<int32_t>(id));
     }
-    // Stable: among equal texts the first pushed (added tokens first) is found first.
-    std::stable_sort(by_text.begin(), by_text.end(),
-                     [&](int32_t a, int32_t b) { return vocab.bytes[a] < vocab.bytes[b]; });
+    sort_by_text();
     compact();
     eos = find_text("<|endoftext|>");
     im_end = find_text("<|im_end|>");
     im_start = find_text("<|im_start|>");
+  }
+
+  // by_text in byte order of the texts; among equal texts the first pushed (added tokens
+  // first) comes first. Most comparisons end on the first 8 bytes, held in the sort key
+  // as a big-endian number, so the 151k texts are rarely read during the sort.
+  void sort_by_text() {
+    struct Key {
+      uint64_t prefix;
+      uint32_t order;
+      int32_t id;
+    };
+    std::vector<Key> keys(by_text.size());
+    for (size_t i = 0; i < by_text.size(); ++i) {
+      const std::string& t = vocab.bytes[static_cast<size_t>(by_text[i])];
+      uint64_t p = 0;
+      for (size_t k = 0; k < 8; ++k)
+        p = (p << 8) | (k < t.size() ? static_cast<unsigned char>(t[k]) : 0u);
+      keys[i] = {p, static_cast<uint32_t>(i), by_text[i]};
+    }
+    std::sort(keys.begin(), keys.end(), [&](const Key& a, const Key& b) {
+      if (a.prefix != b.prefix) return a.prefix < b.prefix;
+      const int c =
+          vocab.bytes[static_cast<size_t>(a.id)].compare(vocab.bytes[static_cast<size_t>(b.id)]);
+      return c != 0 ? c < 0 : a.order < b.order;
+    });
+    for (size_t i = 0; i < keys.size(); ++i) by_text[i] = keys[i].id;
   }
 
   int32_t find_text(std::string_view t) const {
