@@ -142,14 +142,30 @@ size_t expert_repack_budget(size_t other) {
 }
 
 // Anonymous memory for repacked weights, in transparent huge pages where the system
-// allows it (one fault per 2 MiB instead of per 4 KiB while it is first written).
-std::unique_ptr<uint8_t[]> alloc_weights(size_t n) {
-  std::unique_ptr<uint8_t[]> p(new uint8_t[n]);
-#ifdef MADV_HUGEPAGE
+// allows it (one fault per 2 MiB instead of per 4 KiB while it is first written). With a
+// pool, every page is faulted in first by MADV_POPULATE_WRITE calls (Linux 5.14+) spread
+// over its threads: a page fault is costly in a virtual machine, the kernel's zeroing of
+// fresh pages is most of that first touch, and the copy then runs without any fault.
+// The block starts on a 2 MiB boundary (`*data`); the returned pointer owns it.
+std::unique_ptr<uint8_t[]> alloc_weights(size_t n, uint8_t** data, ThreadPool* prefault = nullptr) {
   const uintptr_t huge = uintptr_t(2) << 20;
+  std::unique_ptr<uint8_t[]> p(new uint8_t[n + huge]);
   const uintptr_t lo = (reinterpret_cast<uintptr_t>(p.get()) + huge - 1) / huge * huge;
-  const uintptr_t hi = (reinterpret_cast<uintptr_t>(p.get()) + n) / huge * huge;
-  if (hi > lo) madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);
+  *data = reinterpret_cast<uint8_t*>(lo);
+  const uintptr_t hi = (lo + n + huge - 1) / huge * huge;
+#ifdef MADV_HUGEPAGE
+  madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);
+#endif
+#ifdef MADV_POPULATE_WRITE
+  if (prefault) {
+    const auto chunks = static_cast<int64_t>((hi - lo) / huge);
+    prefault->parallel_for(chunks, [&](int64_t b, int64_t e, int) {
+      madvise(reinterpret_cast<void*>(lo + static_cast<uintptr_t>(b) * huge),
+              static_cast<size_t>(e - b) * huge, MADV_POPULATE_WRITE);
+    });
+  }
+#else
+  (void)prefault;
 #endif
   return p;
 }
@@ -275,19 +291,22 @@ std::shared_ptr<Qwen3Model> Qwen3Model::from_source(const Qwen3Config& config,
 void Qwen3Model::repack_matrices() {
   ModelWeights& w = *weights_;
   ThreadPool pool(n_threads_);
-  // One matrix at a time, dropping the mapped pages of each as it is copied, so peak
-  // memory stays near the model size rather than twice it.
+  // The dense matrices go into one block, its pages faulted in by one call; one matrix
+  // at a time is copied, dropping the mapped pages of each as it is, so peak memory stays
+  // near the model size rather than twice it.
+  uint8_t* arena = nullptr;
   auto repack = [&](WeightMatrix& W) {
     if (!prefers_rows8(W)) return;
     const size_t ws = ggml_row_size(W.type, W.cols), gs = rows8_group_size(W.type, W.cols);
-    repacked_.push_back(alloc_weights(rows8_bytes(W)));
-    uint8_t* dst = repacked_.back().get();
-    // Slices of about 4 MiB, each released once copied: even the 600 MB lm_head of an 8B
-    // model never sits in memory twice.
+    uint8_t* dst = arena;
+    arena += rows8_bytes(W);
+    // Slices of about 4 MiB, each mapped in one call and released once copied: even the
+    // 600 MB lm_head of an 8B model never sits in memory twice.
     const int64_t slice = std::max<int64_t>(8, static_cast<int64_t>((4u << 20) / ws) / 8 * 8);
     for (int64_t r0 = 0; r0 < W.rows; r0 += slice) {
       const int64_t n = std::min(slice, W.rows - r0);
       const WeightMatrix part{W.type, n, W.cols, static_cast<const uint8_t*>(W.data) + r0 * ws};
+      populate(part.data, ws * n);
       to_rows8(part, dst + r0 / 8 * gs, pool);
       source_->release(part.data, ws * n);
     }
@@ -304,6 +323,7 @@ void Qwen3Model::repack_matrices() {
   }
   if (prefers_rows8(w.output)) other_bytes += rows8_bytes(w.output);
   experts_repacked_ = config_.is_moe() && expert_bytes <= expert_repack_budget(other_bytes);
+  if (other_bytes > 0) repacked_.push_back(alloc_weights(other_bytes, &arena, &pool));
   // One layer's experts: one allocation, the matrices spread over the threads (each
   // small matrix packed by one thread), their file pages mapped in one call beforehand
   // and released as each is copied.
@@ -317,8 +337,8 @@ void Qwen3Model::repack_matrices() {
           bytes += rows8_bytes(W);
         }
     if (todo.empty()) return;
-    repacked_.push_back(alloc_weights(bytes));
-    uint8_t* dst = repacked_.back().get();
+    uint8_t* dst = nullptr;
+    repacked_.push_back(alloc_weights(bytes, &dst));
     std::vector<uint8_t*> at(todo.size());
     for (size_t i = 0; i < todo.size(); ++i) {
       at[i] = dst;
