@@ -11,7 +11,10 @@
 
 namespace qwen3 {
 struct Qwen3Config;
+namespace gguf {
+class GgufFile;
 }
+}  // namespace qwen3
 
 namespace qwen3::device {
 
@@ -49,6 +52,8 @@ ModelFacts facts_from_config(const Qwen3Config& cfg);
 
 // A GGUF file: shapes via Qwen3Config::from_gguf, the ggml type of blk.0.attn_q.
 ModelFacts facts_from_gguf(const std::string& path);
+// The same from an open file (`path` names the model when its metadata does not).
+ModelFacts facts_from_gguf(const gguf::GgufFile& f, const std::string& path);
 
 // -m MODEL: a GGUF file or a model folder (below). Throws std::runtime_error otherwise.
 ModelFacts load_model_facts(const std::string& path);

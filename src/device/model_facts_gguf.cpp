@@ -9,7 +9,10 @@
 namespace qwen3::device {
 
 ModelFacts facts_from_gguf(const std::string& path) {
-  const gguf::GgufFile f = gguf::GgufFile::open(path);
+  return facts_from_gguf(gguf::GgufFile::open(path), path);
+}
+
+ModelFacts facts_from_gguf(const gguf::GgufFile& f, const std::string& path) {
   ModelFacts facts = facts_from_config(Qwen3Config::from_gguf(f));
   if (const auto* t = f.tensor("blk.0.attn_q.weight"))
     facts.weight_type = std::string(ggml_type_info(t->type).name);

@@ -18,6 +18,10 @@
 #include "qwen3/generation_config.h"
 #include "qwen3/properties.h"
 
+namespace qwen3::gguf {
+class GgufFile;
+}
+
 namespace qwen3 {
 
 class Tokenizer;
@@ -34,16 +38,19 @@ struct BackendCapabilities {
 struct BackendOptions {
   std::string model_path;
   std::string device = "CPU";
-  Properties properties;  // the Pipeline's properties, unparsed extras included
-  int n_ctx = 0;          // 0 = backend default
-  int n_threads = 0;      // 0 = physical cores
-  bool kv_f32 = false;    // KV cache in F32 instead of F16
-  std::string quantize;   // load-time quantization of a HF folder ("" / "none" = keep)
+  Properties properties;   // the Pipeline's properties, unparsed extras included
+  int n_ctx = 0;           // 0 = backend default
+  int n_threads = 0;       // 0 = physical cores
+  bool kv_f32 = false;     // KV cache in F32 instead of F16
+  std::string quantize;    // load-time quantization of a HF folder ("" / "none" = keep)
   AdapterConfig adapters;  // LoRA adapters (property "lora"); native CPU engine only
   // Whole-generation device backends (OpenVINO): the device properties (the device
   // builder's profile for this tier, or a `qwen3 device-config` file), as typed JSON.
   nlohmann::json device_properties = nlohmann::json::object();
   std::string profile;  // the profile they come from: "balanced", ..., "file" (device_config)
+  // The native engine: model_path's GGUF already open (AUTO read its facts from it), so
+  // the load does not open it again; null = open model_path.
+  std::shared_ptr<const gguf::GgufFile> opened_gguf;
 };
 
 class TokenBackend;

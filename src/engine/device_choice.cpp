@@ -13,6 +13,7 @@
 #include "device/model_facts.h"
 #include "device/openvino_support.h"
 #include "engine/native_backend.h"
+#include "gguf/gguf_reader.h"
 #include "model/hf_model_loader.h"
 #include "text/tokenizer.h"
 
@@ -77,13 +78,33 @@ std::unique_ptr<Backend> open_openvino(const std::string& model_path, const std:
 }
 
 // The native CPU tier. An OpenVINO export is not something it can load: say so.
-std::unique_ptr<Backend> open_native(const std::string& path, const Properties& props) {
+// `opened`: the GGUF of `path` if the caller has it open already.
+std::unique_ptr<Backend> open_native(const std::string& path, const Properties& props,
+                                     std::shared_ptr<const gguf::GgufFile> opened = nullptr) {
   if (openvino_folder_problem(path).empty())
     throw std::invalid_argument(
         "the native CPU engine cannot read the OpenVINO IR weights of '" + path +
         "': give it a GGUF or Hugging Face copy of the model with --cpu-model (property "
         "cpu_model)");
-  return create_backend("native", parse_backend_options(path, "CPU", native_properties(props)));
+  BackendOptions o = parse_backend_options(path, "CPU", native_properties(props));
+  o.opened_gguf = std::move(opened);
+  return create_backend("native", o);
+}
+
+// AUTO's model facts. A GGUF file that is also the CPU tier's model is opened once: the
+// facts come from the open file, which the CPU tier then loads from (`*opened`).
+std::optional<device::ModelFacts> facts_opening(const std::string& path, bool cpu_tier_too,
+                                                std::shared_ptr<const gguf::GgufFile>* opened) {
+  std::error_code ec;
+  if (!cpu_tier_too || !std::filesystem::is_regular_file(path, ec)) return facts_of(path);
+  try {
+    auto file = std::make_shared<const gguf::GgufFile>(gguf::GgufFile::open(path));
+    auto facts = device::facts_from_gguf(*file, path);
+    *opened = std::move(file);
+    return facts;
+  } catch (const std::exception&) {
+    return std::nullopt;  // not a readable GGUF: generic profiles; the CPU tier says why
+  }
 }
 
 }  // namespace
@@ -221,9 +242,11 @@ DeviceChoice open_device_backend(const std::string& model_path, const std::strin
   }
   if (device != "AUTO")
     throw std::invalid_argument("unknown device '" + device_in + "' (CPU, GPU, NPU or AUTO)");
+  std::shared_ptr<const gguf::GgufFile> opened;
+  const auto facts = facts_opening(model_path, cpu_path == model_path, &opened);
   auto sel = select_tier<Backend>(
-      auto_chain_for(model_path), [&](const DeploymentTier& tier) -> std::unique_ptr<Backend> {
-        if (tier.device == device::Device::CPU) return open_native(cpu_path, props);
+      default_auto_chain(facts), [&](const DeploymentTier& tier) -> std::unique_ptr<Backend> {
+        if (tier.device == device::Device::CPU) return open_native(cpu_path, props, opened);
         return open_openvino(model_path, std::string(device::to_string(tier.device)), props,
                              tier.properties, std::string(device::to_string(tier.level)));
       });

@@ -15,6 +15,7 @@ NativeBackend::Loaded NativeBackend::load(const BackendOptions& opts) {
   ModelLoadOptions lo;
   lo.n_threads = opts.n_threads;
   lo.quantize = hf::parse_load_quantize(opts.quantize);
+  lo.opened_gguf = opts.opened_gguf;
   lo.on_gguf_metadata = [&out](const gguf::GgufFile& f) {
     out.defaults = gguf_sampling_defaults(f);
   };

@@ -206,7 +206,8 @@ std::shared_ptr<Qwen3Model> Qwen3Model::load(const std::string& path,
     throw std::invalid_argument(path +
                                 ": quantizing at load applies to Hugging Face folders only "
                                 "(a GGUF file keeps its stored types)");
-  auto file = std::make_shared<const gguf::GgufFile>(gguf::GgufFile::open(path));
+  auto file = opts.opened_gguf ? opts.opened_gguf
+                               : std::make_shared<const gguf::GgufFile>(gguf::GgufFile::open(path));
   Qwen3Config cfg = Qwen3Config::from_gguf(*file);
   auto tokenizer = std::make_shared<const Tokenizer>(Tokenizer::from_gguf(*file));
   if (opts.on_gguf_metadata) opts.on_gguf_metadata(*file);

@@ -34,6 +34,9 @@ struct ModelLoadOptions {
   // A GGUF load: called with the open file before its metadata is released, so a caller
   // can read more keys (the engine: the sampling defaults) without opening it again.
   std::function<void(const gguf::GgufFile&)> on_gguf_metadata;
+  // The GGUF file of `path`, already open with its metadata (a caller that read it
+  // first, e.g. for AUTO's device facts): used instead of opening the file again.
+  std::shared_ptr<const gguf::GgufFile> opened_gguf;
 };
 
 class Qwen3Model {
