@@ -3,10 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <string>
 #include <vector>
 
-#include "kernels/fp16.h"
 #include "kernels/ops.h"
 #include "kernels_test_util.h"
 
@@ -138,71 +136,21 @@ TEST(Ops, RopeNeoxMatchesDefinition) {
 }
 
 TEST(Ops, AttentionRowsMatchReference) {
-  // Keys/values as the KV cache stores them (fp16 or float), all row-count tails of the
+  // The vision encoder's one-head attention over float rows: all row-count tails of the
   // 4-row score kernel and head sizes around the 64-column mix passes.
   for (int dim : {8, 64, 128, 136})
     for (int64_t n : {1, 3, 4, 7, 64, 301}) {
       const auto kf = testing::random_floats(static_cast<size_t>(n * dim), 11 + dim, 2.f);
       const auto q = testing::random_floats(static_cast<size_t>(dim), 12);
       auto p = testing::random_floats(static_cast<size_t>(n), 13);
-      std::vector<uint16_t> kh(kf.size());
-      fp32_to_fp16_row(kf.data(), kh.data(), static_cast<int64_t>(kf.size()));
       std::vector<float> s(n), s_ref(n), o(dim, 0.5f), o_ref(dim, 0.5f);
-      attn_scores_f16(kh.data(), n, dim, q.data(), 0.125f, s.data());
-      attn_scores_f16_ref(kh.data(), n, dim, q.data(), 0.125f, s_ref.data());
-      for (int64_t j = 0; j < n; ++j) ASSERT_NEAR(s[j], s_ref[j], 1e-5 * (1 + dim));
       attn_scores_f32(kf.data(), n, dim, q.data(), 0.125f, s.data());
       attn_scores_f32_ref(kf.data(), n, dim, q.data(), 0.125f, s_ref.data());
       for (int64_t j = 0; j < n; ++j) ASSERT_NEAR(s[j], s_ref[j], 1e-5 * (1 + dim));
-      attn_mix_f16(kh.data(), n, dim, p.data(), o.data());
-      attn_mix_f16_ref(kh.data(), n, dim, p.data(), o_ref.data());
-      for (int d = 0; d < dim; ++d) ASSERT_NEAR(o[d], o_ref[d], 1e-5 * (1 + n));
       attn_mix_f32(kf.data(), n, dim, p.data(), o.data());
       attn_mix_f32_ref(kf.data(), n, dim, p.data(), o_ref.data());
       for (int d = 0; d < dim; ++d) ASSERT_NEAR(o[d], o_ref[d], 2e-5 * (1 + n));
     }
-}
-
-// The grouped-query versions (one KV head's rows against all the query heads that share
-// it) are bit-identical to one call per head, on the SIMD path and the scalar one: group
-// sizes past the 4 heads a pass holds, row-count and column tails, and strides wider
-// than the rows.
-TEST(Ops, AttentionHeadsEqualOneHeadAtATime) {
-  std::vector<IsaLevel> levels = {IsaLevel::Scalar};
-  if (testing::have_avx2()) levels.push_back(isa_level());
-  for (IsaLevel l : levels) {
-    testing::IsaScope scope(l);
-    for (int dim : {8, 24, 128, 136})
-      for (int64_t n : {1, 2, 3, 5, 64, 301})
-        for (int nq : {1, 2, 3, 4, 5, 8}) {
-          const int64_t qs = dim + 8, ss = n + 3, os = dim + 16;
-          const auto kf = testing::random_floats(static_cast<size_t>(n * dim), 21 + dim, 2.f);
-          const auto q = testing::random_floats(static_cast<size_t>(nq * qs), 22);
-          const auto p = testing::random_floats(static_cast<size_t>(nq * ss), 23);
-          std::vector<uint16_t> kh(kf.size());
-          fp32_to_fp16_row(kf.data(), kh.data(), static_cast<int64_t>(kf.size()));
-          const std::string what = std::string(isa_name(l)) + " dim " + std::to_string(dim) +
-                                   " n " + std::to_string(n) + " heads " + std::to_string(nq);
-          std::vector<float> s(nq * ss, -1.f), s1(nq * ss, -1.f);
-          attn_scores_f16_heads(kh.data(), n, dim, q.data(), qs, nq, 0.125f, s.data(), ss);
-          for (int i = 0; i < nq; ++i)
-            attn_scores_f16(kh.data(), n, dim, q.data() + i * qs, 0.125f, s1.data() + i * ss);
-          ASSERT_EQ(s, s1) << what << " f16 scores";
-          attn_scores_f32_heads(kf.data(), n, dim, q.data(), qs, nq, 0.125f, s.data(), ss);
-          for (int i = 0; i < nq; ++i)
-            attn_scores_f32(kf.data(), n, dim, q.data() + i * qs, 0.125f, s1.data() + i * ss);
-          ASSERT_EQ(s, s1) << what << " f32 scores";
-          std::vector<float> o(nq * os, 0.5f), o1(nq * os, 0.5f);
-          attn_mix_f16_heads(kh.data(), n, dim, p.data(), ss, nq, o.data(), os);
-          for (int i = 0; i < nq; ++i)
-            attn_mix_f16(kh.data(), n, dim, p.data() + i * ss, o1.data() + i * os);
-          ASSERT_EQ(o, o1) << what << " f16 mix";
-          attn_mix_f32_heads(kf.data(), n, dim, p.data(), ss, nq, o.data(), os);
-          for (int i = 0; i < nq; ++i)
-            attn_mix_f32(kf.data(), n, dim, p.data() + i * ss, o1.data() + i * os);
-          ASSERT_EQ(o, o1) << what << " f32 mix";
-        }
-  }
 }
 
 }  // namespace

@@ -58,19 +58,8 @@ void add(const float* a, const float* b, float* y, int64_t n);
 void scale(float* x, float s, int64_t n);
 float dot_f32(const float* a, const float* b, int64_t n);
 void rope_neox(float* x, int n_heads, int head_dim, const float* cos, const float* sin);
-void attn_scores_f16(const uint16_t* k, int64_t n, int dim, const float* q, float scale,
-                     float* scores);
 void attn_scores_f32(const float* k, int64_t n, int dim, const float* q, float scale,
                      float* scores);
-void attn_mix_f16(const uint16_t* v, int64_t n, int dim, const float* p, float* out);
 void attn_mix_f32(const float* v, int64_t n, int dim, const float* p, float* out);
-void attn_scores_f16_heads(const uint16_t* k, int64_t n, int dim, const float* q, int64_t q_stride,
-                           int n_q, float scale, float* scores, int64_t s_stride);
-void attn_scores_f32_heads(const float* k, int64_t n, int dim, const float* q, int64_t q_stride,
-                           int n_q, float scale, float* scores, int64_t s_stride);
-void attn_mix_f16_heads(const uint16_t* v, int64_t n, int dim, const float* p, int64_t p_stride,
-                        int n_q, float* out, int64_t o_stride);
-void attn_mix_f32_heads(const float* v, int64_t n, int dim, const float* p, int64_t p_stride,
-                        int n_q, float* out, int64_t o_stride);
 
 }  // namespace qwen3::avx2

@@ -4,7 +4,6 @@
 #include <cmath>
 
 #include "kernels/cpu_features.h"
-#include "kernels/fp16.h"
 #include "kernels/kernels_avx2.h"
 
 namespace qwen3 {
@@ -62,21 +61,9 @@ void rope_neox_ref(float* x, int n_heads, int head_dim, const float* cos, const 
   }
 }
 
-void attn_scores_f16_ref(const uint16_t* k, int64_t n, int dim, const float* q, float scale,
-                         float* scores) {
-  for (int64_t j = 0; j < n; ++j) {
-    double s = 0;
-    for (int d = 0; d < dim; ++d) s += static_cast<double>(fp16_to_fp32(k[j * dim + d])) * q[d];
-    scores[j] = static_cast<float>(s) * scale;
-  }
-}
 void attn_scores_f32_ref(const float* k, int64_t n, int dim, const float* q, float scale,
                          float* scores) {
   for (int64_t j = 0; j < n; ++j) scores[j] = dot_f32_ref(k + j * dim, q, dim) * scale;
-}
-void attn_mix_f16_ref(const uint16_t* v, int64_t n, int dim, const float* p, float* out) {
-  for (int64_t j = 0; j < n; ++j)
-    for (int d = 0; d < dim; ++d) out[d] += p[j] * fp16_to_fp32(v[j * dim + d]);
 }
 void attn_mix_f32_ref(const float* v, int64_t n, int dim, const float* p, float* out) {
   for (int64_t j = 0; j < n; ++j)
@@ -140,13 +127,6 @@ void rope_neox(float* x, int n_heads, int head_dim, const float* cos, const floa
   rope_neox_ref(x, n_heads, head_dim, cos, sin);
 }
 // The AVX2 versions need dim to be a multiple of 8 (every Qwen3 head_dim is).
-void attn_scores_f16(const uint16_t* k, int64_t n, int dim, const float* q, float scale,
-                     float* scores) {
-#if QWEN3_ARCH_X86
-  if (use_avx2() && dim % 8 == 0) return avx2::attn_scores_f16(k, n, dim, q, scale, scores);
-#endif
-  attn_scores_f16_ref(k, n, dim, q, scale, scores);
-}
 void attn_scores_f32(const float* k, int64_t n, int dim, const float* q, float scale,
                      float* scores) {
 #if QWEN3_ARCH_X86
@@ -154,55 +134,12 @@ void attn_scores_f32(const float* k, int64_t n, int dim, const float* q, float s
 #endif
   attn_scores_f32_ref(k, n, dim, q, scale, scores);
 }
-void attn_mix_f16(const uint16_t* v, int64_t n, int dim, const float* p, float* out) {
-#if QWEN3_ARCH_X86
-  if (use_avx2() && dim % 8 == 0) return avx2::attn_mix_f16(v, n, dim, p, out);
-#endif
-  attn_mix_f16_ref(v, n, dim, p, out);
-}
 void attn_mix_f32(const float* v, int64_t n, int dim, const float* p, float* out) {
 #if QWEN3_ARCH_X86
   if (use_avx2() && dim % 8 == 0) return avx2::attn_mix_f32(v, n, dim, p, out);
 #endif
   attn_mix_f32_ref(v, n, dim, p, out);
 }
-// The heads of a group: the AVX2 versions under the same condition as above (each row
-// converted once, per head the same arithmetic), else the one-head path per head.
-void attn_scores_f16_heads(const uint16_t* k, int64_t n, int dim, const float* q, int64_t q_stride,
-                           int n_q, float scale, float* scores, int64_t s_stride) {
-#if QWEN3_ARCH_X86
-  if (use_avx2() && dim % 8 == 0)
-    return avx2::attn_scores_f16_heads(k, n, dim, q, q_stride, n_q, scale, scores, s_stride);
-#endif
-  for (int i = 0; i < n_q; ++i)
-    attn_scores_f16(k, n, dim, q + i * q_stride, scale, scores + i * s_stride);
-}
-void attn_scores_f32_heads(const float* k, int64_t n, int dim, const float* q, int64_t q_stride,
-                           int n_q, float scale, float* scores, int64_t s_stride) {
-#if QWEN3_ARCH_X86
-  if (use_avx2() && dim % 8 == 0)
-    return avx2::attn_scores_f32_heads(k, n, dim, q, q_stride, n_q, scale, scores, s_stride);
-#endif
-  for (int i = 0; i < n_q; ++i)
-    attn_scores_f32(k, n, dim, q + i * q_stride, scale, scores + i * s_stride);
-}
-void attn_mix_f16_heads(const uint16_t* v, int64_t n, int dim, const float* p, int64_t p_stride,
-                        int n_q, float* out, int64_t o_stride) {
-#if QWEN3_ARCH_X86
-  if (use_avx2() && dim % 8 == 0)
-    return avx2::attn_mix_f16_heads(v, n, dim, p, p_stride, n_q, out, o_stride);
-#endif
-  for (int i = 0; i < n_q; ++i) attn_mix_f16(v, n, dim, p + i * p_stride, out + i * o_stride);
-}
-void attn_mix_f32_heads(const float* v, int64_t n, int dim, const float* p, int64_t p_stride,
-                        int n_q, float* out, int64_t o_stride) {
-#if QWEN3_ARCH_X86
-  if (use_avx2() && dim % 8 == 0)
-    return avx2::attn_mix_f32_heads(v, n, dim, p, p_stride, n_q, out, o_stride);
-#endif
-  for (int i = 0; i < n_q; ++i) attn_mix_f32(v, n, dim, p + i * p_stride, out + i * o_stride);
-}
-
 void rope_neox(float* x, int n_heads, int head_dim, int64_t pos, float theta) {
   RopeTable t(head_dim, theta);
   std::vector<float> c(head_dim / 2), s(head_dim / 2);

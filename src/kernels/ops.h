@@ -20,26 +20,12 @@ void scale(float* x, float s, int64_t n);
 // dot(a, b) in float
 float dot_f32(const float* a, const float* b, int64_t n);
 
-// Attention over one KV-cache head: n rows of dim values, fp16 or float.
+// Attention over one head of n rows of dim floats (the vision encoder; the model's
+// attention over the paged KV cache is kernels/attention_paged.h):
 // scores[j] = scale * dot(q, row j);  out[d] += sum_j p[j] * row_j[d].
-void attn_scores_f16(const uint16_t* k, int64_t n, int dim, const float* q, float scale,
-                     float* scores);
 void attn_scores_f32(const float* k, int64_t n, int dim, const float* q, float scale,
                      float* scores);
-void attn_mix_f16(const uint16_t* v, int64_t n, int dim, const float* p, float* out);
 void attn_mix_f32(const float* v, int64_t n, int dim, const float* p, float* out);
-// The same for the n_q query heads that share one KV head (grouped-query attention):
-// each row is read and converted once for all of them. Query i is q + i * q_stride, its
-// scores go to scores + i * s_stride, its probabilities are p + i * p_stride and its
-// output out + i * o_stride. Bit-identical to n_q calls of the one-head functions.
-void attn_scores_f16_heads(const uint16_t* k, int64_t n, int dim, const float* q, int64_t q_stride,
-                           int n_q, float scale, float* scores, int64_t s_stride);
-void attn_scores_f32_heads(const float* k, int64_t n, int dim, const float* q, int64_t q_stride,
-                           int n_q, float scale, float* scores, int64_t s_stride);
-void attn_mix_f16_heads(const uint16_t* v, int64_t n, int dim, const float* p, int64_t p_stride,
-                        int n_q, float* out, int64_t o_stride);
-void attn_mix_f32_heads(const float* v, int64_t n, int dim, const float* p, int64_t p_stride,
-                        int n_q, float* out, int64_t o_stride);
 
 // cos/sin of NEOX RoPE for one position: cos[i] = cos(pos * theta^(-2i/head_dim)), i < head_dim/2.
 struct RopeTable {
@@ -62,11 +48,8 @@ void add_ref(const float* a, const float* b, float* y, int64_t n);
 void scale_ref(float* x, float s, int64_t n);
 float dot_f32_ref(const float* a, const float* b, int64_t n);
 void rope_neox_ref(float* x, int n_heads, int head_dim, const float* cos, const float* sin);
-void attn_scores_f16_ref(const uint16_t* k, int64_t n, int dim, const float* q, float scale,
-                         float* scores);
 void attn_scores_f32_ref(const float* k, int64_t n, int dim, const float* q, float scale,
                          float* scores);
-void attn_mix_f16_ref(const uint16_t* v, int64_t n, int dim, const float* p, float* out);
 void attn_mix_f32_ref(const float* v, int64_t n, int dim, const float* p, float* out);
 
 }  // namespace qwen3
