@@ -20,6 +20,7 @@
 #include "engine/grammar_matcher.h"
 #include "engine/reply_generator.h"
 #include "qwen3/generation_config.h"
+#include "text/chat_template.h"
 
 namespace qwen3 {
 class Tokenizer;
@@ -32,14 +33,18 @@ namespace qwen3::engine {
 constexpr int kMaxParallelToolCalls = 8;
 
 // The GBNF text a structured-output config stands for (JSON Schema, regex, json_object and
-// tools are translated). tok: whose <tool_call> ids to use (nullptr = Qwen3's). Throws
+// tools are translated). tok: whose <tool_call> ids to use (nullptr = Qwen3's). format:
+// how the model writes tool calls (its chat template's family, text::TemplateFamily, the
+// fact that also picks the reply parser): the JSON form or Qwen3-Coder's XML form. Throws
 // std::invalid_argument naming the problem.
-std::string structured_output_gbnf(const StructuredOutputConfig& so, const Tokenizer* tok);
+std::string structured_output_gbnf(const StructuredOutputConfig& so, const Tokenizer* tok,
+                                   text::ToolCallFormat format = text::ToolCallFormat::kJson);
 
 // Compiled grammar for a config, from a process-wide cache keyed by the GBNF text (so a
 // request validated with tok == nullptr compiles once for a Qwen3 tokenizer).
 std::shared_ptr<const text::CompiledGrammar> compile_structured_output(
-    const StructuredOutputConfig& so, const Tokenizer* tok);
+    const StructuredOutputConfig& so, const Tokenizer* tok,
+    text::ToolCallFormat format = text::ToolCallFormat::kJson);
 
 // What makes the runtime close the reasoning.
 struct ReasoningLimits {
