@@ -58,8 +58,8 @@ TEST(StructuredOutputServer, CoderTemplateModelForcedToolCalls) {
     fs::copy_file(tok / f, dir / f, fs::copy_options::overwrite_existing);
   fs::copy_file(fs::path(QWEN3_SOURCE_DIR) / "tests/golden/templates/qwen3-coder.jinja",
                 dir / "chat_template.jinja", fs::copy_options::overwrite_existing);
-  std::string model = tiny_serve_model("structured_output_coder_tiny.gguf",
-                                       (dir / "tokenizer.json").string());
+  std::string model =
+      tiny_serve_model("structured_output_coder_tiny.gguf", (dir / "tokenizer.json").string());
   ASSERT_FALSE(model.empty()) << "qwen3 gen-model failed";
   ServeProcess serve({"serve", "-m", model, "--port", "0", "--parallel", "2", "-t", "1"},
                      "structured_output_server_test.coder.serve.log");

@@ -154,6 +154,7 @@ DecodeController::DecodeController(const Tokenizer& tok,
   if (auto id = tok.token_id("</tool_call>"); id && tok.is_special(*id)) call_close_ = *id;
   if (grammar) {
     trie_ = TokenTrie::of(tok);
+    grammar_ = grammar;
     matcher_ = std::make_unique<GrammarMatcher>(std::move(grammar));
   }
   phrase_ = tok.encode(closing_phrase(), false);
@@ -253,7 +254,10 @@ const std::vector<std::uint64_t>* DecodeController::mask() {
     bool end_allowed = false;
     for (std::int32_t e : end_ids_)
       end_allowed = end_allowed || (mask_[static_cast<std::size_t>(e) >> 6] >> (e & 63) & 1);
-    if (end_allowed && left < longest_call_ + 2) {  // "\n" + a call + the end token
+    // The longest call the grammar allows (bytes bound tokens), else the longest so far.
+    if (!max_call_) max_call_ = text::max_rule_bytes(*grammar_, "tool-call");
+    const std::size_t need = std::max(longest_call_, max_call_->value_or(0));
+    if (end_allowed && left < need + 2) {  // "\n" + a call + the end token
       TokenMask only_end(mask_.size(), 0);
       for (std::int32_t e : end_ids_)
         only_end[static_cast<std::size_t>(e) >> 6] |= std::uint64_t{1} << (e & 63);

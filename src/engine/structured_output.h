@@ -65,9 +65,11 @@ class DecodeController : public TokenControl {
   void accept(std::int32_t id) override;
 
   // The reply's max_new_tokens. Between parallel tool calls, another call is offered only
-  // while the tokens left can hold one as long as the longest this reply has written (plus
-  // the "\n" before it and the end token after): else the turn ends there, rather than be
-  // cut inside a call it had no room to finish. Nothing else about the model changes.
+  // while the tokens left can hold one as long as the longest the tool grammar allows, when
+  // its calls are bounded (their bytes, text::max_rule_bytes: a token has at least one), or
+  // else as long as the longest this reply has written (plus the "\n" before it and the end
+  // token after): otherwise the turn ends there, rather than be cut inside a call it had no
+  // room to finish. Nothing else about the model changes.
   void set_token_limit(std::size_t max_new_tokens) { token_limit_ = max_new_tokens; }
 
   // "" / "budget" / "time" / "loop"
@@ -93,7 +95,9 @@ class DecodeController : public TokenControl {
   std::size_t generated_ = 0;     // tokens accepted so far (reasoning included)
   std::size_t call_start_ = 0;    // generated_ at the last <tool_call>
   std::size_t longest_call_ = 0;  // tokens of the longest call, <tool_call>..</tool_call>
-  bool after_call_ = false;       // the last token was </tool_call>
+  std::shared_ptr<const text::CompiledGrammar> grammar_;
+  std::optional<std::optional<std::size_t>> max_call_;  // bytes of the longest call, once known
+  bool after_call_ = false;                             // the last token was </tool_call>
   std::vector<std::int32_t> end_ids_;
   std::vector<std::int32_t> phrase_;       // closing sentence tokens
   std::vector<std::int32_t> force_queue_;  // front = next
