@@ -65,7 +65,7 @@ TEST(StructuredOutputServer, CoderTemplateModelForcedToolCalls) {
                      "structured_output_server_test.coder.serve.log");
   ASSERT_GT(serve.port(), 0) << "qwen3 serve did not report its port";
   ASSERT_TRUE(serve.wait_ready());
-  const int n = env_int("QWEN3_STRUCTURED_CODER_TOOLS", 5);
+  const int n = env_int("QWEN3_STRUCTURED_CODER_TOOLS", 4);
   json spec = {{"base", "http://127.0.0.1:" + std::to_string(serve.port()) + "/v1"},
                {"schemas", 0},
                {"tools", n},
