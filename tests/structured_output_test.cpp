@@ -333,7 +333,9 @@ TEST(StructuredOutput, ParallelToolCallsAreCapped) {
 
 TEST(StructuredOutput, AnotherParallelCallOnlyWhenTheTokensLeftHoldOne) {
   // After a call, "\n" (the next call) is offered only while max_new_tokens leaves room for
-  // a call as long as the longest so far plus "\n" and the end token; the end always is.
+  // the longest call the grammar allows (its bytes: a token has at least one, a special
+  // token counts 4) plus "\n" and the end token; the end always is. A later call longer
+  // than the first (here any with more tokens than the first's) therefore still fits.
   StructuredOutputConfig so;
   so.tool_mode = StructuredOutputConfig::ToolMode::kRequired;
   so.tools_json =
@@ -345,7 +347,12 @@ TEST(StructuredOutput, AnotherParallelCallOnlyWhenTheTokensLeftHoldOne) {
   const std::size_t n = call.size();
   const auto newline = tokenizer().encode("\n", false);
   ASSERT_EQ(newline.size(), 1u);
-  for (std::size_t limit : {std::size_t{100000}, 2 * n + 2, 2 * n + 1, n + 1}) {
+  // The longest call, read off the schema: a in 0..9, one space after ':' allowed.
+  const std::size_t bound =
+      4 + std::string("\n{\"name\": \"f\", \"arguments\": {\"a\": 9}}\n").size() + 4;
+  ASSERT_GT(bound, n);  // the rule of the longest call so far would allow more
+  EXPECT_EQ(text::max_rule_bytes(*grammar, "tool-call"), bound);
+  for (std::size_t limit : {std::size_t{100000}, n + bound + 2, n + bound + 1, 2 * n + 2, n + 1}) {
     engine::DecodeController d(tokenizer(), grammar, false, false, {});
     d.set_token_limit(limit);
     for (auto id : call) {
@@ -354,9 +361,9 @@ TEST(StructuredOutput, AnotherParallelCallOnlyWhenTheTokensLeftHoldOne) {
     }
     const auto* m = d.mask();
     EXPECT_TRUE(engine::mask_test(*m, tokenizer().im_end_id())) << limit;
-    EXPECT_EQ(engine::mask_test(*m, newline[0]), limit >= 2 * n + 2) << limit;
-    // A second call of the same length then fits exactly.
-    if (limit == 2 * n + 2) {
+    EXPECT_EQ(engine::mask_test(*m, newline[0]), limit >= n + bound + 2) << limit;
+    // After a second call (shorter than the longest) no third fits.
+    if (limit == n + bound + 2) {
       d.accept(newline[0]);
       for (auto id : call) {
         ASSERT_TRUE(engine::mask_test(*d.mask(), id));
@@ -364,6 +371,23 @@ TEST(StructuredOutput, AnotherParallelCallOnlyWhenTheTokensLeftHoldOne) {
       }
       EXPECT_FALSE(engine::mask_test(*d.mask(), newline[0]));
     }
+  }
+  // Unbounded calls (a string without maxLength): the longest call so far is the measure.
+  so.tools_json =
+      R"([{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"a":{"type":"string"}},"required":["a"]}}}])";
+  auto free_grammar = engine::compile_structured_output(so, &tokenizer());
+  EXPECT_EQ(text::max_rule_bytes(*free_grammar, "tool-call"), std::nullopt);
+  const auto free_call = tokenizer().encode(
+      "<tool_call>\n{\"name\": \"f\", \"arguments\": {\"a\": \"x\"}}\n</tool_call>", true);
+  const std::size_t fn = free_call.size();
+  for (std::size_t limit : {2 * fn + 2, 2 * fn + 1}) {
+    engine::DecodeController d(tokenizer(), free_grammar, false, false, {});
+    d.set_token_limit(limit);
+    for (auto id : free_call) {
+      ASSERT_TRUE(engine::mask_test(*d.mask(), id));
+      d.accept(id);
+    }
+    EXPECT_EQ(engine::mask_test(*d.mask(), newline[0]), limit >= 2 * fn + 2) << limit;
   }
 }
 

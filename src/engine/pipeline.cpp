@@ -314,7 +314,8 @@ DecodedResult Pipeline::Impl::run(const engine::BuiltPrompt& prompt,
           "engine)");
     std::shared_ptr<const text::CompiledGrammar> grammar;
     if (constrained)
-      grammar = engine::compile_structured_output(*resolved.structured_output, &tok());
+      grammar = engine::compile_structured_output(*resolved.structured_output, &tok(),
+                                                  prompt.tool_format);
     engine::ReasoningLimits limits;
     limits.tokens = resolved.thinking_budget;
     limits.ms = resolved.thinking_budget_ms;

@@ -13,6 +13,7 @@
 #include "text/regex_grammar.h"
 #include "text/special_tokens.h"
 #include "text/tokenizer.h"
+#include "text/tool_call_grammar.h"
 
 namespace qwen3::engine {
 namespace {
@@ -42,13 +43,16 @@ Json parse_schema_text(const std::string& text, const char* what) {
   }
 }
 
-std::string tools_gbnf(const StructuredOutputConfig& so, const Tokenizer* tok) {
+std::string tools_gbnf(const StructuredOutputConfig& so, const Tokenizer* tok,
+                       text::ToolCallFormat format) {
   const Json tools = parse_schema_text(so.tools_json, "tools");
   if (!tools.is_array()) throw std::invalid_argument("tools must be a JSON array");
   // "auto": the model chose to call, so arguments follow JSON Schema's own default (extra
   // keys allowed); forced calls are held to the listed parameters.
   text::SchemaLimits limits;
   limits.strict_objects = so.tool_mode == StructuredOutputConfig::ToolMode::kRequired;
+  const bool xml = format == text::ToolCallFormat::kXml;
+  limits.xml_values = xml;
   text::SchemaConverter conv(limits);
   std::string alts;
   int n = 0;
@@ -59,6 +63,14 @@ std::string tools_gbnf(const StructuredOutputConfig& so, const Tokenizer* tok) {
     const std::string name = fn["name"].get<std::string>();
     if (!so.tool_name.empty() && name != so.tool_name) continue;
     Json params = fn.contains("parameters") ? fn["parameters"] : Json::object();
+    if (xml) {  // Qwen3-Coder: <function=NAME> <parameter=P> ... (the body with its newlines)
+      const std::string body =
+          text::xml_tool_call_gbnf(name, params, conv, "tool" + std::to_string(n));
+      if (!alts.empty()) alts += " | ";
+      alts += "(" + body + ")";
+      ++n;
+      continue;
+    }
     if (params.is_object() && params.empty()) params = Json{{"type", "object"}};
     std::string args;
     try {
@@ -74,7 +86,8 @@ std::string tools_gbnf(const StructuredOutputConfig& so, const Tokenizer* tok) {
   if (n == 0) throw std::invalid_argument("tools: no tool named '" + so.tool_name + "'");
   const std::string open = "<[" + std::to_string(special_id(tok, "<tool_call>")) + "]>";
   const std::string close = "<[" + std::to_string(special_id(tok, "</tool_call>")) + "]>";
-  std::string g = "tool-call ::= " + open + " \"\\n\" (" + alts + ") \"\\n\" " + close + "\n";
+  std::string g = xml ? "tool-call ::= " + open + " (" + alts + ") " + close + "\n"
+                      : "tool-call ::= " + open + " \"\\n\" (" + alts + ") \"\\n\" " + close + "\n";
   // Parallel calls are bounded (kMaxParallelToolCalls), as the schema converter bounds
   // arrays: a model that keeps repeating calls still ends its reply.
   const std::string calls =
@@ -90,7 +103,8 @@ std::string tools_gbnf(const StructuredOutputConfig& so, const Tokenizer* tok) {
 
 }  // namespace
 
-std::string structured_output_gbnf(const StructuredOutputConfig& so, const Tokenizer* tok) {
+std::string structured_output_gbnf(const StructuredOutputConfig& so, const Tokenizer* tok,
+                                   text::ToolCallFormat format) {
   if (so.grammar) return *so.grammar;
   if (so.regex) return "root ::= " + text::regex_to_gbnf(*so.regex) + "\n";
   if (so.json_object) return text::json_schema_to_gbnf(Json{{"type", "object"}});
@@ -98,13 +112,13 @@ std::string structured_output_gbnf(const StructuredOutputConfig& so, const Token
     const Json schema = parse_schema_text(*so.json_schema, "json_schema");
     return text::json_schema_to_gbnf(schema);
   }
-  if (so.tool_mode != StructuredOutputConfig::ToolMode::kNone) return tools_gbnf(so, tok);
+  if (so.tool_mode != StructuredOutputConfig::ToolMode::kNone) return tools_gbnf(so, tok, format);
   throw std::invalid_argument("structured_output is empty");
 }
 
 std::shared_ptr<const text::CompiledGrammar> compile_structured_output(
-    const StructuredOutputConfig& so, const Tokenizer* tok) {
-  const std::string gbnf = structured_output_gbnf(so, tok);
+    const StructuredOutputConfig& so, const Tokenizer* tok, text::ToolCallFormat format) {
+  const std::string gbnf = structured_output_gbnf(so, tok, format);
   static std::mutex mu;
   static std::list<std::pair<std::string, std::shared_ptr<const text::CompiledGrammar>>> lru;
   constexpr std::size_t kMaxCached = 64;
@@ -140,6 +154,7 @@ DecodeController::DecodeController(const Tokenizer& tok,
   if (auto id = tok.token_id("</tool_call>"); id && tok.is_special(*id)) call_close_ = *id;
   if (grammar) {
     trie_ = TokenTrie::of(tok);
+    grammar_ = grammar;
     matcher_ = std::make_unique<GrammarMatcher>(std::move(grammar));
   }
   phrase_ = tok.encode(closing_phrase(), false);
@@ -239,7 +254,10 @@ const std::vector<std::uint64_t>* DecodeController::mask() {
     bool end_allowed = false;
     for (std::int32_t e : end_ids_)
       end_allowed = end_allowed || (mask_[static_cast<std::size_t>(e) >> 6] >> (e & 63) & 1);
-    if (end_allowed && left < longest_call_ + 2) {  // "\n" + a call + the end token
+    // The longest call the grammar allows (bytes bound tokens), else the longest so far.
+    if (!max_call_) max_call_ = text::max_rule_bytes(*grammar_, "tool-call");
+    const std::size_t need = std::max(longest_call_, max_call_->value_or(0));
+    if (end_allowed && left < need + 2) {  // "\n" + a call + the end token
       TokenMask only_end(mask_.size(), 0);
       for (std::int32_t e : end_ids_)
         only_end[static_cast<std::size_t>(e) >> 6] |= std::uint64_t{1} << (e & 63);

@@ -20,6 +20,7 @@
 #include "engine/grammar_matcher.h"
 #include "engine/reply_generator.h"
 #include "qwen3/generation_config.h"
+#include "text/chat_template.h"
 
 namespace qwen3 {
 class Tokenizer;
@@ -32,14 +33,18 @@ namespace qwen3::engine {
 constexpr int kMaxParallelToolCalls = 8;
 
 // The GBNF text a structured-output config stands for (JSON Schema, regex, json_object and
-// tools are translated). tok: whose <tool_call> ids to use (nullptr = Qwen3's). Throws
+// tools are translated). tok: whose <tool_call> ids to use (nullptr = Qwen3's). format:
+// how the model writes tool calls (its chat template's family, text::TemplateFamily, the
+// fact that also picks the reply parser): the JSON form or Qwen3-Coder's XML form. Throws
 // std::invalid_argument naming the problem.
-std::string structured_output_gbnf(const StructuredOutputConfig& so, const Tokenizer* tok);
+std::string structured_output_gbnf(const StructuredOutputConfig& so, const Tokenizer* tok,
+                                   text::ToolCallFormat format = text::ToolCallFormat::kJson);
 
 // Compiled grammar for a config, from a process-wide cache keyed by the GBNF text (so a
 // request validated with tok == nullptr compiles once for a Qwen3 tokenizer).
 std::shared_ptr<const text::CompiledGrammar> compile_structured_output(
-    const StructuredOutputConfig& so, const Tokenizer* tok);
+    const StructuredOutputConfig& so, const Tokenizer* tok,
+    text::ToolCallFormat format = text::ToolCallFormat::kJson);
 
 // What makes the runtime close the reasoning.
 struct ReasoningLimits {
@@ -60,9 +65,11 @@ class DecodeController : public TokenControl {
   void accept(std::int32_t id) override;
 
   // The reply's max_new_tokens. Between parallel tool calls, another call is offered only
-  // while the tokens left can hold one as long as the longest this reply has written (plus
-  // the "\n" before it and the end token after): else the turn ends there, rather than be
-  // cut inside a call it had no room to finish. Nothing else about the model changes.
+  // while the tokens left can hold one as long as the longest the tool grammar allows, when
+  // its calls are bounded (their bytes, text::max_rule_bytes: a token has at least one), or
+  // else as long as the longest this reply has written (plus the "\n" before it and the end
+  // token after): otherwise the turn ends there, rather than be cut inside a call it had no
+  // room to finish. Nothing else about the model changes.
   void set_token_limit(std::size_t max_new_tokens) { token_limit_ = max_new_tokens; }
 
   // "" / "budget" / "time" / "loop"
@@ -88,7 +95,9 @@ class DecodeController : public TokenControl {
   std::size_t generated_ = 0;     // tokens accepted so far (reasoning included)
   std::size_t call_start_ = 0;    // generated_ at the last <tool_call>
   std::size_t longest_call_ = 0;  // tokens of the longest call, <tool_call>..</tool_call>
-  bool after_call_ = false;       // the last token was </tool_call>
+  std::shared_ptr<const text::CompiledGrammar> grammar_;
+  std::optional<std::optional<std::size_t>> max_call_;  // bytes of the longest call, once known
+  bool after_call_ = false;                             // the last token was </tool_call>
   std::vector<std::int32_t> end_ids_;
   std::vector<std::int32_t> phrase_;       // closing sentence tokens
   std::vector<std::int32_t> force_queue_;  // front = next

@@ -8,6 +8,7 @@
 #include "server/server_log.h"
 #include "server/server_state.h"
 #include "server/sse.h"
+#include "text/json_limits.h"
 
 namespace qwen3::server {
 namespace {
@@ -34,15 +35,24 @@ void record(ServerState& st, const DecodedResult& r) {
 }
 
 // A text completion has no reasoning or tool-call channel: everything is text (a tool call
-// as one piece when it is complete).
+// as one piece when it is complete), as OpenAI's and llama-server's raw completions are.
+// A call cut by max_tokens (its arguments not a whole JSON value yet: chat sends them as
+// the partial `arguments` of a call with finish_reason "length") ends in the text where the
+// model stopped: no closing brace or </tool_call> is made up.
 bool is_tool_piece(const GenEvent& e) {
   return e.kind == GenEvent::Kind::kToolCallBegin || e.kind == GenEvent::Kind::kToolCallArguments;
 }
 
 std::string as_text(const GenEvent& e) {
   if (e.kind != GenEvent::Kind::kToolCall) return e.text;
-  return "<tool_call>\n{\"name\": " + OJson(e.call.name).dump() +
-         ", \"arguments\": " + e.call.arguments + "}\n</tool_call>";
+  std::string t = "<tool_call>\n{\"name\": " + OJson(e.call.name).dump() +
+                  ", \"arguments\": " + e.call.arguments;
+  try {
+    text::parse_json(e.call.arguments);
+  } catch (const text::JsonError&) {
+    return t;  // cut inside the arguments
+  }
+  return t + "}\n</tool_call>";
 }
 
 // SSE for the events taken so far (and the closing chunks when `g` has finished).

@@ -723,4 +723,55 @@ CompiledGrammar compile_gbnf(std::string_view gbnf, const GrammarLimits& limits)
   return g;
 }
 
+namespace {
+
+// Longest paths to an accepting state, memoised per state (-2 unvisited, -3 in progress,
+// -1 unbounded, else bytes); recursion deeper than kMaxDepth gives up (unbounded).
+struct LongestPath {
+  const CompiledGrammar& g;
+  std::vector<std::int64_t> memo;
+  static constexpr std::int64_t kUnvisited = -2, kBusy = -3, kUnbounded = -1, kDead = -4;
+  static constexpr int kMaxDepth = 8000;
+
+  std::int64_t state(std::int32_t s, int depth) {
+    std::int64_t& m = memo[static_cast<std::size_t>(s)];
+    if (m == kBusy || depth > kMaxDepth) return kUnbounded;
+    if (m != kUnvisited) return m;
+    m = kBusy;
+    std::int64_t best = g.accepting[static_cast<std::size_t>(s)] ? 0 : kDead;
+    auto take = [&](std::int64_t add, std::int64_t rest) {
+      if (best == kUnbounded) return;
+      if (add == kUnbounded || rest == kUnbounded) {
+        best = kUnbounded;
+      } else if (add >= 0 && rest >= 0) {
+        best = std::max(best, add + rest);
+      }
+    };
+    for (int b = 0; b < 256 && best != kUnbounded; ++b) {
+      const std::int32_t t = g.next(s, static_cast<unsigned char>(b));
+      if (t != CompiledGrammar::kNone) take(1, state(t, depth + 1));
+    }
+    for (std::uint32_t k = g.ref_begin[static_cast<std::size_t>(s)];
+         k < g.ref_begin[static_cast<std::size_t>(s) + 1] && best != kUnbounded; ++k) {
+      const auto& e = g.refs[k];
+      take(state(e.start, depth + 1), state(e.ret, depth + 1));
+    }
+    memo[static_cast<std::size_t>(s)] = best;
+    return best;
+  }
+};
+
+}  // namespace
+
+std::optional<std::size_t> max_rule_bytes(const CompiledGrammar& g, const std::string& rule) {
+  for (std::size_t r = 0; r < g.rule_names.size(); ++r) {
+    if (g.rule_names[r] != rule) continue;
+    LongestPath lp{g, std::vector<std::int64_t>(g.n_states(), LongestPath::kUnvisited)};
+    const std::int64_t n = lp.state(g.rule_start[r], 0);
+    if (n < 0) return std::nullopt;
+    return static_cast<std::size_t>(n);
+  }
+  return std::nullopt;
+}
+
 }  // namespace qwen3::text

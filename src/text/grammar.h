@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -64,6 +65,11 @@ struct CompiledGrammar {
 // Parses GBNF text and compiles it. Throws GrammarError naming the problem (with the line)
 // for syntax errors, undefined rules, a missing `root`, left recursion and limits.
 CompiledGrammar compile_gbnf(std::string_view gbnf, const GrammarLimits& limits = {});
+
+// The most bytes a match of rule `rule` can take (a special token counts its 4 bytes, so
+// this also bounds the tokens of a match); nullopt when unbounded (a loop or recursion),
+// when the rule does not exist, or when the grammar is too deep to measure.
+std::optional<std::size_t> max_rule_bytes(const CompiledGrammar& g, const std::string& rule);
 
 // Quotes text as a GBNF string literal ("..." with escapes).
 std::string gbnf_literal(std::string_view text);

@@ -185,7 +185,8 @@ std::string SchemaConverter::primitive(const std::string& name) {
       if (!rules_.count(name)) {
         std::string body = p[1];
         const auto at = body.find("JSON_CHAR");
-        if (at != std::string::npos) body.replace(at, 9, kJsonChar);
+        if (at != std::string::npos) body.replace(at, 9, json_char());
+        if (name == "json-number" && limits_.xml_values) body = "json-int (\".\" [0-9]{1,16})?";
         rules_[name] = body;
         // Primitives refer to each other.
         static const std::map<std::string, std::vector<std::string>> deps = {
@@ -205,8 +206,19 @@ std::string SchemaConverter::primitive(const std::string& name) {
   fail("internal: no primitive " + name);
 }
 
+std::string SchemaConverter::json_char() const {
+  if (!limits_.xml_values) return kJsonChar;
+  std::string c = kJsonChar;
+  c.insert(c.find(']'), "<");
+  return c;
+}
+
 std::string SchemaConverter::add(const Json& schema, const std::string& name) {
-  root_ = &schema;
+  return add(schema, name, schema);
+}
+
+std::string SchemaConverter::add(const Json& schema, const std::string& name, const Json& root) {
+  root_ = &root;
   refs_.clear();
   const std::string expr = visit(schema, name, 0);
   root_ = nullptr;
@@ -373,7 +385,7 @@ std::string SchemaConverter::visit(const Json& s, const std::string& name, std::
 // a listed name).
 std::string SchemaConverter::key_not_in(const std::set<std::string>& words,
                                         const std::string& name) {
-  const std::string plain = "[^\"\\\\\\x7F\\x00-\\x1F";
+  const std::string plain = "[^\"\\\\\\x7F\\x00-\\x1F" + std::string(limits_.xml_values ? "<" : "");
   const std::string free_rule = rule(name + "-free", plain + "]* \"\\\"\"");
   struct TrieNode {
     std::map<std::uint32_t, std::size_t> next;
@@ -567,7 +579,9 @@ std::string SchemaConverter::string(const Json& s) {
     if (!s["pattern"].is_string()) fail("pattern must be a string");
     std::string re;
     try {
-      re = regex_to_gbnf(s["pattern"].get<std::string>(), true);
+      RegexLimits rl;
+      rl.classes_without_lt = limits_.xml_values;
+      re = regex_to_gbnf(s["pattern"].get<std::string>(), true, rl);
     } catch (const GrammarError& e) {
       fail(std::string("pattern: ") + e.what());
     }
@@ -592,7 +606,149 @@ std::string SchemaConverter::string(const Json& s) {
                            : hi == lo     ? ""
                                           : "," + std::to_string(hi)) +
                           "}";
-  return "\"\\\"\" (" + kJsonChar + ")" + rep + " \"\\\"\"";
+  return "\"\\\"\" (" + json_char() + ")" + rep + " \"\\\"\"";
+}
+
+std::string SchemaConverter::add_raw_string(const Json& schema, const std::string& name,
+                                            const Json& root, const std::string& free_text,
+                                            const std::vector<std::string>& forbidden) {
+  root_ = &root;
+  raw_free_ = free_text;
+  raw_forbidden_ = &forbidden;
+  std::string expr;
+  try {
+    expr = raw_string(schema, name, 0);
+  } catch (...) {
+    root_ = nullptr;
+    raw_forbidden_ = nullptr;
+    throw;
+  }
+  root_ = nullptr;
+  raw_forbidden_ = nullptr;
+  return rule(name, expr);
+}
+
+std::string SchemaConverter::raw_string(const Json& s, const std::string& name, std::size_t depth) {
+  if (depth > limits_.max_depth)
+    fail("subschemas nested deeper than " + std::to_string(limits_.max_depth));
+  if (s.is_boolean()) {
+    if (!s.get<bool>()) fail("the schema 'false' matches nothing");
+    return "(" + raw_free_ + ")";
+  }
+  if (!s.is_object())
+    fail("a schema must be an object or a boolean, got " + s.dump().substr(0, 40));
+  for (const auto& [k, v] : s.items()) {
+    (void)v;
+    if (refused().count(k))
+      fail("the keyword '" + k + "' is not supported by constrained decoding");
+  }
+  if (s.contains("$ref")) {
+    if (!s["$ref"].is_string()) fail("$ref must be a string");
+    const std::string pointer = s["$ref"].get<std::string>();
+    if (pointer.empty() || pointer[0] != '#')
+      fail("$ref '" + pointer + "' is not local (only '#...' references are supported)");
+    const Json* target = root_;
+    std::string rest = pointer.substr(1);
+    std::size_t pos = 1;
+    while (!rest.empty() && pos <= rest.size()) {
+      if (rest[0] != '/') fail("$ref '" + pointer + "' is not a JSON pointer");
+      const std::size_t next = std::min(rest.find('/', pos), rest.size());
+      const std::string key = unescape_pointer(rest.substr(pos, next - pos));
+      if (!target->is_object() || !target->contains(key))
+        fail("$ref '" + pointer + "' points nowhere");
+      target = &(*target)[key];
+      pos = next + 1;
+    }
+    return raw_string(*target, name, depth + 1);
+  }
+  auto allowed = [&](const std::string& v) {
+    for (const auto& f : *raw_forbidden_)
+      if (v.find(f) != std::string::npos) return false;
+    return true;
+  };
+  const char* no_string = "accepts no string that the XML tool-call form can write";
+  if (s.contains("const") || s.contains("enum")) {
+    const Json values = s.contains("const") ? Json::array({s["const"]}) : s["enum"];
+    if (!values.is_array() || values.empty()) fail("enum must be a non-empty array");
+    std::string out;
+    for (const auto& v : values)
+      if (v.is_string() && allowed(v.get<std::string>()))
+        out += (out.empty() ? "" : " | ") + gbnf_literal(v.get<std::string>());
+    if (out.empty())
+      fail(std::string("the ") + (s.contains("const") ? "const" : "enum") + " " + no_string);
+    return "(" + out + ")";
+  }
+  for (const char* key : {"anyOf", "oneOf"}) {
+    if (!s.contains(key)) continue;
+    const Json& alts = s[key];
+    if (!alts.is_array() || alts.empty()) fail(std::string(key) + " must be a non-empty array");
+    std::string out;
+    int n = 0;
+    for (const auto& b : alts) {
+      try {
+        const std::string e = raw_string(b, name + "-" + std::to_string(n), depth + 1);
+        out += (out.empty() ? "" : " | ") + e;
+        ++n;
+      } catch (const GrammarError&) {
+      }
+    }
+    if (n == 0) fail(std::string(key) + " " + no_string);
+    if (n > 1 && std::string(key) == "oneOf")
+      fail(
+          "oneOf has several string branches; the XML tool-call form writes a string "
+          "parameter as raw text, so they may overlap (use anyOf)");
+    return "(" + out + ")";
+  }
+  if (s.contains("allOf")) fail("allOf " + std::string(no_string));
+  if (s.contains("type")) {
+    bool string_type = s["type"] == "string";
+    if (s["type"].is_array())
+      for (const auto& t : s["type"]) string_type = string_type || t == "string";
+    if (!string_type) fail("a parameter of type " + s["type"].dump() + " " + no_string);
+  } else if (s.contains("properties") || s.contains("additionalProperties") ||
+             s.contains("required") || s.contains("items") || s.contains("prefixItems")) {
+    fail(std::string("an object or array schema ") + no_string);
+  }
+  if (s.contains("format") && s["format"].is_string()) {
+    const std::string f = s["format"].get<std::string>();
+    if (f == "date") return primitive("fmt-date");
+    if (f == "time") return primitive("fmt-time");
+    if (f == "date-time")
+      return "(" + primitive("fmt-date") + " \"T\" " + primitive("fmt-time") + ")";
+    if (f == "uuid") return primitive("fmt-uuid");
+    if (f == "email") return primitive("fmt-email");
+    if (f == "uri") return primitive("fmt-uri");
+    if (f == "ipv4") return primitive("fmt-ipv4");
+  }
+  if (s.contains("pattern")) {
+    if (!s["pattern"].is_string()) fail("pattern must be a string");
+    RegexLimits rl;
+    rl.classes_without_lt = true;
+    try {
+      return "(" + regex_to_gbnf(s["pattern"].get<std::string>(), false, rl) + ")";
+    } catch (const GrammarError& e) {
+      fail(std::string("pattern: ") + e.what());
+    }
+  }
+  auto count = [&](const char* key, std::size_t def) -> std::size_t {
+    if (!s.contains(key)) return def;
+    if (!s[key].is_number_integer() || s[key].get<std::int64_t>() < 0)
+      fail(std::string(key) + " must be a non-negative integer");
+    return static_cast<std::size_t>(std::min<std::int64_t>(s[key].get<std::int64_t>(), 1 << 30));
+  };
+  const std::size_t lo = count("minLength", 0);
+  std::size_t hi = count("maxLength", SIZE_MAX);
+  if (hi < lo) fail("maxLength is below minLength");
+  if (lo > limits_.max_min_bound)
+    fail("minLength " + std::to_string(lo) + " is above the limit of " +
+         std::to_string(limits_.max_min_bound));
+  if (lo == 0 && hi == SIZE_MAX) return "(" + raw_free_ + ")";
+  if (hi != SIZE_MAX) hi = std::max(lo, std::min(hi, limits_.max_string_cap));
+  return "[^<]{" + std::to_string(lo) +
+         (hi == SIZE_MAX ? ","
+          : hi == lo     ? ""
+                         : "," + std::to_string(hi)) +
+         "}";
 }
 
 std::string SchemaConverter::number(const Json& s, bool integer) {

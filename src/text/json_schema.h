@@ -22,6 +22,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -36,6 +37,10 @@ struct SchemaLimits {
   // An object schema listing properties without additionalProperties allows no others (as
   // llama.cpp's converter and XGrammar's strict mode do); false: JSON Schema's default.
   bool strict_objects = true;
+  // Values inside Qwen3-Coder's XML tool-call form: strings never hold a raw '<' (which
+  // could spell "</parameter>" and end the value early; "\u003c" stays possible) and
+  // numbers have no exponent (the parser reads them with strtod: 1e999 is no number).
+  bool xml_values = false;
 };
 
 class SchemaConverter {
@@ -44,6 +49,18 @@ class SchemaConverter {
   // Adds rules for the values `schema` accepts (it is also the root "#" of its $refs);
   // returns the rule name. Throws std::invalid_argument (GrammarError) naming the problem.
   std::string add(const nlohmann::ordered_json& schema, const std::string& name);
+  // The same for a subschema of `root` (its $refs resolve in root).
+  std::string add(const nlohmann::ordered_json& schema, const std::string& name,
+                  const nlohmann::ordered_json& root);
+  // A rule for the raw text (no quotes, no escapes: values of Qwen3-Coder's XML tool-call
+  // form) of strings `schema` accepts: its const / enum strings, format, pattern or length
+  // bounds (through anyOf, a single string branch of oneOf, $ref). `free_text`: the GBNF
+  // expression for a string without constraints; bounded strings and patterns hold no '<'
+  // at all, const / enum strings containing one of `forbidden` are left out. Throws when
+  // the schema accepts no string written this way.
+  std::string add_raw_string(const nlohmann::ordered_json& schema, const std::string& name,
+                             const nlohmann::ordered_json& root, const std::string& free_text,
+                             const std::vector<std::string>& forbidden);
   // Every rule added so far, GBNF text.
   std::string rules() const;
 
@@ -57,6 +74,11 @@ class SchemaConverter {
   std::string key_not_in(const std::set<std::string>& words, const std::string& name);
   std::string rule(const std::string& name, const std::string& body);
   std::string primitive(const std::string& name);
+  std::string raw_string(const nlohmann::ordered_json& s, const std::string& name,
+                         std::size_t depth);
+  std::string raw_free_ = "[^<]*";
+  const std::vector<std::string>* raw_forbidden_ = nullptr;
+  std::string json_char() const;
 
   SchemaLimits limits_;
   const nlohmann::ordered_json* root_ = nullptr;

@@ -244,6 +244,7 @@ class RegexParser {
   std::string chars(Ranges r) {
     r = normalize(std::move(r));
     if (json_) r = subtract(r, {{0, 0x1F}, {'"', '"'}, {'\\', '\\'}});
+    if (l_.classes_without_lt) r = subtract(r, {{'<', '<'}});
     if (r.empty()) fail("has a character class that matches nothing here");
     std::string out = "[";
     for (const auto& p : r)

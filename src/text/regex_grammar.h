@@ -17,6 +17,9 @@ struct RegexLimits {
   std::size_t max_bytes = 4096;
   std::size_t max_nesting = 32;
   std::size_t max_repeat = 1000;
+  // Classes and `.` never produce '<' (a value inside Qwen3-Coder's XML tool-call form,
+  // where "</parameter>" would end it).
+  bool classes_without_lt = false;
 };
 
 // A GBNF expression (the right side of a rule) for the language of `re`. json_string: the

@@ -75,8 +75,33 @@ std::string lower(std::string s) {
 
 }  // namespace
 
-std::string xml_param_type(const ojson& tools, const std::string& fn, const std::string& param) {
-  if (!tools.is_array()) return "";
+XmlParamType xml_schema_type(const ojson& p) {
+  XmlParamType r;
+  if (!p.is_object()) return r;
+  auto type = p.find("type");
+  if (type == p.end()) {
+    r.type = "json";
+    r.nullable = true;  // JSON null, when the schema allows it
+    return r;
+  }
+  if (type->is_string()) {
+    r.type = lower(type->get<std::string>());
+    r.nullable = r.type == "null";
+  } else if (type->is_array()) {
+    for (const auto& e : *type) {
+      if (!e.is_string()) continue;
+      if (lower(e.get<std::string>()) == "null")
+        r.nullable = true;
+      else if (r.type.empty())
+        r.type = lower(e.get<std::string>());
+    }
+    if (r.type.empty() && r.nullable) r.type = "null";
+  }
+  return r;
+}
+
+XmlParamType xml_param_type(const ojson& tools, const std::string& fn, const std::string& param) {
+  if (!tools.is_array()) return {};
   for (const auto& t : tools) {
     if (!t.is_object()) continue;
     const ojson* f = &t;
@@ -84,27 +109,25 @@ std::string xml_param_type(const ojson& tools, const std::string& fn, const std:
     auto name = f->find("name");
     if (name == f->end() || !name->is_string() || *name != fn) continue;
     auto params = f->find("parameters");
-    if (params == f->end() || !params->is_object()) return "";
+    if (params == f->end() || !params->is_object()) return {};
     auto props = params->find("properties");
-    if (props == params->end() || !props->is_object()) return "";
+    if (props == params->end() || !props->is_object()) return {};
     auto p = props->find(param);
-    if (p == props->end() || !p->is_object()) return "";
-    auto type = p->find("type");
-    if (type == p->end()) return "";
-    if (type->is_string()) return type->get<std::string>();
-    if (type->is_array())
-      for (const auto& e : *type)
-        if (e.is_string() && e != "null") return e.get<std::string>();
-    return "";
+    if (p == props->end() || !p->is_object()) return {};
+    return xml_schema_type(*p);
   }
-  return "";
+  return {};
 }
 
-ojson xml_typed_value(const std::string& v, const std::string& type) {
-  if (type.empty()) return v;
-  const std::string t = lower(type);
-  if (lower(v) == "null") return nullptr;
-  if (t == "string" || t == "str" || t == "text") return v;
+bool xml_string_like(const std::string& t) {
+  return t.empty() || t == "string" || t == "str" || t == "text";
+}
+
+ojson xml_typed_value(const std::string& v, const XmlParamType& type) {
+  if (type.type.empty()) return v;
+  const std::string& t = type.type;
+  if (lower(v) == "null" && (type.nullable || !xml_string_like(t))) return nullptr;
+  if (xml_string_like(t)) return v;
   if (t == "integer" || t == "int") {
     const std::string_view s = trim_ws(v);
     if (s.empty()) return v;

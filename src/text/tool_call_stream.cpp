@@ -115,10 +115,6 @@ Match match_json_head(std::string_view s, std::string& name, size_t& args_pos) {
   return Match::kYes;
 }
 
-bool string_like(const std::string& type) {
-  return type.empty() || type == "string" || type == "str" || type == "text";
-}
-
 }  // namespace
 
 ToolCallStream::ToolCallStream(ToolCallFormat format, const ojson* tools)
@@ -283,7 +279,7 @@ void ToolCallStream::xml_step(bool final, std::string& args) {
                args);
           seen_params_.push_back(pname);
         }
-        param_type_ = tools_ ? lower(xml_param_type(*tools_, name_, pname)) : "";
+        param_type_ = tools_ ? xml_param_type(*tools_, name_, pname) : XmlParamType{};
         value_started_ = quote_open_ = false;
         scanned_ = 0;
         phase_ = Phase::kValue;
@@ -326,14 +322,14 @@ bool ToolCallStream::xml_value(bool final, std::string& args) {
     phase_ = Phase::kBetween;
     return true;
   }
-  if (!string_like(param_type_)) return false;  // typed values convert when complete
+  if (!xml_string_like(param_type_.type)) return false;  // typed values convert when complete
   size_t avail = buf_.size() - partial_tag_suffix(buf_, std::array<std::string_view, 3>{
                                                             kParamEnd, kParam, kFnEnd});
   if (avail > 0 && buf_[avail - 1] == '\n') --avail;  // may be the framing before the end
   if (avail == 0) return false;
   const std::string_view ready = std::string_view(buf_).substr(0, avail);
   // A declared string whose whole value is "null" means null: wait until it cannot be.
-  if (!param_type_.empty() && !quote_open_ && ready.size() <= 4 &&
+  if (param_type_.nullable && !quote_open_ && ready.size() <= 4 &&
       lower(ready) == std::string_view("null").substr(0, ready.size()))
     return false;
   if (!skip_param_) {
@@ -348,13 +344,13 @@ bool ToolCallStream::xml_value(bool final, std::string& args) {
 
 void ToolCallStream::xml_end_value(std::string_view value, std::string& args) {
   if (skip_param_) return;
-  if (!string_like(param_type_)) {
+  if (!xml_string_like(param_type_.type)) {
     emit(xml_typed_value(std::string(value), param_type_)
              .dump(-1, ' ', false, ojson::error_handler_t::replace),
          args);
   } else if (quote_open_) {
     emit(escape(value) + "\"", args);
-  } else if (!param_type_.empty() && lower(value) == "null") {
+  } else if (param_type_.nullable && lower(value) == "null") {
     emit("null", args);
   } else {
     emit("\"" + escape(value) + "\"", args);

@@ -26,6 +26,7 @@
 
 #include "qwen3/chat.h"
 #include "text/chat_template.h"
+#include "text/tool_call.h"
 
 namespace qwen3::text {
 
@@ -72,7 +73,7 @@ class ToolCallStream {
   // XML
   std::vector<std::string> seen_params_;
   bool skip_param_ = false;     // a repeated name: its value is dropped
-  std::string param_type_;      // the declared type, lower case ("" = undeclared)
+  XmlParamType param_type_;     // the declared type ("" = undeclared)
   bool value_started_ = false;  // the first byte of the value (framing '\n') was looked at
   bool quote_open_ = false;     // a string value's opening quote was emitted
   std::string value_held_;      // a typed value (or a string value that may be "null")
