@@ -4,14 +4,20 @@
 //      positions, as a serve request in the middle of its reply), split into phases
 //      (embedding, per-token work, the Q/K/V, output and feed-forward matmuls, attention,
 //      lm_head; BatchForward::set_profile), per step and relative to B = 1.
+//   1b. A mixed step: B decode tokens plus a prompt chunk of P tokens of a new request
+//      (positions 0..P-1), as the engine builds when a request arrives while others
+//      decode; per step and the marginal cost of one prompt token against the pure
+//      decode step (B = 0: a prefill chunk alone, the single-sequence cost per token).
 //   2. The sampler over one logits row (greedy and the model card's sampling).
 //   3. BatchEngine: B threads each running a prompt then `gen` greedy decode steps the way
 //      a Generator does (eval, sample, eval ...): wall time per step against the engine's
 //      own split (forward / waiting for sequences still sampling / scheduling).
-// Run: build/batch_step_bench [model.gguf] [threads] [past] [gen] [block] [only-forward]
+// Run: build/batch_step_bench [model.gguf] [threads] [past] [gen] [block] [parts]
 // (default ~/.cache/qwen3-bench/models/qwen3-0.6b-q4_0.gguf, 2 threads, 160 positions, 64
-// tokens, KV blocks of 16 positions; any 6th argument: part 1 only). With 1 thread the
-// phases are CPU time of the thread (meaningful on a busy machine), else wall time.
+// tokens, KV blocks of 16 positions; parts: "mixed" = part 1b only, "engine" = part 3
+// only, any other 6th
+// argument = part 1 only, none = all). With 1 thread the phases are CPU time of the
+// thread (meaningful on a busy machine), else wall time.
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -44,6 +50,10 @@ double cpu_ms() {  // this thread's CPU time
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6;
+}
+
+double wall_ms() {
+  return std::chrono::duration<double, std::milli>(Clock::now().time_since_epoch()).count();
 }
 
 std::int32_t token(int seq, int i) {  // distinct ordinary token ids per sequence
@@ -110,6 +120,96 @@ void forward_profile(const std::shared_ptr<const Qwen3Model>& model, int threads
                 prof.wo * k, prof.ffn * k, prof.lm_head * k,
                 (prof.qkv + prof.wo + prof.ffn + prof.lm_head) * k);
     for (auto& q : seqs) q.reset();
+  }
+}
+
+// A step of B decode tokens (sequences 0..B-1 with `past` cached positions each) plus a
+// prompt chunk of P tokens of sequence B at positions 0..P-1 (its last token wants
+// logits, as the chunk that ends a prompt).
+void mixed_profile(const std::shared_ptr<const Qwen3Model>& model, int threads, int past,
+                   int block) {
+  const auto& c = model->config();
+  const int max_b = 8, max_p = 128, warm = 2, steps = 8;
+  const int ctx = past + (warm + steps) * 8 + 16;
+  BatchForward fwd(model, max_b + max_p, std::max(ctx, max_p), threads);
+  std::vector<float> logits(static_cast<std::size_t>(max_b + 1) * c.n_vocab);
+  std::printf(
+      "\n## 1b. Mixed step: B decode tokens (%d cached positions) + a P-token prompt chunk, %d "
+      "threads (ms %s per step)\n",
+      past, threads, threads == 1 ? "of CPU time" : "of wall time");
+  std::printf(
+      "step: unprofiled; +prof: what the profiled steps took more (its clock reads, "
+      "charged to the phases)\n");
+  std::printf("%2s %4s | %7s %8s %6s | %6s %6s %6s %6s %6s %6s %6s\n", "B", "P", "step", "ms/ptok",
+              "+prof", "embed", "token", "qkv", "attn", "wo", "ffn", "lm_head");
+  for (int B : {0, 4, 8}) {
+    KvPool pool(c.n_layers, c.n_head_kv, c.head_dim, block,
+                (B + 1) * ((std::max(ctx, max_p)) / block + 2), qwen3::KvType::F16);
+    std::vector<std::unique_ptr<KvSequence>> seqs;
+    std::vector<KvSequence*> ptrs;
+    for (int s = 0; s <= B; ++s) {
+      seqs.push_back(std::make_unique<KvSequence>(pool, std::max(ctx, max_p), false));
+      ptrs.push_back(seqs.back().get());
+    }
+    std::vector<BatchToken> batch(static_cast<std::size_t>(max_b + max_p));
+    std::vector<std::int32_t> ids(static_cast<std::size_t>(max_b + max_p));
+    for (int s = 0; s < B; ++s)  // the decode sequences' pasts, 64 tokens a chunk
+      for (int p = 0; p < past; p += 64) {
+        const int n = std::min(64, past - p);
+        seqs[static_cast<std::size_t>(s)]->reserve(n);
+        for (int i = 0; i < n; ++i) {
+          ids[static_cast<std::size_t>(i)] = token(s, p + i);
+          batch[static_cast<std::size_t>(i)] = {ids[static_cast<std::size_t>(i)], s, p + i, false};
+        }
+        fwd.forward(batch.data(), n, ptrs.data(), B + 1, nullptr);
+        seqs[static_cast<std::size_t>(s)]->commit(ids.data(), n);
+      }
+    double base = 0;
+    for (int P : {0, 1, 4, 5, 16, 32, 64, 128}) {
+      if (B == 0 && P == 0) continue;
+      ForwardProfile prof;
+      prof.thread_cpu = threads == 1;
+      KvSequence& ps = *seqs[static_cast<std::size_t>(B)];
+      // Pass 0 profiled (phases), pass 1 not: the step's own time, without the profiler's
+      // clock reads (~8 per layer; a thread CPU clock read is a system call of ~1-2 us).
+      double plain = 0;
+      for (int pass = 0; pass < 2; ++pass) {
+        for (int k = 0; k < warm + steps; ++k) {
+          if (k == warm && pass == 0) fwd.set_profile(&prof);
+          int n = 0;
+          for (int s = 0; s < B; ++s) {
+            KvSequence& q = *seqs[static_cast<std::size_t>(s)];
+            q.reserve(1);
+            ids[static_cast<std::size_t>(n)] = token(s, q.n_past());
+            batch[static_cast<std::size_t>(n)] = {ids[static_cast<std::size_t>(n)], s, q.n_past(),
+                                                  true};
+            ++n;
+          }
+          ps.truncate(0);
+          ps.reserve(P);
+          for (int i = 0; i < P; ++i, ++n) {
+            ids[static_cast<std::size_t>(n)] = token(B, i);
+            batch[static_cast<std::size_t>(n)] = {ids[static_cast<std::size_t>(n)], B, i,
+                                                  i == P - 1};
+          }
+          const double t0 = threads == 1 ? cpu_ms() : wall_ms();
+          fwd.forward(batch.data(), n, ptrs.data(), B + 1, logits.data());
+          if (pass == 1 && k >= warm) plain += (threads == 1 ? cpu_ms() : wall_ms()) - t0;
+          for (int s = 0; s < B; ++s)
+            seqs[static_cast<std::size_t>(s)]->commit(&ids[static_cast<std::size_t>(s)], 1);
+          ps.commit(&ids[static_cast<std::size_t>(B)], P);
+        }
+        fwd.set_profile(nullptr);
+        for (int s = 0; s < B; ++s) seqs[static_cast<std::size_t>(s)]->truncate(past);
+      }
+      const double k = 1.0 / static_cast<double>(prof.calls);
+      const double step = plain / steps;
+      if (P == 0) base = step;
+      const double per = P > 0 ? (step - base) / P : 0.0;
+      std::printf("%2d %4d | %7.2f %8.3f %6.2f | %6.3f %6.3f %6.2f %6.3f %6.2f %6.2f %6.2f\n", B, P,
+                  step, per, prof.total * k - step, prof.embed * k, prof.per_token * k,
+                  prof.qkv * k, prof.attention * k, prof.wo * k, prof.ffn * k, prof.lm_head * k);
+    }
   }
 }
 
@@ -215,8 +315,15 @@ int main(int argc, char** argv) {
   lo.n_threads = threads;
   std::shared_ptr<const Qwen3Model> model = Qwen3Model::load(path, lo);
   std::printf("# %s, %d threads\n", path.c_str(), threads);
+  const std::string parts = argc > 6 ? argv[6] : "";
+  if (parts == "mixed" || parts == "engine") {
+    if (parts == "mixed") mixed_profile(model, threads, past, block);
+    if (parts == "engine") engine_profile(model, threads, past, gen);
+    return 0;
+  }
   forward_profile(model, threads, past, block);
   if (argc > 6) return 0;  // the forward pass only
+  mixed_profile(model, threads, past, block);
   sampler_cost(model->config().n_vocab);
   engine_profile(model, threads, past, gen);
   return 0;

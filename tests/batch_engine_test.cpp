@@ -253,6 +253,22 @@ TEST(BatchEngine, AFullPoolPreemptsAPausedSequenceWhichThenRecomputes) {
   EXPECT_EQ(e.waiting(), 0);
 }
 
+TEST(BatchEngine, TheDefaultStepBudgetShrinksToASmallPool) {
+  // A pool of 3 blocks (48 positions) cannot hold the default 128-token step plus a
+  // block: the budget becomes 32 tokens instead of the constructor failing, and a 45-token
+  // sequence still gets the logits it gets alone.
+  BatchEngineOptions o;
+  o.max_seqs = 2;
+  o.n_ctx = 64;
+  o.kv_size = 48;
+  ASSERT_GT(o.max_batch_tokens, o.kv_size);
+  BatchEngine e(tiny_model(), o);
+  const auto ids = random_ids(45, 6);
+  EXPECT_EQ(on_engine(e, 0, ids, 40), alone(ids, 40));
+  EXPECT_EQ(e.stats().max_batch, 32u);
+  EXPECT_EQ(e.stats().kv.used, 0);
+}
+
 TEST(BatchEngine, ANewRequestWaitsForRoomForItsPromptInsteadOfPreemptingOthers) {
   // A pool of 4 blocks. Sequence 0 holds 3 (a 40-token prompt) and decodes 12 more
   // tokens into the fourth. Sequence 1's 30-token prompt (2 blocks plus one to grow) does

@@ -48,15 +48,26 @@ int pool_blocks(const BatchEngineOptions& o, int n_ctx) {
   return static_cast<int>(blocks);
 }
 
+// The options with the step budget capped to what the pool holds with a block to spare
+// (a step never needs more; a small --kv-size keeps working with the default budget).
+BatchEngineOptions effective(const BatchEngineOptions& o, const Qwen3Model& m) {
+  BatchEngineOptions e = checked(o);
+  const long long positions =
+      static_cast<long long>(pool_blocks(e, context_size(m, e.n_ctx))) * e.block_size;
+  e.max_batch_tokens = static_cast<int>(std::max<long long>(
+      e.max_seqs, std::min<long long>(e.max_batch_tokens, positions - e.block_size)));
+  return e;
+}
+
 }  // namespace
 
 BatchEngine::BatchEngine(std::shared_ptr<const Qwen3Model> model, const BatchEngineOptions& opts)
     : model_(std::move(model)),
-      opts_(checked(opts)),
+      opts_(effective(opts, *model_)),
       n_ctx_(context_size(*model_, opts.n_ctx)),
-      fwd_(model_, opts.max_batch_tokens, n_ctx_, opts.n_threads),
+      fwd_(model_, opts_.max_batch_tokens, n_ctx_, opts.n_threads),
       seqs_(static_cast<std::size_t>(opts.max_seqs)),
-      batch_(static_cast<std::size_t>(opts.max_batch_tokens)),
+      batch_(static_cast<std::size_t>(opts_.max_batch_tokens)),
       logits_(static_cast<std::size_t>(opts.max_seqs) *
               static_cast<std::size_t>(model_->config().n_vocab)) {
   const Qwen3Config& c = model_->config();
@@ -66,11 +77,11 @@ BatchEngine::BatchEngine(std::shared_ptr<const Qwen3Model> model, const BatchEng
   // context error up front, and a reply stops there (finish reason length).
   n_ctx_ = std::min(n_ctx_, pool_->n_blocks() * pool_->block_size());
   if (static_cast<long long>(pool_->n_blocks()) * pool_->block_size() <
-      std::min(opts.max_batch_tokens, n_ctx_) + pool_->block_size())
+      std::min(opts_.max_batch_tokens, n_ctx_) + pool_->block_size())
     throw std::invalid_argument("KV pool of " +
                                 std::to_string(pool_->n_blocks() * pool_->block_size()) +
                                 " positions cannot hold one step (" +
-                                std::to_string(std::min(opts.max_batch_tokens, n_ctx_)) +
+                                std::to_string(std::min(opts_.max_batch_tokens, n_ctx_)) +
                                 " tokens) plus a block: raise kv_size");
   for (Seq& q : seqs_) {
     q.kv = std::make_unique<KvSequence>(*pool_, n_ctx_, opts.prefix_cache);

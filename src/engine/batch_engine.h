@@ -54,8 +54,14 @@ struct BatchEngineOptions {
   int block_size = kKvBlockSize;  // positions per KV block
   bool prefix_cache = true;       // share full blocks between sequences by token prefix
   KvType kv = KvType::F16;
-  int n_threads = 0;          // 0 = the model's default (physical cores)
-  int max_batch_tokens = 64;  // tokens per forward step (>= max_seqs)
+  int n_threads = 0;  // 0 = the model's default (physical cores)
+  // Tokens per forward step (>= max_seqs): decode tokens plus prompt chunks. 128 takes a
+  // typical chat prompt in one step, as InferenceContext does alone (bench/
+  // batch_step_bench part 1b: a prompt token costs the same in chunks of 16 to 128, so
+  // fewer, larger chunks save the per-step work and the newcomer's time to first token;
+  // the decode streams wait once for a whole chunk instead of several times for smaller
+  // ones). Capped to the pool's positions less one block (a small kv_size).
+  int max_batch_tokens = 128;
   // LoRA adapters every sequence runs with until set_lora() (nullptr = the base model).
   std::shared_ptr<const LoraSet> lora;
   // How long a step waits for sequences that were served by the previous step and are

@@ -15,8 +15,6 @@
 namespace qwen3::engine {
 namespace {
 
-constexpr int kDefaultBatchTokens = 64;
-
 std::string upper(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;
@@ -65,7 +63,8 @@ SharedPipelines make_shared_pipelines(const std::string& model_path, const std::
     for (const auto& a : bo.adapters.adapters) list.emplace_back(a.path, a.alpha);
     eo.lora = load_lora_set(list, model->config());
   }
-  eo.max_batch_tokens = std::max(n, max_batch_tokens > 0 ? max_batch_tokens : kDefaultBatchTokens);
+  if (max_batch_tokens > 0) eo.max_batch_tokens = max_batch_tokens;  // else the engine's default
+  eo.max_batch_tokens = std::max(n, eo.max_batch_tokens);
   out.engine = std::make_shared<BatchEngine>(std::move(model), eo);
   for (int i = 0; i < n; ++i)
     out.pipelines.push_back(std::make_unique<Pipeline>(

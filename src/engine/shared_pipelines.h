@@ -25,7 +25,7 @@ struct KvPoolOptions {
 };
 
 // `props` as for Pipeline (n_ctx is the most one sequence holds). max_batch_tokens: tokens
-// per forward step (0 = 64, at least n).
+// per forward step (0 = BatchEngineOptions' default, at least n).
 SharedPipelines make_shared_pipelines(const std::string& model_path, const std::string& device,
                                       const Properties& props, int n, int max_batch_tokens = 0,
                                       const KvPoolOptions& kv = {});

@@ -22,7 +22,7 @@ class Scheduler {
  public:
   // Loads the model once for `parallel` slots (device and properties as for Pipeline;
   // n_ctx is per slot). batch_tokens: tokens per forward step, decode steps plus prompt
-  // chunks (0 = 64). Backends that cannot share a model (replay, OpenVINO) get one
+  // chunks (0 = the engine's default, 128). Backends that cannot share a model (replay, OpenVINO) get one
   // Pipeline per slot instead.
   // kv: the shared paged KV pool (kv_size positions; 0 = parallel * n_ctx).
   Scheduler(const std::string& model_path, const std::string& device, const Properties& props,
