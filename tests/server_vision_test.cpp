@@ -8,20 +8,26 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
 
+#include "engine/batch_engine.h"
 #include "engine/image_prompt.h"
 #include "engine/shared_pipelines.h"
+#include "engine/vl_encoder.h"
 #include "engine/vl_images.h"
 #include "image_test_util.h"
+#include "model/inference_context.h"
+#include "model/qwen3_model.h"
 #include "qwen3/pipeline.h"
 #include "serve_process.h"
 #include "server/chat_images.h"
 #include "server_test_util.h"
+#include "text/tokenizer.h"
 
 namespace qwen3::test {
 namespace {
@@ -166,6 +172,70 @@ TEST(ServerVision, PipelineTakesImages) {
   EXPECT_THROW(single.generate(bad, cfg), std::invalid_argument);
   Pipeline blind(pair.text, "CPU", {{"n_threads", "2"}});
   EXPECT_THROW(blind.generate(h, cfg), std::invalid_argument);
+}
+
+// The batch engine's image path against InferenceContext's (eval_image): the same logits
+// after a prompt with an image; another image after the same text shares no block past
+// the image (prefix_hit_tokens); the same image again takes the cached blocks.
+TEST(ServerVision, BatchEngineImagesMatchInferenceContext) {
+  const Pair& pair = vl_pair();
+  const json files = image_files();
+  std::shared_ptr<const Qwen3Model> model = Qwen3Model::load(pair.text);
+  engine::VlEncoder enc(pair.mmproj, model->config(), 2);
+  const auto a = enc.encode(read_all(files["a"].get<std::string>()));
+  const auto b = enc.encode(read_all(files["b"].get<std::string>()));
+  const Tokenizer& tok = model->tokenizer();
+  const auto head = tok.encode("<|im_start|>user\n<|vision_start|>", true);
+  const auto tail =
+      tok.encode("<|vision_end|>What is it?<|im_end|>\n<|im_start|>assistant\n", true);
+  auto prompt = [&](const engine::VlImage& im) {
+    std::vector<std::int32_t> ids = head;
+    ids.insert(ids.end(), im.ids.begin(), im.ids.end());
+    ids.insert(ids.end(), tail.begin(), tail.end());
+    return ids;
+  };
+  const std::size_t V = static_cast<std::size_t>(model->config().n_vocab);
+  auto reference = [&](const engine::VlImage& im) {
+    InferenceContext ctx(model, 256, KvType::F16, 2);
+    std::vector<float> out(V);
+    ctx.eval(head.data(), static_cast<int>(head.size()), nullptr);
+    ctx.eval_image(im.rows.data(), im.grid_w, im.grid_h, nullptr);
+    ctx.eval(tail.data(), static_cast<int>(tail.size()), out.data());
+    return out;
+  };
+  auto close = [&](const float* got, const std::vector<float>& want) {
+    float diff = 0, scale = 0;
+    for (std::size_t i = 0; i < V; ++i) {
+      diff = std::max(diff, std::fabs(got[i] - want[i]));
+      scale = std::max(scale, std::fabs(want[i]));
+    }
+    return diff <= 1e-4f * scale;
+  };
+  engine::BatchEngineOptions o;
+  o.max_seqs = 2;
+  o.n_ctx = 256;
+  o.n_threads = 2;
+  engine::BatchEngine eng(model, o);
+  auto set = [](std::shared_ptr<const engine::VlImage> im) {
+    return std::make_shared<const engine::VlImageSet>(engine::VlImageSet{std::move(im)});
+  };
+  const auto pa = prompt(*a), pb = prompt(*b);
+  eng.set_images(0, set(a));
+  EXPECT_TRUE(close(eng.eval(0, pa.data(), static_cast<int>(pa.size())), reference(*a)));
+  eng.release(0);
+  const auto hits0 = eng.stats().prefix_hit_tokens;
+  eng.set_images(1, set(b));
+  EXPECT_TRUE(close(eng.eval(1, pb.data(), static_cast<int>(pb.size())), reference(*b)));
+  EXPECT_LE(eng.stats().prefix_hit_tokens - hits0, head.size());
+  eng.release(1);
+  const auto hits1 = eng.stats().prefix_hit_tokens;
+  eng.set_images(1, set(a));
+  EXPECT_TRUE(close(eng.eval(1, pa.data(), static_cast<int>(pa.size())), reference(*a)));
+  EXPECT_GE(eng.stats().prefix_hit_tokens - hits1, 16u);
+  // An image id the sequence was not given: a clear error before anything runs.
+  eng.release(1);
+  eng.set_images(1, set(b));
+  EXPECT_THROW(eng.eval(1, pa.data(), static_cast<int>(pa.size())), std::invalid_argument);
 }
 
 // Markers through a rendered prompt: literal ranges cut around them and moved along.
