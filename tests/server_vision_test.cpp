@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 
@@ -70,6 +71,8 @@ const char* kPrompt = "What is in this picture?";
 
 // `qwen3 run --mmproj --image ...` greedy: the reply and its prompt token count.
 json reference(const std::vector<std::string>& images) {
+  static std::map<std::vector<std::string>, json> memo;  // one run per image list
+  if (auto it = memo.find(images); it != memo.end()) return it->second;
   const Pair& p = vl_pair();
   std::string cmd = std::string(QWEN3_BIN) + " run -m " + p.text + " --mmproj " + p.mmproj;
   for (const auto& im : images) cmd += " --image " + im;
@@ -84,7 +87,7 @@ json reference(const std::vector<std::string>& images) {
   const std::string e = read_all(err);
   if (!std::regex_search(e, m, std::regex("\\[(\\d+) prompt tokens")))
     throw std::runtime_error("no prompt token count in: " + e);
-  return {{"text", text}, {"prompt_tokens", std::stoi(m[1])}};
+  return memo[images] = {{"text", text}, {"prompt_tokens", std::stoi(m[1])}};
 }
 
 int run_node_client(const json& spec) {
@@ -95,7 +98,7 @@ int run_node_client(const json& spec) {
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
-json image_files() {
+json write_image_files() {
   const std::string a = (scratch() / "a.png").string(), b = (scratch() / "b.png").string();
   const std::string big = (scratch() / "big.png").string();
   testing::write_png(a, testing::pattern_image(120, 64, 1));
@@ -104,9 +107,14 @@ json image_files() {
   return {{"a", a}, {"b", b}, {"big", big}};
 }
 
+const json& image_files() {
+  static const json files = write_image_files();
+  return files;
+}
+
 TEST(ServerVision, OpenAiClientImagesMatchTheRunCommand) {
   const Pair& pair = vl_pair();
-  const json files = image_files();
+  const json& files = image_files();
   json expect = {{"a", reference({files["a"]})},
                  {"b", reference({files["b"]})},
                  {"ab", reference({files["a"], files["b"]})},
@@ -126,7 +134,7 @@ TEST(ServerVision, OpenAiClientImagesMatchTheRunCommand) {
 
 TEST(ServerVision, NoMmprojIsAClearError) {
   const Pair& pair = vl_pair();
-  const json files = image_files();
+  const json& files = image_files();
   ServeProcess serve({"serve", "-m", pair.text, "--port", "0", "-t", "1"},
                      "server_vision_test.nomm.log");
   ASSERT_GT(serve.port(), 0);
@@ -143,7 +151,7 @@ TEST(ServerVision, NoMmprojIsAClearError) {
 // backend and on a batched sequence (make_shared_pipelines, the server's path).
 TEST(ServerVision, PipelineTakesImages) {
   const Pair& pair = vl_pair();
-  const json files = image_files();
+  const json& files = image_files();
   const json want = reference({files["a"], files["b"]});
   auto bytes = [](const std::string& f) { return read_all(f); };
   ChatHistory h;
@@ -179,7 +187,7 @@ TEST(ServerVision, PipelineTakesImages) {
 // the image (prefix_hit_tokens); the same image again takes the cached blocks.
 TEST(ServerVision, BatchEngineImagesMatchInferenceContext) {
   const Pair& pair = vl_pair();
-  const json files = image_files();
+  const json& files = image_files();
   std::shared_ptr<const Qwen3Model> model = Qwen3Model::load(pair.text);
   engine::VlEncoder enc(pair.mmproj, model->config(), 2);
   const auto a = enc.encode(read_all(files["a"].get<std::string>()));
