@@ -32,6 +32,7 @@ struct ServeOpts {
   bool special_in_content = false;
   DeviceOptions dev;
   std::vector<std::string> lora;
+  std::string mmproj;
 };
 
 Registrar reg(
@@ -66,6 +67,9 @@ Registrar reg(
                       "that requests may name in \"model\" (others get 404)");
        add_device_options(app, o->dev, o->s.device);
        add_lora_option(app, o->lora);
+       app.add_option("--mmproj", o->mmproj,
+                      "Qwen3-VL vision encoder GGUF (llama.cpp's mmproj file): user messages "
+                      "may then hold image_url parts (base64 data URLs; PNG, JPEG, WebP)");
        app.add_flag("--special-in-content", o->special_in_content,
                     "UNSAFE: parse special-token text (<|im_end|>, <|im_start|>, ...) in "
                     "messages, tool calls and tools as special tokens, as before; a client "
@@ -110,6 +114,7 @@ Registrar reg(
          if (!o->quantize.empty()) o->s.properties["quantize"] = o->quantize;
          apply_device_options(o->dev, o->s.properties);
          apply_lora_option(o->lora, o->s.properties);
+         if (!o->mmproj.empty()) o->s.properties["mmproj"] = o->mmproj;
          if (o->special_in_content) o->s.properties["special_in_content"] = "true";
          if (!o->replay_file.empty()) o->s.properties["replay_file"] = o->replay_file;
          if (o->replay_delay_ms > 0) {

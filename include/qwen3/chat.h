@@ -1,6 +1,7 @@
 // Chat messages and histories as the Qwen3 chat template sees them.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,15 @@ struct ToolCall {
   std::string arguments;  // JSON object text, e.g. {"city": "Paris"}
 };
 
+// An image in a user message, for Qwen3-VL models served with their vision encoder
+// (the Pipeline property "mmproj"): the encoded file (PNG, JPEG or WebP bytes, never a
+// path or URL), standing at byte `offset` of the message's content (0 = before the text,
+// content.size() = after it; images at the same offset keep their order).
+struct ChatImage {
+  std::string bytes;
+  std::size_t offset = 0;
+};
+
 struct ChatMessage {
   std::string role;  // "system", "user", "assistant" or "tool"
   std::string content;
@@ -21,16 +31,19 @@ struct ChatMessage {
   std::vector<ToolCall> tool_calls;  // assistant only
   std::string tool_call_id;          // tool only: the call this result answers
   std::string name;                  // optional author / tool name
+  std::vector<ChatImage> images;     // user only: images within the content
 
   static ChatMessage system(std::string text) {
-    return {"system", std::move(text), {}, {}, {}, {}};
+    return {"system", std::move(text), {}, {}, {}, {}, {}};
   }
-  static ChatMessage user(std::string text) { return {"user", std::move(text), {}, {}, {}, {}}; }
+  static ChatMessage user(std::string text) {
+    return {"user", std::move(text), {}, {}, {}, {}, {}};
+  }
   static ChatMessage assistant(std::string text, std::string reasoning = {}) {
-    return {"assistant", std::move(text), std::move(reasoning), {}, {}, {}};
+    return {"assistant", std::move(text), std::move(reasoning), {}, {}, {}, {}};
   }
   static ChatMessage tool(std::string result, std::string call_id = {}) {
-    return {"tool", std::move(result), {}, {}, std::move(call_id), {}};
+    return {"tool", std::move(result), {}, {}, std::move(call_id), {}, {}};
   }
 };
 

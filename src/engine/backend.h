@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,16 @@ class TokenBackend : public Backend {
   // Runs the following evals with these LoRA adapters and empties the KV cache (n_past
   // becomes 0). Backends without LoRA support throw std::invalid_argument.
   virtual void set_adapters(const AdapterConfig& adapters);
+  // Qwen3-VL: encodes the images of the next prompt (encoded file bytes) and returns the
+  // token ids that stand for each in the prompt; eval() then takes those ids. Backends
+  // without a vision encoder throw std::invalid_argument.
+  virtual std::vector<std::vector<std::int32_t>> prepare_images(
+      const std::vector<const std::string*>& images) {
+    (void)images;
+    throw std::invalid_argument(
+        "this model takes no images: serve a Qwen3-VL model with its vision encoder "
+        "(--mmproj)");
+  }
 };
 
 // What a whole-generation backend reports about one generate() call, from its own

@@ -201,6 +201,30 @@ void BatchEngine::set_lora(int s, std::shared_ptr<const LoraSet> lora) {
   ++changes_;
 }
 
+void BatchEngine::set_images(int s, std::shared_ptr<const VlImageSet> images) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Seq& q = seqs_.at(static_cast<std::size_t>(s));
+  if (!q.done) throw std::logic_error("set_images: sequence " + std::to_string(s) + " is busy");
+  if (!model_->config().is_vl() && images && !images->empty())
+    throw std::invalid_argument("set_images: the model is not Qwen3-VL");
+  q.images = std::move(images);
+  if (!model_->config().is_vl()) return;
+  // The held tokens again under the new set: their rows now point into its images.
+  static const VlImageSet kNone;
+  const std::vector<std::int32_t> held = q.replay.empty() ? q.kv->tokens() : q.replay;
+  const int n = static_cast<int>(held.size());
+  const int placed = vl_extend(q.images ? *q.images : kNone, n_vocab(), q.vl, 0, held.data(), n);
+  if (placed < n) {
+    if (q.replay.empty())
+      q.kv->truncate(placed);
+    else
+      q.replay.resize(static_cast<std::size_t>(placed));
+    q.vl.resize(static_cast<std::size_t>(placed));
+    if (placed == 0) q.arrival = 0;
+    ++changes_;
+  }
+}
+
 void BatchEngine::drop_cancelled() {
   bool any = false;
   for (Seq& q : seqs_) {
@@ -220,11 +244,14 @@ const float* BatchEngine::eval(int s, const std::int32_t* ids, int n) {
   if (s < 0 || s >= max_seqs()) throw std::out_of_range("eval: no sequence " + std::to_string(s));
   if (n <= 0) throw std::invalid_argument("eval: no tokens");
   const int V = n_vocab();
+  const bool vl = model_->config().is_vl();
+  auto bad_id = [&](int i) {
+    return std::invalid_argument("token id " + std::to_string(ids[i]) + " at index " +
+                                 std::to_string(i) + " is outside the vocabulary of " +
+                                 std::to_string(V));
+  };
   for (int i = 0; i < n; ++i)
-    if (ids[i] < 0 || ids[i] >= V)
-      throw std::invalid_argument("token id " + std::to_string(ids[i]) + " at index " +
-                                  std::to_string(i) + " is outside the vocabulary of " +
-                                  std::to_string(V));
+    if ((ids[i] < 0 || ids[i] >= V) && !(vl && is_image_token_id(ids[i]))) throw bad_id(i);
   std::unique_lock<std::mutex> lock(mu_);
   Seq& q = seqs_[static_cast<std::size_t>(s)];
   if (!q.done) throw std::logic_error("eval: sequence " + std::to_string(s) + " is busy");
@@ -233,6 +260,14 @@ const float* BatchEngine::eval(int s, const std::int32_t* ids, int n) {
     throw std::length_error("context exceeded: " + std::to_string(past) + " cached + " +
                             std::to_string(n) + " new tokens > context size " +
                             std::to_string(n_ctx_));
+  if (vl) {  // M-RoPE positions; an image id must name an image of set_images()
+    static const VlImageSet kNone;
+    const int placed = vl_extend(q.images ? *q.images : kNone, V, q.vl, past, ids, n);
+    if (placed < n) {
+      q.vl.resize(static_cast<std::size_t>(past));
+      throw bad_id(placed);
+    }
+  }
   if (stopping_) throw std::runtime_error("the batch engine is stopping");
   q.decode = n == 1;
   const bool fresh = q.arrival == 0;  // the first eval of a request
@@ -434,7 +469,10 @@ int BatchEngine::build_batch(bool force) {
     for (int i = 0; i < count; ++i) {
       const int j = q.next + i;
       const bool last = j == q.n - 1;
-      batch_[static_cast<std::size_t>(n++)] = {q.ids[j], s, q.kv->n_past() + i, last, q.lora.get()};
+      const int pos = q.kv->n_past() + i;
+      batch_[static_cast<std::size_t>(n++)] = {q.ids[j], s, pos, last, q.lora.get()};
+      if (!q.vl.empty() && vl_needed(q.vl[static_cast<std::size_t>(pos)], pos))
+        batch_[static_cast<std::size_t>(n - 1)].vl = &q.vl[static_cast<std::size_t>(pos)].in;
       if (last) row_seq_.push_back(s);
     }
   }

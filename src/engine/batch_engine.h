@@ -41,6 +41,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/vl_images.h"
 #include "model/batch_forward.h"
 #include "model/kv_cache.h"
 #include "model/qwen3_model.h"
@@ -128,6 +129,11 @@ class BatchEngine {
   // A key other than the sequence's current one empties it (n_past becomes 0: its tokens
   // were computed with other adapters); the same key keeps its tokens. Not during eval().
   void set_lora(int s, std::shared_ptr<const LoraSet> lora);
+  // Qwen3-VL: the images sequence s's ids may name from its next eval (engine/vl_images.h:
+  // an image is a run of its own negative ids, so the prefix cache tells images apart).
+  // Cached tokens of images not in the set are dropped (n_past shrinks to the first one).
+  // Not during eval().
+  void set_images(int s, std::shared_ptr<const VlImageSet> images);
 
   // KV bytes n_ctx positions take (pages become resident as they are written).
   std::size_t kv_bytes_per_seq() const;
@@ -158,6 +164,10 @@ class BatchEngine {
     bool decode = false;            // the pending eval was one token (not cancellable)
     // set_lora(); its key picks kv's root hash.
     std::shared_ptr<const LoraSet> lora;
+    // Qwen3-VL models: set_images(), and each position's M-RoPE input (every token the
+    // sequence holds or is evaluating; vl_images.h).
+    std::shared_ptr<const VlImageSet> images;
+    std::vector<VlSlot> vl;
   };
   // The root hash of a LoRA set key: the base's for "", else a 64-bit hash of the key
   // (as likely to collide as two block chains are: never in practice).

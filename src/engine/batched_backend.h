@@ -7,12 +7,15 @@
 
 #include "engine/backend.h"
 #include "engine/batch_engine.h"
+#include "engine/vl_encoder.h"
 
 namespace qwen3::engine {
 
 class BatchedSequenceBackend : public TokenBackend {
  public:
-  BatchedSequenceBackend(std::shared_ptr<BatchEngine> engine, int seq);
+  // vision: the served Qwen3-VL model's encoder (nullptr: the model takes no images).
+  BatchedSequenceBackend(std::shared_ptr<BatchEngine> engine, int seq,
+                         std::shared_ptr<VlEncoder> vision = nullptr);
 
   BackendCapabilities capabilities() const override;
   const Tokenizer& tokenizer() const override { return engine_->model().tokenizer(); }
@@ -26,6 +29,9 @@ class BatchedSequenceBackend : public TokenBackend {
   // when the adapters or their scales change, so a slot keeps its conversation across
   // requests with the same adapters.
   void set_adapters(const AdapterConfig& adapters) override;
+  // Encodes the images (VlEncoder) and hands them to the sequence (BatchEngine::set_images).
+  std::vector<std::vector<std::int32_t>> prepare_images(
+      const std::vector<const std::string*>& images) override;
 
   int seq() const { return seq_; }
   BatchEngine& engine() const { return *engine_; }
@@ -34,6 +40,7 @@ class BatchedSequenceBackend : public TokenBackend {
   std::shared_ptr<BatchEngine> engine_;
   int seq_;
   int n_vocab_;
+  std::shared_ptr<VlEncoder> vision_;
 };
 
 }  // namespace qwen3::engine

@@ -44,6 +44,26 @@ NativeBackend::NativeBackend(std::shared_ptr<const Qwen3Model> model, const Back
       logits_(static_cast<std::size_t>(model_->config().n_vocab)),
       n_vocab_(std::min(model_->config().n_vocab, model_->tokenizer().n_vocab())) {
   if (!opts.adapters.empty()) set_adapters(opts.adapters);
+  if (auto it = opts.properties.find("mmproj"); it != opts.properties.end() && !it->second.empty())
+    vision_ = std::make_shared<VlEncoder>(it->second, model_->config(), opts.n_threads);
+}
+
+std::vector<std::vector<std::int32_t>> NativeBackend::prepare_images(
+    const std::vector<const std::string*>& images) {
+  if (!vision_) return TokenBackend::prepare_images(images);
+  VlImageSet set;
+  std::vector<std::vector<std::int32_t>> runs;
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    try {
+      set.push_back(vision_->encode(*images[i]));
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument("image " + std::to_string(i + 1) +
+                                  " of the conversation: " + e.what());
+    }
+    runs.push_back(set.back()->ids);
+  }
+  images_ = std::move(set);
+  return runs;
 }
 
 void NativeBackend::set_adapters(const AdapterConfig& adapters) {
@@ -58,7 +78,28 @@ BackendCapabilities NativeBackend::capabilities() const {
 }
 
 const float* NativeBackend::eval(const std::int32_t* ids, int n) {
-  ctx_.eval(ids, n, logits_.data(), false);
+  if (images_.empty() || std::none_of(ids, ids + n, is_image_token_id)) {
+    ctx_.eval(ids, n, logits_.data(), false);
+    return logits_.data();
+  }
+  // Text runs with eval, each whole image (its ids from the first) with eval_image.
+  for (int i = 0; i < n;) {
+    int j = i;
+    if (!is_image_token_id(ids[i])) {
+      while (j < n && !is_image_token_id(ids[j])) ++j;
+      ctx_.eval(ids + i, j - i, j == n ? logits_.data() : nullptr, false);
+      i = j;
+      continue;
+    }
+    const VlImage* im = nullptr;
+    for (const auto& p : images_)
+      if (p->n_tokens() > 0 && p->ids[0] == ids[i]) im = p.get();
+    if (!im || n - i < im->n_tokens() || !std::equal(im->ids.begin(), im->ids.end(), ids + i))
+      throw std::invalid_argument("token id " + std::to_string(ids[i]) + " at index " +
+                                  std::to_string(i) + " does not start an image of this prompt");
+    i += im->n_tokens();
+    ctx_.eval_image(im->rows.data(), im->grid_w, im->grid_h, i == n ? logits_.data() : nullptr);
+  }
   return logits_.data();
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/backend.h"
+#include "engine/vl_encoder.h"
 #include "model/qwen3_model.h"
 
 namespace qwen3::engine {
@@ -36,6 +37,10 @@ class NativeBackend : public TokenBackend {
   // Runs the following evals with these LoRA adapters (empty = the base) and clears the
   // KV cache, whose entries were computed with the previous ones.
   void set_adapters(const AdapterConfig& adapters) override;
+  // Qwen3-VL with the property "mmproj": encodes the images; eval() then runs each run
+  // of an image's ids (engine/vl_images.h) as InferenceContext::eval_image.
+  std::vector<std::vector<std::int32_t>> prepare_images(
+      const std::vector<const std::string*>& images) override;
 
   // The model loaded as this backend loads it, and what was read from its file on the
   // way (a GGUF's general.sampling.* keys; none for a folder). The batched server load
@@ -57,6 +62,8 @@ class NativeBackend : public TokenBackend {
   int n_vocab_ = 0;
   double load_ms_ = 0;
   std::optional<ModelSamplingDefaults> model_defaults_;  // a GGUF's, read while loading
+  std::shared_ptr<VlEncoder> vision_;                    // property "mmproj"
+  VlImageSet images_;                                    // the last prepare_images()
 };
 
 std::unique_ptr<Backend> make_native_backend(const BackendOptions& opts);

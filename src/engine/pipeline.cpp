@@ -14,6 +14,7 @@
 #include "engine/device_fallback.h"
 #include "engine/reply_generator.h"
 #include "engine/model_defaults.h"
+#include "engine/image_prompt.h"
 #include "engine/prompt_builder.h"
 #include "engine/reply_assembler.h"
 #include "engine/sampler.h"
@@ -82,10 +83,11 @@ void check_native_properties(const Properties& properties) {
   for (const auto& kv : properties)
     if (!is_device_choice_property(kv.first) && kv.first.rfind("fake_", 0) != 0 &&
         kv.first != "n_ctx" && kv.first != "n_threads" && kv.first != "kv_type" &&
-        kv.first != "quantize" && kv.first != "backend" && kv.first != "lora")
+        kv.first != "quantize" && kv.first != "backend" && kv.first != "lora" &&
+        kv.first != "mmproj")
       throw std::invalid_argument(
           "unknown property '" + kv.first +
-          "' for the native backend (n_ctx, n_threads, kv_type, quantize, lora)");
+          "' for the native backend (n_ctx, n_threads, kv_type, quantize, lora, mmproj)");
 }
 
 BackendOptions parse_backend_options(const std::string& model_path, const std::string& device,
@@ -481,8 +483,18 @@ DecodedResult Pipeline::generate(const ChatHistory& history, const GenerationCon
   const auto start = Clock::now();
   config.validate();
   const bool thinking = thinking_of(config, &history);
+  // Images (Qwen3-VL): encoded by the backend, each standing as its run of token ids.
+  std::vector<std::vector<std::int32_t>> image_runs;
+  const auto images = engine::history_images(history);
+  if (!images.empty()) {
+    if (!impl_->token) throw std::invalid_argument("this backend takes no images");
+    std::vector<const std::string*> bytes;
+    for (const ChatImage* im : images) bytes.push_back(&im->bytes);
+    image_runs = impl_->token->prepare_images(bytes);
+  }
   auto built = engine::build_chat_prompt(history, config.enable_thinking, impl_->tok(),
-                                         impl_->budget(config), impl_->special_in_content);
+                                         impl_->budget(config), impl_->special_in_content,
+                                         images.empty() ? nullptr : &image_runs);
   return impl_->run(built, config.resolved(thinking, impl_->model_defaults), thinking, streamer,
                     start);
 }

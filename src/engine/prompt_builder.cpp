@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "engine/image_prompt.h"
 #include "text/chat_template.h"
 #include "text/tokenizer.h"
 
@@ -41,8 +42,10 @@ std::vector<std::pair<std::size_t, std::size_t>> droppable_turns(
 
 BuiltPrompt build_chat_prompt(const ChatHistory& history, std::optional<bool> enable_thinking,
                               const Tokenizer& tok, const PromptBudget& budget,
-                              bool special_in_content) {
+                              bool special_in_content,
+                              const std::vector<std::vector<std::int32_t>>* images) {
   if (history.messages.empty()) throw std::invalid_argument("empty chat history");
+  if (images && images->empty()) images = nullptr;
   const auto tmpl = text::ChatTemplate::for_source(tok.chat_template());
   const text::TemplateFamily& family = tmpl->family();
   text::TemplateOptions opts;
@@ -57,7 +60,9 @@ BuiltPrompt build_chat_prompt(const ChatHistory& history, std::optional<bool> en
   p.tool_format = family.tool_calls;
   p.tools_json = history.tools_json;
   const auto turns = droppable_turns(history.messages);
-  ChatHistory h = history;
+  ImageMarkers markers;
+  if (images) markers = insert_image_markers(history);
+  ChatHistory h = images ? markers.history : history;
   // Drop the oldest turns one at a time; each try renders and tokenizes the whole prompt
   // (exactness over speed: the template is not additive across turns).
   for (std::size_t dropped = 0;; ++dropped) {
@@ -73,8 +78,17 @@ BuiltPrompt build_chat_prompt(const ChatHistory& history, std::optional<bool> en
     p.text = std::move(r.text);
     p.template_ms += ms_since(t0);
     t0 = Clock::now();
-    p.ids = special_in_content ? tok.encode(p.text, /*parse_special=*/true)
-                               : tok.encode_with_literals(p.text, r.literal);
+    if (images) {  // image markers -> vision tokens -> each image's run of ids
+      const std::vector<int> order = replace_image_markers(markers.prefix, p.text, r.literal);
+      const std::vector<std::int32_t> pad = tok.encode("<|image_pad|>", /*parse_special=*/true);
+      if (pad.size() != 1)
+        throw std::invalid_argument("the model's vocabulary has no <|image_pad|> token");
+      p.ids =
+          expand_image_runs(tok.encode_with_literals(p.text, r.literal), pad[0], order, *images);
+    } else {
+      p.ids = special_in_content ? tok.encode(p.text, /*parse_special=*/true)
+                                 : tok.encode_with_literals(p.text, r.literal);
+    }
     p.tokenize_ms += ms_since(t0);
     p.dropped_turns = dropped;
     if (p.ids.size() + budget.reply_reserve <= budget.n_ctx) break;

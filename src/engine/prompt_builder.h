@@ -52,9 +52,12 @@ std::vector<std::pair<std::size_t, std::size_t>> droppable_turns(
 // special_in_content = true is the old, unsafe behaviour (the Pipeline property
 // "special_in_content"): special-token text anywhere in the rendered prompt, message and
 // tool text included, becomes special tokens.
+// images: the token-id run of each image of the history (history_images order,
+// engine/image_prompt.h); nullptr = a history without images.
 BuiltPrompt build_chat_prompt(const ChatHistory& history, std::optional<bool> enable_thinking,
                               const Tokenizer& tok, const PromptBudget& budget,
-                              bool special_in_content = false);
+                              bool special_in_content = false,
+                              const std::vector<std::vector<std::int32_t>>* images = nullptr);
 
 // A prompt used as is (no template); special-token text becomes special tokens: whoever
 // writes a raw prompt is its template author (qwen3 run --raw, /v1/completions).

@@ -9,6 +9,7 @@
 #include "engine/batched_backend.h"
 #include "engine/model_defaults.h"
 #include "engine/native_backend.h"
+#include "engine/vl_encoder.h"
 #include "model/hf_config.h"
 #include "model/lora_adapter.h"
 
@@ -51,6 +52,10 @@ SharedPipelines make_shared_pipelines(const std::string& model_path, const std::
   NativeBackend::Loaded loaded = NativeBackend::load(bo);
   if (!hf_folder && loaded.defaults) defaults = *loaded.defaults;
   std::shared_ptr<const Qwen3Model> model = std::move(loaded.model);
+  // Qwen3-VL: the vision encoder (property "mmproj"), checked against the text model.
+  std::shared_ptr<VlEncoder> vision;
+  if (auto it = props.find("mmproj"); it != props.end() && !it->second.empty())
+    vision = std::make_shared<VlEncoder>(it->second, model->config(), bo.n_threads);
   BatchEngineOptions eo;
   eo.max_seqs = n;
   eo.n_ctx = bo.n_ctx;
@@ -68,7 +73,7 @@ SharedPipelines make_shared_pipelines(const std::string& model_path, const std::
   out.engine = std::make_shared<BatchEngine>(std::move(model), eo);
   for (int i = 0; i < n; ++i)
     out.pipelines.push_back(std::make_unique<Pipeline>(
-        std::make_unique<BatchedSequenceBackend>(out.engine, i), defaults));
+        std::make_unique<BatchedSequenceBackend>(out.engine, i, vision), defaults));
   return out;
 }
 

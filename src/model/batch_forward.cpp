@@ -66,7 +66,7 @@ void BatchForward::check(const BatchToken* tokens, int n, KvSequence* const* seq
                                 std::to_string(max_tokens_) + ")");
   for (int i = 0; i < n; ++i) {
     const BatchToken& t = tokens[i];
-    if (t.id < 0 || t.id >= c_.n_vocab)
+    if ((t.id < 0 || t.id >= c_.n_vocab) && !(t.vl && t.vl->embd))  // image rows need no id
       throw std::invalid_argument("token id " + std::to_string(t.id) + " at index " +
                                   std::to_string(i) + " is outside the vocabulary of " +
                                   std::to_string(c_.n_vocab));

@@ -4,6 +4,7 @@
 
 #include "engine/chat_json.h"
 #include "server/api_error.h"
+#include "server/chat_images.h"
 #include "server/request_limits.h"
 #include "server/requests.h"
 
@@ -30,11 +31,17 @@ std::vector<ChatMessage> parse_messages(const JsonFields& f) {
   }
   // The shared converter (also the terminal chat's /load): "developer" and "reasoning"
   // spellings, validation by the text layer.
+  // Image parts (Qwen3-VL) come out first: the text layer takes text parts only.
+  std::vector<std::vector<ChatImage>> images = take_image_parts(messages);
+  std::vector<ChatMessage> out;
   try {
-    return engine::chat_messages_from_json(std::move(messages));
+    out = engine::chat_messages_from_json(std::move(messages));
   } catch (const std::invalid_argument& e) {
     throw invalid_request(e.what(), "messages");
   }
+  for (std::size_t i = 0; i < out.size() && i < images.size(); ++i)
+    out[i].images = std::move(images[i]);
+  return out;
 }
 
 Json parse_tools(const JsonFields& f) {

@@ -389,6 +389,12 @@ void chat_completions(ServerState& st, const HttpRequest& req, HttpResponse& res
   st.slots();  // 503 while loading, before any parsing that needs the context size
   ChatRequest r = parse_chat_request(body, st.n_ctx);
   check_model(r.model, st.opts.model_name, st.opts.aliases);
+  for (const auto& m : r.history.messages)
+    if (!m.images.empty() && !st.opts.properties.count("mmproj"))
+      throw invalid_request(
+          "this server takes no images: serve a Qwen3-VL model with its vision "
+          "encoder (qwen3 serve --mmproj MMPROJ.gguf)",
+          "messages", "images_not_supported");
   const AdapterConfig lora = st.lora->for_request(body);  // "lora": [{id, scale}]
   r.cache_key = lora_affinity(lora) + r.cache_key;
   if (!r.max_tokens_given) r.config.max_new_tokens = default_max_tokens(st);
