@@ -21,12 +21,14 @@
 
 #include "convert/random_model.h"
 #include "gguf/gguf_reader.h"
+#include "kernels/quant.h"
 #include "model/gguf_tensor_source.h"
 #include "model/lora_adapter.h"
 #include "model/qwen3_model.h"
 #include "text/tokenizer.h"
 #include "train/lora_params.h"
 #include "train/lora_train_step.h"
+#include "train/transposed_weights.h"
 
 namespace qwen3::train {
 namespace {
@@ -178,6 +180,49 @@ TEST(TrainLora, GradientScaleAndAccumulation) {
   const std::vector<float>& twice = p.params()[3].ga;
   for (size_t i = 0; i < once.size(); ++i)
     EXPECT_NEAR(twice[i], 1.5f * once[i], 1e-5f + 1e-4f * std::fabs(once[i]));
+}
+
+// dx = W^T dy through the transposed copy, against the dequantized W in double: exact for
+// F32, within Q8_0's rounding (1/254 of a block's largest per element) for quantized W,
+// in the plain and the rows8 layout.
+TEST(TrainLora, TransposedProductIsWTransposeTimesDy) {
+  ThreadPool pool(2);
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<float> ud(-1.0f, 1.0f);
+  const int R = 96, C = 64, n = 5;
+  std::vector<float> wf(static_cast<size_t>(R * C)), dy(static_cast<size_t>(n * R));
+  for (float& v : wf) v = ud(rng);
+  for (float& v : dy) v = ud(rng);
+  for (GgmlType type : {GgmlType::F32, GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K}) {
+    for (bool with_pool : {false, true}) {
+      SCOPED_TRACE(std::to_string(static_cast<int>(type)) + (with_pool ? " pool" : ""));
+      const int cols = type == GgmlType::Q4_K ? 256 : C;  // Q4_K rows are 256-element blocks
+      std::vector<float> src(static_cast<size_t>(R) * cols);
+      for (float& v : src) v = ud(rng);
+      const size_t rb = ggml_row_size(type, cols);
+      std::vector<uint8_t> bytes(rb * R);
+      for (int r = 0; r < R; ++r)
+        quantize_row(type, src.data() + r * cols, bytes.data() + r * rb, cols);
+      const WeightMatrix W{type, R, cols, bytes.data()};
+      std::vector<float> deq(static_cast<size_t>(R) * cols);
+      for (int r = 0; r < R; ++r) dequantize_matrix_row(W, r, deq.data() + r * cols);
+      const TransposedMatrix T = transpose_matrix(W, with_pool ? &pool : nullptr);
+      ASSERT_EQ(T.wt.rows, cols);
+      ASSERT_EQ(T.wt.cols, R);
+      std::vector<float> got(static_cast<size_t>(n) * cols);
+      matmul(T.wt, dy.data(), n, got.data(), pool);
+      double md = 0, mr = 0;
+      for (int t = 0; t < n; ++t)
+        for (int c = 0; c < cols; ++c) {
+          double want = 0;
+          for (int r = 0; r < R; ++r)
+            want += static_cast<double>(deq[r * cols + c]) * dy[t * R + r];
+          md = std::max(md, std::fabs(got[t * cols + c] - want));
+          mr = std::max(mr, std::fabs(want));
+        }
+      EXPECT_LT(md / mr, type == GgmlType::F32 ? 1e-6 : 2e-2) << md << " of " << mr;
+    }
+  }
 }
 
 TEST(TrainLora, BadInputIsAClearError) {

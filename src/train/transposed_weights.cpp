@@ -8,7 +8,7 @@
 
 namespace qwen3::train {
 
-TransposedMatrix transpose_matrix(const WeightMatrix& w) {
+TransposedMatrix transpose_matrix(const WeightMatrix& w, ThreadPool* pool) {
   const int64_t R = w.rows, C = w.cols;
   const bool exact =
       w.type == GgmlType::F32 || w.type == GgmlType::F16 || w.type == GgmlType::BF16 || R % 32 != 0;
@@ -20,11 +20,11 @@ TransposedMatrix transpose_matrix(const WeightMatrix& w) {
   constexpr int64_t kBlock = 64;
   std::vector<float> rows(static_cast<size_t>(kBlock * C));
   std::vector<float> col(static_cast<size_t>(R));
-  std::vector<float> full;  // the transposed matrix in F32 when quantizing
+  std::unique_ptr<float[]> full;  // the transposed matrix in F32 when quantizing (no memset)
   float* dst = exact ? reinterpret_cast<float*>(t.bytes.get()) : nullptr;
   if (!exact) {
-    full.resize(static_cast<size_t>(R * C));
-    dst = full.data();
+    full.reset(new float[static_cast<size_t>(R * C)]);
+    dst = full.get();
   }
   for (int64_t r0 = 0; r0 < R; r0 += kBlock) {
     const int64_t nr = std::min(kBlock, R - r0);
@@ -34,8 +34,14 @@ TransposedMatrix transpose_matrix(const WeightMatrix& w) {
   }
   if (!exact)
     for (int64_t c = 0; c < C; ++c)
-      quantize_row(GgmlType::Q8_0, full.data() + c * R, t.bytes.get() + c * row_bytes, R);
+      quantize_row(GgmlType::Q8_0, full.get() + c * R, t.bytes.get() + c * row_bytes, R);
   t.wt = {out_type, C, R, t.bytes.get()};
+  // The interleaved layout the fast kernels prefer, as the loader does for the base.
+  if (pool && prefers_rows8(t.wt)) {
+    std::unique_ptr<uint8_t[]> packed(new uint8_t[rows8_bytes(t.wt)]);
+    t.wt = to_rows8(t.wt, packed.get(), *pool);
+    t.bytes = std::move(packed);
+  }
   return t;
 }
 
@@ -49,7 +55,7 @@ TransposedWeights TransposedWeights::build(const ModelWeights& w, ThreadPool& po
   pool.parallel_for(n_jobs, [&](int64_t b, int64_t e, int) {
     for (int64_t j = b; j < e; ++j) {
       if (j == n_jobs - 1) {
-        T.output = transpose_matrix(w.output);
+        T.output = transpose_matrix(w.output, &pool);
         continue;
       }
       const LayerWeights& lw = w.layers[static_cast<size_t>(j / 7)];

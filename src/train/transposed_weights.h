@@ -26,8 +26,9 @@ struct TransposedMatrix {
   std::unique_ptr<uint8_t[]> bytes;
 };
 
-// W^T of `w` (any layout the forward pass uses).
-TransposedMatrix transpose_matrix(const WeightMatrix& w);
+// W^T of `w` (any layout the forward pass uses); with a pool, a quantized result is put
+// in the rows8 layout when the CPU's kernels prefer it.
+TransposedMatrix transpose_matrix(const WeightMatrix& w, ThreadPool* pool = nullptr);
 
 // The transposes of every block's seven projections and of the lm_head.
 struct TransposedWeights {
