@@ -9,6 +9,7 @@
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
 #include "model/model_weights.h"
+#include "train/train_attention.h"
 
 namespace qwen3::train {
 
@@ -130,23 +131,12 @@ void LoraTrainStep::forward_layer(int l, const float* x, int n, Acts& a, const L
   // Causal attention, one head per piece; P keeps the probabilities for the backward.
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const size_t nn = static_cast<size_t>(n) * n;
+  const AttnShape shape{n, hd, QD, KD, scale};
   pool_.parallel_for(c.n_head, [&](int64_t hb, int64_t he, int) {
     for (int64_t h = hb; h < he; ++h) {
-      const int g = static_cast<int>(h) / group;
-      float* P = a.P.data() + static_cast<size_t>(h) * nn;
-      for (int i = 0; i < n; ++i) {
-        float* pi = P + static_cast<size_t>(i) * n;
-        const float* qi = row(a.qr, i, QD) + h * hd;
-        for (int j = 0; j <= i; ++j) pi[j] = scale * dot_f32(qi, row(a.kr, j, KD) + g * hd, hd);
-        softmax(pi, i + 1);
-        std::fill(pi + i + 1, pi + n, 0.0f);
-        float* o = row(a.att, i, QD) + h * hd;
-        std::fill(o, o + hd, 0.0f);
-        for (int j = 0; j <= i; ++j) {
-          const float* vj = row(a.v, j, KD) + g * hd;
-          for (int d = 0; d < hd; ++d) o[d] += pi[j] * vj[d];
-        }
-      }
+      const int64_t g = h / group;
+      attn_head_forward(a.qr.data() + h * hd, a.kr.data() + g * hd, a.v.data() + g * hd, shape,
+                        a.P.data() + static_cast<size_t>(h) * nn, a.att.data() + h * hd);
     }
   });
   project(L.wo, find(p, l, 3), a.att.data(), n, a.tmp.data(), a.ax[3].data(), a.delta.data(),
@@ -248,35 +238,15 @@ void LoraTrainStep::backward_layer(int l, const float* x, int n, Acts& a, LoraPa
   const size_t nn = static_cast<size_t>(n) * n;
   std::fill(a.dk.begin(), a.dk.begin() + static_cast<long>(n) * KD, 0.0f);
   std::fill(a.dv.begin(), a.dv.begin() + static_cast<long>(n) * KD, 0.0f);
+  const AttnShape shape{n, hd, QD, KD, scale};
   pool_.parallel_for(c.n_head_kv, [&](int64_t gb, int64_t ge, int) {
     std::vector<float> dp(static_cast<size_t>(n));
     for (int64_t g = gb; g < ge; ++g)
-      for (int h = static_cast<int>(g) * group; h < (static_cast<int>(g) + 1) * group; ++h) {
-        const float* P = a.P.data() + static_cast<size_t>(h) * nn;
-        for (int i = 0; i < n; ++i) {
-          const float* pi = P + static_cast<size_t>(i) * n;
-          const float* dai = row(a.datt, i, QD) + h * hd;
-          double sum = 0;
-          for (int j = 0; j <= i; ++j) {
-            dp[j] = dot_f32(dai, row(a.v, j, KD) + g * hd, hd);
-            sum += static_cast<double>(pi[j]) * dp[j];
-            float* dvj = row(a.dv, j, KD) + g * hd;
-            for (int d = 0; d < hd; ++d) dvj[d] += pi[j] * dai[d];
-          }
-          float* dqi = row(a.dq, i, QD) + h * hd;
-          std::fill(dqi, dqi + hd, 0.0f);
-          const float* qi = row(a.qr, i, QD) + h * hd;
-          for (int j = 0; j <= i; ++j) {
-            const float ds = scale * pi[j] * (dp[j] - static_cast<float>(sum));
-            const float* kj = row(a.kr, j, KD) + g * hd;
-            float* dkj = row(a.dk, j, KD) + g * hd;
-            for (int d = 0; d < hd; ++d) {
-              dqi[d] += ds * kj[d];
-              dkj[d] += ds * qi[d];
-            }
-          }
-        }
-      }
+      for (int64_t h = g * group; h < (g + 1) * group; ++h)
+        attn_head_backward(a.qr.data() + h * hd, a.kr.data() + g * hd, a.v.data() + g * hd,
+                           a.P.data() + static_cast<size_t>(h) * nn, a.datt.data() + h * hd, shape,
+                           a.dq.data() + h * hd, a.dk.data() + g * hd, a.dv.data() + g * hd,
+                           dp.data());
   });
   // RoPE (transpose: the rotation by -angle), then the per-head q/k norms.
   std::vector<float> nsin(static_cast<size_t>(half));
