@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -132,7 +134,7 @@ std::string dir() {
 }
 
 int run(const std::string& args, std::string* err = nullptr) {
-  const std::string log = dir() + "/stderr.txt";
+  const std::string log = dir() + "/stderr." + std::to_string(::getpid()) + ".txt";
   const std::string cmd = std::string("'") + QWEN3_BIN + "' " + args + " 2> '" + log + "'";
   const int rc = std::system(cmd.c_str());
   if (err) {
@@ -147,14 +149,21 @@ int run(const std::string& args, std::string* err = nullptr) {
 const std::string& model() {
   static const std::string p = [] {
     ::mkdir(dir().c_str(), 0755);
-    const std::string m = dir() + "/tiny.gguf";
-    EXPECT_EQ(run("gen-model --preset tiny --layers 1 --type q8_0 --seed 4 -o '" + m + "'"), 0);
-    const std::string d = dir() + "/data.jsonl";
-    std::ofstream f(d);
-    const char* words[] = {"apple", "river", "stone", "cloud", "maple", "tiger"};
-    for (int i = 0; i < 6; ++i)
-      f << R"({"messages":[{"role":"user","content":"Word )" << i
-        << R"(?"},{"role":"assistant","content":")" << words[i] << "\"}]}\n";
+    // ctest runs these tests as parallel processes: each writes its own files and renames
+    // them over the shared names (atomic), so no process reads a half-written file.
+    const std::string m = dir() + "/tiny.gguf", d = dir() + "/data.jsonl";
+    const std::string pid = "." + std::to_string(::getpid());
+    EXPECT_EQ(run("gen-model --preset tiny --layers 1 --type q8_0 --seed 4 -o '" + m + pid + "'"),
+              0);
+    {
+      std::ofstream f(d + pid);
+      const char* words[] = {"apple", "river", "stone", "cloud", "maple", "tiger"};
+      for (int i = 0; i < 6; ++i)
+        f << R"({"messages":[{"role":"user","content":"Word )" << i
+          << R"(?"},{"role":"assistant","content":")" << words[i] << "\"}]}\n";
+    }
+    std::rename((m + pid).c_str(), m.c_str());
+    std::rename((d + pid).c_str(), d.c_str());
     return m;
   }();
   return p;

@@ -12,8 +12,10 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <cstdio>
 #include <memory>
 #include <random>
 #include <string>
@@ -59,7 +61,11 @@ std::shared_ptr<Qwen3Model> model_of(const std::string& type) {
   o.type = parse_gen_model_type(type);
   o.seed = 11;
   const std::string p = std::string(QWEN3_BUILD_DIR) + "/train_grad_test_" + type + ".gguf";
-  generate_random_model(o, *real_tokenizer(), p);
+  // ctest runs the tests of this file as parallel processes: each writes its own file and
+  // renames it over the shared name (atomic), so no process reads a half-written model.
+  const std::string mine = p + "." + std::to_string(::getpid());
+  generate_random_model(o, *real_tokenizer(), mine);
+  std::rename(mine.c_str(), p.c_str());
   auto file = std::make_shared<const gguf::GgufFile>(gguf::GgufFile::open(p));
   return Qwen3Model::from_source(Qwen3Config::from_gguf(*file), real_tokenizer(),
                                  std::make_shared<GgufTensorSource>(file));
