@@ -1,0 +1,376 @@
+// LoraTrainStep: forward with saved block inputs, cross-entropy over the marked tokens,
+// backward block by block with recomputed activations.
+#include "train/lora_train_step.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "kernels/matmul.h"
+#include "kernels/ops.h"
+#include "model/model_weights.h"
+#include "train/train_attention.h"
+
+namespace qwen3::train {
+
+int TrainSequence::n_targets() const {
+  int n = 0;
+  for (size_t t = 1; t < target.size() && t < ids.size(); ++t) n += target[t] != 0;
+  return n;
+}
+
+namespace {
+
+float* row(std::vector<float>& v, int64_t r, int64_t w) {
+  return v.data() + r * w;
+}
+
+const LoraParam* find(const LoraParams* p, int l, int t) {
+  return p ? p->find(l, static_cast<LoraTarget>(t)) : nullptr;
+}
+LoraParam* find(LoraParams* p, int l, int t) {
+  return p ? p->find(l, static_cast<LoraTarget>(t)) : nullptr;
+}
+
+// out (+)= d/dx of y = x / sqrt(mean(x^2) + eps) * w, given dy.
+void rmsnorm_back(const float* x, const float* w, const float* dy, int n, float eps, float* out,
+                  bool accumulate) {
+  double ss = 0, xwdy = 0;
+  for (int i = 0; i < n; ++i) {
+    ss += static_cast<double>(x[i]) * x[i];
+    xwdy += static_cast<double>(x[i]) * w[i] * dy[i];
+  }
+  const double r = 1.0 / std::sqrt(ss / n + eps);
+  const double k = r * r * r * xwdy / n;
+  for (int i = 0; i < n; ++i) {
+    const float g = static_cast<float>(r * w[i] * dy[i] - k * x[i]);
+    out[i] = accumulate ? out[i] + g : g;
+  }
+}
+
+}  // namespace
+
+struct LoraTrainStep::Acts {
+  std::vector<float> xn1, q0, k0, qr, kr, v, P, att, x2, xn2, g, u, h, tmp, delta;
+  std::vector<float> ax[kNumLoraTargets];
+  // Backward scratch.
+  std::vector<float> dx2, dxn, dq, dk, dv, datt, dg, du, dh, dax, bt;
+  void resize(const Qwen3Config& c, int n, int rank) {
+    const size_t N = static_cast<size_t>(n);
+    const size_t E = static_cast<size_t>(c.n_embd), QD = static_cast<size_t>(c.q_dim()),
+                 KD = static_cast<size_t>(c.kv_dim()), F = static_cast<size_t>(c.n_ff);
+    const size_t W = std::max({E, QD, F});
+    for (auto* v : {&xn1, &x2, &xn2, &dx2}) v->resize(N * E);
+    for (auto* v : {&q0, &qr, &att, &dq, &datt}) v->resize(N * QD);
+    for (auto* v : {&k0, &kr, &this->v, &dk, &dv}) v->resize(N * KD);
+    for (auto* v : {&g, &u, &h, &dg, &du, &dh}) v->resize(N * F);
+    for (auto* v : {&tmp, &delta, &dxn}) v->resize(N * W);
+    P.resize(static_cast<size_t>(c.n_head) * N * N);
+    for (auto& a : ax) a.resize(N * static_cast<size_t>(rank));
+    dax.resize(N * static_cast<size_t>(rank));
+    bt.resize(W * static_cast<size_t>(rank));
+  }
+};
+
+LoraTrainStep::LoraTrainStep(std::shared_ptr<const Qwen3Model> model, ThreadPool& pool,
+                             bool build_transposes)
+    : model_(std::move(model)), pool_(pool), rope_(model_->config()), acts_(new Acts) {
+  const Qwen3Config& c = model_->config();
+  if (c.is_moe())
+    throw std::invalid_argument("finetune: mixture-of-experts models are not supported");
+  if (build_transposes)
+    transposed_ =
+        std::make_unique<TransposedWeights>(TransposedWeights::build(model_->weights(), pool_));
+}
+
+LoraTrainStep::~LoraTrainStep() = default;
+
+namespace {
+
+int max_rank(const LoraParams* p) {
+  int r = 1;
+  if (p)
+    for (const auto& q : p->params()) r = std::max(r, q.m.rank);
+  return r;
+}
+
+// y = W x (+ s B A x); ax = A x kept for the backward.
+void project(const WeightMatrix& W, const LoraParam* p, const float* x, int n, float* y, float* ax,
+             float* delta, ThreadPool& pool) {
+  matmul(W, x, n, y, pool);
+  if (!p) return;
+  matmul(p->m.A(), x, n, ax, pool);
+  matmul(p->m.B(), ax, n, delta, pool);
+  const size_t m = static_cast<size_t>(n) * p->m.out;
+  const float s = p->m.scale;
+  for (size_t i = 0; i < m; ++i) y[i] += s * delta[i];
+}
+
+}  // namespace
+
+void LoraTrainStep::forward_layer(int l, const float* x, int n, Acts& a, const LoraParams* p) {
+  const Qwen3Config& c = model_->config();
+  const LayerWeights& L = model_->weights().layers[static_cast<size_t>(l)];
+  const int E = c.n_embd, QD = c.q_dim(), KD = c.kv_dim(), F = c.n_ff, hd = c.head_dim;
+  const int half = hd / 2, group = c.n_head / c.n_head_kv;
+  const float eps = c.rms_eps;
+  for (int t = 0; t < n; ++t) rmsnorm(x + t * E, L.attn_norm, row(a.xn1, t, E), E, eps);
+  project(L.wq, find(p, l, 0), a.xn1.data(), n, a.q0.data(), a.ax[0].data(), a.delta.data(), pool_);
+  project(L.wk, find(p, l, 1), a.xn1.data(), n, a.k0.data(), a.ax[1].data(), a.delta.data(), pool_);
+  project(L.wv, find(p, l, 2), a.xn1.data(), n, a.v.data(), a.ax[2].data(), a.delta.data(), pool_);
+  std::copy(a.q0.begin(), a.q0.begin() + static_cast<long>(n) * QD, a.qr.begin());
+  std::copy(a.k0.begin(), a.k0.begin() + static_cast<long>(n) * KD, a.kr.begin());
+  for (int t = 0; t < n; ++t) {
+    float* qt = row(a.qr, t, QD);
+    float* kt = row(a.kr, t, KD);
+    for (int h = 0; h < c.n_head; ++h) rmsnorm(qt + h * hd, L.q_norm, qt + h * hd, hd, eps);
+    for (int h = 0; h < c.n_head_kv; ++h) rmsnorm(kt + h * hd, L.k_norm, kt + h * hd, hd, eps);
+    rope_neox(qt, c.n_head, hd, row(rope_cos_, t, half), row(rope_sin_, t, half));
+    rope_neox(kt, c.n_head_kv, hd, row(rope_cos_, t, half), row(rope_sin_, t, half));
+  }
+  // Causal attention, one head per piece; P keeps the probabilities for the backward.
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const size_t nn = static_cast<size_t>(n) * n;
+  const AttnShape shape{n, hd, QD, KD, scale};
+  pool_.parallel_for(c.n_head, [&](int64_t hb, int64_t he, int) {
+    for (int64_t h = hb; h < he; ++h) {
+      const int64_t g = h / group;
+      attn_head_forward(a.qr.data() + h * hd, a.kr.data() + g * hd, a.v.data() + g * hd, shape,
+                        a.P.data() + static_cast<size_t>(h) * nn, a.att.data() + h * hd);
+    }
+  });
+  project(L.wo, find(p, l, 3), a.att.data(), n, a.tmp.data(), a.ax[3].data(), a.delta.data(),
+          pool_);
+  for (int64_t i = 0; i < static_cast<int64_t>(n) * E; ++i) a.x2[i] = x[i] + a.tmp[i];
+  for (int t = 0; t < n; ++t) rmsnorm(row(a.x2, t, E), L.ffn_norm, row(a.xn2, t, E), E, eps);
+  project(L.w_gate, find(p, l, 4), a.xn2.data(), n, a.g.data(), a.ax[4].data(), a.delta.data(),
+          pool_);
+  project(L.w_up, find(p, l, 5), a.xn2.data(), n, a.u.data(), a.ax[5].data(), a.delta.data(),
+          pool_);
+  silu_mul(a.g.data(), a.u.data(), a.h.data(), static_cast<int64_t>(n) * F);
+  project(L.w_down, find(p, l, 6), a.h.data(), n, a.tmp.data(), a.ax[6].data(), a.delta.data(),
+          pool_);
+}
+
+namespace {
+
+// dx (+)= W^T dy through the projection, and the LoRA pair's gradients:
+// gB += s dy^T (A x), gA += (s dy B)^T x, dx += A^T (s B^T dy).
+void project_back(const WeightMatrix& WT, LoraParam* p, const float* x, const float* ax,
+                  const float* dy, int n, float* dx, bool accumulate, float* tmp, float* dax,
+                  float* bt, ThreadPool& pool) {
+  const int64_t in = WT.rows, out = WT.cols;
+  if (accumulate) {
+    matmul(WT, dy, n, tmp, pool);
+    for (int64_t i = 0; i < n * in; ++i) dx[i] += tmp[i];
+  } else {
+    matmul(WT, dy, n, dx, pool);
+  }
+  if (!p) return;
+  const int r = p->m.rank;
+  const float s = p->m.scale;
+  const float* A = p->m.a.data();
+  const float* B = p->m.b.data();
+  // dax = s dy B  (n x r), through B^T as an F32 matrix (r x out).
+  for (int64_t o = 0; o < out; ++o)
+    for (int k = 0; k < r; ++k) bt[k * out + o] = s * B[o * r + k];
+  matmul({GgmlType::F32, r, out, bt}, dy, n, dax, pool);
+  pool.parallel_for(out, [&](int64_t b, int64_t e, int) {  // gB
+    for (int64_t o = b; o < e; ++o) {
+      float* g = p->gb.data() + o * r;
+      for (int t = 0; t < n; ++t) {
+        const float d = s * dy[t * out + o];
+        const float* at = ax + static_cast<int64_t>(t) * r;
+        for (int k = 0; k < r; ++k) g[k] += d * at[k];
+      }
+    }
+  });
+  pool.parallel_for(in, [&](int64_t b, int64_t e, int) {  // gA, dx
+    for (int t = 0; t < n; ++t) {
+      const float* xt = x + static_cast<int64_t>(t) * in;
+      const float* dt = dax + static_cast<int64_t>(t) * r;
+      float* dxt = dx + static_cast<int64_t>(t) * in;
+      for (int k = 0; k < r; ++k) {
+        float* g = p->ga.data() + static_cast<int64_t>(k) * in;
+        const float* ak = A + static_cast<int64_t>(k) * in;
+        const float d = dt[k];
+        for (int64_t i = b; i < e; ++i) {
+          g[i] += d * xt[i];
+          dxt[i] += d * ak[i];
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void LoraTrainStep::backward_layer(int l, const float* x, int n, Acts& a, LoraParams* p,
+                                   float* dx) {
+  const Qwen3Config& c = model_->config();
+  const LayerWeights& L = model_->weights().layers[static_cast<size_t>(l)];
+  const auto& T = transposed_->layers[static_cast<size_t>(l)];
+  const int E = c.n_embd, QD = c.q_dim(), KD = c.kv_dim(), F = c.n_ff, hd = c.head_dim;
+  const int half = hd / 2, group = c.n_head / c.n_head_kv;
+  const float eps = c.rms_eps;
+  const int64_t nE = static_cast<int64_t>(n) * E;
+  auto back = [&](int t, const float* xin, const float* dy, float* dxin, bool acc) {
+    project_back(T[static_cast<size_t>(t)].wt, find(p, l, t), xin, a.ax[t].data(), dy, n, dxin, acc,
+                 a.tmp.data(), a.dax.data(), a.bt.data(), pool_);
+  };
+  // x3 = x2 + down(h)
+  std::copy(dx, dx + nE, a.dx2.begin());
+  back(6, a.h.data(), dx, a.dh.data(), false);
+  // h = silu(g) * u
+  for (int64_t i = 0; i < static_cast<int64_t>(n) * F; ++i) {
+    const float g = a.g[i], sg = 1.0f / (1.0f + std::exp(-g));
+    a.du[i] = a.dh[i] * g * sg;
+    a.dg[i] = a.dh[i] * a.u[i] * sg * (1.0f + g * (1.0f - sg));
+  }
+  back(4, a.xn2.data(), a.dg.data(), a.dxn.data(), false);
+  back(5, a.xn2.data(), a.du.data(), a.dxn.data(), true);
+  for (int t = 0; t < n; ++t)
+    rmsnorm_back(row(a.x2, t, E), L.ffn_norm, row(a.dxn, t, E), E, eps, row(a.dx2, t, E), true);
+  // x2 = x + o(att)
+  back(3, a.att.data(), a.dx2.data(), a.datt.data(), false);
+  // Attention: per KV head (its query heads write its dk, dv).
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const size_t nn = static_cast<size_t>(n) * n;
+  std::fill(a.dk.begin(), a.dk.begin() + static_cast<long>(n) * KD, 0.0f);
+  std::fill(a.dv.begin(), a.dv.begin() + static_cast<long>(n) * KD, 0.0f);
+  const AttnShape shape{n, hd, QD, KD, scale};
+  pool_.parallel_for(c.n_head_kv, [&](int64_t gb, int64_t ge, int) {
+    std::vector<float> dp(static_cast<size_t>(n));
+    for (int64_t g = gb; g < ge; ++g)
+      for (int64_t h = g * group; h < (g + 1) * group; ++h)
+        attn_head_backward(a.qr.data() + h * hd, a.kr.data() + g * hd, a.v.data() + g * hd,
+                           a.P.data() + static_cast<size_t>(h) * nn, a.datt.data() + h * hd, shape,
+                           a.dq.data() + h * hd, a.dk.data() + g * hd, a.dv.data() + g * hd,
+                           dp.data());
+  });
+  // RoPE (transpose: the rotation by -angle), then the per-head q/k norms.
+  std::vector<float> nsin(static_cast<size_t>(half));
+  for (int t = 0; t < n; ++t) {
+    const float* sn = row(rope_sin_, t, half);
+    for (int i = 0; i < half; ++i) nsin[static_cast<size_t>(i)] = -sn[i];
+    float* dqt = row(a.dq, t, QD);
+    float* dkt = row(a.dk, t, KD);
+    rope_neox(dqt, c.n_head, hd, row(rope_cos_, t, half), nsin.data());
+    rope_neox(dkt, c.n_head_kv, hd, row(rope_cos_, t, half), nsin.data());
+    const float* q0 = row(a.q0, t, QD);
+    const float* k0 = row(a.k0, t, KD);
+    for (int h = 0; h < c.n_head; ++h)
+      rmsnorm_back(q0 + h * hd, L.q_norm, dqt + h * hd, hd, eps, dqt + h * hd, false);
+    for (int h = 0; h < c.n_head_kv; ++h)
+      rmsnorm_back(k0 + h * hd, L.k_norm, dkt + h * hd, hd, eps, dkt + h * hd, false);
+  }
+  back(0, a.xn1.data(), a.dq.data(), a.dxn.data(), false);
+  back(1, a.xn1.data(), a.dk.data(), a.dxn.data(), true);
+  back(2, a.xn1.data(), a.dv.data(), a.dxn.data(), true);
+  // x2 = x + ..., xn1 = rmsnorm(x)
+  std::copy(a.dx2.begin(), a.dx2.begin() + nE, dx);
+  for (int t = 0; t < n; ++t)
+    rmsnorm_back(x + t * E, L.attn_norm, row(a.dxn, t, E), E, eps, dx + t * E, true);
+}
+
+void LoraTrainStep::forward_all(const std::vector<int32_t>& ids, const LoraParams* p) {
+  const Qwen3Config& c = model_->config();
+  const int n = static_cast<int>(ids.size()), E = c.n_embd, half = c.head_dim / 2;
+  if (n == 0) throw std::invalid_argument("empty training sequence");
+  for (int32_t id : ids)
+    if (id < 0 || id >= c.n_vocab)
+      throw std::invalid_argument("token id " + std::to_string(id) + " out of the vocabulary");
+  if (p)
+    for (const auto& q : p->params())
+      if (q.layer >= c.n_layers || q.m.in != lora_target_in(c, q.target) ||
+          q.m.out != lora_target_out(c, q.target))
+        throw std::invalid_argument("LoRA parameters do not fit the base model");
+  rope_cos_.resize(static_cast<size_t>(n) * half);
+  rope_sin_.resize(static_cast<size_t>(n) * half);
+  for (int t = 0; t < n; ++t) rope_.at(t, row(rope_cos_, t, half), row(rope_sin_, t, half));
+  layer_in_.resize(static_cast<size_t>(c.n_layers + 1) * n * E);
+  for (int t = 0; t < n; ++t)
+    dequantize_matrix_row(model_->weights().token_embd, ids[t], row(layer_in_, t, E));
+  acts_->resize(c, n, max_rank(p));
+  Acts& a = *acts_;
+  for (int l = 0; l < c.n_layers; ++l) {
+    const float* x = layer_in_.data() + static_cast<size_t>(l) * n * E;
+    float* y = layer_in_.data() + static_cast<size_t>(l + 1) * n * E;
+    forward_layer(l, x, n, a, p);
+    for (int64_t i = 0; i < static_cast<int64_t>(n) * E; ++i) y[i] = a.x2[i] + a.tmp[i];
+  }
+}
+
+std::vector<float> LoraTrainStep::logits(const std::vector<int32_t>& ids, const LoraParams* p) {
+  forward_all(ids, p);
+  const Qwen3Config& c = model_->config();
+  const int n = static_cast<int>(ids.size()), E = c.n_embd;
+  const float* xl = layer_in_.data() + static_cast<size_t>(c.n_layers) * n * E;
+  std::vector<float> xf(static_cast<size_t>(n) * E), out(static_cast<size_t>(n) * c.n_vocab);
+  for (int t = 0; t < n; ++t)
+    rmsnorm(xl + t * E, model_->weights().output_norm, row(xf, t, E), E, c.rms_eps);
+  matmul(model_->weights().output, xf.data(), n, out.data(), pool_);
+  return out;
+}
+
+StepLoss LoraTrainStep::run(const TrainSequence& seq, LoraParams* p, float grad_scale) {
+  if (seq.target.size() != seq.ids.size())
+    throw std::invalid_argument("training sequence: ids and target differ in length");
+  const bool grad = grad_scale != 0.0f;
+  if (grad && !transposed_) throw std::logic_error("LoraTrainStep built without transposes");
+  if (grad && !p) throw std::invalid_argument("no LoRA parameters to train");
+  forward_all(seq.ids, p);
+  const Qwen3Config& c = model_->config();
+  const int n = static_cast<int>(seq.ids.size()), E = c.n_embd, V = c.n_vocab;
+  const float eps = c.rms_eps;
+  const ModelWeights& w = model_->weights();
+  float* xl = layer_in_.data() + static_cast<size_t>(c.n_layers) * n * E;
+  std::vector<int> pos;  // rows t - 1 that predict a marked token t
+  for (int t = 1; t < n; ++t)
+    if (seq.target[static_cast<size_t>(t)]) pos.push_back(t - 1);
+  StepLoss r;
+  r.n_tokens = static_cast<int>(pos.size());
+  std::vector<float> dX;
+  if (grad) dX.assign(static_cast<size_t>(n) * E, 0.0f);
+  constexpr int kChunk = 32;
+  std::vector<float> xf(static_cast<size_t>(kChunk) * E), lg(static_cast<size_t>(kChunk) * V),
+      dxf(static_cast<size_t>(kChunk) * E);
+  for (size_t c0 = 0; c0 < pos.size(); c0 += kChunk) {
+    const int m = static_cast<int>(std::min<size_t>(kChunk, pos.size() - c0));
+    for (int i = 0; i < m; ++i) rmsnorm(xl + pos[c0 + i] * E, w.output_norm, row(xf, i, E), E, eps);
+    matmul(w.output, xf.data(), m, lg.data(), pool_);
+    for (int i = 0; i < m; ++i) {
+      float* li = row(lg, i, V);
+      const int label = seq.ids[static_cast<size_t>(pos[c0 + i] + 1)];
+      float mx = li[0];
+      for (int k = 1; k < V; ++k) mx = std::max(mx, li[k]);
+      double sum = 0;
+      for (int k = 0; k < V; ++k) sum += std::exp(static_cast<double>(li[k]) - mx);
+      const double lse = mx + std::log(sum);
+      r.loss_sum += lse - li[label];
+      if (grad) {
+        for (int k = 0; k < V; ++k)
+          li[k] = grad_scale * static_cast<float>(std::exp(static_cast<double>(li[k]) - lse));
+        li[label] -= grad_scale;
+      }
+    }
+    if (!grad) continue;
+    matmul(transposed_->output.wt, lg.data(), m, dxf.data(), pool_);
+    for (int i = 0; i < m; ++i) {
+      const int t = pos[c0 + i];
+      rmsnorm_back(xl + t * E, w.output_norm, row(dxf, i, E), E, eps, row(dX, t, E), true);
+    }
+  }
+  if (!grad || pos.empty()) return r;
+  // Below the lowest adapted layer nothing has a gradient.
+  int lowest = c.n_layers;
+  for (const auto& q : p->params()) lowest = std::min(lowest, q.layer);
+  for (int l = c.n_layers - 1; l >= lowest; --l) {
+    const float* x = layer_in_.data() + static_cast<size_t>(l) * n * E;
+    forward_layer(l, x, n, *acts_, p);
+    backward_layer(l, x, n, *acts_, p, dX.data());
+  }
+  return r;
+}
+
+}  // namespace qwen3::train

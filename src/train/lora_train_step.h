@@ -1,0 +1,73 @@
+// The training forward and backward pass of a dense Qwen3 model with LoRA adapters
+// (`qwen3 finetune`): the frozen base as loaded (quantized matrices through the forward
+// pass's own matmul kernels), the LoRA update y = W x + s B (A x) on the chosen
+// projections, and the gradient of the cross-entropy on the marked tokens with respect
+// to every A and B, and nothing else.
+//
+// Memory: the forward keeps only each block's input (n x n_embd floats per layer); the
+// backward recomputes one block's activations from it (one extra forward of compute) and
+// goes back through it. The lm_head runs on the marked positions only, in chunks of
+// rows, so the n x n_vocab logits are never held. dx = W^T dy uses TransposedWeights.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "kernels/thread_pool.h"
+#include "model/qwen3_model.h"
+#include "model/rope.h"
+#include "train/lora_params.h"
+#include "train/transposed_weights.h"
+
+namespace qwen3::train {
+
+// One training sequence: token ids, and target[t] != 0 if token t is trained on (the
+// loss of predicting ids[t] from ids[0..t-1]; target[0] is ignored).
+struct TrainSequence {
+  std::vector<int32_t> ids;
+  std::vector<uint8_t> target;
+  int n_targets() const;
+};
+
+struct StepLoss {
+  double loss_sum = 0;  // sum over the marked tokens of -log p(token)
+  int n_tokens = 0;     // marked tokens
+};
+
+class LoraTrainStep {
+ public:
+  // Throws std::invalid_argument for a mixture-of-experts or vision-language model.
+  // build_transposes = false: forward only (loss(), logits()).
+  LoraTrainStep(std::shared_ptr<const Qwen3Model> model, ThreadPool& pool,
+                bool build_transposes = true);
+  ~LoraTrainStep();
+
+  // The loss of `seq` with the adapter `p` (nullptr: the base). If grad_scale != 0,
+  // adds grad_scale * d(loss_sum)/d(A, B) to every parameter's gradient.
+  StepLoss run(const TrainSequence& seq, LoraParams* p, float grad_scale);
+  StepLoss loss(const TrainSequence& seq, const LoraParams* p) {
+    return run(seq, const_cast<LoraParams*>(p), 0.0f);
+  }
+  // The logits of every position (n x n_vocab) with the adapter: the same model as the
+  // inference engine's forward pass (tests).
+  std::vector<float> logits(const std::vector<int32_t>& ids, const LoraParams* p);
+
+  size_t transposed_bytes() const { return transposed_ ? transposed_->bytes : 0; }
+
+ private:
+  struct Acts;
+  void forward_layer(int l, const float* x, int n, Acts& a, const LoraParams* p);
+  void backward_layer(int l, const float* x, int n, Acts& a, LoraParams* p, float* dx);
+  void forward_all(const std::vector<int32_t>& ids, const LoraParams* p);
+
+  std::shared_ptr<const Qwen3Model> model_;
+  ThreadPool& pool_;
+  Rope rope_;
+  std::unique_ptr<TransposedWeights> transposed_;
+  std::unique_ptr<Acts> acts_;
+  std::vector<float> layer_in_;  // (n_layers + 1) x n x n_embd: every block's input
+  std::vector<float> rope_cos_, rope_sin_;
+};
+
+}  // namespace qwen3::train

@@ -1,0 +1,76 @@
+// TransposedWeights: dequantize, transpose, store as F32 or Q8_0.
+#include "train/transposed_weights.h"
+
+#include <cstring>
+
+#include "kernels/quant.h"
+#include "model/model_weights.h"
+
+namespace qwen3::train {
+
+TransposedMatrix transpose_matrix(const WeightMatrix& w, ThreadPool* pool) {
+  const int64_t R = w.rows, C = w.cols;
+  const bool exact =
+      w.type == GgmlType::F32 || w.type == GgmlType::F16 || w.type == GgmlType::BF16 || R % 32 != 0;
+  const GgmlType out_type = exact ? GgmlType::F32 : GgmlType::Q8_0;
+  const size_t row_bytes = ggml_row_size(out_type, R);
+  TransposedMatrix t;
+  t.bytes.reset(new uint8_t[row_bytes * static_cast<size_t>(C)]);
+  // Blocks of 64 source rows: dequantized, then scattered into the transposed rows.
+  constexpr int64_t kBlock = 64;
+  std::vector<float> rows(static_cast<size_t>(kBlock * C));
+  std::vector<float> col(static_cast<size_t>(R));
+  std::unique_ptr<float[]> full;  // the transposed matrix in F32 when quantizing (no memset)
+  float* dst = exact ? reinterpret_cast<float*>(t.bytes.get()) : nullptr;
+  if (!exact) {
+    full.reset(new float[static_cast<size_t>(R * C)]);
+    dst = full.get();
+  }
+  for (int64_t r0 = 0; r0 < R; r0 += kBlock) {
+    const int64_t nr = std::min(kBlock, R - r0);
+    for (int64_t i = 0; i < nr; ++i) dequantize_matrix_row(w, r0 + i, rows.data() + i * C);
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t i = 0; i < nr; ++i) dst[c * R + r0 + i] = rows[static_cast<size_t>(i * C + c)];
+  }
+  if (!exact)
+    for (int64_t c = 0; c < C; ++c)
+      quantize_row(GgmlType::Q8_0, full.get() + c * R, t.bytes.get() + c * row_bytes, R);
+  t.wt = {out_type, C, R, t.bytes.get()};
+  // The interleaved layout the fast kernels prefer, as the loader does for the base.
+  if (pool && prefers_rows8(t.wt)) {
+    std::unique_ptr<uint8_t[]> packed(new uint8_t[rows8_bytes(t.wt)]);
+    t.wt = to_rows8(t.wt, packed.get(), *pool);
+    t.bytes = std::move(packed);
+  }
+  return t;
+}
+
+TransposedWeights TransposedWeights::build(const ModelWeights& w, ThreadPool& pool) {
+  TransposedWeights T;
+  const size_t L = w.layers.size();
+  T.layers.resize(L);
+  for (auto& l : T.layers) l.resize(7);
+  // One job per matrix, claimed by the pool's threads.
+  const int64_t n_jobs = static_cast<int64_t>(L * 7 + 1);
+  pool.parallel_for(n_jobs, [&](int64_t b, int64_t e, int) {
+    for (int64_t j = b; j < e; ++j) {
+      if (j == n_jobs - 1) {
+        T.output = transpose_matrix(w.output, &pool);
+        continue;
+      }
+      const LayerWeights& lw = w.layers[static_cast<size_t>(j / 7)];
+      const WeightMatrix* m[7] = {&lw.wq, &lw.wk, &lw.wv, &lw.wo, &lw.w_gate, &lw.w_up, &lw.w_down};
+      T.layers[static_cast<size_t>(j / 7)][static_cast<size_t>(j % 7)] =
+          transpose_matrix(*m[j % 7]);
+    }
+  });
+  auto size_of = [](const TransposedMatrix& t) {
+    return ggml_row_size(t.wt.type, t.wt.cols) * t.wt.rows;
+  };
+  T.bytes = size_of(T.output);
+  for (auto& l : T.layers)
+    for (auto& t : l) T.bytes += static_cast<size_t>(size_of(t));
+  return T;
+}
+
+}  // namespace qwen3::train
