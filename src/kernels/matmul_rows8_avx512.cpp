@@ -282,7 +282,7 @@ using Q5K = vnni::QK<V, BlockQ5_Kx8, true>;
 // tokens: with weights from DRAM the pairs' two streams, 1 group apart, made a 2-8 token
 // step cost 1.5-2x the 1-token one (kernels_bench BM_SmallBatch, cold), where one stream
 // costs 1.1-1.4x. Same results either way.
-constexpr int kStreamTokens = 8;
+constexpr int kStreamTokens = 4;
 template <template <class> class K>
 void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, size_t xs, int nt,
             float* y, int64_t ldy) {
