@@ -276,12 +276,15 @@ using Q4K = vnni::QK<V, BlockQ4_Kx8, false>;
 template <class V>
 using Q5K = vnni::QK<V, BlockQ5_Kx8, true>;
 
-// Groups in pairs at 512 bits, an odd last one at 256 bits. Decode steps (1 token, or
-// up to kStreamTokens tokens: the decode steps of several sequences batched together)
-// stream one group at a time at 256 bits, each weight block read once for all the
-// tokens: with weights from DRAM the pairs' two streams, 1 group apart, made a 2-8 token
-// step cost 1.5-2x the 1-token one (kernels_bench BM_SmallBatch, cold), where one stream
-// costs 1.1-1.4x. Same results either way.
+// Groups in pairs at 512 bits, an odd last one at 256 bits. Decode steps of up to
+// kStreamTokens tokens (one sequence, or a few batched together) stream one group at a
+// time at 256 bits, each weight block read once for all the tokens: with weights from
+// DRAM the pairs' two streams, 1 group apart, made a 2-4 token step cost 1.5-2x the
+// 1-token one (kernels_bench BM_SmallBatch, cold), where one stream costs 1.1-1.4x. From
+// 5 tokens the pairs win: at 8 tokens, 2 threads, cold, Zen 5, the one-stream kernel took
+// Q4_0 3072x1024 108-115 us against 66-74, the Q4_0 lm_head 4.6-5.1 ms against 2.8-3.1,
+// Q4_K 3072x1024 111-128 us against 94-104 (session 8; a batch step of 8 sequences of the
+// 0.6B Q4_0: 30.6-32.4 -> 23.8-24.3 ms). Same results either way.
 constexpr int kStreamTokens = 4;
 template <template <class> class K>
 void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, size_t xs, int nt,
