@@ -1,17 +1,10 @@
 // Image token ids and M-RoPE slots of a Qwen3-VL sequence: vl_images.h.
 #include "engine/vl_images.h"
 
+#include "kernels/mix64.h"
+
 namespace qwen3::engine {
 namespace {
-
-std::uint64_t mix64(std::uint64_t h) {  // splitmix64's finish
-  h ^= h >> 30;
-  h *= 0xbf58476d1ce4e5b9ull;
-  h ^= h >> 27;
-  h *= 0x94d049bb133111ebull;
-  h ^= h >> 31;
-  return h;
-}
 
 // The rotary position a text token after this slot takes.
 int next_text_pos(const VlImageSet& images, const VlSlot& s) {

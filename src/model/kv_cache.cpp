@@ -10,19 +10,11 @@
 #include <sys/mman.h>
 
 #include "kernels/fp16.h"
+#include "kernels/mix64.h"
 #include "model/qwen3_model.h"
 
 namespace qwen3 {
 namespace {
-
-std::uint64_t mix(std::uint64_t x) {  // splitmix64's finalizer
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ull;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebull;
-  x ^= x >> 31;
-  return x;
-}
 
 // The pool's bytes: an anonymous mapping, so pages stay untouched (not resident) until
 // written, aligned to 2 MiB and advised for transparent huge pages. A block (1.75 MiB for
@@ -226,8 +218,8 @@ void KvPool::release(int block) {
 }
 
 std::uint64_t KvPool::prefix_hash(std::uint64_t parent, const std::int32_t* tokens, int n) {
-  std::uint64_t h = mix(parent + 0x632be59bd9b4e019ull);
-  for (int i = 0; i < n; ++i) h = mix(h ^ (static_cast<std::uint64_t>(tokens[i]) + 0x9e37ull));
+  std::uint64_t h = mix64(parent + 0x632be59bd9b4e019ull);
+  for (int i = 0; i < n; ++i) h = mix64(h ^ (static_cast<std::uint64_t>(tokens[i]) + 0x9e37ull));
   return h;
 }
 

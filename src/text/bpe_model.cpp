@@ -5,17 +5,11 @@
 #include <queue>
 #include <stdexcept>
 
+#include "kernels/mix64.h"
+
 namespace qwen3 {
 
 namespace {
-
-uint64_t mix(uint64_t x) {  // splitmix64's finalizer: every key bit reaches the low bits
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ull;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
 
 // Linear probing stays short up to 3/4 full; a smaller table is fewer fresh pages.
 bool fits(size_t n, size_t size) {
@@ -76,7 +70,7 @@ void BpeModel::MergeTable::reserve(size_t n) {
 }
 
 size_t BpeModel::MergeTable::slot_of(uint64_t k) const {
-  size_t i = mix(k) & mask_;
+  size_t i = mix64(k) & mask_;
   while (slots_[i].key != kEmpty && slots_[i].key != k) i = (i + 1) & mask_;
   return i;
 }

@@ -561,17 +561,46 @@ std::string SchemaConverter::array(const Json& s, const std::string& name, std::
   return "\"[\" " + rep + " \"]\"";
 }
 
+// The GBNF of a string "format" (no quotes), or "" for a format that is only an annotation.
+std::string SchemaConverter::format_rule(const std::string& f) {
+  if (f == "date") return primitive("fmt-date");
+  if (f == "time") return primitive("fmt-time");
+  if (f == "date-time")
+    return "(" + primitive("fmt-date") + " \"T\" " + primitive("fmt-time") + ")";
+  if (f == "uuid") return primitive("fmt-uuid");
+  if (f == "email") return primitive("fmt-email");
+  if (f == "uri") return primitive("fmt-uri");
+  if (f == "ipv4") return primitive("fmt-ipv4");
+  return "";
+}
+
+// minLength / maxLength as a GBNF repetition "{lo,hi}" of one character, "" when the
+// string is unbounded; a huge maxLength is capped at limits_.max_string_cap.
+std::string SchemaConverter::length_repeat(const Json& s) {
+  auto count = [&](const char* key, std::size_t def) -> std::size_t {
+    if (!s.contains(key)) return def;
+    if (!s[key].is_number_integer() || s[key].get<std::int64_t>() < 0)
+      fail(std::string(key) + " must be a non-negative integer");
+    return static_cast<std::size_t>(std::min<std::int64_t>(s[key].get<std::int64_t>(), 1 << 30));
+  };
+  const std::size_t lo = count("minLength", 0);
+  std::size_t hi = count("maxLength", SIZE_MAX);
+  if (hi < lo) fail("maxLength is below minLength");
+  if (lo > limits_.max_min_bound)
+    fail("minLength " + std::to_string(lo) + " is above the limit of " +
+         std::to_string(limits_.max_min_bound));
+  if (lo == 0 && hi == SIZE_MAX) return "";
+  if (hi != SIZE_MAX) hi = std::max(lo, std::min(hi, limits_.max_string_cap));
+  return "{" + std::to_string(lo) +
+         (hi == SIZE_MAX ? ","
+          : hi == lo     ? ""
+                         : "," + std::to_string(hi)) +
+         "}";
+}
+
 std::string SchemaConverter::string(const Json& s) {
   if (s.contains("format") && s["format"].is_string()) {
-    const std::string f = s["format"].get<std::string>();
-    std::string body;
-    if (f == "date") body = primitive("fmt-date");
-    if (f == "time") body = primitive("fmt-time");
-    if (f == "date-time") body = primitive("fmt-date") + " \"T\" " + primitive("fmt-time");
-    if (f == "uuid") body = primitive("fmt-uuid");
-    if (f == "email") body = primitive("fmt-email");
-    if (f == "uri") body = primitive("fmt-uri");
-    if (f == "ipv4") body = primitive("fmt-ipv4");
+    const std::string body = format_rule(s["format"].get<std::string>());
     if (!body.empty()) return "\"\\\"\" " + body + " \"\\\"\"";
     // Other formats are annotations here: a plain string.
   }
@@ -587,25 +616,8 @@ std::string SchemaConverter::string(const Json& s) {
     }
     return "\"\\\"\" " + re + " \"\\\"\"";
   }
-  auto count = [&](const char* key, std::size_t def) -> std::size_t {
-    if (!s.contains(key)) return def;
-    if (!s[key].is_number_integer() || s[key].get<std::int64_t>() < 0)
-      fail(std::string(key) + " must be a non-negative integer");
-    return static_cast<std::size_t>(std::min<std::int64_t>(s[key].get<std::int64_t>(), 1 << 30));
-  };
-  const std::size_t lo = count("minLength", 0);
-  std::size_t hi = count("maxLength", SIZE_MAX);
-  if (hi < lo) fail("maxLength is below minLength");
-  if (lo > limits_.max_min_bound)
-    fail("minLength " + std::to_string(lo) + " is above the limit of " +
-         std::to_string(limits_.max_min_bound));
-  if (lo == 0 && hi == SIZE_MAX) return primitive("json-string");
-  if (hi != SIZE_MAX) hi = std::max(lo, std::min(hi, limits_.max_string_cap));
-  const std::string rep = "{" + std::to_string(lo) +
-                          (hi == SIZE_MAX ? ","
-                           : hi == lo     ? ""
-                                          : "," + std::to_string(hi)) +
-                          "}";
+  const std::string rep = length_repeat(s);
+  if (rep.empty()) return primitive("json-string");
   return "\"\\\"\" (" + json_char() + ")" + rep + " \"\\\"\"";
 }
 
@@ -710,15 +722,8 @@ std::string SchemaConverter::raw_string(const Json& s, const std::string& name, 
     fail(std::string("an object or array schema ") + no_string);
   }
   if (s.contains("format") && s["format"].is_string()) {
-    const std::string f = s["format"].get<std::string>();
-    if (f == "date") return primitive("fmt-date");
-    if (f == "time") return primitive("fmt-time");
-    if (f == "date-time")
-      return "(" + primitive("fmt-date") + " \"T\" " + primitive("fmt-time") + ")";
-    if (f == "uuid") return primitive("fmt-uuid");
-    if (f == "email") return primitive("fmt-email");
-    if (f == "uri") return primitive("fmt-uri");
-    if (f == "ipv4") return primitive("fmt-ipv4");
+    const std::string body = format_rule(s["format"].get<std::string>());
+    if (!body.empty()) return body;
   }
   if (s.contains("pattern")) {
     if (!s["pattern"].is_string()) fail("pattern must be a string");
@@ -730,25 +735,8 @@ std::string SchemaConverter::raw_string(const Json& s, const std::string& name, 
       fail(std::string("pattern: ") + e.what());
     }
   }
-  auto count = [&](const char* key, std::size_t def) -> std::size_t {
-    if (!s.contains(key)) return def;
-    if (!s[key].is_number_integer() || s[key].get<std::int64_t>() < 0)
-      fail(std::string(key) + " must be a non-negative integer");
-    return static_cast<std::size_t>(std::min<std::int64_t>(s[key].get<std::int64_t>(), 1 << 30));
-  };
-  const std::size_t lo = count("minLength", 0);
-  std::size_t hi = count("maxLength", SIZE_MAX);
-  if (hi < lo) fail("maxLength is below minLength");
-  if (lo > limits_.max_min_bound)
-    fail("minLength " + std::to_string(lo) + " is above the limit of " +
-         std::to_string(limits_.max_min_bound));
-  if (lo == 0 && hi == SIZE_MAX) return "(" + raw_free_ + ")";
-  if (hi != SIZE_MAX) hi = std::max(lo, std::min(hi, limits_.max_string_cap));
-  return "[^<]{" + std::to_string(lo) +
-         (hi == SIZE_MAX ? ","
-          : hi == lo     ? ""
-                         : "," + std::to_string(hi)) +
-         "}";
+  const std::string rep = length_repeat(s);
+  return rep.empty() ? "(" + raw_free_ + ")" : "[^<]" + rep;
 }
 
 std::string SchemaConverter::number(const Json& s, bool integer) {

@@ -69,6 +69,8 @@ class SchemaConverter {
   std::string object(const nlohmann::ordered_json& s, const std::string& name, std::size_t depth);
   std::string array(const nlohmann::ordered_json& s, const std::string& name, std::size_t depth);
   std::string string(const nlohmann::ordered_json& s);
+  std::string format_rule(const std::string& format);
+  std::string length_repeat(const nlohmann::ordered_json& s);
   std::string number(const nlohmann::ordered_json& s, bool integer);
   std::string ref(const std::string& pointer, std::size_t depth);
   std::string key_not_in(const std::set<std::string>& words, const std::string& name);
