@@ -1,13 +1,14 @@
 # The installable library: libqwen3 (shared and static) made of the runtime layers (C API,
-# engine, device, model, text, kernels, GGUF; not the server, the Hub client or the CLI),
+# engine, device, vision, model, text, kernels, GGUF; not the server, the Hub client or
+# the CLI),
 # the public headers of include/qwen3/, CMake package files (find_package(qwen3) ->
 # qwen3::qwen3, qwen3::qwen3_static) and a pkg-config file. Why one library: a consumer
 # links one file and sees only include/; the layer archives stay an internal detail.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(QWEN3_LIB_LAYERS qwen3_capi qwen3_engine qwen3_device qwen3_model qwen3_text qwen3_kernels
-                     qwen3_gguf)
+set(QWEN3_LIB_LAYERS qwen3_capi qwen3_engine qwen3_device qwen3_vision qwen3_model qwen3_text
+                     qwen3_kernels qwen3_gguf)
 if(TARGET qwen3_openvino)
   list(APPEND QWEN3_LIB_LAYERS qwen3_openvino)
 endif()
@@ -22,7 +23,8 @@ file(WRITE ${CMAKE_BINARY_DIR}/generated/qwen3_shared_anchor.cpp
 add_library(qwen3_shared SHARED ${CMAKE_BINARY_DIR}/generated/qwen3_shared_anchor.cpp)
 add_dependencies(qwen3_shared ${QWEN3_LIB_LAYERS})
 target_link_libraries(qwen3_shared PRIVATE -Wl,--whole-archive ${layer_files}
-                      -Wl,--no-whole-archive PkgConfig::UTF8PROC Threads::Threads)
+                      -Wl,--no-whole-archive PkgConfig::UTF8PROC JPEG::JPEG PNG::PNG
+                      PkgConfig::WEBP Threads::Threads)
 if(TARGET qwen3_openvino)
   target_link_libraries(qwen3_shared PRIVATE openvino::genai)
 endif()
