@@ -422,8 +422,10 @@ TEST(ContinuousBatching, PreemptedRequestsStreamTheSameTokensAsAlone) {
               static_cast<unsigned long long>(st.preemptions),
               static_cast<unsigned long long>(st.recomputed_tokens),
               static_cast<unsigned long long>(st.steps));
+  // A resumed request recomputes what it lost, adopts its blocks if they are still cached,
+  // or had computed nothing yet: which one depends on when the requests arrive (a fresh-
+  // clone run saw 1 preemption and 0 tokens recomputed), so only the preemption is asserted.
   EXPECT_GT(st.preemptions, 0u);
-  EXPECT_GT(st.recomputed_tokens, 0u);
   EXPECT_EQ(st.kv_blocks_used, 0u);
 }
 
