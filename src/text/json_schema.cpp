@@ -265,19 +265,8 @@ std::string SchemaConverter::ref(const std::string& pointer, std::size_t depth) 
 }
 
 std::string SchemaConverter::visit(const Json& s, const std::string& name, std::size_t depth) {
-  if (depth > limits_.max_depth)
-    fail("subschemas nested deeper than " + std::to_string(limits_.max_depth));
-  if (s.is_boolean()) {
-    if (!s.get<bool>()) fail("the schema 'false' matches nothing");
-    return primitive("json-value");
-  }
-  if (!s.is_object())
-    fail("a schema must be an object or a boolean, got " + s.dump().substr(0, 40));
-  for (const auto& [k, v] : s.items()) {
-    (void)v;
-    if (refused().count(k))
-      fail("the keyword '" + k + "' is not supported by constrained decoding");
-  }
+  check_node(s, depth);
+  if (s.is_boolean()) return primitive("json-value");  // true: any value
   if (s.contains("$ref")) {
     if (!s["$ref"].is_string()) fail("$ref must be a string");
     return ref(s["$ref"].get<std::string>(), depth);
@@ -561,6 +550,24 @@ std::string SchemaConverter::array(const Json& s, const std::string& name, std::
   return "\"[\" " + rep + " \"]\"";
 }
 
+// What every schema node must be, for JSON values and raw (XML) strings alike: within the
+// depth limit, `true` or an object, no keyword constrained decoding refuses.
+void SchemaConverter::check_node(const Json& s, std::size_t depth) {
+  if (depth > limits_.max_depth)
+    fail("subschemas nested deeper than " + std::to_string(limits_.max_depth));
+  if (s.is_boolean()) {
+    if (!s.get<bool>()) fail("the schema 'false' matches nothing");
+    return;
+  }
+  if (!s.is_object())
+    fail("a schema must be an object or a boolean, got " + s.dump().substr(0, 40));
+  for (const auto& [k, v] : s.items()) {
+    (void)v;
+    if (refused().count(k))
+      fail("the keyword '" + k + "' is not supported by constrained decoding");
+  }
+}
+
 // The GBNF of a string "format" (no quotes), or "" for a format that is only an annotation.
 std::string SchemaConverter::format_rule(const std::string& f) {
   if (f == "date") return primitive("fmt-date");
@@ -641,19 +648,8 @@ std::string SchemaConverter::add_raw_string(const Json& schema, const std::strin
 }
 
 std::string SchemaConverter::raw_string(const Json& s, const std::string& name, std::size_t depth) {
-  if (depth > limits_.max_depth)
-    fail("subschemas nested deeper than " + std::to_string(limits_.max_depth));
-  if (s.is_boolean()) {
-    if (!s.get<bool>()) fail("the schema 'false' matches nothing");
-    return "(" + raw_free_ + ")";
-  }
-  if (!s.is_object())
-    fail("a schema must be an object or a boolean, got " + s.dump().substr(0, 40));
-  for (const auto& [k, v] : s.items()) {
-    (void)v;
-    if (refused().count(k))
-      fail("the keyword '" + k + "' is not supported by constrained decoding");
-  }
+  check_node(s, depth);
+  if (s.is_boolean()) return "(" + raw_free_ + ")";  // true: any text
   if (s.contains("$ref")) {
     if (!s["$ref"].is_string()) fail("$ref must be a string");
     const std::string pointer = s["$ref"].get<std::string>();

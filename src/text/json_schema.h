@@ -69,6 +69,7 @@ class SchemaConverter {
   std::string object(const nlohmann::ordered_json& s, const std::string& name, std::size_t depth);
   std::string array(const nlohmann::ordered_json& s, const std::string& name, std::size_t depth);
   std::string string(const nlohmann::ordered_json& s);
+  void check_node(const nlohmann::ordered_json& s, std::size_t depth);
   std::string format_rule(const std::string& format);
   std::string length_repeat(const nlohmann::ordered_json& s);
   std::string number(const nlohmann::ordered_json& s, bool integer);
