@@ -303,9 +303,7 @@ TEST(ServerReplay, ToolCallCutByMaxTokensInChatAndTextCompletions) {
   EXPECT_TRUE(s.well_formed && s.done);
   std::string streamed;
   for (const auto& e : s.events) streamed += e["choices"][0]["text"].get<std::string>();
-  // (The streamed text sends the reasoning without its <think> tags: only the call is compared.)
-  ASSERT_GE(streamed.size(), call.size()) << streamed;
-  EXPECT_EQ(streamed.substr(streamed.size() - call.size()), call) << streamed;
+  EXPECT_EQ(streamed, text);
 
   // Not cut: the whole call, closed.
   text_body["stream"] = false;
@@ -315,6 +313,36 @@ TEST(ServerReplay, ToolCallCutByMaxTokensInChatAndTextCompletions) {
                 "\"arguments\": {\"city\":\"Paris\",\"unit\":\"celsius\"}}\n</tool_call>"),
             std::string::npos)
       << whole.dump();
+}
+
+// /v1/completions has no reasoning channel: the reasoning streams inside <think> and
+// </think> exactly as the unstreamed text has it, whole or cut inside the reasoning, for
+// one choice and for n.
+TEST(ServerReplay, TextCompletionStreamsTheUnstreamedText) {
+  RunningServer srv(replay_options(kReasoningReply));
+  for (int max_tokens : {200, 4}) {
+    for (int n : {1, 2}) {
+      json body = {{"prompt", "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"},
+                   {"max_tokens", max_tokens},
+                   {"n", n}};
+      json whole = post_json(srv, "/v1/completions", body);
+      body["stream"] = true;
+      SseStream s = post_stream(srv, "/v1/completions", body);
+      EXPECT_TRUE(s.well_formed && s.done);
+      std::vector<std::string> streamed(static_cast<std::size_t>(n));
+      for (const auto& e : s.events)
+        for (const auto& c : e["choices"])
+          streamed.at(c["index"].get<std::size_t>()) += c["text"].get<std::string>();
+      ASSERT_EQ(whole["choices"].size(), static_cast<std::size_t>(n));
+      for (const auto& c : whole["choices"]) {
+        const std::string text = c["text"];
+        if (max_tokens == 200) EXPECT_NE(text.find("</think>"), std::string::npos) << text;
+        EXPECT_EQ(text.rfind("<think>", 0), 0u) << text;
+        EXPECT_EQ(streamed.at(c["index"].get<std::size_t>()), text)
+            << "max_tokens " << max_tokens << " n " << n;
+      }
+    }
+  }
 }
 
 TEST(ServerReplay, TokenizeDetokenizeMatchTheTokenizer) {

@@ -255,42 +255,28 @@ qwen3_gen_config* qwen3_gen_config_create(void) {
 void qwen3_gen_config_destroy(qwen3_gen_config* c) {
   delete c;
 }
-void qwen3_gen_config_set_max_new_tokens(qwen3_gen_config* c, size_t n) {
-  if (c) c->config.max_new_tokens = n;
-}
-void qwen3_gen_config_set_temperature(qwen3_gen_config* c, float t) {
-  if (c) c->config.temperature = t;
-}
-void qwen3_gen_config_set_top_k(qwen3_gen_config* c, int k) {
-  if (c) c->config.top_k = k;
-}
-void qwen3_gen_config_set_top_p(qwen3_gen_config* c, float p) {
-  if (c) c->config.top_p = p;
-}
-void qwen3_gen_config_set_min_p(qwen3_gen_config* c, float p) {
-  if (c) c->config.min_p = p;
-}
-void qwen3_gen_config_set_repetition_penalty(qwen3_gen_config* c, float v) {
-  if (c) c->config.repetition_penalty = v;
-}
-void qwen3_gen_config_set_presence_penalty(qwen3_gen_config* c, float v) {
-  if (c) c->config.presence_penalty = v;
-}
-void qwen3_gen_config_set_frequency_penalty(qwen3_gen_config* c, float v) {
-  if (c) c->config.frequency_penalty = v;
-}
-void qwen3_gen_config_set_seed(qwen3_gen_config* c, uint64_t seed) {
-  if (c) c->config.seed = seed;
-}
+// The plain field setters: a null handle is ignored, as everywhere in this API.
+#define QWEN3_GEN_CONFIG_SETTER(name, type, field)                \
+  void qwen3_gen_config_set_##name(qwen3_gen_config* c, type v) { \
+    if (c) c->config.field = v;                                   \
+  }
+QWEN3_GEN_CONFIG_SETTER(max_new_tokens, size_t, max_new_tokens)
+QWEN3_GEN_CONFIG_SETTER(temperature, float, temperature)
+QWEN3_GEN_CONFIG_SETTER(top_k, int, top_k)
+QWEN3_GEN_CONFIG_SETTER(top_p, float, top_p)
+QWEN3_GEN_CONFIG_SETTER(min_p, float, min_p)
+QWEN3_GEN_CONFIG_SETTER(repetition_penalty, float, repetition_penalty)
+QWEN3_GEN_CONFIG_SETTER(presence_penalty, float, presence_penalty)
+QWEN3_GEN_CONFIG_SETTER(frequency_penalty, float, frequency_penalty)
+QWEN3_GEN_CONFIG_SETTER(seed, uint64_t, seed)
+QWEN3_GEN_CONFIG_SETTER(thinking_budget, size_t, thinking_budget)
+#undef QWEN3_GEN_CONFIG_SETTER
 void qwen3_gen_config_set_thinking(qwen3_gen_config* c, int enable) {
   if (!c) return;
   if (enable < 0)
     c->config.enable_thinking.reset();
   else
     c->config.enable_thinking = enable != 0;
-}
-void qwen3_gen_config_set_thinking_budget(qwen3_gen_config* c, size_t tokens) {
-  if (c) c->config.thinking_budget = tokens;
 }
 void qwen3_gen_config_add_stop(qwen3_gen_config* c, const char* stop) {
   if (c && stop) c->config.stop.emplace_back(stop);

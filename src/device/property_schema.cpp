@@ -8,49 +8,39 @@ namespace {
 
 constexpr int64_t kMaxTokens = 1 << 20;
 
-KeySpec int_key(std::string key, int64_t min, int64_t max, std::string help,
-                bool integer_only = false) {
+KeySpec key_spec(std::string key, ValueKind kind, std::string help) {
   KeySpec k;
   k.key = std::move(key);
-  k.kind = ValueKind::Int;
+  k.kind = kind;
+  k.help = std::move(help);
+  return k;
+}
+
+KeySpec int_key(std::string key, int64_t min, int64_t max, std::string help,
+                bool integer_only = false) {
+  KeySpec k = key_spec(std::move(key), ValueKind::Int, std::move(help));
   k.min = min;
   k.max = max;
   k.integer_only = integer_only;
-  k.help = std::move(help);
   return k;
 }
 
 KeySpec bool_key(std::string key, std::string help) {
-  KeySpec k;
-  k.key = std::move(key);
-  k.kind = ValueKind::Bool;
-  k.help = std::move(help);
-  return k;
+  return key_spec(std::move(key), ValueKind::Bool, std::move(help));
 }
 
 KeySpec string_key(std::string key, std::string help) {
-  KeySpec k;
-  k.key = std::move(key);
-  k.kind = ValueKind::String;
-  k.help = std::move(help);
-  return k;
+  return key_spec(std::move(key), ValueKind::String, std::move(help));
 }
 
 KeySpec enum_key(std::string key, std::vector<std::string> values, std::string help) {
-  KeySpec k;
-  k.key = std::move(key);
-  k.kind = ValueKind::Enum;
+  KeySpec k = key_spec(std::move(key), ValueKind::Enum, std::move(help));
   k.values = std::move(values);
-  k.help = std::move(help);
   return k;
 }
 
 KeySpec object_key(std::string key, std::string help) {
-  KeySpec k;
-  k.key = std::move(key);
-  k.kind = ValueKind::Object;
-  k.help = std::move(help);
-  return k;
+  return key_spec(std::move(key), ValueKind::Object, std::move(help));
 }
 
 const std::vector<std::string> kPerfHints = {"LATENCY", "THROUGHPUT", "CUMULATIVE_THROUGHPUT"};

@@ -476,35 +476,34 @@ std::optional<std::string> GgufFile::get_string(std::string_view key) const {
   return std::string(string_at(impl_->base, kv->value_pos));
 }
 
-std::optional<uint64_t> GgufFile::get_uint(std::string_view key) const {
+std::optional<GgufFile::IntValue> GgufFile::int_value(std::string_view key) const {
   const auto* kv = impl_->find(key);
   if (!kv) return std::nullopt;
-  int64_t s = 0;
-  uint64_t u = 0;
-  bool is_signed;
-  if (!load_int(kv->type, impl_->base + kv->value_pos, &s, &u, &is_signed))
+  IntValue v;
+  if (!load_int(kv->type, impl_->base + kv->value_pos, &v.s, &v.u, &v.is_signed))
     wrong_type(impl_->path, key, kv->type, "an integer", kv->value_pos);
-  if (!is_signed) return u;
-  if (s < 0)
+  v.pos = kv->value_pos;
+  return v;
+}
+
+std::optional<uint64_t> GgufFile::get_uint(std::string_view key) const {
+  const auto v = int_value(key);
+  if (!v) return std::nullopt;
+  if (!v->is_signed) return v->u;
+  if (v->s < 0)
     throw GgufError(
-        impl_->path + ": key '" + std::string(key) + "' is negative (" + std::to_string(s) + ")",
-        kv->value_pos);
-  return static_cast<uint64_t>(s);
+        impl_->path + ": key '" + std::string(key) + "' is negative (" + std::to_string(v->s) + ")",
+        v->pos);
+  return static_cast<uint64_t>(v->s);
 }
 
 std::optional<int64_t> GgufFile::get_int(std::string_view key) const {
-  const auto* kv = impl_->find(key);
-  if (!kv) return std::nullopt;
-  int64_t s = 0;
-  uint64_t u = 0;
-  bool is_signed;
-  if (!load_int(kv->type, impl_->base + kv->value_pos, &s, &u, &is_signed))
-    wrong_type(impl_->path, key, kv->type, "an integer", kv->value_pos);
-  if (is_signed) return s;
-  if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
-    throw GgufError(impl_->path + ": key '" + std::string(key) + "' does not fit in int64",
-                    kv->value_pos);
-  return static_cast<int64_t>(u);
+  const auto v = int_value(key);
+  if (!v) return std::nullopt;
+  if (v->is_signed) return v->s;
+  if (v->u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+    throw GgufError(impl_->path + ": key '" + std::string(key) + "' does not fit in int64", v->pos);
+  return static_cast<int64_t>(v->u);
 }
 
 std::optional<double> GgufFile::get_float(std::string_view key) const {

@@ -93,6 +93,13 @@ class GgufFile {  // mmap, zero-copy, movable
 
  private:
   struct Impl;
+  struct IntValue {  // an integer key's value as stored, and its file offset
+    int64_t s = 0;
+    uint64_t u = 0;
+    bool is_signed = false;
+    size_t pos = 0;
+  };
+  std::optional<IntValue> int_value(std::string_view key) const;
   explicit GgufFile(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -11,6 +11,14 @@ void header(std::ostringstream& o, const char* name, const char* type, const cha
   o << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
 }
 
+// A metric with one unlabelled sample.
+template <typename T>
+void metric(std::ostringstream& o, const char* name, const char* type, const char* help,
+            const T& value) {
+  header(o, name, type, help);
+  o << name << ' ' << value << '\n';
+}
+
 std::string number(double v) {
   std::ostringstream o;
   o << v;
@@ -93,29 +101,23 @@ std::string Metrics::render(int slots, const engine::BatchEngineStats* engine) c
   for (const auto& [status, n] : errors_) {
     o << "qwen3_http_errors_total{status=\"" << status << "\"} " << n << '\n';
   }
-  header(o, "qwen3_requests_rejected_total", "counter", "Requests refused with 503 (queue full).");
-  o << "qwen3_requests_rejected_total " << rejected_ << '\n';
-  header(o, "qwen3_requests_cancelled_total", "counter",
-         "Generations stopped because the client disconnected.");
-  o << "qwen3_requests_cancelled_total " << cancelled_ << '\n';
-  header(o, "qwen3_generations_total", "counter", "Finished generations.");
-  o << "qwen3_generations_total " << generations_ << '\n';
-  header(o, "qwen3_prompt_tokens_total", "counter", "Prompt tokens, cached ones included.");
-  o << "qwen3_prompt_tokens_total " << prompt_tokens_ << '\n';
-  header(o, "qwen3_prompt_tokens_cached_total", "counter", "Prompt tokens reused from a KV cache.");
-  o << "qwen3_prompt_tokens_cached_total " << cached_tokens_ << '\n';
-  header(o, "qwen3_tokens_predicted_total", "counter", "Generated tokens.");
-  o << "qwen3_tokens_predicted_total " << generated_tokens_ << '\n';
-  header(o, "qwen3_prompt_seconds_total", "counter", "Time spent on prompt processing.");
-  o << "qwen3_prompt_seconds_total " << prompt_seconds_ << '\n';
-  header(o, "qwen3_tokens_predicted_seconds_total", "counter", "Time spent generating.");
-  o << "qwen3_tokens_predicted_seconds_total " << decode_seconds_ << '\n';
-  header(o, "qwen3_requests_processing", "gauge", "Generations running now.");
-  o << "qwen3_requests_processing " << processing.load() << '\n';
-  header(o, "qwen3_requests_deferred", "gauge", "Requests waiting for a free slot.");
-  o << "qwen3_requests_deferred " << queued.load() << '\n';
-  header(o, "qwen3_slots", "gauge", "Sequences served at once (--parallel).");
-  o << "qwen3_slots " << slots << '\n';
+  metric(o, "qwen3_requests_rejected_total", "counter", "Requests refused with 503 (queue full).",
+         rejected_);
+  metric(o, "qwen3_requests_cancelled_total", "counter",
+         "Generations stopped because the client disconnected.", cancelled_);
+  metric(o, "qwen3_generations_total", "counter", "Finished generations.", generations_);
+  metric(o, "qwen3_prompt_tokens_total", "counter", "Prompt tokens, cached ones included.",
+         prompt_tokens_);
+  metric(o, "qwen3_prompt_tokens_cached_total", "counter", "Prompt tokens reused from a KV cache.",
+         cached_tokens_);
+  metric(o, "qwen3_tokens_predicted_total", "counter", "Generated tokens.", generated_tokens_);
+  metric(o, "qwen3_prompt_seconds_total", "counter", "Time spent on prompt processing.",
+         prompt_seconds_);
+  metric(o, "qwen3_tokens_predicted_seconds_total", "counter", "Time spent generating.",
+         decode_seconds_);
+  metric(o, "qwen3_requests_processing", "gauge", "Generations running now.", processing.load());
+  metric(o, "qwen3_requests_deferred", "gauge", "Requests waiting for a free slot.", queued.load());
+  metric(o, "qwen3_slots", "gauge", "Sequences served at once (--parallel).", slots);
   std::string out = o.str();
   std::ostringstream h;
   header(h, "qwen3_time_to_first_token_seconds", "histogram",

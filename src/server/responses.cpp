@@ -44,16 +44,8 @@ std::int64_t unix_time_now() {
 }
 
 const char* finish_reason_name(FinishReason r) {
-  switch (r) {
-    case FinishReason::kLength:
-      return "length";
-    case FinishReason::kToolCalls:
-      return "tool_calls";
-    case FinishReason::kStop:
-    case FinishReason::kCancelled:
-      break;
-  }
-  return "stop";
+  // OpenAI has no "cancelled": a generation the client stopped ended as "stop".
+  return r == FinishReason::kCancelled ? "stop" : qwen3::to_string(r);
 }
 
 OJson usage_json(const DecodedResult& r) {

@@ -1,6 +1,7 @@
 // POST /v1/chat/completions and /v1/completions (and their llama.cpp aliases): run the
 // request on a slot, then answer with one JSON object or an SSE stream of chunks.
 #include <chrono>
+#include <optional>
 
 #include "server/generation_job.h"
 #include "server/requests.h"
@@ -55,32 +56,60 @@ std::string as_text(const GenEvent& e) {
   return t + "}\n</tool_call>";
 }
 
-// SSE for the events taken so far (and the closing chunks when `g` has finished).
-std::string render_events(const Call& c, const std::vector<GenEvent>& events) {
+// Choice `index` of an n > 1 reply: the chunk or response of one generation, renumbered.
+OJson with_index(OJson j, std::optional<std::size_t> index) {
+  if (index && j.contains("choices"))
+    for (auto& c : j["choices"]) c["index"] = *index;
+  return j;
+}
+
+// A text completion streams its reasoning as the model wrote it, inside <think> and
+// </think>, as the unstreamed reply has it. `think_open` carries the state between calls.
+std::string think_edge(const GenEvent* e, bool& think_open) {
+  const bool reasoning = e && e->kind == GenEvent::Kind::kReasoning;
+  if (reasoning == think_open) return {};
+  think_open = reasoning;
+  return reasoning ? "<think>" : "</think>";
+}
+
+// SSE chunks for the events taken so far, of one reply or of choice `index` of n.
+std::string render_events(const Call& c, const std::vector<GenEvent>& events,
+                          std::optional<std::size_t> index, bool& think_open) {
   std::string out;
+  auto send = [&](OJson j) { out += sse_event(with_index(std::move(j), index)); };
   for (const auto& e : events) {
     if (c.api == Api::kText) {
-      if (!is_tool_piece(e)) out += sse_event(text_chunk(c.ids, as_text(e)));
+      if (!is_tool_piece(e)) send(text_chunk(c.ids, think_edge(&e, think_open) + as_text(e)));
       continue;
     }
     switch (e.kind) {
       case GenEvent::Kind::kReasoning:
-        out += sse_event(chat_chunk(c.ids, reasoning_delta(e.text)));
+        send(chat_chunk(c.ids, reasoning_delta(e.text)));
         break;
       case GenEvent::Kind::kContent:
-        out += sse_event(chat_chunk(c.ids, content_delta(e.text)));
+        send(chat_chunk(c.ids, content_delta(e.text)));
         break;
       case GenEvent::Kind::kToolCallBegin:
-        out += sse_event(chat_chunk(c.ids, tool_call_header_delta(e.index, e.call)));
+        send(chat_chunk(c.ids, tool_call_header_delta(e.index, e.call)));
         break;
       case GenEvent::Kind::kToolCallArguments:
-        out += sse_event(chat_chunk(c.ids, tool_call_arguments_delta(e.index, e.text)));
+        send(chat_chunk(c.ids, tool_call_arguments_delta(e.index, e.text)));
         break;
       case GenEvent::Kind::kToolCall:  // its pieces went out already
         break;
     }
   }
   return out;
+}
+
+// The last chunk of a finished text completion (or of its choice `index`): a reasoning
+// still open is closed first, as in the unstreamed text.
+OJson text_final_chunk(const Call& c, const Generation& g, std::optional<std::size_t> index,
+                       bool& think_open) {
+  OJson last = text_chunk(c.ids, think_edge(nullptr, think_open),
+                          finish_reason_name(g.result().finish_reason));
+  last["timings"] = timings_json(g.result());
+  return with_index(std::move(last), index);
 }
 
 // True when the reply was cut because the server shuts down (not a real end).
@@ -92,7 +121,7 @@ ApiError shutdown_error() {
   return unavailable("the server shut down before the reply was complete");
 }
 
-std::string render_end(const ServerState& st, const Call& c, const Generation& g) {
+std::string render_end(const ServerState& st, const Call& c, const Generation& g, bool& think_open) {
   std::string out;
   if (cut_by_shutdown(st, g)) {
     // No final chunk and no [DONE]: the client must not take the reply for complete.
@@ -105,9 +134,7 @@ std::string render_end(const ServerState& st, const Call& c, const Generation& g
     out += sse_event(chat_final_chunk(c.ids, g.result()));
     if (c.include_usage) out += sse_event(usage_chunk(c.ids, "chat.completion.chunk", g.result()));
   } else {
-    OJson last = text_chunk(c.ids, "", finish_reason_name(g.result().finish_reason));
-    last["timings"] = timings_json(g.result());
-    out += sse_event(last);
+    out += sse_event(text_final_chunk(c, g, std::nullopt, think_open));
     if (c.include_usage) out += sse_event(usage_chunk(c.ids, "text_completion", g.result()));
   }
   return out + sse_done();
@@ -180,20 +207,21 @@ void respond(ServerState& st, HttpResponse& res, Call call, std::string affinity
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");
   auto started = std::make_shared<bool>(false);
+  auto think_open = std::make_shared<bool>(false);
   res.set_chunked_content_provider(
       "text/event-stream",
-      [&st, g, call, started](StreamSink& sink) {
+      [&st, g, call, started, think_open](StreamSink& sink) {
         std::string out;
         if (!*started) {
           *started = true;
           if (call.api == Api::kChat) out += sse_event(chat_chunk(call.ids, role_delta()));
           if (!call.echo.empty()) out += sse_event(text_chunk(call.ids, call.echo));
         }
-        out += render_events(call, g->take(kPoll));
+        out += render_events(call, g->take(kPoll), std::nullopt, *think_open);
         const bool finished = g->finished();
         if (finished) {
           if (!g->error()) record(st, g->result());
-          out += render_end(st, call, *g);
+          out += render_end(st, call, *g, *think_open);
         }
         if (!out.empty() && !sink.write(out.data(), out.size())) return false;
         if (finished) sink.done();
@@ -206,34 +234,6 @@ void respond(ServerState& st, HttpResponse& res, Call call, std::string affinity
           st.metrics.cancelled();
         }
       });
-}
-
-// Choice `index` of an n > 1 reply: the chunk or response of one generation, renumbered.
-OJson with_index(OJson j, std::size_t index) {
-  if (j.contains("choices"))
-    for (auto& c : j["choices"]) c["index"] = index;
-  return j;
-}
-
-std::string render_events_of(const Call& c, const std::vector<GenEvent>& events,
-                             std::size_t index) {
-  std::string out;
-  for (const auto& e : events) {
-    std::vector<OJson> chunks;
-    if (c.api == Api::kText) {
-      if (!is_tool_piece(e)) chunks.push_back(text_chunk(c.ids, as_text(e)));
-    } else if (e.kind == GenEvent::Kind::kReasoning) {
-      chunks.push_back(chat_chunk(c.ids, reasoning_delta(e.text)));
-    } else if (e.kind == GenEvent::Kind::kContent) {
-      chunks.push_back(chat_chunk(c.ids, content_delta(e.text)));
-    } else if (e.kind == GenEvent::Kind::kToolCallBegin) {
-      chunks.push_back(chat_chunk(c.ids, tool_call_header_delta(e.index, e.call)));
-    } else if (e.kind == GenEvent::Kind::kToolCallArguments) {
-      chunks.push_back(chat_chunk(c.ids, tool_call_arguments_delta(e.index, e.text)));
-    }
-    for (auto& j : chunks) out += sse_event(with_index(std::move(j), index));
-  }
-  return out;
 }
 
 // Usage of n choices: the prompt once, the completions summed.
@@ -306,9 +306,10 @@ void respond_many(ServerState& st, HttpResponse& res, Call call, const std::stri
   res.set_header("X-Accel-Buffering", "no");
   auto ended = std::make_shared<std::vector<bool>>(gs->size(), false);
   auto started = std::make_shared<bool>(false);
+  auto think_open = std::make_shared<std::vector<char>>(gs->size(), 0);
   res.set_chunked_content_provider(
       "text/event-stream",
-      [&st, gs, call, ended, started](StreamSink& sink) {
+      [&st, gs, call, ended, started, think_open](StreamSink& sink) {
         std::string out;
         if (!*started) {
           *started = true;
@@ -324,9 +325,11 @@ void respond_many(ServerState& st, HttpResponse& res, Call call, const std::stri
           if ((*ended)[i]) continue;
           Generation& g = *(*gs)[i];
           // Wait on the first unfinished choice only; take what the others have.
-          out += render_events_of(call, g.take(waited ? std::chrono::milliseconds(0) : kPoll), i);
+          bool open = (*think_open)[i];
+          out += render_events(call, g.take(waited ? std::chrono::milliseconds(0) : kPoll), i, open);
           waited = true;
           if (!g.finished()) {
+            (*think_open)[i] = open;
             all = false;
             continue;
           }
@@ -340,9 +343,7 @@ void respond_many(ServerState& st, HttpResponse& res, Call call, const std::stri
             if (call.api == Api::kChat) {
               out += sse_event(with_index(chat_final_chunk(call.ids, g.result()), i));
             } else {
-              OJson last = text_chunk(call.ids, "", finish_reason_name(g.result().finish_reason));
-              last["timings"] = timings_json(g.result());
-              out += sse_event(with_index(std::move(last), i));
+              out += sse_event(text_final_chunk(call, g, i, open));
             }
           }
         }
@@ -380,6 +381,26 @@ std::vector<GenerationConfig> choice_configs(const GenerationConfig& c, int n) {
   return out;
 }
 
+// Runs the request's one generation, or its n choices (seeds counted up from the
+// request's), on `input`: a ChatHistory or a raw prompt.
+template <typename Input>
+void generate_choices(ServerState& st, HttpResponse& res, Call call, std::string affinity,
+                      const AdapterConfig& lora, Input input, const GenerationConfig& config,
+                      int n) {
+  if (n > 1) {
+    std::vector<Generation::Body> bodies;
+    for (const auto& c : choice_configs(config, n))
+      bodies.push_back(with_adapters(
+          lora, [input, c](Pipeline& p, StreamerBase& s) { return p.generate(input, c, &s); }));
+    respond_many(st, res, std::move(call), affinity, std::move(bodies));
+    return;
+  }
+  respond(st, res, std::move(call), std::move(affinity),
+          with_adapters(lora, [input = std::move(input), config](Pipeline& p, StreamerBase& s) {
+            return p.generate(input, config, &s);
+          }));
+}
+
 std::size_t default_max_tokens(const ServerState& st) {
   return st.n_ctx;
 }
@@ -403,20 +424,8 @@ void chat_completions(ServerState& st, const HttpRequest& req, HttpResponse& res
             r.stream,
             r.include_usage,
             {}};
-  if (r.n > 1) {
-    std::vector<Generation::Body> bodies;
-    for (const auto& config : choice_configs(r.config, r.n))
-      bodies.push_back(
-          with_adapters(lora, [history = r.history, config](Pipeline& p, StreamerBase& s) {
-            return p.generate(history, config, &s);
-          }));
-    respond_many(st, res, std::move(call), r.cache_key, std::move(bodies));
-    return;
-  }
-  respond(st, res, std::move(call), r.cache_key,
-          with_adapters(
-              lora, [history = std::move(r.history), config = r.config](
-                        Pipeline& p, StreamerBase& s) { return p.generate(history, config, &s); }));
+  generate_choices(st, res, std::move(call), r.cache_key, lora, std::move(r.history), r.config,
+                   r.n);
 }
 
 void completions(ServerState& st, const HttpRequest& req, HttpResponse& res) {
@@ -439,20 +448,8 @@ void completions(ServerState& st, const HttpRequest& req, HttpResponse& res) {
             r.include_usage,
             r.echo ? r.prompt : std::string()};
   std::string affinity = lora_affinity(lora) + r.prompt;
-  if (r.n > 1) {
-    std::vector<Generation::Body> bodies;
-    for (const auto& config : choice_configs(r.config, r.n))
-      bodies.push_back(
-          with_adapters(lora, [prompt = r.prompt, config](Pipeline& p, StreamerBase& s) {
-            return p.generate(prompt, config, &s);
-          }));
-    respond_many(st, res, std::move(call), affinity, std::move(bodies));
-    return;
-  }
-  respond(st, res, std::move(call), std::move(affinity),
-          with_adapters(
-              lora, [prompt = std::move(r.prompt), config = r.config](
-                        Pipeline& p, StreamerBase& s) { return p.generate(prompt, config, &s); }));
+  generate_choices(st, res, std::move(call), std::move(affinity), lora, std::move(r.prompt),
+                   r.config, r.n);
 }
 
 }  // namespace

@@ -245,32 +245,37 @@ std::string render_chat(const qwen3::ChatHistory& history, const TemplateOptions
   return render_chat_marked(history, options).text;
 }
 
-RenderedChat render_chat_marked(const qwen3::ChatHistory& history, const TemplateOptions& options) {
-  ojson tools;
+HistoryContext history_context(const qwen3::ChatHistory& history, const TemplateOptions& options) {
+  HistoryContext c;
+  c.options = options;
   if (!history.tools_json.empty()) {
     try {
-      tools = parse_json(history.tools_json);
+      c.tools = parse_json(history.tools_json);
     } catch (const JsonError& e) {
       throw std::invalid_argument(std::string("tools_json: ") + e.what());
     }
   }
-  TemplateOptions opt = options;
-  if (!history.extra_context_json.empty()) {
-    ojson extra;
-    try {
-      extra = parse_json(history.extra_context_json);
-    } catch (const JsonError& e) {
-      throw std::invalid_argument(std::string("extra_context_json: ") + e.what());
-    }
-    if (!extra.is_object()) throw std::invalid_argument("extra_context_json must be an object");
-    if (auto it = extra.find("enable_thinking"); it != extra.end() && it->is_boolean()) {
-      if (!opt.enable_thinking) opt.enable_thinking = it->get<bool>();
-    }
-    if (auto it = extra.find("add_generation_prompt"); it != extra.end() && it->is_boolean()) {
-      opt.add_generation_prompt = it->get<bool>();
-    }
+  if (history.extra_context_json.empty()) return c;
+  try {
+    c.extra = parse_json(history.extra_context_json);
+  } catch (const JsonError& e) {
+    throw std::invalid_argument(std::string("extra_context_json: ") + e.what());
   }
-  return render_chat_marked(from_public(history.messages), tools, opt);
+  if (!c.extra.is_object()) throw std::invalid_argument("extra_context_json must be an object");
+  if (auto it = c.extra.find("enable_thinking"); it != c.extra.end() && it->is_boolean()) {
+    if (!c.options.enable_thinking) c.options.enable_thinking = it->get<bool>();
+    c.extra.erase(it);
+  }
+  if (auto it = c.extra.find("add_generation_prompt"); it != c.extra.end() && it->is_boolean()) {
+    c.options.add_generation_prompt = it->get<bool>();
+    c.extra.erase(it);
+  }
+  return c;
+}
+
+RenderedChat render_chat_marked(const qwen3::ChatHistory& history, const TemplateOptions& options) {
+  const HistoryContext c = history_context(history, options);
+  return render_chat_marked(from_public(history.messages), c.tools, c.options);
 }
 
 std::string render_fim(const std::string& prefix, const std::string& suffix) {

@@ -64,6 +64,16 @@ RenderedChat render_chat_marked(const std::vector<ChatMessage>& messages,
 std::string render_chat(const qwen3::ChatHistory& history, const TemplateOptions& options);
 RenderedChat render_chat_marked(const qwen3::ChatHistory& history, const TemplateOptions& options);
 
+// What a ChatHistory adds to a render: its tools, the options after extra_context_json's
+// enable_thinking / add_generation_prompt, and the rest of extra_context_json (an object;
+// the two keys taken out). Throws std::invalid_argument for bad JSON in either field.
+struct HistoryContext {
+  nlohmann::ordered_json tools;
+  TemplateOptions options;
+  nlohmann::ordered_json extra;
+};
+HistoryContext history_context(const qwen3::ChatHistory& history, const TemplateOptions& options);
+
 // Fill-in-the-middle prompt: <|fim_prefix|>prefix<|fim_suffix|>suffix<|fim_middle|>.
 // A raw prompt (/v1/completions with `suffix`): its author writes the special tokens.
 std::string render_fim(const std::string& prefix, const std::string& suffix);

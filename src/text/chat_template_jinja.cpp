@@ -111,33 +111,8 @@ RenderedChat ChatTemplate::render(const std::vector<ChatMessage>& messages, cons
 RenderedChat ChatTemplate::render(const qwen3::ChatHistory& history,
                                   const TemplateOptions& options) const {
   if (family_.native) return render_chat_marked(history, options);
-  ojson tools;
-  if (!history.tools_json.empty()) {
-    try {
-      tools = parse_json(history.tools_json);
-    } catch (const JsonError& e) {
-      throw std::invalid_argument(std::string("tools_json: ") + e.what());
-    }
-  }
-  TemplateOptions opt = options;
-  ojson extra;
-  if (!history.extra_context_json.empty()) {
-    try {
-      extra = parse_json(history.extra_context_json);
-    } catch (const JsonError& e) {
-      throw std::invalid_argument(std::string("extra_context_json: ") + e.what());
-    }
-    if (!extra.is_object()) throw std::invalid_argument("extra_context_json must be an object");
-    if (auto it = extra.find("enable_thinking"); it != extra.end() && it->is_boolean()) {
-      if (!opt.enable_thinking) opt.enable_thinking = it->get<bool>();
-      extra.erase("enable_thinking");
-    }
-    if (auto it = extra.find("add_generation_prompt"); it != extra.end() && it->is_boolean()) {
-      opt.add_generation_prompt = it->get<bool>();
-      extra.erase("add_generation_prompt");
-    }
-  }
-  return render(from_public(history.messages), tools, opt, extra);
+  const HistoryContext c = history_context(history, options);
+  return render(from_public(history.messages), c.tools, c.options, c.extra);
 }
 
 std::string thinking_switch_note(const TemplateFamily& family, std::optional<bool> enable_thinking,

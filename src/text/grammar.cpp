@@ -2,6 +2,8 @@
 // construction; rule references are edges of their own). See grammar.h.
 #include "text/grammar.h"
 
+#include "text/code_point_ranges.h"
+
 #include <algorithm>
 #include <limits>
 #include <map>
@@ -12,9 +14,8 @@ namespace qwen3::text {
 namespace {
 
 constexpr std::size_t kInf = std::numeric_limits<std::size_t>::max();
-constexpr std::uint32_t kMaxCodePoint = 0x10FFFF;
 
-using Ranges = std::vector<std::pair<std::uint32_t, std::uint32_t>>;
+using Ranges = CodePointRanges;
 
 struct Node {
   enum Kind { kSeq, kAlt, kRepeat, kChars, kRef, kBytes };
@@ -25,29 +26,6 @@ struct Node {
   std::string bytes;             // kBytes: an exact byte string (a special token)
   int ref = -1;                  // kRef
 };
-
-Ranges normalize(Ranges r) {
-  std::sort(r.begin(), r.end());
-  Ranges out;
-  for (const auto& p : r) {
-    if (!out.empty() && p.first <= out.back().second + 1)
-      out.back().second = std::max(out.back().second, p.second);
-    else
-      out.push_back(p);
-  }
-  return out;
-}
-
-Ranges complement(const Ranges& r) {
-  Ranges out;
-  std::uint32_t next = 0;
-  for (const auto& p : r) {
-    if (p.first > next) out.emplace_back(next, p.first - 1);
-    next = p.second + 1;
-  }
-  if (next <= kMaxCodePoint) out.emplace_back(next, kMaxCodePoint);
-  return out;
-}
 
 void encode_utf8(std::uint32_t cp, unsigned char* out, int& n) {
   if (cp < 0x80) {
@@ -333,8 +311,8 @@ class Parser {
         ++i_;
         Node ch;
         ch.kind = Node::kChars;
-        ch.ranges = normalize(std::move(r));
-        if (neg) ch.ranges = complement(ch.ranges);
+        ch.ranges = normalize_ranges(std::move(r));
+        if (neg) ch.ranges = complement_ranges(ch.ranges);
         seq.kids.push_back(std::move(ch));
       } else if (c == '.') {
         ++i_;

@@ -14,19 +14,6 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
-bool is_array_index(const std::string& k, uint64_t* value) {
-  if (k.empty() || k.size() > 10) return false;
-  if (k[0] == '0' && k.size() > 1) return false;
-  uint64_t v = 0;
-  for (char c : k) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  if (v >= 4294967295ULL) return false;
-  *value = v;
-  return true;
-}
-
 // JSON.stringify(str) followed, with ensure_ascii, by \uXXXX for U+007F..U+FFFF (each
 // UTF-16 unit of an astral character separately, as the reference's regex does).
 std::string json_string(const std::string& s, bool ensure_ascii) {

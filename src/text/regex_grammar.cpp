@@ -6,47 +6,13 @@
 #include <utility>
 #include <vector>
 
+#include "text/code_point_ranges.h"
 #include "text/grammar.h"
 
 namespace qwen3::text {
 namespace {
 
-using Ranges = std::vector<std::pair<std::uint32_t, std::uint32_t>>;
-constexpr std::uint32_t kMax = 0x10FFFF;
-
-Ranges normalize(Ranges r) {
-  std::sort(r.begin(), r.end());
-  Ranges out;
-  for (const auto& p : r) {
-    if (!out.empty() && p.first <= out.back().second + 1)
-      out.back().second = std::max(out.back().second, p.second);
-    else
-      out.push_back(p);
-  }
-  return out;
-}
-
-Ranges complement(const Ranges& r) {
-  Ranges out;
-  std::uint32_t next = 0;
-  for (const auto& p : r) {
-    if (p.first > next) out.emplace_back(next, p.first - 1);
-    next = p.second + 1;
-  }
-  if (next <= kMax) out.emplace_back(next, kMax);
-  return out;
-}
-
-Ranges subtract(const Ranges& a, const Ranges& b) {
-  Ranges nb = complement(normalize(b));
-  Ranges out;
-  for (const auto& x : a)
-    for (const auto& y : nb) {
-      const std::uint32_t lo = std::max(x.first, y.first), hi = std::min(x.second, y.second);
-      if (lo <= hi) out.emplace_back(lo, hi);
-    }
-  return normalize(out);
-}
+using Ranges = CodePointRanges;
 
 std::string hex8(std::uint32_t cp) {
   static const char* d = "0123456789ABCDEF";
@@ -193,13 +159,13 @@ class RegexParser {
         cls = kSpace;
         return true;
       case 'D':
-        cls = complement(kDigit);
+        cls = complement_ranges(kDigit);
         return true;
       case 'W':
-        cls = complement(kWord);
+        cls = complement_ranges(kWord);
         return true;
       case 'S':
-        cls = complement(normalize(kSpace));
+        cls = complement_ranges(normalize_ranges(kSpace));
         return true;
       case 'n':
         cp = '\n';
@@ -242,9 +208,9 @@ class RegexParser {
   }
 
   std::string chars(Ranges r) {
-    r = normalize(std::move(r));
-    if (json_) r = subtract(r, {{0, 0x1F}, {'"', '"'}, {'\\', '\\'}});
-    if (l_.classes_without_lt) r = subtract(r, {{'<', '<'}});
+    r = normalize_ranges(std::move(r));
+    if (json_) r = subtract_ranges(r, {{0, 0x1F}, {'"', '"'}, {'\\', '\\'}});
+    if (l_.classes_without_lt) r = subtract_ranges(r, {{'<', '<'}});
     if (r.empty()) fail("has a character class that matches nothing here");
     std::string out = "[";
     for (const auto& p : r)
@@ -313,7 +279,7 @@ class RegexParser {
     if (c == '[') return char_class();
     if (c == '.') {
       ++i_;
-      return chars(complement({{'\n', '\n'}, {'\r', '\r'}, {0x2028, 0x2029}}));
+      return chars(complement_ranges({{'\n', '\n'}, {'\r', '\r'}, {0x2028, 0x2029}}));
     }
     if (c == '\\') {
       ++i_;
@@ -371,8 +337,8 @@ class RegexParser {
       r.emplace_back(lo, hi);
     }
     ++i_;
-    r = normalize(std::move(r));
-    if (neg) r = complement(r);
+    r = normalize_ranges(std::move(r));
+    if (neg) r = complement_ranges(r);
     return chars(r);
   }
 

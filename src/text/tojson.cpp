@@ -16,21 +16,6 @@ namespace {
 // JSON.parse would lose it on the reference side.
 constexpr double kMaxSafeInteger = 9007199254740992.0;
 
-// An ECMAScript "array index" key: canonical decimal below 2^32 - 1. JS objects list
-// these first, in numeric order.
-bool is_array_index(const std::string& k, uint64_t* value) {
-  if (k.empty() || k.size() > 10) return false;
-  if (k[0] == '0' && k.size() > 1) return false;
-  uint64_t v = 0;
-  for (char c : k) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  if (v >= 4294967295ULL) return false;
-  *value = v;
-  return true;
-}
-
 using ojson = nlohmann::ordered_json;
 
 // A scalar's text; false for arrays and objects.
@@ -132,6 +117,19 @@ void write(const ojson& root, std::string& out) {
 }
 
 }  // namespace
+
+bool is_array_index(const std::string& k, std::uint64_t* value) {
+  if (k.empty() || k.size() > 10) return false;
+  if (k[0] == '0' && k.size() > 1) return false;
+  std::uint64_t v = 0;
+  for (char c : k) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (v >= 4294967295ULL) return false;
+  *value = v;
+  return true;
+}
 
 std::string tojson(const nlohmann::ordered_json& value) {
   std::string out;

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -20,5 +21,9 @@ std::string js_string_literal(std::string_view utf8);
 // A number as JavaScript's Number.prototype.toString writes it (1 -> "1", 1e21 ->
 // "1e+21", 1e-7 -> "1e-7", -0 -> "0"); non-finite values -> "null" as in JSON.
 std::string js_number(double v);
+
+// An ECMAScript "array index" key: canonical decimal below 2^32 - 1 (*value set). JS
+// objects list these keys first, in numeric order.
+bool is_array_index(const std::string& key, std::uint64_t* value);
 
 }  // namespace qwen3::text
