@@ -420,6 +420,8 @@ async function vision() {
   check((await page.textContent('#toast-text')).includes('not a PNG, JPEG or WebP'), 'a text file is refused with a toast');
   check(await thumbs() === 1, 'one image in the composer');
   await page.evaluate(() => { document.querySelector('#toast').hidden = true; });
+  await page.fill('#input', 'What is in this picture?');
+  await page.screenshot({ path: shot('1280_vision_composer') });
 
   await send(page, 'What is in this picture?');
   await waitReplies(page, 1, 30000);
