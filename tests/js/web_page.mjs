@@ -450,6 +450,10 @@ async function vision() {
   check(await page.inputValue('#input') === 'And this one?' && await thumbs() === 1,
         'the refused message and its image come back into the composer');
   await page.screenshot({ path: shot('1280_vision_refused') });
+  await page.setViewportSize({ width: 375, height: 700 });
+  check(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth &&
+    [...document.querySelectorAll('.msg')].every((m) => m.scrollWidth <= m.clientWidth + 1)), 'images: no horizontal scroll at 375 px');
+  await page.screenshot({ path: shot('375_vision') });
   await page.close();
 }
 
