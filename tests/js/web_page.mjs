@@ -407,7 +407,7 @@ async function vision() {
       const ev = how === 'paste'
         ? new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true })
         : new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true });
-      document.querySelector(how === 'paste' ? '#input' : '#composer').dispatchEvent(ev);
+      document.querySelector(how === 'paste' ? '#input' : '#messages').dispatchEvent(ev);
     }, [png.toString('base64'), how]);
     await page.waitForFunction(() => document.querySelectorAll('#attachments .thumb').length === 2, null, { timeout: 5000 })
       .catch(() => {});

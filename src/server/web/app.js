@@ -886,18 +886,24 @@ $('attach-file').addEventListener('change', async () => {
 $('input').addEventListener('paste', (e) => {
   const files = [...(e.clipboardData?.files || [])];
   if (!files.length) return;  // text pastes as usual
-  e.preventDefault();
+  // Without a vision encoder a paste that also has text still pastes the text.
+  if (state.vision || !e.clipboardData.getData('text/plain')) e.preventDefault();
   addImages(files);
 });
-$('composer').addEventListener('dragover', (e) => {
-  if (![...e.dataTransfer.types].includes('Files')) return;
+// Files dropped anywhere on the page go to the composer (a drop the page does not take
+// would make the browser leave the chat to show the file).
+const hasFiles = (e) => [...(e.dataTransfer?.types || [])].includes('Files');
+document.addEventListener('dragover', (e) => {
+  if (!hasFiles(e)) return;
   e.preventDefault();
   $('composer').classList.add('dropping');
 });
-$('composer').addEventListener('dragleave', () => $('composer').classList.remove('dropping'));
-$('composer').addEventListener('drop', (e) => {
+document.addEventListener('dragleave', (e) => {
+  if (!e.relatedTarget) $('composer').classList.remove('dropping');
+});
+document.addEventListener('drop', (e) => {
   $('composer').classList.remove('dropping');
-  if (!e.dataTransfer.files.length) return;
+  if (!e.dataTransfer?.files.length) return;
   e.preventDefault();
   addImages(e.dataTransfer.files);
 });
