@@ -450,6 +450,15 @@ async function vision() {
   check(await page.inputValue('#input') === 'And this one?' && await thumbs() === 1,
         'the refused message and its image come back into the composer');
   await page.screenshot({ path: shot('1280_vision_refused') });
+  // Editing a message with an image sends the image with the new text.
+  await page.click('.msg.user:first-of-type .actions button[data-action="edit"]');
+  check(await count(page, '.msg.user:first-of-type .images img.thumb') === 1, 'the image shows while editing');
+  await page.fill('.msg.user:first-of-type textarea.edit', 'Describe it.');
+  await page.click('.msg.user:first-of-type .actions button[data-action="send"]');
+  await waitReplies(page, 1, 30000);
+  const edited = bodies.at(-1)?.messages?.at(-1)?.content;
+  check(Array.isArray(edited) && edited[0]?.image_url?.url === sent[0].image_url.url && edited[1]?.text === 'Describe it.',
+        `an edited message keeps its image: ${JSON.stringify(edited)?.slice(0, 120)}`);
   await page.setViewportSize({ width: 375, height: 700 });
   check(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth &&
     [...document.querySelectorAll('.msg')].every((m) => m.scrollWidth <= m.clientWidth + 1)), 'images: no horizontal scroll at 375 px');

@@ -388,6 +388,7 @@ function fillUser(div, conv, m) {
         generate(conv, u);
       }),
       button('Cancel', 'Keep the message as it was', () => { state.editing = null; renderMessages(); }));
+    if (m.images?.length) div.append(thumbnails(m.images));  // they go with the edited text
     div.append(ta, actions);
     setTimeout(() => ta.focus(), 0);
     return;
