@@ -226,6 +226,21 @@ TEST_F(ChatCli, ImageCommand) {
   if (!reply.empty() && reply.back() == '\n') reply.pop_back();
   ASSERT_FALSE(reply.empty());
 
+  // Piped (or pasted) lines: each /image takes its own line, the rest is the message.
+  {
+    const std::string two =
+        run(std::string(QWEN3_BIN) + " run -m " + text + " --mmproj " + mmproj + " --image " + png +
+            " --image " + png + " -p 'What is this?'" + sampling + " 2>&1 >/dev/null");
+    ASSERT_TRUE(std::regex_search(two, m, std::regex("\\[(\\d+) prompt tokens"))) << two;
+    const std::string piped =
+        run("printf '/image " + png + "\\n/image " + png + "\\nWhat is this?\\n' | " + QWEN3_BIN +
+            " chat -m " + text + " --mmproj " + mmproj + sampling + " 2>&1");
+    EXPECT_NE(piped.find("(image 2 attached"), std::string::npos) << piped;
+    EXPECT_NE(piped.find("prompt " + std::string(m[1]) + " tokens"), std::string::npos)
+        << two << "\n"
+        << piped;
+  }
+
   const std::string plain = model_;
   model_ = text;
   start("--mmproj " + mmproj + sampling);

@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "command.h"
 #include "device_options.h"
@@ -249,6 +250,9 @@ class Chat {
 
   bool quit() const { return st_.quit; }
 
+  // What a command left of its input to be read next (see /image); "" if nothing.
+  std::string take_rest() { return std::exchange(rest_, {}); }
+
   // Runs `line` if it is a command (true), else returns false: it is a message.
   bool command(const std::string& line) {
     if (line.empty() || line[0] != '/' || line.rfind("//", 0) == 0) return false;
@@ -299,6 +303,12 @@ class Chat {
     } else if (cmd == "/load") {
       load(arg);
     } else if (cmd == "/image") {
+      // In a paste (or piped input) /image takes its own line; the lines after it are
+      // read as if typed next (more /image lines, the message).
+      if (const auto nl = arg.find('\n'); nl != std::string::npos) {
+        rest_ = arg.substr(nl + 1);
+        arg.resize(nl);
+      }
       image(arg);
     } else {
       std::printf("unknown command %s\n%s", cmd.c_str(), kHelp);
@@ -452,6 +462,7 @@ class Chat {
   const ChatOpts& o_;
   std::vector<ChatImage> images_;  // attached to the next message
   std::vector<std::string> image_names_;
+  std::string rest_;  // input after a command's own line (take_rest)
   bool tty_;
   ChatState st_;
   size_t ctx_used_ = 0;
@@ -499,8 +510,13 @@ int chat(const ChatOpts& o) {
       continue;
     }
     armed = false;
-    if (msg.empty() || c.command(msg)) continue;
-    c.send(msg.rfind("//", 0) == 0 ? msg.substr(1) : msg);
+    while (!msg.empty() && !c.quit()) {
+      if (!c.command(msg)) {
+        c.send(msg.rfind("//", 0) == 0 ? msg.substr(1) : msg);
+        break;
+      }
+      msg = c.take_rest();
+    }
   }
   return kExitOk;
 }
