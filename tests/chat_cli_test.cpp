@@ -1,5 +1,6 @@
 // `qwen3 chat` driven as a person would: in tmux, typing with send-keys and reading the
-// screen with capture-pane, on a tiny random-weight model.
+// screen with capture-pane, on a tiny random-weight model (and a tiny Qwen3-VL pair for
+// /image: the reply and prompt size equal `qwen3 run --mmproj --image`'s).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -8,8 +9,11 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <string>
 #include <thread>
+
+#include "image_test_util.h"
 
 namespace {
 
@@ -184,6 +188,96 @@ TEST_F(ChatCli, CtrlCStopsTheReplyNotTheProgram) {
   for (int i = 0; i < 100 && alive(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_FALSE(alive());
+}
+
+}  // namespace
+
+namespace {
+
+// /image FILE on a Qwen3-VL pair: bad files are messages and the chat goes on; attached
+// images are listed, cleared, and go with the next message, whose reply and prompt token
+// count equal `qwen3 run --mmproj --image`'s (greedy). Without --mmproj /image says what
+// it needs.
+TEST_F(ChatCli, ImageCommand) {
+  // The pair is kept in the build folder while it is newer than the qwen3 binary.
+  const fs::path vl_dir = fs::path(QWEN3_BUILD_DIR) / "chat_cli_vl";
+  fs::create_directories(vl_dir);
+  const std::string text = (vl_dir / "vl.gguf").string(),
+                    mmproj = (vl_dir / "mmproj.gguf").string();
+  if (!fs::exists(text) || !fs::exists(mmproj) ||
+      fs::last_write_time(text) < fs::last_write_time(QWEN3_BIN)) {
+    const std::string gen =
+        std::string(QWEN3_BIN) + " gen-model --preset tiny --type f32 --seed 7 --tokenizer " +
+        QWEN3_TOKENIZER_DIR + "/tokenizer.json --mmproj " + mmproj + " -o " + text + " >/dev/null";
+    ASSERT_EQ(std::system(gen.c_str()), 0) << gen;
+  }
+  const std::string png = (dir_ / "picture.png").string(), bad = (dir_ / "bad.png").string();
+  qwen3::testing::write_png(png, qwen3::testing::pattern_image(120, 64, 1));
+  std::ofstream(bad) << "not an image";
+  const std::string sampling = " -n 8 --temp 0 --presence-penalty 0 --repeat-penalty 1 -t 2";
+  const std::string err_file = (dir_ / "run.err").string();
+  std::string reply = run(std::string(QWEN3_BIN) + " run -m " + text + " --mmproj " + mmproj +
+                          " --image " + png + " -p 'What is this?'" + sampling + " 2>" + err_file);
+  std::ifstream ef(err_file);
+  const std::string ref((std::istreambuf_iterator<char>(ef)), {});
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(ref, m, std::regex("\\[(\\d+) prompt tokens"))) << ref;
+  const std::string prompt_tokens = m[1];
+  if (!reply.empty() && reply.back() == '\n') reply.pop_back();
+  ASSERT_FALSE(reply.empty());
+
+  // Piped (or pasted) lines: each /image takes its own line, the rest is the message.
+  {
+    const std::string two =
+        run(std::string(QWEN3_BIN) + " run -m " + text + " --mmproj " + mmproj + " --image " + png +
+            " --image " + png + " -p 'What is this?'" + sampling + " 2>&1 >/dev/null");
+    ASSERT_TRUE(std::regex_search(two, m, std::regex("\\[(\\d+) prompt tokens"))) << two;
+    const std::string piped =
+        run("printf '/image " + png + "\\n/image " + png + "\\nWhat is this?\\n' | " + QWEN3_BIN +
+            " chat -m " + text + " --mmproj " + mmproj + sampling + " 2>&1");
+    EXPECT_NE(piped.find("(image 2 attached"), std::string::npos) << piped;
+    EXPECT_NE(piped.find("prompt " + std::string(m[1]) + " tokens"), std::string::npos)
+        << two << "\n"
+        << piped;
+  }
+
+  const std::string plain = model_;
+  model_ = text;
+  start("--mmproj " + mmproj + sampling);
+  ASSERT_TRUE(wait_for("/help for commands")) << screen();
+  type_line("/image " + (dir_ / "missing.png").string());
+  ASSERT_TRUE(wait_for("cannot attach " + (dir_ / "missing.png").string() + ": ")) << screen();
+  type_line("/image " + bad);
+  ASSERT_TRUE(wait_for("cannot attach " + bad + ": ")) << screen();
+  type_line("/image " + png);
+  ASSERT_TRUE(wait_for("(image 1 attached: " + png + ", 120x64")) << screen();
+  type_line("/image " + png);
+  ASSERT_TRUE(wait_for("(image 2 attached")) << screen();
+  type_line("/image");
+  ASSERT_TRUE(wait_for("(image 2: " + png + ")")) << screen();
+  type_line("/image clear");
+  ASSERT_TRUE(wait_for("(2 images dropped)")) << screen();
+  type_line("/image " + png);
+  ASSERT_TRUE(wait_for("(image 1 attached", 2)) << screen();
+  type_line("What is this?");
+  ASSERT_TRUE(wait_for("generated ", 1)) << screen();
+  EXPECT_TRUE(wait_for("prompt " + prompt_tokens + " tokens")) << ref << "\n" << screen();
+  EXPECT_TRUE(wait_for(reply)) << reply << "\n" << screen();
+  type_line("/image");  // the images went with the message
+  ASSERT_TRUE(wait_for("(no images attached")) << screen();
+  type_line("/exit");
+  for (int i = 0; i < 100 && alive(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(alive());
+
+  run("tmux -L " + sock_ + " kill-server 2>/dev/null");
+  sock_ += "_plain";  // a tmux server of its own (the killed one may still be going away)
+  model_ = plain;
+  start("-t 1");
+  ASSERT_TRUE(wait_for("/help for commands")) << screen();
+  type_line("/image " + png);
+  ASSERT_TRUE(wait_for("/image needs a Qwen3-VL model and its vision encoder")) << screen();
+  type_line("/exit");
 }
 
 }  // namespace

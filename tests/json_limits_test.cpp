@@ -69,6 +69,23 @@ TEST(ParseJson, SizeLimits) {
             "JSON holds more than the limit of 10 values");
 }
 
+// A data URL string (an image) may be longer than other strings; keys never.
+TEST(ParseJson, DataUrlLimit) {
+  JsonLimits l;
+  l.max_string_bytes = 8;
+  l.max_data_url_bytes = 16;
+  EXPECT_EQ(parse_json(R"(["data:image/png;b"])", l).size(), 1u);  // 16 bytes
+  EXPECT_EQ(error_of(R"(["data:image/png;ba"])", l),
+            "a JSON string holding a data URL is longer than the limit of 16 bytes");
+  EXPECT_EQ(error_of(R"(["not a data URL"])", l),
+            "a JSON string is longer than the limit of 8 bytes");
+  EXPECT_EQ(error_of(R"({"data:image/png": 1})", l),
+            "a JSON object key is longer than the limit of 8 bytes");
+  l.max_data_url_bytes = 0;  // off: like any string
+  EXPECT_EQ(error_of(R"(["data:image/png;b"])", l),
+            "a JSON string is longer than the limit of 8 bytes");
+}
+
 TEST(ParseJson, NumberOverflowAndSyntax) {
   JsonError::Kind kind{};
   EXPECT_EQ(error_of(R"({"t": 1e999})", {}, &kind), "number 1e999 at byte 11 is out of range");

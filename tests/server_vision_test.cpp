@@ -4,7 +4,9 @@
 // replies (the single-sequence InferenceContext path) and its prompt token counts; the
 // same text with another image gets its own reply and no prefix-cache hit past the image;
 // bad base64, non-image bytes, a too-large image, remote URLs and a server without
-// --mmproj are 400s. Plus the prompt builder's image markers, unit by unit.
+// --mmproj are 400s; a 3 MiB PNG passes the JSON and body limits, a 9 MiB one and a data
+// URL past the JSON reader's data-URL limit are 400s that say so. Plus the prompt builder's
+// image markers, unit by unit.
 
 #include <gtest/gtest.h>
 
@@ -129,6 +131,92 @@ TEST(ServerVision, OpenAiClientImagesMatchTheRunCommand) {
                {"images", files},
                {"expect", expect}};
   EXPECT_EQ(run_node_client(spec), 0) << expect.dump();
+  EXPECT_EQ(serve.stop(), 0);
+}
+
+// A PNG of `size` bytes: `png` with a private ancillary chunk ("prVt", skipped by
+// decoders) of random bytes before IEND.
+std::string padded_png(const std::string& png, std::size_t size) {
+  const std::size_t n = size - png.size() - 12;
+  std::string chunk = "prVt";
+  unsigned x = 12345;
+  for (std::size_t i = 0; i < n; ++i)
+    chunk.push_back(static_cast<char>((x = x * 1103515245u + 12345u) >> 24));
+  std::uint32_t crc = 0xffffffffu;
+  for (unsigned char c : chunk) {
+    crc ^= c;
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+  }
+  crc ^= 0xffffffffu;
+  auto be32 = [](std::uint32_t v) {
+    return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+                       static_cast<char>(v >> 8), static_cast<char>(v)};
+  };
+  return png.substr(0, png.size() - 12) + be32(static_cast<std::uint32_t>(n)) + chunk + be32(crc) +
+         png.substr(png.size() - 12);
+}
+
+std::string base64(const std::string& in) {
+  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  for (std::size_t i = 0; i < in.size(); i += 3) {
+    const std::size_t n = std::min<std::size_t>(3, in.size() - i);
+    std::uint32_t v = static_cast<unsigned char>(in[i]) << 16;
+    if (n > 1) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+    if (n > 2) v |= static_cast<unsigned char>(in[i + 2]);
+    out += k[v >> 18];
+    out += k[(v >> 12) & 63];
+    out += n > 1 ? k[(v >> 6) & 63] : '=';
+    out += n > 2 ? k[v & 63] : '=';
+  }
+  return out;
+}
+
+// Images up to the 8 MiB image limit fit the JSON reader and the body limit (a server with
+// --mmproj takes 32 MiB bodies); past it, a 400 that names the image limit.
+TEST(ServerVision, LargeImages) {
+  const Pair& pair = vl_pair();
+  const std::string png = read_all(image_files()["a"].get<std::string>());
+  ServeProcess serve({"serve", "-m", pair.text, "--mmproj", pair.mmproj, "--port", "0", "-t", "2"},
+                     "server_vision_test.large.log");
+  ASSERT_GT(serve.port(), 0);
+  ASSERT_TRUE(serve.wait_ready());
+  httplib::Client cli("127.0.0.1", serve.port());
+  cli.set_read_timeout(60, 0);
+  auto post = [&](const std::string& url) {
+    json body = {
+        {"messages",
+         json::array(
+             {{{"role", "user"},
+               {"content", json::array({{{"type", "image_url"}, {"image_url", {{"url", url}}}},
+                                        {{"type", "text"}, {"text", "Hi"}}})}}})},
+        {"max_tokens", 1}};
+    return cli.Post("/v1/chat/completions", body.dump(), "application/json");
+  };
+  const std::string big = padded_png(png, 3u << 20);
+  auto res = post("data:image/png;base64," + base64(big));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body.substr(0, 300);
+  const std::string too_big = padded_png(png, 9u << 20);
+  res = post("data:image/png;base64," + base64(too_big));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_NE(res->body.find("holds more than 8 MiB of image data"), std::string::npos) << res->body;
+  res = post("data:image/png;base64," + std::string(17u << 20, 'A'));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_NE(res->body.find("data URL is longer than the limit of 16777216 bytes"),
+            std::string::npos)
+      << res->body.substr(0, 300);
+  // Other strings keep the 1 MiB limit.
+  json body = {
+      {"messages", json::array({{{"role", "user"}, {"content", std::string(2u << 20, 'a')}}})},
+      {"max_tokens", 1}};
+  res = cli.Post("/v1/chat/completions", body.dump(), "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_NE(res->body.find("longer than the limit of 1048576 bytes"), std::string::npos);
   EXPECT_EQ(serve.stop(), 0);
 }
 

@@ -6,11 +6,17 @@
 // context (the note that old turns were left out), one with LaTeX math and CJK text (math
 // drawn while streaming, KaTeX's fonts, CJK glyphs from a CJK font). Also the page's
 // Markdown renderer, math and code highlighter on their own (tests/js/markdown_test.mjs).
+// Images: a `qwen3 serve --mmproj` process on a random Qwen3-VL pair (attach, paste, drop,
+// thumbnails, the image_url part, a streamed reply, a refused image).
 #include <sys/wait.h>
 
+#include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
+#include "image_test_util.h"
+#include "serve_process.h"
 #include "server_test_util.h"
 
 namespace qwen3::test {
@@ -112,6 +118,44 @@ TEST(WebPage, ChatInHeadlessChromium) {
   // QWEN3_WEB_PAGE_ONLY=desktop|phone|context|math runs one part (while working on it).
   if (const char* only = std::getenv("QWEN3_WEB_PAGE_ONLY")) cmd += " '" + std::string(only) + "'";
   EXPECT_EQ(run(cmd), 0);
+}
+
+TEST(WebPage, ImagesInHeadlessChromium) {
+  if (std::system("test -x /usr/bin/chromium") != 0) GTEST_SKIP() << "/usr/bin/chromium missing";
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(QWEN3_BUILD_DIR) / "web_page_vision";
+  fs::create_directories(dir);
+  const std::string text = (dir / "text.gguf").string(), mmproj = (dir / "mmproj.gguf").string();
+  const std::string gen = std::string(QWEN3_BIN) +
+                          " gen-model --preset tiny --type f32 --seed 7 --tokenizer " +
+                          tokenizer_path() + " --mmproj " + mmproj + " -o " + text + " >/dev/null";
+  // The pair is kept while it is newer than the qwen3 binary.
+  if (!fs::exists(text) || !fs::exists(mmproj) ||
+      fs::last_write_time(text) < fs::last_write_time(QWEN3_BIN) ||
+      fs::last_write_time(mmproj) < fs::last_write_time(QWEN3_BIN)) {
+    ASSERT_EQ(run(gen), 0) << gen;
+  }
+  const std::string png = (dir / "picture.png").string();
+  testing::write_png(png, testing::pattern_image(160, 96, 5));
+  ServeProcess serve({"serve", "-m", text, "--mmproj", mmproj, "--port", "0", "-t", "2"},
+                     "web_page_vision.serve.log");
+  ASSERT_GT(serve.port(), 0);
+  ASSERT_TRUE(serve.wait_ready());
+  // /v1/models tells the page whether the server takes images.
+  httplib::Client cli("127.0.0.1", serve.port());
+  auto models = cli.Get("/v1/models");
+  ASSERT_TRUE(models);
+  EXPECT_EQ(json::parse(models->body)["data"][0]["meta"]["vision"], true);
+  const std::string shots = std::string(QWEN3_BUILD_DIR) + "/web_page_screenshots";
+  json spec = {{"vision", "http://127.0.0.1:" + std::to_string(serve.port())},
+               {"png", png},
+               {"shots", shots}};
+  EXPECT_EQ(
+      run("QWEN3_TOOLS_DIR='" + std::string(QWEN3_TOOLS_DIR) + "' node '" +
+          std::string(QWEN3_SOURCE_DIR) + "/tests/js/web_page.mjs' '" + spec.dump() + "' vision"),
+      0);
+  std::cout << "screenshot: " << shots << "/web_page_1280_vision.png\n";
+  EXPECT_EQ(serve.stop(), 0);
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 // - Slash commands (/help lists them) change settings, edit the conversation (/undo,
 //   /retry), and save and load it; an unknown command answers with the list. A message
 //   that starts with "/" is sent by typing "//".
+// - Qwen3-VL (--mmproj): /image FILE attaches an image to the next message (checked when
+//   attached: a missing or bad file is a message and the chat goes on).
 #include <poll.h>
 #include <signal.h>
 #include <unistd.h>
@@ -21,15 +23,17 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "command.h"
 #include "device_options.h"
-#include "lora_options.h"
 #include "engine/chat_json.h"
+#include "lora_options.h"
 #include "quantize_option.h"
 #include "qwen3/pipeline.h"
 #include "reply_printer.h"
 #include "sampling_options.h"
+#include "vision/image_decode.h"
 
 #ifdef QWEN3_HAVE_LIBEDIT
 #include <editline/readline.h>
@@ -53,6 +57,7 @@ struct ChatOpts {
   std::string device = "CPU";
   DeviceOptions dev;
   std::vector<std::string> lora;
+  std::string mmproj;  // Qwen3-VL vision encoder: /image attaches images
 };
 
 enum class Read { kLine, kInterrupted, kEnd };
@@ -132,7 +137,10 @@ const char* kHelp =
     "                         max_tokens, seed, system, think (on/off); /set KEY clears it\n"
     "  /show                  model, context used, settings\n"
     "  /stats                 speed of the replies so far\n"
-    "  /save FILE, /load FILE the conversation as JSON\n"
+    "  /save FILE, /load FILE the conversation as JSON (without images)\n"
+    "  /image FILE            attach an image (JPEG, PNG, WebP) to the next message; again\n"
+    "                         for several; /image lists them, /image clear drops them\n"
+    "                         (a Qwen3-VL model with --mmproj)\n"
     "input: a paste of several lines is one message; \"\"\" starts a block that ends with \"\"\";\n"
     "  //text sends \"/text\". Ctrl-C stops a reply or clears the line.\n";
 
@@ -242,6 +250,9 @@ class Chat {
 
   bool quit() const { return st_.quit; }
 
+  // What a command left of its input to be read next (see /image); "" if nothing.
+  std::string take_rest() { return std::exchange(rest_, {}); }
+
   // Runs `line` if it is a command (true), else returns false: it is a message.
   bool command(const std::string& line) {
     if (line.empty() || line[0] != '/' || line.rfind("//", 0) == 0) return false;
@@ -284,21 +295,38 @@ class Chat {
       undo(true);
     } else if (cmd == "/retry") {
       if (!undo(false)) return true;
-      const std::string last = st_.history.messages.back().content;
+      ChatMessage last = std::move(st_.history.messages.back());
       st_.history.messages.pop_back();
-      send(last);
+      send(std::move(last));
     } else if (cmd == "/save") {
       save(arg);
     } else if (cmd == "/load") {
       load(arg);
+    } else if (cmd == "/image") {
+      // In a paste (or piped input) /image takes its own line; the lines after it are
+      // read as if typed next (more /image lines, the message).
+      if (const auto nl = arg.find('\n'); nl != std::string::npos) {
+        rest_ = arg.substr(nl + 1);
+        arg.resize(nl);
+      }
+      image(arg);
     } else {
       std::printf("unknown command %s\n%s", cmd.c_str(), kHelp);
     }
     return true;
   }
 
+  // A typed message: the attached images go with it (before its text).
   void send(const std::string& text) {
-    st_.history.push_back(ChatMessage::user(text));
+    ChatMessage m = ChatMessage::user(text);
+    m.images = std::move(images_);
+    images_.clear();
+    image_names_.clear();
+    send(std::move(m));
+  }
+
+  void send(ChatMessage msg) {
+    st_.history.push_back(std::move(msg));
     ReplyPrinter printer(stdout, tty_, o_.hide_thinking, &g_interrupted);
     try {
       const DecodedResult r = pipe_.generate(with_system(st_), st_.cfg, &printer);
@@ -317,8 +345,17 @@ class Chat {
       print_handoff(r);
       std::fprintf(stderr, "%s\n", stats_line(r, pipe_.session_metrics().load_time_ms).c_str());
     } catch (const std::exception& e) {
-      st_.history.messages.pop_back();  // the message was not answered: not part of the chat
+      // The message was not answered: not part of the chat; its images stay attached.
+      std::vector<ChatImage> imgs = std::move(st_.history.messages.back().images);
+      st_.history.messages.pop_back();
       std::fprintf(stderr, "error: %s\n", e.what());
+      if (!imgs.empty() && images_.empty()) {
+        images_ = std::move(imgs);
+        for (auto& im : images_) im.offset = 0;
+        image_names_.assign(images_.size(), "of the unanswered message");
+        std::fprintf(stderr, "(%zu image%s still attached; /image clear drops them)\n",
+                     images_.size(), images_.size() == 1 ? "" : "s");
+      }
     }
   }
 
@@ -379,8 +416,53 @@ class Chat {
     }
   }
 
+  // /image FILE attaches; /image lists; /image clear drops. Each file is decoded once here
+  // so a missing, truncated or non-image file is a message now, not an error at send.
+  void image(const std::string& arg) {
+    if (arg.empty() || arg == "list") {
+      if (images_.empty()) std::printf("(no images attached; /image FILE attaches one)\n");
+      for (std::size_t i = 0; i < images_.size(); ++i)
+        std::printf("(image %zu: %s)\n", i + 1, image_names_[i].c_str());
+      return;
+    }
+    if (arg == "clear") {
+      std::printf("(%zu image%s dropped)\n", images_.size(), images_.size() == 1 ? "" : "s");
+      images_.clear();
+      image_names_.clear();
+      return;
+    }
+    if (o_.mmproj.empty()) {
+      std::printf(
+          "/image needs a Qwen3-VL model and its vision encoder: qwen3 chat -m MODEL --mmproj "
+          "MMPROJ.gguf\n");
+      return;
+    }
+    vision::ImageLimits lim;
+    std::string bytes;
+    try {
+      std::ifstream f(arg, std::ios::binary);
+      if (!f) throw std::runtime_error("cannot open the file");
+      bytes.assign(std::istreambuf_iterator<char>(f), {});
+      if (f.bad()) throw std::runtime_error("cannot read the file");
+      if (bytes.size() > lim.max_file_bytes)
+        throw std::runtime_error("the file is larger than " +
+                                 std::to_string(lim.max_file_bytes >> 20) + " MiB");
+      const vision::RgbImage im = vision::decode_image(
+          reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), lim);
+      images_.push_back({std::move(bytes), 0});
+      image_names_.push_back(arg);
+      std::printf("(image %zu attached: %s, %dx%d; it goes with your next message)\n",
+                  images_.size(), arg.c_str(), im.width, im.height);
+    } catch (const std::exception& e) {
+      std::printf("cannot attach %s: %s\n", arg.c_str(), e.what());
+    }
+  }
+
   Pipeline& pipe_;
   const ChatOpts& o_;
+  std::vector<ChatImage> images_;  // attached to the next message
+  std::vector<std::string> image_names_;
+  std::string rest_;  // input after a command's own line (take_rest)
   bool tty_;
   ChatState st_;
   size_t ctx_used_ = 0;
@@ -393,6 +475,7 @@ int chat(const ChatOpts& o) {
   if (!o.quantize.empty()) props["quantize"] = o.quantize;
   apply_device_options(o.dev, props);
   apply_lora_option(o.lora, props);
+  if (!o.mmproj.empty()) props["mmproj"] = o.mmproj;
   Pipeline pipe(o.model, o.device, props);
   print_device_report(pipe, o.device);
   const bool tty = isatty(STDOUT_FILENO) != 0;
@@ -427,8 +510,13 @@ int chat(const ChatOpts& o) {
       continue;
     }
     armed = false;
-    if (msg.empty() || c.command(msg)) continue;
-    c.send(msg.rfind("//", 0) == 0 ? msg.substr(1) : msg);
+    while (!msg.empty() && !c.quit()) {
+      if (!c.command(msg)) {
+        c.send(msg.rfind("//", 0) == 0 ? msg.substr(1) : msg);
+        break;
+      }
+      msg = c.take_rest();
+    }
   }
   return kExitOk;
 }
@@ -448,6 +536,10 @@ Registrar reg(
        add_quantize_option(app, o->quantize);
        add_device_options(app, o->dev, o->device);
        add_lora_option(app, o->lora);
+       app.add_option("--mmproj", o->mmproj,
+                      "Qwen3-VL vision encoder GGUF (llama.cpp's mmproj file): /image FILE "
+                      "attaches images")
+           ->type_name("MMPROJ");
        app.footer(kHelp);
        return [o]() -> int { return chat(*o); };
      }});

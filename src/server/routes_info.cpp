@@ -29,6 +29,9 @@ void add_info_routes(ServerState& st) {
         failed.push_back({{"tier", f.tier}, {"reason", f.reason}});
       model["meta"]["failed_tiers"] = failed;
       if (info.max_prompt_tokens > 0) model["meta"]["max_prompt_tokens"] = info.max_prompt_tokens;
+      // Whether user messages may hold images (a vision encoder: --mmproj); the web page
+      // shows its attach button only then.
+      model["meta"]["vision"] = st.opts.properties.count("mmproj") > 0;
     }
     send_json(res, {{"object", "list"}, {"data", OJson::array({model})}});
   });

@@ -3,6 +3,7 @@
 // period for running generations, then cut them visibly and close every connection).
 #include "server/server.h"
 
+#include <algorithm>
 #include <cctype>
 #include <condition_variable>
 #include <csignal>
@@ -14,6 +15,7 @@
 
 #include "engine/device_choice.h"
 #include "server/http_server.h"
+#include "server/request_limits.h"
 #include "server/server_gate.h"
 #include "server/server_log.h"
 #include "server/server_state.h"
@@ -109,6 +111,9 @@ Server::Server(ServerOptions options) : st_(std::make_unique<State>()) {
   validate(options);
   if (options.model_name.empty()) options.model_name = default_model_name(options.model_path);
   st_->opts = std::move(options);
+  // A server that takes images takes the bodies that carry them (base64 data URLs).
+  if (st_->opts.properties.count("mmproj"))
+    st_->opts.max_body_bytes = std::max(st_->opts.max_body_bytes, limits::kMaxVisionBodyBytes);
   ServerState& st = *st_;
   const auto& o = st.opts;
 

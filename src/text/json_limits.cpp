@@ -24,7 +24,15 @@ class LimitedSax {
   bool number_float(ojson::number_float_t v, const ojson::string_t& s) {
     return value() && dom_.number_float(v, s);
   }
-  bool string(ojson::string_t& s) { return value() && string_fits(s, "string") && dom_.string(s); }
+  bool string(ojson::string_t& s) {
+    if (lim_.max_data_url_bytes > lim_.max_string_bytes && s.size() > lim_.max_string_bytes &&
+        s.compare(0, 5, "data:") == 0) {
+      if (s.size() <= lim_.max_data_url_bytes) return value() && dom_.string(s);
+      return value() && fail("a JSON string holding a data URL is longer than the limit of " +
+                             std::to_string(lim_.max_data_url_bytes) + " bytes");
+    }
+    return value() && string_fits(s, "string") && dom_.string(s);
+  }
   bool binary(ojson::binary_t& b) { return value() && dom_.binary(b); }
   bool key(ojson::string_t& k) {
     if (!string_fits(k, "object key")) return false;

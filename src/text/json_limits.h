@@ -21,6 +21,9 @@ struct JsonLimits {
   std::size_t max_array_items = 131072;    // one array (a token-id array of a full context)
   std::size_t max_object_members = 4096;   // one object
   std::size_t max_values = 1 << 20;        // values in the whole document
+  // A string value that starts with "data:" (a data URL: an image in a chat message) may
+  // be this long instead; 0 = max_string_bytes like any other string. Keys never.
+  std::size_t max_data_url_bytes = 0;
 };
 
 class JsonError : public std::invalid_argument {

@@ -8,6 +8,9 @@
 // math: a reply with LaTeX math (KaTeX, bundled into the binary) and Chinese, Japanese and
 // Korean text (the glyphs must come from a real CJK font: scripts/setup.sh installs
 // fonts-wqy-microhei).
+// vision (alone, with "png": a PNG file): a `qwen3 serve --mmproj` server with a random
+// Qwen3-VL pair: attach (file input, paste, drop), thumbnails removable, the image sent as
+// an OpenAI image_url data-URL part, a streamed reply, a refused image's 400 text shown.
 // Screenshots (1280 px and 375 px, light and dark; math and CJK) go to DIR.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -22,7 +25,7 @@ const require = createRequire(path.join(toolsDir, 'package.json'));
 const { chromium } = require('playwright-core');
 
 const spec = JSON.parse(process.argv[2]);
-const only = process.argv[3] || '';  // run one part: "desktop", "phone", "context" or "math"
+const only = process.argv[3] || '';  // one part: "desktop", "phone", "context", "math" or "vision"
 const failures = [];
 let checks = 0;
 const check = (ok, what) => { checks++; if (!ok) failures.push(what); };
@@ -84,6 +87,7 @@ async function desktop() {
       if (s?.textContent === 'Thinking…') window.sawThinkingOpen = true;
     }).observe(document.querySelector('#messages'), { subtree: true, childList: true, attributes: true });
   });
+  check(await page.isHidden('#attach'), 'no attach button on a server without a vision encoder');
   await send(page, 'Show me some code');
   await page.waitForSelector('.msg.assistant details.reasoning', { timeout: 20000 });
   check(await page.evaluate(() => window.sawThinkingOpen), 'reasoning block open while thinking');
@@ -376,7 +380,94 @@ async function mathAndCjk() {
   await page.close();
 }
 
+// Images on a server with a vision encoder (a random Qwen3-VL pair: the reply is noise,
+// but it streams).
+async function vision() {
+  const page = await openPage(spec.vision, { width: 1280, height: 800 });
+  await page.waitForSelector('#attach', { state: 'visible', timeout: 5000 })
+    .catch(() => check(false, 'attach button shown on a server with --mmproj'));
+  await page.click('#settings summary');
+  await page.fill('#max-tokens', '8');
+  await page.fill('#temperature', '0');
+  await page.uncheck('#thinking');
+  await page.click('#settings summary');
+  const png = fs.readFileSync(spec.png);
+  const thumbs = () => count(page, '#attachments .thumb');
+  await page.setInputFiles('#attach-file', spec.png);
+  await page.waitForSelector('#attachments .thumb');
+  // A second image, removed again; a paste and a drop each add one.
+  await page.setInputFiles('#attach-file', { name: 'second.png', mimeType: 'image/png', buffer: png });
+  await page.waitForFunction(() => document.querySelectorAll('#attachments .thumb').length === 2);
+  await page.click('#attachments .attachment:last-child button[data-action="remove-image"]');
+  check(await thumbs() === 1, 'a thumbnail is removable');
+  for (const how of ['paste', 'drop']) {
+    await page.evaluate(([b64, how]) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], `${how}.png`, { type: 'image/png' }));
+      const ev = how === 'paste'
+        ? new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true })
+        : new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true });
+      document.querySelector(how === 'paste' ? '#input' : '#messages').dispatchEvent(ev);
+    }, [png.toString('base64'), how]);
+    await page.waitForFunction(() => document.querySelectorAll('#attachments .thumb').length === 2, null, { timeout: 5000 })
+      .catch(() => {});
+    check(await thumbs() === 2, `an image ${how}d into the composer shows a thumbnail`);
+    await page.click('#attachments .attachment:last-child button[data-action="remove-image"]');
+  }
+  // Not an image: a toast, nothing attached.
+  await page.setInputFiles('#attach-file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hi') });
+  await page.waitForFunction(() => !document.querySelector('#toast').hidden);
+  check((await page.textContent('#toast-text')).includes('not a PNG, JPEG or WebP'), 'a text file is refused with a toast');
+  check(await thumbs() === 1, 'one image in the composer');
+  await page.evaluate(() => { document.querySelector('#toast').hidden = true; });
+  await page.fill('#input', 'What is in this picture?');
+  await page.screenshot({ path: shot('1280_vision_composer') });
+
+  await send(page, 'What is in this picture?');
+  await waitReplies(page, 1, 30000);
+  const sent = bodies.at(-1)?.messages?.at(-1)?.content;
+  check(Array.isArray(sent) && sent.length === 2 && sent[0].type === 'image_url' &&
+        sent[0].image_url.url === 'data:image/png;base64,' + png.toString('base64') &&
+        sent[1].type === 'text' && sent[1].text === 'What is in this picture?',
+        `the image goes as an image_url data-URL part: ${JSON.stringify(sent)?.slice(0, 200)}`);
+  check(await thumbs() === 0 && await page.isHidden('#attachments'), 'the composer is empty after sending');
+  check(await count(page, '.msg.user .images img.thumb') === 1, 'the sent message shows its image');
+  const r = await page.$eval(lastReply, (d) => ({
+    text: (d.querySelector('.content')?.textContent || '') + (d.querySelector('.reasoning .body')?.textContent || ''),
+    error: d.querySelector('.error-text')?.textContent || '', stats: d.querySelector('.stats')?.textContent || '' }));
+  check(!r.error && /\d+ tokens/.test(r.stats) && !/^0 tokens/.test(r.stats), `a streamed reply to the image: ${JSON.stringify(r)}`);
+  const file = shot('1280_vision');
+  await page.screenshot({ path: file });
+  console.log(`web page: image screenshot ${file}`);
+
+  // A file the browser takes for a PNG but the server cannot decode: the 400's text.
+  await page.setInputFiles('#attach-file', { name: 'broken.png', mimeType: 'image/png', buffer: png.subarray(0, 60) });
+  await page.waitForSelector('#attachments .thumb');
+  await send(page, 'And this one?');
+  await waitReplies(page, 2, 30000);
+  const err = await page.textContent(`${lastReply} .error-text`).catch(() => '');
+  check(/image_url\.url' is not a usable image/.test(err), `the server's refusal is shown: "${err}"`);
+  check(await page.inputValue('#input') === 'And this one?' && await thumbs() === 1,
+        'the refused message and its image come back into the composer');
+  await page.screenshot({ path: shot('1280_vision_refused') });
+  // Editing a message with an image sends the image with the new text.
+  await page.click('.msg.user:first-of-type .actions button[data-action="edit"]');
+  check(await count(page, '.msg.user:first-of-type .images img.thumb') === 1, 'the image shows while editing');
+  await page.fill('.msg.user:first-of-type textarea.edit', 'Describe it.');
+  await page.click('.msg.user:first-of-type .actions button[data-action="send"]');
+  await waitReplies(page, 1, 30000);
+  const edited = bodies.at(-1)?.messages?.at(-1)?.content;
+  check(Array.isArray(edited) && edited[0]?.image_url?.url === sent[0].image_url.url && edited[1]?.text === 'Describe it.',
+        `an edited message keeps its image: ${JSON.stringify(edited)?.slice(0, 120)}`);
+  await page.setViewportSize({ width: 375, height: 700 });
+  check(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth &&
+    [...document.querySelectorAll('.msg')].every((m) => m.scrollWidth <= m.clientWidth + 1)), 'images: no horizontal scroll at 375 px');
+  await page.screenshot({ path: shot('375_vision') });
+  await page.close();
+}
+
 try {
+  if (only === 'vision') await vision();
   if (!only || only === 'desktop') await desktop();
   if (!only || only === 'phone') await phone();
   if (!only || only === 'context') await contextNote();

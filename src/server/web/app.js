@@ -5,7 +5,9 @@
 // notes (turns the server left out to fit the context). Model text is only ever inserted
 // through renderMarkdown/highlight (which escape everything; math goes through KaTeX) or
 // textContent. Several chats may stream at once; each stream writes into
-// its own conversation whichever chat is on screen.
+// its own conversation whichever chat is on screen. Images (attach, paste, drop) go with
+// a user message as OpenAI `image_url` data-URL parts when the server has a vision
+// encoder (/v1/models meta.vision); they are shown only as <img> of data:image/ URLs.
 import { renderMarkdown, escapeHtml } from './markdown.js';
 import { highlight } from './highlight.js';
 import { mathRenderer } from './math.js';
@@ -34,6 +36,8 @@ const state = {
   reasoningOpen: new Map(), // node id -> open state the user chose
   editing: null,            // id of the user node being edited
   nCtx: null, modelId: '',
+  vision: false,            // the server takes images (qwen3 serve --mmproj)
+  attachments: [],          // images in the composer: { url, name }
   search: '',
 };
 
@@ -47,12 +51,24 @@ function load(key, fallback) {
 }
 function save() {
   try {
-    localStorage.setItem(STORE, JSON.stringify(state.conversations));
     localStorage.setItem(SETTINGS, JSON.stringify(settings));
+    localStorage.setItem(STORE, JSON.stringify(state.conversations));
   } catch (e) {
-    toast('Could not save the chats: ' + e.message);
+    // Images fill the browser's storage quickly (a few MB): keep the chats without them.
+    try {
+      localStorage.setItem(STORE, JSON.stringify(state.conversations, (k, v) => (k === 'images' ? undefined : v)));
+      if (!state.warnedImages) toast('The images are too large for the browser\'s storage: chats are kept without them');
+      state.warnedImages = true;
+    } catch {
+      toast('Could not save the chats: ' + e.message);
+    }
   }
 }
+
+// Images are only ever data URLs of the raster types the server decodes.
+const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
+const MAX_IMAGE_BYTES = 8 << 20;  // the server's limit per image (encoded)
+const isImageUrl = (u) => typeof u === 'string' && IMAGE_TYPES.some((t) => u.startsWith(`data:${t};base64,`));
 
 
 // A stored conversation in the current shape, or null if it is not one. Reads the first
@@ -86,6 +102,7 @@ function cleanNode(m) {
   if (!m || (m.role !== 'user' && m.role !== 'assistant')) return null;
   const n = { id: m.id, parent: typeof m.parent === 'string' ? m.parent : null, role: m.role,
               content: str(m.content), created: Number(m.created) || 0 };
+  if (m.role === 'user' && Array.isArray(m.images) && m.images.some(isImageUrl)) n.images = m.images.filter(isImageUrl);
   if (m.role === 'assistant') {
     n.reasoning = str(m.reasoning);
     n.tool_calls = Array.isArray(m.tool_calls)
@@ -364,16 +381,19 @@ function fillUser(div, conv, m) {
     actions.append(
       button('Send', 'Send the edited message (the old one is kept as a version)', () => {
         const text = ta.value.trim();
-        if (!text || state.streams.has(conv.id)) return;
+        if ((!text && !m.images) || state.streams.has(conv.id)) return;
         state.editing = null;
         const u = addNode(conv, { parent: m.parent, role: 'user', content: text });
+        if (m.images) u.images = m.images;
         generate(conv, u);
       }),
       button('Cancel', 'Keep the message as it was', () => { state.editing = null; renderMessages(); }));
+    if (m.images?.length) div.append(thumbnails(m.images));  // they go with the edited text
     div.append(ta, actions);
     setTimeout(() => ta.focus(), 0);
     return;
   }
+  if (m.images?.length) div.append(thumbnails(m.images));
   const content = document.createElement('div');
   content.className = 'content';
   content.textContent = m.content;
@@ -387,6 +407,82 @@ function fillUser(div, conv, m) {
     actions.append(button('Edit', 'Edit and send again', () => { state.editing = m.id; renderMessages(); }));
   }
   div.append(content, actions);
+}
+
+function thumbnail(url, alt) {
+  const img = document.createElement('img');
+  img.className = 'thumb';
+  img.alt = alt;
+  if (!isImageUrl(url)) return img;
+  img.src = url;
+  img.title = 'Open the image';
+  img.onclick = () => {  // (browsers refuse to navigate to a data URL: show it in a blank tab)
+    const w = window.open('', '_blank');
+    if (!w) return;
+    const full = w.document.createElement('img');
+    full.src = url;
+    w.document.body.append(full);
+  };
+  return img;
+}
+function thumbnails(urls) {
+  const row = document.createElement('div');
+  row.className = 'images';
+  urls.forEach((u, i) => row.append(thumbnail(u, `image ${i + 1}`)));
+  return row;
+}
+
+// ---- images in the composer ----
+
+function renderAttachments() {
+  const box = $('attachments');
+  box.textContent = '';
+  state.attachments.forEach((a, i) => {
+    const wrap = document.createElement('span');
+    wrap.className = 'attachment';
+    const del = button('×', `Remove ${a.name}`, () => { state.attachments.splice(i, 1); renderAttachments(); });
+    del.dataset.action = 'remove-image';
+    del.setAttribute('aria-label', `Remove ${a.name}`);
+    wrap.append(thumbnail(a.url, a.name), del);
+    box.append(wrap);
+  });
+  box.hidden = !state.attachments.length;
+}
+
+function showAttach() {
+  $('attach').hidden = !state.vision;
+}
+
+// Files picked, pasted or dropped: images go into the composer; anything else is a toast.
+async function addImages(files) {
+  files = [...files];
+  if (!files.length) return;
+  if (!state.vision) {
+    return toast('This server takes no images: start it with a vision model and --mmproj');
+  }
+  for (const f of files) {
+    if (!IMAGE_TYPES.includes(f.type)) {
+      toast(`${f.name || 'The file'} is not a PNG, JPEG or WebP image`);
+      continue;
+    }
+    if (f.size > MAX_IMAGE_BYTES) {
+      toast(`${f.name || 'The image'} is ${(f.size / 1048576).toFixed(1)} MB: the server takes images up to 8 MB`);
+      continue;
+    }
+    const url = await new Promise((resolve) => {
+      const r = new FileReader();
+      r.onload = () => resolve(r.result);
+      r.onerror = () => resolve(null);
+      r.readAsDataURL(f);
+    });
+    if (!isImageUrl(url)) {
+      toast(`Could not read ${f.name || 'the image'}`);
+      continue;
+    }
+    state.attachments.push({ url, name: f.name || 'pasted image' });
+  }
+  renderAttachments();
+  $('input').focus();
 }
 
 function messageDiv(conv, m) {
@@ -493,6 +589,10 @@ function apiMessages(conv, leaf) {
   for (const m of pathOf(conv, leaf)) {
     if (m.role === 'assistant' && !m.content && !(m.tool_calls || []).length) continue;
     const out = { role: m.role, content: m.content || '' };
+    if (m.role === 'user' && m.images?.length) {
+      out.content = m.images.map((url) => ({ type: 'image_url', image_url: { url } }));
+      if (m.content) out.content.push({ type: 'text', text: m.content });
+    }
     if (m.tool_calls?.length) out.tool_calls = m.tool_calls;
     msgs.push(out);
   }
@@ -538,7 +638,8 @@ function samplingFields(body) {
 function onSubmit() {
   const conv = current();
   const text = $('input').value.trim();
-  if (!text || state.streams.has(conv.id)) return;
+  const images = state.attachments.map((a) => a.url);
+  if ((!text && !images.length) || state.streams.has(conv.id)) return;
   // A failed reply with nothing in it is replaced by this message, not kept as history.
   const leaf = conv.nodes[conv.leaf];
   if (leaf && leaf.role === 'assistant' && leaf.error && !leaf.content) {
@@ -547,10 +648,14 @@ function onSubmit() {
     if (user && !Object.values(conv.nodes).some((n) => n.parent === user.id)) removeNode(conv, user.id);
   }
   $('input').value = '';
-  if (isEmpty(conv)) conv.title = text.slice(0, 40);
+  const typedImages = state.attachments;
+  state.attachments = [];
+  renderAttachments();
+  if (isEmpty(conv)) conv.title = text.slice(0, 40) || 'Image';
   const u = addNode(conv, { parent: conv.leaf, role: 'user', content: text });
+  if (images.length) u.images = images;
   state.stick = true;
-  generate(conv, u, text);
+  generate(conv, u, text, typedImages);
 }
 
 function regenerate(conv, node, replace = false) {
@@ -560,8 +665,8 @@ function regenerate(conv, node, replace = false) {
 }
 
 // Streams a reply to `user` (a user node of `conv`) into a new assistant node. `typed`:
-// the composer's text, put back into an empty composer if the request fails.
-async function generate(conv, user, typed = null) {
+// the composer's text (and images), put back into an empty composer if the request fails.
+async function generate(conv, user, typed = null, typedImages = []) {
   const reply = addNode(conv, { parent: user.id, role: 'assistant', content: '', reasoning: '',
                                 tool_calls: [], stats: null, streaming: true });
   const controller = new AbortController();
@@ -629,7 +734,13 @@ async function generate(conv, user, typed = null) {
     } else {
       reply.error = e.message || String(e);
       if (sawAny) reply.partial = true;
-      if (!sawAny && typed != null && !$('input').value && current() === conv) $('input').value = typed;
+      if (!sawAny && typed != null && !$('input').value && current() === conv) {
+        $('input').value = typed;
+        if (!state.attachments.length && typedImages.length) {
+          state.attachments = typedImages;
+          renderAttachments();
+        }
+      }
     }
   } finally {
     const t1 = performance.now();
@@ -673,6 +784,8 @@ async function showModel() {
     const m = (await res.json()).data[0];
     state.modelId = m.id;
     state.nCtx = m.meta?.n_ctx ?? null;
+    state.vision = m.meta?.vision === true;
+    showAttach();
     showContext();
   } catch {
     $('model-info').textContent = 'Server not reachable.';
@@ -765,6 +878,35 @@ $('input').addEventListener('keydown', (e) => {
     e.preventDefault();
     $('composer').requestSubmit();
   }
+});
+$('attach').addEventListener('click', () => $('attach-file').click());
+$('attach-file').addEventListener('change', async () => {
+  await addImages($('attach-file').files);
+  $('attach-file').value = '';
+});
+$('input').addEventListener('paste', (e) => {
+  const files = [...(e.clipboardData?.files || [])];
+  if (!files.length) return;  // text pastes as usual
+  // Without a vision encoder a paste that also has text still pastes the text.
+  if (state.vision || !e.clipboardData.getData('text/plain')) e.preventDefault();
+  addImages(files);
+});
+// Files dropped anywhere on the page go to the composer (a drop the page does not take
+// would make the browser leave the chat to show the file).
+const hasFiles = (e) => [...(e.dataTransfer?.types || [])].includes('Files');
+document.addEventListener('dragover', (e) => {
+  if (!hasFiles(e)) return;
+  e.preventDefault();
+  $('composer').classList.add('dropping');
+});
+document.addEventListener('dragleave', (e) => {
+  if (!e.relatedTarget) $('composer').classList.remove('dropping');
+});
+document.addEventListener('drop', (e) => {
+  $('composer').classList.remove('dropping');
+  if (!e.dataTransfer?.files.length) return;
+  e.preventDefault();
+  addImages(e.dataTransfer.files);
 });
 $('stop').addEventListener('click', () => state.streams.get(current()?.id)?.controller.abort());
 $('new-chat').addEventListener('click', newConversation);
