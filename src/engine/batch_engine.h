@@ -31,10 +31,10 @@
 
 #include <array>
 #include <atomic>
-#include <cstdio>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -194,9 +194,9 @@ class BatchEngine {
   std::vector<Seq> seqs_;
   std::vector<KvSequence*> seq_ptrs_;
   std::vector<BatchToken> batch_;
-  std::vector<int> row_seq_;   // sequence of each logits row of the step
-  std::vector<int> order_;     // sequences in the step, oldest request first
-  std::vector<int> take_;      // tokens each sequence has in the step
+  std::vector<int> row_seq_;  // sequence of each logits row of the step
+  std::vector<int> order_;    // sequences in the step (oldest request first, then by index)
+  std::vector<int> take_;     // tokens each sequence has in the step
   // The last eval's logits of each sequence: row s of n_vocab floats for sequence s. A
   // step whose logits rows belong to consecutive sequences (the tokens are emitted in
   // sequence order, so a step of every busy slot usually does) has the lm_head write
