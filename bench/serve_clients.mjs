@@ -98,6 +98,11 @@ async function one(i, out) {
   out.chunks += chunks;
 }
 
+// Node loads its HTTP client (undici) and compiles it on the first fetch(): ~0.15-0.3 s of
+// CPU that would otherwise run inside the measured window, on the cores the server uses
+// (a tenth or more of a one-client, one-round run on 2 cores). One untimed request first.
+await (await fetch(spec.base + '/health', { signal: AbortSignal.timeout(10000) })).text();
+
 const out = { ttft: [], itl: [], rate: [], spans: [], tokens: 0, chunks: 0 };
 const t0 = performance.now();
 const starts = [], ends = [];

@@ -2,6 +2,7 @@
 #include "engine/batch_engine.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -68,8 +69,9 @@ BatchEngine::BatchEngine(std::shared_ptr<const Qwen3Model> model, const BatchEng
       fwd_(model_, opts_.max_batch_tokens, n_ctx_, opts.n_threads),
       seqs_(static_cast<std::size_t>(opts.max_seqs)),
       batch_(static_cast<std::size_t>(opts_.max_batch_tokens)),
-      logits_(static_cast<std::size_t>(opts.max_seqs) *
-              static_cast<std::size_t>(model_->config().n_vocab)) {
+      seq_logits_(static_cast<std::size_t>(opts.max_seqs) *
+                  static_cast<std::size_t>(model_->config().n_vocab)),
+      step_logits_(seq_logits_.size()) {
   const Qwen3Config& c = model_->config();
   pool_ = std::make_unique<KvPool>(c.n_layers, c.n_head_kv, c.head_dim, opts.block_size,
                                    pool_blocks(opts, n_ctx_), opts.kv);
@@ -85,7 +87,6 @@ BatchEngine::BatchEngine(std::shared_ptr<const Qwen3Model> model, const BatchEng
                                 " tokens) plus a block: raise kv_size");
   for (Seq& q : seqs_) {
     q.kv = std::make_unique<KvSequence>(*pool_, n_ctx_, opts.prefix_cache);
-    q.logits.resize(static_cast<std::size_t>(c.n_vocab));
     q.lora = opts.lora;
     q.kv->set_root(lora_root(opts.lora ? opts.lora->key() : std::string()));
     seq_ptrs_.push_back(q.kv.get());
@@ -93,7 +94,16 @@ BatchEngine::BatchEngine(std::shared_ptr<const Qwen3Model> model, const BatchEng
   row_seq_.reserve(seqs_.size());
   order_.reserve(seqs_.size());
   take_.resize(seqs_.size());
+  t0_ = std::chrono::steady_clock::now();
+  if (const char* path = std::getenv("QWEN3_BATCH_TRACE"); path && *path)
+    trace_ = std::fopen(path, "w");
   thread_ = std::thread([this] { loop(); });
+}
+
+long long BatchEngine::trace_us() const {
+  return static_cast<long long>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0_)
+          .count());
 }
 
 BatchEngine::~BatchEngine() {
@@ -105,6 +115,7 @@ BatchEngine::~BatchEngine() {
   done_cv_.notify_all();
   thread_.join();
   for (Seq& q : seqs_) q.kv.reset();  // gives the blocks back before the pool goes
+  if (trace_) std::fclose(trace_);
 }
 
 std::size_t BatchEngine::kv_bytes_per_seq() const {
@@ -295,15 +306,20 @@ const float* BatchEngine::eval(int s, const std::int32_t* ids, int n) {
   q.error = nullptr;
   q.ticket = next_ticket_++;
   ++changes_;
-  work_cv_.notify_all();
+  if (trace_) std::fprintf(trace_, "E %d %lld %d\n", s, trace_us(), n);
+  // While the loop gathers the last step's sequences, only the last of them wakes it.
+  bool due = false;  // another sequence of the last step has not come back yet
+  for (const Seq& o : seqs_) due = due || (o.expected && o.done);
+  if (!gathering_ || !due) work_cv_.notify_all();
   done_cv_.wait(lock, [&] { return q.done || stopping_; });
+  if (trace_) std::fprintf(trace_, "R %d %lld\n", s, trace_us());
   if (!q.done) throw std::runtime_error("the batch engine stopped");
   if (q.error) {
     std::exception_ptr e = q.error;
     q.error = nullptr;
     std::rethrow_exception(e);
   }
-  return q.logits.data();
+  return seq_logits_.data() + static_cast<std::size_t>(s) * static_cast<std::size_t>(V);
 }
 
 void BatchEngine::fail_for_kv(int s) {
@@ -461,6 +477,10 @@ int BatchEngine::build_batch(bool force) {
     if (alone && pool_->available() == 0) fail_for_kv(s);
   }
   order_.resize(kept);
+  // The tokens go in sequence order (a row's results do not depend on where it sits in
+  // the batch), so the logits rows of a step of consecutive sequences can be written
+  // straight into seq_logits_ (loop()).
+  std::sort(order_.begin(), order_.end());
   int n = 0;
   row_seq_.clear();
   for (int s : order_) {
@@ -485,11 +505,14 @@ void BatchEngine::loop() {
     return std::any_of(seqs_.begin(), seqs_.end(), [](const Seq& q) { return !q.done; });
   };
   for (;;) {
+    if (trace_ && !any_pending()) std::fflush(trace_);
     work_cv_.wait(lock, [&] { return stopping_ || any_pending(); });
     if (stopping_) return;
     const auto first_wait = std::chrono::steady_clock::now();
+    gathering_ = true;
     work_cv_.wait_until(lock, first_wait + opts_.gather_wait,
                         [&] { return stopping_ || ready_to_step(first_wait); });
+    gathering_ = false;
     if (stopping_) return;
     const auto gathered = std::chrono::steady_clock::now();
     stats_.gather_ms += ms_between(first_wait, gathered);
@@ -513,21 +536,28 @@ void BatchEngine::loop() {
     lock.unlock();
     const auto fwd_start = std::chrono::steady_clock::now();
     std::exception_ptr error;
+    // The logits rows go to their sequences' rows of seq_logits_: straight there when the
+    // rows belong to consecutive sequences (every busy slot in order, or one sequence),
+    // else through step_logits_ and a copy. The sequences of the step wait in eval() until
+    // done is set below, so nobody reads their rows now (rows of sequences not in the step
+    // are not touched), and row_seq_ changes only on this thread (build_batch).
+    const std::size_t V = static_cast<std::size_t>(n_vocab());
+    bool direct = true;
+    for (std::size_t r = 0; r < row_seq_.size(); ++r)
+      direct = direct && row_seq_[r] == row_seq_[0] + static_cast<int>(r);
+    float* out = direct && !row_seq_.empty()
+                     ? seq_logits_.data() + static_cast<std::size_t>(row_seq_[0]) * V
+                     : step_logits_.data();
     try {
-      fwd_.forward(batch_.data(), n, seq_ptrs_.data(), max_seqs(), logits_.data());
+      fwd_.forward(batch_.data(), n, seq_ptrs_.data(), max_seqs(), out);
     } catch (...) {
       error = std::current_exception();
     }
     const auto fwd_end = std::chrono::steady_clock::now();
-    // Each sequence's logits row, before the lock is taken again: the sequences of the
-    // step wait in eval() until done is set below, so nobody reads these rows now, and
-    // row_seq_ changes only on this thread (build_batch).
-    if (!error) {
-      const std::size_t V = static_cast<std::size_t>(n_vocab());
+    if (!error && out == step_logits_.data())
       for (std::size_t r = 0; r < row_seq_.size(); ++r)
-        std::copy_n(logits_.data() + r * V, V,
-                    seqs_[static_cast<std::size_t>(row_seq_[r])].logits.data());
-    }
+        std::copy_n(step_logits_.data() + r * V, V,
+                    seq_logits_.data() + static_cast<std::size_t>(row_seq_[r]) * V);
     lock.lock();
     ++stats_.steps;
     stats_.tokens += static_cast<std::uint64_t>(n);
@@ -549,6 +579,14 @@ void BatchEngine::loop() {
         q.done = true;
         q.expected = true;
       }
+    }
+    if (trace_) {
+      auto us = [&](std::chrono::steady_clock::time_point t) {
+        return static_cast<long long>(
+            std::chrono::duration_cast<std::chrono::microseconds>(t - t0_).count());
+      };
+      std::fprintf(trace_, "S %lld %lld %lld %lld %d %zu %zu\n", us(first_wait), us(fwd_start),
+                   us(fwd_end), trace_us(), n, order_.size(), row_seq_.size());
     }
     stats_.forward_ms += ms_between(fwd_start, fwd_end);
     stats_.schedule_ms +=

@@ -34,6 +34,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -144,7 +145,6 @@ class BatchEngine {
  private:
   struct Seq {
     std::unique_ptr<KvSequence> kv;  // block table + the tokens it holds
-    std::vector<float> logits;       // n_vocab, the last eval's result
     // The pending eval: ids[next..n) still to run.
     const std::int32_t* ids = nullptr;
     int n = 0, next = 0;
@@ -194,10 +194,15 @@ class BatchEngine {
   std::vector<Seq> seqs_;
   std::vector<KvSequence*> seq_ptrs_;
   std::vector<BatchToken> batch_;
-  std::vector<int> row_seq_;   // sequence of each logits row of the step
-  std::vector<int> order_;     // sequences in the step, oldest request first
-  std::vector<int> take_;      // tokens each sequence has in the step
-  std::vector<float> logits_;  // max_seqs rows of n_vocab
+  std::vector<int> row_seq_;  // sequence of each logits row of the step
+  std::vector<int> order_;    // sequences in the step (oldest request first, then by index)
+  std::vector<int> take_;     // tokens each sequence has in the step
+  // The last eval's logits of each sequence: row s of n_vocab floats for sequence s. A
+  // step whose logits rows belong to consecutive sequences (the tokens are emitted in
+  // sequence order, so a step of every busy slot usually does) has the lm_head write
+  // them there directly; otherwise into step_logits_, then copied.
+  std::vector<float> seq_logits_;
+  std::vector<float> step_logits_;  // max_seqs rows of n_vocab
   std::uint64_t next_ticket_ = 1;
   std::uint64_t next_arrival_ = 1;
   std::uint64_t changes_ = 0;  // evals queued, releases, truncates: a stalled loop retries
@@ -207,6 +212,15 @@ class BatchEngine {
   std::condition_variable work_cv_;  // sequences -> loop
   std::condition_variable done_cv_;  // loop -> sequences
   bool stopping_ = false;
+  // The loop waits for the sequences of the last step to come back (gather_wait): an
+  // eval() wakes it only when it is the last one expected, not once per sequence.
+  bool gathering_ = false;
+  // QWEN3_BATCH_TRACE=FILE: one line per eval entry/return and per step, microseconds
+  // since the engine started (a timeline of where a served token's time goes; see
+  // docs/continuous-batching.md, "Where a served request's time goes").
+  std::FILE* trace_ = nullptr;
+  std::chrono::steady_clock::time_point t0_;
+  long long trace_us() const;
   std::thread thread_;
 };
 
