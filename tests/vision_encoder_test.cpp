@@ -19,10 +19,15 @@
 #include <zlib.h>
 
 #include "image_test_util.h"
+#include "kernels/cpu_features.h"
+#include "kernels/fp16.h"
+#include "kernels/matmul.h"
 #include "kernels/thread_pool.h"
 #include "vision/image_decode.h"
 #include "vision/image_preprocess.h"
 #include "vision/vision_encoder.h"
+#include "vision/vision_gemm.h"
+#include "vision/vision_ops.h"
 
 namespace qwen3::vision {
 namespace {
@@ -47,6 +52,61 @@ std::string decode_error(const std::vector<uint8_t>& bytes, const ImageLimits& l
     return e.what();
   }
   return "";
+}
+
+// The encoder's packed products (AVX-512 panels where the CPU has them, else
+// kernels/matmul) against the scalar reference matmul_ref, F32 and F16 weights, shapes
+// with output and token tails, into a wider output row (ldy) with a bias.
+TEST(VisionGemm, PackedProductsMatchScalarReference) {
+  ThreadPool pool(2);
+  uint32_t seed = 7;
+  auto rnd = [&] {
+    seed = seed * 1664525u + 1013904223u;
+    return static_cast<float>(seed >> 8) / 16777216.0f - 0.5f;
+  };
+  const int shapes[][3] = {{64, 64, 196}, {70, 48, 13}, {33, 100, 1}, {96, 256, 30}};
+  for (const auto& sh : shapes)
+    for (GgmlType type : {GgmlType::F32, GgmlType::F16}) {
+      const int rows = sh[0], cols = sh[1], n_tok = sh[2], ldy = rows + 5;
+      std::vector<float> w(static_cast<size_t>(rows) * cols), x(static_cast<size_t>(n_tok) * cols),
+          bias(rows);
+      for (float& v : w) v = rnd();
+      for (float& v : x) v = rnd();
+      for (float& v : bias) v = rnd();
+      std::vector<uint16_t> w16(w.size());
+      fp32_to_fp16_row(w.data(), w16.data(), static_cast<int64_t>(w.size()));
+      const WeightMatrix W{type, rows, cols,
+                           type == GgmlType::F32 ? static_cast<const void*>(w.data()) : w16.data()};
+      std::vector<float> ref(static_cast<size_t>(n_tok) * rows);
+      matmul_ref(W, x.data(), n_tok, ref.data());
+      for (IsaLevel isa : {best_isa(), IsaLevel::Scalar}) {
+        set_isa(isa);
+        const PackedMatrix pm = PackedMatrix::pack(W);
+        std::vector<float> y(static_cast<size_t>(n_tok) * ldy, 99.0f);
+        pm.multiply(x.data(), n_tok, y.data(), ldy, bias.data(), pool);
+        for (int t = 0; t < n_tok; ++t) {
+          for (int r = 0; r < rows; ++r)
+            ASSERT_NEAR(y[t * ldy + r], ref[t * rows + r] + bias[r], 1e-5f)
+                << isa_name(isa) << " " << rows << "x" << cols << " tok " << t << " row " << r;
+          for (int r = rows; r < ldy; ++r) ASSERT_EQ(y[t * ldy + r], 99.0f);  // untouched
+        }
+      }
+      set_isa(best_isa());
+    }
+}
+
+// The table GELU (vectorized where the CPU allows) is gelu_ggml bit for bit.
+TEST(VisionGemm, GeluTableEqualsGeluGgml) {
+  std::vector<float> x;
+  for (float v = -12.0f; v < 12.0f; v += 0.000731f) x.push_back(v);
+  for (IsaLevel isa : {best_isa(), IsaLevel::Scalar}) {
+    set_isa(isa);
+    std::vector<float> y = x;
+    gelu_inplace(y.data(), static_cast<int64_t>(y.size()));
+    for (size_t i = 0; i < x.size(); ++i)
+      ASSERT_EQ(y[i], gelu_ggml(x[i])) << isa_name(isa) << " x = " << x[i];
+  }
+  set_isa(best_isa());
 }
 
 TEST(VisionPreprocess, SmartResizeMatchesLlamaCppBudget) {
