@@ -54,9 +54,9 @@ std::string decode_error(const std::vector<uint8_t>& bytes, const ImageLimits& l
   return "";
 }
 
-// The encoder's packed products (AVX-512 panels where the CPU has them, else
-// kernels/matmul) against the scalar reference matmul_ref, F32 and F16 weights, shapes
-// with output and token tails, into a wider output row (ldy) with a bias.
+// The encoder's packed products at every ISA level this CPU runs (AVX-512 and AVX2
+// panels, kernels/matmul below) against the scalar reference matmul_ref, F32 and F16 weights,
+// shapes with output and token tails, into a wider output row (ldy) with a bias.
 TEST(VisionGemm, PackedProductsMatchScalarReference) {
   ThreadPool pool(2);
   uint32_t seed = 7;
@@ -79,7 +79,7 @@ TEST(VisionGemm, PackedProductsMatchScalarReference) {
                            type == GgmlType::F32 ? static_cast<const void*>(w.data()) : w16.data()};
       std::vector<float> ref(static_cast<size_t>(n_tok) * rows);
       matmul_ref(W, x.data(), n_tok, ref.data());
-      for (IsaLevel isa : {best_isa(), IsaLevel::Scalar}) {
+      for (IsaLevel isa : available_isas()) {
         set_isa(isa);
         const PackedMatrix pm = PackedMatrix::pack(W);
         std::vector<float> y(static_cast<size_t>(n_tok) * ldy, 99.0f);

@@ -17,6 +17,12 @@ void panel_f32(const float* w, const float* x, int64_t k, float* y, int64_t ldy,
 void panel_f16(const uint16_t* w, const float* x, int64_t k, float* y, int64_t ldy, int nt, int nj,
                const float* bias);
 }  // namespace avx512
+namespace avx2 {  // vision_gemm_avx2.cpp
+void panel_f32(const float* w, const float* x, int64_t k, float* y, int64_t ldy, int nt, int nj,
+               const float* bias);
+void panel_f16(const uint16_t* w, const float* x, int64_t k, float* y, int64_t ldy, int nt, int nj,
+               const float* bias);
+}  // namespace avx2
 #endif
 
 namespace gemm {
@@ -48,7 +54,8 @@ void pack_x(const float* X, int64_t ldx, int64_t n_tok, int64_t k, float* out, T
 
 bool packed_kernel_available() {
 #if QWEN3_ARCH_X86
-  return isa_level() == IsaLevel::Avx512;
+  const IsaLevel l = isa_level();
+  return l == IsaLevel::Avx2 || l == IsaLevel::AvxVnni || l == IsaLevel::Avx512;
 #else
   return false;
 #endif
@@ -124,14 +131,18 @@ void PackedMatrix::run_panel(int64_t p, const float* Xp, int64_t n_tok, float* Y
 #if QWEN3_ARCH_X86
   const int nj = static_cast<int>(std::min<int64_t>(kNR, rows_ - p * kNR));
   const float* b = bias ? bias + p * kNR : nullptr;
+  const bool wide = isa_level() == IsaLevel::Avx512;
   for (int64_t t0 = 0; t0 < n_tok; t0 += kMR) {
     const int nt = static_cast<int>(std::min<int64_t>(kMR, n_tok - t0));
     const float* x = Xp + t0 * cols_;
     float* y = Y + t0 * ldy + p * kNR;
-    if (f16_)
-      avx512::panel_f16(p16_.data() + p * kNR * cols_, x, cols_, y, ldy, nt, nj, b);
-    else
-      avx512::panel_f32(p32_.data() + p * kNR * cols_, x, cols_, y, ldy, nt, nj, b);
+    if (f16_) {
+      const uint16_t* w = p16_.data() + p * kNR * cols_;
+      (wide ? avx512::panel_f16 : avx2::panel_f16)(w, x, cols_, y, ldy, nt, nj, b);
+    } else {
+      const float* w = p32_.data() + p * kNR * cols_;
+      (wide ? avx512::panel_f32 : avx2::panel_f32)(w, x, cols_, y, ldy, nt, nj, b);
+    }
   }
 #else
   (void)p, (void)Xp, (void)n_tok, (void)Y, (void)ldy, (void)bias;

@@ -2,8 +2,9 @@
 // repacked once at load into panels of 32 output rows, k-major, and multiplied by
 // many activation rows at once with an AVX-512 register-blocked kernel (12 tokens x 32
 // outputs per step, the activations broadcast); the attention's Q K^T and P V use the
-// same kernel on panels packed per call. Without AVX-512 (or with QWEN3_ISA below it)
-// the products go through kernels/matmul, whose scalar path is the reference.
+// same kernel on panels packed per call. AVX2 CPUs run the same panels with a 6x16
+// kernel; below AVX2 (or with QWEN3_ISA=scalar) the products go through kernels/matmul,
+// whose scalar path is the reference.
 // Why not kernels/matmul: its float tiles are dot-product shaped (2 rows x 4 tokens),
 // built for decode; the encoder multiplies ~800 tokens at a time, where an outer-product
 // kernel does 3-4x the work per load.
