@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include <webp/encode.h>
 #include <zlib.h>
 
 #include "convert/hf_checkpoint_writer.h"
@@ -289,6 +290,38 @@ TEST(VisionDecode, PngVariantsDecodeLikeStbImage) {
   ASSERT_EQ(g.width, 37);
   for (int i = 0; i < 37 * 23; ++i)
     for (int ch = 0; ch < 3; ++ch) ASSERT_EQ(g.rgb[i * 3 + ch], img.rgb[i * 3 + 1]);
+}
+
+// WebP: llama.cpp's helper cannot be the reference (stb_image has no WebP; libmtmd hands
+// WebP to an ffmpeg binary only when built with MTMD_VIDEO, which this build is not, and
+// then refuses it); transformers' processor decodes through Pillow, i.e. libwebp, as we do.
+// So the crosscheck is against the source pixels: a lossless WebP written by libwebp's
+// encoder decodes to exactly the pixels it was made from (which the PNG cases tie to
+// libmtmd's embeddings), odd sizes included; a lossy one keeps the size and stays close.
+TEST(VisionDecode, WebpDecodesToTheSourcePixels) {
+  for (const auto& [w, h] : {std::pair{37, 23}, std::pair{301, 199}, std::pair{1, 1}}) {
+    const RgbImage img = testing::pattern_image(w, h, 3);
+    uint8_t* out = nullptr;
+    size_t n = WebPEncodeLosslessRGB(img.rgb.data(), w, h, w * 3, &out);
+    ASSERT_GT(n, 0u);
+    const std::vector<uint8_t> lossless(out, out + n);
+    WebPFree(out);
+    const RgbImage d = decode_image(lossless.data(), lossless.size(), {});
+    ASSERT_EQ(d.width, w);
+    ASSERT_EQ(d.height, h);
+    EXPECT_EQ(d.rgb, img.rgb) << w << "x" << h;
+
+    n = WebPEncodeRGB(img.rgb.data(), w, h, w * 3, 95.0f, &out);
+    ASSERT_GT(n, 0u);
+    const std::vector<uint8_t> lossy(out, out + n);
+    WebPFree(out);
+    const RgbImage q = decode_image(lossy.data(), lossy.size(), {});
+    ASSERT_EQ(q.width, w);
+    ASSERT_EQ(q.height, h);
+    double err = 0;
+    for (size_t i = 0; i < img.rgb.size(); ++i) err += std::abs(int(q.rgb[i]) - int(img.rgb[i]));
+    EXPECT_LT(err / static_cast<double>(img.rgb.size()), 40.0) << w << "x" << h;
+  }
 }
 
 TEST(VisionDecode, BadImagesAreClearErrors) {
