@@ -6,6 +6,9 @@
 #include <cstring>
 #include <stdexcept>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "gguf/gguf_reader.h"
 #include "kernels/fp16.h"
 #include "kernels/matmul.h"
@@ -66,11 +69,24 @@ struct VisionEncoder::Impl {
     else
       fp16_to_fp32_row(static_cast<const uint16_t*>(t.data), v.data(),
                        static_cast<int64_t>(v.size()));
+    release(t);
     return v;
   }
   PackedMatrix matrix(const std::string& name, int64_t cols, int64_t rows) const {
     const auto& t = need(name, {cols, rows});
-    return PackedMatrix::pack(WeightMatrix{t.type, rows, cols, t.data});
+    PackedMatrix m = PackedMatrix::pack(WeightMatrix{t.type, rows, cols, t.data});
+    if (m.packed()) release(t);
+    return m;
+  }
+  // Drops the resident pages of a tensor whose data now lives in a packed copy (the
+  // file is mapped read-only and private: the pages come back from the file if the
+  // fallback path ever reads them), so the encoder does not hold the weights twice.
+  // (load() maps the file with GgufFile::open; never called on owned bytes.)
+  static void release(const gguf::TensorInfo& t) {
+    const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    const uintptr_t b = (reinterpret_cast<uintptr_t>(t.data) + page - 1) / page * page;
+    const uintptr_t e = (reinterpret_cast<uintptr_t>(t.data) + t.nbytes) / page * page;
+    if (e > b) madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED);
   }
   Merger load_merger(const std::string& p, bool with_norm) const {
     const int64_t M = 4LL * cfg.n_embd, P = cfg.proj_dim;

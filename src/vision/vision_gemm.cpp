@@ -159,8 +159,7 @@ void PackedMatrix::multiply_packed(const float* Xp, int64_t n_tok, float* Y, int
 void PackedMatrix::multiply(const float* X, int64_t n_tok, float* Y, int64_t ldy, const float* bias,
                             ThreadPool& pool) const {
   if (n_tok <= 0) return;
-  const bool packed = f16_ ? p16_.size() != 0 : p32_.size() != 0;
-  if (!packed || !gemm::packed_kernel_available()) {
+  if (!packed() || !gemm::packed_kernel_available()) {
     if (!plain_.data) throw std::logic_error("vision gemm: matrix has no plain data");
     thread_local std::vector<float> tmp;
     float* out = Y;

@@ -67,6 +67,8 @@ class PackedMatrix {
   void pack_cols_f32(const float* src, int64_t ld, int64_t rows_in, int64_t outputs);
 
   int64_t rows() const { return rows_; }
+  // True if the panels hold the weights (the plain data is only the fallback's then).
+  bool packed() const { return f16_ ? p16_.size() != 0 : p32_.size() != 0; }
   int64_t cols() const { return cols_; }
 
   // Y[t * ldy + n] = sum_k W[n][k] X[t * cols + k] (+ bias[n]), t < n_tok.
