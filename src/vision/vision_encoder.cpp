@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
 
 #include <sys/mman.h>
@@ -30,6 +31,24 @@ struct Merger {  // LayerNorm (DeepStack only) -> fc1 -> GELU -> fc2
   PackedMatrix fc1, fc2;
 };
 
+// Buffers of one encode, kept by the encoder for the next one (sized up only).
+struct Scratch {
+  std::vector<float> patches, x, h, qkv, kh, vh, attn, ff, scores, mh, mg;
+  std::vector<int> tok_x, tok_y;
+  AlignedArray<float> xp;  // activations packed for the products
+};
+template <class T>
+T* sized(std::vector<T>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
+
+// Per-thread buffers of the packed attention (one head at a time).
+struct HeadScratch {
+  AlignedArray<float> q, s, sp;
+  PackedMatrix k, v;
+};
+
 }  // namespace
 
 struct VisionEncoder::Impl {
@@ -43,6 +62,12 @@ struct VisionEncoder::Impl {
   std::vector<Merger> deepstack;  // in the order of cfg.deepstack_layers
   std::vector<float> post_w, post_b;
   Merger merger;
+  // One set of encode buffers per encoder (not per calling thread: a server's request
+  // threads would each keep a large image's worth); a concurrent encode that finds
+  // them in use allocates its own.
+  mutable std::mutex scratch_mu;
+  mutable Scratch scratch;
+  mutable std::vector<HeadScratch> heads;
 
   explicit Impl(gguf::GgufFile f) : file(std::move(f)) {}
 
@@ -155,23 +180,6 @@ ImageEmbedding VisionEncoder::encode(const RgbImage& image, ThreadPool& pool) co
 
 namespace {
 
-// Buffers of one encode, reused by the next encode on the same thread (sized up only).
-struct Scratch {
-  std::vector<float> patches, x, h, qkv, kh, vh, attn, ff, scores, mh, mg;
-  std::vector<int> tok_x, tok_y;
-};
-template <class T>
-T* sized(std::vector<T>& v, size_t n) {
-  if (v.size() < n) v.resize(n);
-  return v.data();
-}
-
-// Per-thread buffers of the packed attention (one head at a time).
-struct HeadScratch {
-  AlignedArray<float> q, s, sp;
-  PackedMatrix k, v;
-};
-
 // rows of x (M = 4E floats each) -> rows of P floats in out (row stride out_stride).
 void run_merger(const Merger& m, const float* x, int64_t rows, int64_t M, float eps, float* out,
                 int64_t out_stride, Scratch& sc, ThreadPool& pool) {
@@ -184,10 +192,10 @@ void run_merger(const Merger& m, const float* x, int64_t rows, int64_t M, float 
     });
     x = h;
   }
-  m.fc1.multiply(x, rows, g, M, m.fc1_b.data(), pool);
+  m.fc1.multiply(x, rows, g, M, m.fc1_b.data(), pool, &sc.xp);
   pool.parallel_for(rows,
                     [&](int64_t r0, int64_t r1, int) { gelu_inplace(g + r0 * M, (r1 - r0) * M); });
-  m.fc2.multiply(g, rows, out, out_stride, m.fc2_b.data(), pool);
+  m.fc2.multiply(g, rows, out, out_stride, m.fc2_b.data(), pool, &sc.xp);
 }
 
 // Full (non-causal) attention of every head over the n tokens of qkv (rows of 3E: q, k, v,
@@ -240,8 +248,11 @@ ImageEmbedding VisionEncoder::encode(const PixelTensor& px, ThreadPool& pool) co
   const int gx = px.width / ps, gy = px.height / ps;  // patches across / down
   const int64_t n = 1LL * gx * gy, E = c.n_embd, F = c.n_ff, K = 3LL * ps * ps;
   const int H = c.n_head, hd = c.head_dim();
-  thread_local Scratch sc;
-  thread_local std::vector<HeadScratch> heads;
+  std::unique_lock<std::mutex> lock(im.scratch_mu, std::try_to_lock);
+  Scratch own_sc;
+  std::vector<HeadScratch> own_heads;
+  Scratch& sc = lock.owns_lock() ? im.scratch : own_sc;
+  std::vector<HeadScratch>& heads = lock.owns_lock() ? im.heads : own_heads;
   // Token t is patch (x, y) of merge block t/4 (blocks row-major), sub-patch t%4 (dy, dx).
   int* tok_x = sized(sc.tok_x, n);
   int* tok_y = sized(sc.tok_y, n);
@@ -272,7 +283,7 @@ ImageEmbedding VisionEncoder::encode(const PixelTensor& px, ThreadPool& pool) co
       }
     }
   });
-  im.patch.multiply(patches, n, x, E, im.patch_b.data(), pool);
+  im.patch.multiply(patches, n, x, E, im.patch_b.data(), pool, &sc.xp);
   const std::vector<float> pos =
       resize_position_grid(im.pos.data(), c.n_pos_side, static_cast<int>(E), gx, gy);
   for (int64_t t = 0; t < n; ++t) {
@@ -305,7 +316,7 @@ ImageEmbedding VisionEncoder::encode(const PixelTensor& px, ThreadPool& pool) co
       for (int64_t t = t0; t < t1; ++t)
         layer_norm(x + t * E, b.ln1_w.data(), b.ln1_b.data(), h + t * E, E, c.eps);
     });
-    b.qkv.multiply(h, n, qkv, 3 * E, b.qkv_b.data(), pool);
+    b.qkv.multiply(h, n, qkv, 3 * E, b.qkv_b.data(), pool, &sc.xp);
     pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
       for (int64_t t = t0; t < t1; ++t) {
         float* row = qkv + t * 3 * E;
@@ -333,7 +344,7 @@ ImageEmbedding VisionEncoder::encode(const PixelTensor& px, ThreadPool& pool) co
         }
       });
     }
-    b.out.multiply(attn, n, h, E, b.out_b.data(), pool);
+    b.out.multiply(attn, n, h, E, b.out_b.data(), pool, &sc.xp);
     pool.parallel_for(n, [&](int64_t t0, int64_t t1, int) {
       for (int64_t t = t0; t < t1; ++t) {
         float* xr = x + t * E;
@@ -342,10 +353,10 @@ ImageEmbedding VisionEncoder::encode(const PixelTensor& px, ThreadPool& pool) co
         layer_norm(xr, b.ln2_w.data(), b.ln2_b.data(), h + t * E, E, c.eps);
       }
     });
-    b.up.multiply(h, n, ff, F, b.up_b.data(), pool);
+    b.up.multiply(h, n, ff, F, b.up_b.data(), pool, &sc.xp);
     pool.parallel_for(
         n, [&](int64_t t0, int64_t t1, int) { gelu_inplace(ff + t0 * F, (t1 - t0) * F); });
-    b.down.multiply(ff, n, h, E, b.down_b.data(), pool);
+    b.down.multiply(ff, n, h, E, b.down_b.data(), pool, &sc.xp);
     ::qwen3::add(x, h, x, n * E);
     if (c.is_deepstack(l)) {
       ++ds_index;

@@ -157,11 +157,11 @@ void PackedMatrix::multiply_packed(const float* Xp, int64_t n_tok, float* Y, int
 }
 
 void PackedMatrix::multiply(const float* X, int64_t n_tok, float* Y, int64_t ldy, const float* bias,
-                            ThreadPool& pool) const {
+                            ThreadPool& pool, AlignedArray<float>* xbuf) const {
   if (n_tok <= 0) return;
   if (!packed() || !gemm::packed_kernel_available()) {
     if (!plain_.data) throw std::logic_error("vision gemm: matrix has no plain data");
-    thread_local std::vector<float> tmp;
+    std::vector<float> tmp;
     float* out = Y;
     if (ldy != rows_) {
       tmp.resize(static_cast<size_t>(n_tok * rows_));
@@ -177,7 +177,8 @@ void PackedMatrix::multiply(const float* X, int64_t n_tok, float* Y, int64_t ldy
     });
     return;
   }
-  thread_local AlignedArray<float> xp;
+  AlignedArray<float> own;
+  AlignedArray<float>& xp = xbuf ? *xbuf : own;
   xp.resize(gemm::packed_x_floats(n_tok, cols_));
   gemm::pack_x(X, cols_, n_tok, cols_, xp.data(), &pool);
   // Work items: one panel (kNR outputs) for all tokens, handed out from a counter so a

@@ -72,8 +72,10 @@ class PackedMatrix {
   int64_t cols() const { return cols_; }
 
   // Y[t * ldy + n] = sum_k W[n][k] X[t * cols + k] (+ bias[n]), t < n_tok.
+  // xbuf: where X is packed (kept by the caller for the next call), or nullptr for a
+  // buffer of this call.
   void multiply(const float* X, int64_t n_tok, float* Y, int64_t ldy, const float* bias,
-                ThreadPool& pool) const;
+                ThreadPool& pool, AlignedArray<float>* xbuf = nullptr) const;
   // The same on activations already packed by gemm::pack_x, single-threaded (the
   // attention runs one head per thread).
   void multiply_packed(const float* Xp, int64_t n_tok, float* Y, int64_t ldy,
