@@ -15,14 +15,16 @@
 //   gets, prompt after prompt, the logits rows of every token after its last image
 //   (float32, n_vocab each); stdout {"n_tokens":[..per image..],"rows":[..per prompt..],
 //   "n_vocab":V}.
-//   Prints {"n_tokens":[..per image..],"dim":..} (and "encode_ms": the median of N runs of
-//   the first image with --bench N) on stdout. Flash attention is off unless --flash-attn
+//   Prints {"n_tokens":[..per image..],"dim":..} (and with --bench N: "encode_ms", the
+//   median of N runs of the first image's mtmd_encode_chunk, "runs_ms" and "runs_cpu_ms",
+//   each run's wall and process CPU time) on stdout. Flash attention is off unless --flash-attn
 //   (it rounds K and V to F16).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -53,6 +55,13 @@ bool dump_tensor(ggml_tensor* t, bool ask, void*) {
     std::fclose(f);
   }
   return true;
+}
+
+// CPU time of the whole process (all threads), in ms.
+double process_cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 int fail(const std::string& msg) {
@@ -248,6 +257,7 @@ int main(int argc, char** argv) {
   const int dim = llama_model_n_embd_inp(model);
   std::string counts;
   double median_ms = 0;
+  std::string all_ms, all_cpu;
   for (size_t s = 0; s < sources.size(); ++s) {
     const Source& src = sources[s];
     mtmd_bitmap* bmp = load_bitmap(ctx, src);
@@ -262,12 +272,20 @@ int main(int argc, char** argv) {
           MTMD_INPUT_CHUNK_TYPE_IMAGE)
         chunk = mtmd_input_chunks_get(chunks, i);
     if (!chunk) return fail("no image chunk");
-    std::vector<double> ms;
+    std::vector<double> ms, cpu;
     for (int r = 0; r < (s == 0 ? std::max(1, bench) : 1); ++r) {
+      const double c0 = process_cpu_ms();
       const auto t0 = std::chrono::steady_clock::now();
       if (mtmd_encode_chunk(ctx, chunk) != 0) return fail("mtmd_encode_chunk failed");
       ms.push_back(
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      cpu.push_back(process_cpu_ms() - c0);
+    }
+    if (s == 0) {
+      for (size_t i = 0; i < ms.size(); ++i) {
+        all_ms += (all_ms.empty() ? "" : ",") + std::to_string(ms[i]);
+        all_cpu += (all_cpu.empty() ? "" : ",") + std::to_string(cpu[i]);
+      }
     }
     std::sort(ms.begin(), ms.end());
     if (s == 0) median_ms = ms[ms.size() / 2];
@@ -279,8 +297,10 @@ int main(int argc, char** argv) {
   }
   std::fclose(f);
   if (bench > 0)
-    std::printf("{\"n_tokens\":[%s],\"dim\":%d,\"encode_ms\":%.3f}\n", counts.c_str(), dim,
-                median_ms);
+    std::printf(
+        "{\"n_tokens\":[%s],\"dim\":%d,\"encode_ms\":%.3f,\"runs_ms\":[%s],"
+        "\"runs_cpu_ms\":[%s]}\n",
+        counts.c_str(), dim, median_ms, all_ms.c_str(), all_cpu.c_str());
   else
     std::printf("{\"n_tokens\":[%s],\"dim\":%d}\n", counts.c_str(), dim);
   mtmd_free(ctx);

@@ -7,6 +7,7 @@
 // reference build is absent.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -16,13 +17,23 @@
 #include <string>
 #include <vector>
 
+#include <webp/encode.h>
 #include <zlib.h>
 
+#include "convert/hf_checkpoint_writer.h"
+#include "convert/mmproj_convert.h"
+#include "convert/mmproj_generator.h"
+#include "gguf/gguf_reader.h"
 #include "image_test_util.h"
+#include "kernels/cpu_features.h"
+#include "kernels/fp16.h"
+#include "kernels/matmul.h"
 #include "kernels/thread_pool.h"
 #include "vision/image_decode.h"
 #include "vision/image_preprocess.h"
 #include "vision/vision_encoder.h"
+#include "vision/vision_gemm.h"
+#include "vision/vision_ops.h"
 
 namespace qwen3::vision {
 namespace {
@@ -47,6 +58,206 @@ std::string decode_error(const std::vector<uint8_t>& bytes, const ImageLimits& l
     return e.what();
   }
   return "";
+}
+
+// The encoder's packed products at every ISA level this CPU runs (AVX-512 and AVX2
+// panels, kernels/matmul below) against the scalar reference matmul_ref, F32 and F16 weights,
+// shapes with output and token tails, into a wider output row (ldy) with a bias.
+TEST(VisionGemm, PackedProductsMatchScalarReference) {
+  ThreadPool pool(2);
+  uint32_t seed = 7;
+  auto rnd = [&] {
+    seed = seed * 1664525u + 1013904223u;
+    return static_cast<float>(seed >> 8) / 16777216.0f - 0.5f;
+  };
+  const int shapes[][3] = {{64, 64, 196}, {70, 48, 13}, {33, 100, 1}, {96, 256, 30}};
+  for (const auto& sh : shapes)
+    for (GgmlType type : {GgmlType::F32, GgmlType::F16}) {
+      const int rows = sh[0], cols = sh[1], n_tok = sh[2], ldy = rows + 5;
+      std::vector<float> w(static_cast<size_t>(rows) * cols), x(static_cast<size_t>(n_tok) * cols),
+          bias(rows);
+      for (float& v : w) v = rnd();
+      for (float& v : x) v = rnd();
+      for (float& v : bias) v = rnd();
+      std::vector<uint16_t> w16(w.size());
+      fp32_to_fp16_row(w.data(), w16.data(), static_cast<int64_t>(w.size()));
+      const WeightMatrix W{type, rows, cols,
+                           type == GgmlType::F32 ? static_cast<const void*>(w.data()) : w16.data()};
+      std::vector<float> ref(static_cast<size_t>(n_tok) * rows);
+      matmul_ref(W, x.data(), n_tok, ref.data());
+      for (IsaLevel isa : available_isas()) {
+        set_isa(isa);
+        const PackedMatrix pm = PackedMatrix::pack(W);
+        std::vector<float> y(static_cast<size_t>(n_tok) * ldy, 99.0f);
+        pm.multiply(x.data(), n_tok, y.data(), ldy, bias.data(), pool);
+        for (int t = 0; t < n_tok; ++t) {
+          for (int r = 0; r < rows; ++r)
+            ASSERT_NEAR(y[t * ldy + r], ref[t * rows + r] + bias[r], 1e-5f)
+                << isa_name(isa) << " " << rows << "x" << cols << " tok " << t << " row " << r;
+          for (int r = rows; r < ldy; ++r) ASSERT_EQ(y[t * ldy + r], 99.0f);  // untouched
+        }
+      }
+      set_isa(best_isa());
+    }
+}
+
+// The table GELU (vectorized where the CPU allows) is gelu_ggml bit for bit.
+TEST(VisionGemm, GeluTableEqualsGeluGgml) {
+  std::vector<float> x;
+  for (float v = -12.0f; v < 12.0f; v += 0.000731f) x.push_back(v);
+  for (IsaLevel isa : {best_isa(), IsaLevel::Scalar}) {
+    set_isa(isa);
+    std::vector<float> y = x;
+    gelu_inplace(y.data(), static_cast<int64_t>(y.size()));
+    for (size_t i = 0; i < x.size(); ++i)
+      ASSERT_EQ(y[i], gelu_ggml(x[i])) << isa_name(isa) << " x = " << x[i];
+  }
+  set_isa(best_isa());
+}
+
+// A Hugging Face Qwen3-VL folder holding the weights of a generated mmproj (names and
+// shapes of transformers' Qwen3VLForConditionalGeneration, written here independently of
+// the converter), converted back: the same tensors (names, order, types, shapes, bytes)
+// and the same keys as the generated file, in F32 and F16.
+TEST(VisionConvert, HfFolderConvertsToTheGeneratedMmproj) {
+  const fs::path d = scratch() / "hf_vl";
+  fs::remove_all(d);
+  fs::create_directories(d);
+  VisionConfig c = VisionConfig::preset("tiny");
+  c.mean[0] = 0.48f, c.std[2] = 0.27f;
+  MmprojOptions o;
+  o.config = c;
+  o.seed = 11;
+  const std::string gen32 = (d / "gen32.gguf").string(), gen16 = (d / "gen16.gguf").string();
+  generate_random_mmproj(o, gen32);
+  o.type = GgmlType::F16;
+  generate_random_mmproj(o, gen16);
+
+  const gguf::GgufFile src = gguf::GgufFile::open(gen32);
+  auto hf_name = [&](const std::string& g) -> std::string {
+    const std::string v = "model.visual.";
+    if (g == "v.patch_embd.bias") return v + "patch_embed.proj.bias";
+    if (g == "v.position_embd.weight") return v + "pos_embed.weight";
+    if (g == "v.post_ln.weight") return v + "merger.norm.weight";
+    if (g == "v.post_ln.bias") return v + "merger.norm.bias";
+    if (g.rfind("mm.", 0) == 0)
+      return v + "merger.linear_fc" + (g[3] == '0' ? "1" : "2") + g.substr(4);
+    const std::vector<std::pair<std::string, std::string>> blk = {{"ln1", "norm1"},
+                                                                  {"ln2", "norm2"},
+                                                                  {"attn_qkv", "attn.qkv"},
+                                                                  {"attn_out", "attn.proj"},
+                                                                  {"ffn_up", "mlp.linear_fc1"},
+                                                                  {"ffn_down", "mlp.linear_fc2"},
+                                                                  {"norm", "norm"},
+                                                                  {"fc1", "linear_fc1"},
+                                                                  {"fc2", "linear_fc2"}};
+    const bool ds = g.rfind("v.deepstack.", 0) == 0;
+    const size_t a = g.find('.', ds ? 12 : 6), b = g.rfind('.');
+    int idx = std::stoi(g.substr(ds ? 12 : 6, a - (ds ? 12 : 6)));
+    if (ds)
+      idx = static_cast<int>(std::find(c.deepstack_layers.begin(), c.deepstack_layers.end(), idx) -
+                             c.deepstack_layers.begin());
+    const std::string part = g.substr(a + 1, b - a - 1);
+    for (const auto& [from, to] : blk)
+      if (part == from)
+        return v + (ds ? "deepstack_merger_list." : "blocks.") + std::to_string(idx) + "." + to +
+               g.substr(b);
+    return "";
+  };
+  std::vector<hf::SafetensorsSpec> specs;
+  const int64_t E = c.n_embd, ps = c.patch_size;
+  const auto* p0 = static_cast<const float*>(src.tensor("v.patch_embd.weight")->data);
+  const auto* p1 = static_cast<const float*>(src.tensor("v.patch_embd.weight.1")->data);
+  specs.push_back({"model.visual.patch_embed.proj.weight",
+                   GgmlType::F32,
+                   {E, 3, 2, ps, ps},
+                   [=](void* dst, size_t) {
+                     auto* o = static_cast<float*>(dst);
+                     const int64_t blk = ps * ps;
+                     for (int64_t i = 0; i < E * 3; ++i) {
+                       std::memcpy(o + (i * 2) * blk, p0 + i * blk, blk * sizeof(float));
+                       std::memcpy(o + (i * 2 + 1) * blk, p1 + i * blk, blk * sizeof(float));
+                     }
+                   }});
+  for (const auto& t : src.tensors()) {
+    if (t.name.rfind("v.patch_embd.weight", 0) == 0) continue;
+    const std::string n = hf_name(t.name);
+    ASSERT_FALSE(n.empty()) << t.name;
+    std::vector<int64_t> shape(t.dims.rbegin(), t.dims.rend());
+    const void* data = t.data;
+    const size_t nb = t.nbytes;
+    specs.push_back(
+        {n, GgmlType::F32, shape, [=](void* dst, size_t) { std::memcpy(dst, data, nb); }});
+  }
+  specs.push_back(
+      {"model.language_model.norm.weight", GgmlType::F32, {64}, [](void* dst, size_t n) {
+         std::memset(dst, 0, n);
+       }});
+  hf::write_safetensors((d / "model.safetensors").string(), specs);
+  std::string ds;
+  for (int l : c.deepstack_layers) ds += (ds.empty() ? "" : ", ") + std::to_string(l);
+  std::ofstream((d / "config.json").string())
+      << R"({"architectures": ["Qwen3VLForConditionalGeneration"], "model_type": "qwen3_vl",
+  "text_config": {"hidden_size": )"
+      << c.proj_dim << R"(, "rms_norm_eps": 1e-06},
+  "vision_config": {"depth": )"
+      << c.n_layers << R"(, "hidden_size": )" << c.n_embd << R"(, "intermediate_size": )" << c.n_ff
+      << R"(, "num_heads": )" << c.n_head
+      << R"(, "patch_size": 16, "spatial_merge_size": 2, "temporal_patch_size": 2,
+    "num_position_embeddings": )"
+      << c.n_pos_side * c.n_pos_side << R"(, "out_hidden_size": )" << c.proj_dim
+      << R"(, "deepstack_visual_indexes": [)" << ds << R"(]}})";
+  std::ofstream((d / "preprocessor_config.json").string())
+      << R"({"image_mean": [0.48, 0.5, 0.5], "image_std": [0.5, 0.5, 0.27]})";
+
+  for (const auto& [type, gen] :
+       {std::pair{GgmlType::F32, gen32}, std::pair{GgmlType::F16, gen16}}) {
+    const std::string out = (d / "converted.gguf").string();
+    hf::convert_hf_to_mmproj(d.string(), out, type, 1);
+    const gguf::GgufFile a = gguf::GgufFile::open(gen), b = gguf::GgufFile::open(out);
+    EXPECT_EQ(a.keys(), b.keys());
+    for (const std::string& k : a.keys()) {
+      if (k == "general.name") continue;
+      ASSERT_EQ(a.type_of(k), b.type_of(k)) << k;
+      switch (*a.type_of(k)) {
+        case gguf::ValueType::STRING:
+          EXPECT_EQ(a.get_string(k), b.get_string(k)) << k;
+          break;
+        case gguf::ValueType::BOOL:
+          EXPECT_EQ(a.get_bool(k), b.get_bool(k)) << k;
+          break;
+        case gguf::ValueType::FLOAT32:
+          EXPECT_EQ(a.get_float(k), b.get_float(k)) << k;
+          break;
+        case gguf::ValueType::ARRAY:
+          EXPECT_EQ(a.get_float_array(k), b.get_float_array(k)) << k;
+          break;
+        default:
+          EXPECT_EQ(a.get_uint(k), b.get_uint(k)) << k;
+      }
+    }
+    ASSERT_EQ(a.tensors().size(), b.tensors().size());
+    for (size_t i = 0; i < a.tensors().size(); ++i) {
+      const auto &x = a.tensors()[i], &y = b.tensors()[i];
+      ASSERT_EQ(x.name, y.name);
+      EXPECT_EQ(x.type, y.type) << x.name;
+      EXPECT_EQ(x.dims, y.dims) << x.name;
+      ASSERT_EQ(x.nbytes, y.nbytes) << x.name;
+      EXPECT_EQ(std::memcmp(x.data, y.data, x.nbytes), 0) << x.name;
+    }
+  }
+  // A folder without config.json is a clear error.
+  EXPECT_THROW(
+      {
+        try {
+          hf::convert_hf_to_mmproj((d / "missing").string(), (d / "x.gguf").string(),
+                                   GgmlType::F32);
+        } catch (const std::runtime_error& e) {
+          EXPECT_NE(std::string(e.what()).find("config.json"), std::string::npos) << e.what();
+          throw;
+        }
+      },
+      std::runtime_error);
 }
 
 TEST(VisionPreprocess, SmartResizeMatchesLlamaCppBudget) {
@@ -79,6 +290,38 @@ TEST(VisionDecode, PngVariantsDecodeLikeStbImage) {
   ASSERT_EQ(g.width, 37);
   for (int i = 0; i < 37 * 23; ++i)
     for (int ch = 0; ch < 3; ++ch) ASSERT_EQ(g.rgb[i * 3 + ch], img.rgb[i * 3 + 1]);
+}
+
+// WebP: llama.cpp's helper cannot be the reference (stb_image has no WebP; libmtmd hands
+// WebP to an ffmpeg binary only when built with MTMD_VIDEO, which this build is not, and
+// then refuses it); transformers' processor decodes through Pillow, i.e. libwebp, as we do.
+// So the crosscheck is against the source pixels: a lossless WebP written by libwebp's
+// encoder decodes to exactly the pixels it was made from (which the PNG cases tie to
+// libmtmd's embeddings), odd sizes included; a lossy one keeps the size and stays close.
+TEST(VisionDecode, WebpDecodesToTheSourcePixels) {
+  for (const auto& [w, h] : {std::pair{37, 23}, std::pair{301, 199}, std::pair{1, 1}}) {
+    const RgbImage img = testing::pattern_image(w, h, 3);
+    uint8_t* out = nullptr;
+    size_t n = WebPEncodeLosslessRGB(img.rgb.data(), w, h, w * 3, &out);
+    ASSERT_GT(n, 0u);
+    const std::vector<uint8_t> lossless(out, out + n);
+    WebPFree(out);
+    const RgbImage d = decode_image(lossless.data(), lossless.size(), {});
+    ASSERT_EQ(d.width, w);
+    ASSERT_EQ(d.height, h);
+    EXPECT_EQ(d.rgb, img.rgb) << w << "x" << h;
+
+    n = WebPEncodeRGB(img.rgb.data(), w, h, w * 3, 95.0f, &out);
+    ASSERT_GT(n, 0u);
+    const std::vector<uint8_t> lossy(out, out + n);
+    WebPFree(out);
+    const RgbImage q = decode_image(lossy.data(), lossy.size(), {});
+    ASSERT_EQ(q.width, w);
+    ASSERT_EQ(q.height, h);
+    double err = 0;
+    for (size_t i = 0; i < img.rgb.size(); ++i) err += std::abs(int(q.rgb[i]) - int(img.rgb[i]));
+    EXPECT_LT(err / static_cast<double>(img.rgb.size()), 40.0) << w << "x" << h;
+  }
 }
 
 TEST(VisionDecode, BadImagesAreClearErrors) {

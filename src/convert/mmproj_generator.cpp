@@ -71,16 +71,12 @@ std::vector<Spec> tensor_specs(const VisionConfig& c) {
 
 }  // namespace
 
-void generate_random_mmproj(const MmprojOptions& opts, const std::string& path) {
-  const VisionConfig& c = opts.config;
-  c.validate();
-  if (opts.type != GgmlType::F32 && opts.type != GgmlType::F16)
-    throw std::invalid_argument("a mmproj is written as f32 or f16");
-  const bool f16 = opts.type == GgmlType::F16;
-  gguf::GgufWriter w;
+void set_mmproj_metadata(gguf::GgufWriter& w, const VisionConfig& c, GgmlType file_type,
+                         const std::string& name) {
+  const bool f16 = file_type == GgmlType::F16;
   w.set_string("general.architecture", "clip");
   w.set_string("general.type", "mmproj");
-  w.set_string("general.name", "qwen3vl-random");
+  w.set_string("general.name", name);
   w.set_u32("general.file_type", f16 ? 1 : 0);
   w.set_u32("general.alignment", 32);
   w.set_bool("clip.has_vision_encoder", true);
@@ -97,11 +93,32 @@ void generate_random_mmproj(const MmprojOptions& opts, const std::string& path) 
   w.set_bool("clip.use_gelu", true);
   w.set_u32("clip.vision.spatial_merge_size", static_cast<uint32_t>(c.merge));
   w.set_f32("clip.vision.attention.layer_norm_epsilon", c.eps);
+}
+
+GgmlType mmproj_tensor_type(const std::string& name, size_t n_dims, GgmlType file_type) {
+  // As the converter: matrices F16 in an F16 file, 1-D tensors F32. The position
+  // embedding stays F32 (llama.cpp interpolates it in F32).
+  const bool half = file_type == GgmlType::F16 && n_dims >= 2 && name != "v.position_embd.weight";
+  return half ? GgmlType::F16 : GgmlType::F32;
+}
+
+std::vector<std::pair<std::string, std::vector<int64_t>>> mmproj_tensor_shapes(
+    const VisionConfig& c) {
+  std::vector<std::pair<std::string, std::vector<int64_t>>> out;
+  for (const Spec& s : tensor_specs(c)) out.emplace_back(s.name, s.dims);
+  return out;
+}
+
+void generate_random_mmproj(const MmprojOptions& opts, const std::string& path) {
+  const VisionConfig& c = opts.config;
+  c.validate();
+  if (opts.type != GgmlType::F32 && opts.type != GgmlType::F16)
+    throw std::invalid_argument("a mmproj is written as f32 or f16");
+  gguf::GgufWriter w;
+  set_mmproj_metadata(w, c, opts.type, "qwen3vl-random");
   for (const Spec& s : tensor_specs(c)) {
-    // As the converter: matrices F16 in an F16 file, 1-D tensors F32. The position
-    // embedding stays F32 (llama.cpp interpolates it in F32).
-    const bool half = f16 && s.dims.size() >= 2 && s.name != "v.position_embd.weight";
-    const GgmlType type = half ? GgmlType::F16 : GgmlType::F32;
+    const GgmlType type = mmproj_tensor_type(s.name, s.dims.size(), opts.type);
+    const bool half = type == GgmlType::F16;
     int64_t n = 1;
     for (int64_t d : s.dims) n *= d;
     const uint64_t seed = opts.seed;

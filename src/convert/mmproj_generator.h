@@ -5,11 +5,28 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "gguf/ggml_types.h"
 #include "vision/vision_config.h"
 
+namespace qwen3::gguf {
+class GgufWriter;
+}
+
 namespace qwen3::vision {
+
+// The keys llama.cpp's converter writes into a Qwen3-VL mmproj (general.* and clip.*);
+// file_type F32 or F16. Shared by the generator and the HF converter (mmproj_convert.h).
+void set_mmproj_metadata(gguf::GgufWriter& w, const VisionConfig& c, GgmlType file_type,
+                         const std::string& name);
+// The type the converter gives a tensor in a file of file_type (F32 or F16): matrices
+// in the file type, 1-D tensors and the position embedding F32.
+GgmlType mmproj_tensor_type(const std::string& name, size_t n_dims, GgmlType file_type);
+// The tensors of a mmproj of this shape in the converter's order: name and GGUF dims.
+std::vector<std::pair<std::string, std::vector<int64_t>>> mmproj_tensor_shapes(
+    const VisionConfig& c);
 
 struct MmprojOptions {
   VisionConfig config;

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <vector>
 
+#include "kernels/cpu_features.h"
 #include "kernels/fp16.h"
 
 namespace qwen3::vision {
@@ -30,8 +33,46 @@ float gelu_ggml(float x) {
   return fp16_to_fp32(fp32_to_fp16(g));
 }
 
+namespace {
+// gelu_ggml of every F16 value (ggml's own table): index = the F16 bits of x.
+const float* gelu_table() {
+  static const std::vector<float> table = [] {
+    std::vector<float> t(65536);
+    for (uint32_t i = 0; i < 65536; ++i) {
+      const float h = fp16_to_fp32(static_cast<uint16_t>(i));
+      const float g =
+          0.5f * h *
+          (1.0f + std::tanh(0.79788456080286535587989211986876f * h * (1.0f + 0.044715f * h * h)));
+      t[i] = fp16_to_fp32(fp32_to_fp16(g));
+    }
+    return t;
+  }();
+  return table.data();
+}
+}  // namespace
+
+#if QWEN3_ARCH_X86
+namespace avx512 {  // vision_ops_avx512.cpp
+void gelu_table_lookup(float* x, int64_t n, const float* table);
+}
+#endif
+
 void gelu_inplace(float* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) x[i] = gelu_ggml(x[i]);
+  const float* table = gelu_table();
+#if QWEN3_ARCH_X86
+  if (isa_level() == IsaLevel::Avx512) {
+    avx512::gelu_table_lookup(x, n, table);
+    return;
+  }
+#endif
+  uint16_t h[256];
+  for (int64_t i0 = 0; i0 < n; i0 += 256) {
+    const int64_t m = std::min<int64_t>(256, n - i0);
+    float* v = x + i0;
+    fp32_to_fp16_row(v, h, m);
+    for (int64_t i = 0; i < m; ++i)
+      v[i] = v[i] <= -10.0f ? 0.0f : v[i] >= 10.0f ? v[i] : table[h[i]];
+  }
 }
 
 VisionRope::VisionRope(int hd, float base) : head_dim(hd) {

@@ -1,7 +1,8 @@
 // The row operations of the Qwen3-VL vision encoder that the text model does not have:
 // LayerNorm with bias, GELU (tanh form, as ggml's CPU evaluates it), the 2-D vision RoPE
-// and the bilinear (align-corners) resize of the learned position grid. Scalar code; the
-// matrix products go through kernels/matmul. Facts: docs/vision.md.
+// and the bilinear (align-corners) resize of the learned position grid. Scalar code except
+// the GELU table lookup (AVX-512 in vision_ops_avx512.cpp); the matrix products are in
+// vision_gemm.h. Facts: docs/vision.md.
 #pragma once
 
 #include <cstdint>
