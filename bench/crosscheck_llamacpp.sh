@@ -12,9 +12,7 @@
 # outside the repo and outside the test suite: its install fetches prebuilt binaries.
 set -euo pipefail
 
-HERE="$(cd "$(dirname "$0")" && pwd)"
-ROOT="$(dirname "$HERE")"
-QWEN3="$ROOT/build/qwen3"
+source "$(dirname "$0")/lib.sh"
 ARGS=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -23,10 +21,9 @@ while [[ $# -gt 0 ]]; do
     *) ARGS+=("$1"); shift ;;
   esac
 done
-[[ -x "$QWEN3" ]] || { echo "no qwen3 binary at $QWEN3 (build it or pass --qwen3)" >&2; exit 2; }
+bench_need_qwen3
 QWEN3="$(cd "$(dirname "$QWEN3")" && pwd)/$(basename "$QWEN3")"
 
-BENCH_DIR="${QWEN3_BENCH_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/qwen3-bench}"
 mkdir -p "$BENCH_DIR"
 [[ -f "$BENCH_DIR/package.json" ]] || echo '{"name":"qwen3-bench","private":true}' > "$BENCH_DIR/package.json"
 if [[ "$(node -p "try{require('$BENCH_DIR/node_modules/node-llama-cpp/package.json').version}catch(e){''}")" != "3.21.1" ]]; then

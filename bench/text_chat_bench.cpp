@@ -17,41 +17,6 @@ namespace {
 using ojson = nlohmann::ordered_json;
 
 // A 40-message agent conversation with two tools: what a server renders per request.
-void BM_RenderChat(benchmark::State& state) {
-  ojson msgs = ojson::array();
-  msgs.push_back({{"role", "system"}, {"content", "You are a helpful assistant."}});
-  for (int i = 0; i < 13; ++i) {
-    msgs.push_back(
-        {{"role", "user"}, {"content", "What is the weather in city " + std::to_string(i) + "?"}});
-    msgs.push_back(
-        {{"role", "assistant"},
-         {"content", ""},
-         {"reasoning_content", "I should call the weather tool for this city."},
-         {"tool_calls",
-          ojson::parse(
-              R"([{"type":"function","function":{"name":"get_weather","arguments":{"city":"Paris","unit":"celsius"}}}])")}});
-    msgs.push_back({{"role", "tool"}, {"content", "{\"temperature\": 21, \"sky\": \"clear\"}"}});
-  }
-  const auto messages = qwen3::text::messages_from_json(msgs);
-  const ojson tools = ojson::parse(R"([
-    {"type":"function","function":{"name":"get_weather","description":"Current weather",
-     "parameters":{"type":"object","properties":{"city":{"type":"string"},
-     "unit":{"type":"string","enum":["celsius","fahrenheit"]}},"required":["city"]}}},
-    {"type":"function","function":{"name":"search","description":"Web search",
-     "parameters":{"type":"object","properties":{"query":{"type":"string"}}}}}])");
-  size_t bytes = 0;
-  for (auto _ : state) {
-    std::string p = qwen3::text::render_chat(messages, tools, {});
-    bytes += p.size();
-    benchmark::DoNotOptimize(p);
-  }
-  state.SetBytesProcessed(static_cast<int64_t>(bytes));
-}
-BENCHMARK(BM_RenderChat);
-
-// The same conversation through ChatTemplate with a Jinja template: the official Qwen3
-// text forced through the interpreter (a trailing space keeps it off the native path;
-// it only adds one byte of output), and the Qwen3-Coder template.
 ojson bench_conversation() {
   ojson msgs = ojson::array();
   msgs.push_back({{"role", "system"}, {"content", "You are a helpful assistant."}});
@@ -69,15 +34,36 @@ ojson bench_conversation() {
   return msgs;
 }
 
-void render_jinja(benchmark::State& state, const std::string& source) {
-  const qwen3::text::ChatTemplate t(source);
-  const auto messages = qwen3::text::messages_from_json(bench_conversation());
-  const ojson tools = ojson::parse(R"([
+const ojson& bench_tools() {
+  static const ojson tools = ojson::parse(R"([
     {"type":"function","function":{"name":"get_weather","description":"Current weather",
      "parameters":{"type":"object","properties":{"city":{"type":"string"},
      "unit":{"type":"string","enum":["celsius","fahrenheit"]}},"required":["city"]}}},
     {"type":"function","function":{"name":"search","description":"Web search",
      "parameters":{"type":"object","properties":{"query":{"type":"string"}}}}}])");
+  return tools;
+}
+
+void BM_RenderChat(benchmark::State& state) {
+  const auto messages = qwen3::text::messages_from_json(bench_conversation());
+  const ojson& tools = bench_tools();
+  size_t bytes = 0;
+  for (auto _ : state) {
+    std::string p = qwen3::text::render_chat(messages, tools, {});
+    bytes += p.size();
+    benchmark::DoNotOptimize(p);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(bytes));
+}
+BENCHMARK(BM_RenderChat);
+
+// The same conversation through ChatTemplate with a Jinja template: the official Qwen3
+// text forced through the interpreter (a trailing space keeps it off the native path;
+// it only adds one byte of output), and the Qwen3-Coder template.
+void render_jinja(benchmark::State& state, const std::string& source) {
+  const qwen3::text::ChatTemplate t(source);
+  const auto messages = qwen3::text::messages_from_json(bench_conversation());
+  const ojson& tools = bench_tools();
   size_t bytes = 0;
   for (auto _ : state) {
     auto p = t.render(messages, tools, {});

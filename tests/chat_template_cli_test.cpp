@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "cli_run.h"
 #include "text/chat_template.h"
 
 namespace qwen3::text {
@@ -15,10 +16,7 @@ namespace {
 using ojson = nlohmann::ordered_json;
 namespace fs = std::filesystem;
 
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
+using Result = qwen3::test::CommandResult;
 
 const fs::path& tmp_dir() {
   static const fs::path d = [] {
@@ -30,29 +28,14 @@ const fs::path& tmp_dir() {
 }
 
 std::string write_file(const std::string& name, const std::string& text) {
-  fs::path p = tmp_dir() / name;
-  std::ofstream(p, std::ios::binary) << text;
+  const fs::path p = tmp_dir() / name;
+  qwen3::test::write_file(p, text);
   return p.string();
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
-
 Result run(const std::string& args, const std::string& stdin_text = "") {
-  const std::string in = write_file("stdin.txt", stdin_text);
-  const std::string err = (tmp_dir() / "stderr.txt").string();
-  std::string cmd = std::string(QWEN3_BIN) + " " + args + " < " + in + " 2> " + err;
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  r.err = slurp(err);
-  return r;
+  return qwen3::test::run_with_input(std::string(QWEN3_BIN) + " " + args, stdin_text,
+                                     (tmp_dir() / "run").string());
 }
 
 const std::string kModel = QWEN3_TOKENIZER_DIR;

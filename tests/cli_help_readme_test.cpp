@@ -14,15 +14,12 @@
 #include <string>
 #include <vector>
 
+#include "cli_run.h"
+
 namespace {
 
 std::string capture(const std::string& args) {
-  std::string out;
-  FILE* p = popen((std::string(QWEN3_BIN) + " " + args + " 2>&1 </dev/null").c_str(), "r");
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  pclose(p);
-  return out;
+  return qwen3::test::run_capture(std::string(QWEN3_BIN) + " " + args + " 2>&1 </dev/null");
 }
 
 std::vector<std::string> lines_of(const std::string& text) {

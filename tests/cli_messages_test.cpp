@@ -11,21 +11,15 @@
 #include <fstream>
 #include <string>
 
+#include "cli_run.h"
+
 namespace {
 
-struct Result {
-  int status;
-  std::string out;
-};
+using Result = qwen3::test::CommandResult;
 
 Result qwen3(const std::string& args, const std::string& env = "") {
-  Result r{0, ""};
-  FILE* p =
-      popen((env + " " + std::string(QWEN3_BIN) + " " + args + " 2>&1 </dev/null").c_str(), "r");
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
-  r.status = WEXITSTATUS(pclose(p));
-  return r;
+  return qwen3::test::run_command(env + " " + std::string(QWEN3_BIN) + " " + args +
+                                  " 2>&1 </dev/null");
 }
 
 TEST(CliMessages, NoCommandPrintsTheCommandList) {

@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/sampler.h"
-#include "model/gguf_tensor_source.h"
 #include "convert/random_model.h"
+#include "engine/sampler.h"
 #include "model/qwen3_model.h"
+#include "model_test_util.h"
 #include "text/tokenizer.h"
 
 namespace {
@@ -54,32 +54,17 @@ void operator delete[](void* p, std::size_t) noexcept {
 namespace qwen3 {
 namespace {
 
-std::shared_ptr<const Tokenizer> real_tokenizer() {
-  static const auto tok = std::make_shared<const Tokenizer>(
-      Tokenizer::from_file(std::string(QWEN3_TOKENIZER_DIR) + "/tokenizer.json"));
-  return tok;
-}
-
 std::shared_ptr<Qwen3Model> make_model(const std::string& type) {
   Qwen3Config c = Qwen3Config::tiny();
   c.name = "decode-alloc-test";
-  c.n_layers = 2;
-  c.n_embd = 256;
-  c.n_head = 4;
-  c.n_head_kv = 2;
-  c.head_dim = 64;
-  c.n_ff = 512;
-  c.n_vocab = 1024;
-  c.n_ctx_train = 256;
+  test::set_small_shape(c, 256);
   GenModelOptions o;
   o.config = c;
   o.type = parse_gen_model_type(type);
   o.seed = 5;
   const std::string path = std::string(QWEN3_BUILD_DIR) + "/decode_alloc_test_" + type + ".gguf";
-  generate_random_model(o, *real_tokenizer(), path);
-  auto file = std::make_shared<const gguf::GgufFile>(gguf::GgufFile::open(path));
-  return Qwen3Model::from_source(Qwen3Config::from_gguf(*file), real_tokenizer(),
-                                 std::make_shared<GgufTensorSource>(file));
+  generate_random_model(o, *test::real_tokenizer(), path);
+  return test::load_model(path);
 }
 
 // The counter sees allocations at all (the replaced operator new is the one in use).

@@ -9,33 +9,20 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli_run.h"
+
 namespace {
 
-struct CliResult {
-  int status;
-  std::string out, err;
-};
+using CliResult = qwen3::test::CommandResult;
 
 CliResult run(const std::string& args) {
-  const std::string err_path = std::string(QWEN3_BUILD_DIR) + "/device_cli_test.stderr";
-  const std::string cmd = std::string(QWEN3_BIN) + " " + args + " 2>" + err_path;
-  CliResult r{};
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  std::ifstream e(err_path);
-  std::stringstream ss;
-  ss << e.rdbuf();
-  r.err = ss.str();
-  return r;
+  return qwen3::test::run_with_input(std::string(QWEN3_BIN) + " " + args, "",
+                                     std::string(QWEN3_BUILD_DIR) + "/device_cli_test");
 }
 
 std::string write_file(const std::string& name, const std::string& text) {
   const std::string path = std::string(QWEN3_BUILD_DIR) + "/" + name;
-  std::ofstream(path) << text;
+  qwen3::test::write_file(path, text);
   return path;
 }
 

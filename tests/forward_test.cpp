@@ -17,41 +17,26 @@
 #include <string>
 #include <vector>
 
-#include "model/gguf_tensor_source.h"
 #include "convert/random_model.h"
 #include "model/qwen3_model.h"
+#include "model_test_util.h"
 #include "reference_forward.h"
 #include "text/tokenizer.h"
 
 namespace qwen3 {
 namespace {
 
-std::shared_ptr<const Tokenizer> real_tokenizer() {
-  static const auto tok = std::make_shared<const Tokenizer>(
-      Tokenizer::from_file(std::string(QWEN3_TOKENIZER_DIR) + "/tokenizer.json"));
-  return tok;
-}
-
-// Loads a generated model sharing the one tokenizer (parsing it per model would dominate
-// the test time); Qwen3Model::load itself is covered by model_test.
-std::shared_ptr<Qwen3Model> load_model(const std::string& path) {
-  auto file = std::make_shared<const gguf::GgufFile>(gguf::GgufFile::open(path));
-  return Qwen3Model::from_source(Qwen3Config::from_gguf(*file), real_tokenizer(),
-                                 std::make_shared<GgufTensorSource>(file));
-}
+using test::load_model;
+using test::random_ids;
+using test::real_tokenizer;
+using test::rel_error;
+using test::rms_rel_error;
 
 // Shapes every block format fits (rows of 256 and 512), vocabulary cut to 1024 rows.
 Qwen3Config small_config() {
   Qwen3Config c = Qwen3Config::tiny();
   c.name = "forward-test";
-  c.n_layers = 2;
-  c.n_embd = 256;
-  c.n_head = 4;
-  c.n_head_kv = 2;
-  c.head_dim = 64;
-  c.n_ff = 512;
-  c.n_vocab = 1024;
-  c.n_ctx_train = 512;
+  test::set_small_shape(c);
   return c;
 }
 
@@ -74,51 +59,12 @@ const std::string& model_file(const std::string& type, bool tiny_preset = false)
   return made.emplace(key, path).first->second;
 }
 
-std::vector<int32_t> random_ids(int n, int vocab, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::vector<int32_t> ids(static_cast<size_t>(n));
-  for (auto& id : ids) id = static_cast<int32_t>(rng() % static_cast<uint64_t>(vocab));
-  return ids;
-}
-
-double rel_error(const std::vector<float>& a, const std::vector<float>& ref) {
-  double max_diff = 0, max_ref = 0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    max_diff = std::max(max_diff, std::fabs(static_cast<double>(a[i]) - ref[i]));
-    max_ref = std::max(max_ref, std::fabs(static_cast<double>(ref[i])));
-  }
-  return max_diff / std::max(max_ref, 1e-30);
-}
-
 bool all_finite(const std::vector<float>& v) {
   return std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); });
 }
 
-std::vector<float> engine_prefill(const std::shared_ptr<Qwen3Model>& m,
-                                  const std::vector<int32_t>& ids, KvType kv, int threads) {
-  InferenceContext ctx(m, 512, kv, threads);
-  std::vector<float> logits(ids.size() * static_cast<size_t>(m->config().n_vocab));
-  ctx.eval(ids.data(), static_cast<int>(ids.size()), logits.data(), true);
-  return logits;
-}
-
-std::vector<float> engine_token_by_token(const std::shared_ptr<Qwen3Model>& m,
-                                         const std::vector<int32_t>& ids, KvType kv, int threads) {
-  InferenceContext ctx(m, 512, kv, threads);
-  const size_t V = static_cast<size_t>(m->config().n_vocab);
-  std::vector<float> logits(ids.size() * V);
-  for (size_t t = 0; t < ids.size(); ++t) ctx.eval(&ids[t], 1, logits.data() + t * V);
-  return logits;
-}
-
-double rms_rel_error(const std::vector<float>& a, const std::vector<float>& ref) {
-  double d = 0, r = 0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    d += (static_cast<double>(a[i]) - ref[i]) * (static_cast<double>(a[i]) - ref[i]);
-    r += static_cast<double>(ref[i]) * ref[i];
-  }
-  return std::sqrt(d / std::max(r, 1e-30));
-}
+constexpr auto& engine_prefill = test::prefill_logits;
+constexpr auto& engine_token_by_token = test::token_by_token_logits;
 
 struct TypeCase {
   const char* type;

@@ -6,50 +6,17 @@
 #include <string>
 
 #include "engine/grammar_matcher.h"
+#include "grammar_test_util.h"
 #include "text/grammar.h"
 
 namespace qwen3 {
 namespace {
 
 using engine::GrammarMatcher;
+using test::kJsonGbnf;
 
-// llama.cpp's grammars/json.gbnf (the same text), the format users bring.
-const char* kJsonGbnf = R"(root   ::= object
-value  ::= object | array | string | number | ("true" | "false" | "null") ws
-
-object ::=
-  "{" ws (
-            string ":" ws value
-    ("," ws string ":" ws value)*
-  )? "}" ws
-
-array  ::=
-  "[" ws (
-            value
-    ("," ws value)*
-  )? "]" ws
-
-string ::=
-  "\"" (
-    [^"\\\x7F\x00-\x1F] |
-    "\\" (["\\bfnrt] | "u" [0-9a-fA-F]{4}) # escapes
-  )* "\"" ws
-
-number ::= ("-"? ([0-9] | [1-9] [0-9]{0,15})) ("." [0-9]+)? ([eE] [-+]? [0-9] [1-9]{0,15})? ws
-
-# Optional space: by convention, applied in this grammar after literal chars when allowed
-ws ::= | " " | "\n" [ \t]{0,20}
-)";
-
-bool full_match(const std::string& gbnf, const std::string& s) {
-  GrammarMatcher m(std::make_shared<text::CompiledGrammar>(text::compile_gbnf(gbnf)));
-  return m.advance(s) && m.accepting();
-}
-
-bool prefix_ok(const std::string& gbnf, const std::string& s) {
-  GrammarMatcher m(std::make_shared<text::CompiledGrammar>(text::compile_gbnf(gbnf)));
-  return m.advance(s);
-}
+constexpr auto& full_match = test::grammar_accepts;
+constexpr auto& prefix_ok = test::grammar_prefix;
 
 TEST(Grammar, JsonGbnfAcceptsJson) {
   EXPECT_TRUE(full_match(kJsonGbnf, R"({"a": [1, 2.5, -3e4, "x\n\u00e9"], "b": {"c": null}})"));

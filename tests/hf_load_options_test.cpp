@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_run.h"
 #include "convert/hf_checkpoint_writer.h"
 #include "engine/model_defaults.h"
 #include "engine/shared_pipelines.h"
@@ -45,21 +46,11 @@ struct Result {
 };
 
 Result sh(const std::string& cmd) {
-  Result r;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int st = pclose(p);
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+  const auto r = qwen3::test::run_command(cmd + " 2>&1");
+  return {r.status, r.out};
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+constexpr auto& slurp = qwen3::test::read_file;
 
 int lines(const std::string& s) {
   int n = 0;

@@ -21,25 +21,16 @@
 #include <string>
 #include <vector>
 
+#include "cli_run.h"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Output {
-  int status = -1;
-  std::string out;
-};
+using Output = qwen3::test::CommandResult;
 
 Output sh(const std::string& cmd) {
-  Output r;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+  return qwen3::test::run_command(cmd + " 2>&1");
 }
 
 std::vector<std::string> lines(const std::string& text) {

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/grammar_matcher.h"
+#include "grammar_test_util.h"
 #include "text/grammar.h"
 #include "text/json_schema.h"
 
@@ -118,13 +119,7 @@ Json schema(std::mt19937& rng) {
 }
 
 int run_ajv(const Json& cases) {
-  const std::string file = std::string(QWEN3_BUILD_DIR) + "/json_schema_oneof_cases.json";
-  std::ofstream(file) << cases.dump();
-  const std::string cmd = "QWEN3_TOOLS_DIR='" + std::string(QWEN3_TOOLS_DIR) + "' node '" +
-                          std::string(QWEN3_SOURCE_DIR) + "/tests/js/validate_json.mjs' '" + file +
-                          "'";
-  const int rc = std::system(cmd.c_str());
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  return test::run_ajv(cases, "json_schema_oneof_cases.json");
 }
 
 std::shared_ptr<const text::CompiledGrammar> compile(const Json& s) {

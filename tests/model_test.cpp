@@ -9,9 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "cli_run.h"
+#include "convert/random_model.h"
 #include "gguf/gguf_reader.h"
 #include "gguf/gguf_writer.h"
-#include "convert/random_model.h"
 #include "model/qwen3_config.h"
 #include "model/qwen3_model.h"
 #include "text/tokenizer.h"
@@ -29,14 +30,7 @@ int run(const std::string& cmd) {
 }
 
 std::string read_text(const std::string& path) {
-  std::string s;
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return s;
-  char buf[65536];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
-  std::fclose(f);
-  return s;
+  return test::read_file(path);
 }
 
 const std::string& tiny_q8() {  // made once by the real command

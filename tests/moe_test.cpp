@@ -25,10 +25,10 @@
 #include "gguf/gguf_reader.h"
 #include "model/batch_forward.h"
 #include "model/feed_forward.h"
-#include "model/gguf_tensor_source.h"
 #include "model/hf_model_loader.h"
 #include "model/qwen3_model.h"
 #include "model/rope.h"
+#include "model_test_util.h"
 #include "reference_forward.h"
 #include "text/tokenizer.h"
 
@@ -37,17 +37,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::shared_ptr<const Tokenizer> real_tokenizer() {
-  static const auto tok = std::make_shared<const Tokenizer>(
-      Tokenizer::from_file(std::string(QWEN3_TOKENIZER_DIR) + "/tokenizer.json"));
-  return tok;
-}
-
-std::shared_ptr<Qwen3Model> load_model(const std::string& path) {
-  auto file = std::make_shared<const gguf::GgufFile>(gguf::GgufFile::open(path));
-  return Qwen3Model::from_source(Qwen3Config::from_gguf(*file), real_tokenizer(),
-                                 std::make_shared<GgufTensorSource>(file));
-}
+using test::load_model;
+using test::random_ids;
+using test::real_tokenizer;
+using test::rel_error;
+using test::rms_rel_error;
 
 // MoE shapes whose rows fit every block format (256), vocabulary cut to 1024 rows.
 // "moe8": 8 experts, top 2, tied (llama.cpp's 8-expert type rules apply).
@@ -55,14 +49,7 @@ std::shared_ptr<Qwen3Model> load_model(const std::string& path) {
 Qwen3Config moe_config(const std::string& shape) {
   Qwen3Config c = Qwen3Config::preset("tiny-moe");
   c.name = "moe-test-" + shape;
-  c.n_layers = 2;
-  c.n_embd = 256;
-  c.n_head = 4;
-  c.n_head_kv = 2;
-  c.head_dim = 64;
-  c.n_ff = 512;
-  c.n_vocab = 1024;
-  c.n_ctx_train = 512;
+  test::set_small_shape(c);
   c.n_expert = 8;
   c.n_expert_used = 2;
   c.n_ff_exp = 256;
@@ -89,48 +76,14 @@ const std::string& model_file(const std::string& shape, const std::string& type)
   return made.emplace(key, path).first->second;
 }
 
-std::vector<int32_t> random_ids(int n, int vocab, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::vector<int32_t> ids(static_cast<size_t>(n));
-  for (auto& id : ids) id = static_cast<int32_t>(rng() % static_cast<uint64_t>(vocab));
-  return ids;
-}
-
-double rel_error(const float* a, const float* ref, size_t n) {
-  double max_diff = 0, max_ref = 0;
-  for (size_t i = 0; i < n; ++i) {
-    max_diff = std::max(max_diff, std::fabs(static_cast<double>(a[i]) - ref[i]));
-    max_ref = std::max(max_ref, std::fabs(static_cast<double>(ref[i])));
-  }
-  return max_diff / std::max(max_ref, 1e-30);
-}
-double rel_error(const std::vector<float>& a, const std::vector<float>& ref) {
-  return rel_error(a.data(), ref.data(), ref.size());
-}
-double rms_rel_error(const std::vector<float>& a, const std::vector<float>& ref) {
-  double d = 0, r = 0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    d += (static_cast<double>(a[i]) - ref[i]) * (static_cast<double>(a[i]) - ref[i]);
-    r += static_cast<double>(ref[i]) * ref[i];
-  }
-  return std::sqrt(d / std::max(r, 1e-30));
-}
-
 std::vector<float> prefill(const std::shared_ptr<Qwen3Model>& m, const std::vector<int32_t>& ids,
                            int threads) {
-  InferenceContext ctx(m, 512, KvType::F32, threads);
-  std::vector<float> logits(ids.size() * static_cast<size_t>(m->config().n_vocab));
-  ctx.eval(ids.data(), static_cast<int>(ids.size()), logits.data(), true);
-  return logits;
+  return test::prefill_logits(m, ids, KvType::F32, threads);
 }
 
 std::vector<float> token_by_token(const std::shared_ptr<Qwen3Model>& m,
                                   const std::vector<int32_t>& ids) {
-  InferenceContext ctx(m, 512, KvType::F32, 2);
-  const size_t V = static_cast<size_t>(m->config().n_vocab);
-  std::vector<float> logits(ids.size() * V);
-  for (size_t t = 0; t < ids.size(); ++t) ctx.eval(&ids[t], 1, logits.data() + t * V);
-  return logits;
+  return test::token_by_token_logits(m, ids, KvType::F32, 2);
 }
 
 TEST(MoePresets, ReleasedShapes) {

@@ -8,6 +8,7 @@
 #include "engine/backend.h"
 #include "engine_test_backend.h"
 #include "text/tokenizer.h"
+#include "tokenizer_test_util.h"
 
 namespace qwen3 {
 namespace {
@@ -15,8 +16,7 @@ namespace {
 using engine::testing::HashChainBackend;
 
 const Tokenizer& tokenizer() {
-  static const Tokenizer tok = Tokenizer::from_file(QWEN3_TOKENIZER_DIR);
-  return tok;
+  return test::qwen3_tokenizer();
 }
 
 // The last backend the factory made, so tests can look inside.

@@ -17,6 +17,7 @@
 #include "text/special_tokens.h"
 #include "text/tokenizer.h"
 #include "text/unicode.h"
+#include "tokenizer_test_util.h"
 
 namespace qwen3::text {
 namespace {
@@ -24,8 +25,7 @@ namespace {
 using ojson = nlohmann::ordered_json;
 
 const Tokenizer& tok() {
-  static const Tokenizer t = Tokenizer::from_file(QWEN3_TOKENIZER_DIR);
-  return t;
+  return test::qwen3_tokenizer();
 }
 
 // What a client writes to take over the conversation.

@@ -2,8 +2,9 @@
 // random-weight model, for tests that drive it with outside clients (the openai npm client):
 // ServeProcess starts it on a free port read from its log, waits for /health and stops it
 // with SIGTERM; tiny_serve_model() generates the model once per build directory;
-// shell_quote() quotes an argument for std::system. Shared by server_openai_test and
-// structured_output_server_test.
+// shell_quote() quotes an argument for std::system; run_js_client() runs a node client of
+// tests/js on a JSON spec. Shared by server_openai_test,
+// structured_output_server_test and server_injection_test.
 #pragma once
 
 #include <signal.h>
@@ -31,6 +32,16 @@ inline std::string shell_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
+}
+
+// Runs `node tests/js/<script> '<spec as JSON>'`, a client of the server under test (its npm
+// packages found through QWEN3_TOOLS_DIR): its exit status, -1 if it did not exit normally.
+inline int run_js_client(const std::string& script, const json& spec) {
+  const std::string cmd = "QWEN3_TOOLS_DIR=" + shell_quote(QWEN3_TOOLS_DIR) + " node " +
+                          shell_quote(std::string(QWEN3_SOURCE_DIR) + "/tests/js/" + script) + " " +
+                          shell_quote(spec.dump());
+  const int rc = std::system(cmd.c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
 class ServeProcess {
@@ -81,6 +92,7 @@ class ServeProcess {
   }
   int port() const { return port_; }
   bool wait_ready() {
+    if (port_ == 0) return false;  // it never said where it listens
     httplib::Client c("127.0.0.1", port_);
     for (int i = 0; i < 1200; ++i) {
       auto r = c.Get("/health");

@@ -11,37 +11,20 @@
 #include <string>
 
 #include "server_test_util.h"
+#include "tiny_model_server.h"
 
 namespace qwen3::test {
 namespace {
 
-namespace fs = std::filesystem;
-
 const std::string& tiny_model() {
-  static const std::string path = [] {
-    const fs::path dir =
-        fs::temp_directory_path() / ("qwen3_choices_test_" + std::to_string(::getpid()));
-    fs::create_directories(dir);
-    const std::string p = (dir / "tiny.gguf").string();
-    const std::string cmd = std::string(QWEN3_BIN) + " gen-model --preset tiny --type q4_0 " +
-                            "--tokenizer " + QWEN3_TOKENIZER_DIR + "/tokenizer.json --seed 6 -o " +
-                            p + " > /dev/null";
-    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
-    return p;
-  }();
+  static const std::string path = gen_tiny_model("qwen3_choices_test_", "q4_0", 6);
   return path;
 }
 
 class ServerChoices : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    server::ServerOptions o;
-    o.model_path = tiny_model();
-    o.model_name = "tiny";
-    o.port = 0;
-    o.n_ctx = 256;
-    o.parallel = 3;
-    o.n_threads = 2;
+    server::ServerOptions o = tiny_server_options(tiny_model(), 3);
     srv_ = new RunningServer(o);
   }
   static void TearDownTestSuite() {

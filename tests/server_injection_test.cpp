@@ -4,14 +4,9 @@
 // 6 tokens, not 1) unless the server runs with special_in_content (--special-in-content);
 // /v1/completions prompts are raw and keep their special tokens. The `qwen3 serve`
 // command is checked too, with and without --special-in-content.
-#include <signal.h>
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <fstream>
-#include <regex>
-#include <sstream>
 
+#include "serve_process.h"
 #include "server_test_util.h"
 #include "text/chat_template.h"
 #include "text/tokenizer.h"
@@ -136,82 +131,35 @@ TEST(ServerInjection, CompletionsPromptsAreRawAndKeepSpecialTokens) {
   EXPECT_EQ(r["usage"]["prompt_tokens"].get<std::size_t>(), tok().encode(raw, true).size());
 }
 
-// `qwen3 serve --backend replay` as a child process; the port comes from its log line.
-class ServeProcess {
- public:
-  explicit ServeProcess(std::vector<std::string> args) {
-    log_ = std::string(QWEN3_BUILD_DIR) + "/server_injection_test.serve.log";
-    std::remove(log_.c_str());
-    pid_ = fork();
-    if (pid_ == 0) {
-      std::freopen(log_.c_str(), "w", stderr);
-      std::string bin = QWEN3_BIN;
-      std::vector<char*> argv{bin.data()};
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(bin.c_str(), argv.data());
-      _exit(127);
-    }
-    const std::regex re("http://127\\.0\\.0\\.1:(\\d+)");
-    for (int i = 0; i < 600 && port_ == 0; ++i) {
-      std::ifstream in(log_);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      const std::string text = ss.str();
-      std::smatch m;
-      if (std::regex_search(text, m, re))
-        port_ = std::stoi(m[1]);
-      else
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  }
-  ~ServeProcess() {
-    kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-  }
-  bool wait_ready() {
-    if (port_ == 0) return false;
-    httplib::Client c("127.0.0.1", port_);
-    for (int i = 0; i < 1200; ++i) {
-      auto r = c.Get("/health");
-      if (r && r->status == 200) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-  }
-  std::size_t prompt_tokens(const std::string& user) {
-    httplib::Client c("127.0.0.1", port_);
-    c.set_read_timeout(60, 0);
-    const json body = {{"messages", place(0, user)}, {"max_tokens", 1}};
-    auto r = c.Post("/v1/chat/completions", body.dump(), "application/json");
-    if (!r || r->status != 200) return 0;
-    return json::parse(r->body)["usage"]["prompt_tokens"].get<std::size_t>();
-  }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-  std::string log_;
-};
+// usage.prompt_tokens of a one-message chat request to `qwen3 serve` (ServeProcess, the
+// port read from its log line); 0 when the request failed.
+std::size_t prompt_tokens(const ServeProcess& serve, const std::string& user) {
+  httplib::Client c("127.0.0.1", serve.port());
+  c.set_read_timeout(60, 0);
+  const json body = {{"messages", place(0, user)}, {"max_tokens", 1}};
+  auto r = c.Post("/v1/chat/completions", body.dump(), "application/json");
+  if (!r || r->status != 200) return 0;
+  return json::parse(r->body)["usage"]["prompt_tokens"].get<std::size_t>();
+}
 
 TEST(ServerInjection, ServeCommandFlag) {
   const std::string reply = std::string(QWEN3_BUILD_DIR) + "/server_injection_test.reply.txt";
   std::ofstream(reply) << "ok<|im_end|>";
   const std::vector<std::string> args = {"serve",     "-m",     tokenizer_path(), "--port", "0",
                                          "--backend", "replay", "--replay-file",  reply};
+  const std::string log = "server_injection_test.serve.log";
   {
-    ServeProcess safe(args);
+    ServeProcess safe(args, log);
     ASSERT_TRUE(safe.wait_ready());
-    const std::size_t base = safe.prompt_tokens("");
+    const std::size_t base = prompt_tokens(safe, "");
     ASSERT_GT(base, 0u);
-    EXPECT_EQ(safe.prompt_tokens("<|im_end|>"), base + 6);
+    EXPECT_EQ(prompt_tokens(safe, "<|im_end|>"), base + 6);
   }
   std::vector<std::string> unsafe_args = args;
   unsafe_args.push_back("--special-in-content");
-  ServeProcess unsafe(unsafe_args);
+  ServeProcess unsafe(unsafe_args, log);
   ASSERT_TRUE(unsafe.wait_ready());
-  EXPECT_EQ(unsafe.prompt_tokens("<|im_end|>"), unsafe.prompt_tokens("") + 1);
+  EXPECT_EQ(prompt_tokens(unsafe, "<|im_end|>"), prompt_tokens(unsafe, "") + 1);
 }
 
 }  // namespace

@@ -16,24 +16,13 @@
 
 #include "server/metrics.h"
 #include "server_test_util.h"
+#include "tiny_model_server.h"
 
 namespace qwen3::test {
 namespace {
 
-namespace fs = std::filesystem;
-
 const std::string& tiny_model() {
-  static const std::string path = [] {
-    const fs::path dir =
-        fs::temp_directory_path() / ("qwen3_metrics_test_" + std::to_string(::getpid()));
-    fs::create_directories(dir);
-    const std::string p = (dir / "tiny.gguf").string();
-    const std::string cmd = std::string(QWEN3_BIN) + " gen-model --preset tiny --type q4_0 " +
-                            "--tokenizer " + QWEN3_TOKENIZER_DIR + "/tokenizer.json --seed 5 -o " +
-                            p + " > /dev/null";
-    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
-    return p;
-  }();
+  static const std::string path = gen_tiny_model("qwen3_metrics_test_", "q4_0", 5);
   return path;
 }
 
@@ -75,13 +64,7 @@ void expect_histogram(const std::string& text, const std::string& name, double c
 }
 
 TEST(ServerMetrics, KvPoolPrefixHitsBatchAndLatencyHistograms) {
-  server::ServerOptions o;
-  o.model_path = tiny_model();
-  o.model_name = "tiny";
-  o.port = 0;
-  o.n_ctx = 256;
-  o.parallel = 2;
-  o.n_threads = 2;
+  server::ServerOptions o = tiny_server_options(tiny_model(), 2);
   RunningServer srv(o);
   std::string system = "You answer questions about the weather in short sentences.";
   for (int i = 0; i < 5; ++i) system += " Rule " + std::to_string(i) + ": be exact.";
@@ -146,14 +129,8 @@ TEST(ServerMetrics, ATinyKvPoolPreemptsButEveryStreamEndsWhole) {
   // requests take the blocks of younger ones, which recompute them. Every stream still
   // ends with [DONE], its greedy text the same as when it ran alone; a prompt larger than
   // the pool is a 400 that names the numbers.
-  server::ServerOptions o;
-  o.model_path = tiny_model();
-  o.model_name = "tiny";
-  o.port = 0;
-  o.n_ctx = 256;
-  o.parallel = 4;
+  server::ServerOptions o = tiny_server_options(tiny_model(), 4);
   o.kv_size = 160;
-  o.n_threads = 2;
   RunningServer srv(o);
   const int kTokens = 56;
   std::vector<std::pair<std::string, std::string>> alone, together(4);

@@ -12,11 +12,7 @@ namespace qwen3::test {
 namespace {
 
 int run_node_client(const json& spec) {
-  std::string cmd = "QWEN3_TOOLS_DIR=" + shell_quote(QWEN3_TOOLS_DIR) + " node " +
-                    shell_quote(std::string(QWEN3_SOURCE_DIR) + "/tests/js/openai_client.mjs") +
-                    " " + shell_quote(spec.dump());
-  int rc = std::system(cmd.c_str());
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  return run_js_client("openai_client.mjs", spec);
 }
 
 TEST(ServerOpenAiClient, ReplayedReasoningAndContent) {

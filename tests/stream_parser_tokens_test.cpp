@@ -8,13 +8,13 @@
 #include "text/stream_parser.h"
 #include "text/tokenizer.h"
 #include "text/utf8.h"
+#include "tokenizer_test_util.h"
 
 namespace qwen3::text {
 namespace {
 
 const Tokenizer& tok() {
-  static const Tokenizer t = Tokenizer::from_file(QWEN3_TOKENIZER_DIR);
-  return t;
+  return test::qwen3_tokenizer();
 }
 
 ParsedMessage by_tokens(const std::string& raw, bool parse_special = true,

@@ -11,6 +11,7 @@
 #include "text/stream_parser.h"
 #include "text/tokenizer.h"
 #include "text/tool_call.h"
+#include "tokenizer_test_util.h"
 
 namespace qwen3::text {
 namespace {
@@ -18,8 +19,7 @@ namespace {
 using ojson = nlohmann::ordered_json;
 
 const Tokenizer& tok() {
-  static const Tokenizer t = Tokenizer::from_file(QWEN3_TOKENIZER_DIR);
-  return t;
+  return test::qwen3_tokenizer();
 }
 
 const ojson kTools = ojson::parse(R"([

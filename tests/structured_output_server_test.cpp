@@ -37,11 +37,7 @@ TEST(StructuredOutputServer, OpenAiClientParseSchemasAndTools) {
                {"streamed", env_int("QWEN3_STRUCTURED_STREAMED", 6)},
                {"grammars", env_int("QWEN3_STRUCTURED_GRAMMARS", 10)},
                {"regexes", env_int("QWEN3_STRUCTURED_REGEXES", 12)}};
-  std::string cmd = "QWEN3_TOOLS_DIR=" + shell_quote(QWEN3_TOOLS_DIR) + " node " +
-                    shell_quote(std::string(QWEN3_SOURCE_DIR) + "/tests/js/structured_client.mjs") +
-                    " " + shell_quote(spec.dump());
-  const int rc = std::system(cmd.c_str());
-  EXPECT_EQ(WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, 0);
+  EXPECT_EQ(run_js_client("structured_client.mjs", spec), 0);
   EXPECT_EQ(serve.stop(), 0);
 }
 
@@ -73,11 +69,7 @@ TEST(StructuredOutputServer, CoderTemplateModelForcedToolCalls) {
                {"grammars", 0},
                {"regexes", 0},
                {"seed", 11}};
-  std::string cmd = "QWEN3_TOOLS_DIR=" + shell_quote(QWEN3_TOOLS_DIR) + " node " +
-                    shell_quote(std::string(QWEN3_SOURCE_DIR) + "/tests/js/structured_client.mjs") +
-                    " " + shell_quote(spec.dump());
-  const int rc = std::system(cmd.c_str());
-  EXPECT_EQ(WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, 0);
+  EXPECT_EQ(run_js_client("structured_client.mjs", spec), 0);
   EXPECT_EQ(serve.stop(), 0);
 }
 

@@ -15,11 +15,13 @@
 #include "engine/grammar_matcher.h"
 #include "engine/structured_output.h"
 #include "engine_test_backend.h"
+#include "grammar_test_util.h"
 #include "qwen3/pipeline.h"
 #include "text/grammar.h"
 #include "text/json_schema.h"
 #include "text/regex_grammar.h"
 #include "text/tokenizer.h"
+#include "tokenizer_test_util.h"
 
 namespace qwen3 {
 namespace {
@@ -28,8 +30,7 @@ using Json = nlohmann::ordered_json;
 using engine::testing::HashChainBackend;
 
 const Tokenizer& tokenizer() {
-  static const Tokenizer tok = Tokenizer::from_file(QWEN3_TOKENIZER_DIR);
-  return tok;
+  return test::qwen3_tokenizer();
 }
 
 Pipeline make() {
@@ -51,10 +52,9 @@ GenerationConfig config(std::uint64_t seed, bool greedy, bool thinking) {
   return c;
 }
 
-bool grammar_accepts(const std::string& gbnf, const std::string& text) {
-  engine::GrammarMatcher m(std::make_shared<text::CompiledGrammar>(text::compile_gbnf(gbnf)));
-  return m.advance(text) && m.accepting();
-}
+using test::grammar_accepts;
+using test::grammar_prefix;
+using test::kJsonGbnf;
 
 std::wstring widen(const std::string& s) {
   std::wstring out;
@@ -71,13 +71,7 @@ std::wstring widen(const std::string& s) {
 }
 
 int run_ajv(const Json& cases) {
-  const std::string file = std::string(QWEN3_BUILD_DIR) + "/structured_output_cases.json";
-  std::ofstream(file) << cases.dump();
-  const std::string cmd = "QWEN3_TOOLS_DIR='" + std::string(QWEN3_TOOLS_DIR) + "' node '" +
-                          std::string(QWEN3_SOURCE_DIR) + "/tests/js/validate_json.mjs' '" + file +
-                          "'";
-  const int rc = std::system(cmd.c_str());
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  return test::run_ajv(cases, "structured_output_cases.json");
 }
 
 // Tokens of the reasoning block (<think> .. </think> inclusive) in a reply.
@@ -92,32 +86,6 @@ std::size_t reasoning_tokens(const DecodedResult& r) {
     if (id == close) break;
   }
   return n;
-}
-
-const char* kJsonGbnf = R"(root   ::= object
-value  ::= object | array | string | number | ("true" | "false" | "null") ws
-object ::=
-  "{" ws (
-            string ":" ws value
-    ("," ws string ":" ws value)*
-  )? "}" ws
-array  ::=
-  "[" ws (
-            value
-    ("," ws value)*
-  )? "]" ws
-string ::=
-  "\"" (
-    [^"\\\x7F\x00-\x1F] |
-    "\\" (["\\bfnrt] | "u" [0-9a-fA-F]{4}) # escapes
-  )* "\"" ws
-number ::= ("-"? ([0-9] | [1-9] [0-9]{0,15})) ("." [0-9]+)? ([eE] [-+]? [0-9] [1-9]{0,15})? ws
-ws ::= | " " | "\n" [ \t]{0,20}
-)";
-
-bool grammar_prefix(const std::string& gbnf, const std::string& text) {
-  engine::GrammarMatcher m(std::make_shared<text::CompiledGrammar>(text::compile_gbnf(gbnf)));
-  return m.advance(text);
 }
 
 TEST(StructuredOutput, GbnfRepliesParseWithTheGrammar) {

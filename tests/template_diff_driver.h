@@ -5,14 +5,14 @@
 // {"error": message}). Header-only: each test is its own executable.
 #pragma once
 
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
+
+#include "cli_run.h"
 
 namespace qwen3::testing {
 
@@ -20,23 +20,8 @@ inline bool have_node() {
   return std::system("command -v node > /dev/null 2>&1") == 0;
 }
 
-inline std::string run_capture(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  pclose(p);
-  return out;
-}
-
-inline std::string read_file(const std::filesystem::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+using test::read_file;
+using test::run_capture;
 
 // Runs `node tools/<script> [arg] <cases file>`; `cases_name` names the cases file in the
 // build folder (one per test, so parallel tests do not share it). `arg` is the template

@@ -14,6 +14,7 @@
 #include "text/chat_template.h"
 #include "text/jinja_template.h"
 #include "text/tokenizer.h"
+#include "tokenizer_test_util.h"
 
 namespace qwen3::text {
 namespace {
@@ -21,8 +22,7 @@ namespace {
 using ojson = nlohmann::ordered_json;
 
 const Tokenizer& tok() {
-  static const Tokenizer t = Tokenizer::from_file(QWEN3_TOKENIZER_DIR);
-  return t;
+  return test::qwen3_tokenizer();
 }
 
 std::string read_template(const std::string& name) {

@@ -9,37 +9,24 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli_run.h"
+
 namespace {
 
-struct Result {
-  int status;
-  std::string out;
-  std::string err;
-};
+using Result = qwen3::test::CommandResult;
 
 std::string tmp_path(const std::string& name) {
   return std::string(QWEN3_BUILD_DIR) + "/tokenize_cli_test_" + name;
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 void write(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary) << text;
+  qwen3::test::write_file(path, text);
 }
 
 // Runs `qwen3 <args>` with stdin from `input`.
 Result qwen3(const std::string& args, const std::string& input = "") {
-  const std::string in = tmp_path("stdin"), out = tmp_path("stdout"), err = tmp_path("stderr");
-  write(in, input);
-  const std::string cmd = std::string("'") + QWEN3_BIN + "' " + args + " < '" + in + "' > '" + out +
-                          "' 2> '" + err + "'";
-  const int rc = std::system(cmd.c_str());
-  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, slurp(out), slurp(err)};
+  return qwen3::test::run_with_input(std::string("'") + QWEN3_BIN + "' " + args, input,
+                                     tmp_path("run"));
 }
 
 const std::string kModel = std::string("-m '") + QWEN3_TOKENIZER_DIR + "'";

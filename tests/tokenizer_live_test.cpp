@@ -8,20 +8,13 @@
 #include <cstdlib>
 #include <memory>
 
+#include "cli_run.h"
 #include "tokenizer_test_util.h"
 
 namespace qwen3 {
 namespace {
 
-std::string run(const std::string& cmd) {
-  std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
-  if (!p) return "";
-  std::string out;
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p.get())) > 0) out.append(buf, n);
-  return out;
-}
+constexpr auto& run = test::run_capture;
 
 TEST(TokenizerLive, MatchesReferenceOnFreshRandomStrings) {
   if (std::system("node --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "node not found";

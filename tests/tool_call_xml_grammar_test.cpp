@@ -22,11 +22,13 @@
 #include "engine/grammar_matcher.h"
 #include "engine/structured_output.h"
 #include "engine_test_backend.h"
+#include "grammar_test_util.h"
 #include "qwen3/pipeline.h"
 #include "text/grammar.h"
 #include "text/tokenizer.h"
 #include "text/tool_call.h"
 #include "text/tool_call_grammar.h"
+#include "tokenizer_test_util.h"
 
 namespace qwen3 {
 namespace {
@@ -35,18 +37,11 @@ namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
 
 const Tokenizer& tokenizer() {
-  static const Tokenizer tok = Tokenizer::from_file(QWEN3_TOKENIZER_DIR);
-  return tok;
+  return test::qwen3_tokenizer();
 }
 
 int run_ajv(const Json& cases, const std::string& tag) {
-  const std::string file = std::string(QWEN3_BUILD_DIR) + "/tool_call_xml_" + tag + ".json";
-  std::ofstream(file) << cases.dump();
-  const std::string cmd = "QWEN3_TOOLS_DIR='" + std::string(QWEN3_TOOLS_DIR) + "' node '" +
-                          std::string(QWEN3_SOURCE_DIR) + "/tests/js/validate_json.mjs' '" + file +
-                          "'";
-  const int rc = std::system(cmd.c_str());
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  return test::run_ajv(cases, "tool_call_xml_" + tag + ".json");
 }
 
 // Tool sets shaped as the server suite's (tests/js/structured_client.mjs), plus free text.

@@ -16,9 +16,10 @@
 
 #include "command.h"
 #include "device_options.h"
-#include "lora_options.h"
 #include "kernels/cpu_features.h"
+#include "lora_options.h"
 #include "model/qwen3_model.h"
+#include "model_option.h"
 #include "quantize_option.h"
 #include "qwen3/pipeline.h"
 
@@ -240,13 +241,12 @@ int run_bench(const BenchArgs& a) {
 Registrar reg(
     {"bench", "Prompt-processing and generation speed (tokens/s)", [](CLI::App& app) {
        auto a = std::make_shared<BenchArgs>();
-       app.add_option("-m,--model", a->model, "GGUF file or Hugging Face model folder")->required();
+       add_model_option(app, a->model);
        app.add_option("-p,--n-prompt", a->n_prompt, "Prompt tokens, evaluated at once")
            ->check(CLI::Range(0, 1 << 20));
        app.add_option("-n,--n-gen", a->n_gen, "Generated tokens, one at a time")
            ->check(CLI::Range(0, 1 << 20));
-       app.add_option("-t,--threads", a->threads, "Threads (0 = physical cores)")
-           ->check(CLI::Range(0, 1024));
+       add_threads_or_zero_option(app, a->threads);
        app.add_option("-r,--repetitions", a->reps, "Repetitions (medians are reported)")
            ->check(CLI::Range(1, 1000));
        app.add_option("--seed", a->seed, "Seed of the random prompt");

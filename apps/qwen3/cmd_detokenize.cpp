@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "command.h"
+#include "model_option.h"
 #include "text/tokenizer.h"
 
 namespace qwen3::cli {
@@ -83,8 +84,7 @@ int run(const Opts& o) {
 Registrar reg(
     {"detokenize", "Token ids -> text", [](CLI::App& app) {
        auto opts = std::make_shared<Opts>();
-       app.add_option("-m,--model", opts->model, "GGUF file, model folder, or tokenizer.json")
-           ->required();
+       add_tokenizer_source_option(app, opts->model);
        app.add_option("--ids", opts->ids, "Comma-separated token ids, e.g. 9707,1879")->required();
        app.add_flag("--skip-special", opts->skip_special,
                     "Leave out control tokens such as <|im_end|>");

@@ -11,6 +11,7 @@
 #include "command.h"
 #include "lora_options.h"
 #include "model/qwen3_model.h"
+#include "model_option.h"
 #include "quantize_option.h"
 #include "text/tokenizer.h"
 #include "vision_options.h"
@@ -55,12 +56,11 @@ Registrar reg(
        // With --image: each <|image_pad|> id in --ids stands for the next image and becomes
        // its run of image tokens; the output then has a row per expanded position.
        auto a = std::make_shared<LogitsArgs>();
-       app.add_option("-m,--model", a->model, "GGUF file or Hugging Face model folder")->required();
+       add_model_option(app, a->model);
        app.add_option("--ids", a->ids, "Comma-separated token ids, e.g. 1,2,3")->required();
        app.add_option("-o,--output", a->out, "Output file: n_ids x n_vocab float32, row-major")
            ->required();
-       app.add_option("-t,--threads", a->threads, "Threads (0 = physical cores)")
-           ->check(CLI::Range(0, 1024));
+       add_threads_or_zero_option(app, a->threads);
        app.add_flag("--kv-f32", a->kv_f32, "Keep the KV cache in F32 (default F16)");
        app.add_option("--last", a->last, "Write only the last N positions' rows (long contexts)")
            ->check(CLI::Range(1, 1 << 30));

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "command.h"
+#include "model_option.h"
 #include "text/json_limits.h"
 #include "text/stream_parser.h"
 #include "text/tokenizer.h"
@@ -57,9 +58,7 @@ int run(const Opts& o) {
 Registrar reg({"parse-output", "Raw model output on stdin -> reasoning, content, tool calls (JSON)",
                [](CLI::App& app) {
                  auto opts = std::make_shared<Opts>();
-                 app.add_option("-m,--model", opts->model,
-                                "GGUF file, model folder, or tokenizer.json")
-                     ->required();
+                 add_tokenizer_source_option(app, opts->model);
                  app.add_flag("--thinking-open", opts->thinking_open,
                               "The prompt ended with <think>: output starts inside reasoning");
                  app.add_option("--stop", opts->stop, "Stop string (repeatable)");

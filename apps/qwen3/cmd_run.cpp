@@ -14,6 +14,7 @@
 #include "command.h"
 #include "device_options.h"
 #include "lora_options.h"
+#include "model_option.h"
 #include "quantize_option.h"
 #include "qwen3/pipeline.h"
 #include "reply_printer.h"
@@ -57,7 +58,7 @@ std::string read_prompt(const RunOpts& o) {
 Registrar reg(
     {"run", "Generate one reply to a prompt (streamed)", [](CLI::App& app) {
        auto o = std::make_shared<RunOpts>();
-       app.add_option("-m,--model", o->model, "GGUF file or Hugging Face model folder")->required();
+       add_model_option(app, o->model);
        auto* p = app.add_option("-p,--prompt", o->prompt,
                                 "The user message (or raw prompt with --raw); - reads stdin");
        auto* f = app.add_option("-f,--file", o->prompt_file, "Read the prompt from this file");
@@ -65,10 +66,8 @@ Registrar reg(
        o->sampling.add_to(app);
        app.add_flag("--raw", o->raw, "Feed the prompt as is, without the chat template");
        app.add_flag("--hide-thinking", o->hide_thinking, "Do not print the reasoning");
-       app.add_option("-t,--threads", o->threads, "CPU threads (default: physical cores)")
-           ->check(CLI::PositiveNumber);
-       app.add_option("-c,--ctx", o->ctx, "Context length (default: min(4096, model maximum))")
-           ->check(CLI::PositiveNumber);
+       add_threads_option(app, o->threads);
+       add_ctx_option(app, o->ctx);
        app.add_option("--system", o->system, "System message");
        add_quantize_option(app, o->quantize);
        add_device_options(app, o->dev, o->device);

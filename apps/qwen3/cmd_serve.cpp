@@ -12,10 +12,11 @@
 
 #include "command.h"
 #include "device_options.h"
-#include "lora_options.h"
 #include "engine/replay_backend.h"
 #include "load_progress_printer.h"
+#include "lora_options.h"
 #include "model/load_progress.h"
+#include "model_option.h"
 #include "quantize_option.h"
 #include "server/memory.h"
 #include "server/server.h"
@@ -38,8 +39,7 @@ struct ServeOpts {
 Registrar reg(
     {"serve", "OpenAI-compatible HTTP server with a web chat page", [](CLI::App& app) {
        auto o = std::make_shared<ServeOpts>();
-       app.add_option("-m,--model", o->s.model_path, "GGUF file or Hugging Face model folder")
-           ->required();
+       add_model_option(app, o->s.model_path);
        app.add_option("--host", o->s.host,
                       "Address to bind (default 127.0.0.1: this machine only)");
        app.add_option("--port", o->s.port, "TCP port (default 8080; 0 = any free port)")
@@ -60,8 +60,7 @@ Registrar reg(
                       "requests wait in the queue while it is full; prompts that share a prefix "
                       "share its blocks (default: parallel x ctx)")
            ->check(CLI::Range(16, 1 << 26));
-       app.add_option("-t,--threads", o->s.n_threads, "CPU threads (default: physical cores)")
-           ->check(CLI::PositiveNumber);
+       add_threads_option(app, o->s.n_threads);
        app.add_option("--alias", o->s.aliases,
                       "Model id shown to clients (default: file name); repeat it for more ids "
                       "that requests may name in \"model\" (others get 404)");

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "command.h"
+#include "model_option.h"
 #include "text/chat_template.h"
 #include "text/json_limits.h"
 #include "text/tokenizer.h"
@@ -116,8 +117,7 @@ int run(const Opts& o) {
 Registrar reg(
     {"template", "Render a conversation with the model's chat template", [](CLI::App& app) {
        auto opts = std::make_shared<Opts>();
-       app.add_option("-m,--model", opts->model, "GGUF file, model folder, or tokenizer.json")
-           ->required();
+       add_tokenizer_source_option(app, opts->model);
        app.add_option("--messages", opts->messages, "JSON file: an array of OpenAI-style messages");
        app.add_option("--tools", opts->tools, "JSON file: an array of tool definitions");
        app.add_option("--template", opts->template_file,

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "command.h"
+#include "model_option.h"
 #include "text/tokenizer.h"
 
 namespace qwen3::cli {
@@ -71,9 +72,7 @@ int run(const Opts& o) {
 
 Registrar reg({"tokenize", "Text -> token ids as a JSON array", [](CLI::App& app) {
                  auto opts = std::make_shared<Opts>();
-                 app.add_option("-m,--model", opts->model,
-                                "GGUF file, model folder, or tokenizer.json")
-                     ->required();
+                 add_tokenizer_source_option(app, opts->model);
                  app.add_option("--text", opts->text, "Text to tokenize (default: stdin)");
                  app.add_option("--batch", opts->batch,
                                 "JSON file holding an array of strings; prints an array of id "
