@@ -70,12 +70,12 @@ void attention_paged_ref(const PagedKv& kv, int n_keys, int dim, const float* q,
 std::size_t attention_paged_rows_scratch(int n_keys, int n_rows, int n_heads, int block_size,
                                          int dim) {
   // The scores of every (row, head) pair at the last row's keys, then the tile's buffers
-  // (attention_paged_simd.h): 1 / sum per pair, one block converted to floats, and the
+  // (attention_paged_simd.h): 1 / sum per pair, two blocks converted to floats, and the
   // pairs' accumulators, plus 16 for whole-vector stores.
   const std::size_t pairs = static_cast<std::size_t>(std::max(n_rows, 1) * std::max(n_heads, 1));
   return attention_paged_scratch(n_keys + std::max(n_rows, 1) - 1, static_cast<int>(pairs),
                                  block_size) +
-         (pairs + 15) / 16 * 16 + static_cast<std::size_t>(std::max(block_size, 1)) * dim +
+         (pairs + 15) / 16 * 16 + 2 * static_cast<std::size_t>(std::max(block_size, 1)) * dim +
          pairs * dim + 16;
 }
 

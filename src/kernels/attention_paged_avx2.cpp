@@ -17,8 +17,9 @@ struct V8 {
   using F = __m256;
   using M = unsigned;
   static constexpr int N = 8;
-  static constexpr int kScoreNQ = 2;  // 8 accumulators of 16 registers
-  static constexpr int kMixNV = 4;    // 2 heads x 4 + 4 values
+  static constexpr int kScoreNQ = 2;      // 8 accumulators of 16 registers
+  static constexpr bool kScore2 = false;  // (16 registers: no room for two chunks)
+  static constexpr int kMixNV = 4;        // 2 heads x 4 + 4 values
   static constexpr int kTileNQ = 2;
   static constexpr int kTileNV = 4;
   static M full() { return 0xFFu; }
@@ -36,6 +37,7 @@ struct V8 {
   static F load(const std::uint16_t* p, M) { return load(p); }
   static void store(float* p, F v) { _mm256_storeu_ps(p, v); }
   static void store(float* p, F v, M) { _mm256_storeu_ps(p, v); }
+  static float softmax(float* s, int n, float scale) { return paged_softmax(s, n, scale); }
 };
 
 }  // namespace

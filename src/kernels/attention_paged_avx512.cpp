@@ -3,6 +3,12 @@
 // per pass over the keys; the values mixed 128 columns of 2 heads at a time, all in
 // registers). The same arithmetic as the AVX2 level lane for lane (and its softmax), so
 // the same bits.
+// GCC 12's avx512fintrin.h trips -Wmaybe-uninitialized on its own _mm512_undefined_*
+// placeholders (a known false positive; as in matmul_rows8_avx512.cpp).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 #include <immintrin.h>
 
 #include <cstdint>
@@ -17,8 +23,9 @@ struct V16 {
   using F = __m512;
   using M = __mmask16;
   static constexpr int N = 16;
-  static constexpr int kScoreNQ = 4;  // 16 accumulators of 32 registers
-  static constexpr int kMixNV = 8;    // 2 heads x 8 + 8 values
+  static constexpr int kScoreNQ = 4;     // 16 accumulators of 32 registers
+  static constexpr bool kScore2 = true;  // 3 pairs x 2 chunks x 4 chains
+  static constexpr int kMixNV = 8;       // 2 heads x 8 + 8 values
   static constexpr int kTileNQ = 4;
   static constexpr int kTileNV = 4;
   static M full() { return 0xFFFF; }
@@ -39,7 +46,60 @@ struct V16 {
   }
   static void store(float* p, F v) { _mm512_storeu_ps(p, v); }
   static void store(float* p, F v, M m) { _mm512_mask_storeu_ps(p, m, v); }
+  static float softmax(float* s, int n, float scale);
 };
+
+// avx2::paged_softmax 16 lanes at a time, the same bits: the same exp polynomial lane for
+// lane (simd_avx2.h exp_ps), and the sum taken 8 lanes at a time in the same order
+// (each 16-lane vector's low half, then its high half; the tail's missing lanes are 0).
+__m512 exp16(__m512 x) {
+  x = _mm512_min_ps(x, _mm512_set1_ps(88.3762626647949f));
+  x = _mm512_max_ps(x, _mm512_set1_ps(-88.3762626647949f));
+  __m512 fx = _mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504088896341f), _mm512_set1_ps(0.5f));
+  fx = _mm512_roundscale_ps(fx, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+  x = _mm512_fnmadd_ps(fx, _mm512_set1_ps(0.693359375f), x);
+  x = _mm512_fnmadd_ps(fx, _mm512_set1_ps(-2.12194440e-4f), x);
+  const __m512 z = _mm512_mul_ps(x, x);
+  __m512 y = _mm512_set1_ps(1.9875691500E-4f);
+  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(1.3981999507E-3f));
+  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(8.3334519073E-3f));
+  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(4.1665795894E-2f));
+  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(1.6666665459E-1f));
+  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(5.0000001201E-1f));
+  y = _mm512_fmadd_ps(y, z, x);
+  y = _mm512_add_ps(y, _mm512_set1_ps(1.0f));
+  __m512i e = _mm512_cvttps_epi32(fx);
+  e = _mm512_slli_epi32(_mm512_add_epi32(e, _mm512_set1_epi32(0x7f)), 23);
+  return _mm512_mul_ps(y, _mm512_castsi512_ps(e));
+}
+
+float V16::softmax(float* s, int n, float scale) {
+  __m512 vmax = _mm512_set1_ps(-__builtin_inff());
+  int i = 0;
+  for (; i + 16 <= n; i += 16) vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(s + i));
+  if (i < n)
+    vmax = _mm512_mask_max_ps(vmax, first(n - i), vmax, _mm512_maskz_loadu_ps(first(n - i), s + i));
+  const __m512 vm = _mm512_set1_ps(_mm512_reduce_max_ps(vmax)), vs = _mm512_set1_ps(scale);
+  __m256 sum = _mm256_setzero_ps();
+  for (i = 0; i + 16 <= n; i += 16) {
+    const __m512 e = exp16(_mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(s + i), vm), vs));
+    _mm512_storeu_ps(s + i, e);
+    sum = _mm256_add_ps(sum, _mm512_castps512_ps256(e));
+    sum = _mm256_add_ps(sum, _mm512_extractf32x8_ps(e, 1));
+  }
+  if (i < n) {
+    const M m = first(n - i);
+    const __m512 e = _mm512_maskz_mov_ps(
+        m, exp16(_mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, s + i), vm), vs)));
+    _mm512_mask_storeu_ps(s + i, m, e);
+    sum = _mm256_add_ps(sum, _mm512_castps512_ps256(e));
+    if (n - i > 8) sum = _mm256_add_ps(sum, _mm512_extractf32x8_ps(e, 1));
+  }
+  __m128 h = _mm_add_ps(_mm256_castps256_ps128(sum), _mm256_extractf128_ps(sum, 1));
+  h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  h = _mm_add_ss(h, _mm_movehdup_ps(h));
+  return 1.0f / _mm_cvtss_f32(h);
+}
 
 }  // namespace
 }  // namespace qwen3::avx512

@@ -12,8 +12,8 @@ namespace qwen3 {
 namespace avx2 {
 void attention_paged_rows(const PagedKv& kv, const PagedQueries& qs, int dim, float scale,
                           float* scratch);
-// p = exp((s - max(s)) * scale) in place over s[0..n); returns 1 / sum(p). Shared by the
-// AVX-512 kernel so both levels compute the same probabilities.
+// p = exp((s - max(s)) * scale) in place over s[0..n); returns 1 / sum(p). The AVX-512
+// kernel's 16-lane softmax gives the same bits (attention_paged_avx512.cpp).
 float paged_softmax(float* s, int n, float scale);
 }  // namespace avx2
 namespace avx512 {

@@ -20,11 +20,12 @@
 // template or inline function compiled with AVX-512 flags in one file could otherwise be
 // the copy the linker keeps for every caller, and fault on a CPU without AVX-512).
 // V provides: F (float vector), M (lane mask), N (lanes), kScoreNQ (pairs scored per
-// pass over a key chunk), kMixNV (vectors of the one-row mix, 2 pairs at a time), kTileNQ
-// and kTileNV (pairs and vectors of the tile mix); full(), first(n) (mask of n < N
-// lanes; a level whose N divides every dim and block size never asks for one), zero(),
-// bcast(const float*), fmadd(a, b, c) = a * b + c, add, mul, load(p), load(p, m) of
-// float and fp16, store(p, v), store(p, v, m).
+// pass over a key chunk), kScore2 (score two chunks per pass in tiles), kMixNV (vectors of the
+// one-row mix, 2 pairs at a time), kTileNQ and kTileNV (pairs and vectors of the tile mix); full(),
+// first(n) (mask of n < N lanes; a level whose N divides every dim and block size never asks for
+// one), zero(), bcast(const float*), fmadd(a, b, c) = a * b + c, add, mul, load(p), load(p, m) of
+// float and fp16, store(p, v), store(p, v, m), softmax(s, n, scale) (avx2::paged_softmax's
+// bits).
 #pragma once
 
 #include <immintrin.h>
@@ -138,6 +139,68 @@ void scores_block(const E* kb, int bs, int rows, int dim, const Pairs& P, float*
       scores_chunk<V, E, false>(kb + r0, bs, dim, P, s + r0, ss, V::first(bs - r0));
 }
 
+// Keeps a loaded vector in a register: without it GCC folds the key loads into every
+// fma as a memory operand (NQ loads of each key vector instead of one).
+template <class F>
+inline void in_register(F& v) {
+  asm("" : "+v"(v));
+}
+
+// Two whole chunks of N key rows at once (kc0, kc1, each dim-major with row stride bs):
+// each query element broadcast once for both, fewer loads per fma than one chunk. The
+// same chains as scores(), so the same bits.
+template <class V, int NQ>
+void scores2(const float* kc0, const float* kc1, int bs, int dim, const Pairs& P, int k0, float* s0,
+             float* s1, std::size_t ss) {
+  typename V::F a[NQ][4], b[NQ][4];
+  const float* q[NQ];
+  for (int i = 0; i < NQ; ++i) {
+    a[i][0] = a[i][1] = a[i][2] = a[i][3] = V::zero();
+    b[i][0] = b[i][1] = b[i][2] = b[i][3] = V::zero();
+    q[i] = P.q(k0 + i);
+  }
+  int d = 0;
+  for (; d + 4 <= dim; d += 4)
+    for (int u = 0; u < 4; ++u) {
+      const std::size_t o = static_cast<std::size_t>(d + u) * bs;
+      typename V::F x = V::load(kc0 + o), y = V::load(kc1 + o);
+      in_register(x);
+      in_register(y);
+      for (int i = 0; i < NQ; ++i) {
+        const typename V::F qb = V::bcast(q[i] + d + u);
+        a[i][u] = V::fmadd(x, qb, a[i][u]);
+        b[i][u] = V::fmadd(y, qb, b[i][u]);
+      }
+    }
+  for (int u = 0; d < dim; ++d, ++u) {
+    const std::size_t o = static_cast<std::size_t>(d) * bs;
+    typename V::F x = V::load(kc0 + o), y = V::load(kc1 + o);
+    in_register(x);
+    in_register(y);
+    for (int i = 0; i < NQ; ++i) {
+      const typename V::F qb = V::bcast(q[i] + d);
+      a[i][u] = V::fmadd(x, qb, a[i][u]);
+      b[i][u] = V::fmadd(y, qb, b[i][u]);
+    }
+  }
+  for (int i = 0; i < NQ; ++i) {
+    const std::size_t at = static_cast<std::size_t>(k0 + i) * ss;
+    V::store(s0 + at, V::add(V::add(a[i][0], a[i][1]), V::add(a[i][2], a[i][3])));
+    V::store(s1 + at, V::add(V::add(b[i][0], b[i][1]), V::add(b[i][2], b[i][3])));
+  }
+}
+
+// Every pair over two whole chunks: groups of 3 pairs (24 accumulators), then 2 or 1.
+template <class V>
+void scores2_pairs(const float* kc0, const float* kc1, int bs, int dim, const Pairs& P, float* s0,
+                   float* s1, std::size_t ss) {
+  const int n = P.n();
+  int k = 0;
+  for (; k + 3 <= n; k += 3) scores2<V, 3>(kc0, kc1, bs, dim, P, k, s0, s1, ss);
+  if (n - k == 2) scores2<V, 2>(kc0, kc1, bs, dim, P, k, s0, s1, ss);
+  if (n - k == 1) scores2<V, 1>(kc0, kc1, bs, dim, P, k, s0, s1, ss);
+}
+
 // Column strips c0..c0+NV*N of a head: the widest first, then narrower, the last one
 // masked: body.template run<NV, kFull>(c0, mask of the last vector).
 template <class V, int NVmax, class Body>
@@ -217,8 +280,7 @@ void attend_row(const PagedKv& kv, const Pairs& P, int dim, float scale, float* 
   float inv[2];
   for (int k = 0; k < n; k += 2) {
     const int nq = imin(2, n - k);
-    for (int h = 0; h < nq; ++h)
-      inv[h] = avx2::paged_softmax(scratch + (k + h) * ss, n_keys, scale);
+    for (int h = 0; h < nq; ++h) inv[h] = V::softmax(scratch + (k + h) * ss, n_keys, scale);
     if (nq == 2) {
       MixRow<V, E, 2> body{kv, P, k, n_keys, dim, scratch, ss, inv};
       for_strips<V, V::kMixNV>(dim, body);
@@ -301,17 +363,33 @@ void attend_tile(const PagedKv& kv, const Pairs& P, int dim, float scale, float*
   const int n_blk = (n_max + bs - 1) / bs;
   float* inv = scratch + static_cast<std::size_t>(n) * ss;
   float* buf = inv + (static_cast<std::size_t>(n) + 15) / 16 * 16;
-  float* acc = buf + group;
+  float* acc = buf + 2 * group;
   for (std::size_t i = 0; i < static_cast<std::size_t>(n) * dim; i += V::N)
     V::store(acc + i, V::zero());
-  // The scores: each key block once for every pair.
-  for (int j = 0; j < n_blk; ++j) {
+  // The scores: each key block once for every pair. Where the level pairs chunks
+  // (V::kScore2) and blocks hold whole chunks, two blocks at a time, their chunks two by two.
+  int j = 0;
+  if (V::kScore2 && bs % V::N == 0)
+    for (; j + 2 <= n_blk; j += 2) {
+      if (j + 2 < n_blk) prefetch(block_at<E>(kv.k, kv, j + 2), group * sizeof(E));
+      if (j + 3 < n_blk) prefetch(block_at<E>(kv.k, kv, j + 3), group * sizeof(E));
+      const float* kb[2] = {as_floats<V>(block_at<E>(kv.k, kv, j), group, buf),
+                            as_floats<V>(block_at<E>(kv.k, kv, j + 1), group, buf + group)};
+      const int chunks = imin(2 * bs, n_max - j * bs + V::N - 1) / V::N, per = bs / V::N;
+      int c = 0;
+      auto at = [&](int m) { return kb[m / per] + (m % per) * V::N; };
+      float* s = scratch + static_cast<std::size_t>(j) * bs;
+      for (; c + 2 <= chunks; c += 2)
+        scores2_pairs<V>(at(c), at(c + 1), bs, dim, P, s + c * V::N, s + (c + 1) * V::N, ss);
+      if (c < chunks) scores_chunk<V, float, true>(at(c), bs, dim, P, s + c * V::N, ss, V::full());
+    }
+  for (; j < n_blk; ++j) {
     if (j + 1 < n_blk) prefetch(block_at<E>(kv.k, kv, j + 1), group * sizeof(E));
     const float* kb = as_floats<V>(block_at<E>(kv.k, kv, j), group, buf);
     scores_block<V, float>(kb, bs, imin(bs, n_max - j * bs), dim, P,
                            scratch + static_cast<std::size_t>(j) * bs, ss);
   }
-  for (int k = 0; k < n; ++k) inv[k] = avx2::paged_softmax(scratch + k * ss, P.keys(k), scale);
+  for (int k = 0; k < n; ++k) inv[k] = V::softmax(scratch + k * ss, P.keys(k), scale);
   // The values: each block once for every pair that reaches it.
   constexpr int NQ = V::kTileNQ;
   int rows[NQ];
