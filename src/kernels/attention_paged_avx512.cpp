@@ -3,12 +3,8 @@
 // per pass over the keys; the values mixed 128 columns of 2 heads at a time, all in
 // registers). The same arithmetic as the AVX2 level lane for lane (and its softmax), so
 // the same bits.
-// GCC 12's avx512fintrin.h trips -Wmaybe-uninitialized on its own _mm512_undefined_*
-// placeholders (a known false positive; as in matmul_rows8_avx512.cpp).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+#include "kernels/avx512_gcc_warnings.h"  // (first: silences GCC 12 false positives)
+
 #include <immintrin.h>
 
 #include <cstdint>
