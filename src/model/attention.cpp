@@ -20,6 +20,11 @@ constexpr int kScratchSlack = 256;
 // are multiples of it), and the scratch floats a thread keeps for a tile's scores at
 // least (384 KB: 16 rows x 2 heads up to ~3,000 positions; longer, fewer rows per pass).
 constexpr int kTileRows = 16;
+// Rows with fewer keys take the one-row kernel (the same bits): with the keys and values
+// fresh in L2, batch_step_bench 1b measured a 64-128-token chunk at positions 0.. about
+// 10-15 % slower in tiles (one thread, CPU time, shared machine), while tiles at 1,500+
+// keys took half the time (bench/attention_bench).
+constexpr int kTileMinKeys = 128;
 constexpr size_t kTileScratch = 96 * 1024;
 
 std::vector<AttentionScratch> make_attention_scratch(int n_threads, int n_ctx, int /*head_dim*/) {
@@ -87,6 +92,7 @@ void batch_attention(int layer, const AttentionShape& shape, const AttentionToke
           for (int r0 = t, rows = end - t; r0 < end; r0 += rows) {
             rows = std::min(rows, end - r0);
             const int keys = toks[r0].pos + 1;
+            if (keys < kTileMinKeys) rows = 1;
             while (rows > 1 && attention_paged_rows_scratch(keys, rows, group, pk.block_size, hd) >
                                    sc.scores.size())
               --rows;
