@@ -4,6 +4,8 @@
 // dims, GQA group sizes, block sizes (multiples of 8 take the SIMD kernels, others the
 // reference), fp16 and float elements. The SIMD levels give the same bits (AVX2 and
 // AVX-512 follow one arithmetic), so a token's attention does not depend on the level.
+// attention_paged_rows (a prompt chunk's rows at consecutive positions, each key block
+// read once for all of them) gives every row the bits attention_paged gives it alone.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -164,6 +166,74 @@ TEST(AttentionPaged, EveryLevelMatchesTheDefinitionAndSimdLevelsAgree) {
   const std::string skipped = testing::skipped_levels();
   if (!skipped.empty()) std::printf("  levels this CPU lacks, not tested: %s\n", skipped.c_str());
   EXPECT_EQ(cases, 160);
+}
+
+// Tiles of rows at consecutive positions against each row alone: the same bits on every
+// level (the reference included), and the definition within tolerance.
+TEST(AttentionPaged, RowsGiveEachRowItsOwnBits) {
+  std::mt19937 rng(20261207);
+  const int dims[] = {8, 24, 64, 128};
+  const int blocks[] = {16, 8, 24, 32, 5};
+  for (int trial = 0; trial < 60; ++trial) {
+    const int dim = dims[rng() % 4];
+    const int n_heads = 1 + static_cast<int>(rng() % 5);
+    const int bs = blocks[rng() % 5];
+    const int n_rows = 2 + static_cast<int>(rng() % 19);
+    const int n_keys = 1 + static_cast<int>(rng() % (trial % 3 == 0 ? 200 : 40));
+    const bool f16 = rng() % 4 != 0;
+    // The pool holds the last row's keys; q holds n_rows x n_heads queries.
+    const Case c = make_case(rng, dim, n_rows * n_heads, bs, n_keys + n_rows - 1, f16);
+    const float scale = 1.0f / std::sqrt(static_cast<float>(dim));
+    const std::string what = "dim " + std::to_string(dim) + " heads " + std::to_string(n_heads) +
+                             " rows " + std::to_string(n_rows) + " block " + std::to_string(bs) +
+                             " keys " + std::to_string(n_keys) + (f16 ? " f16" : " f32");
+    // Rows strided by 3 heads' worth plus a gap, heads by dim + 8 (as in a batch's q).
+    const std::int64_t hs = dim + 8, rs = hs * n_heads + 24;
+    std::vector<float> q(static_cast<std::size_t>(rs) * n_rows, 0.0f);
+    for (int k = 0; k < n_rows * n_heads; ++k)
+      std::copy_n(&c.q[static_cast<std::size_t>(k) * dim], dim,
+                  &q[static_cast<std::size_t>((k / n_heads) * rs + (k % n_heads) * hs)]);
+    for (IsaLevel l : available_isas()) {
+      testing::IsaScope scope(l);
+      std::vector<float> tile(q.size(), -7.0f), alone(q.size(), -7.0f);
+      PagedQueries qs;
+      qs.q = q.data();
+      qs.row_stride = rs;
+      qs.head_stride = hs;
+      qs.out = tile.data();
+      qs.out_row_stride = rs;
+      qs.out_head_stride = hs;
+      qs.n_rows = n_rows;
+      qs.n_heads = n_heads;
+      qs.n_keys = n_keys;
+      std::vector<float> scratch(attention_paged_rows_scratch(n_keys, n_rows, n_heads, bs, dim),
+                                 NAN);
+      attention_paged_rows(c.kv, qs, dim, scale, scratch.data());
+      for (int i = 0; i < n_rows; ++i) {
+        std::vector<float> s1(attention_paged_scratch(n_keys + i, n_heads, bs), NAN);
+        attention_paged(c.kv, n_keys + i, dim, q.data() + i * rs, hs, n_heads, scale,
+                        alone.data() + i * rs, hs, s1.data());
+      }
+      ASSERT_EQ(tile, alone) << isa_name(l) << ", " << what;  // the gaps too: left alone
+      // Row i against the definition over its own keys.
+      for (int i = 0; i < n_rows; i += n_rows - 1) {
+        Case ci = c;
+        ci.kv.k = ci.pool.data();
+        ci.kv.v = ci.pool.data() + static_cast<std::size_t>(bs) * dim * ci.esize();
+        ci.kv.table = ci.table.data();
+        ci.n_keys = n_keys + i;
+        ci.n_q = n_heads;
+        ci.q.assign(c.q.begin() + static_cast<std::ptrdiff_t>(i) * n_heads * dim,
+                    c.q.begin() + static_cast<std::ptrdiff_t>(i + 1) * n_heads * dim);
+        const auto want = expected(ci, scale);
+        std::vector<float> got;
+        for (int h = 0; h < n_heads; ++h)
+          got.insert(got.end(), tile.begin() + i * rs + h * hs,
+                     tile.begin() + i * rs + h * hs + dim);
+        EXPECT_LT(max_err(got, want), 2e-5) << isa_name(l) << ", row " << i << ", " << what;
+      }
+    }
+  }
 }
 
 // A query that matches one key far better than the rest takes that key's values (the

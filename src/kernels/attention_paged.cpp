@@ -67,20 +67,44 @@ void attention_paged_ref(const PagedKv& kv, int n_keys, int dim, const float* q,
   }
 }
 
-void attention_paged(const PagedKv& kv, int n_keys, int dim, const float* q, std::int64_t q_stride,
-                     int n_q, float scale, float* out, std::int64_t o_stride, float* scratch) {
-  if (n_keys <= 0 || n_q <= 0) return;
+std::size_t attention_paged_rows_scratch(int n_keys, int n_rows, int n_heads, int block_size,
+                                         int dim) {
+  // The scores of every (row, head) pair at the last row's keys, then the tile's buffers
+  // (attention_paged_simd.h): 1 / sum per pair, two blocks converted to floats, and the
+  // pairs' accumulators, plus 16 for whole-vector stores.
+  const std::size_t pairs = static_cast<std::size_t>(std::max(n_rows, 1) * std::max(n_heads, 1));
+  return attention_paged_scratch(n_keys + std::max(n_rows, 1) - 1, static_cast<int>(pairs),
+                                 block_size) +
+         (pairs + 15) / 16 * 16 + 2 * static_cast<std::size_t>(std::max(block_size, 1)) * dim +
+         pairs * dim + 16;
+}
+
+void attention_paged_rows(const PagedKv& kv, const PagedQueries& qs, int dim, float scale,
+                          float* scratch) {
+  if (qs.n_keys <= 0 || qs.n_rows <= 0 || qs.n_heads <= 0) return;
 #if QWEN3_ARCH_X86
   if (dim % 8 == 0 && kv.block_size % 8 == 0) {
     if (isa_level() == IsaLevel::Avx512)
-      return avx512::attention_paged(kv, n_keys, dim, q, q_stride, n_q, scale, out, o_stride,
-                                     scratch);
-    if (use_avx2())
-      return avx2::attention_paged(kv, n_keys, dim, q, q_stride, n_q, scale, out, o_stride,
-                                   scratch);
+      return avx512::attention_paged_rows(kv, qs, dim, scale, scratch);
+    if (use_avx2()) return avx2::attention_paged_rows(kv, qs, dim, scale, scratch);
   }
 #endif
-  attention_paged_ref(kv, n_keys, dim, q, q_stride, n_q, scale, out, o_stride, scratch);
+  for (int i = 0; i < qs.n_rows; ++i)
+    attention_paged_ref(kv, qs.n_keys + i, dim, qs.q + i * qs.row_stride, qs.head_stride,
+                        qs.n_heads, scale, qs.out + i * qs.out_row_stride, qs.out_head_stride,
+                        scratch);
+}
+
+void attention_paged(const PagedKv& kv, int n_keys, int dim, const float* q, std::int64_t q_stride,
+                     int n_q, float scale, float* out, std::int64_t o_stride, float* scratch) {
+  PagedQueries qs;
+  qs.q = q;
+  qs.head_stride = q_stride;
+  qs.out = out;
+  qs.out_head_stride = o_stride;
+  qs.n_heads = n_q;
+  qs.n_keys = n_keys;
+  attention_paged_rows(kv, qs, dim, scale, scratch);
 }
 
 }  // namespace qwen3

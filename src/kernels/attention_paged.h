@@ -16,6 +16,11 @@
 //   sum_i = 8-lane sums of p in order, then hsum;  out_i[d] = (fma chain over r of
 //   p[i][r] * v[r][d]) * (1 / sum_i).
 // Each output depends on its own query and sequence only, never on other calls.
+//
+// attention_paged_rows serves the rows of a prompt chunk: consecutive positions of one
+// sequence, row i attending to one more key than row i - 1. It reads each key and value
+// block once for all the rows and heads (attention_paged_simd.h), and gives each row and
+// head exactly the bits attention_paged gives it alone.
 #pragma once
 
 #include <cstddef>
@@ -39,6 +44,26 @@ struct PagedKv {
 void attention_paged(const PagedKv& kv, int n_keys, int dim, const float* q, std::int64_t q_stride,
                      int n_q, float scale, float* out, std::int64_t o_stride, float* scratch);
 std::size_t attention_paged_scratch(int n_keys, int n_q, int block_size);
+
+// Query rows at consecutive positions of one sequence, each with n_heads heads sharing
+// one KV head: head h of row i is q + i * row_stride + h * head_stride (dim floats) and
+// attends to keys 0..n_keys + i - 1; its output goes to out + i * out_row_stride +
+// h * out_head_stride (dim floats, overwritten).
+struct PagedQueries {
+  const float* q = nullptr;
+  std::int64_t row_stride = 0, head_stride = 0;
+  float* out = nullptr;
+  std::int64_t out_row_stride = 0, out_head_stride = 0;
+  int n_rows = 1, n_heads = 1;
+  int n_keys = 0;  // keys of row 0
+};
+// Each (row, head) gets the bits of attention_paged over its own keys.
+// scratch: at least attention_paged_rows_scratch(n_keys, n_rows, n_heads, block_size, dim)
+// floats.
+void attention_paged_rows(const PagedKv& kv, const PagedQueries& qs, int dim, float scale,
+                          float* scratch);
+std::size_t attention_paged_rows_scratch(int n_keys, int n_rows, int n_heads, int block_size,
+                                         int dim);
 
 // The scalar reference (any dim, any block size).
 void attention_paged_ref(const PagedKv& kv, int n_keys, int dim, const float* q,

@@ -3,12 +3,8 @@
 // accumulators, 8 int32 sums and the unpacked weights). An odd last group runs the same
 // kernels at 256 bits (EVEX vpdpbusd), with identical per-row arithmetic.
 // Built with the AVX-512 flags (CMakeLists.txt); called only through the avx512 table.
-// GCC 12's avx512fintrin.h trips -Wmaybe-uninitialized on its own _mm512_undefined_*
-// placeholders (a known false positive).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+#include "kernels/avx512_gcc_warnings.h"  // (first: silences GCC 12 false positives)
+
 #include <immintrin.h>
 
 #include "kernels/kernels_avx512.h"

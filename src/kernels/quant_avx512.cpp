@@ -3,12 +3,8 @@
 // first element of largest magnitude with a compare mask instead of a scalar scan, and
 // its 16-element sums with one reduction per vector.
 // Built with the AVX-512 flags; called only through the avx512 kernel table.
-// GCC 12 avx512fintrin.h trips -W(maybe-)uninitialized on its own _mm512_undefined_*
-// placeholders (a known false positive).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+#include "kernels/avx512_gcc_warnings.h"  // (first: silences GCC 12 false positives)
+
 #include <immintrin.h>
 
 #include "kernels/kernels_avx512.h"

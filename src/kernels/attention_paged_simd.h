@@ -1,0 +1,446 @@
+// attention_paged and attention_paged_rows (attention_paged.h) written once for the SIMD
+// levels over vector traits V: attention_paged_avx2.cpp (8 lanes) and
+// attention_paged_avx512.cpp (16 lanes) define V and include this file. Every lane does
+// the arithmetic of the contract in attention_paged.h, so both levels give the same bits.
+//
+// Two drivers, the same arithmetic per (row, head) pair:
+//   one row (a decode token): the scores of the row's heads over every key block, then
+//     the values mixed column strip by column strip with the accumulators in registers
+//     over the whole sequence (fp16 converted as it is loaded);
+//   a tile of rows (a prompt chunk): each key block is loaded once (converted from fp16
+//     once, into a float buffer) and scored against every pair of the tile while it is
+//     in L1; after the softmax, each value block is loaded and converted once and mixed
+//     into every pair's accumulators (kept in a small buffer across blocks). The keys and
+//     values of a sequence are read from memory once per tile instead of once per row.
+//   Causal: pair k's chain runs over its own keys only; the scores a tile computes past a
+//   row's last key are never read.
+//
+// Include only from a file built for one SIMD level, after defining the traits.
+// Everything here sits in an anonymous namespace and instantiates no std:: templates (a
+// template or inline function compiled with AVX-512 flags in one file could otherwise be
+// the copy the linker keeps for every caller, and fault on a CPU without AVX-512).
+// V provides: F (float vector), M (lane mask), N (lanes), kScoreNQ (pairs scored per
+// pass over a key chunk), kScore2 (score two chunks per pass in tiles), kMixNV (vectors of the
+// one-row mix, 2 pairs at a time), kTileNQ and kTileNV (pairs and vectors of the tile mix); full(),
+// first(n) (mask of n < N lanes; a level whose N divides every dim and block size never asks for
+// one), zero(), bcast(const float*), fmadd(a, b, c) = a * b + c, add, mul, load(p), load(p, m) of
+// float and fp16, store(p, v), store(p, v, m), softmax(s, n, scale) (avx2::paged_softmax's
+// bits).
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/attention_paged_internal.h"
+
+namespace qwen3::paged_simd {
+namespace {
+
+inline int imin(int a, int b) {
+  return a < b ? a : b;
+}
+
+inline void prefetch(const void* p, std::size_t bytes) {
+  const char* c = static_cast<const char*>(p);
+  for (std::size_t o = 0; o < bytes; o += 64) _mm_prefetch(c + o, _MM_HINT_T0);
+}
+
+template <class E>
+const E* block_at(const void* base, const PagedKv& kv, int j) {
+  return reinterpret_cast<const E*>(static_cast<const std::uint8_t*>(base) +
+                                    static_cast<std::size_t>(kv.table[j]) * kv.block_bytes);
+}
+
+// The queries of one call, as (row, head) pairs k = row * n_heads + head.
+struct Pairs {
+  const PagedQueries& qs;
+  int n() const { return qs.n_rows * qs.n_heads; }
+  const float* q(int k) const {
+    return qs.q + (k / qs.n_heads) * qs.row_stride + (k % qs.n_heads) * qs.head_stride;
+  }
+  float* out(int k) const {
+    return qs.out + (k / qs.n_heads) * qs.out_row_stride + (k % qs.n_heads) * qs.out_head_stride;
+  }
+  int keys(int k) const { return qs.n_keys + k / qs.n_heads; }
+};
+
+// A whole vector, or (kFull false) the lanes of m. (A compile-time choice: a branch in
+// the inner loops keeps the compiler from holding the accumulators in registers.)
+template <class V, bool kFull, class E>
+typename V::F load_m(const E* p, typename V::M m) {
+  if constexpr (kFull) {
+    (void)m;
+    return V::load(p);
+  } else {
+    return V::load(p, m);
+  }
+}
+
+// dot[k][r0..r0+N) of pairs k0..k0+NQ over the key rows of one block (kc = its keys + r0,
+// dim-major with row stride bs); lanes outside m are not stored.
+template <class V, class E, int NQ, bool kFull>
+void scores(const E* kc, int bs, int dim, const Pairs& P, int k0, float* s, std::size_t ss,
+            typename V::M m) {
+  typename V::F a[NQ][4];
+  const float* q[NQ];
+  for (int i = 0; i < NQ; ++i) {
+    a[i][0] = a[i][1] = a[i][2] = a[i][3] = V::zero();
+    q[i] = P.q(k0 + i);
+  }
+  int d = 0;
+  for (; d + 4 <= dim; d += 4)
+    for (int u = 0; u < 4; ++u) {
+      const typename V::F k = load_m<V, kFull>(kc + static_cast<std::size_t>(d + u) * bs, m);
+      for (int i = 0; i < NQ; ++i) a[i][u] = V::fmadd(k, V::bcast(q[i] + d + u), a[i][u]);
+    }
+  for (int u = 0; d < dim; ++d, ++u) {
+    const typename V::F k = load_m<V, kFull>(kc + static_cast<std::size_t>(d) * bs, m);
+    for (int i = 0; i < NQ; ++i) a[i][u] = V::fmadd(k, V::bcast(q[i] + d), a[i][u]);
+  }
+  for (int i = 0; i < NQ; ++i)
+    V::store(s + static_cast<std::size_t>(k0 + i) * ss,
+             V::add(V::add(a[i][0], a[i][1]), V::add(a[i][2], a[i][3])), m);
+}
+
+// The scores of every pair over rows r0..r0+N of one block (s = the scores of row r0).
+template <class V, class E, bool kFull>
+void scores_chunk(const E* kc, int bs, int dim, const Pairs& P, float* s, std::size_t ss,
+                  typename V::M m) {
+  const int n = P.n();
+  int k = 0;
+  for (; k + V::kScoreNQ <= n; k += V::kScoreNQ)
+    scores<V, E, V::kScoreNQ, kFull>(kc, bs, dim, P, k, s, ss, m);
+  switch (n - k) {
+    case 3:
+      if constexpr (V::kScoreNQ > 3) scores<V, E, 3, kFull>(kc, bs, dim, P, k, s, ss, m);
+      break;
+    case 2:
+      if constexpr (V::kScoreNQ > 2) scores<V, E, 2, kFull>(kc, bs, dim, P, k, s, ss, m);
+      break;
+    case 1:
+      scores<V, E, 1, kFull>(kc, bs, dim, P, k, s, ss, m);
+      break;
+    default:
+      break;
+  }
+}
+
+// The scores of every pair over the first `rows` rows of one block: whole chunks of N
+// rows, the last one masked when the block size is not a multiple of N.
+template <class V, class E>
+void scores_block(const E* kb, int bs, int rows, int dim, const Pairs& P, float* s,
+                  std::size_t ss) {
+  for (int r0 = 0; r0 < rows; r0 += V::N)
+    if (r0 + V::N <= bs)
+      scores_chunk<V, E, true>(kb + r0, bs, dim, P, s + r0, ss, V::full());
+    else
+      scores_chunk<V, E, false>(kb + r0, bs, dim, P, s + r0, ss, V::first(bs - r0));
+}
+
+// Keeps a loaded vector in a register: without it GCC folds the key loads into every
+// fma as a memory operand (NQ loads of each key vector instead of one).
+template <class F>
+inline void in_register(F& v) {
+  asm("" : "+v"(v));
+}
+
+// Two whole chunks of N key rows at once (kc0, kc1, each dim-major with row stride bs):
+// each query element broadcast once for both, fewer loads per fma than one chunk. The
+// same chains as scores(), so the same bits.
+template <class V, int NQ>
+void scores2(const float* kc0, const float* kc1, int bs, int dim, const Pairs& P, int k0, float* s0,
+             float* s1, std::size_t ss) {
+  typename V::F a[NQ][4], b[NQ][4];
+  const float* q[NQ];
+  for (int i = 0; i < NQ; ++i) {
+    a[i][0] = a[i][1] = a[i][2] = a[i][3] = V::zero();
+    b[i][0] = b[i][1] = b[i][2] = b[i][3] = V::zero();
+    q[i] = P.q(k0 + i);
+  }
+  int d = 0;
+  for (; d + 4 <= dim; d += 4)
+    for (int u = 0; u < 4; ++u) {
+      const std::size_t o = static_cast<std::size_t>(d + u) * bs;
+      typename V::F x = V::load(kc0 + o), y = V::load(kc1 + o);
+      in_register(x);
+      in_register(y);
+      for (int i = 0; i < NQ; ++i) {
+        const typename V::F qb = V::bcast(q[i] + d + u);
+        a[i][u] = V::fmadd(x, qb, a[i][u]);
+        b[i][u] = V::fmadd(y, qb, b[i][u]);
+      }
+    }
+  for (int u = 0; d < dim; ++d, ++u) {
+    const std::size_t o = static_cast<std::size_t>(d) * bs;
+    typename V::F x = V::load(kc0 + o), y = V::load(kc1 + o);
+    in_register(x);
+    in_register(y);
+    for (int i = 0; i < NQ; ++i) {
+      const typename V::F qb = V::bcast(q[i] + d);
+      a[i][u] = V::fmadd(x, qb, a[i][u]);
+      b[i][u] = V::fmadd(y, qb, b[i][u]);
+    }
+  }
+  for (int i = 0; i < NQ; ++i) {
+    const std::size_t at = static_cast<std::size_t>(k0 + i) * ss;
+    V::store(s0 + at, V::add(V::add(a[i][0], a[i][1]), V::add(a[i][2], a[i][3])));
+    V::store(s1 + at, V::add(V::add(b[i][0], b[i][1]), V::add(b[i][2], b[i][3])));
+  }
+}
+
+// Every pair over two whole chunks: groups of 3 pairs (24 accumulators), then 2 or 1.
+template <class V>
+void scores2_pairs(const float* kc0, const float* kc1, int bs, int dim, const Pairs& P, float* s0,
+                   float* s1, std::size_t ss) {
+  const int n = P.n();
+  int k = 0;
+  for (; k + 3 <= n; k += 3) scores2<V, 3>(kc0, kc1, bs, dim, P, k, s0, s1, ss);
+  if (n - k == 2) scores2<V, 2>(kc0, kc1, bs, dim, P, k, s0, s1, ss);
+  if (n - k == 1) scores2<V, 1>(kc0, kc1, bs, dim, P, k, s0, s1, ss);
+}
+
+// Column strips c0..c0+NV*N of a head: the widest first, then narrower, the last one
+// masked: body.template run<NV, kFull>(c0, mask of the last vector).
+template <class V, int NVmax, class Body>
+void for_strips(int dim, Body& body) {
+  int c0 = 0;
+  for (; c0 + NVmax * V::N <= dim; c0 += NVmax * V::N)
+    body.template run<NVmax, true>(c0, V::full());
+  if constexpr (NVmax > 4)
+    if (c0 + 4 * V::N <= dim) {
+      body.template run<4, true>(c0, V::full());
+      c0 += 4 * V::N;
+    }
+  if constexpr (NVmax > 2)
+    if (c0 + 2 * V::N <= dim) {
+      body.template run<2, true>(c0, V::full());
+      c0 += 2 * V::N;
+    }
+  for (; c0 < dim; c0 += V::N)
+    if (c0 + V::N <= dim)
+      body.template run<1, true>(c0, V::full());
+    else
+      body.template run<1, false>(c0, V::first(dim - c0));
+}
+
+// One row: out_k[c0..c0+NV*N) for NQ heads, the fma chain over every key of every block
+// in registers, times 1 / sum.
+template <class V, class E, int NQ>
+struct MixRow {
+  const PagedKv& kv;
+  const Pairs& P;
+  int k0, n_keys, dim;
+  const float* s;
+  std::size_t ss;
+  const float* inv;
+  template <int NV, bool kFull>
+  void run(int c0, typename V::M m) const {
+    const int bs = kv.block_size;
+    typename V::F acc[NQ][NV];
+    for (int i = 0; i < NQ; ++i)
+      for (int c = 0; c < NV; ++c) acc[i][c] = V::zero();
+    for (int j = 0, r0 = 0; r0 < n_keys; ++j, r0 += bs) {
+      const E* vb = block_at<E>(kv.v, kv, j) + c0;
+      const int rows = imin(bs, n_keys - r0);
+      for (int r = 0; r < rows; ++r) {
+        const E* vr = vb + static_cast<std::size_t>(r) * dim;
+        typename V::F v[NV];
+        for (int c = 0; c + 1 < NV; ++c) v[c] = V::load(vr + V::N * c);
+        v[NV - 1] = load_m<V, kFull>(vr + V::N * (NV - 1), m);
+        for (int i = 0; i < NQ; ++i) {
+          const typename V::F pr = V::bcast(s + static_cast<std::size_t>(k0 + i) * ss + r0 + r);
+          for (int c = 0; c < NV; ++c) acc[i][c] = V::fmadd(pr, v[c], acc[i][c]);
+        }
+      }
+    }
+    for (int i = 0; i < NQ; ++i) {
+      const typename V::F sc = V::bcast(inv + i);
+      float* o = P.out(k0 + i) + c0;
+      for (int c = 0; c + 1 < NV; ++c) V::store(o + V::N * c, V::mul(acc[i][c], sc));
+      V::store(o + V::N * (NV - 1), V::mul(acc[i][NV - 1], sc), m);
+    }
+  }
+};
+
+template <class V, class E>
+void attend_row(const PagedKv& kv, const Pairs& P, int dim, float scale, float* scratch) {
+  const int bs = kv.block_size;
+  const int n_keys = P.qs.n_keys, n = P.n();
+  const std::size_t ss = attention_paged_scratch(n_keys, 1, bs);
+  const std::size_t group = static_cast<std::size_t>(bs) * dim * sizeof(E);
+  const int n_blk = (n_keys + bs - 1) / bs;
+  for (int j = 0; j < n_blk; ++j) {
+    if (j + 1 < n_blk) prefetch(block_at<E>(kv.k, kv, j + 1), group);
+    prefetch(block_at<E>(kv.v, kv, j), group);
+    scores_block<V, E>(block_at<E>(kv.k, kv, j), bs, imin(bs, n_keys - j * bs), dim, P,
+                       scratch + static_cast<std::size_t>(j) * bs, ss);
+  }
+  float inv[2];
+  for (int k = 0; k < n; k += 2) {
+    const int nq = imin(2, n - k);
+    for (int h = 0; h < nq; ++h) inv[h] = V::softmax(scratch + (k + h) * ss, n_keys, scale);
+    if (nq == 2) {
+      MixRow<V, E, 2> body{kv, P, k, n_keys, dim, scratch, ss, inv};
+      for_strips<V, V::kMixNV>(dim, body);
+    } else {
+      MixRow<V, E, 1> body{kv, P, k, n_keys, dim, scratch, ss, inv};
+      for_strips<V, V::kMixNV>(dim, body);
+    }
+  }
+}
+
+// A tile: acc_k[c0..c0+NV*N) += the chain over rows[i] rows of one value block (float,
+// row-major) for pairs k0..k0+NQ; the rows all of them take first, then each one's rest.
+template <class V, int NQ>
+struct MixTile {
+  const float* vb;  // the block's value rows
+  const float* s;   // the scores of the block's first row, pair 0
+  std::size_t ss;
+  float* acc;  // pair 0's accumulators
+  int dim, k0;
+  const int* rows;  // per pair of the group
+  template <int NV, bool kFull>
+  void run(int c0, typename V::M m) const {
+    typename V::F a[NQ][NV];
+    const float* p[NQ];
+    float* ac[NQ];
+    int common = rows[0];
+    for (int i = 0; i < NQ; ++i) {
+      p[i] = s + static_cast<std::size_t>(k0 + i) * ss;
+      ac[i] = acc + static_cast<std::size_t>(k0 + i) * dim + c0;
+      for (int c = 0; c + 1 < NV; ++c) a[i][c] = V::load(ac[i] + V::N * c);
+      a[i][NV - 1] = load_m<V, kFull>(ac[i] + V::N * (NV - 1), m);
+      common = imin(common, rows[i]);
+    }
+    auto load_row = [&](int r, typename V::F* v) {
+      const float* vr = vb + static_cast<std::size_t>(r) * dim + c0;
+      for (int c = 0; c + 1 < NV; ++c) v[c] = V::load(vr + V::N * c);
+      v[NV - 1] = load_m<V, kFull>(vr + V::N * (NV - 1), m);
+    };
+    for (int r = 0; r < common; ++r) {
+      typename V::F v[NV];
+      load_row(r, v);
+      for (int i = 0; i < NQ; ++i) {
+        const typename V::F pr = V::bcast(p[i] + r);
+        for (int c = 0; c < NV; ++c) a[i][c] = V::fmadd(pr, v[c], a[i][c]);
+      }
+    }
+    for (int i = 0; i < NQ; ++i)
+      for (int r = common; r < rows[i]; ++r) {
+        typename V::F v[NV];
+        load_row(r, v);
+        const typename V::F pr = V::bcast(p[i] + r);
+        for (int c = 0; c < NV; ++c) a[i][c] = V::fmadd(pr, v[c], a[i][c]);
+      }
+    for (int i = 0; i < NQ; ++i) {
+      for (int c = 0; c + 1 < NV; ++c) V::store(ac[i] + V::N * c, a[i][c]);
+      V::store(ac[i] + V::N * (NV - 1), a[i][NV - 1], m);
+    }
+  }
+};
+
+template <class V, class E>
+const float* as_floats(const E* src, std::size_t n, float* buf) {
+  if constexpr (sizeof(E) == sizeof(float)) {
+    (void)n;
+    (void)buf;
+    return reinterpret_cast<const float*>(src);
+  } else {
+    for (std::size_t i = 0; i < n; i += V::N) V::store(buf + i, V::load(src + i));
+    return buf;
+  }
+}
+
+template <class V, class E>
+void attend_tile(const PagedKv& kv, const Pairs& P, int dim, float scale, float* scratch) {
+  const int bs = kv.block_size;
+  const int n = P.n();
+  const int n_max = P.keys(n - 1);
+  const std::size_t ss = attention_paged_scratch(n_max, 1, bs);
+  const std::size_t group = static_cast<std::size_t>(bs) * dim;  // elements
+  const int n_blk = (n_max + bs - 1) / bs;
+  float* inv = scratch + static_cast<std::size_t>(n) * ss;
+  float* buf = inv + (static_cast<std::size_t>(n) + 15) / 16 * 16;
+  float* acc = buf + 2 * group;
+  for (std::size_t i = 0; i < static_cast<std::size_t>(n) * dim; i += V::N)
+    V::store(acc + i, V::zero());
+  // The scores: each key block once for every pair. Where the level pairs chunks
+  // (V::kScore2) and blocks hold whole chunks, two blocks at a time, their chunks two by two.
+  int j = 0;
+  if (V::kScore2 && bs % V::N == 0)
+    for (; j + 2 <= n_blk; j += 2) {
+      if (j + 2 < n_blk) prefetch(block_at<E>(kv.k, kv, j + 2), group * sizeof(E));
+      if (j + 3 < n_blk) prefetch(block_at<E>(kv.k, kv, j + 3), group * sizeof(E));
+      const float* kb[2] = {as_floats<V>(block_at<E>(kv.k, kv, j), group, buf),
+                            as_floats<V>(block_at<E>(kv.k, kv, j + 1), group, buf + group)};
+      const int chunks = imin(2 * bs, n_max - j * bs + V::N - 1) / V::N, per = bs / V::N;
+      int c = 0;
+      auto at = [&](int m) { return kb[m / per] + (m % per) * V::N; };
+      float* s = scratch + static_cast<std::size_t>(j) * bs;
+      for (; c + 2 <= chunks; c += 2)
+        scores2_pairs<V>(at(c), at(c + 1), bs, dim, P, s + c * V::N, s + (c + 1) * V::N, ss);
+      if (c < chunks) scores_chunk<V, float, true>(at(c), bs, dim, P, s + c * V::N, ss, V::full());
+    }
+  for (; j < n_blk; ++j) {
+    if (j + 1 < n_blk) prefetch(block_at<E>(kv.k, kv, j + 1), group * sizeof(E));
+    const float* kb = as_floats<V>(block_at<E>(kv.k, kv, j), group, buf);
+    scores_block<V, float>(kb, bs, imin(bs, n_max - j * bs), dim, P,
+                           scratch + static_cast<std::size_t>(j) * bs, ss);
+  }
+  for (int k = 0; k < n; ++k) inv[k] = V::softmax(scratch + k * ss, P.keys(k), scale);
+  // The values: each block once for every pair that reaches it.
+  constexpr int NQ = V::kTileNQ;
+  int rows[NQ];
+  for (int j = 0; j < n_blk; ++j) {
+    if (j + 1 < n_blk) prefetch(block_at<E>(kv.v, kv, j + 1), group * sizeof(E));
+    const float* vb = as_floats<V>(block_at<E>(kv.v, kv, j), group, buf);
+    const float* s = scratch + static_cast<std::size_t>(j) * bs;
+    int k = 0;
+    for (; k + NQ <= n; k += NQ) {
+      for (int i = 0; i < NQ; ++i) rows[i] = imin(bs, P.keys(k + i) - j * bs);
+      if (rows[NQ - 1] <= 0) continue;  // (keys grow with k: no pair of the group reaches it)
+      for (int i = 0; i < NQ; ++i)
+        if (rows[i] < 0) rows[i] = 0;
+      MixTile<V, NQ> body{vb, s, ss, acc, dim, k, rows};
+      for_strips<V, V::kTileNV>(dim, body);
+    }
+    for (; k < n; ++k) {
+      rows[0] = imin(bs, P.keys(k) - j * bs);
+      if (rows[0] <= 0) continue;
+      MixTile<V, 1> body{vb, s, ss, acc, dim, k, rows};
+      for_strips<V, V::kTileNV>(dim, body);
+    }
+  }
+  for (int k = 0; k < n; ++k) {
+    const typename V::F sc = V::bcast(inv + k);
+    const float* a = acc + static_cast<std::size_t>(k) * dim;
+    float* o = P.out(k);
+    int c = 0;
+    for (; c + V::N <= dim; c += V::N) V::store(o + c, V::mul(V::load(a + c), sc));
+    if (c < dim) {
+      const typename V::M m = V::first(dim - c);
+      V::store(o + c, V::mul(V::load(a + c, m), sc), m);
+    }
+  }
+}
+
+template <class V>
+void attend(const PagedKv& kv, const PagedQueries& qs, int dim, float scale, float* scratch) {
+  const Pairs P{qs};
+  if (qs.n_rows == 1) {
+    if (kv.f16)
+      attend_row<V, std::uint16_t>(kv, P, dim, scale, scratch);
+    else
+      attend_row<V, float>(kv, P, dim, scale, scratch);
+  } else {
+    if (kv.f16)
+      attend_tile<V, std::uint16_t>(kv, P, dim, scale, scratch);
+    else
+      attend_tile<V, float>(kv, P, dim, scale, scratch);
+  }
+}
+
+}  // namespace
+}  // namespace qwen3::paged_simd
