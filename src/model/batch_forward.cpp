@@ -140,9 +140,8 @@ void BatchForward::forward(const BatchToken* tokens, int n, KvSequence* const* s
     float* qkv_out[] = {q_.data(), k_.data(), v_.data()};
     matmul_multi(qkv, qkv_out, 3, xn_.data(), n, pool_);
     if (lora_.active()) {
-      lora_.apply(l, LoraTarget::kQ, xn_.data(), E, q_.data(), QD, pool_);
-      lora_.apply(l, LoraTarget::kK, xn_.data(), E, k_.data(), KD, pool_);
-      lora_.apply(l, LoraTarget::kV, xn_.data(), E, v_.data(), KD, pool_);
+      const int qkv_w[] = {QD, KD, KD};
+      lora_.apply(l, LoraGroup::kQkv, xn_.data(), E, qkv_out, qkv_w, pool_);
     }
     lap(&ForwardProfile::qkv);
     per_token([&](int t) {
@@ -163,7 +162,10 @@ void BatchForward::forward(const BatchToken* tokens, int n, KvSequence* const* s
     batch_attention(l, shape, att_toks_.data(), q_.data(), n, att_.data(), pool_, scratch_);
     lap(&ForwardProfile::attention);
     matmul(L.wo, att_.data(), n, tmp_.data(), pool_);
-    lora_.apply(l, LoraTarget::kO, att_.data(), QD, tmp_.data(), E, pool_);
+    if (lora_.active()) {
+      float* o_out[] = {tmp_.data()};
+      lora_.apply(l, LoraGroup::kO, att_.data(), QD, o_out, &E, pool_);
+    }
     lap(&ForwardProfile::wo);
     per_token([&](int t) {
       add(row(x_, t, E), row(tmp_, t, E), row(x_, t, E), E);

@@ -110,12 +110,12 @@ void FeedForward::dense(const LayerWeights& L, const float* xn, int n, float* ou
   float* gu_out[] = {gate_.data(), up_.data()};
   matmul_multi(gu, gu_out, 2, xn, n, pool);
   if (lora) {
-    lora->apply(layer, LoraTarget::kGate, xn, c_.n_embd, gate_.data(), c_.n_ff, pool);
-    lora->apply(layer, LoraTarget::kUp, xn, c_.n_embd, up_.data(), c_.n_ff, pool);
+    const int gu_w[] = {c_.n_ff, c_.n_ff};
+    lora->apply(layer, LoraGroup::kGateUp, xn, c_.n_embd, gu_out, gu_w, pool);
   }
   swiglu(n, c_.n_ff, pool);
   matmul(L.w_down, gate_.data(), n, out, pool);
-  if (lora) lora->apply(layer, LoraTarget::kDown, gate_.data(), c_.n_ff, out, c_.n_embd, pool);
+  if (lora) lora->apply(layer, LoraGroup::kDown, gate_.data(), c_.n_ff, &out, &c_.n_embd, pool);
 }
 
 void FeedForward::moe(const LayerWeights& L, const float* xn, int n, float* out, ThreadPool& pool) {

@@ -92,6 +92,7 @@ void LoraAdapter::add(int layer, LoraTarget t, LoraMatrices m) {
   int& slot = slots_[static_cast<size_t>(layer)][static_cast<size_t>(t)];
   if (slot >= 0) throw std::runtime_error(what + ": given twice");
   slot = static_cast<int>(mats_.size());
+  packed_.push_back(pack_lora(m.a, m.b, m.rank, m.in, m.out));
   mats_.push_back(std::move(m));
 }
 
@@ -99,6 +100,15 @@ const LoraMatrices* LoraAdapter::find(int layer, LoraTarget t) const {
   if (layer < 0 || static_cast<size_t>(layer) >= slots_.size()) return nullptr;
   const int i = slots_[static_cast<size_t>(layer)][static_cast<size_t>(t)];
   return i < 0 ? nullptr : &mats_[static_cast<size_t>(i)];
+}
+
+bool LoraAdapter::view(int layer, LoraTarget t, LoraView* out) const {
+  if (layer < 0 || static_cast<size_t>(layer) >= slots_.size()) return false;
+  const int i = slots_[static_cast<size_t>(layer)][static_cast<size_t>(t)];
+  if (i < 0) return false;
+  const LoraMatrices& m = mats_[static_cast<size_t>(i)];
+  *out = lora_view(packed_[static_cast<size_t>(i)], m.a.data(), m.rank, m.in, m.out, m.scale);
+  return true;
 }
 
 int LoraAdapter::max_rank() const {

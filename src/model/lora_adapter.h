@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "kernels/matmul.h"
+#include "model/lora_kernels.h"
 #include "model/qwen3_config.h"
 
 namespace qwen3 {
@@ -63,6 +64,9 @@ class LoraAdapter {
 
   // nullptr if the adapter does not touch that projection.
   const LoraMatrices* find(int layer, LoraTarget t) const;
+  // The projection's matrices as the forward pass reads them (model/lora_kernels.h:
+  // F16 / BF16 when exact, B transposed); false if the adapter does not touch it.
+  bool view(int layer, LoraTarget t, LoraView* out) const;
 
   const std::string& path() const { return path_; }
   // Unique per adapter object in this process (never reused): identifies the matrices in
@@ -85,6 +89,7 @@ class LoraAdapter {
   std::string path_, format_, arch_;
   std::uint64_t id_;
   std::vector<LoraMatrices> mats_;
+  std::vector<LoraPacked> packed_;  // per mats_ entry: its run-time copy
   std::vector<std::array<int, kNumLoraTargets>> slots_;  // per layer: index into mats_ or -1
 };
 

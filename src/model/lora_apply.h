@@ -1,18 +1,25 @@
-// The run-time LoRA hook of the forward pass: after a targeted projection y = W x of a
-// batch's tokens, adds s * B (A x) of each adapter of each token's LoraSet. Tokens of one
-// batch may run with different sets (per-request adapters in the batching engine):
-// consecutive tokens with the same set form one run, and each run's rows go through the
-// adapter's two small F32 matmuls together. Tokens without an active set are left
-// untouched, so a batch without adapters computes exactly the base model. The scratch
-// buffers grow to the largest batch once; afterwards nothing is allocated.
+// The run-time LoRA hook of the forward pass: after the projections of a group that
+// shares its input (q/k/v, o, gate/up, down) computed y = W x for a batch's tokens, adds
+// s * B (A x) of each adapter of each token's LoraSet. Tokens of one batch may run with
+// different sets (per-request adapters in the batching engine): consecutive tokens with
+// the same set form one run. All the A products of a group (every run, adapter and
+// target) go through one pass of the thread pool, then all its B products through a
+// second one (the kernels of model/lora_kernels.h): two hand-offs per group instead of
+// two per adapter and projection. Tokens without an active set are left untouched, so a
+// batch without adapters computes exactly the base model. The scratch buffers grow to
+// the largest batch once; afterwards nothing is allocated.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "kernels/thread_pool.h"
 #include "model/lora_adapter.h"
 
 namespace qwen3 {
+
+// Projections that read the same input, in LoraTarget order.
+enum class LoraGroup : uint8_t { kQkv, kO, kGateUp, kDown };
 
 class LoraBatch {
  public:
@@ -25,18 +32,48 @@ class LoraBatch {
   // True if some token of the batch has an active set (else apply() does nothing).
   bool active() const { return active_; }
 
-  // x: the batch's rows of `in` floats (the projection's input); y: its rows of `out`
-  // floats (the projection's output), updated in place for tokens with adapters.
-  void apply(int layer, LoraTarget t, const float* x, int in, float* y, int out, ThreadPool& pool);
+  // x: the batch's rows of `in` floats (the group's input); y[i]: the rows of out[i]
+  // floats of the group's i-th projection (q, k, v / o / gate, up / down), updated in
+  // place for tokens with adapters.
+  void apply(int layer, LoraGroup g, const float* x, int in, float* const* y, const int* out,
+             ThreadPool& pool);
+  // The same with one thread and the scalar reference kernels (tests).
+  void apply_ref(int layer, LoraGroup g, const float* x, int in, float* const* y, const int* out);
 
  private:
   struct Run {
     int begin, end;
     const LoraSet* set;
   };
+  // One adapter on one projection of one run; terms of a run and projection are
+  // consecutive, in the set's order.
+  struct Term {
+    LoraView v;
+    float s;         // user scale times the adapter's
+    const float* x;  // the run's first input row
+    float* y;        // the run's first output row
+    int n;           // the run's tokens
+    int out;         // y's row width
+    size_t ax;       // offset of the run's n x rank values s * A x in ax_
+  };
+  struct AItem {
+    int term, k0, k1;
+  };
+  struct BItem {
+    int term0, term1, c0, c1;
+  };
+  // Fills terms_, a_items_, b_items_ and sizes ax_; false if nothing to do.
+  bool plan(int layer, LoraGroup g, const float* x, int in, float* const* y, const int* out,
+            int threads);
+  void run_a(const LoraKernels& k, const AItem& it);
+  void run_b(const LoraKernels& k, const BItem& it);
+
   std::vector<Run> runs_;
   bool active_ = false;
-  std::vector<float> ax_, delta_;  // scratch: rows x rank, rows x out
+  std::vector<Term> terms_;
+  std::vector<AItem> a_items_;
+  std::vector<BItem> b_items_;
+  std::vector<float> ax_;  // scratch: the terms' s * A x
 };
 
 }  // namespace qwen3

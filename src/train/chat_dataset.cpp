@@ -86,6 +86,11 @@ ChatDataset load_chat_jsonl(const std::string& path, const Tokenizer& tok,
                             const ChatDataOptions& opts) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error(path + ": cannot open");
+  return parse_chat_jsonl(in, path, tok, opts);
+}
+
+ChatDataset parse_chat_jsonl(std::istream& in, const std::string& path, const Tokenizer& tok,
+                             const ChatDataOptions& opts) {
   ChatDataset d;
   std::string line;
   for (int lineno = 1; std::getline(in, line); ++lineno) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <istream>
 #include <string>
 #include <vector>
 
@@ -41,5 +42,9 @@ struct ChatDataset {
 // Throws std::runtime_error naming the file and line for unreadable files and bad lines.
 ChatDataset load_chat_jsonl(const std::string& path, const Tokenizer& tok,
                             const ChatDataOptions& opts);
+// The same from a stream (fuzz/train_chat_jsonl_fuzz.cpp); `name` stands for the file in
+// the errors.
+ChatDataset parse_chat_jsonl(std::istream& in, const std::string& name, const Tokenizer& tok,
+                             const ChatDataOptions& opts);
 
 }  // namespace qwen3::train

@@ -13,12 +13,6 @@
 
 namespace qwen3::train {
 
-int TrainSequence::n_targets() const {
-  int n = 0;
-  for (size_t t = 1; t < target.size() && t < ids.size(); ++t) n += target[t] != 0;
-  return n;
-}
-
 namespace {
 
 float* row(std::vector<float>& v, int64_t r, int64_t w) {

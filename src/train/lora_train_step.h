@@ -27,7 +27,11 @@ namespace qwen3::train {
 struct TrainSequence {
   std::vector<int32_t> ids;
   std::vector<uint8_t> target;
-  int n_targets() const;
+  int n_targets() const {
+    int n = 0;
+    for (size_t t = 1; t < target.size() && t < ids.size(); ++t) n += target[t] != 0;
+    return n;
+  }
 };
 
 struct StepLoss {

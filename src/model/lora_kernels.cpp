@@ -1,0 +1,122 @@
+// LoRA run-time matrices: packing (F16 / BF16 when exact, B transposed), the scalar
+// reference kernels and the choice of kernels by ISA level (see lora_kernels.h).
+#include "model/lora_kernels.h"
+
+#include <cmath>
+
+#include "kernels/cpu_features.h"
+#include "kernels/fp16.h"
+
+namespace qwen3 {
+
+namespace {
+
+bool all_exact(const std::vector<float>& v, uint16_t (*to)(float), float (*from)(uint16_t)) {
+  for (float f : v) {
+    const float r = from(to(f));
+    // Bitwise: -0.0 and NaN payloads must survive too (NaN never compares equal).
+    if (r != f || std::signbit(r) != std::signbit(f)) return false;
+  }
+  return true;
+}
+
+inline float load(GgmlType t, const void* p, size_t i) {
+  switch (t) {
+    case GgmlType::F16:
+      return fp16_to_fp32(static_cast<const uint16_t*>(p)[i]);
+    case GgmlType::BF16:
+      return bf16_to_fp32(static_cast<const uint16_t*>(p)[i]);
+    default:
+      return static_cast<const float*>(p)[i];
+  }
+}
+
+void ref_a(const LoraView& v, int k0, int k1, const float* x, int n, int64_t ldx, float s,
+           float* ax, int ldax) {
+  for (int t = 0; t < n; ++t)
+    for (int k = k0; k < k1; ++k) {
+      const size_t row = static_cast<size_t>(k) * static_cast<size_t>(v.in);
+      float sum = 0.0f;
+      for (int i = 0; i < v.in; ++i) sum += load(v.type, v.a, row + i) * x[t * ldx + i];
+      ax[static_cast<size_t>(t) * ldax + k] = s * sum;
+    }
+}
+
+void ref_b(const LoraView& v, int c0, int c1, const float* ax, int n, int ldax, float* y,
+           int64_t ldy) {
+  for (int t = 0; t < n; ++t)
+    for (int c = c0; c < c1; ++c) {
+      float sum = 0.0f;
+      for (int k = 0; k < v.rank; ++k)
+        sum +=
+            ax[static_cast<size_t>(t) * ldax + k] * load(v.type, v.bt, lora_bt_index(v.rank, k, c));
+      y[t * ldy + c] += sum;
+    }
+}
+
+const LoraKernels kRef{ref_a, ref_b};
+#if QWEN3_ARCH_X86
+const LoraKernels kAvx2{avx2::lora_a, avx2::lora_b};
+#endif
+
+}  // namespace
+
+LoraPacked pack_lora(const std::vector<float>& a, const std::vector<float>& b, int rank, int in,
+                     int out) {
+  LoraPacked p;
+  const size_t r = static_cast<size_t>(rank), o = static_cast<size_t>(out);
+  uint16_t (*to)(float) = nullptr;
+  if (all_exact(a, fp32_to_fp16, fp16_to_fp32) && all_exact(b, fp32_to_fp16, fp16_to_fp32)) {
+    p.type = GgmlType::F16;
+    to = fp32_to_fp16;
+  } else if (all_exact(a, fp32_to_bf16, bf16_to_fp32) && all_exact(b, fp32_to_bf16, bf16_to_fp32)) {
+    p.type = GgmlType::BF16;
+    to = fp32_to_bf16;
+  }
+  (void)in;
+  if (to) {
+    p.a16.resize(a.size());
+    for (size_t i = 0; i < a.size(); ++i) p.a16[i] = to(a[i]);
+    p.bt16.assign(lora_bt_size(rank, out), 0);
+    for (size_t c = 0; c < o; ++c)
+      for (size_t k = 0; k < r; ++k)
+        p.bt16[lora_bt_index(rank, static_cast<int>(k), static_cast<int>(c))] = to(b[c * r + k]);
+  } else {
+    p.bt32.assign(lora_bt_size(rank, out), 0.0f);
+    for (size_t c = 0; c < o; ++c)
+      for (size_t k = 0; k < r; ++k)
+        p.bt32[lora_bt_index(rank, static_cast<int>(k), static_cast<int>(c))] = b[c * r + k];
+  }
+  return p;
+}
+
+LoraView lora_view(const LoraPacked& p, const float* a_f32, int rank, int in, int out,
+                   float scale) {
+  LoraView v;
+  v.type = p.type;
+  v.rank = rank;
+  v.in = in;
+  v.out = out;
+  v.scale = scale;
+  if (p.type == GgmlType::F32) {
+    v.a = a_f32;
+    v.bt = p.bt32.data();
+  } else {
+    v.a = p.a16.data();
+    v.bt = p.bt16.data();
+  }
+  return v;
+}
+
+const LoraKernels& lora_kernels_ref() {
+  return kRef;
+}
+
+const LoraKernels& lora_kernels() {
+#if QWEN3_ARCH_X86
+  if (use_avx2()) return kAvx2;
+#endif
+  return kRef;
+}
+
+}  // namespace qwen3
