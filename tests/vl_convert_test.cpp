@@ -26,6 +26,8 @@
 #include "convert/random_model.h"
 #include "gguf/gguf_reader.h"
 #include "model/hf_config.h"
+#include "model/hf_model_loader.h"
+#include "model/qwen3_model.h"
 #include "text/tokenizer.h"
 #include "vision/vision_config.h"
 
@@ -250,6 +252,13 @@ TEST(VlConvert, HfFolderConvertsToTheGeneratedTextGguf) {
       co.target = hf::ConvertTarget::F16;
       co.n_threads = 1;
       hf::convert_hf_to_gguf(hf.string(), out, co);
+    }
+    // Running the folder directly is a clear error (the text model alone would drop images).
+    try {
+      hf::load_hf_model(hf.string());
+      ADD_FAILURE() << "a Qwen3-VL folder loaded as a text model";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("convert it first"), std::string::npos) << e.what();
     }
     const gguf::GgufFile a = gguf::GgufFile::open(gen), b = gguf::GgufFile::open(out);
     EXPECT_EQ(b.get_string("general.architecture"), "qwen3vl");
