@@ -268,6 +268,28 @@ TEST(VlConvert, HfFolderConvertsToTheGeneratedTextGguf) {
     expect_same_keys(a, b);
     expect_same_tensors(a, b);
   }
+  // `gen-model --format hf --mmproj` writes a random VL folder of the same weights as
+  // `gen-model --mmproj`'s pair (same seed); `convert --mmproj-out` gives that pair back.
+  {
+    const std::string bin = QWEN3_BIN, g = " gen-model --preset tiny --seed 5 -t 1";
+    ASSERT_EQ(
+        run(bin + g + " -o " + (d / "p.gguf").string() + " --mmproj " + (d / "p_mm.gguf").string()),
+        0);
+    ASSERT_EQ(run(bin + g + " --format hf -o " + (d / "vl_hf").string() + " --mmproj " +
+                  (d / "h_mm.gguf").string()),
+              0);
+    ASSERT_EQ(run(bin + " convert " + (d / "vl_hf").string() + " -q -t 1 --type f32 -o " +
+                  (d / "c.gguf").string() + " --mmproj-out " + (d / "c_mm.gguf").string()),
+              0);
+    for (const auto& [x, y] : {std::pair{"p.gguf", "c.gguf"}, std::pair{"p_mm.gguf", "c_mm.gguf"},
+                               std::pair{"p_mm.gguf", "h_mm.gguf"}}) {
+      SCOPED_TRACE(std::string(x) + " vs " + y);
+      const gguf::GgufFile a = gguf::GgufFile::open((d / x).string());
+      const gguf::GgufFile b = gguf::GgufFile::open((d / y).string());
+      expect_same_keys(a, b);
+      expect_same_tensors(a, b);
+    }
+  }
   // --mmproj-out on a text-only folder: an error before anything is written.
   const fs::path txt = d / "text_only";
   hf::RandomCheckpointOptions ro;
