@@ -10,6 +10,7 @@
 
 #include "command.h"
 #include "convert/hf_checkpoint_writer.h"
+#include "convert/hf_vl_writer.h"
 #include "convert/mmproj_generator.h"
 #include "convert/random_model.h"
 #include "model/qwen3_config.h"
@@ -94,7 +95,8 @@ Registrar reg(
            ->capture_default_str();
        app.add_option("--mmproj", a->mmproj,
                       "Also write a random Qwen3-VL vision encoder (mmproj GGUF) here; the text "
-                      "model becomes architecture qwen3vl");
+                      "model becomes architecture qwen3vl (with --format hf: -o is a "
+                      "Qwen3VLForConditionalGeneration folder of the same weights, f32 or f16)");
        app.add_option("--vision-preset", a->vision_preset,
                       "Vision encoder shape for --mmproj: tiny, 2b, 4b, 8b (default tiny for "
                       "the tiny preset, else 2b)")
@@ -125,10 +127,11 @@ Registrar reg(
            c.yarn_orig_ctx = a->yarn_orig > 0 ? a->yarn_orig : std::min(c.n_ctx_train, 32768);
          }
          c.validate();
-         if (a->format == "hf" && !a->mmproj.empty())
+         const bool hf_vl = a->format == "hf" && !a->mmproj.empty();
+         if (hf_vl && !a->type.empty() && a->type != "f32" && a->type != "f16")
            throw std::invalid_argument(
-               "--mmproj writes GGUF files; it does not go with --format hf");
-         if (a->format == "hf") {
+               "--format hf --mmproj writes f32 or f16 weights (got --type " + a->type + ")");
+         if (a->format == "hf" && !hf_vl) {
            const Tokenizer tok = Tokenizer::from_file(a->tokenizer);
            if (tok.n_vocab() > opts.config.n_vocab)
              throw std::runtime_error("the tokenizer has " + std::to_string(tok.n_vocab()) +
@@ -170,6 +173,22 @@ Registrar reg(
            throw std::runtime_error("the tokenizer has " + std::to_string(tok.n_vocab()) +
                                     " tokens, more than the preset's vocabulary of " +
                                     std::to_string(opts.config.n_vocab));
+         if (hf_vl) {  // the pair, then the folder of the same weights
+           const std::string text = a->out + ".text.gguf.tmp";
+           generate_random_model(opts, tok, text);
+           try {
+             std::string tok_dir = std::filesystem::path(a->tokenizer).parent_path().string();
+             hf::write_hf_vl_folder(text, a->mmproj, a->out, tok_dir.empty() ? "." : tok_dir);
+           } catch (...) {
+             std::filesystem::remove(text);
+             throw;
+           }
+           std::filesystem::remove(text);
+           std::fprintf(stderr, "wrote %s (Hugging Face Qwen3-VL folder, %s, %d layers, %s)\n",
+                        a->out.c_str(), a->preset.c_str(), opts.config.n_layers,
+                        opts.type.name.c_str());
+           return kExitOk;
+         }
          generate_random_model(opts, tok, a->out);
          const double s =
              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

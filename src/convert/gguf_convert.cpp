@@ -4,13 +4,14 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <vector>
 
+#include "convert/gguf_convert_metadata.h"
 #include "gguf/gguf_writer.h"
 #include "model/convert_tensor.h"
-#include "convert/gguf_convert_metadata.h"
 #include "model/hf_config.h"
 #include "model/hf_tensor_names.h"
 #include "model/lora_adapter.h"
@@ -75,7 +76,17 @@ ConvertResult convert_hf_to_gguf(const std::string& folder, const std::string& o
   std::vector<Planned> plan;
   std::map<std::string, size_t> merged_at;  // 3-D expert tensor -> its index in plan
   for (const auto& hf_name : ck->names()) {
-    auto g = gguf_name_for(hf_name);
+    std::optional<std::string> g;
+    if (cfg.vl) {  // the language model's tensors; the vision tower is the mmproj's
+      if (hf_name.rfind("model.visual.", 0) == 0 || hf_name.rfind("visual.", 0) == 0) continue;
+      const std::string lm = "model.language_model.";
+      if (hf_name.rfind(lm, 0) == 0)
+        g = gguf_name_for("model." + hf_name.substr(lm.size()));
+      else if (hf_name.rfind("lm_head.", 0) == 0)
+        g = gguf_name_for(hf_name);
+    } else {
+      g = gguf_name_for(hf_name);
+    }
     if (!g) {
       if (hf_name.find("rotary_emb.inv_freq") != std::string::npos) continue;
       throw std::runtime_error(folder + ": tensor '" + hf_name + "' is not part of a " +

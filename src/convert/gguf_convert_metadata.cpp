@@ -35,8 +35,10 @@ uint32_t u32(int64_t v, const char* what) {
 
 void set_model_metadata(gguf::GgufWriter& w, const HfModelConfig& c, const std::string& name,
                         uint32_t file_type) {
-  const std::string a = c.is_moe() ? "qwen3moe." : "qwen3.";  // llama.cpp's arch keys
-  w.set_string("general.architecture", c.is_moe() ? "qwen3moe" : "qwen3");
+  const std::string arch =
+      c.vl ? (c.is_moe() ? "qwen3vlmoe" : "qwen3vl") : (c.is_moe() ? "qwen3moe" : "qwen3");
+  const std::string a = arch + ".";  // llama.cpp's arch keys
+  w.set_string("general.architecture", arch);
   w.set_string("general.type", "model");
   w.set_string("general.name", name);
   w.set_u32(a + "block_count", u32(c.num_hidden_layers, "num_hidden_layers"));
@@ -54,6 +56,10 @@ void set_model_metadata(gguf::GgufWriter& w, const HfModelConfig& c, const std::
     w.set_u32(a + "expert_used_count", u32(c.num_experts_per_tok, "num_experts_per_tok"));
     w.set_u32(a + "expert_feed_forward_length",
               u32(c.moe_intermediate_size, "moe_intermediate_size"));
+  }
+  if (c.vl) {  // llama.cpp's Qwen3VLTextModel
+    w.set_u32(a + "n_deepstack_layers", u32(c.n_deepstack_layers, "deepstack_visual_indexes"));
+    w.set_int32_array(a + "rope.dimension_sections", c.mrope_sections);
   }
   if (c.rope_scaling) {
     w.set_string(a + "rope.scaling.type", c.rope_scaling->type);

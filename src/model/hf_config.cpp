@@ -94,6 +94,53 @@ std::string read_text(const fs::path& p) {
 
 }  // namespace
 
+// Qwen3VLForConditionalGeneration: text_config read as a Qwen3ForCausalLM config.json
+// (tie_word_embeddings may stand at the top level, as the releases write it), plus what
+// llama.cpp's Qwen3VLTextModel writes: rope.dimension_sections (mrope_section padded with
+// zeros to 4) and n_deepstack_layers (the number of deepstack_visual_indexes).
+static HfModelConfig parse_vl_text(const json& j, const std::string& src) {
+  if (!present(j, "text_config") || !j["text_config"].is_object())
+    fail(src, "Qwen3VLForConditionalGeneration needs a 'text_config' object");
+  json t = j["text_config"];
+  t["architectures"] = json::array({"Qwen3ForCausalLM"});
+  if (present(j, "tie_word_embeddings")) t["tie_word_embeddings"] = j["tie_word_embeddings"];
+  const std::string tsrc = src + " text_config";
+  std::vector<int32_t> sections;
+  if (present(t, "rope_scaling") && t["rope_scaling"].is_object()) {
+    json& rs = t["rope_scaling"];
+    if (present(rs, "mrope_section")) {
+      if (!rs["mrope_section"].is_array() || rs["mrope_section"].size() > 4)
+        fail(tsrc, "'rope_scaling.mrope_section' must be an array of at most 4 integers");
+      for (const auto& x : rs["mrope_section"]) {
+        if (!x.is_number_integer() || x.get<int64_t>() < 0 || x.get<int64_t>() > 1 << 16)
+          fail(tsrc, "'rope_scaling.mrope_section' must hold integers >= 0");
+        sections.push_back(x.get<int32_t>());
+      }
+    }
+    if (!rs.contains("rope_type") && !rs.contains("type")) rs["rope_type"] = "default";
+  }
+  if (sections.empty()) fail(tsrc, "missing 'rope_scaling.mrope_section' (the M-RoPE sections)");
+  HfModelConfig c = parse_hf_config(t.dump(), tsrc, HfConfigUse::kRun);
+  int64_t sum = 0;
+  for (int32_t s : sections) sum += s;
+  if (sum > c.head_dim / 2)
+    fail(tsrc, "'rope_scaling.mrope_section' sums to " + std::to_string(sum) +
+                   ", more than head_dim / 2 = " + std::to_string(c.head_dim / 2));
+  sections.resize(4, 0);
+  c.architecture = "Qwen3VLForConditionalGeneration";
+  c.vl = true;
+  c.mrope_sections = sections;
+  if (!present(j, "vision_config") || !j["vision_config"].is_object())
+    fail(src, "Qwen3VLForConditionalGeneration needs a 'vision_config' object");
+  const json& v = j["vision_config"];
+  if (present(v, "deepstack_visual_indexes")) {
+    if (!v["deepstack_visual_indexes"].is_array())
+      fail(src, "'vision_config.deepstack_visual_indexes' must be an array");
+    c.n_deepstack_layers = static_cast<int64_t>(v["deepstack_visual_indexes"].size());
+  }
+  return c;
+}
+
 HfModelConfig parse_hf_config(const std::string& text, const std::string& src, HfConfigUse use) {
   const json j = parse_object(text, src);
   const bool run = use == HfConfigUse::kRun;
@@ -102,6 +149,7 @@ HfModelConfig parse_hf_config(const std::string& text, const std::string& src, H
                         !j["architectures"].empty() && j["architectures"][0].is_string();
   if (!has_arch && run) fail(src, "missing 'architectures' (expected [\"Qwen3ForCausalLM\"])");
   if (has_arch) c.architecture = j["architectures"][0].get<std::string>();
+  if (run && c.architecture == "Qwen3VLForConditionalGeneration") return parse_vl_text(j, src);
   if (run && c.architecture != "Qwen3ForCausalLM" && c.architecture != "Qwen3MoeForCausalLM")
     fail(src, "architecture '" + c.architecture +
                   "' is not supported (Qwen3ForCausalLM and Qwen3MoeForCausalLM only)");

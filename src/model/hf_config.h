@@ -1,5 +1,6 @@
 // A Hugging Face model folder's config.json and generation_config.json, read and
-// checked. Only Qwen3ForCausalLM and Qwen3MoeForCausalLM are accepted; fields this runtime cannot
+// checked. Only Qwen3ForCausalLM and Qwen3MoeForCausalLM are accepted (and, for conversion,
+// the text half of Qwen3VLForConditionalGeneration); fields this runtime cannot
 // honour (attention bias, sliding window, a non-SiLU activation) are clear errors.
 #pragma once
 
@@ -51,6 +52,12 @@ struct HfModelConfig {
   int64_t moe_intermediate_size = 0;
   bool norm_topk_prob = true;
   bool is_moe() const { return num_experts > 0; }
+  // Qwen3VLForConditionalGeneration: the fields above come from config.json's text_config
+  // (the language model, `model.language_model.*`; `model.visual.*` is the mmproj's), and
+  // the text GGUF is llama.cpp's architecture qwen3vl with these two facts.
+  bool vl = false;
+  int64_t n_deepstack_layers = 0;       // len(vision_config.deepstack_visual_indexes)
+  std::vector<int32_t> mrope_sections;  // text_config.rope_scaling.mrope_section, padded to 4
 };
 
 // Sampling defaults the model's authors ship (generation_config.json), as the JSON holds

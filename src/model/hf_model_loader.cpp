@@ -13,6 +13,10 @@ namespace qwen3::hf {
 
 std::shared_ptr<Qwen3Model> load_hf_model(const std::string& folder, const ModelLoadOptions& opts) {
   const HfModelConfig cfg = read_hf_config(folder);
+  if (cfg.vl)
+    throw std::runtime_error(folder +
+                             ": a Qwen3-VL folder is not run directly; convert it first "
+                             "(qwen3 convert FOLDER -o text.gguf --mmproj-out mmproj.gguf)");
   std::optional<ConvertTarget> target;
   if (opts.quantize) {
     target = convert_target_for(*opts.quantize);

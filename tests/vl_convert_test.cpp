@@ -1,0 +1,323 @@
+// A Hugging Face Qwen3-VL folder (Qwen3VLForConditionalGeneration: config.json with
+// text_config / vision_config, `model.language_model.*` tensors, `lm_head.*` or tied)
+// written from a generated `qwen3vl` text GGUF (names and shapes of transformers'
+// modeling_qwen3_vl.py, mapped here independently of the converter) converts back to the
+// same text GGUF: the same tensors (names, types, shapes, bytes) and the same keys
+// (qwen3vl.n_deepstack_layers, qwen3vl.rope.dimension_sections, the tokenizer), F32 untied
+// and F16 tied. The untied folder also holds the `model.visual.*` tower of a generated
+// mmproj and goes through `qwen3 convert -o --mmproj-out`: both files of the pair come
+// back equal. `--mmproj-out` on a folder without a vision tower is an error.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "convert/gguf_convert.h"
+#include "convert/hf_checkpoint_writer.h"
+#include "convert/mmproj_generator.h"
+#include "convert/random_model.h"
+#include "gguf/gguf_reader.h"
+#include "model/hf_config.h"
+#include "model/hf_model_loader.h"
+#include "model/qwen3_model.h"
+#include "text/tokenizer.h"
+#include "vision/vision_config.h"
+
+namespace qwen3 {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path scratch(const std::string& name) {
+  fs::path p =
+      fs::temp_directory_path() / ("qwen3_vlconv_" + name + "_" + std::to_string(getpid()));
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p;
+}
+
+// GGUF name -> the name transformers' Qwen3VLForConditionalGeneration state dict uses.
+std::string hf_name(const std::string& g) {
+  const std::string lm = "model.language_model.";
+  if (g == "token_embd.weight") return lm + "embed_tokens.weight";
+  if (g == "output_norm.weight") return lm + "norm.weight";
+  if (g == "output.weight") return "lm_head.weight";
+  const std::map<std::string, std::string> blk = {
+      {"attn_norm", "input_layernorm"},    {"ffn_norm", "post_attention_layernorm"},
+      {"attn_q", "self_attn.q_proj"},      {"attn_k", "self_attn.k_proj"},
+      {"attn_v", "self_attn.v_proj"},      {"attn_output", "self_attn.o_proj"},
+      {"attn_q_norm", "self_attn.q_norm"}, {"attn_k_norm", "self_attn.k_norm"},
+      {"ffn_gate", "mlp.gate_proj"},       {"ffn_up", "mlp.up_proj"},
+      {"ffn_down", "mlp.down_proj"}};
+  const size_t a = g.find('.', 4), b = g.rfind('.');
+  const std::string layer = g.substr(4, a - 4), part = g.substr(a + 1, b - a - 1);
+  auto it = blk.find(part);
+  return it == blk.end() ? "" : lm + "layers." + layer + "." + it->second + g.substr(b);
+}
+
+// The `model.visual.*` tensors of a generated mmproj, as transformers names and shapes them
+// (the patch kernel [E, 3, 2, 16, 16] holds GGUF's two temporal slices interleaved).
+void add_vision_specs(const gguf::GgufFile& src, const vision::VisionConfig& c,
+                      std::vector<hf::SafetensorsSpec>* specs) {
+  const std::string v = "model.visual.";
+  auto name = [&](const std::string& g) -> std::string {
+    if (g == "v.patch_embd.bias") return v + "patch_embed.proj.bias";
+    if (g == "v.position_embd.weight") return v + "pos_embed.weight";
+    if (g == "v.post_ln.weight") return v + "merger.norm.weight";
+    if (g == "v.post_ln.bias") return v + "merger.norm.bias";
+    if (g.rfind("mm.", 0) == 0)
+      return v + "merger.linear_fc" + (g[3] == '0' ? "1" : "2") + g.substr(4);
+    const std::map<std::string, std::string> blk = {{"ln1", "norm1"},
+                                                    {"ln2", "norm2"},
+                                                    {"attn_qkv", "attn.qkv"},
+                                                    {"attn_out", "attn.proj"},
+                                                    {"ffn_up", "mlp.linear_fc1"},
+                                                    {"ffn_down", "mlp.linear_fc2"},
+                                                    {"norm", "norm"},
+                                                    {"fc1", "linear_fc1"},
+                                                    {"fc2", "linear_fc2"}};
+    const bool ds = g.rfind("v.deepstack.", 0) == 0;
+    const size_t at = ds ? 12 : 6, a = g.find('.', at), b = g.rfind('.');
+    int idx = std::stoi(g.substr(at, a - at));
+    if (ds)
+      idx = static_cast<int>(std::find(c.deepstack_layers.begin(), c.deepstack_layers.end(), idx) -
+                             c.deepstack_layers.begin());
+    auto it = blk.find(g.substr(a + 1, b - a - 1));
+    if (it == blk.end()) return "";
+    return v + (ds ? "deepstack_merger_list." : "blocks.") + std::to_string(idx) + "." +
+           it->second + g.substr(b);
+  };
+  const int64_t E = c.n_embd, ps = c.patch_size;
+  const auto* p0 = static_cast<const float*>(src.tensor("v.patch_embd.weight")->data);
+  const auto* p1 = static_cast<const float*>(src.tensor("v.patch_embd.weight.1")->data);
+  specs->push_back(
+      {v + "patch_embed.proj.weight", GgmlType::F32, {E, 3, 2, ps, ps}, [=](void* dst, size_t) {
+         auto* o = static_cast<float*>(dst);
+         const int64_t n = ps * ps;
+         for (int64_t i = 0; i < E * 3; ++i) {
+           std::memcpy(o + (i * 2) * n, p0 + i * n, n * sizeof(float));
+           std::memcpy(o + (i * 2 + 1) * n, p1 + i * n, n * sizeof(float));
+         }
+       }});
+  for (const auto& t : src.tensors()) {
+    if (t.name.rfind("v.patch_embd.weight", 0) == 0) continue;
+    const std::string n = name(t.name);
+    ASSERT_FALSE(n.empty()) << t.name;
+    const void* data = t.data;
+    const size_t nb = t.nbytes;
+    specs->push_back({n, GgmlType::F32, std::vector<int64_t>(t.dims.rbegin(), t.dims.rend()),
+                      [=](void* dst, size_t) { std::memcpy(dst, data, nb); }});
+  }
+}
+
+void expect_same_tensors(const gguf::GgufFile& a, const gguf::GgufFile& b) {
+  ASSERT_EQ(a.tensors().size(), b.tensors().size());
+  for (const auto& x : a.tensors()) {
+    const gguf::TensorInfo* y = b.tensor(x.name);
+    ASSERT_NE(y, nullptr) << x.name;
+    EXPECT_EQ(x.type, y->type) << x.name;
+    EXPECT_EQ(x.dims, y->dims) << x.name;
+    ASSERT_EQ(x.nbytes, y->nbytes) << x.name;
+    EXPECT_EQ(std::memcmp(x.data, y->data, x.nbytes), 0) << x.name;
+  }
+}
+
+int run(const std::string& cmd) {
+  const int rc = std::system((cmd + " 2>/dev/null").c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+void expect_same_keys(const gguf::GgufFile& a, const gguf::GgufFile& b) {
+  auto keys = [](const gguf::GgufFile& f) {
+    std::vector<std::string> k;
+    for (const auto& x : f.keys())
+      if (x != "general.name" && x != "general.alignment") k.push_back(x);
+    std::sort(k.begin(), k.end());
+    return k;
+  };
+  ASSERT_EQ(keys(a), keys(b));
+  for (const std::string& k : keys(a)) {
+    ASSERT_EQ(a.type_of(k), b.type_of(k)) << k;
+    switch (*a.type_of(k)) {
+      case gguf::ValueType::STRING:
+        EXPECT_EQ(a.get_string(k), b.get_string(k)) << k;
+        break;
+      case gguf::ValueType::BOOL:
+        EXPECT_EQ(a.get_bool(k), b.get_bool(k)) << k;
+        break;
+      case gguf::ValueType::FLOAT32:
+        EXPECT_EQ(a.get_float(k), b.get_float(k)) << k;
+        break;
+      case gguf::ValueType::ARRAY:
+        ASSERT_EQ(a.array_type_of(k), b.array_type_of(k)) << k;
+        if (a.array_type_of(k) == gguf::ValueType::STRING)
+          EXPECT_EQ(a.get_string_array(k), b.get_string_array(k)) << k;
+        else if (a.array_type_of(k) == gguf::ValueType::FLOAT32)
+          EXPECT_EQ(a.get_float_array(k), b.get_float_array(k)) << k;
+        else
+          EXPECT_EQ(a.get_int_array(k), b.get_int_array(k)) << k;
+        break;
+      default:
+        EXPECT_EQ(a.get_uint(k), b.get_uint(k)) << k;
+    }
+  }
+}
+
+TEST(VlConvert, HfFolderConvertsToTheGeneratedTextGguf) {
+  const fs::path d = scratch("text");
+  const Tokenizer tok = Tokenizer::from_file(QWEN3_TOKENIZER_DIR);
+  const vision::VisionConfig vc = vision::VisionConfig::preset("tiny");
+  std::string ds;
+  for (int l : vc.deepstack_layers) ds += (ds.empty() ? "" : ", ") + std::to_string(l);
+  for (const bool tied : {false, true}) {
+    GenModelOptions o;
+    o.config = Qwen3Config::preset("tiny");
+    o.config.tied_embeddings = tied;
+    o.type = parse_gen_model_type(tied ? "f16" : "f32");
+    o.seed = tied ? 7 : 8;
+    o.n_threads = 1;
+    o.vl_deepstack_layers = static_cast<int>(vc.deepstack_layers.size());
+    o.vl_mrope_sections = {4, 2, 2, 0};  // head_dim 16: 8 rotary pairs
+    const std::string gen = (d / "gen.gguf").string();
+    generate_random_model(o, tok, gen);
+    const gguf::GgufFile src = gguf::GgufFile::open(gen);
+    vision::MmprojOptions mo;
+    mo.config = vc;
+    mo.seed = o.seed;
+    const std::string gen_mm = (d / "gen_mm.gguf").string();
+    vision::generate_random_mmproj(mo, gen_mm);
+    const gguf::GgufFile mm = gguf::GgufFile::open(gen_mm);
+
+    const fs::path hf = d / (tied ? "hf_tied" : "hf");
+    fs::create_directories(hf);
+    std::vector<hf::SafetensorsSpec> specs;
+    for (const auto& t : src.tensors()) {
+      const std::string n = hf_name(t.name);
+      ASSERT_FALSE(n.empty()) << t.name;
+      ASSERT_TRUE(t.type == GgmlType::F32 || t.type == GgmlType::F16) << t.name;
+      const void* data = t.data;
+      const size_t nb = t.nbytes;
+      specs.push_back({n, t.type, std::vector<int64_t>(t.dims.rbegin(), t.dims.rend()),
+                       [=](void* dst, size_t) { std::memcpy(dst, data, nb); }});
+    }
+    // The vision tower (the mmproj's; the text conversion skips it).
+    add_vision_specs(mm, vc, &specs);
+    hf::write_safetensors((hf / "model.safetensors").string(), specs);
+    for (const char* f : {"tokenizer.json", "tokenizer_config.json"})
+      fs::copy_file(fs::path(QWEN3_TOKENIZER_DIR) / f, hf / f);
+    const Qwen3Config& c = o.config;
+    std::ofstream(hf / "config.json")
+        << R"({"architectures": ["Qwen3VLForConditionalGeneration"], "model_type": "qwen3_vl",
+  "tie_word_embeddings": )"
+        << (tied ? "true" : "false") << R"(,
+  "text_config": {"vocab_size": )"
+        << c.n_vocab << R"(, "hidden_size": )" << c.n_embd << R"(, "intermediate_size": )" << c.n_ff
+        << R"(, "num_hidden_layers": )" << c.n_layers << R"(, "num_attention_heads": )" << c.n_head
+        << R"(, "num_key_value_heads": )" << c.n_head_kv << R"(, "head_dim": )" << c.head_dim
+        << R"(, "max_position_embeddings": )" << c.n_ctx_train << R"(, "rope_theta": )"
+        << static_cast<int64_t>(c.rope_theta) << R"(,
+    "rms_norm_eps": 1e-06, "hidden_act": "silu", "attention_bias": false, "bos_token_id": )"
+        << tok.eos_id() << R"(, "eos_token_id": )" << tok.im_end_id() << R"(,
+    "rope_scaling": {"mrope_interleaved": true, "mrope_section": [4, 2, 2], "rope_type": "default"}},
+  "vision_config": {"depth": )"
+        << vc.n_layers << R"(, "hidden_size": )" << vc.n_embd << R"(, "intermediate_size": )"
+        << vc.n_ff << R"(, "num_heads": )" << vc.n_head
+        << R"(, "patch_size": 16, "spatial_merge_size": 2, "temporal_patch_size": 2,
+    "num_position_embeddings": )"
+        << vc.n_pos_side * vc.n_pos_side << R"(, "out_hidden_size": )" << vc.proj_dim
+        << R"(, "deepstack_visual_indexes": [)" << ds << R"(]}})";
+    std::ofstream(hf / "preprocessor_config.json")
+        << R"({"image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5]})";
+    ASSERT_EQ(c.rms_eps, 1e-6f);
+
+    const std::string out = (d / "converted.gguf").string();
+    const std::string out_mm = (d / "converted_mm.gguf").string();
+    if (!tied) {  // the command line: both files
+      ASSERT_EQ(run(std::string(QWEN3_BIN) + " convert " + hf.string() + " -o " + out +
+                    " --type f32 -q -t 1 --mmproj-out " + out_mm),
+                0);
+      const gguf::GgufFile a = gguf::GgufFile::open(gen_mm), b = gguf::GgufFile::open(out_mm);
+      expect_same_keys(a, b);
+      expect_same_tensors(a, b);
+    } else {
+      hf::ConvertOptions co;
+      co.target = hf::ConvertTarget::F16;
+      co.n_threads = 1;
+      hf::convert_hf_to_gguf(hf.string(), out, co);
+    }
+    // Running the folder directly is a clear error (the text model alone would drop images).
+    try {
+      hf::load_hf_model(hf.string());
+      ADD_FAILURE() << "a Qwen3-VL folder loaded as a text model";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("convert it first"), std::string::npos) << e.what();
+    }
+    const gguf::GgufFile a = gguf::GgufFile::open(gen), b = gguf::GgufFile::open(out);
+    EXPECT_EQ(b.get_string("general.architecture"), "qwen3vl");
+    EXPECT_EQ(b.get_int_array("qwen3vl.rope.dimension_sections"),
+              (std::vector<int64_t>{4, 2, 2, 0}));
+    EXPECT_EQ(b.get_uint("qwen3vl.n_deepstack_layers"), vc.deepstack_layers.size());
+    expect_same_keys(a, b);
+    expect_same_tensors(a, b);
+  }
+  // `gen-model --format hf --mmproj` writes a random VL folder of the same weights as
+  // `gen-model --mmproj`'s pair (same seed); `convert --mmproj-out` gives that pair back.
+  {
+    const std::string bin = QWEN3_BIN, g = " gen-model --preset tiny --seed 5 -t 1";
+    ASSERT_EQ(
+        run(bin + g + " -o " + (d / "p.gguf").string() + " --mmproj " + (d / "p_mm.gguf").string()),
+        0);
+    ASSERT_EQ(run(bin + g + " --format hf -o " + (d / "vl_hf").string() + " --mmproj " +
+                  (d / "h_mm.gguf").string()),
+              0);
+    ASSERT_EQ(run(bin + " convert " + (d / "vl_hf").string() + " -q -t 1 --type f32 -o " +
+                  (d / "c.gguf").string() + " --mmproj-out " + (d / "c_mm.gguf").string()),
+              0);
+    for (const auto& [x, y] : {std::pair{"p.gguf", "c.gguf"}, std::pair{"p_mm.gguf", "c_mm.gguf"},
+                               std::pair{"p_mm.gguf", "h_mm.gguf"}}) {
+      SCOPED_TRACE(std::string(x) + " vs " + y);
+      const gguf::GgufFile a = gguf::GgufFile::open((d / x).string());
+      const gguf::GgufFile b = gguf::GgufFile::open((d / y).string());
+      expect_same_keys(a, b);
+      expect_same_tensors(a, b);
+    }
+  }
+  // --mmproj-out on a text-only folder: an error before anything is written.
+  const fs::path txt = d / "text_only";
+  hf::RandomCheckpointOptions ro;
+  ro.tokenizer_dir = QWEN3_TOKENIZER_DIR;
+  ro.n_shards = 1;
+  hf::HfModelConfig hc = hf::from_qwen3_config(Qwen3Config::preset("tiny"));
+  hf::write_random_hf_checkpoint(txt.string(), hc, ro);
+  EXPECT_NE(run(std::string(QWEN3_BIN) + " convert " + txt.string() + " -q -o " +
+                (d / "t.gguf").string() + " --mmproj-out " + (d / "t_mm.gguf").string()),
+            0);
+  EXPECT_FALSE(fs::exists(d / "t.gguf"));
+
+  // Clear errors: no text_config, no mrope_section.
+  auto expect_error = [&](const std::string& json, const std::string& what) {
+    try {
+      hf::parse_hf_config(json);
+      ADD_FAILURE() << "accepted: " << json;
+    } catch (const hf::HfConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+  };
+  expect_error(R"({"architectures": ["Qwen3VLForConditionalGeneration"]})", "text_config");
+  expect_error(R"({"architectures": ["Qwen3VLForConditionalGeneration"], "vision_config": {},
+    "text_config": {"vocab_size": 10, "hidden_size": 8, "intermediate_size": 8,
+    "num_hidden_layers": 1, "num_attention_heads": 2}})",
+               "mrope_section");
+  fs::remove_all(d);
+}
+
+}  // namespace
+}  // namespace qwen3
