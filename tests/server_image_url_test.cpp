@@ -94,6 +94,9 @@ class ImageHost {
     });
     srv_.Get("/redirect",
              [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/a.png"); });
+    srv_.Get("/scheme-relative", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_redirect("//127.0.0.1:" + std::to_string(port_) + "/a.png");
+    });
     srv_.Get("/loop",
              [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/loop"); });
     srv_.Get("/to-file", [](const httplib::Request&, httplib::Response& res) {
@@ -182,8 +185,9 @@ TEST(ServerImageUrl, RemoteAndLocalImagesWithTheFlags) {
   ASSERT_EQ(data.status, 200) << data.body;
   const std::string want = content(data);
   for (const std::string& url :
-       {host.url("/a.png"), host.url("/redirect"), host.url("/untyped"),
-        "file://" + (f.allowed / "a.png").string(), (f.allowed / "a.png").string(),
+       {host.url("/a.png"), host.url("/redirect"), host.url("/scheme-relative"),
+        host.url("/untyped"), "file://" + (f.allowed / "a.png").string(),
+        (f.allowed / "a.png").string(),
         "file://" + (f.allowed / ".." / "allowed" / "a.png").string()}) {
     const Reply r = post(port, url);
     ASSERT_EQ(r.status, 200) << url << ": " << r.body;

@@ -105,7 +105,8 @@ std::string image_bytes(const std::string& url, const std::string& where, const 
       if (bytes.empty()) throw std::runtime_error("holds no image data");
       return bytes;
     } catch (const std::runtime_error& e) {
-      throw bad_image(where, "(" + url + ") " + e.what());
+      throw bad_image(
+          where, "(" + (url.size() > 200 ? url.substr(0, 200) + "..." : url) + ") " + e.what());
     }
   }
   if (starts_with_ci(url, "file://")) {

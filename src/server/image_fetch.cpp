@@ -5,6 +5,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace qwen3::server {
@@ -62,8 +63,9 @@ std::string fetch_remote_image(const std::string& url_in, std::size_t max_bytes)
             failure = "was served as '" + type + "', not an image";
             return false;
           }
-          if (r.has_header("Content-Length") &&
-              std::stoull(r.get_header_value("Content-Length")) > max_bytes) {
+          const std::string length = r.get_header_value("Content-Length");
+          if (!length.empty() &&
+              (length.size() > 18 || std::strtoull(length.c_str(), nullptr, 10) > max_bytes)) {
             failure = "is larger than the limit of " + std::to_string(max_bytes >> 20) + " MiB";
             return false;
           }
@@ -85,7 +87,10 @@ std::string fetch_remote_image(const std::string& url_in, std::size_t max_bytes)
     if (status >= 300 && status < 400 && !location.empty()) {
       if (hop >= kMaxRedirects)
         throw std::runtime_error("redirects more than " + std::to_string(kMaxRedirects) + " times");
-      url = location[0] == '/' ? u.origin + location : location;
+      if (location.rfind("//", 0) == 0)  // scheme-relative
+        url = u.origin.substr(0, u.origin.find("//")) + location;
+      else
+        url = location[0] == '/' ? u.origin + location : location;
       continue;
     }
     if (status != 0 && status != 200)
