@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -93,7 +94,8 @@ std::string local_image(const std::string& path, const ImageSources& src,
 }
 
 // The image bytes of one part's URL.
-std::string image_bytes(const std::string& url, const std::string& where, const ImageSources& src) {
+std::string image_bytes(const std::string& url, const std::string& where, const ImageSources& src,
+                        std::chrono::steady_clock::time_point fetch_deadline) {
   if (starts_with_ci(url, "http://") || starts_with_ci(url, "https://")) {
     if (!src.allow_remote)
       throw bad_image(where,
@@ -101,7 +103,7 @@ std::string image_bytes(const std::string& url, const std::string& where, const 
                       "'qwen3 serve --allow-remote-images'; or send the image itself as a "
                       "data URL (data:image/png;base64,...)");
     try {
-      std::string bytes = fetch_remote_image(url, limits::kMaxImageBytes);
+      std::string bytes = fetch_remote_image(url, limits::kMaxImageBytes, fetch_deadline);
       if (bytes.empty()) throw std::runtime_error("holds no image data");
       return bytes;
     } catch (const std::runtime_error& e) {
@@ -179,6 +181,9 @@ bool decode_base64(const std::string& in, std::size_t begin, std::string& out) {
 std::vector<std::vector<ChatImage>> take_image_parts(Json& messages, const ImageSources& sources) {
   std::vector<std::vector<ChatImage>> out(messages.is_array() ? messages.size() : 0);
   std::size_t count = 0;
+  // The remote images of one request share this budget (each also has its own 10 s).
+  const auto fetch_deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(limits::kMaxImageFetchSeconds);
   for (std::size_t m = 0; m < out.size(); ++m) {
     Json& msg = messages[m];
     if (!msg.is_object() || !msg.contains("content") || !msg["content"].is_array()) continue;
@@ -215,7 +220,8 @@ std::vector<std::vector<ChatImage>> take_image_parts(Json& messages, const Image
       if (!url || !url->is_string())
         throw bad_image(where + ".image_url.url", "must be a string (a data URL)");
       ChatImage im;
-      im.bytes = image_bytes(url->get<std::string>(), where + ".image_url.url", sources);
+      im.bytes =
+          image_bytes(url->get<std::string>(), where + ".image_url.url", sources, fetch_deadline);
       check_image(im.bytes, where + ".image_url.url");
       im.offset = text_bytes;
       out[m].push_back(std::move(im));

@@ -22,6 +22,7 @@ inline constexpr std::size_t kMaxImages = 16;            // per request
 inline constexpr std::size_t kMaxImageBytes = 8u << 20;  // encoded, per image
 inline constexpr long long kMaxImagePixels = 1LL << 24;  // 16.7 megapixels
 inline constexpr int kMaxImageSide = 16384;              // pixels, either side
+inline constexpr int kMaxImageFetchSeconds = 30;         // all remote images of a request
 }  // namespace limits
 
 // Removes the image parts from `messages` (a JSON array; other shapes are left for the
