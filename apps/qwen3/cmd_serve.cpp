@@ -69,6 +69,14 @@ Registrar reg(
        app.add_option("--mmproj", o->mmproj,
                       "Qwen3-VL vision encoder GGUF (llama.cpp's mmproj file): user messages "
                       "may then hold image_url parts (base64 data URLs; PNG, JPEG, WebP)");
+       app.add_flag("--allow-remote-images", o->s.images.allow_remote,
+                    "Fetch http:// and https:// image_url parts (10 s, 8 MiB, 3 redirects). "
+                    "SSRF risk: clients can then make the server request any address it "
+                    "reaches, loopback and private networks included");
+       app.add_option("--allowed-image-dir", o->s.images.allowed_dirs,
+                      "Read file:// (or absolute path) image_url parts inside DIR (symlinks "
+                      "resolved); repeatable. Default: no local files")
+           ->allow_extra_args(false);
        app.add_flag("--special-in-content", o->special_in_content,
                     "UNSAFE: parse special-token text (<|im_end|>, <|im_start|>, ...) in "
                     "messages, tool calls and tools as special tokens, as before; a client "

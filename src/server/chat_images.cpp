@@ -1,9 +1,15 @@
 // Image parts of chat messages: chat_images.h.
 #include "server/chat_images.h"
 
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 
 #include "server/api_error.h"
+#include "server/image_fetch.h"
 #include "vision/image_decode.h"
 
 namespace qwen3::server {
@@ -33,10 +39,87 @@ ApiError bad_image(const std::string& where, const std::string& what) {
   return invalid_request("'" + where + "' " + what, "messages", "invalid_image");
 }
 
+// Percent-decoding of a file:// URL's path.
+std::string percent_decode(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// A local file, read only if its canonical path (symlinks resolved) lies inside one of
+// the allowed directories.
+std::string local_image(const std::string& path, const ImageSources& src,
+                        const std::string& where) {
+  namespace fs = std::filesystem;
+  if (src.allowed_dirs.empty())
+    throw bad_image(where,
+                    "is a local file: the server reads local images only inside the "
+                    "directories given with 'qwen3 serve --allowed-image-dir DIR'");
+  std::error_code ec;
+  const fs::path real = fs::weakly_canonical(fs::path(path), ec);
+  bool inside = false;
+  for (const std::string& d : src.allowed_dirs) {
+    std::error_code ec2;
+    const fs::path dir = fs::weakly_canonical(fs::path(d), ec2);
+    if (ec || ec2 || dir.empty()) continue;
+    auto r = std::mismatch(dir.begin(), dir.end(), real.begin(), real.end());
+    // A trailing "" element (dir ending in '/') matches anything.
+    if (r.first == dir.end() || (std::next(r.first) == dir.end() && r.first->empty()))
+      inside = true;
+  }
+  if (!inside)
+    throw bad_image(where,
+                    "is a local file outside the directories allowed with "
+                    "'qwen3 serve --allowed-image-dir DIR'");
+  if (!fs::is_regular_file(real, ec)) throw bad_image(where, "is not a readable file");
+  const auto size = fs::file_size(real, ec);
+  if (ec) throw bad_image(where, "is not a readable file");
+  if (size > limits::kMaxImageBytes)
+    throw bad_image(where, "is larger than the limit of " +
+                               std::to_string(limits::kMaxImageBytes >> 20) + " MiB");
+  std::ifstream in(real, std::ios::binary);
+  std::string bytes(static_cast<std::size_t>(size), '\0');
+  if (!in || !in.read(&bytes[0], static_cast<std::streamsize>(size)))
+    throw bad_image(where, "is not a readable file");
+  if (bytes.empty()) throw bad_image(where, "holds no image data");
+  return bytes;
+}
+
 // The image bytes of one part's URL.
-std::string image_bytes(const std::string& url, const std::string& where) {
-  if (starts_with_ci(url, "http:") || starts_with_ci(url, "https:") ||
-      starts_with_ci(url, "file:") || url.find("://") != std::string::npos)
+std::string image_bytes(const std::string& url, const std::string& where, const ImageSources& src,
+                        std::chrono::steady_clock::time_point fetch_deadline) {
+  if (starts_with_ci(url, "http://") || starts_with_ci(url, "https://")) {
+    if (!src.allow_remote)
+      throw bad_image(where,
+                      "is a remote URL the server does not fetch unless started with "
+                      "'qwen3 serve --allow-remote-images'; or send the image itself as a "
+                      "data URL (data:image/png;base64,...)");
+    try {
+      std::string bytes = fetch_remote_image(url, limits::kMaxImageBytes, fetch_deadline);
+      if (bytes.empty()) throw std::runtime_error("holds no image data");
+      return bytes;
+    } catch (const std::runtime_error& e) {
+      throw bad_image(
+          where, "(" + (url.size() > 200 ? url.substr(0, 200) + "..." : url) + ") " + e.what());
+    }
+  }
+  if (starts_with_ci(url, "file://")) {
+    std::string rest = url.substr(7);
+    if (starts_with_ci(rest, "localhost/")) rest = rest.substr(9);
+    if (rest.empty() || rest[0] != '/')
+      throw bad_image(where, "is a file URL without an absolute path (file:///dir/image.png)");
+    return local_image(percent_decode(rest), src, where);
+  }
+  if (!url.empty() && url[0] == '/') return local_image(url, src, where);
+  if (url.find("://") != std::string::npos)
     throw bad_image(where,
                     "is a URL the server does not fetch: send the image itself as a data "
                     "URL (data:image/png;base64,...)");
@@ -95,9 +178,12 @@ bool decode_base64(const std::string& in, std::size_t begin, std::string& out) {
   return bits < 6;  // a lone trailing character holds no whole byte
 }
 
-std::vector<std::vector<ChatImage>> take_image_parts(Json& messages) {
+std::vector<std::vector<ChatImage>> take_image_parts(Json& messages, const ImageSources& sources) {
   std::vector<std::vector<ChatImage>> out(messages.is_array() ? messages.size() : 0);
   std::size_t count = 0;
+  // The remote images of one request share this budget (each also has its own 10 s).
+  const auto fetch_deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(limits::kMaxImageFetchSeconds);
   for (std::size_t m = 0; m < out.size(); ++m) {
     Json& msg = messages[m];
     if (!msg.is_object() || !msg.contains("content") || !msg["content"].is_array()) continue;
@@ -134,7 +220,8 @@ std::vector<std::vector<ChatImage>> take_image_parts(Json& messages) {
       if (!url || !url->is_string())
         throw bad_image(where + ".image_url.url", "must be a string (a data URL)");
       ChatImage im;
-      im.bytes = image_bytes(url->get<std::string>(), where + ".image_url.url");
+      im.bytes =
+          image_bytes(url->get<std::string>(), where + ".image_url.url", sources, fetch_deadline);
       check_image(im.bytes, where + ".image_url.url");
       im.offset = text_bytes;
       out[m].push_back(std::move(im));

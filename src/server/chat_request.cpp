@@ -11,7 +11,7 @@
 namespace qwen3::server {
 namespace {
 
-std::vector<ChatMessage> parse_messages(const JsonFields& f) {
+std::vector<ChatMessage> parse_messages(const JsonFields& f, const ImageSources& sources) {
   if (!f.has("messages")) throw invalid_request("'messages' is required", "messages", "missing");
   Json messages = *f.array("messages");
   if (messages.empty()) {
@@ -32,7 +32,7 @@ std::vector<ChatMessage> parse_messages(const JsonFields& f) {
   // The shared converter (also the terminal chat's /load): "developer" and "reasoning"
   // spellings, validation by the text layer.
   // Image parts (Qwen3-VL) come out first: the text layer takes text parts only.
-  std::vector<std::vector<ChatImage>> images = take_image_parts(messages);
+  std::vector<std::vector<ChatImage>> images = take_image_parts(messages, sources);
   std::vector<ChatMessage> out;
   try {
     out = engine::chat_messages_from_json(std::move(messages));
@@ -126,11 +126,12 @@ void apply_tool_choice(const JsonFields& f, ChatRequest& r, Json& tools) {
 
 }  // namespace
 
-ChatRequest parse_chat_request(const Json& body, std::size_t max_context) {
+ChatRequest parse_chat_request(const Json& body, std::size_t max_context,
+                               const ImageSources& images) {
   JsonFields f(body, "");
   ChatRequest r;
   r.model = f.string("model").value_or("");
-  r.history.messages = parse_messages(f);
+  r.history.messages = parse_messages(f, images);
   r.cache_key = f.raw("messages").dump();
 
   Json tools = parse_tools(f);

@@ -8,6 +8,7 @@
 
 #include "qwen3/chat.h"
 #include "qwen3/generation_config.h"
+#include "server/image_sources.h"
 #include "server/json_fields.h"
 
 namespace qwen3::server {
@@ -46,7 +47,8 @@ struct CompletionRequest {
 };
 
 // max_context bounds max_tokens (a request can never generate more than the context).
-ChatRequest parse_chat_request(const Json& body, std::size_t max_context);
+ChatRequest parse_chat_request(const Json& body, std::size_t max_context,
+                               const ImageSources& images = {});
 CompletionRequest parse_completion_request(const Json& body, std::size_t max_context);
 
 // 404 model_not_found unless `model` is empty (not given: accepted, as OpenAI-compatible

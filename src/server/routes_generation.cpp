@@ -408,7 +408,7 @@ std::size_t default_max_tokens(const ServerState& st) {
 void chat_completions(ServerState& st, const HttpRequest& req, HttpResponse& res) {
   Json body = request_json(st, req);
   st.slots();  // 503 while loading, before any parsing that needs the context size
-  ChatRequest r = parse_chat_request(body, st.n_ctx);
+  ChatRequest r = parse_chat_request(body, st.n_ctx, st.opts.images);
   check_model(r.model, st.opts.model_name, st.opts.aliases);
   for (const auto& m : r.history.messages)
     if (!m.images.empty() && !st.opts.properties.count("mmproj"))

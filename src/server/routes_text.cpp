@@ -109,7 +109,7 @@ void add_text_routes(ServerState& st) {
       "/apply-template", endpoint(st, "apply-template", false, [&st](const auto& req, auto& res) {
         Json body = request_json(st, req);
         const Pipeline& p = st.slots().pipeline();
-        ChatRequest r = parse_chat_request(body, st.n_ctx);
+        ChatRequest r = parse_chat_request(body, st.n_ctx, st.opts.images);
         JsonFields f(body, "");
         bool gen_prompt = f.boolean("add_generation_prompt").value_or(true);
         std::string prompt = p.apply_chat_template(r.history, gen_prompt, r.config.enable_thinking);

@@ -10,12 +10,13 @@
 #include <vector>
 
 #include "qwen3/pipeline.h"
+#include "server/image_sources.h"
 
 namespace qwen3::server {
 
 struct ServerOptions {
   std::string model_path;
-  std::string model_name;  // id in /v1/models and responses; default: the file name
+  std::string model_name;            // id in /v1/models and responses; default: the file name
   std::vector<std::string> aliases;  // more ids a request's "model" may name (--alias)
   std::string device = "CPU";
   std::string host = "127.0.0.1";
@@ -41,7 +42,8 @@ struct ServerOptions {
   int idle_timeout_ms = 15000;
   int max_connections = 512;
   int max_connections_per_client = 64;  // per remote address; loopback is exempt
-  Properties properties;                // passed to every Pipeline (backend, replay_file, ...)
+  ImageSources images;    // image_url parts beyond data URLs (--allow-remote-images, ...)
+  Properties properties;  // passed to every Pipeline (backend, replay_file, ...)
   // Log lines (loading, ready, one per request) go to `log`, one complete line per call
   // from any thread; nothing is logged without it (`qwen3 serve` writes to stderr).
   std::function<void(const std::string& line)> log;
