@@ -13,34 +13,27 @@
 #include <string>
 #include <vector>
 
+#include "convert/random_model.h"
 #include "model/batch_forward.h"
 #include "model/gguf_tensor_source.h"
-#include "convert/random_model.h"
 #include "model/qwen3_model.h"
+#include "model_test_util.h"
 #include "reference_forward.h"
 #include "text/tokenizer.h"
 
 namespace qwen3 {
 namespace {
 
-std::shared_ptr<const Tokenizer> real_tokenizer() {
-  static const auto tok = std::make_shared<const Tokenizer>(
-      Tokenizer::from_file(std::string(QWEN3_TOKENIZER_DIR) + "/tokenizer.json"));
-  return tok;
-}
+using test::load_model;
+using test::random_ids;
+using test::real_tokenizer;
+using test::rel_error;
 
 // A small model (rows of 256 and 512, 1024-token vocabulary) of weight type `type`.
 std::string make_model(const std::string& type) {
   Qwen3Config c = Qwen3Config::tiny();
   c.name = "batch-forward-test";
-  c.n_layers = 2;
-  c.n_embd = 256;
-  c.n_head = 4;
-  c.n_head_kv = 2;
-  c.head_dim = 64;
-  c.n_ff = 512;
-  c.n_vocab = 1024;
-  c.n_ctx_train = 512;
+  test::set_small_shape(c);
   GenModelOptions o;
   o.config = c;
   o.type = parse_gen_model_type(type);
@@ -48,28 +41,6 @@ std::string make_model(const std::string& type) {
   const std::string path = std::string(QWEN3_BUILD_DIR) + "/batch_forward_test_" + type + ".gguf";
   generate_random_model(o, *real_tokenizer(), path);
   return path;
-}
-
-std::shared_ptr<Qwen3Model> load_model(const std::string& path) {
-  auto file = std::make_shared<const gguf::GgufFile>(gguf::GgufFile::open(path));
-  return Qwen3Model::from_source(Qwen3Config::from_gguf(*file), real_tokenizer(),
-                                 std::make_shared<GgufTensorSource>(file));
-}
-
-std::vector<int32_t> random_ids(int n, int vocab, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::vector<int32_t> ids(static_cast<size_t>(n));
-  for (auto& id : ids) id = static_cast<int32_t>(rng() % static_cast<uint64_t>(vocab));
-  return ids;
-}
-
-double rel_error(const float* a, const float* ref, size_t n) {
-  double max_diff = 0, max_ref = 0;
-  for (size_t i = 0; i < n; ++i) {
-    max_diff = std::max(max_diff, std::fabs(static_cast<double>(a[i]) - ref[i]));
-    max_ref = std::max(max_ref, std::fabs(static_cast<double>(ref[i])));
-  }
-  return max_diff / std::max(max_ref, 1e-30);
 }
 
 // Logits of every position of `ids`, the first `prompt` tokens in one eval and the rest

@@ -15,6 +15,24 @@
 
 namespace qwen3::testing {
 
+// Standard base64 with padding: the payload of a data URL.
+inline std::string base64(const std::string& in) {
+  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  for (std::size_t i = 0; i < in.size(); i += 3) {
+    const std::size_t n = in.size() - i < 3 ? in.size() - i : 3;
+    unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    if (n > 1) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+    if (n > 2) v |= static_cast<unsigned char>(in[i + 2]);
+    out += k[v >> 18];
+    out += k[(v >> 12) & 63];
+    out += n > 1 ? k[(v >> 6) & 63] : '=';
+    out += n > 2 ? k[v & 63] : '=';
+  }
+  return out;
+}
+
 // Smooth gradients plus a few edges and a little hash noise: exercises the resampler.
 inline vision::RgbImage pattern_image(int w, int h, int seed) {
   vision::RgbImage img;

@@ -66,21 +66,7 @@ const Files& files() {
   return f;
 }
 
-std::string base64(const std::string& in) {
-  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (std::size_t i = 0; i < in.size(); i += 3) {
-    const std::size_t n = std::min<std::size_t>(3, in.size() - i);
-    std::uint32_t v = static_cast<unsigned char>(in[i]) << 16;
-    if (n > 1) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-    if (n > 2) v |= static_cast<unsigned char>(in[i + 2]);
-    out += k[v >> 18];
-    out += k[(v >> 12) & 63];
-    out += n > 1 ? k[(v >> 6) & 63] : '=';
-    out += n > 2 ? k[v & 63] : '=';
-  }
-  return out;
-}
+using testing::base64;
 
 // The stand-in image host.
 class ImageHost {

@@ -156,22 +156,7 @@ std::string padded_png(const std::string& png, std::size_t size) {
          png.substr(png.size() - 12);
 }
 
-std::string base64(const std::string& in) {
-  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  for (std::size_t i = 0; i < in.size(); i += 3) {
-    const std::size_t n = std::min<std::size_t>(3, in.size() - i);
-    std::uint32_t v = static_cast<unsigned char>(in[i]) << 16;
-    if (n > 1) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-    if (n > 2) v |= static_cast<unsigned char>(in[i + 2]);
-    out += k[v >> 18];
-    out += k[(v >> 12) & 63];
-    out += n > 1 ? k[(v >> 6) & 63] : '=';
-    out += n > 2 ? k[v & 63] : '=';
-  }
-  return out;
-}
+using testing::base64;
 
 // Images up to the 8 MiB image limit fit the JSON reader and the body limit (a server with
 // --mmproj takes 32 MiB bodies); past it, a 400 that names the image limit.

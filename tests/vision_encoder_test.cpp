@@ -24,6 +24,7 @@
 #include "convert/mmproj_convert.h"
 #include "convert/mmproj_generator.h"
 #include "gguf/gguf_reader.h"
+#include "gguf_compare_util.h"
 #include "image_test_util.h"
 #include "kernels/cpu_features.h"
 #include "kernels/fp16.h"
@@ -216,35 +217,8 @@ TEST(VisionConvert, HfFolderConvertsToTheGeneratedMmproj) {
     hf::convert_hf_to_mmproj(d.string(), out, type, 1);
     const gguf::GgufFile a = gguf::GgufFile::open(gen), b = gguf::GgufFile::open(out);
     EXPECT_EQ(a.keys(), b.keys());
-    for (const std::string& k : a.keys()) {
-      if (k == "general.name") continue;
-      ASSERT_EQ(a.type_of(k), b.type_of(k)) << k;
-      switch (*a.type_of(k)) {
-        case gguf::ValueType::STRING:
-          EXPECT_EQ(a.get_string(k), b.get_string(k)) << k;
-          break;
-        case gguf::ValueType::BOOL:
-          EXPECT_EQ(a.get_bool(k), b.get_bool(k)) << k;
-          break;
-        case gguf::ValueType::FLOAT32:
-          EXPECT_EQ(a.get_float(k), b.get_float(k)) << k;
-          break;
-        case gguf::ValueType::ARRAY:
-          EXPECT_EQ(a.get_float_array(k), b.get_float_array(k)) << k;
-          break;
-        default:
-          EXPECT_EQ(a.get_uint(k), b.get_uint(k)) << k;
-      }
-    }
-    ASSERT_EQ(a.tensors().size(), b.tensors().size());
-    for (size_t i = 0; i < a.tensors().size(); ++i) {
-      const auto &x = a.tensors()[i], &y = b.tensors()[i];
-      ASSERT_EQ(x.name, y.name);
-      EXPECT_EQ(x.type, y.type) << x.name;
-      EXPECT_EQ(x.dims, y.dims) << x.name;
-      ASSERT_EQ(x.nbytes, y.nbytes) << x.name;
-      EXPECT_EQ(std::memcmp(x.data, y.data, x.nbytes), 0) << x.name;
-    }
+    test::expect_same_keys(a, b, {"general.name"});
+    test::expect_same_tensors(a, b, /*same_order=*/true);
   }
   // A folder without config.json is a clear error.
   EXPECT_THROW(

@@ -25,6 +25,7 @@
 #include "convert/mmproj_generator.h"
 #include "convert/random_model.h"
 #include "gguf/gguf_reader.h"
+#include "gguf_compare_util.h"
 #include "model/hf_config.h"
 #include "model/hf_model_loader.h"
 #include "model/qwen3_model.h"
@@ -35,6 +36,7 @@ namespace qwen3 {
 namespace {
 
 namespace fs = std::filesystem;
+using test::expect_same_tensors;
 
 fs::path scratch(const std::string& name) {
   fs::path p =
@@ -118,57 +120,13 @@ void add_vision_specs(const gguf::GgufFile& src, const vision::VisionConfig& c,
   }
 }
 
-void expect_same_tensors(const gguf::GgufFile& a, const gguf::GgufFile& b) {
-  ASSERT_EQ(a.tensors().size(), b.tensors().size());
-  for (const auto& x : a.tensors()) {
-    const gguf::TensorInfo* y = b.tensor(x.name);
-    ASSERT_NE(y, nullptr) << x.name;
-    EXPECT_EQ(x.type, y->type) << x.name;
-    EXPECT_EQ(x.dims, y->dims) << x.name;
-    ASSERT_EQ(x.nbytes, y->nbytes) << x.name;
-    EXPECT_EQ(std::memcmp(x.data, y->data, x.nbytes), 0) << x.name;
-  }
-}
-
 int run(const std::string& cmd) {
   const int rc = std::system((cmd + " 2>/dev/null").c_str());
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
 void expect_same_keys(const gguf::GgufFile& a, const gguf::GgufFile& b) {
-  auto keys = [](const gguf::GgufFile& f) {
-    std::vector<std::string> k;
-    for (const auto& x : f.keys())
-      if (x != "general.name" && x != "general.alignment") k.push_back(x);
-    std::sort(k.begin(), k.end());
-    return k;
-  };
-  ASSERT_EQ(keys(a), keys(b));
-  for (const std::string& k : keys(a)) {
-    ASSERT_EQ(a.type_of(k), b.type_of(k)) << k;
-    switch (*a.type_of(k)) {
-      case gguf::ValueType::STRING:
-        EXPECT_EQ(a.get_string(k), b.get_string(k)) << k;
-        break;
-      case gguf::ValueType::BOOL:
-        EXPECT_EQ(a.get_bool(k), b.get_bool(k)) << k;
-        break;
-      case gguf::ValueType::FLOAT32:
-        EXPECT_EQ(a.get_float(k), b.get_float(k)) << k;
-        break;
-      case gguf::ValueType::ARRAY:
-        ASSERT_EQ(a.array_type_of(k), b.array_type_of(k)) << k;
-        if (a.array_type_of(k) == gguf::ValueType::STRING)
-          EXPECT_EQ(a.get_string_array(k), b.get_string_array(k)) << k;
-        else if (a.array_type_of(k) == gguf::ValueType::FLOAT32)
-          EXPECT_EQ(a.get_float_array(k), b.get_float_array(k)) << k;
-        else
-          EXPECT_EQ(a.get_int_array(k), b.get_int_array(k)) << k;
-        break;
-      default:
-        EXPECT_EQ(a.get_uint(k), b.get_uint(k)) << k;
-    }
-  }
+  test::expect_same_keys(a, b, {"general.name", "general.alignment"});
 }
 
 TEST(VlConvert, HfFolderConvertsToTheGeneratedTextGguf) {
