@@ -257,6 +257,16 @@ TEST(Qwen3VlImage, LogitsWithImagesMatchLlamaCpp) {
   compare(cc, prompts, 0.01);
 }
 
+// Qwen3-VL MoE (architecture qwen3vlmoe, the shape of Qwen3-VL-30B-A3B): the tiny MoE text
+// half with the tiny encoder, images placed and DeepStack added as in the dense model.
+TEST(Qwen3VlImage, MoeLogitsWithImagesMatchLlamaCpp) {
+  if (!fs::exists(reference_tool()))
+    GTEST_SKIP() << "llama.cpp reference build absent (bench/build_llamacpp.sh)";
+  Crosscheck cc(make_pair("tiny-moe", "--preset tiny-moe --seed 9"));
+  const std::vector<std::string> imgs = cc.write_images({{37, 300}, {160, 90}}, 2);
+  compare(cc, {{imgs[0]}, {imgs[1], imgs[0]}}, 0.01);
+}
+
 TEST(Qwen3VlImage, LogitsCommandTakesImages) {
   const Pair& pair = tiny_pair();
   Crosscheck& cc = tiny();
