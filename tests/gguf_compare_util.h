@@ -58,7 +58,9 @@ inline void expect_same_tensors(const gguf::GgufFile& a, const gguf::GgufFile& b
   ASSERT_EQ(a.tensors().size(), b.tensors().size());
   for (std::size_t i = 0; i < a.tensors().size(); ++i) {
     const auto& x = a.tensors()[i];
-    if (same_order) ASSERT_EQ(x.name, b.tensors()[i].name);
+    if (same_order) {
+      ASSERT_EQ(x.name, b.tensors()[i].name);
+    }
     const gguf::TensorInfo* y = same_order ? &b.tensors()[i] : b.tensor(x.name);
     ASSERT_NE(y, nullptr) << x.name;
     EXPECT_EQ(x.type, y->type) << x.name;

@@ -35,6 +35,7 @@
 #include "vision/vision_encoder.h"
 #include "vision/vision_gemm.h"
 #include "vision/vision_ops.h"
+#include "vl_hf_test_util.h"
 
 namespace qwen3::vision {
 namespace {
@@ -135,61 +136,8 @@ TEST(VisionConvert, HfFolderConvertsToTheGeneratedMmproj) {
   generate_random_mmproj(o, gen16);
 
   const gguf::GgufFile src = gguf::GgufFile::open(gen32);
-  auto hf_name = [&](const std::string& g) -> std::string {
-    const std::string v = "model.visual.";
-    if (g == "v.patch_embd.bias") return v + "patch_embed.proj.bias";
-    if (g == "v.position_embd.weight") return v + "pos_embed.weight";
-    if (g == "v.post_ln.weight") return v + "merger.norm.weight";
-    if (g == "v.post_ln.bias") return v + "merger.norm.bias";
-    if (g.rfind("mm.", 0) == 0)
-      return v + "merger.linear_fc" + (g[3] == '0' ? "1" : "2") + g.substr(4);
-    const std::vector<std::pair<std::string, std::string>> blk = {{"ln1", "norm1"},
-                                                                  {"ln2", "norm2"},
-                                                                  {"attn_qkv", "attn.qkv"},
-                                                                  {"attn_out", "attn.proj"},
-                                                                  {"ffn_up", "mlp.linear_fc1"},
-                                                                  {"ffn_down", "mlp.linear_fc2"},
-                                                                  {"norm", "norm"},
-                                                                  {"fc1", "linear_fc1"},
-                                                                  {"fc2", "linear_fc2"}};
-    const bool ds = g.rfind("v.deepstack.", 0) == 0;
-    const size_t a = g.find('.', ds ? 12 : 6), b = g.rfind('.');
-    int idx = std::stoi(g.substr(ds ? 12 : 6, a - (ds ? 12 : 6)));
-    if (ds)
-      idx = static_cast<int>(std::find(c.deepstack_layers.begin(), c.deepstack_layers.end(), idx) -
-                             c.deepstack_layers.begin());
-    const std::string part = g.substr(a + 1, b - a - 1);
-    for (const auto& [from, to] : blk)
-      if (part == from)
-        return v + (ds ? "deepstack_merger_list." : "blocks.") + std::to_string(idx) + "." + to +
-               g.substr(b);
-    return "";
-  };
   std::vector<hf::SafetensorsSpec> specs;
-  const int64_t E = c.n_embd, ps = c.patch_size;
-  const auto* p0 = static_cast<const float*>(src.tensor("v.patch_embd.weight")->data);
-  const auto* p1 = static_cast<const float*>(src.tensor("v.patch_embd.weight.1")->data);
-  specs.push_back({"model.visual.patch_embed.proj.weight",
-                   GgmlType::F32,
-                   {E, 3, 2, ps, ps},
-                   [=](void* dst, size_t) {
-                     auto* o = static_cast<float*>(dst);
-                     const int64_t blk = ps * ps;
-                     for (int64_t i = 0; i < E * 3; ++i) {
-                       std::memcpy(o + (i * 2) * blk, p0 + i * blk, blk * sizeof(float));
-                       std::memcpy(o + (i * 2 + 1) * blk, p1 + i * blk, blk * sizeof(float));
-                     }
-                   }});
-  for (const auto& t : src.tensors()) {
-    if (t.name.rfind("v.patch_embd.weight", 0) == 0) continue;
-    const std::string n = hf_name(t.name);
-    ASSERT_FALSE(n.empty()) << t.name;
-    std::vector<int64_t> shape(t.dims.rbegin(), t.dims.rend());
-    const void* data = t.data;
-    const size_t nb = t.nbytes;
-    specs.push_back(
-        {n, GgmlType::F32, shape, [=](void* dst, size_t) { std::memcpy(dst, data, nb); }});
-  }
+  ASSERT_NO_FATAL_FAILURE(test::add_vision_specs(src, c, &specs));
   specs.push_back(
       {"model.language_model.norm.weight", GgmlType::F32, {64}, [](void* dst, size_t n) {
          std::memset(dst, 0, n);
