@@ -45,6 +45,7 @@ CACHE="$BENCH_DIR/models"
 mkdir -p "$CACHE"
 TOKENIZER="$TOK"
 
+PROBES=()
 median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 # The machine, the kernel level and the decode bound (read GB/s at THREADS threads with
@@ -55,13 +56,22 @@ CPU_FAMILY="$(lscpu | sed -n 's/^CPU family: *//p' | head -1)"
 echo "cpu: $CPU_MODEL (family $CPU_FAMILY), $(nproc) cpus; flags: $(jq -r '.[0].devices[0].cpu_flags' <<<"$DEV")"
 echo "qwen3 kernels: $(jq -r '.[0].devices[0].isa' <<<"$DEV") (best $(jq -r '.[0].devices[0].isa_best' <<<"$DEV"))"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) ($(date -u +%H:%M) UTC)"
-BW=nan
+# The bandwidth of this VM swings (30-59 GB/s the same day), so it is probed again right
+# before every qwen3 decode round: each round's share of the bound uses its own probe, and
+# the table gives the medians (bound and share) with the probes' range.
 MEMBW="$ROOT/build/membw_bench"
-if [[ -x "$MEMBW" ]]; then
-  BT=$((THREADS > 2 ? 2 : THREADS))
-  BW="$("$MEMBW" --benchmark_filter="BM_ReadBandwidth<512>/threads:$BT/" --benchmark_min_time=0.5 \
-        --benchmark_format=json 2>/dev/null | jq '.benchmarks[0]["GB/s"]')"
-  printf "read bandwidth: %.1f GB/s at %d threads (build/membw_bench)\n" "$BW" "$BT"
+BT=$((THREADS > 2 ? 2 : THREADS))
+probe_bw() {
+  if [[ -x "$MEMBW" ]]; then
+    "$MEMBW" --benchmark_filter="BM_ReadBandwidth<512>/threads:$BT/" --benchmark_min_time=0.3 \
+      --benchmark_format=json 2>/dev/null | jq '.benchmarks[0]["GB/s"]'
+  else
+    echo nan
+  fi
+}
+BW="$(probe_bw)"
+if [[ "$BW" != nan ]]; then
+  printf "read bandwidth: %.1f GB/s at %d threads (build/membw_bench; probed again every round)\n" "$BW" "$BT"
 else
   echo "read bandwidth: n/a (build the membw_bench target for the decode bound)"
 fi
@@ -80,10 +90,16 @@ for TYPE in $TYPES; do
     "$QWEN3" gen-model --preset "$PRESET" --type "$TYPE" --tokenizer "$TOKENIZER" --seed 1 \
       -o "$MODEL" >&2
   fi
-  Q_PP=() Q_TG=() L_PP=() L_TG=()
+  Q_PP=() Q_TG=() L_PP=() L_TG=() BWS=() FRACS=()
+  SIZE="$(stat -c %s "$MODEL")"
   for ((i = 0; i < ROUNDS; i++)); do
+    RBW="$(probe_bw)"
     J="$("$QWEN3" bench -m "$MODEL" -p "$NP" -n "$NG" -t "$THREADS" -r 1 --json)"
     Q_PP+=("$(jq .prefill_tps <<<"$J")") Q_TG+=("$(jq .decode_tps <<<"$J")")
+    BWS+=("$RBW")
+    # Decode reads every weight once per token: about the file's size.
+    FRACS+=("$(awk -v bw="$RBW" -v sz="$SIZE" -v q="${Q_TG[-1]}" \
+      'BEGIN{if (bw == "nan") print "nan"; else print 100 * q / (bw * 1e9 / sz)}')")
     if ((DEPTH > 0)); then  # qwen3 bench decodes right after its -p prompt: same depth
       J="$("$LLAMA_BENCH" -m "$MODEL" -p "$NP" -n 0 -t "$THREADS" -r 1 -o json 2>/dev/null)"
       L_PP+=("$(jq "[.[] | select(.n_prompt == $NP and .n_gen == 0) | .avg_ts][0]" <<<"$J")")
@@ -97,11 +113,15 @@ for TYPE in $TYPES; do
   done
   qpp=$(printf "%s\n" "${Q_PP[@]}" | median) lpp=$(printf "%s\n" "${L_PP[@]}" | median)
   qtg=$(printf "%s\n" "${Q_TG[@]}" | median) ltg=$(printf "%s\n" "${L_TG[@]}" | median)
-  # Decode reads every weight once per token: about the file's size.
-  bound=$(awk -v bw="$BW" -v sz="$(stat -c %s "$MODEL")" 'BEGIN{if (bw == "nan") print "nan"; else print bw * 1e9 / sz}')
-  frac=$(awk -v b="$bound" -v q="$qtg" 'BEGIN{if (b == "nan") print "nan"; else print 100 * q / b}')
+  mbw=$(printf "%s\n" "${BWS[@]}" | median)
+  bound=$(awk -v bw="$mbw" -v sz="$SIZE" 'BEGIN{if (bw == "nan") print "nan"; else print bw * 1e9 / sz}')
+  frac=$(printf "%s\n" "${FRACS[@]}" | median)
+  PROBES+=("$TYPE: $(printf "%.1f " "${BWS[@]}")GB/s")
   printf "%-6s %-6s %3s | %12.2f %12.2f %6.2f | %12.2f %12.2f %6.2f | %8.1f %5.0f%%\n" "$PRESET" \
     "$TYPE" "$THREADS" "$qpp" "$lpp" "$(awk "BEGIN{print $qpp/$lpp}")" "$qtg" "$ltg" \
     "$(awk "BEGIN{print $qtg/$ltg}")" "$bound" "$frac"
 done
+if [[ "$BW" != nan ]]; then
+  echo "bandwidth probed before each qwen3 round (bound = median probe / file bytes; %bound = median of the rounds' shares): ${PROBES[*]}"
+fi
 echo "(medians of $ROUNDS alternating rounds; model files in $CACHE; load average at end: $(cut -d' ' -f1-3 /proc/loadavg))"
