@@ -16,11 +16,12 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
+#include "convert/random_model.h"
 #include "engine/batch_engine.h"
 #include "model/gguf_tensor_source.h"
-#include "convert/random_model.h"
 #include "model/qwen3_model.h"
 #include "text/tokenizer.h"
 
@@ -254,9 +255,10 @@ TEST(BatchEngine, AFullPoolPreemptsAPausedSequenceWhichThenRecomputes) {
 }
 
 TEST(BatchEngine, TheDefaultStepBudgetShrinksToASmallPool) {
-  // A pool of 3 blocks (48 positions) cannot hold the default 128-token step plus a
-  // block: the budget becomes 32 tokens instead of the constructor failing, and a 45-token
-  // sequence still gets the logits it gets alone.
+  // A pool of 3 blocks (48 positions) cannot hold the default 160-token step plus a
+  // block: the budget becomes 32 tokens instead of the constructor failing (prompt chunks
+  // of 4/5 of it: 26 + 19 for a 45-token prompt), and a 45-token sequence still gets the
+  // logits it gets alone.
   BatchEngineOptions o;
   o.max_seqs = 2;
   o.n_ctx = 64;
@@ -265,8 +267,24 @@ TEST(BatchEngine, TheDefaultStepBudgetShrinksToASmallPool) {
   BatchEngine e(tiny_model(), o);
   const auto ids = random_ids(45, 6);
   EXPECT_EQ(on_engine(e, 0, ids, 40), alone(ids, 40));
-  EXPECT_EQ(e.stats().max_batch, 32u);
+  EXPECT_EQ(e.stats().max_batch, 26u);
   EXPECT_EQ(e.stats().kv.used, 0);
+}
+
+TEST(BatchEngine, APromptIsNotCutToLeaveAShortTail) {
+  // A 40-token step: prompt chunks of 32, and a prompt whose remainder then fits in the
+  // last 8 tokens goes whole. 38 tokens: one step of 38 (not 32 + 6); 45: 32 + 13.
+  BatchEngineOptions o;
+  o.max_seqs = 2;
+  o.n_ctx = 128;
+  o.max_batch_tokens = 40;
+  for (const auto& [n, steps, largest] : {std::tuple{38, 1u, 38u}, std::tuple{45, 2u, 32u}}) {
+    BatchEngine e(tiny_model(), o);
+    const auto ids = random_ids(n, 7);
+    EXPECT_EQ(on_engine(e, 0, ids, n), alone(ids, n)) << n;
+    EXPECT_EQ(e.stats().steps, steps) << n;
+    EXPECT_EQ(e.stats().max_batch, largest) << n;
+  }
 }
 
 TEST(BatchEngine, ANewRequestWaitsForRoomForItsPromptInsteadOfPreemptingOthers) {

@@ -31,7 +31,8 @@ struct SchedulerConfig {
   std::size_t max_num_seqs = 4;  // requests decoded at once, each with its own block table
   std::size_t max_queue = 256;   // requests waiting beyond those; add_request throws if full
   // Tokens per forward step: one per decoding request, the rest for prompt chunks
-  // (0 = 128; raised to max_num_seqs if smaller).
+  // (0 = 160: chunks of up to 4/5 of it, and a prompt whose remainder fits in the last
+  // fifth goes whole; raised to max_num_seqs if smaller).
   std::size_t max_num_batched_tokens = 0;
   // Positions in the shared paged KV cache (blocks of 16), for all requests together
   // (0 = max_num_seqs * n_ctx); also the most one request holds. A request waits in the

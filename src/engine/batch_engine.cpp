@@ -430,19 +430,30 @@ int BatchEngine::build_batch(bool force) {
     order_[kept++] = s;
   }
   order_.resize(kept);
-  // Tokens per sequence: one each first, then the rest of the budget to the prompts, in
-  // the same order.
+  // Tokens per sequence: one each first, then the rest of the chunk budget (4/5 of the
+  // step) to the prompts, in the same order; a prompt whose remainder then fits in the
+  // step's last fifth takes it whole (BatchEngineOptions::max_batch_tokens).
   std::vector<int>& take = take_;
   std::fill(take.begin(), take.end(), 0);
-  int budget = opts_.max_batch_tokens;
+  int tail_room = opts_.max_batch_tokens / 5;
+  int budget = opts_.max_batch_tokens - tail_room;
   for (int s : order_) {
     take[static_cast<std::size_t>(s)] = 1;
     --budget;
   }
+  if (budget < 0) {  // decode tokens beyond the chunk budget use the tail room first
+    tail_room += budget;
+    budget = 0;
+  }
   for (int s : order_) {
     if (budget <= 0) break;
     const Seq& q = seqs_[static_cast<std::size_t>(s)];
-    const int more = std::min(budget, q.n - q.next - 1);
+    const int rest = q.n - q.next - 1;
+    int more = std::min(budget, rest);
+    if (rest > more && rest - more <= tail_room) {
+      tail_room -= rest - more;
+      more = rest;
+    }
     take[static_cast<std::size_t>(s)] += more;
     budget -= more;
   }

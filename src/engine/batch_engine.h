@@ -62,8 +62,12 @@ struct BatchEngineOptions {
   // batch_step_bench part 1b: a prompt token costs the same in chunks of 16 to 128, so
   // fewer, larger chunks save the per-step work and the newcomer's time to first token;
   // the decode streams wait once for a whole chunk instead of several times for smaller
-  // ones). Capped to the pool's positions less one block (a small kv_size).
-  int max_batch_tokens = 128;
+  // ones). Capped to the pool's positions less one block (a small kv_size). Prompt chunks
+  // fill the first 4/5 of it; the last fifth takes the tail of a prompt that then fits
+  // whole, so a prompt is not cut to leave a short tail for the next step (where it would
+  // wait for the next prompt's chunk): 160 takes a ~130-token chat prompt next to the
+  // decode tokens of 8 streams in one step, and chunks longer prompts by ~128.
+  int max_batch_tokens = 160;
   // LoRA adapters every sequence runs with until set_lora() (nullptr = the base model).
   std::shared_ptr<const LoraSet> lora;
   // How long a step waits for sequences that were served by the previous step and are
