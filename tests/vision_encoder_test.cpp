@@ -215,24 +215,27 @@ TEST(VisionDecode, PngVariantsDecodeLikeStbImage) {
 // So the crosscheck is against the source pixels: a lossless WebP written by libwebp's
 // encoder decodes to exactly the pixels it was made from (which the PNG cases tie to
 // libmtmd's embeddings), odd sizes included; a lossy one keeps the size and stays close.
+// Our decoder over the `n` bytes libwebp encoded into `out` (freed here).
+RgbImage decode_webp(uint8_t* out, size_t n) {
+  const std::vector<uint8_t> bytes(out, out + n);
+  WebPFree(out);
+  return decode_image(bytes.data(), bytes.size(), {});
+}
+
 TEST(VisionDecode, WebpDecodesToTheSourcePixels) {
   for (const auto& [w, h] : {std::pair{37, 23}, std::pair{301, 199}, std::pair{1, 1}}) {
     const RgbImage img = testing::pattern_image(w, h, 3);
     uint8_t* out = nullptr;
     size_t n = WebPEncodeLosslessRGB(img.rgb.data(), w, h, w * 3, &out);
     ASSERT_GT(n, 0u);
-    const std::vector<uint8_t> lossless(out, out + n);
-    WebPFree(out);
-    const RgbImage d = decode_image(lossless.data(), lossless.size(), {});
+    const RgbImage d = decode_webp(out, n);
     ASSERT_EQ(d.width, w);
     ASSERT_EQ(d.height, h);
     EXPECT_EQ(d.rgb, img.rgb) << w << "x" << h;
 
     n = WebPEncodeRGB(img.rgb.data(), w, h, w * 3, 95.0f, &out);
     ASSERT_GT(n, 0u);
-    const std::vector<uint8_t> lossy(out, out + n);
-    WebPFree(out);
-    const RgbImage q = decode_image(lossy.data(), lossy.size(), {});
+    const RgbImage q = decode_webp(out, n);
     ASSERT_EQ(q.width, w);
     ASSERT_EQ(q.height, h);
     double err = 0;
