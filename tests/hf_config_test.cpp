@@ -8,6 +8,7 @@
 #include "convert/hf_checkpoint_writer.h"
 #include "model/hf_config.h"
 #include "model/hf_model_loader.h"
+#include "shape_util.h"
 
 namespace qwen3::hf {
 namespace {
@@ -37,14 +38,8 @@ void expect_error(const json& j, const std::string& needle) {
 TEST(HfConfig, ReadsTheOfficialConfig) {
   const HfModelConfig c = parse_hf_config(kQwen3_06B);
   EXPECT_EQ(c.architecture, "Qwen3ForCausalLM");
-  EXPECT_EQ(c.vocab_size, 151936);
-  EXPECT_EQ(c.hidden_size, 1024);
-  EXPECT_EQ(c.intermediate_size, 3072);
-  EXPECT_EQ(c.num_hidden_layers, 28);
-  EXPECT_EQ(c.num_attention_heads, 16);
-  EXPECT_EQ(c.num_key_value_heads, 8);
-  EXPECT_EQ(c.head_dim, 128);
-  EXPECT_EQ(c.max_position_embeddings, 40960);
+  // {layers, hidden, heads, KV heads, head_dim, intermediate, vocab, max positions}
+  EXPECT_EQ(test::hf_dims(c), (test::Dims{28, 1024, 16, 8, 128, 3072, 151936, 40960}));
   EXPECT_DOUBLE_EQ(c.rope_theta, 1e6);
   EXPECT_DOUBLE_EQ(c.rms_norm_eps, 1e-6);
   EXPECT_TRUE(c.tie_word_embeddings);
