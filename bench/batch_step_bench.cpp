@@ -60,6 +60,26 @@ std::int32_t token(int seq, int i) {  // distinct ordinary token ids per sequenc
   return static_cast<std::int32_t>(1000 + (seq * 7919 + i * 104729) % 50000);
 }
 
+// Runs the first `n_seqs` of `seqs` through `past` prompt positions each, 64 tokens a
+// chunk (steps over all of `ptrs`, as the engine's are), so they stand as requests with
+// that many cached positions.
+void fill_pasts(BatchForward& fwd, std::vector<std::unique_ptr<KvSequence>>& seqs,
+                std::vector<KvSequence*>& ptrs, int n_seqs, int past) {
+  std::vector<BatchToken> batch(64);
+  std::vector<std::int32_t> ids(64);
+  for (int s = 0; s < n_seqs; ++s)
+    for (int p = 0; p < past; p += 64) {
+      const int n = std::min(64, past - p);
+      seqs[static_cast<std::size_t>(s)]->reserve(n);
+      for (int i = 0; i < n; ++i) {
+        ids[static_cast<std::size_t>(i)] = token(s, p + i);
+        batch[static_cast<std::size_t>(i)] = {ids[static_cast<std::size_t>(i)], s, p + i, false};
+      }
+      fwd.forward(batch.data(), n, ptrs.data(), static_cast<int>(ptrs.size()), nullptr);
+      seqs[static_cast<std::size_t>(s)]->commit(ids.data(), n);
+    }
+}
+
 void forward_profile(const std::shared_ptr<const Qwen3Model>& model, int threads, int past,
                      int block) {
   const auto& c = model->config();
@@ -82,20 +102,9 @@ void forward_profile(const std::shared_ptr<const Qwen3Model>& model, int threads
       seqs.push_back(std::make_unique<KvSequence>(pool, past + steps + warm + 16, false));
       ptrs.push_back(seqs.back().get());
     }
-    // The prompts, 64 tokens a chunk.
+    fill_pasts(fwd, seqs, ptrs, B, past);  // the prompts
     std::vector<BatchToken> batch(64);
     std::vector<std::int32_t> ids(64);
-    for (int s = 0; s < B; ++s)
-      for (int p = 0; p < past; p += 64) {
-        const int n = std::min(64, past - p);
-        seqs[static_cast<std::size_t>(s)]->reserve(n);
-        for (int i = 0; i < n; ++i) {
-          ids[static_cast<std::size_t>(i)] = token(s, p + i);
-          batch[static_cast<std::size_t>(i)] = {ids[static_cast<std::size_t>(i)], s, p + i, false};
-        }
-        fwd.forward(batch.data(), n, ptrs.data(), B, nullptr);
-        seqs[static_cast<std::size_t>(s)]->commit(ids.data(), n);
-      }
     ForwardProfile prof;
     prof.thread_cpu = threads == 1;  // CPU time: robust on a busy machine
     for (int k = 0; k < warm + steps; ++k) {
@@ -153,17 +162,7 @@ void mixed_profile(const std::shared_ptr<const Qwen3Model>& model, int threads, 
     }
     std::vector<BatchToken> batch(static_cast<std::size_t>(max_b + max_p));
     std::vector<std::int32_t> ids(static_cast<std::size_t>(max_b + max_p));
-    for (int s = 0; s < B; ++s)  // the decode sequences' pasts, 64 tokens a chunk
-      for (int p = 0; p < past; p += 64) {
-        const int n = std::min(64, past - p);
-        seqs[static_cast<std::size_t>(s)]->reserve(n);
-        for (int i = 0; i < n; ++i) {
-          ids[static_cast<std::size_t>(i)] = token(s, p + i);
-          batch[static_cast<std::size_t>(i)] = {ids[static_cast<std::size_t>(i)], s, p + i, false};
-        }
-        fwd.forward(batch.data(), n, ptrs.data(), B + 1, nullptr);
-        seqs[static_cast<std::size_t>(s)]->commit(ids.data(), n);
-      }
+    fill_pasts(fwd, seqs, ptrs, B, past);  // the decode sequences' pasts
     double base = 0;
     for (int P : {0, 1, 4, 5, 16, 32, 64, 128}) {
       if (B == 0 && P == 0) continue;

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "llama.h"
+#include "llamacpp_ids.h"
 
 namespace {
 
@@ -65,16 +66,8 @@ int main(int argc, char** argv) {
     else
       return fail("unknown option " + a);
   }
-  std::ifstream in(argv[2]);
-  if (!in) return fail(std::string("cannot open ") + argv[2]);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
-  for (char& ch : text)
-    if (ch == ',') ch = ' ';
   std::vector<llama_token> ids;
-  std::istringstream is(text);
-  for (long v; is >> v;) ids.push_back(static_cast<llama_token>(v));
+  if (!read_token_ids(argv[2], ids)) return fail(std::string("cannot open ") + argv[2]);
   if (ids.empty()) return fail("no token ids");
   const int n = static_cast<int>(ids.size());
   if (last <= 0 || last > n) last = n;

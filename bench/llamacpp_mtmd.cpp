@@ -32,6 +32,7 @@
 
 #include "ggml-backend.h"
 #include "llama.h"
+#include "llamacpp_ids.h"
 #include "mtmd-helper.h"
 #include "mtmd.h"
 
@@ -89,19 +90,6 @@ mtmd_bitmap* load_bitmap(mtmd_context* ctx, const Source& src) {
 }
 
 // --logits: the prompt's text runs and images through llama_decode / libmtmd.
-std::vector<llama_token> read_ids(const std::string& ids_file) {
-  std::ifstream in(ids_file);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
-  for (char& ch : text)
-    if (ch == ',') ch = ' ';
-  std::vector<llama_token> ids;
-  std::istringstream is(text);
-  for (long v; is >> v;) ids.push_back(static_cast<llama_token>(v));
-  return ids;
-}
-
 int run_logits(llama_model* model, mtmd_context* mctx, const std::vector<Source>& sources,
                const std::vector<std::string>& ids_files, const char* out_path, int threads,
                bool flash) {
@@ -132,7 +120,8 @@ int run_logits(llama_model* model, mtmd_context* mctx, const std::vector<Source>
   std::string counts, row_counts;
   std::vector<float> out;
   for (const std::string& ids_file : ids_files) {
-    const std::vector<llama_token> ids = read_ids(ids_file);
+    std::vector<llama_token> ids;
+    read_token_ids(ids_file, ids);  // an unreadable file: no ids, said below
     if (ids.empty()) return fail("no token ids in " + ids_file);
     llama_memory_clear(llama_get_memory(lctx), true);
     llama_pos n_past = 0;

@@ -23,6 +23,8 @@
 #include "engine/batch_engine.h"
 #include "model/gguf_tensor_source.h"
 #include "model/qwen3_model.h"
+#include "model_test_util.h"
+#include "shape_util.h"
 #include "text/tokenizer.h"
 
 namespace qwen3::engine {
@@ -40,26 +42,27 @@ std::shared_ptr<const Qwen3Model> tiny_model() {
         fs::temp_directory_path() / ("qwen3_batch_engine_test_" + std::to_string(::getpid()));
     fs::create_directories(dir);
     const std::string p = (dir / "small.gguf").string();
-    auto tok = std::make_shared<const Tokenizer>(
-        Tokenizer::from_file(std::string(QWEN3_TOKENIZER_DIR) + "/tokenizer.json"));
     GenModelOptions o;
     o.config = Qwen3Config::tiny();
     o.config.name = "batch-engine-test";
-    o.config.n_embd = 128;
-    o.config.n_head = 4;
-    o.config.n_head_kv = 2;
-    o.config.head_dim = 32;
-    o.config.n_ff = 256;
-    o.config.n_vocab = 1024;
-    o.config.n_ctx_train = 2048;
+    test::set_shape(o.config, {2, 128, 4, 2, 32, 256, 1024, 2048});
     o.type = parse_gen_model_type("q4_0");
     o.seed = 9;
-    generate_random_model(o, *tok, p);
-    auto file = std::make_shared<const gguf::GgufFile>(gguf::GgufFile::open(p));
-    return std::shared_ptr<const Qwen3Model>(Qwen3Model::from_source(
-        Qwen3Config::from_gguf(*file), tok, std::make_shared<GgufTensorSource>(file)));
+    generate_random_model(o, *test::real_tokenizer(), p);
+    return std::shared_ptr<const Qwen3Model>(test::load_model(p));
   }();
   return m;
+}
+
+// `max_seqs` sequences of up to `n_ctx` tokens, `max_batch_tokens` a step (the other
+// options: their defaults).
+BatchEngineOptions options(int max_seqs, int n_ctx,
+                           int max_batch_tokens = BatchEngineOptions{}.max_batch_tokens) {
+  BatchEngineOptions o;
+  o.max_seqs = max_seqs;
+  o.n_ctx = n_ctx;
+  o.max_batch_tokens = max_batch_tokens;
+  return o;
 }
 
 std::vector<std::int32_t> random_ids(int n, std::uint64_t seed) {
@@ -99,11 +102,9 @@ std::vector<std::vector<float>> on_engine(BatchEngine& e, int s,
 }
 
 TEST(BatchEngine, ConcurrentSequencesGetTheirAloneLogitsBitForBit) {
-  BatchEngineOptions o;
-  o.max_seqs = 4;
-  o.n_ctx = 512;
+  // 16 tokens a step: the 40- and 70-token prompts take several steps.
+  BatchEngineOptions o = options(4, 512, 16);
   o.n_threads = 2;
-  o.max_batch_tokens = 16;  // the 40- and 70-token prompts take several steps
   BatchEngine e(tiny_model(), o);
   const int prompts[4] = {3, 40, 70, 17};
   std::vector<std::vector<std::int32_t>> ids;
@@ -136,11 +137,8 @@ TEST(BatchEngine, ConcurrentSequencesGetTheirAloneLogitsBitForBit) {
 }
 
 TEST(BatchEngine, ALongPromptDoesNotStallADecodingSequence) {
-  BatchEngineOptions o;
-  o.max_seqs = 2;
-  o.n_ctx = 1024;
+  BatchEngineOptions o = options(2, 1024, 16);
   o.n_threads = 2;
-  o.max_batch_tokens = 16;
   BatchEngine e(tiny_model(), o);
   const auto a = random_ids(1000, 1);
   const auto b = random_ids(600, 2);
@@ -164,10 +162,7 @@ TEST(BatchEngine, ALongPromptDoesNotStallADecodingSequence) {
 }
 
 TEST(BatchEngine, TruncateErrorsAndCancel) {
-  BatchEngineOptions o;
-  o.max_seqs = 1;
-  o.n_ctx = 64;
-  o.max_batch_tokens = 8;
+  BatchEngineOptions o = options(1, 64, 8);
   BatchEngine e(tiny_model(), o);
   const auto ids = random_ids(64, 3);
   const std::size_t V = static_cast<std::size_t>(e.n_vocab());
@@ -193,11 +188,8 @@ TEST(BatchEngine, TruncateErrorsAndCancel) {
 }
 
 TEST(BatchEngine, PrefixHitsGiveTheSameLogitsAsComputingAlone) {
-  BatchEngineOptions o;
-  o.max_seqs = 2;
-  o.n_ctx = 256;
+  BatchEngineOptions o = options(2, 256, 16);
   o.n_threads = 2;
-  o.max_batch_tokens = 16;
   BatchEngine e(tiny_model(), o);
   // Two requests with a common 50-token "system prompt": the second one takes its three
   // whole blocks (48 tokens) from the first, copies the rows of the 2 system-prompt tokens
@@ -219,11 +211,8 @@ TEST(BatchEngine, PrefixHitsGiveTheSameLogitsAsComputingAlone) {
 }
 
 TEST(BatchEngine, AFullPoolPreemptsAPausedSequenceWhichThenRecomputes) {
-  BatchEngineOptions o;
-  o.max_seqs = 2;
-  o.n_ctx = 64;
+  BatchEngineOptions o = options(2, 64, 8);
   o.kv_size = 48;  // three blocks: also the most one sequence holds
-  o.max_batch_tokens = 8;
   BatchEngine e(tiny_model(), o);
   EXPECT_EQ(e.n_ctx(), 48);
   const auto ids = random_ids(64, 4);
@@ -259,9 +248,7 @@ TEST(BatchEngine, TheDefaultStepBudgetShrinksToASmallPool) {
   // block: the budget becomes 32 tokens instead of the constructor failing (prompt chunks
   // of 4/5 of it: 26 + 19 for a 45-token prompt), and a 45-token sequence still gets the
   // logits it gets alone.
-  BatchEngineOptions o;
-  o.max_seqs = 2;
-  o.n_ctx = 64;
+  BatchEngineOptions o = options(2, 64);
   o.kv_size = 48;
   ASSERT_GT(o.max_batch_tokens, o.kv_size);
   BatchEngine e(tiny_model(), o);
@@ -274,10 +261,7 @@ TEST(BatchEngine, TheDefaultStepBudgetShrinksToASmallPool) {
 TEST(BatchEngine, APromptIsNotCutToLeaveAShortTail) {
   // A 40-token step: prompt chunks of 32, and a prompt whose remainder then fits in the
   // last 8 tokens goes whole. 38 tokens: one step of 38 (not 32 + 6); 45: 32 + 13.
-  BatchEngineOptions o;
-  o.max_seqs = 2;
-  o.n_ctx = 128;
-  o.max_batch_tokens = 40;
+  const BatchEngineOptions o = options(2, 128, 40);
   for (const auto& [n, steps, largest] : {std::tuple{38, 1u, 38u}, std::tuple{45, 2u, 32u}}) {
     BatchEngine e(tiny_model(), o);
     const auto ids = random_ids(n, 7);
@@ -293,11 +277,8 @@ TEST(BatchEngine, ANewRequestWaitsForRoomForItsPromptInsteadOfPreemptingOthers) 
   // not fit meanwhile: its eval waits (waiting() says so) rather than taking the free
   // block that sequence 0 then needs, which would preempt it and compute it again. Once
   // sequence 0 ends, it runs. Both get the logits they get alone.
-  BatchEngineOptions o;
-  o.max_seqs = 2;
-  o.n_ctx = 64;
+  BatchEngineOptions o = options(2, 64, 8);
   o.kv_size = 64;
-  o.max_batch_tokens = 8;
   BatchEngine e(tiny_model(), o);
   const auto a = random_ids(52, 21), b = random_ids(30, 22);
   const auto want_a = alone(a, 40), want_b = alone(b, 30);
@@ -342,12 +323,9 @@ TEST(BatchEngine, SequencesThatOutgrowThePoolArePreemptedWithTheSameLogits) {
   // Four sequences of 20 prompt + 40 decoded tokens (4 blocks each) over a pool of 8
   // blocks: the oldest requests go on, the youngest give their blocks up and recompute
   // them later. Every logits row is still the one computed alone, bit for bit.
-  BatchEngineOptions o;
-  o.max_seqs = 4;
-  o.n_ctx = 256;
+  BatchEngineOptions o = options(4, 256, 16);
   o.kv_size = 128;
   o.n_threads = 2;
-  o.max_batch_tokens = 16;
   BatchEngine e(tiny_model(), o);
   std::vector<std::vector<std::int32_t>> ids;
   for (int s = 0; s < 4; ++s) ids.push_back(random_ids(60, 70 + s));

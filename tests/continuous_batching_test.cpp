@@ -71,6 +71,15 @@ struct Req {
   GenerationConfig config;
 };
 
+// `n` new tokens exactly (EOS ignored) at `temperature` (0: greedy).
+GenerationConfig exactly(std::size_t n, float temperature = 0.0f) {
+  GenerationConfig c;
+  c.max_new_tokens = n;
+  c.ignore_eos = true;
+  c.temperature = temperature;
+  return c;
+}
+
 // Eight requests: prompts of different lengths, raw and chat, greedy and seeded.
 std::vector<Req> eight_requests() {
   const char* prompts[] = {
@@ -84,14 +93,10 @@ std::vector<Req> eight_requests() {
       "What is 2+2?"};
   std::vector<Req> out;
   for (int i = 0; i < 8; ++i) {
-    GenerationConfig c;
-    c.max_new_tokens = 16 + i;
-    c.ignore_eos = true;
+    GenerationConfig c = exactly(16 + static_cast<std::size_t>(i));  // even ones greedy
     c.apply_chat_template = i % 3 != 0;
     c.enable_thinking = false;
-    if (i % 2 == 0) {
-      c.temperature = 0.0f;  // greedy
-    } else {
+    if (i % 2 != 0) {
       c.temperature = 0.9f;
       c.top_k = 40;
       c.top_p = 0.95f;
@@ -106,21 +111,40 @@ Properties props() {
   return {{"n_ctx", "256"}, {"n_threads", "2"}};
 }
 
+// `seqs` requests decoded at once, `batched` tokens a step, a KV pool of `kv` positions
+// (0: the defaults).
+SchedulerConfig scheduler(std::size_t seqs, std::size_t batched = 0, std::size_t kv = 0) {
+  SchedulerConfig sc;
+  sc.max_num_seqs = seqs;
+  sc.max_num_batched_tokens = batched;
+  sc.kv_cache_size = kv;
+  return sc;
+}
+
+// The tokens of each request run alone: the single-sequence Pipeline, one at a time.
+std::vector<std::vector<std::int32_t>> alone_tokens(const std::vector<Req>& reqs) {
+  std::vector<std::vector<std::int32_t>> alone;
+  Pipeline p(tiny_q4(), "CPU", props());
+  for (const auto& r : reqs) alone.push_back(p.generate(r.prompt, r.config).tokens);
+  return alone;
+}
+
+// Every request added at once.
+std::vector<GenerationHandle> add_all(ContinuousBatchingPipeline& cb,
+                                      const std::vector<Req>& reqs) {
+  std::vector<GenerationHandle> handles;
+  for (const auto& r : reqs) handles.push_back(cb.add_request(r.prompt, r.config));
+  return handles;
+}
+
 TEST(ContinuousBatching, SameTokensAloneAndWithSevenOthers) {
   const auto reqs = eight_requests();
   // Alone: the single-sequence Pipeline, one request at a time.
-  std::vector<std::vector<std::int32_t>> alone;
-  {
-    Pipeline p(tiny_q4(), "CPU", props());
-    for (const auto& r : reqs) alone.push_back(p.generate(r.prompt, r.config).tokens);
-  }
+  const auto alone = alone_tokens(reqs);
   // Together: all eight at once, 16 tokens per step so the prompts go in chunks.
-  SchedulerConfig sc;
-  sc.max_num_seqs = 8;
-  sc.max_num_batched_tokens = 16;
+  SchedulerConfig sc = scheduler(8, 16);
   ContinuousBatchingPipeline cb(tiny_q4(), sc, "CPU", props());
-  std::vector<GenerationHandle> handles;
-  for (const auto& r : reqs) handles.push_back(cb.add_request(r.prompt, r.config));
+  std::vector<GenerationHandle> handles = add_all(cb, reqs);
   for (std::size_t i = 0; i < reqs.size(); ++i) {
     const DecodedResult res = handles[i].wait();
     EXPECT_EQ(res.tokens, alone[i]) << "request " << i;
@@ -141,13 +165,9 @@ TEST(ContinuousBatching, SameTokensAloneAndWithSevenOthers) {
 }
 
 TEST(ContinuousBatching, StreamsEachRequestAndChatHistoryWorks) {
-  SchedulerConfig sc;
-  sc.max_num_seqs = 2;
+  SchedulerConfig sc = scheduler(2);
   ContinuousBatchingPipeline cb(tiny_q4(), sc, "CPU", props());
-  GenerationConfig c;
-  c.max_new_tokens = 12;
-  c.ignore_eos = true;
-  c.temperature = 0.0f;
+  GenerationConfig c = exactly(12);
   c.enable_thinking = false;
   ChatHistory h;
   h.push_back(ChatMessage::user("Hi there"));
@@ -168,14 +188,10 @@ TEST(ContinuousBatching, StreamsEachRequestAndChatHistoryWorks) {
 }
 
 TEST(ContinuousBatching, CancelRunningAndQueuedRequests) {
-  SchedulerConfig sc;
-  sc.max_num_seqs = 1;
+  SchedulerConfig sc = scheduler(1);
   sc.max_queue = 1;
   ContinuousBatchingPipeline cb(tiny_q4(), sc, "CPU", props());
-  GenerationConfig c;
-  c.max_new_tokens = 200;
-  c.ignore_eos = true;
-  c.temperature = 0.0f;
+  GenerationConfig c = exactly(200);
   auto running = cb.add_request("Count to a thousand", c);
   auto queued = cb.add_request("never runs", c);
   EXPECT_THROW(cb.add_request("no room", c), std::runtime_error);  // 1 running + 1 queued
@@ -199,9 +215,7 @@ TEST(ContinuousBatching, CancelRunningAndQueuedRequests) {
 }
 
 TEST(ContinuousBatching, CancelInTheMiddleOfALongPromptStopsItsPrefill) {
-  SchedulerConfig sc;
-  sc.max_num_seqs = 1;
-  sc.max_num_batched_tokens = 4;  // a 2000-token prompt takes 500 steps
+  SchedulerConfig sc = scheduler(1, 4);  // a 2000-token prompt takes 500 steps
   ContinuousBatchingPipeline cb(tiny_q4(), sc, "CPU", {{"n_ctx", "4096"}, {"n_threads", "1"}});
   GenerationConfig c;
   c.max_new_tokens = 4;
@@ -215,17 +229,12 @@ TEST(ContinuousBatching, CancelInTheMiddleOfALongPromptStopsItsPrefill) {
   EXPECT_THROW(h.wait(), std::runtime_error);
   EXPECT_LT(cb.stats().tokens, 1000u);  // stopped well before the end of the prompt
   // The sequence is fine afterwards.
-  GenerationConfig g;
-  g.max_new_tokens = 3;
-  g.temperature = 0.0f;
-  g.ignore_eos = true;
+  GenerationConfig g = exactly(3);
   EXPECT_EQ(cb.add_request("hello", g).wait().tokens.size(), 3u);
 }
 
 TEST(ContinuousBatching, NoMemoryGrowthOverManyRequestsWithRandomCancels) {
-  SchedulerConfig sc;
-  sc.max_num_seqs = 4;
-  sc.max_num_batched_tokens = 16;
+  SchedulerConfig sc = scheduler(4, 16);
   ContinuousBatchingPipeline cb(tiny_q4(), sc, "CPU", props());
   std::mt19937_64 rng(5);
   auto round = [&](int n) {
@@ -274,13 +283,9 @@ std::vector<std::pair<ChatHistory, GenerationConfig>> shared_prefix_requests() {
       h.push_back(ChatMessage::assistant("We bake rye and wheat."));
       h.push_back(ChatMessage::user("And on Sundays?"));
     }
-    GenerationConfig c;
-    c.max_new_tokens = 12;
-    c.ignore_eos = true;
+    GenerationConfig c = exactly(12);  // even ones greedy
     c.enable_thinking = false;
-    if (i % 2 == 0) {
-      c.temperature = 0.0f;
-    } else {
+    if (i % 2 != 0) {
       c.temperature = 0.9f;
       c.top_k = 40;
       c.seed = 7 + static_cast<std::uint64_t>(i);
@@ -292,9 +297,7 @@ std::vector<std::pair<ChatHistory, GenerationConfig>> shared_prefix_requests() {
 
 TEST(ContinuousBatching, SameTokensWithAndWithoutPrefixCacheHits) {
   const auto reqs = shared_prefix_requests();
-  SchedulerConfig off;
-  off.max_num_seqs = 4;
-  off.max_num_batched_tokens = 16;
+  SchedulerConfig off = scheduler(4, 16);
   off.enable_prefix_caching = false;
   std::vector<std::vector<std::int32_t>> want;
   {
@@ -331,10 +334,7 @@ TEST(ContinuousBatching, SmallKvPoolQueuesRequestsAndNeverLeaksBlocks) {
   // Room for about two requests at a time: the others wait in the queue, running ones
   // that cannot grow preempt younger ones; cancels and ends in random order. Every request
   // not cancelled finishes whole.
-  SchedulerConfig sc;
-  sc.max_num_seqs = 4;
-  sc.max_num_batched_tokens = 16;
-  sc.kv_cache_size = 160;
+  SchedulerConfig sc = scheduler(4, 16, 160);
   sc.max_queue = 64;
   ContinuousBatchingPipeline cb(tiny_q4(), sc, "CPU", props());
   std::mt19937_64 rng(11);
@@ -342,10 +342,7 @@ TEST(ContinuousBatching, SmallKvPoolQueuesRequestsAndNeverLeaksBlocks) {
   std::vector<std::size_t> want;
   std::vector<bool> cancelled;
   for (int i = 0; i < 48; ++i) {
-    GenerationConfig c;
-    c.max_new_tokens = 2 + rng() % 40;
-    c.ignore_eos = true;
-    c.temperature = 0.7f;
+    GenerationConfig c = exactly(2 + rng() % 40, 0.7f);
     c.seed = rng();
     c.enable_thinking = false;
     hs.push_back(cb.add_request("shared opening words " + std::to_string(rng() % 4) + " then " +
@@ -393,19 +390,11 @@ TEST(ContinuousBatching, PreemptedRequestsStreamTheSameTokensAsAlone) {
   // fills: running requests take the blocks of younger ones, which recompute them later.
   // The streams are whole, and the tokens (greedy and seeded) those of a run alone.
   const auto reqs = eight_requests();
-  std::vector<std::vector<std::int32_t>> alone;
-  {
-    Pipeline p(tiny_q4(), "CPU", props());
-    for (const auto& r : reqs) alone.push_back(p.generate(r.prompt, r.config).tokens);
-  }
-  SchedulerConfig sc;
-  sc.max_num_seqs = 4;
-  sc.max_num_batched_tokens = 16;
-  sc.kv_cache_size = 128;
+  const auto alone = alone_tokens(reqs);
+  SchedulerConfig sc = scheduler(4, 16, 128);
   ContinuousBatchingPipeline cb(tiny_q4(), sc, "CPU", props());
   EXPECT_EQ(cb.pipeline().info().n_ctx, 128u);  // one request holds at most the pool
-  std::vector<GenerationHandle> handles;
-  for (const auto& r : reqs) handles.push_back(cb.add_request(r.prompt, r.config));
+  std::vector<GenerationHandle> handles = add_all(cb, reqs);
   for (std::size_t i = 0; i < reqs.size(); ++i) {
     std::vector<std::int32_t> streamed;
     while (!handles[i].finished()) {
@@ -430,15 +419,9 @@ TEST(ContinuousBatching, PreemptedRequestsStreamTheSameTokensAsAlone) {
 }
 
 TEST(ContinuousBatching, ARequestLargerThanTheKvPoolIsAClearErrorNotAHang) {
-  SchedulerConfig sc;
-  sc.max_num_seqs = 2;
-  sc.max_num_batched_tokens = 16;
-  sc.kv_cache_size = 48;
+  SchedulerConfig sc = scheduler(2, 16, 48);
   ContinuousBatchingPipeline cb(tiny_q4(), sc, "CPU", props());
-  GenerationConfig c;
-  c.max_new_tokens = 100;
-  c.ignore_eos = true;
-  c.temperature = 0.0f;
+  GenerationConfig c = exactly(100);
   c.apply_chat_template = false;
   std::string big;
   for (int i = 0; i < 60; ++i) big += " w";
@@ -488,10 +471,7 @@ TEST(ContinuousBatching, ModelLoadedOnceEachSequenceAddsOnlyItsKvCache) {
   // embedding, which the tied lm_head shares).
   const std::string path = model("small06_q4_0", "--preset 0.6b --layers 2 --type q4_0");
   const Properties p = {{"n_ctx", "512"}, {"n_threads", "2"}};
-  GenerationConfig c;
-  c.max_new_tokens = 4;
-  c.temperature = 0.0f;
-  c.ignore_eos = true;
+  GenerationConfig c = exactly(4);
   auto load = [&](int n) {
     return rss_growth_in_child([&] {
       auto s = engine::make_shared_pipelines(path, "CPU", p, n);
@@ -537,10 +517,7 @@ TEST(ContinuousBatching, SlotPoolBatchesTheServersJobs) {
     auto job = std::make_shared<engine::SlotJob>();
     job->affinity = "job" + std::to_string(i);
     job->run = [i, &got, &done](Pipeline& p) {
-      GenerationConfig c;
-      c.max_new_tokens = 24;
-      c.temperature = 0.0f;
-      c.ignore_eos = true;
+      GenerationConfig c = exactly(24);
       got[static_cast<std::size_t>(i)] = p.generate("prompt number " + std::to_string(i), c).tokens;
       ++done;
     };

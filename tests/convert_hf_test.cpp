@@ -19,16 +19,17 @@
 #include <string>
 #include <vector>
 
+#include "convert/gguf_convert.h"
+#include "convert/hf_checkpoint_writer.h"
 #include "gguf/gguf_reader.h"
 #include "kernels/fp16.h"
 #include "kernels/quant.h"
 #include "model/convert_types.h"
-#include "convert/gguf_convert.h"
-#include "convert/hf_checkpoint_writer.h"
 #include "model/hf_model_loader.h"
 #include "model/hf_tensor_names.h"
 #include "model/qwen3_model.h"
 #include "model/safetensors_checkpoint.h"
+#include "shape_util.h"
 #include "text/tokenizer.h"
 
 namespace qwen3::hf {
@@ -46,16 +47,9 @@ fs::path temp_dir(const std::string& name) {
 
 HfModelConfig shape(int64_t hidden, int64_t layers, int64_t heads, int64_t kv, int64_t head_dim,
                     int64_t ff, bool tied) {
-  HfModelConfig c;
+  // 151936 rows: the real vocabulary padded as the releases do.
+  HfModelConfig c = test::hf_shape({layers, hidden, heads, kv, head_dim, ff, 151936, 4096});
   c.architecture = "Qwen3ForCausalLM";
-  c.vocab_size = 151936;  // the real vocabulary padded as the releases do
-  c.hidden_size = hidden;
-  c.num_hidden_layers = layers;
-  c.num_attention_heads = heads;
-  c.num_key_value_heads = kv;
-  c.head_dim = head_dim;
-  c.intermediate_size = ff;
-  c.max_position_embeddings = 4096;
   c.tie_word_embeddings = tied;
   return c;
 }

@@ -6,23 +6,17 @@
 #include <string>
 #include <vector>
 
-#include "model/convert_types.h"
 #include "convert/hf_checkpoint_writer.h"
+#include "model/convert_types.h"
 #include "model/hf_tensor_names.h"
+#include "shape_util.h"
 
 namespace qwen3::hf {
 namespace {
 
 // The GGUF names and dims of a 0.6B-shaped model (untied when asked).
 std::vector<std::pair<std::string, std::vector<int64_t>>> gguf_tensors(bool tied, int layers) {
-  HfModelConfig c;
-  c.vocab_size = 151936;
-  c.hidden_size = 1024;
-  c.intermediate_size = 3072;
-  c.num_hidden_layers = layers;
-  c.num_attention_heads = 16;
-  c.num_key_value_heads = 8;
-  c.head_dim = 128;
+  HfModelConfig c = test::hf_shape({layers, 1024, 16, 8, 128, 3072, 151936, 0});
   c.tie_word_embeddings = tied;
   std::vector<std::pair<std::string, std::vector<int64_t>>> out;
   for (const auto& [name, shape] : qwen3_hf_tensor_shapes(c))

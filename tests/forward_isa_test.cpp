@@ -15,65 +15,29 @@
 #include <string>
 #include <vector>
 
+#include "convert/random_model.h"
 #include "kernels/cpu_features.h"
 #include "kernels_test_util.h"
 #include "model/gguf_tensor_source.h"
-#include "convert/random_model.h"
 #include "model/qwen3_model.h"
+#include "model_test_util.h"
 #include "reference_forward.h"
 #include "text/tokenizer.h"
 
 namespace qwen3 {
 namespace {
 
-std::shared_ptr<const Tokenizer> real_tokenizer() {
-  static const auto tok = std::make_shared<const Tokenizer>(
-      Tokenizer::from_file(std::string(QWEN3_TOKENIZER_DIR) + "/tokenizer.json"));
-  return tok;
-}
-
 // Rows of 256 and 512 (every block format fits), 2 layers, vocabulary cut to 1024 rows.
 std::string make_model(const std::string& type) {
   GenModelOptions o;
   o.config = Qwen3Config::tiny();
   o.config.name = "forward-isa-test";
-  o.config.n_layers = 2;
-  o.config.n_embd = 256;
-  o.config.n_head = 4;
-  o.config.n_head_kv = 2;
-  o.config.head_dim = 64;
-  o.config.n_ff = 512;
-  o.config.n_vocab = 1024;
-  o.config.n_ctx_train = 512;
+  test::set_small_shape(o.config);
   o.type = parse_gen_model_type(type);
   o.seed = 11;
   const std::string path = std::string(QWEN3_BUILD_DIR) + "/forward_isa_test_" + type + ".gguf";
-  generate_random_model(o, *real_tokenizer(), path);
+  generate_random_model(o, *test::real_tokenizer(), path);
   return path;
-}
-
-std::shared_ptr<Qwen3Model> load_model(const std::string& path) {
-  auto file = std::make_shared<const gguf::GgufFile>(gguf::GgufFile::open(path));
-  return Qwen3Model::from_source(Qwen3Config::from_gguf(*file), real_tokenizer(),
-                                 std::make_shared<GgufTensorSource>(file));
-}
-
-std::vector<float> prefill(const std::shared_ptr<Qwen3Model>& m, const std::vector<int32_t>& ids,
-                           int threads) {
-  InferenceContext ctx(m, 512, KvType::F32, threads);
-  std::vector<float> logits(ids.size() * static_cast<size_t>(m->config().n_vocab));
-  ctx.eval(ids.data(), static_cast<int>(ids.size()), logits.data(), true);
-  return logits;
-}
-
-// One token at a time through the KV cache (the decode kernels).
-std::vector<float> decode(const std::shared_ptr<Qwen3Model>& m, const std::vector<int32_t>& ids,
-                          int threads) {
-  InferenceContext ctx(m, 512, KvType::F32, threads);
-  const size_t V = static_cast<size_t>(m->config().n_vocab);
-  std::vector<float> logits(ids.size() * V);
-  for (size_t t = 0; t < ids.size(); ++t) ctx.eval(&ids[t], 1, logits.data() + t * V);
-  return logits;
 }
 
 // The same tokens fed `chunk` at a time (the 2-8 token products of batched decode
@@ -90,15 +54,6 @@ std::vector<float> decode_chunks(const std::shared_ptr<Qwen3Model>& m,
   return logits;
 }
 
-double rel_error(const std::vector<float>& a, const std::vector<float>& ref) {
-  double max_diff = 0, max_ref = 0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    max_diff = std::max(max_diff, std::fabs(static_cast<double>(a[i]) - ref[i]));
-    max_ref = std::max(max_ref, std::fabs(static_cast<double>(ref[i])));
-  }
-  return max_diff / std::max(max_ref, 1e-30);
-}
-
 class ForwardByIsa : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(ForwardByIsa, EveryLevelMatchesReferenceAndTheOtherLevels) {
@@ -112,18 +67,20 @@ TEST_P(ForwardByIsa, EveryLevelMatchesReferenceAndTheOtherLevels) {
   std::vector<float> simd_prefill, simd_decode, scalar_prefill;
   for (IsaLevel l : available_isas()) {
     testing::IsaScope scope(l);
-    auto model = load_model(path);
-    const auto got = prefill(model, ids, 2);
-    const double err = rel_error(got, want);
+    auto model = test::load_model(path);
+    const auto got = test::prefill_logits(model, ids, KvType::F32, 2);
+    const double err = test::rel_error(got, want);
     std::printf("  %-7s %-8s vs reference: max rel %.2e\n", type.c_str(), isa_name(l), err);
     EXPECT_LT(err, 4e-2) << type << " " << isa_name(l);
-    EXPECT_EQ(prefill(model, ids, 1), got) << type << " " << isa_name(l) << " 1 vs 2 threads";
-    EXPECT_EQ(prefill(model, ids, 3), got) << type << " " << isa_name(l) << " 3 vs 2 threads";
+    EXPECT_EQ(test::prefill_logits(model, ids, KvType::F32, 1), got)
+        << type << " " << isa_name(l) << " 1 vs 2 threads";
+    EXPECT_EQ(test::prefill_logits(model, ids, KvType::F32, 3), got)
+        << type << " " << isa_name(l) << " 3 vs 2 threads";
     const std::vector<int32_t> head(ids.begin(), ids.begin() + 6);
-    const auto dec = decode(model, head, 2);
+    const auto dec = test::token_by_token_logits(model, head, KvType::F32, 2);
     // Tokens 2-8 at a time give each token the logits it gets alone (1 and 3 threads).
     const std::vector<int32_t> head9(ids.begin(), ids.begin() + 9);
-    const auto dec9 = decode(model, head9, 1);
+    const auto dec9 = test::token_by_token_logits(model, head9, KvType::F32, 1);
     for (int chunk : {2, 3, 4, 8})
       for (int threads : {1, 3})
         EXPECT_EQ(decode_chunks(model, head9, chunk, threads), dec9)

@@ -8,6 +8,7 @@
 #include "convert/hf_checkpoint_writer.h"
 #include "model/hf_config.h"
 #include "model/hf_model_loader.h"
+#include "shape_util.h"
 
 namespace qwen3::hf {
 namespace {
@@ -37,14 +38,8 @@ void expect_error(const json& j, const std::string& needle) {
 TEST(HfConfig, ReadsTheOfficialConfig) {
   const HfModelConfig c = parse_hf_config(kQwen3_06B);
   EXPECT_EQ(c.architecture, "Qwen3ForCausalLM");
-  EXPECT_EQ(c.vocab_size, 151936);
-  EXPECT_EQ(c.hidden_size, 1024);
-  EXPECT_EQ(c.intermediate_size, 3072);
-  EXPECT_EQ(c.num_hidden_layers, 28);
-  EXPECT_EQ(c.num_attention_heads, 16);
-  EXPECT_EQ(c.num_key_value_heads, 8);
-  EXPECT_EQ(c.head_dim, 128);
-  EXPECT_EQ(c.max_position_embeddings, 40960);
+  // {layers, hidden, heads, KV heads, head_dim, intermediate, vocab, max positions}
+  EXPECT_EQ(test::hf_dims(c), (test::Dims{28, 1024, 16, 8, 128, 3072, 151936, 40960}));
   EXPECT_DOUBLE_EQ(c.rope_theta, 1e6);
   EXPECT_DOUBLE_EQ(c.rms_norm_eps, 1e-6);
   EXPECT_TRUE(c.tie_word_embeddings);
@@ -131,40 +126,31 @@ TEST(HfConfig, ClearErrors) {
   j = base;
   j.erase("hidden_size");
   expect_error(j, "hidden_size");
-  j = base;
-  j["num_hidden_layers"] = "28";
-  expect_error(j, "num_hidden_layers");
-  j = base;
-  j["num_hidden_layers"] = -1;
-  expect_error(j, "out of range");
-  j = base;
-  j["num_key_value_heads"] = 5;
-  expect_error(j, "multiple");
-  j = base;
-  j["head_dim"] = 127;
-  expect_error(j, "even");
-  j = base;
-  j["attention_bias"] = true;
-  expect_error(j, "attention_bias");
-  j = base;
-  j["use_sliding_window"] = true;
-  expect_error(j, "use_sliding_window");
-  j = base;
-  j["hidden_act"] = "gelu";
-  expect_error(j, "hidden_act");
-  j = base;
-  j["rope_scaling"] = {{"rope_type", "linear"}, {"factor", 2.0}};
-  expect_error(j, "linear");
-  j["rope_scaling"] = {{"rope_type", "yarn"}};
-  expect_error(j, "factor");
-  j["rope_scaling"] = 3;
-  expect_error(j, "rope_scaling");
-  j = base;
-  j["rms_norm_eps"] = 0;
-  expect_error(j, "rms_norm_eps");
-  j = base;
-  j["tie_word_embeddings"] = "yes";
-  expect_error(j, "tie_word_embeddings");
+  // One field of the official config made bad at a time, and a word its error names.
+  struct BadField {
+    const char* key;
+    json value;
+    const char* needle;
+  };
+  const BadField bad_fields[] = {
+      {"num_hidden_layers", "28", "num_hidden_layers"},
+      {"num_hidden_layers", -1, "out of range"},
+      {"num_key_value_heads", 5, "multiple"},
+      {"head_dim", 127, "even"},
+      {"attention_bias", true, "attention_bias"},
+      {"use_sliding_window", true, "use_sliding_window"},
+      {"hidden_act", "gelu", "hidden_act"},
+      {"rope_scaling", {{"rope_type", "linear"}, {"factor", 2.0}}, "linear"},
+      {"rope_scaling", {{"rope_type", "yarn"}}, "factor"},
+      {"rope_scaling", 3, "rope_scaling"},
+      {"rms_norm_eps", 0, "rms_norm_eps"},
+      {"tie_word_embeddings", "yes", "tie_word_embeddings"},
+  };
+  for (const BadField& b : bad_fields) {
+    j = base;
+    j[b.key] = b.value;
+    expect_error(j, b.needle);
+  }
   EXPECT_THROW(parse_hf_config("{"), HfConfigError);
   EXPECT_THROW(parse_hf_config("[]"), HfConfigError);
   EXPECT_THROW(read_hf_config("/nonexistent/folder"), HfConfigError);

@@ -19,6 +19,7 @@
 #include "engine/shared_pipelines.h"
 #include "qwen3/generation_config.h"
 #include "qwen3/pipeline.h"
+#include "shape_util.h"
 
 namespace qwen3 {
 namespace {
@@ -26,16 +27,8 @@ namespace {
 namespace fs = std::filesystem;
 
 hf::HfModelConfig shape(int64_t hidden, int64_t head_dim, int64_t ff, bool tied) {
-  hf::HfModelConfig c;
+  hf::HfModelConfig c = test::hf_shape({2, hidden, 4, 2, head_dim, ff, 151936, 4096});
   c.architecture = "Qwen3ForCausalLM";
-  c.vocab_size = 151936;
-  c.hidden_size = hidden;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.head_dim = head_dim;
-  c.intermediate_size = ff;
-  c.max_position_embeddings = 4096;
   c.tie_word_embeddings = tied;
   return c;
 }

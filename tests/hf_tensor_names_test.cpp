@@ -6,6 +6,7 @@
 
 #include "convert/hf_checkpoint_writer.h"
 #include "model/hf_tensor_names.h"
+#include "shape_util.h"
 
 namespace qwen3::hf {
 namespace {
@@ -32,14 +33,7 @@ TEST(HfTensorNames, MapsTheQwen3Names) {
 }
 
 TEST(HfTensorNames, EveryCheckpointTensorMapsOneToOne) {
-  HfModelConfig c;
-  c.vocab_size = 10;
-  c.hidden_size = 4;
-  c.intermediate_size = 8;
-  c.num_hidden_layers = 12;
-  c.num_attention_heads = 2;
-  c.num_key_value_heads = 1;
-  c.head_dim = 2;
+  const HfModelConfig c = test::hf_shape({12, 4, 2, 1, 2, 8, 10, 0});
   std::set<std::string> seen;
   for (const auto& [name, shape] : qwen3_hf_tensor_shapes(c)) {
     auto g = gguf_name_for(name);

@@ -17,6 +17,7 @@
 
 #include "model/gguf_tensor_source.h"
 #include "model/qwen3_model.h"
+#include "shape_util.h"
 #include "text/tokenizer.h"
 
 namespace qwen3::test {
@@ -36,14 +37,7 @@ inline std::shared_ptr<Qwen3Model> load_model(const std::string& path) {
 
 // The small dense shape: 2 blocks of 256 (4 heads of 64, 2 KV heads), FFN 512, 1024 tokens.
 inline void set_small_shape(Qwen3Config& c, int n_ctx_train = 512) {
-  c.n_layers = 2;
-  c.n_embd = 256;
-  c.n_head = 4;
-  c.n_head_kv = 2;
-  c.head_dim = 64;
-  c.n_ff = 512;
-  c.n_vocab = 1024;
-  c.n_ctx_train = n_ctx_train;
+  set_shape(c, {2, 256, 4, 2, 64, 512, 1024, n_ctx_train});
 }
 
 inline std::vector<int32_t> random_ids(int n, int vocab, uint64_t seed) {

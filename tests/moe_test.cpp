@@ -30,6 +30,7 @@
 #include "model/rope.h"
 #include "model_test_util.h"
 #include "reference_forward.h"
+#include "shape_util.h"
 #include "text/tokenizer.h"
 
 namespace qwen3 {
@@ -374,16 +375,8 @@ TEST(MoeFile, BadMoeMetadataIsAClearError) {
 TEST(MoeHf, FolderGivesTheLogitsOfItsConvertedGguf) {
   const fs::path dir = fs::temp_directory_path() / ("qwen3_moe_hf_" + std::to_string(::getpid()));
   fs::remove_all(dir);
-  hf::HfModelConfig h;
+  hf::HfModelConfig h = test::hf_shape({2, 256, 4, 2, 64, 512, 151936, 4096});
   h.architecture = "Qwen3MoeForCausalLM";
-  h.vocab_size = 151936;
-  h.hidden_size = 256;
-  h.num_hidden_layers = 2;
-  h.num_attention_heads = 4;
-  h.num_key_value_heads = 2;
-  h.head_dim = 64;
-  h.intermediate_size = 512;
-  h.max_position_embeddings = 4096;
   h.tie_word_embeddings = false;
   h.num_experts = 8;
   h.num_experts_per_tok = 2;

@@ -23,10 +23,12 @@
 #include "kernels/thread_pool.h"
 #include "model/mrope.h"
 #include "model/qwen3_model.h"
+#include "scratch_files.h"
 #include "text/tokenizer.h"
 #include "vision/image_decode.h"
 #include "vision/vision_encoder.h"
 #include "vision/vl_prompt.h"
+#include "vl_model_files.h"
 
 namespace qwen3::vision {
 namespace {
@@ -34,35 +36,15 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path scratch() {
-  const fs::path d = fs::path(QWEN3_BUILD_DIR) / "qwen3vl_image_scratch";
-  fs::create_directories(d);
-  return d;
+  return test::scratch_dir("qwen3vl_image_scratch");
 }
 
-std::vector<float> read_f32(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::vector<char> b((std::istreambuf_iterator<char>(in)), {});
-  std::vector<float> v(b.size() / sizeof(float));
-  std::memcpy(v.data(), b.data(), v.size() * sizeof(float));
-  return v;
-}
-
-struct Pair {
-  std::string text, mmproj;
-};
+using Pair = test::VlPair;
 
 // Written once and reused while newer than the qwen3 binary.
 Pair make_pair(const std::string& tag, const std::string& gen_args) {
-  const fs::path d = scratch();
-  Pair r{(d / ("text-" + tag + ".gguf")).string(), (d / ("mmproj-" + tag + ".gguf")).string()};
-  const auto bin_time = fs::last_write_time(QWEN3_BIN);
-  if (fs::exists(r.text) && fs::exists(r.mmproj) && fs::last_write_time(r.text) > bin_time &&
-      fs::last_write_time(r.mmproj) > bin_time)
-    return r;
-  const std::string cmd = std::string(QWEN3_BIN) + " gen-model " + gen_args + " --mmproj " +
-                          r.mmproj + " -o " + r.text + " 2>/dev/null";
-  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("gen-model failed: " + cmd);
-  return r;
+  return test::gen_vl_pair(scratch() / ("text-" + tag + ".gguf"),
+                           scratch() / ("mmproj-" + tag + ".gguf"), gen_args);
 }
 
 fs::path reference_tool() {
@@ -158,7 +140,7 @@ class Crosscheck {
     if (!reference || !fs::exists(reference_tool())) return res;
     cmd += " > " + (scratch() / "ref.json").string() + " 2>/dev/null";
     if (std::system(cmd.c_str()) != 0) throw std::runtime_error("reference failed: " + cmd);
-    const std::vector<float> all = read_f32(scratch() / "ref.f32");
+    const std::vector<float> all = test::read_f32(scratch() / "ref.f32");
     size_t off = 0;
     for (Outcome& r : res) {
       const size_t len = std::min(r.ours.size(), all.size() - std::min(all.size(), off));
@@ -279,7 +261,7 @@ TEST(Qwen3VlImage, LogitsCommandTakesImages) {
   const std::string cmd = base + " --mmproj " + pair.mmproj + " --image " + imgs[0] + " --image " +
                           imgs[1] + " --last " + std::to_string(lib.rows) + " 2>/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  EXPECT_EQ(read_f32(out), lib.ours);  // the same computation, bit for bit
+  EXPECT_EQ(test::read_f32(out), lib.ours);  // the same computation, bit for bit
   // Clear errors: images without --mmproj, more images than placeholders.
   EXPECT_NE(std::system((base + " --image " + imgs[0] + " 2>/dev/null").c_str()), 0);
   EXPECT_NE(std::system((base + " --mmproj " + pair.mmproj + " --image " + imgs[0] + " --image " +

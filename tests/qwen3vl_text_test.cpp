@@ -18,6 +18,7 @@
 #include "convert/random_model.h"
 #include "gguf/gguf_reader.h"
 #include "model/qwen3_config.h"
+#include "scratch_files.h"
 #include "text/tokenizer.h"
 
 namespace qwen3 {
@@ -26,17 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path scratch() {
-  const fs::path d = fs::path(QWEN3_BUILD_DIR) / "qwen3vl_text_scratch";
-  fs::create_directories(d);
-  return d;
-}
-
-std::vector<float> read_f32(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::vector<char> b((std::istreambuf_iterator<char>(in)), {});
-  std::vector<float> v(b.size() / sizeof(float));
-  std::memcpy(v.data(), b.data(), v.size() * sizeof(float));
-  return v;
+  return test::scratch_dir("qwen3vl_text_scratch");
 }
 
 // The same random weights written as qwen3vl (with vl) and as plain qwen3.
@@ -62,7 +53,7 @@ std::vector<float> our_logits(const std::string& model, const std::string& tag) 
   const std::string cmd = std::string(QWEN3_BIN) + " logits -m " + model + " --ids " + kIds +
                           " -o " + out.string() + " -t 2 2>/dev/null";
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("failed: " + cmd);
-  return read_f32(out);
+  return test::read_f32(out);
 }
 
 TEST(Qwen3VlText, TextOnlyPromptsRunAsTheTextModel) {
@@ -88,7 +79,7 @@ TEST(Qwen3VlText, TextOnlyPromptsRunAsTheTextModel) {
   const std::string cmd = tool.string() + " " + vl + " " + ids.string() + " " + ref.string() +
                           " --threads 2 2>/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  const std::vector<float> r = read_f32(ref);
+  const std::vector<float> r = test::read_f32(ref);
   ASSERT_EQ(r.size(), a.size());
   double md = 0, mr = 0;
   for (size_t i = 0; i < r.size(); ++i) {

@@ -13,6 +13,7 @@
 #include "convert/hf_checkpoint_writer.h"
 #include "model/safetensors.h"
 #include "model/safetensors_checkpoint.h"
+#include "shape_util.h"
 
 namespace qwen3::hf {
 namespace {
@@ -203,15 +204,7 @@ TEST(Safetensors, SurvivesGeneratedCorruptions) {
 }
 
 TEST(SafetensorsCheckpoint, OpensShardedAndSingleFiles) {
-  HfModelConfig c;
-  c.vocab_size = 32;
-  c.hidden_size = 8;
-  c.intermediate_size = 16;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 2;
-  c.num_key_value_heads = 1;
-  c.head_dim = 4;
-  c.max_position_embeddings = 64;
+  const HfModelConfig c = test::hf_shape({2, 8, 2, 1, 4, 16, 32, 64});
   for (int shards : {1, 3}) {
     const fs::path dir = temp_dir("ck" + std::to_string(shards));
     RandomCheckpointOptions o;
@@ -233,15 +226,7 @@ TEST(SafetensorsCheckpoint, OpensShardedAndSingleFiles) {
 }
 
 TEST(SafetensorsCheckpoint, RejectsBadIndexes) {
-  HfModelConfig c;
-  c.vocab_size = 16;
-  c.hidden_size = 8;
-  c.intermediate_size = 8;
-  c.num_hidden_layers = 1;
-  c.num_attention_heads = 2;
-  c.num_key_value_heads = 2;
-  c.head_dim = 4;
-  c.max_position_embeddings = 64;
+  const HfModelConfig c = test::hf_shape({1, 8, 2, 2, 4, 8, 16, 64});
   const fs::path dir = temp_dir("badindex");
   RandomCheckpointOptions o;
   o.n_shards = 2;

@@ -17,9 +17,11 @@
 #include <httplib.h>
 
 #include "image_test_util.h"
+#include "scratch_files.h"
 #include "serve_process.h"
 #include "server/api_error.h"
 #include "server/chat_images.h"
+#include "vl_model_files.h"
 
 namespace qwen3::test {
 namespace {
@@ -27,9 +29,7 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path scratch() {
-  const fs::path d = fs::path(QWEN3_BUILD_DIR) / "server_image_url_files";
-  fs::create_directories(d);
-  return d;
+  return test::scratch_dir("server_image_url_files");
 }
 
 std::string read_all(const fs::path& p) {
@@ -46,12 +46,11 @@ struct Files {
 const Files& files() {
   static const Files f = [] {
     Files r;
-    r.text = (scratch() / "text.gguf").string();
-    r.mmproj = (scratch() / "mmproj.gguf").string();
-    const std::string cmd =
-        std::string(QWEN3_BIN) + " gen-model --preset tiny --type f32 --seed 7 --tokenizer " +
-        tokenizer_path() + " --mmproj " + r.mmproj + " -o " + r.text + " >/dev/null 2>&1";
-    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("gen-model failed: " + cmd);
+    const VlPair pair =
+        gen_vl_pair(scratch() / "text.gguf", scratch() / "mmproj.gguf",
+                    "--preset tiny --type f32 --seed 7 --tokenizer " + tokenizer_path());
+    r.text = pair.text;
+    r.mmproj = pair.mmproj;
     r.allowed = scratch() / "allowed";
     r.outside = scratch() / "outside";
     fs::create_directories(r.allowed);

@@ -21,6 +21,7 @@
 #include "qwen3/pipeline.h"
 #include "serve_process.h"
 #include "server_test_util.h"
+#include "shape_util.h"
 #include "text/tokenizer.h"
 
 namespace qwen3::test {
@@ -33,14 +34,7 @@ std::string tmp(const std::string& name) {
 Qwen3Config small_config() {
   Qwen3Config c = Qwen3Config::tiny();
   c.name = "server-lora-test";
-  c.n_layers = 2;
-  c.n_embd = 128;
-  c.n_head = 4;
-  c.n_head_kv = 2;
-  c.head_dim = 32;
-  c.n_ff = 256;
-  c.n_vocab = 512;
-  c.n_ctx_train = 512;
+  set_shape(c, {2, 128, 4, 2, 32, 256, 512, 512});
   return c;
 }
 

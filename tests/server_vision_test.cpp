@@ -27,10 +27,12 @@
 #include "model/inference_context.h"
 #include "model/qwen3_model.h"
 #include "qwen3/pipeline.h"
+#include "scratch_files.h"
 #include "serve_process.h"
 #include "server/chat_images.h"
 #include "server_test_util.h"
 #include "text/tokenizer.h"
+#include "vl_model_files.h"
 
 namespace qwen3::test {
 namespace {
@@ -38,29 +40,16 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path scratch() {
-  const fs::path d = fs::path(QWEN3_BUILD_DIR) / "server_vision_files";
-  fs::create_directories(d);
-  return d;
+  return test::scratch_dir("server_vision_files");
 }
 
-struct Pair {
-  std::string text, mmproj;
-};
+using Pair = VlPair;
 
 // The tiny Qwen3-VL pair with the real tokenizer (its chat template), written once per binary.
 const Pair& vl_pair() {
-  static const Pair p = [] {
-    Pair r{(scratch() / "text.gguf").string(), (scratch() / "mmproj.gguf").string()};
-    const auto bin_time = fs::last_write_time(QWEN3_BIN);
-    if (fs::exists(r.text) && fs::exists(r.mmproj) && fs::last_write_time(r.text) > bin_time &&
-        fs::last_write_time(r.mmproj) > bin_time)
-      return r;
-    const std::string cmd =
-        std::string(QWEN3_BIN) + " gen-model --preset tiny --type f32 --seed 7" + " --tokenizer " +
-        tokenizer_path() + " --mmproj " + r.mmproj + " -o " + r.text + " >/dev/null 2>&1";
-    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("gen-model failed: " + cmd);
-    return r;
-  }();
+  static const Pair p =
+      gen_vl_pair(scratch() / "text.gguf", scratch() / "mmproj.gguf",
+                  "--preset tiny --type f32 --seed 7 --tokenizer " + tokenizer_path());
   return p;
 }
 

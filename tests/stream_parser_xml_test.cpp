@@ -12,6 +12,7 @@
 #include "text/tokenizer.h"
 #include "text/tool_call.h"
 #include "tokenizer_test_util.h"
+#include "tool_schema_util.h"
 
 namespace qwen3::text {
 namespace {
@@ -22,13 +23,10 @@ const Tokenizer& tok() {
   return test::qwen3_tokenizer();
 }
 
-const ojson kTools = ojson::parse(R"([
-  {"type": "function", "function": {"name": "run", "parameters": {"type": "object", "properties": {
-    "command": {"type": "string"}, "timeout": {"type": "integer"}, "ratio": {"type": "number"},
-    "force": {"type": "boolean"}, "env": {"type": "object"}, "args": {"type": "array"},
-    "maybe": {"type": ["integer", "null"]}}}}},
-  {"name": "bare", "parameters": {"properties": {"n": {"type": "integer"}}}}
-])");
+const ojson kTools = ojson::array(
+    {test::run_tool(),
+     ojson::parse(
+         R"({"name": "bare", "parameters": {"properties": {"n": {"type": "integer"}}}})")});
 
 StreamParserOptions xml_options(bool thinking_open = false) {
   StreamParserOptions o;

@@ -274,13 +274,19 @@ TEST(StructuredOutput, ReasoningBudgetHoldsToTheToken) {
   EXPECT_LE(reasoning_tokens(r), 40u);
 }
 
-TEST(StructuredOutput, ParallelToolCallsAreCapped) {
-  // A model that keeps calling (a random one does) still ends: kMaxParallelToolCalls calls.
+// Calls required, in parallel, of one tool f(a: an integer 0..9).
+StructuredOutputConfig parallel_calls_of_f() {
   StructuredOutputConfig so;
   so.tool_mode = StructuredOutputConfig::ToolMode::kRequired;
   so.tools_json =
       R"([{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"a":{"type":"integer","minimum":0,"maximum":9}},"required":["a"]}}}])";
   so.parallel_tool_calls = true;
+  return so;
+}
+
+TEST(StructuredOutput, ParallelToolCallsAreCapped) {
+  // A model that keeps calling (a random one does) still ends: kMaxParallelToolCalls calls.
+  StructuredOutputConfig so = parallel_calls_of_f();
   const std::string call = text::special_token_bytes(*tokenizer().token_id("<tool_call>")) +
                            "\n{\"name\": \"f\", \"arguments\": {\"a\": 1}}\n" +
                            text::special_token_bytes(*tokenizer().token_id("</tool_call>"));
@@ -304,11 +310,7 @@ TEST(StructuredOutput, AnotherParallelCallOnlyWhenTheTokensLeftHoldOne) {
   // the longest call the grammar allows (its bytes: a token has at least one, a special
   // token counts 4) plus "\n" and the end token; the end always is. A later call longer
   // than the first (here any with more tokens than the first's) therefore still fits.
-  StructuredOutputConfig so;
-  so.tool_mode = StructuredOutputConfig::ToolMode::kRequired;
-  so.tools_json =
-      R"([{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"a":{"type":"integer","minimum":0,"maximum":9}},"required":["a"]}}}])";
-  so.parallel_tool_calls = true;
+  StructuredOutputConfig so = parallel_calls_of_f();
   auto grammar = engine::compile_structured_output(so, &tokenizer());
   const auto call = tokenizer().encode(
       "<tool_call>\n{\"name\": \"f\", \"arguments\": {\"a\": 1}}\n</tool_call>", true);

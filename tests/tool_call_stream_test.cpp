@@ -16,6 +16,7 @@
 #include "text/tokenizer.h"
 #include "text/tool_call.h"
 #include "tokenizer_test_util.h"
+#include "tool_schema_util.h"
 
 namespace qwen3::text {
 namespace {
@@ -27,12 +28,7 @@ const Tokenizer& tok() {
   return test::qwen3_tokenizer();
 }
 
-const ojson kTools = ojson::parse(R"([
-  {"type": "function", "function": {"name": "run", "parameters": {"type": "object", "properties": {
-    "command": {"type": "string"}, "timeout": {"type": "integer"}, "ratio": {"type": "number"},
-    "force": {"type": "boolean"}, "env": {"type": "object"}, "args": {"type": "array"},
-    "maybe": {"type": ["integer", "null"]}}}}}
-])");
+const ojson kTools = ojson::array({test::run_tool()});
 
 struct Expected {
   std::string raw;

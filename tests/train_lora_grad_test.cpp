@@ -27,6 +27,8 @@
 #include "model/gguf_tensor_source.h"
 #include "model/lora_adapter.h"
 #include "model/qwen3_model.h"
+#include "model_test_util.h"
+#include "shape_util.h"
 #include "text/tokenizer.h"
 #include "train/lora_params.h"
 #include "train/lora_train_step.h"
@@ -35,23 +37,10 @@
 namespace qwen3::train {
 namespace {
 
-std::shared_ptr<const Tokenizer> real_tokenizer() {
-  static const auto tok = std::make_shared<const Tokenizer>(
-      Tokenizer::from_file(std::string(QWEN3_TOKENIZER_DIR) + "/tokenizer.json"));
-  return tok;
-}
-
 Qwen3Config tiny_config() {
   Qwen3Config c = Qwen3Config::tiny();
   c.name = "train-test";
-  c.n_layers = 2;
-  c.n_embd = 64;
-  c.n_head = 4;
-  c.n_head_kv = 2;
-  c.head_dim = 16;
-  c.n_ff = 96;
-  c.n_vocab = 512;
-  c.n_ctx_train = 256;
+  test::set_shape(c, {2, 64, 4, 2, 16, 96, 512, 256});
   return c;
 }
 
@@ -64,11 +53,9 @@ std::shared_ptr<Qwen3Model> model_of(const std::string& type) {
   // ctest runs the tests of this file as parallel processes: each writes its own file and
   // renames it over the shared name (atomic), so no process reads a half-written model.
   const std::string mine = p + "." + std::to_string(::getpid());
-  generate_random_model(o, *real_tokenizer(), mine);
+  generate_random_model(o, *test::real_tokenizer(), mine);
   std::rename(mine.c_str(), p.c_str());
-  auto file = std::make_shared<const gguf::GgufFile>(gguf::GgufFile::open(p));
-  return Qwen3Model::from_source(Qwen3Config::from_gguf(*file), real_tokenizer(),
-                                 std::make_shared<GgufTensorSource>(file));
+  return test::load_model(p);
 }
 
 const std::vector<LoraTarget>& all_targets() {

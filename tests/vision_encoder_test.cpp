@@ -30,12 +30,14 @@
 #include "kernels/fp16.h"
 #include "kernels/matmul.h"
 #include "kernels/thread_pool.h"
+#include "scratch_files.h"
 #include "vision/image_decode.h"
 #include "vision/image_preprocess.h"
 #include "vision/vision_encoder.h"
 #include "vision/vision_gemm.h"
 #include "vision/vision_ops.h"
 #include "vl_hf_test_util.h"
+#include "vl_model_files.h"
 
 namespace qwen3::vision {
 namespace {
@@ -43,14 +45,7 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path scratch() {
-  const fs::path d = fs::path(QWEN3_BUILD_DIR) / "vision_test";
-  fs::create_directories(d);
-  return d;
-}
-
-std::vector<uint8_t> read_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
+  return test::scratch_dir("vision_test");
 }
 
 std::string decode_error(const std::vector<uint8_t>& bytes, const ImageLimits& lim = {}) {
@@ -220,24 +215,27 @@ TEST(VisionDecode, PngVariantsDecodeLikeStbImage) {
 // So the crosscheck is against the source pixels: a lossless WebP written by libwebp's
 // encoder decodes to exactly the pixels it was made from (which the PNG cases tie to
 // libmtmd's embeddings), odd sizes included; a lossy one keeps the size and stays close.
+// Our decoder over the `n` bytes libwebp encoded into `out` (freed here).
+RgbImage decode_webp(uint8_t* out, size_t n) {
+  const std::vector<uint8_t> bytes(out, out + n);
+  WebPFree(out);
+  return decode_image(bytes.data(), bytes.size(), {});
+}
+
 TEST(VisionDecode, WebpDecodesToTheSourcePixels) {
   for (const auto& [w, h] : {std::pair{37, 23}, std::pair{301, 199}, std::pair{1, 1}}) {
     const RgbImage img = testing::pattern_image(w, h, 3);
     uint8_t* out = nullptr;
     size_t n = WebPEncodeLosslessRGB(img.rgb.data(), w, h, w * 3, &out);
     ASSERT_GT(n, 0u);
-    const std::vector<uint8_t> lossless(out, out + n);
-    WebPFree(out);
-    const RgbImage d = decode_image(lossless.data(), lossless.size(), {});
+    const RgbImage d = decode_webp(out, n);
     ASSERT_EQ(d.width, w);
     ASSERT_EQ(d.height, h);
     EXPECT_EQ(d.rgb, img.rgb) << w << "x" << h;
 
     n = WebPEncodeRGB(img.rgb.data(), w, h, w * 3, 95.0f, &out);
     ASSERT_GT(n, 0u);
-    const std::vector<uint8_t> lossy(out, out + n);
-    WebPFree(out);
-    const RgbImage q = decode_image(lossy.data(), lossy.size(), {});
+    const RgbImage q = decode_webp(out, n);
     ASSERT_EQ(q.width, w);
     ASSERT_EQ(q.height, h);
     double err = 0;
@@ -251,7 +249,7 @@ TEST(VisionDecode, BadImagesAreClearErrors) {
   const RgbImage img = testing::pattern_image(64, 48, 2);
   testing::write_png((d / "t.png").string(), img);
   testing::write_jpeg((d / "t.jpg").string(), img);
-  const auto png = read_bytes(d / "t.png"), jpg = read_bytes(d / "t.jpg");
+  const auto png = test::read_bytes(d / "t.png"), jpg = test::read_bytes(d / "t.jpg");
   EXPECT_NE(decode_error({}).find("empty image"), std::string::npos);
   EXPECT_NE(decode_error({'G', 'I', 'F', '8', '9', 'a', 0, 0}).find("unsupported image type"),
             std::string::npos);
@@ -290,24 +288,12 @@ TEST(VisionDecode, BadImagesAreClearErrors) {
 
 // ---- the llama.cpp crosscheck ----
 
-struct Pair {
-  std::string text, mmproj;
-};
+using Pair = test::VlPair;
 
-// Written once and reused while newer than the qwen3 binary (the tiny text half carries
-// the whole vocabulary, which takes seconds to write).
+// Written once and reused while newer than the qwen3 binary.
 Pair make_pair(const std::string& tag, const std::string& gen_args) {
-  const fs::path d = scratch();
-  Pair r{(d / ("vl-text-" + tag + ".gguf")).string(),
-         (d / ("vl-mmproj-" + tag + ".gguf")).string()};
-  const auto bin_time = fs::last_write_time(QWEN3_BIN);
-  if (fs::exists(r.text) && fs::exists(r.mmproj) && fs::last_write_time(r.text) > bin_time &&
-      fs::last_write_time(r.mmproj) > bin_time)
-    return r;
-  const std::string cmd = std::string(QWEN3_BIN) + " gen-model " + gen_args + " --mmproj " +
-                          r.mmproj + " -o " + r.text + " 2>/dev/null";
-  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("gen-model failed: " + cmd);
-  return r;
+  return test::gen_vl_pair(scratch() / ("vl-text-" + tag + ".gguf"),
+                           scratch() / ("vl-mmproj-" + tag + ".gguf"), gen_args);
 }
 
 const Pair& tiny_pair() {
@@ -332,7 +318,7 @@ std::vector<std::vector<float>> reference_embeddings(const Pair& pair,
     throw std::runtime_error("reference failed: " + cmd);
   std::ifstream in(js);
   const std::string j((std::istreambuf_iterator<char>(in)), {});
-  const auto bytes = read_bytes(out);
+  const auto bytes = test::read_bytes(out);
   std::vector<std::vector<float>> res;
   size_t at = j.find('[') + 1, off = 0;
   for (size_t i = 0; i < sources.size(); ++i) {
