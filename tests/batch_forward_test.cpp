@@ -160,5 +160,45 @@ TEST(BatchForward, LogitsOnlyForFlaggedRowsAndBadInputsRejected) {
   EXPECT_THROW(fwd.forward(too_many.data(), 9, caches, 2, logits.data()), std::invalid_argument);
 }
 
+// The per-token work between the matmuls runs on the pool from two tokens on (split by
+// token, a different split for each thread count), on the calling thread for one: the
+// logits of the same batches are bit for bit the same with 1, 2 and 3 threads, including
+// batches where some rows want no logits (their output-norm rows are packed).
+TEST(BatchForward, SameLogitsWithOneTwoAndThreeThreads) {
+  auto model = load_model(make_model("q4_0"));
+  const auto& c = model->config();
+  const int V = c.n_vocab;
+  const std::vector<int32_t> ids = random_ids(40, V, 77);
+  std::vector<std::vector<float>> runs;
+  for (int threads : {1, 2, 3}) {
+    std::vector<std::unique_ptr<KvCache>> caches;
+    for (int s = 0; s < 3; ++s)
+      caches.push_back(
+          std::make_unique<KvCache>(c.n_layers, c.n_head_kv, c.head_dim, 64, KvType::F16));
+    KvSequence* seqs[3] = {&caches[0]->seq(), &caches[1]->seq(), &caches[2]->seq()};
+    BatchForward fwd(model, 16, 64, threads);
+    std::vector<float> all, logits(16 * static_cast<size_t>(V));
+    int pos[3] = {0, 0, 0}, k = 0;
+    // Batches of 1..7 tokens over the three sequences; every third token wants no logits.
+    for (int n : {1, 2, 3, 4, 5, 7, 1, 3, 6, 2}) {
+      std::vector<BatchToken> batch;
+      int n_out = 0;
+      for (int i = 0; i < n; ++i, ++k) {
+        const int s = (k + i) % 3;
+        const bool want = k % 3 != 2;
+        batch.push_back({ids[static_cast<size_t>(k % 40)], s, pos[s]++, want});
+        n_out += want ? 1 : 0;
+      }
+      fwd.forward(batch.data(), n, seqs, 3, logits.data());
+      all.insert(all.end(), logits.begin(), logits.begin() + static_cast<long>(n_out) * V);
+    }
+    runs.push_back(std::move(all));
+  }
+  ASSERT_EQ(runs[0].size(), runs[1].size());
+  ASSERT_EQ(runs[0].size(), runs[2].size());
+  EXPECT_EQ(rel_error(runs[1].data(), runs[0].data(), runs[0].size()), 0.0) << "2 threads";
+  EXPECT_EQ(rel_error(runs[2].data(), runs[0].data(), runs[0].size()), 0.0) << "3 threads";
+}
+
 }  // namespace
 }  // namespace qwen3

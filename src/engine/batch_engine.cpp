@@ -517,6 +517,9 @@ void BatchEngine::loop() {
   };
   for (;;) {
     if (trace_ && !any_pending()) std::fflush(trace_);
+    // Gaps this long cost a sleeping worker's wake-up (tens of us) less than its spinning.
+    constexpr double kRestGapMs = 0.5;
+    if (gap_ms_ >= kRestGapMs && !any_pending()) fwd_.rest_threads();
     work_cv_.wait(lock, [&] { return stopping_ || any_pending(); });
     if (stopping_) return;
     const auto first_wait = std::chrono::steady_clock::now();
@@ -546,6 +549,8 @@ void BatchEngine::loop() {
     // The sequences in the batch are blocked in eval(); others may queue meanwhile.
     lock.unlock();
     const auto fwd_start = std::chrono::steady_clock::now();
+    if (stats_.steps > 0)  // capped at the workers' own 2 ms of spinning and yielding
+      gap_ms_ += 0.25 * (std::min(2.0, ms_between(last_fwd_end_, fwd_start)) - gap_ms_);
     std::exception_ptr error;
     // The logits rows go to their sequences' rows of seq_logits_: straight there when the
     // rows belong to consecutive sequences (every busy slot in order, or one sequence),
@@ -565,6 +570,7 @@ void BatchEngine::loop() {
       error = std::current_exception();
     }
     const auto fwd_end = std::chrono::steady_clock::now();
+    last_fwd_end_ = fwd_end;
     if (!error && out == step_logits_.data())
       for (std::size_t r = 0; r < row_seq_.size(); ++r)
         std::copy_n(step_logits_.data() + r * V, V,

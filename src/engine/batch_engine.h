@@ -219,6 +219,12 @@ class BatchEngine {
   // The loop waits for the sequences of the last step to come back (gather_wait): an
   // eval() wakes it only when it is the last one expected, not once per sequence.
   bool gathering_ = false;
+  // The time from a step's end to the next step's start, smoothed (ms): when it is long
+  // (the sequences sample, stream and come back slowly, or the engine idles), the loop
+  // lets the forward pass's workers sleep while it waits (ThreadPool::rest) rather than
+  // spin and yield on a core that those threads need.
+  double gap_ms_ = 0;
+  std::chrono::steady_clock::time_point last_fwd_end_{};
   // QWEN3_BATCH_TRACE=FILE: one line per eval entry/return and per step, microseconds
   // since the engine started (a timeline of where a served token's time goes; see
   // docs/continuous-batching.md, "Where a served request's time goes").

@@ -58,6 +58,9 @@ struct ThreadPool::Team {
   std::atomic<uint64_t> claim{0};
   std::atomic<int> done{0};
   std::atomic<uint32_t> generation{0};
+  // rest(): workers idle at this generation sleep without spinning. Starts at a value
+  // generation cannot have before 2^32 calls.
+  std::atomic<uint32_t> rest_at{0xffffffffu};
   // Read only after a successful claim, which orders them after the caller's writes.
   std::atomic<const PieceFn*> fn{nullptr};
   std::atomic<int64_t> n{0};
@@ -99,7 +102,8 @@ struct ThreadPool::Team {
       int spins = 0;
       auto yield_until = std::chrono::steady_clock::time_point::max();
       while ((g = generation.load()) == seen) {
-        if (spins < kSpinPauses) {
+        const bool resting = rest_at.load(std::memory_order_relaxed) == seen;
+        if (spins < kSpinPauses && !resting) {
           ++spins;
           QWEN3_CPU_RELAX();
           continue;
@@ -107,7 +111,7 @@ struct ThreadPool::Team {
         const auto now = std::chrono::steady_clock::now();
         if (yield_until == std::chrono::steady_clock::time_point::max())
           yield_until = now + kYieldFor;
-        if (now < yield_until) {
+        if (now < yield_until && !resting) {
           sched_yield();
           continue;
         }
@@ -137,6 +141,10 @@ ThreadPool::~ThreadPool() {
   }                                  // releases spinning workers too
   team_->cv.notify_all();
   for (auto& t : team_->workers) t.join();
+}
+
+void ThreadPool::rest() {
+  if (team_) team_->rest_at.store(team_->generation.load());
 }
 
 void ThreadPool::parallel_for(int64_t n, PieceFn fn) {

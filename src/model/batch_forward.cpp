@@ -16,8 +16,8 @@ namespace qwen3 {
 
 namespace {
 // From this many tokens on, the per-token work between the matmuls is spread over the
-// pool (a prompt chunk); below, it stays on the calling thread (decode steps).
-constexpr int kParallelTokens = 8;
+// pool; below (one token), it stays on the calling thread.
+constexpr int kParallelTokens = 2;
 
 double profile_now(const ForwardProfile& p) {  // milliseconds
   if (p.thread_cpu) {
@@ -46,6 +46,7 @@ BatchForward::BatchForward(std::shared_ptr<const Qwen3Model> model, int max_toke
     throw std::invalid_argument("BatchForward: max_tokens and max_ctx must be positive");
   const size_t B = static_cast<size_t>(max_tokens);
   att_toks_.resize(B);
+  out_row_.reserve(B);
   x_.resize(B * c_.n_embd);
   xn_.resize(B * c_.n_embd);
   tmp_.resize(B * c_.n_embd);
@@ -118,11 +119,14 @@ void BatchForward::forward(const BatchToken* tokens, int n, KvSequence* const* s
       rope_.at(tokens[t].pos, row(rope_cos_, t, half), row(rope_sin_, t, half));
   }
   // Per-token work between the matmuls (norms, RoPE, cache stores, residual adds,
-  // SwiGLU) runs on the pool for prompts and on the calling thread alone for a few
-  // tokens (decode), where a hand-off would cost more than the work. Each token's rows
-  // are computed the same way either way.
+  // SwiGLU) is spread over the pool from two tokens on (a few us per token and pass,
+  // with the workers still spinning from the matmul just before); one token stays on the
+  // calling thread, where a hand-off would cost about as much as the work. Each token's
+  // rows are computed the same way either way. Three passes per layer: the residual add
+  // after the feed-forward block and the next layer's attention norm (or the output norm)
+  // share one.
   lap(&ForwardProfile::embed);
-  const bool par = n >= kParallelTokens;
+  const bool par = n >= kParallelTokens && pool_.size() > 1;
   auto per_token = [&](auto&& fn) {
     if (par)
       pool_.parallel_for(n, [&](int64_t b, int64_t e, int) {
@@ -131,11 +135,19 @@ void BatchForward::forward(const BatchToken* tokens, int n, KvSequence* const* s
     else
       for (int t = 0; t < n; ++t) fn(t);
   };
+  // Rows that want logits pass the output norm into xn_, packed in batch order.
+  int n_out = 0;
+  out_row_.assign(static_cast<size_t>(n), -1);
+  if (logits)
+    for (int t = 0; t < n; ++t)
+      if (tokens[t].logits) out_row_[static_cast<size_t>(t)] = n_out++;
   const AttentionShape shape{c.n_head, c.n_head_kv, hd};
+  per_token([&](int t) { rmsnorm(row(x_, t, E), w.layers[0].attn_norm, row(xn_, t, E), E, eps); });
+  lap(&ForwardProfile::per_token);
   for (int l = 0; l < c.n_layers; ++l) {
     const LayerWeights& L = w.layers[static_cast<size_t>(l)];
-    per_token([&](int t) { rmsnorm(row(x_, t, E), L.attn_norm, row(xn_, t, E), E, eps); });
-    lap(&ForwardProfile::per_token);
+    const bool last = l + 1 == c.n_layers;
+    const float* next_norm = last ? w.output_norm : w.layers[static_cast<size_t>(l) + 1].attn_norm;
     const WeightMatrix* qkv[] = {&L.wq, &L.wk, &L.wv};
     float* qkv_out[] = {q_.data(), k_.data(), v_.data()};
     matmul_multi(qkv, qkv_out, 3, xn_.data(), n, pool_);
@@ -174,26 +186,24 @@ void BatchForward::forward(const BatchToken* tokens, int n, KvSequence* const* s
     lap(&ForwardProfile::per_token);
     ffn_.forward(L, xn_.data(), n, tmp_.data(), pool_, lora_.active() ? &lora_ : nullptr, l);
     lap(&ForwardProfile::ffn);
-    per_token([&](int t) { add(row(x_, t, E), row(tmp_, t, E), row(x_, t, E), E); });
-    if (l < c.vl_deepstack_layers)  // Qwen3-VL DeepStack: image tokens add slice l + 1
-      for (int t = 0; t < n; ++t)
-        if (tokens[t].vl && tokens[t].vl->embd)
-          add(row(x_, t, E), tokens[t].vl->embd + static_cast<size_t>(l + 1) * E, row(x_, t, E), E);
+    per_token([&](int t) {
+      float* xt = row(x_, t, E);
+      add(xt, row(tmp_, t, E), xt, E);
+      const VlInput* vl = tokens[t].vl;
+      if (l < c.vl_deepstack_layers && vl && vl->embd)  // Qwen3-VL DeepStack: slice l + 1
+        add(xt, vl->embd + static_cast<size_t>(l + 1) * E, xt, E);
+      if (!last)
+        rmsnorm(xt, next_norm, row(xn_, t, E), E, eps);
+      else if (out_row_[static_cast<size_t>(t)] >= 0)
+        rmsnorm(xt, next_norm, row(xn_, out_row_[static_cast<size_t>(t)], E), E, eps);
+    });
     lap(&ForwardProfile::per_token);
   }
   if (prof_) {
     ++prof_->calls;
     prof_->tokens += static_cast<std::uint64_t>(n);
   }
-  if (!logits) {
-    if (prof_) prof_->total += profile_now(*prof_) - start;
-    return;
-  }
-  // Only the rows that want logits pass the final norm and the lm_head, packed in tmp_.
-  int n_out = 0;
-  for (int t = 0; t < n; ++t)
-    if (tokens[t].logits) rmsnorm(row(x_, t, E), w.output_norm, row(tmp_, n_out++, E), E, eps);
-  if (n_out > 0) matmul(w.output, tmp_.data(), n_out, logits, pool_);
+  if (n_out > 0) matmul(w.output, xn_.data(), n_out, logits, pool_);
   lap(&ForwardProfile::lm_head);
   if (prof_) prof_->total += profile_now(*prof_) - start;
 }

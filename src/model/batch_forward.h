@@ -78,6 +78,10 @@ class BatchForward {
   // Adds the phases' time of every later forward() to *p (nullptr: off, the default).
   void set_profile(ForwardProfile* p) { prof_ = p; }
 
+  // The caller expects no forward() for a while: the pool's idle workers sleep now
+  // (ThreadPool::rest).
+  void rest_threads() { pool_.rest(); }
+
   int max_tokens() const { return max_tokens_; }
   int max_ctx() const { return max_ctx_; }
   int n_threads() const { return pool_.size(); }
@@ -96,8 +100,9 @@ class BatchForward {
   std::vector<AttentionToken> att_toks_;
   // Activations, max_tokens rows each.
   std::vector<float> x_, xn_, q_, k_, v_, att_, tmp_, rope_cos_, rope_sin_;
-  FeedForward ffn_;  // the MLP or mixture of experts, with its own buffers
-  LoraBatch lora_;   // the tokens' LoRA adapters (model/lora_apply.h)
+  std::vector<int> out_row_;  // per token of a call: its logits row, or -1
+  FeedForward ffn_;           // the MLP or mixture of experts, with its own buffers
+  LoraBatch lora_;            // the tokens' LoRA adapters (model/lora_apply.h)
   ForwardProfile* prof_ = nullptr;
 };
 
