@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iterator>
+#include <utility>
 
 #include "kernels/fp16.h"
 #include "kernels/matmul_internal.h"
 #include "kernels/quant.h"
+#include "kernels/type_table.h"
 
 namespace qwen3::detail {
 namespace {
@@ -231,33 +234,19 @@ float vec_dot_ref(GgmlType t, int64_t n, const void* w, const void* x) {
   }
 }
 
+namespace {
+
+// The reference tile of each type of kKernelTypes.
+template <size_t... I>
+TileFn tile_ref_of(GgmlType t, std::index_sequence<I...>) {
+  static constexpr TypedFn<TileFn> kTiles[] = {{kKernelTypes[I], tile_generic<kKernelTypes[I]>}...};
+  return find_fn(kTiles, t);
+}
+
+}  // namespace
+
 TileFn tile_ref(GgmlType t) {
-  switch (t) {
-    case GgmlType::F32:
-      return tile_generic<GgmlType::F32>;
-    case GgmlType::F16:
-      return tile_generic<GgmlType::F16>;
-    case GgmlType::BF16:
-      return tile_generic<GgmlType::BF16>;
-    case GgmlType::Q4_0:
-      return tile_generic<GgmlType::Q4_0>;
-    case GgmlType::Q4_1:
-      return tile_generic<GgmlType::Q4_1>;
-    case GgmlType::Q5_0:
-      return tile_generic<GgmlType::Q5_0>;
-    case GgmlType::Q5_1:
-      return tile_generic<GgmlType::Q5_1>;
-    case GgmlType::Q8_0:
-      return tile_generic<GgmlType::Q8_0>;
-    case GgmlType::Q4_K:
-      return tile_generic<GgmlType::Q4_K>;
-    case GgmlType::Q5_K:
-      return tile_generic<GgmlType::Q5_K>;
-    case GgmlType::Q6_K:
-      return tile_generic<GgmlType::Q6_K>;
-    default:
-      return nullptr;
-  }
+  return tile_ref_of(t, std::make_index_sequence<std::size(kKernelTypes)>());
 }
 
 }  // namespace qwen3::detail
