@@ -33,6 +33,18 @@ void min_max(const float* x, int n, float* mn, float* mx) {
   *mx = hi;
 }
 
+// Blocks with a min (Q4_1, Q5_1): d = (max - min) / nmax and the min stored in b; returns
+// 1 / d (0 where all values are equal) and the min in *mn.
+template <class Block>
+float min_scale(const float* x, int nmax, Block* b, float* mn) {
+  float mx;
+  min_max(x, kQK, mn, &mx);
+  const float d = (mx - *mn) / nmax;
+  b->d = fp32_to_fp16(d);
+  b->m = fp32_to_fp16(*mn);
+  return d ? 1.0f / d : 0.0f;
+}
+
 // Weights j and j + 16 of a Q5 block (0..31): their low 4 bits into qs[j], their 5th bits
 // into bits j and j + 16 of qh.
 void put_q5(uint8_t q0, uint8_t q1, int j, uint8_t* qs, uint32_t* qh) {
@@ -125,12 +137,8 @@ void quantize_q4_0(const float* x, BlockQ4_0* y, int64_t n) {
 
 void quantize_q4_1(const float* x, BlockQ4_1* y, int64_t n) {
   for (int64_t i = 0; i < n / kQK; ++i, x += kQK) {
-    float mn, mx;
-    min_max(x, kQK, &mn, &mx);
-    const float d = (mx - mn) / 15;
-    const float id = d ? 1.0f / d : 0.0f;
-    y[i].d = fp32_to_fp16(d);
-    y[i].m = fp32_to_fp16(mn);
+    float mn;
+    const float id = min_scale(x, 15, &y[i], &mn);
     for (int j = 0; j < kQK / 2; ++j) {
       const uint8_t q0 =
           std::min(15, static_cast<int>(static_cast<int8_t>((x[j] - mn) * id + 0.5f)));
@@ -159,12 +167,8 @@ void quantize_q5_0(const float* x, BlockQ5_0* y, int64_t n) {
 
 void quantize_q5_1(const float* x, BlockQ5_1* y, int64_t n) {
   for (int64_t i = 0; i < n / kQK; ++i, x += kQK) {
-    float mn, mx;
-    min_max(x, kQK, &mn, &mx);
-    const float d = (mx - mn) / 31;
-    const float id = d ? 1.0f / d : 0.0f;
-    y[i].d = fp32_to_fp16(d);
-    y[i].m = fp32_to_fp16(mn);
+    float mn;
+    const float id = min_scale(x, 31, &y[i], &mn);
     uint32_t qh = 0;
     for (int j = 0; j < kQK / 2; ++j)
       put_q5(static_cast<uint8_t>((x[j] - mn) * id + 0.5f),
