@@ -19,29 +19,11 @@ void quantize_q8_K(const float* x, BlockQ8_K* y, int64_t n);
 void dequantize_q4_0(const BlockQ4_0* x, float* y, int64_t n);
 void dequantize_q8_0(const BlockQ8_0* x, float* y, int64_t n);
 
-// Matmul tiles, see matmul_internal.h (TileFn).
-void tile_f32(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
-              float* y, int64_t ldy);
-void tile_f16(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
-              float* y, int64_t ldy);
-void tile_bf16(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
-               float* y, int64_t ldy);
-void tile_q4_0(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
-               float* y, int64_t ldy);
-void tile_q4_1(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
-               float* y, int64_t ldy);
-void tile_q5_0(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
-               float* y, int64_t ldy);
-void tile_q5_1(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
-               float* y, int64_t ldy);
-void tile_q8_0(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
-               float* y, int64_t ldy);
-void tile_q4_K(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
-               float* y, int64_t ldy);
-void tile_q5_K(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
-               float* y, int64_t ldy);
-void tile_q6_K(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
-               float* y, int64_t ldy);
+// Matmul tiles (TileFn, matmul_internal.h) of each family of weight types; nullptr for
+// a type of another family. detail::tile_avx2 asks them in turn.
+detail::TileFn tile_float(GgmlType t);    // F32, F16, BF16 (matmul_float_avx2.cpp)
+detail::TileFn tile_legacy(GgmlType t);   // Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 (matmul_legacy_avx2.cpp)
+detail::TileFn tile_kquants(GgmlType t);  // Q4_K, Q5_K, Q6_K (matmul_kquants_avx2.cpp)
 
 // Kernels of the rows8 layout (rows8.h), for Q4_0, Q8_0, Q4_K, Q5_K and Q6_K (nullptr
 // otherwise); see detail::Rows8Fn.

@@ -3,6 +3,7 @@
 #include "kernels/kernels_avx2.h"
 #include "kernels/simd_avx2.h"
 #include "kernels/tile_driver_avx2.h"
+#include "kernels/type_table.h"
 
 namespace qwen3::avx2 {
 namespace {
@@ -66,17 +67,13 @@ struct FloatKernel {
 
 }  // namespace
 
-void tile_f32(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
-              float* y, int64_t ldy) {
-  drive<FloatKernel<LoadF32>>(n, w, ws, nr, x, xs, nt, y, ldy);
-}
-void tile_f16(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
-              float* y, int64_t ldy) {
-  drive<FloatKernel<LoadF16>>(n, w, ws, nr, x, xs, nt, y, ldy);
-}
-void tile_bf16(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
-               float* y, int64_t ldy) {
-  drive<FloatKernel<LoadBF16>>(n, w, ws, nr, x, xs, nt, y, ldy);
+detail::TileFn tile_float(GgmlType t) {
+  static constexpr detail::TypedFn<detail::TileFn> kTiles[] = {
+      {GgmlType::F32, drive<FloatKernel<LoadF32>>},
+      {GgmlType::F16, drive<FloatKernel<LoadF16>>},
+      {GgmlType::BF16, drive<FloatKernel<LoadBF16>>},
+  };
+  return detail::find_fn(kTiles, t);
 }
 
 }  // namespace qwen3::avx2
@@ -84,32 +81,9 @@ void tile_bf16(int64_t n, const void* w, size_t ws, int nr, const void* x, size_
 namespace qwen3::detail {
 
 TileFn tile_avx2(GgmlType t) {
-  switch (t) {
-    case GgmlType::F32:
-      return avx2::tile_f32;
-    case GgmlType::F16:
-      return avx2::tile_f16;
-    case GgmlType::BF16:
-      return avx2::tile_bf16;
-    case GgmlType::Q4_0:
-      return avx2::tile_q4_0;
-    case GgmlType::Q4_1:
-      return avx2::tile_q4_1;
-    case GgmlType::Q5_0:
-      return avx2::tile_q5_0;
-    case GgmlType::Q5_1:
-      return avx2::tile_q5_1;
-    case GgmlType::Q8_0:
-      return avx2::tile_q8_0;
-    case GgmlType::Q4_K:
-      return avx2::tile_q4_K;
-    case GgmlType::Q5_K:
-      return avx2::tile_q5_K;
-    case GgmlType::Q6_K:
-      return avx2::tile_q6_K;
-    default:
-      return nullptr;
-  }
+  if (const TileFn f = avx2::tile_float(t)) return f;
+  if (const TileFn f = avx2::tile_legacy(t)) return f;
+  return avx2::tile_kquants(t);
 }
 
 }  // namespace qwen3::detail

@@ -5,6 +5,7 @@
 #include "kernels/kernels_avx2.h"
 #include "kernels/simd_avx2.h"
 #include "kernels/tile_driver_avx2.h"
+#include "kernels/type_table.h"
 
 namespace qwen3::avx2 {
 namespace {
@@ -137,17 +138,13 @@ struct Q6Kernel {
 
 }  // namespace
 
-void tile_q4_K(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
-               float* y, int64_t ldy) {
-  drive_rows8<AsymKernel<BlockQ4_K, false>>(GgmlType::Q4_K, n, w, ws, nr, x, xs, nt, y, ldy);
-}
-void tile_q5_K(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
-               float* y, int64_t ldy) {
-  drive_rows8<AsymKernel<BlockQ5_K, true>>(GgmlType::Q5_K, n, w, ws, nr, x, xs, nt, y, ldy);
-}
-void tile_q6_K(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
-               float* y, int64_t ldy) {
-  drive_rows8<Q6Kernel>(GgmlType::Q6_K, n, w, ws, nr, x, xs, nt, y, ldy);
+detail::TileFn tile_kquants(GgmlType t) {
+  static constexpr detail::TypedFn<detail::TileFn> kTiles[] = {
+      {GgmlType::Q4_K, drive_rows8<AsymKernel<BlockQ4_K, false>, GgmlType::Q4_K>},
+      {GgmlType::Q5_K, drive_rows8<AsymKernel<BlockQ5_K, true>, GgmlType::Q5_K>},
+      {GgmlType::Q6_K, drive_rows8<Q6Kernel, GgmlType::Q6_K>},
+  };
+  return detail::find_fn(kTiles, t);
 }
 
 }  // namespace qwen3::avx2

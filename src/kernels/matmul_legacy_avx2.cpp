@@ -6,6 +6,7 @@
 #include "kernels/kernels_avx2.h"
 #include "kernels/simd_avx2.h"
 #include "kernels/tile_driver_avx2.h"
+#include "kernels/type_table.h"
 
 namespace qwen3::avx2 {
 namespace {
@@ -148,26 +149,16 @@ inline __m256i MinKernel<BlockQ5_1>::unpack(const BlockQ5_1& b) {
 
 }  // namespace
 
-void tile_q4_0(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
-               float* y, int64_t ldy) {
-  drive_rows8<SymKernel<BlockQ4_0, 1>>(GgmlType::Q4_0, n, w, ws, nr, x, xs, nt, y, ldy);
-}
-// Q5_0 values are 0..31 with offset 16: subtract 16*sum = 8 lanes x 2*sum.
-void tile_q5_0(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
-               float* y, int64_t ldy) {
-  drive<SymKernel<BlockQ5_0, 2>>(n, w, ws, nr, x, xs, nt, y, ldy);
-}
-void tile_q8_0(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
-               float* y, int64_t ldy) {
-  drive_rows8<SymKernel<BlockQ8_0, -1>>(GgmlType::Q8_0, n, w, ws, nr, x, xs, nt, y, ldy);
-}
-void tile_q4_1(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
-               float* y, int64_t ldy) {
-  drive<MinKernel<BlockQ4_1>>(n, w, ws, nr, x, xs, nt, y, ldy);
-}
-void tile_q5_1(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
-               float* y, int64_t ldy) {
-  drive<MinKernel<BlockQ5_1>>(n, w, ws, nr, x, xs, nt, y, ldy);
+detail::TileFn tile_legacy(GgmlType t) {
+  static constexpr detail::TypedFn<detail::TileFn> kTiles[] = {
+      {GgmlType::Q4_0, drive_rows8<SymKernel<BlockQ4_0, 1>, GgmlType::Q4_0>},
+      // Q5_0 values are 0..31 with offset 16: subtract 16*sum = 8 lanes x 2*sum.
+      {GgmlType::Q5_0, drive<SymKernel<BlockQ5_0, 2>>},
+      {GgmlType::Q8_0, drive_rows8<SymKernel<BlockQ8_0, -1>, GgmlType::Q8_0>},
+      {GgmlType::Q4_1, drive<MinKernel<BlockQ4_1>>},
+      {GgmlType::Q5_1, drive<MinKernel<BlockQ5_1>>},
+  };
+  return detail::find_fn(kTiles, t);
 }
 
 }  // namespace qwen3::avx2

@@ -9,6 +9,7 @@
 #include "kernels/kernels_avx2.h"
 #include "kernels/rows8.h"
 #include "kernels/simd_avx2.h"
+#include "kernels/type_table.h"
 
 namespace qwen3::avx2 {
 namespace {
@@ -334,20 +335,14 @@ void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* x, siz
 }  // namespace
 
 detail::Rows8Fn rows8_kernel(GgmlType t) {
-  switch (t) {
-    case GgmlType::Q4_0:
-      return groups<Q4_0x8>;
-    case GgmlType::Q8_0:
-      return groups<Q8_0x8>;
-    case GgmlType::Q4_K:
-      return groups<QK_x8<BlockQ4_Kx8, false>>;
-    case GgmlType::Q5_K:
-      return groups<QK_x8<BlockQ5_Kx8, true>>;
-    case GgmlType::Q6_K:
-      return groups<Q6_Kx8>;
-    default:
-      return nullptr;
-  }
+  static constexpr detail::TypedFn<detail::Rows8Fn> kKernels[] = {
+      {GgmlType::Q4_0, groups<Q4_0x8>},
+      {GgmlType::Q8_0, groups<Q8_0x8>},
+      {GgmlType::Q4_K, groups<QK_x8<BlockQ4_Kx8, false>>},
+      {GgmlType::Q5_K, groups<QK_x8<BlockQ5_Kx8, true>>},
+      {GgmlType::Q6_K, groups<Q6_Kx8>},
+  };
+  return detail::find_fn(kKernels, t);
 }
 
 void rows8_from_plain(GgmlType type, int64_t n, const void* w, size_t ws, const void* x, size_t xs,

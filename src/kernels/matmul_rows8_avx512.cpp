@@ -267,11 +267,6 @@ void q6k_small_batch(int64_t n, const uint8_t* w, size_t gs, int64_t ng, const u
   }
 }
 
-template <class V>
-using Q4K = vnni::QK<V, BlockQ4_Kx8, false>;
-template <class V>
-using Q5K = vnni::QK<V, BlockQ5_Kx8, true>;
-
 // Groups in pairs at 512 bits, an odd last one at 256 bits. Decode steps of up to
 // kStreamTokens tokens (one sequence, or a few batched together) stream one group at a
 // time at 256 bits, each weight block read once for all the tokens: with weights from
@@ -307,23 +302,17 @@ void q6k_groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv
   groups<vnni::Q6K>(n, wv, gs, ng, xv, xs, nt, y, ldy);
 }
 
+// This level's drivers, for vnni::rows8_kernel_of.
+struct Drivers {
+  template <template <class> class K>
+  static constexpr detail::Rows8Fn groups = avx512::groups<K>;
+  static constexpr detail::Rows8Fn q6k = q6k_groups;
+};
+
 }  // namespace
 
 detail::Rows8Fn rows8_kernel(GgmlType t) {
-  switch (t) {
-    case GgmlType::Q4_0:
-      return groups<vnni::Q4_0>;
-    case GgmlType::Q8_0:
-      return groups<vnni::Q8_0>;
-    case GgmlType::Q4_K:
-      return groups<Q4K>;
-    case GgmlType::Q5_K:
-      return groups<Q5K>;
-    case GgmlType::Q6_K:
-      return q6k_groups;
-    default:
-      return nullptr;
-  }
+  return vnni::rows8_kernel_of<Drivers>(t);
 }
 
 }  // namespace qwen3::avx512

@@ -29,11 +29,6 @@ struct DpVex {
 };
 using V256 = vnni::V256<DpVex>;
 
-template <class V>
-using Q4K = vnni::QK<V, BlockQ4_Kx8, false>;
-template <class V>
-using Q5K = vnni::QK<V, BlockQ5_Kx8, true>;
-
 template <template <class> class K>
 void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, size_t xs, int nt,
             float* y, int64_t ldy) {
@@ -43,23 +38,17 @@ void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, si
     vnni::sweep<K<V256>, V256>(n, w + g * gs, w + g * gs, x, xs, nt, y + 8 * g, ldy);
 }
 
+// This level's drivers, for vnni::rows8_kernel_of.
+struct Drivers {
+  template <template <class> class K>
+  static constexpr detail::Rows8Fn groups = avxvnni::groups<K>;
+  static constexpr detail::Rows8Fn q6k = avxvnni::groups<vnni::Q6K>;
+};
+
 }  // namespace
 
 detail::Rows8Fn rows8_kernel(GgmlType t) {
-  switch (t) {
-    case GgmlType::Q4_0:
-      return groups<vnni::Q4_0>;
-    case GgmlType::Q8_0:
-      return groups<vnni::Q8_0>;
-    case GgmlType::Q4_K:
-      return groups<Q4K>;
-    case GgmlType::Q5_K:
-      return groups<Q5K>;
-    case GgmlType::Q6_K:
-      return groups<vnni::Q6K>;
-    default:
-      return nullptr;
-  }
+  return vnni::rows8_kernel_of<Drivers>(t);
 }
 
 }  // namespace qwen3::avxvnni

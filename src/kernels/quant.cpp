@@ -1,6 +1,8 @@
 #include "kernels/quant.h"
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 
@@ -8,9 +10,13 @@
 #include "kernels/fp16.h"
 #include "kernels/kernels_avx2.h"
 #include "kernels/quant_internal.h"
+#include "kernels/type_table.h"
 
 namespace qwen3 {
 namespace {
+
+using detail::find_fn;
+using detail::TypedFn;
 
 void check_row(GgmlType t, int64_t n, const char* what) {
   if (!kernels_support(t) && t != GgmlType::Q8_1 && t != GgmlType::Q8_K)
@@ -24,101 +30,78 @@ void check_row(GgmlType t, int64_t n, const char* what) {
                                 std::to_string(bs));
 }
 
+// The reference row conversions of a type, on untyped rows.
+struct RowFns {
+  void (*dequantize)(const void* src, float* dst, int64_t n);
+  void (*quantize)(const float* src, void* dst, int64_t n);
+};
+
+// The typed block functions of quant_internal.h as RowFns members.
+template <class B>
+void call(void (*f)(const B*, float*, int64_t), const void* src, float* dst, int64_t n) {
+  f(static_cast<const B*>(src), dst, n);
+}
+template <class B>
+void call(void (*f)(const float*, B*, int64_t), const float* src, void* dst, int64_t n) {
+  f(src, static_cast<B*>(dst), n);
+}
+template <auto F>
+void dequant(const void* src, float* dst, int64_t n) {
+  call(F, src, dst, n);
+}
+template <auto F>
+void quant(const float* src, void* dst, int64_t n) {
+  call(F, src, dst, n);
+}
+
+// F32 rows are copied; F16 and BF16 converted one value at a time.
+void copy_in(const void* src, float* dst, int64_t n) {
+  std::memcpy(dst, src, n * sizeof(float));
+}
+void copy_out(const float* src, void* dst, int64_t n) {
+  std::memcpy(dst, src, n * sizeof(float));
+}
+template <float (*Conv)(uint16_t)>
+void widen(const void* src, float* dst, int64_t n) {
+  const auto* u16 = static_cast<const uint16_t*>(src);
+  for (int64_t i = 0; i < n; ++i) dst[i] = Conv(u16[i]);
+}
+template <uint16_t (*Conv)(float)>
+void narrow(const float* src, void* dst, int64_t n) {
+  auto* u16 = static_cast<uint16_t*>(dst);
+  for (int64_t i = 0; i < n; ++i) u16[i] = Conv(src[i]);
+}
+
+constexpr TypedFn<RowFns> kRefRows[] = {
+    {GgmlType::F32, {copy_in, copy_out}},
+    {GgmlType::F16, {widen<fp16_to_fp32>, narrow<fp32_to_fp16>}},
+    {GgmlType::BF16, {widen<bf16_to_fp32>, narrow<fp32_to_bf16>}},
+    {GgmlType::Q4_0, {dequant<ref::dequantize_q4_0>, quant<ref::quantize_q4_0>}},
+    {GgmlType::Q4_1, {dequant<ref::dequantize_q4_1>, quant<ref::quantize_q4_1>}},
+    {GgmlType::Q5_0, {dequant<ref::dequantize_q5_0>, quant<ref::quantize_q5_0>}},
+    {GgmlType::Q5_1, {dequant<ref::dequantize_q5_1>, quant<ref::quantize_q5_1>}},
+    {GgmlType::Q8_0, {dequant<ref::dequantize_q8_0>, quant<ref::quantize_q8_0>}},
+    {GgmlType::Q8_1, {dequant<ref::dequantize_q8_1>, quant<ref::quantize_q8_1>}},
+    {GgmlType::Q4_K, {dequant<ref::dequantize_q4_K>, quant<ref::quantize_q4_K>}},
+    {GgmlType::Q5_K, {dequant<ref::dequantize_q5_K>, quant<ref::quantize_q5_K>}},
+    {GgmlType::Q6_K, {dequant<ref::dequantize_q6_K>, quant<ref::quantize_q6_K>}},
+    {GgmlType::Q8_K, {dequant<ref::dequantize_q8_K>, quant<ref::quantize_q8_K>}},
+};
+
 }  // namespace
 
 bool kernels_support(GgmlType t) {
-  switch (t) {
-    case GgmlType::F32:
-    case GgmlType::F16:
-    case GgmlType::BF16:
-    case GgmlType::Q8_0:
-    case GgmlType::Q4_0:
-    case GgmlType::Q4_1:
-    case GgmlType::Q5_0:
-    case GgmlType::Q5_1:
-    case GgmlType::Q4_K:
-    case GgmlType::Q5_K:
-    case GgmlType::Q6_K:
-      return true;
-    default:
-      return false;
-  }
+  return std::find(std::begin(kKernelTypes), std::end(kKernelTypes), t) != std::end(kKernelTypes);
 }
 
 void dequantize_row_ref(GgmlType t, const void* src, float* dst, int64_t n) {
   check_row(t, n, "dequantize_row");
-  const auto* u16 = static_cast<const uint16_t*>(src);
-  switch (t) {
-    case GgmlType::F32:
-      std::memcpy(dst, src, n * sizeof(float));
-      return;
-    case GgmlType::F16:
-      for (int64_t i = 0; i < n; ++i) dst[i] = fp16_to_fp32(u16[i]);
-      return;
-    case GgmlType::BF16:
-      for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_fp32(u16[i]);
-      return;
-    case GgmlType::Q4_0:
-      return ref::dequantize_q4_0(static_cast<const BlockQ4_0*>(src), dst, n);
-    case GgmlType::Q4_1:
-      return ref::dequantize_q4_1(static_cast<const BlockQ4_1*>(src), dst, n);
-    case GgmlType::Q5_0:
-      return ref::dequantize_q5_0(static_cast<const BlockQ5_0*>(src), dst, n);
-    case GgmlType::Q5_1:
-      return ref::dequantize_q5_1(static_cast<const BlockQ5_1*>(src), dst, n);
-    case GgmlType::Q8_0:
-      return ref::dequantize_q8_0(static_cast<const BlockQ8_0*>(src), dst, n);
-    case GgmlType::Q8_1:
-      return ref::dequantize_q8_1(static_cast<const BlockQ8_1*>(src), dst, n);
-    case GgmlType::Q4_K:
-      return ref::dequantize_q4_K(static_cast<const BlockQ4_K*>(src), dst, n);
-    case GgmlType::Q5_K:
-      return ref::dequantize_q5_K(static_cast<const BlockQ5_K*>(src), dst, n);
-    case GgmlType::Q6_K:
-      return ref::dequantize_q6_K(static_cast<const BlockQ6_K*>(src), dst, n);
-    case GgmlType::Q8_K:
-      return ref::dequantize_q8_K(static_cast<const BlockQ8_K*>(src), dst, n);
-    default:
-      break;
-  }
+  if (const RowFns f = find_fn(kRefRows, t); f.dequantize) f.dequantize(src, dst, n);
 }
 
 void quantize_row_ref(GgmlType t, const float* src, void* dst, int64_t n) {
   check_row(t, n, "quantize_row");
-  auto* u16 = static_cast<uint16_t*>(dst);
-  switch (t) {
-    case GgmlType::F32:
-      std::memcpy(dst, src, n * sizeof(float));
-      return;
-    case GgmlType::F16:
-      for (int64_t i = 0; i < n; ++i) u16[i] = fp32_to_fp16(src[i]);
-      return;
-    case GgmlType::BF16:
-      for (int64_t i = 0; i < n; ++i) u16[i] = fp32_to_bf16(src[i]);
-      return;
-    case GgmlType::Q4_0:
-      return ref::quantize_q4_0(src, static_cast<BlockQ4_0*>(dst), n);
-    case GgmlType::Q4_1:
-      return ref::quantize_q4_1(src, static_cast<BlockQ4_1*>(dst), n);
-    case GgmlType::Q5_0:
-      return ref::quantize_q5_0(src, static_cast<BlockQ5_0*>(dst), n);
-    case GgmlType::Q5_1:
-      return ref::quantize_q5_1(src, static_cast<BlockQ5_1*>(dst), n);
-    case GgmlType::Q8_0:
-      return ref::quantize_q8_0(src, static_cast<BlockQ8_0*>(dst), n);
-    case GgmlType::Q8_1:
-      return ref::quantize_q8_1(src, static_cast<BlockQ8_1*>(dst), n);
-    case GgmlType::Q4_K:
-      return ref::quantize_q4_K(src, static_cast<BlockQ4_K*>(dst), n);
-    case GgmlType::Q5_K:
-      return ref::quantize_q5_K(src, static_cast<BlockQ5_K*>(dst), n);
-    case GgmlType::Q6_K:
-      return ref::quantize_q6_K(src, static_cast<BlockQ6_K*>(dst), n);
-    case GgmlType::Q8_K:
-      return ref::quantize_q8_K(src, static_cast<BlockQ8_K*>(dst), n);
-    default:
-      break;
-  }
+  if (const RowFns f = find_fn(kRefRows, t); f.quantize) f.quantize(src, dst, n);
 }
 
 void dequantize_row(GgmlType t, const void* src, float* dst, int64_t n) {

@@ -69,8 +69,13 @@ static_assert(sizeof(BlockQ4_0) == 18 && sizeof(BlockQ4_1) == 20 && sizeof(Block
 static_assert(sizeof(BlockQ4_K) == 144 && sizeof(BlockQ5_K) == 176 && sizeof(BlockQ6_K) == 210 &&
               sizeof(BlockQ8_K) == 292);
 
-// True for the weight types matmul/dequantize/quantize handle: F32, F16, BF16, Q8_0,
-// Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K (plus Q8_1/Q8_K for quantize/dequantize).
+// The weight types matmul/dequantize/quantize handle (plus Q8_1/Q8_K for
+// quantize/dequantize).
+inline constexpr GgmlType kKernelTypes[] = {
+    GgmlType::F32,  GgmlType::F16,  GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_1,
+    GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K,
+};
+// True for the types of kKernelTypes.
 bool kernels_support(GgmlType t);
 
 // n must be a multiple of the type's block size; throws std::invalid_argument otherwise

@@ -36,6 +36,30 @@ void deinterleave(uint8_t* dst, const uint8_t* src, int r, int n4) {
   for (int k = 0; k < n4; ++k) std::memcpy(dst + 4 * k, src + 32 * k + 4 * r, 4);
 }
 
+// Q4_0 and Q8_0: the scale and the 16 or 32 quant bytes, in groups of 4.
+template <class Block, class Packed>
+void pack_32(const void* rows, size_t ws, int64_t cols, Packed* out) {
+  constexpr int kGroups = sizeof(Block::qs) / 4;
+  for (int64_t b = 0; b < cols / kQK; ++b)
+    for (int r = 0; r < 8; ++r) {
+      const auto& blk = plain<Block>(rows, ws, r, b);
+      out[b].d[r] = blk.d;
+      interleave(reinterpret_cast<uint8_t*>(out[b].qs[0]), reinterpret_cast<const uint8_t*>(blk.qs),
+                 r, kGroups);
+    }
+}
+template <class Block, class Packed>
+void unpack_32(const Packed* in, int64_t cols, void* rows, size_t ws) {
+  constexpr int kGroups = sizeof(Block::qs) / 4;
+  for (int64_t b = 0; b < cols / kQK; ++b)
+    for (int r = 0; r < 8; ++r) {
+      auto& blk = plain<Block>(rows, ws, r, b);
+      blk.d = in[b].d[r];
+      deinterleave(reinterpret_cast<uint8_t*>(blk.qs),
+                   reinterpret_cast<const uint8_t*>(in[b].qs[0]), r, kGroups);
+    }
+}
+
 // Q4_K keeps its 12 packed scale bytes only implicitly: rebuild them from the unpacked
 // 6-bit values (the inverse of get_scale_min_k4).
 void pack_scales_k4(const uint8_t sc[8], const uint8_t mn[8], uint8_t q[12]) {
@@ -109,22 +133,9 @@ size_t rows8_group_size(GgmlType t, int64_t cols) {
 void pack_rows8(GgmlType t, const void* rows, size_t ws, int64_t cols, void* group) {
   check(t, cols);
   if (t == GgmlType::Q4_0) {
-    auto* out = static_cast<BlockQ4_0x8*>(group);
-    for (int64_t b = 0; b < cols / kQK; ++b)
-      for (int r = 0; r < 8; ++r) {
-        const auto& blk = plain<BlockQ4_0>(rows, ws, r, b);
-        out[b].d[r] = blk.d;
-        interleave(out[b].qs[0], blk.qs, r, 4);
-      }
+    pack_32<BlockQ4_0>(rows, ws, cols, static_cast<BlockQ4_0x8*>(group));
   } else if (t == GgmlType::Q8_0) {
-    auto* out = static_cast<BlockQ8_0x8*>(group);
-    for (int64_t b = 0; b < cols / kQK; ++b)
-      for (int r = 0; r < 8; ++r) {
-        const auto& blk = plain<BlockQ8_0>(rows, ws, r, b);
-        out[b].d[r] = blk.d;
-        interleave(reinterpret_cast<uint8_t*>(out[b].qs[0]),
-                   reinterpret_cast<const uint8_t*>(blk.qs), r, 8);
-      }
+    pack_32<BlockQ8_0>(rows, ws, cols, static_cast<BlockQ8_0x8*>(group));
   } else if (t == GgmlType::Q6_K) {
     auto* out = static_cast<BlockQ6_Kx8*>(group);
     for (int64_t b = 0; b < cols / kQK_K; ++b)
@@ -147,22 +158,9 @@ void pack_rows8(GgmlType t, const void* rows, size_t ws, int64_t cols, void* gro
 void unpack_rows8(GgmlType t, const void* group, int64_t cols, void* rows, size_t ws) {
   check(t, cols);
   if (t == GgmlType::Q4_0) {
-    const auto* in = static_cast<const BlockQ4_0x8*>(group);
-    for (int64_t b = 0; b < cols / kQK; ++b)
-      for (int r = 0; r < 8; ++r) {
-        auto& blk = plain<BlockQ4_0>(rows, ws, r, b);
-        blk.d = in[b].d[r];
-        deinterleave(blk.qs, in[b].qs[0], r, 4);
-      }
+    unpack_32<BlockQ4_0>(static_cast<const BlockQ4_0x8*>(group), cols, rows, ws);
   } else if (t == GgmlType::Q8_0) {
-    const auto* in = static_cast<const BlockQ8_0x8*>(group);
-    for (int64_t b = 0; b < cols / kQK; ++b)
-      for (int r = 0; r < 8; ++r) {
-        auto& blk = plain<BlockQ8_0>(rows, ws, r, b);
-        blk.d = in[b].d[r];
-        deinterleave(reinterpret_cast<uint8_t*>(blk.qs),
-                     reinterpret_cast<const uint8_t*>(in[b].qs[0]), r, 8);
-      }
+    unpack_32<BlockQ8_0>(static_cast<const BlockQ8_0x8*>(group), cols, rows, ws);
   } else if (t == GgmlType::Q6_K) {
     const auto* in = static_cast<const BlockQ6_Kx8*>(group);
     for (int64_t b = 0; b < cols / kQK_K; ++b)

@@ -35,6 +35,7 @@
 #include "kernels/matmul_internal.h"
 #include "kernels/quant.h"
 #include "kernels/rows8.h"
+#include "kernels/type_table.h"
 
 namespace qwen3::vnni {
 namespace {
@@ -547,6 +548,26 @@ void sweep(int64_t n, const void* w0, const void* w1, const uint8_t* x, size_t x
   for (; t + K::kMaxT <= nt; t += K::kMaxT)
     run<K, V, K::kMaxT>(nb, w0, w1, x + t * xs, xs, y + t * ldy, ldy);
   if (t < nt) run_tail<K, V, K::kMaxT - 1>(nt - t, nb, w0, w1, x + t * xs, xs, y + t * ldy, ldy);
+}
+
+template <class V>
+using Q4K = QK<V, BlockQ4_Kx8, false>;
+template <class V>
+using Q5K = QK<V, BlockQ5_Kx8, true>;
+
+// A level's rows8 kernel of each type. D gives the level's drivers: D::groups<K> runs
+// kernel K (one of the above, instantiated with the level's traits) over ng groups, D::q6k
+// is the Q6_K driver.
+template <class D>
+detail::Rows8Fn rows8_kernel_of(GgmlType t) {
+  static constexpr detail::TypedFn<detail::Rows8Fn> kKernels[] = {
+      {GgmlType::Q4_0, D::template groups<Q4_0>},
+      {GgmlType::Q8_0, D::template groups<Q8_0>},
+      {GgmlType::Q4_K, D::template groups<Q4K>},
+      {GgmlType::Q5_K, D::template groups<Q5K>},
+      {GgmlType::Q6_K, D::q6k},
+  };
+  return detail::find_fn(kKernels, t);
 }
 
 }  // namespace

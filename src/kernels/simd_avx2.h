@@ -8,11 +8,26 @@
 
 namespace qwen3::avx2 {
 
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+// The 8 lanes of v folded with Op (AddOp or MaxOp): the two halves, then their two
+// pairs, then the last two.
+struct AddOp {
+  static __attribute__((always_inline)) __m128 ps(__m128 a, __m128 b) { return _mm_add_ps(a, b); }
+  static __attribute__((always_inline)) __m128 ss(__m128 a, __m128 b) { return _mm_add_ss(a, b); }
+};
+struct MaxOp {
+  static __attribute__((always_inline)) __m128 ps(__m128 a, __m128 b) { return _mm_max_ps(a, b); }
+  static __attribute__((always_inline)) __m128 ss(__m128 a, __m128 b) { return _mm_max_ss(a, b); }
+};
+template <class Op>
+inline float hreduce(__m256 v) {
+  __m128 s = Op::ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = Op::ps(s, _mm_movehl_ps(s, s));
+  s = Op::ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
+}
+
+inline float hsum(__m256 v) {
+  return hreduce<AddOp>(v);
 }
 
 inline int hsum_i32(__m256i v) {
@@ -23,10 +38,7 @@ inline int hsum_i32(__m256i v) {
 }
 
 inline float hmax(__m256 v) {
-  __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_max_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
+  return hreduce<MaxOp>(v);
 }
 
 inline float h2f(uint16_t h) {

@@ -54,13 +54,13 @@ void drive(int64_t n, const void* wv, size_t ws, int nr, const void* xv, size_t 
 
 // Types with rows8 kernels: prompts (>= 4 tokens) pack whole groups of 8 plain rows on
 // the fly for the rows8 kernel; the remaining rows, and decode, take K.
-template <class K>
-void drive_rows8(GgmlType type, int64_t n, const void* wv, size_t ws, int nr, const void* x,
-                 size_t xs, int nt, float* y, int64_t ldy) {
+template <class K, GgmlType kType>
+void drive_rows8(int64_t n, const void* wv, size_t ws, int nr, const void* x, size_t xs, int nt,
+                 float* y, int64_t ldy) {
   const auto* w = static_cast<const uint8_t*>(wv);
   int r = 0;
   if (nt >= 4)
-    for (; r + 8 <= nr; r += 8) rows8_from_plain(type, n, w + r * ws, ws, x, xs, nt, y + r, ldy);
+    for (; r + 8 <= nr; r += 8) rows8_from_plain(kType, n, w + r * ws, ws, x, xs, nt, y + r, ldy);
   if (r < nr) drive<K>(n, w + r * ws, ws, nr - r, x, xs, nt, y + r, ldy);
 }
 

@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iterator>
+#include <utility>
 
 #include "kernels/fp16.h"
 #include "kernels/matmul_internal.h"
 #include "kernels/quant.h"
+#include "kernels/type_table.h"
 
 namespace qwen3::detail {
 namespace {
@@ -137,13 +140,38 @@ float dot_f32(int64_t n, const float* w, const float* x) {
   return sum;
 }
 
+// The dot products on untyped rows, by weight type.
+using DotFn = float (*)(int64_t n, const void* w, const void* x);
+template <class W, class X>
+float call(float (*f)(int64_t, const W*, const X*), int64_t n, const void* w, const void* x) {
+  return f(n, static_cast<const W*>(w), static_cast<const X*>(x));
+}
+template <auto F>
+float dot(int64_t n, const void* w, const void* x) {
+  return call(F, n, w, x);
+}
+constexpr TypedFn<DotFn> kDots[] = {
+    {GgmlType::F32, dot<dot_f32>},
+    {GgmlType::F16, dot<dot_half<fp16_to_fp32>>},
+    {GgmlType::BF16, dot<dot_half<bf16_to_fp32>>},
+    {GgmlType::Q4_0, dot<dot_q4_0>},
+    {GgmlType::Q4_1, dot<dot_q4_1>},
+    {GgmlType::Q5_0, dot<dot_q5_0>},
+    {GgmlType::Q5_1, dot<dot_q5_1>},
+    {GgmlType::Q8_0, dot<dot_q8_0>},
+    {GgmlType::Q4_K, dot<dot_qk_asym<false, BlockQ4_K>>},
+    {GgmlType::Q5_K, dot<dot_qk_asym<true, BlockQ5_K>>},
+    {GgmlType::Q6_K, dot<dot_q6_K>},
+};
+
 template <GgmlType T>
 void tile_generic(int64_t n, const void* w, size_t ws, int nr, const void* x, size_t xs, int nt,
                   float* y, int64_t ldy) {
+  constexpr DotFn kDot = find_fn(kDots, T);
   for (int t = 0; t < nt; ++t)
     for (int r = 0; r < nr; ++r)
-      y[t * ldy + r] = vec_dot_ref(T, n, static_cast<const char*>(w) + r * ws,
-                                   static_cast<const char*>(x) + t * xs);
+      y[t * ldy + r] =
+          kDot(n, static_cast<const char*>(w) + r * ws, static_cast<const char*>(x) + t * xs);
 }
 
 }  // namespace
@@ -199,65 +227,23 @@ void quantize_act_ref(ActFormat f, const float* x, void* y, int64_t cols) {
 }
 
 float vec_dot_ref(GgmlType t, int64_t n, const void* w, const void* x) {
-  switch (t) {
-    case GgmlType::F32:
-      return dot_f32(n, static_cast<const float*>(w), static_cast<const float*>(x));
-    case GgmlType::F16:
-      return dot_half<fp16_to_fp32>(n, static_cast<const uint16_t*>(w),
-                                    static_cast<const float*>(x));
-    case GgmlType::BF16:
-      return dot_half<bf16_to_fp32>(n, static_cast<const uint16_t*>(w),
-                                    static_cast<const float*>(x));
-    case GgmlType::Q4_0:
-      return dot_q4_0(n, static_cast<const BlockQ4_0*>(w), static_cast<const ActQ8*>(x));
-    case GgmlType::Q4_1:
-      return dot_q4_1(n, static_cast<const BlockQ4_1*>(w), static_cast<const ActQ8*>(x));
-    case GgmlType::Q5_0:
-      return dot_q5_0(n, static_cast<const BlockQ5_0*>(w), static_cast<const ActQ8*>(x));
-    case GgmlType::Q5_1:
-      return dot_q5_1(n, static_cast<const BlockQ5_1*>(w), static_cast<const ActQ8*>(x));
-    case GgmlType::Q8_0:
-      return dot_q8_0(n, static_cast<const BlockQ8_0*>(w), static_cast<const ActQ8*>(x));
-    case GgmlType::Q4_K:
-      return dot_qk_asym<false>(n, static_cast<const BlockQ4_K*>(w),
-                                static_cast<const BlockQ8_K*>(x));
-    case GgmlType::Q5_K:
-      return dot_qk_asym<true>(n, static_cast<const BlockQ5_K*>(w),
-                               static_cast<const BlockQ8_K*>(x));
-    case GgmlType::Q6_K:
-      return dot_q6_K(n, static_cast<const BlockQ6_K*>(w), static_cast<const BlockQ8_K*>(x));
-    default:
-      return 0.f;
-  }
+  const DotFn f = find_fn(kDots, t);
+  return f ? f(n, w, x) : 0.f;
 }
 
+namespace {
+
+// The reference tile of each type of kKernelTypes.
+template <size_t... I>
+TileFn tile_ref_of(GgmlType t, std::index_sequence<I...>) {
+  static constexpr TypedFn<TileFn> kTiles[] = {{kKernelTypes[I], tile_generic<kKernelTypes[I]>}...};
+  return find_fn(kTiles, t);
+}
+
+}  // namespace
+
 TileFn tile_ref(GgmlType t) {
-  switch (t) {
-    case GgmlType::F32:
-      return tile_generic<GgmlType::F32>;
-    case GgmlType::F16:
-      return tile_generic<GgmlType::F16>;
-    case GgmlType::BF16:
-      return tile_generic<GgmlType::BF16>;
-    case GgmlType::Q4_0:
-      return tile_generic<GgmlType::Q4_0>;
-    case GgmlType::Q4_1:
-      return tile_generic<GgmlType::Q4_1>;
-    case GgmlType::Q5_0:
-      return tile_generic<GgmlType::Q5_0>;
-    case GgmlType::Q5_1:
-      return tile_generic<GgmlType::Q5_1>;
-    case GgmlType::Q8_0:
-      return tile_generic<GgmlType::Q8_0>;
-    case GgmlType::Q4_K:
-      return tile_generic<GgmlType::Q4_K>;
-    case GgmlType::Q5_K:
-      return tile_generic<GgmlType::Q5_K>;
-    case GgmlType::Q6_K:
-      return tile_generic<GgmlType::Q6_K>;
-    default:
-      return nullptr;
-  }
+  return tile_ref_of(t, std::make_index_sequence<std::size(kKernelTypes)>());
 }
 
 }  // namespace qwen3::detail
