@@ -5,6 +5,7 @@
 
 #include "command.h"
 #include "model_option.h"
+#include "options_command.h"
 #include "text/tokenizer.h"
 
 namespace qwen3::cli {
@@ -81,15 +82,13 @@ int run(const Opts& o) {
   return kExitOk;
 }
 
-Registrar reg(
-    {"detokenize", "Token ids -> text", [](CLI::App& app) {
-       auto opts = std::make_shared<Opts>();
-       add_tokenizer_source_option(app, opts->model);
-       app.add_option("--ids", opts->ids, "Comma-separated token ids, e.g. 9707,1879")->required();
-       app.add_flag("--skip-special", opts->skip_special,
-                    "Leave out control tokens such as <|im_end|>");
-       return [opts]() { return run(*opts); };
-     }});
+void add_options(CLI::App& app, Opts& o) {
+  add_tokenizer_source_option(app, o.model);
+  app.add_option("--ids", o.ids, "Comma-separated token ids, e.g. 9707,1879")->required();
+  app.add_flag("--skip-special", o.skip_special, "Leave out control tokens such as <|im_end|>");
+}
+
+Registrar reg(options_command<Opts>("detokenize", "Token ids -> text", add_options, run));
 
 }  // namespace
 }  // namespace qwen3::cli
