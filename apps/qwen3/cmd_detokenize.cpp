@@ -7,6 +7,7 @@
 #include "model_option.h"
 #include "options_command.h"
 #include "text/tokenizer.h"
+#include "whole_int.h"
 
 namespace qwen3::cli {
 namespace {
@@ -35,18 +36,12 @@ bool parse_ids(std::string s, std::vector<int32_t>& ids, std::string& err) {
       return false;
     }
     const std::string t = item.substr(b, item.find_last_not_of(" \t\n") - b + 1);
-    size_t used = 0;
-    long long v = 0;
-    try {
-      v = std::stoll(t, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != t.size() || v < INT32_MIN || v > INT32_MAX) {
+    const std::optional<long long> v = whole_int(t);
+    if (!v || *v < INT32_MIN || *v > INT32_MAX) {
       err = "'" + t + "' is not a token id";
       return false;
     }
-    ids.push_back(static_cast<int32_t>(v));
+    ids.push_back(static_cast<int32_t>(*v));
     item.clear();
     return true;
   };
