@@ -5,7 +5,9 @@
 
 #include "command.h"
 #include "model_option.h"
+#include "options_command.h"
 #include "text/tokenizer.h"
+#include "whole_int.h"
 
 namespace qwen3::cli {
 namespace {
@@ -34,18 +36,12 @@ bool parse_ids(std::string s, std::vector<int32_t>& ids, std::string& err) {
       return false;
     }
     const std::string t = item.substr(b, item.find_last_not_of(" \t\n") - b + 1);
-    size_t used = 0;
-    long long v = 0;
-    try {
-      v = std::stoll(t, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != t.size() || v < INT32_MIN || v > INT32_MAX) {
+    const std::optional<long long> v = whole_int(t);
+    if (!v || *v < INT32_MIN || *v > INT32_MAX) {
       err = "'" + t + "' is not a token id";
       return false;
     }
-    ids.push_back(static_cast<int32_t>(v));
+    ids.push_back(static_cast<int32_t>(*v));
     item.clear();
     return true;
   };
@@ -81,15 +77,13 @@ int run(const Opts& o) {
   return kExitOk;
 }
 
-Registrar reg(
-    {"detokenize", "Token ids -> text", [](CLI::App& app) {
-       auto opts = std::make_shared<Opts>();
-       add_tokenizer_source_option(app, opts->model);
-       app.add_option("--ids", opts->ids, "Comma-separated token ids, e.g. 9707,1879")->required();
-       app.add_flag("--skip-special", opts->skip_special,
-                    "Leave out control tokens such as <|im_end|>");
-       return [opts]() { return run(*opts); };
-     }});
+void add_options(CLI::App& app, Opts& o) {
+  add_tokenizer_source_option(app, o.model);
+  app.add_option("--ids", o.ids, "Comma-separated token ids, e.g. 9707,1879")->required();
+  app.add_flag("--skip-special", o.skip_special, "Leave out control tokens such as <|im_end|>");
+}
+
+Registrar reg(options_command<Opts>("detokenize", "Token ids -> text", add_options, run));
 
 }  // namespace
 }  // namespace qwen3::cli

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "command.h"
+#include "common/file_bytes.h"
 #include "device/config_builder.h"
 #include "device/config_validator.h"
 #include "device/model_facts.h"
@@ -36,11 +37,9 @@ std::optional<device::ModelFacts> model_facts(const Opts& o) {
 }
 
 nlohmann::json read_property_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+  const std::optional<std::string> bytes = read_file_bytes(path);
+  if (!bytes) throw std::runtime_error(path + ": cannot open");
+  auto j = nlohmann::json::parse(*bytes, nullptr, false);
   if (j.is_discarded()) throw std::runtime_error(path + ": not valid JSON");
   return j;
 }

@@ -15,6 +15,7 @@
 #include "quantize_option.h"
 #include "text/tokenizer.h"
 #include "vision_options.h"
+#include "whole_int.h"
 
 namespace qwen3::cli {
 namespace {
@@ -36,16 +37,10 @@ std::vector<int32_t> parse_ids(const std::string& s) {
   std::stringstream ss(s);
   std::string item;
   while (std::getline(ss, item, ',')) {
-    size_t used = 0;
-    long long v = 0;
-    try {
-      v = std::stoll(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != item.size() || v < 0 || v > INT32_MAX)
+    const std::optional<long long> v = whole_int(item);
+    if (!v || *v < 0 || *v > INT32_MAX)
       throw std::invalid_argument("--ids: '" + item + "' is not a token id");
-    ids.push_back(static_cast<int32_t>(v));
+    ids.push_back(static_cast<int32_t>(*v));
   }
   if (ids.empty()) throw std::invalid_argument("--ids: no token ids given");
   return ids;

@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "command.h"
+#include "common/file_bytes.h"
 #include "model_option.h"
+#include "options_command.h"
 #include "text/json_limits.h"
 #include "text/stream_parser.h"
 #include "text/tokenizer.h"
@@ -28,11 +30,9 @@ struct Opts {
 };
 
 std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::invalid_argument("cannot open " + path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  std::optional<std::string> bytes = read_file_bytes(path);
+  if (!bytes) throw std::invalid_argument("cannot open " + path);
+  return std::move(*bytes);
 }
 
 int run(const Opts& o) {
@@ -55,20 +55,20 @@ int run(const Opts& o) {
   return kExitOk;
 }
 
-Registrar reg({"parse-output", "Raw model output on stdin -> reasoning, content, tool calls (JSON)",
-               [](CLI::App& app) {
-                 auto opts = std::make_shared<Opts>();
-                 add_tokenizer_source_option(app, opts->model);
-                 app.add_flag("--thinking-open", opts->thinking_open,
-                              "The prompt ended with <think>: output starts inside reasoning");
-                 app.add_option("--stop", opts->stop, "Stop string (repeatable)");
-                 app.add_option("--template", opts->template_file,
-                                "Chat template file whose tool-call form to parse (default: "
-                                "the model's)");
-                 app.add_option("--tools", opts->tools,
-                                "JSON file: the request's tools (types XML argument values)");
-                 return [opts]() { return run(*opts); };
-               }});
+void add_options(CLI::App& app, Opts& o) {
+  add_tokenizer_source_option(app, o.model);
+  app.add_flag("--thinking-open", o.thinking_open,
+               "The prompt ended with <think>: output starts inside reasoning");
+  app.add_option("--stop", o.stop, "Stop string (repeatable)");
+  app.add_option("--template", o.template_file,
+                 "Chat template file whose tool-call form to parse (default: "
+                 "the model's)");
+  app.add_option("--tools", o.tools, "JSON file: the request's tools (types XML argument values)");
+}
+
+Registrar reg(options_command<Opts>(
+    "parse-output", "Raw model output on stdin -> reasoning, content, tool calls (JSON)",
+    add_options, run));
 
 }  // namespace
 }  // namespace qwen3::cli

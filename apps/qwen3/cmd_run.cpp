@@ -12,6 +12,7 @@
 #include <string>
 
 #include "command.h"
+#include "common/file_bytes.h"
 #include "device_options.h"
 #include "lora_options.h"
 #include "model_option.h"
@@ -40,12 +41,10 @@ struct RunOpts {
 };
 
 std::string read_text_file(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
+  std::optional<std::string> bytes = read_file_bytes(path);
+  if (!bytes)
     throw std::runtime_error(std::string("cannot read the ") + what + " file '" + path + "'");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return std::move(*bytes);
 }
 
 // The prompt: -p TEXT, -p - (standard input) or -f FILE.

@@ -9,7 +9,9 @@
 #include <stdexcept>
 
 #include "command.h"
+#include "common/file_bytes.h"
 #include "model_option.h"
+#include "options_command.h"
 #include "text/chat_template.h"
 #include "text/json_limits.h"
 #include "text/tokenizer.h"
@@ -30,25 +32,20 @@ struct Opts {
 };
 
 std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::invalid_argument("cannot open " + path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  std::optional<std::string> bytes = read_file_bytes(path);
+  if (!bytes) throw std::invalid_argument("cannot open " + path);
+  return std::move(*bytes);
 }
 
 // ordered_json keeps the key order of tool schemas, which the prompt reproduces. The
 // server's depth limit applies (nothing renders deeper JSON); sizes are the file's own.
 ojson read_json(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::invalid_argument("cannot open " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
+  const std::string text = slurp(path);
   text::JsonLimits limits;
   limits.max_string_bytes = limits.max_array_items = limits.max_object_members = limits.max_values =
       static_cast<std::size_t>(-1);
   try {
-    return text::parse_json(text.str(), limits);
+    return text::parse_json(text, limits);
   } catch (const text::JsonError& e) {
     throw std::invalid_argument(path + ": " + e.what());
   }
@@ -114,23 +111,23 @@ int run(const Opts& o) {
   return kExitOk;
 }
 
-Registrar reg(
-    {"template", "Render a conversation with the model's chat template", [](CLI::App& app) {
-       auto opts = std::make_shared<Opts>();
-       add_tokenizer_source_option(app, opts->model);
-       app.add_option("--messages", opts->messages, "JSON file: an array of OpenAI-style messages");
-       app.add_option("--tools", opts->tools, "JSON file: an array of tool definitions");
-       app.add_option("--template", opts->template_file,
-                      "Jinja chat template file to render with instead of the model's");
-       app.add_option("--batch", opts->batch,
-                      "JSON file: an array of {messages, tools?, enable_thinking?, "
-                      "add_generation_prompt?}; prints a JSON array of prompts");
-       app.add_flag("--no-think", opts->no_think,
-                    "enable_thinking=false: append an empty think block");
-       app.add_flag("--no-generation-prompt", opts->no_generation_prompt,
-                    "Do not open an assistant turn at the end");
-       return [opts]() { return run(*opts); };
-     }});
+void add_options(CLI::App& app, Opts& o) {
+  add_tokenizer_source_option(app, o.model);
+  app.add_option("--messages", o.messages, "JSON file: an array of OpenAI-style messages");
+  app.add_option("--tools", o.tools, "JSON file: an array of tool definitions");
+  app.add_option("--template", o.template_file,
+                 "Jinja chat template file to render with instead of the model's");
+  app.add_option("--batch", o.batch,
+                 "JSON file: an array of {messages, tools?, enable_thinking?, "
+                 "add_generation_prompt?}; prints a JSON array of prompts");
+  app.add_flag("--no-think", o.no_think, "enable_thinking=false: append an empty think block");
+  app.add_flag("--no-generation-prompt", o.no_generation_prompt,
+               "Do not open an assistant turn at the end");
+}
+
+Registrar reg(options_command<Opts>("template",
+                                    "Render a conversation with the model's chat template",
+                                    add_options, run));
 
 }  // namespace
 }  // namespace qwen3::cli

@@ -10,6 +10,7 @@
 
 #include "command.h"
 #include "model_option.h"
+#include "options_command.h"
 #include "text/tokenizer.h"
 
 namespace qwen3::cli {
@@ -70,17 +71,18 @@ int run(const Opts& o) {
   return kExitOk;
 }
 
-Registrar reg({"tokenize", "Text -> token ids as a JSON array", [](CLI::App& app) {
-                 auto opts = std::make_shared<Opts>();
-                 add_tokenizer_source_option(app, opts->model);
-                 app.add_option("--text", opts->text, "Text to tokenize (default: stdin)");
-                 app.add_option("--batch", opts->batch,
-                                "JSON file holding an array of strings; prints an array of id "
-                                "arrays");
-                 app.add_flag("--no-special", opts->no_special,
-                              "Treat special-token text such as <|im_start|> as plain text");
-                 return [opts]() { return run(*opts); };
-               }});
+void add_options(CLI::App& app, Opts& o) {
+  add_tokenizer_source_option(app, o.model);
+  app.add_option("--text", o.text, "Text to tokenize (default: stdin)");
+  app.add_option("--batch", o.batch,
+                 "JSON file holding an array of strings; prints an array of id "
+                 "arrays");
+  app.add_flag("--no-special", o.no_special,
+               "Treat special-token text such as <|im_start|> as plain text");
+}
+
+Registrar reg(options_command<Opts>("tokenize", "Text -> token ids as a JSON array", add_options,
+                                    run));
 
 }  // namespace
 }  // namespace qwen3::cli

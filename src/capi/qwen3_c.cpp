@@ -16,6 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/enum_names.h"
+
 #include "qwen3/continuous_batching.h"
 #include "qwen3/pipeline.h"
 
@@ -155,22 +157,16 @@ const char* qwen3_last_error(void) {
   return g_last_error.c_str();
 }
 
+constexpr qwen3::NamedValue<qwen3_status> kStatusNames[] = {
+    {QWEN3_OK, "ok"},
+    {QWEN3_ERR_INVALID_ARGUMENT, "invalid argument"},
+    {QWEN3_ERR_RUNTIME, "runtime error"},
+    {QWEN3_ERR_OUT_OF_MEMORY, "out of memory"},
+    {QWEN3_ERR_BUFFER_TOO_SMALL, "buffer too small"},
+    {QWEN3_ERR_INTERNAL, "internal error"}};
+
 const char* qwen3_status_string(qwen3_status status) {
-  switch (status) {
-    case QWEN3_OK:
-      return "ok";
-    case QWEN3_ERR_INVALID_ARGUMENT:
-      return "invalid argument";
-    case QWEN3_ERR_RUNTIME:
-      return "runtime error";
-    case QWEN3_ERR_OUT_OF_MEMORY:
-      return "out of memory";
-    case QWEN3_ERR_BUFFER_TOO_SMALL:
-      return "buffer too small";
-    case QWEN3_ERR_INTERNAL:
-      return "internal error";
-  }
-  return "unknown status";
+  return qwen3::name_of(kStatusNames, status, "unknown status");
 }
 
 void qwen3_free(char* text) {

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "common/file_bytes.h"
 #include "convert/gguf_convert_metadata.h"
 #include "gguf/gguf_writer.h"
 #include "model/convert_tensor.h"
@@ -24,11 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string read_optional(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return {};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return read_file_bytes(p).value_or(std::string());
 }
 
 // File order: token_embd, the blocks in numeric order, then output_norm and output.

@@ -10,6 +10,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "common/enum_names.h"
 #include "kernels/fp16.h"
 
 namespace qwen3::hf {
@@ -18,17 +19,13 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+constexpr NamedValue<GgmlType> kDtypeNames[] = {
+    {GgmlType::F32, "F32"}, {GgmlType::F16, "F16"}, {GgmlType::BF16, "BF16"}};
+
 const char* dtype_name(GgmlType t) {
-  switch (t) {
-    case GgmlType::F32:
-      return "F32";
-    case GgmlType::F16:
-      return "F16";
-    case GgmlType::BF16:
-      return "BF16";
-    default:
-      throw std::invalid_argument("safetensors writer: unsupported type");
-  }
+  const char* name = name_of(kDtypeNames, t);
+  if (!name) throw std::invalid_argument("safetensors writer: unsupported type");
+  return name;
 }
 
 size_t elem_size(GgmlType t) {

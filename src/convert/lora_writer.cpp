@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "common/split.h"
 #include "convert/hf_checkpoint_writer.h"
 #include "convert/random_model.h"
 #include "gguf/gguf_writer.h"
@@ -63,11 +64,7 @@ std::vector<Pair> pairs_of(const LoraAdapter& a) {
 
 std::vector<LoraTarget> parse_lora_targets(const std::string& list) {
   std::vector<LoraTarget> out;
-  size_t pos = 0;
-  while (pos <= list.size()) {
-    const size_t comma = std::min(list.find(',', pos), list.size());
-    const std::string item = list.substr(pos, comma - pos);
-    pos = comma + 1;
+  for (const std::string& item : split_on(list, ',')) {
     if (item.empty()) continue;
     if (item == "all") {
       for (int t = 0; t < kNumLoraTargets; ++t) out.push_back(static_cast<LoraTarget>(t));

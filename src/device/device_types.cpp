@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/enum_names.h"
 namespace qwen3::device {
 namespace {
 std::string upper(std::string_view s) {
@@ -13,28 +14,20 @@ std::string upper(std::string_view s) {
 }
 }  // namespace
 
+constexpr NamedValue<Device> kDeviceNames[] = {
+    {Device::NPU, "NPU"}, {Device::GPU, "GPU"}, {Device::CPU, "CPU"}};
+
 std::string_view to_string(Device d) {
-  switch (d) {
-    case Device::NPU:
-      return "NPU";
-    case Device::GPU:
-      return "GPU";
-    case Device::CPU:
-      return "CPU";
-  }
-  return "?";
+  return name_of(kDeviceNames, d, "?");
 }
 
+constexpr NamedValue<ProfileLevel> kProfileLevelNames[] = {
+    {ProfileLevel::Conservative, "conservative"},
+    {ProfileLevel::Balanced, "balanced"},
+    {ProfileLevel::Aggressive, "aggressive"}};
+
 std::string_view to_string(ProfileLevel p) {
-  switch (p) {
-    case ProfileLevel::Conservative:
-      return "conservative";
-    case ProfileLevel::Balanced:
-      return "balanced";
-    case ProfileLevel::Aggressive:
-      return "aggressive";
-  }
-  return "?";
+  return name_of(kProfileLevelNames, p, "?");
 }
 
 std::optional<Device> parse_device(std::string_view s) {

@@ -2,18 +2,14 @@
 
 #include <algorithm>
 
+#include "common/enum_names.h"
 namespace qwen3::device {
 
+constexpr NamedValue<Severity> kSeverityNames[] = {
+    {Severity::Error, "error"}, {Severity::Warning, "warning"}, {Severity::Note, "note"}};
+
 std::string_view to_string(Severity s) {
-  switch (s) {
-    case Severity::Error:
-      return "error";
-    case Severity::Warning:
-      return "warning";
-    case Severity::Note:
-      return "note";
-  }
-  return "?";
+  return name_of(kSeverityNames, s, "?");
 }
 
 size_t count(const std::vector<Finding>& findings, Severity s) {

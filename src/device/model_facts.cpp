@@ -8,27 +8,18 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "common/enum_names.h"
 #include "model/hf_config.h"
 #include "model/qwen3_config.h"
 
 namespace qwen3::device {
 
+constexpr NamedValue<WeightFormat> kWeightFormatNames[] = {
+    {WeightFormat::Unknown, "unknown"}, {WeightFormat::Int4, "int4"}, {WeightFormat::Nf4, "nf4"},
+    {WeightFormat::Int8, "int8"},       {WeightFormat::Fp16, "fp16"}, {WeightFormat::Gguf, "gguf"}};
+
 std::string_view to_string(WeightFormat w) {
-  switch (w) {
-    case WeightFormat::Unknown:
-      return "unknown";
-    case WeightFormat::Int4:
-      return "int4";
-    case WeightFormat::Nf4:
-      return "nf4";
-    case WeightFormat::Int8:
-      return "int8";
-    case WeightFormat::Fp16:
-      return "fp16";
-    case WeightFormat::Gguf:
-      return "gguf";
-  }
-  return "?";
+  return name_of(kWeightFormatNames, w, "?");
 }
 
 namespace {

@@ -8,6 +8,30 @@
 namespace qwen3::device::rules {
 namespace {
 
+// The KV-cache axes GenAI detects from the model itself: a different value is an error
+// (the message is wrong_before + value + wrong_after), the right one is redundant.
+struct KvAxisKey {
+  const char* key;
+  int64_t axis;
+  const char* wrong_before;
+  const char* wrong_after;
+  const char* fix;
+  const char* redundant;
+};
+
+constexpr KvAxisKey kKvAxisKeys[] = {
+    {"NPUW_LLM_BATCH_DIM", 0,
+     "the batch axis of an exported Qwen3 KV cache [batch, kv_heads, seq, head_dim] is 0, not ", "",
+     "remove it; GenAI detects the axis from the model",
+     "GenAI detects the batch axis from the model's KV-cache inputs itself"},
+    {"NPUW_LLM_SEQ_LEN_DIM", 2,
+     "the sequence axis of a standard exported Qwen3 KV cache [batch, kv_heads, seq, "
+     "head_dim] is 2; ",
+     " makes NPUW size and slice the cache along the wrong axis",
+     "remove it; GenAI detects the axis (2) from the model",
+     "GenAI detects the sequence axis from the model's KV-cache inputs itself"},
+};
+
 void genai_owned_keys(const nlohmann::json& p, std::vector<Finding>& out) {
   for (const char* key : {"NPU_USE_NPUW", "NPUW_LLM"}) {
     if (!p.contains(key)) continue;
@@ -22,33 +46,14 @@ void genai_owned_keys(const nlohmann::json& p, std::vector<Finding>& out) {
                      "remove it; it is redundant"});
     }
   }
-  if (p.contains("NPUW_LLM_BATCH_DIM")) {
-    const auto v = int_value(p, "NPUW_LLM_BATCH_DIM");
-    if (v && *v != 0) {
-      out.push_back({Severity::Error, "NPUW_LLM_BATCH_DIM",
-                     "the batch axis of an exported Qwen3 KV cache [batch, kv_heads, seq, "
-                     "head_dim] is 0, not " +
-                         std::to_string(*v),
-                     "remove it; GenAI detects the axis from the model"});
+  for (const KvAxisKey& k : kKvAxisKeys) {
+    if (!p.contains(k.key)) continue;
+    const auto v = int_value(p, k.key);
+    if (v && *v != k.axis) {
+      out.push_back(
+          {Severity::Error, k.key, k.wrong_before + std::to_string(*v) + k.wrong_after, k.fix});
     } else {
-      out.push_back({Severity::Note, "NPUW_LLM_BATCH_DIM",
-                     "GenAI detects the batch axis from the model's KV-cache inputs itself",
-                     "remove it; it is redundant"});
-    }
-  }
-  if (p.contains("NPUW_LLM_SEQ_LEN_DIM")) {
-    const auto v = int_value(p, "NPUW_LLM_SEQ_LEN_DIM");
-    if (v && *v != 2) {
-      out.push_back({Severity::Error, "NPUW_LLM_SEQ_LEN_DIM",
-                     "the sequence axis of a standard exported Qwen3 KV cache [batch, "
-                     "kv_heads, seq, head_dim] is 2; " +
-                         std::to_string(*v) +
-                         " makes NPUW size and slice the cache along the wrong axis",
-                     "remove it; GenAI detects the axis (2) from the model"});
-    } else {
-      out.push_back({Severity::Note, "NPUW_LLM_SEQ_LEN_DIM",
-                     "GenAI detects the sequence axis from the model's KV-cache inputs itself",
-                     "remove it; it is redundant"});
+      out.push_back({Severity::Note, k.key, k.redundant, "remove it; it is redundant"});
     }
   }
 }

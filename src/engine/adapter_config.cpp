@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "common/split.h"
+
 namespace qwen3 {
 
 AdapterConfig& AdapterConfig::add(const std::string& path, float alpha) {
@@ -56,11 +58,7 @@ std::string AdapterConfig::to_property() const {
 
 AdapterConfig AdapterConfig::from_property(const std::string& value) {
   AdapterConfig c;
-  size_t pos = 0;
-  while (pos <= value.size()) {
-    const size_t nl = std::min(value.find('\n', pos), value.size());
-    const std::string line = value.substr(pos, nl - pos);
-    pos = nl + 1;
+  for (const std::string& line : split_on(value, '\n')) {
     if (line.empty()) continue;
     const Adapter a = parse(line);
     c.add(a.path, a.alpha);

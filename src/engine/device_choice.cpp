@@ -10,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "common/file_bytes.h"
 #include "device/model_facts.h"
 #include "device/openvino_support.h"
 #include "engine/native_backend.h"
@@ -48,13 +49,11 @@ Properties native_properties(const Properties& props) {
 }
 
 nlohmann::json read_device_config(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::invalid_argument("device_config: cannot read '" + path + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
+  const std::optional<std::string> bytes = read_file_bytes(path);
+  if (!bytes) throw std::invalid_argument("device_config: cannot read '" + path + "'");
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(ss.str());
+    j = nlohmann::json::parse(*bytes);
   } catch (const std::exception& e) {
     throw std::invalid_argument("device_config '" + path + "' is not valid JSON: " + e.what());
   }

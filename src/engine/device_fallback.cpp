@@ -2,6 +2,8 @@
 
 #include <exception>
 
+#include "common/split.h"
+
 namespace qwen3::engine {
 
 std::string DeploymentTier::name() const {
@@ -50,11 +52,7 @@ std::vector<DeploymentTier> parse_chain(const std::string& spec,
                                         const std::optional<device::ModelFacts>& model,
                                         int hardware_threads) {
   std::vector<DeploymentTier> chain;
-  size_t start = 0;
-  while (start <= spec.size()) {
-    const size_t comma = spec.find(',', start);
-    const std::string entry =
-        spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+  for (const std::string& entry : split_on(spec, ',')) {
     const size_t colon = entry.find(':');
     const std::string dev_text = entry.substr(0, colon);
     const auto dev = device::parse_device(dev_text);
@@ -71,8 +69,6 @@ std::vector<DeploymentTier> parse_chain(const std::string& spec,
       level = *parsed;
     }
     chain.push_back(make_tier(*dev, level, model, hardware_threads));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
   }
   return chain;
 }

@@ -1,19 +1,16 @@
 #include "qwen3/streamer.h"
 
+#include "common/enum_names.h"
+
 namespace qwen3 {
 
+constexpr NamedValue<FinishReason> kFinishReasonNames[] = {{FinishReason::kStop, "stop"},
+                                                           {FinishReason::kLength, "length"},
+                                                           {FinishReason::kToolCalls, "tool_calls"},
+                                                           {FinishReason::kCancelled, "cancelled"}};
+
 const char* to_string(FinishReason r) {
-  switch (r) {
-    case FinishReason::kStop:
-      return "stop";
-    case FinishReason::kLength:
-      return "length";
-    case FinishReason::kToolCalls:
-      return "tool_calls";
-    case FinishReason::kCancelled:
-      return "cancelled";
-  }
-  return "stop";
+  return name_of(kFinishReasonNames, r, "stop");
 }
 
 }  // namespace qwen3

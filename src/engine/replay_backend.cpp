@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "common/file_bytes.h"
 #include "engine/backend.h"
 #include "text/tokenizer.h"
 
@@ -17,11 +18,9 @@ constexpr float kWanted = 30.0f;
 constexpr float kOther = -30.0f;
 
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("replay backend: cannot read replay_file '" + path + "'");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::optional<std::string> bytes = read_file_bytes(path);
+  if (!bytes) throw std::runtime_error("replay backend: cannot read replay_file '" + path + "'");
+  return std::move(*bytes);
 }
 
 std::string property(const Properties& p, const std::string& key) {

@@ -252,14 +252,22 @@ void GgufFile::Impl::parse() {
   if (n_tensors > (size - c.pos) / 28)
     fail("tensor count " + std::to_string(n_tensors) + " exceeds the file", 8);
 
+  // The key of metadata entry i / the name of tensor i: not empty, not seen before.
+  auto read_name = [&](const char* item, const char* field, uint64_t i,
+                       const std::unordered_map<std::string, size_t>& seen, const char* label) {
+    const size_t at = c.pos;
+    const std::string n = std::to_string(i);
+    std::string name(c.read_string(std::string(field) + " of " + item + " " + n));
+    if (name.empty()) fail(std::string(item) + " " + n + " has an empty " + field, at);
+    if (seen.count(name)) fail(std::string("duplicate ") + label + " '" + name + "'", at);
+    return name;
+  };
+
   kvs.reserve(static_cast<size_t>(n_kv));
   for (uint64_t i = 0; i < n_kv; ++i) {
     Kv kv;
+    kv.key = read_name("metadata entry", "key", i, kv_index, "metadata key");
     size_t at = c.pos;
-    kv.key = std::string(c.read_string("key of metadata entry " + std::to_string(i)));
-    if (kv.key.empty()) fail("metadata entry " + std::to_string(i) + " has an empty key", at);
-    if (kv_index.count(kv.key)) fail("duplicate metadata key '" + kv.key + "'", at);
-    at = c.pos;
     uint32_t t = c.read<uint32_t>("type of key '" + kv.key + "'");
     if (!is_valid_type(t))
       fail("key '" + kv.key + "': unknown value type " + std::to_string(t), at);
@@ -285,12 +293,9 @@ void GgufFile::Impl::parse() {
   tensors.reserve(static_cast<size_t>(n_tensors));
   for (uint64_t i = 0; i < n_tensors; ++i) {
     TensorInfo ti;
-    size_t at = c.pos;
-    ti.name = std::string(c.read_string("name of tensor " + std::to_string(i)));
-    if (ti.name.empty()) fail("tensor " + std::to_string(i) + " has an empty name", at);
-    if (tensor_index.count(ti.name)) fail("duplicate tensor name '" + ti.name + "'", at);
+    ti.name = read_name("tensor", "name", i, tensor_index, "tensor name");
     const std::string tn = "tensor '" + ti.name + "'";
-    at = c.pos;
+    size_t at = c.pos;
     uint32_t n_dims = c.read<uint32_t>("dimension count of " + tn);
     if (n_dims == 0 || n_dims > kMaxDims)
       fail(tn + ": dimension count " + std::to_string(n_dims) + " is not in 1.." +

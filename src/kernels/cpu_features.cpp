@@ -7,6 +7,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "common/enum_names.h"
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #endif
@@ -112,30 +114,20 @@ const CpuFeatures& cpu_features() {
   return f;
 }
 
+constexpr NamedValue<IsaLevel> kIsaNames[] = {{IsaLevel::Scalar, "scalar"},
+                                              {IsaLevel::Avx2, "avx2"},
+                                              {IsaLevel::AvxVnni, "avx_vnni"},
+                                              {IsaLevel::Avx512, "avx512"},
+                                              {IsaLevel::Neon, "neon"}};
+
 const char* isa_name(IsaLevel l) {
-  switch (l) {
-    case IsaLevel::Scalar:
-      return "scalar";
-    case IsaLevel::Avx2:
-      return "avx2";
-    case IsaLevel::AvxVnni:
-      return "avx_vnni";
-    case IsaLevel::Avx512:
-      return "avx512";
-    case IsaLevel::Neon:
-      return "neon";
-  }
-  return "?";
+  return name_of(kIsaNames, l, "?");
 }
 
 bool parse_isa(const std::string& name, IsaLevel* out) {
-  for (IsaLevel l :
-       {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::AvxVnni, IsaLevel::Avx512, IsaLevel::Neon})
-    if (name == isa_name(l)) {
-      *out = l;
-      return true;
-    }
-  return false;
+  const std::optional<IsaLevel> l = value_of(kIsaNames, name);
+  if (l) *out = *l;
+  return l.has_value();
 }
 
 bool cpu_has(IsaLevel l) {

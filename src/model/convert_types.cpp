@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstdio>
 
+#include "common/enum_names.h"
 namespace qwen3::hf {
 namespace {
 
@@ -21,73 +22,56 @@ int layer_of(std::string_view name) {
   return n;
 }
 
+// Per target: the GGML type it stores its matrices in (the base type of a mix) and llama.cpp's
+// general.file_type (LLAMA_FTYPE_*).
+struct TargetFacts {
+  ConvertTarget target;
+  GgmlType ggml;
+  bool quantized;
+  uint32_t llama_ftype;
+};
+
+constexpr TargetFacts kTargetFacts[] = {
+    {ConvertTarget::F32, GgmlType::F32, false, 0},
+    {ConvertTarget::F16, GgmlType::F16, false, 1},
+    {ConvertTarget::BF16, GgmlType::BF16, false, 32},
+    {ConvertTarget::Q8_0, GgmlType::Q8_0, true, 7},
+    {ConvertTarget::Q4_0, GgmlType::Q4_0, true, 2},
+    {ConvertTarget::Q4_K_M, GgmlType::Q4_K, true, 15},
+};
+
+const TargetFacts* target_facts(ConvertTarget t) {
+  for (const TargetFacts& f : kTargetFacts)
+    if (f.target == t) return &f;
+  return nullptr;
+}
+
 }  // namespace
+
+constexpr NamedValue<ConvertTarget> kConvertTargetNames[] = {
+    {ConvertTarget::F32, "f32"},   {ConvertTarget::F16, "f16"},
+    {ConvertTarget::BF16, "bf16"}, {ConvertTarget::Q8_0, "q8_0"},
+    {ConvertTarget::Q4_0, "q4_0"}, {ConvertTarget::Q4_K_M, "q4_k_m"}};
 
 std::optional<ConvertTarget> parse_convert_target(std::string_view s) {
   std::string l;
   for (char c : s) l += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (l == "f32") return ConvertTarget::F32;
-  if (l == "f16") return ConvertTarget::F16;
-  if (l == "bf16") return ConvertTarget::BF16;
-  if (l == "q8_0") return ConvertTarget::Q8_0;
-  if (l == "q4_0") return ConvertTarget::Q4_0;
-  if (l == "q4_k_m") return ConvertTarget::Q4_K_M;
-  return std::nullopt;
+  return value_of(kConvertTargetNames, l);
 }
 
 std::string convert_target_name(ConvertTarget t) {
-  switch (t) {
-    case ConvertTarget::F32:
-      return "f32";
-    case ConvertTarget::F16:
-      return "f16";
-    case ConvertTarget::BF16:
-      return "bf16";
-    case ConvertTarget::Q8_0:
-      return "q8_0";
-    case ConvertTarget::Q4_0:
-      return "q4_0";
-    case ConvertTarget::Q4_K_M:
-      return "q4_k_m";
-  }
-  return "?";
+  return name_of(kConvertTargetNames, t, "?");
 }
 
 std::optional<ConvertTarget> convert_target_for(GgmlType q) {
-  switch (q) {
-    case GgmlType::F32:
-      return ConvertTarget::F32;
-    case GgmlType::F16:
-      return ConvertTarget::F16;
-    case GgmlType::BF16:
-      return ConvertTarget::BF16;
-    case GgmlType::Q8_0:
-      return ConvertTarget::Q8_0;
-    case GgmlType::Q4_0:
-      return ConvertTarget::Q4_0;
-    case GgmlType::Q4_K:
-      return ConvertTarget::Q4_K_M;
-    default:
-      return std::nullopt;
-  }
+  for (const TargetFacts& f : kTargetFacts)
+    if (f.ggml == q) return f.target;
+  return std::nullopt;
 }
 
 uint32_t llama_file_type(ConvertTarget t) {
-  switch (t) {
-    case ConvertTarget::F32:
-      return 0;
-    case ConvertTarget::F16:
-      return 1;
-    case ConvertTarget::Q4_0:
-      return 2;
-    case ConvertTarget::Q8_0:
-      return 7;
-    case ConvertTarget::Q4_K_M:
-      return 15;
-    case ConvertTarget::BF16:
-      return 32;
-  }
-  return 0;
+  const TargetFacts* f = target_facts(t);
+  return f ? f->llama_ftype : 0;
 }
 
 GgmlType fit_row_type(GgmlType t, int64_t row) {
@@ -112,19 +96,9 @@ GgmlType tensor_type_for(ConvertTarget t, std::string_view name, const std::vect
                       name.find("_norm.weight") == std::string_view::npos;
   if (!matrix || ends_with(name, ".ffn_gate_inp.weight")) return GgmlType::F32;
   const int64_t row = dims[0];
-  switch (t) {
-    case ConvertTarget::F32:
-      return GgmlType::F32;
-    case ConvertTarget::F16:
-      return GgmlType::F16;
-    case ConvertTarget::BF16:
-      return GgmlType::BF16;
-    default:
-      break;
-  }
-  const GgmlType base = t == ConvertTarget::Q8_0   ? GgmlType::Q8_0
-                        : t == ConvertTarget::Q4_0 ? GgmlType::Q4_0
-                                                   : GgmlType::Q4_K;
+  const TargetFacts* facts = target_facts(t);
+  if (facts && !facts->quantized) return facts->ggml;
+  const GgmlType base = facts ? facts->ggml : GgmlType::Q4_K;
   GgmlType out = base;
   const bool is_output = name == "output.weight" || (!has_output && name == "token_embd.weight");
   if (is_output) {

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/file_bytes.h"
+
 namespace qwen3::hf {
 namespace {
 
@@ -85,11 +87,9 @@ std::vector<int32_t> token_list(const json& j, const char* key, const std::strin
 }
 
 std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw HfConfigError(p.string() + ": cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::optional<std::string> bytes = read_file_bytes(p);
+  if (!bytes) throw HfConfigError(p.string() + ": cannot open");
+  return std::move(*bytes);
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "common/file_bytes.h"
+
 namespace qwen3::hf {
 namespace {
 
@@ -21,11 +23,9 @@ constexpr const char* kIndexName = "model.safetensors.index.json";
 }
 
 std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) fail(p.string() + ": cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::optional<std::string> bytes = read_file_bytes(p);
+  if (!bytes) fail(p.string() + ": cannot open");
+  return std::move(*bytes);
 }
 
 // A shard name from the index must be a plain file name beside the index.

@@ -1,5 +1,7 @@
 #include "server/api_error.h"
 
+#include "server/http_status.h"
+
 namespace qwen3::server {
 
 namespace {
@@ -7,49 +9,15 @@ namespace {
 // The OpenAI error type and our code for each HTTP status: one table for every error the
 // server writes, whether a route or the HTTP layer raises it.
 const char* type_for(int status) {
-  switch (status) {
-    case 401:
-      return "authentication_error";
-    case 403:
-      return "permission_error";
-    case 404:
-      return "not_found_error";
-    case 503:
-      return "unavailable_error";
-    default:
-      return status >= 500 ? "server_error" : "invalid_request_error";
-  }
+  const HttpStatusInfo* info = find_http_status(status);
+  if (info && info->error_type) return info->error_type;
+  return status >= 500 ? "server_error" : "invalid_request_error";
 }
 
 const char* code_for(int status) {
-  switch (status) {
-    case 400:
-      return "bad_request";
-    case 401:
-      return "invalid_api_key";
-    case 403:
-      return "forbidden";
-    case 404:
-      return "not_found";
-    case 405:
-      return "method_not_allowed";
-    case 408:
-      return "request_timeout";
-    case 411:
-      return "length_required";
-    case 413:
-      return "request_too_large";
-    case 415:
-      return "unsupported_media_type";
-    case 431:
-      return "request_header_too_large";
-    case 501:
-      return "not_implemented";
-    case 503:
-      return "unavailable";
-    default:
-      return status >= 500 ? "internal_error" : "bad_request";
-  }
+  const HttpStatusInfo* info = find_http_status(status);
+  if (info && info->error_code) return info->error_code;
+  return status >= 500 ? "internal_error" : "bad_request";
 }
 
 }  // namespace
@@ -68,6 +36,13 @@ nlohmann::ordered_json ApiError::to_json() const {
 ApiError invalid_request(const std::string& message, const std::string& param,
                          const std::string& code) {
   return ApiError(400, "invalid_request_error", code, message, param);
+}
+
+ApiError limit_exceeded(const std::string& param, const char* verb, std::size_t count,
+                        const char* unit, std::size_t limit) {
+  return invalid_request("'" + param + "' " + verb + " " + std::to_string(count) + " " + unit +
+                             ", more than the limit of " + std::to_string(limit),
+                         param, "limit_exceeded");
 }
 
 ApiError not_found(const std::string& message) {

@@ -39,6 +39,10 @@ ApiError http_error(int status, const std::string& message);
 // 400 invalid_request_error about the request field `param`.
 ApiError invalid_request(const std::string& message, const std::string& param = {},
                          const std::string& code = "invalid_value");
+// 400 limit_exceeded about `param`: "'<param>' <verb> <count> <unit>, more than the limit of
+// <limit>" (e.g. "'tokens' holds 9000 ids, more than the limit of 8192").
+ApiError limit_exceeded(const std::string& param, const char* verb, std::size_t count,
+                        const char* unit, std::size_t limit);
 ApiError not_found(const std::string& message);
 // 404 model_not_found: the request's "model" is not the one this server serves.
 ApiError model_not_found(const std::string& message);

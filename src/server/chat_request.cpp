@@ -18,10 +18,7 @@ std::vector<ChatMessage> parse_messages(const JsonFields& f, const ImageSources&
     throw invalid_request("'messages' must hold at least one message", "messages");
   }
   if (messages.size() > limits::kMaxMessages) {
-    throw invalid_request("'messages' holds " + std::to_string(messages.size()) +
-                              " messages, more than the limit of " +
-                              std::to_string(limits::kMaxMessages),
-                          "messages", "limit_exceeded");
+    throw limit_exceeded("messages", "holds", messages.size(), "messages", limits::kMaxMessages);
   }
   for (std::size_t i = 0; i < messages.size(); ++i) {
     if (!messages[i].is_object()) {
@@ -48,9 +45,7 @@ Json parse_tools(const JsonFields& f) {
   const Json* tools = f.array("tools");
   if (!tools) return Json::array();
   if (tools->size() > limits::kMaxTools) {
-    throw invalid_request("'tools' holds " + std::to_string(tools->size()) +
-                              " tools, more than the limit of " + std::to_string(limits::kMaxTools),
-                          "tools", "limit_exceeded");
+    throw limit_exceeded("tools", "holds", tools->size(), "tools", limits::kMaxTools);
   }
   for (std::size_t i = 0; i < tools->size(); ++i) {
     const Json& t = (*tools)[i];

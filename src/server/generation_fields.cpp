@@ -20,10 +20,7 @@ void parse_logit_bias(const JsonFields& f, GenerationConfig& c) {
   if (!lb) return;
   const std::string field = f.name("logit_bias");
   if (lb->size() > limits::kMaxLogitBias) {
-    throw invalid_request("'" + field + "' holds " + std::to_string(lb->size()) +
-                              " entries, more than the limit of " +
-                              std::to_string(limits::kMaxLogitBias),
-                          field, "limit_exceeded");
+    throw limit_exceeded(field, "holds", lb->size(), "entries", limits::kMaxLogitBias);
   }
   for (auto it = lb->begin(); it != lb->end(); ++it) {
     const std::string& key = it.key();

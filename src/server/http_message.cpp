@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "server/http_status.h"
+
 namespace qwen3::server {
 
 bool iequals(const std::string& a, const std::string& b) {
@@ -69,50 +71,8 @@ void HttpResponse::set_chunked_content_provider(const std::string& content_type,
 }
 
 const char* status_reason(int status) {
-  switch (status) {
-    case 100:
-      return "Continue";
-    case 200:
-      return "OK";
-    case 204:
-      return "No Content";
-    case 304:
-      return "Not Modified";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 408:
-      return "Request Timeout";
-    case 411:
-      return "Length Required";
-    case 413:
-      return "Payload Too Large";
-    case 415:
-      return "Unsupported Media Type";
-    case 421:
-      return "Misdirected Request";
-    case 429:
-      return "Too Many Requests";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 500:
-      return "Internal Server Error";
-    case 501:
-      return "Not Implemented";
-    case 503:
-      return "Service Unavailable";
-    case 505:
-      return "HTTP Version Not Supported";
-    default:
-      return status < 400 ? "OK" : status < 500 ? "Bad Request" : "Server Error";
-  }
+  if (const HttpStatusInfo* info = find_http_status(status)) return info->reason;
+  return status < 400 ? "OK" : status < 500 ? "Bad Request" : "Server Error";
 }
 
 namespace {

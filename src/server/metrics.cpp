@@ -132,29 +132,25 @@ std::string Metrics::render(int slots, const engine::BatchEngineStats* engine) c
   if (!engine) return out;
   const engine::BatchEngineStats& e = *engine;
   std::ostringstream k;
-  header(k, "qwen3_kv_blocks_total", "gauge", "Blocks in the paged KV cache pool.");
-  k << "qwen3_kv_blocks_total " << e.kv.blocks << '\n';
-  header(k, "qwen3_kv_blocks_used", "gauge", "KV blocks held by running sequences.");
-  k << "qwen3_kv_blocks_used " << e.kv.used << '\n';
-  header(k, "qwen3_kv_blocks_cached", "gauge",
-         "KV blocks held by no sequence, kept for prefix reuse until the pool needs them.");
-  k << "qwen3_kv_blocks_cached " << e.kv.cached << '\n';
-  header(k, "qwen3_kv_block_evictions_total", "counter", "Cached KV blocks reused for new tokens.");
-  k << "qwen3_kv_block_evictions_total " << e.kv.evictions << '\n';
-  header(k, "qwen3_prefix_cache_hit_tokens_total", "counter",
-         "Prompt tokens whose KV blocks were taken from the prefix cache, not computed.");
-  k << "qwen3_prefix_cache_hit_tokens_total " << e.prefix_hit_tokens << '\n';
-  header(k, "qwen3_kv_pool_full_total", "counter",
-         "Requests failed because no KV block was left for them.");
-  k << "qwen3_kv_pool_full_total " << e.kv_full << '\n';
-  header(k, "qwen3_kv_preemptions_total", "counter",
-         "Requests whose KV blocks were taken for older ones (their tokens recomputed).");
-  k << "qwen3_kv_preemptions_total " << e.preemptions << '\n';
-  header(k, "qwen3_kv_recomputed_tokens_total", "counter",
-         "Tokens computed again after their requests were preempted.");
-  k << "qwen3_kv_recomputed_tokens_total " << e.recomputed_tokens << '\n';
-  header(k, "qwen3_batch_tokens_total", "counter", "Tokens through batched forward steps.");
-  k << "qwen3_batch_tokens_total " << e.tokens << '\n';
+  metric(k, "qwen3_kv_blocks_total", "gauge", "Blocks in the paged KV cache pool.", e.kv.blocks);
+  metric(k, "qwen3_kv_blocks_used", "gauge", "KV blocks held by running sequences.", e.kv.used);
+  metric(k, "qwen3_kv_blocks_cached", "gauge",
+         "KV blocks held by no sequence, kept for prefix reuse until the pool needs them.",
+         e.kv.cached);
+  metric(k, "qwen3_kv_block_evictions_total", "counter", "Cached KV blocks reused for new tokens.",
+         e.kv.evictions);
+  metric(k, "qwen3_prefix_cache_hit_tokens_total", "counter",
+         "Prompt tokens whose KV blocks were taken from the prefix cache, not computed.",
+         e.prefix_hit_tokens);
+  metric(k, "qwen3_kv_pool_full_total", "counter",
+         "Requests failed because no KV block was left for them.", e.kv_full);
+  metric(k, "qwen3_kv_preemptions_total", "counter",
+         "Requests whose KV blocks were taken for older ones (their tokens recomputed).",
+         e.preemptions);
+  metric(k, "qwen3_kv_recomputed_tokens_total", "counter",
+         "Tokens computed again after their requests were preempted.", e.recomputed_tokens);
+  metric(k, "qwen3_batch_tokens_total", "counter", "Tokens through batched forward steps.",
+         e.tokens);
   header(k, "qwen3_batch_sequences", "histogram", "Sequences per batched forward step.");
   out += k.str();
   // seqs_per_step[i]: steps with i+1 sequences (the last bucket: that many or more).

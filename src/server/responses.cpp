@@ -86,6 +86,18 @@ static void add_warnings(OJson& j, const DecodedResult& r) {
   if (!r.note.empty()) j["warnings"] = OJson::array({r.note});
 }
 
+// The envelope of a non-streamed completion around its one choice.
+static OJson completion_json(const ResponseIds& ids, const char* object, OJson choice,
+                             const DecodedResult& r) {
+  return {{"id", ids.id},
+          {"object", object},
+          {"created", ids.created},
+          {"model", ids.model},
+          {"choices", OJson::array({std::move(choice)})},
+          {"usage", usage_json(r)},
+          {"timings", timings_json(r)}};
+}
+
 OJson chat_completion_json(const ResponseIds& ids, const DecodedResult& r) {
   OJson msg = {{"role", "assistant"}};
   // OpenAI sends null content on a reply that only calls tools.
@@ -101,13 +113,7 @@ OJson chat_completion_json(const ResponseIds& ids, const DecodedResult& r) {
                   {"finish_reason", finish_reason_name(r.finish_reason)}};
   // Why the runtime closed the reasoning itself ("budget", "time", "loop"), when it did.
   if (!r.reasoning_closed.empty()) choice["reasoning_closed"] = r.reasoning_closed;
-  OJson j = {{"id", ids.id},
-             {"object", "chat.completion"},
-             {"created", ids.created},
-             {"model", ids.model},
-             {"choices", OJson::array({choice})},
-             {"usage", usage_json(r)},
-             {"timings", timings_json(r)}};
+  OJson j = completion_json(ids, "chat.completion", std::move(choice), r);
   add_warnings(j, r);
   return j;
 }
@@ -118,13 +124,7 @@ OJson text_completion_json(const ResponseIds& ids, const std::string& text,
                   {"text", text},
                   {"logprobs", nullptr},
                   {"finish_reason", finish_reason_name(r.finish_reason)}};
-  return {{"id", ids.id},
-          {"object", "text_completion"},
-          {"created", ids.created},
-          {"model", ids.model},
-          {"choices", OJson::array({choice})},
-          {"usage", usage_json(r)},
-          {"timings", timings_json(r)}};
+  return completion_json(ids, "text_completion", std::move(choice), r);
 }
 
 OJson chat_chunk(const ResponseIds& ids, OJson delta, const OJson& finish_reason) {

@@ -30,10 +30,7 @@ std::string tokenize_reply(const Pipeline& p, const Json& body) {
   auto content = f.string("content");
   if (!content) throw invalid_request("'content' is required", "content", "missing");
   if (content->size() > limits::kMaxTokenizeBytes) {
-    throw invalid_request("'content' is " + std::to_string(content->size()) +
-                              " bytes, more than the limit of " +
-                              std::to_string(limits::kMaxTokenizeBytes),
-                          "content", "limit_exceeded");
+    throw limit_exceeded("content", "is", content->size(), "bytes", limits::kMaxTokenizeBytes);
   }
   bool special = f.boolean("parse_special").value_or(true);
   bool pieces = f.boolean("with_pieces").value_or(false);
@@ -67,10 +64,7 @@ std::vector<std::int32_t> detokenize_ids(const Json& body) {
   const Json* tokens = f.array("tokens");
   if (!tokens) throw invalid_request("'tokens' is required", "tokens", "missing");
   if (tokens->size() > limits::kMaxDetokenizeIds) {
-    throw invalid_request("'tokens' holds " + std::to_string(tokens->size()) +
-                              " ids, more than the limit of " +
-                              std::to_string(limits::kMaxDetokenizeIds),
-                          "tokens", "limit_exceeded");
+    throw limit_exceeded("tokens", "holds", tokens->size(), "ids", limits::kMaxDetokenizeIds);
   }
   std::vector<std::int32_t> ids;
   ids.reserve(tokens->size());

@@ -2,6 +2,7 @@
 // construction; rule references are edges of their own). See grammar.h.
 #include "text/grammar.h"
 
+#include "text/char_escape.h"
 #include "text/code_point_ranges.h"
 
 #include <algorithm>
@@ -529,34 +530,7 @@ std::string special_token_bytes(std::int32_t id) {
 
 std::string gbnf_literal(std::string_view text) {
   std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7F) {
-          static const char* hexd = "0123456789ABCDEF";
-          out += "\\x";
-          out += hexd[c >> 4];
-          out += hexd[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
+  append_escaped(out, text, kGbnfEscapeStyle);
   return out + "\"";
 }
 

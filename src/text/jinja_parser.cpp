@@ -489,6 +489,19 @@ class Parser {
     }
     return body;
   }
+  // `{% end %}`, the tag that closes a block.
+  void expect_end_tag(std::string_view end) {
+    expect(Tok::kOpenStmt, "{%");
+    expect_ident(end);
+    expect(Tok::kCloseStmt, "%}");
+  }
+  // The `%}` of a block's opening tag, its body and its closing `{% end %}`.
+  std::vector<NodePtr> closed_body(std::string_view end, const char* block, size_t pos) {
+    expect(Tok::kCloseStmt, "%}");
+    std::vector<NodePtr> body = body_until({end}, block, pos);
+    expect_end_tag(end);
+    return body;
+  }
 
   NodePtr any() {
     const Token& tk = peek();
@@ -530,9 +543,7 @@ class Parser {
     } else if (name == "if") {
       ++cur_;
       result = if_statement(pos);
-      expect(Tok::kOpenStmt, "{%");
-      expect_ident("endif");
-      expect(Tok::kCloseStmt, "%}");
+      expect_end_tag("endif");
     } else if (name == "macro") {
       ++cur_;
       result = node(NodeType::kMacro, pos);
@@ -540,17 +551,11 @@ class Parser {
       if (n->type != NodeType::kIdent) fail_pos(n->pos, "expected a name after macro");
       result->text = n->text;
       result->c = args(true);
-      expect(Tok::kCloseStmt, "%}");
-      result->a = body_until({"endmacro"}, "macro", pos);
-      expect(Tok::kOpenStmt, "{%");
-      expect_ident("endmacro");
-      expect(Tok::kCloseStmt, "%}");
+      result->a = closed_body("endmacro", "macro", pos);
     } else if (name == "for") {
       ++cur_;
       result = for_statement(pos);
-      expect(Tok::kOpenStmt, "{%");
-      expect_ident("endfor");
-      expect(Tok::kCloseStmt, "%}");
+      expect_end_tag("endfor");
     } else if (name == "call") {
       ++cur_;
       result = node(NodeType::kCallBlock, pos);
@@ -562,11 +567,7 @@ class Parser {
       call->x = std::move(callee);
       call->a = args(false);
       result->x = std::move(call);
-      expect(Tok::kCloseStmt, "%}");
-      result->a = body_until({"endcall"}, "call", pos);
-      expect(Tok::kOpenStmt, "{%");
-      expect_ident("endcall");
-      expect(Tok::kCloseStmt, "%}");
+      result->a = closed_body("endcall", "call", pos);
     } else if (name == "break" || name == "continue") {
       ++cur_;
       expect(Tok::kCloseStmt, "%}");
@@ -577,11 +578,7 @@ class Parser {
       auto f = primary();
       if (f->type == NodeType::kIdent && is(Tok::kOpenParen)) f = call_expression(std::move(f));
       result->y = std::move(f);
-      expect(Tok::kCloseStmt, "%}");
-      result->a = body_until({"endfilter"}, "filter", pos);
-      expect(Tok::kOpenStmt, "{%");
-      expect_ident("endfilter");
-      expect(Tok::kCloseStmt, "%}");
+      result->a = closed_body("endfilter", "filter", pos);
     } else {
       fail_pos(t_[cur_].pos, "unknown statement {% " + name + " %} (unsupported)");
     }
@@ -594,13 +591,10 @@ class Parser {
     if (is(Tok::kEquals)) {
       ++cur_;
       n->y = expression_sequence(false);
-    } else {
       expect(Tok::kCloseStmt, "%}");
-      n->a = body_until({"endset"}, "set", pos);
-      expect(Tok::kOpenStmt, "{%");
-      expect_ident("endset");
+    } else {
+      n->a = closed_body("endset", "set", pos);
     }
-    expect(Tok::kCloseStmt, "%}");
     return n;
   }
 
@@ -693,21 +687,22 @@ class Parser {
     return n;
   }
 
-  NodePtr logical_or() {
-    auto left = logical_and();
-    while (is_ident("or")) {
+  // One left-associative binary level: operands parsed by `next`, joined while `at_op()`.
+  template <typename AtOp>
+  NodePtr left_assoc(NodePtr (Parser::*next)(), AtOp at_op) {
+    auto left = (this->*next)();
+    while (at_op()) {
       const Token& op = t_[cur_++];
-      left = binary(std::move(left), op, logical_and());
+      left = binary(std::move(left), op, (this->*next)());
     }
     return left;
   }
+
+  NodePtr logical_or() {
+    return left_assoc(&Parser::logical_and, [this] { return is_ident("or"); });
+  }
   NodePtr logical_and() {
-    auto left = logical_not();
-    while (is_ident("and")) {
-      const Token& op = t_[cur_++];
-      left = binary(std::move(left), op, logical_not());
-    }
-    return left;
+    return left_assoc(&Parser::logical_not, [this] { return is_ident("and"); });
   }
   NodePtr logical_not() {
     if (is_ident("not")) {
@@ -739,28 +734,13 @@ class Parser {
     return left;
   }
   NodePtr additive() {
-    auto left = multiplicative();
-    while (is(Tok::kAdditive)) {
-      const Token& op = t_[cur_++];
-      left = binary(std::move(left), op, multiplicative());
-    }
-    return left;
+    return left_assoc(&Parser::multiplicative, [this] { return is(Tok::kAdditive); });
   }
   NodePtr multiplicative() {
-    auto left = power();
-    while (is(Tok::kMultiplicative)) {
-      const Token& op = t_[cur_++];
-      left = binary(std::move(left), op, power());
-    }
-    return left;
+    return left_assoc(&Parser::power, [this] { return is(Tok::kMultiplicative); });
   }
   NodePtr power() {
-    auto left = test();
-    while (is(Tok::kPower)) {
-      const Token& op = t_[cur_++];
-      left = binary(std::move(left), op, test());
-    }
-    return left;
+    return left_assoc(&Parser::test, [this] { return is(Tok::kPower); });
   }
   NodePtr test() {
     auto operand = filter();

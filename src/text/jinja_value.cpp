@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/enum_names.h"
+
 #include "text/tojson.h"
 #include "text/utf8.h"
 
@@ -111,30 +113,15 @@ void json_write(const Value& v, const JsonFormat& f, int depth, bool undef_null,
 
 }  // namespace
 
+constexpr NamedValue<Kind> kKindNames[] = {
+    {Kind::kUndefined, "UndefinedValue"}, {Kind::kNone, "NullValue"},
+    {Kind::kBool, "BooleanValue"},        {Kind::kInt, "IntegerValue"},
+    {Kind::kFloat, "FloatValue"},         {Kind::kString, "StringValue"},
+    {Kind::kArray, "ArrayValue"},         {Kind::kObject, "ObjectValue"},
+    {Kind::kNamespace, "NamespaceValue"}, {Kind::kFunction, "FunctionValue"}};
+
 const char* kind_name(Kind k) {
-  switch (k) {
-    case Kind::kUndefined:
-      return "UndefinedValue";
-    case Kind::kNone:
-      return "NullValue";
-    case Kind::kBool:
-      return "BooleanValue";
-    case Kind::kInt:
-      return "IntegerValue";
-    case Kind::kFloat:
-      return "FloatValue";
-    case Kind::kString:
-      return "StringValue";
-    case Kind::kArray:
-      return "ArrayValue";
-    case Kind::kObject:
-      return "ObjectValue";
-    case Kind::kNamespace:
-      return "NamespaceValue";
-    case Kind::kFunction:
-      return "FunctionValue";
-  }
-  return "?";
+  return name_of(kKindNames, k, "?");
 }
 
 const Value* Object::find(std::string_view key) const {

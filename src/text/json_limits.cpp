@@ -42,22 +42,12 @@ class LimitedSax {
     }
     return dom_.key(k);
   }
-  bool start_object(std::size_t n) {
-    if (!value() || !open()) return false;
-    is_array_.push_back(false);
-    members_.push_back(0);
-    return dom_.start_object(n);
-  }
+  bool start_object(std::size_t n) { return value() && open(false) && dom_.start_object(n); }
   bool end_object() {
     close();
     return dom_.end_object();
   }
-  bool start_array(std::size_t n) {
-    if (!value() || !open()) return false;
-    is_array_.push_back(true);
-    members_.push_back(0);
-    return dom_.start_array(n);
-  }
+  bool start_array(std::size_t n) { return value() && open(true) && dom_.start_array(n); }
   bool end_array() {
     close();
     return dom_.end_array();
@@ -99,11 +89,14 @@ class LimitedSax {
     }
     return true;
   }
-  bool open() {
+  // Enters an object or array, within the depth limit.
+  bool open(bool array) {
     if (is_array_.size() + 1 > lim_.max_depth) {
       return fail("JSON nesting is deeper than the limit of " + std::to_string(lim_.max_depth) +
                   " levels");
     }
+    is_array_.push_back(array);
+    members_.push_back(0);
     return true;
   }
   void close() {

@@ -22,6 +22,15 @@ using Json = nlohmann::ordered_json;
   throw GrammarError("json_schema: " + what);
 }
 
+// The count `key` of schema `s` (minItems, maxLength...): `def` when absent, else a
+// non-negative integer, capped at 2^30.
+std::size_t schema_count(const Json& s, const char* key, std::size_t def) {
+  if (!s.contains(key)) return def;
+  if (!s[key].is_number_integer() || s[key].get<std::int64_t>() < 0)
+    fail(std::string(key) + " must be a non-negative integer");
+  return static_cast<std::size_t>(std::min<std::int64_t>(s[key].get<std::int64_t>(), 1 << 30));
+}
+
 // Bounds of numbers the grammar writes when a schema gives only one side.
 constexpr std::int64_t kNumCap = 1000000000000000;  // 1e15
 
@@ -486,14 +495,8 @@ std::string SchemaConverter::object(const Json& s, const std::string& name, std:
 }
 
 std::string SchemaConverter::array(const Json& s, const std::string& name, std::size_t depth) {
-  auto count = [&](const char* key, std::size_t def) -> std::size_t {
-    if (!s.contains(key)) return def;
-    if (!s[key].is_number_integer() || s[key].get<std::int64_t>() < 0)
-      fail(std::string(key) + " must be a non-negative integer");
-    return static_cast<std::size_t>(std::min<std::int64_t>(s[key].get<std::int64_t>(), 1 << 30));
-  };
-  const std::size_t min_items = count("minItems", 0);
-  std::size_t max_items = count("maxItems", SIZE_MAX);
+  const std::size_t min_items = schema_count(s, "minItems", 0);
+  std::size_t max_items = schema_count(s, "maxItems", SIZE_MAX);
   if (min_items > limits_.max_min_bound)
     fail("minItems " + std::to_string(min_items) + " is above the limit of " +
          std::to_string(limits_.max_min_bound));
@@ -584,14 +587,8 @@ std::string SchemaConverter::format_rule(const std::string& f) {
 // minLength / maxLength as a GBNF repetition "{lo,hi}" of one character, "" when the
 // string is unbounded; a huge maxLength is capped at limits_.max_string_cap.
 std::string SchemaConverter::length_repeat(const Json& s) {
-  auto count = [&](const char* key, std::size_t def) -> std::size_t {
-    if (!s.contains(key)) return def;
-    if (!s[key].is_number_integer() || s[key].get<std::int64_t>() < 0)
-      fail(std::string(key) + " must be a non-negative integer");
-    return static_cast<std::size_t>(std::min<std::int64_t>(s[key].get<std::int64_t>(), 1 << 30));
-  };
-  const std::size_t lo = count("minLength", 0);
-  std::size_t hi = count("maxLength", SIZE_MAX);
+  const std::size_t lo = schema_count(s, "minLength", 0);
+  std::size_t hi = schema_count(s, "maxLength", SIZE_MAX);
   if (hi < lo) fail("maxLength is below minLength");
   if (lo > limits_.max_min_bound)
     fail("minLength " + std::to_string(lo) + " is above the limit of " +

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <regex>
 #include <string>
 
@@ -237,25 +238,51 @@ const Json* values_of(const Json& s, Json& holder) {
   return nullptr;
 }
 
+// The JSON types of the values const / enum allow in s; nullopt when s has neither.
+std::optional<unsigned> values_bits(const Json& s) {
+  Json holder;
+  const Json* vals = values_of(s, holder);
+  if (!vals) return std::nullopt;
+  unsigned b = 0;
+  for (const auto& v : *vals) b |= value_bits(v);
+  return b;
+}
+
+// The object schema s0 resolves to; nullptr when the types are known without looking
+// inside, with `known` set to them (unresolved or too deep: all; true: all; false: none;
+// not an object: all).
+const Json* object_schema(const Json& s0, const Json& root, int depth, unsigned& known) {
+  const Json* sp = resolve(s0, root);
+  if (!sp || depth > kMaxDepth) {
+    known = kAll;
+    return nullptr;
+  }
+  if (sp->is_boolean() || !sp->is_object()) {
+    known = sp->is_boolean() && !sp->get<bool>() ? 0 : kAll;
+    return nullptr;
+  }
+  return sp;
+}
+
+// The union of `bits` over the alternatives of an anyOf / oneOf array.
+unsigned union_bits(const Json& alternatives, unsigned (*bits)(const Json&, const Json&, int),
+                    const Json& root, int depth) {
+  unsigned b = 0;
+  for (const auto& x : alternatives) b |= bits(x, root, depth + 1);
+  return b;
+}
+
 // Types a validator may accept under s (a superset).
 unsigned accepted_bits(const Json& s0, const Json& root, int depth) {
-  const Json* sp = resolve(s0, root);
-  if (!sp || depth > kMaxDepth) return kAll;
+  unsigned known = kAll;
+  const Json* sp = object_schema(s0, root, depth, known);
+  if (!sp) return known;
   const Json& s = *sp;
-  if (s.is_boolean()) return s.get<bool>() ? kAll : 0;
-  if (!s.is_object()) return kAll;
   unsigned t = declared_bits(s);
-  Json holder;
-  if (const Json* vals = values_of(s, holder)) {
-    unsigned b = 0;
-    for (const auto& v : *vals) b |= value_bits(v);
-    t &= b;
-  }
+  if (const std::optional<unsigned> b = values_bits(s)) t &= *b;
   for (const char* k : {"anyOf", "oneOf"})
     if (s.contains(k) && s[k].is_array()) {
-      unsigned b = 0;
-      for (const auto& x : s[k]) b |= accepted_bits(x, root, depth + 1);
-      t &= b;
+      t &= union_bits(s[k], accepted_bits, root, depth);
     }
   if (s.contains("allOf") && s["allOf"].is_array())
     for (const auto& x : s["allOf"]) t &= accepted_bits(x, root, depth + 1);
@@ -264,22 +291,14 @@ unsigned accepted_bits(const Json& s0, const Json& root, int depth) {
 
 // Types the converter's grammar may write for s (a superset; as SchemaConverter::visit).
 unsigned written_bits(const Json& s0, const Json& root, int depth) {
-  const Json* sp = resolve(s0, root);
-  if (!sp || depth > kMaxDepth) return kAll;
+  unsigned known = kAll;
+  const Json* sp = object_schema(s0, root, depth, known);
+  if (!sp) return known;
   const Json& s = *sp;
-  if (s.is_boolean()) return s.get<bool>() ? kAll : 0;
-  if (!s.is_object()) return kAll;
-  Json holder;
-  if (const Json* vals = values_of(s, holder)) {
-    unsigned b = 0;
-    for (const auto& v : *vals) b |= value_bits(v);
-    return b;
-  }
+  if (const std::optional<unsigned> b = values_bits(s)) return *b;
   for (const char* k : {"anyOf", "oneOf"})
     if (s.contains(k) && s[k].is_array()) {
-      unsigned b = 0;
-      for (const auto& x : s[k]) b |= written_bits(x, root, depth + 1);
-      return b & declared_bits(s);
+      return union_bits(s[k], written_bits, root, depth) & declared_bits(s);
     }
   if (s.contains("allOf")) return kObj;
   if (s.contains("type")) {

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "text/char_escape.h"
 #include "text/code_point_ranges.h"
 #include "text/grammar.h"
 
@@ -221,33 +222,7 @@ class RegexParser {
   std::string literal(std::uint32_t cp) {
     if (json_ && (cp < 0x20 || cp == '"' || cp == '\\')) {
       std::string esc;
-      switch (cp) {
-        case '"':
-          esc = "\\\"";
-          break;
-        case '\\':
-          esc = "\\\\";
-          break;
-        case '\n':
-          esc = "\\n";
-          break;
-        case '\t':
-          esc = "\\t";
-          break;
-        case '\r':
-          esc = "\\r";
-          break;
-        case '\b':
-          esc = "\\b";
-          break;
-        case '\f':
-          esc = "\\f";
-          break;
-        default: {
-          static const char* d = "0123456789abcdef";
-          esc = std::string("\\u00") + d[cp >> 4] + d[cp & 15];
-        }
-      }
+      append_escaped(esc, std::string(1, static_cast<char>(cp)), kJsonEscapeStyle);
       return gbnf_literal(esc);
     }
     return "[" + hex8(cp) + "]";

@@ -1,5 +1,6 @@
 #include "text/special_tokens.h"
 
+#include "common/enum_names.h"
 namespace qwen3 {
 
 const std::array<SpecialTokenInfo, kNumQwen3SpecialTokens>& qwen3_special_tokens() {
@@ -49,24 +50,17 @@ const SpecialTokenInfo* find_special_token(int32_t id) {
   return &table[static_cast<size_t>(id - first)];
 }
 
+constexpr NamedValue<SpecialTokenGroup> kGroupNames[] = {
+    {SpecialTokenGroup::kEndOfText, "end-of-text"},
+    {SpecialTokenGroup::kChat, "chat"},
+    {SpecialTokenGroup::kReasoning, "reasoning"},
+    {SpecialTokenGroup::kTool, "tool"},
+    {SpecialTokenGroup::kFillInTheMiddle, "fill-in-the-middle"},
+    {SpecialTokenGroup::kVision, "vision"},
+    {SpecialTokenGroup::kOther, "other"}};
+
 std::string_view group_name(SpecialTokenGroup g) {
-  switch (g) {
-    case SpecialTokenGroup::kEndOfText:
-      return "end-of-text";
-    case SpecialTokenGroup::kChat:
-      return "chat";
-    case SpecialTokenGroup::kReasoning:
-      return "reasoning";
-    case SpecialTokenGroup::kTool:
-      return "tool";
-    case SpecialTokenGroup::kFillInTheMiddle:
-      return "fill-in-the-middle";
-    case SpecialTokenGroup::kVision:
-      return "vision";
-    case SpecialTokenGroup::kOther:
-      return "other";
-  }
-  return "other";
+  return name_of(kGroupNames, g, "other");
 }
 
 }  // namespace qwen3

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "common/enum_names.h"
+
 #include "text/special_tokens.h"
 #include "text/tokenizer.h"
 #include "text/tool_call.h"
@@ -27,18 +29,13 @@ bool is_markup(std::string_view t) {
 
 }  // namespace
 
+constexpr NamedValue<StreamEnd> kStreamEndNames[] = {{StreamEnd::kNone, "none"},
+                                                     {StreamEnd::kEndToken, "end_token"},
+                                                     {StreamEnd::kLength, "length"},
+                                                     {StreamEnd::kStopString, "stop_string"}};
+
 const char* to_string(StreamEnd e) {
-  switch (e) {
-    case StreamEnd::kNone:
-      return "none";
-    case StreamEnd::kEndToken:
-      return "end_token";
-    case StreamEnd::kLength:
-      return "length";
-    case StreamEnd::kStopString:
-      return "stop_string";
-  }
-  return "none";
+  return name_of(kStreamEndNames, e, "none");
 }
 
 nlohmann::ordered_json ParsedMessage::to_json() const {

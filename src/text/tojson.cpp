@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "text/char_escape.h"
+
 namespace qwen3::text {
 namespace {
 
@@ -138,44 +140,10 @@ std::string tojson(const nlohmann::ordered_json& value) {
 }
 
 std::string js_string_literal(std::string_view s) {
-  static const char* kHex = "0123456789abcdef";
   std::string out;
   out.reserve(s.size() + 2);
   out += '"';
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += ch;
-        }
-    }
-  }
+  append_escaped(out, s, kJsonEscapeStyle);
   out += '"';
   return out;
 }

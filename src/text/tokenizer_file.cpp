@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/file_bytes.h"
 #include "gguf/gguf_reader.h"
 #include "text/tokenizer.h"
 
@@ -17,11 +18,9 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open " + p.string());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::optional<std::string> bytes = read_file_bytes(p);
+  if (!bytes) throw std::runtime_error("cannot open " + p.string());
+  return std::move(*bytes);
 }
 
 bool has_gguf_magic(const fs::path& p) {

@@ -11,6 +11,8 @@
 #include <png.h>
 #include <webp/decode.h>
 
+#include "common/enum_names.h"
+
 namespace qwen3::vision {
 
 namespace {
@@ -202,17 +204,11 @@ ImageFormat sniff_image_format(const uint8_t* d, size_t n) {
   return ImageFormat::Unknown;
 }
 
+constexpr NamedValue<ImageFormat> kImageFormatNames[] = {
+    {ImageFormat::Jpeg, "JPEG"}, {ImageFormat::Png, "PNG"}, {ImageFormat::Webp, "WebP"}};
+
 const char* image_format_name(ImageFormat f) {
-  switch (f) {
-    case ImageFormat::Jpeg:
-      return "JPEG";
-    case ImageFormat::Png:
-      return "PNG";
-    case ImageFormat::Webp:
-      return "WebP";
-    default:
-      return "unknown";
-  }
+  return name_of(kImageFormatNames, f, "unknown");
 }
 
 RgbImage decode_image(const uint8_t* data, size_t size, const ImageLimits& limits) {

@@ -101,6 +101,25 @@ void VisionRope::apply(float* x, int n_heads, int pos_y, int pos_x) const {
   }
 }
 
+namespace {
+
+// One axis of ggml's bilinear interpolation for output index i: the two input indices around
+// i / scale, clamped to [0, n), and the weight of the second.
+struct BilinearTap {
+  int64_t lo, hi;
+  float frac;
+};
+
+BilinearTap bilinear_tap(int i, float scale, int n) {
+  const float p = static_cast<float>(i) / scale;
+  int64_t lo = static_cast<int64_t>(std::floor(p)), hi = lo + 1;
+  lo = std::max<int64_t>(0, std::min<int64_t>(lo, n - 1));
+  hi = std::max<int64_t>(0, std::min<int64_t>(hi, n - 1));
+  return {lo, hi, std::max(0.0f, std::min(p - static_cast<float>(lo), 1.0f))};
+}
+
+}  // namespace
+
 std::vector<float> resize_position_grid(const float* grid, int n, int dim, int out_w, int out_h) {
   std::vector<float> out(static_cast<size_t>(out_w) * out_h * dim);
   if (out_w == n && out_h == n) {
@@ -113,17 +132,13 @@ std::vector<float> resize_position_grid(const float* grid, int n, int dim, int o
   const float sf1 =
       out_h > 1 && n > 1 ? static_cast<float>(out_h - 1) / (n - 1) : static_cast<float>(out_h) / n;
   for (int i1 = 0; i1 < out_h; ++i1) {
-    const float y = static_cast<float>(i1) / sf1;
-    int64_t y0 = static_cast<int64_t>(std::floor(y)), y1 = y0 + 1;
-    y0 = std::max<int64_t>(0, std::min<int64_t>(y0, n - 1));
-    y1 = std::max<int64_t>(0, std::min<int64_t>(y1, n - 1));
-    const float dy = std::max(0.0f, std::min(y - static_cast<float>(y0), 1.0f));
+    const BilinearTap ty = bilinear_tap(i1, sf1, n);
+    const int64_t y0 = ty.lo, y1 = ty.hi;
+    const float dy = ty.frac;
     for (int i0 = 0; i0 < out_w; ++i0) {
-      const float x = static_cast<float>(i0) / sf0;
-      int64_t x0 = static_cast<int64_t>(std::floor(x)), x1 = x0 + 1;
-      x0 = std::max<int64_t>(0, std::min<int64_t>(x0, n - 1));
-      x1 = std::max<int64_t>(0, std::min<int64_t>(x1, n - 1));
-      const float dx = std::max(0.0f, std::min(x - static_cast<float>(x0), 1.0f));
+      const BilinearTap tx = bilinear_tap(i0, sf0, n);
+      const int64_t x0 = tx.lo, x1 = tx.hi;
+      const float dx = tx.frac;
       const float* a = grid + (y0 * n + x0) * dim;
       const float* b = grid + (y0 * n + x1) * dim;
       const float* c = grid + (y1 * n + x0) * dim;
