@@ -31,24 +31,9 @@ int main(int argc, char** argv) {
   if (n_out < 1) return 2;
   gguf::GgufWriter w;
   for (const auto& k : f.keys()) {
-    const auto t = *f.type_of(k);
-    if (k == arch + ".block_count")
+    if (k == arch + ".block_count") {
       w.set_u32(k, static_cast<uint32_t>(n_out));
-    else if (t == gguf::ValueType::STRING)
-      w.set_string(k, *f.get_string(k));
-    else if (t == gguf::ValueType::FLOAT32)
-      w.set_f32(k, static_cast<float>(*f.get_float(k)));
-    else if (t == gguf::ValueType::BOOL)
-      w.set_bool(k, *f.get_bool(k));
-    else if (t == gguf::ValueType::UINT32)
-      w.set_u32(k, static_cast<uint32_t>(*f.get_uint(k)));
-    else if (f.array_type_of(k) == gguf::ValueType::STRING)
-      w.set_string_array(k, f.get_string_array(k));
-    else if (f.array_type_of(k) == gguf::ValueType::INT32) {
-      std::vector<int32_t> v;
-      for (auto x : f.get_int_array(k)) v.push_back(static_cast<int32_t>(x));
-      w.set_int32_array(k, v);
-    } else {
+    } else if (!w.copy_key(f, k)) {
       std::fprintf(stderr, "stack_layers: key %s has a type this tool does not copy\n", k.c_str());
       return 2;
     }

@@ -369,6 +369,40 @@ TEST(GgufWriter, RoundTripsEveryValueTypeAndTensor) {
   }
 }
 
+TEST(GgufWriter, CopyKeyCopiesTheTypesQwen3FilesHoldAndRefusesOthers) {
+  GgufWriter w;
+  w.set_string("k.str", "qwen3");
+  w.set_f32("k.f32", 1e-6f);
+  w.set_bool("k.bool", false);
+  w.set_u32("k.u32", 151936);
+  w.set_string_array("k.strs", {"a", "", "<|im_end|>"});
+  w.set_int32_array("k.ints", {1, -2, 3});
+  w.set_u64("k.u64", 7);
+  w.set_f32_array("k.floats", {0.5f});
+  const std::string src = tmp_path("copy_src.gguf"), dst = tmp_path("copy_dst.gguf");
+  w.write(src);
+  GgufFile f = GgufFile::open(src);
+  GgufWriter c;
+  std::vector<std::string> refused;
+  for (const auto& k : f.keys())
+    if (!c.copy_key(f, k)) refused.push_back(k);
+  EXPECT_EQ(refused, (std::vector<std::string>{"k.u64", "k.floats"}));
+  EXPECT_FALSE(c.copy_key(f, "no.such.key"));
+  c.write(dst);
+  GgufFile g = GgufFile::open(dst);
+  EXPECT_EQ(g.get_string("k.str"), "qwen3");
+  EXPECT_EQ(g.get_float("k.f32"), static_cast<double>(1e-6f));
+  EXPECT_EQ(g.get_bool("k.bool"), false);
+  EXPECT_EQ(g.type_of("k.u32"), ValueType::UINT32);
+  EXPECT_EQ(g.get_uint("k.u32"), 151936u);
+  EXPECT_EQ(g.get_string_array("k.strs"), (std::vector<std::string>{"a", "", "<|im_end|>"}));
+  EXPECT_EQ(g.array_type_of("k.ints"), ValueType::INT32);
+  EXPECT_EQ(g.get_int_array("k.ints"), (std::vector<int64_t>{1, -2, 3}));
+  EXPECT_FALSE(g.type_of("k.u64").has_value());
+  std::remove(src.c_str());
+  std::remove(dst.c_str());
+}
+
 TEST(GgufReader, OpenReportsMissingAndEmptyFiles) {
   EXPECT_THROW(GgufFile::open(tmp_path("does-not-exist.gguf")), std::runtime_error);
   const std::string empty = tmp_path("empty.gguf");

@@ -112,24 +112,7 @@ std::string rewrite_with(const std::string& src, const std::string& out, const s
                          GgmlType type, std::vector<int64_t> dims) {
   gguf::GgufFile f = gguf::GgufFile::open(src);
   gguf::GgufWriter w;
-  for (const auto& k : f.keys()) {
-    auto t = *f.type_of(k);
-    if (t == gguf::ValueType::STRING)
-      w.set_string(k, *f.get_string(k));
-    else if (t == gguf::ValueType::FLOAT32)
-      w.set_f32(k, static_cast<float>(*f.get_float(k)));
-    else if (t == gguf::ValueType::BOOL)
-      w.set_bool(k, *f.get_bool(k));
-    else if (t == gguf::ValueType::UINT32)
-      w.set_u32(k, static_cast<uint32_t>(*f.get_uint(k)));
-    else if (f.array_type_of(k) == gguf::ValueType::STRING)
-      w.set_string_array(k, f.get_string_array(k));
-    else if (f.array_type_of(k) == gguf::ValueType::INT32) {
-      std::vector<int32_t> v;
-      for (auto x : f.get_int_array(k)) v.push_back(static_cast<int32_t>(x));
-      w.set_int32_array(k, v);
-    }
-  }
+  for (const auto& k : f.keys()) w.copy_key(f, k);
   for (const auto& t : f.tensors()) {
     if (t.name == victim) {
       w.add_tensor(t.name, type, dims,

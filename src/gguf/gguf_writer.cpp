@@ -150,6 +150,29 @@ void GgufWriter::set_f32_array(const std::string& key, const std::vector<float>&
   impl_->set(key, std::move(b));
 }
 
+bool GgufWriter::copy_key(const GgufFile& f, const std::string& key) {
+  const auto t = f.type_of(key);
+  if (!t) return false;
+  if (*t == ValueType::STRING) {
+    set_string(key, *f.get_string(key));
+  } else if (*t == ValueType::FLOAT32) {
+    set_f32(key, static_cast<float>(*f.get_float(key)));
+  } else if (*t == ValueType::BOOL) {
+    set_bool(key, *f.get_bool(key));
+  } else if (*t == ValueType::UINT32) {
+    set_u32(key, static_cast<uint32_t>(*f.get_uint(key)));
+  } else if (*t == ValueType::ARRAY && f.array_type_of(key) == ValueType::STRING) {
+    set_string_array(key, f.get_string_array(key));
+  } else if (*t == ValueType::ARRAY && f.array_type_of(key) == ValueType::INT32) {
+    std::vector<int32_t> v;
+    for (auto x : f.get_int_array(key)) v.push_back(static_cast<int32_t>(x));
+    set_int32_array(key, v);
+  } else {
+    return false;
+  }
+  return true;
+}
+
 size_t GgufWriter::tensor_nbytes(GgmlType type, const std::vector<int64_t>& dims) {
   if (dims.empty() || dims.size() > 4)
     throw std::invalid_argument("a GGUF tensor has 1 to 4 dimensions");

@@ -37,6 +37,9 @@ class GgufWriter {
   void set_string_array(const std::string& key, const std::vector<std::string>& v);
   void set_int32_array(const std::string& key, const std::vector<int32_t>& v);
   void set_f32_array(const std::string& key, const std::vector<float>& v);
+  // Copies `key` of `f` with its value and type, for the types Qwen3 files hold (string,
+  // f32, bool, u32, arrays of strings or int32); false (nothing written) for other types.
+  bool copy_key(const GgufFile& f, const std::string& key);
 
   // Tensors, in the order they will be written. dims innermost first.
   void add_tensor(const std::string& name, GgmlType type, const std::vector<int64_t>& dims,
