@@ -57,8 +57,8 @@ LoraView lora_view(const LoraPacked& p, const float* a_f32, int rank, int in, in
 // ax[t * ldax + k] = s * dot(A row k, x row t) for k in [k0, k1), t < n.
 using LoraAFn = void (*)(const LoraView& v, int k0, int k1, const float* x, int n, int64_t ldx,
                          float s, float* ax, int ldax);
-// y[t * ldy + c] += sum over k < rank of ax[t * ldax + k] * B^T[k][c], c in [c0, c1), t < n;
-// c0 a multiple of kLoraCols.
+// y[t * ldy + c] += sum over k < rank of ax[t * ldax + k] * B^T[k][c], c in [c0, c1), t < n
+// (any range: a column's result does not depend on the range it was computed in).
 using LoraBFn = void (*)(const LoraView& v, int c0, int c1, const float* ax, int n, int ldax,
                          float* y, int64_t ldy);
 
