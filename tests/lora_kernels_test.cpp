@@ -437,5 +437,44 @@ TEST(LoraKernels, FusedMatmulIsTheBaseMatmulThenTheUpdate) {
   EXPECT_THROW(b.matmul(0, LoraGroup::kQkv, W, Y, 1, x.data(), 1, one), std::invalid_argument);
 }
 
+TEST(LoraKernels, LossyF16IsOptInAndRoundsToTheNearestF16) {
+  std::mt19937 rng(6);
+  const LoraMatrices m = random_matrices(rng, 5, 40, 70, GgmlType::F32);
+  EXPECT_EQ(pack_lora(m.a, m.b, 5, 40, 70).type, GgmlType::F32);  // the default: exact
+  const LoraPacked p = pack_lora(m.a, m.b, 5, 40, 70, true);
+  ASSERT_EQ(p.type, GgmlType::F16);
+  for (size_t i = 0; i < m.a.size(); ++i) ASSERT_EQ(p.a16[i], fp32_to_fp16(m.a[i]));
+  for (int c = 0; c < 70; ++c)
+    for (int k = 0; k < 5; ++k)
+      ASSERT_EQ(p.bt16[lora_bt_index(5, k, c)], fp32_to_fp16(m.b[static_cast<size_t>(c) * 5 + k]));
+  // The update stays close to the exact one (F16 rounding: ~1e-3 relative).
+  const LoraView v = lora_view(p, m.a.data(), 5, 40, 70, m.scale);
+  const std::vector<float> x = random_values(rng, 40, GgmlType::F32);
+  std::vector<float> want(70, 0.0f), got(70, 0.0f), ax(5);
+  naive_update(m, 1.0f, x.data(), 1, want.data());
+  lora_kernels().a(v, 0, 5, x.data(), 1, 40, 1.0f, ax.data(), 5);
+  lora_kernels().b(v, 0, 70, ax.data(), 1, 5, got.data(), 70);
+  EXPECT_LT(max_rel(got, want), 5e-3);
+  EXPECT_GT(max_rel(got, want), 0.0);  // it is lossy
+  // A value past F16's range keeps the pair exact.
+  std::vector<float> big = m.a;
+  big[3] = 1e6f;
+  EXPECT_EQ(pack_lora(big, m.b, 5, 40, 70, true).type, GgmlType::F32);
+  // The process-wide switch applies to adapters made while it is on, and only to them.
+  set_lora_lossy_f16(true);
+  LoraAdapter lossy("test", "random");
+  lossy.add(0, LoraTarget::kQ, m);
+  set_lora_lossy_f16(false);
+  LoraAdapter exact("test", "random");
+  exact.add(0, LoraTarget::kQ, m);
+  LoraView lv, ev;
+  ASSERT_TRUE(lossy.view(0, LoraTarget::kQ, &lv));
+  ASSERT_TRUE(exact.view(0, LoraTarget::kQ, &ev));
+  EXPECT_EQ(lv.type, GgmlType::F16);
+  EXPECT_EQ(ev.type, GgmlType::F32);
+  EXPECT_EQ(lossy.find(0, LoraTarget::kQ)->a, m.a);  // the F32 matrices are kept exact
+  EXPECT_FALSE(lora_lossy_f16());
+}
+
 }  // namespace
 }  // namespace qwen3
