@@ -6,13 +6,15 @@
 //      time of the thread (nearly independent of other processes), with the chosen thread
 //      count in wall time; median ms per token and speed relative to the base.
 //   2. The LoRA update alone for one token through every layer (4 groups x n_layers),
-//      with the run-time path (LoraBatch: fused groups, F16/BF16 when exact, B^T) and with
-//      the earlier one (two `matmul` calls and two loops per adapter and projection,
-//      rebuilt here from the adapter's F32 matrices): CPU time with 1 thread, wall time
-//      with the chosen count.
+//      in its own passes of the pool (LoraBatch::apply: fused groups, F16/BF16 when exact,
+//      B^T; the forward pass itself now runs it inside the base matmul's pass,
+//      LoraBatch::matmul, which table 1 measures) and with the earliest path (two
+//      `matmul` calls and two loops per adapter and projection, rebuilt here from the
+//      adapter's F32 matrices): CPU time with 1 thread, wall time with the chosen count.
 // Run: build/lora_decode_bench [model.gguf] [threads] [adapter.gguf|PEFT dir ...]
 // (default ~/.cache/qwen3-bench/models/qwen3-0.6b-q4_0.gguf, 2 threads; without adapters
-// a random rank-16 one on all 7 projections, F32 and F16).
+// a random rank-16 one on all 7 projections: F32, F16, and the F32 one run from its lossy
+// F16 copy as with --lora-f16).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -85,7 +87,7 @@ void decode_table(const std::shared_ptr<const Qwen3Model>& m, const std::vector<
   const double base = median(ms[0]);
   for (size_t i = 0; i < vs.size(); ++i) {
     const double med = median(ms[i]);
-    std::printf("  %-28s %8.3f ms/token  %6.1f tok/s  %5.1f %% of the base\n", vs[i].name.c_str(),
+    std::printf("  %-34s %8.3f ms/token  %6.1f tok/s  %5.1f %% of the base\n", vs[i].name.c_str(),
                 med, 1000.0 / med, 100.0 * base / med);
   }
 }
@@ -164,7 +166,7 @@ void update_table(const Qwen3Config& c, const std::vector<Variant>& vs, int thre
         ((path ? t_old : t_new)).push_back(((cpu ? cpu_ms() : wall_ms()) - t0) / 20);
       }
     }
-    std::printf("  %-28s run-time path %7.3f ms   earlier path %7.3f ms\n", vs[vi].name.c_str(),
+    std::printf("  %-34s own passes %7.3f ms   earliest path %7.3f ms\n", vs[vi].name.c_str(),
                 median(t_new), median(t_old));
   }
 }
@@ -183,13 +185,15 @@ int main(int argc, char** argv) {
   if (argc > 3) {
     for (int i = 3; i < argc; ++i) vs.push_back({argv[i], load_lora_set({{argv[i], 1.0f}}, c)});
   } else {
-    for (const char* type : {"f32", "f16"}) {
+    for (const std::string type : {"f32", "f16", "f32 --lora-f16"}) {
       RandomLoraOptions o;
       o.rank = 16;
-      o.dtype = std::string(type) == "f16" ? GgmlType::F16 : GgmlType::F32;
+      o.dtype = type == "f16" ? GgmlType::F16 : GgmlType::F32;
+      set_lora_lossy_f16(type == "f32 --lora-f16");
       auto set = std::make_shared<LoraSet>();
-      set->entries.push_back({random_lora_adapter(c, o, std::string("random r16 ") + type), 1.0f});
-      vs.push_back({std::string("random r16 all 7, ") + type, set});
+      set->entries.push_back({random_lora_adapter(c, o, "random r16 " + type), 1.0f});
+      set_lora_lossy_f16(false);
+      vs.push_back({"random r16 all 7, " + type, set});
     }
   }
   std::printf("model %s, %d layers; adapters:", model_path.c_str(), c.n_layers);

@@ -4,17 +4,23 @@
 // and types; LoraBatch::apply (fused groups, items over the thread pool) matches the
 // plain per-token, per-adapter formula y += scale * s * B (A x) for batches mixing runs
 // with different sets, several adapters, zero scales, partial targets and tokens
-// without adapters (left bit for bit untouched).
+// without adapters (left bit for bit untouched); LoraBatch::matmul (the update riding
+// the base matmul's pass of the pool) is bit for bit matmul_multi then apply, for 1, 2
+// and 3 threads, on quantized, rows8 and float base matrices; the B kernel gives the
+// same bits whatever column ranges split it.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <memory>
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 #include "kernels/cpu_features.h"
 #include "kernels/fp16.h"
+#include "kernels/matmul.h"
+#include "kernels/quant.h"
 #include "kernels/thread_pool.h"
 #include "model/lora_adapter.h"
 #include "model/lora_apply.h"
@@ -245,6 +251,229 @@ TEST(LoraKernels, BatchOfMixedSetsMatchesThePerTokenFormula) {
   none.add_token(&off);
   none.add_token(nullptr);
   EXPECT_FALSE(none.active());
+}
+
+TEST(LoraKernels, BKernelGivesTheSameBitsForAnyColumnRanges) {
+  std::mt19937 rng(4);
+  for (const LoraKernels* k : {&lora_kernels_ref(), &lora_kernels()})
+    for (int trial = 0; trial < 30; ++trial) {
+      const GgmlType type = trial % 3 == 0   ? GgmlType::F32
+                            : trial % 3 == 1 ? GgmlType::F16
+                                             : GgmlType::BF16;
+      const int rank = 1 + static_cast<int>(rng() % 17), out = 1 + static_cast<int>(rng() % 140),
+                n = 1 + static_cast<int>(rng() % 3);
+      const LoraMatrices m = random_matrices(rng, rank, 8, out, type);
+      const LoraPacked p = pack_lora(m.a, m.b, rank, 8, out);
+      const LoraView v = lora_view(p, m.a.data(), rank, 8, out, m.scale);
+      const std::vector<float> ax = random_values(rng, static_cast<size_t>(n) * rank, type);
+      const std::vector<float> y0 = random_values(rng, static_cast<size_t>(n) * out, type);
+      std::vector<float> whole = y0, split = y0;
+      k->b(v, 0, out, ax.data(), n, rank, whole.data(), out);
+      for (int c = 0; c < out;) {  // ranges of 1..40 columns, at any offset
+        const int e = std::min(out, c + 1 + static_cast<int>(rng() % 40));
+        k->b(v, c, e, ax.data(), n, rank, split.data(), out);
+        c = e;
+      }
+      ASSERT_EQ(whole, split) << "trial " << trial;
+    }
+}
+
+// The fused path on real base matrices: E 64, q 128, k/v 32, gate/up 192.
+constexpr int kE2 = 64, kQ2 = 128, kKV2 = 32, kF2 = 192;
+int in2(LoraTarget t) {
+  return t == LoraTarget::kO ? kQ2 : t == LoraTarget::kDown ? kF2 : kE2;
+}
+int out2(LoraTarget t) {
+  switch (t) {
+    case LoraTarget::kQ:
+      return kQ2;
+    case LoraTarget::kK:
+    case LoraTarget::kV:
+      return kKV2;
+    case LoraTarget::kGate:
+    case LoraTarget::kUp:
+      return kF2;
+    default:
+      return kE2;
+  }
+}
+
+struct Base {
+  std::vector<uint8_t> plain, packed;
+  WeightMatrix W;
+};
+
+// A random rows x cols matrix of type t (rows8 when the CPU prefers it, if `rows8`).
+std::unique_ptr<Base> base_matrix(std::mt19937& rng, GgmlType t, int rows, int cols, bool rows8,
+                                  ThreadPool& pool) {
+  auto b = std::make_unique<Base>();
+  const size_t rs = ggml_row_size(t, cols);
+  b->plain.resize(rs * static_cast<size_t>(rows));
+  for (int r = 0; r < rows; ++r) {
+    const std::vector<float> v = random_values(rng, static_cast<size_t>(cols), GgmlType::F32);
+    quantize_row(t, v.data(), b->plain.data() + rs * static_cast<size_t>(r), cols);
+  }
+  b->W = WeightMatrix{t, rows, cols, b->plain.data()};
+  if (rows8 && prefers_rows8(b->W)) {
+    b->packed.resize(rows8_bytes(b->W));
+    b->W = to_rows8(b->W, b->packed.data(), pool);
+  }
+  return b;
+}
+
+TEST(LoraKernels, FusedMatmulIsTheBaseMatmulThenTheUpdate) {
+  std::mt19937 rng(5);
+  const std::vector<LoraTarget> all = {LoraTarget::kQ,   LoraTarget::kK,    LoraTarget::kV,
+                                       LoraTarget::kO,   LoraTarget::kGate, LoraTarget::kUp,
+                                       LoraTarget::kDown};
+  auto make = [&](GgmlType type, int rank, const std::vector<LoraTarget>& targets) {
+    auto a = std::make_shared<LoraAdapter>("test", "random");
+    for (int l = 0; l < 2; ++l)
+      for (LoraTarget t : targets) a->add(l, t, random_matrices(rng, rank, in2(t), out2(t), type));
+    return a;
+  };
+  auto a1 = make(GgmlType::F16, 16, all);
+  auto a2 = make(GgmlType::F32, 3, {LoraTarget::kK, LoraTarget::kUp, LoraTarget::kDown});
+  auto a3 = make(GgmlType::BF16, 8, {LoraTarget::kQ, LoraTarget::kO});
+  auto a4 = make(GgmlType::F32, 16, all);
+  LoraSet s1{{{a1, 1.0f}}};
+  LoraSet s2{{{a1, 0.5f}, {a2, -1.5f}, {a3, 2.0f}}};
+  LoraSet s4{{{a4, 1.0f}}};
+  LoraSet off{{{a4, 0.0f}}};
+  const std::vector<std::vector<const LoraSet*>> batches = {
+      {&s4}, {&s1}, {&s1, &s1, nullptr, &s2, &s2, &s2, &off, &s4, &s4, &s1}, {&off, nullptr}};
+  ThreadPool one(1);
+  struct Group {
+    LoraGroup g;
+    std::vector<LoraTarget> targets;
+    GgmlType type;
+    bool rows8;
+  };
+  const std::vector<Group> groups = {
+      {LoraGroup::kQkv, {LoraTarget::kQ, LoraTarget::kK, LoraTarget::kV}, GgmlType::Q4_0, true},
+      {LoraGroup::kO, {LoraTarget::kO}, GgmlType::Q8_0, false},
+      {LoraGroup::kGateUp, {LoraTarget::kGate, LoraTarget::kUp}, GgmlType::F32, false},
+      {LoraGroup::kDown, {LoraTarget::kDown}, GgmlType::Q8_0, true}};
+  for (const Group& g : groups) {
+    std::vector<std::unique_ptr<Base>> mats;
+    std::vector<const WeightMatrix*> W;
+    for (LoraTarget t : g.targets) {
+      mats.push_back(base_matrix(rng, g.type, out2(t), in2(t), g.rows8, one));
+      W.push_back(&mats.back()->W);
+    }
+    const int nm = static_cast<int>(W.size()), in = in2(g.targets[0]);
+    for (const auto& tok : batches)
+      for (int layer = 0; layer < 3; ++layer) {  // layer 2: past the adapters' layers
+        const int n = static_cast<int>(tok.size());
+        const std::vector<float> x = random_values(rng, static_cast<size_t>(n) * in, GgmlType::F32);
+        auto outputs = [&] {
+          std::vector<std::vector<float>> y;
+          for (LoraTarget t : g.targets) y.emplace_back(static_cast<size_t>(n) * out2(t), 7.0f);
+          return y;
+        };
+        auto ptrs = [](std::vector<std::vector<float>>& y) {
+          std::vector<float*> p;
+          for (auto& v : y) p.push_back(v.data());
+          return p;
+        };
+        LoraBatch b;
+        b.clear();
+        for (const LoraSet* s : tok) b.add_token(s);
+        // The base alone and the update's reference.
+        std::vector<std::vector<float>> base = outputs(), want;
+        matmul_multi(W.data(), ptrs(base).data(), nm, x.data(), n, one);
+        want = base;
+        for (int i = 0; i < nm; ++i)
+          for (int tk = 0; tk < n; ++tk) {
+            const LoraSet* set = tok[static_cast<size_t>(tk)];
+            if (!set) continue;
+            for (const auto& e : set->entries) {
+              const LoraMatrices* m = e.adapter->find(layer, g.targets[static_cast<size_t>(i)]);
+              if (!m || e.scale == 0.0f) continue;
+              naive_update(*m, e.scale * m->scale, x.data() + static_cast<size_t>(tk) * in, 1,
+                           want[static_cast<size_t>(i)].data() +
+                               static_cast<size_t>(tk) * out2(g.targets[static_cast<size_t>(i)]));
+            }
+          }
+        std::vector<std::vector<float>> first;
+        for (int threads = 1; threads <= 3; ++threads) {
+          ThreadPool pool(threads);
+          std::vector<std::vector<float>> fused = outputs(), twopass = outputs();
+          b.matmul(layer, g.g, W.data(), ptrs(fused).data(), nm, x.data(), n, pool);
+          matmul_multi(W.data(), ptrs(twopass).data(), nm, x.data(), n, pool);
+          if (b.active()) {
+            std::vector<int> outs;
+            for (LoraTarget t : g.targets) outs.push_back(out2(t));
+            b.apply(layer, g.g, x.data(), in, ptrs(twopass).data(), outs.data(), pool);
+          }
+          ASSERT_EQ(fused, twopass) << "threads " << threads << " layer " << layer;
+          if (threads == 1)
+            first = fused;
+          else
+            ASSERT_EQ(fused, first) << "threads " << threads;
+          for (int i = 0; i < nm; ++i) {
+            EXPECT_LT(max_rel(fused[static_cast<size_t>(i)], want[static_cast<size_t>(i)]), 1e-5);
+            // Tokens without an active set (and layers past the adapters): the base's bits.
+            const int w = out2(g.targets[static_cast<size_t>(i)]);
+            for (int tk = 0; tk < n; ++tk) {
+              const LoraSet* set = tok[static_cast<size_t>(tk)];
+              if (set && set->active() && layer < 2) continue;
+              for (int c = 0; c < w; ++c)
+                ASSERT_EQ(fused[static_cast<size_t>(i)][static_cast<size_t>(tk) * w + c],
+                          base[static_cast<size_t>(i)][static_cast<size_t>(tk) * w + c]);
+            }
+          }
+        }
+      }
+  }
+  // A wrong matrix count for the group is an error.
+  LoraBatch b;
+  b.clear();
+  b.add_token(&s1);
+  std::vector<float> x(kE2), y(kQ2);
+  auto q = base_matrix(rng, GgmlType::F32, kQ2, kE2, false, one);
+  const WeightMatrix* W[] = {&q->W};
+  float* Y[] = {y.data()};
+  EXPECT_THROW(b.matmul(0, LoraGroup::kQkv, W, Y, 1, x.data(), 1, one), std::invalid_argument);
+}
+
+TEST(LoraKernels, LossyF16IsOptInAndRoundsToTheNearestF16) {
+  std::mt19937 rng(6);
+  const LoraMatrices m = random_matrices(rng, 5, 40, 70, GgmlType::F32);
+  EXPECT_EQ(pack_lora(m.a, m.b, 5, 40, 70).type, GgmlType::F32);  // the default: exact
+  const LoraPacked p = pack_lora(m.a, m.b, 5, 40, 70, true);
+  ASSERT_EQ(p.type, GgmlType::F16);
+  for (size_t i = 0; i < m.a.size(); ++i) ASSERT_EQ(p.a16[i], fp32_to_fp16(m.a[i]));
+  for (int c = 0; c < 70; ++c)
+    for (int k = 0; k < 5; ++k)
+      ASSERT_EQ(p.bt16[lora_bt_index(5, k, c)], fp32_to_fp16(m.b[static_cast<size_t>(c) * 5 + k]));
+  // The update stays close to the exact one (F16 rounding: ~1e-3 relative).
+  const LoraView v = lora_view(p, m.a.data(), 5, 40, 70, m.scale);
+  const std::vector<float> x = random_values(rng, 40, GgmlType::F32);
+  std::vector<float> want(70, 0.0f), got(70, 0.0f), ax(5);
+  naive_update(m, 1.0f, x.data(), 1, want.data());
+  lora_kernels().a(v, 0, 5, x.data(), 1, 40, 1.0f, ax.data(), 5);
+  lora_kernels().b(v, 0, 70, ax.data(), 1, 5, got.data(), 70);
+  EXPECT_LT(max_rel(got, want), 5e-3);
+  EXPECT_GT(max_rel(got, want), 0.0);  // it is lossy
+  // A value past F16's range keeps the pair exact.
+  std::vector<float> big = m.a;
+  big[3] = 1e6f;
+  EXPECT_EQ(pack_lora(big, m.b, 5, 40, 70, true).type, GgmlType::F32);
+  // The process-wide switch applies to adapters made while it is on, and only to them.
+  set_lora_lossy_f16(true);
+  LoraAdapter lossy("test", "random");
+  lossy.add(0, LoraTarget::kQ, m);
+  set_lora_lossy_f16(false);
+  LoraAdapter exact("test", "random");
+  exact.add(0, LoraTarget::kQ, m);
+  LoraView lv, ev;
+  ASSERT_TRUE(lossy.view(0, LoraTarget::kQ, &lv));
+  ASSERT_TRUE(exact.view(0, LoraTarget::kQ, &ev));
+  EXPECT_EQ(lv.type, GgmlType::F16);
+  EXPECT_EQ(ev.type, GgmlType::F32);
+  EXPECT_EQ(lossy.find(0, LoraTarget::kQ)->a, m.a);  // the F32 matrices are kept exact
+  EXPECT_FALSE(lora_lossy_f16());
 }
 
 }  // namespace

@@ -45,7 +45,8 @@ Registrar reg({"convert", "Hugging Face Qwen3 folder -> GGUF (f32, f16, bf16, q8
                  app.add_flag("-q,--quiet", o->quiet, "No per-tensor progress on stderr");
                  add_lora_option(app, o->lora,
                                  "LoRA adapter PATH[:SCALE] merged into the "
-                                 "weights (in F32, before quantizing); repeatable");
+                                 "weights (in F32, before quantizing); repeatable",
+                                 false);
                  return [o]() -> int {
                    auto target = hf::parse_convert_target(o->type);
                    if (!target) {

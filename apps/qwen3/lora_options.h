@@ -17,12 +17,20 @@
 
 namespace qwen3::cli {
 
+// run_time: the command runs the model with the adapters (run, chat, serve, bench,
+// logits), so it also takes --lora-f16; convert (merging) does not.
 inline void add_lora_option(CLI::App& app, std::vector<std::string>& specs,
                             const std::string& help =
                                 "LoRA adapter PATH[:SCALE]: a PEFT folder (adapter_config.json + "
                                 "adapter_model.safetensors) or a llama.cpp adapter GGUF, scale 1 "
-                                "by default; repeat for several adapters") {
+                                "by default; repeat for several adapters",
+                            bool run_time = true) {
   app.add_option("--lora", specs, help)->allow_extra_args(false)->type_name("PATH[:SCALE]");
+  if (run_time)
+    app.add_flag_callback(
+        "--lora-f16", [] { set_lora_lossy_f16(true); },
+        "Lossy, opt-in: run F32 LoRA adapters from an F16 copy (values rounded to F16: "
+        "faster decode, slightly different logits)");
 }
 
 inline AdapterConfig lora_config(const std::vector<std::string>& specs) {

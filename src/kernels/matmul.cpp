@@ -4,6 +4,7 @@
 #include <atomic>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kernels/cpu_features.h"
@@ -216,11 +217,14 @@ void plan(Part& p, const detail::IsaKernels& k, int threads) {
   p.tile = k.tile(W.type);
 }
 
-void run_item(const Part& p, int64_t c, int n_tok) {
+// Runs work item c of p; sets [*r0, *r1) to the rows of Y it wrote.
+void run_item(const Part& p, int64_t c, int n_tok, int64_t* r0, int64_t* r1) {
   const WeightMatrix& W = *p.W;
   const auto* base = static_cast<const uint8_t*>(W.data);
   if (W.layout == WeightLayout::Rows8) {
     const int64_t g0 = c * p.per_item, g1 = std::min(W.rows / 8, g0 + p.per_item);
+    *r0 = g0 * 8;
+    *r1 = g1 * 8;
     if (!p.rows8) {
       rows8_tile_ref(W, g0, g1, p.xq, p.xs, n_tok, p.Y);
       return;
@@ -229,9 +233,18 @@ void run_item(const Part& p, int64_t c, int n_tok) {
             W.rows);
     return;
   }
-  const int64_t r0 = c * p.per_item;
-  const int nr = static_cast<int>(std::min(p.per_item, W.rows - r0));
-  p.tile(W.cols, base + r0 * p.stride, p.stride, nr, p.xq, p.xs, n_tok, p.Y + r0, W.rows);
+  const int64_t first = c * p.per_item;
+  const int nr = static_cast<int>(std::min(p.per_item, W.rows - first));
+  *r0 = first;
+  *r1 = first + nr;
+  p.tile(W.cols, base + first * p.stride, p.stride, nr, p.xq, p.xs, n_tok, p.Y + first, W.rows);
+}
+
+// Waits until `done` reaches n (the pre items of a MatmulExtra, claimed before any matrix
+// item, so each is finished or running on a thread that is not waiting: no deadlock).
+void wait_for(const std::atomic<int64_t>& done, int64_t n) {
+  for (int spin = 0; done.load(std::memory_order_acquire) < n; ++spin)
+    if (spin >= 64) std::this_thread::yield();
 }
 
 constexpr int kMaxMulti = 4;
@@ -246,6 +259,11 @@ void matmul(const WeightMatrix& W, const float* X, int64_t n_tok, float* Y, Thre
 
 void matmul_multi(const WeightMatrix* const* W, float* const* Y, int n_mat, const float* X,
                   int64_t n_tok, ThreadPool& pool) {
+  matmul_multi(W, Y, n_mat, X, n_tok, pool, MatmulExtra{});
+}
+
+void matmul_multi(const WeightMatrix* const* W, float* const* Y, int n_mat, const float* X,
+                  int64_t n_tok, ThreadPool& pool, const MatmulExtra& extra) {
   if (n_mat < 1 || n_mat > kMaxMulti)
     throw std::invalid_argument("matmul_multi: 1.." + std::to_string(kMaxMulti) + " matrices");
   for (int i = 0; i < n_mat; ++i) {
@@ -285,13 +303,31 @@ void matmul_multi(const WeightMatrix* const* W, float* const* Y, int n_mat, cons
   // thread slowed by other load on the machine takes fewer; each output is computed by
   // exactly one kernel call, so the result depends neither on the thread count nor on
   // which matrices share the call.
+  // The extra pre items come first from the same counter; a post call waits for them all.
   std::atomic<int64_t> next{0};
+  std::atomic<int64_t> pre_done{0};
+  const int64_t n_pre = extra.pre ? extra.n_pre : 0;
   const int nt = static_cast<int>(n_tok);
   pool.parallel_for(pool.size(), [&](int64_t, int64_t, int) {
-    for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < n_items;) {
+    for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < n_pre + n_items;) {
+      if (c < n_pre) {
+        // Counted as done even if it throws, so that no thread waits forever.
+        struct Done {
+          std::atomic<int64_t>& n;
+          ~Done() { n.fetch_add(1, std::memory_order_release); }
+        } done{pre_done};
+        extra.pre(extra.ctx, c);
+        continue;
+      }
+      c -= n_pre;
       int i = 0;
       while (c >= parts[i].n_items) c -= parts[i++].n_items;
-      run_item(parts[i], c, nt);
+      int64_t r0 = 0, r1 = 0;
+      run_item(parts[i], c, nt, &r0, &r1);
+      if (extra.post) {
+        wait_for(pre_done, n_pre);
+        extra.post(extra.ctx, i, r0, r1);
+      }
     }
   });
 }

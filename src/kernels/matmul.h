@@ -47,6 +47,23 @@ void matmul(const WeightMatrix& W, const float* X, int64_t n_tok, float* Y, Thre
 void matmul_multi(const WeightMatrix* const* W, float* const* Y, int n_mat, const float* X,
                   int64_t n_tok, ThreadPool& pool);
 
+// Work that rides the same pass of the thread pool as a matmul_multi (the unmerged LoRA
+// update of model/lora_apply.h: its A products before, its B products on each work
+// item's fresh rows), so that it costs no hand-off of its own. pre(ctx, i) for i <
+// n_pre is handed out before any matrix work item; post(ctx, mat, r0, r1) runs right
+// after the work item that wrote rows [r0, r1) of Y[mat] (every token), by the same
+// thread, once every pre item has finished. The items of post cover each Y[mat]'s rows
+// exactly once, in ranges that are multiples of 16 rows (the last one aside) and depend
+// on the pool's size.
+struct MatmulExtra {
+  int64_t n_pre = 0;
+  void (*pre)(void* ctx, int64_t item) = nullptr;
+  void (*post)(void* ctx, int mat, int64_t r0, int64_t r1) = nullptr;
+  void* ctx = nullptr;
+};
+void matmul_multi(const WeightMatrix* const* W, float* const* Y, int n_mat, const float* X,
+                  int64_t n_tok, ThreadPool& pool, const MatmulExtra& extra);
+
 // The same product on the scalar reference path (single thread), for tests.
 void matmul_ref(const WeightMatrix& W, const float* X, int64_t n_tok, float* Y);
 

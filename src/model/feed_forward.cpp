@@ -104,18 +104,21 @@ void FeedForward::forward(const LayerWeights& L, const float* xn, int n, float* 
     dense(L, xn, n, out, pool, lora, layer);
 }
 
-void FeedForward::dense(const LayerWeights& L, const float* xn, int n, float* out,
-                        ThreadPool& pool, LoraBatch* lora, int layer) {
+void FeedForward::dense(const LayerWeights& L, const float* xn, int n, float* out, ThreadPool& pool,
+                        LoraBatch* lora, int layer) {
   const WeightMatrix* gu[] = {&L.w_gate, &L.w_up};
   float* gu_out[] = {gate_.data(), up_.data()};
-  matmul_multi(gu, gu_out, 2, xn, n, pool);
-  if (lora) {
-    const int gu_w[] = {c_.n_ff, c_.n_ff};
-    lora->apply(layer, LoraGroup::kGateUp, xn, c_.n_embd, gu_out, gu_w, pool);
-  }
+  if (lora)  // the adapters' updates ride the matmuls' own passes of the pool
+    lora->matmul(layer, LoraGroup::kGateUp, gu, gu_out, 2, xn, n, pool);
+  else
+    matmul_multi(gu, gu_out, 2, xn, n, pool);
   swiglu(n, c_.n_ff, pool);
-  matmul(L.w_down, gate_.data(), n, out, pool);
-  if (lora) lora->apply(layer, LoraGroup::kDown, gate_.data(), c_.n_ff, &out, &c_.n_embd, pool);
+  if (lora) {
+    const WeightMatrix* down[] = {&L.w_down};
+    lora->matmul(layer, LoraGroup::kDown, down, &out, 1, gate_.data(), n, pool);
+  } else {
+    matmul(L.w_down, gate_.data(), n, out, pool);
+  }
 }
 
 void FeedForward::moe(const LayerWeights& L, const float* xn, int n, float* out, ThreadPool& pool) {

@@ -73,6 +73,19 @@ LoraAdapter::LoraAdapter(std::string path, std::string format, std::string arch)
     : path_(std::move(path)), format_(std::move(format)), arch_(std::move(arch)) {
   static std::atomic<std::uint64_t> next_id{1};
   id_ = next_id.fetch_add(1);
+  lossy_f16_ = lora_lossy_f16();
+}
+
+namespace {
+std::atomic<bool> g_lossy_f16{false};
+}  // namespace
+
+void set_lora_lossy_f16(bool on) {
+  g_lossy_f16.store(on);
+}
+
+bool lora_lossy_f16() {
+  return g_lossy_f16.load();
 }
 
 void LoraAdapter::add(int layer, LoraTarget t, LoraMatrices m) {
@@ -92,7 +105,7 @@ void LoraAdapter::add(int layer, LoraTarget t, LoraMatrices m) {
   int& slot = slots_[static_cast<size_t>(layer)][static_cast<size_t>(t)];
   if (slot >= 0) throw std::runtime_error(what + ": given twice");
   slot = static_cast<int>(mats_.size());
-  packed_.push_back(pack_lora(m.a, m.b, m.rank, m.in, m.out));
+  packed_.push_back(pack_lora(m.a, m.b, m.rank, m.in, m.out, lossy_f16_));
   mats_.push_back(std::move(m));
 }
 
@@ -176,6 +189,7 @@ std::shared_ptr<const LoraAdapter> LoraAdapter::load_shared(const std::string& p
     key = real;
     std::free(real);
   }
+  if (lora_lossy_f16()) key = "lossy-f16:" + key;  // another run-time copy of the file
   {
     std::lock_guard<std::mutex> lock(mu);
     if (auto it = cache.find(key); it != cache.end())

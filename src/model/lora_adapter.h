@@ -88,8 +88,9 @@ class LoraAdapter {
  private:
   std::string path_, format_, arch_;
   std::uint64_t id_;
+  bool lossy_f16_;  // lora_lossy_f16() when constructed
   std::vector<LoraMatrices> mats_;
-  std::vector<LoraPacked> packed_;  // per mats_ entry: its run-time copy
+  std::vector<LoraPacked> packed_;                       // per mats_ entry: its run-time copy
   std::vector<std::array<int, kNumLoraTargets>> slots_;  // per layer: index into mats_ or -1
 };
 
@@ -120,6 +121,15 @@ struct LoraSet {
   // skipped by the forward pass), so the prefix cache is keyed by it.
   std::string key() const;
 };
+
+// Opt-in, lossy (`--lora-f16`): adapters loaded (or built with add()) while it is on keep
+// their run-time copy (model/lora_kernels.h) in F16 even where F16 does not hold their
+// values exactly: F32 adapters are rounded to the nearest F16 value (about 3 significant
+// digits), for half the bytes read per decoded token. Off by default (exact: F32 stays
+// F32). The F32 matrices themselves (find(): merging, export) are never rounded.
+// load_shared keeps the exact and the rounded copies of a file apart.
+void set_lora_lossy_f16(bool on);
+bool lora_lossy_f16();
 
 // Loads each (path, scale) with LoraAdapter::load_shared and checks it against `c`.
 std::shared_ptr<const LoraSet> load_lora_set(

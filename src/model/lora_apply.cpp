@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <stdexcept>
 
 namespace qwen3 {
 
@@ -63,10 +64,11 @@ void LoraBatch::add_token(const LoraSet* set) {
 }
 
 bool LoraBatch::plan(int layer, LoraGroup g, const float* x, int in, float* const* y,
-                     const int* out, int threads) {
+                     const int* out, int threads, bool split_b) {
   terms_.clear();
   a_items_.clear();
   b_items_.clear();
+  b_proj_.clear();
   if (!active_) return false;
   const GroupTargets gt = group_targets(g);
   size_t ax_total = 0;
@@ -90,6 +92,7 @@ bool LoraBatch::plan(int layer, LoraGroup g, const float* x, int in, float* cons
       if (terms_.size() > first) {
         // Recorded as one B item over all the columns; split below.
         b_items_.push_back({static_cast<int>(first), static_cast<int>(terms_.size()), 0, out[i]});
+        b_proj_.push_back(i);
         b_cols += out[i];
       }
     }
@@ -99,6 +102,7 @@ bool LoraBatch::plan(int layer, LoraGroup g, const float* x, int in, float* cons
   for (size_t t = 0; t < terms_.size(); ++t)
     for (int k = 0; k < terms_[t].v.rank; k += kARows)
       a_items_.push_back({static_cast<int>(t), k, std::min(terms_[t].v.rank, k + kARows)});
+  if (!split_b) return true;
   const int64_t spread = static_cast<int64_t>(kItemsPerThread) * std::max(1, threads);
   const int cols = static_cast<int>(
       std::max<int64_t>(kLoraCols, (b_cols + spread - 1) / spread + kLoraCols - 1) / kLoraCols *
@@ -131,6 +135,41 @@ void LoraBatch::apply(int layer, LoraGroup g, const float* x, int in, float* con
   const LoraKernels& k = lora_kernels();
   run_items(pool, a_items_.size(), [&](size_t i) { run_a(k, a_items_[i]); });
   run_items(pool, b_items_.size(), [&](size_t i) { run_b(k, b_items_[i]); });
+}
+
+void LoraBatch::pre_item(void* ctx, int64_t i) {
+  auto* self = static_cast<LoraBatch*>(ctx);
+  self->run_a(lora_kernels(), self->a_items_[static_cast<size_t>(i)]);
+}
+
+void LoraBatch::post_rows(void* ctx, int mat, int64_t r0, int64_t r1) {
+  auto* self = static_cast<LoraBatch*>(ctx);
+  const LoraKernels& k = lora_kernels();
+  for (size_t j = 0; j < self->b_proj_.size(); ++j) {
+    if (self->b_proj_[j] != mat) continue;
+    BItem it = self->b_items_[j];
+    it.c0 = static_cast<int>(r0);
+    it.c1 = static_cast<int>(r1);
+    self->run_b(k, it);
+  }
+}
+
+void LoraBatch::matmul(int layer, LoraGroup g, const WeightMatrix* const* W, float* const* Y,
+                       int n_mat, const float* x, int n, ThreadPool& pool) {
+  if (n_mat != group_targets(g).count)
+    throw std::invalid_argument("LoraBatch::matmul: wrong number of matrices for the group");
+  int out[4] = {0, 0, 0, 0};
+  for (int i = 0; i < n_mat; ++i) out[i] = static_cast<int>(W[i]->rows);
+  if (!plan(layer, g, x, static_cast<int>(W[0]->cols), Y, out, pool.size(), false)) {
+    matmul_multi(W, Y, n_mat, x, n, pool);
+    return;
+  }
+  MatmulExtra extra;
+  extra.n_pre = static_cast<int64_t>(a_items_.size());
+  extra.pre = &LoraBatch::pre_item;
+  extra.post = &LoraBatch::post_rows;
+  extra.ctx = this;
+  matmul_multi(W, Y, n_mat, x, n, pool, extra);
 }
 
 void LoraBatch::apply_ref(int layer, LoraGroup g, const float* x, int in, float* const* y,

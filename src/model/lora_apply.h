@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/matmul.h"
 #include "kernels/thread_pool.h"
 #include "model/lora_adapter.h"
 
@@ -37,6 +38,14 @@ class LoraBatch {
   // place for tokens with adapters.
   void apply(int layer, LoraGroup g, const float* x, int in, float* const* y, const int* out,
              ThreadPool& pool);
+  // The group's products and their updates in one pass of the thread pool: Y[i] = W[i] x
+  // for the batch's n rows of x (W[i]: q, k, v / o / gate, up / down, n_mat = the group's
+  // size), plus the adapters' s * B (A x) for tokens with a set. The A products ride
+  // matmul_multi's pass as work items handed out first, each B product runs right after
+  // the work item that wrote its rows (kernels/matmul.h MatmulExtra): no hand-off beyond
+  // the base's. Bit-identical to matmul_multi then apply(), for any pool size.
+  void matmul(int layer, LoraGroup g, const WeightMatrix* const* W, float* const* Y, int n_mat,
+              const float* x, int n, ThreadPool& pool);
   // The same with one thread and the scalar reference kernels (tests).
   void apply_ref(int layer, LoraGroup g, const float* x, int in, float* const* y, const int* out);
 
@@ -62,18 +71,24 @@ class LoraBatch {
   struct BItem {
     int term0, term1, c0, c1;
   };
-  // Fills terms_, a_items_, b_items_ and sizes ax_; false if nothing to do.
+  // Fills terms_, a_items_, b_items_ (whole projections: one per run and projection,
+  // their column ranges split for `threads` unless split_b is false) and sizes ax_;
+  // false if nothing to do.
   bool plan(int layer, LoraGroup g, const float* x, int in, float* const* y, const int* out,
-            int threads);
+            int threads, bool split_b = true);
   void run_a(const LoraKernels& k, const AItem& it);
   void run_b(const LoraKernels& k, const BItem& it);
+  // MatmulExtra's callbacks (ctx = this).
+  static void pre_item(void* ctx, int64_t i);
+  static void post_rows(void* ctx, int mat, int64_t r0, int64_t r1);
 
   std::vector<Run> runs_;
   bool active_ = false;
   std::vector<Term> terms_;
   std::vector<AItem> a_items_;
   std::vector<BItem> b_items_;
-  std::vector<float> ax_;  // scratch: the terms' s * A x
+  std::vector<int> b_proj_;  // matmul(): the projection of each whole b_items_ entry
+  std::vector<float> ax_;    // scratch: the terms' s * A x
 };
 
 }  // namespace qwen3

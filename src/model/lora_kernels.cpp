@@ -20,6 +20,13 @@ bool all_exact(const std::vector<float>& v, uint16_t (*to)(float), float (*from)
   return true;
 }
 
+// Every value finite and still finite once rounded to F16 (|v| < 65520).
+bool all_finite_f16(const std::vector<float>& v) {
+  for (float f : v)
+    if (!std::isfinite(fp16_to_fp32(fp32_to_fp16(f)))) return false;
+  return true;
+}
+
 inline float load(GgmlType t, const void* p, size_t i) {
   switch (t) {
     case GgmlType::F16:
@@ -62,11 +69,12 @@ const LoraKernels kAvx2{avx2::lora_a, avx2::lora_b};
 }  // namespace
 
 LoraPacked pack_lora(const std::vector<float>& a, const std::vector<float>& b, int rank, int in,
-                     int out) {
+                     int out, bool lossy_f16) {
   LoraPacked p;
   const size_t r = static_cast<size_t>(rank), o = static_cast<size_t>(out);
   uint16_t (*to)(float) = nullptr;
-  if (all_exact(a, fp32_to_fp16, fp16_to_fp32) && all_exact(b, fp32_to_fp16, fp16_to_fp32)) {
+  if ((all_exact(a, fp32_to_fp16, fp16_to_fp32) && all_exact(b, fp32_to_fp16, fp16_to_fp32)) ||
+      (lossy_f16 && all_finite_f16(a) && all_finite_f16(b))) {
     p.type = GgmlType::F16;
     to = fp32_to_fp16;
   } else if (all_exact(a, fp32_to_bf16, bf16_to_fp32) && all_exact(b, fp32_to_bf16, bf16_to_fp32)) {

@@ -49,16 +49,18 @@ struct LoraPacked {
 };
 
 // The narrowest of F16, BF16, F32 that holds every value of a and b exactly; a (rank x in)
-// and b (out x rank, row-major) packed in it.
+// and b (out x rank, row-major) packed in it. lossy_f16 (opt-in, set_lora_lossy_f16): F16
+// whenever every value stays finite in F16, rounded to the nearest F16 value (about 3
+// significant digits; half the bytes of F32 read per token), else the exact choice.
 LoraPacked pack_lora(const std::vector<float>& a, const std::vector<float>& b, int rank, int in,
-                     int out);
+                     int out, bool lossy_f16 = false);
 LoraView lora_view(const LoraPacked& p, const float* a_f32, int rank, int in, int out, float scale);
 
 // ax[t * ldax + k] = s * dot(A row k, x row t) for k in [k0, k1), t < n.
 using LoraAFn = void (*)(const LoraView& v, int k0, int k1, const float* x, int n, int64_t ldx,
                          float s, float* ax, int ldax);
-// y[t * ldy + c] += sum over k < rank of ax[t * ldax + k] * B^T[k][c], c in [c0, c1), t < n;
-// c0 a multiple of kLoraCols.
+// y[t * ldy + c] += sum over k < rank of ax[t * ldax + k] * B^T[k][c], c in [c0, c1), t < n
+// (any range: a column's result does not depend on the range it was computed in).
 using LoraBFn = void (*)(const LoraView& v, int c0, int c1, const float* ax, int n, int ldax,
                          float* y, int64_t ldy);
 

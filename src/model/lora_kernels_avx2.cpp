@@ -3,6 +3,8 @@
 // in the same order (fused multiply-adds aside).
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include "model/lora_kernels.h"
 
 namespace qwen3::avx2 {
@@ -80,12 +82,16 @@ void a_impl(const LoraView& v, int k0, int k1, const float* x, int n, int64_t ld
   }
 }
 
+// Any [c0, c1): each column block is computed whole (its 32 columns, the same sums
+// whatever the range) and only the range's columns are added, so a column's result does
+// not depend on how the columns were split into ranges.
 template <GgmlType T>
 void b_impl(const LoraView& v, int c0, int c1, const float* ax, int n, int ldax, float* y,
             int64_t ldy) {
   const size_t block = static_cast<size_t>(v.rank) * kLoraCols;
-  for (int c = c0; c < c1; c += kLoraCols) {
+  for (int c = c0 / kLoraCols * kLoraCols; c < c1; c += kLoraCols) {
     const size_t base = static_cast<size_t>(c / kLoraCols) * block;
+    const int lo = std::max(c0, c) - c, hi = std::min(c1, c + kLoraCols) - c;
     for (int t = 0; t < n; ++t) {
       const float* at = ax + static_cast<size_t>(t) * ldax;
       float* yt = y + t * ldy + c;
@@ -97,13 +103,13 @@ void b_impl(const LoraView& v, int c0, int c1, const float* ax, int n, int ldax,
         for (int j = 0; j < 4; ++j)
           acc[j] = _mm256_fmadd_ps(a, load8<T>(v.bt, row + 8 * j), acc[j]);
       }
-      if (c + kLoraCols <= c1) {
+      if (lo == 0 && hi == kLoraCols) {
         for (int j = 0; j < 4; ++j)
           _mm256_storeu_ps(yt + 8 * j, _mm256_add_ps(_mm256_loadu_ps(yt + 8 * j), acc[j]));
-      } else {  // the last, partial block (its padding columns are zeros, not written)
+      } else {  // part of a block (a range's ends, the zero-padded last block)
         alignas(32) float tmp[kLoraCols];
         for (int j = 0; j < 4; ++j) _mm256_store_ps(tmp + 8 * j, acc[j]);
-        for (int i = 0; i < c1 - c; ++i) yt[i] += tmp[i];
+        for (int i = lo; i < hi; ++i) yt[i] += tmp[i];
       }
     }
   }
