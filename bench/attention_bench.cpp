@@ -8,12 +8,13 @@
 // prompt tokens per second of one thread.
 // BM_DecodeAttention: one decode step's attention of one layer for B sequences of `past`
 // cached positions (0.6B shapes, the pool laid out as model/kv_cache.h lays it, 28
-// layers), every (sequence, KV head) item on one thread; before each layer its keys and
-// values are flushed from the caches (as the weights streaming through a real step evict
-// them), outside the timing; the time is the thread's CPU time. items/s = sequences per second of
+// layers), every (sequence, KV head) item on one thread; cold 1: before each layer its keys
+// and values are flushed from the caches (as the weights streaming through a real step
+// evict them), outside the timing; cold 0: one layer over and over, from the caches (the
+// arithmetic alone). The time is the thread's CPU time. items/s = sequences per second of
 // one thread and layer; time = one layer of all B sequences. Run: build/attention_bench
 // --benchmark_filter=Prompt (args: p0, rows, mode)
-//      build/attention_bench --benchmark_filter=Decode (args: B, past)
+//      build/attention_bench --benchmark_filter=Decode (args: B, past, cold)
 #include <benchmark/benchmark.h>
 #include <immintrin.h>
 #include <sys/mman.h>
@@ -106,6 +107,7 @@ double cpu_seconds() {  // this thread's CPU time: robust on a busy machine
 
 void BM_DecodeAttention(benchmark::State& state) {
   const int B = static_cast<int>(state.range(0)), past = static_cast<int>(state.range(1));
+  const bool cold = state.range(2) != 0;
   constexpr int kModelLayers = 28;
   const int n_blk = (past + kBlock - 1) / kBlock;
   const std::size_t group = static_cast<std::size_t>(kBlock) * kDim;  // fp16 of one head
@@ -132,7 +134,7 @@ void BM_DecodeAttention(benchmark::State& state) {
   for (auto _ : state) {
     // Out of the caches: this layer's keys and values of every block.
     const std::size_t layer_at = static_cast<std::size_t>(layer) * 2 * kKvHeads * group;
-    for (std::size_t b = 0; b < table.size(); ++b) {
+    for (std::size_t b = 0; cold && b < table.size(); ++b) {
       const char* p = reinterpret_cast<const char*>(pool + b * block_elems + layer_at);
       for (std::size_t o = 0; o < 2 * kKvHeads * group * sizeof(std::uint16_t); o += 64)
         _mm_clflush(p + o);
@@ -153,15 +155,17 @@ void BM_DecodeAttention(benchmark::State& state) {
                                kDim, scratch.data());
       }
     state.SetIterationTime(cpu_seconds() - t0);
-    layer = (layer + 1) % kModelLayers;
+    if (cold) layer = (layer + 1) % kModelLayers;
     benchmark::DoNotOptimize(out.data());
   }
   state.SetItemsProcessed(state.iterations() * B);
 }
 BENCHMARK(BM_DecodeAttention)
-    ->ArgNames({"B", "past"})
-    ->ArgsProduct({{1, 4, 8}, {160}})
-    ->Args({1, 2048})
+    ->ArgNames({"B", "past", "cold"})
+    ->ArgsProduct({{1, 4, 8}, {160}, {1}})
+    ->Args({1, 2048, 1})
+    ->Args({1, 160, 0})
+    ->Args({4, 160, 0})
     ->UseManualTime()
     ->Unit(benchmark::kMicrosecond);
 
