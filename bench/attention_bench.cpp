@@ -12,8 +12,8 @@
 // and values are flushed from the caches (as the weights streaming through a real step
 // evict them), outside the timing; cold 0: one layer over and over, from the caches (the
 // arithmetic alone). The time is the thread's CPU time. items/s = sequences per second of
-// one thread and layer; time = one layer of all B sequences. Run: build/attention_bench
-// --benchmark_filter=Prompt (args: p0, rows, mode)
+// one thread and layer; time = one layer of all B sequences.
+// Run: build/attention_bench --benchmark_filter=Prompt (args: p0, rows, mode)
 //      build/attention_bench --benchmark_filter=Decode (args: B, past, cold)
 #include <benchmark/benchmark.h>
 #include <immintrin.h>
