@@ -6,12 +6,25 @@
 // (attention_paged per row, the path before tiles); mode 1: tiles of 16 rows
 // (attention_paged_rows, what model/attention.cpp runs). Same bits either way; items/s =
 // prompt tokens per second of one thread.
-// Run: build/attention_bench --benchmark_filter=Rows (args: p0, rows, mode)
+// BM_DecodeAttention: one decode step's attention of one layer for B sequences of `past`
+// cached positions (0.6B shapes, the pool laid out as model/kv_cache.h lays it, 28
+// layers), every (sequence, KV head) item on one thread; cold 1: before each layer its keys
+// and values are flushed from the caches (as the weights streaming through a real step
+// evict them), outside the timing; cold 0: one layer over and over, from the caches (the
+// arithmetic alone). The time is the thread's CPU time. items/s = sequences per second of
+// one thread and layer; time = one layer of all B sequences.
+// Run: build/attention_bench --benchmark_filter=Prompt (args: p0, rows, mode)
+//      build/attention_bench --benchmark_filter=Decode (args: B, past, cold)
 #include <benchmark/benchmark.h>
+#include <immintrin.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <ctime>
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -85,6 +98,76 @@ BENCHMARK(BM_PromptAttention)
     ->ArgsProduct({{0}, {128, 512}, {0, 1}})
     ->ArgsProduct({{1536, 3584}, {64}, {0, 1}})
     ->Unit(benchmark::kMillisecond);
+
+double cpu_seconds() {  // this thread's CPU time: robust on a busy machine
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+void BM_DecodeAttention(benchmark::State& state) {
+  const int B = static_cast<int>(state.range(0)), past = static_cast<int>(state.range(1));
+  const bool cold = state.range(2) != 0;
+  constexpr int kModelLayers = 28;
+  const int n_blk = (past + kBlock - 1) / kBlock;
+  const std::size_t group = static_cast<std::size_t>(kBlock) * kDim;  // fp16 of one head
+  const std::size_t block_elems = group * 2 * kKvHeads * kModelLayers;
+  // In huge pages where the kernel gives them, as KvPool asks.
+  const std::size_t n_elems = block_elems * n_blk * B, huge = std::size_t{2} << 20;
+  const std::size_t bytes = (n_elems * sizeof(std::uint16_t) + huge - 1) / huge * huge;
+  std::unique_ptr<std::uint16_t, void (*)(void*)> mem(
+      static_cast<std::uint16_t*>(std::aligned_alloc(huge, bytes)), std::free);
+  madvise(mem.get(), bytes, MADV_HUGEPAGE);
+  std::uint16_t* pool = mem.get();
+  std::mt19937 rng(1);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (std::size_t i = 0; i < n_elems; ++i) pool[i] = qwen3::fp32_to_fp16(nd(rng) * 0.3f);
+  // Sequence s holds blocks s * n_blk .. (s + 1) * n_blk - 1 (as prompts fill a pool).
+  std::vector<int> table(static_cast<std::size_t>(n_blk) * B);
+  for (std::size_t i = 0; i < table.size(); ++i) table[i] = static_cast<int>(i);
+  const int q_dim = kKvHeads * kGroup * kDim;
+  std::vector<float> q(static_cast<std::size_t>(B) * q_dim), out(q.size());
+  for (auto& x : q) x = nd(rng);
+  std::vector<float> scratch(qwen3::attention_paged_scratch(past, kGroup, kBlock) + 1024);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(kDim));
+  int layer = 0;
+  for (auto _ : state) {
+    // Out of the caches: this layer's keys and values of every block.
+    const std::size_t layer_at = static_cast<std::size_t>(layer) * 2 * kKvHeads * group;
+    for (std::size_t b = 0; cold && b < table.size(); ++b) {
+      const char* p = reinterpret_cast<const char*>(pool + b * block_elems + layer_at);
+      for (std::size_t o = 0; o < 2 * kKvHeads * group * sizeof(std::uint16_t); o += 64)
+        _mm_clflush(p + o);
+    }
+    _mm_mfence();
+    const double t0 = cpu_seconds();
+    for (int s = 0; s < B; ++s)
+      for (int g = 0; g < kKvHeads; ++g) {
+        qwen3::PagedKv kv;
+        kv.k = pool + layer_at + g * group;
+        kv.v = pool + layer_at + (kKvHeads + g) * group;
+        kv.table = table.data() + static_cast<std::size_t>(s) * n_blk;
+        kv.block_bytes = block_elems * sizeof(std::uint16_t);
+        kv.block_size = kBlock;
+        kv.f16 = true;
+        const std::size_t at = static_cast<std::size_t>(s) * q_dim + g * kGroup * kDim;
+        qwen3::attention_paged(kv, past, kDim, q.data() + at, kDim, kGroup, scale, out.data() + at,
+                               kDim, scratch.data());
+      }
+    state.SetIterationTime(cpu_seconds() - t0);
+    if (cold) layer = (layer + 1) % kModelLayers;
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * B);
+}
+BENCHMARK(BM_DecodeAttention)
+    ->ArgNames({"B", "past", "cold"})
+    ->ArgsProduct({{1, 4, 8}, {160}, {1}})
+    ->Args({1, 2048, 1})
+    ->Args({1, 160, 0})
+    ->Args({4, 160, 0})
+    ->UseManualTime()
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

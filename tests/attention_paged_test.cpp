@@ -168,6 +168,41 @@ TEST(AttentionPaged, EveryLevelMatchesTheDefinitionAndSimdLevelsAgree) {
   EXPECT_EQ(cases, 160);
 }
 
+// The decode path's paired key chunks (AVX-512 scores two chunks of 16 rows per pass
+// where the block size is a multiple of 16, with spread prefetches): every chunk count
+// (odd, even, a last chunk past the keys) and group size (passes of 3, 2, 1 heads) against
+// the definition, and the same bits as the AVX2 level's one-chunk passes.
+TEST(AttentionPaged, DecodeOverPairedChunksMatchesEveryLevel) {
+  std::mt19937 rng(20261207);
+  const int keys[] = {1, 15, 16, 17, 31, 32, 33, 48, 63, 161};
+  int cases = 0;
+  for (int bs : {16, 32, 48})
+    for (int n_q = 1; n_q <= 8; ++n_q) {
+      const int n_keys = keys[rng() % 10];
+      const int dim = (n_q % 2 == 0) ? 128 : 72;
+      const bool f16 = n_q != 5;
+      const Case c = make_case(rng, dim, n_q, bs, n_keys, f16);
+      const float scale = 1.0f / std::sqrt(static_cast<float>(dim));
+      const auto want = expected(c, scale);
+      const std::string what = "dim " + std::to_string(dim) + " heads " + std::to_string(n_q) +
+                               " block " + std::to_string(bs) + " keys " + std::to_string(n_keys) +
+                               (f16 ? " f16" : " f32");
+      std::vector<float> first;
+      for (IsaLevel l : available_isas()) {
+        testing::IsaScope scope(l);
+        const auto got = run(c, scale, false);
+        EXPECT_LT(max_err(got, want), 2e-5) << isa_name(l) << ", " << what;
+        if (l == IsaLevel::Scalar) continue;
+        if (first.empty())
+          first = got;
+        else
+          EXPECT_EQ(got, first) << isa_name(l) << " differs from the first SIMD level, " << what;
+      }
+      ++cases;
+    }
+  EXPECT_EQ(cases, 24);
+}
+
 // Tiles of rows at consecutive positions against each row alone: the same bits on every
 // level (the reference included), and the definition within tolerance.
 TEST(AttentionPaged, RowsGiveEachRowItsOwnBits) {

@@ -1,8 +1,9 @@
 // Attention of the query heads of one grouped-query group over one KV head of a paged
 // cache, in one call: scores over every block, softmax, then the values mixed block by
 // block. The keys and values are read from memory once for the whole group, converted
-// from fp16 once, and the next block is prefetched while one is computed (blocks of a
-// sequence lie far apart in the pool, where the hardware prefetcher does not follow).
+// from fp16 once, and the next blocks are prefetched while one is computed, a few lines
+// at a time (blocks of a sequence lie far apart in the pool, where the hardware
+// prefetcher does not follow).
 //
 // Layout of a block's rows of one layer and KV head (model/kv_cache.h stores them so):
 //   keys   transposed, dim-major: key (row r, dim d) at k[d * block_size + r], so the

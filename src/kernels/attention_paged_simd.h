@@ -149,9 +149,46 @@ inline void in_register(F& v) {
 // Two whole chunks of N key rows at once (kc0, kc1, each dim-major with row stride bs):
 // each query element broadcast once for both, fewer loads per fma than one chunk. The
 // same chains as scores(), so the same bits.
-template <class V, int NQ>
-void scores2(const float* kc0, const float* kc1, int bs, int dim, const Pairs& P, int k0, float* s0,
-             float* s1, std::size_t ss) {
+// Regions of memory to prefetch a few lines at a time between the loads of a compute
+// loop: a burst of prefetches for whole blocks at once fills the core's miss buffers and
+// stalls it until the memory answers; spread out, the computing overlaps the fetching.
+struct Prefetcher {
+  const char* p[4];
+  int n = 0, region = 0;
+  std::size_t bytes = 0, off = 0;
+  int per_step = 0;  // lines per next() call
+  void add(const void* q) { p[n++] = static_cast<const char*>(q); }
+  // Spreads the regions' lines over `steps` calls of next().
+  void plan(int steps) {
+    const std::size_t lines = static_cast<std::size_t>(n) * ((bytes + 63) / 64);
+    per_step = static_cast<int>((lines + static_cast<std::size_t>(steps) - 1) /
+                                static_cast<std::size_t>(steps < 1 ? 1 : steps));
+  }
+  void next() {
+    for (int i = 0; i < per_step && region < n; ++i) {
+      _mm_prefetch(p[region] + off, _MM_HINT_T0);
+      off += 64;
+      if (off >= bytes) {
+        off = 0;
+        ++region;
+      }
+    }
+  }
+  void rest() {
+    while (region < n) {
+      _mm_prefetch(p[region] + off, _MM_HINT_T0);
+      off += 64;
+      if (off >= bytes) {
+        off = 0;
+        ++region;
+      }
+    }
+  }
+};
+
+template <class V, int NQ, class E>
+void scores2(const E* kc0, const E* kc1, int bs, int dim, const Pairs& P, int k0, float* s0,
+             float* s1, std::size_t ss, Prefetcher* pf = nullptr) {
   typename V::F a[NQ][4], b[NQ][4];
   const float* q[NQ];
   for (int i = 0; i < NQ; ++i) {
@@ -160,7 +197,9 @@ void scores2(const float* kc0, const float* kc1, int bs, int dim, const Pairs& P
     q[i] = P.q(k0 + i);
   }
   int d = 0;
-  for (; d + 4 <= dim; d += 4)
+  if (pf) pf->plan(dim / 4);
+  for (; d + 4 <= dim; d += 4) {
+    if (pf) pf->next();
     for (int u = 0; u < 4; ++u) {
       const std::size_t o = static_cast<std::size_t>(d + u) * bs;
       typename V::F x = V::load(kc0 + o), y = V::load(kc1 + o);
@@ -172,6 +211,8 @@ void scores2(const float* kc0, const float* kc1, int bs, int dim, const Pairs& P
         b[i][u] = V::fmadd(y, qb, b[i][u]);
       }
     }
+  }
+  if (pf) pf->rest();
   for (int u = 0; d < dim; ++d, ++u) {
     const std::size_t o = static_cast<std::size_t>(d) * bs;
     typename V::F x = V::load(kc0 + o), y = V::load(kc1 + o);
@@ -191,14 +232,15 @@ void scores2(const float* kc0, const float* kc1, int bs, int dim, const Pairs& P
 }
 
 // Every pair over two whole chunks: groups of 3 pairs (24 accumulators), then 2 or 1.
-template <class V>
-void scores2_pairs(const float* kc0, const float* kc1, int bs, int dim, const Pairs& P, float* s0,
-                   float* s1, std::size_t ss) {
+template <class V, class E>
+void scores2_pairs(const E* kc0, const E* kc1, int bs, int dim, const Pairs& P, float* s0,
+                   float* s1, std::size_t ss, Prefetcher* pf = nullptr) {
   const int n = P.n();
   int k = 0;
-  for (; k + 3 <= n; k += 3) scores2<V, 3>(kc0, kc1, bs, dim, P, k, s0, s1, ss);
-  if (n - k == 2) scores2<V, 2>(kc0, kc1, bs, dim, P, k, s0, s1, ss);
-  if (n - k == 1) scores2<V, 1>(kc0, kc1, bs, dim, P, k, s0, s1, ss);
+  for (; k + 3 <= n; k += 3, pf = nullptr)
+    scores2<V, 3, E>(kc0, kc1, bs, dim, P, k, s0, s1, ss, pf);
+  if (n - k == 2) scores2<V, 2, E>(kc0, kc1, bs, dim, P, k, s0, s1, ss, pf);
+  if (n - k == 1) scores2<V, 1, E>(kc0, kc1, bs, dim, P, k, s0, s1, ss, pf);
 }
 
 // Column strips c0..c0+NV*N of a head: the widest first, then narrower, the last one
@@ -271,11 +313,35 @@ void attend_row(const PagedKv& kv, const Pairs& P, int dim, float scale, float* 
   const std::size_t ss = attention_paged_scratch(n_keys, 1, bs);
   const std::size_t group = static_cast<std::size_t>(bs) * dim * sizeof(E);
   const int n_blk = (n_keys + bs - 1) / bs;
-  for (int j = 0; j < n_blk; ++j) {
-    if (j + 1 < n_blk) prefetch(block_at<E>(kv.k, kv, j + 1), group);
-    prefetch(block_at<E>(kv.v, kv, j), group);
-    scores_block<V, E>(block_at<E>(kv.k, kv, j), bs, imin(bs, n_keys - j * bs), dim, P,
-                       scratch + static_cast<std::size_t>(j) * bs, ss);
+  if (V::kScore2 && bs % V::N == 0) {
+    // Where the level pairs chunks: the sequence's chunks of N key rows two by two, each
+    // query element broadcast once for both (fewer loads per fma); the keys of the
+    // blocks of the next pair and the values of this pair's blocks prefetched.
+    const int per = bs / V::N, chunks = (n_keys + V::N - 1) / V::N;
+    auto at = [&](int c) { return block_at<E>(kv.k, kv, c / per) + (c % per) * V::N; };
+    int c = 0;
+    for (; c + 2 <= chunks; c += 2) {
+      Prefetcher pf;
+      pf.bytes = group;
+      for (int x = c; x < c + 2; ++x)
+        if (x % per == 0) {
+          if (x + 2 < chunks) pf.add(block_at<E>(kv.k, kv, (x + 2) / per));
+          pf.add(block_at<E>(kv.v, kv, x / per));
+        }
+      scores2_pairs<V, E>(at(c), at(c + 1), bs, dim, P, scratch + c * V::N,
+                          scratch + (c + 1) * V::N, ss, &pf);
+    }
+    if (c < chunks) {
+      if (c % per == 0) prefetch(block_at<E>(kv.v, kv, c / per), group);
+      scores_chunk<V, E, true>(at(c), bs, dim, P, scratch + c * V::N, ss, V::full());
+    }
+  } else {
+    for (int j = 0; j < n_blk; ++j) {
+      if (j + 1 < n_blk) prefetch(block_at<E>(kv.k, kv, j + 1), group);
+      prefetch(block_at<E>(kv.v, kv, j), group);
+      scores_block<V, E>(block_at<E>(kv.k, kv, j), bs, imin(bs, n_keys - j * bs), dim, P,
+                         scratch + static_cast<std::size_t>(j) * bs, ss);
+    }
   }
   float inv[2];
   for (int k = 0; k < n; k += 2) {
