@@ -131,6 +131,28 @@ double max_err(const std::vector<float>& got, const std::vector<double>& want) {
   return e;
 }
 
+std::string case_name(int dim, int n_q, int bs, int n_keys, bool f16) {
+  return "dim " + std::to_string(dim) + " heads " + std::to_string(n_q) + " block " +
+         std::to_string(bs) + " keys " + std::to_string(n_keys) + (f16 ? " f16" : " f32");
+}
+
+// Every level this CPU has within 2e-5 of the definition, and every SIMD level with the
+// bits of the first one.
+void expect_every_level(const Case& c, float scale, const std::vector<double>& want,
+                        const std::string& what) {
+  std::vector<float> first;
+  for (IsaLevel l : available_isas()) {
+    testing::IsaScope scope(l);
+    const auto got = run(c, scale, false);
+    EXPECT_LT(max_err(got, want), 2e-5) << isa_name(l) << ", " << what;
+    if (l == IsaLevel::Scalar) continue;
+    if (first.empty())
+      first = got;
+    else
+      EXPECT_EQ(got, first) << isa_name(l) << " differs from the first SIMD level, " << what;
+  }
+}
+
 TEST(AttentionPaged, EveryLevelMatchesTheDefinitionAndSimdLevelsAgree) {
   std::mt19937 rng(20261206);
   const int dims[] = {8, 16, 24, 64, 72, 128};
@@ -146,21 +168,9 @@ TEST(AttentionPaged, EveryLevelMatchesTheDefinitionAndSimdLevelsAgree) {
     const Case c = make_case(rng, dim, n_q, bs, n_keys, f16);
     const float scale = 1.0f / std::sqrt(static_cast<float>(dim));
     const auto want = expected(c, scale);
-    const std::string what = "dim " + std::to_string(dim) + " heads " + std::to_string(n_q) +
-                             " block " + std::to_string(bs) + " keys " + std::to_string(n_keys) +
-                             (f16 ? " f16" : " f32");
+    const std::string what = case_name(dim, n_q, bs, n_keys, f16);
     EXPECT_LT(max_err(run(c, scale, true), want), 2e-5) << "reference, " << what;
-    std::vector<float> first;
-    for (IsaLevel l : available_isas()) {
-      testing::IsaScope scope(l);
-      const auto got = run(c, scale, false);
-      EXPECT_LT(max_err(got, want), 2e-5) << isa_name(l) << ", " << what;
-      if (l == IsaLevel::Scalar) continue;
-      if (first.empty())
-        first = got;
-      else
-        EXPECT_EQ(got, first) << isa_name(l) << " differs from the first SIMD level, " << what;
-    }
+    expect_every_level(c, scale, want, what);
     ++cases;
   }
   const std::string skipped = testing::skipped_levels();
@@ -184,20 +194,7 @@ TEST(AttentionPaged, DecodeOverPairedChunksMatchesEveryLevel) {
       const Case c = make_case(rng, dim, n_q, bs, n_keys, f16);
       const float scale = 1.0f / std::sqrt(static_cast<float>(dim));
       const auto want = expected(c, scale);
-      const std::string what = "dim " + std::to_string(dim) + " heads " + std::to_string(n_q) +
-                               " block " + std::to_string(bs) + " keys " + std::to_string(n_keys) +
-                               (f16 ? " f16" : " f32");
-      std::vector<float> first;
-      for (IsaLevel l : available_isas()) {
-        testing::IsaScope scope(l);
-        const auto got = run(c, scale, false);
-        EXPECT_LT(max_err(got, want), 2e-5) << isa_name(l) << ", " << what;
-        if (l == IsaLevel::Scalar) continue;
-        if (first.empty())
-          first = got;
-        else
-          EXPECT_EQ(got, first) << isa_name(l) << " differs from the first SIMD level, " << what;
-      }
+      expect_every_level(c, scale, want, case_name(dim, n_q, bs, n_keys, f16));
       ++cases;
     }
   EXPECT_EQ(cases, 24);

@@ -144,40 +144,45 @@ TEST(LoraKernels, KernelsMatchDoublePrecision) {
   }
 }
 
+// A model's projection widths: embedding, q, k/v, feed-forward.
+struct Widths {
+  int e, q, kv, f;
+  int in(LoraTarget t) const { return t == LoraTarget::kO ? q : t == LoraTarget::kDown ? f : e; }
+  int out(LoraTarget t) const {
+    return t == LoraTarget::kQ                              ? q
+           : t == LoraTarget::kK || t == LoraTarget::kV     ? kv
+           : t == LoraTarget::kGate || t == LoraTarget::kUp ? f
+                                                            : e;
+  }
+};
 // A made-up 3-layer shape: q 48 wide, k/v 16, o back to 32, gate/up 80, down to 32.
-constexpr int kE = 32, kQ = 48, kKV = 16, kF = 80;
+constexpr Widths kSmall{32, 48, 16, 80};
+// The fused path on real base matrices: E 64, q 128, k/v 32, gate/up 192.
+constexpr Widths kReal{64, 128, 32, 192};
 int in_of(LoraTarget t) {
-  return t == LoraTarget::kO ? kQ : t == LoraTarget::kDown ? kF : kE;
+  return kSmall.in(t);
 }
 int out_of(LoraTarget t) {
-  switch (t) {
-    case LoraTarget::kQ:
-      return kQ;
-    case LoraTarget::kK:
-    case LoraTarget::kV:
-      return kKV;
-    case LoraTarget::kGate:
-    case LoraTarget::kUp:
-      return kF;
-    default:
-      return kE;
-  }
+  return kSmall.out(t);
 }
 
+const std::vector<LoraTarget> kAllTargets = {LoraTarget::kQ,   LoraTarget::kK,    LoraTarget::kV,
+                                             LoraTarget::kO,   LoraTarget::kGate, LoraTarget::kUp,
+                                             LoraTarget::kDown};
+
+// A random adapter on `targets` of layers 0..layers-1 of a model of widths w.
 std::shared_ptr<LoraAdapter> adapter(std::mt19937& rng, GgmlType type, int rank,
-                                     const std::vector<LoraTarget>& targets) {
+                                     const std::vector<LoraTarget>& targets,
+                                     const Widths& w = kSmall, int layers = 3) {
   auto a = std::make_shared<LoraAdapter>("test", "random");
-  for (int l = 0; l < 3; ++l)
-    for (LoraTarget t : targets)
-      a->add(l, t, random_matrices(rng, rank, in_of(t), out_of(t), type));
+  for (int l = 0; l < layers; ++l)
+    for (LoraTarget t : targets) a->add(l, t, random_matrices(rng, rank, w.in(t), w.out(t), type));
   return a;
 }
 
 TEST(LoraKernels, BatchOfMixedSetsMatchesThePerTokenFormula) {
   std::mt19937 rng(3);
-  const std::vector<LoraTarget> all = {LoraTarget::kQ,   LoraTarget::kK,    LoraTarget::kV,
-                                       LoraTarget::kO,   LoraTarget::kGate, LoraTarget::kUp,
-                                       LoraTarget::kDown};
+  const std::vector<LoraTarget>& all = kAllTargets;
   auto a1 = adapter(rng, GgmlType::F16, 16, all);
   auto a2 = adapter(rng, GgmlType::F32, 3, {LoraTarget::kK, LoraTarget::kUp, LoraTarget::kDown});
   auto a3 = adapter(rng, GgmlType::BF16, 8, {LoraTarget::kQ, LoraTarget::kO});
@@ -278,24 +283,12 @@ TEST(LoraKernels, BKernelGivesTheSameBitsForAnyColumnRanges) {
     }
 }
 
-// The fused path on real base matrices: E 64, q 128, k/v 32, gate/up 192.
-constexpr int kE2 = 64, kQ2 = 128, kKV2 = 32, kF2 = 192;
+constexpr int kE2 = kReal.e, kQ2 = kReal.q;
 int in2(LoraTarget t) {
-  return t == LoraTarget::kO ? kQ2 : t == LoraTarget::kDown ? kF2 : kE2;
+  return kReal.in(t);
 }
 int out2(LoraTarget t) {
-  switch (t) {
-    case LoraTarget::kQ:
-      return kQ2;
-    case LoraTarget::kK:
-    case LoraTarget::kV:
-      return kKV2;
-    case LoraTarget::kGate:
-    case LoraTarget::kUp:
-      return kF2;
-    default:
-      return kE2;
-  }
+  return kReal.out(t);
 }
 
 struct Base {
@@ -323,14 +316,9 @@ std::unique_ptr<Base> base_matrix(std::mt19937& rng, GgmlType t, int rows, int c
 
 TEST(LoraKernels, FusedMatmulIsTheBaseMatmulThenTheUpdate) {
   std::mt19937 rng(5);
-  const std::vector<LoraTarget> all = {LoraTarget::kQ,   LoraTarget::kK,    LoraTarget::kV,
-                                       LoraTarget::kO,   LoraTarget::kGate, LoraTarget::kUp,
-                                       LoraTarget::kDown};
+  const std::vector<LoraTarget>& all = kAllTargets;
   auto make = [&](GgmlType type, int rank, const std::vector<LoraTarget>& targets) {
-    auto a = std::make_shared<LoraAdapter>("test", "random");
-    for (int l = 0; l < 2; ++l)
-      for (LoraTarget t : targets) a->add(l, t, random_matrices(rng, rank, in2(t), out2(t), type));
-    return a;
+    return adapter(rng, type, rank, targets, kReal, 2);
   };
   auto a1 = make(GgmlType::F16, 16, all);
   auto a2 = make(GgmlType::F32, 3, {LoraTarget::kK, LoraTarget::kUp, LoraTarget::kDown});

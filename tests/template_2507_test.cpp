@@ -45,11 +45,18 @@ json post(RunningServer& s, const json& body) {
   return res->status == 200 ? json::parse(res->body) : json();
 }
 
-TEST(Qwen3_2507, InstructPromptHasNoThinkingAndReplyIsContent) {
-  const Tokenizer tok = Tokenizer::from_file(folder_with("qwen3-2507-instruct"));
+// The tokenizer of a 2507 folder; its template has no thinking switch and is detected as
+// `family`.
+Tokenizer tokenizer_of(const std::string& folder, const std::string& family) {
+  Tokenizer tok = Tokenizer::from_file(folder_with(folder));
   const text::TemplateFamily fam = text::detect_family(tok.chat_template());
-  EXPECT_FALSE(fam.thinking_switch);
-  EXPECT_EQ(fam.name, "jinja");
+  EXPECT_FALSE(fam.thinking_switch) << folder;
+  EXPECT_EQ(fam.name, family) << folder;
+  return tok;
+}
+
+TEST(Qwen3_2507, InstructPromptHasNoThinkingAndReplyIsContent) {
+  const Tokenizer tok = tokenizer_of("qwen3-2507-instruct", "jinja");
   ChatHistory h;
   h.push_back(ChatMessage::user("hi"));
   ChatMessage a = ChatMessage::assistant("Hello.", "earlier reasoning");
@@ -81,10 +88,7 @@ TEST(Qwen3_2507, InstructPromptHasNoThinkingAndReplyIsContent) {
 }
 
 TEST(Qwen3_2507, ThinkingReplyStartsInsideReasoning) {
-  const Tokenizer tok = Tokenizer::from_file(folder_with("qwen3-2507-thinking"));
-  const text::TemplateFamily fam = text::detect_family(tok.chat_template());
-  EXPECT_FALSE(fam.thinking_switch);
-  EXPECT_EQ(fam.name, "thinking");
+  const Tokenizer tok = tokenizer_of("qwen3-2507-thinking", "thinking");
   ChatHistory h;
   h.push_back(ChatMessage::user("2+2?"));
   const auto built = engine::build_chat_prompt(h, std::nullopt, tok, {4096, 16});

@@ -118,13 +118,25 @@ TEST(TrainLora, ForwardIsTheInferenceModel) {
   }
 }
 
+// A training step over the f32 tiny model with a pool of `threads`, and random LoRA
+// parameters for it (random_params' rank, seed and scale), their gradients zeroed.
+struct F32Step {
+  F32Step(int threads, int rank, int seed, float scale)
+      : pool(threads), p(random_params(m->config(), rank, seed, scale)) {
+    p.zero_grad();
+  }
+  std::shared_ptr<Qwen3Model> m = model_of("f32");
+  ThreadPool pool;
+  LoraTrainStep step{m, pool};
+  LoraParams p;
+};
+
 TEST(TrainLora, GradientsMatchFiniteDifferences) {
-  auto m = model_of("f32");
-  ThreadPool pool(2);
-  LoraTrainStep step(m, pool);
-  LoraParams p = random_params(m->config(), 3, 5, 0.2f);
+  F32Step f(2, 3, 5, 0.2f);
+  auto& m = f.m;
+  LoraTrainStep& step = f.step;
+  LoraParams& p = f.p;
   const TrainSequence seq = sequence(14, 9);
-  p.zero_grad();
   const StepLoss base = step.run(seq, &p, 1.0f);
   ASSERT_EQ(base.n_tokens, seq.n_targets());
   ASSERT_GT(base.loss_sum, 0.0);
@@ -161,12 +173,10 @@ TEST(TrainLora, GradientsMatchFiniteDifferences) {
 }
 
 TEST(TrainLora, GradientScaleAndAccumulation) {
-  auto m = model_of("f32");
-  ThreadPool pool(2);
-  LoraTrainStep step(m, pool);
-  LoraParams p = random_params(m->config(), 2, 8, 0.1f);
+  F32Step f(2, 2, 8, 0.1f);
+  LoraTrainStep& step = f.step;
+  LoraParams& p = f.p;
   const TrainSequence seq = sequence(10, 4);
-  p.zero_grad();
   step.run(seq, &p, 1.0f);
   const std::vector<float> once = p.params()[3].ga;
   step.run(seq, &p, 0.5f);  // accumulates: 1.5x
@@ -219,10 +229,9 @@ TEST(TrainLora, TransposedProductIsWTransposeTimesDy) {
 }
 
 TEST(TrainLora, BadInputIsAClearError) {
-  auto m = model_of("f32");
-  ThreadPool pool(1);
-  LoraTrainStep step(m, pool);
-  LoraParams p = random_params(m->config(), 2, 8, 0.1f);
+  F32Step f(1, 2, 8, 0.1f);
+  LoraTrainStep& step = f.step;
+  LoraParams& p = f.p;
   TrainSequence s = sequence(5, 1);
   s.ids[2] = 100000;
   EXPECT_THROW(step.run(s, &p, 1.0f), std::invalid_argument);
@@ -230,7 +239,7 @@ TEST(TrainLora, BadInputIsAClearError) {
   s.target.pop_back();
   EXPECT_THROW(step.run(s, &p, 1.0f), std::invalid_argument);
   EXPECT_THROW(step.run(TrainSequence{}, &p, 1.0f), std::invalid_argument);
-  EXPECT_THROW(LoraParams::init(m->config(), 0, 1.0f, all_targets(), 1), std::invalid_argument);
+  EXPECT_THROW(LoraParams::init(f.m->config(), 0, 1.0f, all_targets(), 1), std::invalid_argument);
 }
 
 }  // namespace
