@@ -90,7 +90,9 @@ TEST(Safetensors, RoundTripsGeneratedFiles) {
       EXPECT_EQ(t->type, specs[i].type);
       EXPECT_EQ(t->shape, specs[i].shape);
       ASSERT_EQ(t->nbytes(), payloads[i].size());
-      if (t->nbytes()) EXPECT_EQ(std::memcmp(t->data, payloads[i].data(), t->nbytes()), 0);
+      if (t->nbytes()) {
+        EXPECT_EQ(std::memcmp(t->data, payloads[i].data(), t->nbytes()), 0);
+      }
       std::vector<int64_t> rev(specs[i].shape.rbegin(), specs[i].shape.rend());
       EXPECT_EQ(t->gguf_dims(), rev);
     }

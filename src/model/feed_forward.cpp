@@ -41,7 +41,7 @@ void moe_route(const float* logits, int n_expert, int k, bool norm, int* idx, fl
   }
 }
 
-FeedForward::FeedForward(const Qwen3Config& c, int max_tokens) : c_(c), max_tokens_(max_tokens) {
+FeedForward::FeedForward(const Qwen3Config& c, int max_tokens) : c_(c) {
   const size_t B = static_cast<size_t>(max_tokens);
   if (!c.is_moe()) {
     gate_.resize(B * c.n_ff);

@@ -47,7 +47,6 @@ class FeedForward {
   void swiglu(int n, int width, ThreadPool& pool);
 
   const Qwen3Config& c_;
-  int max_tokens_;
   int experts_read_ = 0;
   std::vector<float> gate_, up_;  // dense: n x n_ff; MoE: n x n_ff_exp (one expert's rows)
   // MoE scratch.

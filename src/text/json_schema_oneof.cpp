@@ -374,13 +374,6 @@ const Json* member(const Json& s, const char* key, const std::string& name) {
   return &s[key][name];
 }
 
-bool required_has(const Json& s, const std::string& name) {
-  if (!s.contains("required") || !s["required"].is_array()) return false;
-  for (const auto& r : s["required"])
-    if (r == name) return true;
-  return false;
-}
-
 // Objects X writes are never accepted by Y.
 bool objects_exclusive(const Json& x, const Json& y, const Ctx& c, int depth) {
   static const Json kAny = true;
