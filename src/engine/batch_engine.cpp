@@ -441,10 +441,6 @@ int BatchEngine::build_batch(bool force) {
     take[static_cast<std::size_t>(s)] = 1;
     --budget;
   }
-  if (budget < 0) {  // decode tokens beyond the chunk budget use the tail room first
-    tail_room += budget;
-    budget = 0;
-  }
   for (int s : order_) {
     if (budget <= 0) break;
     const Seq& q = seqs_[static_cast<std::size_t>(s)];

@@ -150,10 +150,8 @@ void BatchForward::forward(const BatchToken* tokens, int n, KvSequence* const* s
     const float* next_norm = last ? w.output_norm : w.layers[static_cast<size_t>(l) + 1].attn_norm;
     const WeightMatrix* qkv[] = {&L.wq, &L.wk, &L.wv};
     float* qkv_out[] = {q_.data(), k_.data(), v_.data()};
-    if (lora_.active())
-      lora_.matmul(l, LoraGroup::kQkv, qkv, qkv_out, 3, xn_.data(), n, pool_);
-    else
-      matmul_multi(qkv, qkv_out, 3, xn_.data(), n, pool_);
+    // The adapters' updates, if any, ride the matmuls' pass (the plain matmul without).
+    lora_.matmul(l, LoraGroup::kQkv, qkv, qkv_out, 3, xn_.data(), n, pool_);
     lap(&ForwardProfile::qkv);
     per_token([&](int t) {
       float* qt = row(q_, t, QD);
@@ -172,13 +170,9 @@ void BatchForward::forward(const BatchToken* tokens, int n, KvSequence* const* s
     lap(&ForwardProfile::per_token);
     batch_attention(l, shape, att_toks_.data(), q_.data(), n, att_.data(), pool_, scratch_);
     lap(&ForwardProfile::attention);
-    if (lora_.active()) {
-      const WeightMatrix* wo[] = {&L.wo};
-      float* o_out[] = {tmp_.data()};
-      lora_.matmul(l, LoraGroup::kO, wo, o_out, 1, att_.data(), n, pool_);
-    } else {
-      matmul(L.wo, att_.data(), n, tmp_.data(), pool_);
-    }
+    const WeightMatrix* wo[] = {&L.wo};
+    float* o_out[] = {tmp_.data()};
+    lora_.matmul(l, LoraGroup::kO, wo, o_out, 1, att_.data(), n, pool_);
     lap(&ForwardProfile::wo);
     per_token([&](int t) {
       add(row(x_, t, E), row(tmp_, t, E), row(x_, t, E), E);

@@ -43,7 +43,8 @@ class LoraBatch {
   // size), plus the adapters' s * B (A x) for tokens with a set. The A products ride
   // matmul_multi's pass as work items handed out first, each B product runs right after
   // the work item that wrote its rows (kernels/matmul.h MatmulExtra): no hand-off beyond
-  // the base's. Bit-identical to matmul_multi then apply(), for any pool size.
+  // the base's. Bit-identical to matmul_multi then apply(), for any pool size; with no
+  // adapter for these tokens, exactly matmul_multi.
   void matmul(int layer, LoraGroup g, const WeightMatrix* const* W, float* const* Y, int n_mat,
               const float* x, int n, ThreadPool& pool);
   // The same with one thread and the scalar reference kernels (tests).
