@@ -4,11 +4,11 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
-#include <sstream>
 #include <stdexcept>
 #include <vector>
 
 #include "command.h"
+#include "common/split.h"
 #include "lora_options.h"
 #include "model/qwen3_model.h"
 #include "model_option.h"
@@ -34,9 +34,7 @@ struct LogitsArgs {
 
 std::vector<int32_t> parse_ids(const std::string& s) {
   std::vector<int32_t> ids;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
+  for (const std::string& item : split_on(s, ',')) {
     const std::optional<long long> v = whole_int(item);
     if (!v || *v < 0 || *v > INT32_MAX)
       throw std::invalid_argument("--ids: '" + item + "' is not a token id");

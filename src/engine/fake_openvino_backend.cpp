@@ -3,11 +3,11 @@
 
 #include <atomic>
 #include <memory>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "common/split.h"
 #include "device/openvino_support.h"
 #include "engine/backend.h"
 #include "text/tokenizer.h"
@@ -40,9 +40,8 @@ std::size_t size_property(const Properties& p, const std::string& key) {
 // The failure configured for this device and profile, if any: "driver" or "compile".
 std::string failure_for(const std::string& spec, const std::string& device,
                         const std::string& profile) {
-  std::stringstream ss(spec);
-  std::string entry;
-  while (std::getline(ss, entry, ',')) {
+  for (std::string entry : split_on(spec, ',')) {
+    if (entry.empty()) continue;
     std::string kind = "compile";
     if (auto eq = entry.find('='); eq != std::string::npos) {
       kind = entry.substr(eq + 1);
