@@ -13,6 +13,7 @@
 // evict them), outside the timing; cold 0: one layer over and over, from the caches (the
 // arithmetic alone). The time is the thread's CPU time. items/s = sequences per second of
 // one thread and layer; time = one layer of all B sequences.
+// BM_DecodeReadFloor: the cold case's loads alone (see there).
 // Run: build/attention_bench --benchmark_filter=Prompt (args: p0, rows, mode)
 //      build/attention_bench --benchmark_filter=Decode (args: B, past, cold)
 #include <benchmark/benchmark.h>
@@ -166,6 +167,62 @@ BENCHMARK(BM_DecodeAttention)
     ->Args({1, 2048, 1})
     ->Args({1, 160, 0})
     ->Args({4, 160, 0})
+    ->UseManualTime()
+    ->Unit(benchmark::kMicrosecond);
+
+// BM_DecodeReadFloor: the memory floor of BM_DecodeAttention's cold case, the same pool,
+// flushes and timing, but each item only reads every line of its key and value groups
+// (the next group prefetched while one is read, as the kernel spreads its prefetches):
+// what one thread's loads of that access pattern cost without any arithmetic.
+void BM_DecodeReadFloor(benchmark::State& state) {
+  const int B = static_cast<int>(state.range(0)), past = static_cast<int>(state.range(1));
+  constexpr int kModelLayers = 28;
+  const int n_blk = (past + kBlock - 1) / kBlock;
+  const std::size_t group = static_cast<std::size_t>(kBlock) * kDim * sizeof(std::uint16_t);
+  const std::size_t block_bytes = group * 2 * kKvHeads * kModelLayers;
+  const std::size_t huge = std::size_t{2} << 20;
+  const std::size_t bytes = (block_bytes * n_blk * B + huge - 1) / huge * huge;
+  std::unique_ptr<char, void (*)(void*)> mem(static_cast<char*>(std::aligned_alloc(huge, bytes)),
+                                             std::free);
+  madvise(mem.get(), bytes, MADV_HUGEPAGE);
+  for (std::size_t i = 0; i < bytes; i += 64) mem.get()[i] = static_cast<char>(i);
+  std::vector<const char*> groups(2 * static_cast<std::size_t>(n_blk));
+  __m128 acc = _mm_setzero_ps();  // (one load per line: the line is what costs)
+  int layer = 0;
+  for (auto _ : state) {
+    const std::size_t layer_at = static_cast<std::size_t>(layer) * 2 * kKvHeads * group;
+    for (int b = 0; b < n_blk * B; ++b)
+      for (std::size_t o = 0; o < 2 * kKvHeads * group; o += 64)
+        _mm_clflush(mem.get() + b * block_bytes + layer_at + o);
+    _mm_mfence();
+    const double t0 = cpu_seconds();
+    for (int s = 0; s < B; ++s)
+      for (int g = 0; g < kKvHeads; ++g) {
+        for (int j = 0; j < n_blk; ++j) {
+          const char* k = mem.get() + (static_cast<std::size_t>(s) * n_blk + j) * block_bytes +
+                          layer_at + g * group;
+          groups[2 * j] = k;
+          groups[2 * j + 1] = k + kKvHeads * group;
+        }
+        for (std::size_t c = 0; c < groups.size(); ++c) {
+          if (c + 1 < groups.size())
+            for (std::size_t o = 0; o < group; o += 64)
+              _mm_prefetch(groups[c + 1] + o, _MM_HINT_T0);
+          for (std::size_t o = 0; o < group; o += 64)
+            acc = _mm_add_ps(acc, _mm_loadu_ps(reinterpret_cast<const float*>(groups[c] + o)));
+        }
+      }
+    state.SetIterationTime(cpu_seconds() - t0);
+    layer = (layer + 1) % kModelLayers;
+    benchmark::DoNotOptimize(acc);
+  }
+  state.SetItemsProcessed(state.iterations() * B);
+  state.SetBytesProcessed(state.iterations() * B * kKvHeads * 2 * n_blk *
+                          static_cast<std::int64_t>(group));
+}
+BENCHMARK(BM_DecodeReadFloor)
+    ->ArgNames({"B", "past"})
+    ->ArgsProduct({{1, 8}, {160}})
     ->UseManualTime()
     ->Unit(benchmark::kMicrosecond);
 

@@ -179,25 +179,28 @@ TEST(AttentionPaged, EveryLevelMatchesTheDefinitionAndSimdLevelsAgree) {
 }
 
 // The decode path's paired key chunks (AVX-512 scores two chunks of 16 rows per pass
-// where the block size is a multiple of 16, with spread prefetches): every chunk count
-// (odd, even, a last chunk past the keys) and group size (passes of 3, 2, 1 heads) against
-// the definition, and the same bits as the AVX2 level's one-chunk passes.
+// where the block size is a multiple of 16, AVX2 two chunks of 8 rows where it is a
+// multiple of 8, its fma chains in two passes; both with spread prefetches): every chunk
+// count (odd, even, a last chunk past the keys, block boundaries) and group size (passes
+// of 3, 2, 1 heads) against the definition, and the same bits on every SIMD level (block
+// sizes 8, 24: AVX2 paired against AVX-512's one-chunk passes).
 TEST(AttentionPaged, DecodeOverPairedChunksMatchesEveryLevel) {
   std::mt19937 rng(20261207);
-  const int keys[] = {1, 15, 16, 17, 31, 32, 33, 48, 63, 161};
+  const int keys[] = {1, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 48, 63, 161};
   int cases = 0;
-  for (int bs : {16, 32, 48})
-    for (int n_q = 1; n_q <= 8; ++n_q) {
-      const int n_keys = keys[rng() % 10];
-      const int dim = (n_q % 2 == 0) ? 128 : 72;
-      const bool f16 = n_q != 5;
-      const Case c = make_case(rng, dim, n_q, bs, n_keys, f16);
-      const float scale = 1.0f / std::sqrt(static_cast<float>(dim));
-      const auto want = expected(c, scale);
-      expect_every_level(c, scale, want, case_name(dim, n_q, bs, n_keys, f16));
-      ++cases;
-    }
-  EXPECT_EQ(cases, 24);
+  for (int bs : {8, 16, 24, 32, 48})
+    for (int n_q = 1; n_q <= 8; ++n_q)
+      for (int draw = 0; draw < 2; ++draw) {
+        const int n_keys = keys[rng() % 16];
+        const int dim = (n_q % 2 == 0) ? 128 : 72;
+        const bool f16 = n_q != 5;
+        const Case c = make_case(rng, dim, n_q, bs, n_keys, f16);
+        const float scale = 1.0f / std::sqrt(static_cast<float>(dim));
+        const auto want = expected(c, scale);
+        expect_every_level(c, scale, want, case_name(dim, n_q, bs, n_keys, f16));
+        ++cases;
+      }
+  EXPECT_EQ(cases, 80);
 }
 
 // Tiles of rows at consecutive positions against each row alone: the same bits on every

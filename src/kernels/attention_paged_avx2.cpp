@@ -1,7 +1,8 @@
 // attention_paged_rows with AVX2+FMA+F16C (see attention_paged.h): the 8-lane traits of
-// attention_paged_simd.h (the scores of 8 rows of a block per register, 2 heads per pass
-// over the keys; the values mixed 32 columns at a time), and the softmax both SIMD
-// levels share so they give the same bits.
+// attention_paged_simd.h (the scores of 8 rows of a block per register; where blocks hold
+// whole 8-row chunks, two chunks per pass over the keys, as at AVX-512, with each pair's
+// four fma chains in two passes of two to fit 16 registers; the values mixed 32 columns
+// at a time), and the softmax both SIMD levels share so they give the same bits.
 #include <algorithm>
 #include <cmath>
 
@@ -17,9 +18,10 @@ struct V8 {
   using F = __m256;
   using M = unsigned;
   static constexpr int N = 8;
-  static constexpr int kScoreNQ = 2;      // 8 accumulators of 16 registers
-  static constexpr bool kScore2 = false;  // (16 registers: no room for two chunks)
-  static constexpr int kMixNV = 4;        // 2 heads x 4 + 4 values
+  static constexpr int kScoreNQ = 2;       // 8 accumulators of 16 registers
+  static constexpr bool kScore2 = true;    // two chunks per pass over the keys,
+  static constexpr int kScore2Chains = 2;  // their chains in two passes: 3 x 2 x 2 accumulators
+  static constexpr int kMixNV = 4;         // 2 heads x 4 + 4 values
   static constexpr int kTileNQ = 2;
   static constexpr int kTileNV = 4;
   static M full() { return 0xFFu; }

@@ -21,7 +21,8 @@ struct V16 {
   static constexpr int N = 16;
   static constexpr int kScoreNQ = 4;     // 16 accumulators of 32 registers
   static constexpr bool kScore2 = true;  // 3 pairs x 2 chunks x 4 chains
-  static constexpr int kMixNV = 8;       // 2 heads x 8 + 8 values
+  static constexpr int kScore2Chains = 4;
+  static constexpr int kMixNV = 8;  // 2 heads x 8 + 8 values
   static constexpr int kTileNQ = 4;
   static constexpr int kTileNV = 4;
   static M full() { return 0xFFFF; }

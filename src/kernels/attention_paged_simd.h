@@ -20,7 +20,8 @@
 // template or inline function compiled with AVX-512 flags in one file could otherwise be
 // the copy the linker keeps for every caller, and fault on a CPU without AVX-512).
 // V provides: F (float vector), M (lane mask), N (lanes), kScoreNQ (pairs scored per
-// pass over a key chunk), kScore2 (score two chunks per pass in tiles), kMixNV (vectors of the
+// pass over a key chunk), kScore2 (score two chunks per pass), kScore2Chains (2 or 4: of the 4
+// fma chains of a pair, those one pass over the dims of two chunks runs), kMixNV (vectors of the
 // one-row mix, 2 pairs at a time), kTileNQ and kTileNV (pairs and vectors of the tile mix); full(),
 // first(n) (mask of n < N lanes; a level whose N divides every dim and block size never asks for
 // one), zero(), bcast(const float*), fmadd(a, b, c) = a * b + c, add, mul, load(p), load(p, m) of
@@ -189,46 +190,62 @@ struct Prefetcher {
 template <class V, int NQ, class E>
 void scores2(const E* kc0, const E* kc1, int bs, int dim, const Pairs& P, int k0, float* s0,
              float* s1, std::size_t ss, Prefetcher* pf = nullptr) {
-  typename V::F a[NQ][4], b[NQ][4];
+  // The four chains of each (pair, chunk) in passes of CH chains over the dims (AVX2: two
+  // passes of two, so the accumulators fit 16 registers); a pass after the first adds its
+  // chains to the stored sum of the earlier ones: (a0 + a1) + (a2 + a3) either way.
+  constexpr int CH = V::kScore2Chains, kPasses = 4 / CH;
+  static_assert(CH == 2 || CH == 4, "chains per pass: 2 or 4");
   const float* q[NQ];
-  for (int i = 0; i < NQ; ++i) {
-    a[i][0] = a[i][1] = a[i][2] = a[i][3] = V::zero();
-    b[i][0] = b[i][1] = b[i][2] = b[i][3] = V::zero();
-    q[i] = P.q(k0 + i);
-  }
-  int d = 0;
-  if (pf) pf->plan(dim / 4);
-  for (; d + 4 <= dim; d += 4) {
-    if (pf) pf->next();
-    for (int u = 0; u < 4; ++u) {
-      const std::size_t o = static_cast<std::size_t>(d + u) * bs;
+  for (int i = 0; i < NQ; ++i) q[i] = P.q(k0 + i);
+  if (pf) pf->plan(kPasses * (dim / 4));
+  for (int pass = 0; pass < kPasses; ++pass) {
+    typename V::F a[NQ][CH], b[NQ][CH];
+    for (int i = 0; i < NQ; ++i)
+      for (int w = 0; w < CH; ++w) a[i][w] = b[i][w] = V::zero();
+    int d = 0;
+    for (; d + 4 <= dim; d += 4) {
+      if (pf) pf->next();
+      for (int w = 0; w < CH; ++w) {
+        const int u = pass * CH + w;
+        const std::size_t o = static_cast<std::size_t>(d + u) * bs;
+        typename V::F x = V::load(kc0 + o), y = V::load(kc1 + o);
+        in_register(x);
+        in_register(y);
+        for (int i = 0; i < NQ; ++i) {
+          const typename V::F qb = V::bcast(q[i] + d + u);
+          a[i][w] = V::fmadd(x, qb, a[i][w]);
+          b[i][w] = V::fmadd(y, qb, b[i][w]);
+        }
+      }
+    }
+    for (int u = 0; d < dim; ++d, ++u) {
+      if (u / CH != pass) continue;
+      const int w = u % CH;
+      const std::size_t o = static_cast<std::size_t>(d) * bs;
       typename V::F x = V::load(kc0 + o), y = V::load(kc1 + o);
       in_register(x);
       in_register(y);
       for (int i = 0; i < NQ; ++i) {
-        const typename V::F qb = V::bcast(q[i] + d + u);
-        a[i][u] = V::fmadd(x, qb, a[i][u]);
-        b[i][u] = V::fmadd(y, qb, b[i][u]);
+        const typename V::F qb = V::bcast(q[i] + d);
+        a[i][w] = V::fmadd(x, qb, a[i][w]);
+        b[i][w] = V::fmadd(y, qb, b[i][w]);
       }
+    }
+    for (int i = 0; i < NQ; ++i) {
+      const std::size_t at = static_cast<std::size_t>(k0 + i) * ss;
+      typename V::F sa = V::add(a[i][0], a[i][1]), sb = V::add(b[i][0], b[i][1]);
+      if constexpr (CH == 4) {
+        sa = V::add(sa, V::add(a[i][2], a[i][3]));
+        sb = V::add(sb, V::add(b[i][2], b[i][3]));
+      } else if (pass == 1) {
+        sa = V::add(V::load(s0 + at), sa);
+        sb = V::add(V::load(s1 + at), sb);
+      }
+      V::store(s0 + at, sa);
+      V::store(s1 + at, sb);
     }
   }
   if (pf) pf->rest();
-  for (int u = 0; d < dim; ++d, ++u) {
-    const std::size_t o = static_cast<std::size_t>(d) * bs;
-    typename V::F x = V::load(kc0 + o), y = V::load(kc1 + o);
-    in_register(x);
-    in_register(y);
-    for (int i = 0; i < NQ; ++i) {
-      const typename V::F qb = V::bcast(q[i] + d);
-      a[i][u] = V::fmadd(x, qb, a[i][u]);
-      b[i][u] = V::fmadd(y, qb, b[i][u]);
-    }
-  }
-  for (int i = 0; i < NQ; ++i) {
-    const std::size_t at = static_cast<std::size_t>(k0 + i) * ss;
-    V::store(s0 + at, V::add(V::add(a[i][0], a[i][1]), V::add(a[i][2], a[i][3])));
-    V::store(s1 + at, V::add(V::add(b[i][0], b[i][1]), V::add(b[i][2], b[i][3])));
-  }
 }
 
 // Every pair over two whole chunks: groups of 3 pairs (24 accumulators), then 2 or 1.

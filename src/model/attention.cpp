@@ -42,6 +42,29 @@ bool continues(const AttentionToken* toks, int t) {
   return t > 0 && toks[t].seq == toks[t - 1].seq && toks[t].pos == toks[t - 1].pos + 1;
 }
 
+// Unclaimed items [front, back) of one range, front in the low 32 bits, back in the high:
+// its owner claims at the front, the other threads at the back.
+struct alignas(64) ItemRange {
+  std::atomic<uint64_t> span{0};
+  bool claim(bool front, int64_t& item) {
+    uint64_t v = span.load(std::memory_order_relaxed);
+    for (;;) {
+      const uint64_t f = v & 0xFFFFFFFFu, b = v >> 32;
+      if (f >= b) return false;
+      const uint64_t next = front ? (b << 32) | (f + 1) : ((b - 1) << 32) | f;
+      if (span.compare_exchange_weak(v, next, std::memory_order_relaxed)) {
+        item = static_cast<int64_t>(front ? f : b - 1);
+        return true;
+      }
+    }
+  }
+};
+constexpr int64_t kMaxItemRanges = 64;  // (more threads than this share the ranges)
+
+uint64_t span_of(int64_t front, int64_t back) {
+  return (static_cast<uint64_t>(back) << 32) | static_cast<uint64_t>(front);
+}
+
 }  // namespace
 
 void batch_attention(int layer, const AttentionShape& shape, const AttentionToken* toks,
@@ -56,7 +79,8 @@ void batch_attention(int layer, const AttentionShape& shape, const AttentionToke
   // whole group, in one pass of attention_paged over the sequence's blocks.
   // Items are claimed one at a time (their costs differ: a prompt chunk's last token
   // reads many more keys than its first, sequences differ in length), so the threads
-  // finish together; each item's result does not depend on the thread that runs it.
+  // finish together (the ranges below); each item's result does not depend on the thread
+  // that runs it.
   const int64_t items = static_cast<int64_t>(n_tok) * shape.n_head_kv;
   auto paged = [&](int64_t item) {
     const int t = static_cast<int>(item / shape.n_head_kv);
@@ -76,53 +100,67 @@ void batch_attention(int layer, const AttentionShape& shape, const AttentionToke
   // of up to kTileRows rows: the item of a tile's first token does the whole tile, each
   // key and value block read once for all its rows (attention_paged_rows gives every row
   // the bits it gets alone); the items of the tile's other tokens do nothing.
-  std::atomic<int64_t> next{0};
-  pool.parallel_for(
-      std::min<int64_t>(items, static_cast<int64_t>(scratch.size())),
-      [&](int64_t, int64_t, int piece) {
-        AttentionScratch& sc = scratch[static_cast<size_t>(piece)];
-        for (int64_t item; (item = next.fetch_add(1, std::memory_order_relaxed)) < items;) {
-          const int t = static_cast<int>(item / shape.n_head_kv);
-          const int g = static_cast<int>(item % shape.n_head_kv);
-          if (continues(toks, t) && toks[t].pos % kTileRows != 0) continue;
-          const PagedKv pk = paged(item);
-          int end = t + 1;
-          while (end < n_tok && continues(toks, end) && toks[end].pos % kTileRows != 0) ++end;
-          const size_t h0 = static_cast<size_t>(g) * group * hd;
-          for (int r0 = t, rows = end - t; r0 < end; r0 += rows) {
-            rows = std::min(rows, end - r0);
-            const int keys = toks[r0].pos + 1;
-            if (keys < kTileMinKeys) rows = 1;
-            while (rows > 1 && attention_paged_rows_scratch(keys, rows, group, pk.block_size, hd) >
-                                   sc.scores.size())
-              --rows;
-            if (rows > 1) {
-              PagedQueries qs;
-              qs.q = q + static_cast<size_t>(r0) * q_dim + h0;
-              qs.row_stride = qs.out_row_stride = q_dim;
-              qs.head_stride = qs.out_head_stride = hd;
-              qs.out = out + static_cast<size_t>(r0) * q_dim + h0;
-              qs.n_rows = rows;
-              qs.n_heads = group;
-              qs.n_keys = keys;
-              attention_paged_rows(pk, qs, hd, scale, sc.scores.data());
-              continue;
-            }
-            // One row: the group's heads in as many passes as the scratch needs.
-            int per_pass = group;
-            while (per_pass > 1 &&
-                   attention_paged_scratch(keys, per_pass, pk.block_size) > sc.scores.size())
-              --per_pass;
-            if (attention_paged_scratch(keys, per_pass, pk.block_size) > sc.scores.size())
-              sc.scores.resize(attention_paged_scratch(keys, per_pass, pk.block_size));
-            for (int h = g * group; h < (g + 1) * group; h += per_pass) {
-              const int nh = std::min(per_pass, (g + 1) * group - h);
-              const size_t at = static_cast<size_t>(r0) * q_dim + static_cast<size_t>(h) * hd;
-              attention_paged(pk, keys, hd, q + at, hd, nh, scale, out + at, hd, sc.scores.data());
-            }
-          }
-        }
-      });
+  auto run = [&](int64_t item, AttentionScratch& sc) {
+    const int t = static_cast<int>(item / shape.n_head_kv);
+    const int g = static_cast<int>(item % shape.n_head_kv);
+    if (continues(toks, t) && toks[t].pos % kTileRows != 0) return;
+    const PagedKv pk = paged(item);
+    int end = t + 1;
+    while (end < n_tok && continues(toks, end) && toks[end].pos % kTileRows != 0) ++end;
+    const size_t h0 = static_cast<size_t>(g) * group * hd;
+    for (int r0 = t, rows = end - t; r0 < end; r0 += rows) {
+      rows = std::min(rows, end - r0);
+      const int keys = toks[r0].pos + 1;
+      if (keys < kTileMinKeys) rows = 1;
+      while (rows > 1 &&
+             attention_paged_rows_scratch(keys, rows, group, pk.block_size, hd) > sc.scores.size())
+        --rows;
+      if (rows > 1) {
+        PagedQueries qs;
+        qs.q = q + static_cast<size_t>(r0) * q_dim + h0;
+        qs.row_stride = qs.out_row_stride = q_dim;
+        qs.head_stride = qs.out_head_stride = hd;
+        qs.out = out + static_cast<size_t>(r0) * q_dim + h0;
+        qs.n_rows = rows;
+        qs.n_heads = group;
+        qs.n_keys = keys;
+        attention_paged_rows(pk, qs, hd, scale, sc.scores.data());
+        continue;
+      }
+      // One row: the group's heads in as many passes as the scratch needs.
+      int per_pass = group;
+      while (per_pass > 1 &&
+             attention_paged_scratch(keys, per_pass, pk.block_size) > sc.scores.size())
+        --per_pass;
+      if (attention_paged_scratch(keys, per_pass, pk.block_size) > sc.scores.size())
+        sc.scores.resize(attention_paged_scratch(keys, per_pass, pk.block_size));
+      for (int h = g * group; h < (g + 1) * group; h += per_pass) {
+        const int nh = std::min(per_pass, (g + 1) * group - h);
+        const size_t at = static_cast<size_t>(r0) * q_dim + static_cast<size_t>(h) * hd;
+        attention_paged(pk, keys, hd, q + at, hd, nh, scale, out + at, hd, sc.scores.data());
+      }
+    }
+  };
+  // Items are claimed from contiguous ranges, one per piece: a thread runs its own range
+  // in order (consecutive items read neighbouring 4 KiB groups of the same blocks, one KV
+  // head after the other), then takes the other ranges' last items until none is left.
+  // Claimed one at a time from one shared counter, the threads read neighbouring groups
+  // of the same blocks at the same moment (head g on one core, g + 1 on the other), which
+  // measured 30-40 % slower than each thread walking its own part of memory.
+  const int n_ranges = static_cast<int>(
+      std::min<int64_t>({items, static_cast<int64_t>(scratch.size()), kMaxItemRanges}));
+  ItemRange ranges[kMaxItemRanges];
+  for (int r = 0; r < n_ranges; ++r)
+    ranges[r].span.store(span_of(items * r / n_ranges, items * (r + 1) / n_ranges),
+                         std::memory_order_relaxed);
+  pool.parallel_for(n_ranges, [&](int64_t begin, int64_t end, int piece) {
+    AttentionScratch& sc = scratch[static_cast<size_t>(piece)];
+    int64_t item;
+    for (int64_t r = begin; r < end; ++r)
+      while (ranges[r].claim(true, item)) run(item, sc);
+    for (int64_t k = 1; k < n_ranges; ++k)
+      while (ranges[(end - 1 + k) % n_ranges].claim(false, item)) run(item, sc);
+  });
 }
 
 }  // namespace qwen3
