@@ -189,6 +189,7 @@ void fuse_profile(const std::shared_ptr<const Qwen3Model>& model, int threads, i
     }
     const double f = median(fused), p = median(passes);
     std::printf("%2d | %8.3f %8.3f %6.1f%%\n", B, f, p, 100.0 * (p - f) / p);
+    std::fflush(stdout);
     fwd.set_fuse(true);
   }
   qwen3::ThreadPool tp(threads);
