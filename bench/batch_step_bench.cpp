@@ -15,7 +15,8 @@
 // Run: build/batch_step_bench [model.gguf] [threads] [past] [gen] [block] [parts]
 // (default ~/.cache/qwen3-bench/models/qwen3-0.6b-q4_0.gguf, 2 threads, 160 positions, 64
 // tokens, KV blocks of 16 positions; parts: "mixed" = part 1b only, "engine" = part 3
-// only, "fuse" = fused vs unfused steps and the pool's hand-off cost, any other 6th
+// only, "fuse" = fused vs unfused steps and the pool's hand-off cost, "handoff" = that
+// cost alone, any other 6th
 // argument = part 1 only, none = all). With 1 thread the phases are CPU time of the
 // thread (meaningful on a busy machine), else wall time.
 #include <algorithm>
@@ -133,6 +134,8 @@ void forward_profile(const std::shared_ptr<const Qwen3Model>& model, int threads
   }
 }
 
+void handoff_cost(int threads);
+
 // Part "fuse": decode steps with the work between the matmuls fused into their passes
 // (the default) and as separate per-token passes (BatchForward::set_fuse(false)),
 // alternating in rounds so that both see the same load; medians of the rounds. Then the
@@ -192,8 +195,17 @@ void fuse_profile(const std::shared_ptr<const Qwen3Model>& model, int threads, i
     std::fflush(stdout);
     fwd.set_fuse(true);
   }
+  handoff_cost(threads);
+}
+
+// The pool's hand-off latency (part "handoff", also the end of part "fuse").
+void handoff_cost(int threads) {
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
   qwen3::ThreadPool tp(threads);
-  const int n_calls = 20000;
+  const int n_calls = 500;
   // Each piece waits until every piece has started: the call measures how long the
   // workers take to pick a job up (the caller cannot run the pieces alone).
   std::atomic<int> started{0};
@@ -202,6 +214,10 @@ void fuse_profile(const std::shared_ptr<const Qwen3Model>& model, int threads, i
     while (started.load() % threads != 0) {
     }
   };
+  // Start the workers with a job the caller may finish alone (a worker that starts after
+  // a job was published waits for the next one), and let them reach their idle loop.
+  tp.parallel_for(threads, [](int64_t, int64_t, int) {});
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
   tp.parallel_for(threads, empty);
   std::vector<double> spin, wake;
   for (int r = 0; r < 5; ++r) {
@@ -209,14 +225,14 @@ void fuse_profile(const std::shared_ptr<const Qwen3Model>& model, int threads, i
     for (int i = 0; i < n_calls; ++i) tp.parallel_for(threads, empty);
     spin.push_back((wall_ms() - t0) * 1e3 / n_calls);
     double w = 0;
-    for (int i = 0; i < 200; ++i) {
+    for (int i = 0; i < 50; ++i) {
       tp.rest();
       std::this_thread::sleep_for(std::chrono::microseconds(200));
       const double t1 = wall_ms();
       tp.parallel_for(threads, empty);
       w += wall_ms() - t1;
     }
-    wake.push_back(w * 1e3 / 200);
+    wake.push_back(w * 1e3 / 50);
   }
   std::printf("hand-off (parallel_for of pieces that wait for each other, %d threads): %.2f us spinning, %.2f us after rest()\n",
               threads, median(spin), median(wake));
@@ -405,6 +421,10 @@ int main(int argc, char** argv) {
   std::shared_ptr<const Qwen3Model> model = Qwen3Model::load(path, lo);
   std::printf("# %s, %d threads\n", path.c_str(), threads);
   const std::string parts = argc > 6 ? argv[6] : "";
+  if (parts == "handoff") {
+    handoff_cost(threads);
+    return 0;
+  }
   if (parts == "fuse") {
     fuse_profile(model, threads, past, block);
     return 0;
