@@ -234,8 +234,10 @@ void handoff_cost(int threads) {
     }
     wake.push_back(w * 1e3 / 50);
   }
-  std::printf("hand-off (parallel_for of pieces that wait for each other, %d threads): %.2f us spinning, %.2f us after rest()\n",
-              threads, median(spin), median(wake));
+  std::printf(
+      "hand-off (parallel_for of pieces that wait for each other, %d threads): %.2f us spinning, "
+      "%.2f us after rest()\n",
+      threads, median(spin), median(wake));
 }
 
 // A step of B decode tokens (sequences 0..B-1 with `past` cached positions each) plus a

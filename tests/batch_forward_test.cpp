@@ -229,8 +229,8 @@ TEST(BatchForward, FusedPassesEqualSeparatePasses) {
           const int s = static_cast<int>(rng() % 3);
           if (pos[s] >= 60) continue;
           const bool want = rng() % 4 != 0;
-          batch.push_back({static_cast<int32_t>(rng() % static_cast<unsigned>(V)), s, pos[s]++,
-                           want});
+          batch.push_back(
+              {static_cast<int32_t>(rng() % static_cast<unsigned>(V)), s, pos[s]++, want});
           n_out += want ? 1 : 0;
         }
         if (batch.empty()) continue;

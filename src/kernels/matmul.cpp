@@ -106,8 +106,8 @@ void check(const WeightMatrix& W, const float* X, int64_t n_tok, const float* Y)
 }
 
 // One row of X in activation format f (not F32).
-void quantize_act_row(detail::ActFormat f, const detail::IsaKernels& k, const float* src,
-                      void* dst, int64_t cols) {
+void quantize_act_row(detail::ActFormat f, const detail::IsaKernels& k, const float* src, void* dst,
+                      int64_t cols) {
   if (f == detail::ActFormat::Q8)
     k.quantize_act_q8(src, static_cast<detail::ActQ8*>(dst), cols);
   else
@@ -222,7 +222,8 @@ int64_t item_size(const WeightMatrix& W, int threads, int64_t row_align) {
     int64_t unit = 2;
     if (row_align > 0) {
       if (row_align % 8 != 0)
-        throw std::invalid_argument("matmul_multi: row_align of a rows8 matrix must be a multiple of 8");
+        throw std::invalid_argument(
+            "matmul_multi: row_align of a rows8 matrix must be a multiple of 8");
       unit = lcm64(2, row_align / 8);
     }
     return round_up((n_groups + spread - 1) / spread, unit);
@@ -368,8 +369,8 @@ void matmul_multi(const WeightMatrix* const* W, float* const* Y, int n_mat, cons
     ~Done() { n.fetch_add(1, std::memory_order_release); }
   };
   pool.parallel_for(pool.size(), [&](int64_t, int64_t, int) {
-    for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) <
-                    n_prep + n_pre + n_items;) {
+    for (int64_t c;
+         (c = next.fetch_add(1, std::memory_order_relaxed)) < n_prep + n_pre + n_items;) {
       if (c < n_prep) {
         Done done{prep_done};
         extra.prep(extra.prep_ctx, c);

@@ -119,12 +119,13 @@ void BatchForward::forward(const BatchToken* tokens, int n, KvSequence* const* s
       rope_.at(tokens[t].pos, row(rope_cos_, t, half), row(rope_sin_, t, half));
   }
   // Per-token work between the matmuls (norms, RoPE, cache stores, residual adds,
-  // SwiGLU) is spread over the pool from two tokens on (a few us per token and pass,
-  // with the workers still spinning from the matmul just before); one token stays on the
-  // calling thread, where a hand-off would cost about as much as the work. Each token's
-  // rows are computed the same way either way. Three passes per layer: the residual add
-  // after the feed-forward block and the next layer's attention norm (or the output norm)
-  // share one.
+  // SwiGLU) rides the matmuls' own passes of the pool (fuse_, below: no hand-off of its
+  // own). What is left as separate passes (all of it with set_fuse(false); fused, the
+  // last layer's residual add and the output norm) is spread over the pool from two
+  // tokens on (a few us per token and pass, with the workers still spinning from the
+  // matmul just before); one token stays on the calling thread, where a hand-off would
+  // cost about as much as the work. Each token's rows are computed the same way either
+  // way.
   lap(&ForwardProfile::embed);
   const bool par = n >= kParallelTokens && pool_.size() > 1;
   auto per_token = [&](auto&& fn) {
@@ -172,8 +173,8 @@ void BatchForward::forward(const BatchToken* tokens, int n, KvSequence* const* s
         }
       }
     }
-  } qkv_post{&c, nullptr, tokens, seqs, q_.data(), k_.data(), v_.data(), rope_cos_.data(),
-             rope_sin_.data(), n, 0};
+  } qkv_post{&c,        nullptr,          tokens,           seqs, q_.data(), k_.data(),
+             v_.data(), rope_cos_.data(), rope_sin_.data(), n,    0};
   MatmulExtra qkv_extra;
   if (fuse_) {
     qkv_extra.post = &QkvPost::run;
@@ -199,7 +200,7 @@ void BatchForward::forward(const BatchToken* tokens, int n, KvSequence* const* s
     int E;
     float eps;
     bool add_tmp;  // x += tmp first
-    int ds;    // Qwen3-VL DeepStack: also add the image rows' slice ds + 1 (-1: none)
+    int ds;        // Qwen3-VL DeepStack: also add the image rows' slice ds + 1 (-1: none)
     static void run(void* ctx, int64_t t) {
       const auto& p = *static_cast<const Prep*>(ctx);
       const size_t E = static_cast<size_t>(p.E);
@@ -207,7 +208,8 @@ void BatchForward::forward(const BatchToken* tokens, int n, KvSequence* const* s
       if (p.add_tmp) {
         add(xt, p.tmp + static_cast<size_t>(t) * E, xt, p.E);
         const VlInput* vl = p.tokens[t].vl;
-        if (p.ds >= 0 && vl && vl->embd) add(xt, vl->embd + static_cast<size_t>(p.ds + 1) * E, xt, p.E);
+        if (p.ds >= 0 && vl && vl->embd)
+          add(xt, vl->embd + static_cast<size_t>(p.ds + 1) * E, xt, p.E);
       }
       rmsnorm(xt, p.norm, p.xn + static_cast<size_t>(t) * E, p.E, p.eps);
     }
@@ -239,20 +241,21 @@ void BatchForward::forward(const BatchToken* tokens, int n, KvSequence* const* s
     qkv_prep.ds = l > 0 && l - 1 < c.vl_deepstack_layers ? l - 1 : -1;
     lora_.matmul(l, LoraGroup::kQkv, qkv, qkv_out, 3, xn_.data(), n, pool_, qkv_extra);
     lap(&ForwardProfile::qkv);
-    if (!fuse_) per_token([&](int t) {
-      float* qt = row(q_, t, QD);
-      float* kt = row(k_, t, KD);
-      for (int h = 0; h < c.n_head; ++h) rmsnorm(qt + h * hd, L.q_norm, qt + h * hd, hd, eps);
-      for (int h = 0; h < c.n_head_kv; ++h) rmsnorm(kt + h * hd, L.k_norm, kt + h * hd, hd, eps);
-      const float* cs = row(rope_cos_, t, half);
-      const float* sn = row(rope_sin_, t, half);
-      rope_neox(qt, c.n_head, hd, cs, sn);
-      rope_neox(kt, c.n_head_kv, hd, cs, sn);
-      // Tokens of a batch have distinct (sequence, position) slots: no two write one.
-      const KvSequence& sq = *seqs[tokens[t].seq];
-      sq.pool().store(sq.block(tokens[t].pos), tokens[t].pos % sq.pool().block_size(), l, kt,
-                      row(v_, t, KD));
-    });
+    if (!fuse_)
+      per_token([&](int t) {
+        float* qt = row(q_, t, QD);
+        float* kt = row(k_, t, KD);
+        for (int h = 0; h < c.n_head; ++h) rmsnorm(qt + h * hd, L.q_norm, qt + h * hd, hd, eps);
+        for (int h = 0; h < c.n_head_kv; ++h) rmsnorm(kt + h * hd, L.k_norm, kt + h * hd, hd, eps);
+        const float* cs = row(rope_cos_, t, half);
+        const float* sn = row(rope_sin_, t, half);
+        rope_neox(qt, c.n_head, hd, cs, sn);
+        rope_neox(kt, c.n_head_kv, hd, cs, sn);
+        // Tokens of a batch have distinct (sequence, position) slots: no two write one.
+        const KvSequence& sq = *seqs[tokens[t].seq];
+        sq.pool().store(sq.block(tokens[t].pos), tokens[t].pos % sq.pool().block_size(), l, kt,
+                        row(v_, t, KD));
+      });
     lap(&ForwardProfile::per_token);
     batch_attention(l, shape, att_toks_.data(), q_.data(), n, att_.data(), pool_, scratch_);
     lap(&ForwardProfile::attention);
