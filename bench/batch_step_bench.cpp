@@ -15,10 +15,12 @@
 // Run: build/batch_step_bench [model.gguf] [threads] [past] [gen] [block] [parts]
 // (default ~/.cache/qwen3-bench/models/qwen3-0.6b-q4_0.gguf, 2 threads, 160 positions, 64
 // tokens, KV blocks of 16 positions; parts: "mixed" = part 1b only, "engine" = part 3
-// only, any other 6th
+// only, "fuse" = fused vs unfused steps and the pool's hand-off cost, "handoff" = that
+// cost alone, any other 6th
 // argument = part 1 only, none = all). With 1 thread the phases are CPU time of the
 // thread (meaningful on a busy machine), else wall time.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -130,6 +132,112 @@ void forward_profile(const std::shared_ptr<const Qwen3Model>& model, int threads
                 (prof.qkv + prof.wo + prof.ffn + prof.lm_head) * k);
     for (auto& q : seqs) q.reset();
   }
+}
+
+void handoff_cost(int threads);
+
+// Part "fuse": decode steps with the work between the matmuls fused into their passes
+// (the default) and as separate per-token passes (BatchForward::set_fuse(false)),
+// alternating in rounds so that both see the same load; medians of the rounds. Then the
+// cost of one hand-off of the pool: an empty parallel_for with the workers spinning (as
+// between the matmuls of a step) and after rest() (workers asleep: a futex wake).
+void fuse_profile(const std::shared_ptr<const Qwen3Model>& model, int threads, int past,
+                  int block) {
+  const auto& c = model->config();
+  const int rounds = 9, steps = 8;
+  const int cap = past + rounds * 2 * steps + 16;
+  BatchForward fwd(model, 64, cap, threads);
+  std::vector<float> logits(static_cast<std::size_t>(8) * c.n_vocab);
+  std::printf("## fuse: decode step ms (wall), fused vs per-token passes, %d threads, %d rounds\n",
+              threads, rounds);
+  std::printf("%2s | %8s %8s %7s\n", "B", "fused", "passes", "saved%");
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  for (int B : {1, 2, 4, 8}) {
+    KvPool pool(c.n_layers, c.n_head_kv, c.head_dim, block, B * (cap / block + 2),
+                qwen3::KvType::F16);
+    std::vector<std::unique_ptr<KvSequence>> seqs;
+    std::vector<KvSequence*> ptrs;
+    for (int s = 0; s < B; ++s) {
+      seqs.push_back(std::make_unique<KvSequence>(pool, cap, false));
+      ptrs.push_back(seqs.back().get());
+    }
+    fill_pasts(fwd, seqs, ptrs, B, past);
+    std::vector<BatchToken> batch(8);
+    std::vector<std::int32_t> ids(8);
+    auto run = [&](bool fuse) {
+      fwd.set_fuse(fuse);
+      const double t0 = wall_ms();
+      for (int k = 0; k < steps; ++k) {
+        for (int s = 0; s < B; ++s) {
+          KvSequence& q = *seqs[static_cast<std::size_t>(s)];
+          q.reserve(1);
+          ids[static_cast<std::size_t>(s)] = token(s, q.n_past());
+          batch[static_cast<std::size_t>(s)] = {ids[static_cast<std::size_t>(s)], s, q.n_past(),
+                                                true};
+        }
+        fwd.forward(batch.data(), B, ptrs.data(), B, logits.data());
+        for (int s = 0; s < B; ++s)
+          seqs[static_cast<std::size_t>(s)]->commit(&ids[static_cast<std::size_t>(s)], 1);
+      }
+      return (wall_ms() - t0) / steps;
+    };
+    run(true);  // warm
+    std::vector<double> fused, passes;
+    for (int r = 0; r < rounds; ++r) {
+      fused.push_back(run(true));
+      passes.push_back(run(false));
+    }
+    const double f = median(fused), p = median(passes);
+    std::printf("%2d | %8.3f %8.3f %6.1f%%\n", B, f, p, 100.0 * (p - f) / p);
+    std::fflush(stdout);
+    fwd.set_fuse(true);
+  }
+  handoff_cost(threads);
+}
+
+// The pool's hand-off latency (part "handoff", also the end of part "fuse").
+void handoff_cost(int threads) {
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  qwen3::ThreadPool tp(threads);
+  const int n_calls = 500;
+  // Each piece waits until every piece has started: the call measures how long the
+  // workers take to pick a job up (the caller cannot run the pieces alone).
+  std::atomic<int> started{0};
+  auto empty = [&](int64_t, int64_t, int) {
+    started.fetch_add(1);
+    while (started.load() % threads != 0) {
+    }
+  };
+  // Start the workers with a job the caller may finish alone (a worker that starts after
+  // a job was published waits for the next one), and let them reach their idle loop.
+  tp.parallel_for(threads, [](int64_t, int64_t, int) {});
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  tp.parallel_for(threads, empty);
+  std::vector<double> spin, wake;
+  for (int r = 0; r < 5; ++r) {
+    const double t0 = wall_ms();
+    for (int i = 0; i < n_calls; ++i) tp.parallel_for(threads, empty);
+    spin.push_back((wall_ms() - t0) * 1e3 / n_calls);
+    double w = 0;
+    for (int i = 0; i < 50; ++i) {
+      tp.rest();
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      const double t1 = wall_ms();
+      tp.parallel_for(threads, empty);
+      w += wall_ms() - t1;
+    }
+    wake.push_back(w * 1e3 / 50);
+  }
+  std::printf(
+      "hand-off (parallel_for of pieces that wait for each other, %d threads): %.2f us spinning, "
+      "%.2f us after rest()\n",
+      threads, median(spin), median(wake));
 }
 
 // A step of B decode tokens (sequences 0..B-1 with `past` cached positions each) plus a
@@ -315,6 +423,14 @@ int main(int argc, char** argv) {
   std::shared_ptr<const Qwen3Model> model = Qwen3Model::load(path, lo);
   std::printf("# %s, %d threads\n", path.c_str(), threads);
   const std::string parts = argc > 6 ? argv[6] : "";
+  if (parts == "handoff") {
+    handoff_cost(threads);
+    return 0;
+  }
+  if (parts == "fuse") {
+    fuse_profile(model, threads, past, block);
+    return 0;
+  }
   if (parts == "mixed" || parts == "engine") {
     if (parts == "mixed") mixed_profile(model, threads, past, block);
     if (parts == "engine") engine_profile(model, threads, past, gen);

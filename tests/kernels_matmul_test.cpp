@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <mutex>
 #include <random>
 #include <stdexcept>
 
 #include "kernels/matmul.h"
 #include "kernels/quant.h"
+#include "kernels/rows8.h"
 #include "kernels_test_util.h"
 
 namespace qwen3 {
@@ -163,6 +165,94 @@ TEST(Matmul, BadInputIsAClearError) {
   EXPECT_THROW(matmul({GgmlType::F32, 2, 8, nullptr}, x.data(), 1, y.data(), pool),
                std::invalid_argument);
   EXPECT_NO_THROW(matmul({GgmlType::F32, 2, 8, w.data()}, x.data(), 0, y.data(), pool));
+}
+
+// MatmulExtra::row_align (the fused per-head work of the forward pass): the post ranges
+// of every matrix start and end on whole heads, cover each matrix once, and the products
+// are bit-identical to the unaligned plan's, on each level, for 1-3 threads and both
+// layouts.
+TEST(Matmul, RowAlignedItemsNeverSplitAHead) {
+  std::mt19937 rng(9);
+  std::vector<IsaLevel> levels = available_isas();
+  int cases = 0;
+  for (IsaLevel level : levels) {
+    testing::IsaScope scope(level);
+    for (int k = 0; k < 12; ++k) {
+      const GgmlType t = k % 3 == 0 ? GgmlType::Q4_0 : k % 3 == 1 ? GgmlType::Q4_K : GgmlType::Q8_0;
+      const int64_t hd = k % 2 == 0 ? 64 : 128;
+      const int64_t cols = 256;
+      const int n_mat = 1 + static_cast<int>(rng() % 3);
+      const int threads = 1 + static_cast<int>(rng() % 3);
+      const int64_t n_tok = 1 + static_cast<int64_t>(rng() % 8);
+      const bool rows8 = k % 4 != 3 && rows8_type(t);
+      ThreadPool pool(threads);
+      std::vector<Problem> ps;
+      std::vector<std::vector<uint8_t>> packed(static_cast<size_t>(n_mat));
+      std::vector<WeightMatrix> Ws;
+      for (int i = 0; i < n_mat; ++i) {
+        const int64_t heads = 1 + static_cast<int64_t>(rng() % 20);
+        ps.push_back(make_problem(t, heads * hd, cols, n_tok, 50 * k + static_cast<uint32_t>(i)));
+        ps.back().x = ps[0].x;
+        WeightMatrix W = ps.back().W();
+        if (rows8) {
+          packed[static_cast<size_t>(i)].resize(rows8_bytes(W));
+          W = to_rows8(W, packed[static_cast<size_t>(i)].data(), pool);
+        }
+        Ws.push_back(W);
+        EXPECT_EQ(matmul_item_rows(W, threads, hd) % hd, 0);
+      }
+      std::vector<std::vector<float>> plain(static_cast<size_t>(n_mat)), aligned = plain;
+      std::vector<const WeightMatrix*> wp;
+      std::vector<float*> yp, ya;
+      for (int i = 0; i < n_mat; ++i) {
+        plain[static_cast<size_t>(i)].assign(static_cast<size_t>(n_tok * Ws[i].rows), NAN);
+        aligned[static_cast<size_t>(i)].assign(static_cast<size_t>(n_tok * Ws[i].rows), NAN);
+        wp.push_back(&Ws[static_cast<size_t>(i)]);
+        yp.push_back(plain[static_cast<size_t>(i)].data());
+        ya.push_back(aligned[static_cast<size_t>(i)].data());
+      }
+      matmul_multi(wp.data(), yp.data(), n_mat, ps[0].x.data(), n_tok, pool);
+      struct Seen {
+        std::mutex m;
+        std::vector<std::vector<int>> hits;
+        int64_t hd = 0;
+        bool split = false;
+      } seen;
+      for (int i = 0; i < n_mat; ++i) seen.hits.emplace_back(static_cast<size_t>(Ws[i].rows), 0);
+      seen.hd = hd;
+      MatmulExtra extra;
+      extra.row_align = hd;
+      extra.ctx = &seen;
+      extra.post = [](void* ctx, int mat, int64_t r0, int64_t r1) {
+        auto& s = *static_cast<Seen*>(ctx);
+        std::lock_guard<std::mutex> lk(s.m);
+        auto& h = s.hits[static_cast<size_t>(mat)];
+        if (r0 % s.hd != 0 || (r1 % s.hd != 0 && r1 != static_cast<int64_t>(h.size())))
+          s.split = true;
+        for (int64_t r = r0; r < r1; ++r) ++h[static_cast<size_t>(r)];
+      };
+      matmul_multi(wp.data(), ya.data(), n_mat, ps[0].x.data(), n_tok, pool, extra);
+      EXPECT_FALSE(seen.split) << isa_name(level) << " case " << k;
+      for (int i = 0; i < n_mat; ++i) {
+        for (int h : seen.hits[static_cast<size_t>(i)]) ASSERT_EQ(h, 1) << "case " << k;
+        EXPECT_EQ(aligned[static_cast<size_t>(i)], plain[static_cast<size_t>(i)])
+            << isa_name(level) << " case " << k << " matrix " << i;
+      }
+      ++cases;
+    }
+  }
+  EXPECT_EQ(cases, 12 * static_cast<int>(levels.size()));
+  // Rows8 items are whole groups of 8 rows: an alignment that is not is refused.
+  Problem p = make_problem(GgmlType::Q4_0, 64, 256, 1, 1);
+  ThreadPool pool(2);
+  std::vector<uint8_t> packed(rows8_bytes(p.W()));
+  const WeightMatrix W = to_rows8(p.W(), packed.data(), pool);
+  const WeightMatrix* wp[] = {&W};
+  std::vector<float> y(64);
+  float* yp[] = {y.data()};
+  MatmulExtra bad;
+  bad.row_align = 12;
+  EXPECT_THROW(matmul_multi(wp, yp, 1, p.x.data(), 1, pool, bad), std::invalid_argument);
 }
 
 TEST(ThreadPool, CoversTheRangeOnce) {

@@ -5,7 +5,12 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 #include "kernels/cpu_features.h"
 #include "kernels/kernels_avx2.h"
@@ -100,24 +105,28 @@ void check(const WeightMatrix& W, const float* X, int64_t n_tok, const float* Y)
     throw std::invalid_argument("matmul: null pointer");
 }
 
+// One row of X in activation format f (not F32).
+void quantize_act_row(detail::ActFormat f, const detail::IsaKernels& k, const float* src, void* dst,
+                      int64_t cols) {
+  if (f == detail::ActFormat::Q8)
+    k.quantize_act_q8(src, static_cast<detail::ActQ8*>(dst), cols);
+  else
+    k.quantize_q8_K(src, static_cast<BlockQ8_K*>(dst), cols);
+}
+
 // Converts X to the activation format; returns its rows and sets their stride in bytes.
+// convert = false: only sizes the buffer (the rows are converted later, one by one).
 const void* prepare_activations(detail::ActFormat f, const float* X, int64_t n_tok, int64_t cols,
                                 const detail::IsaKernels& k, ThreadPool* pool,
-                                std::vector<uint8_t>& buf, size_t* stride) {
+                                std::vector<uint8_t>& buf, size_t* stride, bool convert = true) {
   *stride = detail::act_row_size(f, cols);
   if (f == detail::ActFormat::F32) return X;
   const size_t xs = *stride;
   if (buf.size() < xs * n_tok) buf.resize(xs * n_tok);
   uint8_t* base = buf.data();
+  if (!convert) return base;
   auto quant = [&](int64_t b, int64_t e, int) {
-    for (int64_t t = b; t < e; ++t) {
-      const float* src = X + t * cols;
-      void* dst = base + t * xs;
-      if (f == detail::ActFormat::Q8)
-        k.quantize_act_q8(src, static_cast<detail::ActQ8*>(dst), cols);
-      else
-        k.quantize_q8_K(src, static_cast<BlockQ8_K*>(dst), cols);
-    }
+    for (int64_t t = b; t < e; ++t) quantize_act_row(f, k, X + t * cols, base + t * xs, cols);
   };
   if (pool != nullptr && n_tok >= 8)
     pool->parallel_for(n_tok, quant);
@@ -192,15 +201,45 @@ struct Part {
   detail::TileFn tile;
 };
 
-// Plans W's work items: about kItemsPerThread per thread.
-void plan(Part& p, const detail::IsaKernels& k, int threads) {
-  const WeightMatrix& W = *p.W;
-  const int64_t spread = kItemsPerThread * static_cast<int64_t>(threads);
+int64_t round_up(int64_t v, int64_t unit) {
+  return (v + unit - 1) / unit * unit;
+}
+int64_t gcd64(int64_t a, int64_t b) {
+  while (b != 0) a = std::exchange(b, a % b);
+  return a;
+}
+int64_t lcm64(int64_t a, int64_t b) {
+  return a / gcd64(a, b) * b;
+}
+
+// Work items of W: rows8 groups per item, or plain rows per item. About kItemsPerThread
+// per thread, grown to whole multiples of row_align rows when asked.
+int64_t item_size(const WeightMatrix& W, int threads, int64_t row_align) {
+  const int64_t spread = kItemsPerThread * static_cast<int64_t>(std::max(1, threads));
   if (W.layout == WeightLayout::Rows8) {
     const int64_t n_groups = W.rows / 8;
     // An even number of groups per item: the 512-bit kernels take groups in pairs.
-    int64_t per_item = (n_groups + spread - 1) / spread;
-    per_item += per_item & 1;
+    int64_t unit = 2;
+    if (row_align > 0) {
+      if (row_align % 8 != 0)
+        throw std::invalid_argument(
+            "matmul_multi: row_align of a rows8 matrix must be a multiple of 8");
+      unit = lcm64(2, row_align / 8);
+    }
+    return round_up((n_groups + spread - 1) / spread, unit);
+  }
+  // Rows per item: a multiple of kRowChunk.
+  const int64_t unit = row_align > 0 ? lcm64(kRowChunk, row_align) : kRowChunk;
+  const int64_t per_thread = (W.rows + spread - 1) / spread;
+  return std::max<int64_t>(unit, round_up(per_thread, unit));
+}
+
+// Plans W's work items: about kItemsPerThread per thread.
+void plan(Part& p, const detail::IsaKernels& k, int threads, int64_t row_align) {
+  const WeightMatrix& W = *p.W;
+  if (W.layout == WeightLayout::Rows8) {
+    const int64_t n_groups = W.rows / 8;
+    const int64_t per_item = item_size(W, threads, row_align);
     p.per_item = per_item;
     p.n_items = (n_groups + per_item - 1) / per_item;
     p.stride = rows8_group_size(W.type, W.cols);
@@ -208,9 +247,7 @@ void plan(Part& p, const detail::IsaKernels& k, int threads) {
     p.tile = nullptr;
     return;
   }
-  // Rows per item: a multiple of kRowChunk.
-  const int64_t per_thread = (W.rows + spread - 1) / spread;
-  p.per_item = std::max<int64_t>(kRowChunk, (per_thread + kRowChunk - 1) / kRowChunk * kRowChunk);
+  p.per_item = item_size(W, threads, row_align);
   p.n_items = (W.rows + p.per_item - 1) / p.per_item;
   p.stride = ggml_row_size(W.type, W.cols);
   p.rows8 = nullptr;
@@ -240,16 +277,30 @@ void run_item(const Part& p, int64_t c, int n_tok, int64_t* r0, int64_t* r1) {
   p.tile(W.cols, base + first * p.stride, p.stride, nr, p.xq, p.xs, n_tok, p.Y + first, W.rows);
 }
 
-// Waits until `done` reaches n (the pre items of a MatmulExtra, claimed before any matrix
-// item, so each is finished or running on a thread that is not waiting: no deadlock).
+// Waits until `done` reaches n (the prep or pre items of a MatmulExtra, claimed before
+// any item that waits for them, so each is finished or running on a thread that is not
+// waiting: no deadlock). The items take microseconds: pause-spin for a while (~20 us)
+// before yielding, as a yield on a busy machine can hand the core away for a time slice.
 void wait_for(const std::atomic<int64_t>& done, int64_t n) {
-  for (int spin = 0; done.load(std::memory_order_acquire) < n; ++spin)
-    if (spin >= 64) std::this_thread::yield();
+  for (int spin = 0; done.load(std::memory_order_acquire) < n; ++spin) {
+    if (spin < 2000) {
+#if defined(__x86_64__) || defined(__i386__)
+      _mm_pause();
+#endif
+    } else {
+      std::this_thread::yield();
+    }
+  }
 }
 
 constexpr int kMaxMulti = 4;
 
 }  // namespace
+
+int64_t matmul_item_rows(const WeightMatrix& W, int threads, int64_t row_align) {
+  const int64_t n = item_size(W, threads, row_align);
+  return W.layout == WeightLayout::Rows8 ? n * 8 : n;
+}
 
 void matmul(const WeightMatrix& W, const float* X, int64_t n_tok, float* Y, ThreadPool& pool) {
   const WeightMatrix* Ws[] = {&W};
@@ -288,7 +339,8 @@ void matmul_multi(const WeightMatrix* const* W, float* const* Y, int n_mat, cons
     while (j < n_formats && formats[j] != f) ++j;
     if (j == n_formats) {
       formats[j] = f;
-      xq[j] = prepare_activations(f, X, n_tok, W[i]->cols, k, &pool, bufs[j], &xs[j]);
+      xq[j] = prepare_activations(f, X, n_tok, W[i]->cols, k, &pool, bufs[j], &xs[j],
+                                  extra.prep == nullptr);
       ++n_formats;
     }
     Part& p = parts[i];
@@ -296,7 +348,7 @@ void matmul_multi(const WeightMatrix* const* W, float* const* Y, int n_mat, cons
     p.Y = Y[i];
     p.xq = xq[j];
     p.xs = xs[j];
-    plan(p, k, pool.size());
+    plan(p, k, pool.size(), extra.row_align);
     n_items += p.n_items;
   }
   // Work items of all the matrices are handed out dynamically from one counter, so a
@@ -304,18 +356,34 @@ void matmul_multi(const WeightMatrix* const* W, float* const* Y, int n_mat, cons
   // exactly one kernel call, so the result depends neither on the thread count nor on
   // which matrices share the call.
   // The extra pre items come first from the same counter; a post call waits for them all.
+  // Before them, the prep items (one per token: X's row, then its conversions).
   std::atomic<int64_t> next{0};
-  std::atomic<int64_t> pre_done{0};
+  std::atomic<int64_t> pre_done{0}, prep_done{0};
   const int64_t n_pre = extra.pre ? extra.n_pre : 0;
+  const int64_t n_prep = extra.prep ? n_tok : 0;
   const int nt = static_cast<int>(n_tok);
+  const int64_t cols = W[0]->cols;
+  // Counted as done even if it throws, so that no thread waits forever.
+  struct Done {
+    std::atomic<int64_t>& n;
+    ~Done() { n.fetch_add(1, std::memory_order_release); }
+  };
   pool.parallel_for(pool.size(), [&](int64_t, int64_t, int) {
-    for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < n_pre + n_items;) {
+    for (int64_t c;
+         (c = next.fetch_add(1, std::memory_order_relaxed)) < n_prep + n_pre + n_items;) {
+      if (c < n_prep) {
+        Done done{prep_done};
+        extra.prep(extra.prep_ctx, c);
+        for (int j = 0; j < n_formats; ++j)
+          if (formats[j] != detail::ActFormat::F32)
+            quantize_act_row(formats[j], k, X + c * cols,
+                             static_cast<uint8_t*>(const_cast<void*>(xq[j])) + c * xs[j], cols);
+        continue;
+      }
+      c -= n_prep;
+      wait_for(prep_done, n_prep);
       if (c < n_pre) {
-        // Counted as done even if it throws, so that no thread waits forever.
-        struct Done {
-          std::atomic<int64_t>& n;
-          ~Done() { n.fetch_add(1, std::memory_order_release); }
-        } done{pre_done};
+        Done done{pre_done};
         extra.pre(extra.ctx, c);
         continue;
       }

@@ -54,13 +54,29 @@ void matmul_multi(const WeightMatrix* const* W, float* const* Y, int n_mat, cons
 // after the work item that wrote rows [r0, r1) of Y[mat] (every token), by the same
 // thread, once every pre item has finished. The items of post cover each Y[mat]'s rows
 // exactly once, in ranges that are multiples of 16 rows (the last one aside) and depend
-// on the pool's size.
+// on the pool's size. row_align > 0 (a multiple of 8 for rows8 matrices): every range
+// also starts and ends on a multiple of row_align rows (or the matrix's end), e.g. whole
+// attention heads, so that post can finish per-head work on fresh rows (model/
+// batch_forward.cpp). Items grow to the next multiple; the products stay bit-identical.
+// prep(prep_ctx, t), if set, writes row t of X (t < n_tok) inside the same pass: the
+// first n_tok items, before the pre items; X's contents are read only after prep has
+// written them (each row is converted to the activation format by the thread that wrote
+// it), and every pre and matrix item waits for all of them. The per-token work that makes
+// a matmul's input (the residual add and RMS norm of the forward pass) thus costs no
+// hand-off of its own.
 struct MatmulExtra {
   int64_t n_pre = 0;
   void (*pre)(void* ctx, int64_t item) = nullptr;
   void (*post)(void* ctx, int mat, int64_t r0, int64_t r1) = nullptr;
   void* ctx = nullptr;
+  int64_t row_align = 0;
+  void (*prep)(void* prep_ctx, int64_t tok) = nullptr;
+  void* prep_ctx = nullptr;
 };
+
+// Rows per work item of a matmul_multi call on W with `threads` threads (the items of
+// post): exposed for tests of the planning rules.
+int64_t matmul_item_rows(const WeightMatrix& W, int threads, int64_t row_align = 0);
 void matmul_multi(const WeightMatrix* const* W, float* const* Y, int n_mat, const float* X,
                   int64_t n_tok, ThreadPool& pool, const MatmulExtra& extra);
 

@@ -78,6 +78,14 @@ class BatchForward {
   // Adds the phases' time of every later forward() to *p (nullptr: off, the default).
   void set_profile(ForwardProfile* p) { prof_ = p; }
 
+  // Off: the work between the matmuls runs as separate per-token passes instead of
+  // riding the matmuls' passes (the fused default). Same results, bit for bit: for tests
+  // and benchmarks of the fusion.
+  void set_fuse(bool on) {
+    fuse_ = on;
+    ffn_.set_fuse(on);
+  }
+
   // The caller expects no forward() for a while: the pool's idle workers sleep now
   // (ThreadPool::rest).
   void rest_threads() { pool_.rest(); }
@@ -104,6 +112,7 @@ class BatchForward {
   FeedForward ffn_;           // the MLP or mixture of experts, with its own buffers
   LoraBatch lora_;            // the tokens' LoRA adapters (model/lora_apply.h)
   ForwardProfile* prof_ = nullptr;
+  bool fuse_ = true;
 };
 
 }  // namespace qwen3

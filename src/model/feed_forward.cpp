@@ -11,6 +11,11 @@
 
 namespace qwen3 {
 
+namespace {
+// matmul_multi's post ranges start on multiples of 16 rows (kernels/matmul.h).
+constexpr int64_t kPairRows = 16;
+}  // namespace
+
 void moe_route(const float* logits, int n_expert, int k, bool norm, int* idx, float* weight) {
   // Softmax as ggml_soft_max does it: max-subtracted exponentials in float, scaled by
   // 1/sum; the sum accumulated in double.
@@ -46,6 +51,8 @@ FeedForward::FeedForward(const Qwen3Config& c, int max_tokens) : c_(c) {
   if (!c.is_moe()) {
     gate_.resize(B * c.n_ff);
     up_.resize(B * c.n_ff);
+    n_pairs_ = static_cast<size_t>(c.n_ff) / kPairRows + 1;
+    pairs_ = std::make_unique<std::atomic<int>[]>(n_pairs_);
     return;
   }
   const size_t k = static_cast<size_t>(c.n_expert_used), E = static_cast<size_t>(c.n_embd);
@@ -97,22 +104,57 @@ void FeedForward::swiglu(int n, int width, ThreadPool& pool) {
 }
 
 void FeedForward::forward(const LayerWeights& L, const float* xn, int n, float* out,
-                          ThreadPool& pool, LoraBatch* lora, int layer) {
-  if (c_.is_moe())
+                          ThreadPool& pool, LoraBatch* lora, int layer, const MatmulExtra& in) {
+  if (c_.is_moe()) {
+    if (in.prep) {  // a pass of its own before the router
+      if (n > 1)
+        pool.parallel_for(n, [&](int64_t b, int64_t e, int) {
+          for (int64_t t = b; t < e; ++t) in.prep(in.prep_ctx, t);
+        });
+      else
+        in.prep(in.prep_ctx, 0);
+    }
     moe(L, xn, n, out, pool);  // adapters on experts are refused when they are set
-  else
-    dense(L, xn, n, out, pool, lora, layer);
+  } else {
+    dense(L, xn, n, out, pool, lora, layer, in);
+  }
+}
+
+void FeedForward::swiglu_post(void* ctx, int, int64_t r0, int64_t r1) {
+  auto* self = static_cast<FeedForward*>(ctx);
+  // The second of the range's gate and up items to finish computes it; acq_rel makes the
+  // first one's rows visible.
+  if (self->pairs_[static_cast<size_t>(r0 / kPairRows)].fetch_add(1, std::memory_order_acq_rel) !=
+      1)
+    return;
+  const size_t F = static_cast<size_t>(self->c_.n_ff);
+  for (int t = 0; t < self->n_tok_; ++t) {
+    float* g = &self->gate_[static_cast<size_t>(t) * F + static_cast<size_t>(r0)];
+    silu_mul(g, &self->up_[static_cast<size_t>(t) * F + static_cast<size_t>(r0)], g, r1 - r0);
+  }
 }
 
 void FeedForward::dense(const LayerWeights& L, const float* xn, int n, float* out, ThreadPool& pool,
-                        LoraBatch* lora, int layer) {
+                        LoraBatch* lora, int layer, const MatmulExtra& in) {
   const WeightMatrix* gu[] = {&L.w_gate, &L.w_up};
   float* gu_out[] = {gate_.data(), up_.data()};
+  // Gate and up items cover the same row ranges when the two matrices are planned alike
+  // (same rows and layout).
+  const bool fuse = fuse_ && L.w_gate.rows == L.w_up.rows && L.w_gate.layout == L.w_up.layout;
+  MatmulExtra extra;
+  extra.prep = in.prep;
+  extra.prep_ctx = in.prep_ctx;
+  if (fuse) {
+    for (size_t i = 0; i < n_pairs_; ++i) pairs_[i].store(0, std::memory_order_relaxed);
+    n_tok_ = n;
+    extra.post = &FeedForward::swiglu_post;
+    extra.ctx = this;
+  }
   if (lora)  // the adapters' updates ride the matmuls' own passes of the pool
-    lora->matmul(layer, LoraGroup::kGateUp, gu, gu_out, 2, xn, n, pool);
+    lora->matmul(layer, LoraGroup::kGateUp, gu, gu_out, 2, xn, n, pool, extra);
   else
-    matmul_multi(gu, gu_out, 2, xn, n, pool);
-  swiglu(n, c_.n_ff, pool);
+    matmul_multi(gu, gu_out, 2, xn, n, pool, extra);
+  if (!fuse) swiglu(n, c_.n_ff, pool);
   if (lora) {
     const WeightMatrix* down[] = {&L.w_down};
     lora->matmul(layer, LoraGroup::kDown, down, &out, 1, gate_.data(), n, pool);

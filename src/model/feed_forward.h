@@ -10,9 +10,12 @@
 // are not read at all (a decode step reads k of n_expert).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
+#include "kernels/matmul.h"
 #include "kernels/thread_pool.h"
 #include "model/lora_apply.h"
 #include "model/model_weights.h"
@@ -32,22 +35,37 @@ class FeedForward {
   // xn: n rows of n_embd (the ffn_norm output). out: n rows of n_embd, overwritten with
   // the block's feed-forward output (before the residual add). n <= max_tokens.
   // lora: the batch's LoRA adapters for the dense projections of block `layer` (or null).
+  // in.prep (with in.prep_ctx), if set: the per-token work that writes xn's rows, run
+  // first (riding the gate/up matmul's pass in the dense block).
   void forward(const LayerWeights& L, const float* xn, int n, float* out, ThreadPool& pool,
-               LoraBatch* lora = nullptr, int layer = 0);
+               LoraBatch* lora = nullptr, int layer = 0, const MatmulExtra& in = {});
 
   // After an MoE forward(): how many expert matrices triples the last call read.
   int experts_read() const { return experts_read_; }
 
+  // On (the default): the dense block's SwiGLU rides the gate/up matmul's pass (each row
+  // range is finished by the thread that completes the second of its gate and up items);
+  // off: a separate pass. Same bits either way.
+  void set_fuse(bool on) { fuse_ = on; }
+
  private:
   void dense(const LayerWeights& L, const float* xn, int n, float* out, ThreadPool& pool,
-             LoraBatch* lora, int layer);
+             LoraBatch* lora, int layer, const MatmulExtra& in);
   void moe(const LayerWeights& L, const float* xn, int n, float* out, ThreadPool& pool);
   void decode(const LayerWeights& L, const float* xn, float* out, ThreadPool& pool);
   // gate_ = silu(gate_) * up_ over n rows of `width`.
   void swiglu(int n, int width, ThreadPool& pool);
 
+  // MatmulExtra post of the gate/up matmul: SwiGLU of rows [r0, r1) once both are done.
+  static void swiglu_post(void* ctx, int mat, int64_t r0, int64_t r1);
+
   const Qwen3Config& c_;
   int experts_read_ = 0;
+  bool fuse_ = true;
+  int n_tok_ = 0;  // the tokens of the dense call under way (swiglu_post)
+  // Per 16-row range of n_ff: how many of its gate and up items are done (0..2).
+  std::unique_ptr<std::atomic<int>[]> pairs_;
+  size_t n_pairs_ = 0;
   std::vector<float> gate_, up_;  // dense: n x n_ff; MoE: n x n_ff_exp (one expert's rows)
   // MoE scratch.
   std::vector<float> logits_;       // n x n_expert

@@ -63,30 +63,40 @@ KvPool::KvPool(int n_layers, int n_head_kv, int head_dim, int block_size, int n_
 }
 
 void KvPool::store(int block, int row, int layer, const float* k, const float* v) {
-  // Keys dim-major (element d of row r at d * block_size + r), values row-major: the
-  // layout attention_paged reads (kernels/attention_paged.h).
-  const std::size_t at = static_cast<std::size_t>(row) * head_dim_ * esize_;
-  const std::size_t bs = static_cast<std::size_t>(block_size_);
   for (int h = 0; h < n_head_kv_; ++h) {
-    std::uint8_t* kd = data_.get() + offset(block, layer, 0, h);
-    std::uint8_t* vd = data_.get() + offset(block, layer, 1, h) + at;
-    const float* kh = k + static_cast<std::size_t>(h) * head_dim_;
-    if (type_ == KvType::F16) {
-      auto* kt = reinterpret_cast<std::uint16_t*>(kd) + row;
-      std::uint16_t conv[512];  // one row through the SIMD converter, then scattered
-      if (head_dim_ <= 512) {
-        fp32_to_fp16_row(kh, conv, head_dim_);
-        for (int d = 0; d < head_dim_; ++d) kt[d * bs] = conv[d];
-      } else {
-        for (int d = 0; d < head_dim_; ++d) kt[d * bs] = fp32_to_fp16(kh[d]);
-      }
-      fp32_to_fp16_row(v + h * head_dim_, reinterpret_cast<std::uint16_t*>(vd), head_dim_);
-    } else {
-      float* kt = reinterpret_cast<float*>(kd) + row;
-      for (int d = 0; d < head_dim_; ++d) kt[d * bs] = kh[d];
-      std::memcpy(vd, v + h * head_dim_, head_dim_ * sizeof(float));
-    }
+    store_k_head(block, row, layer, h, k + static_cast<std::size_t>(h) * head_dim_);
+    store_v_head(block, row, layer, h, v + static_cast<std::size_t>(h) * head_dim_);
   }
+}
+
+void KvPool::store_k_head(int block, int row, int layer, int h, const float* kh) {
+  // Keys dim-major (element d of row r at d * block_size + r): the layout
+  // attention_paged reads (kernels/attention_paged.h).
+  const std::size_t bs = static_cast<std::size_t>(block_size_);
+  std::uint8_t* kd = data_.get() + offset(block, layer, 0, h);
+  if (type_ == KvType::F16) {
+    auto* kt = reinterpret_cast<std::uint16_t*>(kd) + row;
+    std::uint16_t conv[512];  // one row through the SIMD converter, then scattered
+    if (head_dim_ <= 512) {
+      fp32_to_fp16_row(kh, conv, head_dim_);
+      for (int d = 0; d < head_dim_; ++d) kt[d * bs] = conv[d];
+    } else {
+      for (int d = 0; d < head_dim_; ++d) kt[d * bs] = fp32_to_fp16(kh[d]);
+    }
+  } else {
+    float* kt = reinterpret_cast<float*>(kd) + row;
+    for (int d = 0; d < head_dim_; ++d) kt[d * bs] = kh[d];
+  }
+}
+
+void KvPool::store_v_head(int block, int row, int layer, int h, const float* vh) {
+  // Values row-major.
+  const std::size_t at = static_cast<std::size_t>(row) * head_dim_ * esize_;
+  std::uint8_t* vd = data_.get() + offset(block, layer, 1, h) + at;
+  if (type_ == KvType::F16)
+    fp32_to_fp16_row(vh, reinterpret_cast<std::uint16_t*>(vd), head_dim_);
+  else
+    std::memcpy(vd, vh, head_dim_ * sizeof(float));
 }
 
 void KvPool::load(int block, int row, int layer, float* k, float* v) const {

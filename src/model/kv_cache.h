@@ -46,6 +46,10 @@ class KvPool {
   // Keys are stored dim-major (element d of row r at d * block_size + r), values
   // row-major (kernels/attention_paged.h).
   void store(int block, int row, int layer, const float* k, const float* v);
+  // The same for one head h (head_dim floats): store() is these for every head, which
+  // the forward pass calls as the heads' rows come out of the Q/K/V matmul.
+  void store_k_head(int block, int row, int layer, int h, const float* k);
+  void store_v_head(int block, int row, int layer, int h, const float* v);
   // The inverse of store(), as floats.
   void load(int block, int row, int layer, float* k, float* v) const;
   // The block_size key / value rows of head h of one layer (uint16_t fp16 or float by

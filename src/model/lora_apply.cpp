@@ -152,19 +152,27 @@ void LoraBatch::post_rows(void* ctx, int mat, int64_t r0, int64_t r1) {
     it.c1 = static_cast<int>(r1);
     self->run_b(k, it);
   }
+  if (self->then_.post) self->then_.post(self->then_.ctx, mat, r0, r1);
 }
 
 void LoraBatch::matmul(int layer, LoraGroup g, const WeightMatrix* const* W, float* const* Y,
-                       int n_mat, const float* x, int n, ThreadPool& pool) {
+                       int n_mat, const float* x, int n, ThreadPool& pool,
+                       const MatmulExtra& then) {
   if (n_mat != group_targets(g).count)
     throw std::invalid_argument("LoraBatch::matmul: wrong number of matrices for the group");
+  if (then.pre != nullptr && then.n_pre > 0)
+    throw std::invalid_argument("LoraBatch::matmul: the caller's work has no pre items");
   int out[4] = {0, 0, 0, 0};
   for (int i = 0; i < n_mat; ++i) out[i] = static_cast<int>(W[i]->rows);
   if (!plan(layer, g, x, static_cast<int>(W[0]->cols), Y, out, pool.size(), false)) {
-    matmul_multi(W, Y, n_mat, x, n, pool);
+    matmul_multi(W, Y, n_mat, x, n, pool, then);
     return;
   }
+  then_ = then;
   MatmulExtra extra;
+  extra.row_align = then.row_align;
+  extra.prep = then.prep;  // the caller's input rows come first (their own items)
+  extra.prep_ctx = then.prep_ctx;
   extra.n_pre = static_cast<int64_t>(a_items_.size());
   extra.pre = &LoraBatch::pre_item;
   extra.post = &LoraBatch::post_rows;

@@ -44,9 +44,11 @@ class LoraBatch {
   // matmul_multi's pass as work items handed out first, each B product runs right after
   // the work item that wrote its rows (kernels/matmul.h MatmulExtra): no hand-off beyond
   // the base's. Bit-identical to matmul_multi then apply(), for any pool size; with no
-  // adapter for these tokens, exactly matmul_multi.
+  // adapter for these tokens, exactly matmul_multi. `then`: the caller's own work riding
+  // the pass (its prep of x's rows, its post on the fresh rows after the adapters' update
+  // of them, row_align; no pre).
   void matmul(int layer, LoraGroup g, const WeightMatrix* const* W, float* const* Y, int n_mat,
-              const float* x, int n, ThreadPool& pool);
+              const float* x, int n, ThreadPool& pool, const MatmulExtra& then = {});
   // The same with one thread and the scalar reference kernels (tests).
   void apply_ref(int layer, LoraGroup g, const float* x, int in, float* const* y, const int* out);
 
@@ -90,6 +92,7 @@ class LoraBatch {
   std::vector<BItem> b_items_;
   std::vector<int> b_proj_;  // matmul(): the projection of each whole b_items_ entry
   std::vector<float> ax_;    // scratch: the terms' s * A x
+  MatmulExtra then_;         // matmul(): the caller's post, chained after the B products
 };
 
 }  // namespace qwen3
