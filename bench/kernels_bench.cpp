@@ -165,6 +165,8 @@ void small_batch_shapes(benchmark::internal::Benchmark* b) {
     for (auto [r, c] :
          {std::pair<int64_t, int64_t>{1024, 1024}, {3072, 1024}, {1024, 3072}, {151936, 1024}})
       for (int tok : {1, 2, 4, 8}) b->Args({r, c, tok, thr, 1});
+  // Warm (the weights in L2/L3): the kernels' compute alone.
+  for (int tok : {1, 2, 4, 8}) b->Args({3072, 1024, tok, 1, 0});
   b->Unit(benchmark::kMicrosecond)->UseRealTime();
 }
 BENCHMARK_CAPTURE(BM_SmallBatch, Q4_0, GgmlType::Q4_0)->Apply(small_batch_shapes);

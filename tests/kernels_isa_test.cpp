@@ -307,6 +307,42 @@ TEST(IsaRows8, Q6KSmallBatchesOverSeveralChunksEqualEachTokenAlone) {
     }
 }
 
+// Q4_0 / Q8_0 products of 2-4 tokens run two tokens per 512-bit vector at the avx512
+// level, the activations copied in chunks of 32 / (tokens / 2) blocks: rows of 1-3 chunks
+// and a partial one (33 and 70 blocks), 3 groups (an odd count), 1-9 tokens: every token
+// gets exactly its result alone, the same bits on every SIMD level, close to the reference.
+TEST(IsaRows8, LegacySmallBatchesOverSeveralChunksEqualEachTokenAlone) {
+  ThreadPool pool(2);
+  for (GgmlType t : {GgmlType::Q4_0, GgmlType::Q8_0})
+    for (int64_t cols : {33 * 32, 70 * 32})
+      for (int64_t n_tok = 1; n_tok <= 9; ++n_tok) {
+        testing::RandomMatmul p = testing::random_matmul(
+            t, 24, cols, n_tok,
+            7000 + static_cast<uint32_t>(n_tok + cols) + static_cast<uint32_t>(t));
+        const auto y_ref = mm_ref(p.W, p.x, n_tok);
+        std::vector<float> first;
+        for (IsaLevel l : available_isas()) {
+          testing::IsaScope scope(l);
+          const std::string what = name(t) + " 24x" + std::to_string(cols) + " tok " +
+                                   std::to_string(n_tok) + " " + isa_name(l);
+          std::vector<float> y(static_cast<size_t>(n_tok * 24), NAN);
+          matmul(p.P, p.x.data(), n_tok, y.data(), pool);
+          expect_close(y, y_ref, cols, what);
+          for (int64_t k = 0; k < n_tok; ++k) {
+            std::vector<float> yk(24, NAN);
+            matmul(p.P, p.x.data() + k * cols, 1, yk.data(), pool);
+            ASSERT_TRUE(std::equal(yk.begin(), yk.end(), y.begin() + k * 24))
+                << what << ": token " << k << " differs from the same token alone";
+          }
+          if (l == IsaLevel::Scalar) continue;
+          if (first.empty())
+            first = y;
+          else
+            ASSERT_EQ(y, first) << what << " differs from the first SIMD level";
+        }
+      }
+}
+
 // Plain rows of every type on every level (the tiles of the types without rows8 kernels,
 // and plain matrices of the others) against the reference.
 TEST(IsaMatmul, EveryTypeOnEveryLevelMatchesReference) {
