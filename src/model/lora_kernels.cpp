@@ -74,19 +74,28 @@ const LoraKernels kAvx512{avx512::lora_a, avx512::lora_b};
 }  // namespace
 
 void* LoraArena::alloc(size_t bytes) {
-  constexpr size_t kHuge = size_t(2) << 20, kMaxChunk = size_t(32) << 20;
+  constexpr size_t kHuge = size_t(2) << 20, kFirst = size_t(256) << 10,
+                   kMaxChunk = size_t(32) << 20;
   bytes = (bytes + 63) / 64 * 64;
   if (chunks_.empty() || chunks_.back().size - chunks_.back().used < bytes) {
-    // Chunks double up to 32 MiB: a small adapter takes one huge page, a large one few chunks.
-    const size_t grow = chunks_.empty() ? kHuge : std::min(kMaxChunk, 2 * chunks_.back().size);
+    // Chunks grow 4x from 256 KiB to 32 MiB: a small adapter (tests, fuzzers) costs no
+    // huge page, a large one has all but its first 1.25 MiB in huge pages.
+    const size_t grow = chunks_.empty() ? kFirst : std::min(kMaxChunk, 4 * chunks_.back().size);
     Chunk c;
-    c.size = std::max(grow, (bytes + kHuge - 1) / kHuge * kHuge);
-    c.mem.reset(new uint8_t[c.size + kHuge]);
-    const uintptr_t lo = (reinterpret_cast<uintptr_t>(c.mem.get()) + kHuge - 1) / kHuge * kHuge;
-    c.begin = reinterpret_cast<uint8_t*>(lo);
+    c.size = std::max(grow, bytes);
+    if (c.size >= kHuge) {
+      c.size = (c.size + kHuge - 1) / kHuge * kHuge;
+      c.mem.reset(new uint8_t[c.size + kHuge]);
+      const uintptr_t lo = (reinterpret_cast<uintptr_t>(c.mem.get()) + kHuge - 1) / kHuge * kHuge;
+      c.begin = reinterpret_cast<uint8_t*>(lo);
 #ifdef MADV_HUGEPAGE
-    madvise(c.begin, c.size, MADV_HUGEPAGE);
+      madvise(c.begin, c.size, MADV_HUGEPAGE);
 #endif
+    } else {
+      c.mem.reset(new uint8_t[c.size + 64]);
+      c.begin =
+          reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(c.mem.get()) + 63) / 64 * 64);
+    }
     chunks_.push_back(std::move(c));
   }
   Chunk& c = chunks_.back();

@@ -43,8 +43,9 @@ struct LoraView {
   const void* bt = nullptr;  // B transposed, in column blocks (lora_bt_index)
 };
 
-// Memory for the run-time copies of an adapter's matrices: chunks on 2 MiB boundaries
-// advised as transparent huge pages (the model's weights are in huge pages too). The
+// Memory for the run-time copies of an adapter's matrices: chunks growing from 256 KiB,
+// those of 2 MiB and more on 2 MiB boundaries advised as transparent huge pages (the
+// model's weights are in huge pages too). The
 // decode reads every byte of an adapter once per token, in pieces of a few KiB spread
 // over tens of MiB: in 4 KiB pages that is a TLB miss per page and a stream the hardware
 // prefetchers drop at every page boundary, which made the adapter's bytes about twice as

@@ -6,6 +6,8 @@
 // start on a stream, and most pieces end before they would. Sums in F32; the order of
 // the terms differs from the AVX2 kernels (more accumulators), so the two levels agree
 // within rounding, and each level gives the same bits whatever the threads or batching.
+#include "kernels/avx512_gcc_warnings.h"  // (first: silences GCC 12 false positives)
+
 #include <immintrin.h>
 
 #include <algorithm>
