@@ -1,13 +1,13 @@
 // The LoRA run-time kernels and their batching (model/lora_kernels.h, lora_apply.h):
-// packing keeps exactly the adapter's values (F16 / BF16 only when exact, B transposed);
-// the AVX2 and scalar kernels match a double-precision loop over many generated shapes
-// and types; LoraBatch::apply (fused groups, items over the thread pool) matches the
-// plain per-token, per-adapter formula y += scale * s * B (A x) for batches mixing runs
-// with different sets, several adapters, zero scales, partial targets and tokens
-// without adapters (left bit for bit untouched); LoraBatch::matmul (the update riding
-// the base matmul's pass of the pool) is bit for bit matmul_multi then apply, for 1, 2
-// and 3 threads, on quantized, rows8 and float base matrices; the B kernel gives the
-// same bits whatever column ranges split it.
+// packing keeps exactly the adapter's values (F16 / BF16 only when exact, B transposed),
+// in its own vectors or in an arena; the scalar, AVX2 and AVX-512 kernels match a
+// double-precision loop over many generated shapes and types; LoraBatch::apply (fused groups, items
+// over the thread pool) matches the plain per-token, per-adapter formula y += scale * s * B (A x)
+// for batches mixing runs with different sets, several adapters, zero scales, partial targets and
+// tokens without adapters (left bit for bit untouched); LoraBatch::matmul (the update riding the
+// base matmul's pass of the pool) is bit for bit matmul_multi then apply, for 1, 2 and 3 threads,
+// on quantized, rows8 and float base matrices; the B kernel gives the same bits whatever column
+// ranges split it.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -84,22 +84,25 @@ double max_rel(const std::vector<float>& got, const std::vector<float>& want) {
 
 TEST(LoraKernels, PackingKeepsTheValuesExactly) {
   std::mt19937 rng(1);
-  for (GgmlType exact : {GgmlType::F16, GgmlType::BF16, GgmlType::F32}) {
-    const LoraMatrices m = random_matrices(rng, 3, 40, 24, exact);
-    const LoraPacked p = pack_lora(m.a, m.b, m.rank, m.in, m.out);
-    EXPECT_EQ(p.type, exact);
-    const LoraView v = lora_view(p, m.a.data(), m.rank, m.in, m.out, m.scale);
-    auto value = [&](const void* base, size_t i) {
-      if (v.type == GgmlType::F16) return fp16_to_fp32(static_cast<const uint16_t*>(base)[i]);
-      if (v.type == GgmlType::BF16) return bf16_to_fp32(static_cast<const uint16_t*>(base)[i]);
-      return static_cast<const float*>(base)[i];
-    };
-    for (size_t i = 0; i < m.a.size(); ++i) ASSERT_EQ(value(v.a, i), m.a[i]);
-    for (int c = 0; c < m.out; ++c)
-      for (int k = 0; k < m.rank; ++k)
-        ASSERT_EQ(value(v.bt, lora_bt_index(m.rank, k, c)),
-                  m.b[static_cast<size_t>(c) * m.rank + k]);
-  }
+  LoraArena arena;
+  for (int in_arena = 0; in_arena < 2; ++in_arena)
+    for (GgmlType exact : {GgmlType::F16, GgmlType::BF16, GgmlType::F32}) {
+      const LoraMatrices m = random_matrices(rng, 3, 40, 24, exact);
+      const LoraPacked p =
+          pack_lora(m.a, m.b, m.rank, m.in, m.out, false, in_arena ? &arena : nullptr);
+      EXPECT_EQ(p.type, exact);
+      const LoraView v = lora_view(p, m.a.data(), m.rank, m.in, m.out, m.scale);
+      auto value = [&](const void* base, size_t i) {
+        if (v.type == GgmlType::F16) return fp16_to_fp32(static_cast<const uint16_t*>(base)[i]);
+        if (v.type == GgmlType::BF16) return bf16_to_fp32(static_cast<const uint16_t*>(base)[i]);
+        return static_cast<const float*>(base)[i];
+      };
+      for (size_t i = 0; i < m.a.size(); ++i) ASSERT_EQ(value(v.a, i), m.a[i]);
+      for (int c = 0; c < m.out; ++c)
+        for (int k = 0; k < m.rank; ++k)
+          ASSERT_EQ(value(v.bt, lora_bt_index(m.rank, k, c)),
+                    m.b[static_cast<size_t>(c) * m.rank + k]);
+    }
   // One value off the F16 grid (but on the BF16 one) makes the pair BF16; -0.0 stays F16.
   std::vector<float> a = {1.0f, -0.0f, 65536.0f * 4}, b = {0.5f, 0.25f, 2.0f};
   EXPECT_EQ(pack_lora(a, b, 1, 3, 3).type, GgmlType::BF16);
@@ -109,17 +112,31 @@ TEST(LoraKernels, PackingKeepsTheValuesExactly) {
   EXPECT_EQ(pack_lora(a, b, 1, 3, 3).type, GgmlType::F32);
 }
 
+// The scalar reference and the kernels of every SIMD level this CPU runs (AVX2 and
+// AVX-512 on x86-64), each level once.
+std::vector<const LoraKernels*> all_kernels() {
+  std::vector<const LoraKernels*> ks = {&lora_kernels_ref()};
+  for (IsaLevel l : available_isas())
+    if (std::find(ks.begin(), ks.end(), &lora_kernels_at(l)) == ks.end())
+      ks.push_back(&lora_kernels_at(l));
+  return ks;
+}
+
 TEST(LoraKernels, KernelsMatchDoublePrecision) {
   std::mt19937 rng(2);
-  const std::vector<const LoraKernels*> kernels = {&lora_kernels_ref(), &lora_kernels()};
+  const std::vector<const LoraKernels*> kernels = all_kernels();
+  LoraArena arena;  // half the trials packed in huge pages, as adapters are
   for (int trial = 0; trial < 120; ++trial) {
     const GgmlType type = trial % 3 == 0   ? GgmlType::F32
                           : trial % 3 == 1 ? GgmlType::F16
                                            : GgmlType::BF16;
-    const int rank = 1 + static_cast<int>(rng() % 20), in = 1 + static_cast<int>(rng() % 90),
-              out = 1 + static_cast<int>(rng() % 150), n = 1 + static_cast<int>(rng() % 4);
+    // Every fourth trial as wide as a model's rows (the prefetching runs past row ends).
+    const int rank = 1 + static_cast<int>(rng() % 20),
+              in = 1 + static_cast<int>(rng() % (trial % 4 == 3 ? 1100 : 90)),
+              out = 1 + static_cast<int>(rng() % (trial % 4 == 3 ? 600 : 150)),
+              n = 1 + static_cast<int>(rng() % 4);
     const LoraMatrices m = random_matrices(rng, rank, in, out, type);
-    const LoraPacked p = pack_lora(m.a, m.b, rank, in, out);
+    const LoraPacked p = pack_lora(m.a, m.b, rank, in, out, false, trial % 2 ? &arena : nullptr);
     ASSERT_EQ(p.type, type);
     const LoraView v = lora_view(p, m.a.data(), rank, in, out, m.scale);
     const std::vector<float> x = random_values(rng, static_cast<size_t>(n) * in, GgmlType::F32);
@@ -260,7 +277,7 @@ TEST(LoraKernels, BatchOfMixedSetsMatchesThePerTokenFormula) {
 
 TEST(LoraKernels, BKernelGivesTheSameBitsForAnyColumnRanges) {
   std::mt19937 rng(4);
-  for (const LoraKernels* k : {&lora_kernels_ref(), &lora_kernels()})
+  for (const LoraKernels* k : all_kernels())
     for (int trial = 0; trial < 30; ++trial) {
       const GgmlType type = trial % 3 == 0   ? GgmlType::F32
                             : trial % 3 == 1 ? GgmlType::F16

@@ -105,7 +105,8 @@ void LoraAdapter::add(int layer, LoraTarget t, LoraMatrices m) {
   int& slot = slots_[static_cast<size_t>(layer)][static_cast<size_t>(t)];
   if (slot >= 0) throw std::runtime_error(what + ": given twice");
   slot = static_cast<int>(mats_.size());
-  packed_.push_back(pack_lora(m.a, m.b, m.rank, m.in, m.out, lossy_f16_));
+  if (!arena_) arena_ = std::make_unique<LoraArena>();
+  packed_.push_back(pack_lora(m.a, m.b, m.rank, m.in, m.out, lossy_f16_, arena_.get()));
   mats_.push_back(std::move(m));
 }
 

@@ -90,6 +90,7 @@ class LoraAdapter {
   std::uint64_t id_;
   bool lossy_f16_;  // lora_lossy_f16() when constructed
   std::vector<LoraMatrices> mats_;
+  std::unique_ptr<LoraArena> arena_;                     // the run-time copies' memory
   std::vector<LoraPacked> packed_;                       // per mats_ entry: its run-time copy
   std::vector<std::array<int, kNumLoraTargets>> slots_;  // per layer: index into mats_ or -1
 };

@@ -2,7 +2,11 @@
 // reference kernels and the choice of kernels by ISA level (see lora_kernels.h).
 #include "model/lora_kernels.h"
 
+#include <sys/mman.h>
+
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "kernels/cpu_features.h"
 #include "kernels/fp16.h"
@@ -64,12 +68,45 @@ void ref_b(const LoraView& v, int c0, int c1, const float* ax, int n, int ldax, 
 const LoraKernels kRef{ref_a, ref_b};
 #if QWEN3_ARCH_X86
 const LoraKernels kAvx2{avx2::lora_a, avx2::lora_b};
+const LoraKernels kAvx512{avx512::lora_a, avx512::lora_b};
 #endif
 
 }  // namespace
 
+void* LoraArena::alloc(size_t bytes) {
+  constexpr size_t kHuge = size_t(2) << 20, kFirst = size_t(256) << 10,
+                   kMaxChunk = size_t(32) << 20;
+  bytes = (bytes + 63) / 64 * 64;
+  if (chunks_.empty() || chunks_.back().size - chunks_.back().used < bytes) {
+    // Chunks grow 4x from 256 KiB to 32 MiB: a small adapter (tests, fuzzers) costs no
+    // huge page, a large one has all but its first 1.25 MiB in huge pages.
+    const size_t grow = chunks_.empty() ? kFirst : std::min(kMaxChunk, 4 * chunks_.back().size);
+    Chunk c;
+    c.size = std::max(grow, bytes);
+    if (c.size >= kHuge) {
+      c.size = (c.size + kHuge - 1) / kHuge * kHuge;
+      c.mem.reset(new uint8_t[c.size + kHuge]);
+      const uintptr_t lo = (reinterpret_cast<uintptr_t>(c.mem.get()) + kHuge - 1) / kHuge * kHuge;
+      c.begin = reinterpret_cast<uint8_t*>(lo);
+#ifdef MADV_HUGEPAGE
+      madvise(c.begin, c.size, MADV_HUGEPAGE);
+#endif
+    } else {
+      c.mem.reset(new uint8_t[c.size + 64]);
+      c.begin =
+          reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(c.mem.get()) + 63) / 64 * 64);
+    }
+    chunks_.push_back(std::move(c));
+  }
+  Chunk& c = chunks_.back();
+  uint8_t* p = c.begin + c.used;
+  c.used += bytes;
+  std::memset(p, 0, bytes);
+  return p;
+}
+
 LoraPacked pack_lora(const std::vector<float>& a, const std::vector<float>& b, int rank, int in,
-                     int out, bool lossy_f16) {
+                     int out, bool lossy_f16, LoraArena* arena) {
   LoraPacked p;
   const size_t r = static_cast<size_t>(rank), o = static_cast<size_t>(out);
   uint16_t (*to)(float) = nullptr;
@@ -82,6 +119,29 @@ LoraPacked pack_lora(const std::vector<float>& a, const std::vector<float>& b, i
     to = fp32_to_bf16;
   }
   (void)in;
+  if (arena) {
+    const size_t bt_n = lora_bt_size(rank, out);
+    if (to) {
+      auto* pa = static_cast<uint16_t*>(arena->alloc(a.size() * sizeof(uint16_t)));
+      auto* pb = static_cast<uint16_t*>(arena->alloc(bt_n * sizeof(uint16_t)));
+      for (size_t i = 0; i < a.size(); ++i) pa[i] = to(a[i]);
+      for (size_t c = 0; c < o; ++c)
+        for (size_t k = 0; k < r; ++k)
+          pb[lora_bt_index(rank, static_cast<int>(k), static_cast<int>(c))] = to(b[c * r + k]);
+      p.a = pa;
+      p.bt = pb;
+    } else {
+      auto* pa = static_cast<float*>(arena->alloc(a.size() * sizeof(float)));
+      auto* pb = static_cast<float*>(arena->alloc(bt_n * sizeof(float)));
+      std::copy(a.begin(), a.end(), pa);
+      for (size_t c = 0; c < o; ++c)
+        for (size_t k = 0; k < r; ++k)
+          pb[lora_bt_index(rank, static_cast<int>(k), static_cast<int>(c))] = b[c * r + k];
+      p.a = pa;
+      p.bt = pb;
+    }
+    return p;
+  }
   if (to) {
     p.a16.resize(a.size());
     for (size_t i = 0; i < a.size(); ++i) p.a16[i] = to(a[i]);
@@ -106,7 +166,10 @@ LoraView lora_view(const LoraPacked& p, const float* a_f32, int rank, int in, in
   v.in = in;
   v.out = out;
   v.scale = scale;
-  if (p.type == GgmlType::F32) {
+  if (p.bt) {
+    v.a = p.a;
+    v.bt = p.bt;
+  } else if (p.type == GgmlType::F32) {
     v.a = a_f32;
     v.bt = p.bt32.data();
   } else {
@@ -120,11 +183,18 @@ const LoraKernels& lora_kernels_ref() {
   return kRef;
 }
 
-const LoraKernels& lora_kernels() {
+const LoraKernels& lora_kernels_at(IsaLevel l) {
 #if QWEN3_ARCH_X86
-  if (use_avx2()) return kAvx2;
+  if (l == IsaLevel::Avx512) return kAvx512;
+  if (l == IsaLevel::Avx2 || l == IsaLevel::AvxVnni) return kAvx2;
+#else
+  (void)l;
 #endif
   return kRef;
+}
+
+const LoraKernels& lora_kernels() {
+  return lora_kernels_at(isa_level());
 }
 
 }  // namespace qwen3

@@ -1,6 +1,6 @@
 // AVX2 + FMA + F16C versions of the LoRA kernels (lora_kernels.h): 8 floats per vector,
 // F16 widened with F16C, BF16 by a 16-bit shift; the same sums as the scalar reference
-// in the same order (fused multiply-adds aside).
+// in the same order (fused multiply-adds aside). Both prefetch their stream ahead.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -46,14 +46,38 @@ inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-// R rows of A (starting at element offset `row`, `in` apart) dotted with x.
+// Prefetch distance in bytes, ahead of where each stream reads (as the AVX-512 kernels:
+// the pieces of A and B a work item reads are too short for the hardware prefetchers).
+constexpr int kAhead = 1024;
+
+template <GgmlType T>
+constexpr int elem_size() {
+  return T == GgmlType::F32 ? 4 : 2;
+}
+
+inline void prefetch(const void* p) {
+  _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0);
+}
+
+// R rows of A (starting at element offset `row`, `in` apart) dotted with x. Each row's
+// prefetch runs on into the row R further (read next) once it passes its own end,
+// up to `end` (the work item's last element).
 template <GgmlType T, int R>
-inline void dot_rows(const void* a, size_t row, int in, const float* x, float* out) {
+inline void dot_rows(const void* a, size_t row, size_t end, int in, const float* x, float* out) {
+  constexpr int kLine = 64 / elem_size<T>();  // elements per cache line
+  constexpr int kAheadN = kAhead / elem_size<T>();
+  const auto* bytes = static_cast<const uint8_t*>(a);
   __m256 acc[R];
   for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
   int i = 0;
   for (; i + 8 <= in; i += 8) {
     const __m256 xv = _mm256_loadu_ps(x + i);
+    if (i % kLine == 0)
+      for (int r = 0; r < R; ++r) {
+        size_t e = row + static_cast<size_t>(r) * in + i + kAheadN;
+        if (i + kAheadN >= in) e += static_cast<size_t>(R - 1) * in;
+        if (e < end) prefetch(bytes + e * elem_size<T>());
+      }
     for (int r = 0; r < R; ++r)
       acc[r] = _mm256_fmadd_ps(load8<T>(a, row + static_cast<size_t>(r) * in + i), xv, acc[r]);
   }
@@ -67,16 +91,17 @@ inline void dot_rows(const void* a, size_t row, int in, const float* x, float* o
 template <GgmlType T>
 void a_impl(const LoraView& v, int k0, int k1, const float* x, int n, int64_t ldx, float s,
             float* ax, int ldax) {
+  const size_t end = static_cast<size_t>(k1) * static_cast<size_t>(v.in);
   for (int t = 0; t < n; ++t) {
     const float* xt = x + t * ldx;
     float* o = ax + static_cast<size_t>(t) * ldax;
     int k = k0;
     for (; k + 4 <= k1; k += 4) {
-      dot_rows<T, 4>(v.a, static_cast<size_t>(k) * v.in, v.in, xt, o + k);
+      dot_rows<T, 4>(v.a, static_cast<size_t>(k) * v.in, end, v.in, xt, o + k);
       for (int r = 0; r < 4; ++r) o[k + r] *= s;
     }
     for (; k < k1; ++k) {
-      dot_rows<T, 1>(v.a, static_cast<size_t>(k) * v.in, v.in, xt, o + k);
+      dot_rows<T, 1>(v.a, static_cast<size_t>(k) * v.in, end, v.in, xt, o + k);
       o[k] *= s;
     }
   }
@@ -89,6 +114,13 @@ template <GgmlType T>
 void b_impl(const LoraView& v, int c0, int c1, const float* ax, int n, int ldax, float* y,
             int64_t ldy) {
   const size_t block = static_cast<size_t>(v.rank) * kLoraCols;
+  const auto* bytes = static_cast<const uint8_t*>(v.bt);
+  const size_t first = static_cast<size_t>(c0 / kLoraCols) * block * elem_size<T>();
+  const uint8_t* stream_end =
+      bytes + static_cast<size_t>((c1 + kLoraCols - 1) / kLoraCols) * block * elem_size<T>();
+  // The stream's first kAhead bytes now; then each k row prefetches the row kAhead further.
+  for (const uint8_t* p = bytes + first; p < stream_end && p < bytes + first + kAhead; p += 64)
+    prefetch(p);
   for (int c = c0 / kLoraCols * kLoraCols; c < c1; c += kLoraCols) {
     const size_t base = static_cast<size_t>(c / kLoraCols) * block;
     const int lo = std::max(c0, c) - c, hi = std::min(c1, c + kLoraCols) - c;
@@ -100,6 +132,11 @@ void b_impl(const LoraView& v, int c0, int c1, const float* ax, int n, int ldax,
       for (int k = 0; k < v.rank; ++k) {
         const __m256 a = _mm256_broadcast_ss(at + k);
         const size_t row = base + static_cast<size_t>(k) * kLoraCols;
+        if (t == 0) {
+          const uint8_t* p = bytes + row * elem_size<T>() + kAhead;
+          for (int l = 0; l < kLoraCols * elem_size<T>(); l += 64)
+            if (p + l < stream_end) prefetch(p + l);
+        }
         for (int j = 0; j < 4; ++j)
           acc[j] = _mm256_fmadd_ps(a, load8<T>(v.bt, row + 8 * j), acc[j]);
       }
