@@ -307,10 +307,9 @@ TEST(IsaRows8, Q6KSmallBatchesOverSeveralChunksEqualEachTokenAlone) {
     }
 }
 
-// Q4_0 / Q8_0 products of 2-4 tokens run two tokens per 512-bit vector at the avx512
-// level, the activations copied in chunks of 32 / (tokens / 2) blocks: rows of 1-3 chunks
-// and a partial one (33 and 70 blocks), 3 groups (an odd count), 1-9 tokens: every token
-// gets exactly its result alone, the same bits on every SIMD level, close to the reference.
+// Q4_0 / Q8_0 products of 1-9 tokens over rows of 33 and 70 blocks and 3 groups (an odd
+// count; the one- and two-stream drivers of every level): every token gets exactly its
+// result alone, the same bits on every SIMD level, close to the reference.
 TEST(IsaRows8, LegacySmallBatchesOverSeveralChunksEqualEachTokenAlone) {
   ThreadPool pool(2);
   for (GgmlType t : {GgmlType::Q4_0, GgmlType::Q8_0})

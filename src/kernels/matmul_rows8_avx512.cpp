@@ -7,8 +7,6 @@
 
 #include <immintrin.h>
 
-#include <type_traits>
-
 #include "kernels/kernels_avx512.h"
 #include "kernels/rows8_vnni.h"
 #include "kernels/vnni_v256.h"
@@ -16,7 +14,6 @@
 namespace qwen3::avx512 {
 namespace {
 
-using detail::ActQ8;
 using vnni::load128;
 using vnni::load256;
 
@@ -270,156 +267,6 @@ void q6k_small_batch(int64_t n, const uint8_t* w, size_t gs, int64_t ng, const u
   }
 }
 
-// Q4_0 / Q8_0 against 2-8 tokens (used for 2..kLegacyPairTokens), the same idea: one group at a
-// time, each 32-byte piece of weights unpacked once at 512 bits (VDup) and dotted with two tokens
-// per vector from a token-pair copy of the ActQ8 blocks (PairQ8: each 4-byte piece of token a in
-// lanes 0-7, of token b in lanes 8-15), so a pair costs per block what one token costs at 256 bits
-// (1 vpdpwssd for the offset, 8 vpdpbusd, one fmadd). Each lane does the integer sums and
-// float steps of vnni::Legacy (offset -off x activation sum, the 8 dot products, then
-// acc += float(sum) x (d x token d), block by block): every token's outputs equal the
-// token alone bit for bit. The copies (640 bytes per pair and block) are made per chunk
-// of kPairBlocks / P blocks, so they stay in L1 while the weights stream; the float sums
-// are carried in y between chunks, and the weights of the group kPrefetchBytes ahead in
-// the chunk order are prefetched block by block.
-struct PairQ8 {
-  int32_t qs[8][16];  // [piece k]: bytes 4k..4k+3
-  int32_t sum[16];    // the activation sums (the offset term)
-  float d[16];
-};
-static_assert(sizeof(PairQ8) == 640);
-constexpr int kPairBlocks = 32;  // pair copies per chunk (20 KiB)
-void make_pair(const ActQ8& a, const ActQ8& b, PairQ8& o) {
-  const __m512i ab = _mm512_inserti64x4(_mm512_castsi256_si512(load256(a.qs)), load256(b.qs), 1);
-#pragma GCC unroll 8
-  for (int k = 0; k < 8; ++k) {
-    const __m512i idx = _mm512_mask_set1_epi32(_mm512_set1_epi32(k), 0xFF00, 8 + k);
-    _mm512_store_si512(o.qs[k], _mm512_permutexvar_epi32(idx, ab));
-  }
-  _mm512_store_si512(o.sum, pair32(&a.sum, &b.sum));
-  _mm512_store_ps(o.d, _mm512_mask_mov_ps(_mm512_set1_ps(a.d), 0xFF00, _mm512_set1_ps(b.d)));
-}
-
-template <bool kEight, int P>
-void legacy_pairs(const uint8_t* w, size_t gs, int64_t ng, const PairQ8* pa, int cb, int nbk,
-                  int64_t b0, bool more, float* y, int64_t ldy, bool odd, bool first) {
-  using Group = std::conditional_t<kEight, BlockQ8_0x8, BlockQ4_0x8>;
-  using vi = __m512i;
-  // Prefetch distance in groups: about kPrefetchBytes of this chunk's weights ahead.
-  const size_t chunk_bytes = static_cast<size_t>(nbk) * sizeof(Group);
-  const int64_t ahead =
-      static_cast<int64_t>((vnni::kPrefetchBytes + chunk_bytes - 1) / chunk_bytes);
-  for (int64_t g = 0; g < ng; ++g) {
-    const auto* blk = reinterpret_cast<const Group*>(w + g * gs) + b0;
-    // The group `ahead` further on in the chunk order: this chunk, else the next chunk,
-    // else the first chunk of the groups after these (the next work item's, usually on
-    // this thread: as the one-token kernel, whose prefetches run on past the item's end).
-    // Prefetches past the matrix are harmless.
-    const char* nx;
-    if (g + ahead < ng)
-      nx = reinterpret_cast<const char*>(blk) + ahead * gs;
-    else if (more)
-      nx = reinterpret_cast<const char*>(reinterpret_cast<const Group*>(w + (g + ahead - ng) * gs) +
-                                         b0 + nbk);
-    else
-      nx = reinterpret_cast<const char*>(w + (g + ahead) * gs);
-    float* yg = y + 8 * g;
-    __m512 acc[P];
-#pragma GCC unroll 4
-    for (int j = 0; j < P; ++j) {
-      if (first) {
-        acc[j] = _mm512_setzero_ps();
-        continue;
-      }
-      const float* y0 = yg + 2 * j * ldy;
-      const __m256 lo = _mm256_loadu_ps(y0);
-      const __m256 hi = (odd && j == P - 1) ? lo : _mm256_loadu_ps(y0 + ldy);
-      acc[j] = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
-    }
-    for (int i = 0; i < nbk; ++i) {
-      const Group& G = blk[i];
-      for (size_t off = 0; off < sizeof(Group); off += 64)
-        __builtin_prefetch(nx + i * sizeof(Group) + off, 0, 3);
-      vi q[8];  // as vnni::Legacy, in both halves
-      if constexpr (kEight) {
-        const vi flip = _mm512_set1_epi8(static_cast<char>(0x80));
-#pragma GCC unroll 8
-        for (int k = 0; k < 8; ++k) q[k] = _mm512_xor_si512(VDup::load(G.qs[k], nullptr), flip);
-      } else {
-        const vi m4 = _mm512_set1_epi8(0x0F);
-#pragma GCC unroll 4
-        for (int k = 0; k < 4; ++k) {
-          const vi v = VDup::load(G.qs[k], nullptr);
-          q[k] = _mm512_and_si512(v, m4);
-          q[k + 4] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
-        }
-      }
-      const vi off = _mm512_set1_epi32(kEight ? 0xFF80 : 0xFFF8);
-      vi s[P], s1[P];  // two chains per pair: the dot products' latency does not bind
-#pragma GCC unroll 4
-      for (int j = 0; j < P; ++j) {
-        const PairQ8& a = pa[j * cb + i];
-        s[j] = _mm512_dpwssd_epi32(_mm512_setzero_si512(), off, _mm512_load_si512(a.sum));
-        s1[j] = _mm512_setzero_si512();
-      }
-#pragma GCC unroll 4
-      for (int k = 0; k < 8; k += 2)
-#pragma GCC unroll 4
-        for (int j = 0; j < P; ++j) {
-          const PairQ8& a = pa[j * cb + i];
-          s[j] = _mm512_dpbusd_epi32(s[j], q[k], _mm512_load_si512(a.qs[k]));
-          s1[j] = _mm512_dpbusd_epi32(s1[j], q[k + 1], _mm512_load_si512(a.qs[k + 1]));
-        }
-      const __m512 dw = VDup::f16(G.d, nullptr);
-#pragma GCC unroll 4
-      for (int j = 0; j < P; ++j)
-        acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s[j], s1[j])),
-                                 _mm512_mul_ps(dw, _mm512_load_ps(pa[j * cb + i].d)), acc[j]);
-    }
-#pragma GCC unroll 4
-    for (int j = 0; j < P; ++j) {
-      float* y0 = yg + 2 * j * ldy;
-      _mm256_storeu_ps(y0, _mm512_castps512_ps256(acc[j]));
-      if (!(odd && j == P - 1)) _mm256_storeu_ps(y0 + ldy, _mm512_extractf32x8_ps(acc[j], 1));
-    }
-  }
-}
-
-// 2..8 tokens (nt), any number of blocks: chunk by chunk, kPairBlocks / P blocks per
-// chunk (the copies on the stack, 20 KiB). An odd last token is paired with itself and
-// stored once.
-template <bool kEight>
-void legacy_small_batch(int64_t n, const uint8_t* w, size_t gs, int64_t ng, const uint8_t* x,
-                        size_t xs, int nt, float* y, int64_t ldy) {
-  alignas(64) PairQ8 pa[kPairBlocks];
-  const int64_t nb = n / 32;
-  const int P = (nt + 1) / 2;
-  const int cb = kPairBlocks / P;
-  const bool odd = nt & 1;
-  for (int64_t b0 = 0; b0 < nb; b0 += cb) {
-    const int nbk = static_cast<int>(nb - b0 < cb ? nb - b0 : cb);
-    for (int j = 0; j < P; ++j) {
-      const auto* ta = reinterpret_cast<const ActQ8*>(x + 2 * j * xs);
-      const auto* tb =
-          reinterpret_cast<const ActQ8*>(x + (2 * j + 1 < nt ? 2 * j + 1 : 2 * j) * xs);
-      for (int i = 0; i < nbk; ++i) make_pair(ta[b0 + i], tb[b0 + i], pa[j * cb + i]);
-    }
-    const bool first = b0 == 0, more = b0 + nbk < nb;
-    switch (P) {
-      case 1:
-        legacy_pairs<kEight, 1>(w, gs, ng, pa, cb, nbk, b0, more, y, ldy, odd, first);
-        break;
-      case 2:
-        legacy_pairs<kEight, 2>(w, gs, ng, pa, cb, nbk, b0, more, y, ldy, odd, first);
-        break;
-      case 3:
-        legacy_pairs<kEight, 3>(w, gs, ng, pa, cb, nbk, b0, more, y, ldy, odd, first);
-        break;
-      default:
-        legacy_pairs<kEight, 4>(w, gs, ng, pa, cb, nbk, b0, more, y, ldy, odd, first);
-    }
-  }
-}
-
 // Groups in pairs at 512 bits, an odd last one at 256 bits. Decode steps of up to
 // kStreamTokens tokens (one sequence, or a few batched together) stream one group at a
 // time at 256 bits, each weight block read once for all the tokens: with weights from
@@ -430,25 +277,12 @@ void legacy_small_batch(int64_t n, const uint8_t* w, size_t gs, int64_t ng, cons
 // Q4_K 3072x1024 111-128 us against 94-104 (session 8; a batch step of 8 sequences of the
 // 0.6B Q4_0: 30.6-32.4 -> 23.8-24.3 ms). Same results either way.
 constexpr int kStreamTokens = 4;
-// Q4_0 / Q8_0: 2..kLegacyPairTokens tokens two per vector (legacy_small_batch). Session
-// 11, one thread, CPU time, load 5-9: with the weights in cache (BM_SmallBatch Q4_0
-// 3072x1024 cold:0) 2 tokens 57 -> 37 us, 4 tokens 93 -> 57-59, 8 tokens 87 (512-bit
-// group pairs) -> 107, hence up to 4; with the weights from DRAM on the loaded machine
-// no gain (2-4 tokens within the noise; batch_step_bench 1 thread, B = 4 qkv + ffn
-// ~5-10 % higher), so the idle A/B decides (docs/notes-pairs7.md); 1 turns it off.
-constexpr int kLegacyPairTokens = 4;
 template <template <class> class K>
 void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, size_t xs, int nt,
             float* y, int64_t ldy) {
   const auto* w = static_cast<const uint8_t*>(wv);
   const auto* x = static_cast<const uint8_t*>(xv);
   int64_t g = 0;
-  if constexpr (std::is_same_v<K<V256>, vnni::Q4_0<V256>> ||
-                std::is_same_v<K<V256>, vnni::Q8_0<V256>>) {
-    if (nt >= 2 && nt <= kLegacyPairTokens)
-      return legacy_small_batch<std::is_same_v<K<V256>, vnni::Q8_0<V256>>>(n, w, gs, ng, x, xs, nt,
-                                                                           y, ldy);
-  }
   if (nt <= kStreamTokens) {
     for (; g < ng; ++g)
       vnni::sweep<K<V256>, V256>(n, w + g * gs, w + g * gs, x, xs, nt, y + 8 * g, ldy);
