@@ -82,6 +82,21 @@ void fill_pasts(BatchForward& fwd, std::vector<std::unique_ptr<KvSequence>>& seq
     }
 }
 
+// One decode step: the next token of each of the first B sequences, all in one batch.
+void decode_step(BatchForward& fwd, std::vector<std::unique_ptr<KvSequence>>& seqs,
+                 std::vector<KvSequence*>& ptrs, int B, float* logits) {
+  BatchToken batch[64];
+  std::int32_t ids[64];
+  for (int s = 0; s < B; ++s) {
+    KvSequence& q = *seqs[static_cast<std::size_t>(s)];
+    q.reserve(1);
+    ids[s] = token(s, q.n_past());
+    batch[s] = {ids[s], s, q.n_past(), true};
+  }
+  fwd.forward(batch, B, ptrs.data(), B, logits);
+  for (int s = 0; s < B; ++s) seqs[static_cast<std::size_t>(s)]->commit(&ids[s], 1);
+}
+
 void forward_profile(const std::shared_ptr<const Qwen3Model>& model, int threads, int past,
                      int block) {
   const auto& c = model->config();
@@ -105,22 +120,11 @@ void forward_profile(const std::shared_ptr<const Qwen3Model>& model, int threads
       ptrs.push_back(seqs.back().get());
     }
     fill_pasts(fwd, seqs, ptrs, B, past);  // the prompts
-    std::vector<BatchToken> batch(64);
-    std::vector<std::int32_t> ids(64);
     ForwardProfile prof;
     prof.thread_cpu = threads == 1;  // CPU time: robust on a busy machine
     for (int k = 0; k < warm + steps; ++k) {
       if (k == warm) fwd.set_profile(&prof);
-      for (int s = 0; s < B; ++s) {
-        KvSequence& q = *seqs[static_cast<std::size_t>(s)];
-        q.reserve(1);
-        ids[static_cast<std::size_t>(s)] = token(s, q.n_past());
-        batch[static_cast<std::size_t>(s)] = {ids[static_cast<std::size_t>(s)], s, q.n_past(),
-                                              true};
-      }
-      fwd.forward(batch.data(), B, ptrs.data(), B, logits.data());
-      for (int s = 0; s < B; ++s)
-        seqs[static_cast<std::size_t>(s)]->commit(&ids[static_cast<std::size_t>(s)], 1);
+      decode_step(fwd, seqs, ptrs, B, logits.data());
     }
     fwd.set_profile(nullptr);
     const double k = 1.0 / static_cast<double>(prof.calls);
@@ -165,23 +169,10 @@ void fuse_profile(const std::shared_ptr<const Qwen3Model>& model, int threads, i
       ptrs.push_back(seqs.back().get());
     }
     fill_pasts(fwd, seqs, ptrs, B, past);
-    std::vector<BatchToken> batch(8);
-    std::vector<std::int32_t> ids(8);
     auto run = [&](bool fuse) {
       fwd.set_fuse(fuse);
       const double t0 = wall_ms();
-      for (int k = 0; k < steps; ++k) {
-        for (int s = 0; s < B; ++s) {
-          KvSequence& q = *seqs[static_cast<std::size_t>(s)];
-          q.reserve(1);
-          ids[static_cast<std::size_t>(s)] = token(s, q.n_past());
-          batch[static_cast<std::size_t>(s)] = {ids[static_cast<std::size_t>(s)], s, q.n_past(),
-                                                true};
-        }
-        fwd.forward(batch.data(), B, ptrs.data(), B, logits.data());
-        for (int s = 0; s < B; ++s)
-          seqs[static_cast<std::size_t>(s)]->commit(&ids[static_cast<std::size_t>(s)], 1);
-      }
+      for (int k = 0; k < steps; ++k) decode_step(fwd, seqs, ptrs, B, logits.data());
       return (wall_ms() - t0) / steps;
     };
     run(true);  // warm

@@ -280,31 +280,43 @@ TEST(IsaRows8, SmallBatchesEqualEachTokenAloneOnEveryLevel) {
   if (!skipped.empty()) std::printf("  levels this CPU lacks, not tested: %s\n", skipped.c_str());
 }
 
+// A product of n_tok tokens on 24 rows of t on every level: close to the reference, every
+// token exactly its result alone, and (same_bits) the same bits on every SIMD level.
+void expect_batch_equals_each_token_alone(GgmlType t, int64_t cols, int64_t n_tok, uint32_t seed,
+                                          bool same_bits, ThreadPool& pool) {
+  testing::RandomMatmul p = testing::random_matmul(t, 24, cols, n_tok, seed);
+  const auto y_ref = mm_ref(p.W, p.x, n_tok);
+  std::vector<float> first;
+  for (IsaLevel l : available_isas()) {
+    testing::IsaScope scope(l);
+    const std::string what = name(t) + " 24x" + std::to_string(cols) + " tok " +
+                             std::to_string(n_tok) + " " + isa_name(l);
+    std::vector<float> y(static_cast<size_t>(n_tok * 24), NAN);
+    matmul(p.P, p.x.data(), n_tok, y.data(), pool);
+    expect_close(y, y_ref, cols, what);
+    for (int64_t k = 0; k < n_tok; ++k) {
+      std::vector<float> yk(24, NAN);
+      matmul(p.P, p.x.data() + k * cols, 1, yk.data(), pool);
+      ASSERT_TRUE(std::equal(yk.begin(), yk.end(), y.begin() + k * 24))
+          << what << ": token " << k << " differs from the same token alone";
+    }
+    if (!same_bits || l == IsaLevel::Scalar) continue;
+    if (first.empty())
+      first = y;
+    else
+      ASSERT_EQ(y, first) << what << " differs from the first SIMD level";
+  }
+}
+
 // Q6_K products of 2-8 tokens run two tokens per 512-bit vector at the avx512 level, the
 // activations copied in chunks of 4 super-blocks: rows longer than one chunk (5 and 9
 // super-blocks) give every token exactly its result alone, on every level.
 TEST(IsaRows8, Q6KSmallBatchesOverSeveralChunksEqualEachTokenAlone) {
   ThreadPool pool(2);
   for (int64_t cols : {5 * 256, 9 * 256})
-    for (int64_t n_tok = 2; n_tok <= 9; ++n_tok) {
-      testing::RandomMatmul p = testing::random_matmul(GgmlType::Q6_K, 24, cols, n_tok,
-                                                       5000 + static_cast<uint32_t>(n_tok + cols));
-      const auto y_ref = mm_ref(p.W, p.x, n_tok);
-      for (IsaLevel l : available_isas()) {
-        testing::IsaScope scope(l);
-        const std::string what =
-            "24x" + std::to_string(cols) + " tok " + std::to_string(n_tok) + " " + isa_name(l);
-        std::vector<float> y(static_cast<size_t>(n_tok * 24), NAN);
-        matmul(p.P, p.x.data(), n_tok, y.data(), pool);
-        expect_close(y, y_ref, cols, what);
-        for (int64_t k = 0; k < n_tok; ++k) {
-          std::vector<float> yk(24, NAN);
-          matmul(p.P, p.x.data() + k * cols, 1, yk.data(), pool);
-          ASSERT_TRUE(std::equal(yk.begin(), yk.end(), y.begin() + k * 24))
-              << what << ": token " << k << " differs from the same token alone";
-        }
-      }
-    }
+    for (int64_t n_tok = 2; n_tok <= 9; ++n_tok)
+      expect_batch_equals_each_token_alone(GgmlType::Q6_K, cols, n_tok,
+                                           5000 + static_cast<uint32_t>(n_tok + cols), false, pool);
 }
 
 // Q4_0 / Q8_0 products of 1-9 tokens over rows of 33 and 70 blocks and 3 groups (an odd
@@ -314,32 +326,10 @@ TEST(IsaRows8, LegacySmallBatchesOverSeveralChunksEqualEachTokenAlone) {
   ThreadPool pool(2);
   for (GgmlType t : {GgmlType::Q4_0, GgmlType::Q8_0})
     for (int64_t cols : {33 * 32, 70 * 32})
-      for (int64_t n_tok = 1; n_tok <= 9; ++n_tok) {
-        testing::RandomMatmul p = testing::random_matmul(
-            t, 24, cols, n_tok,
-            7000 + static_cast<uint32_t>(n_tok + cols) + static_cast<uint32_t>(t));
-        const auto y_ref = mm_ref(p.W, p.x, n_tok);
-        std::vector<float> first;
-        for (IsaLevel l : available_isas()) {
-          testing::IsaScope scope(l);
-          const std::string what = name(t) + " 24x" + std::to_string(cols) + " tok " +
-                                   std::to_string(n_tok) + " " + isa_name(l);
-          std::vector<float> y(static_cast<size_t>(n_tok * 24), NAN);
-          matmul(p.P, p.x.data(), n_tok, y.data(), pool);
-          expect_close(y, y_ref, cols, what);
-          for (int64_t k = 0; k < n_tok; ++k) {
-            std::vector<float> yk(24, NAN);
-            matmul(p.P, p.x.data() + k * cols, 1, yk.data(), pool);
-            ASSERT_TRUE(std::equal(yk.begin(), yk.end(), y.begin() + k * 24))
-                << what << ": token " << k << " differs from the same token alone";
-          }
-          if (l == IsaLevel::Scalar) continue;
-          if (first.empty())
-            first = y;
-          else
-            ASSERT_EQ(y, first) << what << " differs from the first SIMD level";
-        }
-      }
+      for (int64_t n_tok = 1; n_tok <= 9; ++n_tok)
+        expect_batch_equals_each_token_alone(
+            t, cols, n_tok, 7000 + static_cast<uint32_t>(n_tok + cols) + static_cast<uint32_t>(t),
+            true, pool);
 }
 
 // Plain rows of every type on every level (the tiles of the types without rows8 kernels,

@@ -66,10 +66,6 @@ void ref_b(const LoraView& v, int c0, int c1, const float* ax, int n, int ldax, 
 }
 
 const LoraKernels kRef{ref_a, ref_b};
-#if QWEN3_ARCH_X86
-const LoraKernels kAvx2{avx2::lora_a, avx2::lora_b};
-const LoraKernels kAvx512{avx512::lora_a, avx512::lora_b};
-#endif
 
 }  // namespace
 
@@ -185,8 +181,8 @@ const LoraKernels& lora_kernels_ref() {
 
 const LoraKernels& lora_kernels_at(IsaLevel l) {
 #if QWEN3_ARCH_X86
-  if (l == IsaLevel::Avx512) return kAvx512;
-  if (l == IsaLevel::Avx2 || l == IsaLevel::AvxVnni) return kAvx2;
+  if (l == IsaLevel::Avx512) return avx512::kLoraKernels;
+  if (l == IsaLevel::Avx2 || l == IsaLevel::AvxVnni) return avx2::kLoraKernels;
 #else
   (void)l;
 #endif

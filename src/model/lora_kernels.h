@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "gguf/ggml_types.h"
@@ -103,17 +104,26 @@ const LoraKernels& lora_kernels_at(IsaLevel l);
 // The scalar reference (tests).
 const LoraKernels& lora_kernels_ref();
 
+// Calls f(std::integral_constant<GgmlType, T>{}) with T the element type the SIMD
+// kernels are compiled for: F16, BF16, else F32 (one dispatch for every level).
+template <class F>
+void with_lora_type(GgmlType t, F&& f) {
+  switch (t) {
+    case GgmlType::F16:
+      return f(std::integral_constant<GgmlType, GgmlType::F16>{});
+    case GgmlType::BF16:
+      return f(std::integral_constant<GgmlType, GgmlType::BF16>{});
+    default:
+      return f(std::integral_constant<GgmlType, GgmlType::F32>{});
+  }
+}
+
+// Each x86 level's kernels (lora_kernels_avx2.cpp, lora_kernels_avx512.cpp).
 namespace avx2 {
-void lora_a(const LoraView& v, int k0, int k1, const float* x, int n, int64_t ldx, float s,
-            float* ax, int ldax);
-void lora_b(const LoraView& v, int c0, int c1, const float* ax, int n, int ldax, float* y,
-            int64_t ldy);
-}  // namespace avx2
+extern const LoraKernels kLoraKernels;
+}
 namespace avx512 {
-void lora_a(const LoraView& v, int k0, int k1, const float* x, int n, int64_t ldx, float s,
-            float* ax, int ldax);
-void lora_b(const LoraView& v, int c0, int c1, const float* ax, int n, int ldax, float* y,
-            int64_t ldy);
-}  // namespace avx512
+extern const LoraKernels kLoraKernels;
+}
 
 }  // namespace qwen3

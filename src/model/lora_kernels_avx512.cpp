@@ -166,30 +166,20 @@ void b_impl(const LoraView& v, int c0, int c1, const float* ax, int n, int ldax,
   }
 }
 
-}  // namespace
-
 void lora_a(const LoraView& v, int k0, int k1, const float* x, int n, int64_t ldx, float s,
             float* ax, int ldax) {
-  switch (v.type) {
-    case GgmlType::F16:
-      return a_impl<GgmlType::F16>(v, k0, k1, x, n, ldx, s, ax, ldax);
-    case GgmlType::BF16:
-      return a_impl<GgmlType::BF16>(v, k0, k1, x, n, ldx, s, ax, ldax);
-    default:
-      return a_impl<GgmlType::F32>(v, k0, k1, x, n, ldx, s, ax, ldax);
-  }
+  with_lora_type(v.type,
+                 [&](auto t) { a_impl<decltype(t)::value>(v, k0, k1, x, n, ldx, s, ax, ldax); });
 }
 
 void lora_b(const LoraView& v, int c0, int c1, const float* ax, int n, int ldax, float* y,
             int64_t ldy) {
-  switch (v.type) {
-    case GgmlType::F16:
-      return b_impl<GgmlType::F16>(v, c0, c1, ax, n, ldax, y, ldy);
-    case GgmlType::BF16:
-      return b_impl<GgmlType::BF16>(v, c0, c1, ax, n, ldax, y, ldy);
-    default:
-      return b_impl<GgmlType::F32>(v, c0, c1, ax, n, ldax, y, ldy);
-  }
+  with_lora_type(v.type,
+                 [&](auto t) { b_impl<decltype(t)::value>(v, c0, c1, ax, n, ldax, y, ldy); });
 }
+
+}  // namespace
+
+const LoraKernels kLoraKernels{lora_a, lora_b};
 
 }  // namespace qwen3::avx512
