@@ -65,6 +65,18 @@ void ref_b(const LoraView& v, int c0, int c1, const float* ax, int n, int ldax, 
     }
 }
 
+// A (unless pa is null) and B^T (lora_bt_index order) into pa / pb, each value through to.
+template <class E, class To>
+void write_packed(const std::vector<float>& a, const std::vector<float>& b, int rank, int out,
+                  E* pa, E* pb, To to) {
+  if (pa)
+    for (size_t i = 0; i < a.size(); ++i) pa[i] = to(a[i]);
+  const size_t r = static_cast<size_t>(rank);
+  for (int c = 0; c < out; ++c)
+    for (int k = 0; k < rank; ++k)
+      pb[lora_bt_index(rank, k, c)] = to(b[static_cast<size_t>(c) * r + static_cast<size_t>(k)]);
+}
+
 const LoraKernels kRef{ref_a, ref_b};
 
 }  // namespace
@@ -104,7 +116,6 @@ void* LoraArena::alloc(size_t bytes) {
 LoraPacked pack_lora(const std::vector<float>& a, const std::vector<float>& b, int rank, int in,
                      int out, bool lossy_f16, LoraArena* arena) {
   LoraPacked p;
-  const size_t r = static_cast<size_t>(rank), o = static_cast<size_t>(out);
   uint16_t (*to)(float) = nullptr;
   if ((all_exact(a, fp32_to_fp16, fp16_to_fp32) && all_exact(b, fp32_to_fp16, fp16_to_fp32)) ||
       (lossy_f16 && all_finite_f16(a) && all_finite_f16(b))) {
@@ -115,41 +126,27 @@ LoraPacked pack_lora(const std::vector<float>& a, const std::vector<float>& b, i
     to = fp32_to_bf16;
   }
   (void)in;
-  if (arena) {
-    const size_t bt_n = lora_bt_size(rank, out);
-    if (to) {
-      auto* pa = static_cast<uint16_t*>(arena->alloc(a.size() * sizeof(uint16_t)));
-      auto* pb = static_cast<uint16_t*>(arena->alloc(bt_n * sizeof(uint16_t)));
-      for (size_t i = 0; i < a.size(); ++i) pa[i] = to(a[i]);
-      for (size_t c = 0; c < o; ++c)
-        for (size_t k = 0; k < r; ++k)
-          pb[lora_bt_index(rank, static_cast<int>(k), static_cast<int>(c))] = to(b[c * r + k]);
-      p.a = pa;
-      p.bt = pb;
-    } else {
-      auto* pa = static_cast<float*>(arena->alloc(a.size() * sizeof(float)));
-      auto* pb = static_cast<float*>(arena->alloc(bt_n * sizeof(float)));
-      std::copy(a.begin(), a.end(), pa);
-      for (size_t c = 0; c < o; ++c)
-        for (size_t k = 0; k < r; ++k)
-          pb[lora_bt_index(rank, static_cast<int>(k), static_cast<int>(c))] = b[c * r + k];
-      p.a = pa;
-      p.bt = pb;
-    }
+  const size_t bt_n = lora_bt_size(rank, out);
+  const auto same = [](float f) { return f; };
+  if (arena) {  // zeroed memory: B^T's padding columns stay 0
+    const size_t es = to ? sizeof(uint16_t) : sizeof(float);
+    void* pa = arena->alloc(a.size() * es);
+    void* pb = arena->alloc(bt_n * es);
+    if (to)
+      write_packed(a, b, rank, out, static_cast<uint16_t*>(pa), static_cast<uint16_t*>(pb), to);
+    else
+      write_packed(a, b, rank, out, static_cast<float*>(pa), static_cast<float*>(pb), same);
+    p.a = pa;
+    p.bt = pb;
     return p;
   }
   if (to) {
     p.a16.resize(a.size());
-    for (size_t i = 0; i < a.size(); ++i) p.a16[i] = to(a[i]);
-    p.bt16.assign(lora_bt_size(rank, out), 0);
-    for (size_t c = 0; c < o; ++c)
-      for (size_t k = 0; k < r; ++k)
-        p.bt16[lora_bt_index(rank, static_cast<int>(k), static_cast<int>(c))] = to(b[c * r + k]);
-  } else {
-    p.bt32.assign(lora_bt_size(rank, out), 0.0f);
-    for (size_t c = 0; c < o; ++c)
-      for (size_t k = 0; k < r; ++k)
-        p.bt32[lora_bt_index(rank, static_cast<int>(k), static_cast<int>(c))] = b[c * r + k];
+    p.bt16.assign(bt_n, 0);
+    write_packed(a, b, rank, out, p.a16.data(), p.bt16.data(), to);
+  } else {  // F32 without an arena: the adapter's own A serves (lora_view's a_f32)
+    p.bt32.assign(bt_n, 0.0f);
+    write_packed(a, b, rank, out, static_cast<float*>(nullptr), p.bt32.data(), same);
   }
   return p;
 }
