@@ -18,6 +18,8 @@
 # Needs: a built qwen3 (default build/qwen3), jq; builds llama-bench on first use
 # (bench/build_llamacpp.sh, ~6 min on 2 cores, outside the repo); build/membw_bench for
 # the bound (skipped if absent).
+# QWEN3_LLAMA_NO_AMX=1: compare against the native llama.cpp build with AMX compiled out
+# (bench/build_llamacpp.sh --no-amx), for machines where ggml's AMX path fails.
 set -euo pipefail
 
 source "$(dirname "$0")/lib.sh"
@@ -55,6 +57,7 @@ CPU_MODEL="$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
 CPU_FAMILY="$(lscpu | sed -n 's/^CPU family: *//p' | head -1)"
 echo "cpu: $CPU_MODEL (family $CPU_FAMILY), $(nproc) cpus; flags: $(jq -r '.[0].devices[0].cpu_flags' <<<"$DEV")"
 echo "qwen3 kernels: $(jq -r '.[0].devices[0].isa' <<<"$DEV") (best $(jq -r '.[0].devices[0].isa_best' <<<"$DEV"))"
+echo "llama.cpp: $LLAMA_BENCH$([[ "${QWEN3_LLAMA_NO_AMX:-0}" == 1 ]] && echo ' (native, AMX compiled out: QWEN3_LLAMA_NO_AMX=1)')"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) ($(date -u +%H:%M) UTC)"
 # The bandwidth of this VM swings (30-59 GB/s the same day), so it is probed again right
 # before every qwen3 decode round: each round's share of the bound uses its own probe, and
