@@ -1,12 +1,36 @@
 // TransposedWeights: dequantize, transpose, store as F32 or Q8_0.
 #include "train/transposed_weights.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "kernels/quant.h"
 #include "model/model_weights.h"
 
 namespace qwen3::train {
+
+namespace {
+
+constexpr int64_t kBlock = 64;  // source rows dequantized at a time
+
+// Rows [r0, r0 + kBlock) of w, dequantized into `rows` (kBlock x cols), scattered into the
+// transposed dst (cols x w.rows floats).
+void transpose_block(const WeightMatrix& w, int64_t r0, float* rows, float* dst) {
+  const int64_t R = w.rows, C = w.cols, nr = std::min(kBlock, R - r0);
+  for (int64_t i = 0; i < nr; ++i) dequantize_matrix_row(w, r0 + i, rows + i * C);
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t i = 0; i < nr; ++i) dst[c * R + r0 + i] = rows[i * C + c];
+}
+
+}  // namespace
+
+void transpose_f32(const WeightMatrix& w, float* dst, ThreadPool& pool) {
+  const int64_t n_blocks = (w.rows + kBlock - 1) / kBlock;
+  pool.parallel_for(n_blocks, [&](int64_t b, int64_t e, int) {
+    std::vector<float> rows(static_cast<size_t>(kBlock * w.cols));
+    for (int64_t i = b; i < e; ++i) transpose_block(w, i * kBlock, rows.data(), dst);
+  });
+}
 
 TransposedMatrix transpose_matrix(const WeightMatrix& w, ThreadPool* pool) {
   const int64_t R = w.rows, C = w.cols;
@@ -17,21 +41,14 @@ TransposedMatrix transpose_matrix(const WeightMatrix& w, ThreadPool* pool) {
   TransposedMatrix t;
   t.bytes.reset(new uint8_t[row_bytes * static_cast<size_t>(C)]);
   // Blocks of 64 source rows: dequantized, then scattered into the transposed rows.
-  constexpr int64_t kBlock = 64;
   std::vector<float> rows(static_cast<size_t>(kBlock * C));
-  std::vector<float> col(static_cast<size_t>(R));
   std::unique_ptr<float[]> full;  // the transposed matrix in F32 when quantizing (no memset)
   float* dst = exact ? reinterpret_cast<float*>(t.bytes.get()) : nullptr;
   if (!exact) {
     full.reset(new float[static_cast<size_t>(R * C)]);
     dst = full.get();
   }
-  for (int64_t r0 = 0; r0 < R; r0 += kBlock) {
-    const int64_t nr = std::min(kBlock, R - r0);
-    for (int64_t i = 0; i < nr; ++i) dequantize_matrix_row(w, r0 + i, rows.data() + i * C);
-    for (int64_t c = 0; c < C; ++c)
-      for (int64_t i = 0; i < nr; ++i) dst[c * R + r0 + i] = rows[static_cast<size_t>(i * C + c)];
-  }
+  for (int64_t r0 = 0; r0 < R; r0 += kBlock) transpose_block(w, r0, rows.data(), dst);
   if (!exact)
     for (int64_t c = 0; c < C; ++c)
       quantize_row(GgmlType::Q8_0, full.get() + c * R, t.bytes.get() + c * row_bytes, R);
@@ -59,6 +76,7 @@ TransposedWeights TransposedWeights::build(const ModelWeights& w, ThreadPool& po
         continue;
       }
       const LayerWeights& lw = w.layers[static_cast<size_t>(j / 7)];
+      if (j % 7 >= 4 && !lw.exp_gate.empty()) continue;  // MoE: experts per step
       const WeightMatrix* m[7] = {&lw.wq, &lw.wk, &lw.wv, &lw.wo, &lw.w_gate, &lw.w_up, &lw.w_down};
       T.layers[static_cast<size_t>(j / 7)][static_cast<size_t>(j % 7)] =
           transpose_matrix(*m[j % 7]);
