@@ -29,6 +29,7 @@
 #include "convert/random_model.h"
 #include "gguf/gguf_reader.h"
 #include "kernels/quant.h"
+#include "kernels/rows8.h"
 #include "model/gguf_tensor_source.h"
 #include "model/lora_adapter.h"
 #include "model/qwen3_model.h"
@@ -297,6 +298,28 @@ TEST(TrainLora, TransposedProductIsWTransposeTimesDy) {
           mr = std::max(mr, std::fabs(want));
         }
       EXPECT_LT(md / mr, type == GgmlType::F32 ? 1e-6 : 2e-2) << md << " of " << mr;
+    }
+    // The per-step F32 transpose (MoE experts): exactly the dequantized W, transposed, from
+    // the plain and the rows8 layout (rows8_bytes is the plain size for Q4_0 / Q8_0).
+    const int cols = type == GgmlType::Q4_K ? 256 : C;
+    std::vector<float> src(static_cast<size_t>(R) * cols);
+    for (float& v : src) v = ud(rng);
+    const size_t rb = ggml_row_size(type, cols);
+    std::vector<uint8_t> bytes(rb * R), packed(rb * R * 2);
+    for (int r = 0; r < R; ++r)
+      quantize_row(type, src.data() + r * cols, bytes.data() + r * rb, cols);
+    const WeightMatrix W{type, R, cols, bytes.data()};
+    std::vector<float> want(static_cast<size_t>(R) * cols), row(static_cast<size_t>(cols));
+    for (int r = 0; r < R; ++r) {
+      dequantize_matrix_row(W, r, row.data());
+      for (int c = 0; c < cols; ++c) want[static_cast<size_t>(c) * R + r] = row[c];
+    }
+    std::vector<WeightMatrix> layouts = {W};
+    if (rows8_type(type)) layouts.push_back(to_rows8(W, packed.data(), pool));
+    for (const WeightMatrix& w : layouts) {
+      std::vector<float> got(want.size(), -1.0f);
+      transpose_f32(w, got.data(), pool);
+      EXPECT_EQ(got, want) << (w.layout == WeightLayout::Rows8 ? "rows8" : "plain");
     }
   }
 }

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "kernels/quant.h"
+#include "kernels/rows8.h"
 #include "model/model_weights.h"
 
 namespace qwen3::train {
@@ -14,10 +15,25 @@ namespace {
 constexpr int64_t kBlock = 64;  // source rows dequantized at a time
 
 // Rows [r0, r0 + kBlock) of w, dequantized into `rows` (kBlock x cols), scattered into the
-// transposed dst (cols x w.rows floats).
-void transpose_block(const WeightMatrix& w, int64_t r0, float* rows, float* dst) {
+// transposed dst (cols x w.rows floats). A rows8 matrix is unpacked once per group of 8
+// rows (dequantize_matrix_row would unpack the group for each of its rows); `plain` holds
+// the unpacked group.
+void transpose_block(const WeightMatrix& w, int64_t r0, float* rows, float* dst,
+                     std::vector<uint8_t>& plain) {
   const int64_t R = w.rows, C = w.cols, nr = std::min(kBlock, R - r0);
-  for (int64_t i = 0; i < nr; ++i) dequantize_matrix_row(w, r0 + i, rows + i * C);
+  if (w.layout == WeightLayout::Rows8) {  // rows a multiple of 8, r0 of kBlock
+    const size_t ws = ggml_row_size(w.type, C), gs = rows8_group_size(w.type, C);
+    plain.resize(8 * ws);
+    for (int64_t g = 0; g < nr; g += 8) {
+      unpack_rows8(w.type,
+                   static_cast<const uint8_t*>(w.data) + static_cast<size_t>((r0 + g) / 8) * gs, C,
+                   plain.data(), ws);
+      for (int64_t i = 0; i < 8; ++i)
+        dequantize_row(w.type, plain.data() + i * ws, rows + (g + i) * C, C);
+    }
+  } else {
+    for (int64_t i = 0; i < nr; ++i) dequantize_matrix_row(w, r0 + i, rows + i * C);
+  }
   for (int64_t c = 0; c < C; ++c)
     for (int64_t i = 0; i < nr; ++i) dst[c * R + r0 + i] = rows[i * C + c];
 }
@@ -28,7 +44,8 @@ void transpose_f32(const WeightMatrix& w, float* dst, ThreadPool& pool) {
   const int64_t n_blocks = (w.rows + kBlock - 1) / kBlock;
   pool.parallel_for(n_blocks, [&](int64_t b, int64_t e, int) {
     std::vector<float> rows(static_cast<size_t>(kBlock * w.cols));
-    for (int64_t i = b; i < e; ++i) transpose_block(w, i * kBlock, rows.data(), dst);
+    std::vector<uint8_t> plain;
+    for (int64_t i = b; i < e; ++i) transpose_block(w, i * kBlock, rows.data(), dst, plain);
   });
 }
 
@@ -48,7 +65,8 @@ TransposedMatrix transpose_matrix(const WeightMatrix& w, ThreadPool* pool) {
     full.reset(new float[static_cast<size_t>(R * C)]);
     dst = full.get();
   }
-  for (int64_t r0 = 0; r0 < R; r0 += kBlock) transpose_block(w, r0, rows.data(), dst);
+  std::vector<uint8_t> plain;
+  for (int64_t r0 = 0; r0 < R; r0 += kBlock) transpose_block(w, r0, rows.data(), dst, plain);
   if (!exact)
     for (int64_t c = 0; c < C; ++c)
       quantize_row(GgmlType::Q8_0, full.get() + c * R, t.bytes.get() + c * row_bytes, R);
