@@ -14,13 +14,20 @@ namespace {
 
 constexpr int64_t kBlock = 64;  // source rows dequantized at a time
 
-// Rows [r0, r0 + kBlock) of w, dequantized into `rows` (kBlock x cols), scattered into the
+// The stride of those rows in floats: cols plus one cache line, so the kBlock reads of one
+// column fall in different L1 sets (a stride of a multiple of 4 KiB puts them all in one
+// set, which holds 12 lines: the scatter then misses on every read).
+int64_t block_stride(int64_t cols) {
+  return cols + 16;
+}
+
+// Rows [r0, r0 + kBlock) of w, dequantized into `rows` (kBlock x block_stride), scattered into the
 // transposed dst (cols x w.rows floats). A rows8 matrix is unpacked once per group of 8
 // rows (dequantize_matrix_row would unpack the group for each of its rows); `plain` holds
 // the unpacked group.
 void transpose_block(const WeightMatrix& w, int64_t r0, float* rows, float* dst,
                      std::vector<uint8_t>& plain) {
-  const int64_t R = w.rows, C = w.cols, nr = std::min(kBlock, R - r0);
+  const int64_t R = w.rows, C = w.cols, nr = std::min(kBlock, R - r0), S = block_stride(C);
   if (w.layout == WeightLayout::Rows8) {  // rows a multiple of 8, r0 of kBlock
     const size_t ws = ggml_row_size(w.type, C), gs = rows8_group_size(w.type, C);
     plain.resize(8 * ws);
@@ -29,13 +36,13 @@ void transpose_block(const WeightMatrix& w, int64_t r0, float* rows, float* dst,
                    static_cast<const uint8_t*>(w.data) + static_cast<size_t>((r0 + g) / 8) * gs, C,
                    plain.data(), ws);
       for (int64_t i = 0; i < 8; ++i)
-        dequantize_row(w.type, plain.data() + i * ws, rows + (g + i) * C, C);
+        dequantize_row(w.type, plain.data() + i * ws, rows + (g + i) * S, C);
     }
   } else {
-    for (int64_t i = 0; i < nr; ++i) dequantize_matrix_row(w, r0 + i, rows + i * C);
+    for (int64_t i = 0; i < nr; ++i) dequantize_matrix_row(w, r0 + i, rows + i * S);
   }
   for (int64_t c = 0; c < C; ++c)
-    for (int64_t i = 0; i < nr; ++i) dst[c * R + r0 + i] = rows[i * C + c];
+    for (int64_t i = 0; i < nr; ++i) dst[c * R + r0 + i] = rows[i * S + c];
 }
 
 }  // namespace
@@ -43,7 +50,7 @@ void transpose_block(const WeightMatrix& w, int64_t r0, float* rows, float* dst,
 void transpose_f32(const WeightMatrix& w, float* dst, ThreadPool& pool) {
   const int64_t n_blocks = (w.rows + kBlock - 1) / kBlock;
   pool.parallel_for(n_blocks, [&](int64_t b, int64_t e, int) {
-    std::vector<float> rows(static_cast<size_t>(kBlock * w.cols));
+    std::vector<float> rows(static_cast<size_t>(kBlock * block_stride(w.cols)));
     std::vector<uint8_t> plain;
     for (int64_t i = b; i < e; ++i) transpose_block(w, i * kBlock, rows.data(), dst, plain);
   });
@@ -58,7 +65,7 @@ TransposedMatrix transpose_matrix(const WeightMatrix& w, ThreadPool* pool) {
   TransposedMatrix t;
   t.bytes.reset(new uint8_t[row_bytes * static_cast<size_t>(C)]);
   // Blocks of 64 source rows: dequantized, then scattered into the transposed rows.
-  std::vector<float> rows(static_cast<size_t>(kBlock * C));
+  std::vector<float> rows(static_cast<size_t>(kBlock * block_stride(C)));
   std::unique_ptr<float[]> full;  // the transposed matrix in F32 when quantizing (no memset)
   float* dst = exact ? reinterpret_cast<float*>(t.bytes.get()) : nullptr;
   if (!exact) {
