@@ -1,6 +1,6 @@
-// The training forward and backward pass of a dense Qwen3 model with LoRA adapters
-// (`qwen3 finetune`): the frozen base as loaded (quantized matrices through the forward
-// pass's own matmul kernels), the LoRA update y = W x + s B (A x) on the chosen
+// The training forward and backward pass of a Qwen3 model (dense or mixture of experts)
+// with LoRA adapters (`qwen3 finetune`): the frozen base as loaded (quantized matrices through the
+// forward pass's own matmul kernels), the LoRA update y = W x + s B (A x) on the chosen
 // projections, and the gradient of the cross-entropy on the marked tokens with respect
 // to every A and B, and nothing else.
 //
