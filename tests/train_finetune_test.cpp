@@ -4,6 +4,9 @@
 // engine would send, bad JSONL is a clear error naming the line, and the command (the
 // binary) trains a tiny random model, lowers the loss, writes a PEFT folder that loads,
 // and a run stopped and resumed from its checkpoint ends with the same adapter as one run.
+// The same on a tiny random mixture-of-experts base (adapters on q, k, v, o), whose
+// adapter `qwen3 run --lora` and `qwen3 logits --lora` then load; expert targets are a
+// clear error there.
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
@@ -210,6 +213,69 @@ TEST(FinetuneCli, TrainsWritesPeftAndResumes) {
   EXPECT_EQ(losses(err).size(), 7u) << err;
   EXPECT_EQ(slurp(dir() + "/part/adapter_model.safetensors"),
             slurp(dir() + "/full/adapter_model.safetensors"));
+}
+
+// A tiny random MoE base (2 blocks of 8 experts, 2 chosen) beside model()'s data.
+const std::string& moe_model() {
+  static const std::string p = [] {
+    model();  // the folder and the data
+    const std::string m = dir() + "/tiny-moe.gguf", tmp = m + "." + std::to_string(::getpid());
+    EXPECT_EQ(run("gen-model --preset tiny-moe --layers 2 --type q8_0 --seed 5 -o '" + tmp + "'"),
+              0);
+    std::rename(tmp.c_str(), m.c_str());
+    return m;
+  }();
+  return p;
+}
+
+TEST(FinetuneCli, MoeTrainsResumesAndRuns) {
+  const std::string m = moe_model(), data = dir() + "/data.jsonl", out = dir() + "/moe-full";
+  const std::string common =
+      "finetune -m '" + m + "' --data '" + data + "' --rank 4 --batch 2 --epochs 4 --lr 5e-3 -t 1 ";
+  std::string err;
+  ASSERT_EQ(run(common + "-o '" + out + "'", &err), 0) << err;
+  const std::vector<double> l = losses(err);
+  ASSERT_EQ(l.size(), 12u) << err;
+  EXPECT_LT((l[9] + l[10] + l[11]) / 3, (l[0] + l[1] + l[2]) / 3) << err;
+  auto a = LoraAdapter::load(out);
+  EXPECT_EQ(a->n_matrices(), 8);  // q, k, v, o of 2 blocks
+  ASSERT_EQ(run(common + "--max-steps 5 -o '" + dir() + "/moe-part'", &err), 0) << err;
+  ASSERT_EQ(
+      run(common + "--resume '" + dir() + "/moe-part/checkpoint.bin' -o '" + dir() + "/moe-part'",
+          &err),
+      0)
+      << err;
+  EXPECT_EQ(losses(err).size(), 7u) << err;
+  EXPECT_EQ(slurp(dir() + "/moe-part/adapter_model.safetensors"),
+            slurp(out + "/adapter_model.safetensors"));
+  // The adapter runs on the base, and changes its logits.
+  ASSERT_EQ(
+      run("run -m '" + m + "' --lora '" + out + "' -p 'Word 1?' -n 4 --seed 1 > /dev/null", &err),
+      0)
+      << err;
+  const std::string base = dir() + "/moe-base.f32", adapted = dir() + "/moe-lora.f32";
+  ASSERT_EQ(run("logits -m '" + m + "' --ids 1,2,3 -o '" + base + "'", &err), 0) << err;
+  ASSERT_EQ(
+      run("logits -m '" + m + "' --ids 1,2,3 --lora '" + out + "' -o '" + adapted + "'", &err), 0)
+      << err;
+  const std::string lb = slurp(base), la = slurp(adapted);
+  EXPECT_EQ(lb.size(), la.size());
+  EXPECT_NE(lb, la);
+}
+
+TEST(FinetuneCli, MoeExpertTargetsAreAClearError) {
+  const std::string m = moe_model();
+  for (const char* targets : {"q,gate", "all"}) {
+    std::string err;
+    EXPECT_EQ(run("finetune -m '" + m + "' --data '" + dir() + "/data.jsonl' --targets " + targets +
+                      " -o '" + dir() + "/moe-x'",
+                  &err),
+              2);
+    EXPECT_NE(err.find("gate_proj: LoRA on the experts of a mixture-of-experts model is not "
+                       "supported"),
+              std::string::npos)
+        << err;
+  }
 }
 
 TEST(FinetuneCli, BadInputIsAClearError) {

@@ -1,7 +1,12 @@
 // The LoRA training pass (src/train): its forward is the inference engine's model (the
 // logits of every position equal InferenceContext's with the same adapter loaded as a
 // LoraSet), and the gradient of every A and B matrix of all seven projections agrees with
-// central finite differences of the loss, on a tiny random F32 model.
+// central finite differences of the loss, on a tiny random F32 model. The same for a tiny
+// random mixture-of-experts model (8 experts, 2 chosen; adapters on q, k, v, o), with the
+// chosen experts' weights normalised (norm_topk_prob, as every GGUF) and not: the gradient
+// then runs through the experts and the router's softmax. The perturbations must not
+// change any token's chosen experts (the loss jumps there): the test checks that every
+// perturbed forward chose the same experts, and the smallest router margin.
 //
 // Tolerance of the finite differences: the loss is a sum of ~10 cross-entropies of about
 // log(512) = 6.2 computed in float; its rounding noise is a few 1e-6 relative (~1e-5
@@ -24,6 +29,7 @@
 #include "convert/random_model.h"
 #include "gguf/gguf_reader.h"
 #include "kernels/quant.h"
+#include "kernels/rows8.h"
 #include "model/gguf_tensor_source.h"
 #include "model/lora_adapter.h"
 #include "model/qwen3_model.h"
@@ -44,18 +50,36 @@ Qwen3Config tiny_config() {
   return c;
 }
 
-std::shared_ptr<Qwen3Model> model_of(const std::string& type) {
+// The same shape as a mixture of experts: 8 experts of 32 rows, 2 chosen per token.
+Qwen3Config tiny_moe_config() {
+  Qwen3Config c = Qwen3Config::preset("tiny-moe");
+  c.name = "train-test-moe";
+  test::set_shape(c, {2, 64, 4, 2, 16, 96, 512, 256});
+  return c;
+}
+
+enum class Base { kDense, kMoe, kMoeNoNorm };
+
+std::shared_ptr<Qwen3Model> model_of(const std::string& type, Base base = Base::kDense) {
   GenModelOptions o;
-  o.config = tiny_config();
+  o.config = base == Base::kDense ? tiny_config() : tiny_moe_config();
   o.type = parse_gen_model_type(type);
   o.seed = 11;
-  const std::string p = std::string(QWEN3_BUILD_DIR) + "/train_grad_test_" + type + ".gguf";
+  const std::string p = std::string(QWEN3_BUILD_DIR) + "/train_grad_test_" +
+                        (base == Base::kDense ? "" : "moe_") + type + ".gguf";
   // ctest runs the tests of this file as parallel processes: each writes its own file and
   // renames it over the shared name (atomic), so no process reads a half-written model.
   const std::string mine = p + "." + std::to_string(::getpid());
   generate_random_model(o, *test::real_tokenizer(), mine);
   std::rename(mine.c_str(), p.c_str());
-  return test::load_model(p);
+  if (base != Base::kMoeNoNorm) return test::load_model(p);
+  // A GGUF always normalises (llama.cpp's qwen3moe); a Hugging Face config may say
+  // norm_topk_prob false: the same weights with that config.
+  auto file = std::make_shared<const gguf::GgufFile>(gguf::GgufFile::open(p));
+  Qwen3Config c = Qwen3Config::from_gguf(*file);
+  c.norm_topk_prob = false;
+  return Qwen3Model::from_source(c, test::real_tokenizer(),
+                                 std::make_shared<GgufTensorSource>(file));
 }
 
 const std::vector<LoraTarget>& all_targets() {
@@ -65,9 +89,16 @@ const std::vector<LoraTarget>& all_targets() {
   return t;
 }
 
+// The targets a base takes: all seven, or the attention projections of a MoE base.
+const std::vector<LoraTarget>& targets_of(const Qwen3Config& c) {
+  static const std::vector<LoraTarget> attn = {LoraTarget::kQ, LoraTarget::kK, LoraTarget::kV,
+                                               LoraTarget::kO};
+  return c.is_moe() ? attn : all_targets();
+}
+
 // A fresh adapter with B made non-zero (a fresh B = 0 has A's gradient exactly 0).
 LoraParams random_params(const Qwen3Config& c, int rank, uint64_t seed, float b_size) {
-  LoraParams p = LoraParams::init(c, rank, 2.0f * rank, all_targets(), seed);
+  LoraParams p = LoraParams::init(c, rank, 2.0f * rank, targets_of(c), seed);
   std::mt19937_64 rng(seed + 1);
   std::normal_distribution<float> nd(0.0f, b_size);
   for (auto& q : p.params())
@@ -85,10 +116,10 @@ TrainSequence sequence(int n, uint64_t seed) {
   return s;
 }
 
-TEST(TrainLora, ForwardIsTheInferenceModel) {
+void expect_forward_is_the_inference_model(Base base) {
   for (const char* type : {"f32", "q8_0", "q4_0"}) {
     SCOPED_TRACE(type);
-    auto m = model_of(type);
+    auto m = model_of(type, base);
     ThreadPool pool(2);
     LoraTrainStep step(m, pool, /*build_transposes=*/false);
     LoraParams p = random_params(m->config(), 4, 3, 0.05f);
@@ -118,28 +149,42 @@ TEST(TrainLora, ForwardIsTheInferenceModel) {
   }
 }
 
+TEST(TrainLora, ForwardIsTheInferenceModel) {
+  expect_forward_is_the_inference_model(Base::kDense);
+}
+
+TEST(TrainLora, MoeForwardIsTheInferenceModel) {
+  expect_forward_is_the_inference_model(Base::kMoe);
+}
+
 // A training step over the f32 tiny model with a pool of `threads`, and random LoRA
 // parameters for it (random_params' rank, seed and scale), their gradients zeroed.
 struct F32Step {
-  F32Step(int threads, int rank, int seed, float scale)
-      : pool(threads), p(random_params(m->config(), rank, seed, scale)) {
+  F32Step(int threads, int rank, int seed, float scale, Base base = Base::kDense)
+      : m(model_of("f32", base)), pool(threads), p(random_params(m->config(), rank, seed, scale)) {
     p.zero_grad();
   }
-  std::shared_ptr<Qwen3Model> m = model_of("f32");
+  std::shared_ptr<Qwen3Model> m;
   ThreadPool pool;
   LoraTrainStep step{m, pool};
   LoraParams p;
 };
 
-TEST(TrainLora, GradientsMatchFiniteDifferences) {
-  F32Step f(2, 3, 5, 0.2f);
+void expect_gradients_match_finite_differences(Base base) {
+  F32Step f(2, 3, 5, 0.2f, base);
   auto& m = f.m;
   LoraTrainStep& step = f.step;
   LoraParams& p = f.p;
-  const TrainSequence seq = sequence(14, 9);
-  const StepLoss base = step.run(seq, &p, 1.0f);
-  ASSERT_EQ(base.n_tokens, seq.n_targets());
-  ASSERT_GT(base.loss_sum, 0.0);
+  // MoE: a sequence whose smallest router margin is 0.074 (both bases), against moves of
+  // the margins by at most 0.014 under the perturbations below.
+  const TrainSequence seq = sequence(14, m->config().is_moe() ? 18 : 9);
+  const StepLoss base_loss = step.run(seq, &p, 1.0f);
+  ASSERT_EQ(base_loss.n_tokens, seq.n_targets());
+  ASSERT_GT(base_loss.loss_sum, 0.0);
+  const bool moe = m->config().is_moe();
+  // MoE: every perturbed forward must choose the experts this one chose.
+  const std::vector<int> routes = step.routes();
+  if (moe) EXPECT_GT(step.router_margin(), 0.05f);
   std::mt19937_64 rng(17);
   std::normal_distribution<double> nd(0.0, 1.0);
   const double h = 1e-2;
@@ -162,14 +207,43 @@ TEST(TrainLora, GradientsMatchFiniteDifferences) {
       const std::vector<float> saved = w;
       for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(saved[i] + h * dir[i]);
       const double lp = step.loss(seq, &p).loss_sum;
+      EXPECT_EQ(step.routes(), routes);
       for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(saved[i] - h * dir[i]);
       const double lm = step.loss(seq, &p).loss_sum;
+      EXPECT_EQ(step.routes(), routes);
       w = saved;
       const double fd = (lp - lm) / (2 * h);
       EXPECT_NEAR(analytic, fd, 1e-3 + 0.005 * std::fabs(fd)) << "analytic " << analytic;
       ++checked;
     }
-  EXPECT_EQ(checked, 2 * 7 * m->config().n_layers);
+  EXPECT_EQ(checked, 2 * (moe ? 4 : 7) * m->config().n_layers);
+}
+
+TEST(TrainLora, GradientsMatchFiniteDifferences) {
+  expect_gradients_match_finite_differences(Base::kDense);
+}
+
+TEST(TrainLora, MoeGradientsMatchFiniteDifferences) {
+  expect_gradients_match_finite_differences(Base::kMoe);
+}
+
+TEST(TrainLora, MoeWithoutNormGradientsMatchFiniteDifferences) {
+  expect_gradients_match_finite_differences(Base::kMoeNoNorm);
+}
+
+// Adapters on the experts are refused, as inference refuses them (LoraAdapter::check_base).
+TEST(TrainLora, MoeExpertTargetsAreAClearError) {
+  const Qwen3Config c = tiny_moe_config();
+  for (LoraTarget t : {LoraTarget::kGate, LoraTarget::kUp, LoraTarget::kDown}) {
+    try {
+      LoraParams::init(c, 2, 4.0f, {LoraTarget::kQ, t}, 1);
+      ADD_FAILURE() << "no error";
+    } catch (const std::invalid_argument& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(std::string(lora_target_peft_name(t))), std::string::npos) << what;
+      EXPECT_NE(what.find("experts of a mixture-of-experts model"), std::string::npos) << what;
+    }
+  }
 }
 
 TEST(TrainLora, GradientScaleAndAccumulation) {
@@ -224,6 +298,28 @@ TEST(TrainLora, TransposedProductIsWTransposeTimesDy) {
           mr = std::max(mr, std::fabs(want));
         }
       EXPECT_LT(md / mr, type == GgmlType::F32 ? 1e-6 : 2e-2) << md << " of " << mr;
+    }
+    // The per-step F32 transpose (MoE experts): exactly the dequantized W, transposed, from
+    // the plain and the rows8 layout (rows8_bytes is the plain size for Q4_0 / Q8_0).
+    const int cols = type == GgmlType::Q4_K ? 256 : C;
+    std::vector<float> src(static_cast<size_t>(R) * cols);
+    for (float& v : src) v = ud(rng);
+    const size_t rb = ggml_row_size(type, cols);
+    std::vector<uint8_t> bytes(rb * R), packed(rb * R * 2);
+    for (int r = 0; r < R; ++r)
+      quantize_row(type, src.data() + r * cols, bytes.data() + r * rb, cols);
+    const WeightMatrix W{type, R, cols, bytes.data()};
+    std::vector<float> want(static_cast<size_t>(R) * cols), row(static_cast<size_t>(cols));
+    for (int r = 0; r < R; ++r) {
+      dequantize_matrix_row(W, r, row.data());
+      for (int c = 0; c < cols; ++c) want[static_cast<size_t>(c) * R + r] = row[c];
+    }
+    std::vector<WeightMatrix> layouts = {W};
+    if (rows8_type(type)) layouts.push_back(to_rows8(W, packed.data(), pool));
+    for (const WeightMatrix& w : layouts) {
+      std::vector<float> got(want.size(), -1.0f);
+      transpose_f32(w, got.data(), pool);
+      EXPECT_EQ(got, want) << (w.layout == WeightLayout::Rows8 ? "rows8" : "plain");
     }
   }
 }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <random>
 #include <stdexcept>
+#include <string>
 
 namespace qwen3::train {
 
@@ -28,8 +29,14 @@ LoraParams LoraParams::init(const Qwen3Config& c, int rank, float alpha,
                             const std::vector<LoraTarget>& targets, uint64_t seed) {
   if (rank <= 0) throw std::invalid_argument("LoRA rank must be > 0");
   if (targets.empty()) throw std::invalid_argument("no LoRA targets");
+  // As LoraAdapter::check_base: inference applies no adapter to the experts.
   if (c.is_moe())
-    throw std::invalid_argument("finetune: mixture-of-experts models are not supported");
+    for (LoraTarget t : targets)
+      if (t >= LoraTarget::kGate)
+        throw std::invalid_argument(
+            "finetune: " + std::string(lora_target_peft_name(t)) +
+            ": LoRA on the experts of a mixture-of-experts model is not supported (attention "
+            "projections only: --targets q,k,v,o or a part of them)");
   LoraParams P;
   std::mt19937_64 rng(seed);
   for (int l = 0; l < c.n_layers; ++l)

@@ -26,7 +26,8 @@ struct LoraParam {
 
 class LoraParams {
  public:
-  // A fresh adapter on `targets` of every layer of `c`: scale alpha / rank.
+  // A fresh adapter on `targets` of every layer of `c`: scale alpha / rank. A
+  // mixture-of-experts base takes the attention projections only (q, k, v, o), as inference.
   static LoraParams init(const Qwen3Config& c, int rank, float alpha,
                          const std::vector<LoraTarget>& targets, uint64_t seed);
   // The matrices of a loaded adapter (moments zero).

@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
+#include "model/feed_forward.h"
 #include "model/model_weights.h"
 #include "train/train_attention.h"
 
@@ -49,6 +51,16 @@ struct LoraTrainStep::Acts {
   std::vector<float> ax[kNumLoraTargets];
   // Backward scratch.
   std::vector<float> dx2, dxn, dq, dk, dv, datt, dg, du, dh, dax, bt;
+  // Mixture of experts (slot t * k + j: token t's j-th chosen expert).
+  std::vector<float> logits;            // n x n_expert router logits
+  std::vector<int> idx;                 // n x k chosen experts
+  std::vector<float> w;                 // n x k their weights
+  std::vector<float> sg, su;            // n*k x n_ff_exp: each slot's gate and up products
+  std::vector<float> sd;                // n*k x n_embd: each slot's expert output
+  std::vector<int> count, start, list;  // per expert: its slots, grouped (list)
+  std::vector<float> xe, ge, ue, de;    // one expert's gathered rows (and backward scratch)
+  std::vector<float> wt;                // one expert matrix transposed, F32
+  std::vector<float> rf, dw;            // the router in F32; n*k weights' gradients
   void resize(const Qwen3Config& c, int n, int rank) {
     const size_t N = static_cast<size_t>(n);
     const size_t E = static_cast<size_t>(c.n_embd), QD = static_cast<size_t>(c.q_dim()),
@@ -63,15 +75,25 @@ struct LoraTrainStep::Acts {
     for (auto& a : ax) a.resize(N * static_cast<size_t>(rank));
     dax.resize(N * static_cast<size_t>(rank));
     bt.resize(W * static_cast<size_t>(rank));
+    if (!c.is_moe()) return;
+    const size_t NE = static_cast<size_t>(c.n_expert), K = static_cast<size_t>(c.n_expert_used),
+                 X = static_cast<size_t>(c.n_ff_exp);
+    logits.resize(N * NE);
+    for (auto* v : {&idx, &list}) v->resize(N * K);
+    for (auto* v : {&w, &dw}) v->resize(N * K);
+    for (auto* v : {&sg, &su}) v->resize(N * K * X);
+    sd.resize(N * K * E);
+    for (auto* v : {&count, &start}) v->resize(NE);
+    for (auto* v : {&xe, &de}) v->resize(N * E);
+    for (auto* v : {&ge, &ue}) v->resize(N * X);
+    wt.resize(E * X);
+    rf.resize(NE * E);
   }
 };
 
 LoraTrainStep::LoraTrainStep(std::shared_ptr<const Qwen3Model> model, ThreadPool& pool,
                              bool build_transposes)
     : model_(std::move(model)), pool_(pool), rope_(model_->config()), acts_(new Acts) {
-  const Qwen3Config& c = model_->config();
-  if (c.is_moe())
-    throw std::invalid_argument("finetune: mixture-of-experts models are not supported");
   if (build_transposes)
     transposed_ =
         std::make_unique<TransposedWeights>(TransposedWeights::build(model_->weights(), pool_));
@@ -137,6 +159,7 @@ void LoraTrainStep::forward_layer(int l, const float* x, int n, Acts& a, const L
           pool_);
   for (int64_t i = 0; i < static_cast<int64_t>(n) * E; ++i) a.x2[i] = x[i] + a.tmp[i];
   for (int t = 0; t < n; ++t) rmsnorm(row(a.x2, t, E), L.ffn_norm, row(a.xn2, t, E), E, eps);
+  if (c.is_moe()) return moe_forward(L, n, a);
   project(L.w_gate, find(p, l, 4), a.xn2.data(), n, a.g.data(), a.ax[4].data(), a.delta.data(),
           pool_);
   project(L.w_up, find(p, l, 5), a.xn2.data(), n, a.u.data(), a.ax[5].data(), a.delta.data(),
@@ -144,6 +167,148 @@ void LoraTrainStep::forward_layer(int l, const float* x, int n, Acts& a, const L
   silu_mul(a.g.data(), a.u.data(), a.h.data(), static_cast<int64_t>(n) * F);
   project(L.w_down, find(p, l, 6), a.h.data(), n, a.tmp.data(), a.ax[6].data(), a.delta.data(),
           pool_);
+}
+
+// FeedForward::moe's computation (model/feed_forward.cpp), keeping each slot's gate and up
+// products and expert output for the backward: the same router product, moe_route, the
+// tokens grouped by expert in batch order through the same kernels, the weighted sum in
+// top-k order. Writes the output to a.tmp.
+void LoraTrainStep::moe_forward(const LayerWeights& L, int n, Acts& a) {
+  const Qwen3Config& c = model_->config();
+  const int E = c.n_embd, X = c.n_ff_exp, NE = c.n_expert, k = c.n_expert_used;
+  matmul(L.router, a.xn2.data(), n, a.logits.data(), pool_);
+  std::fill(a.count.begin(), a.count.end(), 0);
+  for (int t = 0; t < n; ++t) {
+    int* idx = &a.idx[static_cast<size_t>(t) * k];
+    moe_route(&a.logits[static_cast<size_t>(t) * NE], NE, k, c.norm_topk_prob, idx,
+              &a.w[static_cast<size_t>(t) * k]);
+    for (int j = 0; j < k; ++j) ++a.count[static_cast<size_t>(idx[j])];
+  }
+  for (int e = 0, s = 0; e < NE; ++e) {
+    a.start[static_cast<size_t>(e)] = s;
+    s += a.count[static_cast<size_t>(e)];
+  }
+  std::vector<int> fill(a.start.begin(), a.start.end());
+  for (int t = 0; t < n; ++t)
+    for (int j = 0; j < k; ++j)
+      a.list[static_cast<size_t>(
+          fill[static_cast<size_t>(a.idx[static_cast<size_t>(t) * k + j])]++)] = t * k + j;
+  const size_t uE = static_cast<size_t>(E), uX = static_cast<size_t>(X);
+  for (int e = 0; e < NE; ++e) {
+    const int m = a.count[static_cast<size_t>(e)];
+    if (m == 0) continue;
+    const int* slots = &a.list[static_cast<size_t>(a.start[static_cast<size_t>(e)])];
+    for (int i = 0; i < m; ++i)
+      std::copy_n(&a.xn2[static_cast<size_t>(slots[i] / k) * uE], E, &a.xe[i * uE]);
+    const size_t ue = static_cast<size_t>(e);
+    const WeightMatrix* gu[] = {&L.exp_gate[ue], &L.exp_up[ue]};
+    float* gu_out[] = {a.ge.data(), a.ue.data()};
+    matmul_multi(gu, gu_out, 2, a.xe.data(), m, pool_);
+    for (int i = 0; i < m; ++i) {
+      std::copy_n(&a.ge[i * uX], X, &a.sg[static_cast<size_t>(slots[i]) * uX]);
+      std::copy_n(&a.ue[i * uX], X, &a.su[static_cast<size_t>(slots[i]) * uX]);
+    }
+    silu_mul(a.ge.data(), a.ue.data(), a.ge.data(), static_cast<int64_t>(m) * X);
+    matmul(L.exp_down[ue], a.ge.data(), m, a.de.data(), pool_);
+    for (int i = 0; i < m; ++i)
+      std::copy_n(&a.de[i * uE], E, &a.sd[static_cast<size_t>(slots[i]) * uE]);
+  }
+  for (int t = 0; t < n; ++t) {
+    float* o = &a.tmp[static_cast<size_t>(t) * uE];
+    const float* w = &a.w[static_cast<size_t>(t) * k];
+    const float* d = &a.sd[static_cast<size_t>(t) * k * uE];
+    for (int i = 0; i < E; ++i) o[i] = d[i] * w[0];
+    for (int j = 1; j < k; ++j) {
+      const float* dj = d + static_cast<size_t>(j) * uE;
+      for (int i = 0; i < E; ++i) o[i] += dj[i] * w[j];
+    }
+  }
+}
+
+void LoraTrainStep::moe_backward(const LayerWeights& L, int n, Acts& a, const float* dy,
+                                 float* dxn) {
+  const Qwen3Config& c = model_->config();
+  const int E = c.n_embd, X = c.n_ff_exp, NE = c.n_expert, k = c.n_expert_used;
+  const size_t uE = static_cast<size_t>(E), uX = static_cast<size_t>(X);
+  std::fill(dxn, dxn + static_cast<size_t>(n) * uE, 0.0f);
+  // The weights' gradients: out_t = sum_j w_tj d_tj.
+  for (int t = 0; t < n; ++t)
+    for (int j = 0; j < k; ++j) {
+      const size_t s = static_cast<size_t>(t) * k + j;
+      double acc = 0;
+      for (int i = 0; i < E; ++i)
+        acc += static_cast<double>(dy[static_cast<size_t>(t) * uE + i]) * a.sd[s * uE + i];
+      a.dw[s] = static_cast<float>(acc);
+    }
+  // Through each expert: dh = w Down^T dy, SwiGLU, dxn += Gate^T dg + Up^T du.
+  for (int e = 0; e < NE; ++e) {
+    const int m = a.count[static_cast<size_t>(e)];
+    if (m == 0) continue;
+    const int* slots = &a.list[static_cast<size_t>(a.start[static_cast<size_t>(e)])];
+    const size_t ue = static_cast<size_t>(e);
+    for (int i = 0; i < m; ++i) {
+      const float w = a.w[static_cast<size_t>(slots[i])];
+      const float* dyt = dy + static_cast<size_t>(slots[i] / k) * uE;
+      for (int q = 0; q < E; ++q) a.xe[i * uE + q] = w * dyt[q];
+    }
+    transpose_f32(L.exp_down[ue], a.wt.data(), pool_);
+    matmul({GgmlType::F32, X, E, a.wt.data()}, a.xe.data(), m, a.ge.data(), pool_);  // dh
+    for (int i = 0; i < m; ++i) {
+      const float* g = &a.sg[static_cast<size_t>(slots[i]) * uX];
+      const float* u = &a.su[static_cast<size_t>(slots[i]) * uX];
+      float* dg = &a.ge[i * uX];
+      float* du = &a.ue[i * uX];
+      for (int q = 0; q < X; ++q) {
+        const float dh = dg[q], sg = 1.0f / (1.0f + std::exp(-g[q]));
+        du[q] = dh * g[q] * sg;
+        dg[q] = dh * u[q] * sg * (1.0f + g[q] * (1.0f - sg));
+      }
+    }
+    transpose_f32(L.exp_gate[ue], a.wt.data(), pool_);
+    matmul({GgmlType::F32, E, X, a.wt.data()}, a.ge.data(), m, a.de.data(), pool_);
+    transpose_f32(L.exp_up[ue], a.wt.data(), pool_);
+    matmul({GgmlType::F32, E, X, a.wt.data()}, a.ue.data(), m, a.xe.data(), pool_);
+    for (int i = 0; i < m; ++i) {
+      float* d = dxn + static_cast<size_t>(slots[i] / k) * uE;
+      for (int q = 0; q < E; ++q) d[q] += a.de[i * uE + q] + a.xe[i * uE + q];
+    }
+  }
+  // Through the routing weights to the router's logits z, then dxn += Router^T dz (the
+  // router's rows in F32; dz is zero outside the chosen experts when normalised).
+  for (int r = 0; r < NE; ++r)
+    dequantize_matrix_row(L.router, r, &a.rf[static_cast<size_t>(r) * uE]);
+  const bool norm = c.norm_topk_prob;
+  pool_.parallel_for(n, [&](int64_t b, int64_t e, int) {
+    std::vector<double> dz(static_cast<size_t>(NE));
+    for (int64_t t = b; t < e; ++t) {
+      const int* idx = &a.idx[static_cast<size_t>(t) * k];
+      const float* w = &a.w[static_cast<size_t>(t) * k];
+      const float* dw = &a.dw[static_cast<size_t>(t) * k];
+      std::fill(dz.begin(), dz.end(), 0.0);
+      if (norm) {  // w_j = exp(z_j) / sum over the chosen of exp(z_i)
+        double s = 0;
+        for (int j = 0; j < k; ++j) s += static_cast<double>(w[j]) * dw[j];
+        for (int j = 0; j < k; ++j) dz[static_cast<size_t>(idx[j])] = w[j] * (dw[j] - s);
+      } else {  // w_j = p_j, the softmax over all experts
+        const float* z = &a.logits[static_cast<size_t>(t) * NE];
+        double mx = z[0], sum = 0;
+        for (int i = 1; i < NE; ++i) mx = std::max(mx, static_cast<double>(z[i]));
+        for (int i = 0; i < NE; ++i) sum += std::exp(z[i] - mx);
+        double s = 0;
+        for (int j = 0; j < k; ++j) s += std::exp(z[idx[j]] - mx) / sum * dw[j];
+        for (int i = 0; i < NE; ++i) dz[static_cast<size_t>(i)] = -std::exp(z[i] - mx) / sum * s;
+        for (int j = 0; j < k; ++j)
+          dz[static_cast<size_t>(idx[j])] += std::exp(z[idx[j]] - mx) / sum * dw[j];
+      }
+      float* d = dxn + static_cast<size_t>(t) * uE;
+      for (int i = 0; i < NE; ++i) {
+        if (dz[static_cast<size_t>(i)] == 0.0) continue;
+        const float g = static_cast<float>(dz[static_cast<size_t>(i)]);
+        const float* ri = &a.rf[static_cast<size_t>(i) * uE];
+        for (int q = 0; q < E; ++q) d[q] += g * ri[q];
+      }
+    }
+  });
 }
 
 namespace {
@@ -214,15 +379,19 @@ void LoraTrainStep::backward_layer(int l, const float* x, int n, Acts& a, LoraPa
   };
   // x3 = x2 + down(h)
   std::copy(dx, dx + nE, a.dx2.begin());
-  back(6, a.h.data(), dx, a.dh.data(), false);
-  // h = silu(g) * u
-  for (int64_t i = 0; i < static_cast<int64_t>(n) * F; ++i) {
-    const float g = a.g[i], sg = 1.0f / (1.0f + std::exp(-g));
-    a.du[i] = a.dh[i] * g * sg;
-    a.dg[i] = a.dh[i] * a.u[i] * sg * (1.0f + g * (1.0f - sg));
+  if (c.is_moe()) {
+    moe_backward(L, n, a, dx, a.dxn.data());
+  } else {
+    back(6, a.h.data(), dx, a.dh.data(), false);
+    // h = silu(g) * u
+    for (int64_t i = 0; i < static_cast<int64_t>(n) * F; ++i) {
+      const float g = a.g[i], sg = 1.0f / (1.0f + std::exp(-g));
+      a.du[i] = a.dh[i] * g * sg;
+      a.dg[i] = a.dh[i] * a.u[i] * sg * (1.0f + g * (1.0f - sg));
+    }
+    back(4, a.xn2.data(), a.dg.data(), a.dxn.data(), false);
+    back(5, a.xn2.data(), a.du.data(), a.dxn.data(), true);
   }
-  back(4, a.xn2.data(), a.dg.data(), a.dxn.data(), false);
-  back(5, a.xn2.data(), a.du.data(), a.dxn.data(), true);
   for (int t = 0; t < n; ++t)
     rmsnorm_back(row(a.x2, t, E), L.ffn_norm, row(a.dxn, t, E), E, eps, row(a.dx2, t, E), true);
   // x2 = x + o(att)
@@ -287,11 +456,26 @@ void LoraTrainStep::forward_all(const std::vector<int32_t>& ids, const LoraParam
     dequantize_matrix_row(model_->weights().token_embd, ids[t], row(layer_in_, t, E));
   acts_->resize(c, n, max_rank(p));
   Acts& a = *acts_;
+  const int k = c.n_expert_used, NE = c.n_expert;
+  routes_.resize(static_cast<size_t>(c.n_layers) * n * k);
+  router_margin_ = std::numeric_limits<float>::infinity();
   for (int l = 0; l < c.n_layers; ++l) {
     const float* x = layer_in_.data() + static_cast<size_t>(l) * n * E;
     float* y = layer_in_.data() + static_cast<size_t>(l + 1) * n * E;
     forward_layer(l, x, n, a, p);
     for (int64_t i = 0; i < static_cast<int64_t>(n) * E; ++i) y[i] = a.x2[i] + a.tmp[i];
+    if (!c.is_moe()) continue;
+    std::copy_n(a.idx.begin(), static_cast<size_t>(n) * k,
+                routes_.begin() + static_cast<long>(l) * n * k);
+    for (int t = 0; t < n; ++t) {  // smallest chosen logit against the largest other
+      const float* z = &a.logits[static_cast<size_t>(t) * NE];
+      const int* idx = &a.idx[static_cast<size_t>(t) * k];
+      float lo = z[idx[0]], hi = -std::numeric_limits<float>::infinity();
+      for (int j = 1; j < k; ++j) lo = std::min(lo, z[idx[j]]);
+      for (int i = 0; i < NE; ++i)
+        if (std::find(idx, idx + k, i) == idx + k) hi = std::max(hi, z[i]);
+      router_margin_ = std::min(router_margin_, lo - hi);
+    }
   }
 }
 

@@ -5,6 +5,11 @@
 // are dequantized, transposed and stored as Q8_0 (about 1/256 relative error per
 // element, well below the noise of a training step), or F32 when W has a row count that
 // is not a multiple of 32.
+//
+// Mixture-of-experts bases: only the attention projections and the lm_head get a copy made
+// at start. The experts' matrices are transposed one expert at a time during the backward
+// (transpose_f32, into one reused F32 buffer), because copies of all of them would be the
+// size of the model again (Qwen3-30B-A3B: ~31 GB in Q8_0, more than this machine's RAM).
 #pragma once
 
 #include <cstdint>
@@ -30,9 +35,14 @@ struct TransposedMatrix {
 // in the rows8 layout when the CPU's kernels prefer it.
 TransposedMatrix transpose_matrix(const WeightMatrix& w, ThreadPool* pool = nullptr);
 
+// W^T of `w` in F32 into dst (w.cols x w.rows floats): exactly the dequantized values,
+// for a matmul with {F32, w.cols, w.rows, dst}. Parallel over blocks of rows.
+void transpose_f32(const WeightMatrix& w, float* dst, ThreadPool& pool);
+
 // The transposes of every block's seven projections and of the lm_head.
 struct TransposedWeights {
-  // Per layer: q, k, v, o, gate, up, down (LoraTarget order).
+  // Per layer: q, k, v, o, gate, up, down (LoraTarget order); gate, up and down are
+  // empty in a mixture-of-experts block (see above).
   std::vector<std::vector<TransposedMatrix>> layers;
   TransposedMatrix output;
   size_t bytes = 0;
