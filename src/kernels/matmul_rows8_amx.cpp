@@ -8,8 +8,10 @@
 // every 16-token tile of the call; the activations (ActQ8 / Q8_K rows, xs bytes apart) are
 // loaded as A tiles straight from their rows. Per 32-weight block (Q4_0, Q8_0, K-quant
 // sub-blocks of 32) or 16-weight sub-block (Q6_K) one `tdpbssd` gives the exact int32
-// dot products of 16 tokens x 16 rows; the tile is stored and the float epilogue runs
-// at 512 bits with the avx512 kernels' steps in their order (rows8_vnni.h):
+// dot products of 16 tokens x 16 rows. The products run in quads (four C tiles): quad
+// q + 1 is issued right after quad q's sums are stored, so the tile unit works while
+// the float epilogue of quad q runs at 512 bits with the avx512 kernels' steps in their
+// order (rows8_vnni.h):
 //   Q4_0/Q8_0: acc = fmadd(cvt(isum), dw * da, acc) per block;
 //   Q4_K/Q5_K: isum = sum_j sc_j * s_j, summ = sum_j min_j * bsums_j (integers), then
 //              acc = fmadd(cvt(isum), d * da, acc), acc = fnmadd(cvt(summ), dmin * da, acc);
@@ -43,14 +45,17 @@ using vnni::V512;
 
 constexpr int kTok = 16;  // tokens per A tile (its rows)
 
-// Tile registers: two products in flight (C0 = A0 x B0, C1 = A1 x B1). Macros: GCC's tile
+// Tile registers: four C tiles, so four products are in flight before the first store
+// waits for its result; A0/B0 feed C0 and C2, A1/B1 feed C1 and C3. Macros: GCC's tile
 // intrinsics paste their register operand into the instruction text.
 #define QWEN3_C0 0
 #define QWEN3_C1 1
-#define QWEN3_A0 2
-#define QWEN3_B0 3
-#define QWEN3_A1 4
-#define QWEN3_B1 5
+#define QWEN3_C2 2
+#define QWEN3_C3 3
+#define QWEN3_A0 4
+#define QWEN3_B0 5
+#define QWEN3_A1 6
+#define QWEN3_B1 7
 
 struct alignas(64) TileConfig {
   uint8_t palette;
@@ -65,10 +70,13 @@ struct alignas(64) TileConfig {
 constexpr TileConfig tile_config(int kbytes) {
   TileConfig c{};
   c.palette = 1;
-  const int cs[] = {QWEN3_C0, QWEN3_C1}, as[] = {QWEN3_A0, QWEN3_A1}, bs[] = {QWEN3_B0, QWEN3_B1};
-  for (int i = 0; i < 2; ++i) {
+  const int cs[] = {QWEN3_C0, QWEN3_C1, QWEN3_C2, QWEN3_C3};
+  for (int i = 0; i < 4; ++i) {
     c.rows[cs[i]] = kTok;
     c.colsb[cs[i]] = 64;
+  }
+  const int as[] = {QWEN3_A0, QWEN3_A1}, bs[] = {QWEN3_B0, QWEN3_B1};
+  for (int i = 0; i < 2; ++i) {
     c.rows[as[i]] = kTok;
     c.colsb[as[i]] = static_cast<uint16_t>(kbytes);
     c.rows[bs[i]] = static_cast<uint8_t>(kbytes / 4);
@@ -94,98 +102,115 @@ QWEN3_INLINE __m512i bcast32(const void* p) {
   return _mm512_set1_epi32(v);
 }
 
-// Two tile products: C0 = A(xa0) x B(b0), C1 = A(xa1) x B(b1), stored to c0 / c1.
-QWEN3_INLINE void product2(const uint8_t* xa0, const void* b0, int32_t* c0, const uint8_t* xa1,
-                           const void* b1, int32_t* c1, size_t xs) {
-  _tile_loadd(QWEN3_A0, xa0, xs);
-  _tile_loadd(QWEN3_B0, b0, 64);
-  _tile_zero(QWEN3_C0);
-  _tile_dpbssd(QWEN3_C0, QWEN3_A0, QWEN3_B0);
-  _tile_loadd(QWEN3_A1, xa1, xs);
-  _tile_loadd(QWEN3_B1, b1, 64);
-  _tile_zero(QWEN3_C1);
-  _tile_dpbssd(QWEN3_C1, QWEN3_A1, QWEN3_B1);
-  _tile_stored(QWEN3_C0, c0, 64);
-  _tile_stored(QWEN3_C1, c1, 64);
+#define QWEN3_PRODUCT(C, A, B, xa, b, xs) \
+  do {                                    \
+    _tile_loadd(A, xa, xs);               \
+    _tile_loadd(B, b, 64);                \
+    _tile_zero(C);                        \
+    _tile_dpbssd(C, A, B);                \
+  } while (0)
+
+// The products of a run, four at a time (a quad: C0..C3): quad q + 1 is issued to the
+// tile unit right after quad q's sums are stored, so it runs while the vector units do
+// quad q's float epilogue (K::quad), and no store waits for a product just issued.
+QWEN3_INLINE void issue(const uint8_t* const* xa, const int8_t* const* b, int p, int n, size_t xs) {
+  QWEN3_PRODUCT(QWEN3_C0, QWEN3_A0, QWEN3_B0, xa[p], b[p], xs);
+  if (n > 1) QWEN3_PRODUCT(QWEN3_C1, QWEN3_A1, QWEN3_B1, xa[p + 1], b[p + 1], xs);
+  if (n > 2) QWEN3_PRODUCT(QWEN3_C2, QWEN3_A0, QWEN3_B0, xa[p + 2], b[p + 2], xs);
+  if (n > 3) QWEN3_PRODUCT(QWEN3_C3, QWEN3_A1, QWEN3_B1, xa[p + 3], b[p + 3], xs);
 }
-QWEN3_INLINE void product1(const uint8_t* xa, const void* b, int32_t* c, size_t xs) {
-  _tile_loadd(QWEN3_A0, xa, xs);
-  _tile_loadd(QWEN3_B0, b, 64);
-  _tile_zero(QWEN3_C0);
-  _tile_dpbssd(QWEN3_C0, QWEN3_A0, QWEN3_B0);
-  _tile_stored(QWEN3_C0, c, 64);
+QWEN3_INLINE void store(int32_t (*c)[16][16], int n) {
+  _tile_stored(QWEN3_C0, c[0], 64);
+  if (n > 1) _tile_stored(QWEN3_C1, c[1], 64);
+  if (n > 2) _tile_stored(QWEN3_C2, c[2], 64);
+  if (n > 3) _tile_stored(QWEN3_C3, c[3], 64);
 }
 
-// Q4_0 / Q8_0 against ActQ8 (40-byte blocks: d, sum, qs[32]).
+// 16 tokens (x: token 0's row) against nbk unpacked blocks of K from block b0 on: the
+// np = nbk * K::kProducts products in quads, K::quad(q, sums of quad q, ...) after each;
+// the float sums start at 0 (first) or continue those in y.
+template <class K>
+void run(const typename K::Unpacked* u, int nbk, int64_t b0, const uint8_t* x, size_t xs, float* y,
+         int64_t ldy, bool first) {
+  constexpr int kMax = K::kChunk * K::kProducts;
+  const uint8_t* xa[kMax];
+  const int8_t* b[kMax];
+  const int np = nbk * K::kProducts;
+  for (int i = 0; i < nbk; ++i)
+    for (int j = 0; j < K::kProducts; ++j) {
+      xa[i * K::kProducts + j] = x + (b0 + i) * K::kActBlock + K::act_offset(j);
+      b[i * K::kProducts + j] = u[i].b[j][0];
+    }
+  __m512 acc[kTok];
+#pragma GCC unroll 16
+  for (int t = 0; t < kTok; ++t)
+    acc[t] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(y + t * ldy);
+  alignas(64) int32_t c[4][16][16];
+  alignas(64) int32_t part[kTok][16];  // integer sums carried between the quads of a block
+  issue(xa, b, 0, np < 4 ? np : 4, xs);
+  for (int p = 0; p < np; p += 4) {
+    const int n = np - p < 4 ? np - p : 4;
+    store(c, n);
+    if (p + 4 < np) issue(xa, b, p + 4, np - p - 4 < 4 ? np - p - 4 : 4, xs);
+    K::quad(p, n, c, u, b0, x, xs, part, acc);
+  }
+#pragma GCC unroll 16
+  for (int t = 0; t < kTok; ++t) _mm512_storeu_ps(y + t * ldy, acc[t]);
+}
+
+// Q4_0 / Q8_0 against ActQ8 (40-byte blocks: d, sum, qs[32]): one product per block.
 template <bool kEight>
 struct Legacy {
   using Group = typename vnni::Legacy<V512, kEight>::Group;
   static constexpr GgmlType kType = kEight ? GgmlType::Q8_0 : GgmlType::Q4_0;
-  static constexpr int kBlock = 32, kKBytes = 32, kChunk = 32;
+  static constexpr int kBlock = 32, kKBytes = 32, kChunk = 16, kProducts = 1;
   static constexpr size_t kActBlock = sizeof(ActQ8);
+  static constexpr size_t act_offset(int) { return offsetof(ActQ8, qs); }
   struct alignas(64) Unpacked {
-    int8_t b[8][64];  // B tile: b[k][4r + e] = weight 4k+e of row r (signed)
-    float dw[16];     // row scales
+    int8_t b[1][8][64];  // B tile: b[0][k][4r + e] = weight 4k+e of row r (signed)
+    float dw[16];        // row scales
   };
   static QWEN3_INLINE void unpack(const Group& g0, const Group& g1, Unpacked& u) {
     if constexpr (kEight) {
 #pragma GCC unroll 8
-      for (int k = 0; k < 8; ++k) _mm512_store_si512(u.b[k], V512::load(g0.qs[k], g1.qs[k]));
+      for (int k = 0; k < 8; ++k) _mm512_store_si512(u.b[0][k], V512::load(g0.qs[k], g1.qs[k]));
     } else {
       const __m512i m4 = _mm512_set1_epi8(0x0F), eight = _mm512_set1_epi8(8);
 #pragma GCC unroll 4
       for (int k = 0; k < 4; ++k) {
         const __m512i v = V512::load(g0.qs[k], g1.qs[k]);
-        _mm512_store_si512(u.b[k], _mm512_sub_epi8(_mm512_and_si512(v, m4), eight));
-        _mm512_store_si512(u.b[k + 4],
+        _mm512_store_si512(u.b[0][k], _mm512_sub_epi8(_mm512_and_si512(v, m4), eight));
+        _mm512_store_si512(u.b[0][k + 4],
                            _mm512_sub_epi8(_mm512_and_si512(_mm512_srli_epi16(v, 4), m4), eight));
       }
     }
     _mm512_store_ps(u.dw, V512::f16(g0.d, g1.d));
   }
-  // acc[t] += isum[t] * (dw * da[t]), one block.
-  static QWEN3_INLINE void epilogue(const int32_t (*c)[16], const float* dw, const uint8_t* xa,
-                                    size_t xs, __m512 (&acc)[kTok]) {
-    const __m512 w = _mm512_load_ps(dw);
+  // Blocks p..p+n-1: acc[t] += isum[t] * (dw * da[t]) each.
+  static QWEN3_INLINE void quad(int p, int n, const int32_t (*c)[16][16], const Unpacked* u,
+                                int64_t b0, const uint8_t* x, size_t xs, int32_t (*)[16],
+                                __m512 (&acc)[kTok]) {
+    for (int k = 0; k < n; ++k) {
+      const __m512 w = _mm512_load_ps(u[p + k].dw);
+      const uint8_t* xa = x + (b0 + p + k) * kActBlock;
 #pragma GCC unroll 16
-    for (int t = 0; t < kTok; ++t)
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(c[t])),
-                               _mm512_mul_ps(w, _mm512_set1_ps(ld_f32(xa + t * xs))), acc[t]);
-  }
-  // 16 tokens (x: token 0's row) against nbk unpacked blocks from block b0 on.
-  static void run(const Unpacked* u, int nbk, int64_t b0, const uint8_t* x, size_t xs, float* y,
-                  int64_t ldy, bool first) {
-    __m512 acc[kTok];
-#pragma GCC unroll 16
-    for (int t = 0; t < kTok; ++t)
-      acc[t] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(y + t * ldy);
-    alignas(64) int32_t c[2][16][16];
-    const uint8_t* xb = x + b0 * kActBlock;
-    int i = 0;
-    for (; i + 2 <= nbk; i += 2) {
-      const uint8_t* xa = xb + i * kActBlock;
-      product2(xa + 8, u[i].b, c[0][0], xa + kActBlock + 8, u[i + 1].b, c[1][0], xs);
-      epilogue(c[0], u[i].dw, xa, xs, acc);
-      epilogue(c[1], u[i + 1].dw, xa + kActBlock, xs, acc);
+      for (int t = 0; t < kTok; ++t)
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(c[k][t])),
+                                 _mm512_mul_ps(w, _mm512_set1_ps(ld_f32(xa + t * xs))), acc[t]);
     }
-    if (i < nbk) {
-      const uint8_t* xa = xb + i * kActBlock;
-      product1(xa + 8, u[i].b, c[0][0], xs);
-      epilogue(c[0], u[i].dw, xa, xs, acc);
-    }
-#pragma GCC unroll 16
-    for (int t = 0; t < kTok; ++t) _mm512_storeu_ps(y + t * ldy, acc[t]);
   }
 };
 
-// Q4_K / Q5_K against Q8_K (d, qs[256], bsums[16]): per 32-weight sub-block j a tile.
+// Q4_K / Q5_K against Q8_K (d, qs[256], bsums[16]): a product per 32-weight sub-block j,
+// two quads per super-block.
 template <class G, bool kFive>
 struct QK {
   using Base = vnni::QK<V512, G, kFive>;
   using Group = G;
   static constexpr GgmlType kType = kFive ? GgmlType::Q5_K : GgmlType::Q4_K;
-  static constexpr int kBlock = 256, kKBytes = 32, kChunk = 4;
+  static constexpr int kBlock = 256, kKBytes = 32, kChunk = 2, kProducts = 8;
   static constexpr size_t kActBlock = sizeof(BlockQ8_K);
+  static constexpr size_t act_offset(int j) { return offsetof(BlockQ8_K, qs) + 32 * j; }
   struct alignas(64) Unpacked {
     int8_t b[8][8][64];  // [sub-block j] B tile of its values (0..31)
     __m512i sc[8];       // sub-block scales, int32 lanes
@@ -203,49 +228,51 @@ struct QK {
     u.d = V512::f16(g0.d, g1.d);
     u.dmin = V512::f16(g0.dmin, g1.dmin);
   }
-  static void run(const Unpacked* u, int nbk, int64_t b0, const uint8_t* x, size_t xs, float* y,
-                  int64_t ldy, bool first) {
-    __m512 acc[kTok];
-#pragma GCC unroll 16
-    for (int t = 0; t < kTok; ++t)
-      acc[t] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(y + t * ldy);
-    alignas(64) int32_t c[8][16][16];
-    for (int i = 0; i < nbk; ++i) {
-      const Unpacked& U = u[i];
-      const uint8_t* xa = x + (b0 + i) * kActBlock;
-      const uint8_t* qs = xa + offsetof(BlockQ8_K, qs);
-#pragma GCC unroll 4
-      for (int j = 0; j < 8; j += 2)
-        product2(qs + 32 * j, U.b[j], c[j][0], qs + 32 * j + 32, U.b[j + 1], c[j + 1][0], xs);
+  // Sub-blocks 0-3 of a super-block: part = sum sc_j * s_j; 4-7: the rest of isum, the
+  // mins, then the float steps of the avx512 kernel.
+  static QWEN3_INLINE void quad(int p, int, const int32_t (*c)[16][16], const Unpacked* u,
+                                int64_t b0, const uint8_t* x, size_t xs, int32_t (*part)[16],
+                                __m512 (&acc)[kTok]) {
+    const int i = p / 8;
+    const Unpacked& U = u[i];
+    if (p % 8 == 0) {
 #pragma GCC unroll 2
       for (int t = 0; t < kTok; ++t) {
-        const uint8_t* at = xa + t * xs;
-        __m512i isum = _mm512_setzero_si512(), summ = _mm512_setzero_si512();
-#pragma GCC unroll 8
-        for (int j = 0; j < 8; ++j)
-          isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(_mm512_load_si512(c[j][t]), U.sc[j]));
-#pragma GCC unroll 8
-        for (int j = 0; j < 8; ++j)
-          summ =
-              _mm512_dpwssd_epi32(summ, U.mn[j], bcast32(at + offsetof(BlockQ8_K, bsums) + 4 * j));
-        const __m512 xd = _mm512_set1_ps(ld_f32(at));
-        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(U.d, xd), acc[t]);
-        acc[t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(summ), _mm512_mul_ps(U.dmin, xd), acc[t]);
+        __m512i s = _mm512_setzero_si512();
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; ++j)
+          s = _mm512_add_epi32(s, _mm512_mullo_epi32(_mm512_load_si512(c[j][t]), U.sc[j]));
+        _mm512_store_si512(part[t], s);
       }
+      return;
     }
-#pragma GCC unroll 16
-    for (int t = 0; t < kTok; ++t) _mm512_storeu_ps(y + t * ldy, acc[t]);
+    const uint8_t* xa = x + (b0 + i) * kActBlock;
+#pragma GCC unroll 2
+    for (int t = 0; t < kTok; ++t) {
+      const uint8_t* at = xa + t * xs;
+      __m512i isum = _mm512_load_si512(part[t]), summ = _mm512_setzero_si512();
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j)
+        isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(_mm512_load_si512(c[j][t]), U.sc[4 + j]));
+#pragma GCC unroll 8
+      for (int j = 0; j < 8; ++j)
+        summ = _mm512_dpwssd_epi32(summ, U.mn[j], bcast32(at + offsetof(BlockQ8_K, bsums) + 4 * j));
+      const __m512 xd = _mm512_set1_ps(ld_f32(at));
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(U.d, xd), acc[t]);
+      acc[t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(summ), _mm512_mul_ps(U.dmin, xd), acc[t]);
+    }
   }
 };
 
-// Q6_K against Q8_K: per 16-weight sub-block s a tile of depth 16 (values - 32 signed, so
-// the offset term is inside the product).
+// Q6_K against Q8_K: a product of depth 16 per 16-weight sub-block s (values - 32 signed,
+// so the offset term is inside the product), four quads per super-block.
 struct Q6K {
   using Base = vnni::Q6K<V512>;
   using Group = BlockQ6_Kx8;
   static constexpr GgmlType kType = GgmlType::Q6_K;
-  static constexpr int kBlock = 256, kKBytes = 16, kChunk = 4;
+  static constexpr int kBlock = 256, kKBytes = 16, kChunk = 2, kProducts = 16;
   static constexpr size_t kActBlock = sizeof(BlockQ8_K);
+  static constexpr size_t act_offset(int s) { return offsetof(BlockQ8_K, qs) + 16 * s; }
   struct alignas(64) Unpacked {
     int8_t b[16][4][64];  // [sub-block s] B tile of its values - 32
     __m512i sc[16];       // sub-block scales, int32 lanes
@@ -268,32 +295,28 @@ struct Q6K {
     }
     u.d = V512::f16(g0.d, g1.d);
   }
-  static void run(const Unpacked* u, int nbk, int64_t b0, const uint8_t* x, size_t xs, float* y,
-                  int64_t ldy, bool first) {
-    __m512 acc[kTok];
-#pragma GCC unroll 16
-    for (int t = 0; t < kTok; ++t)
-      acc[t] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(y + t * ldy);
-    alignas(64) int32_t c[16][16][16];
-    for (int i = 0; i < nbk; ++i) {
-      const Unpacked& U = u[i];
-      const uint8_t* xa = x + (b0 + i) * kActBlock;
-      const uint8_t* qs = xa + offsetof(BlockQ8_K, qs);
-#pragma GCC unroll 8
-      for (int s = 0; s < 16; s += 2)
-        product2(qs + 16 * s, U.b[s], c[s][0], qs + 16 * s + 16, U.b[s + 1], c[s + 1][0], xs);
+  // Sub-blocks 4r..4r+3 of a super-block added to part; after the last quad the float
+  // step of the avx512 kernel.
+  static QWEN3_INLINE void quad(int p, int, const int32_t (*c)[16][16], const Unpacked* u,
+                                int64_t b0, const uint8_t* x, size_t xs, int32_t (*part)[16],
+                                __m512 (&acc)[kTok]) {
+    const int i = p / 16, r = (p % 16) / 4;
+    const Unpacked& U = u[i];
+    const uint8_t* xa = x + (b0 + i) * kActBlock;
 #pragma GCC unroll 2
-      for (int t = 0; t < kTok; ++t) {
-        __m512i isum = _mm512_setzero_si512();
-#pragma GCC unroll 16
-        for (int s = 0; s < 16; ++s)
-          isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(_mm512_load_si512(c[s][t]), U.sc[s]));
-        const __m512 xd = _mm512_set1_ps(ld_f32(xa + t * xs));
-        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(U.d, xd), acc[t]);
+    for (int t = 0; t < kTok; ++t) {
+      __m512i isum = r == 0 ? _mm512_setzero_si512() : _mm512_load_si512(part[t]);
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j)
+        isum =
+            _mm512_add_epi32(isum, _mm512_mullo_epi32(_mm512_load_si512(c[j][t]), U.sc[4 * r + j]));
+      if (r < 3) {
+        _mm512_store_si512(part[t], isum);
+        continue;
       }
+      const __m512 xd = _mm512_set1_ps(ld_f32(xa + t * xs));
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(U.d, xd), acc[t]);
     }
-#pragma GCC unroll 16
-    for (int t = 0; t < kTok; ++t) _mm512_storeu_ps(y + t * ldy, acc[t]);
   }
 };
 
@@ -320,7 +343,7 @@ void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, si
         const int nbk = static_cast<int>(nb - b0 < K::kChunk ? nb - b0 : K::kChunk);
         for (int i = 0; i < nbk; ++i) K::unpack(w0[b0 + i], w1[b0 + i], u[i]);
         for (int t = 0; t < nt16; t += kTok)
-          K::run(u, nbk, b0, x + t * xs, xs, y + t * ldy + 8 * g, ldy, b0 == 0);
+          run<K>(u, nbk, b0, x + t * xs, xs, y + t * ldy + 8 * g, ldy, b0 == 0);
       }
     }
     _tile_release();
@@ -348,6 +371,9 @@ detail::Rows8Fn rows8_kernel(GgmlType t) {
 #undef QWEN3_INLINE
 #undef QWEN3_C0
 #undef QWEN3_C1
+#undef QWEN3_C2
+#undef QWEN3_C3
+#undef QWEN3_PRODUCT
 #undef QWEN3_A0
 #undef QWEN3_B0
 #undef QWEN3_A1
