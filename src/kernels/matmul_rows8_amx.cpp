@@ -8,8 +8,10 @@
 // every 16-token tile of the call; the activations (ActQ8 / Q8_K rows, xs bytes apart) are
 // loaded as A tiles straight from their rows. Per 32-weight block (Q4_0, Q8_0, K-quant
 // sub-blocks of 32) or 16-weight sub-block (Q6_K) one `tdpbssd` gives the exact int32
-// dot products of 16 tokens x 16 rows; the tile is stored and the float epilogue runs
-// at 512 bits with the avx512 kernels' steps in their order (rows8_vnni.h):
+// dot products of 16 tokens x 16 rows. The products run in quads (four C tiles): quad
+// q + 1 is issued right after quad q's sums are stored, so the tile unit works while
+// the float epilogue of quad q runs at 512 bits with the avx512 kernels' steps in their
+// order (rows8_vnni.h):
 //   Q4_0/Q8_0: acc = fmadd(cvt(isum), dw * da, acc) per block;
 //   Q4_K/Q5_K: isum = sum_j sc_j * s_j, summ = sum_j min_j * bsums_j (integers), then
 //              acc = fmadd(cvt(isum), d * da, acc), acc = fnmadd(cvt(summ), dmin * da, acc);
