@@ -128,8 +128,9 @@ BENCHMARK_CAPTURE(BM_MatmulRows8, Q5_K, GgmlType::Q5_K)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_MatmulRows8, Q6_K, GgmlType::Q6_K)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_Matmul, F16, GgmlType::F16)->Apply(shapes);
 
-// The rows8 kernels per ISA level: decode (1 token), a short chunk (16 tokens) and a
-// prompt (128 tokens) on the 0.6B FFN shape, one and two threads.
+// The rows8 kernels per ISA level: decode (1 token), short chunks (16, 32 tokens: where
+// the amx level starts to use tiles) and a prompt (128 tokens) on the 0.6B FFN shape,
+// one and two threads.
 void BM_Rows8Isa(benchmark::State& state, GgmlType t) {
   const auto level = static_cast<qwen3::IsaLevel>(state.range(4));
   if (!qwen3::cpu_has(level)) {
@@ -145,7 +146,7 @@ void BM_Rows8Isa(benchmark::State& state, GgmlType t) {
 void isa_shapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"rows", "cols", "tok", "thr", "isa"});
   for (int thr : {1, 2})
-    for (int tok : {1, 16, 128})
+    for (int tok : {1, 16, 32, 128})
       for (int isa : {1, 2, 3, 5}) b->Args({3072, 1024, tok, thr, isa});
   b->Unit(benchmark::kMicrosecond)->UseRealTime();
 }
