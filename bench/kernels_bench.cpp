@@ -2,7 +2,7 @@
 // memory-bound: weight GB/s) and prefill (128 tokens, compute-bound: GFLOP/s).
 // BM_MatmulRows8: weights in the rows8 layout (what the model uses on AVX2 and above),
 // at the best ISA level; BM_Rows8Isa: the same per ISA level (isa 1 = avx2, 2 = avx_vnni,
-// 3 = avx512; levels the CPU lacks are skipped).
+// 3 = avx512, 5 = amx; levels the CPU lacks are skipped).
 // BM_SmallBatch: the decode step of several sequences at once (continuous batching):
 // 1, 2, 4 and 8 tokens on every 0.6B shape incl. the lm_head, rows8 layout; a
 // memory-bound step should cost about the same for 4 tokens as for 1. The weights come
@@ -128,8 +128,9 @@ BENCHMARK_CAPTURE(BM_MatmulRows8, Q5_K, GgmlType::Q5_K)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_MatmulRows8, Q6_K, GgmlType::Q6_K)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_Matmul, F16, GgmlType::F16)->Apply(shapes);
 
-// The rows8 kernels per ISA level: decode (1 token) and prompt (128 tokens) on the
-// 0.6B FFN shape, one and two threads.
+// The rows8 kernels per ISA level: decode (1 token), short chunks (16, 32 tokens: where
+// the amx level starts to use tiles) and a prompt (128 tokens) on the 0.6B FFN shape,
+// one and two threads.
 void BM_Rows8Isa(benchmark::State& state, GgmlType t) {
   const auto level = static_cast<qwen3::IsaLevel>(state.range(4));
   if (!qwen3::cpu_has(level)) {
@@ -145,8 +146,8 @@ void BM_Rows8Isa(benchmark::State& state, GgmlType t) {
 void isa_shapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"rows", "cols", "tok", "thr", "isa"});
   for (int thr : {1, 2})
-    for (int tok : {1, 128})
-      for (int isa = 1; isa <= 3; ++isa) b->Args({3072, 1024, tok, thr, isa});
+    for (int tok : {1, 16, 32, 128})
+      for (int isa : {1, 2, 3, 5}) b->Args({3072, 1024, tok, thr, isa});
   b->Unit(benchmark::kMicrosecond)->UseRealTime();
 }
 BENCHMARK_CAPTURE(BM_Rows8Isa, Q4_0, GgmlType::Q4_0)->Apply(isa_shapes);

@@ -55,8 +55,8 @@ std::string name(GgmlType t) {
 }
 
 TEST(IsaLevels, NamesParseAndOrder) {
-  for (IsaLevel l :
-       {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::AvxVnni, IsaLevel::Avx512, IsaLevel::Neon}) {
+  for (IsaLevel l : {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::AvxVnni, IsaLevel::Avx512,
+                     IsaLevel::Amx, IsaLevel::Neon}) {
     IsaLevel back;
     ASSERT_TRUE(parse_isa(isa_name(l), &back));
     EXPECT_EQ(back, l);
@@ -74,6 +74,11 @@ TEST(IsaLevels, NamesParseAndOrder) {
   if (cpu_has(IsaLevel::AvxVnni) || cpu_has(IsaLevel::Avx512)) {
     EXPECT_TRUE(cpu_has(IsaLevel::Avx2));
   }
+  // AMX builds on the AVX-512 level.
+  if (cpu_has(IsaLevel::Amx)) {
+    EXPECT_TRUE(cpu_has(IsaLevel::Avx512));
+    EXPECT_EQ(best_isa(), IsaLevel::Amx);
+  }
   // Each build has the levels of its own architecture only.
   if (QWEN3_ARCH_X86) {
     EXPECT_FALSE(cpu_has(IsaLevel::Neon));
@@ -88,12 +93,12 @@ TEST(IsaLevels, NamesParseAndOrder) {
 
 TEST(IsaLevels, SetIsaSwitchesAndRefusesMissingLevels) {
   const IsaLevel before = isa_level();
-  for (IsaLevel l :
-       {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::AvxVnni, IsaLevel::Avx512, IsaLevel::Neon}) {
+  for (IsaLevel l : {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::AvxVnni, IsaLevel::Avx512,
+                     IsaLevel::Amx, IsaLevel::Neon}) {
     if (cpu_has(l)) {
       testing::IsaScope scope(l);
       EXPECT_EQ(isa_level(), l);
-      EXPECT_EQ(use_avx2(), l >= IsaLevel::Avx2 && l <= IsaLevel::Avx512);
+      EXPECT_EQ(use_avx2(), l == IsaLevel::Avx2 || l == IsaLevel::AvxVnni || avx512_family(l));
       EXPECT_EQ(force_scalar(), l == IsaLevel::Scalar);
     } else {
       EXPECT_THROW(set_isa(l), std::runtime_error) << isa_name(l);
@@ -330,6 +335,42 @@ TEST(IsaRows8, LegacySmallBatchesOverSeveralChunksEqualEachTokenAlone) {
         expect_batch_equals_each_token_alone(
             t, cols, n_tok, 7000 + static_cast<uint32_t>(n_tok + cols) + static_cast<uint32_t>(t),
             true, pool);
+}
+
+// The amx level's rows8 kernels (AMX-INT8 tiles for every 16 tokens, the avx512 kernel for
+// the rest) against the avx512 level: byte-equal outputs for 1..70 tokens (every tail of
+// the 16-token tiles, several tiles), odd and even group counts, rows of one and of
+// several chunks of unpacked blocks, every rows8 type.
+TEST(IsaRows8, AmxEqualsAvx512ByteForByte) {
+  if (!cpu_has(IsaLevel::Amx))
+    GTEST_SKIP() << "this CPU (or OS) has no AMX-INT8 tiles: " << cpu_flags_string();
+  ThreadPool pool(2);
+  int cases = 0;
+  for (GgmlType t : kRows8Types) {
+    const bool k_quant = ggml_type_info(t).block_size == 256;
+    const int64_t shapes[][2] = {{40, k_quant ? 256 : 5 * 32},
+                                 {48, k_quant ? 5 * 256 : 33 * 32},
+                                 {24, k_quant ? 9 * 256 : 70 * 32}};
+    for (const auto& [rows, cols] : shapes) {
+      testing::RandomMatmul p = testing::random_matmul(
+          t, rows, cols, 70, 9100 + static_cast<uint32_t>(rows + cols) + static_cast<uint32_t>(t));
+      for (int64_t n_tok = 1; n_tok <= 70; ++n_tok) {
+        std::vector<float> want(static_cast<size_t>(n_tok * rows), NAN), got = want;
+        {
+          testing::IsaScope scope(IsaLevel::Avx512);
+          matmul(p.P, p.x.data(), n_tok, want.data(), pool);
+        }
+        {
+          testing::IsaScope scope(IsaLevel::Amx);
+          matmul(p.P, p.x.data(), n_tok, got.data(), pool);
+        }
+        ASSERT_EQ(0, std::memcmp(want.data(), got.data(), want.size() * sizeof(float)))
+            << name(t) << " " << rows << "x" << cols << " tok " << n_tok;
+        ++cases;
+      }
+    }
+  }
+  EXPECT_EQ(cases, 5 * 3 * 70);
 }
 
 // Plain rows of every type on every level (the tiles of the types without rows8 kernels,

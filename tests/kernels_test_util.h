@@ -92,7 +92,7 @@ inline std::vector<IsaLevel> simd_levels() {
 #if QWEN3_ARCH_ARM64
   return {IsaLevel::Neon};
 #else
-  return {IsaLevel::Avx2, IsaLevel::AvxVnni, IsaLevel::Avx512};
+  return {IsaLevel::Avx2, IsaLevel::AvxVnni, IsaLevel::Avx512, IsaLevel::Amx};
 #endif
 }
 inline std::string skipped_levels() {

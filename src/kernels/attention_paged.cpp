@@ -84,7 +84,7 @@ void attention_paged_rows(const PagedKv& kv, const PagedQueries& qs, int dim, fl
   if (qs.n_keys <= 0 || qs.n_rows <= 0 || qs.n_heads <= 0) return;
 #if QWEN3_ARCH_X86
   if (dim % 8 == 0 && kv.block_size % 8 == 0) {
-    if (isa_level() == IsaLevel::Avx512)
+    if (avx512_family(isa_level()))
       return avx512::attention_paged_rows(kv, qs, dim, scale, scratch);
     if (use_avx2()) return avx2::attention_paged_rows(kv, qs, dim, scale, scratch);
   }

@@ -12,6 +12,10 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #endif
+#if defined(__x86_64__) && defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #if defined(__aarch64__) && defined(__linux__)
 #include <sys/auxv.h>
 #endif
@@ -27,6 +31,18 @@ unsigned long long xgetbv0() {
 }
 #endif
 
+// Linux keeps the AMX tile data state (8 KiB per thread) off until a process asks for it:
+// arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) grants it to every thread of the
+// process (0 = granted). Without it the first tile instruction faults.
+bool request_amx_state() {
+#if defined(__x86_64__) && defined(__linux__)
+  constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+  return false;
+#endif
+}
+
 CpuFeatures detect() {
   CpuFeatures f;
 #if defined(__x86_64__) || defined(__i386__)
@@ -35,10 +51,12 @@ CpuFeatures detect() {
   f.fma = (c >> 12) & 1u;
   f.f16c = (c >> 29) & 1u;
   const bool osxsave = (c >> 27) & 1u, avx = (c >> 28) & 1u;
+  bool os_tiles = false;  // XCR0 bits 17, 18: XTILECFG, XTILEDATA
   if (osxsave && avx) {
     const unsigned long long xcr0 = xgetbv0();
     f.os_ymm = (xcr0 & 0x6) == 0x6;
     f.os_zmm = f.os_ymm && (xcr0 & 0xE0) == 0xE0;
+    os_tiles = (xcr0 & 0x60000) == 0x60000;
   }
   unsigned max_leaf = __get_cpuid_max(0, nullptr);
   if (max_leaf >= 7) {
@@ -53,6 +71,9 @@ CpuFeatures detect() {
     f.avx512_vbmi = (c >> 1) & 1u;
     f.avx512_vbmi2 = (c >> 6) & 1u;
     f.avx512_vnni = (c >> 11) & 1u;
+    f.amx_bf16 = (d >> 22) & 1u;
+    f.amx_tile = (d >> 24) & 1u;
+    f.amx_int8 = (d >> 25) & 1u;
     if (max_sub >= 1) {
       __cpuid_count(7, 1, a, b, c, d);
       f.avx_vnni = (a >> 4) & 1u;
@@ -64,6 +85,8 @@ CpuFeatures detect() {
   if (!f.os_zmm)
     f.avx512f = f.avx512bw = f.avx512vl = f.avx512dq = f.avx512_vnni = f.avx512_bf16 =
         f.avx512_vbmi = f.avx512_vbmi2 = f.avx512_ifma = false;
+  if (!os_tiles) f.amx_tile = f.amx_int8 = f.amx_bf16 = false;
+  f.os_amx = os_tiles && f.amx_tile && request_amx_state();
 #endif
 #if defined(__aarch64__) && defined(__linux__)
   // Bits of the Linux AArch64 ABI (asm/hwcap.h), spelled out for older headers.
@@ -84,7 +107,7 @@ IsaLevel startup_level() {
     IsaLevel l;
     if (!parse_isa(isa, &l))
       throw std::runtime_error(std::string("QWEN3_ISA=") + isa +
-                               ": unknown level (use scalar, avx2, avx_vnni, avx512 or neon)");
+                               ": unknown level (use scalar, avx2, avx_vnni, avx512, amx or neon)");
     if (!cpu_has(l))
       throw std::runtime_error(std::string("QWEN3_ISA=") + isa + ": this CPU cannot run it (" +
                                "it has: " + cpu_flags_string() + "; best level " +
@@ -114,11 +137,9 @@ const CpuFeatures& cpu_features() {
   return f;
 }
 
-constexpr NamedValue<IsaLevel> kIsaNames[] = {{IsaLevel::Scalar, "scalar"},
-                                              {IsaLevel::Avx2, "avx2"},
-                                              {IsaLevel::AvxVnni, "avx_vnni"},
-                                              {IsaLevel::Avx512, "avx512"},
-                                              {IsaLevel::Neon, "neon"}};
+constexpr NamedValue<IsaLevel> kIsaNames[] = {
+    {IsaLevel::Scalar, "scalar"}, {IsaLevel::Avx2, "avx2"}, {IsaLevel::AvxVnni, "avx_vnni"},
+    {IsaLevel::Avx512, "avx512"}, {IsaLevel::Amx, "amx"},   {IsaLevel::Neon, "neon"}};
 
 const char* isa_name(IsaLevel l) {
   return name_of(kIsaNames, l, "?");
@@ -133,6 +154,8 @@ bool parse_isa(const std::string& name, IsaLevel* out) {
 bool cpu_has(IsaLevel l) {
   const CpuFeatures& f = cpu_features();
   const bool avx2 = f.avx2 && f.fma && f.f16c && f.os_ymm;
+  const bool avx512 =
+      avx2 && f.os_zmm && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512_vnni;
   switch (l) {
     case IsaLevel::Scalar:
       return true;
@@ -141,8 +164,9 @@ bool cpu_has(IsaLevel l) {
     case IsaLevel::AvxVnni:
       return avx2 && f.avx_vnni;
     case IsaLevel::Avx512:
-      return avx2 && f.os_zmm && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq &&
-             f.avx512_vnni;
+      return avx512;
+    case IsaLevel::Amx:
+      return avx512 && f.amx_tile && f.amx_int8 && f.os_amx;
     case IsaLevel::Neon:  // the *_neon.cpp kernels exist only in AArch64 builds
       return QWEN3_ARCH_ARM64 && f.asimd && f.asimd_dotprod;
   }
@@ -151,8 +175,8 @@ bool cpu_has(IsaLevel l) {
 
 std::vector<IsaLevel> available_isas() {
   std::vector<IsaLevel> v;
-  for (IsaLevel l :
-       {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::AvxVnni, IsaLevel::Avx512, IsaLevel::Neon})
+  for (IsaLevel l : {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::AvxVnni, IsaLevel::Avx512,
+                     IsaLevel::Amx, IsaLevel::Neon})
     if (cpu_has(l)) v.push_back(l);
   return v;
 }
@@ -177,6 +201,9 @@ std::string cpu_flags_string() {
       {"avx512_vbmi", f.avx512_vbmi},
       {"avx512_vbmi2", f.avx512_vbmi2},
       {"avx512_ifma", f.avx512_ifma},
+      {"amx_tile", f.amx_tile},
+      {"amx_int8", f.amx_int8},
+      {"amx_bf16", f.amx_bf16},
       {"asimd", f.asimd},
       {"asimddp", f.asimd_dotprod},
       {"i8mm", f.i8mm},
@@ -205,9 +232,13 @@ void set_isa(IsaLevel l) {
   current().store(static_cast<int>(l));
 }
 
+bool avx512_family(IsaLevel l) {
+  return l == IsaLevel::Avx512 || l == IsaLevel::Amx;
+}
+
 bool use_avx2() {
   const IsaLevel l = isa_level();
-  return l >= IsaLevel::Avx2 && l <= IsaLevel::Avx512;
+  return (l >= IsaLevel::Avx2 && l <= IsaLevel::Avx512) || avx512_family(l);
 }
 
 void set_force_scalar(bool force) {

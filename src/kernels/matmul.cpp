@@ -13,6 +13,7 @@
 #endif
 
 #include "kernels/cpu_features.h"
+#include "kernels/kernels_amx.h"
 #include "kernels/kernels_avx2.h"
 #include "kernels/kernels_avx512.h"
 #include "kernels/kernels_avxvnni.h"
@@ -34,7 +35,7 @@ void quantize_q8_K_ref(const float* x, BlockQ8_K* y, int64_t n) {
   ref::quantize_q8_K(x, y, n);
 }
 
-// The kernel table of each level. AVX-VNNI and AVX-512 have their own rows8 kernels (the
+// The kernel table of each level. AVX-VNNI, AVX-512 and AMX have their own rows8 kernels (the
 // layout the model uses for Q4_0, Q8_0, Q4_K, Q5_K, Q6_K), AVX-512 its own activation
 // quantizers; the plain-row tiles (F32, F16, BF16, Q4_1, Q5_0, Q5_1, and plain matrices
 // of the rows8 types) are the AVX2 ones there. (A 16-lane float tile was tried and was
@@ -49,6 +50,9 @@ const IsaKernels kAvxVnni{IsaLevel::AvxVnni, tile_avx2, avxvnni::rows8_kernel,
                           avx2::quantize_act_q8, avx2::quantize_q8_K};
 const IsaKernels kAvx512{IsaLevel::Avx512, tile_avx2, avx512::rows8_kernel, avx512::quantize_act_q8,
                          avx512::quantize_q8_K};
+// AMX: the avx512 table with AMX-INT8 tiles in the rows8 kernels (prompt chunks).
+const IsaKernels kAmx{IsaLevel::Amx, tile_avx2, amx::rows8_kernel, avx512::quantize_act_q8,
+                      avx512::quantize_q8_K};
 #endif
 #if QWEN3_ARCH_ARM64
 // NEON keeps the plain row layout (no rows8 kernels): its tiles decode each weight block
@@ -68,6 +72,8 @@ const IsaKernels& isa_kernels(IsaLevel l) {
       return kAvxVnni;
     case IsaLevel::Avx512:
       return kAvx512;
+    case IsaLevel::Amx:
+      return kAmx;
 #endif
 #if QWEN3_ARCH_ARM64
     case IsaLevel::Neon:

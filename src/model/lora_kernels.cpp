@@ -178,7 +178,7 @@ const LoraKernels& lora_kernels_ref() {
 
 const LoraKernels& lora_kernels_at(IsaLevel l) {
 #if QWEN3_ARCH_X86
-  if (l == IsaLevel::Avx512) return avx512::kLoraKernels;
+  if (avx512_family(l)) return avx512::kLoraKernels;
   if (l == IsaLevel::Avx2 || l == IsaLevel::AvxVnni) return avx2::kLoraKernels;
 #else
   (void)l;

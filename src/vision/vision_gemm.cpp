@@ -55,7 +55,7 @@ void pack_x(const float* X, int64_t ldx, int64_t n_tok, int64_t k, float* out, T
 bool packed_kernel_available() {
 #if QWEN3_ARCH_X86
   const IsaLevel l = isa_level();
-  return l == IsaLevel::Avx2 || l == IsaLevel::AvxVnni || l == IsaLevel::Avx512;
+  return l == IsaLevel::Avx2 || l == IsaLevel::AvxVnni || avx512_family(l);
 #else
   return false;
 #endif
@@ -131,7 +131,7 @@ void PackedMatrix::run_panel(int64_t p, const float* Xp, int64_t n_tok, float* Y
 #if QWEN3_ARCH_X86
   const int nj = static_cast<int>(std::min<int64_t>(kNR, rows_ - p * kNR));
   const float* b = bias ? bias + p * kNR : nullptr;
-  const bool wide = isa_level() == IsaLevel::Avx512;
+  const bool wide = avx512_family(isa_level());
   for (int64_t t0 = 0; t0 < n_tok; t0 += kMR) {
     const int nt = static_cast<int>(std::min<int64_t>(kMR, n_tok - t0));
     const float* x = Xp + t0 * cols_;

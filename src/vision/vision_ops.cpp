@@ -60,7 +60,7 @@ void gelu_table_lookup(float* x, int64_t n, const float* table);
 void gelu_inplace(float* x, int64_t n) {
   const float* table = gelu_table();
 #if QWEN3_ARCH_X86
-  if (isa_level() == IsaLevel::Avx512) {
+  if (avx512_family(isa_level())) {
     avx512::gelu_table_lookup(x, n, table);
     return;
   }

@@ -1,0 +1,17 @@
+// AMX (AVX-512 + AMX-TILE + AMX-INT8) kernels (defined in *_amx.cpp, built with those
+// flags). Call only through the amx kernel table (isa_level() == Amx): the process must
+// hold the tile data permission, which cpu_features() requests at detection.
+#pragma once
+
+#include "gguf/ggml_types.h"
+#include "kernels/matmul_internal.h"
+
+namespace qwen3::amx {
+
+// The rows8 kernel of a type (Q4_0, Q8_0, Q4_K, Q5_K, Q6_K; nullptr otherwise): AMX-INT8
+// tiles for every 16 tokens of a call, the avx512 kernel for the rest (calls of fewer
+// than 16 tokens, Q8_0 32; the last nt % 16 tokens; an odd last group). Bit-identical to
+// the avx512 kernel.
+detail::Rows8Fn rows8_kernel(GgmlType t);
+
+}  // namespace qwen3::amx

@@ -1,0 +1,387 @@
+// AMX-INT8 kernels for the rows8 layout (rows8.h), used for the prompt chunks of the amx
+// level: 16 tokens x 16 weight rows (two rows8 groups side by side) per tile product.
+//
+// The rows8 layout is already the B-tile layout: B row k = 4 consecutive weights 4k..4k+3
+// of each of the 16 rows, i.e. the 512-bit vector V512::load(g0.qs[k], g1.qs[k]). A chunk
+// of blocks of a group pair is unpacked once into tiles on the stack (signed bytes:
+// Q4_0 nibbles - 8, Q8_0 as is, Q4_K/Q5_K values 0..31, Q6_K values - 32) and reused by
+// every 16-token tile of the call; the activations (ActQ8 / Q8_K rows, xs bytes apart) are
+// loaded as A tiles straight from their rows. Per 32-weight block (Q4_0, Q8_0, K-quant
+// sub-blocks of 32) or 16-weight sub-block (Q6_K) one `tdpbssd` gives the exact int32
+// dot products of 16 tokens x 16 rows. The products run in quads (four C tiles): quad
+// q + 1 is issued right after quad q's sums are stored, so the tile unit works while
+// the float epilogue of quad q runs at 512 bits with the avx512 kernels' steps in their
+// order (rows8_vnni.h):
+//   Q4_0/Q8_0: acc = fmadd(cvt(isum), dw * da, acc) per block;
+//   Q4_K/Q5_K: isum = sum_j sc_j * s_j, summ = sum_j min_j * bsums_j (integers), then
+//              acc = fmadd(cvt(isum), d * da, acc), acc = fnmadd(cvt(summ), dmin * da, acc);
+//   Q6_K:      isum = sum_s sc_s * s_s (the -32 offset inside s: the same integer), then
+//              acc = fmadd(cvt(isum), d * da, acc).
+// The integer sums are exact in both, so every output equals the avx512 kernel's bit for
+// bit and a token's result does not depend on how many tokens share the call. Calls of
+// fewer than K::kMinTokens tokens (16; Q8_0 32), the tokens beyond the last multiple of
+// 16 and an odd last group run the avx512 kernel.
+//
+// Tile configuration: loaded per call (ldtilecfg) and released at its end, so no thread
+// keeps the 8 KiB tile state live between matmuls.
+// Built with the AVX-512 and AMX flags (CMakeLists.txt); called only through the amx
+// table. Same rule as rows8_vnni.h: no std:: templates, no inline functions of other
+// headers outside anonymous namespaces.
+#include "kernels/avx512_gcc_warnings.h"  // (first: silences GCC 12 false positives)
+
+#include <immintrin.h>
+
+#include "kernels/kernels_amx.h"
+#include "kernels/kernels_avx512.h"
+#include "kernels/rows8_vnni.h"
+#include "kernels/vnni_v512.h"
+
+namespace qwen3::amx {
+namespace {
+
+using detail::ActQ8;
+using vnni::V512;
+
+#define QWEN3_INLINE inline __attribute__((always_inline))
+
+constexpr int kTok = 16;  // tokens per A tile (its rows)
+
+// Tile registers: four C tiles, so four products are in flight before the first store
+// waits for its result; A0/B0 feed C0 and C2, A1/B1 feed C1 and C3. Macros: GCC's tile
+// intrinsics paste their register operand into the instruction text.
+#define QWEN3_C0 0
+#define QWEN3_C1 1
+#define QWEN3_C2 2
+#define QWEN3_C3 3
+#define QWEN3_A0 4
+#define QWEN3_B0 5
+#define QWEN3_A1 6
+#define QWEN3_B1 7
+
+struct alignas(64) TileConfig {
+  uint8_t palette;
+  uint8_t start_row;
+  uint8_t reserved[14];
+  uint16_t colsb[16];
+  uint8_t rows[16];
+};
+
+// A tiles of 16 tokens x kbytes activation bytes, B tiles of kbytes/4 rows x 16 weight
+// rows x 4 bytes, C tiles of 16 tokens x 16 int32.
+constexpr TileConfig tile_config(int kbytes) {
+  TileConfig c{};
+  c.palette = 1;
+  const int cs[] = {QWEN3_C0, QWEN3_C1, QWEN3_C2, QWEN3_C3};
+  for (int i = 0; i < 4; ++i) {
+    c.rows[cs[i]] = kTok;
+    c.colsb[cs[i]] = 64;
+  }
+  const int as[] = {QWEN3_A0, QWEN3_A1}, bs[] = {QWEN3_B0, QWEN3_B1};
+  for (int i = 0; i < 2; ++i) {
+    c.rows[as[i]] = kTok;
+    c.colsb[as[i]] = static_cast<uint16_t>(kbytes);
+    c.rows[bs[i]] = static_cast<uint8_t>(kbytes / 4);
+    c.colsb[bs[i]] = 64;
+  }
+  return c;
+}
+// Constant objects: GCC 12 drops the stores to a local configuration before ldtilecfg
+// (it does not see the instruction read them), which leaves the tiles unconfigured.
+constexpr TileConfig kConfig32 = tile_config(32), kConfig16 = tile_config(16);
+void configure(int kbytes) {
+  _tile_loadconfig(kbytes == 16 ? &kConfig16 : &kConfig32);
+}
+
+QWEN3_INLINE float ld_f32(const uint8_t* p) {
+  float v;
+  __builtin_memcpy(&v, p, 4);
+  return v;
+}
+QWEN3_INLINE __m512i bcast32(const void* p) {
+  int32_t v;
+  __builtin_memcpy(&v, p, 4);
+  return _mm512_set1_epi32(v);
+}
+
+#define QWEN3_PRODUCT(C, A, B, xa, b, xs) \
+  do {                                    \
+    _tile_loadd(A, xa, xs);               \
+    _tile_loadd(B, b, 64);                \
+    _tile_zero(C);                        \
+    _tile_dpbssd(C, A, B);                \
+  } while (0)
+
+// The products of a run, four at a time (a quad: C0..C3): quad q + 1 is issued to the
+// tile unit right after quad q's sums are stored, so it runs while the vector units do
+// quad q's float epilogue (K::quad), and no store waits for a product just issued.
+QWEN3_INLINE void issue(const uint8_t* const* xa, const int8_t* const* b, int p, int n, size_t xs) {
+  QWEN3_PRODUCT(QWEN3_C0, QWEN3_A0, QWEN3_B0, xa[p], b[p], xs);
+  if (n > 1) QWEN3_PRODUCT(QWEN3_C1, QWEN3_A1, QWEN3_B1, xa[p + 1], b[p + 1], xs);
+  if (n > 2) QWEN3_PRODUCT(QWEN3_C2, QWEN3_A0, QWEN3_B0, xa[p + 2], b[p + 2], xs);
+  if (n > 3) QWEN3_PRODUCT(QWEN3_C3, QWEN3_A1, QWEN3_B1, xa[p + 3], b[p + 3], xs);
+}
+QWEN3_INLINE void store(int32_t (*c)[16][16], int n) {
+  _tile_stored(QWEN3_C0, c[0], 64);
+  if (n > 1) _tile_stored(QWEN3_C1, c[1], 64);
+  if (n > 2) _tile_stored(QWEN3_C2, c[2], 64);
+  if (n > 3) _tile_stored(QWEN3_C3, c[3], 64);
+}
+
+// 16 tokens (x: token 0's row) against nbk unpacked blocks of K from block b0 on: the
+// np = nbk * K::kProducts products in quads, K::quad(q, sums of quad q, ...) after each;
+// the float sums start at 0 (first) or continue those in y.
+template <class K>
+void run(const typename K::Unpacked* u, int nbk, int64_t b0, const uint8_t* x, size_t xs, float* y,
+         int64_t ldy, bool first) {
+  constexpr int kMax = K::kChunk * K::kProducts;
+  const uint8_t* xa[kMax];
+  const int8_t* b[kMax];
+  const int np = nbk * K::kProducts;
+  for (int i = 0; i < nbk; ++i)
+    for (int j = 0; j < K::kProducts; ++j) {
+      xa[i * K::kProducts + j] = x + (b0 + i) * K::kActBlock + K::act_offset(j);
+      b[i * K::kProducts + j] = u[i].b[j][0];
+    }
+  __m512 acc[kTok];
+#pragma GCC unroll 16
+  for (int t = 0; t < kTok; ++t)
+    acc[t] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(y + t * ldy);
+  alignas(64) int32_t c[4][16][16];
+  alignas(64) int32_t part[kTok][16];  // integer sums carried between the quads of a block
+  issue(xa, b, 0, np < 4 ? np : 4, xs);
+  for (int p = 0; p < np; p += 4) {
+    const int n = np - p < 4 ? np - p : 4;
+    store(c, n);
+    if (p + 4 < np) issue(xa, b, p + 4, np - p - 4 < 4 ? np - p - 4 : 4, xs);
+    K::quad(p, n, c, u, b0, x, xs, part, acc);
+  }
+#pragma GCC unroll 16
+  for (int t = 0; t < kTok; ++t) _mm512_storeu_ps(y + t * ldy, acc[t]);
+}
+
+// Q4_0 / Q8_0 against ActQ8 (40-byte blocks: d, sum, qs[32]): one product per block.
+template <bool kEight>
+struct Legacy {
+  using Group = typename vnni::Legacy<V512, kEight>::Group;
+  static constexpr GgmlType kType = kEight ? GgmlType::Q8_0 : GgmlType::Q4_0;
+  static constexpr int kBlock = 32, kKBytes = 32, kChunk = 32, kProducts = 1;
+  static constexpr size_t kActBlock = sizeof(ActQ8);
+  static constexpr size_t act_offset(int) { return offsetof(ActQ8, qs); }
+  // Fewer tokens run the avx512 kernel: kernels_bench BM_Rows8Isa 3072x1024, one thread,
+  // amx / avx512: Q4_0 16 tokens 253 / 255 us, 32 tokens 466 / 532; Q8_0 16 tokens
+  // 374 / 285, 32 tokens 580 / 568, 128 tokens 1.8 / 2.1 ms.
+  static constexpr int kMinTokens = kEight ? 32 : 16;
+  struct alignas(64) Unpacked {
+    int8_t b[1][8][64];  // B tile: b[0][k][4r + e] = weight 4k+e of row r (signed)
+    float dw[16];        // row scales
+  };
+  static QWEN3_INLINE void unpack(const Group& g0, const Group& g1, Unpacked& u) {
+    if constexpr (kEight) {
+#pragma GCC unroll 8
+      for (int k = 0; k < 8; ++k) _mm512_store_si512(u.b[0][k], V512::load(g0.qs[k], g1.qs[k]));
+    } else {
+      const __m512i m4 = _mm512_set1_epi8(0x0F), eight = _mm512_set1_epi8(8);
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; ++k) {
+        const __m512i v = V512::load(g0.qs[k], g1.qs[k]);
+        _mm512_store_si512(u.b[0][k], _mm512_sub_epi8(_mm512_and_si512(v, m4), eight));
+        _mm512_store_si512(u.b[0][k + 4],
+                           _mm512_sub_epi8(_mm512_and_si512(_mm512_srli_epi16(v, 4), m4), eight));
+      }
+    }
+    _mm512_store_ps(u.dw, V512::f16(g0.d, g1.d));
+  }
+  // Blocks p..p+n-1: acc[t] += isum[t] * (dw * da[t]) each.
+  static QWEN3_INLINE void quad(int p, int n, const int32_t (*c)[16][16], const Unpacked* u,
+                                int64_t b0, const uint8_t* x, size_t xs, int32_t (*)[16],
+                                __m512 (&acc)[kTok]) {
+    for (int k = 0; k < n; ++k) {
+      const __m512 w = _mm512_load_ps(u[p + k].dw);
+      const uint8_t* xa = x + (b0 + p + k) * kActBlock;
+#pragma GCC unroll 16
+      for (int t = 0; t < kTok; ++t)
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(c[k][t])),
+                                 _mm512_mul_ps(w, _mm512_set1_ps(ld_f32(xa + t * xs))), acc[t]);
+    }
+  }
+};
+
+// Q4_K / Q5_K against Q8_K (d, qs[256], bsums[16]): a product per 32-weight sub-block j,
+// two quads per super-block.
+template <class G, bool kFive>
+struct QK {
+  using Base = vnni::QK<V512, G, kFive>;
+  using Group = G;
+  static constexpr GgmlType kType = kFive ? GgmlType::Q5_K : GgmlType::Q4_K;
+  static constexpr int kBlock = 256, kKBytes = 32, kChunk = 2, kProducts = 8;
+  static constexpr size_t kActBlock = sizeof(BlockQ8_K);
+  static constexpr size_t act_offset(int j) { return offsetof(BlockQ8_K, qs) + 32 * j; }
+  static constexpr int kMinTokens = 16;  // 16 tokens: Q4_K 272 / 333 us (as above)
+  struct alignas(64) Unpacked {
+    int8_t b[8][8][64];  // [sub-block j] B tile of its values (0..31)
+    __m512i sc[8];       // sub-block scales, int32 lanes
+    __m512i mn[8];       // sub-block mins, twice per lane (int16)
+    __m512 d, dmin;
+  };
+  static QWEN3_INLINE void unpack(const Group& g0, const Group& g1, Unpacked& u) {
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; ++j)
+#pragma GCC unroll 8
+      for (int k = 0; k < 8; ++k) _mm512_store_si512(u.b[j][k], Base::values(g0, g1, j, k));
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; ++j) u.sc[j] = V512::u8_32(g0.sc[j], g1.sc[j]);
+    Base::mins(g0, g1, u.mn);
+    u.d = V512::f16(g0.d, g1.d);
+    u.dmin = V512::f16(g0.dmin, g1.dmin);
+  }
+  // Sub-blocks 0-3 of a super-block: part = sum sc_j * s_j; 4-7: the rest of isum, the
+  // mins, then the float steps of the avx512 kernel.
+  static QWEN3_INLINE void quad(int p, int, const int32_t (*c)[16][16], const Unpacked* u,
+                                int64_t b0, const uint8_t* x, size_t xs, int32_t (*part)[16],
+                                __m512 (&acc)[kTok]) {
+    const int i = p / 8;
+    const Unpacked& U = u[i];
+    if (p % 8 == 0) {
+#pragma GCC unroll 2
+      for (int t = 0; t < kTok; ++t) {
+        __m512i s = _mm512_setzero_si512();
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; ++j)
+          s = _mm512_add_epi32(s, _mm512_mullo_epi32(_mm512_load_si512(c[j][t]), U.sc[j]));
+        _mm512_store_si512(part[t], s);
+      }
+      return;
+    }
+    const uint8_t* xa = x + (b0 + i) * kActBlock;
+#pragma GCC unroll 2
+    for (int t = 0; t < kTok; ++t) {
+      const uint8_t* at = xa + t * xs;
+      __m512i isum = _mm512_load_si512(part[t]), summ = _mm512_setzero_si512();
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j)
+        isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(_mm512_load_si512(c[j][t]), U.sc[4 + j]));
+#pragma GCC unroll 8
+      for (int j = 0; j < 8; ++j)
+        summ = _mm512_dpwssd_epi32(summ, U.mn[j], bcast32(at + offsetof(BlockQ8_K, bsums) + 4 * j));
+      const __m512 xd = _mm512_set1_ps(ld_f32(at));
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(U.d, xd), acc[t]);
+      acc[t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(summ), _mm512_mul_ps(U.dmin, xd), acc[t]);
+    }
+  }
+};
+
+// Q6_K against Q8_K: a product of depth 16 per 16-weight sub-block s (values - 32 signed,
+// so the offset term is inside the product), four quads per super-block.
+struct Q6K {
+  using Base = vnni::Q6K<V512>;
+  using Group = BlockQ6_Kx8;
+  static constexpr GgmlType kType = GgmlType::Q6_K;
+  static constexpr int kBlock = 256, kKBytes = 16, kChunk = 2, kProducts = 16;
+  static constexpr size_t kActBlock = sizeof(BlockQ8_K);
+  static constexpr size_t act_offset(int s) { return offsetof(BlockQ8_K, qs) + 16 * s; }
+  static constexpr int kMinTokens = 16;  // 16 tokens: 363 / 413 us (as above)
+  struct alignas(64) Unpacked {
+    int8_t b[16][4][64];  // [sub-block s] B tile of its values - 32
+    __m512i sc[16];       // sub-block scales, int32 lanes
+    __m512 d;
+  };
+  static QWEN3_INLINE void unpack(const Group& g0, const Group& g1, Unpacked& u) {
+    const __m512i m32 = _mm512_set1_epi8(32);
+    for (int h = 0; h < 2; ++h) {
+#pragma GCC unroll 4
+      for (int st = 0; st < 4; ++st) {
+        const __m512i pairs = V512::i8_16(g0.sc[4 * h + st][0], g1.sc[4 * h + st][0]);
+        const int s = 8 * h + 2 * st;  // sub-blocks s (weights 128h + 32st + 0..15), s + 1
+        u.sc[s] = _mm512_srai_epi32(_mm512_slli_epi32(pairs, 16), 16);
+        u.sc[s + 1] = _mm512_srai_epi32(pairs, 16);
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; ++k)
+          _mm512_store_si512(u.b[s + k / 4][k % 4],
+                             _mm512_sub_epi8(Base::values(g0, g1, h, st, k), m32));
+      }
+    }
+    u.d = V512::f16(g0.d, g1.d);
+  }
+  // Sub-blocks 4r..4r+3 of a super-block added to part; after the last quad the float
+  // step of the avx512 kernel.
+  static QWEN3_INLINE void quad(int p, int, const int32_t (*c)[16][16], const Unpacked* u,
+                                int64_t b0, const uint8_t* x, size_t xs, int32_t (*part)[16],
+                                __m512 (&acc)[kTok]) {
+    const int i = p / 16, r = (p % 16) / 4;
+    const Unpacked& U = u[i];
+    const uint8_t* xa = x + (b0 + i) * kActBlock;
+#pragma GCC unroll 2
+    for (int t = 0; t < kTok; ++t) {
+      __m512i isum = r == 0 ? _mm512_setzero_si512() : _mm512_load_si512(part[t]);
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j)
+        isum =
+            _mm512_add_epi32(isum, _mm512_mullo_epi32(_mm512_load_si512(c[j][t]), U.sc[4 * r + j]));
+      if (r < 3) {
+        _mm512_store_si512(part[t], isum);
+        continue;
+      }
+      const __m512 xd = _mm512_set1_ps(ld_f32(xa + t * xs));
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(U.d, xd), acc[t]);
+    }
+  }
+};
+
+// ng groups x nt tokens: group pairs x whole 16-token tiles on AMX, chunk by chunk of
+// K::kChunk blocks (unpacked once per chunk, the float sums carried in y between chunks);
+// the rest on the avx512 kernel.
+template <class K>
+void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, size_t xs, int nt,
+            float* y, int64_t ldy) {
+  const auto* w = static_cast<const uint8_t*>(wv);
+  const auto* x = static_cast<const uint8_t*>(xv);
+  const detail::Rows8Fn fallback = avx512::rows8_kernel(K::kType);
+  const int nt16 = nt / kTok * kTok;
+  if (nt < K::kMinTokens) return fallback(n, wv, gs, ng, xv, xs, nt, y, ldy);
+  const int64_t ng2 = ng / 2 * 2;
+  if (ng2 > 0) {
+    configure(K::kKBytes);
+    const int64_t nb = n / K::kBlock;
+    typename K::Unpacked u[K::kChunk];
+    for (int64_t g = 0; g < ng2; g += 2) {
+      const auto* w0 = reinterpret_cast<const typename K::Group*>(w + g * gs);
+      const auto* w1 = reinterpret_cast<const typename K::Group*>(w + (g + 1) * gs);
+      for (int64_t b0 = 0; b0 < nb; b0 += K::kChunk) {
+        const int nbk = static_cast<int>(nb - b0 < K::kChunk ? nb - b0 : K::kChunk);
+        for (int i = 0; i < nbk; ++i) K::unpack(w0[b0 + i], w1[b0 + i], u[i]);
+        for (int t = 0; t < nt16; t += kTok)
+          run<K>(u, nbk, b0, x + t * xs, xs, y + t * ldy + 8 * g, ldy, b0 == 0);
+      }
+    }
+    _tile_release();
+  }
+  if (ng2 < ng) fallback(n, w + ng2 * gs, gs, ng - ng2, x, xs, nt16, y + 8 * ng2, ldy);
+  if (nt16 < nt) fallback(n, w, gs, ng, x + nt16 * xs, xs, nt - nt16, y + nt16 * ldy, ldy);
+}
+
+constexpr detail::TypedFn<detail::Rows8Fn> kKernels[] = {
+    {GgmlType::Q4_0, groups<Legacy<false>>},
+    {GgmlType::Q8_0, groups<Legacy<true>>},
+    {GgmlType::Q4_K, groups<QK<BlockQ4_Kx8, false>>},
+    {GgmlType::Q5_K, groups<QK<BlockQ5_Kx8, true>>},
+    {GgmlType::Q6_K, groups<Q6K>},
+};
+
+}  // namespace
+
+detail::Rows8Fn rows8_kernel(GgmlType t) {
+  return detail::find_fn(kKernels, t);
+}
+
+}  // namespace qwen3::amx
+
+#undef QWEN3_INLINE
+#undef QWEN3_C0
+#undef QWEN3_C1
+#undef QWEN3_C2
+#undef QWEN3_C3
+#undef QWEN3_PRODUCT
+#undef QWEN3_A0
+#undef QWEN3_B0
+#undef QWEN3_A1
+#undef QWEN3_B1
