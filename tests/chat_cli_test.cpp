@@ -19,6 +19,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Only a reply's stats line has this ("... generated 24 tokens, 503.9 tok/s | ttft 5 ms
+// ..."); /stats and /show print "generated" too.
+constexpr const char* kReplyDone = " tok/s | ttft ";
+
 std::string run(const std::string& cmd) {
   std::string out;
   FILE* p = popen(cmd.c_str(), "r");
@@ -70,7 +74,10 @@ class ChatCli : public ::testing::Test {
   bool alive() {
     return std::system(("tmux -L " + sock_ + " has-session -t chat 2>/dev/null").c_str()) == 0;
   }
-  // Waits until `needle` shows at least `times` times on the screen.
+  // Waits until `needle` shows at least `times` times on the screen. Each wait names text
+  // only the awaited output prints (not the echo of the typed line, not an earlier
+  // command's output): the next line typed within 15 ms of the last one would join it
+  // as one pasted message.
   bool wait_for(const std::string& needle, size_t times = 1, int timeout_s = 180) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
     while (std::chrono::steady_clock::now() < until) {
@@ -88,7 +95,7 @@ TEST_F(ChatCli, ConversationCommandsAndSave) {
   start("-n 24 --seed 3 -t 1 -c 1024");
   ASSERT_TRUE(wait_for("/help for commands")) << screen();
   type_line("Hello, who are you?");
-  ASSERT_TRUE(wait_for("generated ", 1)) << screen();  // the stats line after the reply
+  ASSERT_TRUE(wait_for(kReplyDone, 1)) << screen();  // the stats line after the reply
   EXPECT_TRUE(wait_for("tok/s")) << screen();
   EXPECT_TRUE(wait_for("ttft")) << screen();
 
@@ -98,7 +105,7 @@ TEST_F(ChatCli, ConversationCommandsAndSave) {
   type_line("/no_think");
   ASSERT_TRUE(wait_for("(thinking off)")) << screen();
   type_line("Second question /think");  // passes through to the model as text
-  ASSERT_TRUE(wait_for("generated ", 2)) << screen();
+  ASSERT_TRUE(wait_for(kReplyDone, 2)) << screen();
 
   const std::string saved = (dir_ / "conv.json").string();
   type_line("/save " + saved);
@@ -129,11 +136,11 @@ TEST_F(ChatCli, EditingSettingsAndLoad) {
   ASSERT_TRUE(wait_for("/help for commands")) << screen();
   // A paste of three lines is one message.
   run("tmux -L " + sock_ + " send-keys -t chat -l 'line one\nline two\nline three\n'");
-  ASSERT_TRUE(wait_for("generated ", 1)) << screen();
+  ASSERT_TRUE(wait_for(kReplyDone, 1)) << screen();
   // A """ block typed line by line is one message too.
   type_line("\"\"\"first");
   type_line("second\"\"\"");
-  ASSERT_TRUE(wait_for("generated ", 2)) << screen();
+  ASSERT_TRUE(wait_for(kReplyDone, 2)) << screen();
   const std::string saved = (dir_ / "two.json").string();
   type_line("/save " + saved);
   ASSERT_TRUE(wait_for("saved 4 messages")) << screen();
@@ -151,10 +158,10 @@ TEST_F(ChatCli, EditingSettingsAndLoad) {
   type_line("/set top_k 5");
   ASSERT_TRUE(wait_for("(top_k = 5)")) << screen();
   type_line("/show");
-  ASSERT_TRUE(wait_for("top_k 5")) << screen();
-  EXPECT_TRUE(wait_for("4 messages")) << screen();
+  ASSERT_TRUE(wait_for("| top_k 5 |")) << screen();
+  EXPECT_TRUE(wait_for("tokens | 4 messages")) << screen();
   type_line("/retry");  // greedy: the same reply again, still 4 messages
-  ASSERT_TRUE(wait_for("generated ", 3)) << screen();
+  ASSERT_TRUE(wait_for(kReplyDone, 3)) << screen();
   type_line("/undo");
   ASSERT_TRUE(wait_for("last exchange removed; 2 messages left")) << screen();
   type_line("/load " + saved);
@@ -165,7 +172,7 @@ TEST_F(ChatCli, EditingSettingsAndLoad) {
   ASSERT_TRUE(wait_for("Ctrl-C again")) << screen();
   EXPECT_TRUE(alive());
   type_line("/show");
-  ASSERT_TRUE(wait_for("4 messages", 2)) << screen();
+  ASSERT_TRUE(wait_for("tokens | 4 messages", 2)) << screen();
   keys("C-c");
   keys("C-c");
   for (int i = 0; i < 100 && alive(); ++i)
@@ -260,7 +267,7 @@ TEST_F(ChatCli, ImageCommand) {
   type_line("/image " + png);
   ASSERT_TRUE(wait_for("(image 1 attached", 2)) << screen();
   type_line("What is this?");
-  ASSERT_TRUE(wait_for("generated ", 1)) << screen();
+  ASSERT_TRUE(wait_for(kReplyDone, 1)) << screen();
   EXPECT_TRUE(wait_for("prompt " + prompt_tokens + " tokens")) << ref << "\n" << screen();
   EXPECT_TRUE(wait_for(reply)) << reply << "\n" << screen();
   type_line("/image");  // the images went with the message
