@@ -7,6 +7,10 @@
 
 #include <immintrin.h>
 
+#include <cstdlib>
+#include <cstring>
+
+#include "kernels/cpu_features.h"
 #include "kernels/kernels_avx512.h"
 #include "kernels/rows8_vnni.h"
 #include "kernels/vnni_v256.h"
@@ -205,7 +209,26 @@ void q6k_small_batch(int64_t n, const uint8_t* w, size_t gs, int64_t ng, const u
 // Q4_0 3072x1024 108-115 us against 66-74, the Q4_0 lm_head 4.6-5.1 ms against 2.8-3.1,
 // Q4_K 3072x1024 111-128 us against 94-104 (session 8; a batch step of 8 sequences of the
 // 0.6B Q4_0: 30.6-32.4 -> 23.8-24.3 ms). Same results either way.
+//
+// The one-stream decode prefetches 8 KiB ahead into L1 (prefetcht0) on Zen, where that
+// was tuned, and into L2 (prefetcht1) on Intel cores with AMX (Sapphire Rapids and
+// later): on a 2-core Sapphire-Rapids-class KVM guest, 1 token, cold weights, the Q6_K
+// lm_head read ~8.3 GB/s with prefetcht0 and ~10.5 with prefetcht1, Q4_0 / Q4_K +5-15 %
+// (kernels_bench BM_SmallBatch tok:1 cold:1, session 12). QWEN3_ROWS8_PREFETCH=l1 or l2
+// overrides the choice (to measure it on another CPU). Same results either way.
 constexpr int kStreamTokens = 4;
+struct V256L2 : V256 {
+  static constexpr int kPrefetchLocality = 2;  // prefetcht1
+};
+bool prefetch_to_l2() {
+  static const bool l2 = [] {
+    const char* e = std::getenv("QWEN3_ROWS8_PREFETCH");
+    if (e && std::strcmp(e, "l1") == 0) return false;
+    if (e && std::strcmp(e, "l2") == 0) return true;
+    return cpu_has(IsaLevel::Amx);
+  }();
+  return l2;
+}
 template <template <class> class K>
 void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, size_t xs, int nt,
             float* y, int64_t ldy) {
@@ -213,8 +236,13 @@ void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, si
   const auto* x = static_cast<const uint8_t*>(xv);
   int64_t g = 0;
   if (nt <= kStreamTokens) {
-    for (; g < ng; ++g)
-      vnni::sweep<K<V256>, V256>(n, w + g * gs, w + g * gs, x, xs, nt, y + 8 * g, ldy);
+    if (prefetch_to_l2()) {
+      for (; g < ng; ++g)
+        vnni::sweep<K<V256L2>, V256L2>(n, w + g * gs, w + g * gs, x, xs, nt, y + 8 * g, ldy);
+    } else {
+      for (; g < ng; ++g)
+        vnni::sweep<K<V256>, V256>(n, w + g * gs, w + g * gs, x, xs, nt, y + 8 * g, ldy);
+    }
     return;
   }
   for (; g + 2 <= ng; g += 2)

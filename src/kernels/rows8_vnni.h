@@ -48,11 +48,23 @@ using detail::ActQ8;
 // of DRAM latency a core needs several KiB in flight; at 2 KiB one thread streamed the
 // lm_head at ~22 GB/s (Q4_0), at 8 KiB ~25 % faster, and 2 threads ~1.3x faster on
 // this Zen 5 (kernels_bench BM_SmallBatch tok:1, cold weights; 12-16 KiB no better).
+// The locality hint is 3 (prefetcht0, into L1) unless the traits V set kPrefetchLocality:
+// the avx512 decode on Intel cores with AMX uses 2 (prefetcht1, into L2; see
+// matmul_rows8_avx512.cpp).
 constexpr size_t kPrefetchBytes = 8192;
-template <class Block>
+template <class V>
+constexpr auto prefetch_locality(int) -> decltype(V::kPrefetchLocality + 0) {
+  return V::kPrefetchLocality;
+}
+template <class V>
+constexpr int prefetch_locality(long) {
+  return 3;
+}
+template <class V, class Block>
 QWEN3_INLINE void prefetch_ahead(const Block* blk) {
+  constexpr int kLocality = prefetch_locality<V>(0);
   const char* p = reinterpret_cast<const char*>(blk) + kPrefetchBytes;
-  for (size_t off = 0; off < sizeof(Block); off += 64) __builtin_prefetch(p + off, 0, 3);
+  for (size_t off = 0; off < sizeof(Block); off += 64) __builtin_prefetch(p + off, 0, kLocality);
 }
 
 // Q4_0 and Q8_0 against ActQ8: the weights as unsigned bytes (Q4_0 nibbles 0..15, Q8_0
@@ -468,8 +480,8 @@ void run(int64_t nb, const void* w0v, const void* w1v, const uint8_t* x, size_t 
 #pragma GCC unroll 8
   for (int t = 0; t < T; ++t) acc[t] = V::zf();
   for (int64_t b = 0; b < nb; ++b) {
-    prefetch_ahead(w0 + b);
-    if constexpr (V::G == 2) prefetch_ahead(w1 + b);
+    prefetch_ahead<V>(w0 + b);
+    if constexpr (V::G == 2) prefetch_ahead<V>(w1 + b);
     const Act* a[T];
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) a[t] = reinterpret_cast<const Act*>(x + t * xs) + b;
