@@ -157,12 +157,24 @@ struct QK {
         for (int t = 0; t < T; ++t) slo[t] = shi[t] = V::zero();
 #pragma GCC unroll 8
         for (int k = 0; k < 8; ++k) {
-          const vi lo = values(g0, g1, 2 * c, k), hi = values(g0, g1, 2 * c + 1, k);
+          vi lo, hi;
+          if constexpr (kFive) {
+            lo = values(g0, g1, 2 * c, k);
+            hi = values(g0, g1, 2 * c + 1, k);
+          } else {  // Q4_K: the high nibbles in place (16 x value), one shift per sum below
+            const vi v = V::load(g0.qs[c][k], g1.qs[c][k]);
+            lo = V::and_(v, V::set1_8(0x0F));
+            hi = V::and_(v, V::set1_8(static_cast<char>(0xF0)));
+          }
 #pragma GCC unroll 2
           for (int t = 0; t < T; ++t) {
             slo[t] = V::dpb(slo[t], lo, a[t]->qs + 64 * c + 4 * k);
             shi[t] = V::dpb(shi[t], hi, a[t]->qs + 64 * c + 32 + 4 * k);
           }
+        }
+        if constexpr (!kFive) {  // 16 x the exact sum (|sum| < 2^16): the shift is exact
+#pragma GCC unroll 2
+          for (int t = 0; t < T; ++t) shi[t] = V::srai32(shi[t], 4);
         }
         const vi sclo = V::u8_32(g0.sc[2 * c], g1.sc[2 * c]);
         const vi schi = V::u8_32(g0.sc[2 * c + 1], g1.sc[2 * c + 1]);
