@@ -212,10 +212,12 @@ void q6k_small_batch(int64_t n, const uint8_t* w, size_t gs, int64_t ng, const u
 //
 // The one-stream decode prefetches 8 KiB ahead into L1 (prefetcht0) on Zen, where that
 // was tuned, and into L2 (prefetcht1) on Intel cores with AMX (Sapphire Rapids and
-// later): on a 2-core Sapphire-Rapids-class KVM guest, 1 token, cold weights, the Q6_K
-// lm_head read ~8.3 GB/s with prefetcht0 and ~10.5 with prefetcht1, Q4_0 / Q4_K +5-15 %
-// (kernels_bench BM_SmallBatch tok:1 cold:1, session 12). QWEN3_ROWS8_PREFETCH=l1 or l2
-// overrides the choice (to measure it on another CPU). Same results either way.
+// later): on a 2-core Sapphire-Rapids-class KVM guest (read probe 13-14 GB/s), 1 token,
+// cold weights, prefetcht0 -> prefetcht1 took Q4_0 from 9.7-10.5 to 12.1-12.8 GB/s,
+// Q4_K 8.3-8.7 -> 9.3-10.9, Q6_K 8.4-8.8 -> 10.2-11.1 (kernels_bench BM_SmallBatch
+// tok:1 cold:1, 3072x1024 and the lm_head, 1 and 2 threads, session 12; 4 / 16 KiB
+// ahead measured no better). QWEN3_ROWS8_PREFETCH=l1 or l2 overrides the choice (to
+// measure it on another CPU). Same results either way.
 constexpr int kStreamTokens = 4;
 struct V256L2 : V256 {
   static constexpr int kPrefetchLocality = 2;  // prefetcht1
