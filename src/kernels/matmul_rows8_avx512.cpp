@@ -7,6 +7,10 @@
 
 #include <immintrin.h>
 
+#include <cstdlib>
+#include <cstring>
+
+#include "kernels/cpu_features.h"
 #include "kernels/kernels_avx512.h"
 #include "kernels/rows8_vnni.h"
 #include "kernels/vnni_v256.h"
@@ -205,7 +209,28 @@ void q6k_small_batch(int64_t n, const uint8_t* w, size_t gs, int64_t ng, const u
 // Q4_0 3072x1024 108-115 us against 66-74, the Q4_0 lm_head 4.6-5.1 ms against 2.8-3.1,
 // Q4_K 3072x1024 111-128 us against 94-104 (session 8; a batch step of 8 sequences of the
 // 0.6B Q4_0: 30.6-32.4 -> 23.8-24.3 ms). Same results either way.
+//
+// The one-stream decode prefetches 8 KiB ahead into L1 (prefetcht0) on Zen, where that
+// was tuned, and into L2 (prefetcht1) on Intel cores with AMX (Sapphire Rapids and
+// later): on a 2-core Sapphire-Rapids-class KVM guest (read probe 13-14 GB/s), 1 token,
+// cold weights, prefetcht0 -> prefetcht1 took Q4_0 from 9.7-10.5 to 12.1-12.8 GB/s,
+// Q4_K 8.3-8.7 -> 9.3-10.9, Q6_K 8.4-8.8 -> 10.2-11.1 (kernels_bench BM_SmallBatch
+// tok:1 cold:1, 3072x1024 and the lm_head, 1 and 2 threads, session 12; 4 / 16 KiB
+// ahead measured no better). QWEN3_ROWS8_PREFETCH=l1 or l2 overrides the choice (to
+// measure it on another CPU). Same results either way.
 constexpr int kStreamTokens = 4;
+struct V256L2 : V256 {
+  static constexpr int kPrefetchLocality = 2;  // prefetcht1
+};
+bool prefetch_to_l2() {
+  static const bool l2 = [] {
+    const char* e = std::getenv("QWEN3_ROWS8_PREFETCH");
+    if (e && std::strcmp(e, "l1") == 0) return false;
+    if (e && std::strcmp(e, "l2") == 0) return true;
+    return cpu_has(IsaLevel::Amx);
+  }();
+  return l2;
+}
 template <template <class> class K>
 void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, size_t xs, int nt,
             float* y, int64_t ldy) {
@@ -213,8 +238,13 @@ void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, si
   const auto* x = static_cast<const uint8_t*>(xv);
   int64_t g = 0;
   if (nt <= kStreamTokens) {
-    for (; g < ng; ++g)
-      vnni::sweep<K<V256>, V256>(n, w + g * gs, w + g * gs, x, xs, nt, y + 8 * g, ldy);
+    if (prefetch_to_l2()) {
+      for (; g < ng; ++g)
+        vnni::sweep<K<V256L2>, V256L2>(n, w + g * gs, w + g * gs, x, xs, nt, y + 8 * g, ldy);
+    } else {
+      for (; g < ng; ++g)
+        vnni::sweep<K<V256>, V256>(n, w + g * gs, w + g * gs, x, xs, nt, y + 8 * g, ldy);
+    }
     return;
   }
   for (; g + 2 <= ng; g += 2)

@@ -48,11 +48,23 @@ using detail::ActQ8;
 // of DRAM latency a core needs several KiB in flight; at 2 KiB one thread streamed the
 // lm_head at ~22 GB/s (Q4_0), at 8 KiB ~25 % faster, and 2 threads ~1.3x faster on
 // this Zen 5 (kernels_bench BM_SmallBatch tok:1, cold weights; 12-16 KiB no better).
+// The locality hint is 3 (prefetcht0, into L1) unless the traits V set kPrefetchLocality:
+// the avx512 decode on Intel cores with AMX uses 2 (prefetcht1, into L2; see
+// matmul_rows8_avx512.cpp).
 constexpr size_t kPrefetchBytes = 8192;
-template <class Block>
+template <class V>
+constexpr auto prefetch_locality(int) -> decltype(V::kPrefetchLocality + 0) {
+  return V::kPrefetchLocality;
+}
+template <class V>
+constexpr int prefetch_locality(long) {
+  return 3;
+}
+template <class V, class Block>
 QWEN3_INLINE void prefetch_ahead(const Block* blk) {
+  constexpr int kLocality = prefetch_locality<V>(0);
   const char* p = reinterpret_cast<const char*>(blk) + kPrefetchBytes;
-  for (size_t off = 0; off < sizeof(Block); off += 64) __builtin_prefetch(p + off, 0, 3);
+  for (size_t off = 0; off < sizeof(Block); off += 64) __builtin_prefetch(p + off, 0, kLocality);
 }
 
 // Q4_0 and Q8_0 against ActQ8: the weights as unsigned bytes (Q4_0 nibbles 0..15, Q8_0
@@ -145,12 +157,24 @@ struct QK {
         for (int t = 0; t < T; ++t) slo[t] = shi[t] = V::zero();
 #pragma GCC unroll 8
         for (int k = 0; k < 8; ++k) {
-          const vi lo = values(g0, g1, 2 * c, k), hi = values(g0, g1, 2 * c + 1, k);
+          vi lo, hi;
+          if constexpr (kFive) {
+            lo = values(g0, g1, 2 * c, k);
+            hi = values(g0, g1, 2 * c + 1, k);
+          } else {  // Q4_K: the high nibbles in place (16 x value), one shift per sum below
+            const vi v = V::load(g0.qs[c][k], g1.qs[c][k]);
+            lo = V::and_(v, V::set1_8(0x0F));
+            hi = V::and_(v, V::set1_8(static_cast<char>(0xF0)));
+          }
 #pragma GCC unroll 2
           for (int t = 0; t < T; ++t) {
             slo[t] = V::dpb(slo[t], lo, a[t]->qs + 64 * c + 4 * k);
             shi[t] = V::dpb(shi[t], hi, a[t]->qs + 64 * c + 32 + 4 * k);
           }
+        }
+        if constexpr (!kFive) {  // 16 x the exact sum (|sum| < 2^16): the shift is exact
+#pragma GCC unroll 2
+          for (int t = 0; t < T; ++t) shi[t] = V::srai32(shi[t], 4);
         }
         const vi sclo = V::u8_32(g0.sc[2 * c], g1.sc[2 * c]);
         const vi schi = V::u8_32(g0.sc[2 * c + 1], g1.sc[2 * c + 1]);
@@ -468,8 +492,8 @@ void run(int64_t nb, const void* w0v, const void* w1v, const uint8_t* x, size_t 
 #pragma GCC unroll 8
   for (int t = 0; t < T; ++t) acc[t] = V::zf();
   for (int64_t b = 0; b < nb; ++b) {
-    prefetch_ahead(w0 + b);
-    if constexpr (V::G == 2) prefetch_ahead(w1 + b);
+    prefetch_ahead<V>(w0 + b);
+    if constexpr (V::G == 2) prefetch_ahead<V>(w1 + b);
     const Act* a[T];
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) a[t] = reinterpret_cast<const Act*>(x + t * xs) + b;
