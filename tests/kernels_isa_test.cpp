@@ -141,6 +141,12 @@ TEST(IsaLevels, EnvironmentSwitchEndToEnd) {
   out = run("QWEN3_ISA=avx1024 " + bin + " devices 2>&1", &st);
   EXPECT_NE(st, 0);
   EXPECT_NE(out.find("QWEN3_ISA=avx1024: unknown level"), std::string::npos) << out;
+  // The decode prefetch switch of the avx512 kernels: l1 / l2, anything else refused.
+  out = run("QWEN3_ROWS8_PREFETCH=l2 " + bin + " devices --json 2>&1", &st);
+  EXPECT_EQ(st, 0) << out;
+  out = run("QWEN3_ROWS8_PREFETCH=l3 " + bin + " devices 2>&1", &st);
+  EXPECT_NE(st, 0);
+  EXPECT_NE(out.find("QWEN3_ROWS8_PREFETCH=l3: use l1 or l2"), std::string::npos) << out;
   for (IsaLevel l : testing::simd_levels())
     if (!cpu_has(l)) {
       out = run(std::string("QWEN3_ISA=") + isa_name(l) + " " + bin + " devices 2>&1", &st);

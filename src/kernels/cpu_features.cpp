@@ -102,6 +102,11 @@ CpuFeatures detect() {
 }
 
 IsaLevel startup_level() {
+  // Read by the avx512 decode kernels (matmul_rows8_avx512.cpp); checked here, with the
+  // level, so a bad value is a clear error at start-up and not a silent default.
+  const char* pf = std::getenv("QWEN3_ROWS8_PREFETCH");
+  if (pf != nullptr && *pf != '\0' && std::strcmp(pf, "l1") != 0 && std::strcmp(pf, "l2") != 0)
+    throw std::runtime_error(std::string("QWEN3_ROWS8_PREFETCH=") + pf + ": use l1 or l2");
   const char* isa = std::getenv("QWEN3_ISA");
   if (isa != nullptr && *isa != '\0') {
     IsaLevel l;
