@@ -46,6 +46,31 @@ void moe_route(const float* logits, int n_expert, int k, bool norm, int* idx, fl
   }
 }
 
+void moe_group(const int* idx, int n, int k, int n_expert, int* count, int* start, int* list) {
+  std::fill(count, count + n_expert, 0);
+  for (int i = 0; i < n * k; ++i) ++count[idx[i]];
+  for (int e = 0, s = 0; e < n_expert; ++e) {
+    start[e] = s;
+    s += count[e];
+  }
+  for (int i = 0; i < n * k; ++i) list[start[idx[i]]++] = i;  // no allocation: start is
+  for (int e = 0; e < n_expert; ++e) start[e] -= count[e];    // moved on, then back
+}
+
+void moe_combine(const float* slot_out, const float* weight, int n, int k, int n_embd, float* out) {
+  const size_t E = static_cast<size_t>(n_embd);
+  for (int t = 0; t < n; ++t) {
+    float* o = out + static_cast<size_t>(t) * E;
+    const float* w = weight + static_cast<size_t>(t) * k;
+    const float* d = slot_out + static_cast<size_t>(t) * k * E;
+    for (size_t i = 0; i < E; ++i) o[i] = d[i] * w[0];
+    for (int j = 1; j < k; ++j) {
+      const float* dj = d + static_cast<size_t>(j) * E;
+      for (size_t i = 0; i < E; ++i) o[i] += dj[i] * w[j];
+    }
+  }
+}
+
 FeedForward::FeedForward(const Qwen3Config& c, int max_tokens) : c_(c) {
   const size_t B = static_cast<size_t>(max_tokens);
   if (!c.is_moe()) {
@@ -166,32 +191,17 @@ void FeedForward::dense(const LayerWeights& L, const float* xn, int n, float* ou
 void FeedForward::moe(const LayerWeights& L, const float* xn, int n, float* out, ThreadPool& pool) {
   const int E = c_.n_embd, F = c_.n_ff_exp, NE = c_.n_expert, k = c_.n_expert_used;
   matmul(L.router, xn, n, logits_.data(), pool);
-  std::fill(count_.begin(), count_.end(), 0);
-  for (int t = 0; t < n; ++t) {
-    int* idx = &idx_[static_cast<size_t>(t) * k];
-    moe_route(&logits_[static_cast<size_t>(t) * NE], NE, k, c_.norm_topk_prob, idx,
-              &weight_[static_cast<size_t>(t) * k]);
-    for (int j = 0; j < k; ++j) ++count_[static_cast<size_t>(idx[j])];
-  }
-  if (n == 1) return decode(L, xn, out, pool);
-  // Group the (token, slot) pairs by expert, tokens in batch order.
-  for (int e = 0, s = 0; e < NE; ++e) {
-    start_[static_cast<size_t>(e)] = s;
-    s += count_[static_cast<size_t>(e)];
-  }
   for (int t = 0; t < n; ++t)
-    for (int j = 0; j < k; ++j) {
-      const int e = idx_[static_cast<size_t>(t) * k + j];
-      list_[static_cast<size_t>(start_[static_cast<size_t>(e)]++)] = t * k + j;
-    }
+    moe_route(&logits_[static_cast<size_t>(t) * NE], NE, k, c_.norm_topk_prob,
+              &idx_[static_cast<size_t>(t) * k], &weight_[static_cast<size_t>(t) * k]);
+  if (n == 1) return decode(L, xn, out, pool);
+  moe_group(idx_.data(), n, k, NE, count_.data(), start_.data(), list_.data());
   experts_read_ = 0;
-  for (int e = 0, end = 0; e < NE; ++e) {
+  for (int e = 0; e < NE; ++e) {
     const int m = count_[static_cast<size_t>(e)];
-    const int first = end;
-    end += m;
     if (m == 0) continue;
     ++experts_read_;
-    const int* pairs = &list_[static_cast<size_t>(first)];
+    const int* pairs = &list_[static_cast<size_t>(start_[static_cast<size_t>(e)])];
     const float* x = xn;
     if (n > 1) {  // gather the expert's tokens (a single token is used in place)
       for (int i = 0; i < m; ++i)
@@ -209,18 +219,7 @@ void FeedForward::moe(const LayerWeights& L, const float* xn, int n, float* out,
       std::memcpy(&slot_out_[static_cast<size_t>(pairs[i]) * E], &de_[static_cast<size_t>(i) * E],
                   sizeof(float) * E);
   }
-  // Weighted sum in top-k order (llama.cpp's order), so a token's result depends on its
-  // own experts only.
-  for (int t = 0; t < n; ++t) {
-    float* o = out + static_cast<size_t>(t) * E;
-    const float* w = &weight_[static_cast<size_t>(t) * k];
-    const float* d = &slot_out_[static_cast<size_t>(t) * k * E];
-    for (int i = 0; i < E; ++i) o[i] = d[i] * w[0];
-    for (int j = 1; j < k; ++j) {
-      const float* dj = d + static_cast<size_t>(j) * E;
-      for (int i = 0; i < E; ++i) o[i] += dj[i] * w[j];
-    }
-  }
+  moe_combine(slot_out_.data(), weight_.data(), n, k, E, out);
 }
 
 // One token: the k experts' gate and up products in one parallel pass (each item a slice

@@ -27,6 +27,13 @@ namespace qwen3 {
 // first) and their weights (softmax probabilities, divided by their sum if norm).
 // Ties go to the lower expert index.
 void moe_route(const float* logits, int n_expert, int k, bool norm, int* idx, float* weight);
+// The (token, slot) pairs t * k + j of n tokens (idx: n x k chosen experts) grouped by
+// expert, tokens in batch order: expert e's pairs are list[start[e] .. start[e] + count[e]).
+// count and start hold n_expert entries, list n * k.
+void moe_group(const int* idx, int n, int k, int n_expert, int* count, int* start, int* list);
+// out_t = sum_j weight_tj * slot_out_tj (slot_out: n * k rows of n_embd), in top-k order
+// (llama.cpp's order), so a token's result depends on its own experts only.
+void moe_combine(const float* slot_out, const float* weight, int n, int k, int n_embd, float* out);
 
 class FeedForward {
  public:

@@ -169,6 +169,19 @@ void LoraTrainStep::forward_layer(int l, const float* x, int n, Acts& a, const L
           pool_);
 }
 
+namespace {
+
+// h = silu(g) * u backwards: dg, du from dh (n values; dh may be dg: each is read first).
+void swiglu_back(const float* g, const float* u, const float* dh, float* dg, float* du, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float d = dh[i], sg = 1.0f / (1.0f + std::exp(-g[i]));
+    du[i] = d * g[i] * sg;
+    dg[i] = d * u[i] * sg * (1.0f + g[i] * (1.0f - sg));
+  }
+}
+
+}  // namespace
+
 // FeedForward::moe's computation (model/feed_forward.cpp), keeping each slot's gate and up
 // products and expert output for the backward: the same router product, moe_route, the
 // tokens grouped by expert in batch order through the same kernels, the weighted sum in
@@ -177,22 +190,10 @@ void LoraTrainStep::moe_forward(const LayerWeights& L, int n, Acts& a) {
   const Qwen3Config& c = model_->config();
   const int E = c.n_embd, X = c.n_ff_exp, NE = c.n_expert, k = c.n_expert_used;
   matmul(L.router, a.xn2.data(), n, a.logits.data(), pool_);
-  std::fill(a.count.begin(), a.count.end(), 0);
-  for (int t = 0; t < n; ++t) {
-    int* idx = &a.idx[static_cast<size_t>(t) * k];
-    moe_route(&a.logits[static_cast<size_t>(t) * NE], NE, k, c.norm_topk_prob, idx,
-              &a.w[static_cast<size_t>(t) * k]);
-    for (int j = 0; j < k; ++j) ++a.count[static_cast<size_t>(idx[j])];
-  }
-  for (int e = 0, s = 0; e < NE; ++e) {
-    a.start[static_cast<size_t>(e)] = s;
-    s += a.count[static_cast<size_t>(e)];
-  }
-  std::vector<int> fill(a.start.begin(), a.start.end());
   for (int t = 0; t < n; ++t)
-    for (int j = 0; j < k; ++j)
-      a.list[static_cast<size_t>(
-          fill[static_cast<size_t>(a.idx[static_cast<size_t>(t) * k + j])]++)] = t * k + j;
+    moe_route(&a.logits[static_cast<size_t>(t) * NE], NE, k, c.norm_topk_prob,
+              &a.idx[static_cast<size_t>(t) * k], &a.w[static_cast<size_t>(t) * k]);
+  moe_group(a.idx.data(), n, k, NE, a.count.data(), a.start.data(), a.list.data());
   const size_t uE = static_cast<size_t>(E), uX = static_cast<size_t>(X);
   for (int e = 0; e < NE; ++e) {
     const int m = a.count[static_cast<size_t>(e)];
@@ -213,16 +214,7 @@ void LoraTrainStep::moe_forward(const LayerWeights& L, int n, Acts& a) {
     for (int i = 0; i < m; ++i)
       std::copy_n(&a.de[i * uE], E, &a.sd[static_cast<size_t>(slots[i]) * uE]);
   }
-  for (int t = 0; t < n; ++t) {
-    float* o = &a.tmp[static_cast<size_t>(t) * uE];
-    const float* w = &a.w[static_cast<size_t>(t) * k];
-    const float* d = &a.sd[static_cast<size_t>(t) * k * uE];
-    for (int i = 0; i < E; ++i) o[i] = d[i] * w[0];
-    for (int j = 1; j < k; ++j) {
-      const float* dj = d + static_cast<size_t>(j) * uE;
-      for (int i = 0; i < E; ++i) o[i] += dj[i] * w[j];
-    }
-  }
+  moe_combine(a.sd.data(), a.w.data(), n, k, E, a.tmp.data());
 }
 
 void LoraTrainStep::moe_backward(const LayerWeights& L, int n, Acts& a, const float* dy,
@@ -253,17 +245,10 @@ void LoraTrainStep::moe_backward(const LayerWeights& L, int n, Acts& a, const fl
     }
     transpose_f32(L.exp_down[ue], a.wt.data(), pool_);
     matmul({GgmlType::F32, X, E, a.wt.data()}, a.xe.data(), m, a.ge.data(), pool_);  // dh
-    for (int i = 0; i < m; ++i) {
-      const float* g = &a.sg[static_cast<size_t>(slots[i]) * uX];
-      const float* u = &a.su[static_cast<size_t>(slots[i]) * uX];
-      float* dg = &a.ge[i * uX];
-      float* du = &a.ue[i * uX];
-      for (int q = 0; q < X; ++q) {
-        const float dh = dg[q], sg = 1.0f / (1.0f + std::exp(-g[q]));
-        du[q] = dh * g[q] * sg;
-        dg[q] = dh * u[q] * sg * (1.0f + g[q] * (1.0f - sg));
-      }
-    }
+    for (int i = 0; i < m; ++i)  // dh is in ge: dg overwrites it
+      swiglu_back(&a.sg[static_cast<size_t>(slots[i]) * uX],
+                  &a.su[static_cast<size_t>(slots[i]) * uX], &a.ge[i * uX], &a.ge[i * uX],
+                  &a.ue[i * uX], X);
     transpose_f32(L.exp_gate[ue], a.wt.data(), pool_);
     matmul({GgmlType::F32, E, X, a.wt.data()}, a.ge.data(), m, a.de.data(), pool_);
     transpose_f32(L.exp_up[ue], a.wt.data(), pool_);
@@ -383,12 +368,8 @@ void LoraTrainStep::backward_layer(int l, const float* x, int n, Acts& a, LoraPa
     moe_backward(L, n, a, dx, a.dxn.data());
   } else {
     back(6, a.h.data(), dx, a.dh.data(), false);
-    // h = silu(g) * u
-    for (int64_t i = 0; i < static_cast<int64_t>(n) * F; ++i) {
-      const float g = a.g[i], sg = 1.0f / (1.0f + std::exp(-g));
-      a.du[i] = a.dh[i] * g * sg;
-      a.dg[i] = a.dh[i] * a.u[i] * sg * (1.0f + g * (1.0f - sg));
-    }
+    swiglu_back(a.g.data(), a.u.data(), a.dh.data(), a.dg.data(), a.du.data(),
+                static_cast<int64_t>(n) * F);
     back(4, a.xn2.data(), a.dg.data(), a.dxn.data(), false);
     back(5, a.xn2.data(), a.du.data(), a.dxn.data(), true);
   }
