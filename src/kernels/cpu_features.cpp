@@ -101,12 +101,16 @@ CpuFeatures detect() {
   return f;
 }
 
-IsaLevel startup_level() {
-  // Read by the avx512 decode kernels (matmul_rows8_avx512.cpp); checked here, with the
-  // level, so a bad value is a clear error at start-up and not a silent default.
+bool read_rows8_prefetch_l2() {
   const char* pf = std::getenv("QWEN3_ROWS8_PREFETCH");
-  if (pf != nullptr && *pf != '\0' && std::strcmp(pf, "l1") != 0 && std::strcmp(pf, "l2") != 0)
-    throw std::runtime_error(std::string("QWEN3_ROWS8_PREFETCH=") + pf + ": use l1 or l2");
+  if (pf == nullptr || *pf == '\0') return cpu_has(IsaLevel::Amx);
+  if (std::strcmp(pf, "l1") == 0) return false;
+  if (std::strcmp(pf, "l2") == 0) return true;
+  throw std::runtime_error(std::string("QWEN3_ROWS8_PREFETCH=") + pf + ": use l1 or l2");
+}
+
+IsaLevel startup_level() {
+  rows8_prefetch_l2();  // a bad QWEN3_ROWS8_PREFETCH is a clear error here, at start-up
   const char* isa = std::getenv("QWEN3_ISA");
   if (isa != nullptr && *isa != '\0') {
     IsaLevel l;
@@ -235,6 +239,11 @@ void set_isa(IsaLevel l) {
     throw std::runtime_error(std::string("ISA level ") + isa_name(l) +
                              ": this CPU cannot run it (it has: " + cpu_flags_string() + ")");
   current().store(static_cast<int>(l));
+}
+
+bool rows8_prefetch_l2() {
+  static const bool l2 = read_rows8_prefetch_l2();
+  return l2;
 }
 
 bool avx512_family(IsaLevel l) {

@@ -77,6 +77,11 @@ IsaLevel isa_level();
 // Forces a level (tests, benchmarks); throws std::runtime_error if the CPU lacks it.
 void set_isa(IsaLevel l);
 
+// Where the avx512 decode kernels prefetch: true = L2 (prefetcht1), the default on CPUs
+// with AMX; false = L1 (prefetcht0), as tuned on Zen. QWEN3_ROWS8_PREFETCH=l1|l2 overrides
+// it; any other value throws std::runtime_error, at the latest with the first isa_level().
+bool rows8_prefetch_l2();
+
 // isa_level() is avx2, avx_vnni, avx512 or amx: the AVX2+FMA+F16C kernels may run.
 bool use_avx2();
 // set_force_scalar(true) = set_isa(Scalar); false returns to the start-up choice.

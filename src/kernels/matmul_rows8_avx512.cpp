@@ -7,9 +7,6 @@
 
 #include <immintrin.h>
 
-#include <cstdlib>
-#include <cstring>
-
 #include "kernels/cpu_features.h"
 #include "kernels/kernels_avx512.h"
 #include "kernels/rows8_vnni.h"
@@ -222,15 +219,6 @@ constexpr int kStreamTokens = 4;
 struct V256L2 : V256 {
   static constexpr int kPrefetchLocality = 2;  // prefetcht1
 };
-bool prefetch_to_l2() {
-  static const bool l2 = [] {
-    const char* e = std::getenv("QWEN3_ROWS8_PREFETCH");
-    if (e && std::strcmp(e, "l1") == 0) return false;
-    if (e && std::strcmp(e, "l2") == 0) return true;
-    return cpu_has(IsaLevel::Amx);
-  }();
-  return l2;
-}
 template <template <class> class K>
 void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, size_t xs, int nt,
             float* y, int64_t ldy) {
@@ -238,7 +226,7 @@ void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, si
   const auto* x = static_cast<const uint8_t*>(xv);
   int64_t g = 0;
   if (nt <= kStreamTokens) {
-    if (prefetch_to_l2()) {
+    if (rows8_prefetch_l2()) {
       for (; g < ng; ++g)
         vnni::sweep<K<V256L2>, V256L2>(n, w + g * gs, w + g * gs, x, xs, nt, y + 8 * g, ldy);
     } else {
