@@ -184,7 +184,9 @@ void expect_gradients_match_finite_differences(Base base) {
   const bool moe = m->config().is_moe();
   // MoE: every perturbed forward must choose the experts this one chose.
   const std::vector<int> routes = step.routes();
-  if (moe) EXPECT_GT(step.router_margin(), 0.05f);
+  if (moe) {
+    EXPECT_GT(step.router_margin(), 0.05f);
+  }
   std::mt19937_64 rng(17);
   std::normal_distribution<double> nd(0.0, 1.0);
   const double h = 1e-2;
