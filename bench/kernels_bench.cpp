@@ -173,6 +173,7 @@ void small_batch_shapes(benchmark::internal::Benchmark* b) {
 BENCHMARK_CAPTURE(BM_SmallBatch, Q4_0, GgmlType::Q4_0)->Apply(small_batch_shapes);
 BENCHMARK_CAPTURE(BM_SmallBatch, Q8_0, GgmlType::Q8_0)->Apply(small_batch_shapes);
 BENCHMARK_CAPTURE(BM_SmallBatch, Q4_K, GgmlType::Q4_K)->Apply(small_batch_shapes);
+BENCHMARK_CAPTURE(BM_SmallBatch, Q5_K, GgmlType::Q5_K)->Apply(small_batch_shapes);
 BENCHMARK_CAPTURE(BM_SmallBatch, Q6_K, GgmlType::Q6_K)->Apply(small_batch_shapes);
 
 BENCHMARK_MAIN();

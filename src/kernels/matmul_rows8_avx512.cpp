@@ -7,6 +7,8 @@
 
 #include <immintrin.h>
 
+#include <type_traits>
+
 #include "kernels/cpu_features.h"
 #include "kernels/kernels_avx512.h"
 #include "kernels/rows8_vnni.h"
@@ -215,7 +217,22 @@ void q6k_small_batch(int64_t n, const uint8_t* w, size_t gs, int64_t ng, const u
 // tok:1 cold:1, 3072x1024 and the lm_head, 1 and 2 threads, session 12; 4 / 16 KiB
 // ahead measured no better). QWEN3_ROWS8_PREFETCH=l1 or l2 overrides the choice (to
 // measure it on another CPU). Same results either way.
+//
+// On Intel cores with AMX the pairs win from 2 tokens for the 4- and 5-bit types: at 2 /
+// 4 tokens, 2 threads, cold, the one-stream kernel took Q4_0 3072x1024 78-83 / 98-102
+// us against 70-79 / 76-86, the Q4_0 lm_head 3.7-4.1 / 4.4-4.9 ms against 3.3-3.7 /
+// 3.7-3.8, Q4_K 98-99 / 113-114 us against 80-83 / 98-104, Q5_K 121-131 / 137-148
+// against 113-124 / 128-144, with either prefetch; Q8_0 (twice the bytes) keeps one
+// stream up to 4 tokens there (121 / 135 us against 128-133 / 143). A batch step of 4
+// sequences of the 0.6B Q4_0 went 22.3-23.4 -> 20.5-21.2 ms (batch_step_bench, 160
+// cached positions; session 13, 2-core Sapphire-Rapids-class KVM guest).
 constexpr int kStreamTokens = 4;
+template <template <class> class K>
+int stream_tokens() {
+  static const bool pairs_from_two =
+      cpu_has(IsaLevel::Amx) && !std::is_same_v<K<V256>, vnni::Q8_0<V256>>;
+  return pairs_from_two ? 1 : kStreamTokens;
+}
 struct V256L2 : V256 {
   static constexpr int kPrefetchLocality = 2;  // prefetcht1
 };
@@ -225,7 +242,7 @@ void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, si
   const auto* w = static_cast<const uint8_t*>(wv);
   const auto* x = static_cast<const uint8_t*>(xv);
   int64_t g = 0;
-  if (nt <= kStreamTokens) {
+  if (nt <= stream_tokens<K>()) {
     if (rows8_prefetch_l2()) {
       for (; g < ng; ++g)
         vnni::sweep<K<V256L2>, V256L2>(n, w + g * gs, w + g * gs, x, xs, nt, y + 8 * g, ldy);
