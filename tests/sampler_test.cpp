@@ -185,6 +185,44 @@ TEST(Sampler, SameSeedSameTokensDifferentSeedDifferentTokens) {
   EXPECT_NE(run(17), run(18));
 }
 
+// Vocabulary-sized inputs with many exact ties (logits on a coarse grid) and the winners
+// placed at block boundaries, inside blocks and at the end: greedy is the first index of
+// the maximum and top-k keeps the k best with ties to the lower id, as the reference.
+TEST(Sampler, VocabularyScansKeepTheFirstOfTiedLogits) {
+  std::mt19937_64 rng(99);
+  for (int trial = 0; trial < 40; ++trial) {
+    const int n = 151936 - static_cast<int>(rng() % 200);
+    std::vector<float> logits(n);
+    const float step = trial % 2 ? 0.25f : 1.0f;
+    for (auto& x : logits) x = step * static_cast<float>(static_cast<int>(rng() % 40) - 30);
+    const int peaks = 1 + static_cast<int>(rng() % 30);
+    for (int j = 0; j < peaks; ++j) {
+      const int at = j == 0 ? n - 1
+                            : (rng() % 2 ? static_cast<int>(rng() % (n / 64)) * 64
+                                         : static_cast<int>(rng() % n));
+      logits[at] = step * static_cast<float>(10 + rng() % 3);
+    }
+    SamplerParams g;
+    g.temperature = 0.0f;
+    Sampler greedy(g);
+    EXPECT_EQ(greedy.sample(logits.data(), n),
+              std::max_element(logits.begin(), logits.end()) - logits.begin())
+        << "trial " << trial;
+    SamplerParams p;
+    p.temperature = trial % 3 ? 0.7f : 1.0f;
+    p.top_k = 1 + static_cast<int>(rng() % 40);
+    p.top_p = 1.0f;
+    std::vector<int> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int a, int b) { return logits[a] > logits[b]; });
+    Sampler s(p);
+    const auto got = s.distribution(logits.data(), n);
+    ASSERT_EQ(got.size(), static_cast<size_t>(p.top_k)) << "trial " << trial;
+    for (int r = 0; r < p.top_k; ++r) ASSERT_EQ(got[r].first, order[r]) << "trial " << trial;
+  }
+}
+
 TEST(Sampler, GreedyIsArgmaxAfterPenalties) {
   std::vector<float> logits = {1.0f, 5.0f, 4.9f, -2.0f};
   SamplerParams p;

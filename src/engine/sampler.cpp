@@ -8,6 +8,22 @@
 #include <string>
 
 namespace qwen3::engine {
+namespace {
+
+// The vocabulary scans (greedy and top-k) first ask of each block of kScanBlock logits
+// whether any could change the result: one branch-free pass the compiler vectorizes
+// (an integer OR of comparisons; a NaN compares false, as in the exact loops), instead of
+// a compare-and-branch per token. sampler_bench (151,936 logits, 2-core Sapphire-Rapids-
+// class KVM guest, session 13): greedy 163-169 -> 15 us, the model card's top-k 20 / top-p
+// 0.95 140-141 -> 40 us per token; same tokens.
+constexpr std::int32_t kScanBlock = 64;
+bool any_above(const float* x, float scale, float bound) {
+  int any = 0;
+  for (std::int32_t j = 0; j < kScanBlock; ++j) any |= x[j] * scale > bound;
+  return any != 0;
+}
+
+}  // namespace
 
 SamplerParams SamplerParams::from(const GenerationConfig& c) {
   SamplerParams p;
@@ -118,9 +134,16 @@ void Sampler::build(const float* logits, int n_vocab) {
   if (p_.greedy()) {
     std::int32_t best = 0;
     float best_l = value(0);
-    for (std::int32_t i = 1; i < n_vocab; ++i) {
-      const float l = value(i);
-      if (l > best_l) best_l = l, best = i;
+    for (std::int32_t i = 1; i < n_vocab;) {
+      const std::int32_t end = std::min(n_vocab, i + kScanBlock);
+      if (end - i == kScanBlock && !any_above(src + i, 1.0f, best_l)) {
+        i = end;
+        continue;
+      }
+      for (; i < end; ++i) {
+        const float l = value(i);
+        if (l > best_l) best_l = l, best = i;
+      }
     }
     cand_.emplace_back(best, 1.0f);
     return;
@@ -134,17 +157,28 @@ void Sampler::build(const float* logits, int n_vocab) {
   if (p_.top_k > 0 && p_.top_k < n_vocab) {
     // A heap of the k best seen so far (front = the worst of them): one comparison for
     // most of a 150k vocabulary instead of materializing and partitioning all of it.
+    // Once the heap is full, a whole block whose every scaled logit is at most the
+    // heap's worst is skipped: a later token never wins a tie (by_logit prefers the lower
+    // id), so nothing in such a block would enter; the test is one vectorized pass.
     const std::size_t k = static_cast<std::size_t>(p_.top_k);
     cand_.reserve(k);
-    for (std::int32_t i = 0; i < n_vocab; ++i) {
-      const std::pair<std::int32_t, float> c(i, value(i) * inv_t);
-      if (cand_.size() < k) {
-        cand_.push_back(c);
-        std::push_heap(cand_.begin(), cand_.end(), by_logit);
-      } else if (by_logit(c, cand_.front())) {
-        std::pop_heap(cand_.begin(), cand_.end(), by_logit);
-        cand_.back() = c;
-        std::push_heap(cand_.begin(), cand_.end(), by_logit);
+    for (std::int32_t i = 0; i < n_vocab;) {
+      const std::int32_t end = std::min(n_vocab, i + kScanBlock);
+      if (cand_.size() == k && end - i == kScanBlock &&
+          !any_above(src + i, inv_t, cand_.front().second)) {
+        i = end;
+        continue;
+      }
+      for (; i < end; ++i) {
+        const std::pair<std::int32_t, float> c(i, value(i) * inv_t);
+        if (cand_.size() < k) {
+          cand_.push_back(c);
+          std::push_heap(cand_.begin(), cand_.end(), by_logit);
+        } else if (by_logit(c, cand_.front())) {
+          std::pop_heap(cand_.begin(), cand_.end(), by_logit);
+          cand_.back() = c;
+          std::push_heap(cand_.begin(), cand_.end(), by_logit);
+        }
       }
     }
   } else {
