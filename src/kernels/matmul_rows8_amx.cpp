@@ -5,13 +5,22 @@
 // of each of the 16 rows, i.e. the 512-bit vector V512::load(g0.qs[k], g1.qs[k]). A chunk
 // of blocks of a group pair is unpacked once into tiles on the stack (signed bytes:
 // Q4_0 nibbles - 8, Q8_0 as is, Q4_K/Q5_K values 0..31, Q6_K values - 32) and reused by
-// every 16-token tile of the call; the activations (ActQ8 / Q8_K rows, xs bytes apart) are
-// loaded as A tiles straight from their rows. Per 32-weight block (Q4_0, Q8_0, K-quant
-// sub-blocks of 32) or 16-weight sub-block (Q6_K) one `tdpbssd` gives the exact int32
-// dot products of 16 tokens x 16 rows. The products run in quads (four C tiles): quad
-// q + 1 is issued right after quad q's sums are stored, so the tile unit works while
+// every 16-token tile of the call. The activations (ActQ8 / Q8_K rows, xs bytes apart) of
+// the chunk are first copied per 16-token tile into tile order (each A tile's 16 rows
+// contiguous, then the 16 tokens' float scales of each block side by side): the A tiles
+// and the epilogue's scale loads then read a few contiguous lines instead of 16 rows
+// strided through L2 (kernels_bench BM_Rows8Isa 3072x1024, 1 thread, CPU time, load ~2,
+// alternating: 128 tokens Q4_0 1.70-1.77 -> 1.48-1.62 ms, Q8_0 1.71-1.83 -> 1.57-1.71,
+// Q4_K 1.96-2.01 -> 1.84-1.92, Q6_K unchanged; 16 tokens Q4_0 232-241 -> 202-216 us). Per
+// 32-weight block (Q4_0, Q8_0, K-quant sub-blocks of 32) or 16-weight sub-block (Q6_K) one
+// `tdpbssd` gives the exact int32 dot products of 16 tokens x 16 rows. The products run in
+// quads (four C tiles): quad q + 1 is issued right after quad q's sums are stored, then
 // the float epilogue of quad q runs at 512 bits with the avx512 kernels' steps in their
-// order (rows8_vnni.h):
+// order (rows8_vnni.h). The order was meant to let the tile unit work during the
+// epilogue; a microbenchmark on the Sapphire-Rapids-class VM showed no overlap in any
+// order (per 16x16x32 product: tile loads + product + store ~9-10 ns, the epilogue alone
+// 10-13 ns, both 18.6-20 ns), so the epilogue's 48 vector uops per product bound it:
+
 //   Q4_0/Q8_0: acc = fmadd(cvt(isum), dw * da, acc) per block;
 //   Q4_K/Q5_K: isum = sum_j sc_j * s_j, summ = sum_j min_j * bsums_j (integers), then
 //              acc = fmadd(cvt(isum), d * da, acc), acc = fnmadd(cvt(summ), dmin * da, acc);
@@ -30,6 +39,8 @@
 #include "kernels/avx512_gcc_warnings.h"  // (first: silences GCC 12 false positives)
 
 #include <immintrin.h>
+
+#include <new>
 
 #include "kernels/kernels_amx.h"
 #include "kernels/kernels_avx512.h"
@@ -131,29 +142,29 @@ QWEN3_INLINE void store(int32_t (*c)[16][16], int n) {
 // np = nbk * K::kProducts products in quads, K::quad(q, sums of quad q, ...) after each;
 // the float sums start at 0 (first) or continue those in y.
 template <class K>
-void run(const typename K::Unpacked* u, int nbk, int64_t b0, const uint8_t* x, size_t xs, float* y,
-         int64_t ldy, bool first) {
+void run(const typename K::Unpacked* u, int nbk, int64_t b0, const uint8_t* x, size_t xs,
+         const uint8_t* a, float* y, int64_t ldy, bool first) {
   constexpr int kMax = K::kChunk * K::kProducts;
   const uint8_t* xa[kMax];
   const int8_t* b[kMax];
   const int np = nbk * K::kProducts;
-  for (int i = 0; i < nbk; ++i)
-    for (int j = 0; j < K::kProducts; ++j) {
-      xa[i * K::kProducts + j] = x + (b0 + i) * K::kActBlock + K::act_offset(j);
-      b[i * K::kProducts + j] = u[i].b[j][0];
-    }
+  const float* da = reinterpret_cast<const float*>(a + np * (kTok * K::kKBytes));
+  for (int i = 0; i < np; ++i) {
+    xa[i] = a + i * (kTok * K::kKBytes);
+    b[i] = u[i / K::kProducts].b[i % K::kProducts][0];
+  }
   __m512 acc[kTok];
 #pragma GCC unroll 16
   for (int t = 0; t < kTok; ++t)
     acc[t] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(y + t * ldy);
   alignas(64) int32_t c[4][16][16];
   alignas(64) int32_t part[kTok][16];  // integer sums carried between the quads of a block
-  issue(xa, b, 0, np < 4 ? np : 4, xs);
+  issue(xa, b, 0, np < 4 ? np : 4, K::kKBytes);
   for (int p = 0; p < np; p += 4) {
     const int n = np - p < 4 ? np - p : 4;
     store(c, n);
-    if (p + 4 < np) issue(xa, b, p + 4, np - p - 4 < 4 ? np - p - 4 : 4, xs);
-    K::quad(p, n, c, u, b0, x, xs, part, acc);
+    if (p + 4 < np) issue(xa, b, p + 4, np - p - 4 < 4 ? np - p - 4 : 4, K::kKBytes);
+    K::quad(p, n, c, u, b0, x, xs, da, part, acc);
   }
 #pragma GCC unroll 16
   for (int t = 0; t < kTok; ++t) _mm512_storeu_ps(y + t * ldy, acc[t]);
@@ -193,15 +204,15 @@ struct Legacy {
   }
   // Blocks p..p+n-1: acc[t] += isum[t] * (dw * da[t]) each.
   static QWEN3_INLINE void quad(int p, int n, const int32_t (*c)[16][16], const Unpacked* u,
-                                int64_t b0, const uint8_t* x, size_t xs, int32_t (*)[16],
+                                int64_t, const uint8_t*, size_t, const float* da, int32_t (*)[16],
                                 __m512 (&acc)[kTok]) {
     for (int k = 0; k < n; ++k) {
       const __m512 w = _mm512_load_ps(u[p + k].dw);
-      const uint8_t* xa = x + (b0 + p + k) * kActBlock;
+      const float* d = da + (p + k) * kTok;
 #pragma GCC unroll 16
       for (int t = 0; t < kTok; ++t)
         acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(c[k][t])),
-                                 _mm512_mul_ps(w, _mm512_set1_ps(ld_f32(xa + t * xs))), acc[t]);
+                                 _mm512_mul_ps(w, _mm512_set1_ps(d[t])), acc[t]);
     }
   }
 };
@@ -237,8 +248,8 @@ struct QK {
   // Sub-blocks 0-3 of a super-block: part = sum sc_j * s_j; 4-7: the rest of isum, the
   // mins, then the float steps of the avx512 kernel.
   static QWEN3_INLINE void quad(int p, int, const int32_t (*c)[16][16], const Unpacked* u,
-                                int64_t b0, const uint8_t* x, size_t xs, int32_t (*part)[16],
-                                __m512 (&acc)[kTok]) {
+                                int64_t b0, const uint8_t* x, size_t xs, const float* da,
+                                int32_t (*part)[16], __m512 (&acc)[kTok]) {
     const int i = p / 8;
     const Unpacked& U = u[i];
     if (p % 8 == 0) {
@@ -263,7 +274,7 @@ struct QK {
 #pragma GCC unroll 8
       for (int j = 0; j < 8; ++j)
         summ = _mm512_dpwssd_epi32(summ, U.mn[j], bcast32(at + offsetof(BlockQ8_K, bsums) + 4 * j));
-      const __m512 xd = _mm512_set1_ps(ld_f32(at));
+      const __m512 xd = _mm512_set1_ps(da[i * kTok + t]);
       acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(U.d, xd), acc[t]);
       acc[t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(summ), _mm512_mul_ps(U.dmin, xd), acc[t]);
     }
@@ -304,12 +315,11 @@ struct Q6K {
   }
   // Sub-blocks 4r..4r+3 of a super-block added to part; after the last quad the float
   // step of the avx512 kernel.
-  static QWEN3_INLINE void quad(int p, int, const int32_t (*c)[16][16], const Unpacked* u,
-                                int64_t b0, const uint8_t* x, size_t xs, int32_t (*part)[16],
+  static QWEN3_INLINE void quad(int p, int, const int32_t (*c)[16][16], const Unpacked* u, int64_t,
+                                const uint8_t*, size_t, const float* da, int32_t (*part)[16],
                                 __m512 (&acc)[kTok]) {
     const int i = p / 16, r = (p % 16) / 4;
     const Unpacked& U = u[i];
-    const uint8_t* xa = x + (b0 + i) * kActBlock;
 #pragma GCC unroll 2
     for (int t = 0; t < kTok; ++t) {
       __m512i isum = r == 0 ? _mm512_setzero_si512() : _mm512_load_si512(part[t]);
@@ -321,11 +331,30 @@ struct Q6K {
         _mm512_store_si512(part[t], isum);
         continue;
       }
-      const __m512 xd = _mm512_set1_ps(ld_f32(xa + t * xs));
+      const __m512 xd = _mm512_set1_ps(da[i * kTok + t]);
       acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(U.d, xd), acc[t]);
     }
   }
 };
+
+// The calling thread's buffer for the packed A tiles, grown to the largest call and kept
+// (no allocation per matmul once a model has run its largest prompt chunk).
+uint8_t* a_buffer(size_t bytes) {
+  struct Buffer {
+    uint8_t* p = nullptr;
+    size_t n = 0;
+    ~Buffer() { ::operator delete(p, std::align_val_t(64)); }
+  };
+  thread_local Buffer b;
+  if (bytes > b.n) {
+    ::operator delete(b.p, std::align_val_t(64));
+    b.p = nullptr;
+    b.n = 0;
+    b.p = static_cast<uint8_t*>(::operator new(bytes, std::align_val_t(64)));
+    b.n = bytes;
+  }
+  return b.p;
+}
 
 // ng groups x nt tokens: group pairs x whole 16-token tiles on AMX, chunk by chunk of
 // K::kChunk blocks (unpacked once per chunk, the float sums carried in y between chunks);
@@ -343,14 +372,35 @@ void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, si
     configure(K::kKBytes);
     const int64_t nb = n / K::kBlock;
     typename K::Unpacked u[K::kChunk];
-    for (int64_t g = 0; g < ng2; g += 2) {
-      const auto* w0 = reinterpret_cast<const typename K::Group*>(w + g * gs);
-      const auto* w1 = reinterpret_cast<const typename K::Group*>(w + (g + 1) * gs);
-      for (int64_t b0 = 0; b0 < nb; b0 += K::kChunk) {
-        const int nbk = static_cast<int>(nb - b0 < K::kChunk ? nb - b0 : K::kChunk);
+    constexpr size_t kTileBytes = kTok * K::kKBytes;  // one A tile, packed
+    constexpr size_t kChunkBytes = K::kChunk * K::kProducts * kTileBytes + K::kChunk * kTok * 4;
+    uint8_t* a = a_buffer(static_cast<size_t>(nt16 / kTok) * kChunkBytes);
+    for (int64_t b0 = 0; b0 < nb; b0 += K::kChunk) {
+      const int nbk = static_cast<int>(nb - b0 < K::kChunk ? nb - b0 : K::kChunk);
+      // This chunk's activations of every whole tile, each A tile's 16 rows contiguous.
+      for (int t = 0; t < nt16; t += kTok)
+        for (int i = 0; i < nbk; ++i)
+          for (int j = 0; j < K::kProducts; ++j) {
+            uint8_t* dst = a + (t / kTok) * kChunkBytes + (i * K::kProducts + j) * kTileBytes;
+            const uint8_t* src = x + t * xs + (b0 + i) * K::kActBlock + K::act_offset(j);
+            for (int r = 0; r < kTok; ++r)
+              __builtin_memcpy(dst + r * K::kKBytes, src + r * xs, K::kKBytes);
+          }
+      // Then each block's activation scales (the float d that starts ActQ8 and Q8_K).
+      for (int t = 0; t < nt16; t += kTok) {
+        float* d = reinterpret_cast<float*>(a + (t / kTok) * kChunkBytes +
+                                            nbk * K::kProducts * kTileBytes);
+        for (int i = 0; i < nbk; ++i)
+          for (int r = 0; r < kTok; ++r)
+            d[i * kTok + r] = ld_f32(x + (t + r) * xs + (b0 + i) * K::kActBlock);
+      }
+      for (int64_t g = 0; g < ng2; g += 2) {
+        const auto* w0 = reinterpret_cast<const typename K::Group*>(w + g * gs);
+        const auto* w1 = reinterpret_cast<const typename K::Group*>(w + (g + 1) * gs);
         for (int i = 0; i < nbk; ++i) K::unpack(w0[b0 + i], w1[b0 + i], u[i]);
         for (int t = 0; t < nt16; t += kTok)
-          run<K>(u, nbk, b0, x + t * xs, xs, y + t * ldy + 8 * g, ldy, b0 == 0);
+          run<K>(u, nbk, b0, x + t * xs, xs, a + (t / kTok) * kChunkBytes, y + t * ldy + 8 * g, ldy,
+                 b0 == 0);
       }
     }
     _tile_release();
