@@ -4,9 +4,10 @@
 // at the best ISA level; BM_Rows8Isa: the same per ISA level (isa 1 = avx2, 2 = avx_vnni,
 // 3 = avx512, 5 = amx; levels the CPU lacks are skipped).
 // BM_SmallBatch: the decode step of several sequences at once (continuous batching):
-// 1, 2, 4 and 8 tokens on every 0.6B shape incl. the lm_head, rows8 layout; a
-// memory-bound step should cost about the same for 4 tokens as for 1. The weights come
-// from DRAM (cold = 1: the product cycles through copies of W), as in a model's decode.
+// 1, 2, 4 and 8 tokens on every 0.6B shape incl. the lm_head (and 1 token on the 8B's
+// FFN down projection), rows8 layout; a memory-bound step should cost about the same for
+// 4 tokens as for 1. The weights come from DRAM (cold = 1: the product cycles through
+// copies of W, in huge pages), as in a model's decode.
 // Run: build/kernels_bench --benchmark_filter='Q4_0' (args: rows, cols, n_tok, threads)
 #include <benchmark/benchmark.h>
 
@@ -185,6 +186,8 @@ void small_batch_shapes(benchmark::internal::Benchmark* b) {
     for (auto [r, c] :
          {std::pair<int64_t, int64_t>{1024, 1024}, {3072, 1024}, {1024, 3072}, {151936, 1024}})
       for (int tok : {1, 2, 4, 8}) b->Args({r, c, tok, thr, 1});
+  // The 8B's FFN down projection (12,288 columns): decode's token row no longer fits L1.
+  for (int thr : {1, 2}) b->Args({4096, 12288, 1, thr, 1});
   // Warm (the weights in L2/L3): the kernels' compute alone.
   for (int tok : {1, 2, 4, 8}) b->Args({3072, 1024, tok, 1, 0});
   b->Unit(benchmark::kMicrosecond)->UseRealTime();
