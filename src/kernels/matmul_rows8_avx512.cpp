@@ -443,6 +443,8 @@ void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, si
   const auto* w = static_cast<const uint8_t*>(wv);
   const auto* x = static_cast<const uint8_t*>(xv);
   int64_t g = 0;
+  // One token of the K-quants: the 512-bit one-stream kernels above (Q4_0 at 512 bits the
+  // same way measured no faster: 110 -> 122 us on 3072x1024, 1 thread, cold).
   if (nt == 1 && one_token_k<K>(n, wv, gs, ng, xv, y)) return;
   if (nt <= stream_tokens<K>()) {
     if (rows8_prefetch_l2()) {
