@@ -330,6 +330,21 @@ TEST(IsaRows8, Q6KSmallBatchesOverSeveralChunksEqualEachTokenAlone) {
                                            5000 + static_cast<uint32_t>(n_tok + cols), false, pool);
 }
 
+// One token of the K-quants runs a 512-bit one-stream kernel at the avx512 and amx levels
+// (two 4-byte pieces of every row per vector, the token laid out once per call on the
+// stack for rows of up to 112 super-blocks, longer rows on the 256-bit kernel): rows of
+// 1, 112 and 113 super-blocks give every token of a 2-3 token batch (the 256-bit and
+// 512-bit multi-token kernels) exactly its result alone, the same bits on every SIMD level.
+TEST(IsaRows8, KQuantOneTokenEqualsTheMultiTokenKernels) {
+  ThreadPool pool(2);
+  for (GgmlType t : {GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K})
+    for (int64_t blocks : {1, 112, 113})
+      for (int64_t n_tok : {2, 3})
+        expect_batch_equals_each_token_alone(
+            t, blocks * 256, n_tok,
+            9000 + static_cast<uint32_t>(blocks + n_tok) + static_cast<uint32_t>(t), true, pool);
+}
+
 // Q4_0 / Q8_0 products of 1-9 tokens over rows of 33 and 70 blocks and 3 groups (an odd
 // count; the one- and two-stream drivers of every level): every token gets exactly its
 // result alone, the same bits on every SIMD level, close to the reference.

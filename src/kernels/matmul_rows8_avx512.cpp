@@ -1,7 +1,9 @@
 // AVX-512 (F/BW/VL/DQ + VNNI) kernels for the rows8 layout: two groups of 8 rows per
 // 512-bit vector, up to 8 activation rows per sweep (32 zmm registers hold 8 float
 // accumulators, 8 int32 sums and the unpacked weights). An odd last group runs the same
-// kernels at 256 bits (EVEX vpdpbusd), with identical per-row arithmetic.
+// kernels at 256 bits (EVEX vpdpbusd), with identical per-row arithmetic. Decode (one
+// token) of the K-quants has its own one-stream 512-bit kernels (qk_one, q6k_one): two
+// 4-byte pieces of each row per vector, the same per-row results.
 // Built with the AVX-512 flags (CMakeLists.txt); called only through the avx512 table.
 #include "kernels/avx512_gcc_warnings.h"  // (first: silences GCC 12 false positives)
 
@@ -199,6 +201,205 @@ void q6k_small_batch(int64_t n, const uint8_t* w, size_t gs, int64_t ng, const u
   }
 }
 
+// One token, the K-quants: one group at a time (one weight stream) at 512 bits, each
+// vector holding two neighbouring 4-byte pieces k, k+1 of every row (lanes 0-7 piece k,
+// lanes 8-15 piece k+1: 64 contiguous bytes of the rows8 block). The token's Q8_K block
+// is laid out to match once per call (Act1: each 8 activation bytes as two 4-byte pieces
+// spread over the two lane halves), so each vpdpbusd takes a plain 64-byte operand. This
+// halves the unpack and dot-product instructions per weight against the 256-bit kernel.
+// The integer sums per row are regrouped (the two lane halves are added once per
+// super-block), which is exact, and the float steps are those of vnni::QK / vnni::Q6K
+// (one fmadd per super-block, in block order, with the same values): every token's
+// outputs equal the 256-bit kernel's and the 2-8 token kernels' bit for bit.
+// 1 token, cold weights in huge pages, 1 thread, against the 256-bit kernel: Q4_K
+// 3072x1024 142 -> 123 us, lm_head 151936x1024 7.0 -> 6.2 ms; Q5_K 204 -> 154 us, 9.5 ->
+// 7.8 ms; Q6_K 209 -> 192 us, 10.6 -> 9.6 ms; the 8B's 4096x12288 (the token row in L2):
+// Q4_K the same (2.18 / 2.21 ms, at the read bound), Q5_K -10 %, Q6_K -10 % (kernels_bench
+// BM_SmallBatch tok:1 cold:1, medians of 3 alternating rounds; session 13, 2-core
+// Sapphire-Rapids-class KVM guest, another helper's benchmark on the second core).
+struct alignas(64) Act1 {
+  int32_t qs[32][16];   // [i]: lanes 0-7 bytes 8i..8i+3, lanes 8-15 bytes 8i+4..8i+7
+  int32_t mins[2][16];  // Q4_K/Q5_K: [q]: lanes 0-7 sub-block sums 4q, 4q+1, lanes 8-15 4q+2, 4q+3
+  int32_t offs[4][16];  // Q6_K: [q]: lanes 0-7 bsums 4q, 4q+1, lanes 8-15 bsums 4q+2, 4q+3
+  float d;
+};
+// Blocks of one activation row the stack buffer takes (280 KiB, 28,672 columns); longer
+// rows take the 256-bit kernel.
+constexpr int64_t kAct1Blocks = 112;
+
+void make_act1(const BlockQ8_K& a, Act1& o) {
+  const __m512i idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+  for (int i = 0; i < 32; ++i) {
+    const __m512i v = _mm512_castsi128_si512(
+        _mm_loadl_epi64(static_cast<const __m128i*>(static_cast<const void*>(a.qs + 8 * i))));
+    _mm512_store_si512(o.qs[i], _mm512_permutexvar_epi32(idx, v));
+  }
+  int16_t bs[16], sub[8];
+  __builtin_memcpy(bs, a.bsums, sizeof(bs));
+  for (int j = 0; j < 8; ++j) sub[j] = static_cast<int16_t>(bs[2 * j] + bs[2 * j + 1]);
+  for (int q = 0; q < 2; ++q) _mm512_store_si512(o.mins[q], pair32(sub + 4 * q, sub + 4 * q + 2));
+  for (int q = 0; q < 4; ++q) _mm512_store_si512(o.offs[q], pair32(bs + 4 * q, bs + 4 * q + 2));
+  o.d = a.d;
+}
+
+// V512 loading 64 contiguous bytes (pieces k, k+1 of one group) for vnni::QK / Q6K::values.
+struct VPair : V512 {
+  static vi load(const void* p0, const void*) { return _mm512_loadu_si512(p0); }
+};
+inline __m256i halves_sum(__m512i v) {
+  return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
+}
+// 8 uint8 scales at p in both lane halves, as int32.
+inline __m512i scales_u8_dup(const uint8_t* p) {
+  int64_t v;
+  __builtin_memcpy(&v, p, 8);
+  return _mm512_cvtepu8_epi32(_mm_set1_epi64x(v));
+}
+// Lines [part, part + 1) / parts of the block kOnePrefetchBytes ahead, spread over the
+// block's work rather than in one burst. 4 KiB ahead measured 4-8 % faster than the 8 KiB
+// of the 256-bit kernels on the lm_head (Q4_K, Q6_K 151936x1024, 1 token, 1 thread,
+// cold, weights in huge pages) and the same on 3072x1024 (2, 3, 4, 8 and 16 KiB tried;
+// none at all or prefetcht0 20-35 % slower); session 13, 2-core Sapphire-Rapids-class
+// KVM guest.
+constexpr size_t kOnePrefetchBytes = 4096;
+template <int kLoc, class Block>
+inline void prefetch_part(const Block* blk, int part, int parts) {
+  constexpr int kLines = (sizeof(Block) + 63) / 64;
+  const char* p = reinterpret_cast<const char*>(blk) + kOnePrefetchBytes;
+  for (int l = kLines * part / parts; l < kLines * (part + 1) / parts; ++l)
+    __builtin_prefetch(p + 64 * l, 0, kLoc);
+}
+
+// Q4_K / Q5_K, one token, one group (nb blocks) -> 8 outputs.
+template <class G, bool kFive, int kLoc>
+void qk_one(int64_t nb, const G* blk, const Act1* act, float* y) {
+  using QKP = vnni::QK<VPair, G, kFive>;
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const G& g = blk[b];
+    const Act1& A = act[b];
+    __m512i isum = _mm512_setzero_si512();
+    for (int c = 0; c < 4; ++c) {
+      prefetch_part<kLoc>(&g, c, 4);
+      __m512i slo = _mm512_setzero_si512(), shi = _mm512_setzero_si512();
+#pragma GCC unroll 4
+      for (int kp = 0; kp < 4; ++kp) {
+        __m512i lo, hi;
+        if constexpr (kFive) {
+          lo = QKP::values(g, g, 2 * c, 2 * kp);
+          hi = QKP::values(g, g, 2 * c + 1, 2 * kp);
+        } else {  // the high nibbles in place (16 x value), one shift below
+          const __m512i v = _mm512_loadu_si512(g.qs[c][2 * kp]);
+          lo = _mm512_and_si512(v, _mm512_set1_epi8(0x0F));
+          hi = _mm512_and_si512(v, _mm512_set1_epi8(static_cast<char>(0xF0)));
+        }
+        slo = _mm512_dpbusd_epi32(slo, lo, _mm512_load_si512(A.qs[8 * c + kp]));
+        shi = _mm512_dpbusd_epi32(shi, hi, _mm512_load_si512(A.qs[8 * c + 4 + kp]));
+      }
+      if constexpr (!kFive) shi = _mm512_srai_epi32(shi, 4);  // exact: 16 x the sum
+      isum = _mm512_add_epi32(
+          isum, _mm512_add_epi32(_mm512_mullo_epi32(slo, scales_u8_dup(g.sc[2 * c])),
+                                 _mm512_mullo_epi32(shi, scales_u8_dup(g.sc[2 * c + 1]))));
+    }
+    // Mins: pairs p = 2q (lanes 0-7) and 2q + 1 (lanes 8-15) against the sub-block sums.
+    __m512i summ = _mm512_setzero_si512();
+#pragma GCC unroll 2
+    for (int q = 0; q < 2; ++q)
+      summ = _mm512_dpwssd_epi32(summ, _mm512_cvtepu8_epi16(load256(g.mn[2 * q])),
+                                 _mm512_load_si512(A.mins[q]));
+    const __m256 xd = _mm256_set1_ps(A.d);
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(halves_sum(isum)),
+                          _mm256_mul_ps(_mm256_cvtph_ps(load128(g.d)), xd), acc);
+    acc = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(halves_sum(summ)),
+                           _mm256_mul_ps(_mm256_cvtph_ps(load128(g.dmin)), xd), acc);
+  }
+  _mm256_storeu_ps(y, acc);
+}
+
+// Q6_K, one token, one group (nb blocks) -> 8 outputs.
+template <int kLoc>
+void q6k_one(int64_t nb, const BlockQ6_Kx8* blk, const Act1* act, float* y) {
+  using vi = __m512i;
+  using Q6P = vnni::Q6K<VPair>;
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const BlockQ6_Kx8& g = blk[b];
+    const Act1& A = act[b];
+    // The offset: -32 * scale pairs p = 2q (lanes 0-7), 2q + 1 (lanes 8-15) . bsums.
+    vi isum = _mm512_setzero_si512();
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; ++q) {
+      const vi pm32 = Q6P::minus32(_mm512_cvtepi8_epi16(load256(g.sc[2 * q][0])));
+      isum = _mm512_dpwssd_epi32(isum, pm32, _mm512_load_si512(A.offs[q]));
+    }
+    for (int h = 0; h < 2; ++h) {
+      prefetch_part<kLoc>(&g, h, 2);
+      vi pairs[4];
+#pragma GCC unroll 4
+      for (int st = 0; st < 4; ++st)
+        pairs[st] = _mm512_cvtepi8_epi16(_mm256_broadcastsi128_si256(load128(g.sc[4 * h + st][0])));
+#pragma GCC unroll 2
+      for (int is = 0; is < 2; ++is) {
+        vi s[4];
+#pragma GCC unroll 4
+        for (int st = 0; st < 4; ++st) s[st] = _mm512_setzero_si512();
+#pragma GCC unroll 2
+        for (int k = 4 * is; k < 4 * is + 4; k += 2) {
+#pragma GCC unroll 4
+          for (int st = 0; st < 4; ++st)
+            s[st] = _mm512_dpbusd_epi32(s[st], Q6P::values(g, g, h, st, k),
+                                        _mm512_load_si512(A.qs[16 * h + 4 * st + k / 2]));
+        }
+#pragma GCC unroll 4
+        for (int st = 0; st < 4; ++st) {
+          const vi sc = is ? _mm512_srai_epi32(pairs[st], 16)
+                           : _mm512_srai_epi32(_mm512_slli_epi32(pairs[st], 16), 16);
+          isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(s[st], sc));
+        }
+      }
+    }
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(halves_sum(isum)),
+                          _mm256_mul_ps(_mm256_cvtph_ps(load128(g.d)), _mm256_set1_ps(A.d)), acc);
+  }
+  _mm256_storeu_ps(y, acc);
+}
+
+// Runs the one-token kernel of group type G over ng groups after laying out the token
+// (nt == 1). False (nothing done) when the row is longer than the stack buffer takes.
+template <class G>
+void one_group(int64_t nb, const G* blk, const Act1* act, float* y, bool l2) {
+  if constexpr (std::is_same_v<G, BlockQ6_Kx8>) {
+    l2 ? q6k_one<2>(nb, blk, act, y) : q6k_one<3>(nb, blk, act, y);
+  } else {
+    constexpr bool kFive = std::is_same_v<G, BlockQ5_Kx8>;
+    l2 ? qk_one<G, kFive, 2>(nb, blk, act, y) : qk_one<G, kFive, 3>(nb, blk, act, y);
+  }
+}
+template <class G>
+bool one_token(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, float* y) {
+  const int64_t nb = n / kQK_K;
+  if (nb > kAct1Blocks) return false;
+  Act1 act[kAct1Blocks];
+  const auto* x = static_cast<const BlockQ8_K*>(xv);
+  for (int64_t b = 0; b < nb; ++b) make_act1(x[b], act[b]);
+  const auto* w = static_cast<const uint8_t*>(wv);
+  const bool l2 = rows8_prefetch_l2();
+  for (int64_t g = 0; g < ng; ++g)
+    one_group<G>(nb, reinterpret_cast<const G*>(w + g * gs), act, y + 8 * g, l2);
+  return true;
+}
+template <template <class> class K>
+bool one_token_k(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, float* y) {
+  if constexpr (std::is_same_v<K<V256>, vnni::Q4K<V256>>)
+    return one_token<BlockQ4_Kx8>(n, wv, gs, ng, xv, y);
+  else if constexpr (std::is_same_v<K<V256>, vnni::Q5K<V256>>)
+    return one_token<BlockQ5_Kx8>(n, wv, gs, ng, xv, y);
+  else if constexpr (std::is_same_v<K<V256>, vnni::Q6K<V256>>)
+    return one_token<BlockQ6_Kx8>(n, wv, gs, ng, xv, y);
+  else
+    return false;
+}
+
 // Groups in pairs at 512 bits, an odd last one at 256 bits. Decode steps of up to
 // kStreamTokens tokens (one sequence, or a few batched together) stream one group at a
 // time at 256 bits, each weight block read once for all the tokens: with weights from
@@ -242,6 +443,9 @@ void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, si
   const auto* w = static_cast<const uint8_t*>(wv);
   const auto* x = static_cast<const uint8_t*>(xv);
   int64_t g = 0;
+  // One token of the K-quants: the 512-bit one-stream kernels above (Q4_0 at 512 bits the
+  // same way measured no faster: 110 -> 122 us on 3072x1024, 1 thread, cold).
+  if (nt == 1 && one_token_k<K>(n, wv, gs, ng, xv, y)) return;
   if (nt <= stream_tokens<K>()) {
     if (rows8_prefetch_l2()) {
       for (; g < ng; ++g)
