@@ -147,46 +147,55 @@ inline void in_register(F& v) {
   asm("" : "+v"(v));
 }
 
-// Two whole chunks of N key rows at once (kc0, kc1, each dim-major with row stride bs):
-// each query element broadcast once for both, fewer loads per fma than one chunk. The
-// same chains as scores(), so the same bits.
 // Regions of memory to prefetch a few lines at a time between the loads of a compute
 // loop: a burst of prefetches for whole blocks at once fills the core's miss buffers and
 // stalls it until the memory answers; spread out, the computing overlaps the fetching.
 struct Prefetcher {
   const char* p[4];
-  int n = 0, region = 0;
-  std::size_t bytes = 0, off = 0;
-  int per_step = 0;  // lines per next() call
+  int n = 0;
+  std::size_t bytes = 0;  // of each region
   void add(const void* q) { p[n++] = static_cast<const char*>(q); }
-  // Spreads the regions' lines over `steps` calls of next().
-  void plan(int steps) {
+};
+
+// A walk over a Prefetcher's lines, `per_step` of them per next() call. Kept as a local
+// of the compute loop (its state in registers: as a member reached through a pointer,
+// every line's cursor update went through memory, a store-to-load chain that cost about
+// half of the one-row kernel's time with the keys in cache).
+struct PrefetchCursor {
+  const char* const* p;
+  int n, region = 0, per_step = 0;
+  std::size_t bytes;
+  const char* cur = nullptr;
+  const char* end = nullptr;
+  // Spreads the lines over `steps` calls of next().
+  PrefetchCursor(const Prefetcher& pf, int steps) : p(pf.p), n(pf.n), bytes(pf.bytes) {
     const std::size_t lines = static_cast<std::size_t>(n) * ((bytes + 63) / 64);
-    per_step = static_cast<int>((lines + static_cast<std::size_t>(steps) - 1) /
-                                static_cast<std::size_t>(steps < 1 ? 1 : steps));
+    const std::size_t st = static_cast<std::size_t>(steps < 1 ? 1 : steps);
+    per_step = static_cast<int>((lines + st - 1) / st);
+    if (n > 0) {
+      cur = p[0];
+      end = cur + bytes;
+    }
+  }
+  void one() {
+    _mm_prefetch(cur, _MM_HINT_T0);
+    cur += 64;
+    if (cur >= end && ++region < n) {
+      cur = p[region];
+      end = cur + bytes;
+    }
   }
   void next() {
-    for (int i = 0; i < per_step && region < n; ++i) {
-      _mm_prefetch(p[region] + off, _MM_HINT_T0);
-      off += 64;
-      if (off >= bytes) {
-        off = 0;
-        ++region;
-      }
-    }
+    for (int i = 0; i < per_step && region < n; ++i) one();
   }
   void rest() {
-    while (region < n) {
-      _mm_prefetch(p[region] + off, _MM_HINT_T0);
-      off += 64;
-      if (off >= bytes) {
-        off = 0;
-        ++region;
-      }
-    }
+    while (region < n) one();
   }
 };
 
+// Two whole chunks of N key rows at once (kc0, kc1, each dim-major with row stride bs):
+// each query element broadcast once for both, fewer loads per fma than one chunk. The
+// same chains as scores(), so the same bits.
 template <class V, int NQ, class E>
 void scores2(const E* kc0, const E* kc1, int bs, int dim, const Pairs& P, int k0, float* s0,
              float* s1, std::size_t ss, Prefetcher* pf = nullptr) {
@@ -197,14 +206,15 @@ void scores2(const E* kc0, const E* kc1, int bs, int dim, const Pairs& P, int k0
   static_assert(CH == 2 || CH == 4, "chains per pass: 2 or 4");
   const float* q[NQ];
   for (int i = 0; i < NQ; ++i) q[i] = P.q(k0 + i);
-  if (pf) pf->plan(kPasses * (dim / 4));
+  Prefetcher none;
+  PrefetchCursor pc(pf ? *pf : none, kPasses * (dim / 4));
   for (int pass = 0; pass < kPasses; ++pass) {
     typename V::F a[NQ][CH], b[NQ][CH];
     for (int i = 0; i < NQ; ++i)
       for (int w = 0; w < CH; ++w) a[i][w] = b[i][w] = V::zero();
     int d = 0;
     for (; d + 4 <= dim; d += 4) {
-      if (pf) pf->next();
+      pc.next();
       for (int w = 0; w < CH; ++w) {
         const int u = pass * CH + w;
         const std::size_t o = static_cast<std::size_t>(d + u) * bs;
@@ -245,7 +255,7 @@ void scores2(const E* kc0, const E* kc1, int bs, int dim, const Pairs& P, int k0
       V::store(s1 + at, sb);
     }
   }
-  if (pf) pf->rest();
+  pc.rest();
 }
 
 // Every pair over two whole chunks: groups of 3 pairs (24 accumulators), then 2 or 1.
