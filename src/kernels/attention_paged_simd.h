@@ -464,8 +464,10 @@ void attend_tile(const PagedKv& kv, const Pairs& P, int dim, float scale, float*
   int j = 0;
   if (V::kScore2 && bs % V::N == 0)
     for (; j + 2 <= n_blk; j += 2) {
-      if (j + 2 < n_blk) prefetch(block_at<E>(kv.k, kv, j + 2), group * sizeof(E));
-      if (j + 3 < n_blk) prefetch(block_at<E>(kv.k, kv, j + 3), group * sizeof(E));
+      // The next two key blocks, spread over the first group of pairs' pass.
+      Prefetcher pf;
+      pf.bytes = group * sizeof(E);
+      for (int x = j + 2; x < imin(j + 4, n_blk); ++x) pf.add(block_at<E>(kv.k, kv, x));
       const float* kb[2] = {as_floats<V>(block_at<E>(kv.k, kv, j), group, buf),
                             as_floats<V>(block_at<E>(kv.k, kv, j + 1), group, buf + group)};
       const int chunks = imin(2 * bs, n_max - j * bs + V::N - 1) / V::N, per = bs / V::N;
@@ -473,7 +475,9 @@ void attend_tile(const PagedKv& kv, const Pairs& P, int dim, float scale, float*
       auto at = [&](int m) { return kb[m / per] + (m % per) * V::N; };
       float* s = scratch + static_cast<std::size_t>(j) * bs;
       for (; c + 2 <= chunks; c += 2)
-        scores2_pairs<V>(at(c), at(c + 1), bs, dim, P, s + c * V::N, s + (c + 1) * V::N, ss);
+        scores2_pairs<V>(at(c), at(c + 1), bs, dim, P, s + c * V::N, s + (c + 1) * V::N, ss,
+                         c == 0 ? &pf : nullptr);
+      if (c == 0) PrefetchCursor(pf, 1).rest();
       if (c < chunks) scores_chunk<V, float, true>(at(c), bs, dim, P, s + c * V::N, ss, V::full());
     }
   for (; j < n_blk; ++j) {
@@ -487,11 +491,16 @@ void attend_tile(const PagedKv& kv, const Pairs& P, int dim, float scale, float*
   constexpr int NQ = V::kTileNQ;
   int rows[NQ];
   for (int j = 0; j < n_blk; ++j) {
-    if (j + 1 < n_blk) prefetch(block_at<E>(kv.v, kv, j + 1), group * sizeof(E));
+    // The next value block, spread over the groups of pairs that mix this one.
+    Prefetcher pf;
+    pf.bytes = group * sizeof(E);
+    if (j + 1 < n_blk) pf.add(block_at<E>(kv.v, kv, j + 1));
+    PrefetchCursor pc(pf, (n + NQ - 1) / NQ);
     const float* vb = as_floats<V>(block_at<E>(kv.v, kv, j), group, buf);
     const float* s = scratch + static_cast<std::size_t>(j) * bs;
     int k = 0;
     for (; k + NQ <= n; k += NQ) {
+      pc.next();
       for (int i = 0; i < NQ; ++i) rows[i] = imin(bs, P.keys(k + i) - j * bs);
       if (rows[NQ - 1] <= 0) continue;  // (keys grow with k: no pair of the group reaches it)
       for (int i = 0; i < NQ; ++i)
@@ -505,6 +514,7 @@ void attend_tile(const PagedKv& kv, const Pairs& P, int dim, float scale, float*
       MixTile<V, 1> body{vb, s, ss, acc, dim, k, rows};
       for_strips<V, V::kTileNV>(dim, body);
     }
+    pc.rest();
   }
   for (int k = 0; k < n; ++k) {
     const typename V::F sc = V::bcast(inv + k);
