@@ -337,7 +337,7 @@ template <class V, class E>
 void attend_row(const PagedKv& kv, const Pairs& P, int dim, float scale, float* scratch) {
   const int bs = kv.block_size;
   const int n_keys = P.qs.n_keys, n = P.n();
-  const std::size_t ss = attention_paged_scratch(n_keys, 1, bs);
+  const std::size_t ss = paged_score_stride(n_keys, bs);
   const std::size_t group = static_cast<std::size_t>(bs) * dim * sizeof(E);
   const int n_blk = (n_keys + bs - 1) / bs;
   if (V::kScore2 && bs % V::N == 0) {
@@ -451,7 +451,7 @@ void attend_tile(const PagedKv& kv, const Pairs& P, int dim, float scale, float*
   const int bs = kv.block_size;
   const int n = P.n();
   const int n_max = P.keys(n - 1);
-  const std::size_t ss = attention_paged_scratch(n_max, 1, bs);
+  const std::size_t ss = paged_score_stride(n_max, bs);
   const std::size_t group = static_cast<std::size_t>(bs) * dim;  // elements
   const int n_blk = (n_max + bs - 1) / bs;
   float* inv = scratch + static_cast<std::size_t>(n) * ss;
@@ -532,6 +532,12 @@ void attend_tile(const PagedKv& kv, const Pairs& P, int dim, float scale, float*
 template <class V>
 void attend(const PagedKv& kv, const PagedQueries& qs, int dim, float scale, float* scratch) {
   const Pairs P{qs};
+  // From the first 64-byte boundary (the scratch sizes hold 16 floats more): the scores,
+  // converted blocks and accumulators are then whole cache lines per 16-float vector. A
+  // large std::vector<float> starts 16 bytes past a page (malloc's mmap header), where
+  // every 64-byte load and store of them straddled two lines.
+  scratch = reinterpret_cast<float*>((reinterpret_cast<std::uintptr_t>(scratch) + 63) &
+                                     ~static_cast<std::uintptr_t>(63));
   if (qs.n_rows == 1) {
     if (kv.f16)
       attend_row<V, std::uint16_t>(kv, P, dim, scale, scratch);
