@@ -6,11 +6,9 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/attention_paged_internal.h"
 #include "kernels/cpu_features.h"
 #include "kernels/fp16.h"
-#if QWEN3_ARCH_X86
-#include "kernels/attention_paged_internal.h"
-#endif
 
 namespace qwen3 {
 namespace {
@@ -23,18 +21,16 @@ float element(const void* p, std::size_t i, bool f16) {
 }  // namespace
 
 std::size_t attention_paged_scratch(int n_keys, int n_q, int block_size) {
-  // Per head: the keys rounded up to whole blocks (the SIMD kernels store the scores of
-  // whole 8- or 16-row chunks of a block), then to 16 floats, plus 16.
-  const std::size_t bs = static_cast<std::size_t>(std::max(block_size, 1));
-  const std::size_t rows = (static_cast<std::size_t>(std::max(n_keys, 1)) + bs - 1) / bs * bs;
-  return ((rows + 15) / 16 * 16 + 16) * static_cast<std::size_t>(std::max(n_q, 1));
+  // Per query paged_score_stride (attention_paged_internal.h), plus 16 floats: the SIMD
+  // kernels start at the scratch's first 64-byte boundary.
+  return paged_score_stride(n_keys, block_size) * static_cast<std::size_t>(std::max(n_q, 1)) + 16;
 }
 
 void attention_paged_ref(const PagedKv& kv, int n_keys, int dim, const float* q,
                          std::int64_t q_stride, int n_q, float scale, float* out,
                          std::int64_t o_stride, float* scratch) {
   const int bs = kv.block_size;
-  const std::size_t per = attention_paged_scratch(n_keys, 1, bs);
+  const std::size_t per = paged_score_stride(n_keys, bs);
   const auto* kbase = static_cast<const std::uint8_t*>(kv.k);
   const auto* vbase = static_cast<const std::uint8_t*>(kv.v);
   for (int i = 0; i < n_q; ++i) {

@@ -4,11 +4,23 @@
 // same bits (the contract in attention_paged.h).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "kernels/attention_paged.h"
 
 namespace qwen3 {
+
+// Floats between the scores of one query and the next in the scratch: the keys rounded up
+// to whole blocks (the SIMD kernels store the scores of whole 8- or 16-row chunks of a
+// block), then to 16 floats, plus 16. attention_paged_scratch is this per query plus 16
+// (the SIMD kernels start at the scratch's first 64-byte boundary).
+inline std::size_t paged_score_stride(int n_keys, int block_size) {
+  const std::size_t bs = static_cast<std::size_t>(block_size < 1 ? 1 : block_size);
+  const std::size_t rows = (static_cast<std::size_t>(n_keys < 1 ? 1 : n_keys) + bs - 1) / bs * bs;
+  return (rows + 15) / 16 * 16 + 16;
+}
+
 namespace avx2 {
 void attention_paged_rows(const PagedKv& kv, const PagedQueries& qs, int dim, float scale,
                           float* scratch);

@@ -147,46 +147,55 @@ inline void in_register(F& v) {
   asm("" : "+v"(v));
 }
 
-// Two whole chunks of N key rows at once (kc0, kc1, each dim-major with row stride bs):
-// each query element broadcast once for both, fewer loads per fma than one chunk. The
-// same chains as scores(), so the same bits.
 // Regions of memory to prefetch a few lines at a time between the loads of a compute
 // loop: a burst of prefetches for whole blocks at once fills the core's miss buffers and
 // stalls it until the memory answers; spread out, the computing overlaps the fetching.
 struct Prefetcher {
   const char* p[4];
-  int n = 0, region = 0;
-  std::size_t bytes = 0, off = 0;
-  int per_step = 0;  // lines per next() call
+  int n = 0;
+  std::size_t bytes = 0;  // of each region
   void add(const void* q) { p[n++] = static_cast<const char*>(q); }
-  // Spreads the regions' lines over `steps` calls of next().
-  void plan(int steps) {
+};
+
+// A walk over a Prefetcher's lines, `per_step` of them per next() call. Kept as a local
+// of the compute loop (its state in registers: as a member reached through a pointer,
+// every line's cursor update went through memory, a store-to-load chain that cost about
+// half of the one-row kernel's time with the keys in cache).
+struct PrefetchCursor {
+  const char* const* p;
+  int n, region = 0, per_step = 0;
+  std::size_t bytes;
+  const char* cur = nullptr;
+  const char* end = nullptr;
+  // Spreads the lines over `steps` calls of next().
+  PrefetchCursor(const Prefetcher& pf, int steps) : p(pf.p), n(pf.n), bytes(pf.bytes) {
     const std::size_t lines = static_cast<std::size_t>(n) * ((bytes + 63) / 64);
-    per_step = static_cast<int>((lines + static_cast<std::size_t>(steps) - 1) /
-                                static_cast<std::size_t>(steps < 1 ? 1 : steps));
+    const std::size_t st = static_cast<std::size_t>(steps < 1 ? 1 : steps);
+    per_step = static_cast<int>((lines + st - 1) / st);
+    if (n > 0) {
+      cur = p[0];
+      end = cur + bytes;
+    }
+  }
+  void one() {
+    _mm_prefetch(cur, _MM_HINT_T0);
+    cur += 64;
+    if (cur >= end && ++region < n) {
+      cur = p[region];
+      end = cur + bytes;
+    }
   }
   void next() {
-    for (int i = 0; i < per_step && region < n; ++i) {
-      _mm_prefetch(p[region] + off, _MM_HINT_T0);
-      off += 64;
-      if (off >= bytes) {
-        off = 0;
-        ++region;
-      }
-    }
+    for (int i = 0; i < per_step && region < n; ++i) one();
   }
   void rest() {
-    while (region < n) {
-      _mm_prefetch(p[region] + off, _MM_HINT_T0);
-      off += 64;
-      if (off >= bytes) {
-        off = 0;
-        ++region;
-      }
-    }
+    while (region < n) one();
   }
 };
 
+// Two whole chunks of N key rows at once (kc0, kc1, each dim-major with row stride bs):
+// each query element broadcast once for both, fewer loads per fma than one chunk. The
+// same chains as scores(), so the same bits.
 template <class V, int NQ, class E>
 void scores2(const E* kc0, const E* kc1, int bs, int dim, const Pairs& P, int k0, float* s0,
              float* s1, std::size_t ss, Prefetcher* pf = nullptr) {
@@ -197,14 +206,15 @@ void scores2(const E* kc0, const E* kc1, int bs, int dim, const Pairs& P, int k0
   static_assert(CH == 2 || CH == 4, "chains per pass: 2 or 4");
   const float* q[NQ];
   for (int i = 0; i < NQ; ++i) q[i] = P.q(k0 + i);
-  if (pf) pf->plan(kPasses * (dim / 4));
+  Prefetcher none;
+  PrefetchCursor pc(pf ? *pf : none, kPasses * (dim / 4));
   for (int pass = 0; pass < kPasses; ++pass) {
     typename V::F a[NQ][CH], b[NQ][CH];
     for (int i = 0; i < NQ; ++i)
       for (int w = 0; w < CH; ++w) a[i][w] = b[i][w] = V::zero();
     int d = 0;
     for (; d + 4 <= dim; d += 4) {
-      if (pf) pf->next();
+      pc.next();
       for (int w = 0; w < CH; ++w) {
         const int u = pass * CH + w;
         const std::size_t o = static_cast<std::size_t>(d + u) * bs;
@@ -245,7 +255,7 @@ void scores2(const E* kc0, const E* kc1, int bs, int dim, const Pairs& P, int k0
       V::store(s1 + at, sb);
     }
   }
-  if (pf) pf->rest();
+  pc.rest();
 }
 
 // Every pair over two whole chunks: groups of 3 pairs (24 accumulators), then 2 or 1.
@@ -327,7 +337,7 @@ template <class V, class E>
 void attend_row(const PagedKv& kv, const Pairs& P, int dim, float scale, float* scratch) {
   const int bs = kv.block_size;
   const int n_keys = P.qs.n_keys, n = P.n();
-  const std::size_t ss = attention_paged_scratch(n_keys, 1, bs);
+  const std::size_t ss = paged_score_stride(n_keys, bs);
   const std::size_t group = static_cast<std::size_t>(bs) * dim * sizeof(E);
   const int n_blk = (n_keys + bs - 1) / bs;
   if (V::kScore2 && bs % V::N == 0) {
@@ -441,7 +451,7 @@ void attend_tile(const PagedKv& kv, const Pairs& P, int dim, float scale, float*
   const int bs = kv.block_size;
   const int n = P.n();
   const int n_max = P.keys(n - 1);
-  const std::size_t ss = attention_paged_scratch(n_max, 1, bs);
+  const std::size_t ss = paged_score_stride(n_max, bs);
   const std::size_t group = static_cast<std::size_t>(bs) * dim;  // elements
   const int n_blk = (n_max + bs - 1) / bs;
   float* inv = scratch + static_cast<std::size_t>(n) * ss;
@@ -454,8 +464,10 @@ void attend_tile(const PagedKv& kv, const Pairs& P, int dim, float scale, float*
   int j = 0;
   if (V::kScore2 && bs % V::N == 0)
     for (; j + 2 <= n_blk; j += 2) {
-      if (j + 2 < n_blk) prefetch(block_at<E>(kv.k, kv, j + 2), group * sizeof(E));
-      if (j + 3 < n_blk) prefetch(block_at<E>(kv.k, kv, j + 3), group * sizeof(E));
+      // The next two key blocks, spread over the first group of pairs' pass.
+      Prefetcher pf;
+      pf.bytes = group * sizeof(E);
+      for (int x = j + 2; x < imin(j + 4, n_blk); ++x) pf.add(block_at<E>(kv.k, kv, x));
       const float* kb[2] = {as_floats<V>(block_at<E>(kv.k, kv, j), group, buf),
                             as_floats<V>(block_at<E>(kv.k, kv, j + 1), group, buf + group)};
       const int chunks = imin(2 * bs, n_max - j * bs + V::N - 1) / V::N, per = bs / V::N;
@@ -463,7 +475,9 @@ void attend_tile(const PagedKv& kv, const Pairs& P, int dim, float scale, float*
       auto at = [&](int m) { return kb[m / per] + (m % per) * V::N; };
       float* s = scratch + static_cast<std::size_t>(j) * bs;
       for (; c + 2 <= chunks; c += 2)
-        scores2_pairs<V>(at(c), at(c + 1), bs, dim, P, s + c * V::N, s + (c + 1) * V::N, ss);
+        scores2_pairs<V>(at(c), at(c + 1), bs, dim, P, s + c * V::N, s + (c + 1) * V::N, ss,
+                         c == 0 ? &pf : nullptr);
+      if (c == 0) PrefetchCursor(pf, 1).rest();
       if (c < chunks) scores_chunk<V, float, true>(at(c), bs, dim, P, s + c * V::N, ss, V::full());
     }
   for (; j < n_blk; ++j) {
@@ -477,11 +491,16 @@ void attend_tile(const PagedKv& kv, const Pairs& P, int dim, float scale, float*
   constexpr int NQ = V::kTileNQ;
   int rows[NQ];
   for (int j = 0; j < n_blk; ++j) {
-    if (j + 1 < n_blk) prefetch(block_at<E>(kv.v, kv, j + 1), group * sizeof(E));
+    // The next value block, spread over the groups of pairs that mix this one.
+    Prefetcher pf;
+    pf.bytes = group * sizeof(E);
+    if (j + 1 < n_blk) pf.add(block_at<E>(kv.v, kv, j + 1));
+    PrefetchCursor pc(pf, (n + NQ - 1) / NQ);
     const float* vb = as_floats<V>(block_at<E>(kv.v, kv, j), group, buf);
     const float* s = scratch + static_cast<std::size_t>(j) * bs;
     int k = 0;
     for (; k + NQ <= n; k += NQ) {
+      pc.next();
       for (int i = 0; i < NQ; ++i) rows[i] = imin(bs, P.keys(k + i) - j * bs);
       if (rows[NQ - 1] <= 0) continue;  // (keys grow with k: no pair of the group reaches it)
       for (int i = 0; i < NQ; ++i)
@@ -495,6 +514,7 @@ void attend_tile(const PagedKv& kv, const Pairs& P, int dim, float scale, float*
       MixTile<V, 1> body{vb, s, ss, acc, dim, k, rows};
       for_strips<V, V::kTileNV>(dim, body);
     }
+    pc.rest();
   }
   for (int k = 0; k < n; ++k) {
     const typename V::F sc = V::bcast(inv + k);
@@ -512,6 +532,12 @@ void attend_tile(const PagedKv& kv, const Pairs& P, int dim, float scale, float*
 template <class V>
 void attend(const PagedKv& kv, const PagedQueries& qs, int dim, float scale, float* scratch) {
   const Pairs P{qs};
+  // From the first 64-byte boundary (the scratch sizes hold 16 floats more): the scores,
+  // converted blocks and accumulators are then whole cache lines per 16-float vector. A
+  // large std::vector<float> starts 16 bytes past a page (malloc's mmap header), where
+  // every 64-byte load and store of them straddled two lines.
+  scratch = reinterpret_cast<float*>((reinterpret_cast<std::uintptr_t>(scratch) + 63) &
+                                     ~static_cast<std::uintptr_t>(63));
   if (qs.n_rows == 1) {
     if (kv.f16)
       attend_row<V, std::uint16_t>(kv, P, dim, scale, scratch);

@@ -20,11 +20,14 @@ constexpr int kScratchSlack = 256;
 // are multiples of it), and the scratch floats a thread keeps for a tile's scores at
 // least (384 KB: 16 rows x 2 heads up to ~3,000 positions; longer, fewer rows per pass).
 constexpr int kTileRows = 16;
-// Rows with fewer keys take the one-row kernel (the same bits): with the keys and values
-// fresh in L2, batch_step_bench 1b measured a 64-128-token chunk at positions 0.. about
-// 10-15 % slower in tiles (one thread, CPU time, shared machine), while tiles at 1,500+
-// keys took half the time (bench/attention_bench).
-constexpr int kTileMinKeys = 128;
+// A tile whose first row has fewer keys runs row by row in the one-row kernel (the same
+// bits). Since both kernels spread their prefetches through PrefetchCursor, tiles win from
+// the second tile of a prompt on: batch_step_bench 1b (one thread, CPU time, session-13
+// Intel Xeon, load ~2) took the attention of a 128-token chunk at positions 0..127 from
+// 32-33 ms to 25-26 ms with tiles from 16 keys instead of 128, of a 64-token chunk from
+// 8.7-8.9 to 7.5-7.9 ms; tiles at 1,500+ keys take half the one-row time
+// (bench/attention_bench).
+constexpr int kTileMinKeys = 16;
 constexpr size_t kTileScratch = 96 * 1024;
 
 std::vector<AttentionScratch> make_attention_scratch(int n_threads, int n_ctx, int /*head_dim*/) {
