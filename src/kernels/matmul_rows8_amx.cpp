@@ -377,19 +377,18 @@ void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, si
     uint8_t* a = a_buffer(static_cast<size_t>(nt16 / kTok) * kChunkBytes);
     for (int64_t b0 = 0; b0 < nb; b0 += K::kChunk) {
       const int nbk = static_cast<int>(nb - b0 < K::kChunk ? nb - b0 : K::kChunk);
-      // This chunk's activations of every whole tile, each A tile's 16 rows contiguous.
-      for (int t = 0; t < nt16; t += kTok)
+      // This chunk's activations, tile by tile: each A tile's 16 rows contiguous, then
+      // each block's activation scales (the float d that starts ActQ8 and Q8_K).
+      for (int t = 0; t < nt16; t += kTok) {
+        uint8_t* at = a + (t / kTok) * kChunkBytes;
         for (int i = 0; i < nbk; ++i)
           for (int j = 0; j < K::kProducts; ++j) {
-            uint8_t* dst = a + (t / kTok) * kChunkBytes + (i * K::kProducts + j) * kTileBytes;
+            uint8_t* dst = at + (i * K::kProducts + j) * kTileBytes;
             const uint8_t* src = x + t * xs + (b0 + i) * K::kActBlock + K::act_offset(j);
             for (int r = 0; r < kTok; ++r)
               __builtin_memcpy(dst + r * K::kKBytes, src + r * xs, K::kKBytes);
           }
-      // Then each block's activation scales (the float d that starts ActQ8 and Q8_K).
-      for (int t = 0; t < nt16; t += kTok) {
-        float* d = reinterpret_cast<float*>(a + (t / kTok) * kChunkBytes +
-                                            nbk * K::kProducts * kTileBytes);
+        float* d = reinterpret_cast<float*>(at + nbk * K::kProducts * kTileBytes);
         for (int i = 0; i < nbk; ++i)
           for (int r = 0; r < kTok; ++r)
             d[i * kTok + r] = ld_f32(x + (t + r) * xs + (b0 + i) * K::kActBlock);

@@ -364,8 +364,7 @@ void q6k_one(int64_t nb, const BlockQ6_Kx8* blk, const Act1* act, float* y) {
   _mm256_storeu_ps(y, acc);
 }
 
-// Runs the one-token kernel of group type G over ng groups after laying out the token
-// (nt == 1). False (nothing done) when the row is longer than the stack buffer takes.
+// The one-token kernel of group type G on one group, prefetching into L2 (l2) or L1.
 template <class G>
 void one_group(int64_t nb, const G* blk, const Act1* act, float* y, bool l2) {
   if constexpr (std::is_same_v<G, BlockQ6_Kx8>) {
@@ -375,6 +374,8 @@ void one_group(int64_t nb, const G* blk, const Act1* act, float* y, bool l2) {
     l2 ? qk_one<G, kFive, 2>(nb, blk, act, y) : qk_one<G, kFive, 3>(nb, blk, act, y);
   }
 }
+// Runs the one-token kernel of group type G over ng groups after laying out the token
+// (nt == 1). False (nothing done) when the row is longer than the stack buffer takes.
 template <class G>
 bool one_token(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, float* y) {
   const int64_t nb = n / kQK_K;
