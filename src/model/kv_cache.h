@@ -46,6 +46,8 @@ class KvPool {
   int block_size() const { return block_size_; }
   int n_blocks() const { return n_blocks_; }
   int n_layers() const { return n_layers_; }
+  int n_head_kv() const { return n_head_kv_; }
+  int head_dim() const { return head_dim_; }
   KvType type() const { return type_; }
   std::size_t bytes() const { return block_bytes_ * static_cast<std::size_t>(n_blocks_); }
   std::size_t block_bytes() const { return block_bytes_; }
