@@ -348,6 +348,10 @@ void for_strips(int dim, Body& body) {
       body.template run<1, false>(c0, V::first(dim - c0));
 }
 
+// The most q8_0 value scales of a block MixRow converts to floats at once (rows x dim / 32:
+// 64 for 16 rows of 128 dims); larger blocks convert each scale where it is used.
+constexpr int kMaxRowScales = 256;
+
 // One row: out_k[c0..c0+NV*N) for NQ heads, the fma chain over every key of every block
 // in registers, times 1 / sum.
 template <class V, class E, int NQ>
@@ -366,20 +370,32 @@ struct MixRow {
       for (int c = 0; c < NV; ++c) acc[i][c] = V::zero();
     for (int j = 0, r0 = 0; r0 < n_keys; ++j, r0 += bs) {
       const E* vb = block_at<E>(kv.v, kv, j);
-      // q8_0: the rows' scales of this strip's first group (c0 is a multiple of 32).
-      const std::uint16_t* vs = kQ8<E> ? q8_scales(vb, bs, dim) + c0 / 32 : nullptr;
-      vb += c0;
       const int rows = imin(bs, n_keys - r0);
+      // q8_0: the scales of the block's rows [r][g] as floats, once per block (each then
+      // broadcast from memory: a load, no conversion per row); c0 is a multiple of 32.
+      float fs[kMaxRowScales];
+      const int groups = dim / 32;
+      const bool in_fs = rows * groups <= kMaxRowScales;
+      const std::uint16_t* vs = kQ8<E> ? q8_scales(vb, bs, dim) : nullptr;
+      if constexpr (kQ8<E>)
+        if (in_fs) {
+          const int ns = rows * groups;
+          int i = 0;
+          for (; i + V::N <= ns; i += V::N) V::store(fs + i, V::load(vs + i));
+          for (; i < ns; ++i) fs[i] = fp16_to_fp32(vs[i]);
+        }
+      vb += c0;
       for (int r = 0; r < rows; ++r) {
         const E* vr = vb + static_cast<std::size_t>(r) * dim;
         typename V::F v[NV];
         for (int c = 0; c + 1 < NV; ++c) v[c] = V::load(vr + V::N * c);
         v[NV - 1] = load_m<V, kFull>(vr + V::N * (NV - 1), m);
         if constexpr (kQ8<E>) {
-          const std::uint16_t* sr = vs + static_cast<std::size_t>(r) * (dim / 32);
+          const std::size_t g0 = static_cast<std::size_t>(r) * groups + c0 / 32;
           typename V::F sc = V::zero();
           for (int c = 0; c < NV; ++c) {
-            if ((V::N * c) % 32 == 0) sc = V::bcast_h(sr + V::N * c / 32);
+            if ((V::N * c) % 32 == 0)
+              sc = in_fs ? V::bcast(fs + g0 + V::N * c / 32) : V::bcast_h(vs + g0 + V::N * c / 32);
             v[c] = V::mul(v[c], sc);
           }
         }
