@@ -274,6 +274,45 @@ TEST(AttentionPaged, RowsGiveEachRowItsOwnBits) {
   }
 }
 
+// quantize_kv_q8_0 (what the KV cache stores) on every level: ggml's
+// quantize_row_q8_0_ref byte for byte, ties (x * id exactly k + 0.5, either sign: rounded
+// away from zero), zero groups, outliers and random rows.
+TEST(AttentionPaged, KvQuantizerIsGgmlQ8Reference) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (int trial = 0; trial < 200; ++trial) {
+    const int n = 32 * (1 + static_cast<int>(rng() % 16));
+    std::vector<float> x(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      const int kind = trial % 4;
+      float& e = x[static_cast<std::size_t>(i)];
+      if (kind == 0)  // amax 127: d = 1, x * id = x, so halves are ties
+        e = i % 32 == 0 ? 127.0f : static_cast<float>(static_cast<int>(rng() % 253) - 126) + 0.5f;
+      else if (kind == 1)
+        e = (trial % 8 == 1 && i < 64) ? 0.0f : nd(rng) * 3.0f;
+      else
+        e = nd(rng) * (i % 17 == 0 ? 1000.0f : 1.0f);
+    }
+    std::vector<BlockQ8_0> want(static_cast<std::size_t>(n / 32));
+    quantize_row_ref(GgmlType::Q8_0, x.data(), want.data(), n);
+    for (IsaLevel l : available_isas()) {
+      testing::IsaScope scope(l);
+      std::vector<std::int8_t> q(static_cast<std::size_t>(n));
+      std::vector<std::uint16_t> d(static_cast<std::size_t>(n / 32));
+      quantize_kv_q8_0(x.data(), n, q.data(), d.data());
+      for (int g = 0; g < n / 32; ++g) {
+        ASSERT_EQ(d[static_cast<std::size_t>(g)], want[static_cast<std::size_t>(g)].d)
+            << isa_name(l) << " trial " << trial << " group " << g;
+        for (int j = 0; j < 32; ++j)
+          ASSERT_EQ(q[static_cast<std::size_t>(g * 32 + j)],
+                    want[static_cast<std::size_t>(g)].qs[j])
+              << isa_name(l) << " trial " << trial << " x "
+              << x[static_cast<std::size_t>(g * 32 + j)];
+      }
+    }
+  }
+}
+
 // A q8_0 pool and a float pool holding its dequantized values, block for block (the same
 // table), and the queries.
 struct Q8Case {

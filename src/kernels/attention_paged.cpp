@@ -40,6 +40,24 @@ float value_at(const PagedKv& kv, const void* vb, int row, int d, int dim) {
 
 }  // namespace
 
+void quantize_kv_q8_0_ref(const float* x, int n, std::int8_t* q, std::uint16_t* d) {
+  for (int g = 0; g < n / 32; ++g, x += 32, q += 32) {
+    float amax = 0.0f;
+    for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(x[j]));
+    const float dg = amax / 127;
+    const float id = dg ? 1.0f / dg : 0.0f;
+    d[g] = fp32_to_fp16(dg);
+    for (int j = 0; j < 32; ++j) q[j] = static_cast<std::int8_t>(std::round(x[j] * id));
+  }
+}
+
+void quantize_kv_q8_0(const float* x, int n, std::int8_t* q, std::uint16_t* d) {
+#if QWEN3_ARCH_X86
+  if (use_avx2()) return avx2::quantize_kv_q8_0(x, n, q, d);
+#endif
+  quantize_kv_q8_0_ref(x, n, q, d);
+}
+
 std::size_t attention_paged_scratch(int n_keys, int n_q, int block_size) {
   // Per query paged_score_stride (attention_paged_internal.h), plus 16 floats: the SIMD
   // kernels start at the scratch's first 64-byte boundary.

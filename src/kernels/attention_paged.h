@@ -73,6 +73,13 @@ void attention_paged_rows(const PagedKv& kv, const PagedQueries& qs, int dim, fl
 std::size_t attention_paged_rows_scratch(int n_keys, int n_rows, int n_heads, int block_size,
                                          int dim);
 
+// The quantizer of q8_0 rows: ggml's quantize_row_q8_0_ref over x[0..n) (n a multiple of
+// 32): per 32 elements amax, d = amax / 127, id = d ? 1 / d : 0, q = roundf(x * id)
+// (half away from zero), d stored as fp16. The same bytes on every level (AVX2 where the
+// CPU has it: the KV cache quantizes every token's keys and values of every layer).
+void quantize_kv_q8_0(const float* x, int n, std::int8_t* q, std::uint16_t* d);
+void quantize_kv_q8_0_ref(const float* x, int n, std::int8_t* q, std::uint16_t* d);
+
 // The scalar reference (any dim, any block size).
 void attention_paged_ref(const PagedKv& kv, int n_keys, int dim, const float* q,
                          std::int64_t q_stride, int n_q, float scale, float* out,

@@ -9,9 +9,9 @@
 
 #include <sys/mman.h>
 
+#include "kernels/attention_paged.h"
 #include "kernels/fp16.h"
 #include "kernels/mix64.h"
-#include "kernels/quant.h"
 #include "model/qwen3_model.h"
 
 namespace qwen3 {
@@ -45,12 +45,6 @@ std::size_t row_group_bytes(int head_dim, int block_size, KvType type) {
   if (type != KvType::Q8_0) return elems * element_bytes(type);
   const std::size_t scales = static_cast<std::size_t>(block_size) * (head_dim / 32) * 2;
   return (elems + scales + 63) / 64 * 64;
-}
-
-// ggml's quantize_row_q8_0_ref over one head's row (kernels/quant_legacy.cpp): n / 32
-// groups of 32 quants and their fp16 scales.
-void quantize_row(const float* x, int n, BlockQ8_0* blocks) {
-  quantize_row_ref(GgmlType::Q8_0, x, blocks, n);
 }
 
 }  // namespace
@@ -119,17 +113,17 @@ void KvPool::store_k_head(int block, int row, int layer, int h, const float* kh)
       for (int d = 0; d < head_dim_; ++d) kt[d * bs] = fp32_to_fp16(kh[d]);
     }
   } else if (type_ == KvType::Q8_0) {
-    BlockQ8_0 qb[16];  // up to 512 dims a row at a time, then scattered
+    // ggml's q8_0 of the row (kernels/attention_paged.h), up to 512 dims at a time, then
+    // scattered into the dim-major quants and the [group][row] scales.
+    std::int8_t q[512];
+    std::uint16_t sc[16];
     auto* kt = reinterpret_cast<std::int8_t*>(kd) + row;
     auto* st = reinterpret_cast<std::uint16_t*>(kd + bs * head_dim_) + row;
     for (int d0 = 0; d0 < head_dim_; d0 += 512) {
       const int n = std::min(512, head_dim_ - d0);
-      quantize_row(kh + d0, n, qb);
-      for (int g = 0; g < n / 32; ++g) {
-        st[static_cast<std::size_t>(d0 / 32 + g) * bs] = qb[g].d;
-        for (int i = 0; i < 32; ++i)
-          kt[static_cast<std::size_t>(d0 + g * 32 + i) * bs] = qb[g].qs[i];
-      }
+      quantize_kv_q8_0(kh + d0, n, q, sc);
+      for (int g = 0; g < n / 32; ++g) st[static_cast<std::size_t>(d0 / 32 + g) * bs] = sc[g];
+      for (int i = 0; i < n; ++i) kt[static_cast<std::size_t>(d0 + i) * bs] = q[i];
     }
   } else {
     float* kt = reinterpret_cast<float*>(kd) + row;
@@ -144,19 +138,11 @@ void KvPool::store_v_head(int block, int row, int layer, int h, const float* vh)
   if (type_ == KvType::F16) {
     fp32_to_fp16_row(vh, reinterpret_cast<std::uint16_t*>(vd), head_dim_);
   } else if (type_ == KvType::Q8_0) {
-    BlockQ8_0 qb[16];
-    const int groups = head_dim_ / 32;
+    // Quants and the row's scales in place (row-major, [row][group]).
     auto* st = reinterpret_cast<std::uint16_t*>(data_.get() + offset(block, layer, 1, h) +
                                                 static_cast<std::size_t>(block_size_) * head_dim_) +
-               static_cast<std::size_t>(row) * groups;
-    for (int d0 = 0; d0 < head_dim_; d0 += 512) {
-      const int n = std::min(512, head_dim_ - d0);
-      quantize_row(vh + d0, n, qb);
-      for (int g = 0; g < n / 32; ++g) {
-        st[d0 / 32 + g] = qb[g].d;
-        std::memcpy(vd + d0 + g * 32, qb[g].qs, 32);
-      }
-    }
+               static_cast<std::size_t>(row) * (head_dim_ / 32);
+    quantize_kv_q8_0(vh, head_dim_, reinterpret_cast<std::int8_t*>(vd), st);
   } else {
     std::memcpy(vd, vh, head_dim_ * sizeof(float));
   }
