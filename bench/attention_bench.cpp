@@ -8,14 +8,15 @@
 // prompt tokens per second of one thread.
 // BM_DecodeAttention: one decode step's attention of one layer for B sequences of `past`
 // cached positions (0.6B shapes, the pool laid out as model/kv_cache.h lays it, 28
-// layers), every (sequence, KV head) item on one thread; cold 1: before each layer its keys
+// layers; kv 0: fp16 elements, kv 1: q8_0, 1.0625 bytes an element), every (sequence, KV
+// head) item on one thread; cold 1: before each layer its keys
 // and values are flushed from the caches (as the weights streaming through a real step
 // evict them), outside the timing; cold 0: one layer over and over, from the caches (the
 // arithmetic alone). The time is the thread's CPU time. items/s = sequences per second of
 // one thread and layer; time = one layer of all B sequences.
-// BM_DecodeReadFloor: the cold case's loads alone (see there).
+// BM_DecodeReadFloor: the cold case's loads alone (see there; kv as above).
 // Run: build/attention_bench --benchmark_filter=Prompt (args: p0, rows, mode)
-//      build/attention_bench --benchmark_filter=Decode (args: B, past, cold)
+//      build/attention_bench --benchmark_filter=Decode (args: B, past, cold, kv)
 #include <benchmark/benchmark.h>
 #include <immintrin.h>
 #include <sys/mman.h>
@@ -106,23 +107,47 @@ double cpu_seconds() {  // this thread's CPU time: robust on a busy machine
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
+// Bytes of one head's rows of one block (model/kv_cache.h): fp16, or q8_0 (int8 quants,
+// then an fp16 scale per 32 elements, padded to 64 bytes).
+std::size_t head_rows_bytes(bool q8) {
+  const std::size_t elems = static_cast<std::size_t>(kBlock) * kDim;
+  return q8 ? (elems + elems / 16 + 63) / 64 * 64 : elems * sizeof(std::uint16_t);
+}
+
+// Fills one head's rows: fp16 of normal(0, 0.3), or q8_0 quants of about that spread.
+void fill_rows(std::uint8_t* p, bool q8, std::mt19937& rng) {
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  const std::size_t elems = static_cast<std::size_t>(kBlock) * kDim;
+  if (!q8) {
+    auto* h = reinterpret_cast<std::uint16_t*>(p);
+    for (std::size_t i = 0; i < elems; ++i) h[i] = qwen3::fp32_to_fp16(nd(rng) * 0.3f);
+    return;
+  }
+  auto* q = reinterpret_cast<std::int8_t*>(p);
+  for (std::size_t i = 0; i < elems; ++i)
+    q[i] = static_cast<std::int8_t>(std::clamp(nd(rng) * 40.0f, -127.0f, 127.0f));
+  auto* sc = reinterpret_cast<std::uint16_t*>(p + elems);
+  for (std::size_t i = 0; i < elems / 32; ++i) sc[i] = qwen3::fp32_to_fp16(0.3f / 40.0f);
+}
+
 void BM_DecodeAttention(benchmark::State& state) {
   const int B = static_cast<int>(state.range(0)), past = static_cast<int>(state.range(1));
-  const bool cold = state.range(2) != 0;
+  const bool cold = state.range(2) != 0, q8 = state.range(3) != 0;
   constexpr int kModelLayers = 28;
   const int n_blk = (past + kBlock - 1) / kBlock;
-  const std::size_t group = static_cast<std::size_t>(kBlock) * kDim;  // fp16 of one head
-  const std::size_t block_elems = group * 2 * kKvHeads * kModelLayers;
+  const std::size_t group = head_rows_bytes(q8);  // one head's rows, bytes
+  const std::size_t block_bytes = group * 2 * kKvHeads * kModelLayers;
   // In huge pages where the kernel gives them, as KvPool asks.
-  const std::size_t n_elems = block_elems * n_blk * B, huge = std::size_t{2} << 20;
-  const std::size_t bytes = (n_elems * sizeof(std::uint16_t) + huge - 1) / huge * huge;
-  std::unique_ptr<std::uint16_t, void (*)(void*)> mem(
-      static_cast<std::uint16_t*>(std::aligned_alloc(huge, bytes)), std::free);
+  const std::size_t n_groups = static_cast<std::size_t>(2) * kKvHeads * kModelLayers * n_blk * B;
+  const std::size_t huge = std::size_t{2} << 20;
+  const std::size_t bytes = (n_groups * group + huge - 1) / huge * huge;
+  std::unique_ptr<std::uint8_t, void (*)(void*)> mem(
+      static_cast<std::uint8_t*>(std::aligned_alloc(huge, bytes)), std::free);
   madvise(mem.get(), bytes, MADV_HUGEPAGE);
-  std::uint16_t* pool = mem.get();
+  std::uint8_t* pool = mem.get();
   std::mt19937 rng(1);
   std::normal_distribution<float> nd(0.0f, 1.0f);
-  for (std::size_t i = 0; i < n_elems; ++i) pool[i] = qwen3::fp32_to_fp16(nd(rng) * 0.3f);
+  for (std::size_t i = 0; i < n_groups; ++i) fill_rows(pool + i * group, q8, rng);
   // Sequence s holds blocks s * n_blk .. (s + 1) * n_blk - 1 (as prompts fill a pool).
   std::vector<int> table(static_cast<std::size_t>(n_blk) * B);
   for (std::size_t i = 0; i < table.size(); ++i) table[i] = static_cast<int>(i);
@@ -136,9 +161,8 @@ void BM_DecodeAttention(benchmark::State& state) {
     // Out of the caches: this layer's keys and values of every block.
     const std::size_t layer_at = static_cast<std::size_t>(layer) * 2 * kKvHeads * group;
     for (std::size_t b = 0; cold && b < table.size(); ++b) {
-      const char* p = reinterpret_cast<const char*>(pool + b * block_elems + layer_at);
-      for (std::size_t o = 0; o < 2 * kKvHeads * group * sizeof(std::uint16_t); o += 64)
-        _mm_clflush(p + o);
+      const std::uint8_t* p = pool + b * block_bytes + layer_at;
+      for (std::size_t o = 0; o < 2 * kKvHeads * group; o += 64) _mm_clflush(p + o);
     }
     _mm_mfence();
     const double t0 = cpu_seconds();
@@ -148,9 +172,10 @@ void BM_DecodeAttention(benchmark::State& state) {
         kv.k = pool + layer_at + g * group;
         kv.v = pool + layer_at + (kKvHeads + g) * group;
         kv.table = table.data() + static_cast<std::size_t>(s) * n_blk;
-        kv.block_bytes = block_elems * sizeof(std::uint16_t);
+        kv.block_bytes = block_bytes;
         kv.block_size = kBlock;
-        kv.f16 = true;
+        kv.f16 = !q8;
+        kv.q8 = q8;
         const std::size_t at = static_cast<std::size_t>(s) * q_dim + g * kGroup * kDim;
         qwen3::attention_paged(kv, past, kDim, q.data() + at, kDim, kGroup, scale, out.data() + at,
                                kDim, scratch.data());
@@ -162,11 +187,10 @@ void BM_DecodeAttention(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * B);
 }
 BENCHMARK(BM_DecodeAttention)
-    ->ArgNames({"B", "past", "cold"})
-    ->ArgsProduct({{1, 4, 8}, {160}, {1}})
-    ->Args({1, 2048, 1})
-    ->Args({1, 160, 0})
-    ->Args({4, 160, 0})
+    ->ArgNames({"B", "past", "cold", "kv"})
+    ->ArgsProduct({{1, 4, 8}, {160}, {1}, {0, 1}})
+    ->ArgsProduct({{1, 4}, {2048}, {1}, {0, 1}})
+    ->ArgsProduct({{1, 4}, {160}, {0}, {0, 1}})
     ->UseManualTime()
     ->Unit(benchmark::kMicrosecond);
 
@@ -178,7 +202,7 @@ void BM_DecodeReadFloor(benchmark::State& state) {
   const int B = static_cast<int>(state.range(0)), past = static_cast<int>(state.range(1));
   constexpr int kModelLayers = 28;
   const int n_blk = (past + kBlock - 1) / kBlock;
-  const std::size_t group = static_cast<std::size_t>(kBlock) * kDim * sizeof(std::uint16_t);
+  const std::size_t group = head_rows_bytes(state.range(2) != 0);
   const std::size_t block_bytes = group * 2 * kKvHeads * kModelLayers;
   const std::size_t huge = std::size_t{2} << 20;
   const std::size_t bytes = (block_bytes * n_blk * B + huge - 1) / huge * huge;
@@ -221,8 +245,9 @@ void BM_DecodeReadFloor(benchmark::State& state) {
                           static_cast<std::int64_t>(group));
 }
 BENCHMARK(BM_DecodeReadFloor)
-    ->ArgNames({"B", "past"})
-    ->ArgsProduct({{1, 8}, {160}})
+    ->ArgNames({"B", "past", "kv"})
+    ->ArgsProduct({{1, 4, 8}, {160}, {0, 1}})
+    ->ArgsProduct({{1, 4}, {2048}, {0, 1}})
     ->UseManualTime()
     ->Unit(benchmark::kMicrosecond);
 

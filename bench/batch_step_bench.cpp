@@ -12,12 +12,13 @@
 //   3. BatchEngine: B threads each running a prompt then `gen` greedy decode steps the way
 //      a Generator does (eval, sample, eval ...): wall time per step against the engine's
 //      own split (forward / waiting for sequences still sampling / scheduling).
-// Run: build/batch_step_bench [model.gguf] [threads] [past] [gen] [block] [parts]
+// Run: build/batch_step_bench [model.gguf] [threads] [past] [gen] [block] [parts] [kv]
 // (default ~/.cache/qwen3-bench/models/qwen3-0.6b-q4_0.gguf, 2 threads, 160 positions, 64
 // tokens, KV blocks of 16 positions; parts: "mixed" = part 1b only, "engine" = part 3
 // only, "fuse" = fused vs unfused steps and the pool's hand-off cost, "handoff" = that
 // cost alone, any other 6th
-// argument = part 1 only, none = all). With 1 thread the phases are CPU time of the
+// argument = part 1 only, none = all; kv: the KV cache type, f16 (default), q8_0 or f32,
+// e.g. `... 2 160 64 16 part1 q8_0`). With 1 thread the phases are CPU time of the
 // thread (meaningful on a busy machine), else wall time.
 #include <algorithm>
 #include <atomic>
@@ -47,6 +48,8 @@ using qwen3::ForwardProfile;
 using qwen3::KvPool;
 using qwen3::KvSequence;
 using qwen3::Qwen3Model;
+
+qwen3::KvType g_kv = qwen3::KvType::F16;  // the 7th argument
 
 double cpu_ms() {  // this thread's CPU time
   timespec ts{};
@@ -112,7 +115,7 @@ void forward_profile(const std::shared_ptr<const Qwen3Model>& model, int threads
   double one = 0;
   for (int B : {1, 2, 4, 8}) {
     KvPool pool(c.n_layers, c.n_head_kv, c.head_dim, block, B * ((past + steps + warm) / block + 2),
-                qwen3::KvType::F16);
+                g_kv);
     std::vector<std::unique_ptr<KvSequence>> seqs;
     std::vector<KvSequence*> ptrs;
     for (int s = 0; s < B; ++s) {
@@ -160,8 +163,7 @@ void fuse_profile(const std::shared_ptr<const Qwen3Model>& model, int threads, i
     return v[v.size() / 2];
   };
   for (int B : {1, 2, 4, 8}) {
-    KvPool pool(c.n_layers, c.n_head_kv, c.head_dim, block, B * (cap / block + 2),
-                qwen3::KvType::F16);
+    KvPool pool(c.n_layers, c.n_head_kv, c.head_dim, block, B * (cap / block + 2), g_kv);
     std::vector<std::unique_ptr<KvSequence>> seqs;
     std::vector<KvSequence*> ptrs;
     for (int s = 0; s < B; ++s) {
@@ -252,7 +254,7 @@ void mixed_profile(const std::shared_ptr<const Qwen3Model>& model, int threads, 
               "+prof", "embed", "token", "qkv", "attn", "wo", "ffn", "lm_head");
   for (int B : {0, 4, 8}) {
     KvPool pool(c.n_layers, c.n_head_kv, c.head_dim, block,
-                (B + 1) * ((std::max(ctx, max_p)) / block + 2), qwen3::KvType::F16);
+                (B + 1) * ((std::max(ctx, max_p)) / block + 2), g_kv);
     std::vector<std::unique_ptr<KvSequence>> seqs;
     std::vector<KvSequence*> ptrs;
     for (int s = 0; s <= B; ++s) {
@@ -357,6 +359,7 @@ void engine_profile(const std::shared_ptr<const Qwen3Model>& model, int threads,
     o.max_seqs = B;
     o.n_ctx = past + gen + 16;
     o.n_threads = threads;
+    o.kv = g_kv;
     o.prefix_cache = false;
     qwen3::engine::BatchEngine engine(model, o);
     std::vector<std::thread> th;
@@ -409,10 +412,11 @@ int main(int argc, char** argv) {
   const int past = argc > 3 ? std::atoi(argv[3]) : 160;
   const int gen = argc > 4 ? std::atoi(argv[4]) : 64;
   const int block = argc > 5 ? std::atoi(argv[5]) : qwen3::kKvBlockSize;
+  if (argc > 7) g_kv = qwen3::parse_kv_type(argv[7]);
   qwen3::ModelLoadOptions lo;
   lo.n_threads = threads;
   std::shared_ptr<const Qwen3Model> model = Qwen3Model::load(path, lo);
-  std::printf("# %s, %d threads\n", path.c_str(), threads);
+  std::printf("# %s, %d threads, KV %s\n", path.c_str(), threads, qwen3::kv_type_name(g_kv));
   const std::string parts = argc > 6 ? argv[6] : "";
   if (parts == "handoff") {
     handoff_cost(threads);

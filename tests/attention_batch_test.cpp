@@ -5,7 +5,7 @@
 // it gets alone in a batch of one (a decode step of its own), the same with 1, 2 and 3
 // threads, the same on every SIMD level, and within tolerance of the scalar reference
 // (attention_paged_ref) over its own keys. The engine relies on the first: a sequence's
-// logits do not depend on what else is in the batch.
+// logits do not depend on what else is in the batch. fp16, float and q8_0 caches.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -118,6 +118,7 @@ std::vector<float> run_reference(const Setup& st) {
       kv.block_bytes = st.pool->block_bytes();
       kv.block_size = kKvBlockSize;
       kv.f16 = st.pool->type() == KvType::F16;
+      kv.q8 = st.pool->type() == KvType::Q8_0;
       const std::size_t at = t * q_dim + static_cast<std::size_t>(g) * group * hd;
       attention_paged_ref(kv, keys, hd, st.q.data() + at, hd, group,
                           1.0f / std::sqrt(static_cast<float>(hd)), out.data() + at, hd,
@@ -144,9 +145,8 @@ void check(const BatchCase& c, std::uint32_t seed) {
   const Setup st = make_setup(c.n_head, c.n_head_kv, c.head_dim, c.type, c.len, c.from, seed);
   const int n_tok = static_cast<int>(st.toks.size());
   const std::string what = "heads " + std::to_string(c.n_head) + "/" + std::to_string(c.n_head_kv) +
-                           " dim " + std::to_string(c.head_dim) +
-                           (c.type == KvType::F16 ? " f16" : " f32") + ", " +
-                           std::to_string(n_tok) + " tokens";
+                           " dim " + std::to_string(c.head_dim) + " " + kv_type_name(c.type) +
+                           ", " + std::to_string(n_tok) + " tokens";
   const auto want = run_reference(st);
   std::vector<float> first_simd;
   for (IsaLevel l : available_isas()) {
@@ -182,10 +182,21 @@ TEST(AttentionBatch, ManySequencesEachTokenGetsItsBitsAlone) {
 // Groups of 4 query heads (the 4B/8B shape), float and fp16 caches, a chunk from position
 // 0 to past two tiles, another from a tile's middle to a block's middle.
 TEST(AttentionBatch, WiderGroupsAndFloatCaches) {
-  for (KvType type : {KvType::F16, KvType::F32}) {
+  for (KvType type : {KvType::F16, KvType::F32, KvType::Q8_0}) {
     check({8, 2, 64, type, {50, 1, 90, 37}, {0, 0, 41, 36}}, 99);
     check({12, 3, 128, type, {35, 130, 18}, {2, 129, 17}}, 7);
   }
+}
+
+// The 0.6B shape over a q8_0 cache.
+TEST(AttentionBatch, ManySequencesOverAQ8Cache) {
+  check({16,
+         8,
+         128,
+         KvType::Q8_0,
+         {1, 16, 17, 33, 160, 70, 61, 140},
+         {0, 15, 16, 32, 159, 5, 16, 100}},
+        20261214);
 }
 
 }  // namespace

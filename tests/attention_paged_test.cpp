@@ -6,6 +6,8 @@
 // AVX-512 follow one arithmetic), so a token's attention does not depend on the level.
 // attention_paged_rows (a prompt chunk's rows at consecutive positions, each key block
 // read once for all of them) gives every row the bits attention_paged gives it alone.
+// q8_0 rows (int8 quants and fp16 scales per 32 dims) give, on every level, exactly the
+// bits of float rows holding their dequantized values, on both paths.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -18,6 +20,7 @@
 #include "kernels/attention_paged.h"
 #include "kernels/cpu_features.h"
 #include "kernels/fp16.h"
+#include "kernels/quant.h"
 #include "kernels_test_util.h"
 
 namespace qwen3 {
@@ -269,6 +272,178 @@ TEST(AttentionPaged, RowsGiveEachRowItsOwnBits) {
       }
     }
   }
+}
+
+// quantize_kv_q8_0 (what the KV cache stores) on every level: ggml's
+// quantize_row_q8_0_ref byte for byte, ties (x * id exactly k + 0.5, either sign: rounded
+// away from zero), zero groups, outliers and random rows.
+TEST(AttentionPaged, KvQuantizerIsGgmlQ8Reference) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (int trial = 0; trial < 200; ++trial) {
+    const int n = 32 * (1 + static_cast<int>(rng() % 16));
+    std::vector<float> x(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      const int kind = trial % 4;
+      float& e = x[static_cast<std::size_t>(i)];
+      if (kind == 0)  // amax 127: d = 1, x * id = x, so halves are ties
+        e = i % 32 == 0 ? 127.0f : static_cast<float>(static_cast<int>(rng() % 253) - 126) + 0.5f;
+      else if (kind == 1)
+        e = (trial % 8 == 1 && i < 64) ? 0.0f : nd(rng) * 3.0f;
+      else
+        e = nd(rng) * (i % 17 == 0 ? 1000.0f : 1.0f);
+    }
+    std::vector<BlockQ8_0> want(static_cast<std::size_t>(n / 32));
+    quantize_row_ref(GgmlType::Q8_0, x.data(), want.data(), n);
+    for (IsaLevel l : available_isas()) {
+      testing::IsaScope scope(l);
+      std::vector<std::int8_t> q(static_cast<std::size_t>(n));
+      std::vector<std::uint16_t> d(static_cast<std::size_t>(n / 32));
+      quantize_kv_q8_0(x.data(), n, q.data(), d.data());
+      for (int g = 0; g < n / 32; ++g) {
+        ASSERT_EQ(d[static_cast<std::size_t>(g)], want[static_cast<std::size_t>(g)].d)
+            << isa_name(l) << " trial " << trial << " group " << g;
+        for (int j = 0; j < 32; ++j)
+          ASSERT_EQ(q[static_cast<std::size_t>(g * 32 + j)],
+                    want[static_cast<std::size_t>(g)].qs[j])
+              << isa_name(l) << " trial " << trial << " x "
+              << x[static_cast<std::size_t>(g * 32 + j)];
+      }
+    }
+  }
+}
+
+// A q8_0 pool and a float pool holding its dequantized values, block for block (the same
+// table), and the queries.
+struct Q8Case {
+  int dim, bs, n_keys;
+  std::vector<std::uint8_t> q8, f32;
+  std::vector<int> table;
+  std::vector<float> q;
+  PagedKv kq, kf;
+};
+
+Q8Case make_q8_case(std::mt19937& rng, int dim, int n_q, int bs, int n_keys) {
+  Q8Case c{dim, bs, n_keys, {}, {}, {}, {}, {}, {}};
+  const int n_blk = (n_keys + bs - 1) / bs, n_pool = n_blk + 2, groups = dim / 32;
+  const std::size_t elems = static_cast<std::size_t>(bs) * dim;
+  const std::size_t qrows = elems + elems / 16, frows = elems * 4;
+  const std::size_t qbb = 2 * qrows + 64, fbb = 2 * frows + 64;  // other heads in between
+  c.q8.assign(qbb * n_pool, 0x5a);
+  c.f32.assign(fbb * n_pool, 0);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::vector<float> x(static_cast<std::size_t>(dim)), back(x.size());
+  std::vector<BlockQ8_0> qb(static_cast<std::size_t>(groups));
+  for (int b = 0; b < n_pool; ++b)
+    for (int kv = 0; kv < 2; ++kv)
+      for (int r = 0; r < bs; ++r) {
+        // Mostly normal rows; some with a large outlier, some all zero (scale 0).
+        const int kind = static_cast<int>(rng() % 10);
+        for (float& e : x) e = kind == 0 ? 0.0f : nd(rng) * 2.0f;
+        if (kind == 1) x[rng() % x.size()] = 300.0f;
+        quantize_row_ref(GgmlType::Q8_0, x.data(), qb.data(), dim);
+        dequantize_row_ref(GgmlType::Q8_0, qb.data(), back.data(), dim);
+        std::uint8_t* qr = c.q8.data() + b * qbb + kv * qrows;
+        auto* sc = reinterpret_cast<std::uint16_t*>(qr + elems);
+        auto* fr = reinterpret_cast<float*>(c.f32.data() + b * fbb + kv * frows);
+        for (int d = 0; d < dim; ++d) {
+          const auto& g = qb[static_cast<std::size_t>(d / 32)];
+          const std::size_t at = kv == 0 ? static_cast<std::size_t>(d) * bs + r
+                                         : static_cast<std::size_t>(r) * dim + d;
+          qr[at] = static_cast<std::uint8_t>(g.qs[d % 32]);
+          fr[at] = back[static_cast<std::size_t>(d)];
+          if (d % 32 == 0)
+            sc[kv == 0 ? static_cast<std::size_t>(d / 32) * bs + r
+                       : static_cast<std::size_t>(r) * groups + d / 32] = g.d;
+        }
+      }
+  std::vector<int> perm(static_cast<std::size_t>(n_pool));
+  for (int i = 0; i < n_pool; ++i) perm[static_cast<std::size_t>(i)] = i;
+  std::shuffle(perm.begin(), perm.end(), rng);
+  c.table.assign(perm.begin(), perm.begin() + n_blk);
+  c.q.resize(static_cast<std::size_t>(n_q) * dim);
+  for (float& e : c.q) e = nd(rng);
+  c.kq.k = c.q8.data();
+  c.kq.v = c.q8.data() + qrows;
+  c.kq.block_bytes = qbb;
+  c.kq.q8 = true;
+  c.kf.k = c.f32.data();
+  c.kf.v = c.f32.data() + frows;
+  c.kf.block_bytes = fbb;
+  c.kf.f16 = false;
+  for (PagedKv* k : {&c.kq, &c.kf}) {
+    k->table = c.table.data();
+    k->block_size = bs;
+  }
+  return c;
+}
+
+// q8_0 against float over the dequantized values: the same bits on every level (the
+// reference included), the decode path (attention_paged, n_q heads) and the prompt path
+// (attention_paged_rows: rows at consecutive positions, the last one at n_keys keys).
+TEST(AttentionPaged, Q8EqualsFloatOverDequantizedRowsOnEveryLevel) {
+  std::mt19937 rng(20261214);
+  const int dims[] = {32, 64, 96, 128, 128, 256};
+  const int blocks[] = {16, 16, 8, 24, 32, 5};
+  int cases = 0;
+  for (int trial = 0; trial < 90; ++trial) {
+    // Every tenth: blocks of 48 rows of 256 dims (more value scales than the one-row
+    // kernel converts at once: each converted where it is used).
+    const int dim = trial % 10 == 9 ? 256 : dims[rng() % 6];
+    const int bs = trial % 10 == 9 ? 48 : blocks[rng() % 6];
+    const int n_heads = 1 + static_cast<int>(rng() % 8);
+    const int n_keys = 1 + static_cast<int>(rng() % (trial % 3 == 0 ? 300 : 70));
+    const int n_rows = trial % 2 == 0 ? 1 : std::min(n_keys, 2 + static_cast<int>(rng() % 17));
+    const Q8Case c = make_q8_case(rng, dim, n_rows * n_heads, bs, n_keys);
+    const float scale = 1.0f / std::sqrt(static_cast<float>(dim));
+    const std::string what = "dim " + std::to_string(dim) + " heads " + std::to_string(n_heads) +
+                             " rows " + std::to_string(n_rows) + " block " + std::to_string(bs) +
+                             " keys " + std::to_string(n_keys);
+    const std::int64_t hs = dim + 8, rs = hs * n_heads + 24;
+    std::vector<float> q(static_cast<std::size_t>(rs) * n_rows, 0.0f);
+    for (int k = 0; k < n_rows * n_heads; ++k)
+      std::copy_n(&c.q[static_cast<std::size_t>(k) * dim], dim,
+                  &q[static_cast<std::size_t>((k / n_heads) * rs + (k % n_heads) * hs)]);
+    const int keys0 = n_keys - n_rows + 1;
+    std::vector<float> ref_q8;
+    for (IsaLevel l : available_isas()) {
+      testing::IsaScope scope(l);
+      std::vector<float> got[2];
+      for (int f = 0; f < 2; ++f) {
+        const PagedKv& kv = f == 0 ? c.kq : c.kf;
+        got[f].assign(q.size(), -7.0f);
+        if (n_rows == 1) {
+          std::vector<float> sc(attention_paged_scratch(n_keys, n_heads, bs), NAN);
+          attention_paged(kv, n_keys, dim, q.data(), hs, n_heads, scale, got[f].data(), hs,
+                          sc.data());
+        } else {
+          PagedQueries qs;
+          qs.q = q.data();
+          qs.row_stride = qs.out_row_stride = rs;
+          qs.head_stride = qs.out_head_stride = hs;
+          qs.out = got[f].data();
+          qs.n_rows = n_rows;
+          qs.n_heads = n_heads;
+          qs.n_keys = keys0;
+          std::vector<float> sc(attention_paged_rows_scratch(keys0, n_rows, n_heads, bs, dim), NAN);
+          attention_paged_rows(kv, qs, dim, scale, sc.data());
+        }
+      }
+      ASSERT_EQ(got[0], got[1]) << isa_name(l) << ", " << what;
+      if (n_rows == 1) {  // the scalar reference on the q8_0 rows too
+        std::vector<float> r(q.size(), -7.0f);
+        std::vector<float> sc(attention_paged_scratch(n_keys, n_heads, bs), NAN);
+        attention_paged_ref(c.kq, n_keys, dim, q.data(), hs, n_heads, scale, r.data(), hs,
+                            sc.data());
+        std::vector<float> rf(q.size(), -7.0f);
+        attention_paged_ref(c.kf, n_keys, dim, q.data(), hs, n_heads, scale, rf.data(), hs,
+                            sc.data());
+        ASSERT_EQ(r, rf) << "reference, " << what;
+      }
+    }
+    ++cases;
+  }
+  EXPECT_EQ(cases, 90);
 }
 
 // A query that matches one key far better than the rest takes that key's values (the

@@ -17,6 +17,7 @@
 #include "command.h"
 #include "device_options.h"
 #include "kernels/cpu_features.h"
+#include "kv_type_option.h"
 #include "lora_options.h"
 #include "model/qwen3_model.h"
 #include "model_option.h"
@@ -35,6 +36,7 @@ struct BenchArgs {
   int seed = 1;
   bool json = false;
   std::string quantize;
+  std::string kv_type;
   std::string device = "CPU";
   DeviceOptions dev;
   std::vector<std::string> lora;
@@ -85,6 +87,7 @@ int run_device_bench(const BenchArgs& a) {
   Properties props;
   if (a.threads > 0) props["n_threads"] = std::to_string(a.threads);
   if (!a.quantize.empty()) props["quantize"] = a.quantize;
+  if (!a.kv_type.empty()) props["kv_type"] = a.kv_type;
   apply_device_options(a.dev, props);
   apply_lora_option(a.lora, props);
   const auto t_load = Clock::now();
@@ -168,7 +171,7 @@ int run_bench(const BenchArgs& a) {
   for (auto& id : prompt) id = static_cast<int32_t>(rng() % static_cast<uint32_t>(id_limit));
   std::vector<float> logits(static_cast<size_t>(cfg.n_vocab));
 
-  InferenceContext ctx(model, n_ctx, KvType::F16, a.threads);
+  InferenceContext ctx(model, n_ctx, kv_type_or_default(a.kv_type), a.threads);
   ctx.set_lora(lora_set(a.lora, cfg));
   {  // warm-up: faults the weights in and starts the worker threads
     const int32_t id = prompt.empty() ? 0 : prompt[0];
@@ -206,6 +209,7 @@ int run_bench(const BenchArgs& a) {
         {"n_gen", a.n_gen},
         {"threads", ctx.n_threads()},
         {"quantize", a.quantize.empty() ? "none" : a.quantize},
+        {"kv_type", kv_type_name(kv_type_or_default(a.kv_type))},
         {"lora", a.lora},
         {"reps", a.reps},
         {"simd", isa_name(isa_level())},
@@ -238,28 +242,28 @@ int run_bench(const BenchArgs& a) {
   return kExitOk;
 }
 
-Registrar reg(
-    {"bench", "Prompt-processing and generation speed (tokens/s)", [](CLI::App& app) {
-       auto a = std::make_shared<BenchArgs>();
-       add_model_option(app, a->model);
-       app.add_option("-p,--n-prompt", a->n_prompt, "Prompt tokens, evaluated at once")
-           ->check(CLI::Range(0, 1 << 20));
-       app.add_option("-n,--n-gen", a->n_gen, "Generated tokens, one at a time")
-           ->check(CLI::Range(0, 1 << 20));
-       add_threads_or_zero_option(app, a->threads);
-       app.add_option("-r,--repetitions", a->reps, "Repetitions (medians are reported)")
-           ->check(CLI::Range(1, 1000));
-       app.add_option("--seed", a->seed, "Seed of the random prompt");
-       app.add_flag("--json", a->json, "Print one JSON object");
-       add_quantize_option(app, a->quantize);
-       add_device_options(app, a->dev, a->device);
-       add_lora_option(app, a->lora);
-       return [a]() -> int {
-         if (a->n_prompt == 0 && a->n_gen == 0)
-           throw std::invalid_argument("nothing to measure: -p and -n are both 0");
-         return run_bench(*a);
-       };
-     }});
+Registrar reg({"bench", "Prompt-processing and generation speed (tokens/s)", [](CLI::App& app) {
+                 auto a = std::make_shared<BenchArgs>();
+                 add_model_option(app, a->model);
+                 app.add_option("-p,--n-prompt", a->n_prompt, "Prompt tokens, evaluated at once")
+                     ->check(CLI::Range(0, 1 << 20));
+                 app.add_option("-n,--n-gen", a->n_gen, "Generated tokens, one at a time")
+                     ->check(CLI::Range(0, 1 << 20));
+                 add_threads_or_zero_option(app, a->threads);
+                 app.add_option("-r,--repetitions", a->reps, "Repetitions (medians are reported)")
+                     ->check(CLI::Range(1, 1000));
+                 app.add_option("--seed", a->seed, "Seed of the random prompt");
+                 app.add_flag("--json", a->json, "Print one JSON object");
+                 add_quantize_option(app, a->quantize);
+                 add_kv_type_option(app, a->kv_type);
+                 add_device_options(app, a->dev, a->device);
+                 add_lora_option(app, a->lora);
+                 return [a]() -> int {
+                   if (a->n_prompt == 0 && a->n_gen == 0)
+                     throw std::invalid_argument("nothing to measure: -p and -n are both 0");
+                   return run_bench(*a);
+                 };
+               }});
 
 }  // namespace
 }  // namespace qwen3::cli

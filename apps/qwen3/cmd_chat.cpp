@@ -28,6 +28,7 @@
 #include "command.h"
 #include "device_options.h"
 #include "engine/chat_json.h"
+#include "kv_type_option.h"
 #include "lora_options.h"
 #include "quantize_option.h"
 #include "qwen3/pipeline.h"
@@ -54,6 +55,7 @@ struct ChatOpts {
   int threads = 0, ctx = 0;
   SamplingOptions sampling{2048};
   std::string quantize;
+  std::string kv_type;
   std::string device = "CPU";
   DeviceOptions dev;
   std::vector<std::string> lora;
@@ -473,6 +475,7 @@ int chat(const ChatOpts& o) {
   if (o.threads > 0) props["n_threads"] = std::to_string(o.threads);
   if (o.ctx > 0) props["n_ctx"] = std::to_string(o.ctx);
   if (!o.quantize.empty()) props["quantize"] = o.quantize;
+  if (!o.kv_type.empty()) props["kv_type"] = o.kv_type;
   apply_device_options(o.dev, props);
   apply_lora_option(o.lora, props);
   if (!o.mmproj.empty()) props["mmproj"] = o.mmproj;
@@ -534,6 +537,7 @@ Registrar reg(
            ->check(CLI::PositiveNumber);
        o->sampling.add_to(app);
        add_quantize_option(app, o->quantize);
+       add_kv_type_option(app, o->kv_type);
        add_device_options(app, o->dev, o->device);
        add_lora_option(app, o->lora);
        app.add_option("--mmproj", o->mmproj,

@@ -9,6 +9,7 @@
 
 #include "command.h"
 #include "common/split.h"
+#include "kv_type_option.h"
 #include "lora_options.h"
 #include "model/qwen3_model.h"
 #include "model_option.h"
@@ -27,6 +28,7 @@ struct LogitsArgs {
   int threads = 0;
   bool kv_f32 = false;
   std::string quantize;
+  std::string kv_type;
   int last = 0;  // 0 = every position
   std::vector<std::string> lora;
   VisionOptions vision;
@@ -54,7 +56,9 @@ Registrar reg(
        app.add_option("-o,--output", a->out, "Output file: n_ids x n_vocab float32, row-major")
            ->required();
        add_threads_or_zero_option(app, a->threads);
-       app.add_flag("--kv-f32", a->kv_f32, "Keep the KV cache in F32 (default F16)");
+       auto* kv_f32 = app.add_flag("--kv-f32", a->kv_f32,
+                                   "Keep the KV cache in F32 (default F16; = --kv-type f32)");
+       add_kv_type_option(app, a->kv_type)->excludes(kv_f32);
        app.add_option("--last", a->last, "Write only the last N positions' rows (long contexts)")
            ->check(CLI::Range(1, 1 << 30));
        add_quantize_option(app, a->quantize);
@@ -76,7 +80,7 @@ Registrar reg(
            throw std::length_error(std::to_string(ids.size()) +
                                    " ids exceed the model's context of " + std::to_string(max_ctx));
          InferenceContext ctx(model, static_cast<int>(ids.size()),
-                              a->kv_f32 ? KvType::F32 : KvType::F16, a->threads);
+                              a->kv_f32 ? KvType::F32 : kv_type_or_default(a->kv_type), a->threads);
          ctx.set_lora(lora_set(a->lora, model->config()));
          const size_t V = static_cast<size_t>(model->config().n_vocab);
          const int n = static_cast<int>(ids.size());

@@ -14,6 +14,7 @@
 #include "command.h"
 #include "common/file_bytes.h"
 #include "device_options.h"
+#include "kv_type_option.h"
 #include "lora_options.h"
 #include "model_option.h"
 #include "quantize_option.h"
@@ -31,6 +32,7 @@ struct RunOpts {
   bool raw = false, hide_thinking = false;
   int threads = 0, ctx = 0;
   std::string quantize;
+  std::string kv_type;
   std::string json_schema_file, grammar_file;
   std::optional<std::string> regex;
   std::optional<std::size_t> reasoning_budget;
@@ -69,6 +71,7 @@ Registrar reg(
        add_ctx_option(app, o->ctx);
        app.add_option("--system", o->system, "System message");
        add_quantize_option(app, o->quantize);
+       add_kv_type_option(app, o->kv_type);
        add_device_options(app, o->dev, o->device);
        add_lora_option(app, o->lora);
        auto* js = app.add_option("--json-schema", o->json_schema_file,
@@ -89,9 +92,11 @@ Registrar reg(
          check_vision_options(o->vision);
          if (!o->vision.images.empty()) {
            if (o->raw || !o->lora.empty() || !o->json_schema_file.empty() ||
-               !o->grammar_file.empty() || o->regex || o->device != "CPU" || !o->quantize.empty())
+               !o->grammar_file.empty() || o->regex || o->device != "CPU" || !o->quantize.empty() ||
+               !o->kv_type.empty())
              throw std::invalid_argument(
                  "--image runs a chat turn on the CPU: not with --raw, --lora, --quantize, "
+                 "--kv-type, "
                  "--device or constrained output");
            VisionRunArgs va{o->model, o->system,  read_prompt(*o), o->vision,
                             {},       o->threads, o->ctx};
@@ -102,6 +107,7 @@ Registrar reg(
          if (o->threads > 0) props["n_threads"] = std::to_string(o->threads);
          if (o->ctx > 0) props["n_ctx"] = std::to_string(o->ctx);
          if (!o->quantize.empty()) props["quantize"] = o->quantize;
+         if (!o->kv_type.empty()) props["kv_type"] = o->kv_type;
          apply_device_options(o->dev, props);
          apply_lora_option(o->lora, props);
          Pipeline pipe(o->model, o->device, props);

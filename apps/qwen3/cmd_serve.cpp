@@ -13,6 +13,7 @@
 #include "command.h"
 #include "device_options.h"
 #include "engine/replay_backend.h"
+#include "kv_type_option.h"
 #include "load_progress_printer.h"
 #include "lora_options.h"
 #include "model/load_progress.h"
@@ -30,6 +31,7 @@ struct ServeOpts {
   std::string backend, replay_file;
   int replay_delay_ms = 0;
   std::string quantize;
+  std::string kv_type;
   bool special_in_content = false;
   DeviceOptions dev;
   std::vector<std::string> lora;
@@ -108,6 +110,7 @@ Registrar reg(
                     "Log only the ready line and errors (no loading line, no access log)");
        // Test-only: replay a fixed reply instead of running a model (-m is then a tokenizer).
        add_quantize_option(app, o->quantize);
+       add_kv_type_option(app, o->kv_type);
        app.add_option("--backend", o->backend, "Backend name (testing)")->group("");
        app.add_option("--replay-file", o->replay_file, "Reply to replay (testing)")->group("");
        app.add_option("--replay-delay-ms", o->replay_delay_ms, "Delay per token (testing)")
@@ -119,6 +122,7 @@ Registrar reg(
            o->s.properties["backend"] = o->backend;
          }
          if (!o->quantize.empty()) o->s.properties["quantize"] = o->quantize;
+         if (!o->kv_type.empty()) o->s.properties["kv_type"] = o->kv_type;
          apply_device_options(o->dev, o->s.properties);
          apply_lora_option(o->lora, o->s.properties);
          if (!o->mmproj.empty()) o->s.properties["mmproj"] = o->mmproj;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "model/kv_type.h"
 #include "qwen3/adapter_config.h"
 #include "qwen3/generation_config.h"
 #include "qwen3/properties.h"
@@ -39,12 +40,12 @@ struct BackendCapabilities {
 struct BackendOptions {
   std::string model_path;
   std::string device = "CPU";
-  Properties properties;   // the Pipeline's properties, unparsed extras included
-  int n_ctx = 0;           // 0 = backend default
-  int n_threads = 0;       // 0 = physical cores
-  bool kv_f32 = false;     // KV cache in F32 instead of F16
-  std::string quantize;    // load-time quantization of a HF folder ("" / "none" = keep)
-  AdapterConfig adapters;  // LoRA adapters (property "lora"); native CPU engine only
+  Properties properties;    // the Pipeline's properties, unparsed extras included
+  int n_ctx = 0;            // 0 = backend default
+  int n_threads = 0;        // 0 = physical cores
+  KvType kv = KvType::F16;  // KV cache element type (property kv_type: f16, q8_0, f32)
+  std::string quantize;     // load-time quantization of a HF folder ("" / "none" = keep)
+  AdapterConfig adapters;   // LoRA adapters (property "lora"); native CPU engine only
   // Whole-generation device backends (OpenVINO): the device properties (the device
   // builder's profile for this tier, or a `qwen3 device-config` file), as typed JSON.
   nlohmann::json device_properties = nlohmann::json::object();

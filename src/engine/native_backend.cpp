@@ -40,7 +40,7 @@ NativeBackend::NativeBackend(Loaded loaded, const BackendOptions& opts,
 
 NativeBackend::NativeBackend(std::shared_ptr<const Qwen3Model> model, const BackendOptions& opts)
     : model_(std::move(model)),
-      ctx_(model_, opts.n_ctx, opts.kv_f32 ? KvType::F32 : KvType::F16, opts.n_threads),
+      ctx_(model_, opts.n_ctx, opts.kv, opts.n_threads),
       logits_(static_cast<std::size_t>(model_->config().n_vocab)),
       n_vocab_(std::min(model_->config().n_vocab, model_->tokenizer().n_vocab())) {
   if (!opts.adapters.empty()) set_adapters(opts.adapters);

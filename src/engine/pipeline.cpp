@@ -12,11 +12,11 @@
 #include "engine/chat_session.h"
 #include "engine/device_choice.h"
 #include "engine/device_fallback.h"
-#include "engine/reply_generator.h"
-#include "engine/model_defaults.h"
 #include "engine/image_prompt.h"
+#include "engine/model_defaults.h"
 #include "engine/prompt_builder.h"
 #include "engine/reply_assembler.h"
+#include "engine/reply_generator.h"
 #include "engine/sampler.h"
 #include "engine/structured_output.h"
 #include "model/hf_model_loader.h"
@@ -99,9 +99,12 @@ BackendOptions parse_backend_options(const std::string& model_path, const std::s
   o.n_ctx = positive_int(props, "n_ctx");
   o.n_threads = positive_int(props, "n_threads");
   if (auto it = props.find("kv_type"); it != props.end()) {
-    if (it->second != "f16" && it->second != "f32")
-      throw std::invalid_argument("property kv_type must be f16 or f32, got '" + it->second + "'");
-    o.kv_f32 = it->second == "f32";
+    try {
+      o.kv = parse_kv_type(it->second);
+    } catch (const std::invalid_argument&) {
+      throw std::invalid_argument(std::string("property kv_type must be one of ") +
+                                  kv_type_names() + ", got '" + it->second + "'");
+    }
   }
   if (auto it = props.find("quantize"); it != props.end()) {
     try {

@@ -59,7 +59,7 @@ SharedPipelines make_shared_pipelines(const std::string& model_path, const std::
   BatchEngineOptions eo;
   eo.max_seqs = n;
   eo.n_ctx = bo.n_ctx;
-  eo.kv = bo.kv_f32 ? KvType::F32 : KvType::F16;
+  eo.kv = bo.kv;
   eo.kv_size = kv.kv_size;
   eo.prefix_cache = kv.prefix_cache;
   eo.n_threads = bo.n_threads;

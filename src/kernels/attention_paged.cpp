@@ -18,7 +18,45 @@ float element(const void* p, std::size_t i, bool f16) {
              : static_cast<const float*>(p)[i];
 }
 
+// Key (row, d) and value (row, d) of one block's rows (the layouts in attention_paged.h).
+float key_at(const PagedKv& kv, const void* kb, int row, int d, int dim) {
+  const std::size_t bs = static_cast<std::size_t>(kv.block_size);
+  const std::size_t i = static_cast<std::size_t>(d) * bs + row;
+  if (!kv.q8) return element(kb, i, kv.f16);
+  const auto* s =
+      reinterpret_cast<const std::uint16_t*>(static_cast<const std::uint8_t*>(kb) + bs * dim);
+  return static_cast<float>(static_cast<const std::int8_t*>(kb)[i]) *
+         fp16_to_fp32(s[static_cast<std::size_t>(d / 32) * bs + row]);
+}
+
+float value_at(const PagedKv& kv, const void* vb, int row, int d, int dim) {
+  const std::size_t i = static_cast<std::size_t>(row) * dim + d;
+  if (!kv.q8) return element(vb, i, kv.f16);
+  const auto* s = reinterpret_cast<const std::uint16_t*>(
+      static_cast<const std::uint8_t*>(vb) + static_cast<std::size_t>(kv.block_size) * dim);
+  return static_cast<float>(static_cast<const std::int8_t*>(vb)[i]) *
+         fp16_to_fp32(s[static_cast<std::size_t>(row) * (dim / 32) + d / 32]);
+}
+
 }  // namespace
+
+void quantize_kv_q8_0_ref(const float* x, int n, std::int8_t* q, std::uint16_t* d) {
+  for (int g = 0; g < n / 32; ++g, x += 32, q += 32) {
+    float amax = 0.0f;
+    for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(x[j]));
+    const float dg = amax / 127;
+    const float id = dg ? 1.0f / dg : 0.0f;
+    d[g] = fp32_to_fp16(dg);
+    for (int j = 0; j < 32; ++j) q[j] = static_cast<std::int8_t>(std::round(x[j] * id));
+  }
+}
+
+void quantize_kv_q8_0(const float* x, int n, std::int8_t* q, std::uint16_t* d) {
+#if QWEN3_ARCH_X86
+  if (use_avx2()) return avx2::quantize_kv_q8_0(x, n, q, d);
+#endif
+  quantize_kv_q8_0_ref(x, n, q, d);
+}
 
 std::size_t attention_paged_scratch(int n_keys, int n_q, int block_size) {
   // Per query paged_score_stride (attention_paged_internal.h), plus 16 floats: the SIMD
@@ -40,8 +78,7 @@ void attention_paged_ref(const PagedKv& kv, int n_keys, int dim, const float* q,
       const void* kb = kbase + static_cast<std::size_t>(kv.table[r / bs]) * kv.block_bytes;
       const int row = r % bs;
       float a[4] = {0, 0, 0, 0};
-      for (int d = 0; d < dim; ++d)
-        a[d % 4] += element(kb, static_cast<std::size_t>(d) * bs + row, kv.f16) * qi[d];
+      for (int d = 0; d < dim; ++d) a[d % 4] += key_at(kv, kb, row, d, dim) * qi[d];
       s[r] = (a[0] + a[1]) + (a[2] + a[3]);
     }
     float m = s[0];
@@ -56,8 +93,7 @@ void attention_paged_ref(const PagedKv& kv, int n_keys, int dim, const float* q,
     std::fill(o, o + dim, 0.0f);
     for (int r = 0; r < n_keys; ++r) {
       const void* vb = vbase + static_cast<std::size_t>(kv.table[r / bs]) * kv.block_bytes;
-      const std::size_t row = static_cast<std::size_t>(r % bs) * dim;
-      for (int d = 0; d < dim; ++d) o[d] += s[r] * element(vb, row + d, kv.f16);
+      for (int d = 0; d < dim; ++d) o[d] += s[r] * value_at(kv, vb, r % bs, d, dim);
     }
     for (int d = 0; d < dim; ++d) o[d] *= inv;
   }
@@ -79,7 +115,7 @@ void attention_paged_rows(const PagedKv& kv, const PagedQueries& qs, int dim, fl
                           float* scratch) {
   if (qs.n_keys <= 0 || qs.n_rows <= 0 || qs.n_heads <= 0) return;
 #if QWEN3_ARCH_X86
-  if (dim % 8 == 0 && kv.block_size % 8 == 0) {
+  if (dim % 8 == 0 && kv.block_size % 8 == 0 && (!kv.q8 || dim % 32 == 0)) {
     if (avx512_family(isa_level()))
       return avx512::attention_paged_rows(kv, qs, dim, scale, scratch);
     if (use_avx2()) return avx2::attention_paged_rows(kv, qs, dim, scale, scratch);

@@ -9,6 +9,12 @@
 //   keys   transposed, dim-major: key (row r, dim d) at k[d * block_size + r], so the
 //          scores of up to 16 rows are one vector register, with no horizontal sums;
 //   values row-major: value (row r, dim d) at v[r * dim + d].
+// Elements are fp16, float or q8_0 (PagedKv::q8: dim a multiple of 32): int8 quants in
+// the layout above, then, at byte block_size * dim of the rows, fp16 scales, the keys'
+// [d / 32][r], the values' [r][d / 32]; an element is float(q) * float(scale), which is
+// exact in float (an 8-bit integer times an 11-bit mantissa), so attention over q8_0
+// rows gives the bits of the float path over the dequantized rows (the same chains
+// below, the dequantized element in place of the float one).
 //
 // The arithmetic, the same on every SIMD level (AVX2 and AVX-512 give the same bits; the
 // scalar reference follows it without fused multiply-adds):
@@ -37,6 +43,7 @@ struct PagedKv {
   std::size_t block_bytes = 0;  // bytes from one block of the pool to the next
   int block_size = 0;           // rows (positions) per block
   bool f16 = true;              // fp16 elements, else float
+  bool q8 = false;              // q8_0 elements (f16 is then ignored)
 };
 
 // Query i (i < n_q) is q + i * q_stride (dim floats); it attends to rows 0..n_keys-1 of
@@ -65,6 +72,13 @@ void attention_paged_rows(const PagedKv& kv, const PagedQueries& qs, int dim, fl
                           float* scratch);
 std::size_t attention_paged_rows_scratch(int n_keys, int n_rows, int n_heads, int block_size,
                                          int dim);
+
+// The quantizer of q8_0 rows: ggml's quantize_row_q8_0_ref over x[0..n) (n a multiple of
+// 32): per 32 elements amax, d = amax / 127, id = d ? 1 / d : 0, q = roundf(x * id)
+// (half away from zero), d stored as fp16. The same bytes on every level (AVX2 where the
+// CPU has it: the KV cache quantizes every token's keys and values of every layer).
+void quantize_kv_q8_0(const float* x, int n, std::int8_t* q, std::uint16_t* d);
+void quantize_kv_q8_0_ref(const float* x, int n, std::int8_t* q, std::uint16_t* d);
 
 // The scalar reference (any dim, any block size).
 void attention_paged_ref(const PagedKv& kv, int n_keys, int dim, const float* q,

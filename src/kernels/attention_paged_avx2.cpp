@@ -35,8 +35,16 @@ struct V8 {
   static F load(const std::uint16_t* p) {
     return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   }
+  static F load(const std::int8_t* p) {
+    return _mm256_cvtepi32_ps(
+        _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+  }
   static F load(const float* p, M) { return load(p); }
   static F load(const std::uint16_t* p, M) { return load(p); }
+  static F load(const std::int8_t* p, M) { return load(p); }
+  static F bcast_h(const std::uint16_t* p) {
+    return _mm256_cvtph_ps(_mm_set1_epi16(static_cast<short>(*p)));
+  }
   static void store(float* p, F v) { _mm256_storeu_ps(p, v); }
   static void store(float* p, F v, M) { _mm256_storeu_ps(p, v); }
   static float softmax(float* s, int n, float scale) { return paged_softmax(s, n, scale); }

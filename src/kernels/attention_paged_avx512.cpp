@@ -37,7 +37,17 @@ struct V16 {
     // (the all-ones mask only avoids GCC 12's false uninitialized warning of _mm512_cvtph_ps)
     return _mm512_maskz_cvtph_ps(0xFFFF, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
   }
+  static F load(const std::int8_t* p) {
+    return _mm512_cvtepi32_ps(
+        _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+  }
   static F load(const float* p, M m) { return _mm512_maskz_loadu_ps(m, p); }
+  static F load(const std::int8_t* p, M m) {
+    return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, p)));
+  }
+  static F bcast_h(const std::uint16_t* p) {
+    return _mm512_maskz_cvtph_ps(0xFFFF, _mm256_set1_epi16(static_cast<short>(*p)));
+  }
   static F load(const std::uint16_t* p, M m) {
     return _mm512_maskz_cvtph_ps(m, _mm256_maskz_loadu_epi16(m, p));
   }

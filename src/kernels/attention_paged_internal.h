@@ -22,6 +22,7 @@ inline std::size_t paged_score_stride(int n_keys, int block_size) {
 }
 
 namespace avx2 {
+void quantize_kv_q8_0(const float* x, int n, std::int8_t* q, std::uint16_t* d);
 void attention_paged_rows(const PagedKv& kv, const PagedQueries& qs, int dim, float scale,
                           float* scratch);
 // p = exp((s - max(s)) * scale) in place over s[0..n); returns 1 / sum(p). The AVX-512

@@ -6,7 +6,7 @@
 // Two drivers, the same arithmetic per (row, head) pair:
 //   one row (a decode token): the scores of the row's heads over every key block, then
 //     the values mixed column strip by column strip with the accumulators in registers
-//     over the whole sequence (fp16 converted as it is loaded);
+//     over the whole sequence (fp16 converted, q8_0 dequantized as it is loaded);
 //   a tile of rows (a prompt chunk): each key block is loaded once (converted from fp16
 //     once, into a float buffer) and scored against every pair of the tile while it is
 //     in L1; after the softmax, each value block is loaded and converted once and mixed
@@ -25,8 +25,11 @@
 // one-row mix, 2 pairs at a time), kTileNQ and kTileNV (pairs and vectors of the tile mix); full(),
 // first(n) (mask of n < N lanes; a level whose N divides every dim and block size never asks for
 // one), zero(), bcast(const float*), fmadd(a, b, c) = a * b + c, add, mul, load(p), load(p, m) of
-// float and fp16, store(p, v), store(p, v, m), softmax(s, n, scale) (avx2::paged_softmax's
-// bits).
+// float, fp16 and int8, bcast_h(const uint16_t*) (one fp16 as floats), store(p, v),
+// store(p, v, m), softmax(s, n, scale) (avx2::paged_softmax's bits).
+// Elements E: float, std::uint16_t (fp16) or std::int8_t (q8_0 quants: a key or value is
+// load(quants) * its fp16 scale, exact in float, so the chains below see the float path's
+// operands; the scales sit after the block's quants, attention_paged.h).
 #pragma once
 
 #include <immintrin.h>
@@ -35,9 +38,30 @@
 #include <cstdint>
 
 #include "kernels/attention_paged_internal.h"
+#include "kernels/fp16.h"
 
 namespace qwen3::paged_simd {
 namespace {
+
+// q8_0 elements (int8 quants with fp16 scales per 32 along the head dim).
+template <class E>
+constexpr bool kQ8 = sizeof(E) == 1;
+
+// Bytes of one block's key or value rows of one head: the elements, and for q8_0 the
+// scales after them.
+template <class E>
+std::size_t rows_bytes(int bs, int dim) {
+  const std::size_t n = static_cast<std::size_t>(bs) * dim;
+  return kQ8<E> ? n + n / 16 : n * sizeof(E);
+}
+
+// The fp16 scales of a q8_0 block's rows (rows: its quants; after the block_size * dim of
+// them).
+template <class E>
+const std::uint16_t* q8_scales(const E* rows, int bs, int dim) {
+  return reinterpret_cast<const std::uint16_t*>(reinterpret_cast<const std::uint8_t*>(rows) +
+                                                static_cast<std::size_t>(bs) * dim);
+}
 
 inline int imin(int a, int b) {
   return a < b ? a : b;
@@ -79,11 +103,22 @@ typename V::F load_m(const E* p, typename V::M m) {
   }
 }
 
+// Key element d of the chunk's N rows (kc: the chunk's quants or elements; ks: for q8_0,
+// the scales of its rows of group 0, group g at ks + g * bs).
+template <class V, bool kFull, class E>
+typename V::F key_load(const E* kc, const std::uint16_t* ks, int d, int bs, typename V::M m) {
+  const typename V::F k = load_m<V, kFull>(kc + static_cast<std::size_t>(d) * bs, m);
+  if constexpr (kQ8<E>)
+    return V::mul(k, load_m<V, kFull>(ks + static_cast<std::size_t>(d / 32) * bs, m));
+  else
+    return k;
+}
+
 // dot[k][r0..r0+N) of pairs k0..k0+NQ over the key rows of one block (kc = its keys + r0,
-// dim-major with row stride bs); lanes outside m are not stored.
+// dim-major with row stride bs; ks their q8_0 scales); lanes outside m are not stored.
 template <class V, class E, int NQ, bool kFull>
-void scores(const E* kc, int bs, int dim, const Pairs& P, int k0, float* s, std::size_t ss,
-            typename V::M m) {
+void scores(const E* kc, const std::uint16_t* ks, int bs, int dim, const Pairs& P, int k0, float* s,
+            std::size_t ss, typename V::M m) {
   typename V::F a[NQ][4];
   const float* q[NQ];
   for (int i = 0; i < NQ; ++i) {
@@ -93,11 +128,11 @@ void scores(const E* kc, int bs, int dim, const Pairs& P, int k0, float* s, std:
   int d = 0;
   for (; d + 4 <= dim; d += 4)
     for (int u = 0; u < 4; ++u) {
-      const typename V::F k = load_m<V, kFull>(kc + static_cast<std::size_t>(d + u) * bs, m);
+      const typename V::F k = key_load<V, kFull>(kc, ks, d + u, bs, m);
       for (int i = 0; i < NQ; ++i) a[i][u] = V::fmadd(k, V::bcast(q[i] + d + u), a[i][u]);
     }
   for (int u = 0; d < dim; ++d, ++u) {
-    const typename V::F k = load_m<V, kFull>(kc + static_cast<std::size_t>(d) * bs, m);
+    const typename V::F k = key_load<V, kFull>(kc, ks, d, bs, m);
     for (int i = 0; i < NQ; ++i) a[i][u] = V::fmadd(k, V::bcast(q[i] + d), a[i][u]);
   }
   for (int i = 0; i < NQ; ++i)
@@ -107,21 +142,21 @@ void scores(const E* kc, int bs, int dim, const Pairs& P, int k0, float* s, std:
 
 // The scores of every pair over rows r0..r0+N of one block (s = the scores of row r0).
 template <class V, class E, bool kFull>
-void scores_chunk(const E* kc, int bs, int dim, const Pairs& P, float* s, std::size_t ss,
-                  typename V::M m) {
+void scores_chunk(const E* kc, const std::uint16_t* ks, int bs, int dim, const Pairs& P, float* s,
+                  std::size_t ss, typename V::M m) {
   const int n = P.n();
   int k = 0;
   for (; k + V::kScoreNQ <= n; k += V::kScoreNQ)
-    scores<V, E, V::kScoreNQ, kFull>(kc, bs, dim, P, k, s, ss, m);
+    scores<V, E, V::kScoreNQ, kFull>(kc, ks, bs, dim, P, k, s, ss, m);
   switch (n - k) {
     case 3:
-      if constexpr (V::kScoreNQ > 3) scores<V, E, 3, kFull>(kc, bs, dim, P, k, s, ss, m);
+      if constexpr (V::kScoreNQ > 3) scores<V, E, 3, kFull>(kc, ks, bs, dim, P, k, s, ss, m);
       break;
     case 2:
-      if constexpr (V::kScoreNQ > 2) scores<V, E, 2, kFull>(kc, bs, dim, P, k, s, ss, m);
+      if constexpr (V::kScoreNQ > 2) scores<V, E, 2, kFull>(kc, ks, bs, dim, P, k, s, ss, m);
       break;
     case 1:
-      scores<V, E, 1, kFull>(kc, bs, dim, P, k, s, ss, m);
+      scores<V, E, 1, kFull>(kc, ks, bs, dim, P, k, s, ss, m);
       break;
     default:
       break;
@@ -133,11 +168,13 @@ void scores_chunk(const E* kc, int bs, int dim, const Pairs& P, float* s, std::s
 template <class V, class E>
 void scores_block(const E* kb, int bs, int rows, int dim, const Pairs& P, float* s,
                   std::size_t ss) {
-  for (int r0 = 0; r0 < rows; r0 += V::N)
+  for (int r0 = 0; r0 < rows; r0 += V::N) {
+    const std::uint16_t* ks = kQ8<E> ? q8_scales(kb, bs, dim) + r0 : nullptr;
     if (r0 + V::N <= bs)
-      scores_chunk<V, E, true>(kb + r0, bs, dim, P, s + r0, ss, V::full());
+      scores_chunk<V, E, true>(kb + r0, ks, bs, dim, P, s + r0, ss, V::full());
     else
-      scores_chunk<V, E, false>(kb + r0, bs, dim, P, s + r0, ss, V::first(bs - r0));
+      scores_chunk<V, E, false>(kb + r0, ks, bs, dim, P, s + r0, ss, V::first(bs - r0));
+  }
 }
 
 // Keeps a loaded vector in a register: without it GCC folds the key loads into every
@@ -193,12 +230,13 @@ struct PrefetchCursor {
   }
 };
 
-// Two whole chunks of N key rows at once (kc0, kc1, each dim-major with row stride bs):
-// each query element broadcast once for both, fewer loads per fma than one chunk. The
-// same chains as scores(), so the same bits.
+// Two whole chunks of N key rows at once (kc0, kc1, each dim-major with row stride bs;
+// ks0, ks1 their q8_0 scales): each query element broadcast once for both, fewer loads
+// per fma than one chunk. The same chains as scores(), so the same bits.
 template <class V, int NQ, class E>
-void scores2(const E* kc0, const E* kc1, int bs, int dim, const Pairs& P, int k0, float* s0,
-             float* s1, std::size_t ss, Prefetcher* pf = nullptr) {
+void scores2(const E* kc0, const E* kc1, const std::uint16_t* ks0, const std::uint16_t* ks1, int bs,
+             int dim, const Pairs& P, int k0, float* s0, float* s1, std::size_t ss,
+             Prefetcher* pf = nullptr) {
   // The four chains of each (pair, chunk) in passes of CH chains over the dims (AVX2: two
   // passes of two, so the accumulators fit 16 registers); a pass after the first adds its
   // chains to the stored sum of the earlier ones: (a0 + a1) + (a2 + a3) either way.
@@ -212,13 +250,17 @@ void scores2(const E* kc0, const E* kc1, int bs, int dim, const Pairs& P, int k0
     typename V::F a[NQ][CH], b[NQ][CH];
     for (int i = 0; i < NQ; ++i)
       for (int w = 0; w < CH; ++w) a[i][w] = b[i][w] = V::zero();
-    int d = 0;
-    for (; d + 4 <= dim; d += 4) {
+    // Dims d..d+3 (sx, sy: the chunks' q8_0 scales of their group).
+    auto step = [&](int d, typename V::F sx, typename V::F sy) {
       pc.next();
       for (int w = 0; w < CH; ++w) {
         const int u = pass * CH + w;
         const std::size_t o = static_cast<std::size_t>(d + u) * bs;
         typename V::F x = V::load(kc0 + o), y = V::load(kc1 + o);
+        if constexpr (kQ8<E>) {
+          x = V::mul(x, sx);
+          y = V::mul(y, sy);
+        }
         in_register(x);
         in_register(y);
         for (int i = 0; i < NQ; ++i) {
@@ -227,6 +269,17 @@ void scores2(const E* kc0, const E* kc1, int bs, int dim, const Pairs& P, int k0
           b[i][w] = V::fmadd(y, qb, b[i][w]);
         }
       }
+    };
+    int d = 0;
+    if constexpr (kQ8<E>) {
+      // dim is a multiple of 32: each group's scales loaded once for its 8 steps.
+      for (; d < dim; d += 32) {
+        const std::size_t g = static_cast<std::size_t>(d / 32) * bs;
+        const typename V::F sx = V::load(ks0 + g), sy = V::load(ks1 + g);
+        for (int e = d; e < d + 32; e += 4) step(e, sx, sy);
+      }
+    } else {
+      for (; d + 4 <= dim; d += 4) step(d, V::zero(), V::zero());
     }
     for (int u = 0; d < dim; ++d, ++u) {
       if (u / CH != pass) continue;
@@ -260,14 +313,15 @@ void scores2(const E* kc0, const E* kc1, int bs, int dim, const Pairs& P, int k0
 
 // Every pair over two whole chunks: groups of 3 pairs (24 accumulators), then 2 or 1.
 template <class V, class E>
-void scores2_pairs(const E* kc0, const E* kc1, int bs, int dim, const Pairs& P, float* s0,
-                   float* s1, std::size_t ss, Prefetcher* pf = nullptr) {
+void scores2_pairs(const E* kc0, const E* kc1, const std::uint16_t* ks0, const std::uint16_t* ks1,
+                   int bs, int dim, const Pairs& P, float* s0, float* s1, std::size_t ss,
+                   Prefetcher* pf = nullptr) {
   const int n = P.n();
   int k = 0;
   for (; k + 3 <= n; k += 3, pf = nullptr)
-    scores2<V, 3, E>(kc0, kc1, bs, dim, P, k, s0, s1, ss, pf);
-  if (n - k == 2) scores2<V, 2, E>(kc0, kc1, bs, dim, P, k, s0, s1, ss, pf);
-  if (n - k == 1) scores2<V, 1, E>(kc0, kc1, bs, dim, P, k, s0, s1, ss, pf);
+    scores2<V, 3, E>(kc0, kc1, ks0, ks1, bs, dim, P, k, s0, s1, ss, pf);
+  if (n - k == 2) scores2<V, 2, E>(kc0, kc1, ks0, ks1, bs, dim, P, k, s0, s1, ss, pf);
+  if (n - k == 1) scores2<V, 1, E>(kc0, kc1, ks0, ks1, bs, dim, P, k, s0, s1, ss, pf);
 }
 
 // Column strips c0..c0+NV*N of a head: the widest first, then narrower, the last one
@@ -294,6 +348,10 @@ void for_strips(int dim, Body& body) {
       body.template run<1, false>(c0, V::first(dim - c0));
 }
 
+// The most q8_0 value scales of a block MixRow converts to floats at once (rows x dim / 32:
+// 64 for 16 rows of 128 dims); larger blocks convert each scale where it is used.
+constexpr int kMaxRowScales = 256;
+
 // One row: out_k[c0..c0+NV*N) for NQ heads, the fma chain over every key of every block
 // in registers, times 1 / sum.
 template <class V, class E, int NQ>
@@ -311,13 +369,36 @@ struct MixRow {
     for (int i = 0; i < NQ; ++i)
       for (int c = 0; c < NV; ++c) acc[i][c] = V::zero();
     for (int j = 0, r0 = 0; r0 < n_keys; ++j, r0 += bs) {
-      const E* vb = block_at<E>(kv.v, kv, j) + c0;
+      const E* vb = block_at<E>(kv.v, kv, j);
       const int rows = imin(bs, n_keys - r0);
+      // q8_0: the scales of the block's rows [r][g] as floats, once per block (each then
+      // broadcast from memory: a load, no conversion per row); c0 is a multiple of 32.
+      float fs[kMaxRowScales];
+      const int groups = dim / 32;
+      const bool in_fs = rows * groups <= kMaxRowScales;
+      const std::uint16_t* vs = kQ8<E> ? q8_scales(vb, bs, dim) : nullptr;
+      if constexpr (kQ8<E>)
+        if (in_fs) {
+          const int ns = rows * groups;
+          int i = 0;
+          for (; i + V::N <= ns; i += V::N) V::store(fs + i, V::load(vs + i));
+          for (; i < ns; ++i) fs[i] = fp16_to_fp32(vs[i]);
+        }
+      vb += c0;
       for (int r = 0; r < rows; ++r) {
         const E* vr = vb + static_cast<std::size_t>(r) * dim;
         typename V::F v[NV];
         for (int c = 0; c + 1 < NV; ++c) v[c] = V::load(vr + V::N * c);
         v[NV - 1] = load_m<V, kFull>(vr + V::N * (NV - 1), m);
+        if constexpr (kQ8<E>) {
+          const std::size_t g0 = static_cast<std::size_t>(r) * groups + c0 / 32;
+          typename V::F sc = V::zero();
+          for (int c = 0; c < NV; ++c) {
+            if ((V::N * c) % 32 == 0)
+              sc = in_fs ? V::bcast(fs + g0 + V::N * c / 32) : V::bcast_h(vs + g0 + V::N * c / 32);
+            v[c] = V::mul(v[c], sc);
+          }
+        }
         for (int i = 0; i < NQ; ++i) {
           const typename V::F pr = V::bcast(s + static_cast<std::size_t>(k0 + i) * ss + r0 + r);
           for (int c = 0; c < NV; ++c) acc[i][c] = V::fmadd(pr, v[c], acc[i][c]);
@@ -338,7 +419,7 @@ void attend_row(const PagedKv& kv, const Pairs& P, int dim, float scale, float* 
   const int bs = kv.block_size;
   const int n_keys = P.qs.n_keys, n = P.n();
   const std::size_t ss = paged_score_stride(n_keys, bs);
-  const std::size_t group = static_cast<std::size_t>(bs) * dim * sizeof(E);
+  const std::size_t group = rows_bytes<E>(bs, dim);
   const int n_blk = (n_keys + bs - 1) / bs;
   if (V::kScore2 && bs % V::N == 0) {
     // Where the level pairs chunks: the sequence's chunks of N key rows two by two, each
@@ -346,6 +427,12 @@ void attend_row(const PagedKv& kv, const Pairs& P, int dim, float scale, float* 
     // blocks of the next pair and the values of this pair's blocks prefetched.
     const int per = bs / V::N, chunks = (n_keys + V::N - 1) / V::N;
     auto at = [&](int c) { return block_at<E>(kv.k, kv, c / per) + (c % per) * V::N; };
+    auto sat = [&](int c) -> const std::uint16_t* {  // the chunk's q8_0 scales
+      if constexpr (kQ8<E>)
+        return q8_scales(block_at<E>(kv.k, kv, c / per), bs, dim) + (c % per) * V::N;
+      else
+        return nullptr;
+    };
     int c = 0;
     for (; c + 2 <= chunks; c += 2) {
       Prefetcher pf;
@@ -355,12 +442,12 @@ void attend_row(const PagedKv& kv, const Pairs& P, int dim, float scale, float* 
           if (x + 2 < chunks) pf.add(block_at<E>(kv.k, kv, (x + 2) / per));
           pf.add(block_at<E>(kv.v, kv, x / per));
         }
-      scores2_pairs<V, E>(at(c), at(c + 1), bs, dim, P, scratch + c * V::N,
+      scores2_pairs<V, E>(at(c), at(c + 1), sat(c), sat(c + 1), bs, dim, P, scratch + c * V::N,
                           scratch + (c + 1) * V::N, ss, &pf);
     }
     if (c < chunks) {
       if (c % per == 0) prefetch(block_at<E>(kv.v, kv, c / per), group);
-      scores_chunk<V, E, true>(at(c), bs, dim, P, scratch + c * V::N, ss, V::full());
+      scores_chunk<V, E, true>(at(c), sat(c), bs, dim, P, scratch + c * V::N, ss, V::full());
     }
   } else {
     for (int j = 0; j < n_blk; ++j) {
@@ -434,12 +521,38 @@ struct MixTile {
   }
 };
 
-template <class V, class E>
-const float* as_floats(const E* src, std::size_t n, float* buf) {
+// A block's key rows (keys true) or value rows of one head as floats: the rows themselves
+// (float), converted (fp16) or dequantized (q8_0) into buf.
+template <class V, class E, bool keys>
+const float* as_floats(const E* src, int bs, int dim, float* buf) {
+  const std::size_t n = static_cast<std::size_t>(bs) * dim;
   if constexpr (sizeof(E) == sizeof(float)) {
     (void)n;
     (void)buf;
     return reinterpret_cast<const float*>(src);
+  } else if constexpr (kQ8<E>) {
+    const std::uint16_t* sc = q8_scales(src, bs, dim);
+    if constexpr (keys) {
+      // Key (d, r) times scale [d / 32][r].
+      for (int d = 0; d < dim; ++d) {
+        const std::size_t o = static_cast<std::size_t>(d) * bs;
+        const std::uint16_t* sd = sc + static_cast<std::size_t>(d / 32) * bs;
+        int r = 0;
+        if (bs % V::N == 0)
+          for (; r < bs; r += V::N)
+            V::store(buf + o + r, V::mul(V::load(src + o + r), V::load(sd + r)));
+        for (; r < bs; ++r) buf[o + r] = static_cast<float>(src[o + r]) * fp16_to_fp32(sd[r]);
+      }
+    } else {
+      // Value (r, c) times scale [r][c / 32] (dim is a multiple of 32).
+      for (int r = 0; r < bs; ++r) {
+        const std::size_t o = static_cast<std::size_t>(r) * dim;
+        const std::uint16_t* sr = sc + static_cast<std::size_t>(r) * (dim / 32);
+        for (int c = 0; c < dim; c += V::N)
+          V::store(buf + o + c, V::mul(V::load(src + o + c), V::bcast_h(sr + c / 32)));
+      }
+    }
+    return buf;
   } else {
     for (std::size_t i = 0; i < n; i += V::N) V::store(buf + i, V::load(src + i));
     return buf;
@@ -466,23 +579,25 @@ void attend_tile(const PagedKv& kv, const Pairs& P, int dim, float scale, float*
     for (; j + 2 <= n_blk; j += 2) {
       // The next two key blocks, spread over the first group of pairs' pass.
       Prefetcher pf;
-      pf.bytes = group * sizeof(E);
+      pf.bytes = rows_bytes<E>(bs, dim);
       for (int x = j + 2; x < imin(j + 4, n_blk); ++x) pf.add(block_at<E>(kv.k, kv, x));
-      const float* kb[2] = {as_floats<V>(block_at<E>(kv.k, kv, j), group, buf),
-                            as_floats<V>(block_at<E>(kv.k, kv, j + 1), group, buf + group)};
+      const float* kb[2] = {
+          as_floats<V, E, true>(block_at<E>(kv.k, kv, j), bs, dim, buf),
+          as_floats<V, E, true>(block_at<E>(kv.k, kv, j + 1), bs, dim, buf + group)};
       const int chunks = imin(2 * bs, n_max - j * bs + V::N - 1) / V::N, per = bs / V::N;
       int c = 0;
       auto at = [&](int m) { return kb[m / per] + (m % per) * V::N; };
       float* s = scratch + static_cast<std::size_t>(j) * bs;
       for (; c + 2 <= chunks; c += 2)
-        scores2_pairs<V>(at(c), at(c + 1), bs, dim, P, s + c * V::N, s + (c + 1) * V::N, ss,
-                         c == 0 ? &pf : nullptr);
+        scores2_pairs<V, float>(at(c), at(c + 1), nullptr, nullptr, bs, dim, P, s + c * V::N,
+                                s + (c + 1) * V::N, ss, c == 0 ? &pf : nullptr);
       if (c == 0) PrefetchCursor(pf, 1).rest();
-      if (c < chunks) scores_chunk<V, float, true>(at(c), bs, dim, P, s + c * V::N, ss, V::full());
+      if (c < chunks)
+        scores_chunk<V, float, true>(at(c), nullptr, bs, dim, P, s + c * V::N, ss, V::full());
     }
   for (; j < n_blk; ++j) {
-    if (j + 1 < n_blk) prefetch(block_at<E>(kv.k, kv, j + 1), group * sizeof(E));
-    const float* kb = as_floats<V>(block_at<E>(kv.k, kv, j), group, buf);
+    if (j + 1 < n_blk) prefetch(block_at<E>(kv.k, kv, j + 1), rows_bytes<E>(bs, dim));
+    const float* kb = as_floats<V, E, true>(block_at<E>(kv.k, kv, j), bs, dim, buf);
     scores_block<V, float>(kb, bs, imin(bs, n_max - j * bs), dim, P,
                            scratch + static_cast<std::size_t>(j) * bs, ss);
   }
@@ -493,10 +608,10 @@ void attend_tile(const PagedKv& kv, const Pairs& P, int dim, float scale, float*
   for (int j = 0; j < n_blk; ++j) {
     // The next value block, spread over the groups of pairs that mix this one.
     Prefetcher pf;
-    pf.bytes = group * sizeof(E);
+    pf.bytes = rows_bytes<E>(bs, dim);
     if (j + 1 < n_blk) pf.add(block_at<E>(kv.v, kv, j + 1));
     PrefetchCursor pc(pf, (n + NQ - 1) / NQ);
-    const float* vb = as_floats<V>(block_at<E>(kv.v, kv, j), group, buf);
+    const float* vb = as_floats<V, E, false>(block_at<E>(kv.v, kv, j), bs, dim, buf);
     const float* s = scratch + static_cast<std::size_t>(j) * bs;
     int k = 0;
     for (; k + NQ <= n; k += NQ) {
@@ -539,12 +654,16 @@ void attend(const PagedKv& kv, const PagedQueries& qs, int dim, float scale, flo
   scratch = reinterpret_cast<float*>((reinterpret_cast<std::uintptr_t>(scratch) + 63) &
                                      ~static_cast<std::uintptr_t>(63));
   if (qs.n_rows == 1) {
-    if (kv.f16)
+    if (kv.q8)
+      attend_row<V, std::int8_t>(kv, P, dim, scale, scratch);
+    else if (kv.f16)
       attend_row<V, std::uint16_t>(kv, P, dim, scale, scratch);
     else
       attend_row<V, float>(kv, P, dim, scale, scratch);
   } else {
-    if (kv.f16)
+    if (kv.q8)
+      attend_tile<V, std::int8_t>(kv, P, dim, scale, scratch);
+    else if (kv.f16)
       attend_tile<V, std::uint16_t>(kv, P, dim, scale, scratch);
     else
       attend_tile<V, float>(kv, P, dim, scale, scratch);

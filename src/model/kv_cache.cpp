@@ -9,6 +9,7 @@
 
 #include <sys/mman.h>
 
+#include "kernels/attention_paged.h"
 #include "kernels/fp16.h"
 #include "kernels/mix64.h"
 #include "model/qwen3_model.h"
@@ -31,6 +32,29 @@ void KvPool::Unmap::operator()(std::uint8_t* p) const {
 
 // ---- KvPool ----
 
+namespace {
+
+std::size_t element_bytes(KvType t) {
+  return t == KvType::F32 ? 4 : t == KvType::F16 ? 2 : 1;
+}
+
+// Bytes of one row group (block_size rows of one layer, K or V, KV head): the layout in
+// kv_cache.h.
+std::size_t row_group_bytes(int head_dim, int block_size, KvType type) {
+  const std::size_t elems = static_cast<std::size_t>(block_size) * head_dim;
+  if (type != KvType::Q8_0) return elems * element_bytes(type);
+  const std::size_t scales = static_cast<std::size_t>(block_size) * (head_dim / 32) * 2;
+  return (elems + scales + 63) / 64 * 64;
+}
+
+}  // namespace
+
+std::size_t KvPool::block_bytes_for(int n_layers, int n_head_kv, int head_dim, int block_size,
+                                    KvType type) {
+  return static_cast<std::size_t>(n_layers) * 2 * n_head_kv *
+         row_group_bytes(head_dim, block_size, type);
+}
+
 KvPool::KvPool(int n_layers, int n_head_kv, int head_dim, int block_size, int n_blocks, KvType type)
     : n_layers_(n_layers),
       n_head_kv_(n_head_kv),
@@ -38,10 +62,15 @@ KvPool::KvPool(int n_layers, int n_head_kv, int head_dim, int block_size, int n_
       block_size_(block_size),
       n_blocks_(n_blocks),
       type_(type),
-      esize_(type == KvType::F16 ? 2 : 4) {
+      esize_(element_bytes(type)) {
   if (n_layers <= 0 || n_head_kv <= 0 || head_dim <= 0 || block_size <= 0 || n_blocks <= 0)
     throw std::invalid_argument("KvPool: every size must be positive");
-  row_group_bytes_ = static_cast<std::size_t>(block_size) * head_dim * esize_;
+  if (type == KvType::Q8_0 && head_dim % 32 != 0)
+    throw std::invalid_argument(
+        "KvPool: a q8_0 KV cache needs a head dim that is a multiple "
+        "of 32, the model's is " +
+        std::to_string(head_dim));
+  row_group_bytes_ = row_group_bytes(head_dim, block_size, type);
   block_bytes_ = static_cast<std::size_t>(n_layers) * 2 * n_head_kv * row_group_bytes_;
   const std::size_t len = bytes() + kHugePage;
   void* map = mmap(nullptr, len, PROT_READ | PROT_WRITE,
@@ -83,6 +112,19 @@ void KvPool::store_k_head(int block, int row, int layer, int h, const float* kh)
     } else {
       for (int d = 0; d < head_dim_; ++d) kt[d * bs] = fp32_to_fp16(kh[d]);
     }
+  } else if (type_ == KvType::Q8_0) {
+    // ggml's q8_0 of the row (kernels/attention_paged.h), up to 512 dims at a time, then
+    // scattered into the dim-major quants and the [group][row] scales.
+    std::int8_t q[512];
+    std::uint16_t sc[16];
+    auto* kt = reinterpret_cast<std::int8_t*>(kd) + row;
+    auto* st = reinterpret_cast<std::uint16_t*>(kd + bs * head_dim_) + row;
+    for (int d0 = 0; d0 < head_dim_; d0 += 512) {
+      const int n = std::min(512, head_dim_ - d0);
+      quantize_kv_q8_0(kh + d0, n, q, sc);
+      for (int g = 0; g < n / 32; ++g) st[static_cast<std::size_t>(d0 / 32 + g) * bs] = sc[g];
+      for (int i = 0; i < n; ++i) kt[static_cast<std::size_t>(d0 + i) * bs] = q[i];
+    }
   } else {
     float* kt = reinterpret_cast<float*>(kd) + row;
     for (int d = 0; d < head_dim_; ++d) kt[d * bs] = kh[d];
@@ -93,14 +135,22 @@ void KvPool::store_v_head(int block, int row, int layer, int h, const float* vh)
   // Values row-major.
   const std::size_t at = static_cast<std::size_t>(row) * head_dim_ * esize_;
   std::uint8_t* vd = data_.get() + offset(block, layer, 1, h) + at;
-  if (type_ == KvType::F16)
+  if (type_ == KvType::F16) {
     fp32_to_fp16_row(vh, reinterpret_cast<std::uint16_t*>(vd), head_dim_);
-  else
+  } else if (type_ == KvType::Q8_0) {
+    // Quants and the row's scales in place (row-major, [row][group]).
+    auto* st = reinterpret_cast<std::uint16_t*>(data_.get() + offset(block, layer, 1, h) +
+                                                static_cast<std::size_t>(block_size_) * head_dim_) +
+               static_cast<std::size_t>(row) * (head_dim_ / 32);
+    quantize_kv_q8_0(vh, head_dim_, reinterpret_cast<std::int8_t*>(vd), st);
+  } else {
     std::memcpy(vd, vh, head_dim_ * sizeof(float));
+  }
 }
 
 void KvPool::load(int block, int row, int layer, float* k, float* v) const {
   const std::size_t bs = static_cast<std::size_t>(block_size_);
+  const std::size_t elems = bs * head_dim_, groups = static_cast<std::size_t>(head_dim_ / 32);
   for (int h = 0; h < n_head_kv_; ++h) {
     const std::uint8_t* kd = data_.get() + offset(block, layer, 0, h);
     const std::uint8_t* vd = data_.get() + offset(block, layer, 1, h);
@@ -111,6 +161,13 @@ void KvPool::load(int block, int row, int layer, float* k, float* v) const {
       if (type_ == KvType::F16) {
         kh[d] = fp16_to_fp32(reinterpret_cast<const std::uint16_t*>(kd)[ki]);
         vh[d] = fp16_to_fp32(reinterpret_cast<const std::uint16_t*>(vd)[vi]);
+      } else if (type_ == KvType::Q8_0) {
+        const auto* ks = reinterpret_cast<const std::uint16_t*>(kd + elems);
+        const auto* vs = reinterpret_cast<const std::uint16_t*>(vd + elems);
+        kh[d] = static_cast<float>(reinterpret_cast<const std::int8_t*>(kd)[ki]) *
+                fp16_to_fp32(ks[(d / 32) * bs + row]);
+        vh[d] = static_cast<float>(reinterpret_cast<const std::int8_t*>(vd)[vi]) *
+                fp16_to_fp32(vs[row * groups + d / 32]);
       } else {
         kh[d] = reinterpret_cast<const float*>(kd)[ki];
         vh[d] = reinterpret_cast<const float*>(vd)[vi];
@@ -123,14 +180,25 @@ void KvPool::copy_rows(int src, int dst, int n_rows) {
   if (n_rows <= 0) return;
   const std::size_t n = static_cast<std::size_t>(n_rows) * esize_;
   const std::size_t col = static_cast<std::size_t>(block_size_) * esize_;
+  const std::size_t elems = static_cast<std::size_t>(block_size_) * head_dim_;
+  const int groups = head_dim_ / 32;
   for (int l = 0; l < n_layers_; ++l)
     for (int h = 0; h < n_head_kv_; ++h) {
       // Keys: the first n_rows of each dimension's column; values: the first n_rows rows.
       std::uint8_t* kd = data_.get() + offset(dst, l, 0, h);
       const std::uint8_t* ks = data_.get() + offset(src, l, 0, h);
       for (int d = 0; d < head_dim_; ++d) std::memcpy(kd + d * col, ks + d * col, n);
-      std::memcpy(data_.get() + offset(dst, l, 1, h), data_.get() + offset(src, l, 1, h),
-                  n * head_dim_);
+      std::uint8_t* vd = data_.get() + offset(dst, l, 1, h);
+      const std::uint8_t* vs = data_.get() + offset(src, l, 1, h);
+      std::memcpy(vd, vs, n * head_dim_);
+      if (type_ == KvType::Q8_0) {
+        // The scales: keys' [group][row] (the first n_rows of each group's column),
+        // values' [row][group] (the first n_rows rows).
+        const std::size_t sb = static_cast<std::size_t>(n_rows) * 2;
+        for (int g = 0; g < groups; ++g)
+          std::memcpy(kd + elems + g * block_size_ * 2, ks + elems + g * block_size_ * 2, sb);
+        std::memcpy(vd + elems, vs + elems, sb * groups);
+      }
     }
 }
 

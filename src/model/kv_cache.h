@@ -7,6 +7,15 @@
 // positions are written, copy-on-write for a shared block it writes into. KvCache: a
 // private pool with one sequence holding n_ctx positions (the single-sequence path).
 //
+// The rows of one block, layer, K or V and KV head are one row group (KvPool::offset):
+//   f16 / f32: keys dim-major (element d of row r at d * block_size + r), values row-major
+//     (element d of row r at r * head_dim + d): kernels/attention_paged.h reads them so.
+//   q8_0 (head_dim a multiple of 32; ggml's q8_0 per 32 consecutive elements of one row):
+//     keys: int8 k[d * block_size + r], then the fp16 scales [d / 32][r] (at byte
+//     block_size * head_dim of the row group); values: int8 v[r * head_dim + d], then the
+//     fp16 scales [r][d / 32] (same place); the row group padded to 64 bytes. An element
+//     is float(q) * float(scale), exact in float.
+//
 // Memory is reserved up front (one anonymous mapping, in transparent huge pages where the
 // kernel allows) but only touched as positions are written. The pool and
 // its sequences are not thread-safe: one owner serializes the calls (BatchEngine's lock).
@@ -37,14 +46,17 @@ class KvPool {
   int block_size() const { return block_size_; }
   int n_blocks() const { return n_blocks_; }
   int n_layers() const { return n_layers_; }
+  int n_head_kv() const { return n_head_kv_; }
+  int head_dim() const { return head_dim_; }
   KvType type() const { return type_; }
   std::size_t bytes() const { return block_bytes_ * static_cast<std::size_t>(n_blocks_); }
   std::size_t block_bytes() const { return block_bytes_; }
+  // Bytes of one block of a pool of these sizes (every layer, K and V, every KV head).
+  static std::size_t block_bytes_for(int n_layers, int n_head_kv, int head_dim, int block_size,
+                                     KvType type);
 
   // Key and value rows of one token (n_head_kv * head_dim floats each) into row `row`
-  // (0..block_size-1) of `block`, converted to the pool's type.
-  // Keys are stored dim-major (element d of row r at d * block_size + r), values
-  // row-major (kernels/attention_paged.h).
+  // (0..block_size-1) of `block`, converted to the pool's type (the layout above).
   void store(int block, int row, int layer, const float* k, const float* v);
   // The same for one head h (head_dim floats): store() is these for every head, which
   // the forward pass calls as the heads' rows come out of the Q/K/V matmul.
@@ -52,8 +64,8 @@ class KvPool {
   void store_v_head(int block, int row, int layer, int h, const float* v);
   // The inverse of store(), as floats.
   void load(int block, int row, int layer, float* k, float* v) const;
-  // The block_size key / value rows of head h of one layer (uint16_t fp16 or float by
-  // type(); keys dim-major, values row-major).
+  // The block_size key / value rows of head h of one layer (the row group: fp16, float or
+  // q8_0 by type(), laid out as above).
   const void* k_rows(int block, int layer, int h) const {
     return data_.get() + offset(block, layer, 0, h);
   }
