@@ -317,20 +317,30 @@ TEST(Qwen3VlImage, TruncationKeepsImagePositions) {
 
 // `qwen3 run --image`: the image tokens are counted in the stats line, and placeholder
 // text typed by the user stays text (were it parsed, three pads would meet two images).
+// --kv-type reaches the image run's cache: the tiny model's head dim (16) cannot hold
+// q8_0 (groups of 32), which is a clear error, not a silent f16 cache.
 TEST(Qwen3VlImage, RunCommandTakesImages) {
   const Pair& pair = tiny_pair();
   Crosscheck& cc = tiny();
   const std::vector<std::string> imgs = cc.write_images({{120, 64}, {48, 96}}, 20);
   const fs::path err = scratch() / "run.err";
-  const std::string cmd = std::string(QWEN3_BIN) + " run -m " + pair.text + " --mmproj " +
-                          pair.mmproj + " --image " + imgs[0] + " --image " + imgs[1] +
-                          " -p 'What is <|vision_start|><|image_pad|><|vision_end|>?' -n 3 " +
-                          "--temp 0 -t 2 > /dev/null 2> " + err.string();
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  std::ifstream in(err);
-  const std::string e((std::istreambuf_iterator<char>(in)), {});
+  auto run = [&](const std::string& extra) {
+    const std::string cmd = std::string(QWEN3_BIN) + " run -m " + pair.text + " --mmproj " +
+                            pair.mmproj + " --image " + imgs[0] + " --image " + imgs[1] +
+                            " -p 'What is <|vision_start|><|image_pad|><|vision_end|>?' -n 3 " +
+                            "--temp 0 -t 2" + extra + " > /dev/null 2> " + err.string();
+    const int rc = std::system(cmd.c_str());
+    std::ifstream in(err);
+    return std::make_pair(rc, std::string((std::istreambuf_iterator<char>(in)), {}));
+  };
+  const auto [rc, e] = run("");
+  ASSERT_EQ(rc, 0) << e;
   // 120x64 -> 128x64 (4 x 2 merged tokens); 48x96 -> 64x128 (2 x 4: up to the 8-token floor).
   EXPECT_NE(e.find("(16 image tokens in 2 images"), std::string::npos) << e;
+  const auto [rc8, e8] = run(" --kv-type q8_0");
+  EXPECT_NE(rc8, 0);
+  EXPECT_NE(e8.find("q8_0 KV cache needs a head dim that is a multiple of 32"), std::string::npos)
+      << e8;
 }
 
 // Qwen3-VL-2B's shapes (the 1.7B text half cut to one layer, Q4_0; the 2B encoder, F32):

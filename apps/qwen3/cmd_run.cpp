@@ -92,14 +92,13 @@ Registrar reg(
          check_vision_options(o->vision);
          if (!o->vision.images.empty()) {
            if (o->raw || !o->lora.empty() || !o->json_schema_file.empty() ||
-               !o->grammar_file.empty() || o->regex || o->device != "CPU" || !o->quantize.empty() ||
-               !o->kv_type.empty())
+               !o->grammar_file.empty() || o->regex || o->device != "CPU" || !o->quantize.empty())
              throw std::invalid_argument(
                  "--image runs a chat turn on the CPU: not with --raw, --lora, --quantize, "
-                 "--kv-type, "
                  "--device or constrained output");
            VisionRunArgs va{o->model, o->system,  read_prompt(*o), o->vision,
                             {},       o->threads, o->ctx};
+           va.kv = kv_type_or_default(o->kv_type);
            o->sampling.apply(va.config);
            return run_with_images(va);
          }

@@ -21,10 +21,10 @@ namespace {
 // run is the next image (eval_vl_prompt), other ids evaluate as text.
 class VlBackend : public engine::TokenBackend {
  public:
-  VlBackend(std::shared_ptr<const Qwen3Model> model, int n_ctx, int n_threads,
+  VlBackend(std::shared_ptr<const Qwen3Model> model, int n_ctx, KvType kv, int n_threads,
             const std::vector<vision::ImageEmbedding>& images)
       : model_(std::move(model)),
-        ctx_(model_, n_ctx, KvType::F16, n_threads),
+        ctx_(model_, n_ctx, kv, n_threads),
         images_(images),
         logits_(static_cast<size_t>(model_->config().n_vocab)),
         pad_(model_->tokenizer().token_id("<|image_pad|>").value_or(-1)) {}
@@ -85,7 +85,7 @@ int run_with_images(const VisionRunArgs& a) {
     throw std::length_error("the prompt with its images takes " + std::to_string(prompt.size()) +
                             " tokens, over the context of " + std::to_string(n_ctx) +
                             " (-c/--ctx)");
-  VlBackend backend(model, n_ctx, a.threads, images.embeddings);
+  VlBackend backend(model, n_ctx, a.kv, a.threads, images.embeddings);
   // Qwen3-VL Instruct answers without a reasoning block: the non-thinking defaults.
   const GenerationConfig cfg = a.config.resolved(/*thinking=*/false);
   engine::Sampler sampler(engine::SamplerParams::from(cfg));

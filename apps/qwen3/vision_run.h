@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "model/kv_type.h"
 #include "qwen3/generation_config.h"
 #include "vision_options.h"
 
@@ -18,6 +19,7 @@ struct VisionRunArgs {
   VisionOptions vision;
   GenerationConfig config;  // sampling and max_new_tokens (unset fields: the Qwen3 defaults)
   int threads = 0, ctx = 0;
+  KvType kv = KvType::F16;  // --kv-type
 };
 
 int run_with_images(const VisionRunArgs& a);
