@@ -375,7 +375,7 @@ struct MixRow {
   void run(int c0, typename V::M m) const {
     const int bs = kv.block_size;
     const int n_blk = (n_keys + bs - 1) / bs;
-    const bool pf = pf_values && c0 == 0;
+    const bool pf = kQ8<E> && pf_values && c0 == 0;  // (fp16, float: the code of before)
     typename V::F acc[NQ][NV];
     for (int i = 0; i < NQ; ++i)
       for (int c = 0; c < NV; ++c) acc[i][c] = V::zero();
