@@ -352,6 +352,13 @@ void for_strips(int dim, Body& body) {
 // 64 for 16 rows of 128 dims); larger blocks convert each scale where it is used.
 constexpr int kMaxRowScales = 256;
 
+// q8_0 one row: how many value blocks ahead of the one it mixes MixRow prefetches.
+// (kMixAhead 1 to 4 and kKeyAhead 1, 2, 4 measured: 2 and 2 the fastest, attention_bench
+// Decode cold kv 1, B 1/4/8 at 160 positions, one thread, Sapphire-Rapids VM, 2026-12-07.)
+constexpr int kMixAhead = 2;
+// q8_0 one row: how many key blocks past the ones it scores attend_row prefetches.
+constexpr int kKeyAhead = 2;
+
 // One row: out_k[c0..c0+NV*N) for NQ heads, the fma chain over every key of every block
 // in registers, times 1 / sum.
 template <class V, class E, int NQ>
@@ -362,15 +369,29 @@ struct MixRow {
   const float* s;
   std::size_t ss;
   const float* inv;
+  // q8_0, the first strip of the first pairs: value block j + kMixAhead prefetched while
+  // block j is mixed (attend_row).
+  bool pf_values;
   template <int NV, bool kFull>
   void run(int c0, typename V::M m) const {
     const int bs = kv.block_size;
+    const int n_blk = (n_keys + bs - 1) / bs;
+    const bool pf = kQ8<E> && pf_values && c0 == 0;  // (fp16, float: the code of before)
     typename V::F acc[NQ][NV];
     for (int i = 0; i < NQ; ++i)
       for (int c = 0; c < NV; ++c) acc[i][c] = V::zero();
     for (int j = 0, r0 = 0; r0 < n_keys; ++j, r0 += bs) {
       const E* vb = block_at<E>(kv.v, kv, j);
       const int rows = imin(bs, n_keys - r0);
+      // (its lines spread over the rows: per_row of them after each row's loads)
+      const char* pv = nullptr;
+      const char* pv_end = nullptr;
+      int per_row = 0;
+      if (pf && j + kMixAhead < n_blk) {
+        pv = reinterpret_cast<const char*>(block_at<E>(kv.v, kv, j + kMixAhead));
+        pv_end = pv + rows_bytes<E>(bs, dim);
+        per_row = static_cast<int>((rows_bytes<E>(bs, dim) / 64 + rows) / rows);
+      }
       // q8_0: the scales of the block's rows [r][g] as floats, once per block (each then
       // broadcast from memory: a load, no conversion per row); c0 is a multiple of 32.
       float fs[kMaxRowScales];
@@ -386,6 +407,7 @@ struct MixRow {
         }
       vb += c0;
       for (int r = 0; r < rows; ++r) {
+        for (int i = 0; i < per_row && pv < pv_end; ++i, pv += 64) _mm_prefetch(pv, _MM_HINT_T0);
         const E* vr = vb + static_cast<std::size_t>(r) * dim;
         typename V::F v[NV];
         for (int c = 0; c + 1 < NV; ++c) v[c] = V::load(vr + V::N * c);
@@ -404,6 +426,7 @@ struct MixRow {
           for (int c = 0; c < NV; ++c) acc[i][c] = V::fmadd(pr, v[c], acc[i][c]);
         }
       }
+      for (; pv < pv_end; pv += 64) _mm_prefetch(pv, _MM_HINT_T0);
     }
     for (int i = 0; i < NQ; ++i) {
       const typename V::F sc = V::bcast(inv + i);
@@ -421,6 +444,7 @@ void attend_row(const PagedKv& kv, const Pairs& P, int dim, float scale, float* 
   const std::size_t ss = paged_score_stride(n_keys, bs);
   const std::size_t group = rows_bytes<E>(bs, dim);
   const int n_blk = (n_keys + bs - 1) / bs;
+  bool mix_pf = false;  // MixRow prefetches the values (else the scores did)
   if (V::kScore2 && bs % V::N == 0) {
     // Where the level pairs chunks: the sequence's chunks of N key rows two by two, each
     // query element broadcast once for both (fewer loads per fma); the keys of the
@@ -434,14 +458,29 @@ void attend_row(const PagedKv& kv, const Pairs& P, int dim, float scale, float* 
         return nullptr;
     };
     int c = 0;
+    // q8_0: the keys kKeyAhead blocks past the pair scored (the first ones at once), the
+    // values only of the first kMixAhead blocks, at the end of the scores: MixRow prefetches
+    // the others as it mixes, so the loads of the values overlap the mixing instead of
+    // the scoring. fp16 and float: the keys of the next pair, the values of this one.
+    mix_pf = kQ8<E>;
+    int pk = 0;  // q8_0: key blocks prefetched
+    if constexpr (kQ8<E>)
+      for (; pk < imin(kKeyAhead, n_blk); ++pk) prefetch(block_at<E>(kv.k, kv, pk), group);
     for (; c + 2 <= chunks; c += 2) {
       Prefetcher pf;
       pf.bytes = group;
-      for (int x = c; x < c + 2; ++x)
-        if (x % per == 0) {
-          if (x + 2 < chunks) pf.add(block_at<E>(kv.k, kv, (x + 2) / per));
-          pf.add(block_at<E>(kv.v, kv, x / per));
-        }
+      if constexpr (kQ8<E>) {
+        const int want = imin(n_blk, (c + 1) / per + 1 + kKeyAhead);
+        while (pk < want && pf.n < 2) pf.add(block_at<E>(kv.k, kv, pk++));
+        if (c + 4 > chunks)
+          for (int j = 0; j < imin(kMixAhead, n_blk); ++j) pf.add(block_at<E>(kv.v, kv, j));
+      } else {
+        for (int x = c; x < c + 2; ++x)
+          if (x % per == 0) {
+            if (x + 2 < chunks) pf.add(block_at<E>(kv.k, kv, (x + 2) / per));
+            pf.add(block_at<E>(kv.v, kv, x / per));
+          }
+      }
       scores2_pairs<V, E>(at(c), at(c + 1), sat(c), sat(c + 1), bs, dim, P, scratch + c * V::N,
                           scratch + (c + 1) * V::N, ss, &pf);
     }
@@ -462,10 +501,10 @@ void attend_row(const PagedKv& kv, const Pairs& P, int dim, float scale, float* 
     const int nq = imin(2, n - k);
     for (int h = 0; h < nq; ++h) inv[h] = V::softmax(scratch + (k + h) * ss, n_keys, scale);
     if (nq == 2) {
-      MixRow<V, E, 2> body{kv, P, k, n_keys, dim, scratch, ss, inv};
+      MixRow<V, E, 2> body{kv, P, k, n_keys, dim, scratch, ss, inv, mix_pf && k == 0};
       for_strips<V, V::kMixNV>(dim, body);
     } else {
-      MixRow<V, E, 1> body{kv, P, k, n_keys, dim, scratch, ss, inv};
+      MixRow<V, E, 1> body{kv, P, k, n_keys, dim, scratch, ss, inv, mix_pf && k == 0};
       for_strips<V, V::kMixNV>(dim, body);
     }
   }
