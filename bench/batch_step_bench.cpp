@@ -406,8 +406,10 @@ void engine_profile(const std::shared_ptr<const Qwen3Model>& model, int threads,
 // Part "matmuls": the matmuls of a decode step alone, on the model's own weights (per
 // layer Q/K/V in one pass, output, gate/up in one pass, down; then the lm_head), for B =
 // 1, 4, 8 tokens of constant activations: what part 1's matmul columns would cost with
-// nothing between the matmuls. Medians of 24 passes (ms of wall time, or CPU time with 1
-// thread). A dense model only.
+// nothing between the matmuls. Passes alternate between matmul_multi's split item ranges
+// (the default) and one shared range (set_matmul_split_ranges(false)), so both see the
+// same load; medians of 12 passes each (ms of wall time, or CPU time with 1 thread). A
+// dense model only.
 void matmul_profile(const std::shared_ptr<const Qwen3Model>& model, int threads) {
   const auto& c = model->config();
   const auto& w = model->weights();
@@ -426,11 +428,13 @@ void matmul_profile(const std::shared_ptr<const Qwen3Model>& model, int threads)
   };
   std::printf("## matmuls: a decode step's matmuls alone, %d threads (ms %s per step)\n", threads,
               threads == 1 ? "of CPU time" : "of wall time");
-  std::printf("%2s | %7s | %6s %6s %6s %6s %7s\n", "B", "total", "qkv", "wo", "gateup", "down",
-              "lm_head");
+  std::printf("%2s %6s | %7s | %6s %6s %6s %6s %7s\n", "B", "ranges", "total", "qkv", "wo",
+              "gateup", "down", "lm_head");
   for (int B : {1, 4, 8}) {
-    std::vector<double> t[6];
+    std::vector<double> t[2][6];
     for (int rep = 0; rep < 28; ++rep) {
+      const int split = rep % 2 == 0 ? 1 : 0;
+      qwen3::set_matmul_split_ranges(split != 0);
       double ph[6] = {0, 0, 0, 0, 0, 0};
       const double t0 = now();
       for (const auto& L : w.layers) {
@@ -458,10 +462,14 @@ void matmul_profile(const std::shared_ptr<const Qwen3Model>& model, int threads)
       ph[5] = e - a;
       ph[0] = e - t0;
       if (rep >= 4)
-        for (int i = 0; i < 6; ++i) t[i].push_back(ph[i]);
+        for (int i = 0; i < 6; ++i) t[split][i].push_back(ph[i]);
     }
-    std::printf("%2d | %7.2f | %6.2f %6.2f %6.2f %6.2f %7.2f\n", B, median(t[0]), median(t[1]),
-                median(t[2]), median(t[3]), median(t[4]), median(t[5]));
+    qwen3::set_matmul_split_ranges(true);
+    for (int split : {1, 0})
+      std::printf("%2d %6s | %7.2f | %6.2f %6.2f %6.2f %6.2f %7.2f\n", B,
+                  split ? "split" : "shared", median(t[split][0]), median(t[split][1]),
+                  median(t[split][2]), median(t[split][3]), median(t[split][4]),
+                  median(t[split][5]));
     std::fflush(stdout);
   }
 }

@@ -260,7 +260,7 @@ TEST(Matmul, RowAlignedItemsNeverSplitAHead) {
 }
 
 // matmul_multi hands each piece of its pass a contiguous range of the matrices' items,
-// and a thread with an empty range takes items from the back of the fullest other one:
+// and a thread with an empty range takes the back half of the fullest other one:
 // with one thread held up (its first post call sleeps) the others take over its range,
 // every row is posted exactly once, and the products equal the one-thread ones; also
 // with more pieces than the ranges kept per call (70 threads).
