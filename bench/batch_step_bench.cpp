@@ -15,11 +15,12 @@
 // Run: build/batch_step_bench [model.gguf] [threads] [past] [gen] [block] [parts] [kv]
 // (default ~/.cache/qwen3-bench/models/qwen3-0.6b-q4_0.gguf, 2 threads, 160 positions, 64
 // tokens, KV blocks of 16 positions; parts: "mixed" = part 1b only, "engine" = part 3
-// only, "fuse" = fused vs unfused steps and the pool's hand-off cost, "handoff" = that
-// cost alone, any other 6th
-// argument = part 1 only, none = all; kv: the KV cache type, f16 (default), q8_0 or f32,
-// e.g. `... 2 160 64 16 part1 q8_0`). With 1 thread the phases are CPU time of the
-// thread (meaningful on a busy machine), else wall time.
+// only, "matmuls" = the step's matmuls alone on the model's weights (what part 1's
+// matmul columns cost with nothing between them), "fuse" = fused vs unfused steps and
+// the pool's hand-off cost, "handoff" = that cost alone, any other 6th argument = part 1
+// only, none = all; kv: the KV cache type, f16 (default), q8_0 or f32, e.g.
+// `... 2 160 64 16 part1 q8_0`). With 1 thread the phases are CPU time of the thread
+// (meaningful on a busy machine), else wall time.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -35,8 +36,10 @@
 
 #include "engine/batch_engine.h"
 #include "engine/sampler.h"
+#include "kernels/matmul.h"
 #include "model/batch_forward.h"
 #include "model/kv_cache.h"
+#include "model/model_weights.h"
 #include "model/qwen3_model.h"
 
 namespace {
@@ -403,6 +406,77 @@ void engine_profile(const std::shared_ptr<const Qwen3Model>& model, int threads,
 
 }  // namespace
 
+// Part "matmuls": the matmuls of a decode step alone, on the model's own weights (per
+// layer Q/K/V in one pass, output, gate/up in one pass, down; then the lm_head), for B =
+// 1, 4, 8 tokens of constant activations: what part 1's matmul columns would cost with
+// nothing between the matmuls. Passes alternate between matmul_multi's split item ranges
+// (the default) and one shared range (set_matmul_split_ranges(false)), so both see the
+// same load; medians of 12 passes each (ms of wall time, or CPU time with 1 thread). A
+// dense model only.
+void matmul_profile(const std::shared_ptr<const Qwen3Model>& model, int threads) {
+  const auto& c = model->config();
+  const auto& w = model->weights();
+  if (c.is_moe()) return;
+  qwen3::ThreadPool pool(threads);
+  const int max_b = 8;
+  const auto B8 = static_cast<std::size_t>(max_b);
+  std::vector<float> x(B8 * static_cast<std::size_t>(std::max(c.n_ff, c.q_dim())), 0.01f);
+  std::vector<float> q(B8 * c.q_dim()), k(B8 * c.kv_dim()), v(B8 * c.kv_dim()), o(B8 * c.n_embd),
+      g(B8 * c.n_ff), u(B8 * c.n_ff), lg(B8 * c.n_vocab);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.01f * static_cast<float>(i % 97) - 0.4f;
+  auto now = [&] { return threads == 1 ? cpu_ms() : wall_ms(); };
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  std::printf("## matmuls: a decode step's matmuls alone, %d threads (ms %s per step)\n", threads,
+              threads == 1 ? "of CPU time" : "of wall time");
+  std::printf("%2s %6s | %7s | %6s %6s %6s %6s %7s\n", "B", "ranges", "total", "qkv", "wo",
+              "gateup", "down", "lm_head");
+  for (int B : {1, 4, 8}) {
+    std::vector<double> t[2][6];
+    for (int rep = 0; rep < 28; ++rep) {
+      const int split = rep % 2 == 0 ? 1 : 0;
+      qwen3::set_matmul_split_ranges(split != 0);
+      double ph[6] = {0, 0, 0, 0, 0, 0};
+      const double t0 = now();
+      for (const auto& L : w.layers) {
+        const qwen3::WeightMatrix* qkv[] = {&L.wq, &L.wk, &L.wv};
+        float* qkv_out[] = {q.data(), k.data(), v.data()};
+        const qwen3::WeightMatrix* gu[] = {&L.w_gate, &L.w_up};
+        float* gu_out[] = {g.data(), u.data()};
+        double a = now();
+        qwen3::matmul_multi(qkv, qkv_out, 3, x.data(), B, pool);
+        double b = now();
+        ph[1] += b - a;
+        qwen3::matmul(L.wo, x.data(), B, o.data(), pool);
+        a = now();
+        ph[2] += a - b;
+        qwen3::matmul_multi(gu, gu_out, 2, x.data(), B, pool);
+        b = now();
+        ph[3] += b - a;
+        qwen3::matmul(L.w_down, x.data(), B, o.data(), pool);
+        a = now();
+        ph[4] += a - b;
+      }
+      const double a = now();
+      qwen3::matmul(w.output, x.data(), B, lg.data(), pool);
+      const double e = now();
+      ph[5] = e - a;
+      ph[0] = e - t0;
+      if (rep >= 4)
+        for (int i = 0; i < 6; ++i) t[split][i].push_back(ph[i]);
+    }
+    qwen3::set_matmul_split_ranges(true);
+    for (int split : {1, 0})
+      std::printf("%2d %6s | %7.2f | %6.2f %6.2f %6.2f %6.2f %7.2f\n", B,
+                  split ? "split" : "shared", median(t[split][0]), median(t[split][1]),
+                  median(t[split][2]), median(t[split][3]), median(t[split][4]),
+                  median(t[split][5]));
+    std::fflush(stdout);
+  }
+}
+
 int main(int argc, char** argv) {
   const char* home = std::getenv("HOME");
   const std::string path =
@@ -418,6 +492,10 @@ int main(int argc, char** argv) {
   std::shared_ptr<const Qwen3Model> model = Qwen3Model::load(path, lo);
   std::printf("# %s, %d threads, KV %s\n", path.c_str(), threads, qwen3::kv_type_name(g_kv));
   const std::string parts = argc > 6 ? argv[6] : "";
+  if (parts == "matmuls") {
+    matmul_profile(model, threads);
+    return 0;
+  }
   if (parts == "handoff") {
     handoff_cost(threads);
     return 0;

@@ -1,13 +1,17 @@
 // matmul: the dispatched (AVX2, multi-threaded) product against the single-threaded
 // scalar reference for every weight type over many random shapes, the reference
 // against float math on dequantized weights (bounding the activation quantization),
-// thread-count independence, and errors for bad input.
+// thread-count independence (also with a thread held up: the others take over its items),
+// and errors for bad input.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <mutex>
 #include <random>
 #include <stdexcept>
+#include <thread>
 
 #include "kernels/matmul.h"
 #include "kernels/quant.h"
@@ -253,6 +257,49 @@ TEST(Matmul, RowAlignedItemsNeverSplitAHead) {
   MatmulExtra bad;
   bad.row_align = 12;
   EXPECT_THROW(matmul_multi(wp, yp, 1, p.x.data(), 1, pool, bad), std::invalid_argument);
+}
+
+// matmul_multi hands each piece of its pass a contiguous range of the matrices' items,
+// and a thread with an empty range takes the back half of the fullest other one:
+// with one thread held up (its first post call sleeps) the others take over its range,
+// every row is posted exactly once, and the products equal the one-thread ones; also
+// with more pieces than the ranges kept per call (70 threads).
+TEST(Matmul, EveryItemRunsOnceWhenAThreadIsSlow) {
+  const GgmlType t = GgmlType::Q4_0;
+  Problem a = make_problem(t, 640, 256, 3, 21), b = make_problem(t, 384, 256, 3, 22);
+  b.x = a.x;
+  ThreadPool one(1);
+  std::vector<uint8_t> pa(rows8_bytes(a.W())), pb(rows8_bytes(b.W()));
+  const WeightMatrix Wa = to_rows8(a.W(), pa.data(), one), Wb = to_rows8(b.W(), pb.data(), one);
+  const WeightMatrix* wp[] = {&Wa, &Wb};
+  std::vector<float> ya1(3 * 640), yb1(3 * 384);
+  float* y1[] = {ya1.data(), yb1.data()};
+  matmul_multi(wp, y1, 2, a.x.data(), 3, one);
+  for (int threads : {2, 3, 5, 70}) {
+    ThreadPool pool(threads);
+    struct Seen {
+      std::mutex m;
+      std::vector<int> hits[2];
+      std::atomic<bool> slept{false};
+    } seen;
+    seen.hits[0].assign(640, 0);
+    seen.hits[1].assign(384, 0);
+    MatmulExtra extra;
+    extra.ctx = &seen;
+    extra.post = [](void* ctx, int mat, int64_t r0, int64_t r1) {
+      auto& s = *static_cast<Seen*>(ctx);
+      if (!s.slept.exchange(true)) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      std::lock_guard<std::mutex> lk(s.m);
+      for (int64_t r = r0; r < r1; ++r) ++s.hits[mat][static_cast<size_t>(r)];
+    };
+    std::vector<float> ya(3 * 640, NAN), yb(3 * 384, NAN);
+    float* y[] = {ya.data(), yb.data()};
+    matmul_multi(wp, y, 2, a.x.data(), 3, pool, extra);
+    for (int m = 0; m < 2; ++m)
+      for (int h : seen.hits[m]) ASSERT_EQ(h, 1) << threads << " threads, matrix " << m;
+    EXPECT_EQ(ya, ya1) << threads;
+    EXPECT_EQ(yb, yb1) << threads;
+  }
 }
 
 TEST(ThreadPool, CoversTheRangeOnce) {

@@ -1,10 +1,14 @@
 // Row operations: the AVX2 versions against the scalar references over sizes that are
-// and are not multiples of 8, and the references against their definitions in double.
+// and are not multiples of 8, and the references against their definitions in double;
+// on every SIMD level this CPU has, the same bits as at the avx2 level (the avx512 and
+// amx levels run 16-lane versions of rmsnorm, silu_mul, add, scale and rope_neox).
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
+#include "kernels/cpu_features.h"
 #include "kernels/ops.h"
 #include "kernels_test_util.h"
 
@@ -133,6 +137,54 @@ TEST(Ops, RopeNeoxMatchesDefinition) {
   rope_neox_ref(a.data(), 2, 20, c.data(), s.data());
   rope_neox(b.data(), 2, 20, c.data(), s.data());
   for (size_t i = 0; i < x.size(); ++i) ASSERT_NEAR(a[i], b[i], 1e-6);
+}
+
+// Every op's output on one level, for the sizes of kSizes (and head sizes for RoPE).
+std::vector<std::vector<float>> op_outputs() {
+  std::vector<std::vector<float>> out;
+  for (int64_t n : kSizes) {
+    auto x = testing::random_floats(n, 11, 3.f), w = testing::random_floats(n, 12);
+    x[0] = -100.f;  // silu's exp clamp
+    std::vector<float> y(n);
+    rmsnorm(x.data(), w.data(), y.data(), n, 1e-6f);
+    out.push_back(y);
+    silu_mul(x.data(), w.data(), y.data(), n);
+    out.push_back(y);
+    add(x.data(), w.data(), y.data(), n);
+    out.push_back(y);
+    scale(y.data(), 0.3f, n);
+    out.push_back(y);
+  }
+  for (int head_dim : {128, 64, 40, 20, 36}) {  // halves 64, 32, 20, 10, 18: every tail path
+    RopeTable t(head_dim, 1e6f);
+    std::vector<float> c(head_dim / 2), s(head_dim / 2);
+    t.at(777, c.data(), s.data());
+    auto x = testing::random_floats(3 * head_dim, 13);
+    rope_neox(x.data(), 3, head_dim, c.data(), s.data());
+    out.push_back(x);
+  }
+  return out;
+}
+
+TEST(Ops, EveryLevelGivesTheAvx2Bits) {
+  if (!cpu_has(IsaLevel::Avx2)) GTEST_SKIP() << "no AVX2";
+  const IsaLevel before = isa_level();
+  set_isa(IsaLevel::Avx2);
+  const auto want = op_outputs();
+  for (IsaLevel l : available_isas()) {
+    if (l == IsaLevel::Scalar || l == IsaLevel::Avx2) continue;
+    set_isa(l);
+    const auto got = op_outputs();
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      ASSERT_EQ(got[i].size(), want[i].size());
+      for (size_t j = 0; j < got[i].size(); ++j)
+        ASSERT_EQ(std::memcmp(&got[i][j], &want[i][j], sizeof(float)), 0)
+            << isa_name(l) << " output " << i << " element " << j << ": " << got[i][j] << " vs "
+            << want[i][j];
+    }
+  }
+  set_isa(before);
 }
 
 TEST(Ops, AttentionRowsMatchReference) {

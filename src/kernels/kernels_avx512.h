@@ -16,4 +16,11 @@ detail::Rows8Fn rows8_kernel(GgmlType t);
 void quantize_act_q8(const float* x, detail::ActQ8* y, int64_t n);
 void quantize_q8_K(const float* x, BlockQ8_K* y, int64_t n);
 
+// Row operations (ops_avx512.cpp): the bits of the AVX2 versions, 16 lanes a step.
+void rmsnorm(const float* x, const float* w, float* y, int64_t n, float eps);
+void silu_mul(const float* gate, const float* up, float* out, int64_t n);
+void add(const float* a, const float* b, float* y, int64_t n);
+void scale(float* x, float s, int64_t n);
+void rope_neox(float* x, int n_heads, int head_dim, const float* cos, const float* sin);
+
 }  // namespace qwen3::avx512

@@ -74,6 +74,12 @@ struct MatmulExtra {
   void* prep_ctx = nullptr;
 };
 
+// On (the default): each piece of a matmul_multi pass starts on a contiguous range of the
+// work items (kernels/matmul.cpp); off: all pieces take items from the front of one shared
+// range, in turn (the order before session 14). Same results either way: for benchmarks
+// that compare the two within one process.
+void set_matmul_split_ranges(bool on);
+
 // Rows per work item of a matmul_multi call on W with `threads` threads (the items of
 // post): exposed for tests of the planning rules.
 int64_t matmul_item_rows(const WeightMatrix& W, int threads, int64_t row_align = 0);

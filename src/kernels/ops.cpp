@@ -5,8 +5,20 @@
 
 #include "kernels/cpu_features.h"
 #include "kernels/kernels_avx2.h"
+#include "kernels/kernels_avx512.h"
 
 namespace qwen3 {
+
+namespace {
+// The avx512 and amx levels run the 16-lane versions (the same bits as AVX2's).
+bool use_avx512_ops() {
+#if QWEN3_ARCH_X86
+  return avx512_family(isa_level());
+#else
+  return false;
+#endif
+}
+}  // namespace
 
 void rmsnorm_ref(const float* x, const float* w, float* y, int64_t n, float eps) {
   double ss = 0;  // double: the reference should not lose bits on long rows
@@ -86,6 +98,7 @@ void RopeTable::at(int64_t pos, float* cos_out, float* sin_out) const {
 
 void rmsnorm(const float* x, const float* w, float* y, int64_t n, float eps) {
 #if QWEN3_ARCH_X86
+  if (use_avx512_ops()) return avx512::rmsnorm(x, w, y, n, eps);
   if (use_avx2()) return avx2::rmsnorm(x, w, y, n, eps);
 #endif
   rmsnorm_ref(x, w, y, n, eps);
@@ -98,18 +111,21 @@ void softmax(float* x, int64_t n) {
 }
 void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
 #if QWEN3_ARCH_X86
+  if (use_avx512_ops()) return avx512::silu_mul(gate, up, out, n);
   if (use_avx2()) return avx2::silu_mul(gate, up, out, n);
 #endif
   silu_mul_ref(gate, up, out, n);
 }
 void add(const float* a, const float* b, float* y, int64_t n) {
 #if QWEN3_ARCH_X86
+  if (use_avx512_ops()) return avx512::add(a, b, y, n);
   if (use_avx2()) return avx2::add(a, b, y, n);
 #endif
   add_ref(a, b, y, n);
 }
 void scale(float* x, float s, int64_t n) {
 #if QWEN3_ARCH_X86
+  if (use_avx512_ops()) return avx512::scale(x, s, n);
   if (use_avx2()) return avx2::scale(x, s, n);
 #endif
   scale_ref(x, s, n);
@@ -122,6 +138,7 @@ float dot_f32(const float* a, const float* b, int64_t n) {
 }
 void rope_neox(float* x, int n_heads, int head_dim, const float* cos, const float* sin) {
 #if QWEN3_ARCH_X86
+  if (use_avx512_ops()) return avx512::rope_neox(x, n_heads, head_dim, cos, sin);
   if (use_avx2()) return avx2::rope_neox(x, n_heads, head_dim, cos, sin);
 #endif
   rope_neox_ref(x, n_heads, head_dim, cos, sin);

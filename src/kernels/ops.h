@@ -1,5 +1,7 @@
 // Element-wise and row operations of the forward pass. Each dispatches to AVX2 when
-// use_avx2() and otherwise runs the scalar reference (the *_ref functions).
+// use_avx2() and otherwise runs the scalar reference (the *_ref functions); rmsnorm,
+// silu_mul, add, scale and rope_neox run 16-lane versions at the avx512 and amx levels,
+// bit-identical to the AVX2 ones (kernels/ops_avx512.cpp).
 #pragma once
 
 #include <cstdint>
