@@ -19,6 +19,7 @@
 #include <tuple>
 #include <vector>
 
+#include "batch_test_util.h"
 #include "convert/random_model.h"
 #include "engine/batch_engine.h"
 #include "model/gguf_tensor_source.h"
@@ -65,40 +66,9 @@ BatchEngineOptions options(int max_seqs, int n_ctx,
   return o;
 }
 
-std::vector<std::int32_t> random_ids(int n, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::vector<std::int32_t> ids(static_cast<std::size_t>(n));
-  for (auto& id : ids) id = static_cast<std::int32_t>(rng() % 1024);
-  return ids;
-}
-
-// The logits after the prompt and after each following token, one sequence alone.
+// The logits of ids alone: the prompt, then each token after it (batch_test_util.h).
 std::vector<std::vector<float>> alone(const std::vector<std::int32_t>& ids, int prompt) {
-  InferenceContext ctx(tiny_model(), 512, KvType::F16, 2);
-  const std::size_t V = static_cast<std::size_t>(tiny_model()->config().n_vocab);
-  std::vector<std::vector<float>> out;
-  std::vector<float> l(V);
-  ctx.eval(ids.data(), prompt, l.data());
-  out.push_back(l);
-  for (std::size_t t = static_cast<std::size_t>(prompt); t < ids.size(); ++t) {
-    ctx.eval(&ids[t], 1, l.data());
-    out.push_back(l);
-  }
-  return out;
-}
-
-std::vector<std::vector<float>> on_engine(BatchEngine& e, int s,
-                                          const std::vector<std::int32_t>& ids, int prompt) {
-  const std::size_t V = static_cast<std::size_t>(e.n_vocab());
-  std::vector<std::vector<float>> out;
-  const float* l = e.eval(s, ids.data(), prompt);
-  out.emplace_back(l, l + V);
-  for (std::size_t t = static_cast<std::size_t>(prompt); t < ids.size(); ++t) {
-    l = e.eval(s, &ids[t], 1);
-    out.emplace_back(l, l + V);
-  }
-  e.release(s);
-  return out;
+  return test::logits_alone(tiny_model(), ids, prompt, KvType::F16, 2);
 }
 
 TEST(BatchEngine, ConcurrentSequencesGetTheirAloneLogitsBitForBit) {
@@ -108,13 +78,13 @@ TEST(BatchEngine, ConcurrentSequencesGetTheirAloneLogitsBitForBit) {
   BatchEngine e(tiny_model(), o);
   const int prompts[4] = {3, 40, 70, 17};
   std::vector<std::vector<std::int32_t>> ids;
-  for (int s = 0; s < 4; ++s) ids.push_back(random_ids(prompts[s] + 12, 50 + s));
+  for (int s = 0; s < 4; ++s) ids.push_back(test::random_ids(prompts[s] + 12, 1024, 50 + s));
   std::vector<std::vector<std::vector<float>>> got(4);
   std::vector<std::thread> threads;
   for (int s = 0; s < 4; ++s)
     threads.emplace_back([&, s] {
       got[static_cast<std::size_t>(s)] =
-          on_engine(e, s, ids[static_cast<std::size_t>(s)], prompts[s]);
+          test::logits_on_engine(e, s, ids[static_cast<std::size_t>(s)], prompts[s]);
     });
   for (auto& t : threads) t.join();
   for (int s = 0; s < 4; ++s) {
@@ -140,8 +110,8 @@ TEST(BatchEngine, ALongPromptDoesNotStallADecodingSequence) {
   BatchEngineOptions o = options(2, 1024, 16);
   o.n_threads = 2;
   BatchEngine e(tiny_model(), o);
-  const auto a = random_ids(1000, 1);
-  const auto b = random_ids(600, 2);
+  const auto a = test::random_ids(1000, 1024, 1);
+  const auto b = test::random_ids(600, 1024, 2);
   e.eval(0, a.data(), 4);  // A is decoding
   std::atomic<bool> b_done{false};
   std::atomic<int> a_steps_during_b{0};
@@ -164,7 +134,7 @@ TEST(BatchEngine, ALongPromptDoesNotStallADecodingSequence) {
 TEST(BatchEngine, TruncateErrorsAndCancel) {
   BatchEngineOptions o = options(1, 64, 8);
   BatchEngine e(tiny_model(), o);
-  const auto ids = random_ids(64, 3);
+  const auto ids = test::random_ids(64, 1024, 3);
   const std::size_t V = static_cast<std::size_t>(e.n_vocab());
   const float* l = e.eval(0, ids.data(), 20);
   const std::vector<float> first(l, l + V);
@@ -194,18 +164,18 @@ TEST(BatchEngine, PrefixHitsGiveTheSameLogitsAsComputingAlone) {
   // Two requests with a common 50-token "system prompt": the second one takes its three
   // whole blocks (48 tokens) from the first, copies the rows of the 2 system-prompt tokens
   // that start the first's fourth block, and computes the rest.
-  const auto sys = random_ids(50, 11);
+  const auto sys = test::random_ids(50, 1024, 11);
   auto a = sys, b = sys;
-  for (auto id : random_ids(20, 12)) a.push_back(id);
-  for (auto id : random_ids(30, 13)) b.push_back(id);
+  for (auto id : test::random_ids(20, 1024, 12)) a.push_back(id);
+  for (auto id : test::random_ids(30, 1024, 13)) b.push_back(id);
   const auto want_a = alone(a, 60), want_b = alone(b, 70);
-  EXPECT_EQ(on_engine(e, 0, a, 60), want_a);
+  EXPECT_EQ(test::logits_on_engine(e, 0, a, 60), want_a);
   EXPECT_EQ(e.stats().prefix_hit_tokens, 0u);
-  EXPECT_EQ(on_engine(e, 1, b, 70), want_b);
+  EXPECT_EQ(test::logits_on_engine(e, 1, b, 70), want_b);
   EXPECT_EQ(e.stats().prefix_hit_tokens, 50u);
   // The same request again, on the other sequence: everything but the last prompt token
   // (4 whole blocks, then 5 rows of the fifth).
-  EXPECT_EQ(on_engine(e, 0, b, 70), want_b);
+  EXPECT_EQ(test::logits_on_engine(e, 0, b, 70), want_b);
   EXPECT_EQ(e.stats().prefix_hit_tokens, 50u + 69u);
   EXPECT_EQ(e.stats().kv.used, 0);
 }
@@ -215,7 +185,7 @@ TEST(BatchEngine, AFullPoolPreemptsAPausedSequenceWhichThenRecomputes) {
   o.kv_size = 48;  // three blocks: also the most one sequence holds
   BatchEngine e(tiny_model(), o);
   EXPECT_EQ(e.n_ctx(), 48);
-  const auto ids = random_ids(64, 4);
+  const auto ids = test::random_ids(64, 1024, 4);
   EXPECT_THROW(e.eval(0, ids.data(), 49), std::length_error);  // more than the pool
   const std::size_t V = static_cast<std::size_t>(e.n_vocab());
   e.eval(0, ids.data(), 40);  // three blocks held; sequence 0 pauses
@@ -252,8 +222,8 @@ TEST(BatchEngine, TheDefaultStepBudgetShrinksToASmallPool) {
   o.kv_size = 48;
   ASSERT_GT(o.max_batch_tokens, o.kv_size);
   BatchEngine e(tiny_model(), o);
-  const auto ids = random_ids(45, 6);
-  EXPECT_EQ(on_engine(e, 0, ids, 40), alone(ids, 40));
+  const auto ids = test::random_ids(45, 1024, 6);
+  EXPECT_EQ(test::logits_on_engine(e, 0, ids, 40), alone(ids, 40));
   EXPECT_EQ(e.stats().max_batch, 26u);
   EXPECT_EQ(e.stats().kv.used, 0);
 }
@@ -264,8 +234,8 @@ TEST(BatchEngine, APromptIsNotCutToLeaveAShortTail) {
   const BatchEngineOptions o = options(2, 128, 40);
   for (const auto& [n, steps, largest] : {std::tuple{38, 1u, 38u}, std::tuple{45, 2u, 32u}}) {
     BatchEngine e(tiny_model(), o);
-    const auto ids = random_ids(n, 7);
-    EXPECT_EQ(on_engine(e, 0, ids, n), alone(ids, n)) << n;
+    const auto ids = test::random_ids(n, 1024, 7);
+    EXPECT_EQ(test::logits_on_engine(e, 0, ids, n), alone(ids, n)) << n;
     EXPECT_EQ(e.stats().steps, steps) << n;
     EXPECT_EQ(e.stats().max_batch, largest) << n;
   }
@@ -280,7 +250,7 @@ TEST(BatchEngine, ANewRequestWaitsForRoomForItsPromptInsteadOfPreemptingOthers) 
   BatchEngineOptions o = options(2, 64, 8);
   o.kv_size = 64;
   BatchEngine e(tiny_model(), o);
-  const auto a = random_ids(52, 21), b = random_ids(30, 22);
+  const auto a = test::random_ids(52, 1024, 21), b = test::random_ids(30, 1024, 22);
   const auto want_a = alone(a, 40), want_b = alone(b, 30);
   std::atomic<bool> a_started{false}, a_ended{false}, b_early{false}, seen_waiting{false};
   std::vector<std::vector<float>> got_a;
@@ -328,12 +298,13 @@ TEST(BatchEngine, SequencesThatOutgrowThePoolArePreemptedWithTheSameLogits) {
   o.n_threads = 2;
   BatchEngine e(tiny_model(), o);
   std::vector<std::vector<std::int32_t>> ids;
-  for (int s = 0; s < 4; ++s) ids.push_back(random_ids(60, 70 + s));
+  for (int s = 0; s < 4; ++s) ids.push_back(test::random_ids(60, 1024, 70 + s));
   std::vector<std::vector<std::vector<float>>> got(4);
   std::vector<std::thread> threads;
   for (int s = 0; s < 4; ++s)
     threads.emplace_back([&, s] {
-      got[static_cast<std::size_t>(s)] = on_engine(e, s, ids[static_cast<std::size_t>(s)], 20);
+      got[static_cast<std::size_t>(s)] =
+          test::logits_on_engine(e, s, ids[static_cast<std::size_t>(s)], 20);
     });
   for (auto& t : threads) t.join();
   for (int s = 0; s < 4; ++s) {

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "batch_test_util.h"
 #include "convert/random_model.h"
 #include "engine/batch_engine.h"
 #include "model/qwen3_model.h"
@@ -57,44 +58,6 @@ std::shared_ptr<const Qwen3Model> engine_model() {
   return m;
 }
 
-std::vector<std::int32_t> random_ids(int n, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::vector<std::int32_t> ids(static_cast<std::size_t>(n));
-  for (auto& id : ids) id = static_cast<std::int32_t>(rng() % 1024);
-  return ids;
-}
-
-// The logits after the prompt and after each following token, one sequence alone.
-std::vector<std::vector<float>> alone(const std::shared_ptr<const Qwen3Model>& m,
-                                      const std::vector<std::int32_t>& ids, int prompt, KvType kv,
-                                      int threads) {
-  InferenceContext ctx(m, 512, kv, threads);
-  const std::size_t V = static_cast<std::size_t>(m->config().n_vocab);
-  std::vector<std::vector<float>> out;
-  std::vector<float> l(V);
-  ctx.eval(ids.data(), prompt, l.data());
-  out.push_back(l);
-  for (std::size_t t = static_cast<std::size_t>(prompt); t < ids.size(); ++t) {
-    ctx.eval(&ids[t], 1, l.data());
-    out.push_back(l);
-  }
-  return out;
-}
-
-std::vector<std::vector<float>> on_engine(BatchEngine& e, int s,
-                                          const std::vector<std::int32_t>& ids, int prompt) {
-  const std::size_t V = static_cast<std::size_t>(e.n_vocab());
-  std::vector<std::vector<float>> out;
-  const float* l = e.eval(s, ids.data(), prompt);
-  out.emplace_back(l, l + V);
-  for (std::size_t t = static_cast<std::size_t>(prompt); t < ids.size(); ++t) {
-    l = e.eval(s, &ids[t], 1);
-    out.emplace_back(l, l + V);
-  }
-  e.release(s);
-  return out;
-}
-
 BatchEngineOptions q8_options(int max_seqs, int n_ctx, int max_batch_tokens, int threads) {
   BatchEngineOptions o;
   o.max_seqs = max_seqs;
@@ -108,14 +71,15 @@ BatchEngineOptions q8_options(int max_seqs, int n_ctx, int max_batch_tokens, int
 TEST(KvQ8, ConcurrentSequencesGetTheirAloneLogitsForAnyThreadCount) {
   const int prompts[3] = {3, 40, 70};
   std::vector<std::vector<std::int32_t>> ids;
-  for (int s = 0; s < 3; ++s) ids.push_back(random_ids(prompts[s] + 10, 70 + s));
+  for (int s = 0; s < 3; ++s) ids.push_back(test::random_ids(prompts[s] + 10, 1024, 70 + s));
   std::vector<std::vector<std::vector<float>>> want;
   for (int s = 0; s < 3; ++s)
-    want.push_back(
-        alone(engine_model(), ids[static_cast<std::size_t>(s)], prompts[s], KvType::Q8_0, 2));
+    want.push_back(test::logits_alone(engine_model(), ids[static_cast<std::size_t>(s)], prompts[s],
+                                      KvType::Q8_0, 2));
   for (int threads : {1, 2, 3}) {
     // Alone with this many threads: the same bits.
-    EXPECT_EQ(alone(engine_model(), ids[2], prompts[2], KvType::Q8_0, threads), want[2])
+    EXPECT_EQ(test::logits_alone(engine_model(), ids[2], prompts[2], KvType::Q8_0, threads),
+              want[2])
         << threads << " threads";
     BatchEngine e(engine_model(), q8_options(3, 512, 16, threads));
     std::vector<std::vector<std::vector<float>>> got(3);
@@ -123,7 +87,7 @@ TEST(KvQ8, ConcurrentSequencesGetTheirAloneLogitsForAnyThreadCount) {
     for (int s = 0; s < 3; ++s)
       th.emplace_back([&, s] {
         got[static_cast<std::size_t>(s)] =
-            on_engine(e, s, ids[static_cast<std::size_t>(s)], prompts[s]);
+            test::logits_on_engine(e, s, ids[static_cast<std::size_t>(s)], prompts[s]);
       });
     for (auto& t : th) t.join();
     for (int s = 0; s < 3; ++s)
@@ -137,30 +101,32 @@ TEST(KvQ8, PrefixHitsAndPreemptionGiveTheSameLogitsAsComputingAlone) {
   BatchEngine e(engine_model(), q8_options(2, 256, 16, 2));
   // A common 50-token prefix: three whole blocks adopted, 2 rows of the fourth copied
   // (quants and scales), then the same request again (everything but its last token).
-  const auto sys = random_ids(50, 11);
+  const auto sys = test::random_ids(50, 1024, 11);
   auto a = sys, b = sys;
-  for (auto id : random_ids(20, 12)) a.push_back(id);
-  for (auto id : random_ids(30, 13)) b.push_back(id);
-  const auto want_a = alone(engine_model(), a, 60, KvType::Q8_0, 2);
-  const auto want_b = alone(engine_model(), b, 70, KvType::Q8_0, 2);
-  EXPECT_EQ(on_engine(e, 0, a, 60), want_a);
-  EXPECT_EQ(on_engine(e, 1, b, 70), want_b);
+  for (auto id : test::random_ids(20, 1024, 12)) a.push_back(id);
+  for (auto id : test::random_ids(30, 1024, 13)) b.push_back(id);
+  const auto want_a = test::logits_alone(engine_model(), a, 60, KvType::Q8_0, 2);
+  const auto want_b = test::logits_alone(engine_model(), b, 70, KvType::Q8_0, 2);
+  EXPECT_EQ(test::logits_on_engine(e, 0, a, 60), want_a);
+  EXPECT_EQ(test::logits_on_engine(e, 1, b, 70), want_b);
   EXPECT_EQ(e.stats().prefix_hit_tokens, 50u);
-  EXPECT_EQ(on_engine(e, 0, b, 70), want_b);
+  EXPECT_EQ(test::logits_on_engine(e, 0, b, 70), want_b);
   EXPECT_EQ(e.stats().prefix_hit_tokens, 50u + 69u);
 
   // A pool of three blocks: sequence 1 preempts paused sequence 0, which recomputes.
   BatchEngineOptions o = q8_options(2, 64, 8, 2);
   o.kv_size = 48;
   BatchEngine f(engine_model(), o);
-  const auto ids = random_ids(64, 4);
+  const auto ids = test::random_ids(64, 1024, 4);
   const std::size_t V = static_cast<std::size_t>(f.n_vocab());
   f.eval(0, ids.data(), 40);
   const float* l = f.eval(1, ids.data() + 1, 10);
   const std::vector<std::int32_t> ids1(ids.begin() + 1, ids.begin() + 11);
-  EXPECT_EQ(std::vector<float>(l, l + V), alone(engine_model(), ids1, 10, KvType::Q8_0, 2)[0]);
+  EXPECT_EQ(std::vector<float>(l, l + V),
+            test::logits_alone(engine_model(), ids1, 10, KvType::Q8_0, 2)[0]);
   l = f.eval(0, ids.data() + 40, 1);
-  EXPECT_EQ(std::vector<float>(l, l + V), alone(engine_model(), ids, 40, KvType::Q8_0, 2)[1]);
+  EXPECT_EQ(std::vector<float>(l, l + V),
+            test::logits_alone(engine_model(), ids, 40, KvType::Q8_0, 2)[1]);
   EXPECT_EQ(f.stats().preemptions, 2u);
 }
 
@@ -198,22 +164,22 @@ TEST(KvQ8, LogitsCloseToF16AndGreedyDecodingTheSame) {
     const auto m = model_of(type, 64);
     double worst = 0;
     for (int p = 0; p < 3; ++p) {
-      const auto ids = random_ids(120, 90 + static_cast<std::uint64_t>(p));
-      const auto f16 = alone(m, ids, 100, KvType::F16, 2);
-      const auto q8 = alone(m, ids, 100, KvType::Q8_0, 2);
+      const auto ids = test::random_ids(120, 1024, 90 + static_cast<std::uint64_t>(p));
+      const auto f16 = test::logits_alone(m, ids, 100, KvType::F16, 2);
+      const auto q8 = test::logits_alone(m, ids, 100, KvType::Q8_0, 2);
       for (std::size_t i = 0; i < f16.size(); ++i) {
         const double e = diff_over_range(q8[i], f16[i]);
         worst = std::max(worst, e);
         EXPECT_LT(e, 0.04) << type << " prompt " << p << " step " << i;
       }
-      const auto f32 = alone(m, ids, 100, KvType::F32, 2);
+      const auto f32 = test::logits_alone(m, ids, 100, KvType::F32, 2);
       if (p == 0)
         std::printf("  %-5s weights: q8_0 vs f16 KV %.4f, f16 vs f32 KV %.4f of the logit range\n",
                     type, diff_over_range(q8[0], f16[0]), diff_over_range(f16[0], f32[0]));
     }
     std::printf("  %-5s weights: worst q8_0 vs f16 over 3 prompts x 21 steps: %.4f\n", type, worst);
     for (int p = 0; p < 4; ++p) {
-      const auto prompt = random_ids(12, 200 + static_cast<std::uint64_t>(p));
+      const auto prompt = test::random_ids(12, 1024, 200 + static_cast<std::uint64_t>(p));
       EXPECT_EQ(greedy(m, prompt, 8, KvType::Q8_0), greedy(m, prompt, 8, KvType::F16))
           << type << " prompt " << p;
     }
