@@ -71,7 +71,7 @@ KvPool::KvPool(int n_layers, int n_head_kv, int head_dim, int block_size, int n_
         "of 32, the model's is " +
         std::to_string(head_dim));
   row_group_bytes_ = row_group_bytes(head_dim, block_size, type);
-  block_bytes_ = static_cast<std::size_t>(n_layers) * 2 * n_head_kv * row_group_bytes_;
+  block_bytes_ = block_bytes_for(n_layers, n_head_kv, head_dim, block_size, type);
   const std::size_t len = bytes() + kHugePage;
   void* map = mmap(nullptr, len, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
