@@ -30,6 +30,20 @@ inline __m512 silu_mul16(__m512 g, __m512 u) {
   return _mm512_mul_ps(_mm512_div_ps(g, d), u);
 }
 
+// y[i] = op(a[i], b[i]) over n floats, 16 lanes a step; the tail's lanes past n are 0
+// in the operands (AVX2's zero-filled partial loads) and are not stored.
+template <class Op>
+void binary16(const float* a, const float* b, float* y, int64_t n, Op op) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(y + i, op(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i)));
+  if (i < n) {
+    const __mmask16 m = tail_mask(n - i);
+    _mm512_mask_storeu_ps(y + i, m,
+                          op(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i)));
+  }
+}
+
 }  // namespace
 
 void rmsnorm(const float* x, const float* w, float* y, int64_t n, float eps) {
@@ -57,26 +71,11 @@ void rmsnorm(const float* x, const float* w, float* y, int64_t n, float eps) {
 }
 
 void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    _mm512_storeu_ps(out + i, silu_mul16(_mm512_loadu_ps(gate + i), _mm512_loadu_ps(up + i)));
-  if (i < n) {
-    const __mmask16 m = tail_mask(n - i);
-    _mm512_mask_storeu_ps(
-        out + i, m,
-        silu_mul16(_mm512_maskz_loadu_ps(m, gate + i), _mm512_maskz_loadu_ps(m, up + i)));
-  }
+  binary16(gate, up, out, n, [](__m512 g, __m512 u) { return silu_mul16(g, u); });
 }
 
 void add(const float* a, const float* b, float* y, int64_t n) {
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    _mm512_storeu_ps(y + i, _mm512_add_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i)));
-  if (i < n) {
-    const __mmask16 m = tail_mask(n - i);
-    _mm512_mask_storeu_ps(
-        y + i, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i)));
-  }
+  binary16(a, b, y, n, [](__m512 x, __m512 z) { return _mm512_add_ps(x, z); });
 }
 
 void scale(float* x, float s, int64_t n) {
