@@ -284,6 +284,7 @@ TEST(KvCache, Q8RowsReadBackAsGgmlQ8RoundTrip) {
 TEST(KvCache, TypeNamesParseBack) {
   for (KvType t : {KvType::F16, KvType::F32, KvType::Q8_0})
     EXPECT_EQ(parse_kv_type(kv_type_name(t)), t);
+  EXPECT_STREQ(kv_type_names(), "f16|q8_0|f32");
   try {
     parse_kv_type("q4_0");
     FAIL() << "q4_0 parsed";

@@ -1,30 +1,42 @@
-// The names of the KV cache element types (see kv_type.h).
+// The names of the KV cache element types (see kv_type.h): one table, which the name,
+// the parser, the option help text and the error message all read.
 #include "model/kv_type.h"
 
 #include <stdexcept>
 
 namespace qwen3 {
+namespace {
+
+struct Named {
+  KvType type;
+  const char* name;
+};
+// In the order the help text lists them (the default first).
+constexpr Named kNames[] = {{KvType::F16, "f16"}, {KvType::Q8_0, "q8_0"}, {KvType::F32, "f32"}};
+
+std::string joined(const char* sep) {
+  std::string s;
+  for (const Named& n : kNames) s += (s.empty() ? "" : sep) + std::string(n.name);
+  return s;
+}
+
+}  // namespace
 
 const char* kv_type_name(KvType t) {
-  switch (t) {
-    case KvType::F16:
-      return "f16";
-    case KvType::F32:
-      return "f32";
-    case KvType::Q8_0:
-      return "q8_0";
-  }
+  for (const Named& n : kNames)
+    if (n.type == t) return n.name;
   return "?";
 }
 
 const char* kv_type_names() {
-  return "f16|q8_0|f32";
+  static const std::string names = joined("|");
+  return names.c_str();
 }
 
 KvType parse_kv_type(const std::string& name) {
-  for (KvType t : {KvType::F16, KvType::Q8_0, KvType::F32})
-    if (name == kv_type_name(t)) return t;
-  throw std::invalid_argument("unknown KV cache type '" + name + "' (valid: f16, q8_0, f32)");
+  for (const Named& n : kNames)
+    if (name == n.name) return n.type;
+  throw std::invalid_argument("unknown KV cache type '" + name + "' (valid: " + joined(", ") + ")");
 }
 
 }  // namespace qwen3
