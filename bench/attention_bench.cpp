@@ -68,7 +68,7 @@ void BM_PromptAttention(benchmark::State& state) {
       kv.table = table.data();
       kv.block_bytes = block_elems * sizeof(std::uint16_t);
       kv.block_size = kBlock;
-      kv.f16 = true;
+      kv.type = qwen3::KvType::F16;
       const std::size_t h0 = static_cast<std::size_t>(g) * kGroup * kDim;
       if (!tiles) {
         for (int i = 0; i < rows; ++i)
@@ -174,8 +174,7 @@ void BM_DecodeAttention(benchmark::State& state) {
         kv.table = table.data() + static_cast<std::size_t>(s) * n_blk;
         kv.block_bytes = block_bytes;
         kv.block_size = kBlock;
-        kv.f16 = !q8;
-        kv.q8 = q8;
+        kv.type = q8 ? qwen3::KvType::Q8_0 : qwen3::KvType::F16;
         const std::size_t at = static_cast<std::size_t>(s) * q_dim + g * kGroup * kDim;
         qwen3::attention_paged(kv, past, kDim, q.data() + at, kDim, kGroup, scale, out.data() + at,
                                kDim, scratch.data());

@@ -117,8 +117,7 @@ std::vector<float> run_reference(const Setup& st) {
       kv.table = seq.table();
       kv.block_bytes = st.pool->block_bytes();
       kv.block_size = kKvBlockSize;
-      kv.f16 = st.pool->type() == KvType::F16;
-      kv.q8 = st.pool->type() == KvType::Q8_0;
+      kv.type = st.pool->type();
       const std::size_t at = t * q_dim + static_cast<std::size_t>(g) * group * hd;
       attention_paged_ref(kv, keys, hd, st.q.data() + at, hd, group,
                           1.0f / std::sqrt(static_cast<float>(hd)), out.data() + at, hd,

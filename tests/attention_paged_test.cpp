@@ -68,7 +68,7 @@ Case make_case(std::mt19937& rng, int dim, int n_q, int bs, int n_keys, bool f16
   c.kv.table = c.table.data();
   c.kv.block_bytes = block_bytes;
   c.kv.block_size = bs;
-  c.kv.f16 = f16;
+  c.kv.type = f16 ? KvType::F16 : KvType::F32;
   return c;
 }
 
@@ -366,11 +366,11 @@ Q8Case make_q8_case(std::mt19937& rng, int dim, int n_q, int bs, int n_keys) {
   c.kq.k = c.q8.data();
   c.kq.v = c.q8.data() + qrows;
   c.kq.block_bytes = qbb;
-  c.kq.q8 = true;
+  c.kq.type = KvType::Q8_0;
   c.kf.k = c.f32.data();
   c.kf.v = c.f32.data() + frows;
   c.kf.block_bytes = fbb;
-  c.kf.f16 = false;
+  c.kf.type = KvType::F32;
   for (PagedKv* k : {&c.kq, &c.kf}) {
     k->table = c.table.data();
     k->block_size = bs;

@@ -22,7 +22,7 @@ float element(const void* p, std::size_t i, bool f16) {
 float key_at(const PagedKv& kv, const void* kb, int row, int d, int dim) {
   const std::size_t bs = static_cast<std::size_t>(kv.block_size);
   const std::size_t i = static_cast<std::size_t>(d) * bs + row;
-  if (!kv.q8) return element(kb, i, kv.f16);
+  if (kv.type != KvType::Q8_0) return element(kb, i, kv.type == KvType::F16);
   const auto* s =
       reinterpret_cast<const std::uint16_t*>(static_cast<const std::uint8_t*>(kb) + bs * dim);
   return static_cast<float>(static_cast<const std::int8_t*>(kb)[i]) *
@@ -31,7 +31,7 @@ float key_at(const PagedKv& kv, const void* kb, int row, int d, int dim) {
 
 float value_at(const PagedKv& kv, const void* vb, int row, int d, int dim) {
   const std::size_t i = static_cast<std::size_t>(row) * dim + d;
-  if (!kv.q8) return element(vb, i, kv.f16);
+  if (kv.type != KvType::Q8_0) return element(vb, i, kv.type == KvType::F16);
   const auto* s = reinterpret_cast<const std::uint16_t*>(
       static_cast<const std::uint8_t*>(vb) + static_cast<std::size_t>(kv.block_size) * dim);
   return static_cast<float>(static_cast<const std::int8_t*>(vb)[i]) *
@@ -115,7 +115,7 @@ void attention_paged_rows(const PagedKv& kv, const PagedQueries& qs, int dim, fl
                           float* scratch) {
   if (qs.n_keys <= 0 || qs.n_rows <= 0 || qs.n_heads <= 0) return;
 #if QWEN3_ARCH_X86
-  if (dim % 8 == 0 && kv.block_size % 8 == 0 && (!kv.q8 || dim % 32 == 0)) {
+  if (dim % 8 == 0 && kv.block_size % 8 == 0 && (kv.type != KvType::Q8_0 || dim % 32 == 0)) {
     if (avx512_family(isa_level()))
       return avx512::attention_paged_rows(kv, qs, dim, scale, scratch);
     if (use_avx2()) return avx2::attention_paged_rows(kv, qs, dim, scale, scratch);

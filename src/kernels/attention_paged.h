@@ -33,6 +33,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/kv_element.h"
+
 namespace qwen3 {
 
 // One sequence's keys and values of one layer and KV head in a paged pool.
@@ -42,8 +44,7 @@ struct PagedKv {
   const int* table = nullptr;   // the sequence's blocks, in position order
   std::size_t block_bytes = 0;  // bytes from one block of the pool to the next
   int block_size = 0;           // rows (positions) per block
-  bool f16 = true;              // fp16 elements, else float
-  bool q8 = false;              // q8_0 elements (f16 is then ignored)
+  KvType type = KvType::F16;    // the rows' element type
 };
 
 // Query i (i < n_q) is q + i * q_stride (dim floats); it attends to rows 0..n_keys-1 of

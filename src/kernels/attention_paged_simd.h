@@ -693,16 +693,16 @@ void attend(const PagedKv& kv, const PagedQueries& qs, int dim, float scale, flo
   scratch = reinterpret_cast<float*>((reinterpret_cast<std::uintptr_t>(scratch) + 63) &
                                      ~static_cast<std::uintptr_t>(63));
   if (qs.n_rows == 1) {
-    if (kv.q8)
+    if (kv.type == KvType::Q8_0)
       attend_row<V, std::int8_t>(kv, P, dim, scale, scratch);
-    else if (kv.f16)
+    else if (kv.type == KvType::F16)
       attend_row<V, std::uint16_t>(kv, P, dim, scale, scratch);
     else
       attend_row<V, float>(kv, P, dim, scale, scratch);
   } else {
-    if (kv.q8)
+    if (kv.type == KvType::Q8_0)
       attend_tile<V, std::int8_t>(kv, P, dim, scale, scratch);
-    else if (kv.f16)
+    else if (kv.type == KvType::F16)
       attend_tile<V, std::uint16_t>(kv, P, dim, scale, scratch);
     else
       attend_tile<V, float>(kv, P, dim, scale, scratch);

@@ -96,8 +96,7 @@ void batch_attention(int layer, const AttentionShape& shape, const AttentionToke
     pk.table = seq.table();
     pk.block_bytes = kv.block_bytes();
     pk.block_size = kv.block_size();
-    pk.f16 = kv.type() == KvType::F16;
-    pk.q8 = kv.type() == KvType::Q8_0;
+    pk.type = kv.type();
     return pk;
   };
   // A prompt chunk's tokens (a run of consecutive positions of one sequence) go in tiles

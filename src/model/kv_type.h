@@ -1,6 +1,6 @@
-// The element type of a KV cache: a fact of its own, shared by the cache, the forward
-// pass, the inference context and the engine options, so none needs the others' headers.
-// The names ("f16", "f32", "q8_0") are defined here once: every option that takes a KV
+// The names of a KV cache's element type (the enum itself is kernels/kv_element.h, which
+// the paged attention reads too), shared by the cache, the forward pass, the inference
+// context and the engine options, so none needs the others' headers. The names ("f16", "f32", "q8_0") are defined here once: every option that takes a KV
 // type (the `kv_type` pipeline property, `qwen3 ... --kv-type`) parses them with
 // parse_kv_type and prints them with kv_type_name.
 //   f16   the default: 2 bytes per element.
@@ -12,9 +12,9 @@
 
 #include <string>
 
-namespace qwen3 {
+#include "kernels/kv_element.h"  // enum class KvType
 
-enum class KvType { F16, F32, Q8_0 };
+namespace qwen3 {
 
 // "f16", "f32", "q8_0".
 const char* kv_type_name(KvType t);
