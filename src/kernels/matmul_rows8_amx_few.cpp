@@ -36,6 +36,8 @@
 
 #include <immintrin.h>
 
+#include <new>
+
 #include "kernels/kernels_amx.h"
 #include "kernels/kernels_avx512.h"
 #include "kernels/rows8_vnni.h"
@@ -71,36 +73,63 @@ struct alignas(64) TileConfig {
   uint8_t rows[16];
 };
 
-// A tiles of nt tokens x kbytes activation bytes, B tiles of kbytes/4 rows x 16 weight
-// rows x 4 bytes, C tiles of nt tokens x 16 int32.
-constexpr TileConfig tile_config(int kbytes, int nt) {
+// A product stacks S parts (blocks or sub-blocks of kbytes) along the depth: A tiles of
+// S * nt rows (part h, token t: row h * nt + t, its kbytes at column h * kbytes, zeros
+// elsewhere) x S * kbytes bytes, B tiles of S * kbytes / 4 rows x 16 weight rows x 4
+// bytes (the S parts' B tiles one after the other), C tiles of S * nt rows x 16 int32.
+constexpr TileConfig tile_config(int kbytes, int s, int nt) {
   TileConfig c{};
   c.palette = 1;
   const int cs[] = {QWEN3_C0, QWEN3_C1, QWEN3_C2, QWEN3_C3};
   for (int i = 0; i < 4; ++i) {
-    c.rows[cs[i]] = static_cast<uint8_t>(nt);
+    c.rows[cs[i]] = static_cast<uint8_t>(s * nt);
     c.colsb[cs[i]] = 64;
   }
   const int as[] = {QWEN3_A0, QWEN3_A1}, bs[] = {QWEN3_B0, QWEN3_B1};
   for (int i = 0; i < 2; ++i) {
-    c.rows[as[i]] = static_cast<uint8_t>(nt);
-    c.colsb[as[i]] = static_cast<uint16_t>(kbytes);
-    c.rows[bs[i]] = static_cast<uint8_t>(kbytes / 4);
+    c.rows[as[i]] = static_cast<uint8_t>(s * nt);
+    c.colsb[as[i]] = static_cast<uint16_t>(s * kbytes);
+    c.rows[bs[i]] = static_cast<uint8_t>(s * kbytes / 4);
     c.colsb[bs[i]] = 64;
   }
   return c;
+}
+// Parts stacked per product: as many as fit the 64-byte depth and the 16 rows.
+constexpr int stack_of(int kbytes, int nt) {
+  int s = 64 / kbytes;
+  while (s > 1 && s * nt > kMaxTok) s /= 2;
+  return s;
 }
 struct Configs {
   TileConfig c[kMaxTok + 1];  // [nt]
 };
 constexpr Configs make_configs(int kbytes) {
   Configs s{};
-  for (int t = 1; t <= kMaxTok; ++t) s.c[t] = tile_config(kbytes, t);
+  for (int t = 1; t <= kMaxTok; ++t) s.c[t] = tile_config(kbytes, stack_of(kbytes, t), t);
   return s;
 }
 // Constant objects: GCC 12 drops the stores to a local configuration before ldtilecfg
 // (it does not see the instruction read them), which leaves the tiles unconfigured.
 constexpr Configs kConfig32 = make_configs(32), kConfig16 = make_configs(16);
+
+// The calling thread's buffer for the packed A tiles, grown to the largest call and kept
+// (no allocation per matmul once a model has run its largest call).
+uint8_t* a_buffer(size_t bytes) {
+  struct Buffer {
+    uint8_t* p = nullptr;
+    size_t n = 0;
+    ~Buffer() { ::operator delete(p, std::align_val_t(64)); }
+  };
+  thread_local Buffer b;
+  if (bytes > b.n) {
+    ::operator delete(b.p, std::align_val_t(64));
+    b.p = nullptr;
+    b.n = 0;
+    b.p = static_cast<uint8_t*>(::operator new(bytes, std::align_val_t(64)));
+    b.n = bytes;
+  }
+  return b.p;
+}
 
 QWEN3_INLINE float ld_f32(const uint8_t* p) {
   float v;
@@ -157,8 +186,8 @@ struct Legacy {
   static constexpr size_t act_offset(int) { return offsetof(ActQ8, qs); }
   static constexpr int kFewMin = 2;
   struct alignas(64) Unpacked {
-    int8_t b[1][8][64];  // B tile: b[0][k][4r + e] = weight 4k+e of row r (signed)
-    float dw[16];        // row scales
+    int8_t b[1][8][64];  // B tile: b[0][k][4r + e] = weight 4k+e of row r (signed); the
+                         // ring of blocks is contiguous, so stacked parts are too
   };
   static QWEN3_INLINE void unpack(const Group& g0, const Group& g1, Unpacked& u) {
     if constexpr (kEight) {
@@ -174,14 +203,13 @@ struct Legacy {
                            _mm512_sub_epi8(_mm512_and_si512(_mm512_srli_epi16(v, 4), m4), eight));
       }
     }
-    _mm512_store_ps(u.dw, V512::f16(g0.d, g1.d));
   }
   // Product p = block p: acc[t] += isum[t] * (dw * da[t]).
   template <int T>
-  static QWEN3_INLINE void epilogue(int64_t p, const int32_t (*c)[16], const Unpacked& U,
-                                    const uint8_t* x, size_t xs, int32_t (*)[16],
-                                    __m512 (&acc)[T]) {
-    const __m512 w = _mm512_load_ps(U.dw);
+  static QWEN3_INLINE void epilogue(int64_t p, const int32_t (*c)[16], const Unpacked&,
+                                    const Group& g0, const Group& g1, const uint8_t* x, size_t xs,
+                                    int32_t (*)[16], __m512 (&acc)[T]) {
+    const __m512 w = V512::f16(g0.d, g1.d);
     const uint8_t* xa = x + p * kActBlock;
 #pragma GCC unroll 16
     for (int t = 0; t < T; ++t)
@@ -221,8 +249,8 @@ struct QK {
   // the mins and the float steps of the avx512 kernel.
   template <int T>
   static QWEN3_INLINE void epilogue(int64_t p, const int32_t (*c)[16], const Unpacked& U,
-                                    const uint8_t* x, size_t xs, int32_t (*part)[16],
-                                    __m512 (&acc)[T]) {
+                                    const Group&, const Group&, const uint8_t* x, size_t xs,
+                                    int32_t (*part)[16], __m512 (&acc)[T]) {
     const int j = static_cast<int>(p % 8);
 #pragma GCC unroll 16
     for (int t = 0; t < T; ++t) {
@@ -282,8 +310,8 @@ struct Q6K {
   // the float step of the avx512 kernel.
   template <int T>
   static QWEN3_INLINE void epilogue(int64_t p, const int32_t (*c)[16], const Unpacked& U,
-                                    const uint8_t* x, size_t xs, int32_t (*part)[16],
-                                    __m512 (&acc)[T]) {
+                                    const Group&, const Group&, const uint8_t* x, size_t xs,
+                                    int32_t (*part)[16], __m512 (&acc)[T]) {
     const int s = static_cast<int>(p % 16);
 #pragma GCC unroll 16
     for (int t = 0; t < T; ++t) {
@@ -307,64 +335,97 @@ struct Q6K {
     _tile_dpbssd(C, A, B);                \
   } while (0)
 
-// One group pair (16 rows: w0, w1) against T tokens (x: token 0's row, xs bytes apart)
-// -> y (ldy floats apart). Products p = block p / K::kProducts, part p % K::kProducts,
-// four at a time (a quad); the blocks of quad q + 1 are unpacked (into a ring of kRing
-// blocks) and its products issued before quad q's epilogue.
-template <class K, int T>
+// Packs the A tiles of a call: product p stacks parts p * S .. p * S + S - 1 (part q =
+// sub-block q % K::kProducts of block q / K::kProducts), T tokens each (see tile_config);
+// parts past the last (nq) are zero rows.
+template <class K, int T, int S>
+void pack_a(const uint8_t* x, size_t xs, int64_t nq, uint8_t* a) {
+  constexpr int kRow = S * K::kKBytes;
+  const int64_t npp = (nq + S - 1) / S;
+  for (int64_t p = 0; p < npp; ++p)
+    for (int h = 0; h < S; ++h) {
+      const int64_t q = p * S + h;
+      for (int t = 0; t < T; ++t) {
+        uint8_t* row = a + ((p * S + h) * T + t) * kRow;
+        __builtin_memset(row, 0, kRow);
+        if (q < nq)
+          __builtin_memcpy(row + h * K::kKBytes,
+                           x + t * xs + (q / K::kProducts) * K::kActBlock +
+                               K::act_offset(static_cast<int>(q % K::kProducts)),
+                           K::kKBytes);
+      }
+    }
+}
+
+// One group pair (16 rows: w0, w1) against T tokens (x: token 0's row, xs bytes apart;
+// a: the packed A tiles) -> y (ldy floats apart). Products of S parts, four at a time (a
+// quad); the blocks of quad q + 2 are unpacked (into a ring of kRing blocks) before quad q
+// is stored, quad q + 1 issued, then quad q's epilogue.
+template <class K, int T, int S>
 struct Pair {
   static constexpr int kP = K::kProducts;
-  static constexpr int kRing = kP >= 4 ? 2 : 8;
+  static constexpr int kRing = kP >= 4 ? 4 : 24;  // >= 12 products of S parts, a multiple of S
+  static constexpr size_t kATile = static_cast<size_t>(S) * T * S * K::kKBytes;
   using Group = typename K::Group;
 
-  static QWEN3_INLINE void prepare(int64_t p, int n, int64_t np, const Group* w0, const Group* w1,
+  // Unpacks the blocks that start in parts [q0, q1).
+  static QWEN3_INLINE void prepare(int64_t q0, int64_t q1, const Group* w0, const Group* w1,
                                    Prefetcher& pf, typename K::Unpacked* u) {
-    for (int k = 0; k < n && p + k < np; ++k)
-      if ((p + k) % kP == 0) {
-        const int64_t i = (p + k) / kP;
+    for (int64_t q = q0; q < q1; ++q)
+      if (q % kP == 0) {
+        const int64_t i = q / kP;
         pf.next<sizeof(Group)>();
         K::unpack(w0[i], w1[i], u[i % kRing]);
       }
   }
-  static QWEN3_INLINE const uint8_t* a_of(const uint8_t* x, int64_t p) {
-    return x + (p / kP) * K::kActBlock + K::act_offset(static_cast<int>(p % kP));
-  }
   static QWEN3_INLINE const int8_t* b_of(const typename K::Unpacked* u, int64_t p) {
-    return u[(p / kP) % kRing].b[p % kP][0];
+    const int64_t q = p * S;
+    return u[(q / kP) % kRing].b[q % kP][0];
   }
-  static QWEN3_INLINE void issue(int64_t p, int n, const uint8_t* x, size_t xs,
+  static QWEN3_INLINE void issue(int64_t p, int n, const uint8_t* a,
                                  const typename K::Unpacked* u) {
-    QWEN3_PRODUCT(QWEN3_C0, QWEN3_A0, QWEN3_B0, a_of(x, p), b_of(u, p), xs);
-    if (n > 1) QWEN3_PRODUCT(QWEN3_C1, QWEN3_A1, QWEN3_B1, a_of(x, p + 1), b_of(u, p + 1), xs);
-    if (n > 2) QWEN3_PRODUCT(QWEN3_C2, QWEN3_A0, QWEN3_B0, a_of(x, p + 2), b_of(u, p + 2), xs);
-    if (n > 3) QWEN3_PRODUCT(QWEN3_C3, QWEN3_A1, QWEN3_B1, a_of(x, p + 3), b_of(u, p + 3), xs);
+    const uint8_t* ap = a + p * kATile;
+    constexpr size_t kStride = S * K::kKBytes;
+    QWEN3_PRODUCT(QWEN3_C0, QWEN3_A0, QWEN3_B0, ap, b_of(u, p), kStride);
+    if (n > 1) QWEN3_PRODUCT(QWEN3_C1, QWEN3_A1, QWEN3_B1, ap + kATile, b_of(u, p + 1), kStride);
+    if (n > 2)
+      QWEN3_PRODUCT(QWEN3_C2, QWEN3_A0, QWEN3_B0, ap + 2 * kATile, b_of(u, p + 2), kStride);
+    if (n > 3)
+      QWEN3_PRODUCT(QWEN3_C3, QWEN3_A1, QWEN3_B1, ap + 3 * kATile, b_of(u, p + 3), kStride);
   }
-  static QWEN3_INLINE void store(int32_t (*c)[T][16], int n) {
+  static QWEN3_INLINE void store(int32_t (*c)[S * T][16], int n) {
     _tile_stored(QWEN3_C0, c[0], 64);
     if (n > 1) _tile_stored(QWEN3_C1, c[1], 64);
     if (n > 2) _tile_stored(QWEN3_C2, c[2], 64);
     if (n > 3) _tile_stored(QWEN3_C3, c[3], 64);
   }
 
-  static void run(int64_t nb, const Group* w0, const Group* w1, Prefetcher& pf, const uint8_t* x,
-                  size_t xs, float* y, int64_t ldy) {
+  static void run(int64_t nq, const Group* w0, const Group* w1, Prefetcher& pf, const uint8_t* a,
+                  const uint8_t* x, size_t xs, float* y, int64_t ldy) {
     typename K::Unpacked u[kRing];
-    alignas(64) int32_t c[4][T][16];
+    alignas(64) int32_t c[4][S * T][16];
     alignas(64) int32_t part[T][16];  // integer sums carried between the products of a block
     __m512 acc[T];
 #pragma GCC unroll 16
     for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
-    const int64_t np = nb * kP;
+    const int64_t np = (nq + S - 1) / S;
     const auto quad = [np](int64_t p) { return np - p < 4 ? static_cast<int>(np - p) : 4; };
-    prepare(0, quad(0), np, w0, w1, pf, u);
-    issue(0, quad(0), x, xs, u);
+    const auto parts = [nq](int64_t p) { return p * S < nq ? p * S : nq; };
+    prepare(0, parts(8), w0, w1, pf, u);
+    issue(0, quad(0), a, u);
     for (int64_t p = 0; p < np; p += 4) {
       const int n = quad(p);
-      if (p + 4 < np) prepare(p + 4, quad(p + 4), np, w0, w1, pf, u);
+      prepare(parts(p + 8), parts(p + 12), w0, w1, pf, u);
       store(c, n);
-      if (p + 4 < np) issue(p + 4, quad(p + 4), x, xs, u);
+      if (p + 4 < np) issue(p + 4, quad(p + 4), a, u);
       for (int k = 0; k < n; ++k)
-        K::template epilogue<T>(p + k, c[k], u[((p + k) / kP) % kRing], x, xs, part, acc);
+#pragma GCC unroll 4
+        for (int h = 0; h < S; ++h) {
+          const int64_t q = (p + k) * S + h;
+          if (S > 1 && q >= nq) break;
+          const int64_t i = q / kP;
+          K::template epilogue<T>(q, c[k] + h * T, u[i % kRing], w0[i], w1[i], x, xs, part, acc);
+        }
     }
 #pragma GCC unroll 16
     for (int t = 0; t < T; ++t) _mm512_storeu_ps(y + t * ldy, acc[t]);
@@ -376,10 +437,16 @@ template <class K, int T>
 void pairs(int64_t nb, const uint8_t* w, size_t gs, int64_t ng2, const uint8_t* x, size_t xs,
            float* y, int64_t ldy) {
   using Group = typename K::Group;
+  constexpr int S = stack_of(K::kKBytes, T);
+  const int64_t nq = nb * K::kProducts;
+  const int64_t np = (nq + S - 1) / S;
+  uint8_t* a = a_buffer(static_cast<size_t>(np) * Pair<K, T, S>::kATile);
+  pack_a<K, T, S>(x, xs, nq, a);
   Prefetcher pf(w, gs);
   for (int64_t g = 0; g < ng2; g += 2)
-    Pair<K, T>::run(nb, reinterpret_cast<const Group*>(w + g * gs),
-                    reinterpret_cast<const Group*>(w + (g + 1) * gs), pf, x, xs, y + 8 * g, ldy);
+    Pair<K, T, S>::run(nq, reinterpret_cast<const Group*>(w + g * gs),
+                       reinterpret_cast<const Group*>(w + (g + 1) * gs), pf, a, x, xs, y + 8 * g,
+                       ldy);
 }
 template <class K, int T>
 void pairs_of(int nt, int64_t nb, const uint8_t* w, size_t gs, int64_t ng2, const uint8_t* x,
