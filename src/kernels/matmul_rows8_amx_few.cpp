@@ -382,51 +382,72 @@ struct Pair {
     const int64_t q = p * S;
     return u[(q / kP) % kRing].b[q % kP][0];
   }
-  static QWEN3_INLINE void issue(int64_t p, int n, const uint8_t* a,
+  // Products p, p + 1 (n of them) into C tile set `set` (0: C0, C1; 1: C2, C3).
+  static QWEN3_INLINE void issue(int set, int64_t p, int n, const uint8_t* a,
                                  const typename K::Unpacked* u) {
     const uint8_t* ap = a + p * kATile;
     constexpr size_t kStride = S * K::kKBytes;
-    QWEN3_PRODUCT(QWEN3_C0, QWEN3_A0, QWEN3_B0, ap, b_of(u, p), kStride);
-    if (n > 1) QWEN3_PRODUCT(QWEN3_C1, QWEN3_A1, QWEN3_B1, ap + kATile, b_of(u, p + 1), kStride);
-    if (n > 2)
-      QWEN3_PRODUCT(QWEN3_C2, QWEN3_A0, QWEN3_B0, ap + 2 * kATile, b_of(u, p + 2), kStride);
-    if (n > 3)
-      QWEN3_PRODUCT(QWEN3_C3, QWEN3_A1, QWEN3_B1, ap + 3 * kATile, b_of(u, p + 3), kStride);
+    if (set == 0) {
+      QWEN3_PRODUCT(QWEN3_C0, QWEN3_A0, QWEN3_B0, ap, b_of(u, p), kStride);
+      if (n > 1) QWEN3_PRODUCT(QWEN3_C1, QWEN3_A1, QWEN3_B1, ap + kATile, b_of(u, p + 1), kStride);
+    } else {
+      QWEN3_PRODUCT(QWEN3_C2, QWEN3_A0, QWEN3_B0, ap, b_of(u, p), kStride);
+      if (n > 1) QWEN3_PRODUCT(QWEN3_C3, QWEN3_A1, QWEN3_B1, ap + kATile, b_of(u, p + 1), kStride);
+    }
   }
-  static QWEN3_INLINE void store(int32_t (*c)[S * T][16], int n) {
-    _tile_stored(QWEN3_C0, c[0], 64);
-    if (n > 1) _tile_stored(QWEN3_C1, c[1], 64);
-    if (n > 2) _tile_stored(QWEN3_C2, c[2], 64);
-    if (n > 3) _tile_stored(QWEN3_C3, c[3], 64);
+  static QWEN3_INLINE void store(int set, int32_t (*c)[S * T][16], int n) {
+    if (set == 0) {
+      _tile_stored(QWEN3_C0, c[0], 64);
+      if (n > 1) _tile_stored(QWEN3_C1, c[1], 64);
+    } else {
+      _tile_stored(QWEN3_C2, c[0], 64);
+      if (n > 1) _tile_stored(QWEN3_C3, c[1], 64);
+    }
+  }
+  // The epilogues of products p, p + 1 (n of them) from their stored sums c.
+  static QWEN3_INLINE void finish(int64_t p, int n, int64_t nq, const int32_t (*c)[S * T][16],
+                                  const typename K::Unpacked* u, const Group* w0, const Group* w1,
+                                  const uint8_t* x, size_t xs, int32_t (*part)[16],
+                                  __m512 (&acc)[T]) {
+    for (int k = 0; k < n; ++k)
+#pragma GCC unroll 4
+      for (int h = 0; h < S; ++h) {
+        const int64_t q = (p + k) * S + h;
+        if (S > 1 && q >= nq) break;
+        const int64_t i = q / kP;
+        K::template epilogue<T>(q, c[k] + h * T, u[i % kRing], w0[i], w1[i], x, xs, part, acc);
+      }
   }
 
+  // Products in pairs (halves h: products 2h, 2h + 1) alternating between the two C tile
+  // sets: half h + 2 is issued right after half h is stored, and half h's epilogue runs
+  // one step later (after half h + 1 is stored), so the vector loads of the sums never
+  // wait for tile stores just issued. Blocks are unpacked kAhead products ahead.
   static void run(int64_t nq, const Group* w0, const Group* w1, Prefetcher& pf, const uint8_t* a,
                   const uint8_t* x, size_t xs, float* y, int64_t ldy) {
     typename K::Unpacked u[kRing];
-    alignas(64) int32_t c[4][S * T][16];
+    alignas(64) int32_t c[2][2][S * T][16];  // [half % 2][product][row]
     alignas(64) int32_t part[T][16];  // integer sums carried between the products of a block
     __m512 acc[T];
 #pragma GCC unroll 16
     for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
     const int64_t np = (nq + S - 1) / S;
-    const auto quad = [np](int64_t p) { return np - p < 4 ? static_cast<int>(np - p) : 4; };
+    const auto cnt = [np](int64_t p) { return np - p < 2 ? static_cast<int>(np - p) : 2; };
     const auto parts = [nq](int64_t p) { return p * S < nq ? p * S : nq; };
-    prepare(0, parts(8), w0, w1, pf, u);
-    issue(0, quad(0), a, u);
-    for (int64_t p = 0; p < np; p += 4) {
-      const int n = quad(p);
-      prepare(parts(p + 8), parts(p + 12), w0, w1, pf, u);
-      store(c, n);
-      if (p + 4 < np) issue(p + 4, quad(p + 4), a, u);
-      for (int k = 0; k < n; ++k)
-#pragma GCC unroll 4
-        for (int h = 0; h < S; ++h) {
-          const int64_t q = (p + k) * S + h;
-          if (S > 1 && q >= nq) break;
-          const int64_t i = q / kP;
-          K::template epilogue<T>(q, c[k] + h * T, u[i % kRing], w0[i], w1[i], x, xs, part, acc);
-        }
+    constexpr int kAhead = 8;  // products
+    prepare(0, parts(kAhead), w0, w1, pf, u);
+    issue(0, 0, cnt(0), a, u);
+    if (2 < np) issue(1, 2, cnt(2), a, u);
+    int64_t p = 0;
+    for (; p < np; p += 2) {
+      const int set = static_cast<int>((p / 2) % 2);
+      prepare(parts(p + kAhead), parts(p + kAhead + 2), w0, w1, pf, u);
+      store(set, c[set], cnt(p));
+      if (p + 4 < np) issue(set, p + 4, cnt(p + 4), a, u);
+      if (p > 0) finish(p - 2, 2, nq, c[1 - set], u, w0, w1, x, xs, part, acc);
     }
+    p -= 2;
+    finish(p, cnt(p), nq, c[(p / 2) % 2], u, w0, w1, x, xs, part, acc);
 #pragma GCC unroll 16
     for (int t = 0; t < T; ++t) _mm512_storeu_ps(y + t * ldy, acc[t]);
   }
