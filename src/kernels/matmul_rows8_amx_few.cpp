@@ -73,39 +73,31 @@ struct alignas(64) TileConfig {
   uint8_t rows[16];
 };
 
-// A product stacks S parts (blocks or sub-blocks of kbytes) along the depth: A tiles of
-// S * nt rows (part h, token t: row h * nt + t, its kbytes at column h * kbytes, zeros
-// elsewhere) x S * kbytes bytes, B tiles of S * kbytes / 4 rows x 16 weight rows x 4
-// bytes (the S parts' B tiles one after the other), C tiles of S * nt rows x 16 int32.
-constexpr TileConfig tile_config(int kbytes, int s, int nt) {
+// A tiles of nt tokens x kbytes activation bytes, B tiles of kbytes/4 rows x 16 weight
+// rows x 4 bytes, C tiles of nt tokens x 16 int32.
+constexpr TileConfig tile_config(int kbytes, int nt) {
   TileConfig c{};
   c.palette = 1;
   const int cs[] = {QWEN3_C0, QWEN3_C1, QWEN3_C2, QWEN3_C3};
   for (int i = 0; i < 4; ++i) {
-    c.rows[cs[i]] = static_cast<uint8_t>(s * nt);
+    c.rows[cs[i]] = static_cast<uint8_t>(nt);
     c.colsb[cs[i]] = 64;
   }
   const int as[] = {QWEN3_A0, QWEN3_A1}, bs[] = {QWEN3_B0, QWEN3_B1};
   for (int i = 0; i < 2; ++i) {
-    c.rows[as[i]] = static_cast<uint8_t>(s * nt);
-    c.colsb[as[i]] = static_cast<uint16_t>(s * kbytes);
-    c.rows[bs[i]] = static_cast<uint8_t>(s * kbytes / 4);
+    c.rows[as[i]] = static_cast<uint8_t>(nt);
+    c.colsb[as[i]] = static_cast<uint16_t>(kbytes);
+    c.rows[bs[i]] = static_cast<uint8_t>(kbytes / 4);
     c.colsb[bs[i]] = 64;
   }
   return c;
-}
-// Parts stacked per product: as many as fit the 64-byte depth and the 16 rows.
-constexpr int stack_of(int kbytes, int nt) {
-  int s = 64 / kbytes;
-  while (s > 1 && s * nt > kMaxTok) s /= 2;
-  return s;
 }
 struct Configs {
   TileConfig c[kMaxTok + 1];  // [nt]
 };
 constexpr Configs make_configs(int kbytes) {
   Configs s{};
-  for (int t = 1; t <= kMaxTok; ++t) s.c[t] = tile_config(kbytes, stack_of(kbytes, t), t);
+  for (int t = 1; t <= kMaxTok; ++t) s.c[t] = tile_config(kbytes, t);
   return s;
 }
 // Constant objects: GCC 12 drops the stores to a local configuration before ldtilecfg
@@ -159,15 +151,15 @@ struct Prefetcher {
     p0 = w0 + 2 * k * gs;
     p1 = p0 + gs;
   }
-  // The next block (S bytes) of both streams.
-  template <size_t S>
+  // The next block (kBytes) of both streams.
+  template <size_t kBytes>
   QWEN3_INLINE void next() {
 #pragma GCC unroll 32
-    for (size_t l = 0; l < S; l += 64) {
+    for (size_t l = 0; l < kBytes; l += 64) {
       __builtin_prefetch(p0 + r + l, 0, kLocality);
       __builtin_prefetch(p1 + r + l, 0, kLocality);
     }
-    r += S;
+    r += kBytes;
     if (r >= gs) {
       r -= gs;
       p0 += 2 * gs;
@@ -184,7 +176,8 @@ struct Legacy {
   static constexpr int kBlock = 32, kKBytes = 32, kProducts = 1;
   static constexpr size_t kActBlock = sizeof(ActQ8);
   static constexpr size_t act_offset(int) { return offsetof(ActQ8, qs); }
-  static constexpr int kFewMin = 2;
+  // From how many tokens the tiles run (see the header): Q8_0 9, Q4_0 13.
+  static constexpr int kFewMin = kEight ? 9 : 13;
   struct alignas(64) Unpacked {
     int8_t b[1][8][64];  // B tile: b[0][k][4r + e] = weight 4k+e of row r (signed); the
                          // ring of blocks is contiguous, so stacked parts are too
@@ -227,7 +220,7 @@ struct QK {
   static constexpr int kBlock = 256, kKBytes = 32, kProducts = 8;
   static constexpr size_t kActBlock = sizeof(BlockQ8_K);
   static constexpr size_t act_offset(int j) { return offsetof(BlockQ8_K, qs) + 32 * j; }
-  static constexpr int kFewMin = 2;
+  static constexpr int kFewMin = 9;  // Q5_K only (Q4_K: the avx512 kernel, see the header)
   struct alignas(64) Unpacked {
     int8_t b[8][8][64];  // [sub-block j] B tile of its values (0..31)
     __m512i sc[8];       // sub-block scales, int32 lanes
@@ -283,7 +276,7 @@ struct Q6K {
   static constexpr int kBlock = 256, kKBytes = 16, kProducts = 16;
   static constexpr size_t kActBlock = sizeof(BlockQ8_K);
   static constexpr size_t act_offset(int s) { return offsetof(BlockQ8_K, qs) + 16 * s; }
-  static constexpr int kFewMin = 2;
+  static constexpr int kFewMin = 11;
   struct alignas(64) Unpacked {
     int8_t b[16][4][64];  // [sub-block s] B tile of its values - 32
     __m512i sc[16];       // sub-block scales, int32 lanes
@@ -335,37 +328,27 @@ struct Q6K {
     _tile_dpbssd(C, A, B);                \
   } while (0)
 
-// Packs the A tiles of a call: product p stacks parts p * S .. p * S + S - 1 (part q =
-// sub-block q % K::kProducts of block q / K::kProducts), T tokens each (see tile_config);
-// parts past the last (nq) are zero rows.
-template <class K, int T, int S>
+// Packs the A tiles of a call: part q (sub-block q % K::kProducts of block
+// q / K::kProducts), T rows of K::kKBytes, one tile after the other (aligned rows read
+// from a few lines instead of T rows strided through the activations).
+template <class K, int T>
 void pack_a(const uint8_t* x, size_t xs, int64_t nq, uint8_t* a) {
-  constexpr int kRow = S * K::kKBytes;
-  const int64_t npp = (nq + S - 1) / S;
-  for (int64_t p = 0; p < npp; ++p)
-    for (int h = 0; h < S; ++h) {
-      const int64_t q = p * S + h;
-      for (int t = 0; t < T; ++t) {
-        uint8_t* row = a + ((p * S + h) * T + t) * kRow;
-        __builtin_memset(row, 0, kRow);
-        if (q < nq)
-          __builtin_memcpy(row + h * K::kKBytes,
-                           x + t * xs + (q / K::kProducts) * K::kActBlock +
-                               K::act_offset(static_cast<int>(q % K::kProducts)),
-                           K::kKBytes);
-      }
-    }
+  for (int64_t q = 0; q < nq; ++q)
+    for (int t = 0; t < T; ++t)
+      __builtin_memcpy(a + (q * T + t) * K::kKBytes,
+                       x + t * xs + (q / K::kProducts) * K::kActBlock +
+                           K::act_offset(static_cast<int>(q % K::kProducts)),
+                       K::kKBytes);
 }
 
 // One group pair (16 rows: w0, w1) against T tokens (x: token 0's row, xs bytes apart;
-// a: the packed A tiles) -> y (ldy floats apart). Products of S parts, four at a time (a
-// quad); the blocks of quad q + 2 are unpacked (into a ring of kRing blocks) before quad q
-// is stored, quad q + 1 issued, then quad q's epilogue.
-template <class K, int T, int S>
+// a: the packed A tiles) -> y (ldy floats apart), products q = the nq parts in order.
+template <class K, int T>
 struct Pair {
   static constexpr int kP = K::kProducts;
-  static constexpr int kRing = kP >= 4 ? 4 : 24;  // >= 12 products of S parts, a multiple of S
-  static constexpr size_t kATile = static_cast<size_t>(S) * T * S * K::kKBytes;
+  static constexpr int kAhead = 8;                // products unpacked ahead
+  static constexpr int kRing = kP >= 4 ? 3 : 12;  // blocks: >= kAhead + 4 products
+  static constexpr size_t kATile = static_cast<size_t>(T) * K::kKBytes;
   using Group = typename K::Group;
 
   // Unpacks the blocks that start in parts [q0, q1).
@@ -378,24 +361,23 @@ struct Pair {
         K::unpack(w0[i], w1[i], u[i % kRing]);
       }
   }
-  static QWEN3_INLINE const int8_t* b_of(const typename K::Unpacked* u, int64_t p) {
-    const int64_t q = p * S;
+  static QWEN3_INLINE const int8_t* b_of(const typename K::Unpacked* u, int64_t q) {
     return u[(q / kP) % kRing].b[q % kP][0];
   }
-  // Products p, p + 1 (n of them) into C tile set `set` (0: C0, C1; 1: C2, C3).
-  static QWEN3_INLINE void issue(int set, int64_t p, int n, const uint8_t* a,
+  // Products q, q + 1 (n of them) into C tile set `set` (0: C0, C1; 1: C2, C3).
+  static QWEN3_INLINE void issue(int set, int64_t q, int n, const uint8_t* a,
                                  const typename K::Unpacked* u) {
-    const uint8_t* ap = a + p * kATile;
-    constexpr size_t kStride = S * K::kKBytes;
+    const uint8_t* aq = a + q * kATile;
+    constexpr size_t kStride = K::kKBytes;
     if (set == 0) {
-      QWEN3_PRODUCT(QWEN3_C0, QWEN3_A0, QWEN3_B0, ap, b_of(u, p), kStride);
-      if (n > 1) QWEN3_PRODUCT(QWEN3_C1, QWEN3_A1, QWEN3_B1, ap + kATile, b_of(u, p + 1), kStride);
+      QWEN3_PRODUCT(QWEN3_C0, QWEN3_A0, QWEN3_B0, aq, b_of(u, q), kStride);
+      if (n > 1) QWEN3_PRODUCT(QWEN3_C1, QWEN3_A1, QWEN3_B1, aq + kATile, b_of(u, q + 1), kStride);
     } else {
-      QWEN3_PRODUCT(QWEN3_C2, QWEN3_A0, QWEN3_B0, ap, b_of(u, p), kStride);
-      if (n > 1) QWEN3_PRODUCT(QWEN3_C3, QWEN3_A1, QWEN3_B1, ap + kATile, b_of(u, p + 1), kStride);
+      QWEN3_PRODUCT(QWEN3_C2, QWEN3_A0, QWEN3_B0, aq, b_of(u, q), kStride);
+      if (n > 1) QWEN3_PRODUCT(QWEN3_C3, QWEN3_A1, QWEN3_B1, aq + kATile, b_of(u, q + 1), kStride);
     }
   }
-  static QWEN3_INLINE void store(int set, int32_t (*c)[S * T][16], int n) {
+  static QWEN3_INLINE void store(int set, int32_t (*c)[T][16], int n) {
     if (set == 0) {
       _tile_stored(QWEN3_C0, c[0], 64);
       if (n > 1) _tile_stored(QWEN3_C1, c[1], 64);
@@ -404,50 +386,45 @@ struct Pair {
       if (n > 1) _tile_stored(QWEN3_C3, c[1], 64);
     }
   }
-  // The epilogues of products p, p + 1 (n of them) from their stored sums c.
-  static QWEN3_INLINE void finish(int64_t p, int n, int64_t nq, const int32_t (*c)[S * T][16],
+  // The epilogues of products q, q + 1 (n of them) from their stored sums c.
+  static QWEN3_INLINE void finish(int64_t q, int n, const int32_t (*c)[T][16],
                                   const typename K::Unpacked* u, const Group* w0, const Group* w1,
                                   const uint8_t* x, size_t xs, int32_t (*part)[16],
                                   __m512 (&acc)[T]) {
-    for (int k = 0; k < n; ++k)
-#pragma GCC unroll 4
-      for (int h = 0; h < S; ++h) {
-        const int64_t q = (p + k) * S + h;
-        if (S > 1 && q >= nq) break;
-        const int64_t i = q / kP;
-        K::template epilogue<T>(q, c[k] + h * T, u[i % kRing], w0[i], w1[i], x, xs, part, acc);
-      }
+    for (int k = 0; k < n; ++k) {
+      const int64_t i = (q + k) / kP;
+      K::template epilogue<T>(q + k, c[k], u[i % kRing], w0[i], w1[i], x, xs, part, acc);
+    }
   }
 
-  // Products in pairs (halves h: products 2h, 2h + 1) alternating between the two C tile
-  // sets: half h + 2 is issued right after half h is stored, and half h's epilogue runs
-  // one step later (after half h + 1 is stored), so the vector loads of the sums never
-  // wait for tile stores just issued. Blocks are unpacked kAhead products ahead.
+  // Products in pairs (halves: products q, q + 1) alternating between the two C tile
+  // sets: the half after next is issued right after a half is stored, and a half's
+  // epilogue runs one step later (after the next half is stored), so the vector loads of
+  // the sums do not wait for tile stores just issued. Blocks are unpacked kAhead products
+  // ahead (ring of kRing blocks).
   static void run(int64_t nq, const Group* w0, const Group* w1, Prefetcher& pf, const uint8_t* a,
                   const uint8_t* x, size_t xs, float* y, int64_t ldy) {
     typename K::Unpacked u[kRing];
-    alignas(64) int32_t c[2][2][S * T][16];  // [half % 2][product][row]
-    alignas(64) int32_t part[T][16];  // integer sums carried between the products of a block
+    alignas(64) int32_t c[2][2][T][16];  // [half % 2][product][token]
+    alignas(64) int32_t part[T][16];     // integer sums carried between the products of a block
     __m512 acc[T];
 #pragma GCC unroll 16
     for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
-    const int64_t np = (nq + S - 1) / S;
-    const auto cnt = [np](int64_t p) { return np - p < 2 ? static_cast<int>(np - p) : 2; };
-    const auto parts = [nq](int64_t p) { return p * S < nq ? p * S : nq; };
-    constexpr int kAhead = 8;  // products
-    prepare(0, parts(kAhead), w0, w1, pf, u);
+    const auto cnt = [nq](int64_t q) { return nq - q < 2 ? static_cast<int>(nq - q) : 2; };
+    const auto upto = [nq](int64_t q) { return q < nq ? q : nq; };
+    prepare(0, upto(kAhead), w0, w1, pf, u);
     issue(0, 0, cnt(0), a, u);
-    if (2 < np) issue(1, 2, cnt(2), a, u);
-    int64_t p = 0;
-    for (; p < np; p += 2) {
-      const int set = static_cast<int>((p / 2) % 2);
-      prepare(parts(p + kAhead), parts(p + kAhead + 2), w0, w1, pf, u);
-      store(set, c[set], cnt(p));
-      if (p + 4 < np) issue(set, p + 4, cnt(p + 4), a, u);
-      if (p > 0) finish(p - 2, 2, nq, c[1 - set], u, w0, w1, x, xs, part, acc);
+    if (2 < nq) issue(1, 2, cnt(2), a, u);
+    int64_t q = 0;
+    for (; q < nq; q += 2) {
+      const int set = static_cast<int>((q / 2) % 2);
+      prepare(upto(q + kAhead), upto(q + kAhead + 2), w0, w1, pf, u);
+      store(set, c[set], cnt(q));
+      if (q + 4 < nq) issue(set, q + 4, cnt(q + 4), a, u);
+      if (q > 0) finish(q - 2, 2, c[1 - set], u, w0, w1, x, xs, part, acc);
     }
-    p -= 2;
-    finish(p, cnt(p), nq, c[(p / 2) % 2], u, w0, w1, x, xs, part, acc);
+    q -= 2;
+    finish(q, cnt(q), c[(q / 2) % 2], u, w0, w1, x, xs, part, acc);
 #pragma GCC unroll 16
     for (int t = 0; t < T; ++t) _mm512_storeu_ps(y + t * ldy, acc[t]);
   }
@@ -458,21 +435,19 @@ template <class K, int T>
 void pairs(int64_t nb, const uint8_t* w, size_t gs, int64_t ng2, const uint8_t* x, size_t xs,
            float* y, int64_t ldy) {
   using Group = typename K::Group;
-  constexpr int S = stack_of(K::kKBytes, T);
   const int64_t nq = nb * K::kProducts;
-  const int64_t np = (nq + S - 1) / S;
-  uint8_t* a = a_buffer(static_cast<size_t>(np) * Pair<K, T, S>::kATile);
-  pack_a<K, T, S>(x, xs, nq, a);
+  uint8_t* a = a_buffer(static_cast<size_t>(nq) * Pair<K, T>::kATile);
+  pack_a<K, T>(x, xs, nq, a);
   Prefetcher pf(w, gs);
   for (int64_t g = 0; g < ng2; g += 2)
-    Pair<K, T, S>::run(nq, reinterpret_cast<const Group*>(w + g * gs),
-                       reinterpret_cast<const Group*>(w + (g + 1) * gs), pf, a, x, xs, y + 8 * g,
-                       ldy);
+    Pair<K, T>::run(nq, reinterpret_cast<const Group*>(w + g * gs),
+                    reinterpret_cast<const Group*>(w + (g + 1) * gs), pf, a, x, xs, y + 8 * g, ldy);
 }
+// T = nt, for K::kFewMin <= nt <= T.
 template <class K, int T>
 void pairs_of(int nt, int64_t nb, const uint8_t* w, size_t gs, int64_t ng2, const uint8_t* x,
               size_t xs, float* y, int64_t ldy) {
-  if constexpr (T > 0) {
+  if constexpr (T >= K::kFewMin) {
     if (nt == T) return pairs<K, T>(nb, w, gs, ng2, x, xs, y, ldy);
     pairs_of<K, T - 1>(nt, nb, w, gs, ng2, x, xs, y, ldy);
   }
@@ -496,10 +471,17 @@ void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, si
   if (ng2 < ng) fallback(n, w + ng2 * gs, gs, ng - ng2, x, xs, nt, y + 8 * ng2, ldy);
 }
 
+// Q4_K: the tiles measured slower than the avx512 kernel at every token count of 2..15
+// (see the header), so its calls go there.
+void q4k_avx512(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, size_t xs, int nt,
+                float* y, int64_t ldy) {
+  avx512::rows8_kernel(GgmlType::Q4_K)(n, wv, gs, ng, xv, xs, nt, y, ldy);
+}
+
 constexpr detail::TypedFn<detail::Rows8Fn> kKernels[] = {
     {GgmlType::Q4_0, groups<Legacy<false>>},
     {GgmlType::Q8_0, groups<Legacy<true>>},
-    {GgmlType::Q4_K, groups<QK<BlockQ4_Kx8, false>>},
+    {GgmlType::Q4_K, q4k_avx512},
     {GgmlType::Q5_K, groups<QK<BlockQ5_Kx8, true>>},
     {GgmlType::Q6_K, groups<Q6K>},
 };
