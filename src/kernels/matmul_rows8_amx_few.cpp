@@ -1,37 +1,52 @@
-// AMX-INT8 kernels for the rows8 layout (rows8.h) for calls of few tokens (the decode
-// steps of a few sequences batched together, continuous batching): the tiles are
-// configured with as many rows as the call has tokens (A tile nt x kbytes activation
-// bytes, C tile nt x 16 int32), so the tile loads, stores and the float epilogue run for
-// the real tokens only. matmul_rows8_amx.cpp (16+ tokens: 16-token tiles, weights
-// unpacked once per chunk and reused by every tile) sends its calls of fewer than
-// K::kMinTokens tokens here.
+// AMX-INT8 kernels for the rows8 layout (rows8.h) for calls of fewer than 16 tokens (a
+// batched decode step of 9-15 sequences, or a few decode tokens plus a short prompt
+// piece): the tiles are configured with as many rows as the call has tokens (A tile nt x
+// kbytes activation bytes, C tile nt x 16 int32), so the tile loads, stores and the float
+// epilogue run for the real tokens only. matmul_rows8_amx.cpp (16+ tokens: 16-token tiles,
+// weights unpacked once per chunk and reused by every tile) sends its calls of fewer than
+// its K::kMinTokens tokens here.
 //
 // Each group pair (16 weight rows) is streamed once: every 32-weight block (Q4_0, Q8_0,
-// K-quant sub-blocks of 32) or 16-weight sub-block (Q6_K) is unpacked into a B tile on
-// the stack (the rows8 layout already is the B-tile layout: B row k = weights 4k..4k+3
-// of the 16 rows; signed bytes: Q4_0 nibbles - 8, Q8_0 as is, Q4_K/Q5_K values 0..31,
-// Q6_K values - 32) and multiplied (`tdpbssd`) with the A tile read straight from the
-// activation rows (tile stride xs: no copy). Products run in quads (four C tiles): quad
-// q + 1 is unpacked and issued before quad q's float epilogue, and the weight streams are
-// prefetched kAheadBytes ahead. The epilogue does the avx512 kernels' float steps in their
-// order (rows8_vnni.h), per token:
+// Q5_K sub-blocks of 32) or 16-weight sub-block (Q6_K) is unpacked into a B tile on the
+// stack (the rows8 layout already is the B-tile layout: B row k = weights 4k..4k+3 of the
+// 16 rows; signed bytes: Q4_0 nibbles - 8, Q8_0 as is, Q5_K values 0..31, Q6_K values -
+// 32) and multiplied (`tdpbssd`) with the call's A tile of that part (the activations
+// packed once per call, tile after tile). The products run in pairs alternating between
+// two sets of C tiles, a pair's epilogue one step after its store; the blocks are unpacked
+// 8 products ahead and the weight streams prefetched kAheadBytes ahead. The epilogue does
+// the avx512 kernels' float steps in their order (rows8_vnni.h), per token:
 //   Q4_0/Q8_0: acc = fmadd(cvt(isum), dw * da, acc) per block;
-//   Q4_K/Q5_K: isum = sum_j sc_j * s_j, summ = sum_j min_j * bsums_j (integers), then
+//   Q5_K:      isum = sum_j sc_j * s_j, summ = sum_j min_j * bsums_j (integers), then
 //              acc = fmadd(cvt(isum), d * da, acc), acc = fnmadd(cvt(summ), dmin * da, acc);
 //   Q6_K:      isum = sum_s sc_s * s_s (the -32 offset inside s: the same integer), then
 //              acc = fmadd(cvt(isum), d * da, acc).
 // The integer sums are exact, so every output equals the avx512 kernel's bit for bit and
 // a token's result does not depend on how many tokens share the call.
 //
+// Where the tiles pay (kernels_bench BM_FewIsa, 3072x1024, one thread, weights from DRAM
+// (cold) / in L2 (warm), amx / avx512 time, 2-core Sapphire-Rapids-class KVM guest, load
+// ~1.5 with another helper's benchmarks; session 15): not for 2-8 tokens. The tile path
+// costs about as much as the avx512 VNNI kernel there (Q4_0 warm 2 / 4 / 8 tokens: 75 /
+// 84 / 131 us against 44 / 64 / 112, also with two blocks stacked per product, A tile of
+// 2 nt rows x 64 bytes), and on this VM the tiles do not overlap the DRAM stream: cold
+// Q4_0 8 tokens 180-200 us against 126-136, Q4_K / Q5_K / Q6_K / Q8_0 8 tokens 1.1-1.3x.
+// (Per product of 8 tokens: the tile loads, product and store ~8 ns, unpacking a block
+// pair into a B tile ~6.5 ns, the epilogue ~7 ns, one after the other: the tile unit and
+// the vector units did not overlap in any order tried, as matmul_rows8_amx.cpp found.)
+// From 9 tokens the avx512 kernel needs a second sweep over each group (8 + the rest) and
+// the tiles win or tie, cold: Q8_0 0.76-0.87x from 9 tokens, Q5_K 0.85-0.94x from 9,
+// Q6_K 0.92-1.0x from 11, Q4_0 0.89-0.99x from 13 (0.97-1.1x at 9-12); Q4_K lost at every
+// count (1.03-1.14x), so its calls stay on the avx512 kernel. K::kFewMin holds the count.
+//
 // Calls of fewer than K::kFewMin or more than 16 tokens, and an odd last group, run the
 // avx512 kernel. Tile configuration: loaded per call (ldtilecfg) and released at its end.
-// Built with the AVX-512 and AMX flags (CMakeLists.txt); called only through the amx
-// table. Same rule as rows8_vnni.h: no std:: templates, no inline functions of other
-// headers outside anonymous namespaces.
+// Built with the AVX-512 and AMX flags (CMakeLists.txt: *_amx_few.cpp); called only
+// through the amx table. Same rule as rows8_vnni.h: no std:: templates, no inline
+// functions of other headers outside anonymous namespaces.
 //
 // Repeated from matmul_rows8_amx.cpp (to merge into a shared header): the TileConfig
 // struct, the tile-register macros QWEN3_C0..QWEN3_B1 and QWEN3_PRODUCT, ld_f32 / bcast32,
-// and the unpack steps of the five types (the same per-block unpacking, here per block).
+// a_buffer, and the per-block unpack steps of Q4_0, Q8_0, Q5_K (with Q4_K) and Q6_K.
 #include "kernels/avx512_gcc_warnings.h"  // (first: silences GCC 12 false positives)
 
 #include <immintrin.h>
@@ -53,8 +68,8 @@ using vnni::V512;
 
 constexpr int kMaxTok = 16;  // tokens per call on the tiles (the A and C tiles' rows)
 
-// Tile registers: four C tiles, so four products are in flight before the first store
-// waits for its result; A0/B0 feed C0 and C2, A1/B1 feed C1 and C3. Macros: GCC's tile
+// Tile registers: four C tiles in two sets (C0, C1 and C2, C3), so one set's products run
+// while the other's sums are stored; A0/B0 feed C0 and C2, A1/B1 feed C1 and C3. Macros: GCC's tile
 // intrinsics paste their register operand into the instruction text.
 #define QWEN3_C0 0
 #define QWEN3_C1 1
@@ -179,8 +194,7 @@ struct Legacy {
   // From how many tokens the tiles run (see the header): Q8_0 9, Q4_0 13.
   static constexpr int kFewMin = kEight ? 9 : 13;
   struct alignas(64) Unpacked {
-    int8_t b[1][8][64];  // B tile: b[0][k][4r + e] = weight 4k+e of row r (signed); the
-                         // ring of blocks is contiguous, so stacked parts are too
+    int8_t b[1][8][64];  // B tile: b[0][k][4r + e] = weight 4k+e of row r (signed)
   };
   static QWEN3_INLINE void unpack(const Group& g0, const Group& g1, Unpacked& u) {
     if constexpr (kEight) {
