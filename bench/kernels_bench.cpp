@@ -8,7 +8,7 @@
 // FFN down projection), rows8 layout; a memory-bound step should cost about the same for
 // 4 tokens as for 1. The weights come from DRAM (cold = 1: the product cycles through
 // copies of W, in huge pages), as in a model's decode.
-// BM_FewIsa: 2-16 tokens at the avx512 and amx levels (where the few-token tiles pay).
+// BM_FewIsa: 2-15 tokens at the avx512 and amx levels (where the few-token tiles pay).
 // Run: build/kernels_bench --benchmark_filter='Q4_0' (args: rows, cols, n_tok, threads)
 #include <benchmark/benchmark.h>
 
@@ -201,7 +201,7 @@ BENCHMARK_CAPTURE(BM_Rows8Isa, Q4_K, GgmlType::Q4_K)->Apply(isa_shapes);
 BENCHMARK_CAPTURE(BM_Rows8Isa, Q5_K, GgmlType::Q5_K)->Apply(isa_shapes);
 BENCHMARK_CAPTURE(BM_Rows8Isa, Q6_K, GgmlType::Q6_K)->Apply(isa_shapes);
 
-// Few tokens (decode steps of 2-16 sequences) at the avx512 and amx levels (the amx
+// Few tokens (decode steps of 2-15 sequences) at the avx512 and amx levels (the amx
 // level's few-token tile kernel, matmul_rows8_amx_few.cpp): where the tiles start to pay
 // per type, warm (compute) and cold (weights from DRAM, as in decode), one thread, the
 // 0.6B FFN down shape (3072x1024).
