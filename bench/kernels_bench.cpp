@@ -8,6 +8,7 @@
 // FFN down projection), rows8 layout; a memory-bound step should cost about the same for
 // 4 tokens as for 1. The weights come from DRAM (cold = 1: the product cycles through
 // copies of W, in huge pages), as in a model's decode.
+// BM_FewIsa: 2-15 tokens at the avx512 and amx levels (where the few-token tiles pay).
 // Run: build/kernels_bench --benchmark_filter='Q4_0' (args: rows, cols, n_tok, threads)
 #include <benchmark/benchmark.h>
 
@@ -199,6 +200,35 @@ BENCHMARK_CAPTURE(BM_Rows8Isa, Q8_0, GgmlType::Q8_0)->Apply(isa_shapes);
 BENCHMARK_CAPTURE(BM_Rows8Isa, Q4_K, GgmlType::Q4_K)->Apply(isa_shapes);
 BENCHMARK_CAPTURE(BM_Rows8Isa, Q5_K, GgmlType::Q5_K)->Apply(isa_shapes);
 BENCHMARK_CAPTURE(BM_Rows8Isa, Q6_K, GgmlType::Q6_K)->Apply(isa_shapes);
+
+// Few tokens (decode steps of 2-15 sequences) at the avx512 and amx levels (the amx
+// level's few-token tile kernel, matmul_rows8_amx_few.cpp): where the tiles start to pay
+// per type, warm (compute) and cold (weights from DRAM, as in decode), one thread, the
+// 0.6B FFN down shape (3072x1024).
+void BM_FewIsa(benchmark::State& state, GgmlType t) {
+  const auto level = static_cast<qwen3::IsaLevel>(state.range(5));
+  if (!qwen3::cpu_has(level)) {
+    state.SkipWithError("this CPU lacks the level");
+    return;
+  }
+  const qwen3::IsaLevel before = qwen3::isa_level();
+  qwen3::set_isa(level);
+  run_matmul(state, t, true, state.range(4) != 0);
+  qwen3::set_isa(before);
+  state.SetLabel(qwen3::isa_name(level));
+}
+void few_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"rows", "cols", "tok", "thr", "cold", "isa"});
+  for (int cold : {0, 1})
+    for (int tok : {2, 4, 8, 9, 10, 11, 12, 13, 15})
+      for (int isa : {3, 5}) b->Args({3072, 1024, tok, 1, cold, isa});
+  b->Unit(benchmark::kMicrosecond)->UseRealTime();
+}
+BENCHMARK_CAPTURE(BM_FewIsa, Q4_0, GgmlType::Q4_0)->Apply(few_shapes);
+BENCHMARK_CAPTURE(BM_FewIsa, Q8_0, GgmlType::Q8_0)->Apply(few_shapes);
+BENCHMARK_CAPTURE(BM_FewIsa, Q4_K, GgmlType::Q4_K)->Apply(few_shapes);
+BENCHMARK_CAPTURE(BM_FewIsa, Q5_K, GgmlType::Q5_K)->Apply(few_shapes);
+BENCHMARK_CAPTURE(BM_FewIsa, Q6_K, GgmlType::Q6_K)->Apply(few_shapes);
 
 // Small batches (decode steps of 1-8 sequences) in the rows8 layout at the best level.
 void BM_SmallBatch(benchmark::State& state, GgmlType t) {

@@ -358,10 +358,10 @@ TEST(IsaRows8, LegacySmallBatchesOverSeveralChunksEqualEachTokenAlone) {
             true, pool);
 }
 
-// The amx level's rows8 kernels (AMX-INT8 tiles for every 16 tokens, the avx512 kernel for
-// the rest) against the avx512 level: byte-equal outputs for 1..70 tokens (every tail of
-// the 16-token tiles, several tiles), odd and even group counts, rows of one and of
-// several chunks of unpacked blocks, every rows8 type.
+// The amx level's rows8 kernels (AMX-INT8 tiles for every 16 tokens, the few-token tiles
+// or the avx512 kernel for the rest) against the avx512 level: byte-equal outputs for
+// 1..70 tokens (every tail of the 16-token tiles, several tiles), odd and even group
+// counts, rows of one and of several chunks of unpacked blocks, every rows8 type.
 TEST(IsaRows8, AmxEqualsAvx512ByteForByte) {
   if (!cpu_has(IsaLevel::Amx))
     GTEST_SKIP() << "this CPU (or OS) has no AMX-INT8 tiles: " << cpu_flags_string();
@@ -392,6 +392,48 @@ TEST(IsaRows8, AmxEqualsAvx512ByteForByte) {
     }
   }
   EXPECT_EQ(cases, 5 * 3 * 70);
+}
+
+// The amx level's few-token tile kernels (matmul_rows8_amx_few.cpp: tiles with one row per
+// token for the calls below 16 tokens, Q8_0 32) against the avx512 level: byte-equal
+// outputs for every token count up to that bound (each type's tile range and the avx512
+// counts around it), one group (no pair: all on avx512), odd group counts (3, 17: an odd
+// last group per work item), rows of one block up to long rows (96 blocks, 12
+// super-blocks: many rings of unpacked blocks), 1 and 3 threads.
+TEST(IsaRows8, AmxFewTokensEqualAvx512ByteForByte) {
+  if (!cpu_has(IsaLevel::Amx))
+    GTEST_SKIP() << "this CPU (or OS) has no AMX-INT8 tiles: " << cpu_flags_string();
+  ThreadPool pools[2] = {ThreadPool(1), ThreadPool(3)};
+  int cases = 0;
+  for (GgmlType t : kRows8Types) {
+    const bool k_quant = ggml_type_info(t).block_size == 256;
+    const int64_t max_tok = t == GgmlType::Q8_0 ? 31 : 15;
+    const int64_t shapes[][2] = {{8, k_quant ? 256 : 32},
+                                 {24, k_quant ? 3 * 256 : 33 * 32},
+                                 {136, k_quant ? 12 * 256 : 96 * 32}};
+    for (const auto& [rows, cols] : shapes) {
+      testing::RandomMatmul p = testing::random_matmul(
+          t, rows, cols, max_tok,
+          9300 + static_cast<uint32_t>(rows + cols) + static_cast<uint32_t>(t));
+      for (int64_t n_tok = 1; n_tok <= max_tok; ++n_tok)
+        for (ThreadPool& pool : pools) {
+          std::vector<float> want(static_cast<size_t>(n_tok * rows), NAN), got = want;
+          {
+            testing::IsaScope scope(IsaLevel::Avx512);
+            matmul(p.P, p.x.data(), n_tok, want.data(), pool);
+          }
+          {
+            testing::IsaScope scope(IsaLevel::Amx);
+            matmul(p.P, p.x.data(), n_tok, got.data(), pool);
+          }
+          ASSERT_EQ(0, std::memcmp(want.data(), got.data(), want.size() * sizeof(float)))
+              << name(t) << " " << rows << "x" << cols << " tok " << n_tok << " threads "
+              << pool.size();
+          ++cases;
+        }
+    }
+  }
+  EXPECT_EQ(cases, 2 * 3 * (4 * 15 + 31));
 }
 
 // Plain rows of every type on every level (the tiles of the types without rows8 kernels,

@@ -366,7 +366,7 @@ void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, si
   const auto* x = static_cast<const uint8_t*>(xv);
   const detail::Rows8Fn fallback = avx512::rows8_kernel(K::kType);
   const int nt16 = nt / kTok * kTok;
-  if (nt < K::kMinTokens) return fallback(n, wv, gs, ng, xv, xs, nt, y, ldy);
+  if (nt < K::kMinTokens) return rows8_few_kernel(K::kType)(n, wv, gs, ng, xv, xs, nt, y, ldy);
   const int64_t ng2 = ng / 2 * 2;
   if (ng2 > 0) {
     configure(K::kKBytes);
