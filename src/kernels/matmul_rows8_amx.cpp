@@ -417,7 +417,15 @@ void body(int64_t n, const uint8_t* w, size_t gs, int64_t ng, const uint8_t* x, 
         const auto* w0 = reinterpret_cast<const typename K::Group*>(w + g * gs);
         const auto* w1 = reinterpret_cast<const typename K::Group*>(w + (g + 1) * gs);
         for (int i = 0; i < nbk; ++i) K::unpack(w0[b0 + i], w1[b0 + i], u[i]);
+        // The next pair's blocks of this chunk are fetched while this pair's products
+        // run, a share before each token tile (the unpack waited for them otherwise).
+        const uint8_t* next = w + (g + 2) * gs + b0 * sizeof(typename K::Group);
+        const int64_t lines = g + 2 < ng2 ? (nbk * sizeof(typename K::Group) + 63) / 64 : 0;
         for (int t = 0; t < nt16; t += kTok) {
+          for (int64_t l = lines * t / nt16; l < lines * (t + kTok) / nt16; ++l) {
+            _mm_prefetch(reinterpret_cast<const char*>(next + 64 * l), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(next + gs + 64 * l), _MM_HINT_T0);
+          }
           const uint8_t* at = a + (t / kTok) * tb;
           run<K>(u, nbk, b0, x + t * xs, xs, at + b0 * K::kSlices * kSliceBytes,
                  reinterpret_cast<const float*>(at + scales) + b0 * kTok, y + t * ldy + 8 * g, ldy,
