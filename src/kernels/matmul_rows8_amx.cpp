@@ -165,12 +165,17 @@ void run(const typename K::Unpacked* u, int nbk, int64_t b0, const uint8_t* x, s
     acc[t] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(y + t * ldy);
   alignas(64) int32_t c[4][16][16];
   alignas(64) int32_t part[kTok][16];  // integer sums carried between the quads of a block
-  issue(xa, b, 0, np < 4 ? np : 4, kSliceRow);
-  for (int p = 0; p < np; p += 4) {
-    const int n = np - p < 4 ? np - p : 4;
-    store(c, n);
-    if (p + 4 < np) issue(xa, b, p + 4, np - p - 4 < 4 ? np - p - 4 : 4, kSliceRow);
-    K::quad(p, n, c, u, b0, x, xs, da, part, acc);
+  const int full = np / 4 * 4;
+  if (full > 0) issue(xa, b, 0, 4, kSliceRow);
+  for (int p = 0; p < full; p += 4) {
+    store(c, 4);
+    if (p + 4 < full) issue(xa, b, p + 4, 4, kSliceRow);
+    K::quad(p, 4, c, u, b0, x, xs, da, part, acc);
+  }
+  if (full < np) {  // a last quad of 1..3 products
+    issue(xa, b, full, np - full, kSliceRow);
+    store(c, np - full);
+    K::quad(full, np - full, c, u, b0, x, xs, da, part, acc);
   }
 #pragma GCC unroll 16
   for (int t = 0; t < kTok; ++t) _mm512_storeu_ps(y + t * ldy, acc[t]);
