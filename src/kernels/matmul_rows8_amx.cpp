@@ -401,6 +401,10 @@ uint8_t* a_buffer(size_t bytes) {
   return b.p;
 }
 
+template <class K>
+void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, size_t xs, int nt,
+            float* y, int64_t ldy);
+
 // ng groups x nt tokens (nt >= K::kMinTokens) with the activations packed: group pairs x
 // whole 16-token tiles on AMX, chunk by chunk of K::kChunk blocks (unpacked once per chunk,
 // the float sums carried in y between chunks); the rest on the avx512 kernel.
@@ -441,7 +445,8 @@ void body(int64_t n, const uint8_t* w, size_t gs, int64_t ng, const uint8_t* x, 
     _tile_release();
   }
   if (ng2 < ng) fallback(n, w + ng2 * gs, gs, ng - ng2, x, xs, nt16, y + 8 * ng2, ldy);
-  if (nt16 < nt) fallback(n, w, gs, ng, x + nt16 * xs, xs, nt - nt16, y + nt16 * ldy, ldy);
+  // The last nt % 16 tokens: the rows8 kernel's path for calls of that few tokens.
+  if (nt16 < nt) groups<K>(n, w, gs, ng, x + nt16 * xs, xs, nt - nt16, y + nt16 * ldy, ldy);
 }
 
 void pack(detail::ActFormat f, int64_t n, const uint8_t* x, size_t xs, int tile, uint8_t* dst) {
