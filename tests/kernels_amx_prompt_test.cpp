@@ -4,7 +4,8 @@
 // one). Its outputs must equal the avx512 kernels' byte for byte for any token count,
 // thread count and mix of matrices, also when the rows are written by MatmulExtra::prep
 // inside the pass; and the direct rows8 kernel (which packs into its own buffer) and the
-// packed entry point must give the same bytes. Skipped without AMX.
+// packed entry point must give the same bytes. Skipped without AMX. Also the avx512
+// activation quantizer that feeds it, against the reference for any block count.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -112,6 +113,41 @@ TEST(AmxPrompt, MixedMatricesShareOnePackedCopy) {
     }
   }
   EXPECT_EQ(cases, 5 * 3 * 5);
+}
+
+// The activations of a prompt chunk come from the avx512 quantizer (the amx table uses
+// it): byte-identical to the reference for any block count (16 blocks are reduced side by
+// side, the rest one by one), with zero blocks, ties, outliers and both signs of the
+// largest magnitude.
+TEST(AmxPrompt, ActivationQuantizerMatchesReferenceForAnyBlockCount) {
+  if (!cpu_has(IsaLevel::Avx512))
+    GTEST_SKIP() << "this CPU (or OS) has no AVX-512: " << cpu_flags_string();
+  const detail::IsaKernels& k = detail::isa_kernels(IsaLevel::Avx512);
+  int cases = 0;
+  for (int64_t blocks : {1, 15, 16, 17, 32, 35, 48, 96}) {
+    const int64_t n = 32 * blocks;
+    auto x = testing::random_floats(static_cast<size_t>(n), 41 + static_cast<uint32_t>(blocks));
+    for (int64_t b = 0; b < blocks; ++b) {
+      float* blk = x.data() + 32 * b;
+      if (b % 7 == 3)
+        for (int i = 0; i < 32; ++i) blk[i] = 0.f;
+      if (b % 7 == 5)
+        for (int i = 0; i < 32; ++i) blk[i] = static_cast<float>(i - 16) * 0.5f;
+      if (b % 5 == 1) blk[b % 32] *= 60.f;
+      if (b % 5 == 2) {
+        blk[3] = 4.f;
+        blk[20] = -4.f;
+      }
+    }
+    std::vector<detail::ActQ8> want(static_cast<size_t>(blocks)), got(want.size());
+    detail::quantize_act_q8_ref(x.data(), want.data(), n);
+    std::memset(got.data(), 0xCD, got.size() * sizeof(detail::ActQ8));
+    k.quantize_act_q8(x.data(), got.data(), n);
+    ASSERT_EQ(0, std::memcmp(want.data(), got.data(), want.size() * sizeof(detail::ActQ8)))
+        << blocks << " blocks";
+    ++cases;
+  }
+  EXPECT_EQ(cases, 8);
 }
 
 #if defined(__x86_64__)
