@@ -394,11 +394,13 @@ void matmul_multi(const WeightMatrix* const* W, float* const* Y, int n_mat, cons
         (p.rows8_packed = amx::rows8_packed_kernel(W[i]->type)) != nullptr) {
       if (!pack_format[j]) {
         pack_format[j] = true;
-        const size_t tb = amx::packed_tile_bytes(f, W[i]->cols);
-        if (packed_bufs[j].size() < tb * static_cast<size_t>(n_tok / 16))
-          packed_bufs[j].resize(tb * static_cast<size_t>(n_tok / 16));
+        // 64-byte aligned: an A tile row (32 bytes) then never straddles two lines.
+        const size_t bytes =
+            amx::packed_tile_bytes(f, W[i]->cols) * static_cast<size_t>(n_tok / 16);
+        if (packed_bufs[j].size() < bytes + 64) packed_bufs[j].resize(bytes + 64);
+        const auto addr = reinterpret_cast<uintptr_t>(packed_bufs[j].data());
+        packed[j] = packed_bufs[j].data() + ((64 - addr % 64) % 64);
       }
-      packed[j] = packed_bufs[j].data();
       p.packed = packed[j];
     }
 #endif
