@@ -5,18 +5,25 @@
 // of each of the 16 rows, i.e. the 512-bit vector V512::load(g0.qs[k], g1.qs[k]). A chunk
 // of blocks of a group pair is unpacked once into tiles on the stack (signed bytes:
 // Q4_0 nibbles - 8, Q8_0 as is, Q4_K/Q5_K values 0..31, Q6_K values - 32) and reused by
-// every 16-token tile of the call. The activations (ActQ8 / Q8_K rows, xs bytes apart) of
-// the chunk are first copied per 16-token tile into tile order (each A tile's 16 rows
-// contiguous, then the 16 tokens' float scales of each block side by side): the A tiles
-// and the epilogue's scale loads then read a few contiguous lines instead of 16 rows
-// strided through L2 (kernels_bench BM_Rows8Isa 3072x1024, 1 thread, CPU time, load ~2,
-// alternating: 128 tokens Q4_0 1.70-1.77 -> 1.48-1.62 ms, Q8_0 1.71-1.83 -> 1.57-1.71,
-// Q4_K 1.96-2.01 -> 1.84-1.92, Q6_K unchanged; 16 tokens Q4_0 232-241 -> 202-216 us). Per
-// 32-weight block (Q4_0, Q8_0, K-quant sub-blocks of 32) or 16-weight sub-block (Q6_K) one
-// `tdpbssd` gives the exact int32 dot products of 16 tokens x 16 rows. The products run in
-// quads (four C tiles): quad q + 1 is issued right after quad q's sums are stored, then
-// the float epilogue of quad q runs at 512 bits with the avx512 kernels' steps in their
-// order (rows8_vnni.h). The order was meant to let the tile unit work during the
+// every 16-token tile of the call. The activations (ActQ8 / Q8_K rows, xs bytes apart)
+// are read in tile order (kernels_amx_packed.h): per 16-token tile, the A tile of each
+// 32-weight slice of the row (16 rows of 32 bytes; Q6_K loads the halves of each row with
+// stride 32), then the 16 tokens' float scales of each block side by side, so the A tiles
+// and the epilogue's scale loads read a few contiguous lines instead of 16 rows strided
+// through L2 (session 12: kernels_bench BM_Rows8Isa 3072x1024, 128 tokens Q4_0 1.70-1.77
+// -> 1.48-1.62 ms). matmul_multi packs each activation format once per call (its pack
+// items), shared by all work items and threads; a direct call of the rows8 kernel packs
+// the whole call into its thread's buffer. (Until session 15 every work item packed the
+// whole input again for its few groups: ~13 % of a 1024x3072 x 128-token matmul on one
+// thread, more for the small items of a 2-thread model pass.) While a group pair's
+// products run, the next pair's blocks of the chunk are prefetched, a share before each
+// token tile's run (the unpack waited for them in the model's passes).
+//
+// Per 32-weight block (Q4_0, Q8_0, K-quant sub-blocks of 32) or 16-weight sub-block (Q6_K)
+// one `tdpbssd` gives the exact int32 dot products of 16 tokens x 16 rows. The products
+// run in quads (four C tiles): quad q + 1 is issued right after quad q's sums are stored,
+// then the float epilogue of quad q runs at 512 bits with the avx512 kernels' steps in
+// their order (rows8_vnni.h). The order was meant to let the tile unit work during the
 // epilogue; a microbenchmark on the Sapphire-Rapids-class VM showed no overlap in any
 // order (per 16x16x32 product: tile loads + product + store ~9-10 ns, the epilogue alone
 // 10-13 ns, both 18.6-20 ns), so the epilogue's 48 vector uops per product bound it:
@@ -28,8 +35,18 @@
 //              acc = fmadd(cvt(isum), d * da, acc).
 // The integer sums are exact in both, so every output equals the avx512 kernel's bit for
 // bit and a token's result does not depend on how many tokens share the call. Calls of
-// fewer than K::kMinTokens tokens (16; Q8_0 32), the tokens beyond the last multiple of
-// 16 and an odd last group run the avx512 kernel.
+// fewer than K::kMinTokens tokens (16; Q8_0 32) and an odd last group run the avx512
+// kernel; the tokens beyond the last multiple of 16 take the path of calls that small.
+//
+// Session 15 (amxpp, this VM, /tmp microbenchmark of the run loop's instruction mix,
+// ns per 16x16x32 product): epilogue alone 7.7-9, tile loads + products + stores alone
+// 8.7-9.8, both 17.1-18.6; tile loads + products without stores 4.5; any one tile
+// instruction kind next to the epilogue adds its full cost (products only 13.9, stores
+// only 13.9, loads only 12.9). The tile unit and the vector epilogue do not overlap here;
+// a magic-number int->float conversion (off port 0) was slower (19-20). Tried and dropped
+// (kernels_bench, 1 thread): chunks of 8 or 16 Q4_0 blocks (A tiles in L1, but the float
+// sums go through y between chunks: +15-20 % at 8), software prefetch of the A tiles two
+// quads ahead (+1-4 %), spreading the weight prefetch over the quads of a run (no gain).
 //
 // Tile configuration: loaded per call (ldtilecfg) and released at its end, so no thread
 // keeps the 8 KiB tile state live between matmuls.
