@@ -484,12 +484,13 @@ void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, si
   const detail::Rows8Fn fallback = avx512::rows8_kernel(K::kType);
   const int nt16 = nt / kTok * kTok;
   if (nt < K::kMinTokens) return fallback(n, wv, gs, ng, xv, xs, nt, y, ldy);
-  uint8_t* a = nullptr;
-  if (ng >= 2) {
-    a = a_buffer(static_cast<size_t>(nt16 / kTok) * tile_bytes(K::kFormat, n));
+  const int64_t ng2 = ng / 2 * 2;
+  if (ng2 > 0) {
+    uint8_t* a = a_buffer(static_cast<size_t>(nt16 / kTok) * tile_bytes(K::kFormat, n));
     for (int t = 0; t < nt16 / kTok; ++t) pack(K::kFormat, n, x, xs, t, a);
+    return body<K>(n, w, gs, ng, x, xs, nt, a, y, ldy);
   }
-  body<K>(n, w, gs, ng, x, xs, nt, a, y, ldy);
+  fallback(n, wv, gs, ng, xv, xs, nt, y, ldy);  // a single group
 }
 
 // The same with the call's shared packed activations (Rows8PackedFn).
