@@ -14,6 +14,7 @@
 
 #include "kernels/cpu_features.h"
 #include "kernels/kernels_amx.h"
+#include "kernels/kernels_amx_packed.h"
 #include "kernels/kernels_avx2.h"
 #include "kernels/kernels_avx512.h"
 #include "kernels/kernels_avxvnni.h"
@@ -205,6 +206,9 @@ struct Part {
   size_t stride;              // rows8: bytes per group; plain: bytes per row
   detail::Rows8Fn rows8;
   detail::TileFn tile;
+  // amx prompt calls: the kernel that reads the call's shared packed activations.
+  amx::Rows8PackedFn rows8_packed = nullptr;
+  const void* packed = nullptr;
 };
 
 int64_t round_up(int64_t v, int64_t unit) {
@@ -272,6 +276,13 @@ void run_item(const Part& p, int64_t c, int n_tok, int64_t* r0, int64_t* r1) {
       rows8_tile_ref(W, g0, g1, p.xq, p.xs, n_tok, p.Y);
       return;
     }
+#if QWEN3_ARCH_X86
+    if (p.rows8_packed) {
+      p.rows8_packed(W.cols, base + g0 * p.stride, p.stride, g1 - g0, p.xq, p.xs, n_tok, p.packed,
+                     p.Y + g0 * 8, W.rows);
+      return;
+    }
+#endif
     p.rows8(W.cols, base + g0 * p.stride, p.stride, g1 - g0, p.xq, p.xs, n_tok, p.Y + g0 * 8,
             W.rows);
     return;
@@ -300,6 +311,9 @@ void wait_for(const std::atomic<int64_t>& done, int64_t n) {
 }
 
 constexpr int kMaxMulti = 4;
+// Calls of this many tokens or more on the amx level pack their activations once
+// (kernels_amx_packed.h): the amx rows8 kernels' smallest token count.
+constexpr int64_t kPackMinTokens = 16;
 
 // Item ranges of matmul_multi: [lo, hi) in one word, so that a thread taking from the
 // front and one taking from the back never hand out the same item.
@@ -353,6 +367,9 @@ void matmul_multi(const WeightMatrix* const* W, float* const* Y, int n_mat, cons
   int n_formats = 0;
   Part parts[kMaxMulti];
   int64_t n_items = 0;
+  thread_local std::vector<uint8_t> packed_bufs[kMaxMulti];
+  bool pack_format[kMaxMulti] = {};
+  uint8_t* packed[kMaxMulti] = {};  // the buffers' data (the workers' own thread_local differ)
   for (int i = 0; i < n_mat; ++i) {
     const detail::ActFormat f = detail::act_format(W[i]->type);
     int j = 0;
@@ -370,7 +387,31 @@ void matmul_multi(const WeightMatrix* const* W, float* const* Y, int n_mat, cons
     p.xs = xs[j];
     plan(p, k, pool.size(), extra.row_align);
     n_items += p.n_items;
+#if QWEN3_ARCH_X86
+    // Prompt chunks on amx: the activations of this format are packed into A-tile order
+    // once per call (pack items below), shared by every item of every matrix using them.
+    if (k.level == IsaLevel::Amx && n_tok >= kPackMinTokens && p.rows8 != nullptr &&
+        (p.rows8_packed = amx::rows8_packed_kernel(W[i]->type)) != nullptr) {
+      if (!pack_format[j]) {
+        pack_format[j] = true;
+        // 64-byte aligned: an A tile row (32 bytes) then never straddles two lines.
+        const size_t bytes =
+            amx::packed_tile_bytes(f, W[i]->cols) * static_cast<size_t>(n_tok / 16);
+        if (packed_bufs[j].size() < bytes + 64) packed_bufs[j].resize(bytes + 64);
+        const auto addr = reinterpret_cast<uintptr_t>(packed_bufs[j].data());
+        packed[j] = packed_bufs[j].data() + ((64 - addr % 64) % 64);
+      }
+      p.packed = packed[j];
+    }
+#endif
   }
+  // Pack items: (format, 16-token tile) pairs, after the prep items.
+  int pack_formats[kMaxMulti];
+  int n_pack_formats = 0;
+  for (int j = 0; j < n_formats; ++j)
+    if (pack_format[j]) pack_formats[n_pack_formats++] = j;
+  const int64_t pack_tiles = n_tok / 16;
+  const int64_t n_pack = n_pack_formats * pack_tiles;
   // Work items of all the matrices are handed out dynamically, so a thread slowed by
   // other load on the machine takes fewer; each output is computed by exactly one kernel
   // call, so the result depends neither on the thread count nor on which matrices share
@@ -385,7 +426,7 @@ void matmul_multi(const WeightMatrix* const* W, float* const* Y, int n_mat, cons
   // The extra pre items come first from a shared counter; a post call waits for them all.
   // Before them, the prep items (one per token: X's row, then its conversions).
   std::atomic<int64_t> next{0};
-  std::atomic<int64_t> pre_done{0}, prep_done{0};
+  std::atomic<int64_t> pre_done{0}, prep_done{0}, pack_done{0};
   const int64_t n_pre = extra.pre ? extra.n_pre : 0;
   const int64_t n_prep = extra.prep ? n_tok : 0;
   const int nt = static_cast<int>(n_tok);
@@ -434,7 +475,7 @@ void matmul_multi(const WeightMatrix* const* W, float* const* Y, int n_mat, cons
     }
   };
   pool.parallel_for(pool.size(), [&](int64_t, int64_t, int piece) {
-    for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < n_prep + n_pre;) {
+    for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < n_prep + n_pack + n_pre;) {
       if (c < n_prep) {
         Done done{prep_done};
         extra.prep(extra.prep_ctx, c);
@@ -445,13 +486,26 @@ void matmul_multi(const WeightMatrix* const* W, float* const* Y, int n_mat, cons
         continue;
       }
       c -= n_prep;
+#if QWEN3_ARCH_X86
+      if (c < n_pack) {
+        // Reads the converted rows of its 16 tokens: waits for every prep item.
+        wait_for(prep_done, n_prep);
+        Done done{pack_done};
+        const int j = pack_formats[c / pack_tiles];
+        amx::pack_act_tile(formats[j], cols, xq[j], xs[j], static_cast<int>(c % pack_tiles),
+                           packed[j]);
+        continue;
+      }
+#endif
+      c -= n_pack;
       wait_for(prep_done, n_prep);
       Done done{pre_done};
       extra.pre(extra.ctx, c);
     }
-    // Every prep item is claimed by now (finished or running on a thread that does not
-    // wait), so waiting here cannot deadlock.
+    // Every prep and pack item is claimed by now (finished or running on a thread that
+    // does not wait, or waits only for prep items), so waiting here cannot deadlock.
     wait_for(prep_done, n_prep);
+    wait_for(pack_done, n_pack);
     for (int64_t c; (c = claim(piece)) >= 0;) {
       int i = 0;
       while (c >= parts[i].n_items) c -= parts[i++].n_items;

@@ -5,18 +5,25 @@
 // of each of the 16 rows, i.e. the 512-bit vector V512::load(g0.qs[k], g1.qs[k]). A chunk
 // of blocks of a group pair is unpacked once into tiles on the stack (signed bytes:
 // Q4_0 nibbles - 8, Q8_0 as is, Q4_K/Q5_K values 0..31, Q6_K values - 32) and reused by
-// every 16-token tile of the call. The activations (ActQ8 / Q8_K rows, xs bytes apart) of
-// the chunk are first copied per 16-token tile into tile order (each A tile's 16 rows
-// contiguous, then the 16 tokens' float scales of each block side by side): the A tiles
-// and the epilogue's scale loads then read a few contiguous lines instead of 16 rows
-// strided through L2 (kernels_bench BM_Rows8Isa 3072x1024, 1 thread, CPU time, load ~2,
-// alternating: 128 tokens Q4_0 1.70-1.77 -> 1.48-1.62 ms, Q8_0 1.71-1.83 -> 1.57-1.71,
-// Q4_K 1.96-2.01 -> 1.84-1.92, Q6_K unchanged; 16 tokens Q4_0 232-241 -> 202-216 us). Per
-// 32-weight block (Q4_0, Q8_0, K-quant sub-blocks of 32) or 16-weight sub-block (Q6_K) one
-// `tdpbssd` gives the exact int32 dot products of 16 tokens x 16 rows. The products run in
-// quads (four C tiles): quad q + 1 is issued right after quad q's sums are stored, then
-// the float epilogue of quad q runs at 512 bits with the avx512 kernels' steps in their
-// order (rows8_vnni.h). The order was meant to let the tile unit work during the
+// every 16-token tile of the call. The activations (ActQ8 / Q8_K rows, xs bytes apart)
+// are read in tile order (kernels_amx_packed.h): per 16-token tile, the A tile of each
+// 32-weight slice of the row (16 rows of 32 bytes; Q6_K loads the halves of each row with
+// stride 32), then the 16 tokens' float scales of each block side by side, so the A tiles
+// and the epilogue's scale loads read a few contiguous lines instead of 16 rows strided
+// through L2 (session 12: kernels_bench BM_Rows8Isa 3072x1024, 128 tokens Q4_0 1.70-1.77
+// -> 1.48-1.62 ms). matmul_multi packs each activation format once per call (its pack
+// items), shared by all work items and threads; a direct call of the rows8 kernel packs
+// the whole call into its thread's buffer. (Until session 15 every work item packed the
+// whole input again for its few groups: ~13 % of a 1024x3072 x 128-token matmul on one
+// thread, more for the small items of a 2-thread model pass.) While a group pair's
+// products run, the next pair's blocks of the chunk are prefetched, a share before each
+// token tile's run (the unpack waited for them in the model's passes).
+//
+// Per 32-weight block (Q4_0, Q8_0, K-quant sub-blocks of 32) or 16-weight sub-block (Q6_K)
+// one `tdpbssd` gives the exact int32 dot products of 16 tokens x 16 rows. The products
+// run in quads (four C tiles): quad q + 1 is issued right after quad q's sums are stored,
+// then the float epilogue of quad q runs at 512 bits with the avx512 kernels' steps in
+// their order (rows8_vnni.h). The order was meant to let the tile unit work during the
 // epilogue; a microbenchmark on the Sapphire-Rapids-class VM showed no overlap in any
 // order (per 16x16x32 product: tile loads + product + store ~9-10 ns, the epilogue alone
 // 10-13 ns, both 18.6-20 ns), so the epilogue's 48 vector uops per product bound it:
@@ -28,8 +35,18 @@
 //              acc = fmadd(cvt(isum), d * da, acc).
 // The integer sums are exact in both, so every output equals the avx512 kernel's bit for
 // bit and a token's result does not depend on how many tokens share the call. Calls of
-// fewer than K::kMinTokens tokens (16; Q8_0 32), the tokens beyond the last multiple of
-// 16 and an odd last group run the avx512 kernel.
+// fewer than K::kMinTokens tokens (16; Q8_0 32) and an odd last group run the avx512
+// kernel; the tokens beyond the last multiple of 16 take the path of calls that small.
+//
+// Session 15 (amxpp, this VM, /tmp microbenchmark of the run loop's instruction mix,
+// ns per 16x16x32 product): epilogue alone 7.7-9, tile loads + products + stores alone
+// 8.7-9.8, both 17.1-18.6; tile loads + products without stores 4.5; any one tile
+// instruction kind next to the epilogue adds its full cost (products only 13.9, stores
+// only 13.9, loads only 12.9). The tile unit and the vector epilogue do not overlap here;
+// a magic-number int->float conversion (off port 0) was slower (19-20). Tried and dropped
+// (kernels_bench, 1 thread): chunks of 8 or 16 Q4_0 blocks (A tiles in L1, but the float
+// sums go through y between chunks: +15-20 % at 8), software prefetch of the A tiles two
+// quads ahead (+1-4 %), spreading the weight prefetch over the quads of a run (no gain).
 //
 // Tile configuration: loaded per call (ldtilecfg) and released at its end, so no thread
 // keeps the 8 KiB tile state live between matmuls.
@@ -43,6 +60,7 @@
 #include <new>
 
 #include "kernels/kernels_amx.h"
+#include "kernels/kernels_amx_packed.h"
 #include "kernels/kernels_avx512.h"
 #include "kernels/rows8_vnni.h"
 #include "kernels/vnni_v512.h"
@@ -56,6 +74,12 @@ using vnni::V512;
 #define QWEN3_INLINE inline __attribute__((always_inline))
 
 constexpr int kTok = 16;  // tokens per A tile (its rows)
+// Packed activations (kernels_amx_packed.h): per 16-token tile, the A tile of each
+// 32-weight slice of the row (16 rows of kSliceRow bytes), then 16 float scales per
+// activation block. Every A tile is loaded with row stride kSliceRow (Q6_K's 16-weight
+// sub-blocks are the halves of a slice's rows).
+constexpr int kSliceRow = 32;
+constexpr size_t kSliceBytes = kTok * kSliceRow;
 
 // Tile registers: four C tiles, so four products are in flight before the first store
 // waits for its result; A0/B0 feed C0 and C2, A1/B1 feed C1 and C3. Macros: GCC's tile
@@ -143,14 +167,13 @@ QWEN3_INLINE void store(int32_t (*c)[16][16], int n) {
 // the float sums start at 0 (first) or continue those in y.
 template <class K>
 void run(const typename K::Unpacked* u, int nbk, int64_t b0, const uint8_t* x, size_t xs,
-         const uint8_t* a, float* y, int64_t ldy, bool first) {
+         const uint8_t* a, const float* da, float* y, int64_t ldy, bool first) {
   constexpr int kMax = K::kChunk * K::kProducts;
   const uint8_t* xa[kMax];
   const int8_t* b[kMax];
   const int np = nbk * K::kProducts;
-  const float* da = reinterpret_cast<const float*>(a + np * (kTok * K::kKBytes));
   for (int i = 0; i < np; ++i) {
-    xa[i] = a + i * (kTok * K::kKBytes);
+    xa[i] = a + (i / K::kProducts) * (K::kSlices * kSliceBytes) + K::a_offset(i % K::kProducts);
     b[i] = u[i / K::kProducts].b[i % K::kProducts][0];
   }
   __m512 acc[kTok];
@@ -159,12 +182,17 @@ void run(const typename K::Unpacked* u, int nbk, int64_t b0, const uint8_t* x, s
     acc[t] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(y + t * ldy);
   alignas(64) int32_t c[4][16][16];
   alignas(64) int32_t part[kTok][16];  // integer sums carried between the quads of a block
-  issue(xa, b, 0, np < 4 ? np : 4, K::kKBytes);
-  for (int p = 0; p < np; p += 4) {
-    const int n = np - p < 4 ? np - p : 4;
-    store(c, n);
-    if (p + 4 < np) issue(xa, b, p + 4, np - p - 4 < 4 ? np - p - 4 : 4, K::kKBytes);
-    K::quad(p, n, c, u, b0, x, xs, da, part, acc);
+  const int full = np / 4 * 4;
+  if (full > 0) issue(xa, b, 0, 4, kSliceRow);
+  for (int p = 0; p < full; p += 4) {
+    store(c, 4);
+    if (p + 4 < full) issue(xa, b, p + 4, 4, kSliceRow);
+    K::quad(p, 4, c, u, b0, x, xs, da, part, acc);
+  }
+  if (full < np) {  // a last quad of 1..3 products
+    issue(xa, b, full, np - full, kSliceRow);
+    store(c, np - full);
+    K::quad(full, np - full, c, u, b0, x, xs, da, part, acc);
   }
 #pragma GCC unroll 16
   for (int t = 0; t < kTok; ++t) _mm512_storeu_ps(y + t * ldy, acc[t]);
@@ -175,9 +203,10 @@ template <bool kEight>
 struct Legacy {
   using Group = typename vnni::Legacy<V512, kEight>::Group;
   static constexpr GgmlType kType = kEight ? GgmlType::Q8_0 : GgmlType::Q4_0;
-  static constexpr int kBlock = 32, kKBytes = 32, kChunk = 32, kProducts = 1;
+  static constexpr int kBlock = 32, kKBytes = 32, kChunk = 32, kProducts = 1, kSlices = 1;
+  static constexpr detail::ActFormat kFormat = detail::ActFormat::Q8;
   static constexpr size_t kActBlock = sizeof(ActQ8);
-  static constexpr size_t act_offset(int) { return offsetof(ActQ8, qs); }
+  static constexpr size_t a_offset(int) { return 0; }  // product j's A tile in the block
   // Fewer tokens run the avx512 kernel: kernels_bench BM_Rows8Isa 3072x1024, one thread,
   // amx / avx512: Q4_0 16 tokens 253 / 255 us, 32 tokens 466 / 532; Q8_0 16 tokens
   // 374 / 285, 32 tokens 580 / 568, 128 tokens 1.8 / 2.1 ms.
@@ -224,9 +253,10 @@ struct QK {
   using Base = vnni::QK<V512, G, kFive>;
   using Group = G;
   static constexpr GgmlType kType = kFive ? GgmlType::Q5_K : GgmlType::Q4_K;
-  static constexpr int kBlock = 256, kKBytes = 32, kChunk = 2, kProducts = 8;
+  static constexpr int kBlock = 256, kKBytes = 32, kChunk = 2, kProducts = 8, kSlices = 8;
+  static constexpr detail::ActFormat kFormat = detail::ActFormat::Q8K;
   static constexpr size_t kActBlock = sizeof(BlockQ8_K);
-  static constexpr size_t act_offset(int j) { return offsetof(BlockQ8_K, qs) + 32 * j; }
+  static constexpr size_t a_offset(int j) { return j * kSliceBytes; }
   static constexpr int kMinTokens = 16;  // 16 tokens: Q4_K 272 / 333 us (as above)
   struct alignas(64) Unpacked {
     int8_t b[8][8][64];  // [sub-block j] B tile of its values (0..31)
@@ -287,9 +317,11 @@ struct Q6K {
   using Base = vnni::Q6K<V512>;
   using Group = BlockQ6_Kx8;
   static constexpr GgmlType kType = GgmlType::Q6_K;
-  static constexpr int kBlock = 256, kKBytes = 16, kChunk = 2, kProducts = 16;
+  static constexpr int kBlock = 256, kKBytes = 16, kChunk = 2, kProducts = 16, kSlices = 8;
+  static constexpr detail::ActFormat kFormat = detail::ActFormat::Q8K;
   static constexpr size_t kActBlock = sizeof(BlockQ8_K);
-  static constexpr size_t act_offset(int s) { return offsetof(BlockQ8_K, qs) + 16 * s; }
+  // Sub-block s: the first or second half of the rows of slice s / 2.
+  static constexpr size_t a_offset(int s) { return (s / 2) * kSliceBytes + (s % 2) * 16; }
   static constexpr int kMinTokens = 16;  // 16 tokens: 363 / 413 us (as above)
   struct alignas(64) Unpacked {
     int8_t b[16][4][64];  // [sub-block s] B tile of its values - 32
@@ -337,8 +369,38 @@ struct Q6K {
   }
 };
 
-// The calling thread's buffer for the packed A tiles, grown to the largest call and kept
-// (no allocation per matmul once a model has run its largest prompt chunk).
+// Activation blocks of a format: weights per block, bytes per block, offset of qs.
+constexpr int act_weights(detail::ActFormat f) {
+  return f == detail::ActFormat::Q8 ? 32 : kQK_K;
+}
+size_t tile_bytes(detail::ActFormat f, int64_t n) {
+  return static_cast<size_t>(n / 32) * kSliceBytes +
+         static_cast<size_t>(n / act_weights(f)) * kTok * sizeof(float);
+}
+
+// One packed tile: slice by slice, each token's 32 bytes; then the scales (the float d
+// that starts ActQ8 and Q8_K) block by block, 16 tokens side by side.
+template <size_t kActBytes, size_t kQs, int kWeights>
+void pack_tile(int64_t n, const uint8_t* x, size_t xs, uint8_t* dst) {
+  const int64_t nb = n / kWeights;
+  constexpr int kPer = kWeights / 32;  // slices per block
+  for (int64_t i = 0; i < nb; ++i)
+    for (int j = 0; j < kPer; ++j) {
+      uint8_t* d = dst + (i * kPer + j) * kSliceBytes;
+      const uint8_t* s = x + i * kActBytes + kQs + 32 * j;
+#pragma GCC unroll 16
+      for (int r = 0; r < kTok; ++r)
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + r * kSliceRow),
+                            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + r * xs)));
+    }
+  float* sc = reinterpret_cast<float*>(dst + (n / 32) * kSliceBytes);
+  for (int64_t i = 0; i < nb; ++i)
+    for (int r = 0; r < kTok; ++r) sc[i * kTok + r] = ld_f32(x + r * xs + i * kActBytes);
+}
+
+// The calling thread's buffer for the packed A tiles of a direct rows8 call, grown to
+// the largest call and kept (no allocation per matmul once a model has run its largest
+// prompt chunk).
 uint8_t* a_buffer(size_t bytes) {
   struct Buffer {
     uint8_t* p = nullptr;
@@ -356,9 +418,64 @@ uint8_t* a_buffer(size_t bytes) {
   return b.p;
 }
 
-// ng groups x nt tokens: group pairs x whole 16-token tiles on AMX, chunk by chunk of
-// K::kChunk blocks (unpacked once per chunk, the float sums carried in y between chunks);
-// the rest on the avx512 kernel.
+template <class K>
+void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, size_t xs, int nt,
+            float* y, int64_t ldy);
+
+// ng groups x nt tokens (nt >= K::kMinTokens) with the activations packed: group pairs x
+// whole 16-token tiles on AMX, chunk by chunk of K::kChunk blocks (unpacked once per chunk,
+// the float sums carried in y between chunks); the rest on the avx512 kernel.
+template <class K>
+void body(int64_t n, const uint8_t* w, size_t gs, int64_t ng, const uint8_t* x, size_t xs, int nt,
+          const uint8_t* a, float* y, int64_t ldy) {
+  const detail::Rows8Fn fallback = avx512::rows8_kernel(K::kType);
+  const int nt16 = nt / kTok * kTok;
+  const int64_t ng2 = ng / 2 * 2;
+  if (ng2 > 0) {
+    configure(K::kKBytes);
+    const int64_t nb = n / K::kBlock;
+    const size_t tb = tile_bytes(K::kFormat, n);
+    const size_t scales = static_cast<size_t>(n / 32) * kSliceBytes;
+    typename K::Unpacked u[K::kChunk];
+    for (int64_t b0 = 0; b0 < nb; b0 += K::kChunk) {
+      const int nbk = static_cast<int>(nb - b0 < K::kChunk ? nb - b0 : K::kChunk);
+      for (int64_t g = 0; g < ng2; g += 2) {
+        const auto* w0 = reinterpret_cast<const typename K::Group*>(w + g * gs);
+        const auto* w1 = reinterpret_cast<const typename K::Group*>(w + (g + 1) * gs);
+        for (int i = 0; i < nbk; ++i) K::unpack(w0[b0 + i], w1[b0 + i], u[i]);
+        // The next pair's blocks of this chunk are fetched while this pair's products
+        // run, a share before each token tile (the unpack waited for them otherwise).
+        const uint8_t* next = w + (g + 2) * gs + b0 * sizeof(typename K::Group);
+        const int64_t lines = g + 2 < ng2 ? (nbk * sizeof(typename K::Group) + 63) / 64 : 0;
+        for (int t = 0; t < nt16; t += kTok) {
+          for (int64_t l = lines * t / nt16; l < lines * (t + kTok) / nt16; ++l) {
+            _mm_prefetch(reinterpret_cast<const char*>(next + 64 * l), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(next + gs + 64 * l), _MM_HINT_T0);
+          }
+          const uint8_t* at = a + (t / kTok) * tb;
+          run<K>(u, nbk, b0, x + t * xs, xs, at + b0 * K::kSlices * kSliceBytes,
+                 reinterpret_cast<const float*>(at + scales) + b0 * kTok, y + t * ldy + 8 * g, ldy,
+                 b0 == 0);
+        }
+      }
+    }
+    _tile_release();
+  }
+  if (ng2 < ng) fallback(n, w + ng2 * gs, gs, ng - ng2, x, xs, nt16, y + 8 * ng2, ldy);
+  // The last nt % 16 tokens: the rows8 kernel's path for calls of that few tokens.
+  if (nt16 < nt) groups<K>(n, w, gs, ng, x + nt16 * xs, xs, nt - nt16, y + nt16 * ldy, ldy);
+}
+
+void pack(detail::ActFormat f, int64_t n, const uint8_t* x, size_t xs, int tile, uint8_t* dst) {
+  x += static_cast<size_t>(tile) * kTok * xs;
+  dst += static_cast<size_t>(tile) * tile_bytes(f, n);
+  if (f == detail::ActFormat::Q8)
+    pack_tile<sizeof(ActQ8), offsetof(ActQ8, qs), 32>(n, x, xs, dst);
+  else
+    pack_tile<sizeof(BlockQ8_K), offsetof(BlockQ8_K, qs), kQK_K>(n, x, xs, dst);
+}
+
+// The rows8 kernel (Rows8Fn): packs the activations into this thread's buffer first.
 template <class K>
 void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, size_t xs, int nt,
             float* y, int64_t ldy) {
@@ -369,43 +486,20 @@ void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, si
   if (nt < K::kMinTokens) return rows8_few_kernel(K::kType)(n, wv, gs, ng, xv, xs, nt, y, ldy);
   const int64_t ng2 = ng / 2 * 2;
   if (ng2 > 0) {
-    configure(K::kKBytes);
-    const int64_t nb = n / K::kBlock;
-    typename K::Unpacked u[K::kChunk];
-    constexpr size_t kTileBytes = kTok * K::kKBytes;  // one A tile, packed
-    constexpr size_t kChunkBytes = K::kChunk * K::kProducts * kTileBytes + K::kChunk * kTok * 4;
-    uint8_t* a = a_buffer(static_cast<size_t>(nt16 / kTok) * kChunkBytes);
-    for (int64_t b0 = 0; b0 < nb; b0 += K::kChunk) {
-      const int nbk = static_cast<int>(nb - b0 < K::kChunk ? nb - b0 : K::kChunk);
-      // This chunk's activations, tile by tile: each A tile's 16 rows contiguous, then
-      // each block's activation scales (the float d that starts ActQ8 and Q8_K).
-      for (int t = 0; t < nt16; t += kTok) {
-        uint8_t* at = a + (t / kTok) * kChunkBytes;
-        for (int i = 0; i < nbk; ++i)
-          for (int j = 0; j < K::kProducts; ++j) {
-            uint8_t* dst = at + (i * K::kProducts + j) * kTileBytes;
-            const uint8_t* src = x + t * xs + (b0 + i) * K::kActBlock + K::act_offset(j);
-            for (int r = 0; r < kTok; ++r)
-              __builtin_memcpy(dst + r * K::kKBytes, src + r * xs, K::kKBytes);
-          }
-        float* d = reinterpret_cast<float*>(at + nbk * K::kProducts * kTileBytes);
-        for (int i = 0; i < nbk; ++i)
-          for (int r = 0; r < kTok; ++r)
-            d[i * kTok + r] = ld_f32(x + (t + r) * xs + (b0 + i) * K::kActBlock);
-      }
-      for (int64_t g = 0; g < ng2; g += 2) {
-        const auto* w0 = reinterpret_cast<const typename K::Group*>(w + g * gs);
-        const auto* w1 = reinterpret_cast<const typename K::Group*>(w + (g + 1) * gs);
-        for (int i = 0; i < nbk; ++i) K::unpack(w0[b0 + i], w1[b0 + i], u[i]);
-        for (int t = 0; t < nt16; t += kTok)
-          run<K>(u, nbk, b0, x + t * xs, xs, a + (t / kTok) * kChunkBytes, y + t * ldy + 8 * g, ldy,
-                 b0 == 0);
-      }
-    }
-    _tile_release();
+    uint8_t* a = a_buffer(static_cast<size_t>(nt16 / kTok) * tile_bytes(K::kFormat, n));
+    for (int t = 0; t < nt16 / kTok; ++t) pack(K::kFormat, n, x, xs, t, a);
+    return body<K>(n, w, gs, ng, x, xs, nt, a, y, ldy);
   }
-  if (ng2 < ng) fallback(n, w + ng2 * gs, gs, ng - ng2, x, xs, nt16, y + 8 * ng2, ldy);
-  if (nt16 < nt) fallback(n, w, gs, ng, x + nt16 * xs, xs, nt - nt16, y + nt16 * ldy, ldy);
+  fallback(n, wv, gs, ng, xv, xs, nt, y, ldy);  // a single group
+}
+
+// The same with the call's shared packed activations (Rows8PackedFn).
+template <class K>
+void groups_packed(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, size_t xs,
+                   int nt, const void* packed, float* y, int64_t ldy) {
+  if (nt < K::kMinTokens) return groups<K>(n, wv, gs, ng, xv, xs, nt, y, ldy);
+  body<K>(n, static_cast<const uint8_t*>(wv), gs, ng, static_cast<const uint8_t*>(xv), xs, nt,
+          static_cast<const uint8_t*>(packed), y, ldy);
 }
 
 constexpr detail::TypedFn<detail::Rows8Fn> kKernels[] = {
@@ -416,10 +510,31 @@ constexpr detail::TypedFn<detail::Rows8Fn> kKernels[] = {
     {GgmlType::Q6_K, groups<Q6K>},
 };
 
+constexpr detail::TypedFn<Rows8PackedFn> kPackedKernels[] = {
+    {GgmlType::Q4_0, groups_packed<Legacy<false>>},
+    {GgmlType::Q8_0, groups_packed<Legacy<true>>},
+    {GgmlType::Q4_K, groups_packed<QK<BlockQ4_Kx8, false>>},
+    {GgmlType::Q5_K, groups_packed<QK<BlockQ5_Kx8, true>>},
+    {GgmlType::Q6_K, groups_packed<Q6K>},
+};
+
 }  // namespace
 
 detail::Rows8Fn rows8_kernel(GgmlType t) {
   return detail::find_fn(kKernels, t);
+}
+
+Rows8PackedFn rows8_packed_kernel(GgmlType t) {
+  return detail::find_fn(kPackedKernels, t);
+}
+
+size_t packed_tile_bytes(detail::ActFormat f, int64_t n) {
+  return tile_bytes(f, n);
+}
+
+void pack_act_tile(detail::ActFormat f, int64_t n, const void* x, size_t xs, int tile,
+                   void* packed) {
+  pack(f, n, static_cast<const uint8_t*>(x), xs, tile, static_cast<uint8_t*>(packed));
 }
 
 }  // namespace qwen3::amx
