@@ -9,9 +9,9 @@
 namespace qwen3::amx {
 
 // The rows8 kernel of a type (Q4_0, Q8_0, Q4_K, Q5_K, Q6_K; nullptr otherwise): AMX-INT8
-// tiles for every 16 tokens of a call, the avx512 kernel for the rest (calls of fewer
-// than 16 tokens, Q8_0 32; the last nt % 16 tokens; an odd last group). Bit-identical to
-// the avx512 kernel.
+// tiles for every 16 tokens of a call; calls of fewer than 16 tokens (Q8_0 32) and the
+// last nt % 16 tokens go to rows8_few_kernel, an odd last group to the avx512 kernel.
+// Bit-identical to the avx512 kernel.
 detail::Rows8Fn rows8_kernel(GgmlType t);
 
 // The few-token rows8 kernel of a type (matmul_rows8_amx_few.cpp; the same five types,
