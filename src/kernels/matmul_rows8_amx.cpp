@@ -57,8 +57,7 @@
 
 #include <immintrin.h>
 
-#include <new>
-
+#include "kernels/amx_tiles.h"
 #include "kernels/kernels_amx.h"
 #include "kernels/kernels_amx_packed.h"
 #include "kernels/kernels_avx512.h"
@@ -81,70 +80,12 @@ constexpr int kTok = 16;  // tokens per A tile (its rows)
 constexpr int kSliceRow = 32;
 constexpr size_t kSliceBytes = kTok * kSliceRow;
 
-// Tile registers: four C tiles, so four products are in flight before the first store
-// waits for its result; A0/B0 feed C0 and C2, A1/B1 feed C1 and C3. Macros: GCC's tile
-// intrinsics paste their register operand into the instruction text.
-#define QWEN3_C0 0
-#define QWEN3_C1 1
-#define QWEN3_C2 2
-#define QWEN3_C3 3
-#define QWEN3_A0 4
-#define QWEN3_B0 5
-#define QWEN3_A1 6
-#define QWEN3_B1 7
-
-struct alignas(64) TileConfig {
-  uint8_t palette;
-  uint8_t start_row;
-  uint8_t reserved[14];
-  uint16_t colsb[16];
-  uint8_t rows[16];
-};
-
-// A tiles of 16 tokens x kbytes activation bytes, B tiles of kbytes/4 rows x 16 weight
-// rows x 4 bytes, C tiles of 16 tokens x 16 int32.
-constexpr TileConfig tile_config(int kbytes) {
-  TileConfig c{};
-  c.palette = 1;
-  const int cs[] = {QWEN3_C0, QWEN3_C1, QWEN3_C2, QWEN3_C3};
-  for (int i = 0; i < 4; ++i) {
-    c.rows[cs[i]] = kTok;
-    c.colsb[cs[i]] = 64;
-  }
-  const int as[] = {QWEN3_A0, QWEN3_A1}, bs[] = {QWEN3_B0, QWEN3_B1};
-  for (int i = 0; i < 2; ++i) {
-    c.rows[as[i]] = kTok;
-    c.colsb[as[i]] = static_cast<uint16_t>(kbytes);
-    c.rows[bs[i]] = static_cast<uint8_t>(kbytes / 4);
-    c.colsb[bs[i]] = 64;
-  }
-  return c;
-}
-// Constant objects: GCC 12 drops the stores to a local configuration before ldtilecfg
-// (it does not see the instruction read them), which leaves the tiles unconfigured.
-constexpr TileConfig kConfig32 = tile_config(32), kConfig16 = tile_config(16);
+// Tile registers (amx_tiles.h): four C tiles, so four products are in flight before the
+// first store waits for its result.
+constexpr TileConfig kConfig32 = tile_config(32, kTok), kConfig16 = tile_config(16, kTok);
 void configure(int kbytes) {
   _tile_loadconfig(kbytes == 16 ? &kConfig16 : &kConfig32);
 }
-
-QWEN3_INLINE float ld_f32(const uint8_t* p) {
-  float v;
-  __builtin_memcpy(&v, p, 4);
-  return v;
-}
-QWEN3_INLINE __m512i bcast32(const void* p) {
-  int32_t v;
-  __builtin_memcpy(&v, p, 4);
-  return _mm512_set1_epi32(v);
-}
-
-#define QWEN3_PRODUCT(C, A, B, xa, b, xs) \
-  do {                                    \
-    _tile_loadd(A, xa, xs);               \
-    _tile_loadd(B, b, 64);                \
-    _tile_zero(C);                        \
-    _tile_dpbssd(C, A, B);                \
-  } while (0)
 
 // The products of a run, four at a time (a quad: C0..C3): quad q + 1 is issued to the
 // tile unit right after quad q's sums are stored, so it runs while the vector units do
@@ -216,19 +157,7 @@ struct Legacy {
     float dw[16];        // row scales
   };
   static QWEN3_INLINE void unpack(const Group& g0, const Group& g1, Unpacked& u) {
-    if constexpr (kEight) {
-#pragma GCC unroll 8
-      for (int k = 0; k < 8; ++k) _mm512_store_si512(u.b[0][k], V512::load(g0.qs[k], g1.qs[k]));
-    } else {
-      const __m512i m4 = _mm512_set1_epi8(0x0F), eight = _mm512_set1_epi8(8);
-#pragma GCC unroll 4
-      for (int k = 0; k < 4; ++k) {
-        const __m512i v = V512::load(g0.qs[k], g1.qs[k]);
-        _mm512_store_si512(u.b[0][k], _mm512_sub_epi8(_mm512_and_si512(v, m4), eight));
-        _mm512_store_si512(u.b[0][k + 4],
-                           _mm512_sub_epi8(_mm512_and_si512(_mm512_srli_epi16(v, 4), m4), eight));
-      }
-    }
+    unpack_legacy<kEight>(g0, g1, u.b[0]);
     _mm512_store_ps(u.dw, V512::f16(g0.d, g1.d));
   }
   // Blocks p..p+n-1: acc[t] += isum[t] * (dw * da[t]) each.
@@ -265,15 +194,7 @@ struct QK {
     __m512 d, dmin;
   };
   static QWEN3_INLINE void unpack(const Group& g0, const Group& g1, Unpacked& u) {
-#pragma GCC unroll 8
-    for (int j = 0; j < 8; ++j)
-#pragma GCC unroll 8
-      for (int k = 0; k < 8; ++k) _mm512_store_si512(u.b[j][k], Base::values(g0, g1, j, k));
-#pragma GCC unroll 8
-    for (int j = 0; j < 8; ++j) u.sc[j] = V512::u8_32(g0.sc[j], g1.sc[j]);
-    Base::mins(g0, g1, u.mn);
-    u.d = V512::f16(g0.d, g1.d);
-    u.dmin = V512::f16(g0.dmin, g1.dmin);
+    unpack_qk<Base>(g0, g1, u.b, u.sc, u.mn, u.d, u.dmin);
   }
   // Sub-blocks 0-3 of a super-block: part = sum sc_j * s_j; 4-7: the rest of isum, the
   // mins, then the float steps of the avx512 kernel.
@@ -319,7 +240,6 @@ struct Q6K {
   static constexpr GgmlType kType = GgmlType::Q6_K;
   static constexpr int kBlock = 256, kKBytes = 16, kChunk = 2, kProducts = 16, kSlices = 8;
   static constexpr detail::ActFormat kFormat = detail::ActFormat::Q8K;
-  static constexpr size_t kActBlock = sizeof(BlockQ8_K);
   // Sub-block s: the first or second half of the rows of slice s / 2.
   static constexpr size_t a_offset(int s) { return (s / 2) * kSliceBytes + (s % 2) * 16; }
   static constexpr int kMinTokens = 16;  // 16 tokens: 363 / 413 us (as above)
@@ -329,21 +249,7 @@ struct Q6K {
     __m512 d;
   };
   static QWEN3_INLINE void unpack(const Group& g0, const Group& g1, Unpacked& u) {
-    const __m512i m32 = _mm512_set1_epi8(32);
-    for (int h = 0; h < 2; ++h) {
-#pragma GCC unroll 4
-      for (int st = 0; st < 4; ++st) {
-        const __m512i pairs = V512::i8_16(g0.sc[4 * h + st][0], g1.sc[4 * h + st][0]);
-        const int s = 8 * h + 2 * st;  // sub-blocks s (weights 128h + 32st + 0..15), s + 1
-        u.sc[s] = _mm512_srai_epi32(_mm512_slli_epi32(pairs, 16), 16);
-        u.sc[s + 1] = _mm512_srai_epi32(pairs, 16);
-#pragma GCC unroll 8
-        for (int k = 0; k < 8; ++k)
-          _mm512_store_si512(u.b[s + k / 4][k % 4],
-                             _mm512_sub_epi8(Base::values(g0, g1, h, st, k), m32));
-      }
-    }
-    u.d = V512::f16(g0.d, g1.d);
+    unpack_q6k<Base>(g0, g1, u.b, u.sc, u.d);
   }
   // Sub-blocks 4r..4r+3 of a super-block added to part; after the last quad the float
   // step of the avx512 kernel.
@@ -396,26 +302,6 @@ void pack_tile(int64_t n, const uint8_t* x, size_t xs, uint8_t* dst) {
   float* sc = reinterpret_cast<float*>(dst + (n / 32) * kSliceBytes);
   for (int64_t i = 0; i < nb; ++i)
     for (int r = 0; r < kTok; ++r) sc[i * kTok + r] = ld_f32(x + r * xs + i * kActBytes);
-}
-
-// The calling thread's buffer for the packed A tiles of a direct rows8 call, grown to
-// the largest call and kept (no allocation per matmul once a model has run its largest
-// prompt chunk).
-uint8_t* a_buffer(size_t bytes) {
-  struct Buffer {
-    uint8_t* p = nullptr;
-    size_t n = 0;
-    ~Buffer() { ::operator delete(p, std::align_val_t(64)); }
-  };
-  thread_local Buffer b;
-  if (bytes > b.n) {
-    ::operator delete(b.p, std::align_val_t(64));
-    b.p = nullptr;
-    b.n = 0;
-    b.p = static_cast<uint8_t*>(::operator new(bytes, std::align_val_t(64)));
-    b.n = bytes;
-  }
-  return b.p;
 }
 
 template <class K>

@@ -44,15 +44,13 @@
 // through the amx table. Same rule as rows8_vnni.h: no std:: templates, no inline
 // functions of other headers outside anonymous namespaces.
 //
-// Repeated from matmul_rows8_amx.cpp (to merge into a shared header): the TileConfig
-// struct, the tile-register macros QWEN3_C0..QWEN3_B1 and QWEN3_PRODUCT, ld_f32 / bcast32,
-// a_buffer, and the per-block unpack steps of Q4_0, Q8_0, Q5_K (with Q4_K) and Q6_K.
+// What it shares with matmul_rows8_amx.cpp (tile registers and configuration, the product
+// step, the packed-A buffer, the B-tile unpacking) is in amx_tiles.h.
 #include "kernels/avx512_gcc_warnings.h"  // (first: silences GCC 12 false positives)
 
 #include <immintrin.h>
 
-#include <new>
-
+#include "kernels/amx_tiles.h"
 #include "kernels/kernels_amx.h"
 #include "kernels/kernels_avx512.h"
 #include "kernels/rows8_vnni.h"
@@ -68,45 +66,8 @@ using vnni::V512;
 
 constexpr int kMaxTok = 16;  // tokens per call on the tiles (the A and C tiles' rows)
 
-// Tile registers: four C tiles in two sets (C0, C1 and C2, C3), so one set's products run
-// while the other's sums are stored; A0/B0 feed C0 and C2, A1/B1 feed C1 and C3. Macros: GCC's tile
-// intrinsics paste their register operand into the instruction text.
-#define QWEN3_C0 0
-#define QWEN3_C1 1
-#define QWEN3_C2 2
-#define QWEN3_C3 3
-#define QWEN3_A0 4
-#define QWEN3_B0 5
-#define QWEN3_A1 6
-#define QWEN3_B1 7
-
-struct alignas(64) TileConfig {
-  uint8_t palette;
-  uint8_t start_row;
-  uint8_t reserved[14];
-  uint16_t colsb[16];
-  uint8_t rows[16];
-};
-
-// A tiles of nt tokens x kbytes activation bytes, B tiles of kbytes/4 rows x 16 weight
-// rows x 4 bytes, C tiles of nt tokens x 16 int32.
-constexpr TileConfig tile_config(int kbytes, int nt) {
-  TileConfig c{};
-  c.palette = 1;
-  const int cs[] = {QWEN3_C0, QWEN3_C1, QWEN3_C2, QWEN3_C3};
-  for (int i = 0; i < 4; ++i) {
-    c.rows[cs[i]] = static_cast<uint8_t>(nt);
-    c.colsb[cs[i]] = 64;
-  }
-  const int as[] = {QWEN3_A0, QWEN3_A1}, bs[] = {QWEN3_B0, QWEN3_B1};
-  for (int i = 0; i < 2; ++i) {
-    c.rows[as[i]] = static_cast<uint8_t>(nt);
-    c.colsb[as[i]] = static_cast<uint16_t>(kbytes);
-    c.rows[bs[i]] = static_cast<uint8_t>(kbytes / 4);
-    c.colsb[bs[i]] = 64;
-  }
-  return c;
-}
+// Tile registers (amx_tiles.h): four C tiles in two sets (C0, C1 and C2, C3), so one
+// set's products run while the other's sums are stored.
 struct Configs {
   TileConfig c[kMaxTok + 1];  // [nt]
 };
@@ -115,39 +76,8 @@ constexpr Configs make_configs(int kbytes) {
   for (int t = 1; t <= kMaxTok; ++t) s.c[t] = tile_config(kbytes, t);
   return s;
 }
-// Constant objects: GCC 12 drops the stores to a local configuration before ldtilecfg
-// (it does not see the instruction read them), which leaves the tiles unconfigured.
+// Constant objects (see tile_config).
 constexpr Configs kConfig32 = make_configs(32), kConfig16 = make_configs(16);
-
-// The calling thread's buffer for the packed A tiles, grown to the largest call and kept
-// (no allocation per matmul once a model has run its largest call).
-uint8_t* a_buffer(size_t bytes) {
-  struct Buffer {
-    uint8_t* p = nullptr;
-    size_t n = 0;
-    ~Buffer() { ::operator delete(p, std::align_val_t(64)); }
-  };
-  thread_local Buffer b;
-  if (bytes > b.n) {
-    ::operator delete(b.p, std::align_val_t(64));
-    b.p = nullptr;
-    b.n = 0;
-    b.p = static_cast<uint8_t*>(::operator new(bytes, std::align_val_t(64)));
-    b.n = bytes;
-  }
-  return b.p;
-}
-
-QWEN3_INLINE float ld_f32(const uint8_t* p) {
-  float v;
-  __builtin_memcpy(&v, p, 4);
-  return v;
-}
-QWEN3_INLINE __m512i bcast32(const void* p) {
-  int32_t v;
-  __builtin_memcpy(&v, p, 4);
-  return _mm512_set1_epi32(v);
-}
 
 // Software prefetch of a group pair's two weight streams (group g and g + 1, each read
 // block by block): kAheadBytes ahead of the block being unpacked in each stream, past
@@ -197,19 +127,7 @@ struct Legacy {
     int8_t b[1][8][64];  // B tile: b[0][k][4r + e] = weight 4k+e of row r (signed)
   };
   static QWEN3_INLINE void unpack(const Group& g0, const Group& g1, Unpacked& u) {
-    if constexpr (kEight) {
-#pragma GCC unroll 8
-      for (int k = 0; k < 8; ++k) _mm512_store_si512(u.b[0][k], V512::load(g0.qs[k], g1.qs[k]));
-    } else {
-      const __m512i m4 = _mm512_set1_epi8(0x0F), eight = _mm512_set1_epi8(8);
-#pragma GCC unroll 4
-      for (int k = 0; k < 4; ++k) {
-        const __m512i v = V512::load(g0.qs[k], g1.qs[k]);
-        _mm512_store_si512(u.b[0][k], _mm512_sub_epi8(_mm512_and_si512(v, m4), eight));
-        _mm512_store_si512(u.b[0][k + 4],
-                           _mm512_sub_epi8(_mm512_and_si512(_mm512_srli_epi16(v, 4), m4), eight));
-      }
-    }
+    unpack_legacy<kEight>(g0, g1, u.b[0]);
   }
   // Product p = block p: acc[t] += isum[t] * (dw * da[t]).
   template <int T>
@@ -242,15 +160,7 @@ struct QK {
     __m512 d, dmin;
   };
   static QWEN3_INLINE void unpack(const Group& g0, const Group& g1, Unpacked& u) {
-#pragma GCC unroll 8
-    for (int j = 0; j < 8; ++j)
-#pragma GCC unroll 8
-      for (int k = 0; k < 8; ++k) _mm512_store_si512(u.b[j][k], Base::values(g0, g1, j, k));
-#pragma GCC unroll 8
-    for (int j = 0; j < 8; ++j) u.sc[j] = V512::u8_32(g0.sc[j], g1.sc[j]);
-    Base::mins(g0, g1, u.mn);
-    u.d = V512::f16(g0.d, g1.d);
-    u.dmin = V512::f16(g0.dmin, g1.dmin);
+    unpack_qk<Base>(g0, g1, u.b, u.sc, u.mn, u.d, u.dmin);
   }
   // Product p = sub-block j = p % 8 of block p / 8: part += sc_j * s_j; after the last,
   // the mins and the float steps of the avx512 kernel.
@@ -297,21 +207,7 @@ struct Q6K {
     __m512 d;
   };
   static QWEN3_INLINE void unpack(const Group& g0, const Group& g1, Unpacked& u) {
-    const __m512i m32 = _mm512_set1_epi8(32);
-    for (int h = 0; h < 2; ++h) {
-#pragma GCC unroll 4
-      for (int st = 0; st < 4; ++st) {
-        const __m512i pairs = V512::i8_16(g0.sc[4 * h + st][0], g1.sc[4 * h + st][0]);
-        const int s = 8 * h + 2 * st;  // sub-blocks s (weights 128h + 32st + 0..15), s + 1
-        u.sc[s] = _mm512_srai_epi32(_mm512_slli_epi32(pairs, 16), 16);
-        u.sc[s + 1] = _mm512_srai_epi32(pairs, 16);
-#pragma GCC unroll 8
-        for (int k = 0; k < 8; ++k)
-          _mm512_store_si512(u.b[s + k / 4][k % 4],
-                             _mm512_sub_epi8(Base::values(g0, g1, h, st, k), m32));
-      }
-    }
-    u.d = V512::f16(g0.d, g1.d);
+    unpack_q6k<Base>(g0, g1, u.b, u.sc, u.d);
   }
   // Product p = sub-block s = p % 16 of block p / 16: part += sc_s * s_s; after the last,
   // the float step of the avx512 kernel.
@@ -333,14 +229,6 @@ struct Q6K {
                                _mm512_mul_ps(U.d, _mm512_set1_ps(ld_f32(xa + t * xs))), acc[t]);
   }
 };
-
-#define QWEN3_PRODUCT(C, A, B, xa, b, xs) \
-  do {                                    \
-    _tile_loadd(A, xa, xs);               \
-    _tile_loadd(B, b, 64);                \
-    _tile_zero(C);                        \
-    _tile_dpbssd(C, A, B);                \
-  } while (0)
 
 // Packs the A tiles of a call: part q (sub-block q % K::kProducts of block
 // q / K::kProducts), T rows of K::kKBytes, one tile after the other (aligned rows read
