@@ -18,27 +18,34 @@ float element(const void* p, std::size_t i, bool f16) {
              : static_cast<const float*>(p)[i];
 }
 
-// Key (row, d) and value (row, d) of one block's rows (the layouts in attention_paged.h).
 float key_at(const PagedKv& kv, const void* kb, int row, int d, int dim) {
-  const std::size_t bs = static_cast<std::size_t>(kv.block_size);
+  return paged_key_at(kv.type, kb, kv.block_size, row, d, dim);
+}
+
+float value_at(const PagedKv& kv, const void* vb, int row, int d, int dim) {
+  return paged_value_at(kv.type, vb, kv.block_size, row, d, dim);
+}
+
+}  // namespace
+
+float paged_key_at(KvType t, const void* kb, int block_size, int row, int d, int dim) {
+  const std::size_t bs = static_cast<std::size_t>(block_size);
   const std::size_t i = static_cast<std::size_t>(d) * bs + row;
-  if (kv.type != KvType::Q8_0) return element(kb, i, kv.type == KvType::F16);
+  if (t != KvType::Q8_0) return element(kb, i, t == KvType::F16);
   const auto* s =
       reinterpret_cast<const std::uint16_t*>(static_cast<const std::uint8_t*>(kb) + bs * dim);
   return static_cast<float>(static_cast<const std::int8_t*>(kb)[i]) *
          fp16_to_fp32(s[static_cast<std::size_t>(d / 32) * bs + row]);
 }
 
-float value_at(const PagedKv& kv, const void* vb, int row, int d, int dim) {
+float paged_value_at(KvType t, const void* vb, int block_size, int row, int d, int dim) {
   const std::size_t i = static_cast<std::size_t>(row) * dim + d;
-  if (kv.type != KvType::Q8_0) return element(vb, i, kv.type == KvType::F16);
+  if (t != KvType::Q8_0) return element(vb, i, t == KvType::F16);
   const auto* s = reinterpret_cast<const std::uint16_t*>(
-      static_cast<const std::uint8_t*>(vb) + static_cast<std::size_t>(kv.block_size) * dim);
+      static_cast<const std::uint8_t*>(vb) + static_cast<std::size_t>(block_size) * dim);
   return static_cast<float>(static_cast<const std::int8_t*>(vb)[i]) *
          fp16_to_fp32(s[static_cast<std::size_t>(row) * (dim / 32) + d / 32]);
 }
-
-}  // namespace
 
 void quantize_kv_q8_0_ref(const float* x, int n, std::int8_t* q, std::uint16_t* d) {
   for (int g = 0; g < n / 32; ++g, x += 32, q += 32) {

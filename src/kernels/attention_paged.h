@@ -81,6 +81,13 @@ std::size_t attention_paged_rows_scratch(int n_keys, int n_rows, int n_heads, in
 void quantize_kv_q8_0(const float* x, int n, std::int8_t* q, std::uint16_t* d);
 void quantize_kv_q8_0_ref(const float* x, int n, std::int8_t* q, std::uint16_t* d);
 
+// Element (row, d) of one block's key rows kb / value rows vb of element type t, in the
+// layouts above (block_size rows of dim elements; q8_0: the quants, then the scales): the
+// scalar readers the reference attention and KvPool::load use (q8_0: float(q) * float(d),
+// exact in float, as the SIMD loaders compute it).
+float paged_key_at(KvType t, const void* kb, int block_size, int row, int d, int dim);
+float paged_value_at(KvType t, const void* vb, int block_size, int row, int d, int dim);
+
 // The scalar reference (any dim, any block size).
 void attention_paged_ref(const PagedKv& kv, int n_keys, int dim, const float* q,
                          std::int64_t q_stride, int n_q, float scale, float* out,

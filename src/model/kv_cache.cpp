@@ -149,29 +149,14 @@ void KvPool::store_v_head(int block, int row, int layer, int h, const float* vh)
 }
 
 void KvPool::load(int block, int row, int layer, float* k, float* v) const {
-  const std::size_t bs = static_cast<std::size_t>(block_size_);
-  const std::size_t elems = bs * head_dim_, groups = static_cast<std::size_t>(head_dim_ / 32);
   for (int h = 0; h < n_head_kv_; ++h) {
     const std::uint8_t* kd = data_.get() + offset(block, layer, 0, h);
     const std::uint8_t* vd = data_.get() + offset(block, layer, 1, h);
     float* kh = k + static_cast<std::size_t>(h) * head_dim_;
     float* vh = v + static_cast<std::size_t>(h) * head_dim_;
-    for (int d = 0; d < head_dim_; ++d) {
-      const std::size_t ki = d * bs + row, vi = static_cast<std::size_t>(row) * head_dim_ + d;
-      if (type_ == KvType::F16) {
-        kh[d] = fp16_to_fp32(reinterpret_cast<const std::uint16_t*>(kd)[ki]);
-        vh[d] = fp16_to_fp32(reinterpret_cast<const std::uint16_t*>(vd)[vi]);
-      } else if (type_ == KvType::Q8_0) {
-        const auto* ks = reinterpret_cast<const std::uint16_t*>(kd + elems);
-        const auto* vs = reinterpret_cast<const std::uint16_t*>(vd + elems);
-        kh[d] = static_cast<float>(reinterpret_cast<const std::int8_t*>(kd)[ki]) *
-                fp16_to_fp32(ks[(d / 32) * bs + row]);
-        vh[d] = static_cast<float>(reinterpret_cast<const std::int8_t*>(vd)[vi]) *
-                fp16_to_fp32(vs[row * groups + d / 32]);
-      } else {
-        kh[d] = reinterpret_cast<const float*>(kd)[ki];
-        vh[d] = reinterpret_cast<const float*>(vd)[vi];
-      }
+    for (int d = 0; d < head_dim_; ++d) {  // the attention reference's element readers
+      kh[d] = paged_key_at(type_, kd, block_size_, row, d, head_dim_);
+      vh[d] = paged_value_at(type_, vd, block_size_, row, d, head_dim_);
     }
   }
 }
