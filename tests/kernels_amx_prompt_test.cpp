@@ -1,4 +1,4 @@
-// The amx prompt path (kernels_amx_packed.h): a matmul_multi call of 16 or more tokens
+// The amx prompt path (kernels_amx.h, packed activations): a matmul_multi call of 16 or more tokens
 // packs each activation format once into A-tile order and every matrix of that format
 // reads the one copy (Q4_K, Q5_K and Q6_K share the Q8_K copy; Q4_0 and Q8_0 the ActQ8
 // one). Its outputs must equal the avx512 kernels' byte for byte for any token count,
@@ -21,7 +21,7 @@
 #include "kernels_test_util.h"
 
 #if defined(__x86_64__)
-#include "kernels/kernels_amx_packed.h"
+#include "kernels/kernels_amx.h"
 #endif
 
 namespace qwen3 {

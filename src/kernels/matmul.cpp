@@ -14,7 +14,6 @@
 
 #include "kernels/cpu_features.h"
 #include "kernels/kernels_amx.h"
-#include "kernels/kernels_amx_packed.h"
 #include "kernels/kernels_avx2.h"
 #include "kernels/kernels_avx512.h"
 #include "kernels/kernels_avxvnni.h"
@@ -51,9 +50,12 @@ const IsaKernels kAvxVnni{IsaLevel::AvxVnni, tile_avx2, avxvnni::rows8_kernel,
                           avx2::quantize_act_q8, avx2::quantize_q8_K};
 const IsaKernels kAvx512{IsaLevel::Avx512, tile_avx2, avx512::rows8_kernel, avx512::quantize_act_q8,
                          avx512::quantize_q8_K};
-// AMX: the avx512 table with AMX-INT8 tiles in the rows8 kernels (prompt chunks).
-const IsaKernels kAmx{IsaLevel::Amx, tile_avx2, amx::rows8_kernel, avx512::quantize_act_q8,
-                      avx512::quantize_q8_K};
+// AMX: the avx512 table with AMX-INT8 tiles in the rows8 kernels (prompt chunks), which
+// read a call's activations packed once.
+const PackedRows8 kAmxPacked{amx::kPackTokens, amx::rows8_packed_kernel, amx::packed_tile_bytes,
+                             amx::pack_act_tile};
+const IsaKernels kAmx{IsaLevel::Amx,         tile_avx2,  amx::rows8_kernel, avx512::quantize_act_q8,
+                      avx512::quantize_q8_K, &kAmxPacked};
 #endif
 #if QWEN3_ARCH_ARM64
 // NEON keeps the plain row layout (no rows8 kernels): its tiles decode each weight block
@@ -206,8 +208,8 @@ struct Part {
   size_t stride;              // rows8: bytes per group; plain: bytes per row
   detail::Rows8Fn rows8;
   detail::TileFn tile;
-  // amx prompt calls: the kernel that reads the call's shared packed activations.
-  amx::Rows8PackedFn rows8_packed = nullptr;
+  // Calls that pack (IsaKernels::packed): the kernel that reads the call's shared copy.
+  detail::Rows8PackedFn rows8_packed = nullptr;
   const void* packed = nullptr;
 };
 
@@ -276,13 +278,11 @@ void run_item(const Part& p, int64_t c, int n_tok, int64_t* r0, int64_t* r1) {
       rows8_tile_ref(W, g0, g1, p.xq, p.xs, n_tok, p.Y);
       return;
     }
-#if QWEN3_ARCH_X86
     if (p.rows8_packed) {
       p.rows8_packed(W.cols, base + g0 * p.stride, p.stride, g1 - g0, p.xq, p.xs, n_tok, p.packed,
                      p.Y + g0 * 8, W.rows);
       return;
     }
-#endif
     p.rows8(W.cols, base + g0 * p.stride, p.stride, g1 - g0, p.xq, p.xs, n_tok, p.Y + g0 * 8,
             W.rows);
     return;
@@ -311,9 +311,6 @@ void wait_for(const std::atomic<int64_t>& done, int64_t n) {
 }
 
 constexpr int kMaxMulti = 4;
-// Calls of this many tokens or more on the amx level pack their activations once
-// (kernels_amx_packed.h): the amx rows8 kernels' smallest token count.
-constexpr int64_t kPackMinTokens = 16;
 
 // Item ranges of matmul_multi: [lo, hi) in one word, so that a thread taking from the
 // front and one taking from the back never hand out the same item.
@@ -387,30 +384,29 @@ void matmul_multi(const WeightMatrix* const* W, float* const* Y, int n_mat, cons
     p.xs = xs[j];
     plan(p, k, pool.size(), extra.row_align);
     n_items += p.n_items;
-#if QWEN3_ARCH_X86
-    // Prompt chunks on amx: the activations of this format are packed into A-tile order
-    // once per call (pack items below), shared by every item of every matrix using them.
-    if (k.level == IsaLevel::Amx && n_tok >= kPackMinTokens && p.rows8 != nullptr &&
-        (p.rows8_packed = amx::rows8_packed_kernel(W[i]->type)) != nullptr) {
+    // Levels whose kernels read packed activations (the amx prompt path): those of this
+    // format are packed once per call (pack items below), shared by every item of every
+    // matrix using them.
+    if (k.packed && n_tok >= k.packed->tile_tokens && p.rows8 != nullptr &&
+        (p.rows8_packed = k.packed->rows8(W[i]->type)) != nullptr) {
       if (!pack_format[j]) {
         pack_format[j] = true;
         // 64-byte aligned: an A tile row (32 bytes) then never straddles two lines.
-        const size_t bytes =
-            amx::packed_tile_bytes(f, W[i]->cols) * static_cast<size_t>(n_tok / 16);
+        const size_t bytes = k.packed->tile_bytes(f, W[i]->cols) *
+                             static_cast<size_t>(n_tok / k.packed->tile_tokens);
         if (packed_bufs[j].size() < bytes + 64) packed_bufs[j].resize(bytes + 64);
         const auto addr = reinterpret_cast<uintptr_t>(packed_bufs[j].data());
         packed[j] = packed_bufs[j].data() + ((64 - addr % 64) % 64);
       }
       p.packed = packed[j];
     }
-#endif
   }
-  // Pack items: (format, 16-token tile) pairs, after the prep items.
+  // Pack items: (format, packed tile) pairs, after the prep items.
   int pack_formats[kMaxMulti];
   int n_pack_formats = 0;
   for (int j = 0; j < n_formats; ++j)
     if (pack_format[j]) pack_formats[n_pack_formats++] = j;
-  const int64_t pack_tiles = n_tok / 16;
+  const int64_t pack_tiles = n_pack_formats > 0 ? n_tok / k.packed->tile_tokens : 0;
   const int64_t n_pack = n_pack_formats * pack_tiles;
   // Work items of all the matrices are handed out dynamically, so a thread slowed by
   // other load on the machine takes fewer; each output is computed by exactly one kernel
@@ -486,17 +482,15 @@ void matmul_multi(const WeightMatrix* const* W, float* const* Y, int n_mat, cons
         continue;
       }
       c -= n_prep;
-#if QWEN3_ARCH_X86
       if (c < n_pack) {
-        // Reads the converted rows of its 16 tokens: waits for every prep item.
+        // Reads the converted rows of its tokens: waits for every prep item.
         wait_for(prep_done, n_prep);
         Done done{pack_done};
         const int j = pack_formats[c / pack_tiles];
-        amx::pack_act_tile(formats[j], cols, xq[j], xs[j], static_cast<int>(c % pack_tiles),
-                           packed[j]);
+        k.packed->pack_tile(formats[j], cols, xq[j], xs[j], static_cast<int>(c % pack_tiles),
+                            packed[j]);
         continue;
       }
-#endif
       c -= n_pack;
       wait_for(prep_done, n_prep);
       Done done{pre_done};

@@ -46,12 +46,28 @@ using Rows8Fn = void (*)(int64_t n, const void* groups, size_t gs, int64_t ng, c
 
 // What matmul runs at one ISA level. Chosen once per call from isa_level(); a level
 // without its own version of a piece points at the level below's.
+// A level's rows8 kernels that read a call's activations packed once into their own
+// order (the amx prompt path, kernels_amx.h), shared by every work item and thread of a
+// matmul_multi call instead of each kernel call packing them again.
+using Rows8PackedFn = void (*)(int64_t n, const void* groups, size_t gs, int64_t ng, const void* x,
+                               size_t xs, int nt, const void* packed, float* y, int64_t ldy);
+struct PackedRows8 {
+  int64_t tile_tokens;               // tokens per packed tile; calls of fewer do not pack
+  Rows8PackedFn (*rows8)(GgmlType);  // nullptr: the type does not pack
+  // Bytes of one packed tile of n columns of format f.
+  size_t (*tile_bytes)(ActFormat f, int64_t n);
+  // Packs tile `tile` of x (rows of format f, xs bytes apart) into packed + tile *
+  // tile_bytes(f, n).
+  void (*pack_tile)(ActFormat f, int64_t n, const void* x, size_t xs, int tile, void* packed);
+};
+
 struct IsaKernels {
   IsaLevel level;
   TileFn (*tile)(GgmlType);    // plain rows
   Rows8Fn (*rows8)(GgmlType);  // nullptr (scalar): groups are unpacked for tile_ref
   void (*quantize_act_q8)(const float* x, ActQ8* y, int64_t n);
   void (*quantize_q8_K)(const float* x, BlockQ8_K* y, int64_t n);
+  const PackedRows8* packed = nullptr;  // none: every kernel call reads the rows as they are
 };
 const IsaKernels& isa_kernels(IsaLevel l);
 

@@ -6,7 +6,7 @@
 // of blocks of a group pair is unpacked once into tiles on the stack (signed bytes:
 // Q4_0 nibbles - 8, Q8_0 as is, Q4_K/Q5_K values 0..31, Q6_K values - 32) and reused by
 // every 16-token tile of the call. The activations (ActQ8 / Q8_K rows, xs bytes apart)
-// are read in tile order (kernels_amx_packed.h): per 16-token tile, the A tile of each
+// are read in tile order (kernels_amx.h): per 16-token tile, the A tile of each
 // 32-weight slice of the row (16 rows of 32 bytes; Q6_K loads the halves of each row with
 // stride 32), then the 16 tokens' float scales of each block side by side, so the A tiles
 // and the epilogue's scale loads read a few contiguous lines instead of 16 rows strided
@@ -59,7 +59,6 @@
 
 #include "kernels/amx_tiles.h"
 #include "kernels/kernels_amx.h"
-#include "kernels/kernels_amx_packed.h"
 #include "kernels/kernels_avx512.h"
 #include "kernels/rows8_vnni.h"
 #include "kernels/vnni_v512.h"
@@ -72,8 +71,8 @@ using vnni::V512;
 
 #define QWEN3_INLINE inline __attribute__((always_inline))
 
-constexpr int kTok = 16;  // tokens per A tile (its rows)
-// Packed activations (kernels_amx_packed.h): per 16-token tile, the A tile of each
+constexpr int kTok = kPackTokens;  // tokens per A tile (its rows), per packed tile
+// Packed activations (kernels_amx.h): per 16-token tile, the A tile of each
 // 32-weight slice of the row (16 rows of kSliceRow bytes), then 16 float scales per
 // activation block. Every A tile is loaded with row stride kSliceRow (Q6_K's 16-weight
 // sub-blocks are the halves of a slice's rows).
@@ -379,7 +378,7 @@ void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, si
   fallback(n, wv, gs, ng, xv, xs, nt, y, ldy);  // a single group
 }
 
-// The same with the call's shared packed activations (Rows8PackedFn).
+// The same with the call's shared packed activations (detail::Rows8PackedFn).
 template <class K>
 void groups_packed(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, size_t xs,
                    int nt, const void* packed, float* y, int64_t ldy) {
@@ -396,7 +395,7 @@ constexpr detail::TypedFn<detail::Rows8Fn> kKernels[] = {
     {GgmlType::Q6_K, groups<Q6K>},
 };
 
-constexpr detail::TypedFn<Rows8PackedFn> kPackedKernels[] = {
+constexpr detail::TypedFn<detail::Rows8PackedFn> kPackedKernels[] = {
     {GgmlType::Q4_0, groups_packed<Legacy<false>>},
     {GgmlType::Q8_0, groups_packed<Legacy<true>>},
     {GgmlType::Q4_K, groups_packed<QK<BlockQ4_Kx8, false>>},
@@ -410,7 +409,7 @@ detail::Rows8Fn rows8_kernel(GgmlType t) {
   return detail::find_fn(kKernels, t);
 }
 
-Rows8PackedFn rows8_packed_kernel(GgmlType t) {
+detail::Rows8PackedFn rows8_packed_kernel(GgmlType t) {
   return detail::find_fn(kPackedKernels, t);
 }
 
