@@ -143,16 +143,16 @@ struct Legacy {
   }
 };
 
-// Q4_K / Q5_K against Q8_K (d, qs[256], bsums[16]): a product per 32-weight sub-block j.
-template <class G, bool kFive>
-struct QK {
-  using Base = vnni::QK<V512, G, kFive>;
-  using Group = G;
-  static constexpr GgmlType kType = kFive ? GgmlType::Q5_K : GgmlType::Q4_K;
+// Q5_K against Q8_K (d, qs[256], bsums[16]): a product per 32-weight sub-block j. (Q4_K,
+// the same steps, stays on the avx512 kernel: see the header.)
+struct Q5K {
+  using Base = vnni::QK<V512, BlockQ5_Kx8, true>;
+  using Group = BlockQ5_Kx8;
+  static constexpr GgmlType kType = GgmlType::Q5_K;
   static constexpr int kBlock = 256, kKBytes = 32, kProducts = 8;
   static constexpr size_t kActBlock = sizeof(BlockQ8_K);
   static constexpr size_t act_offset(int j) { return offsetof(BlockQ8_K, qs) + 32 * j; }
-  static constexpr int kFewMin = 9;  // Q5_K only (Q4_K: the avx512 kernel, see the header)
+  static constexpr int kFewMin = 9;
   struct alignas(64) Unpacked {
     int8_t b[8][8][64];  // [sub-block j] B tile of its values (0..31)
     __m512i sc[8];       // sub-block scales, int32 lanes
@@ -384,7 +384,7 @@ constexpr detail::TypedFn<detail::Rows8Fn> kKernels[] = {
     {GgmlType::Q4_0, groups<Legacy<false>>},
     {GgmlType::Q8_0, groups<Legacy<true>>},
     {GgmlType::Q4_K, q4k_avx512},
-    {GgmlType::Q5_K, groups<QK<BlockQ5_Kx8, true>>},
+    {GgmlType::Q5_K, groups<Q5K>},
     {GgmlType::Q6_K, groups<Q6K>},
 };
 
