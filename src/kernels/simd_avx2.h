@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/exp_poly.h"
+
 namespace qwen3::avx2 {
 
 // The 8 lanes of v folded with Op (AddOp or MaxOp): the two halves, then their two
@@ -48,19 +50,19 @@ inline float h2f(uint16_t h) {
 // exp(x) for 8 floats: Cephes-style range reduction and a degree-5 polynomial
 // (relative error ~2e-7); clamps to [-88.4, 88.4] so it never yields inf/NaN for finite x.
 inline __m256 exp_ps(__m256 x) {
-  x = _mm256_min_ps(x, _mm256_set1_ps(88.3762626647949f));
-  x = _mm256_max_ps(x, _mm256_set1_ps(-88.3762626647949f));
-  __m256 fx = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f));
+  x = _mm256_min_ps(x, _mm256_set1_ps(exp_poly::kClamp));
+  x = _mm256_max_ps(x, _mm256_set1_ps(-exp_poly::kClamp));
+  __m256 fx = _mm256_fmadd_ps(x, _mm256_set1_ps(exp_poly::kLog2e), _mm256_set1_ps(0.5f));
   fx = _mm256_floor_ps(fx);
-  x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
-  x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), x);
+  x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(exp_poly::kLn2Hi), x);
+  x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(exp_poly::kLn2Lo), x);
   const __m256 z = _mm256_mul_ps(x, x);
-  __m256 y = _mm256_set1_ps(1.9875691500E-4f);
-  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.3981999507E-3f));
-  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(8.3334519073E-3f));
-  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(4.1665795894E-2f));
-  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459E-1f));
-  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201E-1f));
+  __m256 y = _mm256_set1_ps(exp_poly::kP0);
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(exp_poly::kP1));
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(exp_poly::kP2));
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(exp_poly::kP3));
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(exp_poly::kP4));
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(exp_poly::kP5));
   y = _mm256_fmadd_ps(y, z, x);
   y = _mm256_add_ps(y, _mm256_set1_ps(1.0f));
   __m256i e = _mm256_cvttps_epi32(fx);
