@@ -358,6 +358,23 @@ TEST(IsaRows8, LegacySmallBatchesOverSeveralChunksEqualEachTokenAlone) {
             true, pool);
 }
 
+// p's first n_tok tokens through the avx512 and the amx level: byte-equal outputs?
+::testing::AssertionResult amx_equals_avx512(const testing::RandomMatmul& p, int64_t rows,
+                                             int64_t n_tok, ThreadPool& pool) {
+  std::vector<float> want(static_cast<size_t>(n_tok * rows), NAN), got = want;
+  {
+    testing::IsaScope scope(IsaLevel::Avx512);
+    matmul(p.P, p.x.data(), n_tok, want.data(), pool);
+  }
+  {
+    testing::IsaScope scope(IsaLevel::Amx);
+    matmul(p.P, p.x.data(), n_tok, got.data(), pool);
+  }
+  if (std::memcmp(want.data(), got.data(), want.size() * sizeof(float)) == 0)
+    return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "amx and avx512 outputs differ";
+}
+
 // The amx level's rows8 kernels (AMX-INT8 tiles for every 16 tokens, the few-token tiles
 // or the avx512 kernel for the rest) against the avx512 level: byte-equal outputs for
 // 1..70 tokens (every tail of the 16-token tiles, several tiles), odd and even group
@@ -376,16 +393,7 @@ TEST(IsaRows8, AmxEqualsAvx512ByteForByte) {
       testing::RandomMatmul p = testing::random_matmul(
           t, rows, cols, 70, 9100 + static_cast<uint32_t>(rows + cols) + static_cast<uint32_t>(t));
       for (int64_t n_tok = 1; n_tok <= 70; ++n_tok) {
-        std::vector<float> want(static_cast<size_t>(n_tok * rows), NAN), got = want;
-        {
-          testing::IsaScope scope(IsaLevel::Avx512);
-          matmul(p.P, p.x.data(), n_tok, want.data(), pool);
-        }
-        {
-          testing::IsaScope scope(IsaLevel::Amx);
-          matmul(p.P, p.x.data(), n_tok, got.data(), pool);
-        }
-        ASSERT_EQ(0, std::memcmp(want.data(), got.data(), want.size() * sizeof(float)))
+        ASSERT_TRUE(amx_equals_avx512(p, rows, n_tok, pool))
             << name(t) << " " << rows << "x" << cols << " tok " << n_tok;
         ++cases;
       }
@@ -417,16 +425,7 @@ TEST(IsaRows8, AmxFewTokensEqualAvx512ByteForByte) {
           9300 + static_cast<uint32_t>(rows + cols) + static_cast<uint32_t>(t));
       for (int64_t n_tok = 1; n_tok <= max_tok; ++n_tok)
         for (ThreadPool& pool : pools) {
-          std::vector<float> want(static_cast<size_t>(n_tok * rows), NAN), got = want;
-          {
-            testing::IsaScope scope(IsaLevel::Avx512);
-            matmul(p.P, p.x.data(), n_tok, want.data(), pool);
-          }
-          {
-            testing::IsaScope scope(IsaLevel::Amx);
-            matmul(p.P, p.x.data(), n_tok, got.data(), pool);
-          }
-          ASSERT_EQ(0, std::memcmp(want.data(), got.data(), want.size() * sizeof(float)))
+          ASSERT_TRUE(amx_equals_avx512(p, rows, n_tok, pool))
               << name(t) << " " << rows << "x" << cols << " tok " << n_tok << " threads "
               << pool.size();
           ++cases;
