@@ -176,17 +176,21 @@ BENCHMARK_CAPTURE(BM_Matmul, F16, GgmlType::F16)->Apply(shapes);
 // The rows8 kernels per ISA level: decode (1 token), short chunks (16, 32 tokens: where
 // the amx level starts to use tiles) and a prompt (128 tokens) on the 0.6B FFN shape,
 // one and two threads.
-void BM_Rows8Isa(benchmark::State& state, GgmlType t) {
-  const auto level = static_cast<qwen3::IsaLevel>(state.range(4));
+// run_matmul (rows8) at the ISA level of argument `isa_arg`, warm or cold.
+void run_at_level(benchmark::State& state, GgmlType t, int isa_arg, bool cold) {
+  const auto level = static_cast<qwen3::IsaLevel>(state.range(isa_arg));
   if (!qwen3::cpu_has(level)) {
     state.SkipWithError("this CPU lacks the level");
     return;
   }
   const qwen3::IsaLevel before = qwen3::isa_level();
   qwen3::set_isa(level);
-  run_matmul(state, t, true);
+  run_matmul(state, t, true, cold);
   qwen3::set_isa(before);
   state.SetLabel(qwen3::isa_name(level));
+}
+void BM_Rows8Isa(benchmark::State& state, GgmlType t) {
+  run_at_level(state, t, 4, false);
 }
 void isa_shapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"rows", "cols", "tok", "thr", "isa"});
@@ -206,16 +210,7 @@ BENCHMARK_CAPTURE(BM_Rows8Isa, Q6_K, GgmlType::Q6_K)->Apply(isa_shapes);
 // per type, warm (compute) and cold (weights from DRAM, as in decode), one thread, the
 // 0.6B FFN down shape (3072x1024).
 void BM_FewIsa(benchmark::State& state, GgmlType t) {
-  const auto level = static_cast<qwen3::IsaLevel>(state.range(5));
-  if (!qwen3::cpu_has(level)) {
-    state.SkipWithError("this CPU lacks the level");
-    return;
-  }
-  const qwen3::IsaLevel before = qwen3::isa_level();
-  qwen3::set_isa(level);
-  run_matmul(state, t, true, state.range(4) != 0);
-  qwen3::set_isa(before);
-  state.SetLabel(qwen3::isa_name(level));
+  run_at_level(state, t, 5, state.range(4) != 0);
 }
 void few_shapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"rows", "cols", "tok", "thr", "cold", "isa"});
