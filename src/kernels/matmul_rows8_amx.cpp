@@ -36,7 +36,12 @@
 // The integer sums are exact in both, so every output equals the avx512 kernel's bit for
 // bit and a token's result does not depend on how many tokens share the call. Calls of
 // fewer than K::kMinTokens tokens (16; Q8_0 32) and an odd last group run the avx512
-// kernel; the tokens beyond the last multiple of 16 take the path of calls that small.
+// kernel. The tokens beyond the last multiple of 16 run the avx512 kernel pair by pair,
+// right after the pair's tiles, while its weights are in L1/L2; until session 16 they ran
+// after all pairs (the few-token path), which read the weights from memory a second time:
+// batch_step_bench ... 1 160 64 16 mixed q8_0 (1 thread, CPU time, 0.6B Q4_0, three
+// alternating rounds under load 2-4): a 143-token chunk cost 71-105 ms more than a
+// 128-token one before, 26-48 after; 131 tokens +11-27 before, +3-13 after.
 //
 // Session 15 (amxpp, this VM, /tmp microbenchmark of the run loop's instruction mix,
 // ns per 16x16x32 product): epilogue alone 7.7-9, tile loads + products + stores alone
@@ -342,13 +347,16 @@ void body(int64_t n, const uint8_t* w, size_t gs, int64_t ng, const uint8_t* x, 
                  reinterpret_cast<const float*>(at + scales) + b0 * kTok, y + t * ldy + 8 * g, ldy,
                  b0 == 0);
         }
+        // The last nt % 16 tokens of this pair on the avx512 kernel, after the pair's last
+        // chunk, while its weights are still in L1/L2 (not in a second pass over the
+        // weights after all pairs: that read them from memory again).
+        if (nt16 < nt && b0 + nbk == nb)
+          fallback(n, w + g * gs, gs, 2, x + nt16 * xs, xs, nt - nt16, y + nt16 * ldy + 8 * g, ldy);
       }
     }
     _tile_release();
   }
-  if (ng2 < ng) fallback(n, w + ng2 * gs, gs, ng - ng2, x, xs, nt16, y + 8 * ng2, ldy);
-  // The last nt % 16 tokens: the rows8 kernel's path for calls of that few tokens.
-  if (nt16 < nt) groups<K>(n, w, gs, ng, x + nt16 * xs, xs, nt - nt16, y + nt16 * ldy, ldy);
+  if (ng2 < ng) fallback(n, w + ng2 * gs, gs, ng - ng2, x, xs, nt, y + 8 * ng2, ldy);
 }
 
 void pack(detail::ActFormat f, int64_t n, const uint8_t* x, size_t xs, int tile, uint8_t* dst) {
