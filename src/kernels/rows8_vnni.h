@@ -52,6 +52,13 @@ using detail::ActQ8;
 // the avx512 decode on Intel cores with AMX uses 2 (prefetcht1, into L2; see
 // matmul_rows8_avx512.cpp).
 constexpr size_t kPrefetchBytes = 8192;
+#ifndef QWEN3_PAIR_PF
+#define QWEN3_PAIR_PF 4096
+#endif
+#ifndef QWEN3_PAIR_LOC
+#define QWEN3_PAIR_LOC 2
+#endif
+constexpr size_t kPairPrefetchBytes = QWEN3_PAIR_PF;
 template <class V>
 constexpr auto prefetch_locality(int) -> decltype(V::kPrefetchLocality + 0) {
   return V::kPrefetchLocality;
@@ -60,10 +67,10 @@ template <class V>
 constexpr int prefetch_locality(long) {
   return 3;
 }
+// Lines of the block at p, prefetched with V's locality.
 template <class V, class Block>
-QWEN3_INLINE void prefetch_ahead(const Block* blk) {
+QWEN3_INLINE void prefetch_block(const char* p) {
   constexpr int kLocality = prefetch_locality<V>(0);
-  const char* p = reinterpret_cast<const char*>(blk) + kPrefetchBytes;
   for (size_t off = 0; off < sizeof(Block); off += 64) __builtin_prefetch(p + off, 0, kLocality);
 }
 
@@ -482,22 +489,49 @@ struct Q6K {
 };
 
 // T activation rows against the V::G groups starting at w0 (and w1): y[t*ldy + r].
+// Each weight stream prefetches kPrefetchBytes ahead of the block it reads. At 512 bits
+// (V::G == 2) the two groups lie one after the other (w1 = w0 + gs, gs = nb blocks: the
+// callers pass neighbouring groups) and the next sweep takes the next two: past its
+// group's end a stream prefetches the same stream of the next pair (+ 2 gs), not the
+// other group of this pair, which is being read. (Both streams running on past their
+// ends, the first kPrefetchBytes of every second group were never prefetched where a
+// group is longer than that: wo and the FFN down of the 0.6B, 9-14 KiB groups of Q4_0.)
+// Two loops, one per prefetch offset, so the inner loop keeps the old register use.
 template <class K, class V, int T>
 void run(int64_t nb, const void* w0v, const void* w1v, const uint8_t* x, size_t xs, float* y,
          int64_t ldy) {
   using Act = typename K::Act;
-  const auto* w0 = static_cast<const typename K::Group*>(w0v);
-  const auto* w1 = static_cast<const typename K::Group*>(w1v);
+  using Group = typename K::Group;
+  const auto* w0 = static_cast<const Group*>(w0v);
+  const auto* w1 = static_cast<const Group*>(w1v);
   typename V::vf acc[T];
 #pragma GCC unroll 8
   for (int t = 0; t < T; ++t) acc[t] = V::zf();
-  for (int64_t b = 0; b < nb; ++b) {
-    prefetch_ahead<V>(w0 + b);
-    if constexpr (V::G == 2) prefetch_ahead<V>(w1 + b);
-    const Act* a[T];
+  auto blocks = [&](int64_t b0, int64_t b1, const char* pf0, const char* pf1)
+      __attribute__((always_inline)) {
+    for (int64_t b = b0; b < b1; ++b) {
+      prefetch_block<V, Group>(pf0 + b * sizeof(Group));
+      if constexpr (V::G == 2) prefetch_block<V, Group>(pf1 + b * sizeof(Group));
+      const Act* a[T];
 #pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) a[t] = reinterpret_cast<const Act*>(x + t * xs) + b;
-    K::template block<T>(w0[b], w1[b], a, acc);
+      for (int t = 0; t < T; ++t) a[t] = reinterpret_cast<const Act*>(x + t * xs) + b;
+      K::template block<T>(w0[b], w1[b], a, acc);
+    }
+  };
+  constexpr size_t kDist = kPrefetchBytes;
+  const char* p0 = reinterpret_cast<const char*>(w0) + kDist;
+  if constexpr (V::G == 2) {
+    // Stream offset b * B + kPrefetchBytes lies q = (it) / gs groups of the stream ahead,
+    // at w_s + that + q gs: q0 up to block bw, q0 + 1 from there.
+    const size_t gs = static_cast<size_t>(nb) * sizeof(Group);
+    const size_t q0 = kDist / gs;
+    const size_t to_next = (q0 + 1) * gs - kDist;  // bytes of the stream
+    const int64_t bw = static_cast<int64_t>((to_next + sizeof(Group) - 1) / sizeof(Group));
+    const char* p1 = reinterpret_cast<const char*>(w1) + kDist;
+    blocks(0, bw < nb ? bw : nb, p0 + q0 * gs, p1 + q0 * gs);
+    if (bw < nb) blocks(bw, nb, p0 + (q0 + 1) * gs, p1 + (q0 + 1) * gs);
+  } else {
+    blocks(0, nb, p0, p0);
   }
 #pragma GCC unroll 8
   for (int t = 0; t < T; ++t) V::store(y + t * ldy, acc[t]);
