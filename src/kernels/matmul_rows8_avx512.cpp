@@ -403,18 +403,23 @@ bool one_token_k(int64_t n, const void* wv, size_t gs, int64_t ng, const void* x
 
 // Q4_0 / Q8_0 against 2-8 tokens, the groups in pairs at 512 bits (vnni::Legacy<V512>'s
 // sweep, what decode steps of a few sequences run on Intel cores with AMX), with fewer
-// vector instructions per block: these steps are compute-bound from about 4 tokens (the
-// FFN's 3072x1024 Q4_0 took 60 / 82 / 142 us of CPU time for 1 / 4 / 8 tokens with the
-// weights in cache, the weights stream from DRAM in about 75 us per thread at 2 threads).
+// vector instructions per block: on this VM every 512-bit ALU instruction (vpdpbusd,
+// vpaddd, vfmadd: 2 a cycle, ports 0 and 5) shares the same two ports, and these steps
+// are compute-bound from about 4 tokens (the FFN's 3072x1024 Q4_0, weights in cache, one
+// thread: 49-52 / 45-48 / 66-71 / 113-117 us of CPU time for 1 / 2 / 4 / 8 tokens with
+// the sweep).
 // Per token and block the sweep runs 1 vpdpwssd (the offset) + 8 vpdpbusd + 3 float
 // steps, and per block 16 unpacking instructions (Q4_0); here each token's sum starts
 // from its offset, -off * sum, computed once per call into `off` and broadcast from there
-// (a load, no vector ALU work), and Q4_0's high nibbles take one GF2P8AFFINEQB (the
-// bytes shifted right by 4) instead of a shift and a mask. The integer sums are the
-// sweep's (exact: the same terms) and the float steps the same, in the same order: the
-// same bits as vnni::Legacy for every token count (so the amx kernels, which fall back
-// to these, still equal them byte for byte). GF2P8AFFINEQB (GFNI) is on every CPU with
-// AMX; this kernel runs only there.
+// (vpbroadcastd from memory: a load, no ALU port), and Q4_0's high nibbles take one
+// GF2P8AFFINEQB (the bytes shifted right by 4; port 0) instead of a shift and a mask.
+// Measured, the same case: 2 / 4 / 8 tokens 45-48 / 66-71 / 113-117 -> 37-39 / 55-64 /
+// 100-104 us (Q8_0 8 tokens 138-142 -> 132-133; kernels_bench BM_SmallBatch cold:0, 2
+// alternating rounds, session 16, Sapphire-Rapids-class KVM guest).
+// The integer sums are the sweep's (exact: the same terms) and the float steps the same,
+// in the same order: the same bits as vnni::Legacy for every token count (so the amx
+// kernels, which fall back to these, still equal them byte for byte). GF2P8AFFINEQB
+// (GFNI) is on every CPU with AMX; this kernel runs only there.
 // Blocks of a row `off` takes (16,384 columns; 8 tokens: 16 KiB); longer rows take the
 // sweep.
 constexpr int64_t kMultiBlocks = 512;
@@ -496,15 +501,13 @@ void legacy_pairs(int64_t nb, const uint8_t* w, size_t gs, int64_t n_pairs, cons
                                    _mm512_mul_ps(dw, _mm512_set1_ps(a[t]->d)), acc[t]);
       }
     };
-    // The prefetches of vnni::run at 512 bits (each stream kPrefetchBytes ahead, past its
-    // group's end the same stream of the next pair).
-    const size_t q0 = vnni::kPrefetchBytes / gs;
-    const size_t to_next = (q0 + 1) * gs - vnni::kPrefetchBytes;
-    const int64_t bw = static_cast<int64_t>((to_next + sizeof(Group) - 1) / sizeof(Group));
-    const char* p0 = reinterpret_cast<const char*>(w0) + vnni::kPrefetchBytes;
-    const char* p1 = reinterpret_cast<const char*>(w1) + vnni::kPrefetchBytes;
-    blocks(0, bw < nb ? bw : nb, p0 + q0 * gs, p1 + q0 * gs);
-    if (bw < nb) blocks(bw, nb, p0 + (q0 + 1) * gs, p1 + (q0 + 1) * gs);
+    // The prefetches of vnni::run at 512 bits (each stream kPairPrefetchBytes ahead, past
+    // its group's end the same stream of the next pair).
+    const vnni::PairPrefetch pp = vnni::pair_prefetch(nb, sizeof(Group));
+    const char* p0 = reinterpret_cast<const char*>(w0);
+    const char* p1 = reinterpret_cast<const char*>(w1);
+    blocks(0, pp.bw, p0 + pp.first, p1 + pp.first);
+    blocks(pp.bw, nb, p0 + pp.second, p1 + pp.second);
     float* yp = y + 16 * pr;
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) _mm512_storeu_ps(yp + t * ldy, acc[t]);

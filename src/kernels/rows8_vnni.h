@@ -52,13 +52,6 @@ using detail::ActQ8;
 // the avx512 decode on Intel cores with AMX uses 2 (prefetcht1, into L2; see
 // matmul_rows8_avx512.cpp).
 constexpr size_t kPrefetchBytes = 8192;
-#ifndef QWEN3_PAIR_PF
-#define QWEN3_PAIR_PF 4096
-#endif
-#ifndef QWEN3_PAIR_LOC
-#define QWEN3_PAIR_LOC 2
-#endif
-constexpr size_t kPairPrefetchBytes = QWEN3_PAIR_PF;
 template <class V>
 constexpr auto prefetch_locality(int) -> decltype(V::kPrefetchLocality + 0) {
   return V::kPrefetchLocality;
@@ -488,6 +481,25 @@ struct Q6K {
   }
 };
 
+// The distance of each stream of a 512-bit sweep (see run): 8 KiB as one stream's. (4 and
+// 3 KiB measured the same within the noise: batch_step_bench matmuls, one thread, B = 4
+// and 8, 2 alternating rounds, load ~3; session 16.)
+constexpr size_t kPairPrefetchBytes = kPrefetchBytes;
+// Where a 512-bit sweep's streams prefetch (see run): blocks [0, bw) at + first bytes from
+// the block they read, blocks [bw, nb) at + second. A stream offset o = b * block +
+// kPairPrefetchBytes lies q = o / gs groups of its stream ahead, at w_s + o + q gs.
+struct PairPrefetch {
+  int64_t bw;
+  size_t first, second;
+};
+inline PairPrefetch pair_prefetch(int64_t nb, size_t block) {
+  const size_t gs = static_cast<size_t>(nb) * block;
+  const size_t q0 = kPairPrefetchBytes / gs;
+  const size_t to_next = (q0 + 1) * gs - kPairPrefetchBytes;  // bytes of the stream
+  const auto bw = static_cast<int64_t>((to_next + block - 1) / block);
+  return {bw < nb ? bw : nb, kPairPrefetchBytes + q0 * gs, kPairPrefetchBytes + (q0 + 1) * gs};
+}
+
 // T activation rows against the V::G groups starting at w0 (and w1): y[t*ldy + r].
 // Each weight stream prefetches kPrefetchBytes ahead of the block it reads. At 512 bits
 // (V::G == 2) the two groups lie one after the other (w1 = w0 + gs, gs = nb blocks: the
@@ -495,8 +507,11 @@ struct Q6K {
 // group's end a stream prefetches the same stream of the next pair (+ 2 gs), not the
 // other group of this pair, which is being read. (Both streams running on past their
 // ends, the first kPrefetchBytes of every second group were never prefetched where a
-// group is longer than that: wo and the FFN down of the 0.6B, 9-14 KiB groups of Q4_0.)
-// Two loops, one per prefetch offset, so the inner loop keeps the old register use.
+// group is longer than that: wo and the FFN down of the 0.6B, 9-14 KiB groups of Q4_0;
+// batch_step_bench matmuls, 4 tokens, one thread, CPU time: wo 3.13-3.23 -> 2.73-2.81 ms
+// per step, down 4.50-4.67 -> 3.92-4.03, 2 alternating rounds, load ~2, session 16,
+// Sapphire-Rapids-class KVM guest.) Two loops, one per prefetch offset, so the inner loop
+// keeps the old register use (one loop with a wrap test spilled at 8 tokens).
 template <class K, class V, int T>
 void run(int64_t nb, const void* w0v, const void* w1v, const uint8_t* x, size_t xs, float* y,
          int64_t ldy) {
@@ -518,19 +533,14 @@ void run(int64_t nb, const void* w0v, const void* w1v, const uint8_t* x, size_t 
       K::template block<T>(w0[b], w1[b], a, acc);
     }
   };
-  constexpr size_t kDist = kPrefetchBytes;
-  const char* p0 = reinterpret_cast<const char*>(w0) + kDist;
   if constexpr (V::G == 2) {
-    // Stream offset b * B + kPrefetchBytes lies q = (it) / gs groups of the stream ahead,
-    // at w_s + that + q gs: q0 up to block bw, q0 + 1 from there.
-    const size_t gs = static_cast<size_t>(nb) * sizeof(Group);
-    const size_t q0 = kDist / gs;
-    const size_t to_next = (q0 + 1) * gs - kDist;  // bytes of the stream
-    const int64_t bw = static_cast<int64_t>((to_next + sizeof(Group) - 1) / sizeof(Group));
-    const char* p1 = reinterpret_cast<const char*>(w1) + kDist;
-    blocks(0, bw < nb ? bw : nb, p0 + q0 * gs, p1 + q0 * gs);
-    if (bw < nb) blocks(bw, nb, p0 + (q0 + 1) * gs, p1 + (q0 + 1) * gs);
+    const PairPrefetch pp = pair_prefetch(nb, sizeof(Group));
+    const char* p0 = reinterpret_cast<const char*>(w0);
+    const char* p1 = reinterpret_cast<const char*>(w1);
+    blocks(0, pp.bw, p0 + pp.first, p1 + pp.first);
+    blocks(pp.bw, nb, p0 + pp.second, p1 + pp.second);
   } else {
+    const char* p0 = reinterpret_cast<const char*>(w0) + kPrefetchBytes;
     blocks(0, nb, p0, p0);
   }
 #pragma GCC unroll 8
