@@ -150,10 +150,17 @@ struct QK {
     vi isum[T];
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) isum[t] = V::zero();
-    if constexpr (T <= 2) {  // decode: both sub-blocks of a chunk from one pass
+    // Decode: both sub-blocks of a chunk from one pass (each qs vector loaded and split
+    // once). Up to 4 tokens where the level has 32 vector registers (512-bit traits: their
+    // 4 x 3 sums fit); more take one sub-block at a time (many_tokens). The same integer
+    // sums either way. (4 tokens at 512 bits, Q4_K 3072x1024, one thread: 82-84 -> 73-80
+    // us with the weights in cache, 159-160 -> 152-155 from DRAM; Q5_K 126-130 -> 123-126
+    // / 212-215 -> 209-210; kernels_bench BM_SmallBatch, 2 alternating rounds, session 16.)
+    constexpr int kChunkTokens = V::G == 2 ? 4 : 2;
+    if constexpr (T <= kChunkTokens) {
       for (int c = 0; c < 4; ++c) {
         vi slo[T], shi[T];
-#pragma GCC unroll 2
+#pragma GCC unroll 4
         for (int t = 0; t < T; ++t) slo[t] = shi[t] = V::zero();
 #pragma GCC unroll 8
         for (int k = 0; k < 8; ++k) {
@@ -166,19 +173,19 @@ struct QK {
             lo = V::and_(v, V::set1_8(0x0F));
             hi = V::and_(v, V::set1_8(static_cast<char>(0xF0)));
           }
-#pragma GCC unroll 2
+#pragma GCC unroll 4
           for (int t = 0; t < T; ++t) {
             slo[t] = V::dpb(slo[t], lo, a[t]->qs + 64 * c + 4 * k);
             shi[t] = V::dpb(shi[t], hi, a[t]->qs + 64 * c + 32 + 4 * k);
           }
         }
         if constexpr (!kFive) {  // 16 x the exact sum (|sum| < 2^16): the shift is exact
-#pragma GCC unroll 2
+#pragma GCC unroll 4
           for (int t = 0; t < T; ++t) shi[t] = V::srai32(shi[t], 4);
         }
         const vi sclo = V::u8_32(g0.sc[2 * c], g1.sc[2 * c]);
         const vi schi = V::u8_32(g0.sc[2 * c + 1], g1.sc[2 * c + 1]);
-#pragma GCC unroll 2
+#pragma GCC unroll 4
         for (int t = 0; t < T; ++t)
           isum[t] = V::add(isum[t], V::add(V::mullo(slo[t], sclo), V::mullo(shi[t], schi)));
       }
