@@ -91,7 +91,10 @@ inline void prefetch(const void* p, std::size_t bytes, bool l2 = false) {
 // first key blocks prefetched (MixRow::pf_next), the attention column of 4 sequences went
 // 4.61-4.74 -> 4.36-4.42 ms, 1 and 8 sequences the same (2 alternating rounds, load
 // 1.3-2.3: another helper's benchmarks on the second core; Sapphire-Rapids-class KVM
-// guest, session 16).
+// guest, session 16). attention_bench's q8_0 decode (one thread, each layer flushed from
+// the caches first) disagrees for one sequence: 32-33 -> 40-42 us a layer (4: 134-138 ->
+// 133-135, 8: 280-284 -> 265-268); the 2-thread step's q8_0 attention column of one
+// sequence went 0.58-0.60 -> 0.56-0.57 ms, so the step decides.
 inline bool row_prefetch_l2() {
   return rows8_prefetch_l2();
 }
