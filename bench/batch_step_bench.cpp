@@ -15,10 +15,11 @@
 // Run: build/batch_step_bench [model.gguf] [threads] [past] [gen] [block] [parts] [kv]
 // (default ~/.cache/qwen3-bench/models/qwen3-0.6b-q4_0.gguf, 2 threads, 160 positions, 64
 // tokens, KV blocks of 16 positions; parts: "mixed" = part 1b only, "engine" = part 3
-// only, "matmuls" = the step's matmuls alone on the model's weights (what part 1's
-// matmul columns cost with nothing between them), "fuse" = fused vs unfused steps and
-// the pool's hand-off cost, "handoff" = that cost alone, any other 6th argument = part 1
-// only, none = all; kv: the KV cache type, f16 (default), q8_0 or f32, e.g.
+// only, "stepsB" = part 1 for B sequences alone over 400 steps (to profile, e.g.
+// `perf record ... steps4`), "matmuls" = the step's matmuls alone on the model's weights (what part
+// 1's matmul columns cost with nothing between them), "fuse" = fused vs unfused steps and the
+// pool's hand-off cost, "handoff" = that cost alone, any other 6th argument = part 1 only, none =
+// all; kv: the KV cache type, f16 (default), q8_0 or f32, e.g.
 // `... 2 160 64 16 part1 q8_0`). With 1 thread the phases are CPU time of the thread
 // (meaningful on a busy machine), else wall time.
 #include <algorithm>
@@ -104,9 +105,9 @@ void decode_step(BatchForward& fwd, std::vector<std::unique_ptr<KvSequence>>& se
 }
 
 void forward_profile(const std::shared_ptr<const Qwen3Model>& model, int threads, int past,
-                     int block) {
+                     int block, const std::vector<int>& sizes = {1, 2, 4, 8}, int steps = 24) {
   const auto& c = model->config();
-  const int max_b = 8, steps = 24, warm = 4;
+  const int max_b = 8, warm = 4;
   BatchForward fwd(model, 64, past + steps + warm + 16, threads);
   std::vector<float> logits(static_cast<std::size_t>(max_b) * c.n_vocab);
   std::printf(
@@ -116,7 +117,7 @@ void forward_profile(const std::shared_ptr<const Qwen3Model>& model, int threads
   std::printf("%2s | %7s %6s | %6s %6s %6s %6s %6s %6s %6s | %8s\n", "B", "step", "x B=1", "embed",
               "token", "qkv", "attn", "wo", "ffn", "lm_head", "matmuls");
   double one = 0;
-  for (int B : {1, 2, 4, 8}) {
+  for (int B : sizes) {
     KvPool pool(c.n_layers, c.n_head_kv, c.head_dim, block, B * ((past + steps + warm) / block + 2),
                 g_kv);
     std::vector<std::unique_ptr<KvSequence>> seqs;
@@ -135,7 +136,7 @@ void forward_profile(const std::shared_ptr<const Qwen3Model>& model, int threads
     fwd.set_profile(nullptr);
     const double k = 1.0 / static_cast<double>(prof.calls);
     const double step = prof.total * k;
-    if (B == 1) one = step;
+    if (B == sizes[0]) one = step;
     std::printf("%2d | %7.2f %6.2f | %6.3f %6.3f %6.2f %6.3f %6.2f %6.2f %6.2f | %8.2f\n", B, step,
                 step / one, prof.embed * k, prof.per_token * k, prof.qkv * k, prof.attention * k,
                 prof.wo * k, prof.ffn * k, prof.lm_head * k,
@@ -494,6 +495,10 @@ int main(int argc, char** argv) {
   const std::string parts = argc > 6 ? argv[6] : "";
   if (parts == "matmuls") {
     matmul_profile(model, threads);
+    return 0;
+  }
+  if (parts.rfind("steps", 0) == 0 && parts.size() > 5) {  // e.g. steps4: B = 4 alone
+    forward_profile(model, threads, past, block, {std::atoi(parts.c_str() + 5)}, 400);
     return 0;
   }
   if (parts == "handoff") {

@@ -45,6 +45,11 @@ struct PagedKv {
   std::size_t block_bytes = 0;  // bytes from one block of the pool to the next
   int block_size = 0;           // rows (positions) per block
   KvType type = KvType::F16;    // the rows' element type
+  // Optional: the rows the caller attends to next (n_keys of them) on this thread. The
+  // one-row kernel prefetches their first key blocks while it mixes its last values; the
+  // results do not depend on it.
+  const PagedKv* next = nullptr;
+  int next_keys = 0;
 };
 
 // Query i (i < n_q) is q + i * q_stride (dim floats); it attends to rows 0..n_keys-1 of

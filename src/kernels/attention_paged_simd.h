@@ -38,6 +38,7 @@
 #include <cstdint>
 
 #include "kernels/attention_paged_internal.h"
+#include "kernels/cpu_features.h"
 #include "kernels/fp16.h"
 
 namespace qwen3::paged_simd {
@@ -67,9 +68,35 @@ inline int imin(int a, int b) {
   return a < b ? a : b;
 }
 
-inline void prefetch(const void* p, std::size_t bytes) {
+// One line into L1 (prefetcht0), or into L2 (l2: prefetcht1).
+inline void prefetch_line(const char* p, bool l2) {
+  if (l2)
+    _mm_prefetch(p, _MM_HINT_T1);
+  else
+    _mm_prefetch(p, _MM_HINT_T0);
+}
+
+inline void prefetch(const void* p, std::size_t bytes, bool l2 = false) {
   const char* c = static_cast<const char*>(p);
-  for (std::size_t o = 0; o < bytes; o += 64) _mm_prefetch(c + o, _MM_HINT_T0);
+  for (std::size_t o = 0; o < bytes; o += 64) prefetch_line(c + o, l2);
+}
+
+// The one-row (decode) kernel prefetches into L2 where the rows8 decode does
+// (rows8_prefetch_l2: Intel cores with AMX), else into L1. Into L1, the scores and the mix
+// stalled on their prefetches (perf annotate of a 4-sequence q8_0 step: over half of the
+// samples of scores2 and MixRow on the instruction after a prefetcht0, the core's line
+// fill buffers full). With prefetcht1, one fp16 layer of 4 sequences at 160 positions
+// took 200-206 us against 218-237 (attention_bench Decode cold, one thread, 3 alternating
+// rounds); in batch_step_bench part1 q8_0 at one thread (CPU time), with the next item's
+// first key blocks prefetched (MixRow::pf_next), the attention column of 4 sequences went
+// 4.61-4.74 -> 4.36-4.42 ms, 1 and 8 sequences the same (2 alternating rounds, load
+// 1.3-2.3: another helper's benchmarks on the second core; Sapphire-Rapids-class KVM
+// guest, session 16). attention_bench's q8_0 decode (one thread, each layer flushed from
+// the caches first) disagrees for one sequence: 32-33 -> 40-42 us a layer (4: 134-138 ->
+// 133-135, 8: 280-284 -> 265-268); the 2-thread step's q8_0 attention column of one
+// sequence went 0.58-0.60 -> 0.56-0.57 ms, so the step decides.
+inline bool row_prefetch_l2() {
+  return rows8_prefetch_l2();
 }
 
 template <class E>
@@ -191,6 +218,7 @@ struct Prefetcher {
   const char* p[4];
   int n = 0;
   std::size_t bytes = 0;  // of each region
+  bool l2 = false;        // prefetcht1 (else prefetcht0)
   void add(const void* q) { p[n++] = static_cast<const char*>(q); }
 };
 
@@ -202,10 +230,11 @@ struct PrefetchCursor {
   const char* const* p;
   int n, region = 0, per_step = 0;
   std::size_t bytes;
+  bool l2;
   const char* cur = nullptr;
   const char* end = nullptr;
   // Spreads the lines over `steps` calls of next().
-  PrefetchCursor(const Prefetcher& pf, int steps) : p(pf.p), n(pf.n), bytes(pf.bytes) {
+  PrefetchCursor(const Prefetcher& pf, int steps) : p(pf.p), n(pf.n), bytes(pf.bytes), l2(pf.l2) {
     const std::size_t lines = static_cast<std::size_t>(n) * ((bytes + 63) / 64);
     const std::size_t st = static_cast<std::size_t>(steps < 1 ? 1 : steps);
     per_step = static_cast<int>((lines + st - 1) / st);
@@ -215,7 +244,7 @@ struct PrefetchCursor {
     }
   }
   void one() {
-    _mm_prefetch(cur, _MM_HINT_T0);
+    prefetch_line(cur, l2);
     cur += 64;
     if (cur >= end && ++region < n) {
       cur = p[region];
@@ -372,6 +401,11 @@ struct MixRow {
   // q8_0, the first strip of the first pairs: value block j + kMixAhead prefetched while
   // block j is mixed (attend_row).
   bool pf_values;
+  bool l2;  // those prefetches into L2 (else L1)
+  // The first strip of the first pairs: the first kKeyAhead key blocks of the next item
+  // (kv.next) prefetched while the last kKeyAhead blocks are mixed, so that its scores do
+  // not start on lines still in memory.
+  bool pf_next;
   template <int NV, bool kFull>
   void run(int c0, typename V::M m) const {
     const int bs = kv.block_size;
@@ -389,6 +423,13 @@ struct MixRow {
       int per_row = 0;
       if (pf && j + kMixAhead < n_blk) {
         pv = reinterpret_cast<const char*>(block_at<E>(kv.v, kv, j + kMixAhead));
+      } else if (pf_next && c0 == 0 && kv.next != nullptr && kv.next->type == kv.type &&
+                 kv.next->block_size == bs) {
+        const int jn = j - (n_blk - imin(kKeyAhead, n_blk));
+        if (jn >= 0 && jn * bs < kv.next_keys)
+          pv = reinterpret_cast<const char*>(block_at<E>(kv.next->k, *kv.next, jn));
+      }
+      if (pv != nullptr) {
         pv_end = pv + rows_bytes<E>(bs, dim);
         per_row = static_cast<int>((rows_bytes<E>(bs, dim) / 64 + rows) / rows);
       }
@@ -407,7 +448,7 @@ struct MixRow {
         }
       vb += c0;
       for (int r = 0; r < rows; ++r) {
-        for (int i = 0; i < per_row && pv < pv_end; ++i, pv += 64) _mm_prefetch(pv, _MM_HINT_T0);
+        for (int i = 0; i < per_row && pv < pv_end; ++i, pv += 64) prefetch_line(pv, l2);
         const E* vr = vb + static_cast<std::size_t>(r) * dim;
         typename V::F v[NV];
         for (int c = 0; c + 1 < NV; ++c) v[c] = V::load(vr + V::N * c);
@@ -426,7 +467,7 @@ struct MixRow {
           for (int c = 0; c < NV; ++c) acc[i][c] = V::fmadd(pr, v[c], acc[i][c]);
         }
       }
-      for (; pv < pv_end; pv += 64) _mm_prefetch(pv, _MM_HINT_T0);
+      for (; pv < pv_end; pv += 64) prefetch_line(pv, l2);
     }
     for (int i = 0; i < NQ; ++i) {
       const typename V::F sc = V::bcast(inv + i);
@@ -444,6 +485,7 @@ void attend_row(const PagedKv& kv, const Pairs& P, int dim, float scale, float* 
   const std::size_t ss = paged_score_stride(n_keys, bs);
   const std::size_t group = rows_bytes<E>(bs, dim);
   const int n_blk = (n_keys + bs - 1) / bs;
+  const bool l2 = row_prefetch_l2();
   bool mix_pf = false;  // MixRow prefetches the values (else the scores did)
   if (V::kScore2 && bs % V::N == 0) {
     // Where the level pairs chunks: the sequence's chunks of N key rows two by two, each
@@ -465,10 +507,11 @@ void attend_row(const PagedKv& kv, const Pairs& P, int dim, float scale, float* 
     mix_pf = kQ8<E>;
     int pk = 0;  // q8_0: key blocks prefetched
     if constexpr (kQ8<E>)
-      for (; pk < imin(kKeyAhead, n_blk); ++pk) prefetch(block_at<E>(kv.k, kv, pk), group);
+      for (; pk < imin(kKeyAhead, n_blk); ++pk) prefetch(block_at<E>(kv.k, kv, pk), group, l2);
     for (; c + 2 <= chunks; c += 2) {
       Prefetcher pf;
       pf.bytes = group;
+      pf.l2 = l2;
       if constexpr (kQ8<E>) {
         const int want = imin(n_blk, (c + 1) / per + 1 + kKeyAhead);
         while (pk < want && pf.n < 2) pf.add(block_at<E>(kv.k, kv, pk++));
@@ -485,13 +528,13 @@ void attend_row(const PagedKv& kv, const Pairs& P, int dim, float scale, float* 
                           scratch + (c + 1) * V::N, ss, &pf);
     }
     if (c < chunks) {
-      if (c % per == 0) prefetch(block_at<E>(kv.v, kv, c / per), group);
+      if (c % per == 0) prefetch(block_at<E>(kv.v, kv, c / per), group, l2);
       scores_chunk<V, E, true>(at(c), sat(c), bs, dim, P, scratch + c * V::N, ss, V::full());
     }
   } else {
     for (int j = 0; j < n_blk; ++j) {
-      if (j + 1 < n_blk) prefetch(block_at<E>(kv.k, kv, j + 1), group);
-      prefetch(block_at<E>(kv.v, kv, j), group);
+      if (j + 1 < n_blk) prefetch(block_at<E>(kv.k, kv, j + 1), group, l2);
+      prefetch(block_at<E>(kv.v, kv, j), group, l2);
       scores_block<V, E>(block_at<E>(kv.k, kv, j), bs, imin(bs, n_keys - j * bs), dim, P,
                          scratch + static_cast<std::size_t>(j) * bs, ss);
     }
@@ -501,10 +544,10 @@ void attend_row(const PagedKv& kv, const Pairs& P, int dim, float scale, float* 
     const int nq = imin(2, n - k);
     for (int h = 0; h < nq; ++h) inv[h] = V::softmax(scratch + (k + h) * ss, n_keys, scale);
     if (nq == 2) {
-      MixRow<V, E, 2> body{kv, P, k, n_keys, dim, scratch, ss, inv, mix_pf && k == 0};
+      MixRow<V, E, 2> body{kv, P, k, n_keys, dim, scratch, ss, inv, mix_pf && k == 0, l2, k == 0};
       for_strips<V, V::kMixNV>(dim, body);
     } else {
-      MixRow<V, E, 1> body{kv, P, k, n_keys, dim, scratch, ss, inv, mix_pf && k == 0};
+      MixRow<V, E, 1> body{kv, P, k, n_keys, dim, scratch, ss, inv, mix_pf && k == 0, l2, k == 0};
       for_strips<V, V::kMixNV>(dim, body);
     }
   }

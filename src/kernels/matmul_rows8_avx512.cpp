@@ -401,6 +401,153 @@ bool one_token_k(int64_t n, const void* wv, size_t gs, int64_t ng, const void* x
     return false;
 }
 
+// Q4_0 / Q8_0 against 2-8 tokens, the groups in pairs at 512 bits (vnni::Legacy<V512>'s
+// sweep, what decode steps of a few sequences run on Intel cores with AMX), with fewer
+// vector instructions per block: on this VM every 512-bit ALU instruction (vpdpbusd,
+// vpaddd, vfmadd: 2 a cycle, ports 0 and 5) shares the same two ports, and these steps
+// are compute-bound from about 4 tokens (the FFN's 3072x1024 Q4_0, weights in cache, one
+// thread: 49-52 / 45-48 / 66-71 / 113-117 us of CPU time for 1 / 2 / 4 / 8 tokens with
+// the sweep).
+// Per token and block the sweep runs 1 vpdpwssd (the offset) + 8 vpdpbusd + 3 float
+// steps, and per block 16 unpacking instructions (Q4_0); here each token's sum starts
+// from its offset, -off * sum, computed once per call into `off` and broadcast from there
+// (vpbroadcastd from memory: a load, no ALU port), and Q4_0's high nibbles take one
+// GF2P8AFFINEQB (the bytes shifted right by 4; port 0) instead of a shift and a mask.
+// Measured, the same case: 2 / 4 / 8 tokens 45-48 / 66-71 / 113-117 -> 37-39 / 55-64 /
+// 100-104 us (Q8_0 8 tokens 138-142 -> 132-133; kernels_bench BM_SmallBatch cold:0, 2
+// alternating rounds, session 16, Sapphire-Rapids-class KVM guest).
+// The integer sums are the sweep's (exact: the same terms) and the float steps the same,
+// in the same order: the same bits as vnni::Legacy for every token count (so the amx
+// kernels, which fall back to these, still equal them byte for byte). GF2P8AFFINEQB
+// (GFNI) is on every CPU with AMX; this kernel runs only there.
+// Blocks of a row `off` takes (16,384 columns; 8 tokens: 16 KiB); longer rows take the
+// sweep.
+constexpr int64_t kMultiBlocks = 512;
+
+// Q4_0's high nibbles: every byte shifted right by 4 (GF2P8AFFINEQB with the matrix whose
+// output bit i is input bit i + 4, i < 4).
+inline __m512i high_nibbles(__m512i v) {
+  const __m512i m = _mm512_set1_epi64(0x1020408000000000LL);
+  __m512i r;
+  asm("vgf2p8affineqb $0, %2, %1, %0" : "=v"(r) : "v"(v), "v"(m));
+  return r;
+}
+
+template <bool kEight, int T>
+void legacy_pairs(int64_t nb, const uint8_t* w, size_t gs, int64_t n_pairs, const uint8_t* x,
+                  size_t xs, const int32_t* off, float* y, int64_t ldy) {
+  using Group = std::conditional_t<kEight, BlockQ8_0x8, BlockQ4_0x8>;
+  using vi = __m512i;
+  for (int64_t pr = 0; pr < n_pairs; ++pr) {
+    const auto* w0 = reinterpret_cast<const Group*>(w + 2 * pr * gs);
+    const auto* w1 = reinterpret_cast<const Group*>(w + (2 * pr + 1) * gs);
+    __m512 acc[T];
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+    auto blocks = [&](int64_t b0, int64_t b1, const char* pf0, const char* pf1)
+        __attribute__((always_inline)) {
+      for (int64_t b = b0; b < b1; ++b) {
+        vnni::prefetch_block<V512, Group>(pf0 + b * sizeof(Group));
+        vnni::prefetch_block<V512, Group>(pf1 + b * sizeof(Group));
+        const Group& g0 = w0[b];
+        const Group& g1 = w1[b];
+        vi q[8];  // q[k]: weights 4k..4k+3 of each row, as unsigned bytes
+        if constexpr (kEight) {
+          const vi flip = _mm512_set1_epi8(static_cast<char>(0x80));
+#pragma GCC unroll 8
+          for (int k = 0; k < 8; ++k) q[k] = _mm512_xor_si512(V512::load(g0.qs[k], g1.qs[k]), flip);
+        } else {
+          const vi m4 = _mm512_set1_epi8(0x0F);
+#pragma GCC unroll 4
+          for (int k = 0; k < 4; ++k) {
+            const vi v = V512::load(g0.qs[k], g1.qs[k]);
+            q[k] = _mm512_and_si512(v, m4);
+            q[k + 4] = high_nibbles(v);
+          }
+        }
+        const detail::ActQ8* a[T];
+#pragma GCC unroll 8
+        for (int t = 0; t < T; ++t) a[t] = reinterpret_cast<const detail::ActQ8*>(x + t * xs) + b;
+        const int32_t* ob = off + b * T;
+        vi s[T];
+        if constexpr (T <= 2) {  // two chains per token, so latency does not bind
+          vi s1[T];
+#pragma GCC unroll 2
+          for (int t = 0; t < T; ++t) {
+            s[t] = _mm512_set1_epi32(ob[t]);
+            s1[t] = _mm512_setzero_si512();
+          }
+#pragma GCC unroll 4
+          for (int k = 0; k < 8; k += 2)
+#pragma GCC unroll 2
+            for (int t = 0; t < T; ++t) {
+              s[t] = V512::dpb(s[t], q[k], a[t]->qs + 4 * k);
+              s1[t] = V512::dpb(s1[t], q[k + 1], a[t]->qs + 4 * k + 4);
+            }
+#pragma GCC unroll 2
+          for (int t = 0; t < T; ++t) s[t] = _mm512_add_epi32(s[t], s1[t]);
+        } else {
+#pragma GCC unroll 8
+          for (int t = 0; t < T; ++t) s[t] = _mm512_set1_epi32(ob[t]);
+#pragma GCC unroll 8
+          for (int k = 0; k < 8; ++k)
+#pragma GCC unroll 8
+            for (int t = 0; t < T; ++t) s[t] = V512::dpb(s[t], q[k], a[t]->qs + 4 * k);
+        }
+        const __m512 dw = V512::f16(g0.d, g1.d);
+#pragma GCC unroll 8
+        for (int t = 0; t < T; ++t)
+          acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]),
+                                   _mm512_mul_ps(dw, _mm512_set1_ps(a[t]->d)), acc[t]);
+      }
+    };
+    // The prefetches of vnni::run at 512 bits (each stream kPairPrefetchBytes ahead, past
+    // its group's end the same stream of the next pair).
+    const vnni::PairPrefetch pp = vnni::pair_prefetch(nb, sizeof(Group));
+    const char* p0 = reinterpret_cast<const char*>(w0);
+    const char* p1 = reinterpret_cast<const char*>(w1);
+    blocks(0, pp.bw, p0 + pp.first, p1 + pp.first);
+    blocks(pp.bw, nb, p0 + pp.second, p1 + pp.second);
+    float* yp = y + 16 * pr;
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) _mm512_storeu_ps(yp + t * ldy, acc[t]);
+  }
+}
+
+// legacy_pairs over the pairs of ng groups (2 <= nt <= 8 tokens, nb <= kMultiBlocks); an
+// odd last group is left to the caller.
+template <bool kEight>
+void legacy_multi(int64_t n, const uint8_t* w, size_t gs, int64_t ng, const uint8_t* x, size_t xs,
+                  int nt, float* y, int64_t ldy) {
+  const int64_t nb = n / 32;
+  // Each token's offset per block: what vnni::Legacy's vpdpwssd adds, the low int16 of
+  // the activation sum times -off (Q4_0: -8, Q8_0: -128).
+  alignas(64) int32_t off[kMultiBlocks * 8];
+  const int32_t zp = kEight ? -128 : -8;
+  for (int t = 0; t < nt; ++t) {
+    const auto* a = reinterpret_cast<const detail::ActQ8*>(x + t * xs);
+    for (int64_t b = 0; b < nb; ++b)
+      off[b * nt + t] = zp * static_cast<int16_t>(static_cast<uint32_t>(a[b].sum) & 0xFFFFu);
+  }
+  const int64_t pairs = ng / 2;
+  switch (nt) {
+    case 2:
+      return legacy_pairs<kEight, 2>(nb, w, gs, pairs, x, xs, off, y, ldy);
+    case 3:
+      return legacy_pairs<kEight, 3>(nb, w, gs, pairs, x, xs, off, y, ldy);
+    case 4:
+      return legacy_pairs<kEight, 4>(nb, w, gs, pairs, x, xs, off, y, ldy);
+    case 5:
+      return legacy_pairs<kEight, 5>(nb, w, gs, pairs, x, xs, off, y, ldy);
+    case 6:
+      return legacy_pairs<kEight, 6>(nb, w, gs, pairs, x, xs, off, y, ldy);
+    case 7:
+      return legacy_pairs<kEight, 7>(nb, w, gs, pairs, x, xs, off, y, ldy);
+    default:
+      return legacy_pairs<kEight, 8>(nb, w, gs, pairs, x, xs, off, y, ldy);
+  }
+}
+
 // Groups in pairs at 512 bits, an odd last one at 256 bits. Decode steps of up to
 // kStreamTokens tokens (one sequence, or a few batched together) stream one group at a
 // time at 256 bits, each weight block read once for all the tokens: with weights from
@@ -456,6 +603,15 @@ void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, si
         vnni::sweep<K<V256>, V256>(n, w + g * gs, w + g * gs, x, xs, nt, y + 8 * g, ldy);
     }
     return;
+  }
+  constexpr bool kLegacy =
+      std::is_same_v<K<V256>, vnni::Q4_0<V256>> || std::is_same_v<K<V256>, vnni::Q8_0<V256>>;
+  if constexpr (kLegacy) {
+    static const bool gfni = cpu_has(IsaLevel::Amx);
+    if (gfni && nt <= 8 && n / 32 <= kMultiBlocks && ng >= 2) {
+      legacy_multi<std::is_same_v<K<V256>, vnni::Q8_0<V256>>>(n, w, gs, ng, x, xs, nt, y, ldy);
+      g = ng / 2 * 2;
+    }
   }
   for (; g + 2 <= ng; g += 2)
     vnni::sweep<K<V512>, V512>(n, w + g * gs, w + (g + 1) * gs, x, xs, nt, y + 8 * g, ldy);

@@ -60,10 +60,10 @@ template <class V>
 constexpr int prefetch_locality(long) {
   return 3;
 }
+// Lines of the block at p, prefetched with V's locality.
 template <class V, class Block>
-QWEN3_INLINE void prefetch_ahead(const Block* blk) {
+QWEN3_INLINE void prefetch_block(const char* p) {
   constexpr int kLocality = prefetch_locality<V>(0);
-  const char* p = reinterpret_cast<const char*>(blk) + kPrefetchBytes;
   for (size_t off = 0; off < sizeof(Block); off += 64) __builtin_prefetch(p + off, 0, kLocality);
 }
 
@@ -150,10 +150,17 @@ struct QK {
     vi isum[T];
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) isum[t] = V::zero();
-    if constexpr (T <= 2) {  // decode: both sub-blocks of a chunk from one pass
+    // Decode: both sub-blocks of a chunk from one pass (each qs vector loaded and split
+    // once). Up to 4 tokens where the level has 32 vector registers (512-bit traits: their
+    // 4 x 3 sums fit); more take one sub-block at a time (many_tokens). The same integer
+    // sums either way. (4 tokens at 512 bits, Q4_K 3072x1024, one thread: 82-84 -> 73-80
+    // us with the weights in cache, 159-160 -> 152-155 from DRAM; Q5_K 126-130 -> 123-126
+    // / 212-215 -> 209-210; kernels_bench BM_SmallBatch, 2 alternating rounds, session 16.)
+    constexpr int kChunkTokens = V::G == 2 ? 4 : 2;
+    if constexpr (T <= kChunkTokens) {
       for (int c = 0; c < 4; ++c) {
         vi slo[T], shi[T];
-#pragma GCC unroll 2
+#pragma GCC unroll 4
         for (int t = 0; t < T; ++t) slo[t] = shi[t] = V::zero();
 #pragma GCC unroll 8
         for (int k = 0; k < 8; ++k) {
@@ -166,19 +173,19 @@ struct QK {
             lo = V::and_(v, V::set1_8(0x0F));
             hi = V::and_(v, V::set1_8(static_cast<char>(0xF0)));
           }
-#pragma GCC unroll 2
+#pragma GCC unroll 4
           for (int t = 0; t < T; ++t) {
             slo[t] = V::dpb(slo[t], lo, a[t]->qs + 64 * c + 4 * k);
             shi[t] = V::dpb(shi[t], hi, a[t]->qs + 64 * c + 32 + 4 * k);
           }
         }
         if constexpr (!kFive) {  // 16 x the exact sum (|sum| < 2^16): the shift is exact
-#pragma GCC unroll 2
+#pragma GCC unroll 4
           for (int t = 0; t < T; ++t) shi[t] = V::srai32(shi[t], 4);
         }
         const vi sclo = V::u8_32(g0.sc[2 * c], g1.sc[2 * c]);
         const vi schi = V::u8_32(g0.sc[2 * c + 1], g1.sc[2 * c + 1]);
-#pragma GCC unroll 2
+#pragma GCC unroll 4
         for (int t = 0; t < T; ++t)
           isum[t] = V::add(isum[t], V::add(V::mullo(slo[t], sclo), V::mullo(shi[t], schi)));
       }
@@ -481,23 +488,67 @@ struct Q6K {
   }
 };
 
+// The distance of each stream of a 512-bit sweep (see run): 8 KiB as one stream's. (4 and
+// 3 KiB measured the same within the noise: batch_step_bench matmuls, one thread, B = 4
+// and 8, 2 alternating rounds, load ~3; session 16.)
+constexpr size_t kPairPrefetchBytes = kPrefetchBytes;
+// Where a 512-bit sweep's streams prefetch (see run): blocks [0, bw) at + first bytes from
+// the block they read, blocks [bw, nb) at + second. A stream offset o = b * block +
+// kPairPrefetchBytes lies q = o / gs groups of its stream ahead, at w_s + o + q gs.
+struct PairPrefetch {
+  int64_t bw;
+  size_t first, second;
+};
+inline PairPrefetch pair_prefetch(int64_t nb, size_t block) {
+  const size_t gs = static_cast<size_t>(nb) * block;
+  const size_t q0 = kPairPrefetchBytes / gs;
+  const size_t to_next = (q0 + 1) * gs - kPairPrefetchBytes;  // bytes of the stream
+  const auto bw = static_cast<int64_t>((to_next + block - 1) / block);
+  return {bw < nb ? bw : nb, kPairPrefetchBytes + q0 * gs, kPairPrefetchBytes + (q0 + 1) * gs};
+}
+
 // T activation rows against the V::G groups starting at w0 (and w1): y[t*ldy + r].
+// Each weight stream prefetches kPrefetchBytes ahead of the block it reads. At 512 bits
+// (V::G == 2) the two groups lie one after the other (w1 = w0 + gs, gs = nb blocks: the
+// callers pass neighbouring groups) and the next sweep takes the next two: past its
+// group's end a stream prefetches the same stream of the next pair (+ 2 gs), not the
+// other group of this pair, which is being read. (Both streams running on past their
+// ends, the first kPrefetchBytes of every second group were never prefetched where a
+// group is longer than that: wo and the FFN down of the 0.6B, 9-14 KiB groups of Q4_0;
+// batch_step_bench matmuls, 4 tokens, one thread, CPU time: wo 3.13-3.23 -> 2.73-2.81 ms
+// per step, down 4.50-4.67 -> 3.92-4.03, 2 alternating rounds, load ~2, session 16,
+// Sapphire-Rapids-class KVM guest.) Two loops, one per prefetch offset, so the inner loop
+// keeps the old register use (one loop with a wrap test spilled at 8 tokens).
 template <class K, class V, int T>
 void run(int64_t nb, const void* w0v, const void* w1v, const uint8_t* x, size_t xs, float* y,
          int64_t ldy) {
   using Act = typename K::Act;
-  const auto* w0 = static_cast<const typename K::Group*>(w0v);
-  const auto* w1 = static_cast<const typename K::Group*>(w1v);
+  using Group = typename K::Group;
+  const auto* w0 = static_cast<const Group*>(w0v);
+  const auto* w1 = static_cast<const Group*>(w1v);
   typename V::vf acc[T];
 #pragma GCC unroll 8
   for (int t = 0; t < T; ++t) acc[t] = V::zf();
-  for (int64_t b = 0; b < nb; ++b) {
-    prefetch_ahead<V>(w0 + b);
-    if constexpr (V::G == 2) prefetch_ahead<V>(w1 + b);
-    const Act* a[T];
+  auto blocks = [&](int64_t b0, int64_t b1, const char* pf0, const char* pf1)
+      __attribute__((always_inline)) {
+    for (int64_t b = b0; b < b1; ++b) {
+      prefetch_block<V, Group>(pf0 + b * sizeof(Group));
+      if constexpr (V::G == 2) prefetch_block<V, Group>(pf1 + b * sizeof(Group));
+      const Act* a[T];
 #pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) a[t] = reinterpret_cast<const Act*>(x + t * xs) + b;
-    K::template block<T>(w0[b], w1[b], a, acc);
+      for (int t = 0; t < T; ++t) a[t] = reinterpret_cast<const Act*>(x + t * xs) + b;
+      K::template block<T>(w0[b], w1[b], a, acc);
+    }
+  };
+  if constexpr (V::G == 2) {
+    const PairPrefetch pp = pair_prefetch(nb, sizeof(Group));
+    const char* p0 = reinterpret_cast<const char*>(w0);
+    const char* p1 = reinterpret_cast<const char*>(w1);
+    blocks(0, pp.bw, p0 + pp.first, p1 + pp.first);
+    blocks(pp.bw, nb, p0 + pp.second, p1 + pp.second);
+  } else {
+    const char* p0 = reinterpret_cast<const char*>(w0) + kPrefetchBytes;
+    blocks(0, nb, p0, p0);
   }
 #pragma GCC unroll 8
   for (int t = 0; t < T; ++t) V::store(y + t * ldy, acc[t]);

@@ -130,7 +130,16 @@ void batch_attention(int layer, const AttentionShape& shape, const AttentionToke
         attention_paged_rows(pk, qs, hd, scale, sc.scores.data());
         continue;
       }
-      // One row: the group's heads in as many passes as the scratch needs.
+      // One row: the group's heads in as many passes as the scratch needs. The next item
+      // (usually this thread's next: its range runs in order) is named to the kernel, which
+      // prefetches its first key blocks while it mixes its own last values.
+      PagedKv one = pk;
+      PagedKv next;
+      if (item + 1 < items) {
+        next = paged(item + 1);
+        one.next = &next;
+        one.next_keys = toks[(item + 1) / shape.n_head_kv].pos + 1;
+      }
       int per_pass = group;
       while (per_pass > 1 &&
              attention_paged_scratch(keys, per_pass, pk.block_size) > sc.scores.size())
@@ -140,7 +149,7 @@ void batch_attention(int layer, const AttentionShape& shape, const AttentionToke
       for (int h = g * group; h < (g + 1) * group; h += per_pass) {
         const int nh = std::min(per_pass, (g + 1) * group - h);
         const size_t at = static_cast<size_t>(r0) * q_dim + static_cast<size_t>(h) * hd;
-        attention_paged(pk, keys, hd, q + at, hd, nh, scale, out + at, hd, sc.scores.data());
+        attention_paged(one, keys, hd, q + at, hd, nh, scale, out + at, hd, sc.scores.data());
       }
     }
   };
