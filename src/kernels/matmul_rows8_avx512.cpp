@@ -436,7 +436,8 @@ inline __m512i high_nibbles(__m512i v) {
 template <bool kEight, int T>
 void legacy_pairs(int64_t nb, const uint8_t* w, size_t gs, int64_t n_pairs, const uint8_t* x,
                   size_t xs, const int32_t* off, float* y, int64_t ldy) {
-  using Group = std::conditional_t<kEight, BlockQ8_0x8, BlockQ4_0x8>;
+  using L = vnni::Legacy<V512, kEight>;  // its values, dot products and float step
+  using Group = typename L::Group;
   using vi = __m512i;
   for (int64_t pr = 0; pr < n_pairs; ++pr) {
     const auto* w0 = reinterpret_cast<const Group*>(w + 2 * pr * gs);
@@ -453,10 +454,8 @@ void legacy_pairs(int64_t nb, const uint8_t* w, size_t gs, int64_t n_pairs, cons
         const Group& g1 = w1[b];
         vi q[8];  // q[k]: weights 4k..4k+3 of each row, as unsigned bytes
         if constexpr (kEight) {
-          const vi flip = _mm512_set1_epi8(static_cast<char>(0x80));
-#pragma GCC unroll 8
-          for (int k = 0; k < 8; ++k) q[k] = _mm512_xor_si512(V512::load(g0.qs[k], g1.qs[k]), flip);
-        } else {
+          L::quants(g0, g1, q);
+        } else {  // vnni::Legacy's values, the high nibbles by GF2P8AFFINEQB
           const vi m4 = _mm512_set1_epi8(0x0F);
 #pragma GCC unroll 4
           for (int k = 0; k < 4; ++k) {
@@ -469,36 +468,11 @@ void legacy_pairs(int64_t nb, const uint8_t* w, size_t gs, int64_t n_pairs, cons
 #pragma GCC unroll 8
         for (int t = 0; t < T; ++t) a[t] = reinterpret_cast<const detail::ActQ8*>(x + t * xs) + b;
         const int32_t* ob = off + b * T;
-        vi s[T];
-        if constexpr (T <= 2) {  // two chains per token, so latency does not bind
-          vi s1[T];
-#pragma GCC unroll 2
-          for (int t = 0; t < T; ++t) {
-            s[t] = _mm512_set1_epi32(ob[t]);
-            s1[t] = _mm512_setzero_si512();
-          }
-#pragma GCC unroll 4
-          for (int k = 0; k < 8; k += 2)
-#pragma GCC unroll 2
-            for (int t = 0; t < T; ++t) {
-              s[t] = V512::dpb(s[t], q[k], a[t]->qs + 4 * k);
-              s1[t] = V512::dpb(s1[t], q[k + 1], a[t]->qs + 4 * k + 4);
-            }
-#pragma GCC unroll 2
-          for (int t = 0; t < T; ++t) s[t] = _mm512_add_epi32(s[t], s1[t]);
-        } else {
+        vi s[T];  // each token's sum starts from its offset term (vnni::Legacy's vpdpwssd)
 #pragma GCC unroll 8
-          for (int t = 0; t < T; ++t) s[t] = _mm512_set1_epi32(ob[t]);
-#pragma GCC unroll 8
-          for (int k = 0; k < 8; ++k)
-#pragma GCC unroll 8
-            for (int t = 0; t < T; ++t) s[t] = V512::dpb(s[t], q[k], a[t]->qs + 4 * k);
-        }
-        const __m512 dw = V512::f16(g0.d, g1.d);
-#pragma GCC unroll 8
-        for (int t = 0; t < T; ++t)
-          acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]),
-                                   _mm512_mul_ps(dw, _mm512_set1_ps(a[t]->d)), acc[t]);
+        for (int t = 0; t < T; ++t) s[t] = _mm512_set1_epi32(ob[t]);
+        L::template dots<T>(q, a, s);
+        L::template scale<T>(g0, g1, a, s, acc);
       }
     };
     // The prefetches of vnni::run at 512 bits (each stream kPairPrefetchBytes ahead, past
@@ -511,6 +485,16 @@ void legacy_pairs(int64_t nb, const uint8_t* w, size_t gs, int64_t n_pairs, cons
     float* yp = y + 16 * pr;
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) _mm512_storeu_ps(yp + t * ldy, acc[t]);
+  }
+}
+
+// legacy_pairs for nt = T, T - 1, ..., 2 tokens (as vnni::run_tail picks its run).
+template <bool kEight, int T>
+void legacy_pairs_for(int nt, int64_t nb, const uint8_t* w, size_t gs, int64_t n_pairs,
+                      const uint8_t* x, size_t xs, const int32_t* off, float* y, int64_t ldy) {
+  if constexpr (T >= 2) {
+    if (nt == T) return legacy_pairs<kEight, T>(nb, w, gs, n_pairs, x, xs, off, y, ldy);
+    legacy_pairs_for<kEight, T - 1>(nt, nb, w, gs, n_pairs, x, xs, off, y, ldy);
   }
 }
 
@@ -529,23 +513,7 @@ void legacy_multi(int64_t n, const uint8_t* w, size_t gs, int64_t ng, const uint
     for (int64_t b = 0; b < nb; ++b)
       off[b * nt + t] = zp * static_cast<int16_t>(static_cast<uint32_t>(a[b].sum) & 0xFFFFu);
   }
-  const int64_t pairs = ng / 2;
-  switch (nt) {
-    case 2:
-      return legacy_pairs<kEight, 2>(nb, w, gs, pairs, x, xs, off, y, ldy);
-    case 3:
-      return legacy_pairs<kEight, 3>(nb, w, gs, pairs, x, xs, off, y, ldy);
-    case 4:
-      return legacy_pairs<kEight, 4>(nb, w, gs, pairs, x, xs, off, y, ldy);
-    case 5:
-      return legacy_pairs<kEight, 5>(nb, w, gs, pairs, x, xs, off, y, ldy);
-    case 6:
-      return legacy_pairs<kEight, 6>(nb, w, gs, pairs, x, xs, off, y, ldy);
-    case 7:
-      return legacy_pairs<kEight, 7>(nb, w, gs, pairs, x, xs, off, y, ldy);
-    default:
-      return legacy_pairs<kEight, 8>(nb, w, gs, pairs, x, xs, off, y, ldy);
-  }
+  legacy_pairs_for<kEight, 8>(nt, nb, w, gs, ng / 2, x, xs, off, y, ldy);
 }
 
 // Groups in pairs at 512 bits, an odd last one at 256 bits. Decode steps of up to
@@ -608,7 +576,7 @@ void groups(int64_t n, const void* wv, size_t gs, int64_t ng, const void* xv, si
       std::is_same_v<K<V256>, vnni::Q4_0<V256>> || std::is_same_v<K<V256>, vnni::Q8_0<V256>>;
   if constexpr (kLegacy) {
     static const bool gfni = cpu_has(IsaLevel::Amx);
-    if (gfni && nt <= 8 && n / 32 <= kMultiBlocks && ng >= 2) {
+    if (gfni && nt >= 2 && nt <= 8 && n / 32 <= kMultiBlocks && ng >= 2) {
       legacy_multi<std::is_same_v<K<V256>, vnni::Q8_0<V256>>>(n, w, gs, ng, x, xs, nt, y, ldy);
       g = ng / 2 * 2;
     }

@@ -79,11 +79,9 @@ struct Legacy {
   static constexpr int kBlock = 32;
   static constexpr int kMaxT = 8;
   static constexpr bool kUnpack = false;  // measured: unpacking first costs 5-10% here
-  template <int T>
-  static QWEN3_INLINE void block(const Group& g0, const Group& g1, const Act* const (&a)[T],
-                                 typename V::vf (&acc)[T]) {
-    using vi = typename V::vi;
-    vi q[8];  // q[k]: weights 4k..4k+3 of each row (Q4_0: k >= 4 the high nibbles)
+  using vi = typename V::vi;
+  // q[k]: weights 4k..4k+3 of each row as unsigned bytes (Q4_0: k >= 4 the high nibbles).
+  static QWEN3_INLINE void quants(const Group& g0, const Group& g1, vi (&q)[8]) {
     if constexpr (kEight) {
       const vi flip = V::set1_8(static_cast<char>(0x80));
 #pragma GCC unroll 8
@@ -97,16 +95,15 @@ struct Legacy {
         q[k + 4] = V::and_(V::srli16(v, 4), m4);
       }
     }
-    // Low int16 -off, high int16 0: one vpdpwssd adds -off * sum (|sum| <= 32 * 128).
-    const vi off = V::set1_32(kEight ? 0xFF80 : 0xFFF8);
-    vi s[T];
+  }
+  // s[t] (each token's sum so far: its offset term) plus the 8 dot products of q with the
+  // token's bytes.
+  template <int T>
+  static QWEN3_INLINE void dots(const vi (&q)[8], const Act* const (&a)[T], vi (&s)[T]) {
     if constexpr (T <= 2) {  // decode: two chains per token, so latency does not bind
       vi s1[T];
 #pragma GCC unroll 2
-      for (int t = 0; t < T; ++t) {
-        s[t] = V::dpwb(V::zero(), off, &a[t]->sum);
-        s1[t] = V::zero();
-      }
+      for (int t = 0; t < T; ++t) s1[t] = V::zero();
 #pragma GCC unroll 4
       for (int k = 0; k < 8; k += 2)
 #pragma GCC unroll 2
@@ -118,16 +115,32 @@ struct Legacy {
       for (int t = 0; t < T; ++t) s[t] = V::add(s[t], s1[t]);
     } else {
 #pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) s[t] = V::dpwb(V::zero(), off, &a[t]->sum);
-#pragma GCC unroll 8
       for (int k = 0; k < 8; ++k)
 #pragma GCC unroll 8
         for (int t = 0; t < T; ++t) s[t] = V::dpb(s[t], q[k], a[t]->qs + 4 * k);
     }
+  }
+  // The float step: acc[t] += s[t] * (dw * da).
+  template <int T>
+  static QWEN3_INLINE void scale(const Group& g0, const Group& g1, const Act* const (&a)[T],
+                                 const vi (&s)[T], typename V::vf (&acc)[T]) {
     const typename V::vf dw = V::f16(g0.d, g1.d);
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t)
       acc[t] = V::fmadd(V::cvt(s[t]), V::mul(dw, V::set1f(a[t]->d)), acc[t]);
+  }
+  template <int T>
+  static QWEN3_INLINE void block(const Group& g0, const Group& g1, const Act* const (&a)[T],
+                                 typename V::vf (&acc)[T]) {
+    vi q[8];
+    quants(g0, g1, q);
+    // Low int16 -off, high int16 0: one vpdpwssd adds -off * sum (|sum| <= 32 * 128).
+    const vi off = V::set1_32(kEight ? 0xFF80 : 0xFFF8);
+    vi s[T];
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) s[t] = V::dpwb(V::zero(), off, &a[t]->sum);
+    dots<T>(q, a, s);
+    scale<T>(g0, g1, a, s, acc);
   }
 };
 template <class V>
